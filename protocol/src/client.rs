@@ -1,0 +1,244 @@
+//! A small async client (feature `client`): the HTTP admission calls and one
+//! WebSocket connection. Used by the load tester and the integration tests; a
+//! third-party Rust client can start from it.
+
+use futures_util::{SinkExt, StreamExt};
+use tokio::net::TcpStream;
+use tokio_tungstenite::tungstenite::Message;
+use tokio_tungstenite::tungstenite::protocol::CloseFrame;
+use tokio_tungstenite::{MaybeTlsStream, WebSocketStream};
+
+use crate::client_frame::ClientFrame;
+use crate::http::{
+    CreateInvite, CreateRoom, HttpError, Invite, JoinRequest, JoinResponse, RoomList,
+};
+use crate::ids::{Epoch, RoomId, Seq};
+use crate::server_frame::{RoomSummary, ServerFrame, Welcome};
+
+/// What can go wrong talking to a server.
+#[derive(Debug, thiserror::Error)]
+pub enum ClientError {
+    #[error("http {status}: {body:?}")]
+    Http {
+        status: u16,
+        body: Option<HttpError>,
+    },
+    #[error("transport: {0}")]
+    Transport(#[from] reqwest::Error),
+    #[error("websocket: {0}")]
+    Ws(#[from] tokio_tungstenite::tungstenite::Error),
+    #[error("json: {0}")]
+    Json(#[from] serde_json::Error),
+    #[error("closed by server: {code} {reason}")]
+    Closed { code: u16, reason: String },
+    #[error("unexpected frame: {0}")]
+    Unexpected(String),
+}
+
+/// The HTTP side: directory, admin calls, join.
+#[derive(Clone, Debug)]
+pub struct Http {
+    base: String,
+    client: reqwest::Client,
+}
+
+impl Http {
+    /// `base` is e.g. `http://127.0.0.1:8080`.
+    pub fn new(base: impl Into<String>) -> Self {
+        Self {
+            base: base.into().trim_end_matches('/').to_owned(),
+            client: reqwest::Client::new(),
+        }
+    }
+
+    /// The `ws://…/ws` address that belongs to this server.
+    pub fn ws_url(&self) -> String {
+        format!("{}/ws", self.base.replacen("http", "ws", 1))
+    }
+
+    async fn decode<T: serde::de::DeserializeOwned>(
+        resp: reqwest::Response,
+    ) -> Result<T, ClientError> {
+        let status = resp.status();
+        if status.is_success() {
+            Ok(resp.json().await?)
+        } else {
+            let body = resp.json::<HttpError>().await.ok();
+            Err(ClientError::Http {
+                status: status.as_u16(),
+                body,
+            })
+        }
+    }
+
+    /// `POST /api/rooms` with the admin token.
+    pub async fn create_room(
+        &self,
+        admin_token: &str,
+        room: &CreateRoom,
+    ) -> Result<RoomSummary, ClientError> {
+        let resp = self
+            .client
+            .post(format!("{}/api/rooms", self.base))
+            .bearer_auth(admin_token)
+            .json(room)
+            .send()
+            .await?;
+        Self::decode(resp).await
+    }
+
+    /// `POST /api/rooms/{id}/invites` with the admin token.
+    pub async fn invite(
+        &self,
+        admin_token: &str,
+        room: RoomId,
+        req: &CreateInvite,
+    ) -> Result<Invite, ClientError> {
+        let resp = self
+            .client
+            .post(format!("{}/api/rooms/{room}/invites", self.base))
+            .bearer_auth(admin_token)
+            .json(req)
+            .send()
+            .await?;
+        Self::decode(resp).await
+    }
+
+    /// `GET /api/rooms`.
+    pub async fn rooms(&self) -> Result<RoomList, ClientError> {
+        let resp = self
+            .client
+            .get(format!("{}/api/rooms", self.base))
+            .send()
+            .await?;
+        Self::decode(resp).await
+    }
+
+    /// `POST /api/rooms/{id}/join`.
+    pub async fn join(&self, room: RoomId, req: &JoinRequest) -> Result<JoinResponse, ClientError> {
+        let resp = self
+            .client
+            .post(format!("{}/api/rooms/{room}/join", self.base))
+            .json(req)
+            .send()
+            .await?;
+        Self::decode(resp).await
+    }
+}
+
+/// One WebSocket connection.
+pub struct Connection {
+    ws: WebSocketStream<MaybeTlsStream<TcpStream>>,
+}
+
+impl std::fmt::Debug for Connection {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Connection").finish_non_exhaustive()
+    }
+}
+
+/// What `recv` saw.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Received {
+    /// A text frame, not yet parsed.
+    Text(String),
+    /// The server closed the connection.
+    Closed { code: u16, reason: String },
+}
+
+impl Connection {
+    /// Open the socket without saying hello (for tests of the handshake itself).
+    pub async fn open(ws_url: &str) -> Result<Self, ClientError> {
+        let (ws, _) = tokio_tungstenite::connect_async(ws_url).await?;
+        Ok(Self { ws })
+    }
+
+    /// Open, say hello, and read the welcome and its backlog.
+    pub async fn hello(
+        ws_url: &str,
+        token: &str,
+        resume: Option<(Seq, Epoch)>,
+    ) -> Result<(Self, Welcome, Vec<ServerFrame>), ClientError> {
+        let mut conn = Self::open(ws_url).await?;
+        conn.send(&ClientFrame::Hello {
+            token: token.to_owned(),
+            last_seq: resume.map(|r| r.0),
+            epoch: resume.map(|r| r.1),
+        })
+        .await?;
+        let welcome = match conn.next_frame().await? {
+            ServerFrame::Welcome(w) => w,
+            other => return Err(ClientError::Unexpected(format!("{other:?}"))),
+        };
+        let mut backlog = Vec::with_capacity(welcome.backlog as usize);
+        while backlog.len() < welcome.backlog as usize {
+            let frame = conn.next_frame().await?;
+            if frame.seq().is_some() {
+                backlog.push(frame);
+            }
+        }
+        Ok((conn, welcome, backlog))
+    }
+
+    /// Send one frame as JSON text.
+    pub async fn send(&mut self, frame: &ClientFrame) -> Result<(), ClientError> {
+        let text = serde_json::to_string(frame)?;
+        self.ws.send(Message::text(text)).await?;
+        Ok(())
+    }
+
+    /// Send any WebSocket message (for tests of bad input).
+    pub async fn send_raw(&mut self, msg: Message) -> Result<(), ClientError> {
+        self.ws.send(msg).await?;
+        Ok(())
+    }
+
+    /// The next text frame or the close; pings are answered on the way.
+    pub async fn recv(&mut self) -> Result<Received, ClientError> {
+        loop {
+            match self.ws.next().await {
+                None => {
+                    return Ok(Received::Closed {
+                        code: 1006,
+                        reason: String::new(),
+                    });
+                }
+                Some(Err(e)) => return Err(e.into()),
+                Some(Ok(Message::Text(t))) => return Ok(Received::Text(t.as_str().to_owned())),
+                Some(Ok(Message::Close(frame))) => {
+                    let (code, reason) = close_parts(frame);
+                    return Ok(Received::Closed { code, reason });
+                }
+                Some(Ok(_)) => continue,
+            }
+        }
+    }
+
+    /// The next frame, parsed; a close becomes [`ClientError::Closed`].
+    pub async fn next_frame(&mut self) -> Result<ServerFrame, ClientError> {
+        match self.recv().await? {
+            Received::Text(t) => Ok(serde_json::from_str(&t)?),
+            Received::Closed { code, reason } => Err(ClientError::Closed { code, reason }),
+        }
+    }
+
+    /// Close the socket politely.
+    pub async fn close(mut self) -> Result<(), ClientError> {
+        self.ws.close(None).await?;
+        // Drain until the server's close arrives so the TCP connection ends cleanly.
+        while let Some(Ok(_)) = self.ws.next().await {}
+        Ok(())
+    }
+
+    /// The underlying stream, for callers that need raw access (the load tester).
+    pub fn into_inner(self) -> WebSocketStream<MaybeTlsStream<TcpStream>> {
+        self.ws
+    }
+}
+
+fn close_parts(frame: Option<CloseFrame>) -> (u16, String) {
+    match frame {
+        Some(f) => (u16::from(f.code), f.reason.as_str().to_owned()),
+        None => (1005, String::new()),
+    }
+}

@@ -1,0 +1,112 @@
+//! Frames a client sends: JSON text frames, internally tagged by `"type"`.
+
+use serde::{Deserialize, Serialize};
+
+use crate::ids::{ClientId, Epoch, Seq, UserId};
+
+/// One frame from a client. Unknown fields are ignored (forward compatibility);
+/// an unknown `type` is refused with `bad_request`.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum ClientFrame {
+    /// The first frame of every connection. `last_seq` and `epoch` (from a previous
+    /// `welcome`) ask for a resume: the events after `last_seq` are replayed.
+    Hello {
+        token: String,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        last_seq: Option<Seq>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        epoch: Option<Epoch>,
+    },
+    /// Share a message with the room. `cw` is an optional content-warning label:
+    /// clients collapse the message until the reader opens it.
+    Send {
+        client_id: ClientId,
+        text: String,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        cw: Option<String>,
+    },
+    /// "I am typing": relayed to the room, never stored.
+    Typing,
+    /// Raise or lower one's hand.
+    Hand { raised: bool },
+    /// A supportive reaction to the message at `seq`.
+    React { seq: Seq, emoji: Reaction },
+    /// Report the message at `seq` to the facilitators.
+    Report {
+        seq: Seq,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        reason: Option<String>,
+    },
+    /// A private message. A participant's whisper goes to the facilitators (`to` is
+    /// ignored unless it names a facilitator); a facilitator may whisper to anyone.
+    Whisper {
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        to: Option<UserId>,
+        text: String,
+    },
+    /// The member has read a warning (for example a crisis resources card).
+    AckWarning,
+    /// A facilitator's moderation command. Which fields an action needs is listed on
+    /// [`ModAction`]; a participant gets `forbidden`.
+    Mod {
+        client_id: ClientId,
+        action: ModAction,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        user: Option<UserId>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        seq: Option<Seq>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        seconds: Option<u32>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        reason: Option<String>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        text: Option<String>,
+    },
+    /// Leave the room for good (as opposed to a dropped connection, which the
+    /// server holds open for a grace period so the member can resume).
+    Leave,
+}
+
+/// The supportive reactions a member can give. A closed set on purpose: there is no
+/// "angry" or "laughing" face in a support group.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Reaction {
+    /// ❤️ I care.
+    Heart,
+    /// 🤗 A hug.
+    Hug,
+    /// 💪 You are strong.
+    Strength,
+    /// 🙏 Thank you for sharing.
+    Thanks,
+    /// 🙋 Me too: I have been there.
+    MeToo,
+    /// 🕯️ Thinking of you.
+    Candle,
+}
+
+/// Moderation actions. Fields of the `mod` frame each one uses:
+/// `user` for mute/unmute/remove/ban/floor/lower_hand, `seconds` for
+/// mute (absent: until lifted), slow_mode (0 = off) and floor, `seq` for redact,
+/// `text` for announce, `reason` for any.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ModAction {
+    Mute,
+    Unmute,
+    Pause,
+    Resume,
+    Close,
+    Remove,
+    Ban,
+    Redact,
+    SlowMode,
+    Lock,
+    Unlock,
+    Floor,
+    ClearFloor,
+    LowerHand,
+    Announce,
+}

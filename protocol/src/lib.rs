@@ -1,0 +1,35 @@
+//! Kindred wire protocol, version 1.
+//!
+//! This crate is the contract between the server, the web client, the load tester
+//! and third-party clients. It holds serde types only: no tokio, axum or redis
+//! (the optional `client` feature adds a small async client for Rust callers).
+//! `PROTOCOL.md` beside this crate documents every frame with a JSON example, and
+//! `tests/fixtures/*.json` pins each frame's exact JSON shape.
+//!
+//! Map:
+//! - [`ids`]: newtype identifiers (`RoomId`, `UserId`) and scalar aliases.
+//! - [`client_frame`]: frames a client sends over the WebSocket.
+//! - [`server_frame`]: frames the server sends; timeline events carry a `seq`.
+//! - [`error`]: stable error codes and WebSocket close codes.
+//! - [`http`]: request and response bodies of the HTTP API.
+//! - `client` (feature `client`): join over HTTP, then speak the WebSocket protocol.
+
+pub mod client_frame;
+pub mod error;
+pub mod http;
+pub mod ids;
+pub mod server_frame;
+
+#[cfg(feature = "client")]
+pub mod client;
+
+pub use client_frame::{ClientFrame, ModAction, Reaction};
+pub use error::{ErrorCode, close_code};
+pub use ids::{ClientId, Epoch, Millis, RoomId, Seq, UserId};
+pub use server_frame::{
+    AlertKind, CrisisCategory, ErrorFrame, HelpLine, LeftReason, MemberInfo, Me, ResumeKind,
+    Role, RoomState, RoomSummary, ServerFrame, Visibility, Welcome,
+};
+
+/// The protocol version this crate speaks. A server announces it in `welcome`.
+pub const PROTOCOL_VERSION: u32 = 1;

@@ -1,0 +1,341 @@
+//! Frames the server sends. Timeline events (see [`ServerFrame::seq`]) carry a
+//! room-wide `seq` and a `ts`, are kept in the room's history and replayed on
+//! resume. All other frames are private or ephemeral and never replayed.
+
+use serde::{Deserialize, Serialize};
+
+use crate::client_frame::Reaction;
+use crate::error::ErrorCode;
+use crate::ids::{ClientId, Epoch, Millis, RoomId, Seq, UserId};
+
+/// One frame from the server.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum ServerFrame {
+    // ---- private frames -------------------------------------------------------
+    /// The answer to `hello`. The `backlog` timeline frames that follow it are the
+    /// recent history (fresh join, reset) or the replay since `last_seq` (resume).
+    Welcome(Welcome),
+    /// A command was applied; `seq` is the timeline position it got, if any.
+    /// `held` is true when the message waits for a facilitator's review.
+    Ack {
+        client_id: ClientId,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        seq: Option<Seq>,
+        #[serde(default, skip_serializing_if = "is_false")]
+        held: bool,
+    },
+    /// A request was refused, or the connection is about to close.
+    Error(ErrorFrame),
+    /// Someone is typing. Ephemeral.
+    Typing { user: UserId, name: String },
+    /// A private message. `to` is absent when a participant wrote to the facilitators.
+    Whisper {
+        ts: Millis,
+        from: UserId,
+        name: String,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        to: Option<UserId>,
+        text: String,
+    },
+    /// Sent privately to the author of a message that sounds like a crisis. The
+    /// message itself was delivered as written.
+    CrisisResources {
+        seq: Seq,
+        title: String,
+        body: String,
+        lines: Vec<HelpLine>,
+    },
+    /// Sent privately to every facilitator: something needs their attention.
+    Alert {
+        ts: Millis,
+        kind: AlertKind,
+        /// The message concerned, if any.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        seq: Option<Seq>,
+        user: UserId,
+        name: String,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        category: Option<CrisisCategory>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        reason: Option<String>,
+    },
+
+    // ---- timeline events (carry seq and ts, replayable) ----------------------
+    /// A member's message.
+    Message {
+        seq: Seq,
+        ts: Millis,
+        user: UserId,
+        name: String,
+        text: String,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        cw: Option<String>,
+    },
+    /// A member arrived.
+    Joined { seq: Seq, ts: Millis, member: MemberInfo },
+    /// A member left, was disconnected past the grace period, removed or banned.
+    Left {
+        seq: Seq,
+        ts: Millis,
+        user: UserId,
+        reason: LeftReason,
+    },
+    /// A member was muted, until `until` or until lifted.
+    Muted {
+        seq: Seq,
+        ts: Millis,
+        user: UserId,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        until: Option<Millis>,
+    },
+    /// A member may speak again.
+    Unmuted { seq: Seq, ts: Millis, user: UserId },
+    /// A grounding pause: only facilitators may post.
+    Paused {
+        seq: Seq,
+        ts: Millis,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        reason: Option<String>,
+    },
+    /// The pause is over.
+    Resumed { seq: Seq, ts: Millis },
+    /// The message at `target` was withdrawn; clients drop its text.
+    Redacted { seq: Seq, ts: Millis, target: Seq },
+    /// Slow mode: each participant may post once every `seconds` (0 = off).
+    SlowMode { seq: Seq, ts: Millis, seconds: u32 },
+    /// The room was locked (no new members) or unlocked.
+    Locked { seq: Seq, ts: Millis, locked: bool },
+    /// `user` has the floor until `until`; absent `user` means the floor is open.
+    Floor {
+        seq: Seq,
+        ts: Millis,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        user: Option<UserId>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        until: Option<Millis>,
+    },
+    /// A member raised or lowered a hand.
+    Hand {
+        seq: Seq,
+        ts: Millis,
+        user: UserId,
+        raised: bool,
+    },
+    /// A supportive reaction to the message at `target`.
+    Reaction {
+        seq: Seq,
+        ts: Millis,
+        user: UserId,
+        target: Seq,
+        emoji: Reaction,
+    },
+    /// A facilitator's announcement, pinned at the top of the room.
+    Announcement { seq: Seq, ts: Millis, text: String },
+    /// The session is over: everyone is disconnected and the history is dropped.
+    Closed {
+        seq: Seq,
+        ts: Millis,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        reason: Option<String>,
+    },
+}
+
+fn is_false(b: &bool) -> bool {
+    !*b
+}
+
+impl ServerFrame {
+    /// The timeline position of a replayable event; `None` for private frames.
+    pub fn seq(&self) -> Option<Seq> {
+        match self {
+            ServerFrame::Welcome(_)
+            | ServerFrame::Ack { .. }
+            | ServerFrame::Error(_)
+            | ServerFrame::Typing { .. }
+            | ServerFrame::Whisper { .. }
+            | ServerFrame::CrisisResources { .. }
+            | ServerFrame::Alert { .. } => None,
+            ServerFrame::Message { seq, .. }
+            | ServerFrame::Joined { seq, .. }
+            | ServerFrame::Left { seq, .. }
+            | ServerFrame::Muted { seq, .. }
+            | ServerFrame::Unmuted { seq, .. }
+            | ServerFrame::Paused { seq, .. }
+            | ServerFrame::Resumed { seq, .. }
+            | ServerFrame::Redacted { seq, .. }
+            | ServerFrame::SlowMode { seq, .. }
+            | ServerFrame::Locked { seq, .. }
+            | ServerFrame::Floor { seq, .. }
+            | ServerFrame::Hand { seq, .. }
+            | ServerFrame::Reaction { seq, .. }
+            | ServerFrame::Announcement { seq, .. }
+            | ServerFrame::Closed { seq, .. } => Some(*seq),
+        }
+    }
+}
+
+/// The `error` frame.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct ErrorFrame {
+    /// Echo of the command's `client_id`, when the command had one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub client_id: Option<ClientId>,
+    pub code: ErrorCode,
+    /// A human sentence, safe to show as is.
+    pub message: String,
+    /// When to try again, for `rate_limited` and `slow_mode`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub retry_after_ms: Option<u64>,
+}
+
+/// The `welcome` frame.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Welcome {
+    pub protocol: u32,
+    pub you: Me,
+    pub room: RoomSummary,
+    pub members: Vec<MemberInfo>,
+    pub state: RoomState,
+    /// The room's timeline head when this welcome was made.
+    pub seq: Seq,
+    pub epoch: Epoch,
+    pub resume: ResumeKind,
+    /// How many timeline frames follow this one before live events.
+    pub backlog: u32,
+}
+
+/// How the backlog after `welcome` relates to what the client had.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ResumeKind {
+    /// No `last_seq` was given: the backlog is the recent history.
+    Fresh,
+    /// The backlog is exactly the events after `last_seq`.
+    Resumed,
+    /// The history no longer reaches back to `last_seq` (or the epoch changed):
+    /// the client must drop what it shows and start from this snapshot.
+    Reset,
+}
+
+/// The connected member.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Me {
+    pub user: UserId,
+    pub name: String,
+    pub role: Role,
+}
+
+/// What a member can do.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Role {
+    Participant,
+    /// Facilitators and co-facilitators: moderate and receive alerts.
+    Facilitator,
+}
+
+/// A room's public description.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct RoomSummary {
+    pub id: RoomId,
+    pub title: String,
+    pub topic: String,
+    pub description: String,
+    pub guidelines: String,
+    pub capacity: u32,
+    pub visibility: Visibility,
+    /// Members currently in the room.
+    pub members: u32,
+}
+
+/// Whether a room is listed in the public directory.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "snake_case")]
+pub enum Visibility {
+    #[default]
+    Public,
+    /// Reachable by link only.
+    Unlisted,
+}
+
+/// One member as others see them.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct MemberInfo {
+    pub user: UserId,
+    pub name: String,
+    pub role: Role,
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub hand_raised: bool,
+    /// Muted; `muted_until` absent means until a facilitator lifts it.
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub muted: bool,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub muted_until: Option<Millis>,
+}
+
+/// The live state of the room carried by `welcome`.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, Default)]
+pub struct RoomState {
+    pub paused: bool,
+    pub locked: bool,
+    /// 0 when slow mode is off.
+    pub slow_mode_seconds: u32,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub floor: Option<UserId>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub floor_until: Option<Millis>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub announcement: Option<String>,
+}
+
+/// Why a member left.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum LeftReason {
+    /// They chose to leave.
+    Left,
+    /// Their connection dropped and they did not come back within the grace period.
+    Disconnected,
+    /// A facilitator removed them.
+    Removed,
+    /// A facilitator banned them.
+    Banned,
+}
+
+/// What a facilitator's alert is about.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum AlertKind {
+    /// A message sounds like a crisis.
+    Crisis,
+    /// A member reported a message.
+    Report,
+    /// The content policy flagged a message.
+    Flagged,
+    /// A message is held for review.
+    Held,
+}
+
+/// The kind of crisis language a message contained.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum CrisisCategory {
+    SuicidalIdeation,
+    SelfHarm,
+    Overdose,
+    ImmediateDanger,
+    AbuseDisclosure,
+}
+
+/// A help line on a crisis resources card.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct HelpLine {
+    /// Where it serves, e.g. "US & Canada".
+    pub region: String,
+    pub name: String,
+    /// How to reach it, e.g. "Call or text 988".
+    pub contact: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub url: Option<String>,
+}
