@@ -27,8 +27,8 @@ pub use client_frame::{ClientFrame, ModAction, Reaction};
 pub use error::{ErrorCode, close_code};
 pub use ids::{ClientId, Epoch, Millis, RoomId, Seq, UserId};
 pub use server_frame::{
-    AlertKind, CrisisCategory, ErrorFrame, HelpLine, LeftReason, MemberInfo, Me, ResumeKind,
-    Role, RoomState, RoomSummary, ServerFrame, Visibility, Welcome,
+    AlertKind, CrisisCategory, ErrorFrame, HelpLine, LeftReason, Me, MemberInfo, ResumeKind, Role,
+    RoomState, RoomSummary, ServerFrame, Visibility, Welcome,
 };
 
 /// The protocol version this crate speaks. A server announces it in `welcome`.

@@ -71,9 +71,16 @@ pub enum ServerFrame {
         text: String,
         #[serde(default, skip_serializing_if = "Option::is_none")]
         cw: Option<String>,
+        /// True in history after a facilitator redacted it: `text` is then empty.
+        #[serde(default, skip_serializing_if = "is_false")]
+        redacted: bool,
     },
     /// A member arrived.
-    Joined { seq: Seq, ts: Millis, member: MemberInfo },
+    Joined {
+        seq: Seq,
+        ts: Millis,
+        member: MemberInfo,
+    },
     /// A member left, was disconnected past the grace period, removed or banned.
     Left {
         seq: Seq,

@@ -1,0 +1,25 @@
+//! Kindred: a real-time chat server for moderated peer-support rooms.
+//!
+//! Map (see ARCHITECTURE.md for the path of one message and the invariants):
+//! - [`room`]: the pure domain — a room's state machine, roles, moderation rules.
+//! - [`broker`]: the seam to shared state (`Broker` trait) and its in-memory engine.
+//! - [`hub`]: this instance's connections by room; fan-out of shared bytes.
+//! - [`session`]: one WebSocket connection's event loop.
+//! - [`wire`]: the one conversion from domain values to wire frames.
+//! - [`http`]: axum handlers — admission, admin API, health, metrics, `/ws`.
+//! - [`auth`]: signed session tokens and facilitator invites.
+//! - [`config`], [`metrics`], [`app`]: configuration, Prometheus metrics, start/stop.
+
+pub mod app;
+pub mod auth;
+pub mod broker;
+pub mod config;
+pub mod http;
+pub mod hub;
+pub mod metrics;
+pub mod room;
+pub mod session;
+pub mod wire;
+
+pub use app::{Running, start};
+pub use config::Config;

@@ -1,0 +1,1164 @@
+//! Golden round-trip tests: each `tests/fixtures/*.json` file is decoded into its Rust
+//! type, checked for a few meaningful values, encoded again and compared with the
+//! fixture as a JSON `Value`. The fixtures are the examples in `PROTOCOL.md` and are
+//! shared with the web client, so a change of shape fails here first.
+//!
+//! The variant-coverage tests take the list of variants from serde itself (the
+//! "expected one of" list of an unknown-variant error), so a new frame kind without a
+//! fixture fails a test, and the exhaustive `*_kind` matches fail to compile.
+
+use std::collections::BTreeSet;
+use std::fs;
+use std::path::PathBuf;
+
+use kindred_protocol::http::{
+    CreateInvite, CreateRoom, HttpError, Invite, JoinRequest, JoinResponse, RoomList, UpdateRoom,
+};
+use kindred_protocol::{
+    AlertKind, ClientFrame, CrisisCategory, ErrorCode, ErrorFrame, LeftReason, MemberInfo,
+    ModAction, PROTOCOL_VERSION, Reaction, ResumeKind, Role, RoomId, RoomSummary, ServerFrame,
+    UserId, Visibility, close_code,
+};
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+use serde_json::{Value, json};
+
+// ---- the people and the room of the fixtures ----------------------------------------
+
+const ROOM: &str = "3f2c9a1e-7b4d-4e8a-9c61-2d5f8e0b7a43";
+/// The facilitator, "Sam (facilitator)".
+const SAM: &str = "d4a7b9c2-1e3f-4a5b-8c6d-9e0f1a2b3c4d";
+/// A participant, "Willow".
+const ALICE: &str = "8c1e4f27-5a3b-4d9e-b2f6-71a0c3d9e845";
+/// A participant, "River".
+const BOB: &str = "5b9d2e61-c4a8-4f37-a1e2-0d6c8b3f9a17";
+/// A participant, "Ash".
+const ASH: &str = "e2f8a4c6-3b1d-4f9a-a7e5-6c2b0d8f1e93";
+/// 2024-11-26 19:00:00 UTC, the start of the session.
+const T0: u64 = 1_732_647_600_000;
+const EPOCH: u64 = 1_732_643_112_904;
+
+/// Timeline events, by wire name: they carry `seq` and `ts` and are replayed.
+const TIMELINE: &[&str] = &[
+    "message",
+    "joined",
+    "left",
+    "muted",
+    "unmuted",
+    "paused",
+    "resumed",
+    "redacted",
+    "slow_mode",
+    "locked",
+    "floor",
+    "hand",
+    "reaction",
+    "announcement",
+    "closed",
+];
+/// Private or ephemeral server frames: never replayed.
+const PRIVATE: &[&str] = &[
+    "welcome",
+    "ack",
+    "error",
+    "typing",
+    "whisper",
+    "crisis_resources",
+    "alert",
+];
+
+fn user(s: &str) -> UserId {
+    s.parse().expect("a uuid")
+}
+
+fn room() -> RoomId {
+    ROOM.parse().expect("a uuid")
+}
+
+fn fixtures_dir() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures")
+}
+
+fn fixture_text(name: &str) -> String {
+    let path = fixtures_dir().join(format!("{name}.json"));
+    fs::read_to_string(&path).unwrap_or_else(|e| panic!("read {}: {e}", path.display()))
+}
+
+fn fixture_value(name: &str) -> Value {
+    serde_json::from_str(&fixture_text(name)).unwrap_or_else(|e| panic!("{name}: {e}"))
+}
+
+/// The names (without `.json`) of the fixtures whose file name starts with `prefix`.
+fn fixture_names(prefix: &str) -> BTreeSet<String> {
+    fs::read_dir(fixtures_dir())
+        .expect("fixtures dir")
+        .map(|e| {
+            e.expect("dir entry")
+                .file_name()
+                .into_string()
+                .expect("utf-8")
+        })
+        .filter_map(|n| n.strip_suffix(".json").map(str::to_owned))
+        .filter(|n| n.starts_with(prefix))
+        .collect()
+}
+
+/// Decode the fixture as `T`, encode it again and insist the JSON is the same value:
+/// no field renamed, dropped, added or re-typed.
+fn golden<T: Serialize + DeserializeOwned>(name: &str) -> T {
+    let text = fixture_text(name);
+    let decoded: T = serde_json::from_str(&text)
+        .unwrap_or_else(|e| panic!("{name} does not decode as its type: {e}"));
+    let again = serde_json::to_value(&decoded).expect("encode");
+    assert_eq!(
+        again,
+        fixture_value(name),
+        "{name}: re-encoded JSON differs from the fixture"
+    );
+    decoded
+}
+
+/// The variant names serde knows for `T`, read from its unknown-variant error.
+fn serde_variants<T: DeserializeOwned + std::fmt::Debug>(probe: &str) -> BTreeSet<String> {
+    let err = serde_json::from_str::<T>(probe).expect_err("the probe is not a variant");
+    let msg = err.to_string();
+    let list = msg
+        .split_once("expected one of ")
+        .unwrap_or_else(|| panic!("unexpected serde message: {msg}"))
+        .1;
+    list.split('`')
+        .skip(1)
+        .step_by(2)
+        .map(str::to_owned)
+        .collect()
+}
+
+/// The wire name of a client frame. Exhaustive on purpose: a new variant does not
+/// compile until it is named here (and then needs a fixture).
+fn client_kind(f: &ClientFrame) -> &'static str {
+    match f {
+        ClientFrame::Hello { .. } => "hello",
+        ClientFrame::Send { .. } => "send",
+        ClientFrame::Typing => "typing",
+        ClientFrame::Hand { .. } => "hand",
+        ClientFrame::React { .. } => "react",
+        ClientFrame::Report { .. } => "report",
+        ClientFrame::Whisper { .. } => "whisper",
+        ClientFrame::AckWarning => "ack_warning",
+        ClientFrame::Mod { .. } => "mod",
+        ClientFrame::Leave => "leave",
+    }
+}
+
+/// The wire name of a server frame. Exhaustive on purpose, like [`client_kind`].
+fn server_kind(f: &ServerFrame) -> &'static str {
+    match f {
+        ServerFrame::Welcome(_) => "welcome",
+        ServerFrame::Ack { .. } => "ack",
+        ServerFrame::Error(_) => "error",
+        ServerFrame::Typing { .. } => "typing",
+        ServerFrame::Whisper { .. } => "whisper",
+        ServerFrame::CrisisResources { .. } => "crisis_resources",
+        ServerFrame::Alert { .. } => "alert",
+        ServerFrame::Message { .. } => "message",
+        ServerFrame::Joined { .. } => "joined",
+        ServerFrame::Left { .. } => "left",
+        ServerFrame::Muted { .. } => "muted",
+        ServerFrame::Unmuted { .. } => "unmuted",
+        ServerFrame::Paused { .. } => "paused",
+        ServerFrame::Resumed { .. } => "resumed",
+        ServerFrame::Redacted { .. } => "redacted",
+        ServerFrame::SlowMode { .. } => "slow_mode",
+        ServerFrame::Locked { .. } => "locked",
+        ServerFrame::Floor { .. } => "floor",
+        ServerFrame::Hand { .. } => "hand",
+        ServerFrame::Reaction { .. } => "reaction",
+        ServerFrame::Announcement { .. } => "announcement",
+        ServerFrame::Closed { .. } => "closed",
+    }
+}
+
+fn server_golden(name: &str) -> ServerFrame {
+    golden(&format!("server_{name}"))
+}
+
+fn client_golden(name: &str) -> ClientFrame {
+    golden(&format!("client_{name}"))
+}
+
+// ---- client frames ---------------------------------------------------------------
+
+#[test]
+fn client_hello() {
+    let f = client_golden("hello");
+    let ClientFrame::Hello {
+        token,
+        last_seq,
+        epoch,
+    } = f
+    else {
+        panic!("not a hello: {f:?}");
+    };
+    assert!(token.starts_with("kt1."));
+    assert_eq!(last_seq, Some(41));
+    assert_eq!(epoch, Some(EPOCH));
+}
+
+#[test]
+fn client_hello_without_resume_omits_the_resume_fields() {
+    let f = ClientFrame::Hello {
+        token: "t".into(),
+        last_seq: None,
+        epoch: None,
+    };
+    assert_eq!(
+        serde_json::to_value(&f).unwrap(),
+        json!({"type": "hello", "token": "t"})
+    );
+    let null_fields: ClientFrame = serde_json::from_value(
+        json!({"type": "hello", "token": "t", "last_seq": null, "epoch": null}),
+    )
+    .unwrap();
+    assert_eq!(null_fields, f);
+}
+
+#[test]
+fn client_send() {
+    let f = client_golden("send");
+    assert_eq!(
+        f,
+        ClientFrame::Send {
+            client_id: "c-7f3a91".into(),
+            text: "This week was hard. I didn't leave the flat until Thursday, but I did make it here tonight.".into(),
+            cw: Some("isolation".into()),
+        }
+    );
+}
+
+#[test]
+fn client_typing() {
+    assert_eq!(client_golden("typing"), ClientFrame::Typing);
+}
+
+#[test]
+fn client_hand() {
+    assert_eq!(client_golden("hand"), ClientFrame::Hand { raised: true });
+}
+
+#[test]
+fn client_react() {
+    assert_eq!(
+        client_golden("react"),
+        ClientFrame::React {
+            seq: 45,
+            emoji: Reaction::MeToo
+        }
+    );
+}
+
+#[test]
+fn client_report() {
+    let f = client_golden("report");
+    let ClientFrame::Report { seq, reason } = f else {
+        panic!("not a report: {f:?}");
+    };
+    assert_eq!(seq, 48);
+    assert_eq!(
+        reason.as_deref(),
+        Some("Mocking another member's diagnosis.")
+    );
+}
+
+#[test]
+fn client_whisper() {
+    let f = client_golden("whisper");
+    let ClientFrame::Whisper { to, text } = f else {
+        panic!("not a whisper: {f:?}");
+    };
+    assert_eq!(to, Some(user(ALICE)));
+    assert!(text.starts_with("Hi Willow"));
+}
+
+#[test]
+fn client_ack_warning() {
+    assert_eq!(client_golden("ack_warning"), ClientFrame::AckWarning);
+}
+
+#[test]
+fn client_mod() {
+    assert_eq!(
+        client_golden("mod"),
+        ClientFrame::Mod {
+            client_id: "m-20b4".into(),
+            action: ModAction::Mute,
+            user: Some(user(BOB)),
+            seq: None,
+            seconds: Some(300),
+            reason: Some("Please take five minutes; we'll come back to you.".into()),
+            text: None,
+        }
+    );
+}
+
+#[test]
+fn client_mod_needs_only_client_id_and_action() {
+    let f: ClientFrame =
+        serde_json::from_value(json!({"type": "mod", "client_id": "m-1", "action": "pause"}))
+            .unwrap();
+    assert_eq!(
+        f,
+        ClientFrame::Mod {
+            client_id: "m-1".into(),
+            action: ModAction::Pause,
+            user: None,
+            seq: None,
+            seconds: None,
+            reason: None,
+            text: None,
+        }
+    );
+    assert_eq!(
+        serde_json::to_value(&f).unwrap(),
+        json!({"type": "mod", "client_id": "m-1", "action": "pause"})
+    );
+}
+
+#[test]
+fn client_leave() {
+    assert_eq!(client_golden("leave"), ClientFrame::Leave);
+}
+
+// ---- server frames: private ------------------------------------------------------
+
+#[test]
+fn server_welcome() {
+    let f = server_golden("welcome");
+    let ServerFrame::Welcome(w) = f else {
+        panic!("not a welcome: {f:?}");
+    };
+    assert_eq!(w.protocol, PROTOCOL_VERSION);
+    assert_eq!(w.you.user, user(ALICE));
+    assert_eq!(w.you.role, Role::Participant);
+    assert_eq!(w.room.id, room());
+    assert_eq!(w.room.visibility, Visibility::Public);
+    assert_eq!(w.room.members as usize, w.members.len());
+    assert_eq!(
+        w.members[3],
+        MemberInfo {
+            user: user(ASH),
+            name: "Ash".into(),
+            role: Role::Participant,
+            hand_raised: false,
+            muted: true,
+            muted_until: Some(T0 + 150_000),
+        }
+    );
+    assert!(w.members[2].hand_raised);
+    assert_eq!(w.members[0].role, Role::Facilitator);
+    assert_eq!(w.state.slow_mode_seconds, 30);
+    assert_eq!(w.state.floor, Some(user(ALICE)));
+    assert!(!w.state.paused);
+    assert_eq!((w.seq, w.epoch), (44, EPOCH));
+    assert_eq!(w.resume, ResumeKind::Resumed);
+    // The hello fixture resumed from 41: 42, 43 and 44 follow the welcome.
+    assert_eq!(w.backlog, 3);
+}
+
+#[test]
+fn server_ack() {
+    assert_eq!(
+        server_golden("ack"),
+        ServerFrame::Ack {
+            client_id: "c-7f3a91".into(),
+            seq: Some(45),
+            held: false,
+        }
+    );
+}
+
+#[test]
+fn server_ack_for_a_held_message_has_no_seq() {
+    let held = ServerFrame::Ack {
+        client_id: "c-1".into(),
+        seq: None,
+        held: true,
+    };
+    assert_eq!(
+        serde_json::to_value(&held).unwrap(),
+        json!({"type": "ack", "client_id": "c-1", "held": true})
+    );
+    let back: ServerFrame =
+        serde_json::from_value(json!({"type": "ack", "client_id": "c-1", "held": true})).unwrap();
+    assert_eq!(back, held);
+}
+
+#[test]
+fn server_error() {
+    assert_eq!(
+        server_golden("error"),
+        ServerFrame::Error(ErrorFrame {
+            client_id: Some("c-7f3a91".into()),
+            code: ErrorCode::SlowMode,
+            message: "Slow mode is on: you can post again in 12 seconds.".into(),
+            retry_after_ms: Some(12_000),
+        })
+    );
+}
+
+#[test]
+fn server_error_without_client_id() {
+    let f: ServerFrame = serde_json::from_value(
+        json!({"type": "error", "code": "unauthorized", "message": "Your session has expired."}),
+    )
+    .unwrap();
+    let ServerFrame::Error(e) = f else {
+        panic!("not an error: {f:?}");
+    };
+    assert_eq!(e.code, ErrorCode::Unauthorized);
+    assert_eq!(e.client_id, None);
+    assert_eq!(e.retry_after_ms, None);
+}
+
+#[test]
+fn server_typing() {
+    assert_eq!(
+        server_golden("typing"),
+        ServerFrame::Typing {
+            user: user(BOB),
+            name: "River".into()
+        }
+    );
+}
+
+#[test]
+fn server_whisper() {
+    let f = server_golden("whisper");
+    let ServerFrame::Whisper { from, to, ts, .. } = f else {
+        panic!("not a whisper: {f:?}");
+    };
+    assert_eq!(from, user(SAM));
+    assert_eq!(to, Some(user(ALICE)));
+    assert_eq!(ts, T0 + 261_000);
+}
+
+#[test]
+fn server_crisis_resources() {
+    let f = server_golden("crisis_resources");
+    let ServerFrame::CrisisResources { seq, lines, .. } = f else {
+        panic!("not crisis_resources: {f:?}");
+    };
+    assert_eq!(seq, 47);
+    assert_eq!(lines.len(), 3);
+    assert_eq!(lines[0].contact, "Call or text 988");
+    assert_eq!(lines[1].url, None);
+    assert_eq!(lines[2].url.as_deref(), Some("https://findahelpline.com"));
+}
+
+#[test]
+fn server_alert() {
+    let f = server_golden("alert");
+    let ServerFrame::Alert {
+        kind,
+        seq,
+        user: who,
+        category,
+        ..
+    } = f
+    else {
+        panic!("not an alert: {f:?}");
+    };
+    assert_eq!(kind, AlertKind::Crisis);
+    assert_eq!(seq, Some(47));
+    assert_eq!(who, user(ALICE));
+    assert_eq!(category, Some(CrisisCategory::SuicidalIdeation));
+}
+
+// ---- server frames: timeline -----------------------------------------------------
+
+#[test]
+fn server_message() {
+    let f = server_golden("message");
+    let ServerFrame::Message {
+        seq,
+        user: who,
+        name,
+        cw,
+        ..
+    } = f
+    else {
+        panic!("not a message: {f:?}");
+    };
+    assert_eq!(seq, 45);
+    assert_eq!(who, user(ALICE));
+    assert_eq!(name, "Willow");
+    assert_eq!(cw.as_deref(), Some("isolation"));
+}
+
+#[test]
+fn server_message_redacted_in_history_keeps_no_text() {
+    let replayed = json!({
+        "type": "message",
+        "seq": 48,
+        "ts": T0 + 235_000,
+        "user": BOB,
+        "name": "River",
+        "text": "",
+        "redacted": true
+    });
+    let f: ServerFrame = serde_json::from_value(replayed.clone()).unwrap();
+    assert_eq!(f.seq(), Some(48));
+    assert_eq!(serde_json::to_value(&f).unwrap(), replayed);
+    // A message that was never redacted does not mention it.
+    assert!(fixture_value("server_message").get("redacted").is_none());
+}
+
+#[test]
+fn server_joined() {
+    assert_eq!(
+        server_golden("joined"),
+        ServerFrame::Joined {
+            seq: 38,
+            ts: T0 + 12_000,
+            member: MemberInfo {
+                user: user(BOB),
+                name: "River".into(),
+                role: Role::Participant,
+                hand_raised: false,
+                muted: false,
+                muted_until: None,
+            },
+        }
+    );
+}
+
+#[test]
+fn server_left() {
+    assert_eq!(
+        server_golden("left"),
+        ServerFrame::Left {
+            seq: 54,
+            ts: T0 + 1_805_000,
+            user: user(BOB),
+            reason: LeftReason::Disconnected,
+        }
+    );
+}
+
+#[test]
+fn server_muted() {
+    assert_eq!(
+        server_golden("muted"),
+        ServerFrame::Muted {
+            seq: 49,
+            ts: T0 + 240_000,
+            user: user(BOB),
+            until: Some(T0 + 540_000),
+        }
+    );
+}
+
+#[test]
+fn server_unmuted() {
+    assert_eq!(
+        server_golden("unmuted"),
+        ServerFrame::Unmuted {
+            seq: 53,
+            ts: T0 + 540_000,
+            user: user(BOB),
+        }
+    );
+}
+
+#[test]
+fn server_paused() {
+    let f = server_golden("paused");
+    let ServerFrame::Paused { seq, reason, .. } = f else {
+        panic!("not paused: {f:?}");
+    };
+    assert_eq!(seq, 50);
+    assert!(reason.expect("a reason").contains("breathe"));
+}
+
+#[test]
+fn server_resumed() {
+    assert_eq!(
+        server_golden("resumed"),
+        ServerFrame::Resumed {
+            seq: 51,
+            ts: T0 + 360_000
+        }
+    );
+}
+
+#[test]
+fn server_redacted() {
+    assert_eq!(
+        server_golden("redacted"),
+        ServerFrame::Redacted {
+            seq: 52,
+            ts: T0 + 365_000,
+            target: 48,
+        }
+    );
+}
+
+#[test]
+fn server_slow_mode() {
+    assert_eq!(
+        server_golden("slow_mode"),
+        ServerFrame::SlowMode {
+            seq: 39,
+            ts: T0 + 30_000,
+            seconds: 30,
+        }
+    );
+}
+
+#[test]
+fn server_locked() {
+    assert_eq!(
+        server_golden("locked"),
+        ServerFrame::Locked {
+            seq: 55,
+            ts: T0 + 1_900_000,
+            locked: true,
+        }
+    );
+}
+
+#[test]
+fn server_floor() {
+    assert_eq!(
+        server_golden("floor"),
+        ServerFrame::Floor {
+            seq: 43,
+            ts: T0 + 120_000,
+            user: Some(user(ALICE)),
+            until: Some(T0 + 240_000),
+        }
+    );
+}
+
+#[test]
+fn server_floor_open_has_no_user() {
+    let open = ServerFrame::Floor {
+        seq: 57,
+        ts: T0,
+        user: None,
+        until: None,
+    };
+    assert_eq!(
+        serde_json::to_value(&open).unwrap(),
+        json!({"type": "floor", "seq": 57, "ts": T0})
+    );
+}
+
+#[test]
+fn server_hand() {
+    assert_eq!(
+        server_golden("hand"),
+        ServerFrame::Hand {
+            seq: 42,
+            ts: T0 + 95_000,
+            user: user(ALICE),
+            raised: true,
+        }
+    );
+}
+
+#[test]
+fn server_reaction() {
+    assert_eq!(
+        server_golden("reaction"),
+        ServerFrame::Reaction {
+            seq: 46,
+            ts: T0 + 205_000,
+            user: user(BOB),
+            target: 45,
+            emoji: Reaction::Heart,
+        }
+    );
+}
+
+#[test]
+fn server_announcement() {
+    let f = server_golden("announcement");
+    let ServerFrame::Announcement { seq, text, .. } = f else {
+        panic!("not an announcement: {f:?}");
+    };
+    assert_eq!(seq, 40);
+    assert!(text.starts_with("Sharing round tonight"));
+}
+
+#[test]
+fn server_closed() {
+    let f = server_golden("closed");
+    let ServerFrame::Closed { seq, ts, reason } = f else {
+        panic!("not closed: {f:?}");
+    };
+    assert_eq!((seq, ts), (60, T0 + 5_400_000));
+    assert!(reason.is_some());
+}
+
+// ---- HTTP bodies -----------------------------------------------------------------
+
+#[test]
+fn http_create_room() {
+    let r: CreateRoom = golden("http_create_room");
+    assert_eq!(r.title, "Tuesday Evening Circle");
+    assert_eq!(r.capacity, Some(20));
+    assert_eq!(r.visibility, Visibility::Public);
+    assert!(r.guidelines.expect("guidelines").starts_with("1. "));
+}
+
+#[test]
+fn http_create_room_takes_defaults_for_absent_fields() {
+    let r: CreateRoom = serde_json::from_value(json!({"title": "Open Mic"})).unwrap();
+    assert_eq!(
+        r,
+        CreateRoom {
+            title: "Open Mic".into(),
+            ..CreateRoom::default()
+        }
+    );
+    assert_eq!(r.visibility, Visibility::Public);
+    assert!(serde_json::from_value::<CreateRoom>(json!({"topic": "no title"})).is_err());
+}
+
+#[test]
+fn http_update_room() {
+    let u: UpdateRoom = golden("http_update_room");
+    assert_eq!(
+        u,
+        UpdateRoom {
+            capacity: Some(12),
+            visibility: Some(Visibility::Unlisted),
+            ..UpdateRoom::default()
+        }
+    );
+}
+
+#[test]
+fn http_room_summary() {
+    let r: RoomSummary = golden("http_room_summary");
+    assert_eq!(r.id, room());
+    assert_eq!(r.capacity, 20);
+    assert_eq!(r.members, 4);
+}
+
+#[test]
+fn http_room_list() {
+    let l: RoomList = golden("http_room_list");
+    assert_eq!(l.rooms.len(), 2);
+    assert_eq!(l.rooms[0].id, room());
+    assert_eq!(l.rooms[1].title, "Carers' Corner");
+    assert_eq!(l.rooms[1].members, 0);
+    assert!(l.rooms.iter().all(|r| r.visibility == Visibility::Public));
+}
+
+#[test]
+fn http_create_invite() {
+    let i: CreateInvite = golden("http_create_invite");
+    assert_eq!(i.ttl_seconds, Some(7 * 24 * 3600));
+    let empty: CreateInvite = serde_json::from_value(json!({})).unwrap();
+    assert_eq!(empty, CreateInvite::default());
+}
+
+#[test]
+fn http_invite() {
+    let i: Invite = golden("http_invite");
+    assert_eq!(i.role, Role::Facilitator);
+    assert_eq!(i.expires_at, 1_733_252_400_000);
+    assert!(i.url.contains(&i.token));
+}
+
+#[test]
+fn http_join_request() {
+    let j: JoinRequest = golden("http_join_request");
+    assert_eq!(
+        j,
+        JoinRequest {
+            name: "Willow".into(),
+            accept_guidelines: true,
+            invite: None,
+        }
+    );
+    // accept_guidelines is required on the wire: its absence is a bad request, not `false`.
+    assert!(serde_json::from_value::<JoinRequest>(json!({"name": "Willow"})).is_err());
+}
+
+#[test]
+fn http_join_response() {
+    let j: JoinResponse = golden("http_join_response");
+    assert_eq!(j.user_id, user(ALICE));
+    assert_eq!(j.role, Role::Participant);
+    assert_eq!(j.room, room());
+    assert_eq!(j.ws_path, "/ws");
+}
+
+#[test]
+fn http_error() {
+    assert_eq!(
+        golden::<HttpError>("http_error"),
+        HttpError {
+            code: ErrorCode::RateLimited,
+            message: "Too many join attempts from your network; try again in a minute.".into(),
+            retry_after_ms: Some(60_000),
+        }
+    );
+}
+
+// ---- coverage --------------------------------------------------------------------
+
+#[test]
+fn every_client_frame_has_a_fixture() {
+    let variants = serde_variants::<ClientFrame>(r#"{"type": "__no_such_type__"}"#);
+    assert_eq!(variants.len(), 10, "{variants:?}");
+    let mut covered = BTreeSet::new();
+    for name in fixture_names("client_") {
+        let kind = name.strip_prefix("client_").unwrap();
+        let frame: ClientFrame = golden(&name);
+        assert_eq!(client_kind(&frame), kind, "{name} holds another kind");
+        assert_eq!(fixture_value(&name)["type"], kind, "{name}: type field");
+        covered.insert(kind.to_owned());
+    }
+    assert_eq!(covered, variants, "client frame kinds vs fixtures");
+}
+
+#[test]
+fn every_server_frame_has_a_fixture() {
+    let variants = serde_variants::<ServerFrame>(r#"{"type": "__no_such_type__"}"#);
+    assert_eq!(
+        variants.len(),
+        TIMELINE.len() + PRIVATE.len(),
+        "{variants:?}"
+    );
+    let mut covered = BTreeSet::new();
+    for name in fixture_names("server_") {
+        let kind = name.strip_prefix("server_").unwrap();
+        let frame: ServerFrame = golden(&name);
+        assert_eq!(server_kind(&frame), kind, "{name} holds another kind");
+        assert_eq!(fixture_value(&name)["type"], kind, "{name}: type field");
+        covered.insert(kind.to_owned());
+    }
+    assert_eq!(covered, variants, "server frame kinds vs fixtures");
+}
+
+/// The fixture re-encoded, pretty, by its own Rust type: the server's bytes, indented.
+fn typed_pretty(name: &str) -> String {
+    fn pretty<T: Serialize + DeserializeOwned>(name: &str) -> String {
+        let decoded: T = serde_json::from_str(&fixture_text(name)).expect("decodes");
+        serde_json::to_string_pretty(&decoded).expect("encodes") + "\n"
+    }
+    match name {
+        n if n.starts_with("client_") => pretty::<ClientFrame>(n),
+        n if n.starts_with("server_") => pretty::<ServerFrame>(n),
+        "http_create_room" => pretty::<CreateRoom>(name),
+        "http_update_room" => pretty::<UpdateRoom>(name),
+        "http_room_summary" => pretty::<RoomSummary>(name),
+        "http_room_list" => pretty::<RoomList>(name),
+        "http_create_invite" => pretty::<CreateInvite>(name),
+        "http_invite" => pretty::<Invite>(name),
+        "http_join_request" => pretty::<JoinRequest>(name),
+        "http_join_response" => pretty::<JoinResponse>(name),
+        "http_error" => pretty::<HttpError>(name),
+        other => panic!("fixture {other} has no known type: add it here"),
+    }
+}
+
+/// Fixtures are written exactly as the types encode them (field order included,
+/// pretty-printed), so the file reads like what goes over the wire.
+#[test]
+fn every_fixture_is_typed_and_in_wire_order() {
+    let names = fixture_names("");
+    assert_eq!(names.len(), 41, "{names:?}");
+    for name in names {
+        assert_eq!(
+            fixture_text(&name),
+            typed_pretty(&name),
+            "{name}: not in wire order and pretty form"
+        );
+    }
+}
+
+#[test]
+fn seq_is_some_exactly_for_timeline_events() {
+    let timeline: BTreeSet<String> = TIMELINE.iter().map(|s| s.to_string()).collect();
+    let private: BTreeSet<String> = PRIVATE.iter().map(|s| s.to_string()).collect();
+    assert!(timeline.is_disjoint(&private));
+    let all: BTreeSet<String> = timeline.union(&private).cloned().collect();
+    assert_eq!(all, serde_variants::<ServerFrame>(r#"{"type": "?"}"#));
+
+    for kind in all {
+        let name = format!("server_{kind}");
+        let frame: ServerFrame = golden(&name);
+        let value = fixture_value(&name);
+        if timeline.contains(&kind) {
+            assert_eq!(frame.seq(), value["seq"].as_u64(), "{name}");
+            assert!(frame.seq().is_some(), "{name}");
+            assert!(value["ts"].is_u64(), "{name}: a timeline event carries ts");
+        } else {
+            // crisis_resources and alert carry a `seq` that *names* a message; it is not
+            // their own position, so seq() must still be None.
+            assert_eq!(frame.seq(), None, "{name} is private");
+        }
+    }
+}
+
+#[test]
+fn every_error_code_name_matches_as_str() {
+    let names = serde_variants::<ErrorCode>(r#""__no_such_code__""#);
+    assert_eq!(names.len(), 18, "{names:?}");
+    for name in names {
+        let code: ErrorCode = serde_json::from_value(Value::String(name.clone())).unwrap();
+        assert_eq!(code.as_str(), name);
+        assert_eq!(code.to_string(), name);
+        assert_eq!(serde_json::to_value(code).unwrap(), Value::String(name));
+    }
+}
+
+#[test]
+fn mod_actions_and_reactions_use_snake_case_names() {
+    let actions = serde_variants::<ModAction>(r#""__x__""#);
+    let expected: BTreeSet<String> = [
+        "mute",
+        "unmute",
+        "pause",
+        "resume",
+        "close",
+        "remove",
+        "ban",
+        "redact",
+        "slow_mode",
+        "lock",
+        "unlock",
+        "floor",
+        "clear_floor",
+        "lower_hand",
+        "announce",
+    ]
+    .iter()
+    .map(|s| s.to_string())
+    .collect();
+    assert_eq!(actions, expected);
+
+    let reactions = serde_variants::<Reaction>(r#""__x__""#);
+    let expected: BTreeSet<String> = ["heart", "hug", "strength", "thanks", "me_too", "candle"]
+        .iter()
+        .map(|s| s.to_string())
+        .collect();
+    assert_eq!(reactions, expected);
+}
+
+#[test]
+fn close_codes_are_pinned() {
+    let codes = [
+        (close_code::NORMAL, 1000),
+        (close_code::GOING_AWAY, 1001),
+        (close_code::POLICY, 1008),
+        (close_code::TOO_BIG, 1009),
+        (close_code::UNAUTHORIZED, 4001),
+        (close_code::TIMEOUT, 4002),
+        (close_code::REMOVED, 4003),
+        (close_code::ROOM_CLOSED, 4004),
+        (close_code::ROOM_UNAVAILABLE, 4005),
+        (close_code::SLOW_CONSUMER, 4008),
+    ];
+    for (code, wire) in codes {
+        assert_eq!(code, wire);
+    }
+}
+
+#[test]
+fn protocol_md_shows_every_fixture_and_names_every_code() {
+    let doc = fs::read_to_string(PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("PROTOCOL.md"))
+        .expect("PROTOCOL.md");
+    for kind in serde_variants::<ClientFrame>(r#"{"type": "?"}"#)
+        .into_iter()
+        .chain(serde_variants::<ServerFrame>(r#"{"type": "?"}"#))
+    {
+        assert!(
+            doc.contains(&format!("\"type\": \"{kind}\"")),
+            "PROTOCOL.md has no example of `{kind}`"
+        );
+    }
+    for name in fixture_names("") {
+        assert!(
+            doc.contains(&format!("```json\n{}```", fixture_text(&name))),
+            "PROTOCOL.md does not show {name}.json verbatim"
+        );
+    }
+    for code in serde_variants::<ErrorCode>(r#""?""#) {
+        assert!(
+            doc.contains(&format!("`{code}`")),
+            "PROTOCOL.md does not explain `{code}`"
+        );
+    }
+    for action in serde_variants::<ModAction>(r#""?""#) {
+        assert!(
+            doc.contains(&format!("`{action}`")),
+            "PROTOCOL.md does not explain `{action}`"
+        );
+    }
+}
+
+// ---- what must not decode, and what is tolerated ---------------------------------
+
+#[test]
+fn unknown_type_is_refused() {
+    for text in [
+        r#"{"type": "shout", "text": "hi"}"#,
+        r#"{"type": "Send", "client_id": "c", "text": "hi"}"#,
+        r#"{"type": "", "text": "hi"}"#,
+        r#"{"type": 3}"#,
+        r#"{"type": null}"#,
+    ] {
+        assert!(
+            serde_json::from_str::<ClientFrame>(text).is_err(),
+            "client accepted {text}"
+        );
+        assert!(
+            serde_json::from_str::<ServerFrame>(text).is_err(),
+            "server accepted {text}"
+        );
+    }
+    // A server frame is not a client frame, and the other way round.
+    assert!(serde_json::from_str::<ClientFrame>(&fixture_text("server_welcome")).is_err());
+    assert!(serde_json::from_str::<ServerFrame>(&fixture_text("client_mod")).is_err());
+}
+
+#[test]
+fn missing_type_or_required_fields_are_refused() {
+    let client = [
+        json!({"token": "t"}),
+        json!({"type": "hello"}),
+        json!({"type": "send", "text": "hi"}),
+        json!({"type": "send", "client_id": "c"}),
+        json!({"type": "hand"}),
+        json!({"type": "react", "seq": 4}),
+        json!({"type": "react", "emoji": "hug"}),
+        json!({"type": "report"}),
+        json!({"type": "whisper", "to": ALICE}),
+        json!({"type": "mod", "client_id": "m"}),
+        json!({"type": "mod", "action": "pause"}),
+    ];
+    for v in client {
+        assert!(
+            serde_json::from_value::<ClientFrame>(v.clone()).is_err(),
+            "client accepted {v}"
+        );
+    }
+    let mut welcome = fixture_value("server_welcome");
+    welcome.as_object_mut().unwrap().remove("epoch");
+    let server = [
+        welcome,
+        json!({"type": "ack"}),
+        json!({"type": "error", "message": "no code"}),
+        json!({"type": "message", "seq": 1, "ts": T0, "user": ALICE, "name": "Willow"}),
+        json!({"type": "message", "ts": T0, "user": ALICE, "name": "Willow", "text": "no seq"}),
+        json!({"type": "resumed", "seq": 1}),
+        json!({"type": "left", "seq": 1, "ts": T0, "user": ALICE}),
+    ];
+    for v in server {
+        assert!(
+            serde_json::from_value::<ServerFrame>(v.clone()).is_err(),
+            "server accepted {v}"
+        );
+    }
+}
+
+#[test]
+fn wrongly_typed_fields_are_refused() {
+    for v in [
+        json!({"type": "react", "seq": "42", "emoji": "heart"}),
+        json!({"type": "react", "seq": -1, "emoji": "heart"}),
+        json!({"type": "react", "seq": 4.5, "emoji": "heart"}),
+        json!({"type": "react", "seq": 42, "emoji": "angry"}),
+        json!({"type": "react", "seq": 42, "emoji": "❤️"}),
+        json!({"type": "hand", "raised": "yes"}),
+        json!({"type": "whisper", "to": "not-a-uuid", "text": "hi"}),
+        json!({"type": "mod", "client_id": "m", "action": "nuke"}),
+        json!({"type": "mod", "client_id": "m", "action": "mute", "seconds": -5}),
+        json!({"type": "mod", "client_id": "m", "action": "mute", "seconds": 4_294_967_296u64}),
+        json!({"type": "send", "client_id": 7, "text": "hi"}),
+    ] {
+        assert!(
+            serde_json::from_value::<ClientFrame>(v.clone()).is_err(),
+            "accepted {v}"
+        );
+    }
+}
+
+#[test]
+fn invalid_json_is_refused() {
+    for text in [
+        "",
+        " ",
+        "{",
+        "}",
+        "null",
+        "true",
+        "42",
+        "\"hello\"",
+        "{}",
+        "{\"type\": \"typing\"",
+        "{\"type\": \"typing\",}",
+        "{'type': 'typing'}",
+        "{\"type\": \"typing\"} {\"type\": \"typing\"}",
+        "{\"type\": \"typing\", \"type\": \"leave\"}",
+        "\u{feff}{\"type\": \"typing\"}",
+    ] {
+        assert!(
+            serde_json::from_str::<ClientFrame>(text).is_err(),
+            "accepted {text:?}"
+        );
+    }
+    assert!(serde_json::from_slice::<ClientFrame>(b"{\"type\": \"typ\xffing\"}").is_err());
+}
+
+#[test]
+fn unknown_extra_fields_are_ignored() {
+    let mut hello = fixture_value("client_hello");
+    hello["client_version"] = json!("web/1.4.2");
+    hello["capabilities"] = json!(["reactions", {"nested": [1, 2, 3]}]);
+    let decoded: ClientFrame = serde_json::from_value(hello).unwrap();
+    assert_eq!(decoded, client_golden("hello"));
+
+    let typing: ClientFrame =
+        serde_json::from_value(json!({"type": "typing", "until": 5, "x": null})).unwrap();
+    assert_eq!(typing, ClientFrame::Typing);
+
+    let mut message = fixture_value("server_message");
+    message["edited"] = json!(false);
+    message["thread"] = json!({"root": 12});
+    let decoded: ServerFrame = serde_json::from_value(message).unwrap();
+    assert_eq!(decoded, server_golden("message"));
+
+    let mut welcome = fixture_value("server_welcome");
+    welcome["room"]["language"] = json!("en");
+    welcome["members"][0]["pronouns"] = json!("they/them");
+    welcome["state"]["sharing_round"] = json!(true);
+    let decoded: ServerFrame = serde_json::from_value(welcome).unwrap();
+    assert_eq!(decoded, server_golden("welcome"));
+
+    let mut join = fixture_value("http_join_request");
+    join["captcha"] = json!("x");
+    let decoded: JoinRequest = serde_json::from_value(join).unwrap();
+    assert_eq!(decoded, golden::<JoinRequest>("http_join_request"));
+}
+
+#[test]
+fn field_order_does_not_matter() {
+    let decoded: ClientFrame = serde_json::from_str(
+        r#"{"text": "hi", "cw": "grief", "client_id": "c-1", "type": "send"}"#,
+    )
+    .unwrap();
+    assert_eq!(
+        decoded,
+        ClientFrame::Send {
+            client_id: "c-1".into(),
+            text: "hi".into(),
+            cw: Some("grief".into()),
+        }
+    );
+}

@@ -1,0 +1,176 @@
+//! The server as a value: its shared state, how to start it on a listener, and how
+//! it stops. `main` passes ctrl-c/SIGTERM; tests pass a token they cancel.
+
+use std::sync::Arc;
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use kindred_protocol::{Millis, RoomId, RoomSummary, Visibility};
+use tokio::net::TcpListener;
+use tokio::sync::Semaphore;
+use tokio_util::sync::CancellationToken;
+use tokio_util::task::TaskTracker;
+
+use crate::auth::Signer;
+use crate::broker::memory::MemoryBroker;
+use crate::broker::{Broker, BrokerError};
+use crate::config::Config;
+use crate::hub::Hub;
+use crate::metrics::Metrics;
+use crate::room::RoomConfig;
+
+/// Wall-clock milliseconds: the only clock read outside tests, passed into the domain.
+pub fn now_ms() -> Millis {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX))
+}
+
+/// The guidelines a room gets when its creator gives none.
+pub const DEFAULT_GUIDELINES: &str = "\
+1. What is shared here stays here.\n\
+2. Speak from your own experience; listen without judging.\n\
+3. No advice unless it is asked for; no diagnosing one another.\n\
+4. Be kind. Disagree gently. No hate, harassment or slurs.\n\
+5. You may pass: nobody has to share.\n\
+6. If you are in danger right now, contact your local emergency number or a crisis line.";
+
+/// Everything a request or session needs.
+pub struct AppState {
+    pub config: Config,
+    pub broker: Arc<dyn Broker>,
+    pub hub: Arc<Hub>,
+    pub signer: Signer,
+    pub admin_token: String,
+    pub metrics: Arc<Metrics>,
+    /// One permit per open WebSocket.
+    pub connections: Arc<Semaphore>,
+    /// Every WebSocket session, so shutdown can wait for them.
+    pub tracker: TaskTracker,
+    /// Cancelled when the server starts shutting down.
+    pub shutdown: CancellationToken,
+}
+
+/// A running server (returned by [`start`]).
+pub struct Running {
+    pub addr: std::net::SocketAddr,
+    pub state: Arc<AppState>,
+    /// Resolves when the server has stopped.
+    pub done: tokio::task::JoinHandle<()>,
+}
+
+impl Running {
+    pub fn admin_token(&self) -> &str {
+        &self.state.admin_token
+    }
+
+    /// Begin graceful shutdown.
+    pub fn shutdown(&self) {
+        self.state.shutdown.cancel();
+    }
+}
+
+fn random_token() -> String {
+    use base64::Engine;
+    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(rand::random::<[u8; 24]>())
+}
+
+/// Build the shared state for a configuration.
+pub fn state(config: Config, shutdown: CancellationToken) -> anyhow::Result<Arc<AppState>> {
+    if config.redis_url.is_some() {
+        anyhow::bail!("the Redis broker is not available in this build; unset REDIS_URL");
+    }
+    let metrics = Arc::new(Metrics::new());
+    let hub = Arc::new(Hub::new(config.outbound_queue, metrics.clone()));
+    let broker: Arc<dyn Broker> = Arc::new(MemoryBroker::new(
+        hub.clone(),
+        metrics.clone(),
+        config.limits(),
+        config.history_len,
+    ));
+    metrics.broker_up.set(1);
+    let secret = config.secret.clone().unwrap_or_else(random_token);
+    let admin_token = config.admin_token.clone().unwrap_or_else(random_token);
+    Ok(Arc::new(AppState {
+        connections: Arc::new(Semaphore::new(config.max_connections)),
+        signer: Signer::new(secret.as_bytes()),
+        admin_token,
+        broker,
+        hub,
+        metrics,
+        tracker: TaskTracker::new(),
+        shutdown,
+        config,
+    }))
+}
+
+/// Create the demo room (`cargo run` prints its address).
+pub async fn create_demo_room(state: &AppState) -> Result<RoomSummary, BrokerError> {
+    state
+        .broker
+        .create_room(
+            RoomId::new(),
+            RoomConfig {
+                title: "Evening circle".to_owned(),
+                topic: "Living with depression and anxiety".to_owned(),
+                description: "A small peer-support group. Come as you are; share or just listen."
+                    .to_owned(),
+                guidelines: DEFAULT_GUIDELINES.to_owned(),
+                capacity: state.config.room_capacity,
+                visibility: Visibility::Public,
+            },
+        )
+        .await
+}
+
+/// Serve on `listener` until `state.shutdown` is cancelled, then close every
+/// socket with 1001 and wait (bounded) for the sessions to finish.
+pub async fn serve(listener: TcpListener, state: Arc<AppState>) -> std::io::Result<()> {
+    let ticker = tokio::spawn(tick_rooms(state.clone()));
+    let router = crate::http::router(state.clone());
+    let shutdown = state.shutdown.clone();
+    let served = axum::serve(
+        listener,
+        router.into_make_service_with_connect_info::<std::net::SocketAddr>(),
+    )
+    .with_graceful_shutdown(async move { shutdown.cancelled().await })
+    .await;
+    ticker.abort();
+    state.tracker.close();
+    if tokio::time::timeout(state.config.shutdown_grace(), state.tracker.wait())
+        .await
+        .is_err()
+    {
+        tracing::warn!(
+            remaining = state.tracker.len(),
+            "shutdown grace elapsed with sessions still open"
+        );
+    }
+    served
+}
+
+/// Bind, then serve in the background. For tests and embedding.
+pub async fn start(config: Config) -> anyhow::Result<Running> {
+    let listener = TcpListener::bind(config.bind).await?;
+    let addr = listener.local_addr()?;
+    let state = state(config, CancellationToken::new())?;
+    let done = tokio::spawn({
+        let state = state.clone();
+        async move {
+            if let Err(e) = serve(listener, state).await {
+                tracing::error!(error = %e, "server stopped with an error");
+            }
+        }
+    });
+    Ok(Running { addr, state, done })
+}
+
+/// Once a second: grace periods, mute and floor expiry.
+async fn tick_rooms(state: Arc<AppState>) {
+    let mut every = tokio::time::interval(std::time::Duration::from_millis(
+        (state.config.presence_grace_ms / 4).clamp(50, 1_000),
+    ));
+    loop {
+        every.tick().await;
+        state.broker.tick(now_ms()).await;
+    }
+}

@@ -1,0 +1,258 @@
+//! The in-memory broker: one instance, nothing to install, nothing on disk.
+//!
+//! Each room is a domain [`Room`] plus its history behind one mutex. `apply` holds
+//! that mutex while it checks, numbers, stores and hands the encoded frames to the
+//! hub, so seqs reach every connection in order. The lock is never held across an
+//! await: hub delivery is `try_send` only.
+
+use std::collections::VecDeque;
+use std::sync::Arc;
+use std::time::Instant;
+
+use async_trait::async_trait;
+use dashmap::DashMap;
+use kindred_protocol::http::UpdateRoom;
+use kindred_protocol::{Epoch, Millis, ResumeKind, Role, RoomId, RoomSummary, ServerFrame};
+use parking_lot::Mutex;
+
+use super::{Broker, BrokerError, ResumeFrom, Snapshot, apply_update, effect_of, new_epoch};
+use crate::hub::{Audience, Hub};
+use crate::metrics::Metrics;
+use crate::room::{Applied, Command, EventKind, Limits, Room, RoomConfig};
+use crate::wire::{self, Encoded};
+
+struct RoomCell {
+    room: Room,
+    epoch: Epoch,
+    /// Encoded timeline frames, oldest first, at most `history_len`.
+    history: VecDeque<Encoded>,
+}
+
+impl RoomCell {
+    fn summary(&self) -> RoomSummary {
+        summary(&self.room)
+    }
+
+    fn redact(&mut self, target: u64) {
+        let Some(entry) = self.history.iter_mut().find(|e| e.seq == Some(target)) else {
+            return;
+        };
+        let redacted = serde_json::from_str::<ServerFrame>(&entry.bytes)
+            .ok()
+            .and_then(|f| wire::redacted_message(&f));
+        if let Some(frame) = redacted {
+            *entry = wire::encode(&frame);
+        }
+    }
+}
+
+/// The room summary the wire shows.
+pub fn summary(room: &Room) -> RoomSummary {
+    let c = &room.config;
+    RoomSummary {
+        id: room.id,
+        title: c.title.clone(),
+        topic: c.topic.clone(),
+        description: c.description.clone(),
+        guidelines: c.guidelines.clone(),
+        capacity: c.capacity,
+        visibility: c.visibility,
+        members: u32::try_from(room.member_count()).unwrap_or(u32::MAX),
+    }
+}
+
+/// Rooms in this process's memory.
+pub struct MemoryBroker {
+    rooms: DashMap<RoomId, Arc<Mutex<RoomCell>>>,
+    hub: Arc<Hub>,
+    metrics: Arc<Metrics>,
+    limits: Limits,
+    history_len: usize,
+}
+
+impl MemoryBroker {
+    pub fn new(hub: Arc<Hub>, metrics: Arc<Metrics>, limits: Limits, history_len: usize) -> Self {
+        Self {
+            rooms: DashMap::new(),
+            hub,
+            metrics,
+            limits,
+            history_len: history_len.max(1),
+        }
+    }
+
+    fn cell(&self, id: RoomId) -> Result<Arc<Mutex<RoomCell>>, BrokerError> {
+        self.rooms
+            .get(&id)
+            .map(|c| c.value().clone())
+            .ok_or(BrokerError::NoRoom)
+    }
+
+    /// Store and deliver the events of one applied command, in order.
+    fn publish(&self, id: RoomId, cell: &mut RoomCell, applied: &Applied) {
+        for event in &applied.events {
+            let encoded = wire::encode(&wire::event_frame(event));
+            if let EventKind::Redacted { target } = event.kind {
+                cell.redact(target);
+            }
+            cell.history.push_back(encoded.clone());
+            while cell.history.len() > self.history_len {
+                cell.history.pop_front();
+            }
+            self.hub
+                .deliver(id, Audience::Room, &encoded, effect_of(&event.kind));
+            if let EventKind::Closed { .. } = event.kind {
+                // The session is over: what was said in it is not kept.
+                cell.history.clear();
+            }
+        }
+    }
+
+    fn refresh_gauges(&self) {
+        Metrics::set_gauge(&self.metrics.rooms, self.rooms.len());
+    }
+}
+
+#[async_trait]
+impl Broker for MemoryBroker {
+    async fn create_room(&self, id: RoomId, config: RoomConfig) -> Result<RoomSummary, BrokerError> {
+        let cell = RoomCell {
+            room: Room::new(id, config, self.limits),
+            epoch: new_epoch(),
+            history: VecDeque::new(),
+        };
+        let summary = cell.summary();
+        self.rooms.insert(id, Arc::new(Mutex::new(cell)));
+        self.refresh_gauges();
+        Ok(summary)
+    }
+
+    async fn update_room(
+        &self,
+        id: RoomId,
+        update: UpdateRoom,
+    ) -> Result<RoomSummary, BrokerError> {
+        let cell = self.cell(id)?;
+        let mut cell = cell.lock();
+        apply_update(&mut cell.room.config, update);
+        Ok(cell.summary())
+    }
+
+    async fn delete_room(&self, id: RoomId, now: Millis) -> Result<(), BrokerError> {
+        let (_, cell) = self.rooms.remove(&id).ok_or(BrokerError::NoRoom)?;
+        let mut cell = cell.lock();
+        let applied = cell
+            .room
+            .close_session(Some("this room has been removed".to_owned()), now);
+        self.publish(id, &mut cell, &applied);
+        self.refresh_gauges();
+        Ok(())
+    }
+
+    async fn room(&self, id: RoomId) -> Result<RoomSummary, BrokerError> {
+        Ok(self.cell(id)?.lock().summary())
+    }
+
+    async fn rooms(&self) -> Result<Vec<RoomSummary>, BrokerError> {
+        let cells: Vec<_> = self.rooms.iter().map(|e| e.value().clone()).collect();
+        Ok(cells.iter().map(|c| c.lock().summary()).collect())
+    }
+
+    async fn admits(&self, id: RoomId, role: Role) -> Result<u32, BrokerError> {
+        let cell = self.cell(id)?;
+        let cell = cell.lock();
+        cell.room.admits(role)?;
+        Ok(cell.room.session())
+    }
+
+    async fn apply(
+        &self,
+        id: RoomId,
+        cmd: Command,
+        now: Millis,
+    ) -> Result<Applied, BrokerError> {
+        let started = Instant::now();
+        let cell = self.cell(id)?;
+        let mut cell = cell.lock();
+        let applied = cell.room.apply(cmd, now)?;
+        self.publish(id, &mut cell, &applied);
+        drop(cell);
+        self.metrics
+            .broker_publish_seconds
+            .observe(started.elapsed().as_secs_f64());
+        Ok(applied)
+    }
+
+    async fn snapshot(
+        &self,
+        id: RoomId,
+        resume: Option<ResumeFrom>,
+        recent: usize,
+    ) -> Result<Snapshot, BrokerError> {
+        let cell = self.cell(id)?;
+        let cell = cell.lock();
+        let head = cell.room.head();
+        // With an empty history the replay can start only after the head.
+        let oldest = cell.history.front().and_then(|e| e.seq).unwrap_or(head + 1);
+        let recent_from = cell.history.len().saturating_sub(recent);
+        let (resume, backlog): (ResumeKind, Vec<Encoded>) = match resume {
+            Some(r) if r.epoch == cell.epoch && r.last_seq <= head && r.last_seq + 1 >= oldest => (
+                ResumeKind::Resumed,
+                cell.history
+                    .iter()
+                    .filter(|e| e.seq.is_some_and(|s| s > r.last_seq))
+                    .cloned()
+                    .collect(),
+            ),
+            Some(_) => (
+                ResumeKind::Reset,
+                cell.history.iter().skip(recent_from).cloned().collect(),
+            ),
+            None => (
+                ResumeKind::Fresh,
+                cell.history.iter().skip(recent_from).cloned().collect(),
+            ),
+        };
+        Ok(Snapshot {
+            summary: cell.summary(),
+            members: cell.room.member_infos(),
+            state: cell.room.state(),
+            seq: head,
+            epoch: cell.epoch,
+            resume,
+            backlog,
+        })
+    }
+
+    async fn notify(
+        &self,
+        room: RoomId,
+        audience: Audience,
+        frame: Encoded,
+    ) -> Result<(), BrokerError> {
+        self.hub
+            .deliver(room, audience, &frame, crate::hub::Effect::None);
+        Ok(())
+    }
+
+    fn ready(&self) -> bool {
+        true
+    }
+
+    async fn tick(&self, now: Millis) {
+        let cells: Vec<_> = self
+            .rooms
+            .iter()
+            .map(|e| (*e.key(), e.value().clone()))
+            .collect();
+        let mut members = 0;
+        for (id, cell) in cells {
+            let mut cell = cell.lock();
+            if let Ok(applied) = cell.room.apply(Command::Tick, now) {
+                self.publish(id, &mut cell, &applied);
+            }
+            members += cell.room.member_count();
+        }
+        Metrics::set_gauge(&self.metrics.members, members);
+    }
+}

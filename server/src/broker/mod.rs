@@ -1,0 +1,146 @@
+//! The broker: where rooms live and how their events reach every instance.
+//!
+//! A broker owns the authoritative state of each room. [`Broker::apply`] checks a
+//! command against the room's rules, numbers the resulting events, appends them to
+//! the room's history and publishes them, as one atomic step: once a facilitator's
+//! mute, pause or close is acknowledged, no message it forbids is accepted
+//! anywhere. Published frames reach the local [`Hub`](crate::hub::Hub), which fans
+//! them out. The in-memory broker serves one instance; a Redis broker shares rooms
+//! across several. One conformance suite (`tests/`) runs against both.
+
+pub mod memory;
+
+use async_trait::async_trait;
+use kindred_protocol::http::UpdateRoom;
+use kindred_protocol::{
+    Epoch, LeftReason, MemberInfo, Millis, ResumeKind, Role, RoomId, RoomState, RoomSummary, Seq,
+};
+
+use crate::hub::{Audience, Effect, Kick};
+use crate::room::{Applied, Command, EventKind, Rejection, RoomConfig};
+use crate::wire::Encoded;
+
+/// Why a broker call failed.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum BrokerError {
+    #[error("{0}")]
+    Rejected(#[from] Rejection),
+    #[error("no such room")]
+    NoRoom,
+    #[error("the shared store is unavailable: {0}")]
+    Unavailable(String),
+}
+
+/// What a member sees on arrival: the room, its members and state at `seq`, and the
+/// timeline frames to replay.
+#[derive(Clone, Debug)]
+pub struct Snapshot {
+    pub summary: RoomSummary,
+    pub members: Vec<MemberInfo>,
+    pub state: RoomState,
+    pub seq: Seq,
+    pub epoch: Epoch,
+    pub resume: ResumeKind,
+    pub backlog: Vec<Encoded>,
+}
+
+/// Where a member wants to resume from.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ResumeFrom {
+    pub last_seq: Seq,
+    pub epoch: Epoch,
+}
+
+/// The seam between sessions and shared state.
+#[async_trait]
+pub trait Broker: Send + Sync + 'static {
+    /// Create a room.
+    async fn create_room(&self, id: RoomId, config: RoomConfig) -> Result<RoomSummary, BrokerError>;
+    /// Change a room's settings.
+    async fn update_room(&self, id: RoomId, update: UpdateRoom)
+    -> Result<RoomSummary, BrokerError>;
+    /// Close the room's session (members are told and disconnected) and forget it.
+    async fn delete_room(&self, id: RoomId, now: Millis) -> Result<(), BrokerError>;
+    /// One room's summary with its live member count.
+    async fn room(&self, id: RoomId) -> Result<RoomSummary, BrokerError>;
+    /// Every room.
+    async fn rooms(&self) -> Result<Vec<RoomSummary>, BrokerError>;
+    /// Whether a new member with this role could join now; the session number their
+    /// token is bound to.
+    async fn admits(&self, id: RoomId, role: Role) -> Result<u32, BrokerError>;
+
+    /// Check, number, store and publish: see the module docs.
+    async fn apply(&self, room: RoomId, cmd: Command, now: Millis)
+    -> Result<Applied, BrokerError>;
+    /// The room as a member arriving now sees it. `resume` asks for the events after
+    /// a seq; otherwise the most recent `recent` events are the backlog.
+    async fn snapshot(
+        &self,
+        room: RoomId,
+        resume: Option<ResumeFrom>,
+        recent: usize,
+    ) -> Result<Snapshot, BrokerError>;
+    /// Deliver a private or ephemeral frame (no seq, not stored) wherever its
+    /// audience is connected.
+    async fn notify(
+        &self,
+        room: RoomId,
+        audience: Audience,
+        frame: Encoded,
+    ) -> Result<(), BrokerError>;
+    /// Whether the broker can serve requests (for `/readyz`).
+    fn ready(&self) -> bool;
+    /// Expire grace periods, mutes and floors in every room (called once a second).
+    async fn tick(&self, now: Millis);
+}
+
+/// Apply a partial update to a room's settings.
+pub fn apply_update(config: &mut RoomConfig, update: UpdateRoom) {
+    let UpdateRoom {
+        title,
+        topic,
+        description,
+        guidelines,
+        capacity,
+        visibility,
+    } = update;
+    if let Some(v) = title {
+        config.title = v;
+    }
+    if let Some(v) = topic {
+        config.topic = v;
+    }
+    if let Some(v) = description {
+        config.description = v;
+    }
+    if let Some(v) = guidelines {
+        config.guidelines = v;
+    }
+    if let Some(v) = capacity {
+        config.capacity = v;
+    }
+    if let Some(v) = visibility {
+        config.visibility = v;
+    }
+}
+
+/// A fresh epoch: random, below 2^53 so JavaScript holds it exactly.
+pub fn new_epoch() -> Epoch {
+    rand::random::<u64>() >> 11
+}
+
+/// What delivering a timeline event does to connections beyond showing it.
+pub fn effect_of(kind: &EventKind) -> Effect {
+    match kind {
+        EventKind::Left {
+            user,
+            reason: LeftReason::Removed,
+        } => Effect::Evict(*user, Kick::Removed),
+        EventKind::Left {
+            user,
+            reason: LeftReason::Banned,
+        } => Effect::Evict(*user, Kick::Banned),
+        EventKind::Closed { .. } => Effect::CloseRoom,
+        _ => Effect::None,
+    }
+}

@@ -1,0 +1,149 @@
+//! Configuration: every knob is a flag and an environment variable with a
+//! documented default (`kindred --help` lists them all).
+
+use std::net::SocketAddr;
+use std::time::Duration;
+
+use clap::Parser;
+
+use crate::room::Limits;
+
+/// Kindred: a real-time chat server for moderated peer-support rooms.
+#[derive(Clone, Debug, Parser)]
+#[command(name = "kindred", version, about)]
+pub struct Config {
+    /// Address to listen on.
+    #[arg(long, env = "KINDRED_BIND", default_value = "127.0.0.1:8080")]
+    pub bind: SocketAddr,
+
+    /// Bearer token for the admin API. Generated and printed at start when absent.
+    #[arg(long, env = "KINDRED_ADMIN_TOKEN", hide_env_values = true)]
+    pub admin_token: Option<String>,
+
+    /// Secret that signs session and invite tokens; must be the same on every
+    /// instance. Generated when absent (tokens then die with the process).
+    #[arg(long, env = "KINDRED_SECRET", hide_env_values = true)]
+    pub secret: Option<String>,
+
+    /// Redis URL shared by several instances. Absent: the in-memory broker (one instance).
+    #[arg(long, env = "REDIS_URL")]
+    pub redis_url: Option<String>,
+
+    /// Create a demo room at start and print its address.
+    #[arg(long, env = "KINDRED_DEMO_ROOM", default_value_t = true, action = clap::ArgAction::Set)]
+    pub demo_room: bool,
+
+    /// Most WebSocket connections at once; more get HTTP 503.
+    #[arg(long, env = "KINDRED_MAX_CONNECTIONS", default_value_t = 10_000)]
+    pub max_connections: usize,
+
+    /// Largest WebSocket frame or message a client may send, in bytes (over: close 1009).
+    #[arg(long, env = "KINDRED_MAX_FRAME_BYTES", default_value_t = 32 * 1024)]
+    pub max_frame_bytes: usize,
+
+    /// Longest message text, in characters (over: `too_large`).
+    #[arg(long, env = "KINDRED_MAX_MESSAGE_CHARS", default_value_t = 4_000)]
+    pub max_message_chars: usize,
+
+    /// Capacity of a room created without one.
+    #[arg(long, env = "KINDRED_ROOM_CAPACITY", default_value_t = 20)]
+    pub room_capacity: u32,
+
+    /// Largest capacity the admin API accepts.
+    #[arg(long, env = "KINDRED_MAX_ROOM_CAPACITY", default_value_t = 2_000)]
+    pub max_room_capacity: u32,
+
+    /// Frames queued for one connection before it counts as too slow and is
+    /// disconnected (it can resume).
+    #[arg(long, env = "KINDRED_OUTBOUND_QUEUE", default_value_t = 512)]
+    pub outbound_queue: usize,
+
+    /// Timeline events kept per room for resume.
+    #[arg(long, env = "KINDRED_HISTORY_LEN", default_value_t = 1_000)]
+    pub history_len: usize,
+
+    /// Recent events sent to a member who joins fresh.
+    #[arg(long, env = "KINDRED_WELCOME_HISTORY", default_value_t = 100)]
+    pub welcome_history: usize,
+
+    /// Milliseconds a new connection has to send `hello`.
+    #[arg(long, env = "KINDRED_HELLO_TIMEOUT_MS", default_value_t = 10_000)]
+    pub hello_timeout_ms: u64,
+
+    /// Milliseconds between server pings.
+    #[arg(long, env = "KINDRED_PING_INTERVAL_MS", default_value_t = 20_000)]
+    pub ping_interval_ms: u64,
+
+    /// Milliseconds of silence (no frame, no pong) before a connection is closed.
+    #[arg(long, env = "KINDRED_IDLE_TIMEOUT_MS", default_value_t = 60_000)]
+    pub idle_timeout_ms: u64,
+
+    /// Milliseconds a member whose connection dropped stays in the room.
+    #[arg(long, env = "KINDRED_PRESENCE_GRACE_MS", default_value_t = 30_000)]
+    pub presence_grace_ms: u64,
+
+    /// Lifetime of a session token, in seconds.
+    #[arg(long, env = "KINDRED_TOKEN_TTL_SECS", default_value_t = 12 * 3600)]
+    pub token_ttl_secs: u64,
+
+    /// Default lifetime of a facilitator invite, in seconds.
+    #[arg(long, env = "KINDRED_INVITE_TTL_SECS", default_value_t = 24 * 3600)]
+    pub invite_ttl_secs: u64,
+
+    /// Frames per second one connection may send (sustained).
+    #[arg(long, env = "KINDRED_FRAMES_PER_SECOND", default_value_t = 20)]
+    pub frames_per_second: u32,
+
+    /// Frames one connection may send in a burst above the sustained rate.
+    #[arg(long, env = "KINDRED_FRAME_BURST", default_value_t = 40)]
+    pub frame_burst: u32,
+
+    /// Milliseconds that shutdown waits for connections to close.
+    #[arg(long, env = "KINDRED_SHUTDOWN_GRACE_MS", default_value_t = 5_000)]
+    pub shutdown_grace_ms: u64,
+
+    /// Bytes of tungstenite's read buffer per connection.
+    #[arg(long, env = "KINDRED_WS_READ_BUFFER", default_value_t = 4 * 1024)]
+    pub ws_read_buffer: usize,
+
+    /// Bytes of queued frames a connection gathers before writing them in one go.
+    #[arg(long, env = "KINDRED_WS_WRITE_BUFFER", default_value_t = 8 * 1024)]
+    pub ws_write_buffer: usize,
+
+    /// Bytes a connection's write buffer may hold before writes fail.
+    #[arg(long, env = "KINDRED_WS_MAX_WRITE_BUFFER", default_value_t = 256 * 1024)]
+    pub ws_max_write_buffer: usize,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        // The defaults live in one place: the clap attributes above.
+        Self::parse_from(["kindred"])
+    }
+}
+
+impl Config {
+    /// The domain's share of the configuration.
+    pub fn limits(&self) -> Limits {
+        Limits {
+            presence_grace_ms: self.presence_grace_ms,
+            ..Limits::default()
+        }
+    }
+
+    pub fn hello_timeout(&self) -> Duration {
+        Duration::from_millis(self.hello_timeout_ms)
+    }
+
+    pub fn ping_interval(&self) -> Duration {
+        Duration::from_millis(self.ping_interval_ms)
+    }
+
+    pub fn idle_timeout(&self) -> Duration {
+        Duration::from_millis(self.idle_timeout_ms)
+    }
+
+    pub fn shutdown_grace(&self) -> Duration {
+        Duration::from_millis(self.shutdown_grace_ms)
+    }
+}

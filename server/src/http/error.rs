@@ -1,0 +1,73 @@
+//! One error type for every handler: a status, a stable code and a sentence.
+
+use axum::Json;
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use kindred_protocol::ErrorCode;
+use kindred_protocol::http::HttpError;
+
+use crate::broker::BrokerError;
+
+#[derive(Debug)]
+pub struct AppError {
+    pub code: ErrorCode,
+    pub message: String,
+}
+
+impl AppError {
+    pub fn new(code: ErrorCode, message: impl Into<String>) -> Self {
+        Self {
+            code,
+            message: message.into(),
+        }
+    }
+
+    fn status(&self) -> StatusCode {
+        match self.code {
+            ErrorCode::BadRequest => StatusCode::BAD_REQUEST,
+            ErrorCode::Unauthorized => StatusCode::UNAUTHORIZED,
+            ErrorCode::Forbidden | ErrorCode::Locked | ErrorCode::Banned => StatusCode::FORBIDDEN,
+            ErrorCode::NotFound => StatusCode::NOT_FOUND,
+            ErrorCode::RoomFull => StatusCode::CONFLICT,
+            ErrorCode::Closed => StatusCode::GONE,
+            ErrorCode::RateLimited | ErrorCode::SlowMode => StatusCode::TOO_MANY_REQUESTS,
+            ErrorCode::TooLarge => StatusCode::PAYLOAD_TOO_LARGE,
+            ErrorCode::Timeout => StatusCode::REQUEST_TIMEOUT,
+            ErrorCode::Internal | ErrorCode::SlowConsumer => StatusCode::SERVICE_UNAVAILABLE,
+            ErrorCode::Muted | ErrorCode::Paused | ErrorCode::Filtered | ErrorCode::NotYourTurn => {
+                StatusCode::CONFLICT
+            }
+        }
+    }
+}
+
+impl IntoResponse for AppError {
+    fn into_response(self) -> Response {
+        let status = self.status();
+        let body = HttpError {
+            code: self.code,
+            message: self.message,
+            retry_after_ms: None,
+        };
+        (status, Json(body)).into_response()
+    }
+}
+
+impl From<BrokerError> for AppError {
+    fn from(e: BrokerError) -> Self {
+        match e {
+            BrokerError::Rejected(r) => AppError::new(r.code(), r.to_string()),
+            BrokerError::NoRoom => AppError::new(ErrorCode::NotFound, "no such room"),
+            BrokerError::Unavailable(_) => AppError::new(
+                ErrorCode::Internal,
+                "the server is having trouble; please try again in a moment",
+            ),
+        }
+    }
+}
+
+impl From<axum::extract::rejection::JsonRejection> for AppError {
+    fn from(e: axum::extract::rejection::JsonRejection) -> Self {
+        AppError::new(ErrorCode::BadRequest, e.body_text())
+    }
+}

@@ -1,0 +1,207 @@
+//! The hub: this instance's connections, grouped by room, and the fan-out to them.
+//!
+//! Brokers hand the hub frames that are already encoded; the hub gives each local
+//! recipient a clone of the same bytes (a reference count, not a copy) through a
+//! bounded queue with `try_send`. Fan-out never waits for a peer: a connection
+//! whose queue is full is told to leave (`Kick::SlowConsumer`) and can resume.
+
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, OnceLock};
+
+use dashmap::DashMap;
+use kindred_protocol::{Role, RoomId, UserId, close_code};
+use tokio::sync::mpsc;
+use tokio_util::sync::CancellationToken;
+
+use crate::metrics::Metrics;
+use crate::wire::Encoded;
+
+/// Who, among a room's local connections, receives a frame.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Audience {
+    /// Everyone in the room.
+    Room,
+    /// Everyone but this member (typing indicators).
+    Others(UserId),
+    /// Every connection of this member.
+    User(UserId),
+    /// Every facilitator.
+    Facilitators,
+    /// This member and every facilitator (a whisper and its echo).
+    UserAndFacilitators(UserId),
+}
+
+impl Audience {
+    fn includes(self, user: UserId, role: Role) -> bool {
+        match self {
+            Audience::Room => true,
+            Audience::Others(u) => u != user,
+            Audience::User(u) => u == user,
+            Audience::Facilitators => role == Role::Facilitator,
+            Audience::UserAndFacilitators(u) => u == user || role == Role::Facilitator,
+        }
+    }
+}
+
+/// What delivering a frame does beyond queuing it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Effect {
+    None,
+    /// Disconnect this member's connections once they have the frame.
+    Evict(UserId, Kick),
+    /// Disconnect everyone in the room once they have the frame.
+    CloseRoom,
+}
+
+/// Why the server ends a connection.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Kick {
+    SlowConsumer,
+    Removed,
+    Banned,
+    RoomClosed,
+}
+
+impl Kick {
+    pub fn close_code(self) -> u16 {
+        match self {
+            Kick::SlowConsumer => close_code::SLOW_CONSUMER,
+            Kick::Removed | Kick::Banned => close_code::REMOVED,
+            Kick::RoomClosed => close_code::ROOM_CLOSED,
+        }
+    }
+
+    pub fn reason(self) -> &'static str {
+        match self {
+            Kick::SlowConsumer => "slow consumer: reconnect and resume with last_seq",
+            Kick::Removed => "removed by a facilitator",
+            Kick::Banned => "banned by a facilitator",
+            Kick::RoomClosed => "the session has ended",
+        }
+    }
+}
+
+/// One local connection as the hub sees it.
+#[derive(Debug)]
+pub struct Peer {
+    pub id: u64,
+    pub user: UserId,
+    pub role: Role,
+    tx: mpsc::Sender<Encoded>,
+    kicked: CancellationToken,
+    kick: OnceLock<Kick>,
+}
+
+impl Peer {
+    /// Ask the connection to close. The first reason wins.
+    pub fn kick(&self, kick: Kick) {
+        let _ = self.kick.set(kick);
+        self.kicked.cancel();
+    }
+
+    /// Resolves when the connection has been asked to close; then `kick_reason` is set.
+    pub fn kicked(&self) -> &CancellationToken {
+        &self.kicked
+    }
+
+    pub fn kick_reason(&self) -> Option<Kick> {
+        self.kick.get().copied()
+    }
+}
+
+/// Local rooms and their connections.
+#[derive(Debug)]
+pub struct Hub {
+    rooms: DashMap<RoomId, Vec<Arc<Peer>>>,
+    next_id: AtomicU64,
+    queue_depth: usize,
+    metrics: Arc<Metrics>,
+}
+
+impl Hub {
+    pub fn new(queue_depth: usize, metrics: Arc<Metrics>) -> Self {
+        Self {
+            rooms: DashMap::new(),
+            next_id: AtomicU64::new(1),
+            queue_depth: queue_depth.max(1),
+            metrics,
+        }
+    }
+
+    /// Register a connection; frames for its room start arriving on the receiver.
+    pub fn attach(
+        &self,
+        room: RoomId,
+        user: UserId,
+        role: Role,
+    ) -> (Arc<Peer>, mpsc::Receiver<Encoded>) {
+        let (tx, rx) = mpsc::channel(self.queue_depth);
+        let peer = Arc::new(Peer {
+            id: self.next_id.fetch_add(1, Ordering::Relaxed),
+            user,
+            role,
+            tx,
+            kicked: CancellationToken::new(),
+            kick: OnceLock::new(),
+        });
+        self.rooms.entry(room).or_default().push(peer.clone());
+        (peer, rx)
+    }
+
+    /// Forget a connection.
+    pub fn detach(&self, room: RoomId, peer_id: u64) {
+        if let dashmap::Entry::Occupied(mut e) = self.rooms.entry(room) {
+            e.get_mut().retain(|p| p.id != peer_id);
+            if e.get().is_empty() {
+                e.remove();
+            }
+        }
+    }
+
+    /// Whether any local connection is in the room (brokers subscribe on the first).
+    pub fn has_room(&self, room: RoomId) -> bool {
+        self.rooms.contains_key(&room)
+    }
+
+    /// Local connections in the room.
+    pub fn local_connections(&self, room: RoomId) -> usize {
+        self.rooms.get(&room).map_or(0, |r| r.len())
+    }
+
+    /// Give a frame to every local connection in its audience, without waiting.
+    pub fn deliver(&self, room: RoomId, audience: Audience, frame: &Encoded, effect: Effect) {
+        let Some(peers) = self.rooms.get(&room) else {
+            return;
+        };
+        let mut delivered = 0u64;
+        for peer in peers.iter() {
+            if !audience.includes(peer.user, peer.role) {
+                continue;
+            }
+            match peer.tx.try_send(frame.clone()) {
+                Ok(()) => delivered += 1,
+                Err(mpsc::error::TrySendError::Full(_)) => {
+                    if peer.kick_reason().is_none() {
+                        self.metrics.slow_consumer();
+                        tracing::info!(peer = peer.id, %room, "slow consumer disconnected");
+                    }
+                    peer.kick(Kick::SlowConsumer);
+                }
+                // The session is already on its way out.
+                Err(mpsc::error::TrySendError::Closed(_)) => {}
+            }
+            match effect {
+                Effect::None => {}
+                Effect::Evict(user, kick) if user == peer.user => peer.kick(kick),
+                Effect::Evict(..) => {}
+                Effect::CloseRoom => peer.kick(Kick::RoomClosed),
+            }
+        }
+        self.metrics.delivered(delivered);
+    }
+
+    /// Connections in every room on this instance.
+    pub fn connections(&self) -> usize {
+        self.rooms.iter().map(|e| e.value().len()).sum()
+    }
+}

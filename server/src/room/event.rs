@@ -1,0 +1,71 @@
+//! Timeline events as the domain sees them: what happened, in order. `wire`
+//! turns each into the `ServerFrame` that clients receive.
+
+use kindred_protocol::{LeftReason, Millis, Reaction, Role, Seq, UserId};
+
+/// One entry of a room's timeline.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Event {
+    pub seq: Seq,
+    pub ts: Millis,
+    pub kind: EventKind,
+}
+
+/// What happened.
+#[derive(Clone, Debug, PartialEq)]
+pub enum EventKind {
+    Message {
+        user: UserId,
+        name: String,
+        text: String,
+        cw: Option<String>,
+    },
+    Joined {
+        user: UserId,
+        name: String,
+        role: Role,
+    },
+    Left {
+        user: UserId,
+        reason: LeftReason,
+    },
+    Muted {
+        user: UserId,
+        until: Option<Millis>,
+    },
+    Unmuted {
+        user: UserId,
+    },
+    Paused {
+        reason: Option<String>,
+    },
+    Resumed,
+    Redacted {
+        target: Seq,
+    },
+    SlowMode {
+        seconds: u32,
+    },
+    Locked {
+        locked: bool,
+    },
+    Floor {
+        user: Option<UserId>,
+        until: Option<Millis>,
+    },
+    Hand {
+        user: UserId,
+        raised: bool,
+    },
+    Reaction {
+        user: UserId,
+        target: Seq,
+        emoji: Reaction,
+    },
+    Announcement {
+        text: String,
+    },
+    Closed {
+        reason: Option<String>,
+    },
+}

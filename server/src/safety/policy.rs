@@ -1,0 +1,677 @@
+//! Per-room content policy: what happens to abuse aimed at others (slurs, harassment such
+//! as "kys"), decided with `rustrict`.
+//!
+//! A filter tuned for games does harm in a support room. Measured with rustrict 0.7.39's
+//! default censor, "I want to kill myself" becomes `I want to k**********`, and
+//! "suicide", "raped", "sexually abused", "autistic", "lesbian" are starred out. So this
+//! module uses rustrict only for what it is good at, and protects members' own words in
+//! three layers:
+//! 1. words of disclosure and identity ([`PROTECTED_WORDS`]) are registered as safe in a
+//!    customised copy of rustrict's trie (`Censor::with_trie`: no `unsafe`, and no global
+//!    state shared with any other user of the crate);
+//! 2. before rustrict sees a message, those words are blanked out in a copy of it, so a
+//!    match that starts in a neighbouring word ("was sexually") cannot reach into them;
+//! 3. a message the crisis matcher recognises is never censored or held, whatever the
+//!    policy: it may only be flagged (see [`ContentPolicy::evaluate_with_crisis`]).
+//!
+//! The default policy flags offensive and severely mean messages to facilitators and
+//! changes nothing for the room.
+
+use std::sync::LazyLock;
+
+use rustrict::{Censor, Trie, Type};
+use serde::{Deserialize, Serialize};
+
+use super::crisis;
+
+/// What the room does with a message that meets the policy.
+#[derive(Serialize, Deserialize, Clone, Copy, Debug, PartialEq, Eq, Default)]
+#[serde(rename_all = "snake_case")]
+pub enum PolicyMode {
+    /// No filtering at all.
+    Off,
+    /// Deliver unchanged; tell the facilitators privately.
+    #[default]
+    Flag,
+    /// Deliver with the offending words starred out.
+    Censor,
+    /// Deliver only to facilitators, who release or decline it; the sender is told it is
+    /// waiting.
+    Hold,
+}
+
+/// Which kinds of content count. The names follow rustrict's types.
+#[derive(Serialize, Deserialize, Clone, Copy, Debug, PartialEq, Eq)]
+#[serde(default)]
+pub struct Kinds {
+    /// Swearing (moderate or worse: "damn" and "hell" are everyday speech here).
+    pub profanity: bool,
+    /// Sexual content (moderate or worse).
+    pub sexual: bool,
+    /// Slurs and hate (any severity).
+    pub offensive: bool,
+    /// Harassment aimed at someone (severe only: "kys", "kill yourself"; milder "mean"
+    /// is mostly members being hard on themselves, "I hate myself", "I'm so ugly").
+    pub mean: bool,
+}
+
+impl Default for Kinds {
+    /// Abuse aimed at others: slurs and harassment.
+    fn default() -> Self {
+        Self {
+            profanity: false,
+            sexual: false,
+            offensive: true,
+            mean: true,
+        }
+    }
+}
+
+impl Kinds {
+    /// Every kind enabled.
+    pub const ALL: Kinds = Kinds {
+        profanity: true,
+        sexual: true,
+        offensive: true,
+        mean: true,
+    };
+
+    fn table(self) -> [(bool, &'static str, Type); 4] {
+        [
+            (
+                self.profanity,
+                "profanity",
+                Type::PROFANE & Type::MODERATE_OR_HIGHER,
+            ),
+            (self.sexual, "sexual", Type::SEXUAL & Type::MODERATE_OR_HIGHER),
+            (self.offensive, "offensive", Type::OFFENSIVE),
+            (self.mean, "mean", Type::MEAN & Type::SEVERE),
+        ]
+    }
+
+    /// The rustrict threshold covering the enabled kinds.
+    fn threshold(self) -> Type {
+        self.table()
+            .into_iter()
+            .filter(|(on, _, _)| *on)
+            .fold(Type::NONE, |acc, (_, _, t)| acc | t)
+    }
+
+    /// The names of the enabled kinds that `analysis` meets.
+    fn matched(self, analysis: Type) -> Vec<&'static str> {
+        self.table()
+            .into_iter()
+            .filter(|(on, _, t)| *on && analysis.is(*t))
+            .map(|(_, name, _)| name)
+            .collect()
+    }
+}
+
+/// A room's content policy, set by the operator or a facilitator.
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq, Eq, Default)]
+#[serde(default)]
+pub struct ContentPolicy {
+    pub mode: PolicyMode,
+    pub kinds: Kinds,
+}
+
+/// What to do with one message.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Verdict {
+    /// Deliver as written.
+    Clean,
+    /// Deliver as written and tell the facilitators which kinds were found.
+    Flag { kinds: Vec<&'static str> },
+    /// Deliver this text instead.
+    Censored { text: String },
+    /// Deliver to facilitators only, pending review.
+    Hold { kinds: Vec<&'static str> },
+}
+
+impl ContentPolicy {
+    /// Decides what happens to `text` in this room. Runs the builtin crisis matcher to
+    /// protect crisis messages; a caller that already ran its own (extended) matcher
+    /// should use [`ContentPolicy::evaluate_with_crisis`] instead.
+    pub fn evaluate(&self, text: &str) -> Verdict {
+        let is_crisis = crisis::builtin_ref().detect(text).is_some();
+        self.evaluate_with_crisis(text, is_crisis)
+    }
+
+    /// Like [`ContentPolicy::evaluate`], with the crisis decision made by the caller.
+    ///
+    /// A crisis message is never censored, blocked or delayed: under `Censor` or `Hold` it
+    /// is delivered as written, flagged if it also contains abuse.
+    pub fn evaluate_with_crisis(&self, text: &str, is_crisis: bool) -> Verdict {
+        let threshold = self.kinds.threshold();
+        if self.mode == PolicyMode::Off || threshold == Type::NONE {
+            return Verdict::Clean;
+        }
+        let masked = mask_protected(text);
+        let mut censor = Censor::from_str(&masked);
+        censor
+            .with_trie(&KINDRED_TRIE)
+            .with_censor_threshold(threshold);
+
+        match (self.mode, is_crisis) {
+            (PolicyMode::Off, _) => Verdict::Clean,
+            (PolicyMode::Censor, false) => {
+                let (censored, analysis) = censor.censor_and_analyze();
+                if self.kinds.matched(analysis).is_empty() {
+                    return Verdict::Clean;
+                }
+                let merged = merge_censored(text, &censored);
+                if merged == text {
+                    Verdict::Clean
+                } else {
+                    Verdict::Censored { text: merged }
+                }
+            }
+            (PolicyMode::Flag | PolicyMode::Hold | PolicyMode::Censor, _) => {
+                let kinds = self.kinds.matched(censor.analyze());
+                if kinds.is_empty() {
+                    Verdict::Clean
+                } else if self.mode == PolicyMode::Hold && !is_crisis {
+                    Verdict::Hold { kinds }
+                } else {
+                    Verdict::Flag { kinds }
+                }
+            }
+        }
+    }
+}
+
+/// Builds the customised rustrict trie now rather than on the first message.
+pub fn init() {
+    LazyLock::force(&KINDRED_TRIE);
+    LazyLock::force(&PROTECTED);
+}
+
+/// Words of disclosure and identity that no policy may censor or flag, lower case. Single
+/// words or phrases of up to [`MAX_PROTECTED_WORDS`] words; hyphens count as spaces.
+pub const PROTECTED_WORDS: &[&str] = &[
+    // disclosure: suicide and self-harm
+    "suicide",
+    "suicides",
+    "suicidal",
+    "suicidality",
+    "kill myself",
+    "killing myself",
+    "killed myself",
+    "hang myself",
+    "hurt myself",
+    "hate myself",
+    "end my life",
+    "self harm",
+    "self harming",
+    "self harmed",
+    "self injury",
+    "cutting",
+    "cut myself",
+    "overdose",
+    "overdosed",
+    "overdosing",
+    // disclosure: abuse and violence
+    "abuse",
+    "abused",
+    "abuser",
+    "abusive",
+    "sexual",
+    "sexually",
+    "sexual abuse",
+    "sexually abused",
+    "sexual assault",
+    "sexually assaulted",
+    "assault",
+    "assaulted",
+    "rape",
+    "raped",
+    "rapist",
+    "molest",
+    "molested",
+    "molestation",
+    "incest",
+    "groomed",
+    "grooming",
+    "trafficked",
+    "domestic violence",
+    // identity
+    "autistic",
+    "autism",
+    "gay",
+    "gays",
+    "lesbian",
+    "lesbians",
+    "trans",
+    "transgender",
+    "transsexual",
+    "bisexual",
+    "bi",
+    "queer",
+    "homosexual",
+    "asexual",
+    "aromantic",
+    "pansexual",
+    "nonbinary",
+    "non binary",
+    "intersex",
+    "lgbt",
+    "lgbtq",
+    "sexuality",
+    "jewish",
+    "muslim",
+    "black",
+    // conditions and their effects
+    "bipolar",
+    "schizophrenia",
+    "schizophrenic",
+    "schizoaffective",
+    "ptsd",
+    "cptsd",
+    "anorexia",
+    "anorexic",
+    "bulimia",
+    "bulimic",
+    "eating disorder",
+    "depression",
+    "depressed",
+    "anxiety",
+    "ocd",
+    "adhd",
+    "bpd",
+    "borderline",
+    "psychosis",
+    "psychotic",
+    "dissociation",
+    "addiction",
+    "addict",
+    "alcoholic",
+    "sex drive",
+    "libido",
+    "breast cancer",
+    // substances people are in recovery from
+    "heroin",
+    "cocaine",
+    "meth",
+    "crack",
+    "alcohol",
+    // medications
+    "sertraline",
+    "zoloft",
+    "fluoxetine",
+    "prozac",
+    "citalopram",
+    "escitalopram",
+    "lexapro",
+    "paroxetine",
+    "venlafaxine",
+    "effexor",
+    "duloxetine",
+    "mirtazapine",
+    "bupropion",
+    "wellbutrin",
+    "lithium",
+    "lamotrigine",
+    "lamictal",
+    "quetiapine",
+    "seroquel",
+    "olanzapine",
+    "risperidone",
+    "aripiprazole",
+    "abilify",
+    "clozapine",
+    "diazepam",
+    "valium",
+    "lorazepam",
+    "ativan",
+    "clonazepam",
+    "xanax",
+    "methadone",
+    "buprenorphine",
+    "suboxone",
+    "naltrexone",
+    "adderall",
+    "ritalin",
+    "propranolol",
+    // people in members' stories
+    "boyfriend",
+    "girlfriend",
+];
+
+/// The longest phrase in [`PROTECTED_WORDS`], in words.
+pub const MAX_PROTECTED_WORDS: usize = 3;
+
+/// rustrict's default trie with [`PROTECTED_WORDS`] marked safe (its false-positive
+/// mechanism: a safe word cancels the matches inside it).
+static KINDRED_TRIE: LazyLock<Trie> = LazyLock::new(|| {
+    let mut trie = Trie::default();
+    for word in PROTECTED_WORDS {
+        trie.set(word, Type::SAFE);
+        if word.contains(' ') {
+            // rustrict also matches across removed spaces ("killmyself").
+            trie.set(&word.replace(' ', ""), Type::SAFE);
+            trie.set(&word.replace(' ', "-"), Type::SAFE);
+        }
+    }
+    trie
+});
+
+/// [`PROTECTED_WORDS`] as word sequences, for [`mask_protected`].
+static PROTECTED: LazyLock<std::collections::HashSet<String>> =
+    LazyLock::new(|| PROTECTED_WORDS.iter().map(|w| (*w).to_owned()).collect());
+
+/// Word spans of `text`: maximal runs of letters, digits and inner apostrophes, as
+/// (byte start, byte end).
+fn word_spans(text: &str) -> Vec<(usize, usize)> {
+    let mut spans = Vec::new();
+    let mut start = None;
+    for (i, c) in text.char_indices() {
+        let wordy = c.is_alphanumeric() || (start.is_some() && matches!(c, '\'' | '\u{2019}'));
+        match (wordy, start) {
+            (true, None) => start = Some(i),
+            (false, Some(s)) => {
+                spans.push((s, i));
+                start = None;
+            }
+            _ => {}
+        }
+    }
+    if let Some(s) = start {
+        spans.push((s, text.len()));
+    }
+    spans
+}
+
+/// A copy of `text` with every protected word or phrase replaced by spaces, char for char,
+/// so that rustrict's output lines up with the original.
+fn mask_protected(text: &str) -> String {
+    let spans = word_spans(text);
+    let mut masked: Vec<(usize, usize)> = Vec::new();
+    let mut i = 0;
+    while i < spans.len() {
+        let mut matched = 0;
+        let mut key = String::new();
+        for n in 1..=MAX_PROTECTED_WORDS.min(spans.len() - i) {
+            let (s, e) = spans[i + n - 1];
+            if n > 1 {
+                // Only spaces or hyphens may separate the words of a phrase.
+                let gap = &text[spans[i + n - 2].1..s];
+                if gap.is_empty() || !gap.chars().all(|c| c == ' ' || c == '-') {
+                    break;
+                }
+                key.push(' ');
+            }
+            key.extend(text[s..e].chars().flat_map(char::to_lowercase));
+            if PROTECTED.contains(&key) {
+                matched = n;
+            }
+        }
+        if matched > 0 {
+            masked.push((spans[i].0, spans[i + matched - 1].1));
+            i += matched;
+        } else {
+            i += 1;
+        }
+    }
+    if masked.is_empty() {
+        return text.to_owned();
+    }
+    let mut out = String::with_capacity(text.len());
+    let mut last = 0;
+    for (s, e) in masked {
+        out.push_str(&text[last..s]);
+        out.extend(text[s..e].chars().map(|_| ' '));
+        last = e;
+    }
+    out.push_str(&text[last..]);
+    out
+}
+
+/// rustrict's output with everything it did not star restored from the original: it strips
+/// accents and some invisible characters while censoring, and the masked words must come
+/// back. When the two do not line up char for char (decomposed accents), its output is
+/// used as it is.
+fn merge_censored(original: &str, censored: &str) -> String {
+    const STAR: char = '*';
+    if original.chars().count() != censored.chars().count() {
+        return censored.to_owned();
+    }
+    original
+        .chars()
+        .zip(censored.chars())
+        .map(|(o, c)| if c == STAR && o != STAR && !o.is_whitespace() { STAR } else { o })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use rustrict::CensorStr;
+
+    fn policy(mode: PolicyMode, kinds: Kinds) -> ContentPolicy {
+        ContentPolicy { mode, kinds }
+    }
+
+    /// Words members use about themselves that rustrict's default censor alters.
+    const DISCLOSURES: &[&str] = &[
+        "I want to kill myself",
+        "I keep thinking about suicide",
+        "I feel suicidal",
+        "I was raped",
+        "I was sexually abused as a child",
+        "I was sexually assaulted last year",
+        "he sexually assaulted me",
+        "I'm a rape survivor",
+        "I am autistic",
+        "I am a lesbian",
+        "I'm bisexual",
+        "I'm queer",
+        "I'm a transsexual woman",
+        "I'm transgender",
+        "I'm homosexual",
+        "I'm asexual",
+        "I've been struggling with self-harm",
+        "I was molested",
+        "I'm an incest survivor",
+        "my sex drive is gone since I started sertraline",
+        "sertraline has sexual side effects for me",
+        "I relapsed on heroin",
+        "I used to be addicted to cocaine",
+        "I had breast cancer last year",
+        "I'm Jewish and my family doesn't know about my depression",
+        "my boyfriend hit me",
+        "I am figuring out my sexuality",
+        "k1ll mys3lf",
+        "I want to k1ll mys3lf tonight",
+        "su1c1de is on my mind",
+    ];
+
+    /// Identity and condition words that rustrict happens not to alter today; they are
+    /// protected anyway and must stay untouched if its lists change.
+    const ALSO_PROTECTED: &[&str] = &[
+        "I'm gay",
+        "I'm trans",
+        "I have bipolar disorder",
+        "I was diagnosed with schizophrenia",
+        "my PTSD is bad this week",
+        "I'm recovering from anorexia",
+        "they put me on lithium and seroquel",
+        "I've been cutting again",
+        "I took an overdose",
+        "he abused me",
+    ];
+
+    #[test]
+    fn rustrict_default_alters_every_disclosure_case() {
+        for text in DISCLOSURES {
+            assert_ne!(&text.censor(), text, "rustrict's default left {text:?} alone");
+        }
+    }
+
+    #[test]
+    fn disclosures_are_never_censored_or_flagged() {
+        let strictest = [PolicyMode::Flag, PolicyMode::Censor, PolicyMode::Hold];
+        for text in DISCLOSURES.iter().chain(ALSO_PROTECTED) {
+            for mode in strictest {
+                assert_eq!(
+                    policy(mode, Kinds::ALL).evaluate(text),
+                    Verdict::Clean,
+                    "{mode:?} touched {text:?}"
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn crisis_messages_are_never_censored_or_held_even_with_abuse() {
+        let text = "I want to kill myself, you stupid bitch";
+        let censor = policy(PolicyMode::Censor, Kinds::ALL).evaluate(text);
+        assert!(matches!(censor, Verdict::Flag { .. }), "{censor:?}");
+        let hold = policy(PolicyMode::Hold, Kinds::ALL).evaluate(text);
+        assert!(matches!(hold, Verdict::Flag { .. }), "{hold:?}");
+        // The caller's own decision is respected.
+        assert_eq!(
+            policy(PolicyMode::Hold, Kinds::ALL).evaluate_with_crisis("kys you idiot", true),
+            Verdict::Flag {
+                kinds: vec!["offensive", "mean"]
+            }
+        );
+    }
+
+    #[test]
+    fn off_lets_everything_through() {
+        let off = policy(PolicyMode::Off, Kinds::ALL);
+        for text in ["kys you idiot", "you faggot", "fuck this shit"] {
+            assert_eq!(off.evaluate(text), Verdict::Clean);
+        }
+    }
+
+    #[test]
+    fn default_flags_abuse_aimed_at_others_and_changes_nothing() {
+        let default = ContentPolicy::default();
+        assert_eq!(default.mode, PolicyMode::Flag);
+        assert_eq!(
+            default.evaluate("kys you idiot"),
+            Verdict::Flag {
+                kinds: vec!["offensive", "mean"]
+            }
+        );
+        assert_eq!(
+            default.evaluate("go kill yourself"),
+            Verdict::Flag {
+                kinds: vec!["offensive", "mean"]
+            }
+        );
+        for slur in ["you faggot", "shut up you retard", "dirty tranny"] {
+            match default.evaluate(slur) {
+                Verdict::Flag { kinds } => assert!(kinds.contains(&"offensive"), "{slur}"),
+                other => panic!("{slur:?}: {other:?}"),
+            }
+        }
+        // Members' own rough words are theirs.
+        for text in [
+            "I hate myself",
+            "I feel fat and ugly",
+            "I'm so damn tired",
+            "fuck this week",
+            "I'm so stupid",
+            "hello everyone",
+        ] {
+            assert_eq!(default.evaluate(text), Verdict::Clean, "{text}");
+        }
+    }
+
+    #[test]
+    fn censor_stars_out_only_the_abuse() {
+        let censor = policy(PolicyMode::Censor, Kinds::default());
+        assert_eq!(
+            censor.evaluate("kys you idiot"),
+            Verdict::Censored {
+                text: "k** you idiot".into()
+            }
+        );
+        match censor.evaluate("you faggot, I'm gay too") {
+            Verdict::Censored { text } => assert_eq!(text, "you ******, I'm gay too"),
+            other => panic!("{other:?}"),
+        }
+        // Accents elsewhere in the message survive.
+        match censor.evaluate("café crème, kys") {
+            Verdict::Censored { text } => assert_eq!(text, "café crème, k**"),
+            other => panic!("{other:?}"),
+        }
+        assert_eq!(censor.evaluate("have a lovely evening"), Verdict::Clean);
+    }
+
+    #[test]
+    fn hold_holds_abuse_and_names_the_kinds() {
+        let hold = policy(PolicyMode::Hold, Kinds::default());
+        assert_eq!(
+            hold.evaluate("kys you idiot"),
+            Verdict::Hold {
+                kinds: vec!["offensive", "mean"]
+            }
+        );
+        assert_eq!(hold.evaluate("thank you all for listening"), Verdict::Clean);
+    }
+
+    #[test]
+    fn kinds_choose_what_counts() {
+        let profanity_only = Kinds {
+            profanity: true,
+            sexual: false,
+            offensive: false,
+            mean: false,
+        };
+        let flag = policy(PolicyMode::Flag, profanity_only);
+        assert_eq!(
+            flag.evaluate("this is shit"),
+            Verdict::Flag {
+                kinds: vec!["profanity"]
+            }
+        );
+        assert_eq!(flag.evaluate("kys"), Verdict::Clean);
+        // Mild swearing is everyday speech.
+        assert_eq!(flag.evaluate("damn it"), Verdict::Clean);
+        let none = Kinds {
+            profanity: false,
+            sexual: false,
+            offensive: false,
+            mean: false,
+        };
+        assert_eq!(policy(PolicyMode::Hold, none).evaluate("kys"), Verdict::Clean);
+    }
+
+    #[test]
+    fn policy_serde_shape() {
+        let json = serde_json::to_value(ContentPolicy::default()).expect("serialize");
+        assert_eq!(
+            json,
+            serde_json::json!({
+                "mode": "flag",
+                "kinds": {"profanity": false, "sexual": false, "offensive": true, "mean": true}
+            })
+        );
+        let parsed: ContentPolicy =
+            serde_json::from_str(r#"{"mode":"hold"}"#).expect("partial policy");
+        assert_eq!(parsed.mode, PolicyMode::Hold);
+        assert_eq!(parsed.kinds, Kinds::default());
+        assert!(serde_json::from_str::<ContentPolicy>(r#"{"mode":"nuke"}"#).is_err());
+    }
+
+    #[test]
+    fn masking_keeps_positions_and_respects_word_edges() {
+        assert_eq!(mask_protected("I was raped."), "I was      .");
+        assert_eq!(mask_protected("self-harm"), "         ");
+        assert_eq!(mask_protected("Self Harm"), "         ");
+        // Not inside other words, nor across punctuation.
+        assert_eq!(mask_protected("grapes"), "grapes");
+        assert_eq!(mask_protected("self, harm"), "self,     ");
+        assert_eq!(mask_protected(""), "");
+    }
+
+    #[test]
+    fn init_is_idempotent() {
+        init();
+        init();
+        assert_eq!(ContentPolicy::default().evaluate("I'm gay"), Verdict::Clean);
+    }
+}

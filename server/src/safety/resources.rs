@@ -1,0 +1,117 @@
+//! The crisis resources card: what the author of a crisis message privately receives.
+//!
+//! The operator configures it per deployment or locale (loaded from JSON); the default
+//! covers the US and Canada, the UK and Ireland, Australia, and everywhere else through
+//! findahelpline.com. The wording follows safe-messaging practice: warm, non-judgmental,
+//! about help being available, never about methods, and honest that the facilitators know.
+
+use kindred_protocol::HelpLine;
+use serde::{Deserialize, Serialize};
+
+/// A card of help lines with a short, kind message.
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq, Eq)]
+#[serde(deny_unknown_fields)]
+pub struct ResourcesCard {
+    pub title: String,
+    pub body: String,
+    pub lines: Vec<HelpLine>,
+}
+
+impl ResourcesCard {
+    /// Reads an operator's card. Unknown fields are refused so that a typo is noticed at
+    /// start-up rather than silently shipping the default.
+    pub fn from_json(json: &str) -> Result<Self, serde_json::Error> {
+        serde_json::from_str(json)
+    }
+}
+
+fn line(region: &str, name: &str, contact: &str, url: &str) -> HelpLine {
+    HelpLine {
+        region: region.to_owned(),
+        name: name.to_owned(),
+        contact: contact.to_owned(),
+        url: Some(url.to_owned()),
+    }
+}
+
+impl Default for ResourcesCard {
+    fn default() -> Self {
+        Self {
+            title: "You don't have to carry this alone".to_owned(),
+            body: "Thank you for trusting the group with this. It sounds like you're going \
+                   through something really painful right now, and you deserve support. \
+                   If you can, please reach out to someone who can talk with you: the lines \
+                   below are free, confidential, and there for you at any hour. Your message \
+                   has been shared with the room as you wrote it, and the facilitators have \
+                   been let know so they can check in with you privately. If you are in \
+                   immediate danger, please call your local emergency number."
+                .to_owned(),
+            lines: vec![
+                line(
+                    "US & Canada",
+                    "988 Suicide & Crisis Lifeline",
+                    "Call or text 988",
+                    "https://988lifeline.org",
+                ),
+                line(
+                    "UK & Ireland",
+                    "Samaritans",
+                    "Call 116 123 (free, any time)",
+                    "https://www.samaritans.org",
+                ),
+                line(
+                    "Australia",
+                    "Lifeline",
+                    "Call 13 11 14",
+                    "https://www.lifeline.org.au",
+                ),
+                line(
+                    "Elsewhere",
+                    "Find A Helpline",
+                    "Free, confidential support in your country",
+                    "https://findahelpline.com",
+                ),
+            ],
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn default_card_lists_the_four_regions() {
+        let card = ResourcesCard::default();
+        let contacts: Vec<&str> = card.lines.iter().map(|l| l.contact.as_str()).collect();
+        assert!(contacts[0].contains("988"));
+        assert!(contacts[1].contains("116 123"));
+        assert!(contacts[2].contains("13 11 14"));
+        assert_eq!(
+            card.lines[3].url.as_deref(),
+            Some("https://findahelpline.com")
+        );
+    }
+
+    #[test]
+    fn default_wording_follows_safe_messaging() {
+        let card = ResourcesCard::default();
+        let text = format!("{} {}", card.title, card.body).to_lowercase();
+        for word in ["commit", "method", "pills", "kill", "suicide", "overdose", "should have"] {
+            assert!(!text.contains(word), "card mentions {word:?}");
+        }
+    }
+
+    #[test]
+    fn an_operator_card_round_trips_through_json() {
+        let card = ResourcesCard::default();
+        let json = serde_json::to_string(&card).expect("serialize");
+        assert_eq!(ResourcesCard::from_json(&json).expect("parse"), card);
+
+        let custom = r#"{"title":"Hilfe","body":"Du bist nicht allein.",
+            "lines":[{"region":"Deutschland","name":"TelefonSeelsorge","contact":"0800 111 0 111"}]}"#;
+        let card = ResourcesCard::from_json(custom).expect("parse");
+        assert_eq!(card.lines[0].url, None);
+        assert!(ResourcesCard::from_json(r#"{"title":"x","body":"y","lines":[],"tittle":1}"#).is_err());
+    }
+}
