@@ -111,7 +111,7 @@ impl SeqTracker {
         };
         if n > last {
             let shift = n - last;
-            self.window = if shift >= Self::WINDOW as u64 {
+            self.window = if shift >= Self::WINDOW {
                 0
             } else {
                 self.window << shift
@@ -542,7 +542,10 @@ mod tests {
         let mut a = ConnAccount::joined(2, 0);
         assert_eq!(a.message(1, None, 0), Delivery::Foreign);
         assert_eq!(a.message(2, ours(5, 0, 1, 0), 0), Delivery::Misrouted);
-        assert_eq!(a.message(3, ours(2, u32::MAX, 1, 0), 0), Delivery::Misrouted);
+        assert_eq!(
+            a.message(3, ours(2, u32::MAX, 1, 0), 0),
+            Delivery::Misrouted
+        );
         let c = a.counts();
         assert_eq!((c.foreign, c.misrouted), (1, 2));
         assert!(c.timeline.clean());
@@ -615,6 +618,9 @@ mod tests {
         assert!((s.p99_ms - 0.99).abs() < 0.002, "{s:?}");
         assert!((s.p999_ms - 1.0).abs() < 0.002, "{s:?}");
         assert!((s.max_ms - 50.0).abs() < 0.05, "{s:?}");
-        assert_eq!(LatencySummary::of(&latency_histogram()), LatencySummary::default());
+        assert_eq!(
+            LatencySummary::of(&latency_histogram()),
+            LatencySummary::default()
+        );
     }
 }

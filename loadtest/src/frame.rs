@@ -180,7 +180,11 @@ mod tests {
 
     #[test]
     fn our_message_yields_seq_and_payload() {
-        let f = server_json(message(12, "lt7", "lt|3|1|42|1764157000123456789|thank you"));
+        let f = server_json(message(
+            12,
+            "lt7",
+            "lt|3|1|42|1764157000123456789|thank you",
+        ));
         assert_eq!(
             parse(f.as_bytes()),
             Frame::Message {
@@ -260,8 +264,7 @@ mod tests {
                 closed: false
             }
         );
-        let redacted =
-            server_json(json!({"type": "redacted", "seq": 6, "ts": 1, "target": 3}));
+        let redacted = server_json(json!({"type": "redacted", "seq": 6, "ts": 1, "target": 3}));
         assert_eq!(
             parse(redacted.as_bytes()),
             Frame::Timeline {
@@ -336,7 +339,8 @@ mod tests {
 
     #[test]
     fn welcome_is_recognised() {
-        let f = br#"{"type":"welcome","protocol":1,"seq":10,"epoch":3,"resume":"fresh","backlog":0}"#;
+        let f =
+            br#"{"type":"welcome","protocol":1,"seq":10,"epoch":3,"resume":"fresh","backlog":0}"#;
         assert_eq!(parse(f), Frame::Welcome);
     }
 

@@ -94,7 +94,11 @@ struct Shards(Vec<Mutex<Histogram<u64>>>);
 
 impl Default for Shards {
     fn default() -> Self {
-        Self((0..SHARDS).map(|_| Mutex::new(latency_histogram())).collect())
+        Self(
+            (0..SHARDS)
+                .map(|_| Mutex::new(latency_histogram()))
+                .collect(),
+        )
     }
 }
 

@@ -228,7 +228,7 @@ impl Member {
                     let period = self.period.unwrap_or(Duration::from_secs(1));
                     let now = Instant::now();
                     // Keep the rate, but never burst more than a second's worth.
-                    next_send = Some((send_at + period).max(now - Duration::from_secs(1)));
+                    next_send = Some((send_at + period).max(crate::run::second_before(now)));
                     if let Err(reason) = self.send_one(&mut conn).await
                         && !self.reconnect(&mut conn, reason).await
                     {
@@ -351,7 +351,8 @@ impl Member {
                     live.refused.fetch_add(1, Relaxed);
                     live.problem(format!("send refused: {code}"));
                 } else {
-                    live.problem(format!("error frame: {code}"));
+                    let who = if self.slow { "slow reader" } else { "member" };
+                    live.problem(format!("error frame ({who}): {code}"));
                 }
             }
             Frame::Welcome => live.problem("unexpected welcome"),
@@ -365,10 +366,14 @@ impl Member {
         if after.missing > before.missing {
             live.gaps.fetch_add(after.missing - before.missing, Relaxed);
         }
-        live.duplicates
-            .fetch_add(after.duplicates - before.duplicates, Relaxed);
-        live.reordered
-            .fetch_add(after.reordered - before.reordered, Relaxed);
+        if after.duplicates > before.duplicates {
+            live.duplicates
+                .fetch_add(after.duplicates - before.duplicates, Relaxed);
+        }
+        if after.reordered > before.reordered {
+            live.reordered
+                .fetch_add(after.reordered - before.reordered, Relaxed);
+        }
     }
 
     /// Churn: say `leave`, read until the server closes, then hand back.

@@ -46,7 +46,9 @@ pub fn target(url: &str) -> anyhow::Result<Target> {
     ensure!(!authority.is_empty(), "{url}: no host");
     let bad_port = || format!("{url}: bad port");
     let (host, port) = if let Some(v6) = authority.strip_prefix('[') {
-        let (host, after) = v6.split_once(']').with_context(|| format!("{url}: bad host"))?;
+        let (host, after) = v6
+            .split_once(']')
+            .with_context(|| format!("{url}: bad host"))?;
         match after.strip_prefix(':') {
             Some(p) => (host, p.parse::<u16>().with_context(bad_port)?),
             None if after.is_empty() => (host, 80),
@@ -119,7 +121,9 @@ pub async fn open(
     }
     .map_err(tcp)?;
     if let (Some(ip), SocketAddr::V4(_)) = (source, target.addr) {
-        socket.bind(SocketAddr::new(IpAddr::V4(ip), 0)).map_err(tcp)?;
+        socket
+            .bind(SocketAddr::new(IpAddr::V4(ip), 0))
+            .map_err(tcp)?;
     }
     if let Some(n) = rcvbuf {
         socket.set_recv_buffer_size(n).map_err(tcp)?;
@@ -162,7 +166,9 @@ pub async fn hello(
     }
     let io = |e: tokio_tungstenite::tungstenite::Error| ConnectError::Upgrade(e.to_string());
     let wait = async {
-        ws.send(Message::text(hello.to_string())).await.map_err(io)?;
+        ws.send(Message::text(hello.to_string()))
+            .await
+            .map_err(io)?;
         loop {
             match ws.next().await {
                 Some(Ok(Message::Text(t))) => match frame::parse(t.as_bytes()) {

@@ -27,11 +27,7 @@ pub fn encode(out: &mut String, p: &Payload, size: usize) {
     use std::fmt::Write;
     out.clear();
     // Writing into a String cannot fail.
-    let _ = write!(
-        out,
-        "lt|{}|{}|{}|{}|",
-        p.room, p.sender, p.n, p.sent_nanos
-    );
+    let _ = write!(out, "lt|{}|{}|{}|{}|", p.room, p.sender, p.n, p.sent_nanos);
     while out.len() < size {
         let need = size - out.len();
         let take = need.min(PADDING.len());

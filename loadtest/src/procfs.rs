@@ -39,7 +39,8 @@ impl Probe {
     }
 
     pub fn sample(&self) -> std::io::Result<Sample> {
-        let bad = |what: &str| std::io::Error::new(std::io::ErrorKind::InvalidData, what.to_owned());
+        let bad =
+            |what: &str| std::io::Error::new(std::io::ErrorKind::InvalidData, what.to_owned());
         let stat = std::fs::read_to_string(format!("{}/stat", self.dir))?;
         let status = std::fs::read_to_string(format!("{}/status", self.dir))?;
         let ticks = cpu_ticks(&stat).ok_or_else(|| bad("unreadable /proc stat"))?;

@@ -146,10 +146,59 @@ pub enum Received {
     Closed { code: u16, reason: String },
 }
 
+/// Socket options for [`Connection::open_with`].
+#[derive(Clone, Copy, Debug, Default)]
+pub struct ConnectOptions {
+    /// Source address to bind (e.g. another 127.0.0.x, to pass the ephemeral-port limit).
+    pub local_ip: Option<std::net::IpAddr>,
+    /// SO_RCVBUF in bytes: a small one makes a reader that stops reading look slow fast.
+    pub recv_buffer: Option<u32>,
+}
+
 impl Connection {
     /// Open the socket without saying hello (for tests of the handshake itself).
     pub async fn open(ws_url: &str) -> Result<Self, ClientError> {
-        let (ws, _) = tokio_tungstenite::connect_async(ws_url).await?;
+        // Nagle off: small frames go out at once, as a chat client wants.
+        let (ws, _) = tokio_tungstenite::connect_async_with_config(ws_url, None, true).await?;
+        Ok(Self { ws })
+    }
+
+    /// Open a plain `ws://` socket with socket options.
+    pub async fn open_with(ws_url: &str, opts: ConnectOptions) -> Result<Self, ClientError> {
+        let authority = ws_url
+            .strip_prefix("ws://")
+            .and_then(|rest| rest.split('/').next())
+            .ok_or_else(|| ClientError::Unexpected(format!("not a ws:// url: {ws_url}")))?;
+        let addr: std::net::SocketAddr = tokio::net::lookup_host(authority)
+            .await
+            .map_err(|e| ClientError::Unexpected(e.to_string()))?
+            .next()
+            .ok_or_else(|| ClientError::Unexpected(format!("cannot resolve {authority}")))?;
+        let socket = if addr.is_ipv4() {
+            tokio::net::TcpSocket::new_v4()
+        } else {
+            tokio::net::TcpSocket::new_v6()
+        }
+        .map_err(|e| ClientError::Unexpected(e.to_string()))?;
+        if let Some(ip) = opts.local_ip {
+            socket
+                .bind(std::net::SocketAddr::new(ip, 0))
+                .map_err(|e| ClientError::Unexpected(e.to_string()))?;
+        }
+        if let Some(size) = opts.recv_buffer {
+            socket
+                .set_recv_buffer_size(size)
+                .map_err(|e| ClientError::Unexpected(e.to_string()))?;
+        }
+        let stream = socket
+            .connect(addr)
+            .await
+            .map_err(|e| ClientError::Unexpected(e.to_string()))?;
+        stream
+            .set_nodelay(true)
+            .map_err(|e| ClientError::Unexpected(e.to_string()))?;
+        let (ws, _) =
+            tokio_tungstenite::client_async(ws_url, MaybeTlsStream::Plain(stream)).await?;
         Ok(Self { ws })
     }
 
@@ -159,7 +208,16 @@ impl Connection {
         token: &str,
         resume: Option<(Seq, Epoch)>,
     ) -> Result<(Self, Welcome, Vec<ServerFrame>), ClientError> {
-        let mut conn = Self::open(ws_url).await?;
+        Self::open(ws_url).await?.handshake(token, resume).await
+    }
+
+    /// Say hello on an open socket and read the welcome and its backlog.
+    pub async fn handshake(
+        self,
+        token: &str,
+        resume: Option<(Seq, Epoch)>,
+    ) -> Result<(Self, Welcome, Vec<ServerFrame>), ClientError> {
+        let mut conn = self;
         conn.send(&ClientFrame::Hello {
             token: token.to_owned(),
             last_seq: resume.map(|r| r.0),

@@ -5,6 +5,7 @@ use std::sync::Arc;
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use kindred_protocol::{Millis, RoomId, RoomSummary, Visibility};
+use axum::serve::ListenerExt;
 use tokio::net::TcpListener;
 use tokio::sync::Semaphore;
 use tokio_util::sync::CancellationToken;
@@ -128,6 +129,11 @@ pub async fn serve(listener: TcpListener, state: Arc<AppState>) -> std::io::Resu
     let ticker = tokio::spawn(tick_rooms(state.clone()));
     let router = crate::http::router(state.clone());
     let shutdown = state.shutdown.clone();
+    // Nagle off: sessions coalesce their own writes, and a chat frame should not
+    // wait for the peer's delayed ACK.
+    let listener = listener.tap_io(|tcp| {
+        let _ = tcp.set_nodelay(true);
+    });
     let served = axum::serve(
         listener,
         router.into_make_service_with_connect_info::<std::net::SocketAddr>(),

@@ -21,12 +21,21 @@ async fn main() -> anyhow::Result<()> {
 
     println!("Kindred is listening on http://{addr}");
     if generated_admin {
-        println!("Admin token (generated; set KINDRED_ADMIN_TOKEN to choose one): {}", state.admin_token);
+        println!(
+            "Admin token (generated; set KINDRED_ADMIN_TOKEN to choose one): {}",
+            state.admin_token
+        );
     }
     if demo {
         let room = app::create_demo_room(&state).await?;
-        println!("Demo room \"{}\": http://{addr}/?room={}", room.title, room.id);
-        println!("  join: curl -s -X POST http://{addr}/api/rooms/{}/join -H 'content-type: application/json' -d '{{\"name\":\"Robin\",\"accept_guidelines\":true}}'", room.id);
+        println!(
+            "Demo room \"{}\": http://{addr}/?room={}",
+            room.title, room.id
+        );
+        println!(
+            "  join: curl -s -X POST http://{addr}/api/rooms/{}/join -H 'content-type: application/json' -d '{{\"name\":\"Robin\",\"accept_guidelines\":true}}'",
+            room.id
+        );
     }
 
     tokio::spawn(async move {

@@ -74,16 +74,29 @@ impl Conn {
             .await
     }
 
+    /// The closing handshake: send our close, then wait (bounded) for the client's,
+    /// so the close frame is read before the TCP connection goes away.
     async fn close(&mut self, code: u16, reason: &'static str) {
         let frame = CloseFrame {
             code,
             reason: Utf8Bytes::from_static(reason),
         };
-        let _ = tokio::time::timeout(
-            CLOSE_TIMEOUT,
-            self.socket.send(Message::Close(Some(frame))),
-        )
-        .await;
+        let handshake = async {
+            if self
+                .socket
+                .send(Message::Close(Some(frame)))
+                .await
+                .is_err()
+            {
+                return;
+            }
+            while let Some(Ok(msg)) = self.socket.recv().await {
+                if let Message::Close(_) = msg {
+                    break;
+                }
+            }
+        };
+        let _ = tokio::time::timeout(CLOSE_TIMEOUT, handshake).await;
     }
 
     /// Refuse with an error frame, then close.
@@ -359,6 +372,7 @@ impl Live {
         ping.set_missed_tick_behavior(MissedTickBehavior::Delay);
         ping.tick().await;
         let mut left = false;
+        let kicked = self.peer.kicked().clone();
         let end = loop {
             tokio::select! {
                 biased;
@@ -371,7 +385,13 @@ impl Live {
                 }
                 queued = self.rx.recv() => {
                     let Some(first) = queued else { break End::Gone };
-                    if self.write_batch(conn, first).await.is_err() {
+                    // A reader that stopped reading blocks this write; a kick or a
+                    // shutdown must still get through, so the write races them.
+                    let written = tokio::select! {
+                        r = self.write_batch(conn, first) => r,
+                        () = interrupted(&app, &kicked) => Ok(()),
+                    };
+                    if written.is_err() {
                         break End::Gone;
                     }
                 }
@@ -395,14 +415,20 @@ impl Live {
                                 break End::Gone;
                             }
                         }
-                        Some(Ok(Message::Text(text))) => match self.on_text(conn, &text).await {
-                            Ok(Flow::Continue) => {}
-                            Ok(Flow::Leave) => {
-                                left = true;
-                                break End::Close(close_code::NORMAL, "goodbye");
+                        Some(Ok(Message::Text(text))) => {
+                            let handled = tokio::select! {
+                                r = self.on_text(conn, &text) => r,
+                                () = interrupted(&app, &kicked) => Ok(Flow::Continue),
+                            };
+                            match handled {
+                                Ok(Flow::Continue) => {}
+                                Ok(Flow::Leave) => {
+                                    left = true;
+                                    break End::Close(close_code::NORMAL, "goodbye");
+                                }
+                                Err(_) => break End::Gone,
                             }
-                            Err(_) => break End::Gone,
-                        },
+                        }
                     }
                 }
                 _ = ping.tick() => {
@@ -777,6 +803,14 @@ impl Live {
             ),
         };
         conn.send_frame(&frame).await
+    }
+}
+
+/// Resolves when the session must stop what it is doing: a kick or a shutdown.
+async fn interrupted(app: &AppState, kicked: &tokio_util::sync::CancellationToken) {
+    tokio::select! {
+        () = kicked.cancelled() => {}
+        () = app.shutdown.cancelled() => {}
     }
 }
 

@@ -1,0 +1,345 @@
+//! Test harness for Kindred's integration tests: start real servers on free ports,
+//! create rooms and members through the real HTTP API, and read frames from real
+//! sockets with timeouts (a test never hangs; it fails with what it was waiting for).
+
+use std::time::Duration;
+
+use kindred::{Config, Running};
+use kindred_protocol::client::{ClientError, ConnectOptions, Connection, Http, Received};
+use kindred_protocol::http::{CreateInvite, CreateRoom, JoinRequest, JoinResponse};
+use kindred_protocol::{
+    ClientFrame, Epoch, ErrorCode, ErrorFrame, RoomId, Seq, ServerFrame, UserId, Welcome,
+};
+
+pub use kindred;
+pub use kindred_protocol;
+
+/// The admin token every test server uses.
+pub const ADMIN: &str = "test-admin-token";
+/// The signing secret every test server uses (tests forge tokens with it).
+pub const SECRET: &str = "test-secret";
+/// How long a test waits for a frame before failing.
+pub const WAIT: Duration = Duration::from_secs(10);
+
+/// A configuration for tests: a free port, fixed tokens, no demo room, and limits
+/// roomy enough that only the test that probes a limit meets it.
+pub fn config() -> Config {
+    let mut c = Config::default();
+    c.bind = "127.0.0.1:0".parse().expect("valid address");
+    c.admin_token = Some(ADMIN.to_owned());
+    c.secret = Some(SECRET.to_owned());
+    c.redis_url = None;
+    c.demo_room = false;
+    c.frames_per_second = 1_000;
+    c.frame_burst = 1_000;
+    c
+}
+
+/// A server running in this process on a real socket.
+pub struct TestServer {
+    pub running: Running,
+    pub http: Http,
+}
+
+impl TestServer {
+    pub async fn start() -> Self {
+        Self::with(config()).await
+    }
+
+    pub async fn with(config: Config) -> Self {
+        let running = kindred::start(config).await.expect("server starts");
+        let http = Http::new(format!("http://{}", running.addr));
+        Self { running, http }
+    }
+
+    pub fn base(&self) -> String {
+        format!("http://{}", self.running.addr)
+    }
+
+    pub fn ws_url(&self) -> String {
+        self.http.ws_url()
+    }
+
+    /// Create a public room with this capacity.
+    pub async fn room(&self, capacity: u32) -> RoomId {
+        self.http
+            .create_room(
+                ADMIN,
+                &CreateRoom {
+                    title: "Tuesday evening group".into(),
+                    topic: "Anxiety".into(),
+                    capacity: Some(capacity),
+                    ..CreateRoom::default()
+                },
+            )
+            .await
+            .expect("room created")
+            .id
+    }
+
+    /// Join over HTTP as a participant.
+    pub async fn join(&self, room: RoomId, name: &str) -> Result<JoinResponse, ClientError> {
+        self.http
+            .join(
+                room,
+                &JoinRequest {
+                    name: name.into(),
+                    accept_guidelines: true,
+                    invite: None,
+                },
+            )
+            .await
+    }
+
+    /// Join over HTTP with a facilitator invite.
+    pub async fn join_facilitator(&self, room: RoomId, name: &str) -> JoinResponse {
+        let invite = self
+            .http
+            .invite(ADMIN, room, &CreateInvite::default())
+            .await
+            .expect("invite minted");
+        self.http
+            .join(
+                room,
+                &JoinRequest {
+                    name: name.into(),
+                    accept_guidelines: true,
+                    invite: Some(invite.token),
+                },
+            )
+            .await
+            .expect("facilitator joins")
+    }
+
+    /// Join and connect: a member in the room with the welcome read.
+    pub async fn member(&self, room: RoomId, name: &str) -> Member {
+        let joined = self.join(room, name).await.expect("join accepted");
+        self.connect(joined).await
+    }
+
+    /// A facilitator in the room.
+    pub async fn facilitator(&self, room: RoomId, name: &str) -> Member {
+        let joined = self.join_facilitator(room, name).await;
+        self.connect(joined).await
+    }
+
+    /// Say hello with a join's token.
+    pub async fn connect(&self, joined: JoinResponse) -> Member {
+        let (conn, welcome, backlog) = Connection::hello(&self.ws_url(), &joined.token, None)
+            .await
+            .expect("hello accepted");
+        Member::new(conn, welcome, backlog, joined)
+    }
+
+    /// Reconnect a member who lost their connection, resuming after `last_seq`.
+    pub async fn resume(&self, joined: JoinResponse, last_seq: Seq, epoch: Epoch) -> Member {
+        let (conn, welcome, backlog) =
+            Connection::hello(&self.ws_url(), &joined.token, Some((last_seq, epoch)))
+                .await
+                .expect("resume accepted");
+        Member::new(conn, welcome, backlog, joined)
+    }
+
+    /// A member whose socket has a tiny receive buffer (a slow reader).
+    pub async fn slow_member(&self, room: RoomId, name: &str) -> Member {
+        let joined = self.join(room, name).await.expect("join accepted");
+        let conn = Connection::open_with(
+            &self.ws_url(),
+            ConnectOptions {
+                recv_buffer: Some(4096),
+                ..ConnectOptions::default()
+            },
+        )
+        .await
+        .expect("socket opens");
+        let (conn, welcome, backlog) = conn.handshake(&joined.token, None).await.expect("hello");
+        Member::new(conn, welcome, backlog, joined)
+    }
+
+    /// An open socket that has not said hello.
+    pub async fn raw(&self) -> Connection {
+        Connection::open(&self.ws_url())
+            .await
+            .expect("socket opens")
+    }
+
+    /// Stop the server and wait until it has.
+    pub async fn stop(self) {
+        self.running.shutdown();
+        let _ = tokio::time::timeout(WAIT, self.running.done).await;
+    }
+}
+
+/// A connected member and what they have seen.
+pub struct Member {
+    pub conn: Connection,
+    pub welcome: Welcome,
+    pub backlog: Vec<ServerFrame>,
+    pub joined: JoinResponse,
+    /// The highest seq seen, for resuming.
+    pub last_seq: Seq,
+    next_client_id: u64,
+}
+
+impl Member {
+    fn new(
+        conn: Connection,
+        welcome: Welcome,
+        backlog: Vec<ServerFrame>,
+        joined: JoinResponse,
+    ) -> Self {
+        let last_seq = backlog
+            .iter()
+            .filter_map(ServerFrame::seq)
+            .max()
+            .unwrap_or(welcome.seq)
+            .max(welcome.seq);
+        Self {
+            conn,
+            welcome,
+            backlog,
+            joined,
+            last_seq,
+            next_client_id: 0,
+        }
+    }
+
+    pub fn user(&self) -> UserId {
+        self.joined.user_id
+    }
+
+    pub fn epoch(&self) -> Epoch {
+        self.welcome.epoch
+    }
+
+    /// Send a frame.
+    pub async fn send(&mut self, frame: ClientFrame) {
+        self.conn.send(&frame).await.expect("frame sent");
+    }
+
+    /// Send a message; returns its client_id.
+    pub async fn say(&mut self, text: &str) -> String {
+        self.next_client_id += 1;
+        let client_id = format!("c{}", self.next_client_id);
+        self.send(ClientFrame::Send {
+            client_id: client_id.clone(),
+            text: text.into(),
+            cw: None,
+        })
+        .await;
+        client_id
+    }
+
+    /// Send a message and wait for its ack; returns the seq it got.
+    pub async fn say_acked(&mut self, text: &str) -> Seq {
+        let id = self.say(text).await;
+        self.ack(&id).await.expect("message accepted")
+    }
+
+    /// Wait for the ack (Ok(seq)) or error (Err) of a command.
+    pub async fn ack(&mut self, client_id: &str) -> Result<Seq, ErrorFrame> {
+        let id = client_id.to_owned();
+        self.until(|f| match f {
+            ServerFrame::Ack { client_id, seq, .. } if *client_id == id => {
+                Some(Ok(seq.unwrap_or(0)))
+            }
+            ServerFrame::Error(e) if e.client_id.as_deref() == Some(id.as_str()) => {
+                Some(Err(e.clone()))
+            }
+            _ => None,
+        })
+        .await
+    }
+
+    /// The next frame, within [`WAIT`]. Tracks `last_seq`.
+    pub async fn next(&mut self) -> ServerFrame {
+        let frame = tokio::time::timeout(WAIT, self.conn.next_frame())
+            .await
+            .expect("a frame arrives in time")
+            .expect("the connection is open");
+        if let Some(seq) = frame.seq() {
+            self.last_seq = self.last_seq.max(seq);
+        }
+        frame
+    }
+
+    /// Read frames until `pick` returns Some, within [`WAIT`].
+    pub async fn until<T>(&mut self, mut pick: impl FnMut(&ServerFrame) -> Option<T>) -> T {
+        let deadline = tokio::time::Instant::now() + WAIT;
+        loop {
+            let frame = tokio::time::timeout_at(deadline, self.conn.next_frame())
+                .await
+                .expect("the awaited frame arrives in time")
+                .expect("the connection is open");
+            if let Some(seq) = frame.seq() {
+                self.last_seq = self.last_seq.max(seq);
+            }
+            if let Some(v) = pick(&frame) {
+                return v;
+            }
+        }
+    }
+
+    /// Wait for a message with this text; returns its seq.
+    pub async fn hears(&mut self, text: &str) -> Seq {
+        self.until(|f| match f {
+            ServerFrame::Message { seq, text: t, .. } if t == text => Some(*seq),
+            _ => None,
+        })
+        .await
+    }
+
+    /// Wait for an error frame with this code.
+    pub async fn error(&mut self, code: ErrorCode) -> ErrorFrame {
+        self.until(|f| match f {
+            ServerFrame::Error(e) if e.code == code => Some(e.clone()),
+            _ => None,
+        })
+        .await
+    }
+
+    /// Read until the server closes; returns the close code and reason.
+    pub async fn closed(&mut self) -> (u16, String) {
+        closed(&mut self.conn).await
+    }
+}
+
+/// Read until the server closes; returns the close code and reason.
+pub async fn closed(conn: &mut Connection) -> (u16, String) {
+    let deadline = tokio::time::Instant::now() + WAIT;
+    loop {
+        match tokio::time::timeout_at(deadline, conn.recv())
+            .await
+            .expect("the server closes in time")
+        {
+            Ok(Received::Closed { code, reason }) => return (code, reason),
+            Ok(Received::Text(_)) => continue,
+            // A reset after the close frame counts as closed without a code.
+            Err(_) => return (1006, String::new()),
+        }
+    }
+}
+
+/// Read the next error frame from a raw connection.
+pub async fn next_error(conn: &mut Connection) -> ErrorFrame {
+    let deadline = tokio::time::Instant::now() + WAIT;
+    loop {
+        let frame = tokio::time::timeout_at(deadline, conn.next_frame())
+            .await
+            .expect("an error frame arrives in time")
+            .expect("the connection is open");
+        if let ServerFrame::Error(e) = frame {
+            return e;
+        }
+    }
+}
+
+/// The conversation goes on: `a` says something and `b` hears it.
+pub async fn conversation_continues(a: &mut Member, b: &mut Member, text: &str) {
+    let seq = a.say_acked(text).await;
+    let heard = b.hears(text).await;
+    assert_eq!(
+        heard, seq,
+        "the listener hears the message at the seq its author was told"
+    );
+}

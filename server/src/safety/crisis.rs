@@ -476,7 +476,7 @@ impl Compiled {
         let mut tokens = Vec::with_capacity(text.len() / 4 + 2);
         let mut spelled_out = String::new();
         let mut spelled_count = 0usize;
-        let mut flush_spelled = |tokens: &mut Vec<Id>, spelled: &mut String, count: &mut usize| {
+        let flush_spelled = |tokens: &mut Vec<Id>, spelled: &mut String, count: &mut usize| {
             if *count >= SPELLED_OUT_MIN {
                 let joined = collapse_repeats(spelled);
                 self.lookup(&joined, tokens);
@@ -488,7 +488,7 @@ impl Compiled {
             spelled.clear();
             *count = 0;
         };
-        let mut push_boundary = |tokens: &mut Vec<Id>| {
+        let push_boundary = |tokens: &mut Vec<Id>| {
             if tokens.last() != Some(&BOUNDARY) && !tokens.is_empty() {
                 tokens.push(BOUNDARY);
             }
@@ -597,9 +597,7 @@ fn for_each_word(text: &str, mut emit: impl FnMut(Piece<'_>)) {
             raw.extend(c.to_lowercase());
         } else if matches!(c, '\'' | '\u{2019}' | '\u{2018}' | '\u{02BC}' | '`') {
             // Apostrophes join: "don't" and "dont" are one word.
-        } else if matches!(c, '@' | '$') && (next_is_wordy || !raw.is_empty()) {
-            raw.push(c);
-        } else if matches!(c, '!' | '|') && !raw.is_empty() && next_is_wordy {
+        } else if is_leet_symbol(c, !raw.is_empty(), next_is_wordy) {
             raw.push(c);
         } else {
             finish(&mut raw, &mut word, &mut emit);
@@ -611,6 +609,16 @@ fn for_each_word(text: &str, mut emit: impl FnMut(Piece<'_>)) {
         }
     }
     finish(&mut raw, &mut word, &mut emit);
+}
+
+/// Whether a symbol is standing in for a letter: `$uicide`, `h@te`, `k!ll`; but not the
+/// `!` that ends "die!".
+fn is_leet_symbol(c: char, inside_word: bool, next_is_wordy: bool) -> bool {
+    match c {
+        '@' | '$' => inside_word || next_is_wordy,
+        '!' | '|' => inside_word && next_is_wordy,
+        _ => false,
+    }
 }
 
 /// Leetspeak inside a word that has at least one letter ("10" stays a number).
@@ -656,10 +664,10 @@ fn within_one_edit(word: &[u8], keyword: &[u8]) -> bool {
     let (a, b) = (word, keyword);
     match a.len().abs_diff(b.len()) {
         0 => {
-            let diffs: Vec<usize> = (0..a.len()).filter(|&i| a[i] != b[i]).collect();
-            match diffs.as_slice() {
-                [] | [_] => true,
-                [i, j] => *j == i + 1 && a[*i] == b[*j] && a[*j] == b[*i],
+            let mut diffs = (0..a.len()).filter(|&i| a[i] != b[i]);
+            match (diffs.next(), diffs.next(), diffs.next()) {
+                (None, _, _) | (Some(_), None, _) => true,
+                (Some(i), Some(j), None) => j == i + 1 && a[i] == b[j] && a[j] == b[i],
                 _ => false,
             }
         }
@@ -692,14 +700,20 @@ mod tests {
         ("there's no reason to live", SuicidalIdeation),
         ("I have nothing left to live for", SuicidalIdeation),
         ("I wish I was dead", SuicidalIdeation),
-        ("I wish I could go to sleep and never wake up", SuicidalIdeation),
+        (
+            "I wish I could go to sleep and never wake up",
+            SuicidalIdeation,
+        ),
         ("I can't go on anymore", SuicidalIdeation),
         ("life isn't worth living", SuicidalIdeation),
         ("I feel like such a burden to everyone", SuicidalIdeation),
         ("I've been thinking about ending my life", SuicidalIdeation),
         ("I keep having suicidal thoughts", SuicidalIdeation),
         ("I'm feeling suicidal tonight", SuicidalIdeation),
-        ("honestly I've been thinking about suicide a lot", SuicidalIdeation),
+        (
+            "honestly I've been thinking about suicide a lot",
+            SuicidalIdeation,
+        ),
         ("I want to take my own life", SuicidalIdeation),
         ("kms", SuicidalIdeation),
         ("I want to unalive myself", SuicidalIdeation),
@@ -733,7 +747,10 @@ mod tests {
         ("i think i overdosed", Overdose),
         ("I took an overdose", Overdose),
         ("I OD'd last night", Overdose),
-        ("I took too many of my sleeping pills and I want to die", Overdose),
+        (
+            "I took too many of my sleeping pills and I want to die",
+            Overdose,
+        ),
         // immediate danger
         ("I'm going to do it tonight", ImmediateDanger),
         ("I'm gonna do it tonight", ImmediateDanger),
@@ -805,6 +822,7 @@ mod tests {
         "life is hard sometimes but I'm hanging in there",
         "I read an article about overdose prevention",
         "I'm dying of embarrassment",
+        "I want to die laughing at this meme",
         "I want to die my hair blue", // sic, and still not a crisis
         "hello everyone, glad to be here",
         "goodbye everyone, see you next week",
@@ -822,7 +840,8 @@ mod tests {
             .iter()
             .filter_map(|&(text, expected)| {
                 let got = matcher().detect(text);
-                (got != Some(expected)).then(|| format!("{text:?}: expected {expected:?}, got {got:?}"))
+                (got != Some(expected))
+                    .then(|| format!("{text:?}: expected {expected:?}, got {got:?}"))
             })
             .collect();
         assert!(failures.is_empty(), "misses:\n{}", failures.join("\n"));
@@ -838,7 +857,11 @@ mod tests {
                 Some(format!("{text:?}: false alarm {got:?}"))
             })
             .collect();
-        assert!(failures.is_empty(), "false alarms:\n{}", failures.join("\n"));
+        assert!(
+            failures.is_empty(),
+            "false alarms:\n{}",
+            failures.join("\n")
+        );
         assert!(MUST_NOT_ALERT.len() >= 45);
     }
 
@@ -859,7 +882,18 @@ mod tests {
 
     #[test]
     fn empty_and_odd_input_is_harmless() {
-        for text in ["", " ", "!!!", "$$$", "@", "...", "\n\n", "1 2 3", "ＩＩＩ", "🙂🙂"] {
+        for text in [
+            "",
+            " ",
+            "!!!",
+            "$$$",
+            "@",
+            "...",
+            "\n\n",
+            "1 2 3",
+            "ＩＩＩ",
+            "🙂🙂",
+        ] {
             assert_eq!(matcher().detect(text), None, "{text:?}");
         }
     }
@@ -879,7 +913,10 @@ mod tests {
         )
         .expect("valid extension");
         m.extend(extra);
-        assert_eq!(m.detect("I want to go to sleep forever"), Some(SuicidalIdeation));
+        assert_eq!(
+            m.detect("I want to go to sleep forever"),
+            Some(SuicidalIdeation)
+        );
         assert_eq!(m.detect("I want to k1lla myself"), Some(SuicidalIdeation));
         // The builtin phrases still work after the rebuild.
         assert_eq!(m.detect("I took too many pills"), Some(Overdose));
@@ -914,26 +951,62 @@ mod tests {
         use CrisisDataError as E;
         assert_eq!(
             parse_err("# hi\n[sadness]\nfoo\n"),
-            E::UnknownSection { line: 2, name: "sadness".into() }
+            E::UnknownSection {
+                line: 2,
+                name: "sadness".into()
+            }
         );
         assert_eq!(parse_err("want to die\n"), E::OutsideSection { line: 1 });
-        assert_eq!(parse_err("[self_harm]\ncut (myself\n"), E::Parentheses { line: 2 });
-        assert_eq!(parse_err("[self_harm]\ncut myself)\n"), E::Parentheses { line: 2 });
-        assert_eq!(parse_err("[self_harm]\ncut ((a|b))\n"), E::Parentheses { line: 2 });
+        assert_eq!(
+            parse_err("[self_harm]\ncut (myself\n"),
+            E::Parentheses { line: 2 }
+        );
+        assert_eq!(
+            parse_err("[self_harm]\ncut myself)\n"),
+            E::Parentheses { line: 2 }
+        );
+        assert_eq!(
+            parse_err("[self_harm]\ncut ((a|b))\n"),
+            E::Parentheses { line: 2 }
+        );
         assert_eq!(parse_err("[self_harm]\n* $\n"), E::EmptyPattern { line: 2 });
-        assert_eq!(parse_err("[self_harm]\ncut (|)\n"), E::EmptyPattern { line: 2 });
-        assert_eq!(parse_err("[self_harm]\n* cut myself\n"), E::BadStart { line: 2 });
-        assert_eq!(parse_err("[self_harm]\n(|really) cut\n"), E::BadStart { line: 2 });
+        assert_eq!(
+            parse_err("[self_harm]\ncut (|)\n"),
+            E::EmptyPattern { line: 2 }
+        );
+        assert_eq!(
+            parse_err("[self_harm]\n* cut myself\n"),
+            E::BadStart { line: 2 }
+        );
+        assert_eq!(
+            parse_err("[self_harm]\n(|really) cut\n"),
+            E::BadStart { line: 2 }
+        );
         assert_eq!(parse_err("[self_harm]\n$ cut\n"), E::BadStart { line: 2 });
-        assert_eq!(parse_err("[self_harm]\ncut myself *\n"), E::TrailingGap { line: 2 });
-        assert_eq!(parse_err("[self_harm]\ncut * * myself\n"), E::DoubleGap { line: 2 });
-        assert_eq!(parse_err("[alias]\nsucide suicide\n"), E::BadAlias { line: 2 });
+        assert_eq!(
+            parse_err("[self_harm]\ncut myself *\n"),
+            E::TrailingGap { line: 2 }
+        );
+        assert_eq!(
+            parse_err("[self_harm]\ncut * * myself\n"),
+            E::DoubleGap { line: 2 }
+        );
+        assert_eq!(
+            parse_err("[alias]\nsucide suicide\n"),
+            E::BadAlias { line: 2 }
+        );
         assert_eq!(parse_err("[alias]\n= suicide\n"), E::BadAlias { line: 2 });
         assert_eq!(parse_err("[alias]\nsucide =\n"), E::BadAlias { line: 2 });
-        assert_eq!(parse_err("[alias]\nself-harm = sh\n"), E::BadAlias { line: 2 });
+        assert_eq!(
+            parse_err("[alias]\nself-harm = sh\n"),
+            E::BadAlias { line: 2 }
+        );
         assert_eq!(
             parse_err("[fuzzy]\ndie\n"),
-            E::BadFuzzy { line: 2, word: "die".into() }
+            E::BadFuzzy {
+                line: 2,
+                word: "die".into()
+            }
         );
     }
 
@@ -948,7 +1021,10 @@ mod tests {
 
     #[test]
     fn errors_read_well() {
-        let e = CrisisDataError::UnknownSection { line: 3, name: "x".into() };
+        let e = CrisisDataError::UnknownSection {
+            line: 3,
+            name: "x".into(),
+        };
         assert_eq!(e.to_string(), "line 3: unknown section [x]");
     }
 }

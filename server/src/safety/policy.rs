@@ -11,8 +11,10 @@
 //!    state shared with any other user of the crate);
 //! 2. before rustrict sees a message, those words are blanked out in a copy of it, so a
 //!    match that starts in a neighbouring word ("was sexually") cannot reach into them;
-//! 3. a message the crisis matcher recognises is never censored or held, whatever the
-//!    policy: it may only be flagged (see [`ContentPolicy::evaluate_with_crisis`]).
+//! 3. a message the crisis matcher recognises is left alone by every policy (see
+//!    [`ContentPolicy::evaluate_with_crisis`]): its misspelled or leetspeak forms
+//!    ("k1ll mys3lf") are beyond the safe list, and the facilitators are alerted to it
+//!    anyway.
 //!
 //! The default policy flags offensive and severely mean messages to facilitators and
 //! changes nothing for the room.
@@ -83,7 +85,11 @@ impl Kinds {
                 "profanity",
                 Type::PROFANE & Type::MODERATE_OR_HIGHER,
             ),
-            (self.sexual, "sexual", Type::SEXUAL & Type::MODERATE_OR_HIGHER),
+            (
+                self.sexual,
+                "sexual",
+                Type::SEXUAL & Type::MODERATE_OR_HIGHER,
+            ),
             (self.offensive, "offensive", Type::OFFENSIVE),
             (self.mean, "mean", Type::MEAN & Type::SEVERE),
         ]
@@ -139,11 +145,12 @@ impl ContentPolicy {
 
     /// Like [`ContentPolicy::evaluate`], with the crisis decision made by the caller.
     ///
-    /// A crisis message is never censored, blocked or delayed: under `Censor` or `Hold` it
-    /// is delivered as written, flagged if it also contains abuse.
+    /// A crisis message is never censored, blocked or delayed, so it is always
+    /// [`Verdict::Clean`]: the facilitators already receive a crisis alert pointing at it,
+    /// which is where their attention belongs, and a flag would only add noise.
     pub fn evaluate_with_crisis(&self, text: &str, is_crisis: bool) -> Verdict {
         let threshold = self.kinds.threshold();
-        if self.mode == PolicyMode::Off || threshold == Type::NONE {
+        if is_crisis || self.mode == PolicyMode::Off || threshold == Type::NONE {
             return Verdict::Clean;
         }
         let masked = mask_protected(text);
@@ -152,9 +159,9 @@ impl ContentPolicy {
             .with_trie(&KINDRED_TRIE)
             .with_censor_threshold(threshold);
 
-        match (self.mode, is_crisis) {
-            (PolicyMode::Off, _) => Verdict::Clean,
-            (PolicyMode::Censor, false) => {
+        match self.mode {
+            PolicyMode::Off => Verdict::Clean,
+            PolicyMode::Censor => {
                 let (censored, analysis) = censor.censor_and_analyze();
                 if self.kinds.matched(analysis).is_empty() {
                     return Verdict::Clean;
@@ -166,11 +173,11 @@ impl ContentPolicy {
                     Verdict::Censored { text: merged }
                 }
             }
-            (PolicyMode::Flag | PolicyMode::Hold | PolicyMode::Censor, _) => {
+            PolicyMode::Flag | PolicyMode::Hold => {
                 let kinds = self.kinds.matched(censor.analyze());
                 if kinds.is_empty() {
                     Verdict::Clean
-                } else if self.mode == PolicyMode::Hold && !is_crisis {
+                } else if self.mode == PolicyMode::Hold {
                     Verdict::Hold { kinds }
                 } else {
                     Verdict::Flag { kinds }
@@ -438,7 +445,13 @@ fn merge_censored(original: &str, censored: &str) -> String {
     original
         .chars()
         .zip(censored.chars())
-        .map(|(o, c)| if c == STAR && o != STAR && !o.is_whitespace() { STAR } else { o })
+        .map(|(o, c)| {
+            if c == STAR && o != STAR && !o.is_whitespace() {
+                STAR
+            } else {
+                o
+            }
+        })
         .collect()
 }
 
@@ -466,7 +479,6 @@ mod tests {
         "I'm bisexual",
         "I'm queer",
         "I'm a transsexual woman",
-        "I'm transgender",
         "I'm homosexual",
         "I'm asexual",
         "I've been struggling with self-harm",
@@ -480,9 +492,13 @@ mod tests {
         "I'm Jewish and my family doesn't know about my depression",
         "my boyfriend hit me",
         "I am figuring out my sexuality",
+    ];
+
+    /// Crisis messages in leetspeak: beyond any safe list, protected by the crisis matcher.
+    const LEET_CRISIS: &[&str] = &[
         "k1ll mys3lf",
         "I want to k1ll mys3lf tonight",
-        "su1c1de is on my mind",
+        "im having su1c1dal thoughts",
     ];
 
     /// Identity and condition words that rustrict happens not to alter today; they are
@@ -490,6 +506,7 @@ mod tests {
     const ALSO_PROTECTED: &[&str] = &[
         "I'm gay",
         "I'm trans",
+        "I'm transgender",
         "I have bipolar disorder",
         "I was diagnosed with schizophrenia",
         "my PTSD is bad this week",
@@ -502,15 +519,19 @@ mod tests {
 
     #[test]
     fn rustrict_default_alters_every_disclosure_case() {
-        for text in DISCLOSURES {
-            assert_ne!(&text.censor(), text, "rustrict's default left {text:?} alone");
+        for text in DISCLOSURES.iter().chain(LEET_CRISIS) {
+            assert_ne!(
+                &text.censor(),
+                text,
+                "rustrict's default left {text:?} alone"
+            );
         }
     }
 
     #[test]
     fn disclosures_are_never_censored_or_flagged() {
         let strictest = [PolicyMode::Flag, PolicyMode::Censor, PolicyMode::Hold];
-        for text in DISCLOSURES.iter().chain(ALSO_PROTECTED) {
+        for text in DISCLOSURES.iter().chain(ALSO_PROTECTED).chain(LEET_CRISIS) {
             for mode in strictest {
                 assert_eq!(
                     policy(mode, Kinds::ALL).evaluate(text),
@@ -522,19 +543,35 @@ mod tests {
     }
 
     #[test]
+    fn the_safe_list_alone_protects_disclosures() {
+        // Without the crisis matcher's help: the safe words and masking do it.
+        for text in DISCLOSURES.iter().chain(ALSO_PROTECTED) {
+            for mode in [PolicyMode::Flag, PolicyMode::Censor, PolicyMode::Hold] {
+                assert_eq!(
+                    policy(mode, Kinds::ALL).evaluate_with_crisis(text, false),
+                    Verdict::Clean,
+                    "{mode:?} touched {text:?}"
+                );
+            }
+        }
+    }
+
+    #[test]
     fn crisis_messages_are_never_censored_or_held_even_with_abuse() {
         let text = "I want to kill myself, you stupid bitch";
-        let censor = policy(PolicyMode::Censor, Kinds::ALL).evaluate(text);
-        assert!(matches!(censor, Verdict::Flag { .. }), "{censor:?}");
-        let hold = policy(PolicyMode::Hold, Kinds::ALL).evaluate(text);
-        assert!(matches!(hold, Verdict::Flag { .. }), "{hold:?}");
-        // The caller's own decision is respected.
+        for mode in [PolicyMode::Flag, PolicyMode::Censor, PolicyMode::Hold] {
+            assert_eq!(policy(mode, Kinds::ALL).evaluate(text), Verdict::Clean);
+        }
+        // The caller's own (e.g. operator-extended) decision is respected.
+        let hold = policy(PolicyMode::Hold, Kinds::ALL);
         assert_eq!(
-            policy(PolicyMode::Hold, Kinds::ALL).evaluate_with_crisis("kys you idiot", true),
-            Verdict::Flag {
-                kinds: vec!["offensive", "mean"]
-            }
+            hold.evaluate_with_crisis("kys you idiot", true),
+            Verdict::Clean
         );
+        assert!(matches!(
+            hold.evaluate_with_crisis("kys you idiot", false),
+            Verdict::Hold { .. }
+        ));
     }
 
     #[test]
@@ -637,7 +674,10 @@ mod tests {
             offensive: false,
             mean: false,
         };
-        assert_eq!(policy(PolicyMode::Hold, none).evaluate("kys"), Verdict::Clean);
+        assert_eq!(
+            policy(PolicyMode::Hold, none).evaluate("kys"),
+            Verdict::Clean
+        );
     }
 
     #[test]
@@ -664,7 +704,7 @@ mod tests {
         assert_eq!(mask_protected("Self Harm"), "         ");
         // Not inside other words, nor across punctuation.
         assert_eq!(mask_protected("grapes"), "grapes");
-        assert_eq!(mask_protected("self, harm"), "self,     ");
+        assert_eq!(mask_protected("self, harm"), "self, harm");
         assert_eq!(mask_protected(""), "");
     }
 

@@ -97,7 +97,15 @@ mod tests {
     fn default_wording_follows_safe_messaging() {
         let card = ResourcesCard::default();
         let text = format!("{} {}", card.title, card.body).to_lowercase();
-        for word in ["commit", "method", "pills", "kill", "suicide", "overdose", "should have"] {
+        for word in [
+            "commit",
+            "method",
+            "pills",
+            "kill",
+            "suicide",
+            "overdose",
+            "should have",
+        ] {
             assert!(!text.contains(word), "card mentions {word:?}");
         }
     }
@@ -112,6 +120,8 @@ mod tests {
             "lines":[{"region":"Deutschland","name":"TelefonSeelsorge","contact":"0800 111 0 111"}]}"#;
         let card = ResourcesCard::from_json(custom).expect("parse");
         assert_eq!(card.lines[0].url, None);
-        assert!(ResourcesCard::from_json(r#"{"title":"x","body":"y","lines":[],"tittle":1}"#).is_err());
+        assert!(
+            ResourcesCard::from_json(r#"{"title":"x","body":"y","lines":[],"tittle":1}"#).is_err()
+        );
     }
 }

@@ -159,7 +159,11 @@ mod tests {
     #[test]
     fn empty_after_trim_is_refused() {
         for text in ["", "   ", "\n\n\t\n", "\r\n"] {
-            assert_eq!(normalize_message(text, MAX), Err(TextError::Empty), "{text:?}");
+            assert_eq!(
+                normalize_message(text, MAX),
+                Err(TextError::Empty),
+                "{text:?}"
+            );
         }
     }
 
@@ -185,12 +189,18 @@ mod tests {
 
     #[test]
     fn line_endings_become_newlines() {
-        assert_eq!(normalize_message("a\r\nb\rc", MAX).as_deref(), Ok("a\nb\nc"));
+        assert_eq!(
+            normalize_message("a\r\nb\rc", MAX).as_deref(),
+            Ok("a\nb\nc")
+        );
     }
 
     #[test]
     fn bidi_controls_are_refused() {
-        for c in ['\u{202A}', '\u{202B}', '\u{202C}', '\u{202D}', '\u{202E}', '\u{2066}', '\u{2067}', '\u{2068}', '\u{2069}'] {
+        for c in [
+            '\u{202A}', '\u{202B}', '\u{202C}', '\u{202D}', '\u{202E}', '\u{2066}', '\u{2067}',
+            '\u{2068}', '\u{2069}',
+        ] {
             let text = format!("abc{c}def");
             assert_eq!(
                 normalize_message(&text, MAX),
@@ -210,17 +220,26 @@ mod tests {
             normalize_message("a\n\n\n\n\n\nb", MAX).as_deref(),
             Ok("a\n\n\nb")
         );
-        assert_eq!(normalize_message("a\n \n\t\n  \n\nb", MAX).as_deref(), Ok("a\n\n\nb"));
+        assert_eq!(
+            normalize_message("a\n \n\t\n  \n\nb", MAX).as_deref(),
+            Ok("a\n\n\nb")
+        );
         assert_eq!(normalize_message("a\n\nb", MAX).as_deref(), Ok("a\n\nb"));
     }
 
     #[test]
     fn combining_marks_are_bounded() {
-        let zalgo = format!("h{}i", "\u{0301}\u{0302}\u{0303}\u{0304}\u{0305}\u{0306}".repeat(20));
+        let zalgo = format!(
+            "h{}i",
+            "\u{0301}\u{0302}\u{0303}\u{0304}\u{0305}\u{0306}".repeat(20)
+        );
         let out = normalize_message(&zalgo, MAX).expect("zalgo is trimmed, not refused");
         assert_eq!(out.chars().count(), 2 + MAX_COMBINING_MARKS);
         // Ordinary accents, precomposed or not, are kept (and composed).
-        assert_eq!(normalize_message("cafe\u{0301}", MAX).as_deref(), Ok("café"));
+        assert_eq!(
+            normalize_message("cafe\u{0301}", MAX).as_deref(),
+            Ok("café")
+        );
         // Three stacked marks are allowed.
         let three = "a\u{0323}\u{0302}\u{0301}";
         assert_eq!(
@@ -231,10 +250,16 @@ mod tests {
 
     #[test]
     fn length_is_counted_in_characters() {
-        assert_eq!(normalize_message(&"é".repeat(10), 10).map(|s| s.len()), Ok(20));
+        assert_eq!(
+            normalize_message(&"é".repeat(10), 10).map(|s| s.len()),
+            Ok(20)
+        );
         assert_eq!(
             normalize_message(&"é".repeat(11), 10),
-            Err(TextError::TooLong { max: 10, actual: 11 })
+            Err(TextError::TooLong {
+                max: 10,
+                actual: 11
+            })
         );
         // Counted after trimming.
         assert!(normalize_message(&format!("   {}   ", "x".repeat(10)), 10).is_ok());
@@ -247,10 +272,16 @@ mod tests {
         assert_eq!(normalize_name("a\nb"), Err(TextError::LineBreakInName));
         assert_eq!(normalize_name("a\r"), Err(TextError::LineBreakInName));
         assert_eq!(normalize_name("   "), Err(TextError::Empty));
-        assert_eq!(normalize_name(&"n".repeat(MAX_NAME_CHARS)).map(|s| s.len()), Ok(32));
+        assert_eq!(
+            normalize_name(&"n".repeat(MAX_NAME_CHARS)).map(|s| s.len()),
+            Ok(32)
+        );
         assert_eq!(
             normalize_name(&"n".repeat(MAX_NAME_CHARS + 1)),
-            Err(TextError::TooLong { max: 32, actual: 33 })
+            Err(TextError::TooLong {
+                max: 32,
+                actual: 33
+            })
         );
         assert_eq!(
             normalize_name("bell\u{7}"),
@@ -262,7 +293,11 @@ mod tests {
     #[test]
     fn errors_say_which_rule() {
         assert_eq!(
-            TextError::TooLong { max: 10, actual: 11 }.to_string(),
+            TextError::TooLong {
+                max: 10,
+                actual: 11
+            }
+            .to_string(),
             "the text is 11 characters long; the limit is 10"
         );
         assert_eq!(

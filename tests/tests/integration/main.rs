@@ -1,1 +1,8 @@
+//! Kindred's integration tests: one test binary, real sockets, real servers.
 
+mod admission;
+mod bad_input;
+mod conversation;
+mod limits;
+mod moderation;
+mod resume;

@@ -1,0 +1,30 @@
+//! `kindred-loadtest`: a load generator for Kindred that speaks the real protocol.
+//!
+//! It creates rooms through the admin API, joins members through the join API, says
+//! `hello` over WebSocket, sends at a set rate per room and measures, at every
+//! receiver, end-to-end latency and whether each message arrived exactly once and in
+//! order. The map:
+//! - [`config`]: command line, presets (the benchmark scenarios), checks.
+//! - [`run`]: the conductor: rooms, connect, warm-up, steps, drain, stop, tally.
+//! - [`member`]: one task per simulated member (send, receive, stall, churn, resume).
+//! - [`net`]: loopback-only targets, sockets bound to a chosen 127.0.0.x, `hello`.
+//! - [`frame`], [`payload`], [`accounting`]: the pure receive path: classify a frame
+//!   by byte search, read our header from the text, count loss/duplicates/reordering
+//!   and latency. Unit-tested without sockets.
+//! - [`live`]: counters and histograms shared while running; [`procfs`]: server CPU
+//!   and memory; [`report`]: summary, JSON lines, verdict.
+//!
+//! Invariants: traffic only to loopback addresses; every loop and phase is bounded,
+//! so a run always ends by itself; the receive path never parses JSON.
+
+pub mod accounting;
+pub mod clock;
+pub mod config;
+pub mod frame;
+pub mod live;
+pub mod member;
+pub mod net;
+pub mod payload;
+pub mod procfs;
+pub mod report;
+pub mod run;
