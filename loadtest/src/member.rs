@@ -201,34 +201,43 @@ impl Member {
         let cell = &ctx.members[self.id];
         cell.last_seq.store(conn.account.last_seq(), Relaxed);
         cell.connected.store(true, Relaxed);
-        let mut plan = ctx.plan.clone();
-        let mut next_send = self.schedule(&plan.borrow_and_update());
         let stall = ctx.scn.slow.as_ref().map_or(Duration::ZERO, |s| s.stall);
+        // The futures that outlive one frame are made once and pinned here, not in
+        // every turn of the loop: the receive path stays a socket read and a parse.
+        let stop = ctx.stop.cancelled();
+        let leave = cell.leave.notified();
+        let stall_signal = cell.stall.notified();
+        // Made before the plan is read, so that no change can slip in between.
+        let plan_changed = ctx.plan_changed.notified();
+        let mut next_send = self.schedule(&ctx.plan.lock());
+        let send_timer = sleep_until(next_send.unwrap_or_else(far_future));
+        tokio::pin!(stop, leave, stall_signal, plan_changed, send_timer);
         let end = loop {
-            let send_at = next_send.unwrap_or_else(|| Instant::now() + Duration::from_secs(3600));
             tokio::select! {
                 biased;
-                _ = ctx.stop.cancelled() => break End::Stopped,
-                _ = cell.leave.notified(), if self.churns => break self.leave(&mut conn).await,
-                _ = cell.stall.notified(), if self.slow => {
+                _ = &mut stop => break End::Stopped,
+                _ = &mut leave, if self.churns => break self.leave(&mut conn).await,
+                _ = &mut stall_signal, if self.slow => {
+                    stall_signal.set(cell.stall.notified());
                     ctx.live.stalled.fetch_add(1, Relaxed);
                     tokio::select! {
                         _ = sleep(stall) => {}
-                        _ = ctx.stop.cancelled() => {}
+                        _ = &mut stop => {}
                     }
                     ctx.live.stalled.fetch_sub(1, Relaxed);
                 }
-                changed = plan.changed(), if self.sender.is_some() => {
-                    next_send = match changed {
-                        Ok(()) => self.schedule(&plan.borrow_and_update()),
-                        Err(_) => None,
-                    };
+                _ = &mut plan_changed, if self.sender.is_some() => {
+                    plan_changed.set(ctx.plan_changed.notified());
+                    next_send = self.schedule(&ctx.plan.lock());
+                    send_timer.as_mut().reset(next_send.unwrap_or_else(far_future));
                 }
-                _ = sleep_until(send_at), if next_send.is_some() => {
+                _ = &mut send_timer, if next_send.is_some() => {
+                    let due = send_timer.deadline();
                     let period = self.period.unwrap_or(Duration::from_secs(1));
-                    let now = Instant::now();
                     // Keep the rate, but never burst more than a second's worth.
-                    next_send = Some((send_at + period).max(crate::run::second_before(now)));
+                    let next = (due + period).max(crate::run::second_before(Instant::now()));
+                    next_send = Some(next);
+                    send_timer.as_mut().reset(next);
                     if let Err(reason) = self.send_one(&mut conn).await
                         && !self.reconnect(&mut conn, reason).await
                     {
@@ -464,6 +473,10 @@ impl Member {
         }
         false
     }
+}
+
+fn far_future() -> Instant {
+    Instant::now() + Duration::from_secs(24 * 3600)
 }
 
 fn parse_u64(bytes: &[u8]) -> Option<u64> {

@@ -12,7 +12,8 @@ use hdrhistogram::Histogram;
 use kindred_protocol::RoomId;
 use kindred_protocol::client::Http;
 use kindred_protocol::http::CreateRoom;
-use tokio::sync::{Semaphore, watch};
+use parking_lot::Mutex;
+use tokio::sync::{Notify, Semaphore};
 use tokio::task::JoinHandle;
 use tokio::time::{Instant, sleep, sleep_until, timeout_at};
 use tokio_util::sync::CancellationToken;
@@ -39,7 +40,9 @@ pub struct Ctx {
     pub members: Vec<MemberCell>,
     pub live: Live,
     pub handshakes: Semaphore,
-    pub plan: watch::Receiver<SendPlan>,
+    /// The senders' schedule; [`Ctx::plan_changed`] is notified after each change.
+    pub plan: Mutex<SendPlan>,
+    pub plan_changed: Notify,
     pub stop: CancellationToken,
 }
 
@@ -63,7 +66,6 @@ struct Acc {
 
 struct Conductor {
     ctx: Arc<Ctx>,
-    plan: watch::Sender<SendPlan>,
     server: Option<Probe>,
     this: Option<Probe>,
     started: Instant,
@@ -103,13 +105,13 @@ pub async fn run(scn: Scenario) -> anyhow::Result<RunReport> {
         );
     }
     let room_ids = create_rooms(&http[0], &scn).await?;
-    let (plan_tx, plan_rx) = watch::channel(SendPlan::default());
     let ctx = Arc::new(Ctx {
         rooms: (0..scn.rooms).map(|_| RoomCell::default()).collect(),
         members: (0..scn.members).map(|_| MemberCell::default()).collect(),
         live: Live::default(),
         handshakes: Semaphore::new(MAX_HANDSHAKES),
-        plan: plan_rx,
+        plan: Mutex::new(SendPlan::default()),
+        plan_changed: Notify::new(),
         stop: CancellationToken::new(),
         scn,
         http,
@@ -118,7 +120,6 @@ pub async fn run(scn: Scenario) -> anyhow::Result<RunReport> {
     let now = Instant::now();
     let mut c = Conductor {
         ctx,
-        plan: plan_tx,
         server,
         this,
         started: now,
@@ -316,11 +317,13 @@ impl Conductor {
 
     fn set_rate(&self, rate_per_room: f64) {
         let senders = self.ctx.scn.senders.max(1) as f64;
-        self.plan.send_modify(|p| {
+        {
+            let mut p = self.ctx.plan.lock();
             p.period_per_sender =
                 (rate_per_room > 0.0).then(|| Duration::from_secs_f64(senders / rate_per_room));
             p.generation += 1;
-        });
+        }
+        self.ctx.plan_changed.notify_waiters();
     }
 
     fn start_acc(&self) -> Acc {

@@ -4,8 +4,8 @@
 use std::sync::Arc;
 use std::time::{SystemTime, UNIX_EPOCH};
 
-use kindred_protocol::{Millis, RoomId, RoomSummary, Visibility};
 use axum::serve::ListenerExt;
+use kindred_protocol::{Millis, RoomId, RoomSummary, Visibility};
 use tokio::net::TcpListener;
 use tokio::sync::Semaphore;
 use tokio_util::sync::CancellationToken;

@@ -163,7 +163,10 @@ mod tests {
         let c = claims(1_000);
         let token = signer.session_token(c.clone());
         assert_eq!(signer.verify_session(&token, 999), Ok(c));
-        assert_eq!(signer.verify_session(&token, 1_000), Err(AuthError::Expired));
+        assert_eq!(
+            signer.verify_session(&token, 1_000),
+            Err(AuthError::Expired)
+        );
     }
 
     #[test]

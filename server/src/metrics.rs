@@ -47,24 +47,48 @@ impl Metrics {
         let broker_publish_seconds = Histogram::new(exponential_buckets(0.000_01, 2.0, 18));
         let broker_up = Gauge::default();
         let crisis_alerts = Counter::default();
-        registry.register("connections", "Open WebSocket connections", connections.clone());
+        registry.register(
+            "connections",
+            "Open WebSocket connections",
+            connections.clone(),
+        );
         registry.register("rooms", "Rooms that exist", rooms.clone());
         registry.register("members", "Members present in rooms", members.clone());
-        registry.register("messages_in", "Messages accepted from members", messages_in.clone());
-        registry.register("deliveries", "Frames queued to connections", deliveries.clone());
+        registry.register(
+            "messages_in",
+            "Messages accepted from members",
+            messages_in.clone(),
+        );
+        registry.register(
+            "deliveries",
+            "Frames queued to connections",
+            deliveries.clone(),
+        );
         registry.register(
             "slow_consumer_disconnects",
             "Connections closed because they fell behind",
             slow_consumers.clone(),
         );
-        registry.register("errors", "Error frames and responses by code", errors.clone());
+        registry.register(
+            "errors",
+            "Error frames and responses by code",
+            errors.clone(),
+        );
         registry.register(
             "broker_apply_seconds",
             "Time for the broker to check, number, store and publish a command",
             broker_publish_seconds.clone(),
         );
-        registry.register("broker_up", "1 when the broker is reachable", broker_up.clone());
-        registry.register("crisis_alerts", "Crisis alerts raised", crisis_alerts.clone());
+        registry.register(
+            "broker_up",
+            "1 when the broker is reachable",
+            broker_up.clone(),
+        );
+        registry.register(
+            "crisis_alerts",
+            "Crisis alerts raised",
+            crisis_alerts.clone(),
+        );
         Self {
             registry,
             connections,

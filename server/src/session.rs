@@ -82,12 +82,7 @@ impl Conn {
             reason: Utf8Bytes::from_static(reason),
         };
         let handshake = async {
-            if self
-                .socket
-                .send(Message::Close(Some(frame)))
-                .await
-                .is_err()
-            {
+            if self.socket.send(Message::Close(Some(frame))).await.is_err() {
                 return;
             }
             while let Some(Ok(msg)) = self.socket.recv().await {
@@ -581,7 +576,12 @@ impl Live {
             } => {
                 if !valid_client_id(&client_id) {
                     return self
-                        .fail(conn, None, ErrorCode::BadRequest, "client_id must be 1–64 bytes")
+                        .fail(
+                            conn,
+                            None,
+                            ErrorCode::BadRequest,
+                            "client_id must be 1–64 bytes",
+                        )
                         .await
                         .map(|()| Flow::Continue);
                 }
@@ -727,7 +727,12 @@ impl Live {
             } => {
                 if !valid_client_id(&client_id) {
                     return self
-                        .fail(conn, None, ErrorCode::BadRequest, "client_id must be 1–64 bytes")
+                        .fail(
+                            conn,
+                            None,
+                            ErrorCode::BadRequest,
+                            "client_id must be 1–64 bytes",
+                        )
                         .await
                         .map(|()| Flow::Continue);
                 }

@@ -133,7 +133,11 @@ pub fn event_frame(event: &Event) -> ServerFrame {
 pub fn redacted_message(original: &ServerFrame) -> Option<ServerFrame> {
     match original {
         ServerFrame::Message {
-            seq, ts, user, name, ..
+            seq,
+            ts,
+            user,
+            name,
+            ..
         } => Some(ServerFrame::Message {
             seq: *seq,
             ts: *ts,

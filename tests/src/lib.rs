@@ -24,15 +24,16 @@ pub const WAIT: Duration = Duration::from_secs(10);
 /// A configuration for tests: a free port, fixed tokens, no demo room, and limits
 /// roomy enough that only the test that probes a limit meets it.
 pub fn config() -> Config {
-    let mut c = Config::default();
-    c.bind = "127.0.0.1:0".parse().expect("valid address");
-    c.admin_token = Some(ADMIN.to_owned());
-    c.secret = Some(SECRET.to_owned());
-    c.redis_url = None;
-    c.demo_room = false;
-    c.frames_per_second = 1_000;
-    c.frame_burst = 1_000;
-    c
+    Config {
+        bind: "127.0.0.1:0".parse().expect("valid address"),
+        admin_token: Some(ADMIN.to_owned()),
+        secret: Some(SECRET.to_owned()),
+        redis_url: None,
+        demo_room: false,
+        frames_per_second: 1_000,
+        frame_burst: 1_000,
+        ..Config::default()
+    }
 }
 
 /// A server running in this process on a real socket.

@@ -115,7 +115,11 @@ impl MemoryBroker {
 
 #[async_trait]
 impl Broker for MemoryBroker {
-    async fn create_room(&self, id: RoomId, config: RoomConfig) -> Result<RoomSummary, BrokerError> {
+    async fn create_room(
+        &self,
+        id: RoomId,
+        config: RoomConfig,
+    ) -> Result<RoomSummary, BrokerError> {
         let cell = RoomCell {
             room: Room::new(id, config, self.limits),
             epoch: new_epoch(),
@@ -165,12 +169,7 @@ impl Broker for MemoryBroker {
         Ok(cell.room.session())
     }
 
-    async fn apply(
-        &self,
-        id: RoomId,
-        cmd: Command,
-        now: Millis,
-    ) -> Result<Applied, BrokerError> {
+    async fn apply(&self, id: RoomId, cmd: Command, now: Millis) -> Result<Applied, BrokerError> {
         let started = Instant::now();
         let cell = self.cell(id)?;
         let mut cell = cell.lock();

@@ -55,7 +55,8 @@ pub struct ResumeFrom {
 #[async_trait]
 pub trait Broker: Send + Sync + 'static {
     /// Create a room.
-    async fn create_room(&self, id: RoomId, config: RoomConfig) -> Result<RoomSummary, BrokerError>;
+    async fn create_room(&self, id: RoomId, config: RoomConfig)
+    -> Result<RoomSummary, BrokerError>;
     /// Change a room's settings.
     async fn update_room(&self, id: RoomId, update: UpdateRoom)
     -> Result<RoomSummary, BrokerError>;
@@ -70,8 +71,7 @@ pub trait Broker: Send + Sync + 'static {
     async fn admits(&self, id: RoomId, role: Role) -> Result<u32, BrokerError>;
 
     /// Check, number, store and publish: see the module docs.
-    async fn apply(&self, room: RoomId, cmd: Command, now: Millis)
-    -> Result<Applied, BrokerError>;
+    async fn apply(&self, room: RoomId, cmd: Command, now: Millis) -> Result<Applied, BrokerError>;
     /// The room as a member arriving now sees it. `resume` asks for the events after
     /// a seq; otherwise the most recent `recent` events are the backlog.
     async fn snapshot(

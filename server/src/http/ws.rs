@@ -27,7 +27,10 @@ pub async fn upgrade(State(app): State<Arc<AppState>>, ws: WebSocketUpgrade) -> 
     let c = &app.config;
     ws.read_buffer_size(c.ws_read_buffer)
         .write_buffer_size(c.ws_write_buffer)
-        .max_write_buffer_size(c.ws_max_write_buffer.max(c.ws_write_buffer + c.max_frame_bytes))
+        .max_write_buffer_size(
+            c.ws_max_write_buffer
+                .max(c.ws_write_buffer + c.max_frame_bytes),
+        )
         .max_message_size(c.max_frame_bytes)
         .max_frame_size(c.max_frame_bytes)
         .on_upgrade(move |socket| {

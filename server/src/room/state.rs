@@ -51,15 +51,21 @@ impl Default for Limits {
 pub enum ModStatus {
     Active,
     /// Muted until the instant, or until lifted when `None`.
-    Muted { until: Option<Millis> },
+    Muted {
+        until: Option<Millis>,
+    },
 }
 
 /// Whether a member has a live connection.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Presence {
-    Online { connections: u32 },
+    Online {
+        connections: u32,
+    },
     /// Every connection dropped at `since`; they leave when the grace period ends.
-    Away { since: Millis },
+    Away {
+        since: Millis,
+    },
 }
 
 /// A member of the room.
@@ -91,16 +97,23 @@ pub enum Command {
         session: u32,
     },
     /// A connection dropped without `leave`.
-    Disconnect { user: UserId },
+    Disconnect {
+        user: UserId,
+    },
     /// The member leaves for good.
-    Leave { user: UserId },
+    Leave {
+        user: UserId,
+    },
     Send {
         user: UserId,
         client_id: ClientId,
         text: String,
         cw: Option<String>,
     },
-    Hand { user: UserId, raised: bool },
+    Hand {
+        user: UserId,
+        raised: bool,
+    },
     React {
         user: UserId,
         target: Seq,

@@ -1,0 +1,568 @@
+//! Scenario tests for the room, on a fake clock: "alice joins; the facilitator
+//! mutes alice for 5 minutes; alice says hi → muted; 6 minutes pass; alice says
+//! hi → delivered".
+
+use kindred_protocol::{LeftReason, Millis, ModAction, Reaction, Role, RoomId, UserId, Visibility};
+
+use super::*;
+
+const MIN: Millis = 60_000;
+
+/// A room with a clock, and named members.
+struct Scene {
+    room: Room,
+    now: Millis,
+}
+
+impl Scene {
+    fn new(capacity: u32) -> Self {
+        let config = RoomConfig {
+            title: "Thursday circle".into(),
+            topic: String::new(),
+            description: String::new(),
+            guidelines: "Be kind.".into(),
+            capacity,
+            visibility: Visibility::Public,
+        };
+        Self {
+            room: Room::new(RoomId::new(), config, Limits::default()),
+            now: 1_700_000_000_000,
+        }
+    }
+
+    fn advance(&mut self, ms: Millis) {
+        self.now += ms;
+    }
+
+    fn apply(&mut self, cmd: Command) -> Result<Applied, Rejection> {
+        self.room.apply(cmd, self.now)
+    }
+
+    fn arrive(&mut self, name: &str, role: Role) -> Result<UserId, Rejection> {
+        let user = UserId::new();
+        let session = self.room.session();
+        self.apply(Command::Connect {
+            user,
+            name: name.into(),
+            role,
+            session,
+        })?;
+        Ok(user)
+    }
+
+    fn join(&mut self, name: &str) -> UserId {
+        self.arrive(name, Role::Participant).expect("joins")
+    }
+
+    fn facilitator(&mut self, name: &str) -> UserId {
+        self.arrive(name, Role::Facilitator).expect("joins")
+    }
+
+    fn say(&mut self, user: UserId, text: &str) -> Result<u64, Rejection> {
+        let applied = self.apply(Command::Send {
+            user,
+            client_id: format!("{text}@{}", self.now),
+            text: text.into(),
+            cw: None,
+        })?;
+        Ok(applied.ack.expect("a send is acked with its seq"))
+    }
+
+    fn moderate(
+        &mut self,
+        actor: UserId,
+        action: ModAction,
+        user: Option<UserId>,
+        seconds: Option<u32>,
+    ) -> Result<Vec<EventKind>, Rejection> {
+        let applied = self.apply(Command::Moderate {
+            actor,
+            action,
+            user,
+            seq: None,
+            seconds,
+            reason: None,
+            text: None,
+        })?;
+        Ok(applied.events.into_iter().map(|e| e.kind).collect())
+    }
+
+    fn tick(&mut self) -> Vec<EventKind> {
+        self.apply(Command::Tick)
+            .expect("tick never fails")
+            .events
+            .into_iter()
+            .map(|e| e.kind)
+            .collect()
+    }
+}
+
+#[test]
+fn every_event_gets_the_next_seq() {
+    let mut s = Scene::new(12);
+    let alice = s.join("Alice");
+    let bob = s.join("Bob");
+    assert_eq!(s.room.head(), 2, "two joins");
+    assert_eq!(s.say(alice, "hi"), Ok(3));
+    assert_eq!(s.say(bob, "hello"), Ok(4));
+    let hand = s
+        .apply(Command::Hand {
+            user: bob,
+            raised: true,
+        })
+        .unwrap();
+    assert_eq!(hand.events[0].seq, 5);
+    let react = s
+        .apply(Command::React {
+            user: alice,
+            target: 4,
+            emoji: Reaction::Hug,
+        })
+        .unwrap();
+    assert_eq!(react.events[0].seq, 6);
+}
+
+#[test]
+fn a_muted_member_cannot_post_until_the_mute_ends() {
+    let mut s = Scene::new(12);
+    let fac = s.facilitator("Fran");
+    let alice = s.join("Alice");
+    let events = s
+        .moderate(fac, ModAction::Mute, Some(alice), Some(5 * 60))
+        .unwrap();
+    assert_eq!(
+        events,
+        vec![EventKind::Muted {
+            user: alice,
+            until: Some(s.now + 5 * MIN)
+        }]
+    );
+    assert_eq!(
+        s.say(alice, "hi"),
+        Err(Rejection::Muted {
+            until: Some(s.now + 5 * MIN)
+        })
+    );
+    s.advance(6 * MIN);
+    assert_eq!(s.tick(), vec![EventKind::Unmuted { user: alice }]);
+    assert!(s.say(alice, "hi").is_ok());
+}
+
+#[test]
+fn a_mute_without_seconds_lasts_until_lifted() {
+    let mut s = Scene::new(12);
+    let fac = s.facilitator("Fran");
+    let alice = s.join("Alice");
+    s.moderate(fac, ModAction::Mute, Some(alice), None).unwrap();
+    s.advance(24 * 60 * MIN);
+    assert!(s.tick().is_empty());
+    assert_eq!(s.say(alice, "hi"), Err(Rejection::Muted { until: None }));
+    assert_eq!(
+        s.moderate(fac, ModAction::Unmute, Some(alice), None)
+            .unwrap(),
+        vec![EventKind::Unmuted { user: alice }]
+    );
+    assert!(s.say(alice, "hi").is_ok());
+}
+
+#[test]
+fn a_pause_lets_only_facilitators_post() {
+    let mut s = Scene::new(12);
+    let fac = s.facilitator("Fran");
+    let alice = s.join("Alice");
+    s.moderate(fac, ModAction::Pause, None, None).unwrap();
+    assert_eq!(s.say(alice, "wait"), Err(Rejection::Paused));
+    assert!(
+        s.say(fac, "Let's take three slow breaths together.")
+            .is_ok()
+    );
+    s.moderate(fac, ModAction::Resume, None, None).unwrap();
+    assert!(s.say(alice, "thank you").is_ok());
+}
+
+#[test]
+fn participants_cannot_moderate_and_facilitators_cannot_be_muted() {
+    let mut s = Scene::new(12);
+    let fac = s.facilitator("Fran");
+    let co = s.facilitator("Cory");
+    let alice = s.join("Alice");
+    let bob = s.join("Bob");
+    for action in [
+        ModAction::Mute,
+        ModAction::Pause,
+        ModAction::Close,
+        ModAction::Ban,
+    ] {
+        assert_eq!(
+            s.moderate(alice, action, Some(bob), None),
+            Err(Rejection::Forbidden)
+        );
+    }
+    assert_eq!(
+        s.moderate(fac, ModAction::Mute, Some(co), None),
+        Err(Rejection::Forbidden)
+    );
+    assert_eq!(
+        s.moderate(fac, ModAction::Mute, None, None),
+        Err(Rejection::BadRequest("this action needs `user`"))
+    );
+    assert_eq!(
+        s.moderate(fac, ModAction::Mute, Some(UserId::new()), None),
+        Err(Rejection::NotFound)
+    );
+}
+
+#[test]
+fn the_permission_table() {
+    for action in [
+        Action::Send,
+        Action::Typing,
+        Action::Hand,
+        Action::React,
+        Action::Report,
+    ] {
+        assert!(authorize(Role::Participant, action));
+        assert!(authorize(Role::Facilitator, action));
+    }
+    assert!(authorize(Role::Participant, Action::WhisperFacilitators));
+    assert!(!authorize(Role::Participant, Action::WhisperAnyone));
+    assert!(authorize(Role::Facilitator, Action::WhisperAnyone));
+    assert!(!authorize(
+        Role::Participant,
+        Action::Moderate(ModAction::Redact)
+    ));
+    assert!(authorize(
+        Role::Facilitator,
+        Action::Moderate(ModAction::Redact)
+    ));
+}
+
+#[test]
+fn a_retried_send_is_applied_once_and_gets_the_original_seq() {
+    let mut s = Scene::new(12);
+    let alice = s.join("Alice");
+    let send = Command::Send {
+        user: alice,
+        client_id: "abc".into(),
+        text: "is anyone there?".into(),
+        cw: None,
+    };
+    let first = s.apply(send.clone()).unwrap();
+    assert!(!first.duplicate);
+    let head = s.room.head();
+    let again = s.apply(send).unwrap();
+    assert!(again.duplicate);
+    assert!(again.events.is_empty());
+    assert_eq!(again.ack, first.ack);
+    assert_eq!(s.room.head(), head);
+}
+
+#[test]
+fn the_room_is_full_at_capacity_but_facilitators_still_get_in() {
+    let mut s = Scene::new(2);
+    s.join("Alice");
+    s.join("Bob");
+    assert_eq!(
+        s.arrive("Carol", Role::Participant),
+        Err(Rejection::RoomFull)
+    );
+    assert!(s.arrive("Fran", Role::Facilitator).is_ok());
+}
+
+#[test]
+fn a_locked_room_admits_no_new_participants_but_keeps_its_members() {
+    let mut s = Scene::new(12);
+    let fac = s.facilitator("Fran");
+    let alice = s.join("Alice");
+    s.moderate(fac, ModAction::Lock, None, None).unwrap();
+    assert_eq!(s.arrive("Carol", Role::Participant), Err(Rejection::Locked));
+    // Alice's second tab still connects: she is already a member.
+    let session = s.room.session();
+    assert!(
+        s.apply(Command::Connect {
+            user: alice,
+            name: "Alice".into(),
+            role: Role::Participant,
+            session
+        })
+        .is_ok()
+    );
+    s.moderate(fac, ModAction::Unlock, None, None).unwrap();
+    assert!(s.arrive("Carol", Role::Participant).is_ok());
+}
+
+#[test]
+fn a_dropped_connection_keeps_the_seat_for_the_grace_period() {
+    let mut s = Scene::new(12);
+    let alice = s.join("Alice");
+    let session = s.room.session();
+    s.apply(Command::Disconnect { user: alice }).unwrap();
+    s.advance(10_000);
+    assert!(s.tick().is_empty(), "no leave/join churn for a short drop");
+    // She comes back: no new `joined`.
+    let back = s
+        .apply(Command::Connect {
+            user: alice,
+            name: "Alice".into(),
+            role: Role::Participant,
+            session,
+        })
+        .unwrap();
+    assert!(back.events.is_empty());
+    s.apply(Command::Disconnect { user: alice }).unwrap();
+    s.advance(Limits::default().presence_grace_ms);
+    assert_eq!(
+        s.tick(),
+        vec![EventKind::Left {
+            user: alice,
+            reason: LeftReason::Disconnected
+        }]
+    );
+    assert!(s.room.member(alice).is_none());
+}
+
+#[test]
+fn two_tabs_count_as_one_member_until_both_close() {
+    let mut s = Scene::new(12);
+    let alice = s.join("Alice");
+    let session = s.room.session();
+    s.apply(Command::Connect {
+        user: alice,
+        name: "Alice".into(),
+        role: Role::Participant,
+        session,
+    })
+    .unwrap();
+    s.apply(Command::Disconnect { user: alice }).unwrap();
+    s.advance(Limits::default().presence_grace_ms * 2);
+    assert!(s.tick().is_empty(), "one tab is still open");
+    assert_eq!(
+        s.room.member(alice).unwrap().presence,
+        Presence::Online { connections: 1 }
+    );
+}
+
+#[test]
+fn close_ends_the_session_and_old_tokens_stop_working() {
+    let mut s = Scene::new(12);
+    let fac = s.facilitator("Fran");
+    let alice = s.join("Alice");
+    let old_session = s.room.session();
+    s.say(alice, "thank you all").unwrap();
+    let events = s.moderate(fac, ModAction::Close, None, None).unwrap();
+    assert_eq!(events, vec![EventKind::Closed { reason: None }]);
+    assert_eq!(s.room.member_count(), 0);
+    assert_eq!(s.say(alice, "wait"), Err(Rejection::NotMember));
+    assert_eq!(
+        s.apply(Command::Connect {
+            user: alice,
+            name: "Alice".into(),
+            role: Role::Participant,
+            session: old_session
+        }),
+        Err(Rejection::Closed)
+    );
+    // The next session starts with a clean slate.
+    assert!(s.arrive("Alice again", Role::Participant).is_ok());
+    assert!(!s.room.state().paused);
+}
+
+#[test]
+fn remove_and_ban() {
+    let mut s = Scene::new(12);
+    let fac = s.facilitator("Fran");
+    let troll = s.join("Troll");
+    let alice = s.join("Alice");
+    assert_eq!(
+        s.moderate(fac, ModAction::Remove, Some(alice), None)
+            .unwrap(),
+        vec![EventKind::Left {
+            user: alice,
+            reason: LeftReason::Removed
+        }]
+    );
+    assert_eq!(
+        s.moderate(fac, ModAction::Ban, Some(troll), None).unwrap(),
+        vec![EventKind::Left {
+            user: troll,
+            reason: LeftReason::Banned
+        }]
+    );
+    let session = s.room.session();
+    assert_eq!(
+        s.apply(Command::Connect {
+            user: troll,
+            name: "Troll".into(),
+            role: Role::Participant,
+            session
+        }),
+        Err(Rejection::Banned)
+    );
+    // Removal is not a ban: Alice may come back.
+    assert!(
+        s.apply(Command::Connect {
+            user: alice,
+            name: "Alice".into(),
+            role: Role::Participant,
+            session
+        })
+        .is_ok()
+    );
+}
+
+#[test]
+fn slow_mode_spaces_out_participants_but_not_facilitators() {
+    let mut s = Scene::new(12);
+    let fac = s.facilitator("Fran");
+    let alice = s.join("Alice");
+    s.moderate(fac, ModAction::SlowMode, None, Some(30))
+        .unwrap();
+    s.say(alice, "one").unwrap();
+    s.advance(10_000);
+    assert_eq!(
+        s.say(alice, "two"),
+        Err(Rejection::SlowMode {
+            retry_after_ms: 20_000
+        })
+    );
+    assert!(s.say(fac, "a").is_ok() && s.say(fac, "b").is_ok());
+    s.advance(20_000);
+    assert!(s.say(alice, "two").is_ok());
+    s.moderate(fac, ModAction::SlowMode, None, Some(0)).unwrap();
+    assert!(s.say(alice, "three").is_ok());
+}
+
+#[test]
+fn the_floor_gives_one_person_a_timed_share() {
+    let mut s = Scene::new(12);
+    let fac = s.facilitator("Fran");
+    let alice = s.join("Alice");
+    let bob = s.join("Bob");
+    s.apply(Command::Hand {
+        user: alice,
+        raised: true,
+    })
+    .unwrap();
+    let events = s
+        .moderate(fac, ModAction::Floor, Some(alice), Some(120))
+        .unwrap();
+    assert_eq!(
+        events,
+        vec![EventKind::Floor {
+            user: Some(alice),
+            until: Some(s.now + 120_000)
+        }]
+    );
+    assert!(
+        !s.room.member(alice).unwrap().hand_raised,
+        "her hand comes down"
+    );
+    assert!(s.say(alice, "I've had a hard week").is_ok());
+    assert_eq!(s.say(bob, "me too"), Err(Rejection::NotYourTurn));
+    assert!(s.say(fac, "Thank you, Alice.").is_ok());
+    s.advance(120_000);
+    assert_eq!(
+        s.tick(),
+        vec![EventKind::Floor {
+            user: None,
+            until: None
+        }]
+    );
+    assert!(s.say(bob, "me too").is_ok());
+}
+
+#[test]
+fn redacting_needs_a_seq_that_exists() {
+    let mut s = Scene::new(12);
+    let fac = s.facilitator("Fran");
+    let alice = s.join("Alice");
+    let seq = s.say(alice, "oops").unwrap();
+    let redact = |seq| Command::Moderate {
+        actor: fac,
+        action: ModAction::Redact,
+        user: None,
+        seq,
+        seconds: None,
+        reason: None,
+        text: None,
+    };
+    assert_eq!(
+        s.apply(redact(Some(seq))).unwrap().events[0].kind,
+        EventKind::Redacted { target: seq }
+    );
+    assert_eq!(s.apply(redact(Some(999))), Err(Rejection::NotFound));
+    assert_eq!(
+        s.apply(redact(None)),
+        Err(Rejection::BadRequest("redact needs `seq`"))
+    );
+}
+
+#[test]
+fn moderation_seconds_are_bounded() {
+    let mut s = Scene::new(12);
+    let fac = s.facilitator("Fran");
+    let alice = s.join("Alice");
+    assert_eq!(
+        s.moderate(fac, ModAction::Mute, Some(alice), Some(u32::MAX)),
+        Err(Rejection::BadRequest("seconds is longer than allowed"))
+    );
+}
+
+#[test]
+fn leaving_hands_back_the_floor() {
+    let mut s = Scene::new(12);
+    let fac = s.facilitator("Fran");
+    let alice = s.join("Alice");
+    s.moderate(fac, ModAction::Floor, Some(alice), None)
+        .unwrap();
+    let left = s.apply(Command::Leave { user: alice }).unwrap();
+    let kinds: Vec<EventKind> = left.events.into_iter().map(|e| e.kind).collect();
+    assert_eq!(
+        kinds,
+        vec![
+            EventKind::Left {
+                user: alice,
+                reason: LeftReason::Left
+            },
+            EventKind::Floor {
+                user: None,
+                until: None
+            },
+        ]
+    );
+    assert!(s.room.state().floor.is_none());
+}
+
+#[test]
+fn reactions_point_at_existing_events() {
+    let mut s = Scene::new(12);
+    let alice = s.join("Alice");
+    assert_eq!(
+        s.apply(Command::React {
+            user: alice,
+            target: 42,
+            emoji: Reaction::Heart
+        }),
+        Err(Rejection::NotFound)
+    );
+    let stranger = UserId::new();
+    assert_eq!(
+        s.apply(Command::React {
+            user: stranger,
+            target: 1,
+            emoji: Reaction::Heart
+        }),
+        Err(Rejection::NotMember)
+    );
+}
+
+#[test]
+fn members_are_listed_in_order_of_arrival() {
+    let mut s = Scene::new(12);
+    let names = ["Alice", "Bob", "Carol", "Dan", "Eve"];
+    for n in names {
+        s.join(n);
+    }
+    let listed: Vec<String> = s.room.member_infos().into_iter().map(|m| m.name).collect();
+    assert_eq!(listed, names);
+}
