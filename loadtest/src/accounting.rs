@@ -67,6 +67,8 @@ pub enum Seen {
 /// window is counted as a duplicate: either way the stream was wrong.
 #[derive(Debug, Clone, Default)]
 pub struct SeqTracker {
+    /// The first number observed (not set by [`SeqTracker::after`]).
+    first: Option<u64>,
     last: Option<u64>,
     /// Bit `i` set: `last - i` was seen.
     window: u128,
@@ -102,9 +104,15 @@ impl SeqTracker {
         self.counts
     }
 
+    /// (first, last) observed, for a tracker that started at its first observation.
+    pub fn range(&self) -> Option<(u64, u64)> {
+        Some((self.first?, self.last?))
+    }
+
     pub fn observe(&mut self, n: u64) -> Seen {
         self.counts.received += 1;
         let Some(last) = self.last else {
+            self.first = Some(n);
             self.last = Some(n);
             self.window = 1;
             return Seen::InOrder;
@@ -179,6 +187,8 @@ pub struct ConnCounts {
     pub timeline: SeqCounts,
     /// Indexed by sender.
     pub senders: Vec<SeqCounts>,
+    /// Indexed by sender: the first and last message number seen.
+    pub sender_ranges: Vec<Option<(u64, u64)>>,
     pub foreign: u64,
     pub misrouted: u64,
     pub resets: u64,
@@ -264,6 +274,7 @@ impl ConnAccount {
             room: self.room,
             timeline: self.timeline.counts(),
             senders: self.senders.iter().map(SeqTracker::counts).collect(),
+            sender_ranges: self.senders.iter().map(SeqTracker::range).collect(),
             foreign: self.foreign,
             misrouted: self.misrouted,
             resets: self.resets,
@@ -290,18 +301,41 @@ pub struct RoomTally {
     pub tail_missing: u64,
     pub misrouted: u64,
     pub resets: u64,
+    /// Gaps left by messages the server refused (not counted as missing).
+    pub refused_gaps: u64,
+}
+
+/// How many of the sorted numbers in `refused` lie strictly between `first` and `last`.
+pub fn refused_within(refused: &[u64], first: u64, last: u64) -> u64 {
+    if last <= first + 1 {
+        return 0;
+    }
+    let lo = refused.partition_point(|&n| n <= first);
+    let hi = refused.partition_point(|&n| n < last);
+    hi.saturating_sub(lo) as u64
 }
 
 impl RoomTally {
-    pub fn add(&mut self, c: &ConnCounts) {
+    /// Adds one member's counts. `refused[s]` lists, sorted, the numbers of sender
+    /// `s`'s messages that the server refused: they never existed in the room, so
+    /// the gaps they leave are not loss.
+    pub fn add(&mut self, c: &ConnCounts, refused: &[Vec<u64>]) {
         self.receivers += 1;
         self.timeline += c.timeline;
-        self.messages += c.messages();
         if self.senders.len() < c.senders.len() {
             self.senders.resize(c.senders.len(), SeqCounts::default());
         }
-        for (total, s) in self.senders.iter_mut().zip(&c.senders) {
-            *total += *s;
+        for (s, counts) in c.senders.iter().enumerate() {
+            let mut counts = *counts;
+            if let (Some(Some((first, last))), Some(refused)) =
+                (c.sender_ranges.get(s), refused.get(s))
+            {
+                let excused = refused_within(refused, *first, *last).min(counts.missing);
+                counts.missing -= excused;
+                self.refused_gaps += excused;
+            }
+            self.senders[s] += counts;
+            self.messages += counts;
         }
         self.misrouted += c.misrouted;
         self.resets += c.resets;
@@ -585,14 +619,41 @@ mod tests {
             room: 4,
             ..RoomTally::default()
         };
-        t.add(&a.counts());
-        t.add(&b.counts());
+        t.add(&a.counts(), &[]);
+        t.add(&b.counts(), &[]);
         assert_eq!(t.receivers, 2);
         assert_eq!(t.senders.len(), 2);
         assert_eq!(t.senders[0], SeqCounts::default());
         assert_eq!(t.senders[1], counts(4, 1, 1, 0));
         assert_eq!(t.timeline, counts(4, 1, 1, 0));
         assert!(!t.clean());
+    }
+
+    #[test]
+    fn refused_messages_are_not_loss() {
+        // Sender 0's n = 3 and 5 were refused; this member saw 1, 2, 4, 6 and 8.
+        let mut a = ConnAccount::joined(0, 0);
+        for (seq, n) in [(1, 1), (2, 2), (3, 4), (4, 6), (5, 8)] {
+            a.message(seq, ours(0, 0, n, 0), 0);
+        }
+        let c = a.counts();
+        assert_eq!(c.sender_ranges, vec![Some((1, 8))]);
+        assert_eq!(c.senders[0].missing, 3);
+        let mut t = RoomTally::default();
+        t.add(&c, &[vec![3, 5, 9]]);
+        assert_eq!(t.messages.missing, 1, "n = 7 is really lost");
+        assert_eq!(t.refused_gaps, 2);
+        assert!(t.timeline.clean());
+    }
+
+    #[test]
+    fn refused_within_counts_strictly_inside() {
+        let r = [2, 3, 5, 9];
+        assert_eq!(refused_within(&r, 1, 10), 4);
+        assert_eq!(refused_within(&r, 2, 9), 2);
+        assert_eq!(refused_within(&r, 3, 4), 0);
+        assert_eq!(refused_within(&r, 9, 9), 0);
+        assert_eq!(refused_within(&[], 0, 100), 0);
     }
 
     #[test]

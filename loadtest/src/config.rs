@@ -94,9 +94,10 @@ pub struct Args {
     /// Members that leave, and new members that join, per second (each).
     #[arg(long)]
     pub churn: Option<f64>,
-    /// Server process to read CPU time and RSS from (/proc/PID).
-    #[arg(long)]
-    pub server_pid: Option<u32>,
+    /// Server process to read CPU time and RSS from (/proc/PID); repeat or
+    /// comma-separate for several instances (summed).
+    #[arg(long = "server-pid", value_delimiter = ',')]
+    pub server_pids: Vec<u32>,
     /// Also append the JSON result lines to this file.
     #[arg(long)]
     pub json_out: Option<PathBuf>,
@@ -106,6 +107,9 @@ pub struct Args {
     /// No progress lines on stderr.
     #[arg(long, short)]
     pub quiet: bool,
+    /// Leave the rooms in place at the end (by default they are deleted).
+    #[arg(long)]
+    pub keep_rooms: bool,
 }
 
 const PRESETS_HELP: &str = "\
@@ -259,9 +263,10 @@ pub struct Scenario {
     pub sources: Vec<Ipv4Addr>,
     pub slow: Option<SlowPlan>,
     pub churn: f64,
-    pub server_pid: Option<u32>,
+    pub server_pids: Vec<u32>,
     pub json_out: Option<PathBuf>,
     pub quiet: bool,
+    pub keep_rooms: bool,
 }
 
 fn secs(what: &str, v: f64) -> anyhow::Result<Duration> {
@@ -383,9 +388,10 @@ impl Scenario {
             sources,
             slow,
             churn,
-            server_pid: a.server_pid,
+            server_pids: a.server_pids,
             json_out: a.json_out,
             quiet: a.quiet,
+            keep_rooms: a.keep_rooms,
         };
         ensure!(
             s.planned() <= MAX_RUN,

@@ -167,10 +167,31 @@ impl Live {
     }
 }
 
-/// Per room: the highest seq any of its senders got acknowledged.
+/// Per room: the highest seq any of its senders got acknowledged, and which of its
+/// senders' messages the server refused.
 #[derive(Debug, Default)]
 pub struct RoomCell {
     pub last_acked: AtomicU64,
+    /// (sender, message number); rare, so a plain locked list.
+    pub refused: Mutex<Vec<(u32, u64)>>,
+}
+
+impl RoomCell {
+    /// Refused message numbers per sender, sorted.
+    pub fn refused_by_sender(&self) -> Vec<Vec<u64>> {
+        let mut by: Vec<Vec<u64>> = Vec::new();
+        for &(s, n) in self.refused.lock().iter() {
+            let s = s as usize;
+            if by.len() <= s {
+                by.resize(s + 1, Vec::new());
+            }
+            by[s].push(n);
+        }
+        for v in &mut by {
+            v.sort_unstable();
+        }
+        by
+    }
 }
 
 /// Per member: signals from the conductor and where the member is.

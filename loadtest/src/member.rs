@@ -356,8 +356,11 @@ impl Member {
             Frame::Error { code, client_id } => {
                 let code = String::from_utf8_lossy(code);
                 let n = client_id.and_then(parse_u64);
-                if n.and_then(|n| self.unacked.remove(&n)).is_some() {
+                if let Some(n) = n.filter(|n| self.unacked.remove(n).is_some()) {
                     live.refused.fetch_add(1, Relaxed);
+                    if let Some(sender) = self.sender {
+                        ctx.rooms[self.room].refused.lock().push((sender, n));
+                    }
                     live.problem(format!("send refused: {code}"));
                 } else {
                     let who = if self.slow { "slow reader" } else { "member" };

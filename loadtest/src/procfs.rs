@@ -15,23 +15,25 @@ pub struct Sample {
     pub rss_kib: u64,
 }
 
-/// Reads `/proc/<pid>/…` (or `/proc/self/…`).
+/// Reads `/proc/<pid>/…` of one or more processes (summed: several server
+/// instances count as one server), or `/proc/self/…`.
 #[derive(Debug, Clone)]
 pub struct Probe {
-    dir: String,
+    dirs: Vec<String>,
     us_per_tick: u64,
 }
 
 impl Probe {
-    /// A probe of process `pid`, or of this process when `None`. Fails if the
+    /// A probe of processes `pids`, or of this process when empty. Fails if a
     /// process cannot be read now.
-    pub fn new(pid: Option<u32>) -> std::io::Result<Self> {
-        let dir = match pid {
-            Some(p) => format!("/proc/{p}"),
-            None => "/proc/self".to_owned(),
+    pub fn new(pids: &[u32]) -> std::io::Result<Self> {
+        let dirs = if pids.is_empty() {
+            vec!["/proc/self".to_owned()]
+        } else {
+            pids.iter().map(|p| format!("/proc/{p}")).collect()
         };
         let probe = Self {
-            dir,
+            dirs,
             us_per_tick: 1_000_000 / clock_ticks_per_second(),
         };
         probe.sample()?;
@@ -41,15 +43,19 @@ impl Probe {
     pub fn sample(&self) -> std::io::Result<Sample> {
         let bad =
             |what: &str| std::io::Error::new(std::io::ErrorKind::InvalidData, what.to_owned());
-        let stat = std::fs::read_to_string(format!("{}/stat", self.dir))?;
-        let status = std::fs::read_to_string(format!("{}/status", self.dir))?;
-        let ticks = cpu_ticks(&stat).ok_or_else(|| bad("unreadable /proc stat"))?;
-        let rss_kib = rss_kib(&status).ok_or_else(|| bad("no VmRSS in /proc status"))?;
-        Ok(Sample {
+        let mut total = Sample {
             at: Instant::now(),
-            cpu_us: ticks * self.us_per_tick,
-            rss_kib,
-        })
+            cpu_us: 0,
+            rss_kib: 0,
+        };
+        for dir in &self.dirs {
+            let stat = std::fs::read_to_string(format!("{dir}/stat"))?;
+            let status = std::fs::read_to_string(format!("{dir}/status"))?;
+            let ticks = cpu_ticks(&stat).ok_or_else(|| bad("unreadable /proc stat"))?;
+            total.cpu_us += ticks * self.us_per_tick;
+            total.rss_kib += rss_kib(&status).ok_or_else(|| bad("no VmRSS in /proc status"))?;
+        }
+        Ok(total)
     }
 }
 
@@ -133,9 +139,13 @@ mod tests {
 
     #[test]
     fn this_process_can_be_read() {
-        let probe = Probe::new(None).unwrap();
+        let probe = Probe::new(&[]).unwrap();
         let s = probe.sample().unwrap();
         assert!(s.rss_kib > 0);
+        let me = std::process::id();
+        let twice = Probe::new(&[me, me]).unwrap().sample().unwrap();
+        assert!(twice.rss_kib >= s.rss_kib * 3 / 2, "summed over both");
+        assert!(Probe::new(&[u32::MAX]).is_err());
     }
 
     #[test]

@@ -108,6 +108,8 @@ pub struct Loss {
     pub misrouted: u64,
     /// Resumes the server answered with a fresh snapshot instead of the replay.
     pub resets: u64,
+    /// Gaps left by refused sends, excluded from `lost_messages`.
+    pub refused_gaps: u64,
     pub rooms_with_problems: usize,
     pub worst_rooms: Vec<RoomTally>,
 }
@@ -176,6 +178,7 @@ impl RunReport {
             total.tail_missing += t.tail_missing;
             total.misrouted += t.misrouted;
             total.resets += t.resets;
+            total.refused_gaps += t.refused_gaps;
             if !t.clean() {
                 problem_rooms.push(t);
             }
@@ -197,6 +200,7 @@ impl RunReport {
             reordered: total.messages.reordered + total.timeline.reordered,
             misrouted: total.misrouted,
             resets: total.resets,
+            refused_gaps: total.refused_gaps,
             rooms_with_problems: problem_rooms.len(),
             worst_rooms: problem_rooms
                 .iter()

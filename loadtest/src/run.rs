@@ -78,12 +78,11 @@ struct Conductor {
 
 /// Runs a scenario to the end and reports.
 pub async fn run(scn: Scenario) -> anyhow::Result<RunReport> {
-    let server = scn
-        .server_pid
-        .map(|pid| Probe::new(Some(pid)))
+    let server = (!scn.server_pids.is_empty())
+        .then(|| Probe::new(&scn.server_pids))
         .transpose()
-        .context("cannot read the --server-pid process in /proc")?;
-    let this = Probe::new(None).ok();
+        .context("cannot read the --server-pid process(es) in /proc")?;
+    let this = Probe::new(&[]).ok();
     let http: Vec<Http> = scn
         .targets
         .iter()
@@ -158,6 +157,34 @@ async fn create_rooms(http: &Http, scn: &Scenario) -> anyhow::Result<Vec<RoomId>
     }
     ids.sort_by_key(|(i, _)| *i);
     Ok(ids.into_iter().map(|(_, id)| id).collect())
+}
+
+/// Deletes the run's rooms (admin API), so that repeated runs against one server
+/// do not pile up rooms. Failures are noted, not fatal.
+async fn delete_rooms(ctx: &Ctx) {
+    use futures_util::StreamExt;
+    let client = reqwest::Client::new();
+    let base = &ctx.scn.targets[0].base;
+    let deletes = ctx.room_ids.iter().map(|id| {
+        let req = client
+            .delete(format!("{base}/api/rooms/{id}"))
+            .bearer_auth(&ctx.scn.admin_token)
+            .timeout(Duration::from_secs(10))
+            .send();
+        async move {
+            match req.await {
+                Ok(r) if r.status().is_success() => None,
+                Ok(r) => Some(format!("delete room: http {}", r.status().as_u16())),
+                Err(_) => Some("delete room: transport".to_owned()),
+            }
+        }
+    });
+    let mut results = futures_util::stream::iter(deletes).buffer_unordered(8);
+    while let Some(result) = results.next().await {
+        if let Some(problem) = result {
+            ctx.live.problem(problem);
+        }
+    }
 }
 
 impl Conductor {
@@ -235,6 +262,9 @@ impl Conductor {
         self.ctx.stop.cancel();
         let reports = self.collect(handles).await;
         let end = self.sample_server();
+        if !scn.keep_rooms {
+            delete_rooms(&self.ctx).await;
+        }
 
         let measured = measure_end.1.since(&measure_started.1);
         let measured_secs = measure_end
@@ -465,11 +495,17 @@ impl Conductor {
             })
             .collect();
         let (mut unacked, mut failed) = (0, 0);
+        let refused: Vec<Vec<Vec<u64>>> = self
+            .ctx
+            .rooms
+            .iter()
+            .map(RoomCell::refused_by_sender)
+            .collect();
         for r in reports {
             let t = &mut tallies[r.room];
             let last_acked = self.ctx.rooms[r.room].last_acked.load(Relaxed);
             for (k, inc) in r.incarnations.iter().enumerate() {
-                t.add(inc);
+                t.add(inc, &refused[r.room]);
                 if r.connected_at_end && k + 1 == r.incarnations.len() {
                     t.tail_missing += tail_missing(inc.last_seq, last_acked);
                 }

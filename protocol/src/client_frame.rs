@@ -3,6 +3,7 @@
 use serde::{Deserialize, Serialize};
 
 use crate::ids::{ClientId, Epoch, Seq, UserId};
+use crate::policy::ContentPolicy;
 
 /// One frame from a client. Unknown fields are ignored (forward compatibility);
 /// an unknown `type` is refused with `bad_request`.
@@ -62,6 +63,12 @@ pub enum ClientFrame {
         reason: Option<String>,
         #[serde(default, skip_serializing_if = "Option::is_none")]
         text: Option<String>,
+        /// The id of a held message, for release/decline.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        held: Option<u64>,
+        /// The new content policy, for set_policy.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        policy: Option<ContentPolicy>,
     },
     /// Leave the room for good (as opposed to a dropped connection, which the
     /// server holds open for a grace period so the member can resume).
@@ -90,7 +97,8 @@ pub enum Reaction {
 /// Moderation actions. Fields of the `mod` frame each one uses:
 /// `user` for mute/unmute/remove/ban/floor/lower_hand, `seconds` for
 /// mute (absent: until lifted), slow_mode (0 = off) and floor, `seq` for redact,
-/// `text` for announce, `reason` for any.
+/// `text` for announce, `held` for release/decline, `policy` for set_policy,
+/// `reason` for any.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum ModAction {
@@ -109,4 +117,10 @@ pub enum ModAction {
     ClearFloor,
     LowerHand,
     Announce,
+    /// Share a held message with the room as its author wrote it.
+    Release,
+    /// Do not share a held message; its author is told.
+    Decline,
+    /// Change the room's content policy.
+    SetPolicy,
 }

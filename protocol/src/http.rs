@@ -4,6 +4,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::error::ErrorCode;
 use crate::ids::{Millis, RoomId, UserId};
+use crate::policy::ContentPolicy;
 use crate::server_frame::{Role, RoomSummary, Visibility};
 
 /// `POST /api/rooms` (admin). Absent fields take the server's defaults.
@@ -22,6 +23,9 @@ pub struct CreateRoom {
     pub capacity: Option<u32>,
     #[serde(default)]
     pub visibility: Visibility,
+    /// The content policy; absent: flag slurs and harassment to facilitators.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub policy: Option<ContentPolicy>,
 }
 
 /// `PATCH /api/rooms/{id}` (admin): only the fields present change.
@@ -39,6 +43,8 @@ pub struct UpdateRoom {
     pub capacity: Option<u32>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub visibility: Option<Visibility>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub policy: Option<ContentPolicy>,
 }
 
 /// `GET /api/rooms`: the public directory.

@@ -12,12 +12,14 @@
 //! - [`server_frame`]: frames the server sends; timeline events carry a `seq`.
 //! - [`error`]: stable error codes and WebSocket close codes.
 //! - [`http`]: request and response bodies of the HTTP API.
+//! - [`policy`]: a room's content policy.
 //! - `client` (feature `client`): join over HTTP, then speak the WebSocket protocol.
 
 pub mod client_frame;
 pub mod error;
 pub mod http;
 pub mod ids;
+pub mod policy;
 pub mod server_frame;
 
 #[cfg(feature = "client")]

@@ -7,6 +7,7 @@ use serde::{Deserialize, Serialize};
 use crate::client_frame::Reaction;
 use crate::error::ErrorCode;
 use crate::ids::{ClientId, Epoch, Millis, RoomId, Seq, UserId};
+use crate::policy::ContentPolicy;
 
 /// One frame from the server.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -59,6 +60,12 @@ pub enum ServerFrame {
         category: Option<CrisisCategory>,
         #[serde(default, skip_serializing_if = "Option::is_none")]
         reason: Option<String>,
+        /// For a held message: its id (for release/decline) and its text, which only
+        /// facilitators see until one of them releases it.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        held: Option<u64>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        text: Option<String>,
     },
 
     // ---- timeline events (carry seq and ts, replayable) ----------------------
@@ -137,6 +144,12 @@ pub enum ServerFrame {
         target: Seq,
         emoji: Reaction,
     },
+    /// The room's content policy changed.
+    Policy {
+        seq: Seq,
+        ts: Millis,
+        policy: ContentPolicy,
+    },
     /// A facilitator's announcement, pinned at the top of the room.
     Announcement { seq: Seq, ts: Millis, text: String },
     /// The session is over: everyone is disconnected and the history is dropped.
@@ -176,6 +189,7 @@ impl ServerFrame {
             | ServerFrame::Floor { seq, .. }
             | ServerFrame::Hand { seq, .. }
             | ServerFrame::Reaction { seq, .. }
+            | ServerFrame::Policy { seq, .. }
             | ServerFrame::Announcement { seq, .. }
             | ServerFrame::Closed { seq, .. } => Some(*seq),
         }
@@ -204,6 +218,7 @@ pub struct Welcome {
     pub room: RoomSummary,
     pub members: Vec<MemberInfo>,
     pub state: RoomState,
+    pub policy: ContentPolicy,
     /// The room's timeline head when this welcome was made.
     pub seq: Seq,
     pub epoch: Epoch,

@@ -3,6 +3,10 @@
 //! fixture as a JSON `Value`. The fixtures are the examples in `PROTOCOL.md` and are
 //! shared with the web client, so a change of shape fails here first.
 //!
+//! A fixture is named after what it holds: `server_<type>.json`, `client_<type>.json` or
+//! `http_<body>.json` is the main example, and `<that name>.<case>.json` (for example
+//! `server_alert.held.json`) a further example of the same type.
+//!
 //! The variant-coverage tests take the list of variants from serde itself (the
 //! "expected one of" list of an unknown-variant error), so a new frame kind without a
 //! fixture fails a test, and the exhaustive `*_kind` matches fail to compile.
@@ -14,6 +18,7 @@ use std::path::PathBuf;
 use kindred_protocol::http::{
     CreateInvite, CreateRoom, HttpError, Invite, JoinRequest, JoinResponse, RoomList, UpdateRoom,
 };
+use kindred_protocol::policy::{ContentPolicy, Kinds, PolicyMode};
 use kindred_protocol::{
     AlertKind, ClientFrame, CrisisCategory, ErrorCode, ErrorFrame, LeftReason, MemberInfo,
     ModAction, PROTOCOL_VERSION, Reaction, ResumeKind, Role, RoomId, RoomSummary, ServerFrame,
@@ -53,6 +58,7 @@ const TIMELINE: &[&str] = &[
     "floor",
     "hand",
     "reaction",
+    "policy",
     "announcement",
     "closed",
 ];
@@ -86,6 +92,12 @@ fn fixture_text(name: &str) -> String {
 
 fn fixture_value(name: &str) -> Value {
     serde_json::from_str(&fixture_text(name)).unwrap_or_else(|e| panic!("{name}: {e}"))
+}
+
+/// The type a fixture holds: its name up to the first `.` (`server_alert.held` holds
+/// what `server_alert` holds).
+fn base_name(name: &str) -> &str {
+    name.split_once('.').map_or(name, |(base, _)| base)
 }
 
 /// The names (without `.json`) of the fixtures whose file name starts with `prefix`.
@@ -173,6 +185,7 @@ fn server_kind(f: &ServerFrame) -> &'static str {
         ServerFrame::Floor { .. } => "floor",
         ServerFrame::Hand { .. } => "hand",
         ServerFrame::Reaction { .. } => "reaction",
+        ServerFrame::Policy { .. } => "policy",
         ServerFrame::Announcement { .. } => "announcement",
         ServerFrame::Closed { .. } => "closed",
     }
@@ -296,6 +309,8 @@ fn client_mod() {
             seconds: Some(300),
             reason: Some("Please take five minutes; we'll come back to you.".into()),
             text: None,
+            held: None,
+            policy: None,
         }
     );
 }
@@ -315,12 +330,66 @@ fn client_mod_needs_only_client_id_and_action() {
             seconds: None,
             reason: None,
             text: None,
+            held: None,
+            policy: None,
         }
     );
     assert_eq!(
         serde_json::to_value(&f).unwrap(),
         json!({"type": "mod", "client_id": "m-1", "action": "pause"})
     );
+}
+
+/// The content policy of the fixtures' room once Sam switched it to `hold`.
+fn hold_policy() -> ContentPolicy {
+    ContentPolicy {
+        mode: PolicyMode::Hold,
+        kinds: Kinds::default(),
+    }
+}
+
+#[test]
+fn client_mod_release() {
+    assert_eq!(
+        client_golden("mod.release"),
+        ClientFrame::Mod {
+            client_id: "m-5e02".into(),
+            action: ModAction::Release,
+            user: None,
+            seq: None,
+            seconds: None,
+            reason: None,
+            text: None,
+            held: Some(1),
+            policy: None,
+        }
+    );
+    // decline names a held message the same way.
+    let decline: ClientFrame = serde_json::from_value(
+        json!({"type": "mod", "client_id": "m-6", "action": "decline", "held": 2}),
+    )
+    .unwrap();
+    let ClientFrame::Mod { action, held, .. } = decline else {
+        panic!("not a mod: {decline:?}");
+    };
+    assert_eq!((action, held), (ModAction::Decline, Some(2)));
+}
+
+#[test]
+fn client_mod_set_policy() {
+    let f = client_golden("mod.set_policy");
+    let ClientFrame::Mod {
+        action,
+        policy,
+        held,
+        ..
+    } = f
+    else {
+        panic!("not a mod: {f:?}");
+    };
+    assert_eq!(action, ModAction::SetPolicy);
+    assert_eq!(policy, Some(hold_policy()));
+    assert_eq!(held, None);
 }
 
 #[test]
@@ -358,6 +427,8 @@ fn server_welcome() {
     assert_eq!(w.state.slow_mode_seconds, 30);
     assert_eq!(w.state.floor, Some(user(ALICE)));
     assert!(!w.state.paused);
+    // The room runs the default policy: flag slurs and harassment to the facilitators.
+    assert_eq!(w.policy, ContentPolicy::default());
     assert_eq!((w.seq, w.epoch), (44, EPOCH));
     assert_eq!(w.resume, ResumeKind::Resumed);
     // The hello fixture resumed from 41: 42, 43 and 44 follow the welcome.
@@ -390,6 +461,14 @@ fn server_ack_for_a_held_message_has_no_seq() {
     let back: ServerFrame =
         serde_json::from_value(json!({"type": "ack", "client_id": "c-1", "held": true})).unwrap();
     assert_eq!(back, held);
+    assert_eq!(
+        server_golden("ack.held"),
+        ServerFrame::Ack {
+            client_id: "c-19be07".into(),
+            seq: None,
+            held: true,
+        }
+    );
 }
 
 #[test]
@@ -471,6 +550,58 @@ fn server_alert() {
     assert_eq!(seq, Some(47));
     assert_eq!(who, user(ALICE));
     assert_eq!(category, Some(CrisisCategory::SuicidalIdeation));
+    // A crisis alert carries no policy reason and no held message.
+    let v = fixture_value("server_alert");
+    for absent in ["reason", "held", "text"] {
+        assert!(v.get(absent).is_none(), "crisis alert has {absent}");
+    }
+}
+
+#[test]
+fn server_alert_flagged() {
+    assert_eq!(
+        server_golden("alert.flagged"),
+        ServerFrame::Alert {
+            ts: T0 + 235_000,
+            kind: AlertKind::Flagged,
+            seq: Some(48),
+            user: user(BOB),
+            name: "River".into(),
+            category: None,
+            reason: Some("offensive".into()),
+            held: None,
+            text: None,
+        }
+    );
+}
+
+#[test]
+fn server_alert_held() {
+    let f = server_golden("alert.held");
+    let ServerFrame::Alert {
+        kind,
+        seq,
+        user: who,
+        name,
+        category,
+        reason,
+        held,
+        text,
+        ..
+    } = f
+    else {
+        panic!("not an alert: {f:?}");
+    };
+    assert_eq!(kind, AlertKind::Held);
+    // A held message has no place in the timeline (yet): it is named by `held`.
+    assert_eq!(seq, None);
+    assert_eq!((who, name.as_str()), (user(ASH), "Ash"));
+    assert_eq!(category, None);
+    assert_eq!(reason.as_deref(), Some("mean"));
+    assert_eq!(held, Some(1));
+    assert!(text.expect("the held text").contains("kys"));
+    // The release in client_mod.release names this message.
+    assert_eq!(fixture_value("client_mod.release")["held"], 1);
 }
 
 // ---- server frames: timeline -----------------------------------------------------
@@ -681,6 +812,74 @@ fn server_reaction() {
 }
 
 #[test]
+fn server_policy() {
+    assert_eq!(
+        server_golden("policy"),
+        ServerFrame::Policy {
+            seq: 56,
+            ts: T0 + 1_960_000,
+            policy: hold_policy(),
+        }
+    );
+}
+
+#[test]
+fn content_policy_wire_form() {
+    // Always sent in full: mode and all four kinds.
+    assert_eq!(
+        serde_json::to_value(ContentPolicy::default()).unwrap(),
+        json!({
+            "mode": "flag",
+            "kinds": {"profanity": false, "sexual": false, "offensive": true, "mean": true}
+        })
+    );
+    // Received: absent fields take the defaults (not the room's current values).
+    let p: ContentPolicy = serde_json::from_value(json!({"mode": "hold"})).unwrap();
+    assert_eq!(p, hold_policy());
+    let p: ContentPolicy =
+        serde_json::from_value(json!({"kinds": {"profanity": true}})).unwrap();
+    assert_eq!(p.mode, PolicyMode::Flag);
+    assert_eq!(
+        p.kinds,
+        Kinds {
+            profanity: true,
+            ..Kinds::default()
+        }
+    );
+    assert_eq!(
+        serde_json::from_value::<ContentPolicy>(json!({})).unwrap(),
+        ContentPolicy::default()
+    );
+    for mode in ["off", "flag", "censor", "hold"] {
+        let p: ContentPolicy = serde_json::from_value(json!({ "mode": mode })).unwrap();
+        assert_eq!(serde_json::to_value(p).unwrap()["mode"], mode);
+    }
+    for bad in [
+        json!({"mode": "block"}),
+        json!({"mode": "Hold"}),
+        json!({"mode": null}),
+        json!({"kinds": {"mean": "yes"}}),
+        json!({"kinds": []}),
+        json!("hold"),
+    ] {
+        assert!(
+            serde_json::from_value::<ContentPolicy>(bad.clone()).is_err(),
+            "accepted {bad}"
+        );
+    }
+    // Unknown kinds are ignored, like any unknown field.
+    let p: ContentPolicy =
+        serde_json::from_value(json!({"mode": "censor", "kinds": {"spam": true}})).unwrap();
+    assert_eq!(p.kinds, Kinds::default());
+    assert_eq!(Kinds::ALL, Kinds {
+        profanity: true,
+        sexual: true,
+        offensive: true,
+        mean: true
+    });
+}
+
+#[test]
 fn server_announcement() {
     let f = server_golden("announcement");
     let ServerFrame::Announcement { seq, text, .. } = f else {
@@ -722,7 +921,17 @@ fn http_create_room_takes_defaults_for_absent_fields() {
         }
     );
     assert_eq!(r.visibility, Visibility::Public);
+    assert_eq!(r.policy, None, "absent: the server's default policy");
     assert!(serde_json::from_value::<CreateRoom>(json!({"topic": "no title"})).is_err());
+    let with_policy: CreateRoom =
+        serde_json::from_value(json!({"title": "Open Mic", "policy": {"mode": "off"}})).unwrap();
+    assert_eq!(
+        with_policy.policy,
+        Some(ContentPolicy {
+            mode: PolicyMode::Off,
+            kinds: Kinds::default(),
+        })
+    );
 }
 
 #[test]
@@ -733,6 +942,17 @@ fn http_update_room() {
         UpdateRoom {
             capacity: Some(12),
             visibility: Some(Visibility::Unlisted),
+            ..UpdateRoom::default()
+        }
+    );
+    let p: UpdateRoom = golden("http_update_room.policy");
+    assert_eq!(
+        p,
+        UpdateRoom {
+            policy: Some(ContentPolicy {
+                mode: PolicyMode::Censor,
+                kinds: Kinds::ALL,
+            }),
             ..UpdateRoom::default()
         }
     );
@@ -816,7 +1036,7 @@ fn every_client_frame_has_a_fixture() {
     assert_eq!(variants.len(), 10, "{variants:?}");
     let mut covered = BTreeSet::new();
     for name in fixture_names("client_") {
-        let kind = name.strip_prefix("client_").unwrap();
+        let kind = base_name(&name).strip_prefix("client_").unwrap();
         let frame: ClientFrame = golden(&name);
         assert_eq!(client_kind(&frame), kind, "{name} holds another kind");
         assert_eq!(fixture_value(&name)["type"], kind, "{name}: type field");
@@ -835,7 +1055,7 @@ fn every_server_frame_has_a_fixture() {
     );
     let mut covered = BTreeSet::new();
     for name in fixture_names("server_") {
-        let kind = name.strip_prefix("server_").unwrap();
+        let kind = base_name(&name).strip_prefix("server_").unwrap();
         let frame: ServerFrame = golden(&name);
         assert_eq!(server_kind(&frame), kind, "{name} holds another kind");
         assert_eq!(fixture_value(&name)["type"], kind, "{name}: type field");
@@ -850,9 +1070,9 @@ fn typed_pretty(name: &str) -> String {
         let decoded: T = serde_json::from_str(&fixture_text(name)).expect("decodes");
         serde_json::to_string_pretty(&decoded).expect("encodes") + "\n"
     }
-    match name {
-        n if n.starts_with("client_") => pretty::<ClientFrame>(n),
-        n if n.starts_with("server_") => pretty::<ServerFrame>(n),
+    match base_name(name) {
+        n if n.starts_with("client_") => pretty::<ClientFrame>(name),
+        n if n.starts_with("server_") => pretty::<ServerFrame>(name),
         "http_create_room" => pretty::<CreateRoom>(name),
         "http_update_room" => pretty::<UpdateRoom>(name),
         "http_room_summary" => pretty::<RoomSummary>(name),
@@ -871,7 +1091,7 @@ fn typed_pretty(name: &str) -> String {
 #[test]
 fn every_fixture_is_typed_and_in_wire_order() {
     let names = fixture_names("");
-    assert_eq!(names.len(), 41, "{names:?}");
+    assert_eq!(names.len(), 48, "{names:?}");
     for name in names {
         assert_eq!(
             fixture_text(&name),
@@ -936,6 +1156,9 @@ fn mod_actions_and_reactions_use_snake_case_names() {
         "clear_floor",
         "lower_hand",
         "announce",
+        "release",
+        "decline",
+        "set_policy",
     ]
     .iter()
     .map(|s| s.to_string())
@@ -1000,6 +1223,37 @@ fn protocol_md_shows_every_fixture_and_names_every_code() {
             "PROTOCOL.md does not explain `{action}`"
         );
     }
+}
+
+/// The JSON examples written into PROTOCOL.md by hand (not only the fixtures) must be
+/// real frames: each one with a `type` decodes as a client or server frame and encodes
+/// back to the same value, so no field in an example is misspelled or ignored.
+#[test]
+fn protocol_md_json_examples_are_frames() {
+    let doc = fs::read_to_string(PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("PROTOCOL.md"))
+        .expect("PROTOCOL.md");
+    let mut frames = 0;
+    for block in doc.split("```json\n").skip(1) {
+        let (body, _) = block.split_once("```").expect("a closed json block");
+        let value: Value = serde_json::from_str(body)
+            .unwrap_or_else(|e| panic!("PROTOCOL.md example is not JSON ({e}):\n{body}"));
+        if value.get("type").is_none() {
+            continue;
+        }
+        // Some types exist in both directions (`typing`, `whisper`): either may match.
+        let as_client = serde_json::from_value::<ClientFrame>(value.clone())
+            .map(|f| serde_json::to_value(f).unwrap());
+        let as_server = serde_json::from_value::<ServerFrame>(value.clone())
+            .map(|f| serde_json::to_value(f).unwrap());
+        assert!(
+            as_client.as_ref().is_ok_and(|v| *v == value)
+                || as_server.as_ref().is_ok_and(|v| *v == value),
+            "PROTOCOL.md example is not a frame in wire form \
+             (as client: {as_client:?}; as server: {as_server:?}):\n{body}"
+        );
+        frames += 1;
+    }
+    assert!(frames > 40, "only {frames} frame examples found");
 }
 
 // ---- what must not decode, and what is tolerated ---------------------------------

@@ -18,12 +18,37 @@ use crate::config::Config;
 use crate::hub::Hub;
 use crate::metrics::Metrics;
 use crate::room::RoomConfig;
+use crate::safety::{CrisisMatcher, ResourcesCard};
+
+/// A rate limiter keyed by client IP address.
+pub type IpLimiter = governor::DefaultKeyedRateLimiter<std::net::IpAddr>;
 
 /// Wall-clock milliseconds: the only clock read outside tests, passed into the domain.
 pub fn now_ms() -> Millis {
     SystemTime::now()
         .duration_since(UNIX_EPOCH)
         .map_or(0, |d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX))
+}
+
+/// Log filter from `RUST_LOG`-style directives, with the WebSocket and HTTP libraries
+/// capped at `debug`: at `trace` they print frame payloads, i.e. members' words. Logs
+/// carry ids, sizes and codes only, whatever level an operator asks for.
+pub fn log_filter(directives: &str) -> tracing_subscriber::EnvFilter {
+    let mut filter = tracing_subscriber::EnvFilter::try_new(directives)
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    for cap in [
+        "tungstenite=debug",
+        "tokio_tungstenite=debug",
+        "hyper=debug",
+        "hyper_util=debug",
+        "h2=debug",
+        "reqwest=debug",
+    ] {
+        if let Ok(d) = cap.parse() {
+            filter = filter.add_directive(d);
+        }
+    }
+    filter
 }
 
 /// The guidelines a room gets when its creator gives none.
@@ -49,6 +74,12 @@ pub struct AppState {
     pub tracker: TaskTracker,
     /// Cancelled when the server starts shutting down.
     pub shutdown: CancellationToken,
+    /// Crisis language: built-in phrases plus the operator's.
+    pub crisis: CrisisMatcher,
+    /// What a member in crisis privately receives.
+    pub resources: ResourcesCard,
+    /// Joins and WebSocket upgrades per IP.
+    pub joins: IpLimiter,
 }
 
 /// A running server (returned by [`start`]).
@@ -89,6 +120,28 @@ pub fn state(config: Config, shutdown: CancellationToken) -> anyhow::Result<Arc<
         config.history_len,
     ));
     metrics.broker_up.set(1);
+    let mut crisis = CrisisMatcher::builtin();
+    if let Some(path) = &config.crisis_phrases {
+        let data = std::fs::read_to_string(path)
+            .map_err(|e| anyhow::anyhow!("reading {}: {e}", path.display()))?;
+        crisis.extend(
+            CrisisMatcher::parse(&data)
+                .map_err(|e| anyhow::anyhow!("in {}: {e}", path.display()))?,
+        );
+    }
+    let resources = match &config.resources_card {
+        Some(path) => {
+            let data = std::fs::read_to_string(path)
+                .map_err(|e| anyhow::anyhow!("reading {}: {e}", path.display()))?;
+            ResourcesCard::from_json(&data)
+                .map_err(|e| anyhow::anyhow!("in {}: {e}", path.display()))?
+        }
+        None => ResourcesCard::default(),
+    };
+    crate::safety::init();
+    let per_minute = std::num::NonZeroU32::new(config.joins_per_minute_per_ip)
+        .unwrap_or(std::num::NonZeroU32::MIN);
+    let joins = governor::RateLimiter::keyed(governor::Quota::per_minute(per_minute));
     let secret = config.secret.clone().unwrap_or_else(random_token);
     let admin_token = config.admin_token.clone().unwrap_or_else(random_token);
     Ok(Arc::new(AppState {
@@ -100,6 +153,9 @@ pub fn state(config: Config, shutdown: CancellationToken) -> anyhow::Result<Arc<
         metrics,
         tracker: TaskTracker::new(),
         shutdown,
+        crisis,
+        resources,
+        joins,
         config,
     }))
 }
@@ -118,6 +174,7 @@ pub async fn create_demo_room(state: &AppState) -> Result<RoomSummary, BrokerErr
                 guidelines: DEFAULT_GUIDELINES.to_owned(),
                 capacity: state.config.room_capacity,
                 visibility: Visibility::Public,
+                policy: Default::default(),
             },
         )
         .await
@@ -178,5 +235,7 @@ async fn tick_rooms(state: Arc<AppState>) {
     loop {
         every.tick().await;
         state.broker.tick(now_ms()).await;
+        // Forget addresses whose limits have fully recovered, so the map stays small.
+        state.joins.retain_recent();
     }
 }

@@ -98,6 +98,41 @@ pub struct Config {
     #[arg(long, env = "KINDRED_FRAME_BURST", default_value_t = 40)]
     pub frame_burst: u32,
 
+    /// Messages one member's connection may send per minute (sustained).
+    #[arg(long, env = "KINDRED_MESSAGES_PER_MINUTE", default_value_t = 30)]
+    pub messages_per_minute: u32,
+
+    /// Messages one connection may send in a burst above the sustained rate.
+    #[arg(long, env = "KINDRED_MESSAGE_BURST", default_value_t = 10)]
+    pub message_burst: u32,
+
+    /// Joins (`POST /api/rooms/{id}/join`) and WebSocket upgrades per minute from one
+    /// IP address (sustained; the burst is the same number).
+    #[arg(long, env = "KINDRED_JOINS_PER_MINUTE_PER_IP", default_value_t = 60)]
+    pub joins_per_minute_per_ip: u32,
+
+    /// Origins allowed to open a WebSocket (repeat, or comma-separated). Absent: only the
+    /// server's own origin; clients that send no Origin (non-browsers) are always allowed.
+    /// `*` allows every origin.
+    #[arg(long = "allowed-origin", env = "KINDRED_ALLOWED_ORIGINS", value_delimiter = ',')]
+    pub allowed_origins: Vec<String>,
+
+    /// Take the client's IP address from `X-Forwarded-For` (set this only behind a
+    /// proxy you run, which overwrites that header).
+    #[arg(long, env = "KINDRED_TRUST_FORWARDED_FOR", default_value_t = false, action = clap::ArgAction::Set)]
+    pub trust_forwarded_for: bool,
+
+    /// A file of extra crisis phrases (same format as the built-in list) to add to the
+    /// crisis matcher.
+    #[arg(long, env = "KINDRED_CRISIS_PHRASES")]
+    pub crisis_phrases: Option<std::path::PathBuf>,
+
+    /// A JSON file with the crisis resources card for this deployment
+    /// (`{title, body, lines:[{region,name,contact,url?}]}`). Absent: 988 (US & Canada),
+    /// Samaritans (UK & Ireland), Lifeline (Australia), findahelpline.com.
+    #[arg(long, env = "KINDRED_RESOURCES_CARD")]
+    pub resources_card: Option<std::path::PathBuf>,
+
     /// Milliseconds that shutdown waits for connections to close.
     #[arg(long, env = "KINDRED_SHUTDOWN_GRACE_MS", default_value_t = 5_000)]
     pub shutdown_grace_ms: u64,

@@ -5,6 +5,7 @@
 //! - [`broker`]: the seam to shared state (`Broker` trait) and its in-memory engine.
 //! - [`hub`]: this instance's connections by room; fan-out of shared bytes.
 //! - [`session`]: one WebSocket connection's event loop.
+//! - [`safety`]: crisis matcher, content policy (rustrict), text normalisation.
 //! - [`wire`]: the one conversion from domain values to wire frames.
 //! - [`http`]: axum handlers — admission, admin API, health, metrics, `/ws`.
 //! - [`auth`]: signed session tokens and facilitator invites.
@@ -18,6 +19,7 @@ pub mod http;
 pub mod hub;
 pub mod metrics;
 pub mod room;
+pub mod safety;
 pub mod session;
 pub mod wire;
 

@@ -4,12 +4,13 @@ use clap::Parser;
 use kindred::{Config, app};
 use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
-use tracing_subscriber::EnvFilter;
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
+    let directives = std::env::var("RUST_LOG").unwrap_or_else(|_| "info".to_owned());
     tracing_subscriber::fmt()
-        .with_env_filter(EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()))
+        .with_env_filter(app::log_filter(&directives))
+        .with_writer(std::io::stderr)
         .init();
     let config = Config::parse();
     let listener = TcpListener::bind(config.bind).await?;

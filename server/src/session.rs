@@ -15,7 +15,7 @@ use axum::extract::ws::{CloseFrame, Message, Utf8Bytes, WebSocket};
 use futures_util::SinkExt;
 use governor::{DefaultDirectRateLimiter, Quota, RateLimiter};
 use kindred_protocol::{
-    AlertKind, ClientFrame, ClientId, ErrorCode, Me, PROTOCOL_VERSION, Role, RoomId, Seq,
+    AlertKind, ClientFrame, ClientId, ErrorCode, Me, ModAction, PROTOCOL_VERSION, Role, RoomId, Seq,
     ServerFrame, UserId, Welcome, close_code,
 };
 use tokio::sync::{OwnedSemaphorePermit, mpsc};
@@ -25,7 +25,8 @@ use crate::app::{AppState, now_ms};
 use crate::auth::SessionClaims;
 use crate::broker::{BrokerError, ResumeFrom};
 use crate::hub::{Audience, Kick, Peer};
-use crate::room::{Command, Rejection};
+use crate::room::{Command, Held, ModRequest, Rejection};
+use crate::safety::{TextError, normalize_message};
 use crate::wire::{self, Encoded};
 
 /// The longest a close handshake may take before the socket is simply dropped.
@@ -236,6 +237,7 @@ impl Conn {
             room: snapshot.summary,
             members: snapshot.members,
             state: snapshot.state,
+            policy: snapshot.policy,
             seq: snapshot.seq,
             epoch: snapshot.epoch,
             resume: snapshot.resume,
@@ -325,6 +327,7 @@ struct Live {
     /// duplicates of the backlog.
     last_sent: Seq,
     frames: DefaultDirectRateLimiter,
+    messages: DefaultDirectRateLimiter,
     last_activity: Instant,
     last_typing: Option<Instant>,
     last_limit_notice: Option<Instant>,
@@ -346,6 +349,9 @@ impl Live {
     ) -> Self {
         let per_second = NonZeroU32::new(app.config.frames_per_second).unwrap_or(NonZeroU32::MIN);
         let burst = NonZeroU32::new(app.config.frame_burst).unwrap_or(per_second);
+        let per_minute =
+            NonZeroU32::new(app.config.messages_per_minute).unwrap_or(NonZeroU32::MIN);
+        let message_burst = NonZeroU32::new(app.config.message_burst).unwrap_or(per_minute);
         Self {
             room: claims.room,
             user: claims.user,
@@ -355,6 +361,7 @@ impl Live {
             rx,
             last_sent,
             frames: RateLimiter::direct(Quota::per_second(per_second).allow_burst(burst)),
+            messages: RateLimiter::direct(Quota::per_minute(per_minute).allow_burst(message_burst)),
             last_activity: Instant::now(),
             last_typing: None,
             last_limit_notice: None,
@@ -536,30 +543,36 @@ impl Live {
                 return Ok(Flow::Continue);
             }
         };
-        if let Err(not_until) = self.frames.check() {
-            let wait = not_until.wait_time_from(governor::clock::Clock::now(
-                &governor::clock::DefaultClock::default(),
-            ));
-            let client_id = command_id(&frame);
-            // Commands get their own answer; other frames one notice a second, so a
-            // flood does not turn into a flood of errors.
-            let notice_due = self
-                .last_limit_notice
-                .is_none_or(|t| t.elapsed() >= Duration::from_secs(1));
-            if client_id.is_some() || notice_due {
-                self.last_limit_notice = Some(Instant::now());
-                let retry = u64::try_from(wait.as_millis()).unwrap_or(u64::MAX).max(1);
-                conn.send_frame(&wire::error(
-                    client_id,
-                    ErrorCode::RateLimited,
-                    "you are sending too fast; please slow down",
-                    Some(retry),
-                ))
-                .await?;
-            }
+        if let Err(wait) = check(&self.frames) {
+            self.rate_limited(conn, command_id(&frame), wait).await?;
             return Ok(Flow::Continue);
         }
         self.dispatch(conn, frame).await
+    }
+
+    /// Tell the client it is too fast. Commands get their own answer; other frames one
+    /// notice a second, so a flood does not turn into a flood of errors.
+    async fn rate_limited(
+        &mut self,
+        conn: &mut Conn,
+        client_id: Option<ClientId>,
+        wait: Duration,
+    ) -> Result<(), axum::Error> {
+        let notice_due = self
+            .last_limit_notice
+            .is_none_or(|t| t.elapsed() >= Duration::from_secs(1));
+        if client_id.is_some() || notice_due {
+            self.last_limit_notice = Some(Instant::now());
+            let retry = u64::try_from(wait.as_millis()).unwrap_or(u64::MAX).max(1);
+            conn.send_frame(&wire::error(
+                client_id,
+                ErrorCode::RateLimited,
+                "you are sending too fast; please slow down",
+                Some(retry),
+            ))
+            .await?;
+        }
+        Ok(())
     }
 
     async fn dispatch(&mut self, conn: &mut Conn, frame: ClientFrame) -> Result<Flow, axum::Error> {
@@ -576,55 +589,30 @@ impl Live {
             } => {
                 if !valid_client_id(&client_id) {
                     return self
-                        .fail(
-                            conn,
-                            None,
-                            ErrorCode::BadRequest,
-                            "client_id must be 1–64 bytes",
-                        )
+                        .fail(conn, None, ErrorCode::BadRequest, "client_id must be 1–64 bytes")
                         .await
                         .map(|()| Flow::Continue);
                 }
-                let text = match check_text(&text, app.config.max_message_chars) {
-                    Ok(t) => t,
-                    Err((code, message)) => {
-                        return self
-                            .fail(conn, Some(client_id), code, message)
-                            .await
-                            .map(|()| Flow::Continue);
-                    }
-                };
-                let cw = match cw.map(|c| check_text(&c, MAX_LABEL_CHARS)).transpose() {
-                    Ok(cw) => cw,
-                    Err((code, message)) => {
-                        return self
-                            .fail(conn, Some(client_id), code, message)
-                            .await
-                            .map(|()| Flow::Continue);
-                    }
-                };
-                let bytes = text.len();
-                let cmd = Command::Send {
-                    user: self.user,
-                    client_id: client_id.clone(),
-                    text,
-                    cw,
-                };
-                match app.broker.apply(self.room, cmd, now_ms()).await {
-                    Ok(applied) => {
-                        if !applied.duplicate {
-                            app.metrics.messages_in.inc();
-                        }
-                        tracing::debug!(peer = self.peer.id, room = %self.room, seq = ?applied.ack, bytes, duplicate = applied.duplicate, "message");
-                        conn.send_frame(&ServerFrame::Ack {
-                            client_id,
-                            seq: applied.ack,
-                            held: false,
-                        })
-                        .await?;
-                    }
-                    Err(e) => self.broker_error(conn, Some(client_id), &e).await?,
+                if let Err(wait) = check(&self.messages) {
+                    self.rate_limited(conn, Some(client_id), wait).await?;
+                    return Ok(Flow::Continue);
                 }
+                let checked = normalize_message(&text, app.config.max_message_chars).and_then(
+                    |text| {
+                        let cw = cw
+                            .map(|c| normalize_message(&c, MAX_LABEL_CHARS))
+                            .transpose()?;
+                        Ok((text, cw))
+                    },
+                );
+                let (text, cw) = match checked {
+                    Ok(v) => v,
+                    Err(e) => {
+                        let frame = text_error(Some(client_id), &e);
+                        return conn.send_frame(&frame).await.map(|()| Flow::Continue);
+                    }
+                };
+                self.send(conn, client_id, text, cw).await?;
             }
             ClientFrame::Typing => {
                 let due = self
@@ -662,13 +650,14 @@ impl Live {
                 }
             }
             ClientFrame::Report { seq, reason } => {
-                let reason = match reason.map(|r| check_text(&r, MAX_REASON_CHARS)).transpose() {
+                let reason = match reason
+                    .map(|r| normalize_message(&r, MAX_REASON_CHARS))
+                    .transpose()
+                {
                     Ok(r) => r,
-                    Err((code, message)) => {
-                        return self
-                            .fail(conn, None, code, message)
-                            .await
-                            .map(|()| Flow::Continue);
+                    Err(e) => {
+                        let frame = text_error(None, &e);
+                        return conn.send_frame(&frame).await.map(|()| Flow::Continue);
                     }
                 };
                 let alert = wire::encode(&ServerFrame::Alert {
@@ -679,6 +668,8 @@ impl Live {
                     name: self.name.clone(),
                     category: None,
                     reason,
+                    held: None,
+                    text: None,
                 });
                 tracing::info!(peer = self.peer.id, room = %self.room, seq, "report");
                 let _ = app
@@ -687,13 +678,15 @@ impl Live {
                     .await;
             }
             ClientFrame::Whisper { to, text } => {
-                let text = match check_text(&text, app.config.max_message_chars) {
+                if let Err(wait) = check(&self.messages) {
+                    self.rate_limited(conn, None, wait).await?;
+                    return Ok(Flow::Continue);
+                }
+                let text = match normalize_message(&text, app.config.max_message_chars) {
                     Ok(t) => t,
-                    Err((code, message)) => {
-                        return self
-                            .fail(conn, None, code, message)
-                            .await
-                            .map(|()| Flow::Continue);
+                    Err(e) => {
+                        let frame = text_error(None, &e);
+                        return conn.send_frame(&frame).await.map(|()| Flow::Continue);
                     }
                 };
                 // A participant always whispers to the facilitators; a facilitator
@@ -724,48 +717,51 @@ impl Live {
                 seconds,
                 reason,
                 text,
+                held,
+                policy,
             } => {
                 if !valid_client_id(&client_id) {
                     return self
-                        .fail(
-                            conn,
-                            None,
-                            ErrorCode::BadRequest,
-                            "client_id must be 1–64 bytes",
-                        )
+                        .fail(conn, None, ErrorCode::BadRequest, "client_id must be 1–64 bytes")
                         .await
                         .map(|()| Flow::Continue);
                 }
-                let checked = (|| -> Result<_, (ErrorCode, &'static str)> {
+                let checked = (|| -> Result<_, TextError> {
                     let reason = reason
-                        .map(|r| check_text(&r, MAX_REASON_CHARS))
+                        .map(|r| normalize_message(&r, MAX_REASON_CHARS))
                         .transpose()?;
                     let text = text
-                        .map(|t| check_text(&t, app.config.max_message_chars))
+                        .map(|t| normalize_message(&t, app.config.max_message_chars))
                         .transpose()?;
                     Ok((reason, text))
                 })();
                 let (reason, text) = match checked {
                     Ok(v) => v,
-                    Err((code, message)) => {
-                        return self
-                            .fail(conn, Some(client_id), code, message)
-                            .await
-                            .map(|()| Flow::Continue);
+                    Err(e) => {
+                        let frame = text_error(Some(client_id), &e);
+                        return conn.send_frame(&frame).await.map(|()| Flow::Continue);
                     }
                 };
-                let cmd = Command::Moderate {
-                    actor: self.user,
+                let request = ModRequest {
                     action,
                     user,
                     seq,
                     seconds,
                     reason,
                     text,
+                    held,
+                    policy,
+                };
+                let cmd = Command::Moderate {
+                    actor: self.user,
+                    request,
                 };
                 match app.broker.apply(self.room, cmd, now_ms()).await {
                     Ok(applied) => {
                         tracing::info!(peer = self.peer.id, room = %self.room, ?action, "moderation");
+                        if let Some(held) = &applied.held {
+                            self.settle_held(&app, action, held, applied.ack).await;
+                        }
                         let seq = applied.events.last().map(|e| e.seq);
                         conn.send_frame(&ServerFrame::Ack {
                             client_id,
@@ -784,6 +780,139 @@ impl Live {
             }
         }
         Ok(Flow::Continue)
+    }
+
+    /// A member's message: through the room's rules and policy, then the private
+    /// follow-ups — the ack, a crisis card and alerts, a policy flag, a hold notice.
+    async fn send(
+        &mut self,
+        conn: &mut Conn,
+        client_id: ClientId,
+        text: String,
+        cw: Option<String>,
+    ) -> Result<(), axum::Error> {
+        let app = conn.app.clone();
+        // Crisis language is recognised before anything else touches the text: the
+        // message goes to the room exactly as written, and help goes to its author.
+        let crisis = app.crisis.detect(&text);
+        let bytes = text.len();
+        let cmd = Command::Send {
+            user: self.user,
+            client_id: client_id.clone(),
+            text,
+            cw,
+            crisis: crisis.is_some(),
+        };
+        let applied = match app.broker.apply(self.room, cmd, now_ms()).await {
+            Ok(applied) => applied,
+            Err(e) => return self.broker_error(conn, Some(client_id), &e).await,
+        };
+        if !applied.duplicate {
+            app.metrics.messages_in.inc();
+        }
+        tracing::debug!(peer = self.peer.id, room = %self.room, seq = ?applied.ack, bytes, duplicate = applied.duplicate, held = applied.held.is_some(), "message");
+        if let Some(held) = &applied.held {
+            conn.send_frame(&ServerFrame::Ack {
+                client_id,
+                seq: None,
+                held: true,
+            })
+            .await?;
+            if applied.duplicate {
+                return Ok(());
+            }
+            let alert = ServerFrame::Alert {
+                ts: now_ms(),
+                kind: AlertKind::Held,
+                seq: None,
+                user: self.user,
+                name: self.name.clone(),
+                category: None,
+                reason: Some(held.kinds.join(", ")),
+                held: Some(held.id),
+                text: Some(held.text.clone()),
+            };
+            self.to_facilitators(&app, &alert).await;
+            return Ok(());
+        }
+        conn.send_frame(&ServerFrame::Ack {
+            client_id,
+            seq: applied.ack,
+            held: false,
+        })
+        .await?;
+        let (Some(seq), false) = (applied.ack, applied.duplicate) else {
+            return Ok(());
+        };
+        if let Some(category) = crisis {
+            app.metrics.crisis_alerts.inc();
+            // Ids only: that someone is in crisis is theirs to tell, not the log's.
+            tracing::info!(room = %self.room, seq, "crisis alert raised");
+            let card = &app.resources;
+            conn.send_frame(&ServerFrame::CrisisResources {
+                seq,
+                title: card.title.clone(),
+                body: card.body.clone(),
+                lines: card.lines.clone(),
+            })
+            .await?;
+            let alert = ServerFrame::Alert {
+                ts: now_ms(),
+                kind: AlertKind::Crisis,
+                seq: Some(seq),
+                user: self.user,
+                name: self.name.clone(),
+                category: Some(category),
+                reason: None,
+                held: None,
+                text: None,
+            };
+            self.to_facilitators(&app, &alert).await;
+        }
+        if !applied.flagged.is_empty() {
+            let alert = ServerFrame::Alert {
+                ts: now_ms(),
+                kind: AlertKind::Flagged,
+                seq: Some(seq),
+                user: self.user,
+                name: self.name.clone(),
+                category: None,
+                reason: Some(applied.flagged.join(", ")),
+                held: None,
+                text: None,
+            };
+            self.to_facilitators(&app, &alert).await;
+        }
+        Ok(())
+    }
+
+    async fn to_facilitators(&self, app: &AppState, frame: &ServerFrame) {
+        let _ = app
+            .broker
+            .notify(self.room, Audience::Facilitators, wire::encode(frame))
+            .await;
+    }
+
+    /// A facilitator released or declined a held message: its author hears the outcome
+    /// of the `send` they were waiting on.
+    async fn settle_held(&self, app: &AppState, action: ModAction, held: &Held, seq: Option<Seq>) {
+        let frame = match action {
+            ModAction::Release => ServerFrame::Ack {
+                client_id: held.client_id.clone(),
+                seq,
+                held: false,
+            },
+            _ => wire::error(
+                Some(held.client_id.clone()),
+                ErrorCode::Filtered,
+                "a facilitator decided not to share that message with the room",
+                None,
+            ),
+        };
+        let _ = app
+            .broker
+            .notify(self.room, Audience::User(held.user), wire::encode(&frame))
+            .await;
     }
 
     async fn broker_error(
@@ -832,14 +961,23 @@ fn valid_client_id(id: &str) -> bool {
     !id.is_empty() && id.len() <= MAX_CLIENT_ID
 }
 
-/// Bound and tidy member text: trimmed, not empty, at most `max_chars` characters.
-fn check_text(text: &str, max_chars: usize) -> Result<String, (ErrorCode, &'static str)> {
-    let trimmed = text.trim();
-    if trimmed.is_empty() {
-        return Err((ErrorCode::BadRequest, "the text is empty"));
-    }
-    if trimmed.chars().count() > max_chars {
-        return Err((ErrorCode::TooLarge, "the text is longer than allowed"));
-    }
-    Ok(trimmed.to_owned())
+/// A text that breaks a rule, as the error frame that says which.
+fn text_error(client_id: Option<ClientId>, e: &TextError) -> ServerFrame {
+    let code = match e {
+        TextError::TooLong { .. } => ErrorCode::TooLarge,
+        TextError::Empty
+        | TextError::ControlCharacter { .. }
+        | TextError::BidiControl { .. }
+        | TextError::LineBreakInName => ErrorCode::BadRequest,
+    };
+    wire::error(client_id, code, e.to_string(), None)
+}
+
+/// Take one unit from a limiter, or say how long to wait.
+fn check(limiter: &DefaultDirectRateLimiter) -> Result<(), Duration> {
+    limiter.check().map_err(|not_until| {
+        not_until.wait_time_from(governor::clock::Clock::now(
+            &governor::clock::DefaultClock::default(),
+        ))
+    })
 }

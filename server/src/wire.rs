@@ -116,6 +116,11 @@ pub fn event_frame(event: &Event) -> ServerFrame {
             target: *target,
             emoji: *emoji,
         },
+        EventKind::Policy { policy } => ServerFrame::Policy {
+            seq,
+            ts,
+            policy: *policy,
+        },
         EventKind::Announcement { text } => ServerFrame::Announcement {
             seq,
             ts,

@@ -7,8 +7,10 @@ use std::time::Duration;
 use kindred::{Config, Running};
 use kindred_protocol::client::{ClientError, ConnectOptions, Connection, Http, Received};
 use kindred_protocol::http::{CreateInvite, CreateRoom, JoinRequest, JoinResponse};
+use kindred_protocol::policy::ContentPolicy;
 use kindred_protocol::{
-    ClientFrame, Epoch, ErrorCode, ErrorFrame, RoomId, Seq, ServerFrame, UserId, Welcome,
+    ClientFrame, Epoch, ErrorCode, ErrorFrame, ModAction, RoomId, Seq, ServerFrame, UserId,
+    Welcome,
 };
 
 pub use kindred;
@@ -171,6 +173,27 @@ impl TestServer {
     }
 }
 
+/// The optional fields of a `mod` frame.
+#[derive(Clone, Debug, Default)]
+pub struct ModArgs {
+    pub user: Option<UserId>,
+    pub seq: Option<Seq>,
+    pub seconds: Option<u32>,
+    pub reason: Option<String>,
+    pub text: Option<String>,
+    pub held: Option<u64>,
+    pub policy: Option<ContentPolicy>,
+}
+
+impl ModArgs {
+    pub fn user(user: UserId) -> Self {
+        Self {
+            user: Some(user),
+            ..Self::default()
+        }
+    }
+}
+
 /// A connected member and what they have seen.
 pub struct Member {
     pub conn: Connection,
@@ -235,6 +258,26 @@ impl Member {
     pub async fn say_acked(&mut self, text: &str) -> Seq {
         let id = self.say(text).await;
         self.ack(&id).await.expect("message accepted")
+    }
+
+    /// Send a moderation command and wait for its ack (the seq of its last event, or
+    /// 0 when it changed nothing) or its error.
+    pub async fn moderate(&mut self, action: ModAction, args: ModArgs) -> Result<Seq, ErrorFrame> {
+        self.next_client_id += 1;
+        let client_id = format!("m{}", self.next_client_id);
+        self.send(ClientFrame::Mod {
+            client_id: client_id.clone(),
+            action,
+            user: args.user,
+            seq: args.seq,
+            seconds: args.seconds,
+            reason: args.reason,
+            text: args.text,
+            held: args.held,
+            policy: args.policy,
+        })
+        .await;
+        self.ack(&client_id).await
     }
 
     /// Wait for the ack (Ok(seq)) or error (Err) of a command.

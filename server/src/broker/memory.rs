@@ -135,10 +135,16 @@ impl Broker for MemoryBroker {
         &self,
         id: RoomId,
         update: UpdateRoom,
+        now: Millis,
     ) -> Result<RoomSummary, BrokerError> {
         let cell = self.cell(id)?;
         let mut cell = cell.lock();
+        let policy = update.policy;
         apply_update(&mut cell.room.config, update);
+        if let Some(policy) = policy {
+            let applied = cell.room.set_policy(policy, now);
+            self.publish(id, &mut cell, &applied);
+        }
         Ok(cell.summary())
     }
 
@@ -216,6 +222,7 @@ impl Broker for MemoryBroker {
             summary: cell.summary(),
             members: cell.room.member_infos(),
             state: cell.room.state(),
+            policy: cell.room.config.policy,
             seq: head,
             epoch: cell.epoch,
             resume,

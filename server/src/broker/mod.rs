@@ -12,6 +12,7 @@ pub mod memory;
 
 use async_trait::async_trait;
 use kindred_protocol::http::UpdateRoom;
+use kindred_protocol::policy::ContentPolicy;
 use kindred_protocol::{
     Epoch, LeftReason, MemberInfo, Millis, ResumeKind, Role, RoomId, RoomState, RoomSummary, Seq,
 };
@@ -38,6 +39,7 @@ pub struct Snapshot {
     pub summary: RoomSummary,
     pub members: Vec<MemberInfo>,
     pub state: RoomState,
+    pub policy: ContentPolicy,
     pub seq: Seq,
     pub epoch: Epoch,
     pub resume: ResumeKind,
@@ -57,9 +59,13 @@ pub trait Broker: Send + Sync + 'static {
     /// Create a room.
     async fn create_room(&self, id: RoomId, config: RoomConfig)
     -> Result<RoomSummary, BrokerError>;
-    /// Change a room's settings.
-    async fn update_room(&self, id: RoomId, update: UpdateRoom)
-    -> Result<RoomSummary, BrokerError>;
+    /// Change a room's settings; a policy change is announced as a timeline event.
+    async fn update_room(
+        &self,
+        id: RoomId,
+        update: UpdateRoom,
+        now: Millis,
+    ) -> Result<RoomSummary, BrokerError>;
     /// Close the room's session (members are told and disconnected) and forget it.
     async fn delete_room(&self, id: RoomId, now: Millis) -> Result<(), BrokerError>;
     /// One room's summary with its live member count.
@@ -94,7 +100,8 @@ pub trait Broker: Send + Sync + 'static {
     async fn tick(&self, now: Millis);
 }
 
-/// Apply a partial update to a room's settings.
+/// Apply a partial update to a room's settings, except the policy (which goes
+/// through `Room::set_policy` so members hear of it).
 pub fn apply_update(config: &mut RoomConfig, update: UpdateRoom) {
     let UpdateRoom {
         title,
@@ -103,6 +110,7 @@ pub fn apply_update(config: &mut RoomConfig, update: UpdateRoom) {
         guidelines,
         capacity,
         visibility,
+        policy: _,
     } = update;
     if let Some(v) = title {
         config.title = v;

@@ -4,7 +4,10 @@ use std::sync::Arc;
 
 use axum::Json;
 use axum::extract::rejection::JsonRejection;
-use axum::extract::{FromRequestParts, Path, State};
+use std::net::SocketAddr;
+
+use axum::extract::{ConnectInfo, FromRequestParts, Path, State};
+use axum::http::HeaderMap;
 use axum::http::StatusCode;
 use axum::http::request::Parts;
 use kindred_protocol::http::{
@@ -16,10 +19,10 @@ use super::AppError;
 use crate::app::{AppState, DEFAULT_GUIDELINES, now_ms};
 use crate::auth::{InviteClaims, SessionClaims, admin_token_matches};
 use crate::room::RoomConfig;
+use crate::safety::normalize_name;
 
 const MAX_TITLE_CHARS: usize = 100;
 const MAX_TEXT_CHARS: usize = 4_000;
-const MAX_NAME_CHARS: usize = 32;
 
 /// Proof that the request carries the admin bearer token.
 pub struct Admin;
@@ -108,6 +111,7 @@ pub async fn create_room(
                 guidelines,
                 capacity,
                 visibility: req.visibility,
+                policy: req.policy.unwrap_or_default(),
             },
         )
         .await?;
@@ -160,7 +164,7 @@ pub async fn update_room(
     if let Some(c) = update.capacity {
         check_capacity(&app, c)?;
     }
-    Ok(Json(app.broker.update_room(id, update).await?))
+    Ok(Json(app.broker.update_room(id, update, now_ms()).await?))
 }
 
 pub async fn delete_room(
@@ -207,32 +211,19 @@ pub async fn create_invite(
     ))
 }
 
-/// A pseudonym: trimmed, 1–32 characters, no control characters.
+/// A pseudonym: trimmed, 1–32 characters, nothing that breaks others' screens.
 fn check_name(name: &str) -> Result<String, AppError> {
-    let name = name.trim();
-    if name.is_empty() {
-        return Err(AppError::new(ErrorCode::BadRequest, "please choose a name"));
-    }
-    if name.chars().count() > MAX_NAME_CHARS {
-        return Err(AppError::new(
-            ErrorCode::BadRequest,
-            format!("a name can be at most {MAX_NAME_CHARS} characters"),
-        ));
-    }
-    if name.chars().any(char::is_control) {
-        return Err(AppError::new(
-            ErrorCode::BadRequest,
-            "a name cannot contain control characters",
-        ));
-    }
-    Ok(name.to_owned())
+    normalize_name(name).map_err(|e| AppError::new(ErrorCode::BadRequest, e.to_string()))
 }
 
 pub async fn join(
     State(app): State<Arc<AppState>>,
+    peer: ConnectInfo<SocketAddr>,
+    headers: HeaderMap,
     Path(id): Path<String>,
     body: Result<Json<JoinRequest>, JsonRejection>,
 ) -> Result<Json<JoinResponse>, AppError> {
+    super::limit_ip(&app, super::client_ip(&app, &peer, &headers))?;
     let room = room_id(&id)?;
     let Json(req) = body?;
     if !req.accept_guidelines {

@@ -12,6 +12,7 @@ use crate::broker::BrokerError;
 pub struct AppError {
     pub code: ErrorCode,
     pub message: String,
+    pub retry_after_ms: Option<u64>,
 }
 
 impl AppError {
@@ -19,6 +20,7 @@ impl AppError {
         Self {
             code,
             message: message.into(),
+            retry_after_ms: None,
         }
     }
 
@@ -44,12 +46,22 @@ impl AppError {
 impl IntoResponse for AppError {
     fn into_response(self) -> Response {
         let status = self.status();
+        let retry_after = self
+            .retry_after_ms
+            .map(|ms| ms.div_ceil(1000).to_string())
+            .unwrap_or_default();
         let body = HttpError {
             code: self.code,
             message: self.message,
-            retry_after_ms: None,
+            retry_after_ms: self.retry_after_ms,
         };
-        (status, Json(body)).into_response()
+        let mut response = (status, Json(body)).into_response();
+        if let Ok(v) = axum::http::HeaderValue::from_str(&retry_after)
+            && !retry_after.is_empty()
+        {
+            response.headers_mut().insert(axum::http::header::RETRY_AFTER, v);
+        }
+        response
     }
 }
 

@@ -1,6 +1,7 @@
 //! Timeline events as the domain sees them: what happened, in order. `wire`
 //! turns each into the `ServerFrame` that clients receive.
 
+use kindred_protocol::policy::ContentPolicy;
 use kindred_protocol::{LeftReason, Millis, Reaction, Role, Seq, UserId};
 
 /// One entry of a room's timeline.
@@ -61,6 +62,9 @@ pub enum EventKind {
         user: UserId,
         target: Seq,
         emoji: Reaction,
+    },
+    Policy {
+        policy: ContentPolicy,
     },
     Announcement {
         text: String,

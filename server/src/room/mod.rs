@@ -13,7 +13,8 @@ mod state;
 pub use authz::{Action, authorize};
 pub use event::{Event, EventKind};
 pub use state::{
-    Applied, Command, Limits, Member, ModStatus, Presence, Rejection, Room, RoomConfig,
+    Applied, Command, Held, Limits, MAX_HELD, Member, ModRequest, ModStatus, Presence, Rejection,
+    Room, RoomConfig,
 };
 
 #[cfg(test)]

@@ -2,6 +2,9 @@
 
 use std::collections::{HashMap, HashSet, VecDeque};
 
+use std::collections::BTreeMap;
+
+use kindred_protocol::policy::ContentPolicy;
 use kindred_protocol::{
     ClientId, ErrorCode, LeftReason, MemberInfo, Millis, ModAction, Reaction, Role, RoomId,
     RoomState, Seq, UserId, Visibility,
@@ -9,6 +12,10 @@ use kindred_protocol::{
 
 use super::authz::{Action, authorize};
 use super::event::{Event, EventKind};
+use crate::safety::{Evaluate, Verdict};
+
+/// The most messages a room holds for review at once; more are refused (`filtered`).
+pub const MAX_HELD: usize = 100;
 
 /// What an operator sets for a room.
 #[derive(Clone, Debug, PartialEq)]
@@ -19,6 +26,7 @@ pub struct RoomConfig {
     pub guidelines: String,
     pub capacity: u32,
     pub visibility: Visibility,
+    pub policy: ContentPolicy,
 }
 
 /// Rules that come from configuration rather than from the room's own state.
@@ -109,6 +117,8 @@ pub enum Command {
         client_id: ClientId,
         text: String,
         cw: Option<String>,
+        /// The crisis matcher recognised the text: no policy may alter or hold it.
+        crisis: bool,
     },
     Hand {
         user: UserId,
@@ -119,17 +129,52 @@ pub enum Command {
         target: Seq,
         emoji: Reaction,
     },
-    Moderate {
-        actor: UserId,
-        action: ModAction,
-        user: Option<UserId>,
-        seq: Option<Seq>,
-        seconds: Option<u32>,
-        reason: Option<String>,
-        text: Option<String>,
-    },
+    Moderate { actor: UserId, request: ModRequest },
     /// Time passed: expire grace periods, mutes and the floor.
     Tick,
+}
+
+/// A facilitator's moderation command; which fields each action uses is listed on
+/// [`ModAction`].
+#[derive(Clone, Debug, PartialEq)]
+pub struct ModRequest {
+    pub action: ModAction,
+    pub user: Option<UserId>,
+    pub seq: Option<Seq>,
+    pub seconds: Option<u32>,
+    pub reason: Option<String>,
+    pub text: Option<String>,
+    pub held: Option<u64>,
+    pub policy: Option<ContentPolicy>,
+}
+
+impl ModRequest {
+    /// A request with only the action set.
+    pub fn new(action: ModAction) -> Self {
+        Self {
+            action,
+            user: None,
+            seq: None,
+            seconds: None,
+            reason: None,
+            text: None,
+            held: None,
+            policy: None,
+        }
+    }
+}
+
+/// A message the content policy holds for a facilitator's review.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Held {
+    pub id: u64,
+    pub user: UserId,
+    pub name: String,
+    pub client_id: ClientId,
+    pub text: String,
+    pub cw: Option<String>,
+    /// The kinds of content the policy found.
+    pub kinds: Vec<&'static str>,
 }
 
 /// Why the room refused a command. Values, not errors: the caller maps them to
@@ -160,6 +205,8 @@ pub enum Rejection {
     Banned,
     #[error("someone else has the floor right now")]
     NotYourTurn,
+    #[error("too many messages are waiting for review; please try again later")]
+    TooManyHeld,
 }
 
 impl Rejection {
@@ -177,6 +224,7 @@ impl Rejection {
             Rejection::Locked => ErrorCode::Locked,
             Rejection::Banned => ErrorCode::Banned,
             Rejection::NotYourTurn => ErrorCode::NotYourTurn,
+            Rejection::TooManyHeld => ErrorCode::Filtered,
         }
     }
 
@@ -197,6 +245,11 @@ pub struct Applied {
     pub ack: Option<Seq>,
     /// The command repeated an earlier `send`: nothing new happened.
     pub duplicate: bool,
+    /// The content policy flagged the message (delivered as written): these kinds.
+    pub flagged: Vec<&'static str>,
+    /// The message held for review by this send, or released or declined by this
+    /// moderation.
+    pub held: Option<Held>,
 }
 
 impl Applied {
@@ -223,6 +276,8 @@ pub struct Room {
     slow_mode_seconds: u32,
     floor: Option<(UserId, Millis)>,
     announcement: Option<String>,
+    held: BTreeMap<u64, Held>,
+    next_held: u64,
 }
 
 impl Room {
@@ -240,6 +295,8 @@ impl Room {
             slow_mode_seconds: 0,
             floor: None,
             announcement: None,
+            held: BTreeMap::new(),
+            next_held: 1,
         }
     }
 
@@ -346,7 +403,8 @@ impl Room {
                 client_id,
                 text,
                 cw,
-            } => self.send(user, client_id, text, cw, now),
+                crisis,
+            } => self.send(user, client_id, text, cw, crisis, now),
             Command::Hand { user, raised } => {
                 let m = self.members.get_mut(&user).ok_or(Rejection::NotMember)?;
                 let mut out = Applied::none();
@@ -380,20 +438,12 @@ impl Room {
                 );
                 Ok(out)
             }
-            Command::Moderate {
-                actor,
-                action,
-                user,
-                seq,
-                seconds,
-                reason,
-                text,
-            } => {
+            Command::Moderate { actor, request } => {
                 let role = self.role_of(actor)?;
-                if !authorize(role, Action::Moderate(action)) {
+                if !authorize(role, Action::Moderate(request.action)) {
                     return Err(Rejection::Forbidden);
                 }
-                self.moderate(action, user, seq, seconds, reason, text, now)
+                self.moderate(request, now)
             }
             Command::Tick => Ok(self.tick(now)),
         }
@@ -473,18 +523,31 @@ impl Room {
         client_id: ClientId,
         text: String,
         cw: Option<String>,
+        crisis: bool,
         now: Millis,
     ) -> Result<Applied, Rejection> {
         let paused = self.paused;
         let floor = self.floor;
         let slow_ms = u64::from(self.slow_mode_seconds) * 1000;
         let window = self.limits.dedupe_window;
+        let policy = self.config.policy;
+        let held_already: Vec<&Held> = self.held.values().collect();
         let m = self.members.get_mut(&user).ok_or(Rejection::NotMember)?;
         if let Some((_, seq)) = m.recent_sends.iter().find(|(id, _)| *id == client_id) {
             return Ok(Applied {
-                events: Vec::new(),
                 ack: Some(*seq),
                 duplicate: true,
+                ..Applied::none()
+            });
+        }
+        if let Some(held) = held_already
+            .iter()
+            .find(|h| h.user == user && h.client_id == client_id)
+        {
+            return Ok(Applied {
+                duplicate: true,
+                held: Some((*held).clone()),
+                ..Applied::none()
             });
         }
         match m.status {
@@ -514,6 +577,39 @@ impl Room {
                 }
             }
         }
+        // Facilitators' words are theirs to answer for; crisis language is never
+        // altered or held (the policy returns Clean for it).
+        let verdict = match m.role {
+            Role::Facilitator => Verdict::Clean,
+            Role::Participant => policy.evaluate_with_crisis(&text, crisis),
+        };
+        let (text, flagged) = match verdict {
+            Verdict::Clean => (text, Vec::new()),
+            Verdict::Flag { kinds } => (text, kinds),
+            Verdict::Censored { text } => (text, Vec::new()),
+            Verdict::Hold { kinds } => {
+                if self.held.len() >= MAX_HELD {
+                    return Err(Rejection::TooManyHeld);
+                }
+                m.last_post = Some(now);
+                let id = self.next_held;
+                self.next_held += 1;
+                let held = Held {
+                    id,
+                    user,
+                    name: m.name.clone(),
+                    client_id,
+                    text,
+                    cw,
+                    kinds,
+                };
+                self.held.insert(id, held.clone());
+                return Ok(Applied {
+                    held: Some(held),
+                    ..Applied::none()
+                });
+            }
+        };
         m.last_post = Some(now);
         let name = m.name.clone();
         let seq = self.seq + 1;
@@ -521,7 +617,10 @@ impl Room {
         if m.recent_sends.len() > window {
             m.recent_sends.pop_front();
         }
-        let mut out = Applied::none();
+        let mut out = Applied {
+            flagged,
+            ..Applied::none()
+        };
         let pushed = self.push(
             &mut out,
             now,
@@ -535,6 +634,21 @@ impl Room {
         debug_assert_eq!(pushed, seq);
         out.ack = Some(seq);
         Ok(out)
+    }
+
+    /// Change the content policy (admin API or a facilitator).
+    pub fn set_policy(&mut self, policy: ContentPolicy, now: Millis) -> Applied {
+        let mut out = Applied::none();
+        if policy != self.config.policy {
+            self.config.policy = policy;
+            self.push(&mut out, now, EventKind::Policy { policy });
+        }
+        out
+    }
+
+    /// The messages waiting for review, oldest first.
+    pub fn held(&self) -> impl Iterator<Item = &Held> {
+        self.held.values()
     }
 
     fn remove_member(&mut self, user: UserId, reason: LeftReason, now: Millis, out: &mut Applied) {
@@ -564,17 +678,17 @@ impl Room {
         }
     }
 
-    #[allow(clippy::too_many_arguments)]
-    fn moderate(
-        &mut self,
-        action: ModAction,
-        user: Option<UserId>,
-        seq: Option<Seq>,
-        seconds: Option<u32>,
-        reason: Option<String>,
-        text: Option<String>,
-        now: Millis,
-    ) -> Result<Applied, Rejection> {
+    fn moderate(&mut self, request: ModRequest, now: Millis) -> Result<Applied, Rejection> {
+        let ModRequest {
+            action,
+            user,
+            seq,
+            seconds,
+            reason,
+            text,
+            held,
+            policy,
+        } = request;
         let seconds = self.bounded_seconds(seconds)?;
         let mut out = Applied::none();
         // The participant a member-directed action aims at; facilitators are not
@@ -702,6 +816,39 @@ impl Room {
                 self.announcement = Some(text.clone());
                 self.push(&mut out, now, EventKind::Announcement { text });
             }
+            ModAction::Release => {
+                let id = held.ok_or(Rejection::BadRequest("release needs `held`"))?;
+                let message = self.held.remove(&id).ok_or(Rejection::NotFound)?;
+                let Some(m) = self.members.get_mut(&message.user) else {
+                    // The author has gone: there is nobody to answer for it.
+                    return Err(Rejection::NotFound);
+                };
+                let seq = self.seq + 1;
+                m.recent_sends.push_back((message.client_id.clone(), seq));
+                if m.recent_sends.len() > self.limits.dedupe_window {
+                    m.recent_sends.pop_front();
+                }
+                self.push(
+                    &mut out,
+                    now,
+                    EventKind::Message {
+                        user: message.user,
+                        name: message.name.clone(),
+                        text: message.text.clone(),
+                        cw: message.cw.clone(),
+                    },
+                );
+                out.ack = Some(seq);
+                out.held = Some(message);
+            }
+            ModAction::Decline => {
+                let id = held.ok_or(Rejection::BadRequest("decline needs `held`"))?;
+                out.held = Some(self.held.remove(&id).ok_or(Rejection::NotFound)?);
+            }
+            ModAction::SetPolicy => {
+                let policy = policy.ok_or(Rejection::BadRequest("set_policy needs `policy`"))?;
+                return Ok(self.set_policy(policy, now));
+            }
         }
         Ok(out)
     }
@@ -720,6 +867,7 @@ impl Room {
         self.slow_mode_seconds = 0;
         self.floor = None;
         self.announcement = None;
+        self.held.clear();
         out
     }
 

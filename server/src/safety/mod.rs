@@ -7,7 +7,7 @@
 //! 1. [`text::normalize_message`] — refuse text that would break other members' screens;
 //! 2. [`crisis::CrisisMatcher::detect`] — someone may be at risk: deliver the message as
 //!    written, send the author the [`resources::ResourcesCard`], alert the facilitators;
-//! 3. [`policy::ContentPolicy::evaluate_with_crisis`] — the room's policy on abuse aimed
+//! 3. [`policy::Evaluate::evaluate_with_crisis`] — the room's policy on abuse aimed
 //!    at others (flag, censor or hold), which never touches words of disclosure or
 //!    identity and never censors or holds a crisis message.
 //!
@@ -20,7 +20,7 @@ pub mod resources;
 pub mod text;
 
 pub use crisis::{CrisisDataError, CrisisMatcher};
-pub use policy::{ContentPolicy, Kinds, PolicyMode, Verdict};
+pub use policy::{ContentPolicy, Evaluate, Kinds, PolicyMode, Verdict};
 pub use resources::ResourcesCard;
 pub use text::{TextError, normalize_message, normalize_name};
 

@@ -12,7 +12,7 @@
 //! 2. before rustrict sees a message, those words are blanked out in a copy of it, so a
 //!    match that starts in a neighbouring word ("was sexually") cannot reach into them;
 //! 3. a message the crisis matcher recognises is left alone by every policy (see
-//!    [`ContentPolicy::evaluate_with_crisis`]): its misspelled or leetspeak forms
+//!    [`Evaluate::evaluate_with_crisis`]): its misspelled or leetspeak forms
 //!    ("k1ll mys3lf") are beyond the safe list, and the facilitators are alerted to it
 //!    anyway.
 //!
@@ -22,61 +22,19 @@
 use std::sync::LazyLock;
 
 use rustrict::{Censor, Trie, Type};
-use serde::{Deserialize, Serialize};
 
 use super::crisis;
 
-/// What the room does with a message that meets the policy.
-#[derive(Serialize, Deserialize, Clone, Copy, Debug, PartialEq, Eq, Default)]
-#[serde(rename_all = "snake_case")]
-pub enum PolicyMode {
-    /// No filtering at all.
-    Off,
-    /// Deliver unchanged; tell the facilitators privately.
-    #[default]
-    Flag,
-    /// Deliver with the offending words starred out.
-    Censor,
-    /// Deliver only to facilitators, who release or decline it; the sender is told it is
-    /// waiting.
-    Hold,
+pub use kindred_protocol::policy::{ContentPolicy, Kinds, PolicyMode};
+
+/// rustrict's view of the kinds a policy counts.
+trait KindsExt {
+    fn table(self) -> [(bool, &'static str, Type); 4];
+    fn threshold(self) -> Type;
+    fn matched(self, analysis: Type) -> Vec<&'static str>;
 }
 
-/// Which kinds of content count. The names follow rustrict's types.
-#[derive(Serialize, Deserialize, Clone, Copy, Debug, PartialEq, Eq)]
-#[serde(default)]
-pub struct Kinds {
-    /// Swearing (moderate or worse: "damn" and "hell" are everyday speech here).
-    pub profanity: bool,
-    /// Sexual content (moderate or worse).
-    pub sexual: bool,
-    /// Slurs and hate (any severity).
-    pub offensive: bool,
-    /// Harassment aimed at someone (severe only: "kys", "kill yourself"; milder "mean"
-    /// is mostly members being hard on themselves, "I hate myself", "I'm so ugly").
-    pub mean: bool,
-}
-
-impl Default for Kinds {
-    /// Abuse aimed at others: slurs and harassment.
-    fn default() -> Self {
-        Self {
-            profanity: false,
-            sexual: false,
-            offensive: true,
-            mean: true,
-        }
-    }
-}
-
-impl Kinds {
-    /// Every kind enabled.
-    pub const ALL: Kinds = Kinds {
-        profanity: true,
-        sexual: true,
-        offensive: true,
-        mean: true,
-    };
+impl KindsExt for Kinds {
 
     fn table(self) -> [(bool, &'static str, Type); 4] {
         [
@@ -95,7 +53,6 @@ impl Kinds {
         ]
     }
 
-    /// The rustrict threshold covering the enabled kinds.
     fn threshold(self) -> Type {
         self.table()
             .into_iter()
@@ -103,7 +60,6 @@ impl Kinds {
             .fold(Type::NONE, |acc, (_, _, t)| acc | t)
     }
 
-    /// The names of the enabled kinds that `analysis` meets.
     fn matched(self, analysis: Type) -> Vec<&'static str> {
         self.table()
             .into_iter()
@@ -111,14 +67,6 @@ impl Kinds {
             .map(|(_, name, _)| name)
             .collect()
     }
-}
-
-/// A room's content policy, set by the operator or a facilitator.
-#[derive(Serialize, Deserialize, Clone, Debug, PartialEq, Eq, Default)]
-#[serde(default)]
-pub struct ContentPolicy {
-    pub mode: PolicyMode,
-    pub kinds: Kinds,
 }
 
 /// What to do with one message.
@@ -134,21 +82,29 @@ pub enum Verdict {
     Hold { kinds: Vec<&'static str> },
 }
 
-impl ContentPolicy {
+/// Deciding with a policy (the policy itself is a wire type in `kindred_protocol`).
+pub trait Evaluate {
+    /// Decides what happens to `text` in this room, running the builtin crisis matcher.
+    fn evaluate(&self, text: &str) -> Verdict;
+    /// Like [`Evaluate::evaluate`], with the crisis decision made by the caller.
+    fn evaluate_with_crisis(&self, text: &str, is_crisis: bool) -> Verdict;
+}
+
+impl Evaluate for ContentPolicy {
     /// Decides what happens to `text` in this room. Runs the builtin crisis matcher to
     /// protect crisis messages; a caller that already ran its own (extended) matcher
-    /// should use [`ContentPolicy::evaluate_with_crisis`] instead.
-    pub fn evaluate(&self, text: &str) -> Verdict {
+    /// should use [`Evaluate::evaluate_with_crisis`] instead.
+    fn evaluate(&self, text: &str) -> Verdict {
         let is_crisis = crisis::builtin_ref().detect(text).is_some();
         self.evaluate_with_crisis(text, is_crisis)
     }
 
-    /// Like [`ContentPolicy::evaluate`], with the crisis decision made by the caller.
+    /// Like [`Evaluate::evaluate`], with the crisis decision made by the caller.
     ///
     /// A crisis message is never censored, blocked or delayed, so it is always
     /// [`Verdict::Clean`]: the facilitators already receive a crisis alert pointing at it,
     /// which is where their attention belongs, and a flag would only add noise.
-    pub fn evaluate_with_crisis(&self, text: &str, is_crisis: bool) -> Verdict {
+    fn evaluate_with_crisis(&self, text: &str, is_crisis: bool) -> Verdict {
         let threshold = self.kinds.threshold();
         if is_crisis || self.mode == PolicyMode::Off || threshold == Type::NONE {
             return Verdict::Clean;

@@ -5,7 +5,7 @@ use kindred::auth::{SessionClaims, Signer};
 use kindred_protocol::client::ClientError;
 use kindred_protocol::{ClientFrame, ErrorCode, ModAction, Role, ServerFrame, UserId, close_code};
 use kindred_tests::{
-    Member, SECRET, TestServer, closed, config, conversation_continues, next_error,
+    Member, ModArgs, SECRET, TestServer, closed, config, conversation_continues, next_error,
 };
 use tokio_tungstenite::tungstenite::Message;
 
@@ -253,22 +253,18 @@ async fn moderation_from_a_participant_is_forbidden() {
         ModAction::Ban,
         ModAction::Announce,
     ] {
-        let client_id = format!("{action:?}");
-        alice
-            .send(ClientFrame::Mod {
-                client_id: client_id.clone(),
+        let refused = alice
+            .moderate(
                 action,
-                user: Some(bob.user()),
-                seq: None,
-                seconds: Some(60),
-                reason: None,
-                text: Some("hi".into()),
-            })
+                ModArgs {
+                    user: Some(bob.user()),
+                    seconds: Some(60),
+                    text: Some("hi".into()),
+                    ..ModArgs::default()
+                },
+            )
             .await;
-        assert_eq!(
-            alice.ack(&client_id).await.unwrap_err().code,
-            ErrorCode::Forbidden
-        );
+        assert_eq!(refused.unwrap_err().code, ErrorCode::Forbidden, "{action:?}");
     }
     conversation_continues(&mut bob, &mut alice, "nothing changed").await;
     server.stop().await;

@@ -1,0 +1,206 @@
+//! The bundled web client: the static files of `web-client/`, compiled into the
+//! binary so that `kindred` alone serves a working client with nothing to install.
+//!
+//! Every asset is answered with its content type, `Cache-Control: no-cache` (the
+//! browser revalidates with the `ETag`, so a new binary is picked up at once and an
+//! unchanged file costs a 304), and a strict Content-Security-Policy: scripts and
+//! styles only from this origin, no inline script, no third-party requests, and
+//! WebSockets to this host. `Referrer-Policy: no-referrer` keeps an invite token in
+//! the page's address from leaking to any link a member follows.
+
+use std::sync::Arc;
+
+use axum::Router;
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use sha2::{Digest, Sha256};
+
+use crate::app::AppState;
+
+/// The policy of every page and file of the client. `ws:`/`wss:` because a
+/// browser only counts `'self'` as the page's own scheme (http/https).
+const CONTENT_SECURITY_POLICY: &str = "default-src 'self'; script-src 'self'; \
+     style-src 'self'; img-src 'self' data:; font-src 'self'; \
+     connect-src 'self' ws: wss:; object-src 'none'; base-uri 'none'; \
+     form-action 'self'; frame-ancestors 'none'";
+
+/// One embedded file: the path it is served at, its type and its bytes.
+struct Asset {
+    path: &'static str,
+    content_type: &'static str,
+    body: &'static [u8],
+}
+
+const HTML: &str = "text/html; charset=utf-8";
+const JS: &str = "text/javascript; charset=utf-8";
+
+/// The page itself, served at `/` and at `/join/{room}` (the shape of a shared link).
+const INDEX: Asset = Asset {
+    path: "/index.html",
+    content_type: HTML,
+    body: include_bytes!("../../../web-client/index.html"),
+};
+
+/// Every file of the client. Adding a module to `web-client/` means adding it here.
+const ASSETS: &[Asset] = &[
+    INDEX,
+    Asset {
+        path: "/app.js",
+        content_type: JS,
+        body: include_bytes!("../../../web-client/app.js"),
+    },
+    Asset {
+        path: "/connection.js",
+        content_type: JS,
+        body: include_bytes!("../../../web-client/connection.js"),
+    },
+    Asset {
+        path: "/chat.js",
+        content_type: JS,
+        body: include_bytes!("../../../web-client/chat.js"),
+    },
+    Asset {
+        path: "/facilitator.js",
+        content_type: JS,
+        body: include_bytes!("../../../web-client/facilitator.js"),
+    },
+    Asset {
+        path: "/dom.js",
+        content_type: JS,
+        body: include_bytes!("../../../web-client/dom.js"),
+    },
+    Asset {
+        path: "/style.css",
+        content_type: "text/css; charset=utf-8",
+        body: include_bytes!("../../../web-client/style.css"),
+    },
+    Asset {
+        path: "/favicon.svg",
+        content_type: "image/svg+xml",
+        body: include_bytes!("../../../web-client/favicon.svg"),
+    },
+];
+
+/// Routes for the client: `/`, `/join/{room}` and one per file.
+pub fn routes() -> Router<Arc<AppState>> {
+    let mut router = Router::new();
+    for asset in ASSETS {
+        let served = Served::new(asset);
+        router = router.route(
+            asset.path,
+            get({
+                let served = served.clone();
+                move |headers: HeaderMap| async move { served.respond(&headers) }
+            }),
+        );
+        if asset.path == INDEX.path {
+            router = router
+                .route(
+                    "/",
+                    get({
+                        let served = served.clone();
+                        move |headers: HeaderMap| async move { served.respond(&headers) }
+                    }),
+                )
+                .route(
+                    "/join/{room}",
+                    get(move |headers: HeaderMap| async move { served.respond(&headers) }),
+                );
+        }
+    }
+    router
+}
+
+/// An asset with its validator, computed once when the router is built.
+#[derive(Clone)]
+struct Served {
+    asset: &'static Asset,
+    etag: HeaderValue,
+}
+
+impl Served {
+    fn new(asset: &'static Asset) -> Self {
+        let digest = Sha256::digest(asset.body);
+        let hex: String = digest[..12].iter().map(|b| format!("{b:02x}")).collect();
+        let etag = HeaderValue::from_str(&format!("\"{hex}\"")).expect("hex is a valid header");
+        Self { asset, etag }
+    }
+
+    fn respond(&self, request: &HeaderMap) -> Response {
+        let fresh = request
+            .get_all(header::IF_NONE_MATCH)
+            .iter()
+            .filter_map(|v| v.to_str().ok())
+            .flat_map(|v| v.split(','))
+            .any(|tag| {
+                let tag = tag.trim();
+                tag == "*" || tag.trim_start_matches("W/").as_bytes() == self.etag.as_bytes()
+            });
+        let headers = [
+            (
+                header::CONTENT_TYPE,
+                HeaderValue::from_static(self.asset.content_type),
+            ),
+            (header::CACHE_CONTROL, HeaderValue::from_static("no-cache")),
+            (header::ETAG, self.etag.clone()),
+            (
+                header::CONTENT_SECURITY_POLICY,
+                HeaderValue::from_static(CONTENT_SECURITY_POLICY),
+            ),
+            (
+                header::X_CONTENT_TYPE_OPTIONS,
+                HeaderValue::from_static("nosniff"),
+            ),
+            (
+                header::REFERRER_POLICY,
+                HeaderValue::from_static("no-referrer"),
+            ),
+        ];
+        if fresh {
+            (StatusCode::NOT_MODIFIED, headers).into_response()
+        } else {
+            (headers, self.asset.body).into_response()
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_asset_has_a_distinct_path_and_a_body() {
+        let mut paths: Vec<_> = ASSETS.iter().map(|a| a.path).collect();
+        paths.sort_unstable();
+        paths.dedup();
+        assert_eq!(paths.len(), ASSETS.len());
+        assert!(ASSETS.iter().all(|a| !a.body.is_empty()));
+    }
+
+    #[test]
+    fn the_page_loads_no_inline_script_and_nothing_from_elsewhere() {
+        let page = std::str::from_utf8(INDEX.body).expect("index.html is UTF-8");
+        assert!(!page.contains("<script>"), "inline script would break the CSP");
+        assert!(!page.contains("http://") && !page.contains("https://"));
+        for asset in ASSETS {
+            let name = asset.path.trim_start_matches('/');
+            if name != "index.html" && !name.ends_with(".js") {
+                continue;
+            }
+            let text = std::str::from_utf8(asset.body).expect("UTF-8");
+            assert!(!text.contains("innerHTML"), "{name} must build the DOM, not parse HTML");
+        }
+    }
+
+    #[test]
+    fn a_matching_etag_gets_not_modified() {
+        let served = Served::new(&ASSETS[0]);
+        let mut headers = HeaderMap::new();
+        assert_eq!(served.respond(&headers).status(), StatusCode::OK);
+        headers.insert(header::IF_NONE_MATCH, served.etag.clone());
+        let response = served.respond(&headers);
+        assert_eq!(response.status(), StatusCode::NOT_MODIFIED);
+        assert_eq!(response.headers()[header::CACHE_CONTROL], "no-cache");
+    }
+}

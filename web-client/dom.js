@@ -1,0 +1,110 @@
+// Small DOM helpers. Everything a member wrote reaches the page as a text node,
+// never as markup: `h` appends strings with `append`, which escapes them.
+
+/**
+ * Build an element. `attrs` keys: `class`, `text`, `on<event>` (listeners),
+ * `dataset`, `hidden`, boolean attributes, anything else as an attribute.
+ */
+export function h(tag, attrs = {}, ...children) {
+  const el = document.createElement(tag);
+  for (const [key, value] of Object.entries(attrs)) {
+    if (value === undefined || value === null || value === false) continue;
+    if (key === 'class') el.className = value;
+    else if (key === 'text') el.textContent = value;
+    else if (key === 'dataset') Object.assign(el.dataset, value);
+    else if (key.startsWith('on') && typeof value === 'function') {
+      el.addEventListener(key.slice(2), value);
+    } else if (value === true) el.setAttribute(key, '');
+    else el.setAttribute(key, String(value));
+  }
+  for (const child of children.flat()) {
+    if (child === undefined || child === null || child === false) continue;
+    el.append(child instanceof Node ? child : String(child));
+  }
+  return el;
+}
+
+/** Remove every child of `el`. */
+export function clear(el) {
+  el.replaceChildren();
+  return el;
+}
+
+/** "19:32" in the reader's locale. */
+export function clock(ms) {
+  return new Date(ms).toLocaleTimeString([], { hour: '2-digit', minute: '2-digit' });
+}
+
+/** "12 seconds", "1 minute", "3 minutes". */
+export function duration(ms) {
+  const s = Math.max(1, Math.ceil(ms / 1000));
+  if (s < 60) return `${s} second${s === 1 ? '' : 's'}`;
+  const m = Math.ceil(s / 60);
+  return `${m} minute${m === 1 ? '' : 's'}`;
+}
+
+/** A fresh id for a `send` or `mod` command (at most 64 bytes). */
+let counter = 0;
+const tabId = Math.random().toString(36).slice(2, 8);
+export function newClientId(prefix = 'c') {
+  counter += 1;
+  return `${prefix}-${tabId}-${Date.now().toString(36)}-${counter}`;
+}
+
+/**
+ * A modal question, built on <dialog> so focus, Escape and the backdrop behave.
+ * Resolves to the typed text (with `input`), `true` (without), or `null` (cancelled).
+ */
+export function ask({ title, body, input, confirmLabel = 'OK', cancelLabel = 'Cancel', danger = false }) {
+  return new Promise((resolve) => {
+    const field = input
+      ? h(input.multiline ? 'textarea' : 'input', {
+          id: 'dialog-input',
+          class: 'field',
+          maxlength: input.maxlength || 4000,
+          placeholder: input.placeholder || '',
+          rows: input.multiline ? 3 : undefined,
+          required: input.required || undefined,
+        })
+      : null;
+    if (field && input.value) field.value = input.value;
+    const form = h('form', { method: 'dialog', class: 'dialog-form' },
+      h('h2', { id: 'dialog-title', text: title }),
+      body ? h('p', { class: 'dialog-body', text: body }) : null,
+      field ? h('label', { for: 'dialog-input', class: 'label', text: input.label }) : null,
+      field,
+      h('div', { class: 'dialog-actions' },
+        h('button', { type: 'button', class: 'button quiet', value: 'cancel', text: cancelLabel,
+          onclick: () => dialog.close('cancel') }),
+        h('button', { type: 'submit', class: `button ${danger ? 'danger' : 'primary'}`, value: 'ok', text: confirmLabel }),
+      ),
+    );
+    const dialog = h('dialog', { class: 'dialog', 'aria-labelledby': 'dialog-title' }, form);
+    form.addEventListener('submit', (event) => {
+      if (field && input.required && !field.value.trim()) {
+        event.preventDefault();
+        field.focus();
+      }
+    });
+    dialog.addEventListener('close', () => {
+      const ok = dialog.returnValue === 'ok';
+      dialog.remove();
+      if (!ok) resolve(null);
+      else resolve(field ? field.value.trim() : true);
+    });
+    document.body.append(dialog);
+    dialog.showModal();
+    (field || form.querySelector('button[type=submit]')).focus();
+  });
+}
+
+/** A short, polite notice in the page's notice area; it fades after a while. */
+export function notify(text, { tone = 'info', ms = 7000 } = {}) {
+  const area = document.getElementById('notices');
+  if (!area) return;
+  const note = h('p', { class: `notice ${tone}` }, text,
+    h('button', { type: 'button', class: 'icon-button', 'aria-label': 'Dismiss', text: '×',
+      onclick: () => note.remove() }));
+  area.append(note);
+  if (ms) setTimeout(() => note.remove(), ms);
+}

@@ -1,0 +1,283 @@
+// A facilitator's tools: the room toolbar, the per-member menu, per-message
+// redaction and the panel of alerts. Every action is a `mod` frame
+// (PROTOCOL.md §10); its `ack` or `error` echoes our `client_id`.
+
+import { h, clock, newClientId, ask, notify } from './dom.js';
+
+const ALERT_KIND = {
+  crisis: 'Crisis',
+  report: 'Report',
+  flagged: 'Flagged',
+  held: 'Held for review',
+};
+
+const CATEGORY = {
+  suicidal_ideation: 'thoughts of suicide',
+  self_harm: 'self-harm',
+  overdose: 'overdose',
+  immediate_danger: 'immediate danger',
+  abuse_disclosure: 'disclosure of abuse',
+};
+
+const SLOW_MODE_CHOICES = [0, 10, 30, 60, 120];
+
+export class FacilitatorTools {
+  constructor(chat) {
+    this.chat = chat;
+    this.inflight = new Map(); // client_id → what we asked for, for the error text
+    this.openMenu = null;
+    this.buildToolbar();
+    this.buildPanel();
+    document.addEventListener('click', (e) => {
+      if (this.openMenu && !this.openMenu.contains(e.target)) this.closeMenu();
+    });
+    document.addEventListener('keydown', (e) => {
+      if (e.key === 'Escape' && this.openMenu) {
+        const button = this.openMenu.querySelector('.menu-button');
+        this.closeMenu();
+        button?.focus();
+      }
+    });
+  }
+
+  /** Send a moderation command; resolves nothing, the timeline shows the effect. */
+  mod(action, fields = {}, what = action) {
+    const clientId = newClientId('m');
+    const frame = { type: 'mod', client_id: clientId, action, ...fields };
+    if (this.chat.conn.send(frame)) this.inflight.set(clientId, what);
+    else notify('You are offline right now; please try again in a moment.', { tone: 'warn' });
+  }
+
+  onAck(f) {
+    if (!this.inflight.has(f.client_id)) return false;
+    this.inflight.delete(f.client_id);
+    return true;
+  }
+
+  onError(f) {
+    if (!this.inflight.has(f.client_id)) return false;
+    const what = this.inflight.get(f.client_id);
+    this.inflight.delete(f.client_id);
+    notify(`Could not ${what}: ${f.message}`, { tone: 'warn' });
+    return true;
+  }
+
+  // ---- toolbar ----------------------------------------------------------------
+
+  buildToolbar() {
+    this.pauseButton = h('button', { type: 'button', class: 'button', id: 'pause-button', onclick: () => this.togglePause() }, 'Pause room');
+    this.lockButton = h('button', { type: 'button', class: 'button', id: 'lock-button', onclick: () => this.toggleLock() }, 'Lock room');
+    this.slowSelect = h('select', { id: 'slow-mode', class: 'field small', onchange: () => this.setSlowMode() },
+      SLOW_MODE_CHOICES.map((s) => h('option', { value: String(s), text: s ? `one post per ${s < 60 ? `${s} s` : `${s / 60} min`}` : 'off' })));
+    this.clearFloorButton = h('button', { type: 'button', class: 'button', hidden: true, onclick: () => this.mod('clear_floor', {}, 'open the floor') }, 'Open the floor');
+    this.toolbar = h('div', { class: 'toolbar', role: 'toolbar', 'aria-label': 'Facilitator tools' },
+      h('span', { class: 'toolbar-title', text: 'Facilitator' }),
+      this.pauseButton,
+      h('label', { class: 'inline-label', for: 'slow-mode', text: 'Slow mode' }), this.slowSelect,
+      this.lockButton,
+      h('button', { type: 'button', class: 'button', onclick: () => this.announce() }, 'Announce'),
+      this.clearFloorButton,
+      h('button', { type: 'button', class: 'button danger', onclick: () => this.closeSession() }, 'Close session'));
+    // Arrow keys move between the tools, as in any toolbar.
+    this.toolbar.addEventListener('keydown', (e) => {
+      if (e.key !== 'ArrowRight' && e.key !== 'ArrowLeft') return;
+      const items = [...this.toolbar.querySelectorAll('button:not([hidden]), select')];
+      const i = items.indexOf(document.activeElement);
+      if (i < 0) return;
+      const next = items[(i + (e.key === 'ArrowRight' ? 1 : items.length - 1)) % items.length];
+      next.focus();
+      e.preventDefault();
+    });
+  }
+
+  refresh() {
+    const s = this.chat.state;
+    this.pauseButton.textContent = s.paused ? 'Resume room' : 'Pause room';
+    this.pauseButton.setAttribute('aria-pressed', String(!!s.paused));
+    this.lockButton.textContent = s.locked ? 'Unlock room' : 'Lock room';
+    this.lockButton.setAttribute('aria-pressed', String(!!s.locked));
+    const seconds = String(s.slow_mode_seconds || 0);
+    if (![...this.slowSelect.options].some((o) => o.value === seconds)) {
+      this.slowSelect.append(h('option', { value: seconds, text: `one post per ${seconds} s` }));
+    }
+    this.slowSelect.value = seconds;
+    this.clearFloorButton.hidden = !s.floor;
+  }
+
+  async togglePause() {
+    if (this.chat.state.paused) {
+      this.mod('resume', {}, 'resume the room');
+      return;
+    }
+    const reason = await ask({
+      title: 'Pause the room',
+      body: 'Only facilitators can post during a pause. A few words help everyone settle.',
+      input: { label: 'Message to the room (optional)', value: "Let's take a minute to breathe together.", maxlength: 500 },
+      confirmLabel: 'Pause',
+    });
+    if (reason === null) return;
+    this.mod('pause', reason ? { reason } : {}, 'pause the room');
+  }
+
+  toggleLock() {
+    if (this.chat.state.locked) this.mod('unlock', {}, 'unlock the room');
+    else this.mod('lock', {}, 'lock the room');
+  }
+
+  setSlowMode() {
+    this.mod('slow_mode', { seconds: Number(this.slowSelect.value) }, 'change slow mode');
+  }
+
+  async announce() {
+    const text = await ask({
+      title: 'Pin an announcement',
+      body: 'It stays at the top of the room for everyone, replacing any earlier one.',
+      input: { label: 'Announcement', multiline: true, required: true, value: this.chat.state.announcement || '' },
+      confirmLabel: 'Pin it',
+    });
+    if (text) this.mod('announce', { text }, 'pin the announcement');
+  }
+
+  async closeSession() {
+    const reason = await ask({
+      title: 'Close the session for everyone?',
+      body: 'Everyone is told and disconnected, and the conversation is deleted. This cannot be undone.',
+      input: { label: 'A closing word (optional)', value: 'Thank you all for tonight. Take good care.', maxlength: 500 },
+      confirmLabel: 'Close session',
+      danger: true,
+    });
+    if (reason === null) return;
+    this.mod('close', reason ? { reason } : {}, 'close the session');
+  }
+
+  // ---- members ----------------------------------------------------------------
+
+  memberMenu(m) {
+    const s = this.chat.state;
+    const menuId = `menu-${m.user}`;
+    const item = (label, onclick, cls = '') => h('button', {
+      type: 'button', role: 'menuitem', class: `menu-item ${cls}`,
+      onclick: () => { this.closeMenu(); onclick(); },
+    }, label);
+    const items = [
+      m.muted
+        ? item('Unmute', () => this.mod('unmute', { user: m.user }, `unmute ${m.name}`))
+        : item('Mute for 5 minutes', () => this.mod('mute', { user: m.user, seconds: 300 }, `mute ${m.name}`)),
+      s.floor === m.user
+        ? item('End their floor', () => this.mod('clear_floor', {}, 'open the floor'))
+        : item('Give the floor for 3 minutes', () => this.mod('floor', { user: m.user, seconds: 180 }, `give ${m.name} the floor`)),
+      m.hand_raised ? item('Lower their hand', () => this.mod('lower_hand', { user: m.user }, `lower ${m.name}'s hand`)) : null,
+      item(`Whisper to ${m.name}`, () => this.chat.whisperToMember(m.user)),
+      item('Remove from the room…', () => this.confirmRemove(m, 'remove'), 'danger'),
+      item('Ban from the group…', () => this.confirmRemove(m, 'ban'), 'danger'),
+    ];
+    const menu = h('div', { class: 'menu', id: menuId, role: 'menu', hidden: true, 'aria-label': `Actions for ${m.name}` }, items);
+    menu.addEventListener('keydown', (e) => {
+      if (e.key !== 'ArrowDown' && e.key !== 'ArrowUp') return;
+      const buttons = [...menu.querySelectorAll('button')];
+      const i = buttons.indexOf(document.activeElement);
+      buttons[(i + (e.key === 'ArrowDown' ? 1 : buttons.length - 1)) % buttons.length].focus();
+      e.preventDefault();
+    });
+    const button = h('button', {
+      type: 'button', class: 'icon-button menu-button', 'aria-haspopup': 'menu', 'aria-expanded': 'false',
+      'aria-controls': menuId, 'aria-label': `Actions for ${m.name}`,
+      onclick: (e) => {
+        e.stopPropagation();
+        const wasOpen = !menu.hidden;
+        this.closeMenu();
+        if (wasOpen) return;
+        menu.hidden = false;
+        button.setAttribute('aria-expanded', 'true');
+        this.openMenu = wrap;
+        menu.querySelector('button').focus();
+      },
+    }, '⋯');
+    const wrap = h('span', { class: 'menu-wrap' }, button, menu);
+    return wrap;
+  }
+
+  closeMenu() {
+    if (!this.openMenu) return;
+    this.openMenu.querySelector('.menu').hidden = true;
+    this.openMenu.querySelector('.menu-button').setAttribute('aria-expanded', 'false');
+    this.openMenu = null;
+  }
+
+  async confirmRemove(m, action) {
+    const ban = action === 'ban';
+    const ok = await ask({
+      title: ban ? `Ban ${m.name} from the group?` : `Remove ${m.name} from the room?`,
+      body: ban
+        ? `${m.name} is disconnected and cannot join this room again.`
+        : `${m.name} is disconnected. They may join again.`,
+      confirmLabel: ban ? 'Ban' : 'Remove',
+      danger: true,
+    });
+    if (ok) this.mod(action, { user: m.user }, `${action} ${m.name}`);
+  }
+
+  // ---- messages ---------------------------------------------------------------
+
+  messageAction(f) {
+    return h('button', {
+      type: 'button', class: 'link-button danger',
+      onclick: async () => {
+        const ok = await ask({
+          title: 'Remove this message?',
+          body: `The words of ${f.name}'s message are withdrawn for everyone and shown as "message removed".`,
+          confirmLabel: 'Remove message',
+          danger: true,
+        });
+        if (ok) this.mod('redact', { seq: f.seq }, 'remove the message');
+      },
+    }, 'Remove');
+  }
+
+  // ---- alerts -----------------------------------------------------------------
+
+  buildPanel() {
+    this.alertCount = 0;
+    this.alertsHeading = h('h2', { id: 'alerts-heading', text: 'Alerts' });
+    this.alerts = h('ol', { class: 'alerts', id: 'alerts', 'aria-live': 'polite' },
+      h('li', { class: 'empty', text: 'Nothing needs your attention right now.' }));
+    this.panel = h('section', { class: 'panel alerts-panel', 'aria-labelledby': 'alerts-heading' },
+      this.alertsHeading, this.alerts);
+  }
+
+  addAlert(f) {
+    this.alerts.querySelector('.empty')?.remove();
+    this.alertCount += 1;
+    this.alertsHeading.textContent = `Alerts (${this.alertCount})`;
+    const detail = [];
+    if (f.kind === 'crisis') {
+      detail.push(`${f.name}'s message may show ${CATEGORY[f.category] || 'a crisis'}. They were shown the help lines.`);
+    } else if (f.kind === 'report') {
+      detail.push(`${f.name} reported a message${f.reason ? `: “${f.reason}”` : '.'}`);
+    } else if (f.kind === 'held') {
+      detail.push(`A message from ${f.name} is held and not shown to the group${f.reason ? ` (${f.reason})` : ''}.`);
+    } else if (f.kind === 'flagged') {
+      detail.push(`A message from ${f.name} was flagged${f.reason ? ` (${f.reason})` : ''}.`);
+    } else {
+      detail.push(f.reason || `About ${f.name}`);
+    }
+    const actions = h('div', { class: 'alert-actions' },
+      f.kind !== 'held' && f.seq !== undefined
+        ? h('button', { type: 'button', class: 'button small', onclick: () => this.chat.jumpTo(f.seq) }, 'Go to message')
+        : null,
+      f.user ? h('button', { type: 'button', class: 'button small quiet', onclick: () => this.chat.whisperToMember(f.user) }, `Whisper to ${f.name}`) : null,
+      h('button', { type: 'button', class: 'button small quiet', 'aria-label': 'Dismiss this alert',
+        onclick: (e) => {
+          e.currentTarget.closest('li').remove();
+          if (!this.alerts.children.length) this.alerts.append(h('li', { class: 'empty', text: 'Nothing needs your attention right now.' }));
+        } }, 'Done'));
+    this.alerts.prepend(h('li', { class: `alert ${f.kind}`, dataset: { kind: f.kind, seq: f.seq } },
+      h('div', { class: 'msg-meta' },
+        h('span', { class: `alert-kind ${f.kind}`, text: ALERT_KIND[f.kind] || f.kind }),
+        h('time', { datetime: new Date(f.ts).toISOString(), text: clock(f.ts) })),
+      h('p', { text: detail.join(' ') }),
+      actions));
+    if (f.kind === 'crisis') notify(`Crisis alert: ${f.name} may need support.`, { tone: 'warn', ms: 12000 });
+  }
+}
+
