@@ -11,6 +11,7 @@
 #   loadtest/bench.sh                                  # all scenarios, 3 runs each
 #   SCENARIOS="evening saturation" RUNS=1 loadtest/bench.sh
 #   LOADTEST_ARGS="--duration 20" loadtest/bench.sh    # extra flags for every run
+#   SKIP_BUILD=1 loadtest/bench.sh                     # use the binaries already built
 #
 # Traffic stays on 127.0.0.1. Every run is bounded by the load tester's own plan
 # (it stops by itself) and by `timeout` here as a backstop.
@@ -34,7 +35,10 @@ mkdir -p "$OUT"
 RESULTS="$OUT/results.jsonl"
 echo "bench: results in $OUT"
 
-(cd "$ROOT" && cargo build --release -p kindred-server -p kindred-loadtest)
+# SKIP_BUILD=1 uses the binaries already in $TARGET_DIR/release.
+if [ -z "${SKIP_BUILD:-}" ]; then
+    (cd "$ROOT" && cargo build --release -p kindred-server -p kindred-loadtest)
+fi
 SERVER_BIN="$TARGET_DIR/release/kindred"
 LOADTEST_BIN="$TARGET_DIR/release/kindred-loadtest"
 

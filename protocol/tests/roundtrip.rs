@@ -836,8 +836,7 @@ fn content_policy_wire_form() {
     // Received: absent fields take the defaults (not the room's current values).
     let p: ContentPolicy = serde_json::from_value(json!({"mode": "hold"})).unwrap();
     assert_eq!(p, hold_policy());
-    let p: ContentPolicy =
-        serde_json::from_value(json!({"kinds": {"profanity": true}})).unwrap();
+    let p: ContentPolicy = serde_json::from_value(json!({"kinds": {"profanity": true}})).unwrap();
     assert_eq!(p.mode, PolicyMode::Flag);
     assert_eq!(
         p.kinds,
@@ -871,12 +870,15 @@ fn content_policy_wire_form() {
     let p: ContentPolicy =
         serde_json::from_value(json!({"mode": "censor", "kinds": {"spam": true}})).unwrap();
     assert_eq!(p.kinds, Kinds::default());
-    assert_eq!(Kinds::ALL, Kinds {
-        profanity: true,
-        sexual: true,
-        offensive: true,
-        mean: true
-    });
+    assert_eq!(
+        Kinds::ALL,
+        Kinds {
+            profanity: true,
+            sexual: true,
+            offensive: true,
+            mean: true
+        }
+    );
 }
 
 #[test]

@@ -114,7 +114,11 @@ pub struct Config {
     /// Origins allowed to open a WebSocket (repeat, or comma-separated). Absent: only the
     /// server's own origin; clients that send no Origin (non-browsers) are always allowed.
     /// `*` allows every origin.
-    #[arg(long = "allowed-origin", env = "KINDRED_ALLOWED_ORIGINS", value_delimiter = ',')]
+    #[arg(
+        long = "allowed-origin",
+        env = "KINDRED_ALLOWED_ORIGINS",
+        value_delimiter = ','
+    )]
     pub allowed_origins: Vec<String>,
 
     /// Take the client's IP address from `X-Forwarded-For` (set this only behind a

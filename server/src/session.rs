@@ -15,8 +15,8 @@ use axum::extract::ws::{CloseFrame, Message, Utf8Bytes, WebSocket};
 use futures_util::SinkExt;
 use governor::{DefaultDirectRateLimiter, Quota, RateLimiter};
 use kindred_protocol::{
-    AlertKind, ClientFrame, ClientId, ErrorCode, Me, ModAction, PROTOCOL_VERSION, Role, RoomId, Seq,
-    ServerFrame, UserId, Welcome, close_code,
+    AlertKind, ClientFrame, ClientId, ErrorCode, Me, ModAction, PROTOCOL_VERSION, Role, RoomId,
+    Seq, ServerFrame, UserId, Welcome, close_code,
 };
 use tokio::sync::{OwnedSemaphorePermit, mpsc};
 use tokio::time::{Instant, MissedTickBehavior};
@@ -349,8 +349,7 @@ impl Live {
     ) -> Self {
         let per_second = NonZeroU32::new(app.config.frames_per_second).unwrap_or(NonZeroU32::MIN);
         let burst = NonZeroU32::new(app.config.frame_burst).unwrap_or(per_second);
-        let per_minute =
-            NonZeroU32::new(app.config.messages_per_minute).unwrap_or(NonZeroU32::MIN);
+        let per_minute = NonZeroU32::new(app.config.messages_per_minute).unwrap_or(NonZeroU32::MIN);
         let message_burst = NonZeroU32::new(app.config.message_burst).unwrap_or(per_minute);
         Self {
             room: claims.room,
@@ -589,7 +588,12 @@ impl Live {
             } => {
                 if !valid_client_id(&client_id) {
                     return self
-                        .fail(conn, None, ErrorCode::BadRequest, "client_id must be 1–64 bytes")
+                        .fail(
+                            conn,
+                            None,
+                            ErrorCode::BadRequest,
+                            "client_id must be 1–64 bytes",
+                        )
                         .await
                         .map(|()| Flow::Continue);
                 }
@@ -597,14 +601,13 @@ impl Live {
                     self.rate_limited(conn, Some(client_id), wait).await?;
                     return Ok(Flow::Continue);
                 }
-                let checked = normalize_message(&text, app.config.max_message_chars).and_then(
-                    |text| {
+                let checked =
+                    normalize_message(&text, app.config.max_message_chars).and_then(|text| {
                         let cw = cw
                             .map(|c| normalize_message(&c, MAX_LABEL_CHARS))
                             .transpose()?;
                         Ok((text, cw))
-                    },
-                );
+                    });
                 let (text, cw) = match checked {
                     Ok(v) => v,
                     Err(e) => {
@@ -722,7 +725,12 @@ impl Live {
             } => {
                 if !valid_client_id(&client_id) {
                     return self
-                        .fail(conn, None, ErrorCode::BadRequest, "client_id must be 1–64 bytes")
+                        .fail(
+                            conn,
+                            None,
+                            ErrorCode::BadRequest,
+                            "client_id must be 1–64 bytes",
+                        )
                         .await
                         .map(|()| Flow::Continue);
                 }

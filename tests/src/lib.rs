@@ -9,8 +9,7 @@ use kindred_protocol::client::{ClientError, ConnectOptions, Connection, Http, Re
 use kindred_protocol::http::{CreateInvite, CreateRoom, JoinRequest, JoinResponse};
 use kindred_protocol::policy::ContentPolicy;
 use kindred_protocol::{
-    ClientFrame, Epoch, ErrorCode, ErrorFrame, ModAction, RoomId, Seq, ServerFrame, UserId,
-    Welcome,
+    ClientFrame, Epoch, ErrorCode, ErrorFrame, ModAction, RoomId, Seq, ServerFrame, UserId, Welcome,
 };
 
 pub use kindred;

@@ -66,8 +66,17 @@ async fn no_message_whisper_report_or_held_text_reaches_the_logs_even_at_trace()
         reason: Some(format!("worried {MARKER}")),
     })
     .await;
-    fran.until(|f| matches!(f, ServerFrame::Alert { kind: kindred_protocol::AlertKind::Report, .. }).then_some(()))
-        .await;
+    fran.until(|f| {
+        matches!(
+            f,
+            ServerFrame::Alert {
+                kind: kindred_protocol::AlertKind::Report,
+                ..
+            }
+        )
+        .then_some(())
+    })
+    .await;
     fran.moderate(
         ModAction::Announce,
         ModArgs {
@@ -91,8 +100,11 @@ async fn no_message_whisper_report_or_held_text_reaches_the_logs_even_at_trace()
     .await
     .unwrap();
     let id = bob.say(&format!("kys {MARKER} you idiot")).await;
-    bob.until(|f| matches!(f, ServerFrame::Ack { client_id, held: true, .. } if *client_id == id).then_some(()))
-        .await;
+    bob.until(|f| {
+        matches!(f, ServerFrame::Ack { client_id, held: true, .. } if *client_id == id)
+            .then_some(())
+    })
+    .await;
     // Bad input echoes nothing either.
     alice
         .conn
@@ -113,6 +125,9 @@ async fn no_message_whisper_report_or_held_text_reaches_the_logs_even_at_trace()
     assert!(
         !logs.contains(MARKER),
         "member text leaked into the logs:\n{}",
-        logs.lines().filter(|l| l.contains(MARKER)).collect::<Vec<_>>().join("\n")
+        logs.lines()
+            .filter(|l| l.contains(MARKER))
+            .collect::<Vec<_>>()
+            .join("\n")
     );
 }

@@ -59,7 +59,9 @@ impl IntoResponse for AppError {
         if let Ok(v) = axum::http::HeaderValue::from_str(&retry_after)
             && !retry_after.is_empty()
         {
-            response.headers_mut().insert(axum::http::header::RETRY_AFTER, v);
+            response
+                .headers_mut()
+                .insert(axum::http::header::RETRY_AFTER, v);
         }
         response
     }

@@ -4,9 +4,9 @@ use std::sync::Arc;
 
 use std::net::SocketAddr;
 
+use axum::extract::ws::WebSocketUpgrade;
 use axum::extract::{ConnectInfo, State};
 use axum::http::HeaderMap;
-use axum::extract::ws::WebSocketUpgrade;
 use axum::response::{IntoResponse, Response};
 use kindred_protocol::ErrorCode;
 
@@ -69,7 +69,10 @@ fn origin_allowed(allowed: &[String], headers: &HeaderMap) -> bool {
     let Ok(origin) = origin.to_str() else {
         return false;
     };
-    if allowed.iter().any(|a| a == "*" || a.trim_end_matches('/') == origin) {
+    if allowed
+        .iter()
+        .any(|a| a == "*" || a.trim_end_matches('/') == origin)
+    {
         return true;
     }
     if !allowed.is_empty() {
@@ -101,18 +104,39 @@ mod tests {
     #[test]
     fn by_default_only_the_servers_own_origin_and_non_browsers_connect() {
         assert!(origin_allowed(&[], &headers(None, "kindred.example")));
-        assert!(origin_allowed(&[], &headers(Some("https://kindred.example"), "kindred.example")));
-        assert!(origin_allowed(&[], &headers(Some("http://127.0.0.1:8080"), "127.0.0.1:8080")));
-        assert!(!origin_allowed(&[], &headers(Some("https://evil.example"), "kindred.example")));
-        assert!(!origin_allowed(&[], &headers(Some("null"), "kindred.example")));
+        assert!(origin_allowed(
+            &[],
+            &headers(Some("https://kindred.example"), "kindred.example")
+        ));
+        assert!(origin_allowed(
+            &[],
+            &headers(Some("http://127.0.0.1:8080"), "127.0.0.1:8080")
+        ));
+        assert!(!origin_allowed(
+            &[],
+            &headers(Some("https://evil.example"), "kindred.example")
+        ));
+        assert!(!origin_allowed(
+            &[],
+            &headers(Some("null"), "kindred.example")
+        ));
     }
 
     #[test]
     fn an_allowlist_replaces_the_default() {
         let allowed = vec!["https://app.example".to_owned()];
-        assert!(origin_allowed(&allowed, &headers(Some("https://app.example"), "api.example")));
-        assert!(!origin_allowed(&allowed, &headers(Some("https://api.example"), "api.example")));
+        assert!(origin_allowed(
+            &allowed,
+            &headers(Some("https://app.example"), "api.example")
+        ));
+        assert!(!origin_allowed(
+            &allowed,
+            &headers(Some("https://api.example"), "api.example")
+        ));
         let any = vec!["*".to_owned()];
-        assert!(origin_allowed(&any, &headers(Some("https://whatever.example"), "api.example")));
+        assert!(origin_allowed(
+            &any,
+            &headers(Some("https://whatever.example"), "api.example")
+        ));
     }
 }

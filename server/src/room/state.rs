@@ -129,7 +129,10 @@ pub enum Command {
         target: Seq,
         emoji: Reaction,
     },
-    Moderate { actor: UserId, request: ModRequest },
+    Moderate {
+        actor: UserId,
+        request: ModRequest,
+    },
     /// Time passed: expire grace periods, mutes and the floor.
     Tick,
 }

@@ -35,7 +35,6 @@ trait KindsExt {
 }
 
 impl KindsExt for Kinds {
-
     fn table(self) -> [(bool, &'static str, Type); 4] {
         [
             (

@@ -264,7 +264,11 @@ async fn moderation_from_a_participant_is_forbidden() {
                 },
             )
             .await;
-        assert_eq!(refused.unwrap_err().code, ErrorCode::Forbidden, "{action:?}");
+        assert_eq!(
+            refused.unwrap_err().code,
+            ErrorCode::Forbidden,
+            "{action:?}"
+        );
     }
     conversation_continues(&mut bob, &mut alice, "nothing changed").await;
     server.stop().await;

@@ -6,3 +6,4 @@ mod conversation;
 mod limits;
 mod moderation;
 mod resume;
+mod safety;

@@ -1,0 +1,452 @@
+//! Safety in a mental-health setting: crisis language reaches the room as written and
+//! brings help; the content policy is aimed at abuse toward others; the edge holds.
+
+use kindred::auth::{InviteClaims, Signer};
+use kindred_protocol::client::ClientError;
+use kindred_protocol::http::JoinRequest;
+use kindred_protocol::policy::{ContentPolicy, Kinds, PolicyMode};
+use kindred_protocol::{
+    AlertKind, ClientFrame, CrisisCategory, ErrorCode, ModAction, Role, ServerFrame,
+};
+use kindred_tests::{Member, ModArgs, SECRET, TestServer, config, conversation_continues};
+
+fn alert(f: &ServerFrame, want: AlertKind) -> Option<ServerFrame> {
+    match f {
+        ServerFrame::Alert { kind, .. } if *kind == want => Some(f.clone()),
+        _ => None,
+    }
+}
+
+async fn set_policy(fran: &mut Member, mode: PolicyMode) {
+    fran.moderate(
+        ModAction::SetPolicy,
+        ModArgs {
+            policy: Some(ContentPolicy {
+                mode,
+                kinds: Kinds::default(),
+            }),
+            ..ModArgs::default()
+        },
+    )
+    .await
+    .expect("facilitators set the policy");
+}
+
+#[tokio::test]
+async fn a_crisis_message_reaches_the_room_verbatim_and_brings_help_to_its_author_and_alerts_to_facilitators()
+ {
+    let server = TestServer::start().await;
+    let room = server.room(12).await;
+    let mut fran = server.facilitator(room, "Fran").await;
+    let mut cora = server.facilitator(room, "Cora").await;
+    let mut alice = server.member(room, "Alice").await;
+    let mut bob = server.member(room, "Bob").await;
+    // Strict policy: it must still not touch crisis language.
+    fran.moderate(
+        ModAction::SetPolicy,
+        ModArgs {
+            policy: Some(ContentPolicy {
+                mode: PolicyMode::Censor,
+                kinds: Kinds::ALL,
+            }),
+            ..ModArgs::default()
+        },
+    )
+    .await
+    .unwrap();
+
+    let words = "honestly I want to kill myself, I don't want to be here anymore";
+    let seq = alice.say_acked(words).await;
+    assert_eq!(bob.hears(words).await, seq, "delivered exactly as written");
+
+    let card = alice
+        .until(|f| match f {
+            ServerFrame::CrisisResources { seq: s, lines, .. } => Some((*s, lines.clone())),
+            _ => None,
+        })
+        .await;
+    assert_eq!(card.0, seq, "the card points at the message");
+    assert!(card.1.iter().any(|l| l.contact.contains("988")));
+    assert!(card.1.iter().any(|l| l.contact.contains("116 123")));
+
+    for facilitator in [&mut fran, &mut cora] {
+        let a = facilitator.until(|f| alert(f, AlertKind::Crisis)).await;
+        let ServerFrame::Alert {
+            seq: s,
+            user,
+            category,
+            ..
+        } = a
+        else {
+            unreachable!()
+        };
+        assert_eq!(s, Some(seq));
+        assert_eq!(user, alice.user());
+        assert_eq!(category, Some(CrisisCategory::SuicidalIdeation));
+    }
+    // Alice is not muted, slowed or held: she goes on talking at once.
+    conversation_continues(&mut alice, &mut bob, "sorry, it's been a rough week").await;
+    // Bob saw neither the card nor the alert.
+    let bob_next = bob.say_acked("we're here for you").await;
+    let seen = bob
+        .until(|f| match f {
+            ServerFrame::Alert { .. } | ServerFrame::CrisisResources { .. } => Some(false),
+            ServerFrame::Message { seq, .. } if *seq == bob_next => Some(true),
+            _ => None,
+        })
+        .await;
+    assert!(seen, "private frames stay private");
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn words_of_disclosure_are_never_censored_even_by_the_strictest_policy() {
+    let server = TestServer::start().await;
+    let room = server.room(12).await;
+    let mut fran = server.facilitator(room, "Fran").await;
+    let mut alice = server.member(room, "Alice").await;
+    let mut bob = server.member(room, "Bob").await;
+    fran.moderate(
+        ModAction::SetPolicy,
+        ModArgs {
+            policy: Some(ContentPolicy {
+                mode: PolicyMode::Censor,
+                kinds: Kinds::ALL,
+            }),
+            ..ModArgs::default()
+        },
+    )
+    .await
+    .unwrap();
+    for words in [
+        "I was sexually abused as a child",
+        "I was raped two years ago and I still can't sleep",
+        "I'm autistic and gay and that's fine",
+        "the suicide of my brother still hurts",
+    ] {
+        alice.say_acked(words).await;
+        bob.hears(words).await;
+    }
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn policy_off_lets_abuse_through_without_alerts() {
+    let server = TestServer::start().await;
+    let room = server.room(12).await;
+    let mut fran = server.facilitator(room, "Fran").await;
+    let mut alice = server.member(room, "Alice").await;
+    let mut bob = server.member(room, "Bob").await;
+    set_policy(&mut fran, PolicyMode::Off).await;
+    let seq = bob.say_acked("kys you idiot").await;
+    assert_eq!(alice.hears("kys you idiot").await, seq);
+    let next = bob.say_acked("sorry").await;
+    let flagged = fran
+        .until(|f| match f {
+            ServerFrame::Alert { .. } => Some(true),
+            ServerFrame::Message { seq, .. } if *seq == next => Some(false),
+            _ => None,
+        })
+        .await;
+    assert!(!flagged);
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn policy_flag_delivers_as_written_and_tells_the_facilitators() {
+    let server = TestServer::start().await;
+    let room = server.room(12).await;
+    let mut fran = server.facilitator(room, "Fran").await;
+    let mut alice = server.member(room, "Alice").await;
+    let mut bob = server.member(room, "Bob").await;
+    assert_eq!(fran.welcome.policy.mode, PolicyMode::Flag, "the default");
+    let seq = bob.say_acked("kys you idiot").await;
+    assert_eq!(alice.hears("kys you idiot").await, seq);
+    let a = fran.until(|f| alert(f, AlertKind::Flagged)).await;
+    let ServerFrame::Alert {
+        seq: s,
+        user,
+        reason,
+        ..
+    } = a
+    else {
+        unreachable!()
+    };
+    assert_eq!((s, user), (Some(seq), bob.user()));
+    assert!(reason.unwrap().contains("mean"));
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn policy_censor_stars_out_the_abuse() {
+    let server = TestServer::start().await;
+    let room = server.room(12).await;
+    let mut fran = server.facilitator(room, "Fran").await;
+    let mut alice = server.member(room, "Alice").await;
+    let mut bob = server.member(room, "Bob").await;
+    set_policy(&mut fran, PolicyMode::Censor).await;
+    assert_eq!(
+        alice
+            .until(|f| match f {
+                ServerFrame::Policy { policy, .. } => Some(policy.mode),
+                _ => None,
+            })
+            .await,
+        PolicyMode::Censor,
+        "members hear of the change"
+    );
+    let seq = bob.say_acked("kys you idiot").await;
+    let text = alice
+        .until(|f| match f {
+            ServerFrame::Message { seq: s, text, .. } if *s == seq => Some(text.clone()),
+            _ => None,
+        })
+        .await;
+    assert!(
+        text.contains('*') && !text.contains("kys"),
+        "censored: {text}"
+    );
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn policy_hold_keeps_a_message_for_review_until_a_facilitator_releases_or_declines_it() {
+    let server = TestServer::start().await;
+    let room = server.room(12).await;
+    let mut fran = server.facilitator(room, "Fran").await;
+    let mut alice = server.member(room, "Alice").await;
+    let mut bob = server.member(room, "Bob").await;
+    set_policy(&mut fran, PolicyMode::Hold).await;
+
+    bob.send(ClientFrame::Send {
+        client_id: "h1".into(),
+        text: "kys you idiot".into(),
+        cw: None,
+    })
+    .await;
+    let held_ack = bob
+        .until(|f| match f {
+            ServerFrame::Ack {
+                client_id,
+                seq,
+                held,
+            } if client_id == "h1" => Some((*seq, *held)),
+            _ => None,
+        })
+        .await;
+    assert_eq!(held_ack, (None, true), "Bob is told it waits for review");
+    let a = fran.until(|f| alert(f, AlertKind::Held)).await;
+    let ServerFrame::Alert {
+        held: Some(id),
+        text,
+        user,
+        ..
+    } = a
+    else {
+        panic!("{a:?}")
+    };
+    assert_eq!(text.as_deref(), Some("kys you idiot"));
+    assert_eq!(user, bob.user());
+
+    // Alice hears nothing of it; the room goes on.
+    conversation_continues(&mut fran, &mut alice, "let's keep going").await;
+
+    let released = fran
+        .moderate(
+            ModAction::Release,
+            ModArgs {
+                held: Some(id),
+                ..ModArgs::default()
+            },
+        )
+        .await
+        .unwrap();
+    assert_eq!(alice.hears("kys you idiot").await, released);
+    assert_eq!(
+        bob.ack("h1").await.unwrap(),
+        released,
+        "Bob's send is acked with its seq"
+    );
+
+    // A second one, declined.
+    bob.send(ClientFrame::Send {
+        client_id: "h2".into(),
+        text: "you're all idiots, kys".into(),
+        cw: None,
+    })
+    .await;
+    let a = fran.until(|f| alert(f, AlertKind::Held)).await;
+    let ServerFrame::Alert { held: Some(id), .. } = a else {
+        panic!("{a:?}")
+    };
+    fran.moderate(
+        ModAction::Decline,
+        ModArgs {
+            held: Some(id),
+            ..ModArgs::default()
+        },
+    )
+    .await
+    .unwrap();
+    let refused = loop {
+        match bob.next().await {
+            ServerFrame::Error(e) if e.client_id.as_deref() == Some("h2") => break e,
+            _ => continue,
+        }
+    };
+    assert_eq!(refused.code, ErrorCode::Filtered);
+    // Declining twice is an error, not a crash.
+    let again = fran
+        .moderate(
+            ModAction::Decline,
+            ModArgs {
+                held: Some(id),
+                ..ModArgs::default()
+            },
+        )
+        .await;
+    assert_eq!(again.unwrap_err().code, ErrorCode::NotFound);
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn a_websocket_from_a_foreign_origin_is_refused() {
+    let server = TestServer::start().await;
+    let room = server.room(12).await;
+    let joined = server.join(room, "Alice").await.unwrap();
+    let upgrade = |origin: &str| {
+        let mut req =
+            tokio_tungstenite::tungstenite::client::IntoClientRequest::into_client_request(
+                server.ws_url(),
+            )
+            .unwrap();
+        req.headers_mut().insert("origin", origin.parse().unwrap());
+        req
+    };
+    match tokio_tungstenite::connect_async(upgrade("https://evil.example")).await {
+        Err(tokio_tungstenite::tungstenite::Error::Http(resp)) => {
+            assert_eq!(resp.status().as_u16(), 403)
+        }
+        other => panic!("expected 403, got {:?}", other.map(|_| ())),
+    }
+    // The server's own origin is welcome.
+    let own = server.base();
+    let (ws, _) = tokio_tungstenite::connect_async(upgrade(&own))
+        .await
+        .expect("own origin");
+    drop(ws);
+    let _ = joined;
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn tokens_cannot_be_stretched_past_their_room_role_or_lifetime() {
+    let server = TestServer::start().await;
+    let room = server.room(12).await;
+    let signer = Signer::new(SECRET.as_bytes());
+    let join_with = |invite: String| JoinRequest {
+        name: "Eve".into(),
+        accept_guidelines: true,
+        invite: Some(invite),
+    };
+    let expired = signer.invite_token(InviteClaims {
+        room,
+        role: Role::Facilitator,
+        exp: 1,
+    });
+    let session_as_invite = server.join(room, "Alice").await.unwrap().token;
+    for invite in [expired, session_as_invite, "k1.bogus.token".to_owned()] {
+        match server.http.join(room, &join_with(invite)).await {
+            Err(ClientError::Http { status: 401, body }) => {
+                assert_eq!(body.unwrap().code, ErrorCode::Unauthorized)
+            }
+            other => panic!("expected 401, got {other:?}"),
+        }
+    }
+    // The admin API wants the admin token, exactly.
+    for token in ["", "test-admin-toke", "test-admin-token-and-more"] {
+        let resp = reqwest::Client::new()
+            .post(format!("{}/api/rooms", server.base()))
+            .bearer_auth(token)
+            .json(&serde_json::json!({"title": "mine now"}))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(resp.status().as_u16(), 401);
+    }
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn joins_from_one_address_are_rate_limited() {
+    let mut c = config();
+    c.joins_per_minute_per_ip = 3;
+    let server = TestServer::with(c).await;
+    let room = server.room(12).await;
+    for name in ["A", "B", "C"] {
+        server.join(room, name).await.expect("within the limit");
+    }
+    match server.join(room, "D").await {
+        Err(ClientError::Http { status: 429, body }) => {
+            let body = body.unwrap();
+            assert_eq!(body.code, ErrorCode::RateLimited);
+            assert!(body.retry_after_ms.is_some_and(|ms| ms > 0));
+        }
+        other => panic!("expected 429, got {other:?}"),
+    }
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn messages_are_rate_limited_per_member_with_a_retry_hint() {
+    let mut c = config();
+    c.messages_per_minute = 6;
+    c.message_burst = 3;
+    let server = TestServer::with(c).await;
+    let room = server.room(12).await;
+    let mut alice = server.member(room, "Alice").await;
+    let mut bob = server.member(room, "Bob").await;
+    for i in 0..3 {
+        alice.say_acked(&format!("quick {i}")).await;
+    }
+    let id = alice.say("one too many").await;
+    let e = alice.ack(&id).await.unwrap_err();
+    assert_eq!(e.code, ErrorCode::RateLimited);
+    assert!(
+        e.retry_after_ms.is_some_and(|ms| ms > 0 && ms <= 10_000),
+        "{e:?}"
+    );
+    // Bob is not affected by Alice's limit.
+    conversation_continues(&mut bob, &mut alice, "take your time").await;
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn text_that_would_break_others_screens_is_refused_or_tidied() {
+    let server = TestServer::start().await;
+    let room = server.room(12).await;
+    let mut alice = server.member(room, "Alice").await;
+    let mut bob = server.member(room, "Bob").await;
+    for bad in ["bell\u{7}", "rtl \u{202E}override", "nul\u{0}"] {
+        let id = alice.say(bad).await;
+        assert_eq!(
+            alice.ack(&id).await.unwrap_err().code,
+            ErrorCode::BadRequest,
+            "{bad:?}"
+        );
+    }
+    // Zalgo is trimmed to a few marks per letter, and whitespace around is trimmed.
+    let zalgo = format!("  h{}i  ", "\u{0301}".repeat(40));
+    let seq = alice.say_acked(&zalgo).await;
+    let text = bob
+        .until(|f| match f {
+            ServerFrame::Message { seq: s, text, .. } if *s == seq => Some(text.clone()),
+            _ => None,
+        })
+        .await;
+    assert!(
+        text.chars().count() <= 5 && text.starts_with('h') && text.ends_with('i'),
+        "{text:?}"
+    );
+    server.stop().await;
+}
