@@ -16,6 +16,9 @@ export const REACTIONS = [
 ];
 const REACTION = Object.fromEntries(REACTIONS.map((r) => [r.emoji, r]));
 
+/** Timeline events that change the member list. */
+const MEMBER_EVENTS = new Set(['joined', 'left', 'muted', 'unmuted', 'hand', 'floor']);
+
 /** `typing` at most this often (PROTOCOL.md: at most every 3 s). */
 const TYPING_EVERY_MS = 3000;
 /** How long "X is typing" stays after the last `typing` (PROTOCOL.md: about 5 s). */
@@ -126,6 +129,7 @@ export class Chat {
       }
     });
     this.sidebar = h('aside', { class: 'sidebar', id: 'sidebar', 'aria-label': 'People and private messages' },
+      h('button', { type: 'button', class: 'button quiet small sheet-close', onclick: () => { this.toggleSidebar(); this.peopleButton.focus(); } }, 'Close'),
       h('section', { class: 'panel' }, this.membersHeading, this.membersList),
       h('section', { class: 'panel', 'aria-labelledby': 'whispers-heading' },
         h('h2', { id: 'whispers-heading', text: 'Private messages' }), this.whispers, this.whisperForm));
@@ -176,6 +180,7 @@ export class Chat {
   toggleSidebar() {
     const open = this.sidebar.classList.toggle('open');
     this.peopleButton.setAttribute('aria-expanded', String(open));
+    this.peopleButton.classList.remove('attention');
   }
 
   toggleCw() {
@@ -341,14 +346,22 @@ export class Chat {
       case 'announcement':
         this.line(f, 'The facilitator pinned an announcement.');
         break;
+      case 'policy':
+        if (this.facilitator) this.line(f, "The room's content policy was changed.");
+        break;
       case 'closed':
         this.closedReason = f.reason || '';
         this.line(f, `The session has ended${f.reason ? `: ${f.reason}` : '.'}`, 'pause');
         break;
       default:
+        console.info('kindred: a timeline event of unknown type', f.type);
         break;
     }
-    if (!backlog) this.renderAll();
+    if (!backlog) {
+      this.renderState();
+      if (MEMBER_EVENTS.has(f.type)) this.renderMembers();
+      this.facilitator?.refresh();
+    }
     this.scrollToEnd(stick);
   }
 
@@ -576,6 +589,7 @@ export class Chat {
       (a.role === 'facilitator' ? 0 : 1) - (b.role === 'facilitator' ? 0 : 1) || a.name.localeCompare(b.name));
     this.membersHeading.textContent = `Here now (${list.length})`;
     this.peopleButton.textContent = `People (${list.length})`;
+    const openMenu = this.facilitator?.menuState();
     clear(this.membersList);
     for (const m of list) {
       const me = this.me && m.user === this.me.user;
@@ -590,6 +604,7 @@ export class Chat {
         this.facilitator && !me ? this.facilitator.memberMenu(m) : null);
       this.membersList.append(li);
     }
+    if (openMenu) this.facilitator.restoreMenu(openMenu);
     // Whisper recipients for a facilitator: the facilitators, or one member.
     if (this.facilitator) {
       const chosen = this.whisperTo.value;
@@ -719,8 +734,9 @@ export class Chat {
         const p = this.pending.get(f.client_id);
         if (!p) break;
         if (f.held) {
+          // It waits for a facilitator; their decision arrives as this send's
+          // `ack` with a `seq` (released) or `error` `filtered` (declined).
           this.setPendingStatus(p, 'held');
-          this.pending.delete(f.client_id);
           break;
         }
         this.pending.delete(f.client_id);

@@ -5,8 +5,20 @@
 /** Frames that belong to the room's timeline (PROTOCOL.md §6). Decide by type. */
 export const TIMELINE = new Set([
   'message', 'joined', 'left', 'muted', 'unmuted', 'paused', 'resumed', 'redacted',
-  'slow_mode', 'locked', 'floor', 'hand', 'reaction', 'announcement', 'closed',
+  'slow_mode', 'locked', 'floor', 'hand', 'reaction', 'policy', 'announcement', 'closed',
 ]);
+
+/** Frames that are never part of the timeline, though some carry a `seq` that names one. */
+const PRIVATE = new Set(['welcome', 'ack', 'error', 'typing', 'whisper', 'crisis_resources', 'alert']);
+
+/**
+ * A timeline event, by type. A type this client does not know yet but that carries
+ * its own `seq` is a timeline event added within v1 (§23): it still counts for the
+ * backlog and for gap detection, or a resume would wait for it forever.
+ */
+export function isTimeline(frame) {
+  return TIMELINE.has(frame.type) || (!PRIVATE.has(frame.type) && Number.isSafeInteger(frame.seq));
+}
 
 const BACKOFF_MIN_MS = 500;
 const BACKOFF_MAX_MS = 10_000;
@@ -142,7 +154,7 @@ export class Connection {
       if (this.backlogLeft === 0) this.caughtUp();
       return;
     }
-    if (TIMELINE.has(frame.type)) {
+    if (isTimeline(frame)) {
       const backlog = this.backlogLeft > 0;
       if (backlog) this.backlogLeft -= 1;
       if (this.lastSeq !== null && frame.seq <= this.lastSeq) {

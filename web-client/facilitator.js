@@ -193,8 +193,26 @@ export class FacilitatorTools {
         menu.querySelector('button').focus();
       },
     }, '⋯');
-    const wrap = h('span', { class: 'menu-wrap' }, button, menu);
+    const wrap = h('span', { class: 'menu-wrap', dataset: { user: m.user } }, button, menu);
     return wrap;
+  }
+
+  /** Which member's menu is open, and which item has focus (the list is redrawn). */
+  menuState() {
+    if (!this.openMenu) return null;
+    const items = [...this.openMenu.querySelectorAll('.menu-item')];
+    return { user: this.openMenu.dataset.user, index: items.indexOf(document.activeElement) };
+  }
+
+  restoreMenu({ user, index }) {
+    this.openMenu = null;
+    const wrap = [...document.querySelectorAll('#members .menu-wrap')].find((w) => w.dataset.user === user);
+    if (!wrap) return;
+    wrap.querySelector('.menu').hidden = false;
+    wrap.querySelector('.menu-button').setAttribute('aria-expanded', 'true');
+    this.openMenu = wrap;
+    const items = wrap.querySelectorAll('.menu-item');
+    if (index >= 0) items[Math.min(index, items.length - 1)].focus();
   }
 
   closeMenu() {
@@ -261,7 +279,14 @@ export class FacilitatorTools {
     } else {
       detail.push(f.reason || `About ${f.name}`);
     }
+    const held = f.kind === 'held' && Number.isSafeInteger(f.held);
+    const decide = (action) => (e) => {
+      e.currentTarget.closest('.alert-actions').querySelectorAll('.decide').forEach((b) => { b.disabled = true; });
+      this.mod(action, { held: f.held }, action === 'release' ? 'release the message' : 'decline the message');
+    };
     const actions = h('div', { class: 'alert-actions' },
+      held ? h('button', { type: 'button', class: 'button small decide', onclick: decide('release') }, 'Release to the room') : null,
+      held ? h('button', { type: 'button', class: 'button small quiet decide', onclick: decide('decline') }, 'Decline') : null,
       f.kind !== 'held' && f.seq !== undefined
         ? h('button', { type: 'button', class: 'button small', onclick: () => this.chat.jumpTo(f.seq) }, 'Go to message')
         : null,
@@ -276,6 +301,7 @@ export class FacilitatorTools {
         h('span', { class: `alert-kind ${f.kind}`, text: ALERT_KIND[f.kind] || f.kind }),
         h('time', { datetime: new Date(f.ts).toISOString(), text: clock(f.ts) })),
       h('p', { text: detail.join(' ') }),
+      held && f.text ? h('blockquote', { class: 'held-text', text: f.text }) : null,
       actions));
     if (f.kind === 'crisis') notify(`Crisis alert: ${f.name} may need support.`, { tone: 'warn', ms: 12000 });
   }

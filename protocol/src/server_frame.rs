@@ -40,9 +40,12 @@ pub enum ServerFrame {
         text: String,
     },
     /// Sent privately to the author of a message that sounds like a crisis. The
-    /// message itself was delivered as written.
+    /// message itself was delivered as written (at `seq`); `seq` is absent when the
+    /// room could not take it (muted, paused…), in which case the facilitators' alert
+    /// carries its text.
     CrisisResources {
-        seq: Seq,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        seq: Option<Seq>,
         title: String,
         body: String,
         lines: Vec<HelpLine>,

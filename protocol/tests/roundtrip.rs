@@ -526,7 +526,7 @@ fn server_crisis_resources() {
     let ServerFrame::CrisisResources { seq, lines, .. } = f else {
         panic!("not crisis_resources: {f:?}");
     };
-    assert_eq!(seq, 47);
+    assert_eq!(seq, Some(47));
     assert_eq!(lines.len(), 3);
     assert_eq!(lines[0].contact, "Call or text 988");
     assert_eq!(lines[1].url, None);
@@ -858,7 +858,8 @@ fn content_policy_wire_form() {
         json!({"mode": "Hold"}),
         json!({"mode": null}),
         json!({"kinds": {"mean": "yes"}}),
-        json!({"kinds": []}),
+        json!({"kinds": 3}),
+        json!({"kinds": "all"}),
         json!("hold"),
     ] {
         assert!(

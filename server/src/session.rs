@@ -15,8 +15,8 @@ use axum::extract::ws::{CloseFrame, Message, Utf8Bytes, WebSocket};
 use futures_util::SinkExt;
 use governor::{DefaultDirectRateLimiter, Quota, RateLimiter};
 use kindred_protocol::{
-    AlertKind, ClientFrame, ClientId, ErrorCode, Me, ModAction, PROTOCOL_VERSION, Role, RoomId,
-    Seq, ServerFrame, UserId, Welcome, close_code,
+    AlertKind, ClientFrame, ClientId, CrisisCategory, ErrorCode, Me, ModAction, PROTOCOL_VERSION,
+    Role, RoomId, Seq, ServerFrame, UserId, Welcome, close_code,
 };
 use tokio::sync::{OwnedSemaphorePermit, mpsc};
 use tokio::time::{Instant, MissedTickBehavior};
@@ -804,6 +804,9 @@ impl Live {
         // message goes to the room exactly as written, and help goes to its author.
         let crisis = app.crisis.detect(&text);
         let bytes = text.len();
+        // Kept only when a crisis message may be refused (muted, paused, …): then the
+        // facilitators must still see what was said.
+        let crisis_text = crisis.map(|_| text.clone());
         let cmd = Command::Send {
             user: self.user,
             client_id: client_id.clone(),
@@ -813,7 +816,14 @@ impl Live {
         };
         let applied = match app.broker.apply(self.room, cmd, now_ms()).await {
             Ok(applied) => applied,
-            Err(e) => return self.broker_error(conn, Some(client_id), &e).await,
+            Err(e) => {
+                self.broker_error(conn, Some(client_id), &e).await?;
+                if let Some(category) = crisis {
+                    // The room could not take it, but help cannot wait.
+                    self.crisis_help(conn, category, None, crisis_text).await?;
+                }
+                return Ok(());
+            }
         };
         if !applied.duplicate {
             app.metrics.messages_in.inc();
@@ -853,29 +863,7 @@ impl Live {
             return Ok(());
         };
         if let Some(category) = crisis {
-            app.metrics.crisis_alerts.inc();
-            // Ids only: that someone is in crisis is theirs to tell, not the log's.
-            tracing::info!(room = %self.room, seq, "crisis alert raised");
-            let card = &app.resources;
-            conn.send_frame(&ServerFrame::CrisisResources {
-                seq,
-                title: card.title.clone(),
-                body: card.body.clone(),
-                lines: card.lines.clone(),
-            })
-            .await?;
-            let alert = ServerFrame::Alert {
-                ts: now_ms(),
-                kind: AlertKind::Crisis,
-                seq: Some(seq),
-                user: self.user,
-                name: self.name.clone(),
-                category: Some(category),
-                reason: None,
-                held: None,
-                text: None,
-            };
-            self.to_facilitators(&app, &alert).await;
+            self.crisis_help(conn, category, Some(seq), None).await?;
         }
         if !applied.flagged.is_empty() {
             let alert = ServerFrame::Alert {
@@ -891,6 +879,43 @@ impl Live {
             };
             self.to_facilitators(&app, &alert).await;
         }
+        Ok(())
+    }
+
+    /// The resources card to the author, an alert to every facilitator. `seq` is the
+    /// message's place in the timeline; when the room refused it, `text` carries it to
+    /// the facilitators instead.
+    async fn crisis_help(
+        &self,
+        conn: &mut Conn,
+        category: CrisisCategory,
+        seq: Option<Seq>,
+        text: Option<String>,
+    ) -> Result<(), axum::Error> {
+        let app = conn.app.clone();
+        app.metrics.crisis_alerts.inc();
+        // Ids only: that someone is in crisis is theirs to tell, not the log's.
+        tracing::info!(room = %self.room, ?seq, "crisis alert raised");
+        let card = &app.resources;
+        conn.send_frame(&ServerFrame::CrisisResources {
+            seq,
+            title: card.title.clone(),
+            body: card.body.clone(),
+            lines: card.lines.clone(),
+        })
+        .await?;
+        let alert = ServerFrame::Alert {
+            ts: now_ms(),
+            kind: AlertKind::Crisis,
+            seq,
+            user: self.user,
+            name: self.name.clone(),
+            category: Some(category),
+            reason: None,
+            held: None,
+            text,
+        };
+        self.to_facilitators(&app, &alert).await;
         Ok(())
     }
 

@@ -181,7 +181,10 @@ mod tests {
     #[test]
     fn the_page_loads_no_inline_script_and_nothing_from_elsewhere() {
         let page = std::str::from_utf8(INDEX.body).expect("index.html is UTF-8");
-        assert!(!page.contains("<script>"), "inline script would break the CSP");
+        assert!(
+            !page.contains("<script>"),
+            "inline script would break the CSP"
+        );
         assert!(!page.contains("http://") && !page.contains("https://"));
         for asset in ASSETS {
             let name = asset.path.trim_start_matches('/');
@@ -189,7 +192,10 @@ mod tests {
                 continue;
             }
             let text = std::str::from_utf8(asset.body).expect("UTF-8");
-            assert!(!text.contains("innerHTML"), "{name} must build the DOM, not parse HTML");
+            assert!(
+                !text.contains("innerHTML"),
+                "{name} must build the DOM, not parse HTML"
+            );
         }
     }
 

@@ -23,6 +23,7 @@ impl Scene {
             guidelines: "Be kind.".into(),
             capacity,
             visibility: Visibility::Public,
+            policy: Default::default(),
         };
         Self {
             room: Room::new(RoomId::new(), config, Limits::default()),
@@ -64,6 +65,7 @@ impl Scene {
             client_id: format!("{text}@{}", self.now),
             text: text.into(),
             cw: None,
+            crisis: false,
         })?;
         Ok(applied.ack.expect("a send is acked with its seq"))
     }
@@ -77,12 +79,11 @@ impl Scene {
     ) -> Result<Vec<EventKind>, Rejection> {
         let applied = self.apply(Command::Moderate {
             actor,
-            action,
-            user,
-            seq: None,
-            seconds,
-            reason: None,
-            text: None,
+            request: ModRequest {
+                user,
+                seconds,
+                ..ModRequest::new(action)
+            },
         })?;
         Ok(applied.events.into_iter().map(|e| e.kind).collect())
     }
@@ -246,6 +247,7 @@ fn a_retried_send_is_applied_once_and_gets_the_original_seq() {
         client_id: "abc".into(),
         text: "is anyone there?".into(),
         cw: None,
+        crisis: false,
     };
     let first = s.apply(send.clone()).unwrap();
     assert!(!first.duplicate);
@@ -479,12 +481,10 @@ fn redacting_needs_a_seq_that_exists() {
     let seq = s.say(alice, "oops").unwrap();
     let redact = |seq| Command::Moderate {
         actor: fac,
-        action: ModAction::Redact,
-        user: None,
-        seq,
-        seconds: None,
-        reason: None,
-        text: None,
+        request: ModRequest {
+            seq,
+            ..ModRequest::new(ModAction::Redact)
+        },
     };
     assert_eq!(
         s.apply(redact(Some(seq))).unwrap().events[0].kind,
@@ -565,4 +565,94 @@ fn members_are_listed_in_order_of_arrival() {
     }
     let listed: Vec<String> = s.room.member_infos().into_iter().map(|m| m.name).collect();
     assert_eq!(listed, names);
+}
+
+#[test]
+fn a_held_message_waits_for_a_facilitator_and_is_released_as_its_author_wrote_it() {
+    use kindred_protocol::policy::{ContentPolicy, Kinds, PolicyMode};
+    let mut s = Scene::new(12);
+    let fac = s.facilitator("Fran");
+    let bob = s.join("Bob");
+    let changed = s.room.set_policy(
+        ContentPolicy {
+            mode: PolicyMode::Hold,
+            kinds: Kinds::default(),
+        },
+        s.now,
+    );
+    assert_eq!(changed.events.len(), 1, "members hear of the new policy");
+    let head = s.room.head();
+    let send = |text: &str, crisis| Command::Send {
+        user: bob,
+        client_id: text.into(),
+        text: text.into(),
+        cw: None,
+        crisis,
+    };
+    let held = s.apply(send("kys you idiot", false)).unwrap();
+    assert!(held.events.is_empty() && held.ack.is_none());
+    let held = held.held.expect("held for review");
+    assert_eq!(s.room.head(), head, "nothing reached the timeline");
+    // A retry of the same send is the same held message, not a second one.
+    let again = s.apply(send("kys you idiot", false)).unwrap();
+    assert!(again.duplicate);
+    assert_eq!(s.room.held().count(), 1);
+    // Crisis language is never held, whatever the policy.
+    assert!(
+        s.apply(send("I want to kill myself", true))
+            .unwrap()
+            .ack
+            .is_some()
+    );
+
+    let released = s
+        .apply(Command::Moderate {
+            actor: fac,
+            request: ModRequest {
+                held: Some(held.id),
+                ..ModRequest::new(ModAction::Release)
+            },
+        })
+        .unwrap();
+    assert!(matches!(
+        &released.events[0].kind,
+        EventKind::Message { user, text, .. } if *user == bob && text == "kys you idiot"
+    ));
+    assert_eq!(
+        released.held.map(|h| h.client_id),
+        Some("kys you idiot".to_owned())
+    );
+    // Released once; now the original send's client id dedupes to the released seq.
+    let retry = s.apply(send("kys you idiot", false)).unwrap();
+    assert_eq!(retry.ack, released.ack);
+    assert_eq!(
+        s.apply(Command::Moderate {
+            actor: fac,
+            request: ModRequest {
+                held: Some(held.id),
+                ..ModRequest::new(ModAction::Decline)
+            },
+        }),
+        Err(Rejection::NotFound)
+    );
+}
+
+#[test]
+fn the_policy_flags_participants_but_not_facilitators() {
+    let mut s = Scene::new(12);
+    let fac = s.facilitator("Fran");
+    let bob = s.join("Bob");
+    let flagged = |s: &mut Scene, user| {
+        s.apply(Command::Send {
+            user,
+            client_id: format!("{user}"),
+            text: "kys you idiot".into(),
+            cw: None,
+            crisis: false,
+        })
+        .unwrap()
+        .flagged
+    };
+    assert!(flagged(&mut s, bob).contains(&"mean"));
+    assert!(flagged(&mut s, fac).is_empty());
 }

@@ -65,7 +65,7 @@ async fn a_crisis_message_reaches_the_room_verbatim_and_brings_help_to_its_autho
             _ => None,
         })
         .await;
-    assert_eq!(card.0, seq, "the card points at the message");
+    assert_eq!(card.0, Some(seq), "the card points at the message");
     assert!(card.1.iter().any(|l| l.contact.contains("988")));
     assert!(card.1.iter().any(|l| l.contact.contains("116 123")));
 
@@ -448,5 +448,36 @@ async fn text_that_would_break_others_screens_is_refused_or_tidied() {
         text.chars().count() <= 5 && text.starts_with('h') && text.ends_with('i'),
         "{text:?}"
     );
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn a_muted_member_in_crisis_still_gets_help_and_the_facilitators_see_their_words() {
+    let server = TestServer::start().await;
+    let room = server.room(12).await;
+    let mut fran = server.facilitator(room, "Fran").await;
+    let mut alice = server.member(room, "Alice").await;
+    fran.moderate(ModAction::Mute, ModArgs::user(alice.user()))
+        .await
+        .unwrap();
+    let words = "I took too many pills";
+    let id = alice.say(words).await;
+    assert_eq!(alice.ack(&id).await.unwrap_err().code, ErrorCode::Muted);
+    let seq = alice
+        .until(|f| match f {
+            ServerFrame::CrisisResources { seq, .. } => Some(*seq),
+            _ => None,
+        })
+        .await;
+    assert_eq!(
+        seq, None,
+        "the card comes even though the room did not take the message"
+    );
+    let a = fran.until(|f| alert(f, AlertKind::Crisis)).await;
+    let ServerFrame::Alert { text, category, .. } = a else {
+        unreachable!()
+    };
+    assert_eq!(text.as_deref(), Some(words));
+    assert_eq!(category, Some(CrisisCategory::Overdose));
     server.stop().await;
 }
