@@ -188,8 +188,10 @@ pub async fn serve(listener: TcpListener, state: Arc<AppState>) -> std::io::Resu
     let shutdown = state.shutdown.clone();
     // Nagle off: sessions coalesce their own writes, and a chat frame should not
     // wait for the peer's delayed ACK.
-    let listener = listener.tap_io(|tcp| {
+    let send_buffer = state.config.socket_send_buffer;
+    let listener = listener.tap_io(move |tcp| {
         let _ = tcp.set_nodelay(true);
+        let _ = socket2::SockRef::from(&*tcp).set_send_buffer_size(send_buffer);
     });
     let served = axum::serve(
         listener,

@@ -149,6 +149,12 @@ pub struct Config {
     #[arg(long, env = "KINDRED_WS_WRITE_BUFFER", default_value_t = 8 * 1024)]
     pub ws_write_buffer: usize,
 
+    /// The kernel's send buffer per socket (SO_SNDBUF), in bytes. Bounded so that a
+    /// member who stops reading is noticed (their queue fills) instead of the kernel
+    /// silently buffering megabytes for them.
+    #[arg(long, env = "KINDRED_SOCKET_SEND_BUFFER", default_value_t = 128 * 1024)]
+    pub socket_send_buffer: usize,
+
     /// Bytes a connection's write buffer may hold before writes fail.
     #[arg(long, env = "KINDRED_WS_MAX_WRITE_BUFFER", default_value_t = 256 * 1024)]
     pub ws_max_write_buffer: usize,

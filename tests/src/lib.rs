@@ -33,6 +33,9 @@ pub fn config() -> Config {
         demo_room: false,
         frames_per_second: 1_000,
         frame_burst: 1_000,
+        messages_per_minute: 100_000,
+        message_burst: 10_000,
+        joins_per_minute_per_ip: 10_000,
         ..Config::default()
     }
 }

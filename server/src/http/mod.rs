@@ -1,8 +1,10 @@
 //! HTTP: axum handlers only. Admission and the admin API (`api`), the WebSocket
-//! upgrade (`ws`), health and metrics (`health`), and one error type (`error`)
-//! that renders every failure as `{code, message}`.
+//! upgrade (`ws`), health and metrics (`health`), the embedded web client
+//! (`assets`), and one error type (`error`) that renders every failure as
+//! `{code, message}`.
 
 mod api;
+mod assets;
 mod error;
 mod health;
 mod ws;
@@ -41,6 +43,7 @@ pub fn router(state: Arc<AppState>) -> Router {
         .route("/healthz", get(health::healthz))
         .route("/readyz", get(health::readyz))
         .route("/metrics", get(health::metrics))
+        .merge(assets::routes())
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
         .with_state(state)
 }

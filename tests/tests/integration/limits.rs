@@ -84,6 +84,8 @@ async fn a_full_room_refuses_joins_and_late_hellos() {
 async fn a_reader_that_falls_behind_is_disconnected_and_resumes_without_loss() {
     let mut c = config();
     c.outbound_queue = 16;
+    c.socket_send_buffer = 16 * 1024;
+    c.ws_max_write_buffer = 64 * 1024;
     c.history_len = 5_000;
     let server = TestServer::with(c).await;
     let room = server.room(12).await;
