@@ -99,7 +99,8 @@ impl Peer {
         self.kicked.cancel();
     }
 
-    /// Resolves when the connection has been asked to close; then `kick_reason` is set.
+    /// Cancelled when the connection must stop: a kick (then `kick_reason` is set)
+    /// or the server's shutdown (then it is not).
     pub fn kicked(&self) -> &CancellationToken {
         &self.kicked
     }
@@ -129,11 +130,14 @@ impl Hub {
     }
 
     /// Register a connection; frames for its room start arriving on the receiver.
+    /// Its stop token is a child of `parent` (the server's shutdown), so a session
+    /// watches one token for both a kick and a shutdown.
     pub fn attach(
         &self,
         room: RoomId,
         user: UserId,
         role: Role,
+        parent: &CancellationToken,
     ) -> (Arc<Peer>, mpsc::Receiver<Encoded>) {
         let (tx, rx) = mpsc::channel(self.queue_depth);
         let peer = Arc::new(Peer {
@@ -141,7 +145,7 @@ impl Hub {
             user,
             role,
             tx,
-            kicked: CancellationToken::new(),
+            kicked: parent.child_token(),
             kick: OnceLock::new(),
         });
         self.rooms.entry(room).or_default().push(peer.clone());
@@ -173,6 +177,7 @@ impl Hub {
         let Some(peers) = self.rooms.get(&room) else {
             return;
         };
+        let started = std::time::Instant::now();
         let mut delivered = 0u64;
         for peer in peers.iter() {
             if !audience.includes(peer.user, peer.role) {
@@ -181,6 +186,7 @@ impl Hub {
             match peer.tx.try_send(frame.clone()) {
                 Ok(()) => delivered += 1,
                 Err(mpsc::error::TrySendError::Full(_)) => {
+                    self.metrics.dropped.inc();
                     if peer.kick_reason().is_none() {
                         self.metrics.slow_consumer();
                         tracing::info!(peer = peer.id, %room, "slow consumer disconnected");
@@ -197,7 +203,11 @@ impl Hub {
                 Effect::CloseRoom => peer.kick(Kick::RoomClosed),
             }
         }
+        drop(peers);
         self.metrics.delivered(delivered);
+        self.metrics
+            .fanout_seconds
+            .observe(started.elapsed().as_secs_f64());
     }
 
     /// Connections in every room on this instance.

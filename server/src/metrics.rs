@@ -22,6 +22,8 @@ pub struct Metrics {
     pub messages_in: Counter,
     pub deliveries: Counter,
     pub slow_consumers: Counter,
+    pub dropped: Counter,
+    pub fanout_seconds: Histogram,
     pub errors: Family<Vec<(String, String)>, Counter>,
     pub broker_publish_seconds: Histogram,
     pub broker_up: Gauge<i64, AtomicI64>,
@@ -43,6 +45,8 @@ impl Metrics {
         let messages_in = Counter::default();
         let deliveries = Counter::default();
         let slow_consumers = Counter::default();
+        let dropped = Counter::default();
+        let fanout_seconds = Histogram::new(exponential_buckets(0.000_000_5, 2.0, 20));
         let errors = Family::default();
         let broker_publish_seconds = Histogram::new(exponential_buckets(0.000_01, 2.0, 18));
         let broker_up = Gauge::default();
@@ -97,6 +101,8 @@ impl Metrics {
             messages_in,
             deliveries,
             slow_consumers,
+            dropped,
+            fanout_seconds,
             errors,
             broker_publish_seconds,
             broker_up,

@@ -190,7 +190,10 @@ impl Conn {
         let room = claims.room;
         // Listen before arriving, so nothing published in between is missed; the
         // queue's duplicates of the backlog are skipped by seq.
-        let (peer, rx) = self.app.hub.attach(room, claims.user, claims.role);
+        let (peer, rx) = self
+            .app
+            .hub
+            .attach(room, claims.user, claims.role, &self.app.shutdown);
         let connect = Command::Connect {
             user: claims.user,
             name: claims.name.clone(),
@@ -373,24 +376,28 @@ impl Live {
         ping.set_missed_tick_behavior(MissedTickBehavior::Delay);
         ping.tick().await;
         let mut left = false;
-        let kicked = self.peer.kicked().clone();
+        // One future, made once, for both ways a session is told to stop (the peer's
+        // token is a child of the shutdown token): nothing is registered or dropped
+        // per wake-up on the delivery path.
+        let stopped = self.peer.kicked().clone().cancelled_owned();
+        tokio::pin!(stopped);
         let end = loop {
             tokio::select! {
                 biased;
-                () = app.shutdown.cancelled() => {
-                    break End::Close(close_code::GOING_AWAY, "server shutting down");
-                }
-                () = self.peer.kicked().cancelled() => {
-                    let kick = self.peer.kick_reason().unwrap_or(Kick::SlowConsumer);
-                    break self.kicked(conn, kick).await;
+                () = &mut stopped => {
+                    match self.peer.kick_reason() {
+                        Some(kick) => break self.kicked(conn, kick).await,
+                        None => break End::Close(close_code::GOING_AWAY, "server shutting down"),
+                    }
                 }
                 queued = self.rx.recv() => {
                     let Some(first) = queued else { break End::Gone };
                     // A reader that stopped reading blocks this write; a kick or a
                     // shutdown must still get through, so the write races them.
                     let written = tokio::select! {
+                        biased;
                         r = self.write_batch(conn, first) => r,
-                        () = interrupted(&app, &kicked) => Ok(()),
+                        () = &mut stopped => Ok(()),
                     };
                     if written.is_err() {
                         break End::Gone;
@@ -418,8 +425,9 @@ impl Live {
                         }
                         Some(Ok(Message::Text(text))) => {
                             let handled = tokio::select! {
+                                biased;
                                 r = self.on_text(conn, &text) => r,
-                                () = interrupted(&app, &kicked) => Ok(Flow::Continue),
+                                () = &mut stopped => Ok(Flow::Continue),
                             };
                             match handled {
                                 Ok(Flow::Continue) => {}
@@ -970,14 +978,6 @@ impl Live {
             ),
         };
         conn.send_frame(&frame).await
-    }
-}
-
-/// Resolves when the session must stop what it is doing: a kick or a shutdown.
-async fn interrupted(app: &AppState, kicked: &tokio_util::sync::CancellationToken) {
-    tokio::select! {
-        () = kicked.cancelled() => {}
-        () = app.shutdown.cancelled() => {}
     }
 }
 
