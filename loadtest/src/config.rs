@@ -110,6 +110,11 @@ pub struct Args {
     /// Leave the rooms in place at the end (by default they are deleted).
     #[arg(long)]
     pub keep_rooms: bool,
+    /// Content policy of the rooms the run creates: off, flag, censor or hold
+    /// (absent: the server's default, flag). `off` measures fan-out alone; the
+    /// policy's own cost (rustrict) is per message.
+    #[arg(long)]
+    pub policy: Option<String>,
 }
 
 const PRESETS_HELP: &str = "\
@@ -267,6 +272,7 @@ pub struct Scenario {
     pub json_out: Option<PathBuf>,
     pub quiet: bool,
     pub keep_rooms: bool,
+    pub policy: Option<kindred_protocol::policy::PolicyMode>,
 }
 
 fn secs(what: &str, v: f64) -> anyhow::Result<Duration> {
@@ -392,6 +398,13 @@ impl Scenario {
             json_out: a.json_out,
             quiet: a.quiet,
             keep_rooms: a.keep_rooms,
+            policy: match a.policy.as_deref() {
+                None => None,
+                Some(name) => Some(
+                    serde_json::from_value(serde_json::Value::String(name.to_owned()))
+                        .map_err(|_| anyhow::anyhow!("--policy: off, flag, censor or hold"))?,
+                ),
+            },
         };
         ensure!(
             s.planned() <= MAX_RUN,

@@ -142,6 +142,12 @@ async fn create_rooms(http: &Http, scn: &Scenario) -> anyhow::Result<Vec<RoomId>
                 title: format!("Load test room {next}"),
                 topic: "kindred-loadtest".to_owned(),
                 capacity: Some(scn.room_size as u32),
+                policy: scn
+                    .policy
+                    .map(|mode| kindred_protocol::policy::ContentPolicy {
+                        mode,
+                        ..Default::default()
+                    }),
                 ..CreateRoom::default()
             };
             pending.spawn(async move { (next, http.create_room(&token, &room).await) });

@@ -25,8 +25,8 @@ use crate::app::{AppState, now_ms};
 use crate::auth::SessionClaims;
 use crate::broker::{BrokerError, ResumeFrom};
 use crate::hub::{Audience, Kick, Peer};
-use crate::room::{Command, Held, ModRequest, Rejection};
-use crate::safety::{TextError, normalize_message};
+use crate::room::{Command, Held, ModRequest, Rejection, Screened};
+use crate::safety::{Evaluate, TextError, normalize_message};
 use crate::wire::{self, Encoded};
 
 /// The longest a close handshake may take before the socket is simply dropped.
@@ -815,12 +815,26 @@ impl Live {
         // Kept only when a crisis message may be refused (muted, paused, …): then the
         // facilitators must still see what was said.
         let crisis_text = crisis.map(|_| text.clone());
+        // The policy runs here, on this member's own task, not under the room's lock:
+        // rustrict costs tens of µs to ms per message, and one member's long text must
+        // not stall the room. Facilitators are not screened.
+        let screened = match self.role {
+            Role::Facilitator => None,
+            Role::Participant => match app.broker.policy(self.room).await {
+                Ok(policy) => Some(Screened {
+                    verdict: policy.evaluate_with_crisis(&text, crisis.is_some()),
+                    policy,
+                }),
+                Err(_) => None,
+            },
+        };
         let cmd = Command::Send {
             user: self.user,
             client_id: client_id.clone(),
             text,
             cw,
             crisis: crisis.is_some(),
+            screened,
         };
         let applied = match app.broker.apply(self.room, cmd, now_ms()).await {
             Ok(applied) => applied,

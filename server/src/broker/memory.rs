@@ -12,6 +12,7 @@ use std::time::Instant;
 use async_trait::async_trait;
 use dashmap::DashMap;
 use kindred_protocol::http::UpdateRoom;
+use kindred_protocol::policy::ContentPolicy;
 use kindred_protocol::{Epoch, Millis, ResumeKind, Role, RoomId, RoomSummary, ServerFrame};
 use parking_lot::Mutex;
 
@@ -166,6 +167,10 @@ impl Broker for MemoryBroker {
     async fn rooms(&self) -> Result<Vec<RoomSummary>, BrokerError> {
         let cells: Vec<_> = self.rooms.iter().map(|e| e.value().clone()).collect();
         Ok(cells.iter().map(|c| c.lock().summary()).collect())
+    }
+
+    async fn policy(&self, id: RoomId) -> Result<ContentPolicy, BrokerError> {
+        Ok(self.cell(id)?.lock().room.config.policy)
     }
 
     async fn admits(&self, id: RoomId, role: Role) -> Result<u32, BrokerError> {

@@ -72,6 +72,9 @@ pub trait Broker: Send + Sync + 'static {
     async fn room(&self, id: RoomId) -> Result<RoomSummary, BrokerError>;
     /// Every room.
     async fn rooms(&self) -> Result<Vec<RoomSummary>, BrokerError>;
+    /// The room's content policy now (sessions screen messages with it before
+    /// `apply`, outside the room's lock).
+    async fn policy(&self, id: RoomId) -> Result<ContentPolicy, BrokerError>;
     /// Whether a new member with this role could join now; the session number their
     /// token is bound to.
     async fn admits(&self, id: RoomId, role: Role) -> Result<u32, BrokerError>;

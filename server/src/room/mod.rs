@@ -14,7 +14,7 @@ pub use authz::{Action, authorize};
 pub use event::{Event, EventKind};
 pub use state::{
     Applied, Command, Held, Limits, MAX_HELD, Member, ModRequest, ModStatus, Presence, Rejection,
-    Room, RoomConfig,
+    Room, RoomConfig, Screened,
 };
 
 #[cfg(test)]

@@ -119,6 +119,10 @@ pub enum Command {
         cw: Option<String>,
         /// The crisis matcher recognised the text: no policy may alter or hold it.
         crisis: bool,
+        /// The content policy's verdict, reached outside the room's lock (rustrict
+        /// is slow) under the policy named here. Used when that is still the room's
+        /// policy; otherwise the room decides again.
+        screened: Option<Screened>,
     },
     Hand {
         user: UserId,
@@ -165,6 +169,13 @@ impl ModRequest {
             policy: None,
         }
     }
+}
+
+/// A content-policy verdict and the policy it was reached under.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Screened {
+    pub policy: ContentPolicy,
+    pub verdict: Verdict,
 }
 
 /// A message the content policy holds for a facilitator's review.
@@ -407,7 +418,8 @@ impl Room {
                 text,
                 cw,
                 crisis,
-            } => self.send(user, client_id, text, cw, crisis, now),
+                screened,
+            } => self.send(user, client_id, text, cw, (crisis, screened), now),
             Command::Hand { user, raised } => {
                 let m = self.members.get_mut(&user).ok_or(Rejection::NotMember)?;
                 let mut out = Applied::none();
@@ -526,7 +538,7 @@ impl Room {
         client_id: ClientId,
         text: String,
         cw: Option<String>,
-        crisis: bool,
+        (crisis, screened): (bool, Option<Screened>),
         now: Millis,
     ) -> Result<Applied, Rejection> {
         let paused = self.paused;
@@ -584,7 +596,10 @@ impl Room {
         // altered or held (the policy returns Clean for it).
         let verdict = match m.role {
             Role::Facilitator => Verdict::Clean,
-            Role::Participant => policy.evaluate_with_crisis(&text, crisis),
+            Role::Participant => match screened {
+                Some(s) if s.policy == policy => s.verdict,
+                _ => policy.evaluate_with_crisis(&text, crisis),
+            },
         };
         let (text, flagged) = match verdict {
             Verdict::Clean => (text, Vec::new()),

@@ -66,6 +66,7 @@ impl Scene {
             text: text.into(),
             cw: None,
             crisis: false,
+            screened: None,
         })?;
         Ok(applied.ack.expect("a send is acked with its seq"))
     }
@@ -248,6 +249,7 @@ fn a_retried_send_is_applied_once_and_gets_the_original_seq() {
         text: "is anyone there?".into(),
         cw: None,
         crisis: false,
+        screened: None,
     };
     let first = s.apply(send.clone()).unwrap();
     assert!(!first.duplicate);
@@ -588,6 +590,7 @@ fn a_held_message_waits_for_a_facilitator_and_is_released_as_its_author_wrote_it
         text: text.into(),
         cw: None,
         crisis,
+        screened: None,
     };
     let held = s.apply(send("kys you idiot", false)).unwrap();
     assert!(held.events.is_empty() && held.ack.is_none());
@@ -649,10 +652,55 @@ fn the_policy_flags_participants_but_not_facilitators() {
             text: "kys you idiot".into(),
             cw: None,
             crisis: false,
+            screened: None,
         })
         .unwrap()
         .flagged
     };
     assert!(flagged(&mut s, bob).contains(&"mean"));
     assert!(flagged(&mut s, fac).is_empty());
+}
+
+#[test]
+fn a_verdict_reached_under_an_old_policy_is_not_trusted() {
+    use crate::safety::Verdict;
+    use kindred_protocol::policy::{ContentPolicy, Kinds, PolicyMode};
+    let mut s = Scene::new(12);
+    let bob = s.join("Bob");
+    let hold = ContentPolicy {
+        mode: PolicyMode::Hold,
+        kinds: Kinds::default(),
+    };
+    s.room.set_policy(hold, s.now);
+    let screened_under = |policy| Screened {
+        policy,
+        verdict: Verdict::Clean,
+    };
+    // Screened as clean under "off" (the policy changed in between): the room decides again.
+    let stale = s
+        .apply(Command::Send {
+            user: bob,
+            client_id: "a".into(),
+            text: "kys you idiot".into(),
+            cw: None,
+            crisis: false,
+            screened: Some(screened_under(ContentPolicy {
+                mode: PolicyMode::Off,
+                kinds: Kinds::default(),
+            })),
+        })
+        .unwrap();
+    assert!(stale.held.is_some());
+    // Screened under the current policy: the verdict stands.
+    let fresh = s
+        .apply(Command::Send {
+            user: bob,
+            client_id: "b".into(),
+            text: "a kind word".into(),
+            cw: None,
+            crisis: false,
+            screened: Some(screened_under(hold)),
+        })
+        .unwrap();
+    assert!(fresh.ack.is_some());
 }

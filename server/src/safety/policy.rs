@@ -154,12 +154,31 @@ impl Evaluate for ContentPolicy {
     }
 }
 
-/// `text` with every run of one character cut to at most three.
+/// The copy of `text` that rustrict analyses: every run of one character cut to at
+/// most three, and every run of three or more digits (numbers, times, phone numbers)
+/// replaced by one space. rustrict reads digits as leetspeak and its cost explodes on
+/// them (280 digits took 49 ms, 4,000 "x" 76 ms); leetspeak abuse mixes single digits
+/// into letters ("k1ll"), and those stay.
 fn collapse_runs(text: &str) -> String {
+    fn flush(out: &mut String, digits: &mut String) {
+        if digits.len() >= 3 {
+            out.push(' ');
+        } else {
+            out.push_str(digits);
+        }
+        digits.clear();
+    }
     let mut out = String::with_capacity(text.len());
+    let mut digits = String::new();
     let mut last = None;
     let mut run = 0;
     for c in text.chars() {
+        if c.is_ascii_digit() {
+            digits.push(c);
+            last = None;
+            continue;
+        }
+        flush(&mut out, &mut digits);
         if Some(c) == last {
             run += 1;
         } else {
@@ -170,6 +189,7 @@ fn collapse_runs(text: &str) -> String {
             out.push(c);
         }
     }
+    flush(&mut out, &mut digits);
     out
 }
 
@@ -697,6 +717,15 @@ mod tests {
     #[test]
     fn long_runs_of_one_character_are_cheap_and_stretched_abuse_still_counts() {
         assert_eq!(collapse_runs("heyyyyyy  xxxxx"), "heyyy  xxx");
+        assert_eq!(
+            collapse_runs("call 5550100 at 9pm, k1ll"),
+            "call   at 9pm, k1ll"
+        );
+        let flag_digits = policy(PolicyMode::Flag, Kinds::ALL);
+        assert_eq!(
+            flag_digits.evaluate(&"1764157000".repeat(400)),
+            Verdict::Clean
+        );
         let flag = policy(PolicyMode::Flag, Kinds::ALL);
         assert_eq!(flag.evaluate(&"z".repeat(4_000)), Verdict::Clean);
         assert!(matches!(
