@@ -142,11 +142,11 @@ pub struct Config {
     pub shutdown_grace_ms: u64,
 
     /// Bytes of tungstenite's read buffer per connection.
-    #[arg(long, env = "KINDRED_WS_READ_BUFFER", default_value_t = 4 * 1024)]
+    #[arg(long, env = "KINDRED_WS_READ_BUFFER", default_value_t = 1024)]
     pub ws_read_buffer: usize,
 
     /// Bytes of queued frames a connection gathers before writing them in one go.
-    #[arg(long, env = "KINDRED_WS_WRITE_BUFFER", default_value_t = 8 * 1024)]
+    #[arg(long, env = "KINDRED_WS_WRITE_BUFFER", default_value_t = 4 * 1024)]
     pub ws_write_buffer: usize,
 
     /// The kernel's send buffer per socket (SO_SNDBUF), in bytes. Bounded so that a

@@ -2,7 +2,7 @@
 //!
 //! Brokers hand the hub frames that are already encoded; the hub gives each local
 //! recipient a clone of the same bytes (a reference count, not a copy) through a
-//! bounded queue with `try_send`. Fan-out never waits for a peer: a connection
+//! bounded queue, without waiting. Fan-out never waits for a peer: a connection
 //! whose queue is full is told to leave (`Kick::SlowConsumer`) and can resume.
 
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -10,7 +10,11 @@ use std::sync::{Arc, OnceLock};
 
 use dashmap::DashMap;
 use kindred_protocol::{Role, RoomId, UserId, close_code};
-use tokio::sync::mpsc;
+use std::collections::VecDeque;
+use std::task::Poll;
+
+use futures_util::task::AtomicWaker;
+use parking_lot::Mutex;
 use tokio_util::sync::CancellationToken;
 
 use crate::metrics::Metrics;
@@ -81,13 +85,73 @@ impl Kick {
     }
 }
 
+/// A connection's bounded queue of frames to write. A `VecDeque` behind a mutex
+/// rather than a channel: it costs nothing while empty (most members, most of the
+/// time), is trimmed after a burst, and the session drains it in one go.
+#[derive(Debug)]
+pub struct Outbox {
+    frames: Mutex<VecDeque<Encoded>>,
+    waker: AtomicWaker,
+    depth: usize,
+}
+
+/// A queue keeps this many slots after a burst; a larger one is given back.
+const OUTBOX_KEEP: usize = 16;
+
+impl Outbox {
+    fn new(depth: usize) -> Self {
+        Self {
+            frames: Mutex::new(VecDeque::new()),
+            waker: AtomicWaker::new(),
+            depth,
+        }
+    }
+
+    /// Queue a frame unless the queue is full.
+    fn push(&self, frame: &Encoded) -> bool {
+        let mut frames = self.frames.lock();
+        if frames.len() >= self.depth {
+            return false;
+        }
+        frames.push_back(frame.clone());
+        drop(frames);
+        self.waker.wake();
+        true
+    }
+
+    /// The oldest queued frame.
+    pub fn pop(&self) -> Option<Encoded> {
+        let mut frames = self.frames.lock();
+        let frame = frames.pop_front();
+        if frames.is_empty() && frames.capacity() > OUTBOX_KEEP {
+            frames.shrink_to(OUTBOX_KEEP);
+        }
+        frame
+    }
+
+    /// Resolves when a frame is queued.
+    pub fn ready(&self) -> impl Future<Output = ()> + '_ {
+        std::future::poll_fn(move |cx| {
+            if !self.frames.lock().is_empty() {
+                return Poll::Ready(());
+            }
+            self.waker.register(cx.waker());
+            if self.frames.lock().is_empty() {
+                Poll::Pending
+            } else {
+                Poll::Ready(())
+            }
+        })
+    }
+}
+
 /// One local connection as the hub sees it.
 #[derive(Debug)]
 pub struct Peer {
     pub id: u64,
     pub user: UserId,
     pub role: Role,
-    tx: mpsc::Sender<Encoded>,
+    pub outbox: Outbox,
     kicked: CancellationToken,
     kick: OnceLock<Kick>,
 }
@@ -138,18 +202,17 @@ impl Hub {
         user: UserId,
         role: Role,
         parent: &CancellationToken,
-    ) -> (Arc<Peer>, mpsc::Receiver<Encoded>) {
-        let (tx, rx) = mpsc::channel(self.queue_depth);
+    ) -> Arc<Peer> {
         let peer = Arc::new(Peer {
             id: self.next_id.fetch_add(1, Ordering::Relaxed),
             user,
             role,
-            tx,
+            outbox: Outbox::new(self.queue_depth),
             kicked: parent.child_token(),
             kick: OnceLock::new(),
         });
         self.rooms.entry(room).or_default().push(peer.clone());
-        (peer, rx)
+        peer
     }
 
     /// Forget a connection.
@@ -183,18 +246,15 @@ impl Hub {
             if !audience.includes(peer.user, peer.role) {
                 continue;
             }
-            match peer.tx.try_send(frame.clone()) {
-                Ok(()) => delivered += 1,
-                Err(mpsc::error::TrySendError::Full(_)) => {
-                    self.metrics.dropped.inc();
-                    if peer.kick_reason().is_none() {
-                        self.metrics.slow_consumer();
-                        tracing::info!(peer = peer.id, %room, "slow consumer disconnected");
-                    }
-                    peer.kick(Kick::SlowConsumer);
+            if peer.outbox.push(frame) {
+                delivered += 1;
+            } else {
+                self.metrics.dropped.inc();
+                if peer.kick_reason().is_none() {
+                    self.metrics.slow_consumer();
+                    tracing::info!(peer = peer.id, %room, "slow consumer disconnected");
                 }
-                // The session is already on its way out.
-                Err(mpsc::error::TrySendError::Closed(_)) => {}
+                peer.kick(Kick::SlowConsumer);
             }
             match effect {
                 Effect::None => {}

@@ -18,7 +18,7 @@ use kindred_protocol::{
     AlertKind, ClientFrame, ClientId, CrisisCategory, ErrorCode, Me, ModAction, PROTOCOL_VERSION,
     Role, RoomId, Seq, ServerFrame, UserId, Welcome, close_code,
 };
-use tokio::sync::{OwnedSemaphorePermit, mpsc};
+use tokio::sync::OwnedSemaphorePermit;
 use tokio::time::{Instant, MissedTickBehavior};
 
 use crate::app::{AppState, now_ms};
@@ -45,7 +45,9 @@ const MAX_REASON_CHARS: usize = 500;
 pub async fn run(socket: WebSocket, app: Arc<AppState>, _permit: OwnedSemaphorePermit) {
     app.metrics.connections.inc();
     let mut conn = Conn { socket, app };
-    if let Some(live) = conn.handshake().await {
+    // The handshake's state is large and short-lived: boxed, so the task that lives
+    // as long as the connection does not carry its size (memory per idle member).
+    if let Some(live) = Box::pin(conn.handshake()).await {
         live.run(&mut conn).await;
     }
     conn.app.metrics.connections.dec();
@@ -190,7 +192,7 @@ impl Conn {
         let room = claims.room;
         // Listen before arriving, so nothing published in between is missed; the
         // queue's duplicates of the backlog are skipped by seq.
-        let (peer, rx) = self
+        let peer = self
             .app
             .hub
             .attach(room, claims.user, claims.role, &self.app.shutdown);
@@ -223,7 +225,7 @@ impl Conn {
         {
             Ok(s) => s,
             Err(e) => {
-                let live = Live::new(&self.app, claims, peer, rx, 0);
+                let live = Live::new(&self.app, claims, peer, 0);
                 live.depart(&self.app, false).await;
                 let (code, message, close, reason) = refusal(&e);
                 self.refuse(code, &message, close, reason).await;
@@ -254,7 +256,7 @@ impl Conn {
             resume = ?snapshot.resume,
             "welcome"
         );
-        let live = Live::new(&self.app, claims, peer, rx, snapshot.seq);
+        let live = Live::new(&self.app, claims, peer, snapshot.seq);
         let sent = async {
             self.socket
                 .feed(Message::Text(wire::encode(&welcome).bytes))
@@ -325,7 +327,6 @@ struct Live {
     name: String,
     role: Role,
     peer: Arc<Peer>,
-    rx: mpsc::Receiver<Encoded>,
     /// The highest seq written to the socket: queued frames at or below it are
     /// duplicates of the backlog.
     last_sent: Seq,
@@ -343,13 +344,7 @@ enum Flow {
 }
 
 impl Live {
-    fn new(
-        app: &AppState,
-        claims: SessionClaims,
-        peer: Arc<Peer>,
-        rx: mpsc::Receiver<Encoded>,
-        last_sent: Seq,
-    ) -> Self {
+    fn new(app: &AppState, claims: SessionClaims, peer: Arc<Peer>, last_sent: Seq) -> Self {
         let per_second = NonZeroU32::new(app.config.frames_per_second).unwrap_or(NonZeroU32::MIN);
         let burst = NonZeroU32::new(app.config.frame_burst).unwrap_or(per_second);
         let per_minute = NonZeroU32::new(app.config.messages_per_minute).unwrap_or(NonZeroU32::MIN);
@@ -360,7 +355,6 @@ impl Live {
             name: claims.name,
             role: claims.role,
             peer,
-            rx,
             last_sent,
             frames: RateLimiter::direct(Quota::per_second(per_second).allow_burst(burst)),
             messages: RateLimiter::direct(Quota::per_minute(per_minute).allow_burst(message_burst)),
@@ -381,17 +375,18 @@ impl Live {
         // per wake-up on the delivery path.
         let stopped = self.peer.kicked().clone().cancelled_owned();
         tokio::pin!(stopped);
+        let outbox = self.peer.clone();
         let end = loop {
             tokio::select! {
                 biased;
                 () = &mut stopped => {
                     match self.peer.kick_reason() {
-                        Some(kick) => break self.kicked(conn, kick).await,
+                        Some(kick) => break Box::pin(self.kicked(conn, kick)).await,
                         None => break End::Close(close_code::GOING_AWAY, "server shutting down"),
                     }
                 }
-                queued = self.rx.recv() => {
-                    let Some(first) = queued else { break End::Gone };
+                () = outbox.outbox.ready() => {
+                    let Some(first) = self.peer.outbox.pop() else { continue };
                     // A reader that stopped reading blocks this write; a kick or a
                     // shutdown must still get through, so the write races them.
                     let written = tokio::select! {
@@ -408,7 +403,7 @@ impl Live {
                     match inbound {
                         None | Some(Ok(Message::Close(_))) => break End::Gone,
                         Some(Err(e)) => {
-                            conn.on_socket_error(e).await;
+                            Box::pin(conn.on_socket_error(e)).await;
                             break End::Gone;
                         }
                         Some(Ok(Message::Ping(_) | Message::Pong(_))) => {}
@@ -424,9 +419,11 @@ impl Live {
                             }
                         }
                         Some(Ok(Message::Text(text))) => {
+                            // Boxed: handling a command is rare next to delivering,
+                            // and its state should not sit in every idle session.
                             let handled = tokio::select! {
                                 biased;
-                                r = self.on_text(conn, &text) => r,
+                                r = Box::pin(self.on_text(conn, &text)) => r,
                                 () = &mut stopped => Ok(Flow::Continue),
                             };
                             match handled {
@@ -450,10 +447,11 @@ impl Live {
                 }
             }
         };
+        // The way out is boxed too, for the same reason as the handshake.
         if let End::Close(code, reason) = end {
-            conn.close(code, reason).await;
+            Box::pin(conn.close(code, reason)).await;
         }
-        self.depart(&app, left).await;
+        Box::pin(self.depart(&app, left)).await;
     }
 
     /// Leave the hub, and tell the room the connection dropped (unless the member
@@ -487,7 +485,7 @@ impl Live {
             }
             Kick::Removed | Kick::Banned | Kick::RoomClosed => {
                 // Let them see the event that ended their stay.
-                while let Ok(frame) = self.rx.try_recv() {
+                while let Some(frame) = self.peer.outbox.pop() {
                     let write = conn.socket.feed(Message::Text(frame.bytes));
                     if tokio::time::timeout(CLOSE_TIMEOUT, write).await.is_err() {
                         break;
@@ -520,7 +518,7 @@ impl Live {
                 written += 1;
             }
             next = if written < WRITE_BATCH {
-                self.rx.try_recv().ok()
+                self.peer.outbox.pop()
             } else {
                 None
             };

@@ -55,7 +55,8 @@ pub async fn upgrade(
         .max_frame_size(c.max_frame_bytes)
         .on_upgrade(move |socket| {
             let tracker = app.tracker.clone();
-            tracker.track_future(session::run(socket, app, permit))
+            let session = session::run(socket, app, permit);
+            tracker.track_future(session)
         })
 }
 
