@@ -548,8 +548,19 @@ impl Live {
                 return Ok(Flow::Continue);
             }
         };
+        let client_id = command_id(&frame);
         if let Err(wait) = check(&self.frames) {
-            self.rate_limited(conn, command_id(&frame), wait).await?;
+            self.rate_limited(conn, client_id, wait).await?;
+            return Ok(Flow::Continue);
+        }
+        if client_id.is_some_and(|id| !valid_client_id(&id)) {
+            self.fail(
+                conn,
+                None,
+                ErrorCode::BadRequest,
+                "client_id must be 1–64 bytes",
+            )
+            .await?;
             return Ok(Flow::Continue);
         }
         self.dispatch(conn, frame).await
@@ -592,17 +603,6 @@ impl Live {
                 text,
                 cw,
             } => {
-                if !valid_client_id(&client_id) {
-                    return self
-                        .fail(
-                            conn,
-                            None,
-                            ErrorCode::BadRequest,
-                            "client_id must be 1–64 bytes",
-                        )
-                        .await
-                        .map(|()| Flow::Continue);
-                }
                 if let Err(wait) = check(&self.messages) {
                     self.rate_limited(conn, Some(client_id), wait).await?;
                     return Ok(Flow::Continue);
@@ -729,17 +729,6 @@ impl Live {
                 held,
                 policy,
             } => {
-                if !valid_client_id(&client_id) {
-                    return self
-                        .fail(
-                            conn,
-                            None,
-                            ErrorCode::BadRequest,
-                            "client_id must be 1–64 bytes",
-                        )
-                        .await
-                        .map(|()| Flow::Continue);
-                }
                 let checked = (|| -> Result<_, TextError> {
                     let reason = reason
                         .map(|r| normalize_message(&r, MAX_REASON_CHARS))

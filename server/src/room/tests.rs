@@ -51,6 +51,17 @@ impl Scene {
         Ok(user)
     }
 
+    /// A member who is already in the room connects again (another tab, a resume).
+    fn reconnect(&mut self, user: UserId, name: &str) -> Result<Applied, Rejection> {
+        let session = self.room.session();
+        self.apply(Command::Connect {
+            user,
+            name: name.into(),
+            role: Role::Participant,
+            session,
+        })
+    }
+
     fn join(&mut self, name: &str) -> UserId {
         self.arrive(name, Role::Participant).expect("joins")
     }
@@ -281,16 +292,7 @@ fn a_locked_room_admits_no_new_participants_but_keeps_its_members() {
     s.moderate(fac, ModAction::Lock, None, None).unwrap();
     assert_eq!(s.arrive("Carol", Role::Participant), Err(Rejection::Locked));
     // Alice's second tab still connects: she is already a member.
-    let session = s.room.session();
-    assert!(
-        s.apply(Command::Connect {
-            user: alice,
-            name: "Alice".into(),
-            role: Role::Participant,
-            session
-        })
-        .is_ok()
-    );
+    assert!(s.reconnect(alice, "Alice").is_ok());
     s.moderate(fac, ModAction::Unlock, None, None).unwrap();
     assert!(s.arrive("Carol", Role::Participant).is_ok());
 }
@@ -299,19 +301,11 @@ fn a_locked_room_admits_no_new_participants_but_keeps_its_members() {
 fn a_dropped_connection_keeps_the_seat_for_the_grace_period() {
     let mut s = Scene::new(12);
     let alice = s.join("Alice");
-    let session = s.room.session();
     s.apply(Command::Disconnect { user: alice }).unwrap();
     s.advance(10_000);
     assert!(s.tick().is_empty(), "no leave/join churn for a short drop");
     // She comes back: no new `joined`.
-    let back = s
-        .apply(Command::Connect {
-            user: alice,
-            name: "Alice".into(),
-            role: Role::Participant,
-            session,
-        })
-        .unwrap();
+    let back = s.reconnect(alice, "Alice").unwrap();
     assert!(back.events.is_empty());
     s.apply(Command::Disconnect { user: alice }).unwrap();
     s.advance(Limits::default().presence_grace_ms);
@@ -329,14 +323,7 @@ fn a_dropped_connection_keeps_the_seat_for_the_grace_period() {
 fn two_tabs_count_as_one_member_until_both_close() {
     let mut s = Scene::new(12);
     let alice = s.join("Alice");
-    let session = s.room.session();
-    s.apply(Command::Connect {
-        user: alice,
-        name: "Alice".into(),
-        role: Role::Participant,
-        session,
-    })
-    .unwrap();
+    s.reconnect(alice, "Alice").unwrap();
     s.apply(Command::Disconnect { user: alice }).unwrap();
     s.advance(Limits::default().presence_grace_ms * 2);
     assert!(s.tick().is_empty(), "one tab is still open");
@@ -392,26 +379,9 @@ fn remove_and_ban() {
             reason: LeftReason::Banned
         }]
     );
-    let session = s.room.session();
-    assert_eq!(
-        s.apply(Command::Connect {
-            user: troll,
-            name: "Troll".into(),
-            role: Role::Participant,
-            session
-        }),
-        Err(Rejection::Banned)
-    );
+    assert_eq!(s.reconnect(troll, "Troll"), Err(Rejection::Banned));
     // Removal is not a ban: Alice may come back.
-    assert!(
-        s.apply(Command::Connect {
-            user: alice,
-            name: "Alice".into(),
-            role: Role::Participant,
-            session
-        })
-        .is_ok()
-    );
+    assert!(s.reconnect(alice, "Alice").is_ok());
 }
 
 #[test]
