@@ -18,13 +18,14 @@ fn alert(f: &ServerFrame, want: AlertKind) -> Option<ServerFrame> {
 }
 
 async fn set_policy(fran: &mut Member, mode: PolicyMode) {
+    set_policy_kinds(fran, mode, Kinds::default()).await;
+}
+
+async fn set_policy_kinds(fran: &mut Member, mode: PolicyMode, kinds: Kinds) {
     fran.moderate(
         ModAction::SetPolicy,
         ModArgs {
-            policy: Some(ContentPolicy {
-                mode,
-                kinds: Kinds::default(),
-            }),
+            policy: Some(ContentPolicy { mode, kinds }),
             ..ModArgs::default()
         },
     )
@@ -42,18 +43,7 @@ async fn a_crisis_message_reaches_the_room_verbatim_and_brings_help_to_its_autho
     let mut alice = server.member(room, "Alice").await;
     let mut bob = server.member(room, "Bob").await;
     // Strict policy: it must still not touch crisis language.
-    fran.moderate(
-        ModAction::SetPolicy,
-        ModArgs {
-            policy: Some(ContentPolicy {
-                mode: PolicyMode::Censor,
-                kinds: Kinds::ALL,
-            }),
-            ..ModArgs::default()
-        },
-    )
-    .await
-    .unwrap();
+    set_policy_kinds(&mut fran, PolicyMode::Censor, Kinds::ALL).await;
 
     let words = "honestly I want to kill myself, I don't want to be here anymore";
     let seq = alice.say_acked(words).await;
@@ -106,18 +96,7 @@ async fn words_of_disclosure_are_never_censored_even_by_the_strictest_policy() {
     let mut fran = server.facilitator(room, "Fran").await;
     let mut alice = server.member(room, "Alice").await;
     let mut bob = server.member(room, "Bob").await;
-    fran.moderate(
-        ModAction::SetPolicy,
-        ModArgs {
-            policy: Some(ContentPolicy {
-                mode: PolicyMode::Censor,
-                kinds: Kinds::ALL,
-            }),
-            ..ModArgs::default()
-        },
-    )
-    .await
-    .unwrap();
+    set_policy_kinds(&mut fran, PolicyMode::Censor, Kinds::ALL).await;
     for words in [
         "I was sexually abused as a child",
         "I was raped two years ago and I still can't sleep",
