@@ -39,8 +39,8 @@ pub enum ClientFrame {
         #[serde(default, skip_serializing_if = "Option::is_none")]
         reason: Option<String>,
     },
-    /// A private message. A participant's whisper goes to the facilitators (`to` is
-    /// ignored unless it names a facilitator); a facilitator may whisper to anyone.
+    /// A private message. A participant's whisper goes to every facilitator (`to` is
+    /// ignored); a facilitator may whisper to one member (`to`) or to the others.
     Whisper {
         #[serde(default, skip_serializing_if = "Option::is_none")]
         to: Option<UserId>,

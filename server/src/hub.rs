@@ -225,16 +225,6 @@ impl Hub {
         }
     }
 
-    /// Whether any local connection is in the room (brokers subscribe on the first).
-    pub fn has_room(&self, room: RoomId) -> bool {
-        self.rooms.contains_key(&room)
-    }
-
-    /// Local connections in the room.
-    pub fn local_connections(&self, room: RoomId) -> usize {
-        self.rooms.get(&room).map_or(0, |r| r.len())
-    }
-
     /// Give a frame to every local connection in its audience, without waiting.
     pub fn deliver(&self, room: RoomId, audience: Audience, frame: &Encoded, effect: Effect) {
         let Some(peers) = self.rooms.get(&room) else {
@@ -268,10 +258,5 @@ impl Hub {
         self.metrics
             .fanout_seconds
             .observe(started.elapsed().as_secs_f64());
-    }
-
-    /// Connections in every room on this instance.
-    pub fn connections(&self) -> usize {
-        self.rooms.iter().map(|e| e.value().len()).sum()
     }
 }

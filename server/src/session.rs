@@ -225,8 +225,9 @@ impl Conn {
         {
             Ok(s) => s,
             Err(e) => {
-                let live = Live::new(&self.app, claims, peer, 0);
-                live.depart(&self.app, false).await;
+                Live::new(&self.app, claims, peer, 0)
+                    .depart(&self.app, false)
+                    .await;
                 let (code, message, close, reason) = refusal(&e);
                 self.refuse(code, &message, close, reason).await;
                 return None;
@@ -607,13 +608,8 @@ impl Live {
                     self.rate_limited(conn, Some(client_id), wait).await?;
                     return Ok(Flow::Continue);
                 }
-                let checked =
-                    normalize_message(&text, app.config.max_message_chars).and_then(|text| {
-                        let cw = cw
-                            .map(|c| normalize_message(&c, MAX_LABEL_CHARS))
-                            .transpose()?;
-                        Ok((text, cw))
-                    });
+                let checked = normalize_message(&text, app.config.max_message_chars)
+                    .and_then(|text| Ok((text, optional_text(cw, MAX_LABEL_CHARS)?)));
                 let (text, cw) = match checked {
                     Ok(v) => v,
                     Err(e) => {
@@ -659,10 +655,7 @@ impl Live {
                 }
             }
             ClientFrame::Report { seq, reason } => {
-                let reason = match reason
-                    .map(|r| normalize_message(&r, MAX_REASON_CHARS))
-                    .transpose()
-                {
+                let reason = match optional_text(reason, MAX_REASON_CHARS) {
                     Ok(r) => r,
                     Err(e) => {
                         let frame = text_error(None, &e);
@@ -729,15 +722,9 @@ impl Live {
                 held,
                 policy,
             } => {
-                let checked = (|| -> Result<_, TextError> {
-                    let reason = reason
-                        .map(|r| normalize_message(&r, MAX_REASON_CHARS))
-                        .transpose()?;
-                    let text = text
-                        .map(|t| normalize_message(&t, app.config.max_message_chars))
-                        .transpose()?;
-                    Ok((reason, text))
-                })();
+                let checked = optional_text(reason, MAX_REASON_CHARS).and_then(|reason| {
+                    Ok((reason, optional_text(text, app.config.max_message_chars)?))
+                });
                 let (reason, text) = match checked {
                     Ok(v) => v,
                     Err(e) => {
@@ -993,6 +980,11 @@ fn command_id(frame: &ClientFrame) -> Option<ClientId> {
 
 fn valid_client_id(id: &str) -> bool {
     !id.is_empty() && id.len() <= MAX_CLIENT_ID
+}
+
+/// An optional text field (content warning, reason, announcement), normalised.
+fn optional_text(text: Option<String>, max_chars: usize) -> Result<Option<String>, TextError> {
+    text.map(|t| normalize_message(&t, max_chars)).transpose()
 }
 
 /// A text that breaks a rule, as the error frame that says which.

@@ -332,10 +332,6 @@ impl Room {
         self.members.len()
     }
 
-    pub fn is_banned(&self, user: UserId) -> bool {
-        self.bans.contains(&user)
-    }
-
     /// Whether a new member could join now (used by the HTTP join before a token is minted).
     pub fn admits(&self, role: Role) -> Result<(), Rejection> {
         match role {
