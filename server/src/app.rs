@@ -13,6 +13,7 @@ use tokio_util::task::TaskTracker;
 
 use crate::auth::Signer;
 use crate::broker::memory::MemoryBroker;
+use crate::broker::redis::RedisBroker;
 use crate::broker::{Broker, BrokerError};
 use crate::config::Config;
 use crate::hub::Hub;
@@ -107,19 +108,31 @@ fn random_token() -> String {
 }
 
 /// Build the shared state for a configuration.
-pub fn state(config: Config, shutdown: CancellationToken) -> anyhow::Result<Arc<AppState>> {
-    if config.redis_url.is_some() {
-        anyhow::bail!("the Redis broker is not available in this build; unset REDIS_URL");
-    }
+pub async fn state(config: Config, shutdown: CancellationToken) -> anyhow::Result<Arc<AppState>> {
     let metrics = Arc::new(Metrics::new());
     let hub = Arc::new(Hub::new(config.outbound_queue, metrics.clone()));
-    let broker: Arc<dyn Broker> = Arc::new(MemoryBroker::new(
-        hub.clone(),
-        metrics.clone(),
-        config.limits(),
-        config.history_len,
-    ));
-    metrics.broker_up.set(1);
+    let broker: Arc<dyn Broker> = match &config.redis_url {
+        Some(url) => Arc::new(
+            RedisBroker::connect(
+                url,
+                config.redis_cluster,
+                hub.clone(),
+                metrics.clone(),
+                config.limits(),
+                config.history_len,
+            )
+            .await?,
+        ),
+        None => {
+            metrics.broker_up.set(1);
+            Arc::new(MemoryBroker::new(
+                hub.clone(),
+                metrics.clone(),
+                config.limits(),
+                config.history_len,
+            ))
+        }
+    };
     let mut crisis = CrisisMatcher::builtin();
     if let Some(path) = &config.crisis_phrases {
         let data = std::fs::read_to_string(path)
@@ -217,7 +230,7 @@ pub async fn serve(listener: TcpListener, state: Arc<AppState>) -> std::io::Resu
 pub async fn start(config: Config) -> anyhow::Result<Running> {
     let listener = TcpListener::bind(config.bind).await?;
     let addr = listener.local_addr()?;
-    let state = state(config, CancellationToken::new())?;
+    let state = state(config, CancellationToken::new()).await?;
     let done = tokio::spawn({
         let state = state.clone();
         async move {

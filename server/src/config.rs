@@ -25,9 +25,21 @@ pub struct Config {
     #[arg(long, env = "KINDRED_SECRET", hide_env_values = true)]
     pub secret: Option<String>,
 
-    /// Redis URL shared by several instances. Absent: the in-memory broker (one instance).
-    #[arg(long, env = "REDIS_URL")]
+    /// Redis URL shared by several instances (`redis://…`, or `redis+cluster://host:port,…`
+    /// for a Redis Cluster). Absent: the in-memory broker (one instance).
+    #[arg(long, env = "REDIS_URL", hide_env_values = true)]
     pub redis_url: Option<String>,
+
+    /// Treat the Redis URL's hosts as the seed nodes of a Redis Cluster (sharded pub/sub).
+    /// Implied by a `redis+cluster://` URL.
+    #[arg(long, env = "KINDRED_REDIS_CLUSTER", default_value_t = false, action = clap::ArgAction::Set)]
+    pub redis_cluster: bool,
+
+    /// The address members use to reach Kindred (e.g. `https://chat.example.org`) when it
+    /// runs behind a proxy: the WebSocket origin check and the printed links use it.
+    /// Absent: the address Kindred listens on.
+    #[arg(long, env = "KINDRED_PUBLIC_URL")]
+    pub public_url: Option<String>,
 
     /// Create a demo room at start and print its address.
     #[arg(long, env = "KINDRED_DEMO_ROOM", default_value_t = true, action = clap::ArgAction::Set)]

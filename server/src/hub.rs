@@ -64,12 +64,15 @@ pub enum Kick {
     Removed,
     Banned,
     RoomClosed,
+    /// This instance's copy of the room had to be reloaded (it fell behind the shared
+    /// log, or the room's store lost it): resume with `last_seq` to see no gap.
+    Resync,
 }
 
 impl Kick {
     pub fn close_code(self) -> u16 {
         match self {
-            Kick::SlowConsumer => close_code::SLOW_CONSUMER,
+            Kick::SlowConsumer | Kick::Resync => close_code::SLOW_CONSUMER,
             Kick::Removed | Kick::Banned => close_code::REMOVED,
             Kick::RoomClosed => close_code::ROOM_CLOSED,
         }
@@ -81,6 +84,7 @@ impl Kick {
             Kick::Removed => "removed by a facilitator",
             Kick::Banned => "banned by a facilitator",
             Kick::RoomClosed => "the session has ended",
+            Kick::Resync => "the server reloaded the room: reconnect and resume with last_seq",
         }
     }
 }
@@ -221,6 +225,20 @@ impl Hub {
             e.get_mut().retain(|p| p.id != peer_id);
             if e.get().is_empty() {
                 e.remove();
+            }
+        }
+    }
+
+    /// Whether any local connection is in the room.
+    pub fn has_room(&self, room: RoomId) -> bool {
+        self.rooms.contains_key(&room)
+    }
+
+    /// Ask every local connection in the room to go.
+    pub fn kick_room(&self, room: RoomId, kick: Kick) {
+        if let Some(peers) = self.rooms.get(&room) {
+            for peer in peers.iter() {
+                peer.kick(kick);
             }
         }
     }

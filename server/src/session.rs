@@ -484,6 +484,7 @@ impl Live {
                 );
                 let _ = tokio::time::timeout(CLOSE_TIMEOUT, conn.send_frame(&frame)).await;
             }
+            Kick::Resync => {}
             Kick::Removed | Kick::Banned | Kick::RoomClosed => {
                 // Let them see the event that ended their stay.
                 while let Some(frame) = self.peer.outbox.pop() {

@@ -5,7 +5,6 @@
 //! hub, so seqs reach every connection in order. The lock is never held across an
 //! await: hub delivery is `try_send` only.
 
-use std::collections::VecDeque;
 use std::sync::Arc;
 use std::time::Instant;
 
@@ -13,53 +12,20 @@ use async_trait::async_trait;
 use dashmap::DashMap;
 use kindred_protocol::http::UpdateRoom;
 use kindred_protocol::policy::ContentPolicy;
-use kindred_protocol::{Epoch, Millis, ResumeKind, Role, RoomId, RoomSummary, ServerFrame};
+use kindred_protocol::{Epoch, Millis, Role, RoomId, RoomSummary};
 use parking_lot::Mutex;
 
-use super::{Broker, BrokerError, ResumeFrom, Snapshot, apply_update, effect_of, new_epoch};
+use super::timeline::Timeline;
+use super::{Broker, BrokerError, ResumeFrom, Snapshot, apply_update, new_epoch, summary};
 use crate::hub::{Audience, Hub};
 use crate::metrics::Metrics;
-use crate::room::{Applied, Command, EventKind, Limits, Room, RoomConfig};
-use crate::wire::{self, Encoded};
+use crate::room::{Applied, Command, Limits, Room, RoomConfig};
+use crate::wire::Encoded;
 
 struct RoomCell {
     room: Room,
     epoch: Epoch,
-    /// Encoded timeline frames, oldest first, at most `history_len`.
-    history: VecDeque<Encoded>,
-}
-
-impl RoomCell {
-    fn summary(&self) -> RoomSummary {
-        summary(&self.room)
-    }
-
-    fn redact(&mut self, target: u64) {
-        let Some(entry) = self.history.iter_mut().find(|e| e.seq == Some(target)) else {
-            return;
-        };
-        let redacted = serde_json::from_str::<ServerFrame>(&entry.bytes)
-            .ok()
-            .and_then(|f| wire::redacted_message(&f));
-        if let Some(frame) = redacted {
-            *entry = wire::encode(&frame);
-        }
-    }
-}
-
-/// The room summary the wire shows.
-pub fn summary(room: &Room) -> RoomSummary {
-    let c = &room.config;
-    RoomSummary {
-        id: room.id,
-        title: c.title.clone(),
-        topic: c.topic.clone(),
-        description: c.description.clone(),
-        guidelines: c.guidelines.clone(),
-        capacity: c.capacity,
-        visibility: c.visibility,
-        members: u32::try_from(room.member_count()).unwrap_or(u32::MAX),
-    }
+    timeline: Timeline,
 }
 
 /// Rooms in this process's memory.
@@ -91,22 +57,7 @@ impl MemoryBroker {
 
     /// Store and deliver the events of one applied command, in order.
     fn publish(&self, id: RoomId, cell: &mut RoomCell, applied: &Applied) {
-        for event in &applied.events {
-            let encoded = wire::encode(&wire::event_frame(event));
-            if let EventKind::Redacted { target } = event.kind {
-                cell.redact(target);
-            }
-            cell.history.push_back(encoded.clone());
-            while cell.history.len() > self.history_len {
-                cell.history.pop_front();
-            }
-            self.hub
-                .deliver(id, Audience::Room, &encoded, effect_of(&event.kind));
-            if let EventKind::Closed { .. } = event.kind {
-                // The session is over: what was said in it is not kept.
-                cell.history.clear();
-            }
-        }
+        cell.timeline.record(&self.hub, id, applied);
     }
 
     fn refresh_gauges(&self) {
@@ -124,9 +75,9 @@ impl Broker for MemoryBroker {
         let cell = RoomCell {
             room: Room::new(id, config, self.limits),
             epoch: new_epoch(),
-            history: VecDeque::new(),
+            timeline: Timeline::new(self.history_len),
         };
-        let summary = cell.summary();
+        let summary = summary(&cell.room);
         self.rooms.insert(id, Arc::new(Mutex::new(cell)));
         self.refresh_gauges();
         Ok(summary)
@@ -146,7 +97,7 @@ impl Broker for MemoryBroker {
             let applied = cell.room.set_policy(policy, now);
             self.publish(id, &mut cell, &applied);
         }
-        Ok(cell.summary())
+        Ok(summary(&cell.room))
     }
 
     async fn delete_room(&self, id: RoomId, now: Millis) -> Result<(), BrokerError> {
@@ -161,12 +112,12 @@ impl Broker for MemoryBroker {
     }
 
     async fn room(&self, id: RoomId) -> Result<RoomSummary, BrokerError> {
-        Ok(self.cell(id)?.lock().summary())
+        Ok(summary(&self.cell(id)?.lock().room))
     }
 
     async fn rooms(&self) -> Result<Vec<RoomSummary>, BrokerError> {
         let cells: Vec<_> = self.rooms.iter().map(|e| e.value().clone()).collect();
-        Ok(cells.iter().map(|c| c.lock().summary()).collect())
+        Ok(cells.iter().map(|c| summary(&c.lock().room)).collect())
     }
 
     async fn policy(&self, id: RoomId) -> Result<ContentPolicy, BrokerError> {
@@ -201,38 +152,9 @@ impl Broker for MemoryBroker {
     ) -> Result<Snapshot, BrokerError> {
         let cell = self.cell(id)?;
         let cell = cell.lock();
-        let head = cell.room.head();
-        // With an empty history the replay can start only after the head.
-        let oldest = cell.history.front().and_then(|e| e.seq).unwrap_or(head + 1);
-        let recent_from = cell.history.len().saturating_sub(recent);
-        let (resume, backlog): (ResumeKind, Vec<Encoded>) = match resume {
-            Some(r) if r.epoch == cell.epoch && r.last_seq <= head && r.last_seq + 1 >= oldest => (
-                ResumeKind::Resumed,
-                cell.history
-                    .iter()
-                    .filter(|e| e.seq.is_some_and(|s| s > r.last_seq))
-                    .cloned()
-                    .collect(),
-            ),
-            Some(_) => (
-                ResumeKind::Reset,
-                cell.history.iter().skip(recent_from).cloned().collect(),
-            ),
-            None => (
-                ResumeKind::Fresh,
-                cell.history.iter().skip(recent_from).cloned().collect(),
-            ),
-        };
-        Ok(Snapshot {
-            summary: cell.summary(),
-            members: cell.room.member_infos(),
-            state: cell.room.state(),
-            policy: cell.room.config.policy,
-            seq: head,
-            epoch: cell.epoch,
-            resume,
-            backlog,
-        })
+        Ok(cell
+            .timeline
+            .snapshot(&cell.room, cell.epoch, resume, recent))
     }
 
     async fn notify(

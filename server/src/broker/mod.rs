@@ -9,6 +9,8 @@
 //! across several. One conformance suite (`tests/`) runs against both.
 
 pub mod memory;
+pub mod redis;
+pub mod timeline;
 
 use async_trait::async_trait;
 use kindred_protocol::http::UpdateRoom;
@@ -18,7 +20,7 @@ use kindred_protocol::{
 };
 
 use crate::hub::{Audience, Effect, Kick};
-use crate::room::{Applied, Command, EventKind, Rejection, RoomConfig};
+use crate::room::{Applied, Command, EventKind, Rejection, Room, RoomConfig};
 use crate::wire::Encoded;
 
 /// Why a broker call failed.
@@ -132,6 +134,21 @@ pub fn apply_update(config: &mut RoomConfig, update: UpdateRoom) {
     }
     if let Some(v) = visibility {
         config.visibility = v;
+    }
+}
+
+/// The room summary the wire shows.
+pub fn summary(room: &Room) -> RoomSummary {
+    let c = &room.config;
+    RoomSummary {
+        id: room.id,
+        title: c.title.clone(),
+        topic: c.topic.clone(),
+        description: c.description.clone(),
+        guidelines: c.guidelines.clone(),
+        capacity: c.capacity,
+        visibility: c.visibility,
+        members: u32::try_from(room.member_count()).unwrap_or(u32::MAX),
     }
 }
 

@@ -10,6 +10,8 @@ use kindred_protocol::{
     RoomState, Seq, UserId, Visibility,
 };
 
+use serde::{Deserialize, Serialize};
+
 use super::authz::{Action, authorize};
 use super::event::{Event, EventKind};
 use crate::safety::{Evaluate, Verdict};
@@ -18,7 +20,7 @@ use crate::safety::{Evaluate, Verdict};
 pub const MAX_HELD: usize = 100;
 
 /// What an operator sets for a room.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct RoomConfig {
     pub title: String,
     pub topic: String,
@@ -55,7 +57,7 @@ impl Default for Limits {
 
 /// A member's standing with the facilitators. Removal and bans take a member out of
 /// the room altogether (see [`Room::bans`]), so they are not states of a present member.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub enum ModStatus {
     Active,
     /// Muted until the instant, or until lifted when `None`.
@@ -65,7 +67,7 @@ pub enum ModStatus {
 }
 
 /// Whether a member has a live connection.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub enum Presence {
     Online {
         connections: u32,
@@ -77,7 +79,7 @@ pub enum Presence {
 }
 
 /// A member of the room.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Member {
     pub user: UserId,
     pub name: String,
@@ -95,7 +97,7 @@ pub struct Member {
 
 /// A command to the room. Each names its actor; the actor's role is the one the
 /// room recorded when they connected.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub enum Command {
     /// A connection with a valid token arrives (first connection or another one).
     Connect {
@@ -143,7 +145,7 @@ pub enum Command {
 
 /// A facilitator's moderation command; which fields each action uses is listed on
 /// [`ModAction`].
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct ModRequest {
     pub action: ModAction,
     pub user: Option<UserId>,
@@ -172,14 +174,14 @@ impl ModRequest {
 }
 
 /// A content-policy verdict and the policy it was reached under.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Screened {
     pub policy: ContentPolicy,
     pub verdict: Verdict,
 }
 
 /// A message the content policy holds for a facilitator's review.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Held {
     pub id: u64,
     pub user: UserId,
@@ -188,6 +190,7 @@ pub struct Held {
     pub text: String,
     pub cw: Option<String>,
     /// The kinds of content the policy found.
+    #[serde(with = "crate::safety::kind_names")]
     pub kinds: Vec<&'static str>,
 }
 
@@ -273,10 +276,12 @@ impl Applied {
 }
 
 /// One room's live state.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Room {
     pub id: RoomId,
     pub config: RoomConfig,
+    /// Configuration, not state: a replica restored from a snapshot takes its own.
+    #[serde(skip)]
     limits: Limits,
     /// The last seq handed out.
     seq: Seq,
@@ -376,6 +381,34 @@ impl Room {
             floor_until: self.floor.map(|f| f.1),
             announcement: self.announcement.clone(),
         }
+    }
+
+    /// Whether a [`Command::Tick`] at `now` would change anything: a grace period, a
+    /// mute or the floor has run out. Several instances serve one room; they issue a
+    /// tick only when one is due, and the room's log orders them (the later ones find
+    /// nothing left to expire).
+    pub fn tick_due(&self, now: Millis) -> bool {
+        let grace = self.limits.presence_grace_ms;
+        self.floor.is_some_and(|(_, until)| until <= now)
+            || self.members.values().any(|m| {
+                matches!(m.presence, Presence::Away { since } if now >= since + grace)
+                    || matches!(m.status, ModStatus::Muted { until: Some(t) } if t <= now)
+            })
+    }
+
+    /// The room as it stands between sessions, for a store that lost the room's state:
+    /// its settings, bans and session number (so members' tokens stay valid) are kept;
+    /// members, the timeline and everything of the session are gone.
+    pub fn reopened(&self) -> Room {
+        let mut room = Room::new(self.id, self.config.clone(), self.limits);
+        room.session = self.session;
+        room.bans = self.bans.clone();
+        room
+    }
+
+    /// Use these limits (a room restored from a snapshot takes this instance's).
+    pub fn set_limits(&mut self, limits: Limits) {
+        self.limits = limits;
     }
 
     /// Apply one command at instant `now`.

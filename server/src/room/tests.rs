@@ -674,3 +674,118 @@ fn a_verdict_reached_under_an_old_policy_is_not_trusted() {
         .unwrap();
     assert!(fresh.ack.is_some());
 }
+
+#[test]
+fn a_tick_is_due_only_when_a_mute_a_grace_period_or_the_floor_runs_out() {
+    let mut s = Scene::new(12);
+    let fac = s.facilitator("Fran");
+    let alice = s.join("Alice");
+    assert!(!s.room.tick_due(s.now), "nothing to expire yet");
+    s.moderate(fac, ModAction::Mute, Some(alice), Some(60))
+        .unwrap();
+    assert!(!s.room.tick_due(s.now + 59_000));
+    assert!(s.room.tick_due(s.now + 60_000), "the mute ends");
+    s.advance(60_000);
+    s.tick();
+    assert!(!s.room.tick_due(s.now), "the unmute was issued");
+    s.apply(Command::Disconnect { user: alice }).unwrap();
+    let grace = Limits::default().presence_grace_ms;
+    assert!(!s.room.tick_due(s.now + grace - 1));
+    assert!(s.room.tick_due(s.now + grace), "alice's seat is given up");
+    s.reconnect(alice, "Alice").unwrap();
+    s.moderate(fac, ModAction::Floor, Some(alice), Some(30))
+        .unwrap();
+    assert!(s.room.tick_due(s.now + 30_000), "the floor's time is up");
+}
+
+#[test]
+fn a_room_replayed_from_its_commands_is_the_same_room() {
+    // Every instance that serves a room folds the same log of commands into its own
+    // replica: the fold must be a function of the log alone.
+    let mut s = Scene::new(12);
+    let start = s.room.clone();
+    let mut log: Vec<(Command, Millis)> = Vec::new();
+    let mut run = |s: &mut Scene, cmd: Command| {
+        log.push((cmd.clone(), s.now));
+        let _ = s.apply(cmd);
+    };
+    let fac = UserId::new();
+    let alice = UserId::new();
+    let bo = UserId::new();
+    for (user, name, role) in [
+        (fac, "Fran", Role::Facilitator),
+        (alice, "Alice", Role::Participant),
+        (bo, "Bo", Role::Participant),
+    ] {
+        run(
+            &mut s,
+            Command::Connect {
+                user,
+                name: name.into(),
+                role,
+                session: 0,
+            },
+        );
+    }
+    let send = |user, id: &str| Command::Send {
+        user,
+        client_id: id.into(),
+        text: format!("message {id}"),
+        cw: None,
+        crisis: false,
+        screened: None,
+    };
+    run(&mut s, send(alice, "a1"));
+    run(
+        &mut s,
+        Command::Moderate {
+            actor: fac,
+            request: ModRequest {
+                user: Some(bo),
+                seconds: Some(30),
+                ..ModRequest::new(ModAction::Mute)
+            },
+        },
+    );
+    run(&mut s, send(bo, "b1"));
+    s.advance(31_000);
+    run(&mut s, Command::Tick);
+    run(&mut s, send(bo, "b2"));
+    run(&mut s, Command::Disconnect { user: alice });
+    s.advance(40_000);
+    run(&mut s, Command::Tick);
+    let mut replica = start;
+    for (cmd, at) in log {
+        let _ = replica.apply(cmd, at);
+    }
+    assert_eq!(replica, s.room);
+    assert_eq!(replica.head(), s.room.head());
+}
+
+#[test]
+fn a_reopened_room_keeps_its_settings_bans_and_session_but_nothing_said() {
+    let mut s = Scene::new(12);
+    let fac = s.facilitator("Fran");
+    let alice = s.join("Alice");
+    let bo = s.join("Bo");
+    s.say(alice, "something personal").unwrap();
+    s.moderate(fac, ModAction::Ban, Some(bo), None).unwrap();
+    let reopened = s.room.reopened();
+    assert_eq!(reopened.config, s.room.config);
+    assert_eq!(reopened.session(), s.room.session());
+    assert_eq!(reopened.member_count(), 0);
+    assert_eq!(reopened.head(), 0);
+    let mut again = reopened;
+    assert_eq!(
+        again.apply(
+            Command::Connect {
+                user: bo,
+                name: "Bo".into(),
+                role: Role::Participant,
+                session: s.room.session(),
+            },
+            s.now
+        ),
+        Err(Rejection::Banned)
+    );
+}

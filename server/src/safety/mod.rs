@@ -20,7 +20,7 @@ pub mod resources;
 pub mod text;
 
 pub use crisis::{CrisisDataError, CrisisMatcher};
-pub use policy::{ContentPolicy, Evaluate, Kinds, PolicyMode, Verdict};
+pub use policy::{ContentPolicy, Evaluate, Kinds, PolicyMode, Verdict, kind_names};
 pub use resources::ResourcesCard;
 pub use text::{TextError, normalize_message, normalize_name};
 

@@ -68,17 +68,52 @@ impl KindsExt for Kinds {
     }
 }
 
-/// What to do with one message.
-#[derive(Clone, Debug, PartialEq, Eq)]
+/// What to do with one message. Serializable because a verdict reached on one instance
+/// travels with the message in the room's replicated log, so no other instance runs
+/// rustrict on it again.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub enum Verdict {
     /// Deliver as written.
     Clean,
     /// Deliver as written and tell the facilitators which kinds were found.
-    Flag { kinds: Vec<&'static str> },
+    Flag {
+        #[serde(with = "kind_names")]
+        kinds: Vec<&'static str>,
+    },
     /// Deliver this text instead.
     Censored { text: String },
     /// Deliver to facilitators only, pending review.
-    Hold { kinds: Vec<&'static str> },
+    Hold {
+        #[serde(with = "kind_names")]
+        kinds: Vec<&'static str>,
+    },
+}
+
+/// The kinds of content a policy names, as stored: names from a fixed table, so a kind
+/// read back is the same `&'static str` the policy hands out, and an unknown name is
+/// an error rather than a new kind.
+pub mod kind_names {
+    use serde::{Deserialize, Deserializer, Serialize, Serializer};
+
+    const KNOWN: [&str; 4] = ["profanity", "sexual", "offensive", "mean"];
+
+    pub fn serialize<S: Serializer>(kinds: &[&'static str], s: S) -> Result<S::Ok, S::Error> {
+        kinds.serialize(s)
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<&'static str>, D::Error> {
+        let names = Vec::<String>::deserialize(d)?;
+        names
+            .iter()
+            .map(|n| {
+                KNOWN
+                    .iter()
+                    .find(|k| **k == n.as_str())
+                    .copied()
+                    .ok_or_else(|| serde::de::Error::custom(format!("unknown content kind {n}")))
+            })
+            .collect()
+    }
 }
 
 /// Deciding with a policy (the policy itself is a wire type in `kindred_protocol`).

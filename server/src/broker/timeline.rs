@@ -1,0 +1,128 @@
+//! A room's recent timeline as this instance holds it: the encoded frames kept for
+//! resume, and what a member arriving now is shown. Both brokers keep one per room
+//! they hold and feed it the events their room applies, so resume behaves the same
+//! over memory and over Redis.
+
+use std::collections::VecDeque;
+
+use kindred_protocol::{Epoch, ResumeKind, RoomId, Seq, ServerFrame};
+
+use super::{ResumeFrom, Snapshot, effect_of, summary};
+use crate::hub::{Audience, Hub};
+use crate::room::{Applied, EventKind, Room};
+use crate::wire::{self, Encoded};
+
+/// Encoded timeline frames, oldest first, at most `len`.
+#[derive(Debug)]
+pub struct Timeline {
+    history: VecDeque<Encoded>,
+    len: usize,
+}
+
+impl Timeline {
+    pub fn new(len: usize) -> Self {
+        Self {
+            history: VecDeque::new(),
+            len: len.max(1),
+        }
+    }
+
+    /// A timeline restored from stored frames (oldest first).
+    pub fn restore(len: usize, frames: impl IntoIterator<Item = (Seq, String)>) -> Self {
+        let mut timeline = Self::new(len);
+        for (seq, text) in frames {
+            timeline.push(Encoded {
+                seq: Some(seq),
+                bytes: text.into(),
+            });
+        }
+        timeline
+    }
+
+    /// The kept frames with their seqs, oldest first (for a stored snapshot).
+    pub fn frames(&self) -> impl Iterator<Item = (Seq, &str)> {
+        self.history
+            .iter()
+            .filter_map(|e| e.seq.map(|s| (s, e.bytes.as_str())))
+    }
+
+    fn push(&mut self, encoded: Encoded) {
+        self.history.push_back(encoded);
+        while self.history.len() > self.len {
+            self.history.pop_front();
+        }
+    }
+
+    fn redact(&mut self, target: Seq) {
+        let Some(entry) = self.history.iter_mut().find(|e| e.seq == Some(target)) else {
+            return;
+        };
+        let redacted = serde_json::from_str::<ServerFrame>(&entry.bytes)
+            .ok()
+            .and_then(|f| wire::redacted_message(&f));
+        if let Some(frame) = redacted {
+            *entry = wire::encode(&frame);
+        }
+    }
+
+    /// Keep the events of one applied command and hand each to this instance's
+    /// members, in order. Each event is encoded once.
+    pub fn record(&mut self, hub: &Hub, room: RoomId, applied: &Applied) {
+        for event in &applied.events {
+            let encoded = wire::encode(&wire::event_frame(event));
+            if let EventKind::Redacted { target } = event.kind {
+                self.redact(target);
+            }
+            self.push(encoded.clone());
+            hub.deliver(room, Audience::Room, &encoded, effect_of(&event.kind));
+            if let EventKind::Closed { .. } = event.kind {
+                // The session is over: what was said in it is not kept.
+                self.history.clear();
+            }
+        }
+    }
+
+    /// The room as a member arriving now sees it: the replay after `resume` when the
+    /// kept history reaches back to it in the same epoch, else the `recent` latest
+    /// events with `resume: "reset"` (or `"fresh"` when no resume was asked for).
+    pub fn snapshot(
+        &self,
+        room: &Room,
+        epoch: Epoch,
+        resume: Option<ResumeFrom>,
+        recent: usize,
+    ) -> Snapshot {
+        let head = room.head();
+        // With an empty history the replay can start only after the head.
+        let oldest = self.history.front().and_then(|e| e.seq).unwrap_or(head + 1);
+        let recent_from = self.history.len().saturating_sub(recent);
+        let (resume, backlog): (ResumeKind, Vec<Encoded>) = match resume {
+            Some(r) if r.epoch == epoch && r.last_seq <= head && r.last_seq + 1 >= oldest => (
+                ResumeKind::Resumed,
+                self.history
+                    .iter()
+                    .filter(|e| e.seq.is_some_and(|s| s > r.last_seq))
+                    .cloned()
+                    .collect(),
+            ),
+            Some(_) => (
+                ResumeKind::Reset,
+                self.history.iter().skip(recent_from).cloned().collect(),
+            ),
+            None => (
+                ResumeKind::Fresh,
+                self.history.iter().skip(recent_from).cloned().collect(),
+            ),
+        };
+        Snapshot {
+            summary: summary(room),
+            members: room.member_infos(),
+            state: room.state(),
+            policy: room.config.policy,
+            seq: head,
+            epoch,
+            resume,
+            backlog,
+        }
+    }
+}
