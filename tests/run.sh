@@ -1,17 +1,41 @@
 #!/usr/bin/env bash
 # The one command that passes every test (README: "Test").
-# Installs what the tests need when it is missing (Debian's Chromium for the browser
-# tests, the e2e node packages), then runs the Rust suite and the browser suite.
+# Installs what the tests need when it is missing (Debian's redis-server and redis-cli
+# and nginx for the integration tests, which start real ones; Debian's Chromium for
+# the browser tests; the e2e node packages), then runs the Rust suite and the browser
+# suite.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 if [ "$(id -u)" = 0 ]; then SUDO=""; else SUDO="sudo"; fi
 need_apt=()
 command -v chromium >/dev/null 2>&1 || need_apt+=(chromium)
+command -v redis-server >/dev/null 2>&1 || need_apt+=(redis-server)
+command -v redis-cli >/dev/null 2>&1 || need_apt+=(redis-tools)
+# Debian's nginx is /usr/sbin/nginx, which is often not on a normal user's PATH.
+[ -x /usr/sbin/nginx ] || command -v nginx >/dev/null 2>&1 || need_apt+=(nginx)
 if [ ${#need_apt[@]} -gt 0 ]; then
   echo "tests/run.sh: installing ${need_apt[*]} (Debian packages)" >&2
+  # The redis-server and nginx packages start system services (ports 6379 and 80)
+  # from their postinst, and nginx's postinst fails the install when that start
+  # fails. The tests start their own servers on free ports, so forbid service starts
+  # during this install the Debian way, with a policy-rc.d that answers 101, unless
+  # the machine already has one.
+  policy_rc_d=/usr/sbin/policy-rc.d
+  added_policy=""
+  if [ ! -e "$policy_rc_d" ]; then
+    printf '#!/bin/sh\n# tests/run.sh: no service starts while it installs packages\nexit 101\n' |
+      $SUDO tee "$policy_rc_d" >/dev/null
+    $SUDO chmod 755 "$policy_rc_d"
+    added_policy=1
+    trap '$SUDO rm -f "$policy_rc_d"' EXIT # also when the install fails
+  fi
   $SUDO apt-get update -qq
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${need_apt[@]}" >/dev/null
+  if [ -n "$added_policy" ]; then
+    $SUDO rm -f "$policy_rc_d"
+    trap - EXIT
+  fi
 fi
 if [ ! -d tests/e2e/node_modules/playwright-core ]; then
   echo "tests/run.sh: installing the e2e node packages" >&2

@@ -2,6 +2,10 @@
 //! create rooms and members through the real HTTP API, and read frames from real
 //! sockets with timeouts (a test never hangs; it fails with what it was waiting for).
 
+pub mod nginx;
+pub mod process;
+pub mod redis;
+
 use std::time::Duration;
 
 use kindred::{Config, Running};
@@ -40,10 +44,24 @@ pub fn config() -> Config {
     }
 }
 
+/// Which broker the shared suite runs against: `KINDRED_TEST_BROKER=redis` runs every
+/// integration test against the Redis broker, each server with a `redis-server` of its
+/// own; unset (or `memory`), against the in-memory broker. `tests/run.sh` runs the
+/// suite both ways: one conformance suite, two brokers.
+pub fn redis_broker_selected() -> bool {
+    match std::env::var("KINDRED_TEST_BROKER").as_deref() {
+        Ok("redis") => true,
+        Ok("memory") | Err(_) => false,
+        Ok(other) => panic!("KINDRED_TEST_BROKER={other}: expected `memory` or `redis`"),
+    }
+}
+
 /// A server running in this process on a real socket.
 pub struct TestServer {
     pub running: Running,
     pub http: Http,
+    /// The Redis this server owns, when the suite runs against the Redis broker.
+    pub redis: Option<redis::RedisServer>,
 }
 
 impl TestServer {
@@ -51,10 +69,31 @@ impl TestServer {
         Self::with(config()).await
     }
 
-    pub async fn with(config: Config) -> Self {
+    /// A server with this configuration; when the suite runs against Redis and the
+    /// configuration names none, the server gets a `redis-server` of its own.
+    pub async fn with(mut config: Config) -> Self {
+        let mut own = None;
+        if config.redis_url.is_none() && redis_broker_selected() {
+            let server = redis::RedisServer::start().await;
+            config.redis_url = Some(server.url());
+            own = Some(server);
+        }
         let running = kindred::start(config).await.expect("server starts");
         let http = Http::new(format!("http://{}", running.addr));
-        Self { running, http }
+        Self {
+            running,
+            http,
+            redis: own,
+        }
+    }
+
+    /// An instance sharing rooms through the Redis at `url` (a cluster URL works too).
+    pub async fn on_redis(url: &str) -> Self {
+        Self::with(Config {
+            redis_url: Some(url.to_owned()),
+            ..config()
+        })
+        .await
     }
 
     pub fn base(&self) -> String {

@@ -23,7 +23,11 @@ pub async fn upgrade(
     if app.shutdown.is_cancelled() {
         return AppError::new(ErrorCode::Internal, "the server is shutting down").into_response();
     }
-    if !origin_allowed(&app.config.allowed_origins, &headers) {
+    if !origin_allowed(
+        &app.config.allowed_origins,
+        app.config.public_url.as_deref(),
+        &headers,
+    ) {
         app.metrics.error(ErrorCode::Forbidden);
         tracing::info!("websocket refused: origin not allowed");
         return AppError::new(
@@ -63,7 +67,14 @@ pub async fn upgrade(
 /// Browsers send the page's origin with every WebSocket handshake; a page on another
 /// site must not open sessions with a member's stored token. Clients that send no
 /// Origin (apps, the load tester) are not browsers and are allowed.
-fn origin_allowed(allowed: &[String], headers: &HeaderMap) -> bool {
+///
+/// Which origins are allowed, first match wins:
+/// 1. an explicit `--allowed-origin` list (`*` for any);
+/// 2. else, with `--public-url`, that URL's origin only: behind a proxy the Host header
+///    may be rewritten (to the upstream's address), so it cannot be trusted to name the
+///    page's site;
+/// 3. else the server's own origin: the Origin's authority is the Host header.
+fn origin_allowed(allowed: &[String], public_url: Option<&str>, headers: &HeaderMap) -> bool {
     let Some(origin) = headers.get(axum::http::header::ORIGIN) else {
         return true;
     };
@@ -79,6 +90,11 @@ fn origin_allowed(allowed: &[String], headers: &HeaderMap) -> bool {
     if !allowed.is_empty() {
         return false;
     }
+    if let Some(url) = public_url {
+        // A public URL that is not an http(s) URL allows no browser at all (fail
+        // closed); the binary refuses to start with one.
+        return public_origin(url).is_some_and(|o| o.eq_ignore_ascii_case(origin));
+    }
     // Default: the server's own origin, i.e. the Origin's authority is the Host.
     let authority = origin
         .strip_prefix("https://")
@@ -87,6 +103,29 @@ fn origin_allowed(allowed: &[String], headers: &HeaderMap) -> bool {
         .get(axum::http::header::HOST)
         .and_then(|h| h.to_str().ok());
     matches!((authority, host), (Some(a), Some(h)) if a.eq_ignore_ascii_case(h))
+}
+
+/// The origin a browser sends for pages under `url`: `scheme://host[:port]`, lowercase,
+/// without path, query or trailing slash, and without the scheme's default port (a
+/// browser never writes `:443` for https). `None` unless `url` is an absolute `http` or
+/// `https` URL without user info.
+fn public_origin(url: &str) -> Option<String> {
+    let uri: axum::http::Uri = url.trim().parse().ok()?;
+    let scheme = uri.scheme_str()?.to_ascii_lowercase();
+    let default_port = match scheme.as_str() {
+        "http" => 80,
+        "https" => 443,
+        _ => return None,
+    };
+    let authority = uri.authority()?;
+    if authority.as_str().contains('@') || authority.host().is_empty() {
+        return None;
+    }
+    let host = authority.host().to_ascii_lowercase();
+    Some(match authority.port_u16() {
+        Some(port) if port != default_port => format!("{scheme}://{host}:{port}"),
+        _ => format!("{scheme}://{host}"),
+    })
 }
 
 #[cfg(test)]
@@ -104,21 +143,25 @@ mod tests {
 
     #[test]
     fn by_default_only_the_servers_own_origin_and_non_browsers_connect() {
-        assert!(origin_allowed(&[], &headers(None, "kindred.example")));
+        assert!(origin_allowed(&[], None, &headers(None, "kindred.example")));
         assert!(origin_allowed(
             &[],
+            None,
             &headers(Some("https://kindred.example"), "kindred.example")
         ));
         assert!(origin_allowed(
             &[],
+            None,
             &headers(Some("http://127.0.0.1:8080"), "127.0.0.1:8080")
         ));
         assert!(!origin_allowed(
             &[],
+            None,
             &headers(Some("https://evil.example"), "kindred.example")
         ));
         assert!(!origin_allowed(
             &[],
+            None,
             &headers(Some("null"), "kindred.example")
         ));
     }
@@ -128,16 +171,123 @@ mod tests {
         let allowed = vec!["https://app.example".to_owned()];
         assert!(origin_allowed(
             &allowed,
+            None,
             &headers(Some("https://app.example"), "api.example")
         ));
         assert!(!origin_allowed(
             &allowed,
+            None,
             &headers(Some("https://api.example"), "api.example")
         ));
         let any = vec!["*".to_owned()];
         assert!(origin_allowed(
             &any,
+            None,
             &headers(Some("https://whatever.example"), "api.example")
         ));
+    }
+
+    const PUBLIC: Option<&str> = Some("https://chat.example.org");
+
+    #[test]
+    fn behind_a_proxy_the_public_urls_origin_is_allowed_whatever_the_host_header_says() {
+        // The proxy forwarded to 127.0.0.1:8105 and rewrote Host on the way.
+        let rewritten = "127.0.0.1:8105";
+        assert!(origin_allowed(
+            &[],
+            PUBLIC,
+            &headers(Some("https://chat.example.org"), rewritten)
+        ));
+        assert!(origin_allowed(
+            &[],
+            Some("https://Chat.Example.org:443/kindred/"),
+            &headers(Some("https://chat.example.org"), rewritten)
+        ));
+        assert!(origin_allowed(
+            &[],
+            Some("http://localhost:8080/"),
+            &headers(Some("http://localhost:8080"), "kindred1:8080")
+        ));
+    }
+
+    #[test]
+    fn behind_a_proxy_other_origins_are_refused() {
+        for (origin, host) in [
+            ("https://evil.example", "127.0.0.1:8105"),
+            ("https://evil.example", "evil.example"),
+            ("http://chat.example.org", "chat.example.org"),
+            ("https://chat.example.org:8443", "chat.example.org:8443"),
+            ("null", "chat.example.org"),
+            // The instance's own address no longer counts: members come through the proxy.
+            ("http://127.0.0.1:8105", "127.0.0.1:8105"),
+        ] {
+            assert!(
+                !origin_allowed(&[], PUBLIC, &headers(Some(origin), host)),
+                "{origin} with Host {host}"
+            );
+        }
+        // A public URL that is not an http(s) URL lets no browser in.
+        assert!(!origin_allowed(
+            &[],
+            Some("chat.example.org"),
+            &headers(Some("https://chat.example.org"), "chat.example.org")
+        ));
+    }
+
+    #[test]
+    fn behind_a_proxy_clients_without_an_origin_still_connect() {
+        assert!(origin_allowed(
+            &[],
+            PUBLIC,
+            &headers(None, "127.0.0.1:8105")
+        ));
+    }
+
+    #[test]
+    fn an_allowlist_wins_over_the_public_url() {
+        let allowed = vec!["https://app.example".to_owned()];
+        assert!(origin_allowed(
+            &allowed,
+            PUBLIC,
+            &headers(Some("https://app.example"), "127.0.0.1:8105")
+        ));
+        assert!(!origin_allowed(
+            &allowed,
+            PUBLIC,
+            &headers(Some("https://chat.example.org"), "127.0.0.1:8105")
+        ));
+    }
+
+    #[test]
+    fn the_public_origin_is_scheme_host_and_port_only() {
+        for (url, origin) in [
+            ("https://chat.example.org", Some("https://chat.example.org")),
+            (
+                "https://chat.example.org/",
+                Some("https://chat.example.org"),
+            ),
+            (
+                "https://chat.example.org/kindred/?x=1",
+                Some("https://chat.example.org"),
+            ),
+            (
+                "HTTPS://Chat.Example.ORG:443",
+                Some("https://chat.example.org"),
+            ),
+            ("http://localhost:80/", Some("http://localhost")),
+            ("http://localhost:8080", Some("http://localhost:8080")),
+            ("https://[::1]:8443/", Some("https://[::1]:8443")),
+            (
+                " https://chat.example.org ",
+                Some("https://chat.example.org"),
+            ),
+            ("chat.example.org", None),
+            ("/kindred", None),
+            ("ftp://chat.example.org", None),
+            ("https://user:pw@chat.example.org", None),
+            ("", None),
+        ] {
+            assert_eq!(public_origin(url).as_deref(), origin, "{url:?}");
+        }
     }
 }

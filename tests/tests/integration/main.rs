@@ -3,7 +3,9 @@
 mod admission;
 mod bad_input;
 mod conversation;
+mod deployment;
 mod limits;
 mod moderation;
 mod resume;
 mod safety;
+mod scale_out;

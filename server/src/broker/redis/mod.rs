@@ -234,12 +234,14 @@ impl Inner {
         let Some(slot) = self.rooms.get(&room).map(|s| s.clone()) else {
             return;
         };
-        slot.seen.fetch_max(index, Ordering::Relaxed);
         let Ok(entry) = serde_json::from_str::<Entry>(json) else {
             tracing::error!(%room, index, "unreadable log entry");
             return;
         };
         let in_step = slot.index().is_some_and(|(_, e)| e == epoch);
+        if in_step {
+            slot.seen.fetch_max(index, Ordering::Relaxed);
+        }
         if !in_step || self.fold(room, &slot, vec![(index, entry)]) {
             self.spawn_catch_up(room);
         }
@@ -332,9 +334,13 @@ impl Inner {
             return self.wait_caught_up(slot).await;
         };
         while slot.again.swap(false, Ordering::AcqRel) {
+            // A reload that still leaves a gap means the log no longer reaches the
+            // snapshot: give up this round rather than spin.
+            let mut reloaded = false;
             loop {
                 let Some((index, epoch)) = slot.index() else {
                     self.load(room, slot).await?;
+                    reloaded = true;
                     continue;
                 };
                 let entries = self
@@ -343,6 +349,11 @@ impl Inner {
                     .await
                     .map_err(Self::unavailable)?;
                 if entries.is_empty() || entries[0].0 != index + 1 {
+                    if reloaded && !entries.is_empty() {
+                        return Err(BrokerError::Unavailable(
+                            "the room's log no longer reaches its snapshot".into(),
+                        ));
+                    }
                     let meta = self.store.meta(room).await.map_err(Self::unavailable)?;
                     match meta {
                         None => return self.lost(room, slot).await,
@@ -350,12 +361,14 @@ impl Inner {
                             // Another epoch, or the stream no longer reaches back.
                             self.load(room, slot).await?;
                             self.hub.kick_room(room, Kick::Resync);
+                            reloaded = true;
                             continue;
                         }
-                        Some(m) if m.head > index => {
+                        Some(m) if m.head > index && !reloaded => {
                             // Trimmed to nothing past us (a close): the snapshot has it.
                             self.load(room, slot).await?;
                             self.hub.kick_room(room, Kick::Resync);
+                            reloaded = true;
                             continue;
                         }
                         Some(_) => break,
@@ -393,6 +406,8 @@ impl Inner {
         let image: Image = serde_json::from_str(&image)
             .map_err(|e| BrokerError::Unavailable(format!("unreadable snapshot: {e}")))?;
         let replica = Replica::from_image(image, self.limits, self.history_len);
+        // Indexes seen on pub/sub under an earlier epoch mean nothing now.
+        slot.seen.store(replica.index, Ordering::Relaxed);
         *slot.replica.lock() = Some(replica);
         Ok(())
     }
@@ -402,9 +417,9 @@ impl Inner {
     async fn lost(&self, room: RoomId, slot: &Slot) -> Result<(), BrokerError> {
         let record = self.catalog.lock().get(&room).cloned();
         let Some(record) = record else {
-            *slot.replica.lock() = None;
-            self.hub
-                .deliver(room, Audience::Room, &closed_frame(), Effect::CloseRoom);
+            // Deleted (every serving instance folded the `Delete`), or created on an
+            // instance whose record has not reached this one: either way not ours to
+            // give back.
             return Err(BrokerError::NoRoom);
         };
         self.give_back(room, &record).await?;
@@ -443,6 +458,11 @@ impl Inner {
             }
             // Subscribed first, then read: nothing published in between is missed.
             self.catch_up(room, &slot).await?;
+            if !self.catalog.lock().contains_key(&room) {
+                // Created on another instance: learn its record, so this instance too
+                // can give the room back to a Redis that loses it.
+                self.refresh_catalog().await;
+            }
         } else if slot.index().is_none() {
             self.catch_up(room, &slot).await?;
         }
@@ -643,14 +663,6 @@ impl Inner {
             }
         }
     }
-}
-
-fn closed_frame() -> Encoded {
-    crate::wire::encode(&kindred_protocol::ServerFrame::Closed {
-        seq: 0,
-        ts: 0,
-        reason: Some("this room has been removed".to_owned()),
-    })
 }
 
 #[async_trait]

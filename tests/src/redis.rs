@@ -1,0 +1,528 @@
+//! Real `redis-server` processes for the integration tests that run Kindred against
+//! Redis: a single server ([`RedisServer`]), which a test can kill, stop and restart
+//! on the same port with or without its data, and a three-master cluster
+//! ([`RedisCluster`]). Each process listens on a free loopback port, keeps its files
+//! in its own temporary directory and is killed (and the directory removed) on drop.
+//! Nothing here is a mock: the binaries are Debian's `redis-server` and `redis-cli`,
+//! which `tests/run.sh` installs; a missing binary is a panic, never a skipped test.
+
+use std::fs::{self, File, OpenOptions};
+use std::io;
+use std::net::{Ipv4Addr, TcpListener};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+
+use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
+use tokio::net::TcpStream;
+
+/// How long a server may take to answer after it was spawned.
+const START_TIMEOUT: Duration = Duration::from_secs(10);
+/// How long a cluster may take to be created and report `cluster_state:ok`.
+const CLUSTER_TIMEOUT: Duration = Duration::from_secs(20);
+/// How long a graceful `SHUTDOWN` may take before the process is killed.
+const STOP_TIMEOUT: Duration = Duration::from_secs(5);
+/// Spawns tried before giving up (a free port may be taken before the server binds it).
+const SPAWN_ATTEMPTS: usize = 5;
+/// How long one probe of a starting server may take.
+const PROBE_TIMEOUT: Duration = Duration::from_secs(1);
+
+/// One `redis-server` on a free loopback port.
+///
+/// [`RedisServer::start`] keeps nothing on disk (`--save "" --appendonly no`), so a
+/// restart always comes back empty; [`RedisServer::persistent`] writes an append-only
+/// file with `fsync` after every write, so even a `SIGKILL` loses nothing and
+/// [`RedisServer::restart_with_data`] brings every acknowledged write back.
+pub struct RedisServer {
+    node: Node,
+    persistent: bool,
+}
+
+impl RedisServer {
+    /// A server that keeps nothing on disk.
+    pub async fn start() -> RedisServer {
+        let node = Node::launch("redis", ephemeral_args(), free_port).await;
+        RedisServer {
+            node,
+            persistent: false,
+        }
+    }
+
+    /// A server whose every write survives a `SIGKILL` (`--appendonly yes
+    /// --appendfsync always`), for [`RedisServer::restart_with_data`].
+    pub async fn persistent() -> RedisServer {
+        let node = Node::launch("redis", persistent_args(), free_port).await;
+        RedisServer {
+            node,
+            persistent: true,
+        }
+    }
+
+    /// `redis://127.0.0.1:PORT`
+    pub fn url(&self) -> String {
+        format!("redis://127.0.0.1:{}", self.node.port)
+    }
+
+    /// The port; it stays the same across restarts.
+    pub fn port(&self) -> u16 {
+        self.node.port
+    }
+
+    /// Whether the process is running (not killed or stopped).
+    pub fn is_running(&mut self) -> bool {
+        self.node.is_running()
+    }
+
+    /// Kill the process with `SIGKILL` and wait for it to exit: connections drop
+    /// without a goodbye. Does nothing if it is not running.
+    pub fn kill(&mut self) {
+        self.node.kill();
+    }
+
+    /// Stop the process gracefully (`SHUTDOWN NOSAVE`) and wait for it to exit,
+    /// killing it if it takes longer than 5 s. Does nothing if it is not running.
+    pub async fn stop(&mut self) {
+        self.node.stop().await;
+    }
+
+    /// Start a brand-new process on the same port with no data at all (the old
+    /// process, if still running, is killed first, and its files are deleted).
+    pub async fn restart_empty(&mut self) {
+        self.node.kill();
+        self.node.clear_data();
+        self.node.respawn().await;
+    }
+
+    /// Start a new process on the same port that loads the data the previous one had
+    /// (the old process, if still running, is killed first). Only for a server made
+    /// with [`RedisServer::persistent`].
+    pub async fn restart_with_data(&mut self) {
+        assert!(
+            self.persistent,
+            "restart_with_data needs a server started with RedisServer::persistent() \
+             (RedisServer::start() keeps nothing on disk)"
+        );
+        self.node.kill();
+        self.node.respawn().await;
+    }
+}
+
+/// A Redis Cluster of three masters (no replicas) on free loopback ports, each node
+/// in its own temporary directory.
+pub struct RedisCluster {
+    nodes: Vec<Node>,
+}
+
+impl RedisCluster {
+    /// Start three cluster-enabled servers, join them with `redis-cli --cluster
+    /// create` and wait until every node reports `cluster_state:ok`.
+    pub async fn start() -> RedisCluster {
+        let deadline = Instant::now() + CLUSTER_TIMEOUT;
+        let mut nodes = Vec::with_capacity(3);
+        for _ in 0..3 {
+            // Each running node holds its port and bus port, so the next pick differs.
+            nodes.push(Node::launch("redis-cluster", cluster_args(), free_cluster_port).await);
+        }
+        let cluster = RedisCluster { nodes };
+        cluster.create(deadline).await;
+        cluster.wait_ok(deadline).await;
+        cluster
+    }
+
+    /// `redis+cluster://127.0.0.1:P1,127.0.0.1:P2,127.0.0.1:P3`
+    pub fn url(&self) -> String {
+        let hosts: Vec<String> = self
+            .nodes
+            .iter()
+            .map(|n| format!("127.0.0.1:{}", n.port))
+            .collect();
+        format!("redis+cluster://{}", hosts.join(","))
+    }
+
+    /// `redis://127.0.0.1:Pn` for each node.
+    pub fn nodes(&self) -> Vec<String> {
+        self.nodes
+            .iter()
+            .map(|n| format!("redis://127.0.0.1:{}", n.port))
+            .collect()
+    }
+
+    /// The nodes' ports.
+    pub fn ports(&self) -> Vec<u16> {
+        self.nodes.iter().map(|n| n.port).collect()
+    }
+
+    async fn create(&self, deadline: Instant) {
+        let cli = binary("redis-cli");
+        let mut command = tokio::process::Command::new(&cli);
+        command.arg("--cluster").arg("create");
+        for node in &self.nodes {
+            command.arg(format!("127.0.0.1:{}", node.port));
+        }
+        command
+            .args(["--cluster-replicas", "0", "--cluster-yes"])
+            .stdin(Stdio::null())
+            .kill_on_drop(true);
+        let output = match tokio::time::timeout_at(deadline.into(), command.output()).await {
+            Ok(Ok(output)) => output,
+            Ok(Err(e)) => panic!("could not run {}: {e}", cli.display()),
+            Err(_) => panic!("redis-cli --cluster create took more than {CLUSTER_TIMEOUT:?}"),
+        };
+        assert!(
+            output.status.success(),
+            "redis-cli --cluster create failed ({}):\n{}\n{}\n{}",
+            output.status,
+            String::from_utf8_lossy(&output.stdout),
+            String::from_utf8_lossy(&output.stderr),
+            self.logs(),
+        );
+    }
+
+    async fn wait_ok(&self, deadline: Instant) {
+        for node in &self.nodes {
+            loop {
+                let info = query(node.port, &["CLUSTER", "INFO"]).await;
+                if let Ok(info) = &info
+                    && info.lines().any(|line| line.trim() == "cluster_state:ok")
+                {
+                    break;
+                }
+                if Instant::now() >= deadline {
+                    panic!(
+                        "the redis cluster did not reach cluster_state:ok within \
+                         {CLUSTER_TIMEOUT:?}; node {} says {info:?}\n{}",
+                        node.port,
+                        self.logs()
+                    );
+                }
+                tokio::time::sleep(Duration::from_millis(50)).await;
+            }
+        }
+    }
+
+    fn logs(&self) -> String {
+        self.nodes
+            .iter()
+            .map(|n| n.log_tail())
+            .collect::<Vec<_>>()
+            .join("\n")
+    }
+}
+
+/// One `redis-server` process and its directory, which survives restarts:
+/// `ROOT/data` is its `--dir`, `ROOT/redis.log` collects its output.
+struct Node {
+    port: u16,
+    root: TempDir,
+    args: Vec<String>,
+    child: Option<Child>,
+}
+
+/// Why a spawned server is not serving.
+enum NotReady {
+    /// It exited, most likely because its port was taken meanwhile.
+    Exited(String),
+    /// It is still running but did not answer in time.
+    Timeout(String),
+}
+
+impl Node {
+    /// Spawn a server on a port from `pick`, trying another port if it exits at once.
+    async fn launch(kind: &str, args: Vec<String>, pick: fn() -> u16) -> Node {
+        let bin = binary("redis-server");
+        let root = TempDir::new(kind);
+        let mut node = Node {
+            port: 0,
+            root,
+            args,
+            child: None,
+        };
+        node.clear_data();
+        for attempt in 1..=SPAWN_ATTEMPTS {
+            node.port = pick();
+            match node.spawn_ready(&bin).await {
+                Ok(()) => return node,
+                Err(NotReady::Exited(_)) if attempt < SPAWN_ATTEMPTS => continue,
+                Err(NotReady::Exited(why) | NotReady::Timeout(why)) => node.fail(&why),
+            }
+        }
+        unreachable!("the last attempt returns or panics")
+    }
+
+    /// Spawn a new process on the same port, retrying briefly if the port is busy.
+    async fn respawn(&mut self) {
+        let bin = binary("redis-server");
+        for attempt in 1..=SPAWN_ATTEMPTS {
+            match self.spawn_ready(&bin).await {
+                Ok(()) => return,
+                Err(NotReady::Exited(_)) if attempt < SPAWN_ATTEMPTS => {
+                    tokio::time::sleep(Duration::from_millis(200)).await;
+                }
+                Err(NotReady::Exited(why) | NotReady::Timeout(why)) => self.fail(&why),
+            }
+        }
+    }
+
+    fn fail(&mut self, why: &str) -> ! {
+        self.kill();
+        panic!(
+            "redis-server did not start on 127.0.0.1:{} within {START_TIMEOUT:?}: {why}\n{}",
+            self.port,
+            self.log_tail()
+        );
+    }
+
+    async fn spawn_ready(&mut self, bin: &Path) -> Result<(), NotReady> {
+        let log = self.open_log();
+        let stderr = log.try_clone().expect("clone the redis log file handle");
+        let child = Command::new(bin)
+            .args(&self.args)
+            .args(["--port", &self.port.to_string()])
+            .arg("--dir")
+            .arg(self.data_dir())
+            .stdin(Stdio::null())
+            .stdout(log)
+            .stderr(stderr)
+            .spawn()
+            .unwrap_or_else(|e| panic!("could not run {}: {e}", bin.display()));
+        let child = self.child.insert(child);
+        let pid = child.id();
+        let deadline = Instant::now() + START_TIMEOUT;
+        loop {
+            if let Some(status) = child.try_wait().expect("poll redis-server") {
+                self.child = None;
+                return Err(NotReady::Exited(format!("it exited with {status}")));
+            }
+            // The server is ours (not another process on a reused port) and has loaded
+            // its data when INFO shows our pid and loading:0.
+            let info = query(self.port, &["INFO", "server", "persistence"]).await;
+            if let Ok(info) = &info {
+                let lines: Vec<&str> = info.lines().map(str::trim).collect();
+                if lines.contains(&format!("process_id:{pid}").as_str())
+                    && lines.contains(&"loading:0")
+                {
+                    return Ok(());
+                }
+            }
+            if Instant::now() >= deadline {
+                return Err(NotReady::Timeout(format!("last answer: {info:?}")));
+            }
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    }
+
+    fn is_running(&mut self) -> bool {
+        match &mut self.child {
+            Some(child) => matches!(child.try_wait(), Ok(None)),
+            None => false,
+        }
+    }
+
+    fn kill(&mut self) {
+        if let Some(mut child) = self.child.take() {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+    }
+
+    async fn stop(&mut self) {
+        let Some(child) = &mut self.child else { return };
+        // The server closes the connection without a reply; the exit is what counts.
+        let _ = query(self.port, &["SHUTDOWN", "NOSAVE"]).await;
+        let deadline = Instant::now() + STOP_TIMEOUT;
+        while Instant::now() < deadline {
+            if !matches!(child.try_wait(), Ok(None)) {
+                self.child = None;
+                return;
+            }
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+        self.kill();
+    }
+
+    fn data_dir(&self) -> PathBuf {
+        self.root.path.join("data")
+    }
+
+    /// An empty data directory (the process must not be running).
+    fn clear_data(&self) {
+        let dir = self.data_dir();
+        match fs::remove_dir_all(&dir) {
+            Ok(()) => {}
+            Err(e) if e.kind() == io::ErrorKind::NotFound => {}
+            Err(e) => panic!("could not remove {}: {e}", dir.display()),
+        }
+        fs::create_dir(&dir).unwrap_or_else(|e| panic!("could not create {}: {e}", dir.display()));
+    }
+
+    fn log_path(&self) -> PathBuf {
+        self.root.path.join("redis.log")
+    }
+
+    fn open_log(&self) -> File {
+        let path = self.log_path();
+        OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(&path)
+            .unwrap_or_else(|e| panic!("could not open {}: {e}", path.display()))
+    }
+
+    /// The last lines the server printed, for a panic message.
+    fn log_tail(&self) -> String {
+        let text = fs::read_to_string(self.log_path()).unwrap_or_default();
+        let lines: Vec<&str> = text.lines().collect();
+        let tail = lines[lines.len().saturating_sub(20)..].join("\n");
+        format!(
+            "--- redis-server on port {} ({}):\n{tail}",
+            self.port,
+            self.log_path().display()
+        )
+    }
+}
+
+impl Drop for Node {
+    fn drop(&mut self) {
+        self.kill();
+    }
+}
+
+fn ephemeral_args() -> Vec<String> {
+    base_args(&["--appendonly", "no"])
+}
+
+fn persistent_args() -> Vec<String> {
+    base_args(&["--appendonly", "yes", "--appendfsync", "always"])
+}
+
+fn cluster_args() -> Vec<String> {
+    base_args(&[
+        "--appendonly",
+        "no",
+        "--cluster-enabled",
+        "yes",
+        "--cluster-config-file",
+        "nodes.conf",
+        "--cluster-node-timeout",
+        "2000",
+    ])
+}
+
+fn base_args(extra: &[&str]) -> Vec<String> {
+    [
+        "--save",
+        "",
+        "--bind",
+        "127.0.0.1",
+        "--protected-mode",
+        "no",
+    ]
+    .iter()
+    .chain(extra)
+    .map(|s| (*s).to_owned())
+    .collect()
+}
+
+/// Send one command and read one reply: the text of a simple or bulk string or an
+/// integer; an error reply is an `Err`.
+async fn query(port: u16, args: &[&str]) -> io::Result<String> {
+    let exchange = async {
+        let mut stream = TcpStream::connect((Ipv4Addr::LOCALHOST, port)).await?;
+        let mut request = format!("*{}\r\n", args.len());
+        for arg in args {
+            request.push_str(&format!("${}\r\n{arg}\r\n", arg.len()));
+        }
+        stream.write_all(request.as_bytes()).await?;
+        let mut reader = BufReader::new(stream);
+        let mut line = String::new();
+        if reader.read_line(&mut line).await? == 0 {
+            return Err(io::Error::new(
+                io::ErrorKind::UnexpectedEof,
+                "connection closed",
+            ));
+        }
+        let line = line.trim_end();
+        match line.split_at_checked(1) {
+            Some(("+" | ":", rest)) => Ok(rest.to_owned()),
+            Some(("-", rest)) => Err(io::Error::other(rest.to_owned())),
+            Some(("$", len)) => {
+                let len: usize = len
+                    .parse()
+                    .map_err(|_| io::Error::other(format!("bad reply {line:?}")))?;
+                let mut body = vec![0; len + 2];
+                reader.read_exact(&mut body).await?;
+                body.truncate(len);
+                String::from_utf8(body).map_err(io::Error::other)
+            }
+            _ => Err(io::Error::other(format!("unexpected reply {line:?}"))),
+        }
+    };
+    tokio::time::timeout(PROBE_TIMEOUT, exchange)
+        .await
+        .unwrap_or_else(|_| Err(io::Error::new(io::ErrorKind::TimedOut, "no reply")))
+}
+
+/// A loopback port that was free a moment ago.
+fn free_port() -> u16 {
+    let listener = TcpListener::bind((Ipv4Addr::LOCALHOST, 0)).expect("bind 127.0.0.1:0");
+    listener.local_addr().expect("local address").port()
+}
+
+/// A free loopback port below 55000 whose cluster bus port (port + 10000) is free too.
+fn free_cluster_port() -> u16 {
+    for _ in 0..1000 {
+        let listener = TcpListener::bind((Ipv4Addr::LOCALHOST, 0)).expect("bind 127.0.0.1:0");
+        let port = listener.local_addr().expect("local address").port();
+        if port < 55000 && TcpListener::bind((Ipv4Addr::LOCALHOST, port + 10000)).is_ok() {
+            return port;
+        }
+    }
+    panic!("found no free loopback port P below 55000 with P + 10000 free too");
+}
+
+/// The path of a Redis binary, or a panic telling how to install it.
+fn binary(name: &str) -> PathBuf {
+    let on_path = std::env::var_os("PATH")
+        .map(|path| {
+            std::env::split_paths(&path)
+                .map(|dir| dir.join(name))
+                .collect::<Vec<_>>()
+        })
+        .unwrap_or_default();
+    on_path
+        .into_iter()
+        .chain([Path::new("/usr/bin").join(name)])
+        .find(|candidate| candidate.is_file())
+        .unwrap_or_else(|| panic!("{name} is not installed: run tests/run.sh, which installs it"))
+}
+
+/// A directory under the system's temporary directory, removed on drop.
+struct TempDir {
+    path: PathBuf,
+}
+
+impl TempDir {
+    fn new(kind: &str) -> TempDir {
+        static NEXT: AtomicU64 = AtomicU64::new(0);
+        let nanos = SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .map_or(0, |d| d.subsec_nanos());
+        loop {
+            let n = NEXT.fetch_add(1, Ordering::Relaxed);
+            let path = std::env::temp_dir()
+                .join(format!("kindred-{kind}-{}-{n}-{nanos}", std::process::id()));
+            match fs::create_dir(&path) {
+                Ok(()) => return TempDir { path },
+                Err(e) if e.kind() == io::ErrorKind::AlreadyExists => continue,
+                Err(e) => panic!("could not create {}: {e}", path.display()),
+            }
+        }
+    }
+}
+
+impl Drop for TempDir {
+    fn drop(&mut self) {
+        let _ = fs::remove_dir_all(&self.path);
+    }
+}
