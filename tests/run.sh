@@ -42,9 +42,20 @@ if [ ! -d tests/e2e/node_modules/playwright-core ]; then
   npm ci --prefix tests/e2e --no-audit --no-fund --loglevel=error
 fi
 
-# Rust: protocol round-trips, domain scenarios, integration tests over real sockets.
+# The `kindred` binary: the tests that kill an instance, or put nginx in front of two,
+# run it as a separate process; so does the browser suite.
+cargo build --locked -p kindred-server --bin kindred
+
+# Rust: protocol round-trips, domain scenarios, integration tests over real sockets
+# (the in-memory broker, and the multi-instance tests on real redis-server, Redis
+# Cluster and nginx).
 cargo test --workspace --locked "$@"
 
+# The same integration suite once more against the Redis broker (each test server
+# with a redis-server of its own): one conformance suite, both brokers. The tests
+# that are about several instances ran above already.
+KINDRED_TEST_BROKER=redis cargo test --locked -p kindred-tests --test integration "$@" \
+  -- --skip scale_out:: --skip topology::
+
 # Browser: the web client in headless Chromium against a real server.
-cargo build --locked -p kindred-server --bin kindred
 KINDRED_BIN="$PWD/target/debug/kindred" node --test --test-concurrency=1 tests/e2e/

@@ -537,3 +537,51 @@ fn key_slot_matches_redis() {
     assert_eq!(key_slot("123456789"), 0x31C3);
     assert_eq!(key_slot("{user1000}.following"), key_slot("user1000"));
 }
+
+/// How many connections listen on a room's channel (`PUBSUB NUMSUB`), by redis-cli.
+fn listeners(redis: &RedisServer, room: RoomId) -> u64 {
+    let out = std::process::Command::new("redis-cli")
+        .args(["-p", &redis.port().to_string(), "PUBSUB", "NUMSUB"])
+        .arg(format!("kindred:{{{room}}}:events"))
+        .output()
+        .expect("redis-cli runs");
+    String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .nth(1)
+        .and_then(|n| n.trim().parse().ok())
+        .expect("a count")
+}
+
+async fn listeners_become(redis: &RedisServer, room: RoomId, n: u64) {
+    let deadline = tokio::time::Instant::now() + WAIT;
+    while listeners(redis, room) != n {
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "{n} instance(s) should listen to the room, {} do",
+            listeners(redis, room)
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+#[tokio::test]
+async fn an_instance_listens_to_a_room_only_while_it_has_members_there() {
+    let redis = RedisServer::start().await;
+    let a = TestServer::on_redis(&redis.url()).await;
+    let b = TestServer::on_redis(&redis.url()).await;
+    let room = a.room(20).await;
+    let mut alice = a.member(room, "Alice").await;
+    let bob = b.member(room, "Bob").await;
+    listeners_become(&redis, room, 2).await;
+    // Bob leaves; instance B stops listening to the room.
+    let mut bob = bob;
+    bob.send(ClientFrame::Leave).await;
+    let _ = bob.closed().await;
+    listeners_become(&redis, room, 1).await;
+    let mut ash = a.member(room, "Ash").await;
+    conversation_continues(&mut alice, &mut ash, "just us").await;
+    // Carol arrives on B: it listens again, and she hears the room live.
+    let mut carol = b.member(room, "Carol").await;
+    listeners_become(&redis, room, 2).await;
+    conversation_continues(&mut alice, &mut carol, "welcome Carol").await;
+}

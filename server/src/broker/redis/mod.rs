@@ -56,7 +56,13 @@ type Answer = Result<Applied, Rejection>;
 /// One room as this instance holds it.
 struct Slot {
     replica: Mutex<Option<Replica>>,
+    /// Subscribed to the room's channel; changed only under `subscribing`, so an
+    /// unsubscribe for a room that emptied never lands after a new member's subscribe.
     subscribed: AtomicBool,
+    subscribing: tokio::sync::Mutex<()>,
+    /// Local members have been fed from this replica since it was last caught up: a
+    /// reload must ask them to resume.
+    live: AtomicBool,
     /// One catch-up read at a time; a request that arrives meanwhile sets `again`.
     catching_up: tokio::sync::Mutex<()>,
     again: AtomicBool,
@@ -69,6 +75,8 @@ impl Slot {
         Self {
             replica: Mutex::new(None),
             subscribed: AtomicBool::new(false),
+            subscribing: tokio::sync::Mutex::new(()),
+            live: AtomicBool::new(false),
             catching_up: tokio::sync::Mutex::new(()),
             again: AtomicBool::new(false),
             seen: AtomicU64::new(0),
@@ -359,15 +367,13 @@ impl Inner {
                         None => return self.lost(room, slot).await,
                         Some(m) if m.epoch != epoch || m.head > index && !entries.is_empty() => {
                             // Another epoch, or the stream no longer reaches back.
-                            self.load(room, slot).await?;
-                            self.hub.kick_room(room, Kick::Resync);
+                            self.reload(room, slot).await?;
                             reloaded = true;
                             continue;
                         }
                         Some(m) if m.head > index && !reloaded => {
                             // Trimmed to nothing past us (a close): the snapshot has it.
-                            self.load(room, slot).await?;
-                            self.hub.kick_room(room, Kick::Resync);
+                            self.reload(room, slot).await?;
                             reloaded = true;
                             continue;
                         }
@@ -389,6 +395,16 @@ impl Inner {
             if slot.seen.load(Ordering::Relaxed) > slot.index().map_or(0, |(i, _)| i) {
                 slot.again.store(true, Ordering::Release);
             }
+        }
+        Ok(())
+    }
+
+    /// Replace a replica that can no longer be caught up entry by entry; members fed
+    /// from it resume (from the reloaded history, or with a reset in a new epoch).
+    async fn reload(&self, room: RoomId, slot: &Slot) -> Result<(), BrokerError> {
+        self.load(room, slot).await?;
+        if slot.live.load(Ordering::Acquire) {
+            self.hub.kick_room(room, Kick::Resync);
         }
         Ok(())
     }
@@ -423,9 +439,7 @@ impl Inner {
             return Err(BrokerError::NoRoom);
         };
         self.give_back(room, &record).await?;
-        self.load(room, slot).await?;
-        self.hub.kick_room(room, Kick::Resync);
-        Ok(())
+        self.reload(room, slot).await
     }
 
     async fn give_back(&self, room: RoomId, record: &str) -> Result<(), BrokerError> {
@@ -451,19 +465,25 @@ impl Inner {
     /// The room's slot, subscribed and with a replica, for a member of this instance.
     async fn serve(self: &Arc<Self>, room: RoomId) -> Result<Arc<Slot>, BrokerError> {
         let slot = self.slot(room);
-        if !slot.subscribed.swap(true, Ordering::AcqRel) {
-            if let Err(e) = self.store.subscribe(room).await {
-                slot.subscribed.store(false, Ordering::Release);
-                return Err(Self::unavailable(e));
+        if !slot.subscribed.load(Ordering::Acquire) {
+            let _one = slot.subscribing.lock().await;
+            if !slot.subscribed.load(Ordering::Acquire) {
+                self.store
+                    .subscribe(room)
+                    .await
+                    .map_err(Self::unavailable)?;
+                slot.subscribed.store(true, Ordering::Release);
+                // Subscribed first, then read: nothing published in between is missed.
+                self.catch_up(room, &slot).await?;
+                slot.live.store(true, Ordering::Release);
+                if !self.catalog.lock().contains_key(&room) {
+                    // Created on another instance: learn its record, so this instance
+                    // too can give the room back to a Redis that loses it.
+                    self.refresh_catalog().await;
+                }
             }
-            // Subscribed first, then read: nothing published in between is missed.
-            self.catch_up(room, &slot).await?;
-            if !self.catalog.lock().contains_key(&room) {
-                // Created on another instance: learn its record, so this instance too
-                // can give the room back to a Redis that loses it.
-                self.refresh_catalog().await;
-            }
-        } else if slot.index().is_none() {
+        }
+        if slot.index().is_none() {
             self.catch_up(room, &slot).await?;
         }
         Ok(slot)
@@ -612,11 +632,16 @@ impl Inner {
         let mut others: HashSet<InstanceId> = HashSet::new();
         let mut due = Vec::new();
         for (room, slot) in &slots {
-            let local = self.hub.has_room(*room);
-            if !local && slot.subscribed.swap(false, Ordering::AcqRel) {
-                let _ = self.store.unsubscribe(*room).await;
-            }
-            if !local {
+            if !self.hub.has_room(*room) {
+                if slot.subscribed.load(Ordering::Acquire) {
+                    // The last local member left: stop listening. Under the lock, and
+                    // only if nobody arrived meanwhile.
+                    let _one = slot.subscribing.lock().await;
+                    if !self.hub.has_room(*room) && self.store.unsubscribe(*room).await.is_ok() {
+                        slot.subscribed.store(false, Ordering::Release);
+                        slot.live.store(false, Ordering::Release);
+                    }
+                }
                 continue;
             }
             if !was_ready {
