@@ -144,8 +144,13 @@ async fn burst(mut m: Member, tag: &str, count: usize) -> Told {
 /// message the action forbids is accepted after the action's seq, on any instance.
 async fn race_against(action: ModAction) -> (Seq, UserId, Vec<Told>) {
     let redis = RedisServer::start().await;
-    let a = TestServer::on_redis(&redis.url()).await;
-    let b = TestServer::on_redis(&redis.url()).await;
+    race_on(&redis.url(), action).await
+}
+
+/// The race of [`race_against`] on the Redis (or Redis Cluster) at `url`.
+async fn race_on(url: &str, action: ModAction) -> (Seq, UserId, Vec<Told>) {
+    let a = TestServer::on_redis(url).await;
+    let b = TestServer::on_redis(url).await;
     let room = a.room(50).await;
     let mut fac = a.facilitator(room, "Fran").await;
     let mut senders = Vec::new();
@@ -185,6 +190,10 @@ async fn race_against(action: ModAction) -> (Seq, UserId, Vec<Told>) {
 #[tokio::test]
 async fn after_a_mute_on_one_instance_no_instance_accepts_the_muted_members_message() {
     let (muted_at, _, told) = race_against(ModAction::Mute).await;
+    assert_mute_held(muted_at, &told);
+}
+
+fn assert_mute_held(muted_at: Seq, told: &[Told]) {
     let target = &told[0];
     assert!(
         target.accepted.iter().all(|s| *s < muted_at),
@@ -507,6 +516,9 @@ async fn a_redis_cluster_carries_rooms_on_every_shard_in_one_order_each() {
     {
         one_order_across(&instances, room, 100).await;
     }
+    // The moderation rule holds on a cluster as on one Redis.
+    let (muted_at, _, told) = race_on(&cluster.url(), ModAction::Mute).await;
+    assert_mute_held(muted_at, &told);
 }
 
 /// Redis Cluster's key slot (CRC16/XMODEM of the hash tag, mod 16384).
