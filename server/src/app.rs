@@ -109,6 +109,13 @@ fn random_token() -> String {
 
 /// Build the shared state for a configuration.
 pub async fn state(config: Config, shutdown: CancellationToken) -> anyhow::Result<Arc<AppState>> {
+    if config.redis_url.is_some() && (config.secret.is_none() || config.admin_token.is_none()) {
+        // A generated secret differs per instance: a token one instance signed would be
+        // refused by the next, and a member could not resume anywhere else.
+        anyhow::bail!(
+            "with REDIS_URL, set KINDRED_SECRET and KINDRED_ADMIN_TOKEN, the same on every instance"
+        );
+    }
     let metrics = Arc::new(Metrics::new());
     let hub = Arc::new(Hub::new(config.outbound_queue, metrics.clone()));
     let broker: Arc<dyn Broker> = match &config.redis_url {

@@ -597,3 +597,17 @@ async fn an_instance_listens_to_a_room_only_while_it_has_members_there() {
     listeners_become(&redis, room, 2).await;
     conversation_continues(&mut alice, &mut carol, "welcome Carol").await;
 }
+
+#[tokio::test]
+async fn instances_sharing_redis_refuse_to_start_without_a_shared_secret() {
+    let redis = RedisServer::start().await;
+    let refused = kindred::start(kindred::Config {
+        redis_url: Some(redis.url()),
+        secret: None,
+        ..kindred_tests::config()
+    })
+    .await
+    .err()
+    .expect("no generated secret with Redis");
+    assert!(refused.to_string().contains("KINDRED_SECRET"), "{refused}");
+}
