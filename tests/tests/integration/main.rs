@@ -9,3 +9,4 @@ mod moderation;
 mod resume;
 mod safety;
 mod scale_out;
+mod topology;
