@@ -59,18 +59,21 @@ impl Instance {
             .spawn()
             .expect("kindred starts");
         let stdout = child.stdout.take().expect("stdout is piped");
-        let mut lines = BufReader::new(stdout).lines();
-        let addr = loop {
-            let line = lines
-                .next()
-                .expect("kindred prints where it listens")
-                .expect("stdout is readable");
-            if let Some(url) = line.strip_prefix("Kindred is listening on http://") {
-                break url.trim().parse().expect("a socket address");
+        let (tx, rx) = std::sync::mpsc::channel();
+        // Read stdout on a thread (kept reading, so the process never blocks on a full
+        // pipe) and wait for the address with a deadline, never forever.
+        std::thread::spawn(move || {
+            for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+                if let Some(url) = line.strip_prefix("Kindred is listening on http://") {
+                    let _ = tx.send(url.trim().to_owned());
+                }
             }
-        };
-        // Keep reading stdout so the process never blocks on a full pipe.
-        std::thread::spawn(move || for _ in lines {});
+        });
+        let addr = rx
+            .recv_timeout(crate::WAIT)
+            .expect("kindred prints where it listens in time (see its stderr above)")
+            .parse()
+            .expect("a socket address");
         Instance {
             child,
             addr,
