@@ -22,9 +22,17 @@ pub struct Instance {
     pub http: Http,
 }
 
-/// Where the test command built the binary.
+/// Where the test command built the binary: `KINDRED_BIN` if set, else the debug
+/// build in the workspace's target directory (`CARGO_TARGET_DIR` if set).
 pub fn binary() -> PathBuf {
-    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../target/debug/kindred");
+    let path = std::env::var_os("KINDRED_BIN")
+        .map(PathBuf::from)
+        .or_else(|| {
+            std::env::var_os("CARGO_TARGET_DIR").map(|dir| PathBuf::from(dir).join("debug/kindred"))
+        })
+        .unwrap_or_else(|| {
+            PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../target/debug/kindred")
+        });
     assert!(
         path.exists(),
         "{} is missing: run tests/run.sh, which builds it before the suite",

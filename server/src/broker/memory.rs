@@ -57,7 +57,7 @@ impl MemoryBroker {
 
     /// Store and deliver the events of one applied command, in order.
     fn publish(&self, id: RoomId, cell: &mut RoomCell, applied: &Applied) {
-        cell.timeline.record(&self.hub, id, applied);
+        cell.timeline.record(Some(&self.hub), id, applied);
     }
 
     fn refresh_gauges(&self) {

@@ -66,15 +66,18 @@ impl Timeline {
     }
 
     /// Keep the events of one applied command and hand each to this instance's
-    /// members, in order. Each event is encoded once.
-    pub fn record(&mut self, hub: &Hub, room: RoomId, applied: &Applied) {
+    /// members (`hub`; none while a replica is rebuilt out of their sight), in order.
+    /// Each event is encoded once.
+    pub fn record(&mut self, hub: Option<&Hub>, room: RoomId, applied: &Applied) {
         for event in &applied.events {
             let encoded = wire::encode(&wire::event_frame(event));
             if let EventKind::Redacted { target } = event.kind {
                 self.redact(target);
             }
             self.push(encoded.clone());
-            hub.deliver(room, Audience::Room, &encoded, effect_of(&event.kind));
+            if let Some(hub) = hub {
+                hub.deliver(room, Audience::Room, &encoded, effect_of(&event.kind));
+            }
             if let EventKind::Closed { .. } = event.kind {
                 // The session is over: what was said in it is not kept.
                 self.history.clear();

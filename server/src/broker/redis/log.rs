@@ -153,8 +153,9 @@ impl Replica {
             .map(|(i, _)| *i)
     }
 
-    /// Fold the entry at `index`, delivering its events to this instance's members.
-    pub fn fold(&mut self, index: u64, entry: Entry, hub: &Hub) -> Fold {
+    /// Fold the entry at `index`, delivering its events to this instance's members
+    /// (`hub`), or to nobody while the replica is rebuilt.
+    pub fn fold(&mut self, index: u64, entry: Entry, hub: Option<&Hub>) -> Fold {
         if index <= self.index {
             return Fold::Stale;
         }

@@ -162,6 +162,15 @@ async fn listen(inner: std::sync::Weak<Inner>, mut pushes: UnboundedReceiver<Pus
     }
 }
 
+/// Log entries as read from the stream; an unreadable one is skipped (and then shows
+/// as a gap, so the replica reloads rather than folds past it).
+fn parse(entries: Vec<(u64, String)>) -> Vec<(u64, Entry)> {
+    entries
+        .into_iter()
+        .map_while(|(i, json)| serde_json::from_str::<Entry>(&json).ok().map(|e| (i, e)))
+        .collect()
+}
+
 fn bytes(v: &Value) -> Option<&[u8]> {
     match v {
         Value::BulkString(b) => Some(b),
@@ -262,11 +271,24 @@ impl Inner {
         let Some(replica) = guard.as_mut() else {
             return true;
         };
+        self.fold_into(room, replica, entries, true)
+    }
+
+    /// Fold entries into `replica`; `deliver` hands the events to local members (not
+    /// while a replica is rebuilt out of their sight).
+    fn fold_into(
+        self: &Arc<Self>,
+        room: RoomId,
+        replica: &mut Replica,
+        entries: Vec<(u64, Entry)>,
+        deliver: bool,
+    ) -> bool {
+        let hub = deliver.then_some(&*self.hub);
         for (index, entry) in entries {
             let mine = entry.origin == self.me;
             let (id, touches_catalog) = (entry.id, entry.op.touches_catalog());
             let deleting = matches!(entry.op, Op::Delete);
-            match replica.fold(index, entry, &self.hub) {
+            match replica.fold(index, entry, hub) {
                 Fold::Stale => continue,
                 Fold::Gap => return true,
                 Fold::Applied(answer) => {
@@ -342,13 +364,12 @@ impl Inner {
             return self.wait_caught_up(slot).await;
         };
         while slot.again.swap(false, Ordering::AcqRel) {
-            // A reload that still leaves a gap means the log no longer reaches the
-            // snapshot: give up this round rather than spin.
-            let mut reloaded = false;
+            // An empty read while Redis's head is ahead is usually an append that
+            // landed between the two reads: read again before deciding it was trimmed.
+            let mut empty_reads = 0;
             loop {
                 let Some((index, epoch)) = slot.index() else {
                     self.load(room, slot).await?;
-                    reloaded = true;
                     continue;
                 };
                 let entries = self
@@ -356,38 +377,33 @@ impl Inner {
                     .read(room, index + 1)
                     .await
                     .map_err(Self::unavailable)?;
-                if entries.is_empty() || entries[0].0 != index + 1 {
-                    if reloaded && !entries.is_empty() {
-                        return Err(BrokerError::Unavailable(
-                            "the room's log no longer reaches its snapshot".into(),
-                        ));
-                    }
-                    let meta = self.store.meta(room).await.map_err(Self::unavailable)?;
-                    match meta {
+                if entries.first().is_some_and(|(i, _)| *i != index + 1) {
+                    // The stream no longer reaches back to this replica.
+                    self.reload(room, slot).await?;
+                    continue;
+                }
+                if entries.is_empty() {
+                    match self.store.meta(room).await.map_err(Self::unavailable)? {
                         None => return self.lost(room, slot).await,
-                        Some(m) if m.epoch != epoch || m.head > index && !entries.is_empty() => {
-                            // Another epoch, or the stream no longer reaches back.
+                        Some(m) if m.epoch != epoch => {
+                            // The room lives on under another epoch.
                             self.reload(room, slot).await?;
-                            reloaded = true;
                             continue;
                         }
-                        Some(m) if m.head > index && !reloaded => {
-                            // Trimmed to nothing past us (a close): the snapshot has it.
+                        Some(m) if m.head > index && empty_reads < 3 => {
+                            empty_reads += 1;
+                            continue;
+                        }
+                        Some(m) if m.head > index => {
+                            // Trimmed past us (a close): the snapshot has it.
                             self.reload(room, slot).await?;
-                            reloaded = true;
                             continue;
                         }
                         Some(_) => break,
                     }
                 }
-                let full = entries.len() >= 500;
-                let parsed = entries
-                    .into_iter()
-                    .filter_map(|(i, json)| {
-                        serde_json::from_str::<Entry>(&json).ok().map(|e| (i, e))
-                    })
-                    .collect();
-                self.fold(room, slot, parsed);
+                let full = entries.len() >= store::READ_BATCH;
+                self.fold(room, slot, parse(entries));
                 if !full {
                     break;
                 }
@@ -401,7 +417,7 @@ impl Inner {
 
     /// Replace a replica that can no longer be caught up entry by entry; members fed
     /// from it resume (from the reloaded history, or with a reset in a new epoch).
-    async fn reload(&self, room: RoomId, slot: &Slot) -> Result<(), BrokerError> {
+    async fn reload(self: &Arc<Self>, room: RoomId, slot: &Slot) -> Result<(), BrokerError> {
         self.load(room, slot).await?;
         if slot.live.load(Ordering::Acquire) {
             self.hub.kick_room(room, Kick::Resync);
@@ -414,14 +430,36 @@ impl Inner {
         Ok(())
     }
 
-    /// Replace the replica with the room's latest snapshot.
-    async fn load(&self, room: RoomId, slot: &Slot) -> Result<(), BrokerError> {
+    /// Replace the replica with the room's latest snapshot and the log after it,
+    /// folded out of local members' sight (they get the result in their welcome, or
+    /// resume from it), then swapped in.
+    async fn load(self: &Arc<Self>, room: RoomId, slot: &Slot) -> Result<(), BrokerError> {
         let Some(image) = self.store.snapshot(room).await.map_err(Self::unavailable)? else {
             return Err(BrokerError::NoRoom);
         };
         let image: Image = serde_json::from_str(&image)
             .map_err(|e| BrokerError::Unavailable(format!("unreadable snapshot: {e}")))?;
-        let replica = Replica::from_image(image, self.limits, self.history_len);
+        let mut replica = Replica::from_image(image, self.limits, self.history_len);
+        loop {
+            let entries = self
+                .store
+                .read(room, replica.index + 1)
+                .await
+                .map_err(Self::unavailable)?;
+            if entries
+                .first()
+                .is_some_and(|(i, _)| *i != replica.index + 1)
+            {
+                return Err(BrokerError::Unavailable(
+                    "the room's log no longer reaches its snapshot".into(),
+                ));
+            }
+            let full = entries.len() >= store::READ_BATCH;
+            self.fold_into(room, &mut replica, parse(entries), false);
+            if !full {
+                break;
+            }
+        }
         // Indexes seen on pub/sub under an earlier epoch mean nothing now.
         slot.seen.store(replica.index, Ordering::Relaxed);
         *slot.replica.lock() = Some(replica);
@@ -430,7 +468,7 @@ impl Inner {
 
     /// Redis has no state for a room we hold: deleted, or Redis lost its data. Give it
     /// back (fresh epoch) if the catalog still lists it.
-    async fn lost(&self, room: RoomId, slot: &Slot) -> Result<(), BrokerError> {
+    async fn lost(self: &Arc<Self>, room: RoomId, slot: &Slot) -> Result<(), BrokerError> {
         let record = self.catalog.lock().get(&room).cloned();
         let Some(record) = record else {
             // Deleted (every serving instance folded the `Delete`), or created on an
@@ -489,10 +527,16 @@ impl Inner {
         Ok(slot)
     }
 
-    /// A replica read fresh from Redis, for a room this instance may not serve.
+    /// A replica read fresh from Redis, for a room this instance may not serve. A room
+    /// it serves is kept current by its subscription: no read. (What this answers —
+    /// a summary, whether a join would be admitted — is advice; the fold of the
+    /// member's `Connect` decides.)
     async fn fresh(self: &Arc<Self>, room: RoomId) -> Result<Arc<Slot>, BrokerError> {
         let slot = self.slot(room);
-        self.catch_up(room, &slot).await?;
+        let live = slot.live.load(Ordering::Acquire) && slot.index().is_some();
+        if !live {
+            self.catch_up(room, &slot).await?;
+        }
         if slot.replica.lock().as_ref().is_none_or(|r| r.deleted) {
             return Err(BrokerError::NoRoom);
         }

@@ -33,7 +33,7 @@ const LOG_CAP: u64 = 4 * SNAPSHOT_EVERY;
 /// A snapshot every this many entries.
 pub const SNAPSHOT_EVERY: u64 = 500;
 /// Entries read per catch-up request.
-const READ_BATCH: usize = 500;
+pub const READ_BATCH: usize = 500;
 /// How long one command may take before it counts as failed (it may still have run).
 const RESPONSE_TIMEOUT: Duration = Duration::from_secs(2);
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(2);
