@@ -1,17 +1,33 @@
 #!/usr/bin/env bash
-# Reproduces the benchmark table of issue #4 (BENCHMARKS.md).
+# Reproduces the benchmark table in BENCHMARKS.md.
 #
-# Builds release binaries, then for each scenario and each of $RUNS runs: starts a
-# fresh server pinned to core $SERVER_CORE, runs kindred-loadtest pinned to core
-# $LOADTEST_CORE with --server-pid (server CPU µs per delivery, RSS per member),
-# stops the server. Results go to $OUT: results.jsonl (every JSON line), one
-# .txt (summary) and .progress (per-second progress) file per run, server logs, and
-# summary.md with the medians.
+# Builds release binaries, then $RUNS rounds; each round runs every scenario once, in
+# order (so that scenarios compared with each other, e.g. `evening` and
+# `two-instances`, are measured under the same machine state, interleaved). A run
+# starts fresh processes, runs kindred-loadtest with --server-pid (server CPU µs per
+# delivery, RSS per member), and stops what it started. Results go to $OUT:
+# results.jsonl (every JSON line), one .txt (summary) and .progress (per-second
+# progress) file per run, server logs, and summary.md with the medians.
 #
 #   loadtest/bench.sh                                  # all scenarios, 3 runs each
 #   SCENARIOS="evening saturation" RUNS=1 loadtest/bench.sh
 #   LOADTEST_ARGS="--duration 20" loadtest/bench.sh    # extra flags for every run
 #   SKIP_BUILD=1 loadtest/bench.sh                     # use the binaries already built
+#
+# Pinning on the 2-core box: every server-side process runs on core $SERVER_CORE (0)
+# and the load tester alone on core $LOADTEST_CORE (1). One instance: kindred on core
+# 0. Two instances: both kindred processes and redis-server ($REDIS_CORE, default the
+# server core) share core 0, so the scaled-out system gets the same single core as one
+# instance and the comparison shows the cost of going through Redis, not of an extra
+# core; the load tester's core stays the same in both.
+#
+# `two-instances` starts a fresh redis-server per run on 127.0.0.1:$REDIS_PORT with
+# no persistence (--save "" --appendonly no), then two kindred instances on $PORT and
+# $PORT+1 with the same REDIS_URL, KINDRED_SECRET and KINDRED_ADMIN_TOKEN; the load
+# tester spreads each room's members over both (--url A,B: member i goes to instance
+# i mod 2, so every room of 12 has 6 members on each, and senders on both) and reads
+# redis-server's CPU with --broker-pid. REDIS_URL in the calling environment points
+# it at an existing Redis instead (loopback only; its CPU is then not read).
 #
 # Traffic stays on 127.0.0.1. Every run is bounded by the load tester's own plan
 # (it stops by itself) and by `timeout` here as a backstop.
@@ -23,13 +39,29 @@ SCENARIOS="${SCENARIOS:-idle evening saturation large-room two-instances slow-re
 PORT="${PORT:-18080}"
 REDIS_PORT="${REDIS_PORT:-16379}"
 SERVER_CORE="${SERVER_CORE:-0}"
+REDIS_CORE="${REDIS_CORE:-$SERVER_CORE}"
 LOADTEST_CORE="${LOADTEST_CORE:-1}"
 RUN_TIMEOUT="${RUN_TIMEOUT:-900}"
 LOADTEST_ARGS="${LOADTEST_ARGS:-}"
 TARGET_DIR="${CARGO_TARGET_DIR:-$ROOT/target}"
 OUT="${OUT:-$ROOT/target/bench/$(date +%Y%m%d-%H%M%S)}"
-TOKEN="bench-$(od -An -N8 -tx8 /dev/urandom | tr -d ' ')"
-SECRET="bench-secret-$(od -An -N8 -tx8 /dev/urandom | tr -d ' ')"
+# An existing Redis to use instead of starting one; never inherited by the
+# single-instance servers.
+EXTERNAL_REDIS_URL="${REDIS_URL:-}"
+unset REDIS_URL
+case "$EXTERNAL_REDIS_URL" in
+    "" | redis://127.* | redis://*@127.* | redis://localhost[:/]* | redis://localhost) ;;
+    *)
+        echo "bench: REDIS_URL must be a loopback redis:// URL" >&2
+        exit 2
+        ;;
+esac
+# Every instance gets the same admin token and signing secret (through the
+# environment, so they are not on any command line); the load tester reads the token
+# from KINDRED_ADMIN_TOKEN too.
+KINDRED_ADMIN_TOKEN="bench-$(od -An -N8 -tx8 /dev/urandom | tr -d ' ')"
+KINDRED_SECRET="bench-secret-$(od -An -N8 -tx8 /dev/urandom | tr -d ' ')"
+export KINDRED_ADMIN_TOKEN KINDRED_SECRET
 
 mkdir -p "$OUT"
 RESULTS="$OUT/results.jsonl"
@@ -39,8 +71,9 @@ echo "bench: results in $OUT"
 if [ -z "${SKIP_BUILD:-}" ]; then
     (cd "$ROOT" && cargo build --release -p kindred-server -p kindred-loadtest)
 fi
-SERVER_BIN="$TARGET_DIR/release/kindred"
-LOADTEST_BIN="$TARGET_DIR/release/kindred-loadtest"
+# SERVER_BIN / LOADTEST_BIN: other binaries (e.g. a server built from another commit).
+SERVER_BIN="${SERVER_BIN:-$TARGET_DIR/release/kindred}"
+LOADTEST_BIN="${LOADTEST_BIN:-$TARGET_DIR/release/kindred-loadtest}"
 
 # Processes this script started, so that only those are stopped.
 STARTED=()
@@ -72,23 +105,48 @@ loadtest_flags() {
     esac
 }
 
-# start_server PORT LOG [FLAGS...] -> prints the pid
+# start_server PORT LOG [REDIS_URL] -> prints the pid. Pinned to $SERVER_CORE; with a
+# Redis URL the instance uses the Redis broker.
 start_server() {
-    local port="$1" log="$2"
-    shift 2
-    taskset -c "$SERVER_CORE" "$SERVER_BIN" --bind "127.0.0.1:$port" --admin-token "$TOKEN" \
-        --secret "$SECRET" --demo-room false "$@" >"$log" 2>&1 &
+    local port="$1" log="$2" redis="${3:-}"
+    if [ -n "$redis" ]; then
+        REDIS_URL="$redis" taskset -c "$SERVER_CORE" "$SERVER_BIN" --bind "127.0.0.1:$port" \
+            --demo-room false >"$log" 2>&1 &
+    else
+        taskset -c "$SERVER_CORE" "$SERVER_BIN" --bind "127.0.0.1:$port" \
+            --demo-room false >"$log" 2>&1 &
+    fi
     echo $!
 }
 
-# wait_ready PORT PID: up to 10 s for /healthz; fails if the process died.
+# wait_ready PORT PID: up to 10 s for /readyz; fails if the process died.
 wait_ready() {
     local port="$1" pid="$2"
     for _ in $(seq 100); do
         kill -0 "$pid" 2>/dev/null || return 1
-        curl -sf "http://127.0.0.1:$port/healthz" >/dev/null 2>&1 && return 0
+        curl -sf "http://127.0.0.1:$port/readyz" >/dev/null 2>&1 && return 0
         sleep 0.1
     done
+    return 1
+}
+
+# start_redis LOG -> prints the pid once redis-server answers PING on 127.0.0.1
+# (fails if it did not: e.g. the port is taken). No persistence: the benchmark
+# measures the log and pub/sub, not disk writes.
+start_redis() {
+    local log="$1" pid
+    taskset -c "$REDIS_CORE" redis-server --bind 127.0.0.1 --port "$REDIS_PORT" \
+        --protected-mode yes --save '' --appendonly no --dir "$OUT" >"$log" 2>&1 &
+    pid=$!
+    for _ in $(seq 50); do
+        kill -0 "$pid" 2>/dev/null || return 1
+        if [ "$(redis-cli -h 127.0.0.1 -p "$REDIS_PORT" ping 2>/dev/null)" = PONG ]; then
+            echo "$pid"
+            return 0
+        fi
+        sleep 0.1
+    done
+    kill "$pid" 2>/dev/null || true
     return 1
 }
 
@@ -108,37 +166,53 @@ pending() {
 }
 
 FAILED=0
-for scenario in $SCENARIOS; do
-    for run in $(seq "$RUNS"); do
+SKIP=" "
+for run in $(seq "$RUNS"); do
+    for scenario in $SCENARIOS; do
+        case "$SKIP" in *" $scenario "*) continue ;; esac
         tag="$scenario-$run"
         pids=()
         redis_pid=""
+        extra=()
         if [ "$scenario" = "two-instances" ]; then
-            redis_url="${REDIS_URL:-}"
+            redis_url="$EXTERNAL_REDIS_URL"
             if [ -z "$redis_url" ]; then
-                if ! command -v redis-server >/dev/null; then
+                if ! command -v redis-server >/dev/null || ! command -v redis-cli >/dev/null; then
                     pending "$scenario" "no REDIS_URL and no redis-server"
-                    break
+                    SKIP+="$scenario "
+                    continue
                 fi
-                taskset -c "$SERVER_CORE" redis-server --bind 127.0.0.1 --port "$REDIS_PORT" \
-                    --save '' --appendonly no >"$OUT/$tag.redis.log" 2>&1 &
-                redis_pid=$!
+                if ! redis_pid=$(start_redis "$OUT/$tag.redis.log"); then
+                    echo "bench: redis-server did not start for $tag (see $OUT/$tag.redis.log)" >&2
+                    FAILED=1
+                    continue
+                fi
                 STARTED+=("$redis_pid")
-                sleep 0.5
                 redis_url="redis://127.0.0.1:$REDIS_PORT"
+                # What this Redis runs with, for the record.
+                redis-cli -h 127.0.0.1 -p "$REDIS_PORT" config get '*' 2>/dev/null |
+                    paste - - | grep -E '^(bind|port|save|appendonly|protected-mode)\b' \
+                    >"$OUT/$tag.redis.config" || true
+                extra+=(--broker-pid "$redis_pid")
             fi
             ok=1
             for i in 0 1; do
-                p=$(start_server $((PORT + i)) "$OUT/$tag.server$i.log" --redis-url "$redis_url")
+                p=$(start_server $((PORT + i)) "$OUT/$tag.server$i.log" "$redis_url")
                 STARTED+=("$p")
                 pids+=("$p")
                 wait_ready $((PORT + i)) "$p" || ok=0
             done
             if [ "$ok" = 0 ]; then
+                echo "bench: an instance did not start with REDIS_URL for $tag (see $OUT/$tag.server*.log)" >&2
                 for p in "${pids[@]}"; do stop_pid "$p"; done
                 [ -n "$redis_pid" ] && stop_pid "$redis_pid"
-                pending "$scenario" "the server did not start with a Redis URL (see $tag.server0.log)"
-                break
+                FAILED=1
+                continue
+            fi
+            if [ -n "$redis_pid" ]; then
+                # Both instances hold their two connections (commands, subscriptions).
+                echo "clients $(redis-cli -h 127.0.0.1 -p "$REDIS_PORT" client list 2>/dev/null | grep -vc 'cmd=client')" \
+                    >>"$OUT/$tag.redis.config" || true
             fi
             urls="http://127.0.0.1:$PORT,http://127.0.0.1:$((PORT + 1))"
         else
@@ -157,17 +231,28 @@ for scenario in $SCENARIOS; do
             IFS=,
             echo "${pids[*]}"
         )
-        echo "bench: $tag (server pid $server_pids)"
+        echo "bench: $tag (server pid $server_pids${redis_pid:+, redis-server pid $redis_pid})"
         status=0
         # shellcheck disable=SC2046,SC2086
         timeout "$RUN_TIMEOUT" taskset -c "$LOADTEST_CORE" "$LOADTEST_BIN" \
-            --preset "$scenario" --url "$urls" --admin-token "$TOKEN" \
-            --server-pid "$server_pids" --label "$tag" --json-out "$RESULTS" \
+            --preset "$scenario" --url "$urls" \
+            --server-pid "$server_pids" "${extra[@]}" --label "$tag" --json-out "$RESULTS" \
             $(loadtest_flags "$scenario") $LOADTEST_ARGS >"$OUT/$tag.txt" 2>"$OUT/$tag.progress" || status=$?
         grep -v '^{' "$OUT/$tag.txt" | head -3 || true
         if [ "$status" != 0 ]; then
             echo "bench: $tag exited $status (see $OUT/$tag.txt)" >&2
             FAILED=1
+        fi
+        # What the instances and Redis counted, for the record (not part of the
+        # measurement: taken after the load tester stopped).
+        if [ "$scenario" = "two-instances" ]; then
+            for i in 0 1; do
+                curl -sf "http://127.0.0.1:$((PORT + i))/metrics" >"$OUT/$tag.server$i.metrics" 2>/dev/null || true
+            done
+            if [ -n "$redis_pid" ]; then
+                redis-cli -h 127.0.0.1 -p "$REDIS_PORT" info commandstats \
+                    >"$OUT/$tag.redis.commandstats" 2>/dev/null || true
+            fi
         fi
         for p in "${pids[@]}"; do stop_pid "$p"; done
         [ -n "$redis_pid" ] && stop_pid "$redis_pid"
@@ -200,7 +285,7 @@ def cpu(d, key):
     c = d.get("server_cpu") or {}
     return c.get(key)
 
-print("| scenario | runs ok | members | deliveries/s | p50 ms | p99 ms | p99.9 ms | max ms | lost | server CPU | µs/delivery | RSS/member KiB | server RSS max MiB |")
+print("| scenario | runs ok | members | deliveries/s | p50 ms | p99 ms | p99.9 ms | max ms | lost + gaps + tail | server CPU | µs/delivery | RSS/member KiB | server RSS max MiB |")
 print("|---|---|---|---|---|---|---|---|---|---|---|---|---|")
 for preset, rs in runs.items():
     mem = [r.get("server_memory") or {} for r in rs]
@@ -222,6 +307,45 @@ for preset, rs in runs.items():
 for preset, reason in pending.items():
     if preset not in runs:
         print(f"| {preset} | pending: {reason} | | | | | | | | | | | |")
+
+# Runs with a broker (--broker-pid): Redis on its own and the whole system.
+brokered = {p: rs for p, rs in runs.items() if any(r.get("broker_cpu") for r in rs)}
+if brokered:
+    print()
+    print("| scenario | servers µs/delivery | broker CPU | broker µs/message | servers + broker CPU | servers + broker µs/delivery | messages/s (deliveries ÷ room size) |")
+    print("|---|---|---|---|---|---|---|")
+    for preset, rs in brokered.items():
+        b = [r.get("broker_cpu") or {} for r in rs]
+        t = [r.get("system_cpu") or {} for r in rs]
+        print("| " + " | ".join([
+            preset,
+            fmt(med([cpu(r, "us_per_delivery") for r in rs])),
+            fmt(med([x.get("share") and x["share"] * 100 for x in b]), 1) + "%",
+            fmt(med([x.get("us_per_message") for x in b])),
+            fmt(med([x.get("share") and x["share"] * 100 for x in t]), 1) + "%",
+            fmt(med([x.get("us_per_delivery") for x in t])),
+            fmt(med([r["deliveries_per_s"] / r["config"]["room_size"] for r in rs]), 0),
+        ]) + " |")
+
+# One instance against two, from the same invocation: medians, and run by run
+# (run k of each was measured back to back).
+def run_no(r):
+    return (r.get("label") or "").rsplit("-", 1)[-1]
+
+if "evening" in runs and "two-instances" in runs:
+    one, two = runs["evening"], runs["two-instances"]
+    print()
+    print("| p99 ms | one instance (evening) | two instances + Redis | ratio |")
+    print("|---|---|---|---|")
+    m1 = med([r["latency"]["p99_ms"] for r in one])
+    m2 = med([r["latency"]["p99_ms"] for r in two])
+    print(f"| median | {fmt(m1, 3)} | {fmt(m2, 3)} | {fmt(m2 / m1 if m1 and m2 else None)}× |")
+    by_run = {run_no(r): r for r in one}
+    for r in two:
+        o = by_run.get(run_no(r))
+        if o:
+            a, b = o["latency"]["p99_ms"], r["latency"]["p99_ms"]
+            print(f"| run {run_no(r)} | {a:.3f} | {b:.3f} | {b / a:.2f}× |")
 
 if steps:
     print()

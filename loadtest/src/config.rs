@@ -1,4 +1,4 @@
-//! The command line: named presets (the issue's benchmark scenarios) plus flags that
+//! The command line: named presets (the scenarios of BENCHMARKS.md) plus flags that
 //! override any of their values, resolved into one checked [`Scenario`].
 
 use std::net::Ipv4Addr;
@@ -98,6 +98,11 @@ pub struct Args {
     /// comma-separate for several instances (summed).
     #[arg(long = "server-pid", value_delimiter = ',')]
     pub server_pids: Vec<u32>,
+    /// The broker the instances share (redis-server): its CPU time is reported on its
+    /// own (per message sent: every message crosses it once) and added to the
+    /// servers' for the whole system's CPU per delivery. Repeat or comma-separate.
+    #[arg(long = "broker-pid", value_delimiter = ',')]
+    pub broker_pids: Vec<u32>,
     /// Also append the JSON result lines to this file.
     #[arg(long)]
     pub json_out: Option<PathBuf>,
@@ -118,7 +123,7 @@ pub struct Args {
 }
 
 const PRESETS_HELP: &str = "\
-Presets (issue #4 scenarios):
+Presets (the scenarios of BENCHMARKS.md):
   smoke          20 rooms x 12, 3 senders, 1 msg/s/room, 10 s (a quick check)
   idle           1,250 rooms x 12 = 15,000 members, no traffic, 10 s (RSS per member)
   evening        500 rooms x 12, 3 senders, 1 msg/s/room, 200 B, 60 s
@@ -269,6 +274,7 @@ pub struct Scenario {
     pub slow: Option<SlowPlan>,
     pub churn: f64,
     pub server_pids: Vec<u32>,
+    pub broker_pids: Vec<u32>,
     pub json_out: Option<PathBuf>,
     pub quiet: bool,
     pub keep_rooms: bool,
@@ -395,6 +401,7 @@ impl Scenario {
             slow,
             churn,
             server_pids: a.server_pids,
+            broker_pids: a.broker_pids,
             json_out: a.json_out,
             quiet: a.quiet,
             keep_rooms: a.keep_rooms,
@@ -508,7 +515,7 @@ mod tests {
     }
 
     #[test]
-    fn presets_match_the_issue() {
+    fn presets_match_the_benchmark_scenarios() {
         let idle = resolve(&["-p", "idle"]).unwrap();
         assert_eq!(
             (idle.members, idle.rooms, idle.room_size),

@@ -4,7 +4,7 @@
 //! `hello` over WebSocket, sends at a set rate per room and measures, at every
 //! receiver, end-to-end latency and whether each message arrived exactly once and in
 //! order. The map:
-//! - [`config`]: command line, presets (the benchmark scenarios), checks.
+//! - [`config`]: command line, presets (the scenarios of BENCHMARKS.md), checks.
 //! - [`run`]: the conductor: rooms, connect, warm-up, steps, drain, stop, tally.
 //! - [`member`]: one task per simulated member (send, receive, stall, churn, resume).
 //! - [`net`]: loopback-only targets, sockets bound to a chosen 127.0.0.x, `hello`.

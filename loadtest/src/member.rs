@@ -250,9 +250,7 @@ impl Member {
                             self.on_text(&mut conn, t.as_bytes());
                             None
                         }
-                        Some(Ok(Message::Close(f))) => {
-                            Some(format!("close {}", f.map_or(1005, |f| u16::from(f.code))))
-                        }
+                        Some(Ok(Message::Close(f))) => Some(close_reason(f.as_ref())),
                         Some(Ok(_)) => None,
                         Some(Err(e)) => Some(format!("socket error: {}", short_error(&e))),
                         None => Some("eof".to_owned()),
@@ -428,7 +426,7 @@ impl Member {
             close_code::ROOM_CLOSED,
             close_code::ROOM_UNAVAILABLE,
         ];
-        if fatal.iter().any(|c| reason == format!("close {c}")) {
+        if close_code_of(&reason).is_some_and(|code| fatal.contains(&code)) {
             return false;
         }
         for attempt in 0..RESUME_ATTEMPTS {
@@ -486,6 +484,27 @@ fn parse_u64(bytes: &[u8]) -> Option<u64> {
     std::str::from_utf8(bytes).ok()?.parse().ok()
 }
 
+/// How a close frame is reported: `close CODE`, then the server's reason when it gave
+/// one (`close 4008: slow consumer: …` and `close 4008: the server reloaded the room: …`
+/// share a code). The reasons are fixed texts, so grouping stays low-cardinality.
+fn close_reason(f: Option<&tokio_tungstenite::tungstenite::protocol::CloseFrame>) -> String {
+    match f {
+        None => "close 1005".to_owned(),
+        Some(f) if f.reason.is_empty() => format!("close {}", u16::from(f.code)),
+        Some(f) => format!(
+            "close {}: {}",
+            u16::from(f.code),
+            f.reason.chars().take(80).collect::<String>()
+        ),
+    }
+}
+
+/// The close code in a reason from [`close_reason`].
+fn close_code_of(reason: &str) -> Option<u16> {
+    let rest = reason.strip_prefix("close ")?;
+    rest.split(':').next()?.parse().ok()
+}
+
 /// A short, low-cardinality description of a socket error, for grouping.
 fn short_error(e: &tokio_tungstenite::tungstenite::Error) -> String {
     use tokio_tungstenite::tungstenite::Error as E;
@@ -532,6 +551,25 @@ mod tests {
         assert!(v.iter().all(|x| (0.0..1.0).contains(x)));
         let low = v.iter().filter(|&&x| x < 0.5).count();
         assert!((400..600).contains(&low), "{low}");
+    }
+
+    #[test]
+    fn close_reasons_keep_their_code() {
+        use tokio_tungstenite::tungstenite::protocol::CloseFrame;
+        let frame = CloseFrame {
+            code: 4008.into(),
+            reason: "the server reloaded the room".into(),
+        };
+        let reason = close_reason(Some(&frame));
+        assert_eq!(reason, "close 4008: the server reloaded the room");
+        assert_eq!(close_code_of(&reason), Some(4008));
+        let bare = CloseFrame {
+            code: 4001.into(),
+            reason: "".into(),
+        };
+        assert_eq!(close_code_of(&close_reason(Some(&bare))), Some(4001));
+        assert_eq!(close_code_of(&close_reason(None)), Some(1005));
+        assert_eq!(close_code_of("eof"), None);
     }
 
     #[test]

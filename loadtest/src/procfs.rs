@@ -15,6 +15,17 @@ pub struct Sample {
     pub rss_kib: u64,
 }
 
+impl Sample {
+    /// Two readings taken together, as one (e.g. the servers plus their broker).
+    pub fn plus(&self, other: &Sample) -> Sample {
+        Sample {
+            at: self.at.max(other.at),
+            cpu_us: self.cpu_us + other.cpu_us,
+            rss_kib: self.rss_kib + other.rss_kib,
+        }
+    }
+}
+
 /// Reads `/proc/<pid>/…` of one or more processes (summed: several server
 /// instances count as one server), or `/proc/self/…`.
 #[derive(Debug, Clone)]
@@ -101,6 +112,10 @@ pub struct CpuUse {
     pub share: f64,
     /// Microseconds of CPU per delivery, when there were deliveries.
     pub us_per_delivery: Option<f64>,
+    /// Microseconds of CPU per message sent (see [`CpuUse::per_message`]): for a
+    /// broker, which every message crosses once however many members receive it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub us_per_message: Option<f64>,
 }
 
 impl CpuUse {
@@ -111,7 +126,14 @@ impl CpuUse {
             cpu_ms: cpu_us / 1000.0,
             share: if wall_us > 0.0 { cpu_us / wall_us } else { 0.0 },
             us_per_delivery: (deliveries > 0).then(|| cpu_us / deliveries as f64),
+            us_per_message: None,
         }
+    }
+
+    /// The same, with CPU per message over `messages` messages sent.
+    pub fn per_message(mut self, messages: u64) -> Self {
+        self.us_per_message = (messages > 0).then(|| self.cpu_ms * 1000.0 / messages as f64);
+        self
     }
 }
 
@@ -166,5 +188,10 @@ mod tests {
         assert!((u.share - 0.25).abs() < 1e-9);
         assert_eq!(u.us_per_delivery, Some(5.0));
         assert_eq!(CpuUse::between(&a, &b, 0).us_per_delivery, None);
+        assert_eq!(u.us_per_message, None);
+        assert_eq!(u.per_message(1_000).us_per_message, Some(500.0));
+        assert_eq!(u.per_message(0).us_per_message, None);
+        let both = a.plus(&b);
+        assert_eq!((both.at, both.cpu_us), (b.at, 2_500_000));
     }
 }

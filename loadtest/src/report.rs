@@ -67,6 +67,8 @@ pub struct RunInputs {
     pub latency: LatencySummary,
     pub slow_latency: LatencySummary,
     pub server_cpu: Option<CpuUse>,
+    pub broker_cpu: Option<CpuUse>,
+    pub system_cpu: Option<CpuUse>,
     pub memory: Option<ServerMemory>,
     pub steps: Vec<StepReport>,
     pub tallies: Vec<RoomTally>,
@@ -152,6 +154,13 @@ pub struct RunReport {
     pub latency: LatencySummary,
     pub slow_latency: LatencySummary,
     pub server_cpu: Option<CpuUse>,
+    /// The shared broker (`--broker-pid`) while measuring; `us_per_message` divides
+    /// by messages sent.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub broker_cpu: Option<CpuUse>,
+    /// Servers + broker while measuring.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub system_cpu: Option<CpuUse>,
     pub server_memory: Option<ServerMemory>,
     pub best_step: Option<BestStep>,
     pub problems: BTreeMap<String, u64>,
@@ -266,6 +275,8 @@ impl RunReport {
             latency: i.latency,
             slow_latency: i.slow_latency,
             server_cpu: i.server_cpu,
+            broker_cpu: i.broker_cpu,
+            system_cpu: i.system_cpu,
             server_memory: i.memory,
             best_step,
             problems: i.problems,
@@ -367,6 +378,28 @@ impl RunReport {
             let _ = writeln!(
                 o,
                 "server cpu   {:.1}% of a core while measuring, {}",
+                cpu.share * 100.0,
+                cpu.us_per_delivery
+                    .map_or("no deliveries".to_owned(), |u| format!(
+                        "{u:.2} µs per delivery"
+                    ))
+            );
+        }
+        if let Some(cpu) = &self.broker_cpu {
+            let _ = writeln!(
+                o,
+                "broker cpu   {:.1}% of a core while measuring, {}",
+                cpu.share * 100.0,
+                cpu.us_per_message
+                    .map_or("no messages".to_owned(), |u| format!(
+                        "{u:.2} µs per message sent"
+                    ))
+            );
+        }
+        if let Some(cpu) = &self.system_cpu {
+            let _ = writeln!(
+                o,
+                "servers + broker {:.1}% of a core, {}",
                 cpu.share * 100.0,
                 cpu.us_per_delivery
                     .map_or("no deliveries".to_owned(), |u| format!(

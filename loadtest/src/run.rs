@@ -67,6 +67,8 @@ struct Acc {
 struct Conductor {
     ctx: Arc<Ctx>,
     server: Option<Probe>,
+    /// The broker the servers share (`--broker-pid`), read while measuring.
+    broker: Option<Probe>,
     this: Option<Probe>,
     started: Instant,
     /// Server RSS once a second: (seconds since start, KiB).
@@ -82,6 +84,10 @@ pub async fn run(scn: Scenario) -> anyhow::Result<RunReport> {
         .then(|| Probe::new(&scn.server_pids))
         .transpose()
         .context("cannot read the --server-pid process(es) in /proc")?;
+    let broker = (!scn.broker_pids.is_empty())
+        .then(|| Probe::new(&scn.broker_pids))
+        .transpose()
+        .context("cannot read the --broker-pid process(es) in /proc")?;
     let this = Probe::new(&[]).ok();
     let http: Vec<Http> = scn
         .targets
@@ -120,6 +126,7 @@ pub async fn run(scn: Scenario) -> anyhow::Result<RunReport> {
     let mut c = Conductor {
         ctx,
         server,
+        broker,
         this,
         started: now,
         rss_series: Vec::new(),
@@ -238,6 +245,7 @@ impl Conductor {
         let mut total_slow = latency_histogram();
         let measure_started = (Instant::now(), self.ctx.live.counters());
         let measure_server = self.sample_server();
+        let measure_broker = self.sample_broker();
         for (i, &rate) in scn.steps.iter().enumerate() {
             if i > 0 {
                 self.set_rate(rate);
@@ -256,6 +264,7 @@ impl Conductor {
         }
         let measure_end = (Instant::now(), self.ctx.live.counters());
         let measure_server_end = self.sample_server();
+        let measure_broker_end = self.sample_broker();
 
         // Drain: senders stop; wait for acks and for every member to catch up.
         self.set_rate(0.0);
@@ -281,6 +290,26 @@ impl Conductor {
             (Some(a), Some(b)) => Some(CpuUse::between(&a, &b, measured.deliveries)),
             _ => None,
         };
+        // The broker per message sent (each crosses it once), and servers + broker
+        // per delivery: the whole system's cost.
+        let broker_cpu = match (measure_broker, measure_broker_end) {
+            (Some(a), Some(b)) => {
+                Some(CpuUse::between(&a, &b, measured.deliveries).per_message(measured.sent))
+            }
+            _ => None,
+        };
+        let system_cpu = match (
+            measure_server,
+            measure_server_end,
+            measure_broker,
+            measure_broker_end,
+        ) {
+            (Some(sa), Some(sb), Some(ba), Some(bb)) => Some(
+                CpuUse::between(&sa.plus(&ba), &sb.plus(&bb), measured.deliveries)
+                    .per_message(measured.sent),
+            ),
+            _ => None,
+        };
         let memory = before.map(|b| ServerMemory {
             rss_kib_before: b.rss_kib,
             rss_kib_connected: connected.map_or(0, |s| s.rss_kib),
@@ -302,6 +331,8 @@ impl Conductor {
                 latency: LatencySummary::of(&total_latency),
                 slow_latency: LatencySummary::of(&total_slow),
                 server_cpu,
+                broker_cpu,
+                system_cpu,
                 memory,
                 steps,
                 tallies,
@@ -524,6 +555,10 @@ impl Conductor {
 
     fn sample_server(&self) -> Option<Sample> {
         self.server.as_ref().and_then(|p| p.sample().ok())
+    }
+
+    fn sample_broker(&self) -> Option<Sample> {
+        self.broker.as_ref().and_then(|p| p.sample().ok())
     }
 
     /// One progress line; moves recorded latencies into `acc`.
