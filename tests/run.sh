@@ -45,6 +45,7 @@ fi
 # The `kindred` binary: the tests that kill an instance, or put nginx in front of two,
 # run it as a separate process; so does the browser suite.
 cargo build --locked -p kindred-server --bin kindred
+export KINDRED_BIN="${CARGO_TARGET_DIR:-$PWD/target}/debug/kindred"
 
 # Rust: protocol round-trips, domain scenarios, integration tests over real sockets
 # (the in-memory broker, and the multi-instance tests on real redis-server, Redis
@@ -58,4 +59,4 @@ KINDRED_TEST_BROKER=redis cargo test --locked -p kindred-tests --test integratio
   -- --skip scale_out:: --skip topology::
 
 # Browser: the web client in headless Chromium against a real server.
-KINDRED_BIN="$PWD/target/debug/kindred" node --test --test-concurrency=1 tests/e2e/
+node --test --test-concurrency=1 tests/e2e/
