@@ -15,7 +15,7 @@ use redis::cluster::ClusterClientBuilder;
 use redis::cluster_async::ClusterConnection;
 use redis::{
     Cmd, IntoConnectionInfo, Pipeline, ProtocolVersion, PushInfo, RedisFuture, RedisResult, Script,
-    Value,
+    ScriptInvocation, Value,
 };
 use tokio::sync::mpsc::UnboundedReceiver;
 
@@ -243,11 +243,7 @@ impl Store {
         index: u64,
         image: &str,
     ) -> RedisResult<bool> {
-        let created: i64 = self
-            .create
-            .key(meta_key(room))
-            .key(log_key(room))
-            .key(snapshot_key(room))
+        let created: i64 = on_room(&self.create, room)
             .arg(epoch.to_string())
             .arg(index)
             .arg(image)
@@ -265,11 +261,7 @@ impl Store {
         image: &str,
         trim: bool,
     ) -> RedisResult<()> {
-        let _: i64 = self
-            .snapshot
-            .key(meta_key(room))
-            .key(log_key(room))
-            .key(snapshot_key(room))
+        let _: i64 = on_room(&self.snapshot, room)
             .arg(epoch.to_string())
             .arg(index)
             .arg(image)
@@ -432,6 +424,15 @@ impl Store {
         }
         Ok(())
     }
+}
+
+/// A script call on a room's state: its meta, log and snapshot keys, in that order.
+fn on_room(script: &Script, room: RoomId) -> ScriptInvocation<'_> {
+    let mut call = script.prepare_invoke();
+    call.key(meta_key(room))
+        .key(log_key(room))
+        .key(snapshot_key(room));
+    call
 }
 
 fn instance_key(instance: InstanceId) -> String {
