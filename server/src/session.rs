@@ -995,7 +995,8 @@ fn text_error(client_id: Option<ClientId>, e: &TextError) -> ServerFrame {
         TextError::Empty
         | TextError::ControlCharacter { .. }
         | TextError::BidiControl { .. }
-        | TextError::LineBreakInName => ErrorCode::BadRequest,
+        | TextError::LineBreakInName
+        | TextError::InvisibleInName { .. } => ErrorCode::BadRequest,
     };
     wire::error(client_id, code, e.to_string(), None)
 }

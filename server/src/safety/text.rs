@@ -33,6 +33,40 @@ pub enum TextError {
     BidiControl { codepoint: u32 },
     #[error("a name cannot contain line breaks")]
     LineBreakInName,
+    #[error("a name cannot contain the invisible character U+{codepoint:04X}")]
+    InvisibleInName { codepoint: u32 },
+}
+
+/// Characters that draw nothing (or only space) but make a name differ from the one it
+/// looks like: zero-width spaces and joiners, direction marks, word joiners and
+/// invisible operators, the byte-order mark, soft hyphen, combining grapheme joiner,
+/// Hangul fillers, the Braille blank, the Mongolian vowel separator, line and
+/// paragraph separators, and the other Unicode "default ignorable" blanks. (Variation
+/// selectors are checked apart: an emoji needs one, a letter never does.)
+fn is_invisible(c: char) -> bool {
+    matches!(
+        c,
+        '\u{00AD}'
+            | '\u{034F}'
+            | '\u{061C}'
+            | '\u{115F}'
+            | '\u{1160}'
+            | '\u{17B4}'
+            | '\u{17B5}'
+            | '\u{180B}'..='\u{180F}'
+            | '\u{200B}'..='\u{200F}'
+            | '\u{2028}'
+            | '\u{2029}'
+            | '\u{202F}'
+            | '\u{205F}'..='\u{2064}'
+            | '\u{206A}'..='\u{206F}'
+            | '\u{2800}'
+            | '\u{3164}'
+            | '\u{FEFF}'
+            | '\u{FFA0}'
+            | '\u{1D173}'..='\u{1D17A}'
+            | '\u{E0000}'..='\u{E0FFF}'
+    )
 }
 
 /// Bidirectional embeddings, overrides and isolates: they reorder the text that follows,
@@ -110,6 +144,18 @@ pub fn normalize_name(input: &str) -> Result<String, TextError> {
         return Err(TextError::LineBreakInName);
     }
     input.chars().try_for_each(check_char)?;
+    let mut previous: Option<char> = None;
+    let hidden = input.chars().find(|&c| {
+        let selector_on_a_letter = matches!(c, '\u{FE00}'..='\u{FE0F}')
+            && previous.is_none_or(|p| p.is_alphanumeric() || p.is_whitespace());
+        previous = Some(c);
+        is_invisible(c) || selector_on_a_letter
+    });
+    if let Some(c) = hidden {
+        return Err(TextError::InvisibleInName {
+            codepoint: u32::from(c),
+        });
+    }
     let bounded = bound_marks(input);
     let single_spaced = bounded.split_whitespace().collect::<Vec<_>>().join(" ");
     finish(&single_spaced, MAX_NAME_CHARS)
@@ -132,6 +178,33 @@ fn finish(text: &str, max_chars: usize) -> Result<String, TextError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_name_cannot_hide_invisible_characters() {
+        for (name, codepoint) in [
+            ("Ro\u{200B}bin", 0x200B),
+            ("Robin\u{200D}", 0x200D),
+            ("\u{200E}Robin", 0x200E),
+            ("Rob\u{2060}in", 0x2060),
+            ("Robin\u{FEFF}", 0xFEFF),
+            ("\u{3164}", 0x3164),
+            ("Robin\u{115F}", 0x115F),
+            ("Ro\u{00AD}bin", 0x00AD),
+            ("Robin\u{2028}Kim", 0x2028),
+            ("\u{2800}", 0x2800),
+            ("Robin\u{FE0F}", 0xFE0F),
+        ] {
+            assert_eq!(
+                normalize_name(name),
+                Err(TextError::InvisibleInName { codepoint }),
+                "{name:?}"
+            );
+        }
+        // Visible names in any script stay as written.
+        for name in ["Robin", "Zoë", "Ελένη", "李雷", "Ана", "Noor ❤️"] {
+            assert!(normalize_name(name).is_ok(), "{name}");
+        }
+    }
 
     const MAX: usize = 2000;
 

@@ -6,6 +6,7 @@ mod conversation;
 mod deployment;
 mod limits;
 mod moderation;
+mod names;
 mod resume;
 mod safety;
 mod scale_out;
