@@ -59,8 +59,9 @@ esac
 # Every instance gets the same admin token and signing secret (through the
 # environment, so they are not on any command line); the load tester reads the token
 # from KINDRED_ADMIN_TOKEN too.
-KINDRED_ADMIN_TOKEN="bench-$(od -An -N8 -tx8 /dev/urandom | tr -d ' ')"
-KINDRED_SECRET="bench-secret-$(od -An -N8 -tx8 /dev/urandom | tr -d ' ')"
+# (Kindred wants at least 32 bytes of each.)
+KINDRED_ADMIN_TOKEN="bench-$(od -An -N16 -tx8 /dev/urandom | tr -d ' \n')"
+KINDRED_SECRET="bench-secret-$(od -An -N16 -tx8 /dev/urandom | tr -d ' \n')"
 export KINDRED_ADMIN_TOKEN KINDRED_SECRET
 
 mkdir -p "$OUT"
@@ -90,6 +91,7 @@ trap cleanup EXIT
 # Environment variables rather than flags, so that a server without one of these
 # knobs still starts. Override any of them from the calling environment.
 export KINDRED_MAX_CONNECTIONS="${KINDRED_MAX_CONNECTIONS:-20000}"
+export KINDRED_MAX_CONNECTIONS_PER_IP="${KINDRED_MAX_CONNECTIONS_PER_IP:-0}"
 export KINDRED_JOINS_PER_MINUTE_PER_IP="${KINDRED_JOINS_PER_MINUTE_PER_IP:-1000000}"
 export KINDRED_MESSAGES_PER_MINUTE="${KINDRED_MESSAGES_PER_MINUTE:-1000000}"
 export KINDRED_MESSAGE_BURST="${KINDRED_MESSAGE_BURST:-1000}"
@@ -106,14 +108,16 @@ loadtest_flags() {
 }
 
 # start_server PORT LOG [REDIS_URL] -> prints the pid. Pinned to $SERVER_CORE; with a
-# Redis URL the instance uses the Redis broker.
+# Redis URL the instance uses the Redis broker. Its /metrics is on PORT+1000.
 start_server() {
     local port="$1" log="$2" redis="${3:-}"
     if [ -n "$redis" ]; then
-        REDIS_URL="$redis" taskset -c "$SERVER_CORE" "$SERVER_BIN" --bind "127.0.0.1:$port" \
+        REDIS_URL="$redis" KINDRED_METRICS_BIND="127.0.0.1:$((port + 1000))" \
+            taskset -c "$SERVER_CORE" "$SERVER_BIN" --bind "127.0.0.1:$port" \
             --demo-room false >"$log" 2>&1 &
     else
-        taskset -c "$SERVER_CORE" "$SERVER_BIN" --bind "127.0.0.1:$port" \
+        KINDRED_METRICS_BIND="127.0.0.1:$((port + 1000))" \
+            taskset -c "$SERVER_CORE" "$SERVER_BIN" --bind "127.0.0.1:$port" \
             --demo-room false >"$log" 2>&1 &
     fi
     echo $!
@@ -247,7 +251,7 @@ for run in $(seq "$RUNS"); do
         # measurement: taken after the load tester stopped).
         if [ "$scenario" = "two-instances" ]; then
             for i in 0 1; do
-                curl -sf "http://127.0.0.1:$((PORT + i))/metrics" >"$OUT/$tag.server$i.metrics" 2>/dev/null || true
+                curl -sf "http://127.0.0.1:$((PORT + 1000 + i))/metrics" >"$OUT/$tag.server$i.metrics" 2>/dev/null || true
             done
             if [ -n "$redis_pid" ]; then
                 redis-cli -h 127.0.0.1 -p "$REDIS_PORT" info commandstats \

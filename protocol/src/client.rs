@@ -224,10 +224,17 @@ impl Connection {
             epoch: resume.map(|r| r.1),
         })
         .await?;
-        let welcome = match conn.next_frame().await? {
+        let mut welcome = match conn.next_frame().await? {
             ServerFrame::Welcome(w) => w,
             other => return Err(ClientError::Unexpected(format!("{other:?}"))),
         };
+        // A large room's member list comes in parts, right after the welcome.
+        for _ in 0..welcome.member_parts {
+            match conn.next_frame().await? {
+                ServerFrame::Members { members } => welcome.members.extend(members),
+                other => return Err(ClientError::Unexpected(format!("{other:?}"))),
+            }
+        }
         let mut backlog = Vec::with_capacity(welcome.backlog as usize);
         while backlog.len() < welcome.backlog as usize {
             let frame = conn.next_frame().await?;

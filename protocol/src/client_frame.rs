@@ -46,8 +46,13 @@ pub enum ClientFrame {
         to: Option<UserId>,
         text: String,
     },
-    /// The member has read a warning (for example a crisis resources card).
-    AckWarning,
+    /// The member has read a warning: a participant their crisis resources card
+    /// (no `alert`), a facilitator the alert with id `alert`, which is then handled
+    /// for every facilitator and no longer delivered to those who arrive.
+    AckWarning {
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        alert: Option<u64>,
+    },
     /// A facilitator's moderation command. Which fields an action needs is listed on
     /// [`ModAction`]; a participant gets `forbidden`.
     Mod {
@@ -77,7 +82,7 @@ pub enum ClientFrame {
 
 /// The supportive reactions a member can give. A closed set on purpose: there is no
 /// "angry" or "laughing" face in a support group.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Reaction {
     /// ❤️ I care.

@@ -100,4 +100,7 @@ pub mod close_code {
     pub const ROOM_UNAVAILABLE: u16 = 4005;
     /// The connection fell behind the room; resume with `last_seq` to catch up.
     pub const SLOW_CONSUMER: u16 = 4008;
+    /// This member already has as many connections open as the server allows; close
+    /// another tab or window, then reconnect.
+    pub const TOO_MANY_CONNECTIONS: u16 = 4009;
 }

@@ -54,6 +54,12 @@ pub enum ServerFrame {
     Alert {
         ts: Millis,
         kind: AlertKind,
+        /// For an alert the room keeps until a facilitator handles it (`crisis`,
+        /// `report`, `held`): its id, unique in the session. The same alert may be
+        /// sent again (to a facilitator who arrives, or after a resend): clients show
+        /// it once. For `held` it equals `held`.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        id: Option<u64>,
         /// The message concerned, if any.
         #[serde(default, skip_serializing_if = "Option::is_none")]
         seq: Option<Seq>,
@@ -70,6 +76,9 @@ pub enum ServerFrame {
         #[serde(default, skip_serializing_if = "Option::is_none")]
         text: Option<String>,
     },
+    /// More of `welcome.members`, for a room whose member list does not fit in one
+    /// frame: `welcome.member_parts` of these follow the welcome, before its backlog.
+    Members { members: Vec<MemberInfo> },
 
     // ---- timeline events (carry seq and ts, replayable) ----------------------
     /// A member's message.
@@ -178,7 +187,8 @@ impl ServerFrame {
             | ServerFrame::Typing { .. }
             | ServerFrame::Whisper { .. }
             | ServerFrame::CrisisResources { .. }
-            | ServerFrame::Alert { .. } => None,
+            | ServerFrame::Alert { .. }
+            | ServerFrame::Members { .. } => None,
             ServerFrame::Message { seq, .. }
             | ServerFrame::Joined { seq, .. }
             | ServerFrame::Left { seq, .. }
@@ -228,6 +238,14 @@ pub struct Welcome {
     pub resume: ResumeKind,
     /// How many timeline frames follow this one before live events.
     pub backlog: u32,
+    /// How many `members` frames follow this one, before the backlog, each carrying
+    /// more of `members` (a large room's list is sent in parts). Absent when none.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub member_parts: u32,
+}
+
+fn is_zero(n: &u32) -> bool {
+    *n == 0
 }
 
 /// How the backlog after `welcome` relates to what the client had.

@@ -96,6 +96,7 @@ const KEYS: &[&str] = &[
     "user",
     "seconds",
     "held",
+    "alert",
     "policy",
     "mode",
     "kinds",

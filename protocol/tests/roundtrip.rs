@@ -71,6 +71,7 @@ const PRIVATE: &[&str] = &[
     "whisper",
     "crisis_resources",
     "alert",
+    "members",
 ];
 
 fn user(s: &str) -> UserId {
@@ -156,7 +157,7 @@ fn client_kind(f: &ClientFrame) -> &'static str {
         ClientFrame::React { .. } => "react",
         ClientFrame::Report { .. } => "report",
         ClientFrame::Whisper { .. } => "whisper",
-        ClientFrame::AckWarning => "ack_warning",
+        ClientFrame::AckWarning { .. } => "ack_warning",
         ClientFrame::Mod { .. } => "mod",
         ClientFrame::Leave => "leave",
     }
@@ -172,6 +173,7 @@ fn server_kind(f: &ServerFrame) -> &'static str {
         ServerFrame::Whisper { .. } => "whisper",
         ServerFrame::CrisisResources { .. } => "crisis_resources",
         ServerFrame::Alert { .. } => "alert",
+        ServerFrame::Members { .. } => "members",
         ServerFrame::Message { .. } => "message",
         ServerFrame::Joined { .. } => "joined",
         ServerFrame::Left { .. } => "left",
@@ -294,7 +296,20 @@ fn client_whisper() {
 
 #[test]
 fn client_ack_warning() {
-    assert_eq!(client_golden("ack_warning"), ClientFrame::AckWarning);
+    assert_eq!(
+        client_golden("ack_warning"),
+        ClientFrame::AckWarning { alert: None }
+    );
+}
+
+#[test]
+fn client_ack_warning_of_a_facilitator_handles_an_alert() {
+    // Sam has seen Willow's crisis alert (id 1 in server_alert.json) and handles it.
+    assert_eq!(
+        client_golden("ack_warning.alert"),
+        ClientFrame::AckWarning { alert: Some(1) }
+    );
+    assert_eq!(fixture_value("server_alert")["id"], 1);
 }
 
 #[test]
@@ -360,7 +375,7 @@ fn client_mod_release() {
             seconds: None,
             reason: None,
             text: None,
-            held: Some(1),
+            held: Some(3),
             policy: None,
         }
     );
@@ -550,6 +565,8 @@ fn server_alert() {
     assert_eq!(seq, Some(47));
     assert_eq!(who, user(ALICE));
     assert_eq!(category, Some(CrisisCategory::SuicidalIdeation));
+    // Kept until a facilitator handles it: it has an id.
+    assert_eq!(fixture_value("server_alert")["id"], 1);
     // A crisis alert carries no policy reason and no held message.
     let v = fixture_value("server_alert");
     for absent in ["reason", "held", "text"] {
@@ -564,6 +581,8 @@ fn server_alert_flagged() {
         ServerFrame::Alert {
             ts: T0 + 235_000,
             kind: AlertKind::Flagged,
+            // Delivered as written: a live notice, not kept, so no id.
+            id: None,
             seq: Some(48),
             user: user(BOB),
             name: "River".into(),
@@ -580,6 +599,7 @@ fn server_alert_held() {
     let f = server_golden("alert.held");
     let ServerFrame::Alert {
         kind,
+        id,
         seq,
         user: who,
         name,
@@ -593,15 +613,78 @@ fn server_alert_held() {
         panic!("not an alert: {f:?}");
     };
     assert_eq!(kind, AlertKind::Held);
-    // A held message has no place in the timeline (yet): it is named by `held`.
+    // A held message has no place in the timeline (yet): it is named by `held`,
+    // which is also its alert's id (crisis 1 and report 2 came before it).
     assert_eq!(seq, None);
     assert_eq!((who, name.as_str()), (user(ASH), "Ash"));
     assert_eq!(category, None);
     assert_eq!(reason.as_deref(), Some("mean"));
-    assert_eq!(held, Some(1));
+    assert_eq!((id, held), (Some(3), Some(3)));
     assert!(text.expect("the held text").contains("kys"));
     // The release in client_mod.release names this message.
-    assert_eq!(fixture_value("client_mod.release")["held"], 1);
+    assert_eq!(fixture_value("client_mod.release")["held"], 3);
+}
+
+#[test]
+fn server_alert_report() {
+    assert_eq!(
+        server_golden("alert.report"),
+        ServerFrame::Alert {
+            ts: T0 + 238_000,
+            kind: AlertKind::Report,
+            id: Some(2),
+            seq: Some(48),
+            // The reporter; the author is the `user` of message 48.
+            user: user(ALICE),
+            name: "Willow".into(),
+            category: None,
+            reason: Some("Mocking another member's diagnosis.".into()),
+            held: None,
+            text: None,
+        }
+    );
+    // The reason is the reporter's own words, from their `report` frame.
+    assert_eq!(
+        fixture_value("client_report")["reason"],
+        fixture_value("server_alert.report")["reason"]
+    );
+}
+
+#[test]
+fn server_members_continues_a_welcomes_member_list() {
+    let f = server_golden("members");
+    let ServerFrame::Members { members } = f else {
+        panic!("not members: {f:?}");
+    };
+    // The welcome fixture's last two members, as they would come in a second part.
+    let ServerFrame::Welcome(w) = server_golden("welcome") else {
+        panic!("not a welcome");
+    };
+    assert_eq!(members, w.members[2..]);
+    assert_eq!(
+        w.member_parts, 0,
+        "absent: the whole list is in the welcome"
+    );
+    assert!(
+        fixture_value("server_welcome")
+            .get("member_parts")
+            .is_none()
+    );
+}
+
+#[test]
+fn a_welcome_in_parts_says_how_many_follow() {
+    let ServerFrame::Welcome(mut w) = server_golden("welcome") else {
+        panic!("not a welcome");
+    };
+    w.members.truncate(2);
+    w.member_parts = 1;
+    let v = serde_json::to_value(ServerFrame::Welcome(w.clone())).unwrap();
+    assert_eq!(v["member_parts"], 1);
+    assert_eq!(
+        serde_json::from_value::<ServerFrame>(v).unwrap(),
+        ServerFrame::Welcome(w)
+    );
 }
 
 // ---- server frames: timeline -----------------------------------------------------
@@ -1094,7 +1177,7 @@ fn typed_pretty(name: &str) -> String {
 #[test]
 fn every_fixture_is_typed_and_in_wire_order() {
     let names = fixture_names("");
-    assert_eq!(names.len(), 48, "{names:?}");
+    assert_eq!(names.len(), 51, "{names:?}");
     for name in names {
         assert_eq!(
             fixture_text(&name),
@@ -1189,6 +1272,7 @@ fn close_codes_are_pinned() {
         (close_code::ROOM_CLOSED, 4004),
         (close_code::ROOM_UNAVAILABLE, 4005),
         (close_code::SLOW_CONSUMER, 4008),
+        (close_code::TOO_MANY_CONNECTIONS, 4009),
     ];
     for (code, wire) in codes {
         assert_eq!(code, wire);

@@ -2,9 +2,8 @@
 //! it stops. `main` passes ctrl-c/SIGTERM; tests pass a token they cancel.
 
 use std::sync::Arc;
-use std::time::{SystemTime, UNIX_EPOCH};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use axum::serve::ListenerExt;
 use kindred_protocol::{Millis, RoomId, RoomSummary, Visibility};
 use tokio::net::TcpListener;
 use tokio::sync::Semaphore;
@@ -16,6 +15,7 @@ use crate::broker::memory::MemoryBroker;
 use crate::broker::redis::RedisBroker;
 use crate::broker::{Broker, BrokerError};
 use crate::config::Config;
+use crate::http::edge;
 use crate::hub::Hub;
 use crate::metrics::Metrics;
 use crate::room::RoomConfig;
@@ -31,25 +31,41 @@ pub fn now_ms() -> Millis {
         .map_or(0, |d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX))
 }
 
-/// Log filter from `RUST_LOG`-style directives, with the WebSocket and HTTP libraries
-/// capped at `debug`: at `trace` they print frame payloads, i.e. members' words. Logs
-/// carry ids, sizes and codes only, whatever level an operator asks for.
-pub fn log_filter(directives: &str) -> tracing_subscriber::EnvFilter {
-    let mut filter = tracing_subscriber::EnvFilter::try_new(directives)
+/// The libraries whose `trace` (and, for some, `debug`) output carries payloads: frame
+/// contents, close reasons, headers.
+const CAPPED_LIBRARIES: [&str; 6] = [
+    "tungstenite",
+    "tokio_tungstenite",
+    "hyper",
+    "hyper_util",
+    "h2",
+    "reqwest",
+];
+
+/// The log filter for `RUST_LOG`-style directives: exactly what they ask for, except that
+/// the WebSocket and HTTP libraries never go above `debug` (at `trace` they print frame
+/// payloads, i.e. members' words). The cap only lowers: a library's level is the smaller
+/// of what the directives give it and `debug`, so `RUST_LOG=error` keeps them at
+/// `error`. Logs carry ids, sizes and codes only, whatever level an operator asks for.
+///
+/// A per-layer filter: `registry().with(fmt::layer().with_filter(log_filter(..)))`.
+pub fn log_filter<S>(
+    directives: &str,
+) -> impl tracing_subscriber::layer::Filter<S> + Send + Sync + use<S>
+where
+    S: tracing::Subscriber + for<'a> tracing_subscriber::registry::LookupSpan<'a>,
+{
+    use tracing_subscriber::filter::FilterExt;
+    use tracing_subscriber::filter::{LevelFilter, Targets};
+
+    let requested = tracing_subscriber::EnvFilter::try_new(directives)
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
-    for cap in [
-        "tungstenite=debug",
-        "tokio_tungstenite=debug",
-        "hyper=debug",
-        "hyper_util=debug",
-        "h2=debug",
-        "reqwest=debug",
-    ] {
-        if let Ok(d) = cap.parse() {
-            filter = filter.add_directive(d);
-        }
-    }
-    filter
+    let caps = CAPPED_LIBRARIES
+        .iter()
+        .fold(Targets::new().with_default(LevelFilter::TRACE), |t, lib| {
+            t.with_target(*lib, LevelFilter::DEBUG)
+        });
+    FilterExt::<S>::and(requested, caps)
 }
 
 /// The guidelines a room gets when its creator gives none.
@@ -71,7 +87,8 @@ pub struct AppState {
     pub metrics: Arc<Metrics>,
     /// One permit per open WebSocket.
     pub connections: Arc<Semaphore>,
-    /// Every WebSocket session, so shutdown can wait for them.
+    /// Every WebSocket session, so shutdown can wait for them (HTTP connections are
+    /// tracked by the edge, see [`serve`]).
     pub tracker: TaskTracker,
     /// Cancelled when the server starts shutting down.
     pub shutdown: CancellationToken,
@@ -86,6 +103,8 @@ pub struct AppState {
 /// A running server (returned by [`start`]).
 pub struct Running {
     pub addr: std::net::SocketAddr,
+    /// Where `/metrics` is served (`--metrics-bind`); not on `addr`.
+    pub metrics_addr: std::net::SocketAddr,
     pub state: Arc<AppState>,
     /// Resolves when the server has stopped.
     pub done: tokio::task::JoinHandle<()>,
@@ -104,11 +123,40 @@ impl Running {
 
 fn random_token() -> String {
     use base64::Engine;
-    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(rand::random::<[u8; 24]>())
+    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(rand::random::<[u8; 32]>())
+}
+
+/// The shortest secret or admin token accepted, in bytes: `openssl rand -hex 32` gives 64.
+pub const MIN_SECRET_BYTES: usize = 32;
+
+/// Refuse a secret or admin token that is empty or short: an empty admin token would let
+/// anyone in through the admin API, a short secret lets anyone guess it and sign a
+/// facilitator invite.
+fn check_secret(value: Option<&str>, variable: &str, flag: &str) -> anyhow::Result<()> {
+    if let Some(value) = value
+        && value.len() < MIN_SECRET_BYTES
+    {
+        anyhow::bail!(
+            "{variable} (--{flag}) is {}: it must be at least {MIN_SECRET_BYTES} bytes \
+             (e.g. `openssl rand -hex 32`), or unset to have one generated",
+            if value.is_empty() {
+                "empty".to_owned()
+            } else {
+                format!("{} bytes long", value.len())
+            }
+        );
+    }
+    Ok(())
 }
 
 /// Build the shared state for a configuration.
 pub async fn state(config: Config, shutdown: CancellationToken) -> anyhow::Result<Arc<AppState>> {
+    check_secret(config.secret.as_deref(), "KINDRED_SECRET", "secret")?;
+    check_secret(
+        config.admin_token.as_deref(),
+        "KINDRED_ADMIN_TOKEN",
+        "admin-token",
+    )?;
     if config.redis_url.is_some() && (config.secret.is_none() || config.admin_token.is_none()) {
         // A generated secret differs per instance: a token one instance signed would be
         // refused by the next, and a member could not resume anywhere else.
@@ -200,53 +248,87 @@ pub async fn create_demo_room(state: &AppState) -> Result<RoomSummary, BrokerErr
         .await
 }
 
-/// Serve on `listener` until `state.shutdown` is cancelled, then close every
-/// socket with 1001 and wait (bounded) for the sessions to finish.
-pub async fn serve(listener: TcpListener, state: Arc<AppState>) -> std::io::Result<()> {
+/// Most connections at once to the metrics listener (a scraper needs one or two).
+const METRICS_CONNECTIONS: usize = 64;
+
+/// Serve the public routes on `listener` and `/metrics` on `metrics` until
+/// `state.shutdown` is cancelled. Then: stop accepting, close every WebSocket with 1001
+/// (the sessions see the same token), tell every HTTP connection to finish (an idle one
+/// closes at once, one mid-request after its response), and after `shutdown_grace_ms`
+/// drop whatever is still open: a stalled upload or a half-sent header cannot hold
+/// shutdown.
+pub async fn serve(
+    listener: TcpListener,
+    metrics: TcpListener,
+    state: Arc<AppState>,
+) -> std::io::Result<()> {
     let ticker = tokio::spawn(tick_rooms(state.clone()));
-    let router = crate::http::router(state.clone());
-    let shutdown = state.shutdown.clone();
-    // Nagle off: sessions coalesce their own writes, and a chat frame should not
-    // wait for the peer's delayed ACK.
-    let send_buffer = state.config.socket_send_buffer;
-    let listener = listener.tap_io(move |tcp| {
-        let _ = tcp.set_nodelay(true);
-        let _ = socket2::SockRef::from(&*tcp).set_send_buffer_size(send_buffer);
-    });
-    let served = axum::serve(
+    let connections = edge::Connections::new();
+    let settings = edge::EdgeSettings::from_config(&state.config);
+    let public = edge::accept_loop(
         listener,
-        router.into_make_service_with_connect_info::<std::net::SocketAddr>(),
-    )
-    .with_graceful_shutdown(async move { shutdown.cancelled().await })
-    .await;
+        crate::http::router(state.clone()),
+        edge::ConnectionCaps::from_config(&state.config),
+        settings.clone(),
+        state.shutdown.clone(),
+        connections.clone(),
+    );
+    let metrics = edge::accept_loop(
+        metrics,
+        crate::http::metrics_router(state.clone()),
+        edge::ConnectionCaps::new(METRICS_CONNECTIONS, 0, Vec::new()),
+        settings,
+        state.shutdown.clone(),
+        connections.clone(),
+    );
+    // Both loops return once shutdown is cancelled; their listeners close with them.
+    tokio::join!(public, metrics);
     ticker.abort();
+    connections.close();
     state.tracker.close();
-    if tokio::time::timeout(state.config.shutdown_grace(), state.tracker.wait())
+    let everything_closed = async {
+        tokio::join!(connections.wait(), state.tracker.wait());
+    };
+    if tokio::time::timeout(state.config.shutdown_grace(), everything_closed)
         .await
         .is_err()
     {
         tracing::warn!(
-            remaining = state.tracker.len(),
-            "shutdown grace elapsed with sessions still open"
+            connections = connections.len(),
+            sessions = state.tracker.len(),
+            "shutdown grace elapsed; dropping the connections still open"
         );
+        connections.drop_all();
+        // Told to stop, a connection task ends at its next poll and drops its socket.
+        let _ = tokio::time::timeout(Duration::from_millis(200), connections.wait()).await;
     }
-    served
+    Ok(())
 }
 
-/// Bind, then serve in the background. For tests and embedding.
+/// Bind the public and the metrics listeners, then serve in the background. For tests
+/// and embedding.
 pub async fn start(config: Config) -> anyhow::Result<Running> {
     let listener = TcpListener::bind(config.bind).await?;
+    let metrics = TcpListener::bind(config.metrics_bind)
+        .await
+        .map_err(|e| anyhow::anyhow!("--metrics-bind {}: {e}", config.metrics_bind))?;
     let addr = listener.local_addr()?;
+    let metrics_addr = metrics.local_addr()?;
     let state = state(config, CancellationToken::new()).await?;
     let done = tokio::spawn({
         let state = state.clone();
         async move {
-            if let Err(e) = serve(listener, state).await {
+            if let Err(e) = serve(listener, metrics, state).await {
                 tracing::error!(error = %e, "server stopped with an error");
             }
         }
     });
-    Ok(Running { addr, state, done })
+    Ok(Running {
+        addr,
+        metrics_addr,
+        state,
+        done,
+    })
 }
 
 /// Once a second: grace periods, mute and floor expiry.
@@ -259,5 +341,42 @@ async fn tick_rooms(state: Arc<AppState>) {
         state.broker.tick(now_ms()).await;
         // Forget addresses whose limits have fully recovered, so the map stays small.
         state.joins.retain_recent();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use tracing::Level;
+    use tracing_subscriber::Layer;
+    use tracing_subscriber::layer::SubscriberExt;
+
+    /// Under `log_filter(directives)`: tungstenite at debug, trace and error, then
+    /// Kindred's own code at trace.
+    fn enabled_under(directives: &str) -> [bool; 4] {
+        let subscriber = tracing_subscriber::registry().with(
+            tracing_subscriber::fmt::layer()
+                .with_writer(std::io::sink)
+                .with_filter(super::log_filter(directives)),
+        );
+        tracing::subscriber::with_default(subscriber, || {
+            [
+                tracing::enabled!(target: "tungstenite::protocol", Level::DEBUG),
+                tracing::enabled!(target: "tungstenite::protocol", Level::TRACE),
+                tracing::enabled!(target: "tungstenite::protocol", Level::ERROR),
+                tracing::enabled!(target: "kindred::session", Level::TRACE),
+            ]
+        })
+    }
+
+    #[test]
+    fn the_libraries_are_capped_at_debug_and_never_raised_above_what_was_asked() {
+        assert_eq!(enabled_under("error"), [false, false, true, false]);
+        assert_eq!(enabled_under("info"), [false, false, true, false]);
+        assert_eq!(enabled_under("trace"), [true, false, true, true]);
+        // Asking for a library by name does not get past the cap either.
+        assert_eq!(
+            enabled_under("error,tungstenite::protocol=trace"),
+            [true, false, true, false]
+        );
     }
 }

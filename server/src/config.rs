@@ -1,10 +1,11 @@
 //! Configuration: every knob is a flag and an environment variable with a
 //! documented default (`kindred --help` lists them all).
 
-use std::net::SocketAddr;
+use std::net::{IpAddr, SocketAddr};
 use std::time::Duration;
 
 use clap::Parser;
+use ipnet::IpNet;
 
 use crate::room::Limits;
 
@@ -16,12 +17,20 @@ pub struct Config {
     #[arg(long, env = "KINDRED_BIND", default_value = "127.0.0.1:8080")]
     pub bind: SocketAddr,
 
-    /// Bearer token for the admin API. Generated and printed at start when absent.
+    /// Address of the separate listener that serves `/metrics` (Prometheus). `/metrics` is
+    /// not served on `--bind`. Port 0 picks a free port (printed at start); keep it on
+    /// loopback or a private network.
+    #[arg(long, env = "KINDRED_METRICS_BIND", default_value = "127.0.0.1:0")]
+    pub metrics_bind: SocketAddr,
+
+    /// Bearer token for the admin API, at least 32 bytes. Absent: generated and written to
+    /// a file only you can read (`$XDG_RUNTIME_DIR`, else the temporary directory), whose
+    /// path is printed at start.
     #[arg(long, env = "KINDRED_ADMIN_TOKEN", hide_env_values = true)]
     pub admin_token: Option<String>,
 
-    /// Secret that signs session and invite tokens; must be the same on every
-    /// instance. Generated when absent (tokens then die with the process).
+    /// Secret that signs session and invite tokens, at least 32 bytes; must be the same
+    /// on every instance. Generated when absent (tokens then die with the process).
     #[arg(long, env = "KINDRED_SECRET", hide_env_values = true)]
     pub secret: Option<String>,
 
@@ -48,6 +57,41 @@ pub struct Config {
     /// Most WebSocket connections at once; more get HTTP 503.
     #[arg(long, env = "KINDRED_MAX_CONNECTIONS", default_value_t = 10_000)]
     pub max_connections: usize,
+
+    /// Most TCP connections open at once on `--bind`, WebSockets included; one more gets
+    /// a best-effort HTTP 503 and is closed as it is accepted, unread. Never below twice
+    /// `--max-connections`.
+    #[arg(long, env = "KINDRED_MAX_HTTP_CONNECTIONS", default_value_t = 20_000)]
+    pub max_http_connections: usize,
+
+    /// Most TCP connections open at once from one IP address (an IPv6 address counts as
+    /// its /64), WebSockets included; one more gets a best-effort HTTP 429 and is closed as
+    /// it is accepted, unread. 0: no limit. Not applied to a trusted proxy's address under
+    /// `--trust-forwarded-for`.
+    #[arg(long, env = "KINDRED_MAX_CONNECTIONS_PER_IP", default_value_t = 200)]
+    pub max_connections_per_ip: usize,
+
+    /// Milliseconds a connection has to send a request's complete headers, counted from
+    /// when the server starts waiting for them (accept, or the end of the previous
+    /// response); then it is closed.
+    #[arg(long, env = "KINDRED_HEADER_TIMEOUT_MS", default_value_t = 10_000)]
+    pub header_timeout_ms: u64,
+
+    /// Milliseconds an HTTP/1.1 keep-alive connection may wait idle for its next request
+    /// (never longer than `--header-timeout-ms`). 0: no keep-alive (one request per
+    /// connection).
+    #[arg(long, env = "KINDRED_KEEP_ALIVE_TIMEOUT_MS", default_value_t = 5_000)]
+    pub keep_alive_timeout_ms: u64,
+
+    /// Milliseconds a request body has to arrive in full, from the end of its headers
+    /// (over: HTTP 408 `timeout`).
+    #[arg(long, env = "KINDRED_BODY_TIMEOUT_MS", default_value_t = 10_000)]
+    pub body_timeout_ms: u64,
+
+    /// Largest HTTP request body, in bytes. A larger declared `Content-Length` is refused
+    /// before the body is read (HTTP 413 `too_large`).
+    #[arg(long, env = "KINDRED_MAX_BODY_BYTES", default_value_t = 64 * 1024)]
+    pub max_body_bytes: usize,
 
     /// Largest WebSocket frame or message a client may send, in bytes (over: close 1009).
     #[arg(long, env = "KINDRED_MAX_FRAME_BYTES", default_value_t = 32 * 1024)]
@@ -133,10 +177,22 @@ pub struct Config {
     )]
     pub allowed_origins: Vec<String>,
 
-    /// Take the client's IP address from `X-Forwarded-For` (set this only behind a
-    /// proxy you run, which overwrites that header).
+    /// Take the client's IP address from `X-Forwarded-For` when the connection comes from
+    /// a `--trusted-proxies` address: the rightmost entry that is not itself a trusted
+    /// proxy (what a client writes into the header itself is ignored).
     #[arg(long, env = "KINDRED_TRUST_FORWARDED_FOR", default_value_t = false, action = clap::ArgAction::Set)]
     pub trust_forwarded_for: bool,
+
+    /// The proxies whose `X-Forwarded-For` entries are believed (comma-separated CIDRs or
+    /// addresses), with `--trust-forwarded-for`.
+    #[arg(
+        long,
+        env = "KINDRED_TRUSTED_PROXIES",
+        value_delimiter = ',',
+        default_value = "127.0.0.0/8,::1/128",
+        value_parser = parse_net
+    )]
+    pub trusted_proxies: Vec<IpNet>,
 
     /// A file of extra crisis phrases (same format as the built-in list) to add to the
     /// crisis matcher.
@@ -202,5 +258,70 @@ impl Config {
 
     pub fn shutdown_grace(&self) -> Duration {
         Duration::from_millis(self.shutdown_grace_ms)
+    }
+
+    pub fn header_timeout(&self) -> Duration {
+        Duration::from_millis(self.header_timeout_ms)
+    }
+
+    /// `None` when keep-alive is off.
+    pub fn keep_alive_timeout(&self) -> Option<Duration> {
+        (self.keep_alive_timeout_ms > 0).then(|| Duration::from_millis(self.keep_alive_timeout_ms))
+    }
+
+    pub fn body_timeout(&self) -> Duration {
+        Duration::from_millis(self.body_timeout_ms)
+    }
+
+    /// The cap on open TCP connections: `--max-http-connections`, but never below twice
+    /// `--max-connections`, so that a full house of WebSockets leaves as many connections
+    /// again for joins, pages and refusals.
+    pub fn http_connection_cap(&self) -> usize {
+        self.max_http_connections
+            .max(self.max_connections.saturating_mul(2))
+    }
+}
+
+/// A CIDR (`10.0.0.0/8`) or a single address (`10.0.0.5`, i.e. `/32` or `/128`).
+fn parse_net(raw: &str) -> Result<IpNet, String> {
+    let raw = raw.trim();
+    raw.parse::<IpNet>()
+        .or_else(|_| raw.parse::<IpAddr>().map(IpNet::from))
+        .map_err(|_| format!("{raw:?} is neither a CIDR (10.0.0.0/8) nor an IP address"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn trusted_proxies_default_to_loopback_and_take_cidrs_or_addresses() {
+        let c = Config::default();
+        assert_eq!(
+            c.trusted_proxies,
+            vec![
+                "127.0.0.0/8".parse::<IpNet>().unwrap(),
+                "::1/128".parse().unwrap()
+            ]
+        );
+        let c = Config::parse_from([
+            "kindred",
+            "--trusted-proxies",
+            "10.0.0.0/8, 192.168.1.7,fd00::/8",
+        ]);
+        assert_eq!(c.trusted_proxies.len(), 3);
+        assert!(c.trusted_proxies[1].contains(&"192.168.1.7".parse::<IpAddr>().unwrap()));
+        assert!(!c.trusted_proxies[1].contains(&"192.168.1.8".parse::<IpAddr>().unwrap()));
+        assert!(Config::try_parse_from(["kindred", "--trusted-proxies", "nonsense"]).is_err());
+    }
+
+    #[test]
+    fn the_connection_cap_is_never_below_twice_the_websocket_limit() {
+        let c = Config::default();
+        assert_eq!(c.http_connection_cap(), 20_000);
+        let c = Config::parse_from(["kindred", "--max-connections", "50000"]);
+        assert_eq!(c.http_connection_cap(), 100_000);
+        let c = Config::parse_from(["kindred", "--max-http-connections", "30000"]);
+        assert_eq!(c.http_connection_cap(), 30_000);
     }
 }

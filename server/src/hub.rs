@@ -178,6 +178,13 @@ impl Peer {
     }
 }
 
+/// A member already has as many connections on this instance as allowed.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, thiserror::Error)]
+#[error("this member already has {open} connections open")]
+pub struct TooManyConnections {
+    pub open: usize,
+}
+
 /// Local rooms and their connections.
 #[derive(Debug)]
 pub struct Hub {
@@ -199,14 +206,28 @@ impl Hub {
 
     /// Register a connection; frames for its room start arriving on the receiver.
     /// Its stop token is a child of `parent` (the server's shutdown), so a session
-    /// watches one token for both a kick and a shutdown.
+    /// watches one token for both a kick and a shutdown. A member (one token) has at
+    /// most `per_member` connections here: one more is refused with the number open.
     pub fn attach(
         &self,
         room: RoomId,
         user: UserId,
         role: Role,
         parent: &CancellationToken,
-    ) -> Arc<Peer> {
+        per_member: usize,
+    ) -> Result<Arc<Peer>, TooManyConnections> {
+        // Counted and added under the room's entry lock: two tabs opening at once
+        // cannot both take the last place.
+        let mut peers = self.rooms.entry(room).or_default();
+        let open = peers.iter().filter(|p| p.user == user).count();
+        if open >= per_member {
+            let empty = peers.is_empty();
+            drop(peers);
+            if empty {
+                self.rooms.remove_if(&room, |_, peers| peers.is_empty());
+            }
+            return Err(TooManyConnections { open });
+        }
         let peer = Arc::new(Peer {
             id: self.next_id.fetch_add(1, Ordering::Relaxed),
             user,
@@ -215,8 +236,8 @@ impl Hub {
             kicked: parent.child_token(),
             kick: OnceLock::new(),
         });
-        self.rooms.entry(room).or_default().push(peer.clone());
-        peer
+        peers.push(peer.clone());
+        Ok(peer)
     }
 
     /// Forget a connection.
@@ -276,5 +297,32 @@ impl Hub {
         self.metrics
             .fanout_seconds
             .observe(started.elapsed().as_secs_f64());
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_member_has_at_most_so_many_connections_per_instance() {
+        let hub = Hub::new(8, Arc::new(Metrics::new()));
+        let (room, alice, bob) = (RoomId::new(), UserId::new(), UserId::new());
+        let stop = CancellationToken::new();
+        let attach = |user| hub.attach(room, user, Role::Participant, &stop, 2);
+        let first = attach(alice).expect("first tab");
+        attach(alice).expect("second tab");
+        assert_eq!(attach(alice).unwrap_err(), TooManyConnections { open: 2 });
+        // Others are not affected, and a closed tab frees its place.
+        attach(bob).expect("bob's tab");
+        hub.detach(room, first.id);
+        attach(alice).expect("a place is free again");
+        // A refused attach to an empty room leaves no empty room behind.
+        let other = RoomId::new();
+        assert!(
+            hub.attach(other, alice, Role::Participant, &stop, 0)
+                .is_err()
+        );
+        assert!(!hub.has_room(other));
     }
 }

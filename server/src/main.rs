@@ -1,22 +1,34 @@
 //! The `kindred` binary: parse configuration, start, stop on ctrl-c or SIGTERM.
 
+use std::path::{Path, PathBuf};
+
 use clap::Parser;
 use kindred::{Config, app};
 use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
+use tracing_subscriber::Layer;
+use tracing_subscriber::layer::SubscriberExt;
+use tracing_subscriber::util::SubscriberInitExt;
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     let directives = std::env::var("RUST_LOG").unwrap_or_else(|_| "info".to_owned());
-    tracing_subscriber::fmt()
-        .with_env_filter(app::log_filter(&directives))
-        .with_writer(std::io::stderr)
-        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
+    tracing_subscriber::registry()
+        .with(
+            tracing_subscriber::fmt::layer()
+                .with_writer(std::io::stderr)
+                .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
+                .with_filter(app::log_filter(&directives)),
+        )
         .init();
     let config = Config::parse();
     let public_base = public_base(config.public_url.as_deref())?;
     let listener = TcpListener::bind(config.bind).await?;
     let addr = listener.local_addr()?;
+    let metrics = TcpListener::bind(config.metrics_bind)
+        .await
+        .map_err(|e| anyhow::anyhow!("--metrics-bind {}: {e}", config.metrics_bind))?;
+    let metrics_addr = metrics.local_addr()?;
     let shutdown = CancellationToken::new();
     let demo = config.demo_room;
     let generated_admin = config.admin_token.is_none();
@@ -25,12 +37,23 @@ async fn main() -> anyhow::Result<()> {
     let base = public_base.unwrap_or_else(|| format!("http://{addr}"));
 
     println!("Kindred is listening on http://{addr}");
-    if generated_admin {
+    println!("Metrics: http://{metrics_addr}/metrics");
+    // A generated admin token goes to a file only this user can read, never to stdout
+    // (which often ends up in a log that others read).
+    let token_file = if generated_admin {
+        let path = write_admin_token(&state.admin_token)?;
         println!(
-            "Admin token (generated; set KINDRED_ADMIN_TOKEN to choose one): {}",
-            state.admin_token
+            "Admin token (generated; set KINDRED_ADMIN_TOKEN to choose one) is in {}",
+            path.display()
         );
-    }
+        println!(
+            "  e.g. curl -X POST {base}/api/rooms -H \"Authorization: Bearer $(cat {})\" -H 'content-type: application/json' -d '{{\"title\":\"My group\"}}'",
+            path.display()
+        );
+        Some(path)
+    } else {
+        None
+    };
     if demo {
         let room = app::create_demo_room(&state).await?;
         println!("Demo room \"{}\": {base}/?room={}", room.title, room.id);
@@ -45,8 +68,44 @@ async fn main() -> anyhow::Result<()> {
         tracing::info!("shutting down");
         shutdown.cancel();
     });
-    app::serve(listener, state).await?;
+    let served = app::serve(listener, metrics, state).await;
+    if let Some(path) = token_file {
+        let _ = std::fs::remove_file(path);
+    }
+    served?;
     Ok(())
+}
+
+/// Write a generated admin token to a new file that only this user may read
+/// (`$XDG_RUNTIME_DIR/kindred-admin-token-<pid>`, else in the temporary directory), and
+/// return its path.
+fn write_admin_token(token: &str) -> anyhow::Result<PathBuf> {
+    let dir = std::env::var_os("XDG_RUNTIME_DIR")
+        .map(PathBuf::from)
+        .filter(|d| d.is_absolute() && d.is_dir())
+        .unwrap_or_else(std::env::temp_dir);
+    let path = dir.join(format!("kindred-admin-token-{}", std::process::id()));
+    write_private(&path, token)
+        .map_err(|e| anyhow::anyhow!("writing the admin token to {}: {e}", path.display()))?;
+    Ok(path)
+}
+
+/// Create `path` afresh with mode 0600 and write `text` to it. A file left there by an
+/// earlier process with the same pid is replaced; a symlink is removed, never followed.
+fn write_private(path: &Path, text: &str) -> std::io::Result<()> {
+    use std::io::Write;
+    match std::fs::remove_file(path) {
+        Ok(()) => {}
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+        Err(e) => return Err(e),
+    }
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    let mut file = options.open(path)?;
+    writeln!(file, "{text}")?;
+    file.sync_all()
 }
 
 /// The public URL without its trailing slash, for printed links. Refuses one that is not
@@ -96,7 +155,31 @@ async fn wait_for_signal() {
 
 #[cfg(test)]
 mod tests {
-    use super::public_base;
+    use super::{public_base, write_private};
+
+    #[cfg(unix)]
+    #[test]
+    fn a_private_file_is_readable_by_its_owner_only_and_replaces_what_was_there() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = std::env::temp_dir().join(format!("kindred-main-test-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join("token");
+        std::fs::write(&path, "old").unwrap();
+        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o644)).unwrap();
+        write_private(&path, "s3cret").unwrap();
+        let mode = std::fs::metadata(&path).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode, 0o600);
+        assert_eq!(std::fs::read_to_string(&path).unwrap(), "s3cret\n");
+        // A symlink planted at the path is replaced, and its target left alone.
+        let target = dir.join("target");
+        std::fs::write(&target, "untouched").unwrap();
+        std::fs::remove_file(&path).unwrap();
+        std::os::unix::fs::symlink(&target, &path).unwrap();
+        write_private(&path, "fresh").unwrap();
+        assert_eq!(std::fs::read_to_string(&target).unwrap(), "untouched");
+        assert_eq!(std::fs::read_to_string(&path).unwrap(), "fresh\n");
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
 
     #[test]
     fn printed_links_use_the_public_url_and_a_bad_one_is_refused() {

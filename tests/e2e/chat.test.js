@@ -20,7 +20,7 @@ import { chromium } from 'playwright-core';
 const BIN = process.env.KINDRED_BIN;
 const CHROMIUM = process.env.CHROMIUM_PATH || '/usr/bin/chromium';
 const SHOTS = process.env.KINDRED_E2E_SCREENSHOTS || os.tmpdir();
-const ADMIN = 'e2e-admin-token';
+const ADMIN = 'e2e-admin-token-0123456789abcdef0123'; // the server wants 32+ bytes
 const WAIT = 15_000;
 
 let server;

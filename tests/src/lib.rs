@@ -19,10 +19,11 @@ use kindred_protocol::{
 pub use kindred;
 pub use kindred_protocol;
 
-/// The admin token every test server uses.
-pub const ADMIN: &str = "test-admin-token";
-/// The signing secret every test server uses (tests forge tokens with it).
-pub const SECRET: &str = "test-secret";
+/// The admin token every test server uses (the server wants at least 32 bytes).
+pub const ADMIN: &str = "test-admin-token-0123456789abcdef";
+/// The signing secret every test server uses (tests forge tokens with it; at least 32
+/// bytes).
+pub const SECRET: &str = "test-secret-0123456789abcdef0123456789";
 /// How long a test waits for a frame before failing.
 pub const WAIT: Duration = Duration::from_secs(10);
 

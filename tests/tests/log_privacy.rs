@@ -1,14 +1,22 @@
 //! Logs never contain what members say. A session runs with logging at its most
 //! verbose (the production filter at `trace`, captured in memory); every kind of text
-//! a member can send carries a marker; the marker must appear nowhere in the logs.
+//! a member can send carries a marker; the marker must appear nowhere in the logs. And
+//! the filter only ever lowers the libraries' levels: at `error`, the WebSocket library
+//! says nothing at all (at `debug` it prints close reasons, which clients write).
 //! Its own test binary, because a log subscriber is global to the process.
 
 use std::io::Write;
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, OnceLock};
 
+use futures_util::StreamExt;
 use kindred_protocol::policy::{ContentPolicy, Kinds, PolicyMode};
 use kindred_protocol::{ClientFrame, ModAction, ServerFrame};
-use kindred_tests::{ModArgs, TestServer, config};
+use kindred_tests::{ModArgs, TestServer, WAIT, config, conversation_continues};
+use tokio_tungstenite::tungstenite::protocol::CloseFrame;
+use tokio_tungstenite::tungstenite::protocol::frame::coding::CloseCode;
+use tracing_subscriber::Layer;
+use tracing_subscriber::layer::SubscriberExt;
+use tracing_subscriber::util::SubscriberInitExt;
 
 const MARKER: &str = "zq7marker";
 
@@ -25,16 +33,39 @@ impl Write for Captured {
     }
 }
 
+impl Captured {
+    fn text(&self) -> String {
+        String::from_utf8_lossy(&self.0.lock().unwrap()).into_owned()
+    }
+}
+
+/// A subscriber as `kindred` installs one, at these directives, writing into `captured`.
+fn subscriber(directives: &str, captured: &Captured) -> impl SubscriberInitExt + use<> {
+    let writer = captured.clone();
+    tracing_subscriber::registry().with(
+        tracing_subscriber::fmt::layer()
+            .with_writer(move || writer.clone())
+            .with_ansi(false)
+            .with_filter(kindred::app::log_filter(directives)),
+    )
+}
+
+/// The process's global subscriber, at `trace`, captured. Installing it also bridges the
+/// `log` crate (which tungstenite logs through) into tracing, for every test here.
+fn global_trace_capture() -> &'static Captured {
+    static CAPTURED: OnceLock<Captured> = OnceLock::new();
+    CAPTURED.get_or_init(|| {
+        let captured = Captured::default();
+        subscriber("trace", &captured)
+            .try_init()
+            .expect("the only global subscriber in this process");
+        captured
+    })
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn no_message_whisper_report_or_held_text_reaches_the_logs_even_at_trace() {
-    let captured = Captured::default();
-    let writer = captured.clone();
-    tracing_subscriber::fmt()
-        .with_env_filter(kindred::app::log_filter("trace"))
-        .with_writer(move || writer.clone())
-        .with_ansi(false)
-        .try_init()
-        .expect("the only subscriber in this process");
+    let captured = global_trace_capture();
 
     let server = TestServer::with(config()).await;
     let room = server.room(12).await;
@@ -116,7 +147,7 @@ async fn no_message_whisper_report_or_held_text_reaches_the_logs_even_at_trace()
     alice.error(kindred_protocol::ErrorCode::BadRequest).await;
     server.stop().await;
 
-    let logs = String::from_utf8_lossy(&captured.0.lock().unwrap()).into_owned();
+    let logs = captured.text();
     assert!(
         logs.contains("welcome") && logs.contains("message") && logs.contains("moderation"),
         "the capture really saw the session's logs ({} lines)",
@@ -129,5 +160,51 @@ async fn no_message_whisper_report_or_held_text_reaches_the_logs_even_at_trace()
             .filter(|l| l.contains(MARKER))
             .collect::<Vec<_>>()
             .join("\n")
+    );
+}
+
+/// A close reason is the client's own text; tungstenite prints it at `debug`.
+const CLOSE_MARKER: &str = "zq7closereason";
+
+// The default current-thread runtime: the server, its connections and the clients all
+// run on this thread, under the subscriber scoped to it.
+#[tokio::test]
+async fn at_log_level_error_the_websocket_library_logs_nothing_not_even_a_close_reason() {
+    global_trace_capture();
+    let captured = Captured::default();
+    // `error` for everything; Kindred's own `info` lines show that the capture works.
+    let _scoped = subscriber("error,kindred=info", &captured).set_default();
+
+    let server = TestServer::with(config()).await;
+    let room = server.room(12).await;
+    let mut alice = server.member(room, "Alice").await;
+    let mut bob = server.member(room, "Bob").await;
+    conversation_continues(&mut alice, &mut bob, "see you all next week").await;
+    // Alice leaves with words of her own in the close frame, and waits for the echo.
+    let mut ws = alice.conn.into_inner();
+    ws.close(Some(CloseFrame {
+        code: CloseCode::Normal,
+        reason: format!("bye {CLOSE_MARKER}").into(),
+    }))
+    .await
+    .expect("close sent");
+    tokio::time::timeout(WAIT, async { while let Some(Ok(_)) = ws.next().await {} })
+        .await
+        .expect("the server answers the close");
+    server.stop().await;
+
+    let logs = captured.text();
+    assert!(
+        logs.contains("joined"),
+        "the capture saw Kindred's own lines:\n{logs}"
+    );
+    let library: Vec<&str> = logs
+        .lines()
+        .filter(|l| l.contains("tungstenite") || l.contains(CLOSE_MARKER))
+        .collect();
+    assert!(
+        library.is_empty(),
+        "at `error`, the WebSocket library logged:\n{}",
+        library.join("\n")
     );
 }

@@ -4,10 +4,8 @@ use std::sync::Arc;
 
 use axum::Json;
 use axum::extract::rejection::JsonRejection;
-use std::net::SocketAddr;
 
-use axum::extract::{ConnectInfo, FromRequestParts, Path, State};
-use axum::http::HeaderMap;
+use axum::extract::{FromRequestParts, Path, State};
 use axum::http::StatusCode;
 use axum::http::request::Parts;
 use kindred_protocol::http::{
@@ -216,14 +214,14 @@ fn check_name(name: &str) -> Result<String, AppError> {
     normalize_name(name).map_err(|e| AppError::new(ErrorCode::BadRequest, e.to_string()))
 }
 
+/// The address's join allowance is checked first, from the request's head
+/// ([`super::JoinAllowance`]), before any of the body is read.
 pub async fn join(
+    _: super::JoinAllowance,
     State(app): State<Arc<AppState>>,
-    peer: ConnectInfo<SocketAddr>,
-    headers: HeaderMap,
     Path(id): Path<String>,
     body: Result<Json<JoinRequest>, JsonRejection>,
 ) -> Result<Json<JoinResponse>, AppError> {
-    super::limit_ip(&app, super::client_ip(&app, &peer, &headers))?;
     let room = room_id(&id)?;
     let Json(req) = body?;
     if !req.accept_guidelines {

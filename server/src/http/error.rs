@@ -82,6 +82,15 @@ impl From<BrokerError> for AppError {
 
 impl From<axum::extract::rejection::JsonRejection> for AppError {
     fn from(e: axum::extract::rejection::JsonRejection) -> Self {
-        AppError::new(ErrorCode::BadRequest, e.body_text())
+        if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
+            AppError::new(ErrorCode::TooLarge, "the request body is too large")
+        } else if super::edge::timed_out(&e) {
+            AppError::new(
+                ErrorCode::Timeout,
+                "the request body did not arrive in time",
+            )
+        } else {
+            AppError::new(ErrorCode::BadRequest, e.body_text())
+        }
     }
 }

@@ -5,16 +5,24 @@
 //! [`Event`]s or a [`Rejection`] come out. Brokers own rooms and decide where the
 //! events go; `wire` turns them into frames. Everything a facilitator can do and
 //! every rule a message must pass lives here, so it is tested without sockets.
+//!
+//! Besides the timeline, a room keeps what must outlive a connection: the alerts and
+//! held messages no facilitator has handled yet (`alerts`), and the recent sends of
+//! every user for idempotent `send`, members or not (`sent`).
 
+mod alerts;
 mod authz;
 mod event;
+mod sent;
 mod state;
 
+pub use alerts::{About, Alert, Kept, MAX_OPEN_ALERTS};
 pub use authz::{Action, authorize};
 pub use event::{Event, EventKind};
+pub use sent::MAX_REMEMBERED_SENDS;
 pub use state::{
-    Applied, Command, Held, Limits, MAX_HELD, Member, ModRequest, ModStatus, Presence, Rejection,
-    Room, RoomConfig, Screened,
+    Applied, Command, Held, Limits, MAX_HELD, MAX_REMEMBERED_MARKS, Member, ModRequest, ModStatus,
+    Presence, Rejection, Room, RoomConfig, Screened,
 };
 
 #[cfg(test)]

@@ -1,23 +1,26 @@
 //! The room state machine.
 
-use std::collections::{HashMap, HashSet, VecDeque};
-
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 
 use kindred_protocol::policy::ContentPolicy;
 use kindred_protocol::{
-    ClientId, ErrorCode, LeftReason, MemberInfo, Millis, ModAction, Reaction, Role, RoomId,
-    RoomState, Seq, UserId, Visibility,
+    ClientId, CrisisCategory, ErrorCode, LeftReason, MemberInfo, Millis, ModAction, Reaction, Role,
+    RoomId, RoomState, Seq, UserId, Visibility,
 };
 
 use serde::{Deserialize, Serialize};
 
+use super::alerts::{About, Alert, Kept, OpenAlerts};
 use super::authz::{Action, authorize};
 use super::event::{Event, EventKind};
+use super::sent::{MAX_REMEMBERED_SENDS, SendMemory, Sent};
 use crate::safety::{Evaluate, Verdict};
 
 /// The most messages a room holds for review at once; more are refused (`filtered`).
 pub const MAX_HELD: usize = 100;
+/// The most reactions, and the most reports, a room remembers to recognise a repeat;
+/// past it the ones about the oldest messages are forgotten first.
+pub const MAX_REMEMBERED_MARKS: usize = 16_384;
 
 /// What an operator sets for a room.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -36,7 +39,8 @@ pub struct RoomConfig {
 pub struct Limits {
     /// How long a member whose connection dropped stays present (ms).
     pub presence_grace_ms: u64,
-    /// How many recent `send` client ids per member are remembered for de-duplication.
+    /// How many recent `send` client ids per user are remembered for de-duplication
+    /// (room-wide at most [`MAX_REMEMBERED_SENDS`]).
     pub dedupe_window: usize,
     /// The longest mute, slow mode or floor a facilitator may set (seconds).
     pub max_moderation_seconds: u32,
@@ -91,8 +95,6 @@ pub struct Member {
     pub last_post: Option<Millis>,
     /// Order of arrival, so member lists are stable.
     pub joined_seq: Seq,
-    /// Recent `send` client ids and the seq each got, oldest first.
-    recent_sends: VecDeque<(ClientId, Seq)>,
 }
 
 /// A command to the room. Each names its actor; the actor's role is the one the
@@ -119,8 +121,10 @@ pub enum Command {
         client_id: ClientId,
         text: String,
         cw: Option<String>,
-        /// The crisis matcher recognised the text: no policy may alter or hold it.
-        crisis: bool,
+        /// The crisis matcher recognised the text (this kind of language): no policy
+        /// may alter or hold it, and the facilitators are alerted even if the room
+        /// refuses the message.
+        crisis: Option<CrisisCategory>,
         /// The content policy's verdict, reached outside the room's lock (rustrict
         /// is slow) under the policy named here. Used when that is still the room's
         /// policy; otherwise the room decides again.
@@ -134,6 +138,24 @@ pub enum Command {
         user: UserId,
         target: Seq,
         emoji: Reaction,
+    },
+    /// A member reports the message at `target` to the facilitators.
+    Report {
+        user: UserId,
+        target: Seq,
+        reason: Option<String>,
+    },
+    /// A member is about to whisper (to `to`, or to the facilitators): the rules are
+    /// checked, nothing changes. The words never enter the room or its log.
+    Whisper {
+        user: UserId,
+        to: Option<UserId>,
+    },
+    /// A member has read a warning: a participant their resources card (`alert`
+    /// absent), a facilitator the open alert `alert`, which is then handled.
+    AckWarning {
+        user: UserId,
+        alert: Option<u64>,
     },
     Moderate {
         actor: UserId,
@@ -184,6 +206,9 @@ pub struct Screened {
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Held {
     pub id: u64,
+    /// When it was held (the send's instant).
+    #[serde(default)]
+    pub ts: Millis,
     pub user: UserId,
     pub name: String,
     pub client_id: ClientId,
@@ -224,6 +249,11 @@ pub enum Rejection {
     NotYourTurn,
     #[error("too many messages are waiting for review; please try again later")]
     TooManyHeld,
+    #[error(
+        "no facilitator is here right now, so nobody received your message; \
+         if you are in danger, please contact a crisis line or your local emergency number"
+    )]
+    NoFacilitator,
 }
 
 impl Rejection {
@@ -242,6 +272,7 @@ impl Rejection {
             Rejection::Banned => ErrorCode::Banned,
             Rejection::NotYourTurn => ErrorCode::NotYourTurn,
             Rejection::TooManyHeld => ErrorCode::Filtered,
+            Rejection::NoFacilitator => ErrorCode::NotFound,
         }
     }
 
@@ -267,6 +298,18 @@ pub struct Applied {
     /// The message held for review by this send, or released or declined by this
     /// moderation.
     pub held: Option<Held>,
+    /// The room refused the command but still recorded what matters: a crisis message
+    /// it would not take (muted, paused…) keeps its alert. Answer with this refusal.
+    pub refused: Option<Rejection>,
+    /// The alert this command raised (a crisis message, a report), kept open for the
+    /// facilitators; for a resent crisis message whose card was never confirmed, its
+    /// alert if no facilitator has handled it yet.
+    pub alert: Option<Alert>,
+    /// The author of this crisis message is to be shown the resources card: the first
+    /// time, and again when they resend it before confirming they saw the card.
+    pub card: bool,
+    /// For a facilitator's arrival: everything open (alerts, held messages), by id.
+    pub kept: Vec<Kept>,
 }
 
 impl Applied {
@@ -296,7 +339,21 @@ pub struct Room {
     floor: Option<(UserId, Millis)>,
     announcement: Option<String>,
     held: BTreeMap<u64, Held>,
-    next_held: u64,
+    /// The next id of a held message or an alert (one count for both).
+    #[serde(alias = "next_held")]
+    next_id: u64,
+    /// Crisis alerts and reports no facilitator has handled yet.
+    #[serde(default)]
+    alerts: OpenAlerts,
+    /// Recent sends by user id, for idempotent `send`; outlives membership.
+    #[serde(default)]
+    sent: SendMemory,
+    /// Reactions given, to recognise a repeat: (target, user, emoji).
+    #[serde(default)]
+    reactions: BTreeSet<(Seq, UserId, Reaction)>,
+    /// Reports made, to recognise a repeat: (target, reporter).
+    #[serde(default)]
+    reports: BTreeSet<(Seq, UserId)>,
 }
 
 impl Room {
@@ -315,7 +372,11 @@ impl Room {
             floor: None,
             announcement: None,
             held: BTreeMap::new(),
-            next_held: 1,
+            next_id: 1,
+            alerts: OpenAlerts::default(),
+            sent: SendMemory::default(),
+            reactions: BTreeSet::new(),
+            reports: BTreeSet::new(),
         }
     }
 
@@ -470,6 +531,13 @@ impl Room {
                 if target == 0 || target > self.seq {
                     return Err(Rejection::NotFound);
                 }
+                // The same reaction again by the same member is not news.
+                if !remember_mark(&mut self.reactions, (target, user, emoji)) {
+                    return Ok(Applied {
+                        duplicate: true,
+                        ..Applied::none()
+                    });
+                }
                 let mut out = Applied::none();
                 self.push(
                     &mut out,
@@ -482,6 +550,13 @@ impl Room {
                 );
                 Ok(out)
             }
+            Command::Report {
+                user,
+                target,
+                reason,
+            } => self.report(user, target, reason, now),
+            Command::Whisper { user, to } => self.whisper(user, to),
+            Command::AckWarning { user, alert } => self.ack_warning(user, alert),
             Command::Moderate { actor, request } => {
                 let role = self.role_of(actor)?;
                 if !authorize(role, Action::Moderate(request.action)) {
@@ -531,10 +606,17 @@ impl Room {
                 },
                 Presence::Away { .. } => Presence::Online { connections: 1 },
             };
-            return Ok(Applied::none());
+            let role = m.role;
+            return Ok(Applied {
+                kept: self.kept_for(role),
+                ..Applied::none()
+            });
         }
         self.admits(role)?;
-        let mut out = Applied::none();
+        let mut out = Applied {
+            kept: self.kept_for(role),
+            ..Applied::none()
+        };
         let seq = self.push(
             &mut out,
             now,
@@ -555,10 +637,136 @@ impl Room {
                 hand_raised: false,
                 last_post: None,
                 joined_seq: seq,
-                recent_sends: VecDeque::new(),
             },
         );
         Ok(out)
+    }
+
+    /// Everything open for the facilitators, for one who arrives (nothing for a
+    /// participant).
+    fn kept_for(&self, role: Role) -> Vec<Kept> {
+        if role != Role::Facilitator {
+            return Vec::new();
+        }
+        let mut kept: Vec<Kept> = self
+            .alerts
+            .iter()
+            .cloned()
+            .map(Kept::Alert)
+            .chain(self.held.values().cloned().map(Kept::Held))
+            .collect();
+        kept.sort_by_key(Kept::id);
+        kept
+    }
+
+    /// Everything open for the facilitators, oldest first.
+    pub fn kept(&self) -> Vec<Kept> {
+        self.kept_for(Role::Facilitator)
+    }
+
+    fn next_id(&mut self) -> u64 {
+        let id = self.next_id;
+        self.next_id += 1;
+        id
+    }
+
+    /// Keep an alert open for the facilitators.
+    fn raise(&mut self, user: UserId, name: String, about: About, now: Millis) -> Alert {
+        let alert = Alert {
+            id: self.next_id(),
+            ts: now,
+            user,
+            name,
+            about,
+        };
+        self.alerts.keep(alert.clone());
+        alert
+    }
+
+    fn remember_send(&mut self, user: UserId, client_id: ClientId, seq: Seq, card: bool) {
+        let sent = Sent {
+            client_id,
+            seq,
+            card,
+        };
+        let window = self.limits.dedupe_window;
+        self.sent
+            .remember(user, sent, window, MAX_REMEMBERED_SENDS, &self.members);
+    }
+
+    fn report(
+        &mut self,
+        user: UserId,
+        target: Seq,
+        reason: Option<String>,
+        now: Millis,
+    ) -> Result<Applied, Rejection> {
+        let m = self.members.get(&user).ok_or(Rejection::NotMember)?;
+        if !authorize(m.role, Action::Report) {
+            return Err(Rejection::Forbidden);
+        }
+        if target == 0 || target > self.seq {
+            return Err(Rejection::NotFound);
+        }
+        let name = m.name.clone();
+        // One report per reporter and message: a second is not a second alert.
+        if !remember_mark(&mut self.reports, (target, user)) {
+            return Ok(Applied {
+                duplicate: true,
+                ..Applied::none()
+            });
+        }
+        let about = About::Report {
+            seq: target,
+            reason,
+        };
+        Ok(Applied {
+            alert: Some(self.raise(user, name, about, now)),
+            ..Applied::none()
+        })
+    }
+
+    fn whisper(&self, user: UserId, to: Option<UserId>) -> Result<Applied, Rejection> {
+        let role = self.role_of(user)?;
+        match (role, to) {
+            (Role::Facilitator, Some(to)) => {
+                if !self.members.contains_key(&to) {
+                    return Err(Rejection::NotFound);
+                }
+            }
+            (Role::Facilitator, None) => {}
+            (Role::Participant, _) => {
+                if !authorize(role, Action::WhisperFacilitators) {
+                    return Err(Rejection::Forbidden);
+                }
+                // A whisper nobody receives must not look delivered.
+                let reachable = self.members.values().any(|m| {
+                    m.role == Role::Facilitator && matches!(m.presence, Presence::Online { .. })
+                });
+                if !reachable {
+                    return Err(Rejection::NoFacilitator);
+                }
+            }
+        }
+        Ok(Applied::none())
+    }
+
+    fn ack_warning(&mut self, user: UserId, alert: Option<u64>) -> Result<Applied, Rejection> {
+        let role = self.role_of(user)?;
+        match alert {
+            None => {
+                self.sent.cards_seen(user);
+                Ok(Applied::none())
+            }
+            Some(_) if role != Role::Facilitator => Err(Rejection::Forbidden),
+            Some(id) if self.held.contains_key(&id) => Err(Rejection::BadRequest(
+                "a held message is released or declined, not acknowledged",
+            )),
+            Some(id) => {
+                self.alerts.handle(id).ok_or(Rejection::NotFound)?;
+                Ok(Applied::none())
+            }
+        }
     }
 
     fn send(
@@ -567,40 +775,143 @@ impl Room {
         client_id: ClientId,
         text: String,
         cw: Option<String>,
-        (crisis, screened): (bool, Option<Screened>),
+        (crisis, screened): (Option<CrisisCategory>, Option<Screened>),
         now: Millis,
     ) -> Result<Applied, Rejection> {
-        let paused = self.paused;
-        let floor = self.floor;
-        let slow_ms = u64::from(self.slow_mode_seconds) * 1000;
-        let window = self.limits.dedupe_window;
-        let policy = self.config.policy;
-        let held_already: Vec<&Held> = self.held.values().collect();
-        let m = self.members.get_mut(&user).ok_or(Rejection::NotMember)?;
-        if let Some((_, seq)) = m.recent_sends.iter().find(|(id, _)| *id == client_id) {
+        if !self.members.contains_key(&user) {
+            return Err(Rejection::NotMember);
+        }
+        // A retry is answered as the original was. A crisis message whose author
+        // never confirmed the card brings help again: it may never have gone out.
+        if let Some(sent) = self.sent.find(user, &client_id) {
+            let (seq, card) = (sent.seq, sent.card);
+            let alert = card.then(|| self.alerts.crisis_at(seq).cloned()).flatten();
             return Ok(Applied {
-                ack: Some(*seq),
+                ack: Some(seq),
                 duplicate: true,
+                card,
+                alert,
                 ..Applied::none()
             });
         }
-        if let Some(held) = held_already
-            .iter()
+        if let Some(held) = self
+            .held
+            .values()
             .find(|h| h.user == user && h.client_id == client_id)
         {
             return Ok(Applied {
                 duplicate: true,
-                held: Some((*held).clone()),
+                held: Some(held.clone()),
                 ..Applied::none()
             });
         }
+        if let Err(refused) = self.may_post(user, now) {
+            let Some(category) = crisis else {
+                return Err(refused);
+            };
+            // The room will not take it, but nobody may miss it: the facilitators'
+            // alert carries the words, and stays open until one of them handles it.
+            let name = self.members.get(&user).map(|m| m.name.clone());
+            let about = About::Crisis {
+                category,
+                seq: None,
+                text: Some(text),
+            };
+            return Ok(Applied {
+                refused: Some(refused),
+                alert: Some(self.raise(user, name.unwrap_or_default(), about, now)),
+                card: true,
+                ..Applied::none()
+            });
+        }
+        let policy = self.config.policy;
+        let held_count = self.held.len();
+        let Some(m) = self.members.get_mut(&user) else {
+            return Err(Rejection::NotMember);
+        };
+        // Facilitators' words are theirs to answer for; crisis language is never
+        // altered or held (the policy returns Clean for it).
+        let verdict = match m.role {
+            Role::Facilitator => Verdict::Clean,
+            Role::Participant => match screened {
+                Some(s) if s.policy == policy => s.verdict,
+                _ => policy.evaluate_with_crisis(&text, crisis.is_some()),
+            },
+        };
+        let (text, flagged) = match verdict {
+            Verdict::Clean => (text, Vec::new()),
+            Verdict::Flag { kinds } => (text, kinds),
+            Verdict::Censored { text } => (text, Vec::new()),
+            Verdict::Hold { kinds } => {
+                if held_count >= MAX_HELD {
+                    return Err(Rejection::TooManyHeld);
+                }
+                m.last_post = Some(now);
+                let name = m.name.clone();
+                // Fields, not `next_id()`: `m` still borrows the members.
+                let id = self.next_id;
+                self.next_id += 1;
+                let held = Held {
+                    id,
+                    ts: now,
+                    user,
+                    name,
+                    client_id,
+                    text,
+                    cw,
+                    kinds,
+                };
+                self.held.insert(held.id, held.clone());
+                return Ok(Applied {
+                    held: Some(held),
+                    ..Applied::none()
+                });
+            }
+        };
+        m.last_post = Some(now);
+        let name = m.name.clone();
+        let mut out = Applied {
+            flagged,
+            ..Applied::none()
+        };
+        let seq = self.push(
+            &mut out,
+            now,
+            EventKind::Message {
+                user,
+                name: name.clone(),
+                text,
+                cw,
+            },
+        );
+        self.remember_send(user, client_id, seq, crisis.is_some());
+        out.ack = Some(seq);
+        if let Some(category) = crisis {
+            let about = About::Crisis {
+                category,
+                seq: Some(seq),
+                text: None,
+            };
+            out.alert = Some(self.raise(user, name, about, now));
+            out.card = true;
+        }
+        Ok(out)
+    }
+
+    /// Whether the member may post now: mute, pause, floor and slow mode. An expired
+    /// mute is lifted on the way.
+    fn may_post(&mut self, user: UserId, now: Millis) -> Result<(), Rejection> {
+        let paused = self.paused;
+        let floor = self.floor;
+        let slow_ms = u64::from(self.slow_mode_seconds) * 1000;
+        let m = self.members.get_mut(&user).ok_or(Rejection::NotMember)?;
         match m.status {
             ModStatus::Active => {}
             ModStatus::Muted { until: Some(t) } if t <= now => m.status = ModStatus::Active,
             ModStatus::Muted { until } => return Err(Rejection::Muted { until }),
         }
         match m.role {
-            Role::Facilitator => {}
+            Role::Facilitator => Ok(()),
             Role::Participant => {
                 if paused {
                     return Err(Rejection::Paused);
@@ -619,68 +930,9 @@ impl Room {
                         retry_after_ms: last + slow_ms - now,
                     });
                 }
+                Ok(())
             }
         }
-        // Facilitators' words are theirs to answer for; crisis language is never
-        // altered or held (the policy returns Clean for it).
-        let verdict = match m.role {
-            Role::Facilitator => Verdict::Clean,
-            Role::Participant => match screened {
-                Some(s) if s.policy == policy => s.verdict,
-                _ => policy.evaluate_with_crisis(&text, crisis),
-            },
-        };
-        let (text, flagged) = match verdict {
-            Verdict::Clean => (text, Vec::new()),
-            Verdict::Flag { kinds } => (text, kinds),
-            Verdict::Censored { text } => (text, Vec::new()),
-            Verdict::Hold { kinds } => {
-                if self.held.len() >= MAX_HELD {
-                    return Err(Rejection::TooManyHeld);
-                }
-                m.last_post = Some(now);
-                let id = self.next_held;
-                self.next_held += 1;
-                let held = Held {
-                    id,
-                    user,
-                    name: m.name.clone(),
-                    client_id,
-                    text,
-                    cw,
-                    kinds,
-                };
-                self.held.insert(id, held.clone());
-                return Ok(Applied {
-                    held: Some(held),
-                    ..Applied::none()
-                });
-            }
-        };
-        m.last_post = Some(now);
-        let name = m.name.clone();
-        let seq = self.seq + 1;
-        m.recent_sends.push_back((client_id, seq));
-        if m.recent_sends.len() > window {
-            m.recent_sends.pop_front();
-        }
-        let mut out = Applied {
-            flagged,
-            ..Applied::none()
-        };
-        let pushed = self.push(
-            &mut out,
-            now,
-            EventKind::Message {
-                user,
-                name,
-                text,
-                cw,
-            },
-        );
-        debug_assert_eq!(pushed, seq);
-        out.ack = Some(seq);
-        Ok(out)
     }
 
     /// Change the content policy (admin API or a facilitator).
@@ -787,6 +1039,8 @@ impl Room {
                 let user = target(self)?;
                 self.bans.insert(user);
                 self.remove_member(user, LeftReason::Banned, now, &mut out);
+                // They cannot come back to resend anything.
+                self.sent.forget(user);
             }
             ModAction::Redact => {
                 let target = seq.ok_or(Rejection::BadRequest("redact needs `seq`"))?;
@@ -864,18 +1118,12 @@ impl Room {
                 self.push(&mut out, now, EventKind::Announcement { text });
             }
             ModAction::Release => {
+                // Whether or not its author is still here: what they wrote is theirs,
+                // a facilitator decided the room may see it, and their resend of it
+                // (if they come back) finds the seq it got.
                 let id = held.ok_or(Rejection::BadRequest("release needs `held`"))?;
                 let message = self.held.remove(&id).ok_or(Rejection::NotFound)?;
-                let Some(m) = self.members.get_mut(&message.user) else {
-                    // The author has gone: there is nobody to answer for it.
-                    return Err(Rejection::NotFound);
-                };
-                let seq = self.seq + 1;
-                m.recent_sends.push_back((message.client_id.clone(), seq));
-                if m.recent_sends.len() > self.limits.dedupe_window {
-                    m.recent_sends.pop_front();
-                }
-                self.push(
+                let seq = self.push(
                     &mut out,
                     now,
                     EventKind::Message {
@@ -885,6 +1133,7 @@ impl Room {
                         cw: message.cw.clone(),
                     },
                 );
+                self.remember_send(message.user, message.client_id.clone(), seq, false);
                 out.ack = Some(seq);
                 out.held = Some(message);
             }
@@ -915,6 +1164,11 @@ impl Room {
         self.floor = None;
         self.announcement = None;
         self.held.clear();
+        // Everything kept for the session goes with it (its tokens stop working).
+        self.alerts.clear();
+        self.sent.clear();
+        self.reactions.clear();
+        self.reports.clear();
         out
     }
 
@@ -958,4 +1212,16 @@ impl Room {
         }
         out
     }
+}
+
+/// Remember a mark (a reaction, a report) in a bounded set; false if it was there.
+/// Past [`MAX_REMEMBERED_MARKS`] the marks about the oldest messages go first.
+fn remember_mark<T: Ord>(marks: &mut BTreeSet<T>, mark: T) -> bool {
+    if !marks.insert(mark) {
+        return false;
+    }
+    while marks.len() > MAX_REMEMBERED_MARKS {
+        marks.pop_first();
+    }
+    true
 }

@@ -2,7 +2,9 @@
 //! mutes alice for 5 minutes; alice says hi → muted; 6 minutes pass; alice says
 //! hi → delivered".
 
-use kindred_protocol::{LeftReason, Millis, ModAction, Reaction, Role, RoomId, UserId, Visibility};
+use kindred_protocol::{
+    CrisisCategory, LeftReason, Millis, ModAction, Reaction, Role, RoomId, UserId, Visibility,
+};
 
 use super::*;
 
@@ -76,7 +78,7 @@ impl Scene {
             client_id: format!("{text}@{}", self.now),
             text: text.into(),
             cw: None,
-            crisis: false,
+            crisis: None,
             screened: None,
         })?;
         Ok(applied.ack.expect("a send is acked with its seq"))
@@ -259,7 +261,7 @@ fn a_retried_send_is_applied_once_and_gets_the_original_seq() {
         client_id: "abc".into(),
         text: "is anyone there?".into(),
         cw: None,
-        crisis: false,
+        crisis: None,
         screened: None,
     };
     let first = s.apply(send.clone()).unwrap();
@@ -562,20 +564,23 @@ fn a_held_message_waits_for_a_facilitator_and_is_released_as_its_author_wrote_it
         crisis,
         screened: None,
     };
-    let held = s.apply(send("kys you idiot", false)).unwrap();
+    let held = s.apply(send("kys you idiot", None)).unwrap();
     assert!(held.events.is_empty() && held.ack.is_none());
     let held = held.held.expect("held for review");
     assert_eq!(s.room.head(), head, "nothing reached the timeline");
     // A retry of the same send is the same held message, not a second one.
-    let again = s.apply(send("kys you idiot", false)).unwrap();
+    let again = s.apply(send("kys you idiot", None)).unwrap();
     assert!(again.duplicate);
     assert_eq!(s.room.held().count(), 1);
     // Crisis language is never held, whatever the policy.
     assert!(
-        s.apply(send("I want to kill myself", true))
-            .unwrap()
-            .ack
-            .is_some()
+        s.apply(send(
+            "I want to kill myself",
+            Some(CrisisCategory::SuicidalIdeation)
+        ))
+        .unwrap()
+        .ack
+        .is_some()
     );
 
     let released = s
@@ -596,7 +601,7 @@ fn a_held_message_waits_for_a_facilitator_and_is_released_as_its_author_wrote_it
         Some("kys you idiot".to_owned())
     );
     // Released once; now the original send's client id dedupes to the released seq.
-    let retry = s.apply(send("kys you idiot", false)).unwrap();
+    let retry = s.apply(send("kys you idiot", None)).unwrap();
     assert_eq!(retry.ack, released.ack);
     assert_eq!(
         s.apply(Command::Moderate {
@@ -621,7 +626,7 @@ fn the_policy_flags_participants_but_not_facilitators() {
             client_id: format!("{user}"),
             text: "kys you idiot".into(),
             cw: None,
-            crisis: false,
+            crisis: None,
             screened: None,
         })
         .unwrap()
@@ -653,7 +658,7 @@ fn a_verdict_reached_under_an_old_policy_is_not_trusted() {
             client_id: "a".into(),
             text: "kys you idiot".into(),
             cw: None,
-            crisis: false,
+            crisis: None,
             screened: Some(screened_under(ContentPolicy {
                 mode: PolicyMode::Off,
                 kinds: Kinds::default(),
@@ -668,7 +673,7 @@ fn a_verdict_reached_under_an_old_policy_is_not_trusted() {
             client_id: "b".into(),
             text: "a kind word".into(),
             cw: None,
-            crisis: false,
+            crisis: None,
             screened: Some(screened_under(hold)),
         })
         .unwrap();
@@ -732,7 +737,7 @@ fn a_room_replayed_from_its_commands_is_the_same_room() {
         client_id: id.into(),
         text: format!("message {id}"),
         cw: None,
-        crisis: false,
+        crisis: None,
         screened: None,
     };
     run(&mut s, send(alice, "a1"));
@@ -788,4 +793,448 @@ fn a_reopened_room_keeps_its_settings_bans_and_session_but_nothing_said() {
         ),
         Err(Rejection::Banned)
     );
+}
+
+// ---- what must not be lost ------------------------------------------------------
+
+impl Scene {
+    fn send(&mut self, user: UserId, client_id: &str, text: &str) -> Result<Applied, Rejection> {
+        self.apply(Command::Send {
+            user,
+            client_id: client_id.into(),
+            text: text.into(),
+            cw: None,
+            crisis: None,
+            screened: None,
+        })
+    }
+
+    fn crisis(&mut self, user: UserId, client_id: &str, text: &str) -> Result<Applied, Rejection> {
+        self.apply(Command::Send {
+            user,
+            client_id: client_id.into(),
+            text: text.into(),
+            cw: None,
+            crisis: Some(CrisisCategory::SuicidalIdeation),
+            screened: None,
+        })
+    }
+
+    fn report(&mut self, user: UserId, target: u64) -> Result<Applied, Rejection> {
+        self.apply(Command::Report {
+            user,
+            target,
+            reason: Some("that felt unkind".into()),
+        })
+    }
+
+    fn ack_warning(&mut self, user: UserId, alert: Option<u64>) -> Result<Applied, Rejection> {
+        self.apply(Command::AckWarning { user, alert })
+    }
+
+    fn hold_policy(&mut self) {
+        use kindred_protocol::policy::{ContentPolicy, Kinds, PolicyMode};
+        let hold = ContentPolicy {
+            mode: PolicyMode::Hold,
+            kinds: Kinds::default(),
+        };
+        self.room.set_policy(hold, self.now);
+    }
+
+    /// A facilitator arrives (or resumes): what is open for them.
+    fn facilitator_arrives(&mut self, user: UserId, name: &str) -> Vec<Kept> {
+        let session = self.room.session();
+        self.apply(Command::Connect {
+            user,
+            name: name.into(),
+            role: Role::Facilitator,
+            session,
+        })
+        .expect("a facilitator always gets in")
+        .kept
+    }
+}
+
+fn kept_ids(kept: &[Kept]) -> Vec<u64> {
+    kept.iter().map(Kept::id).collect()
+}
+
+#[test]
+fn alerts_and_held_messages_wait_for_a_facilitator_until_one_handles_them() {
+    let mut s = Scene::new(12);
+    let alice = s.join("Alice");
+    let bob = s.join("Bob");
+    // Nobody is there to hear it: a crisis, a report, a held message.
+    let crisis = s.crisis(alice, "c1", "I want to end it all").unwrap();
+    let seq = crisis.ack.expect("delivered as written");
+    let crisis = crisis.alert.expect("kept for the facilitators");
+    assert_eq!(
+        crisis.about,
+        About::Crisis {
+            category: CrisisCategory::SuicidalIdeation,
+            seq: Some(seq),
+            text: None
+        }
+    );
+    let report = s.report(bob, seq).unwrap().alert.expect("a report alert");
+    assert_eq!(report.user, bob, "the reporter");
+    s.hold_policy();
+    let held = s.send(bob, "h1", "kys you idiot").unwrap().held.unwrap();
+    assert!(crisis.id < report.id && report.id < held.id, "one count");
+
+    // The first facilitator to arrive is given all three, oldest first.
+    let fran = UserId::new();
+    let kept = s.facilitator_arrives(fran, "Fran");
+    assert_eq!(kept_ids(&kept), vec![crisis.id, report.id, held.id]);
+    assert_eq!(kept[0], Kept::Alert(crisis.clone()));
+    assert!(matches!(&kept[2], Kept::Held(h) if h.text == "kys you idiot"));
+    // A participant's arrival brings nothing of it.
+    assert!(s.reconnect(alice, "Alice").unwrap().kept.is_empty());
+
+    // Handling: participants may not; a held message is decided, not acknowledged.
+    assert_eq!(
+        s.ack_warning(alice, Some(crisis.id)),
+        Err(Rejection::Forbidden)
+    );
+    assert!(matches!(
+        s.ack_warning(fran, Some(held.id)),
+        Err(Rejection::BadRequest(_))
+    ));
+    s.ack_warning(fran, Some(crisis.id)).unwrap();
+    assert_eq!(
+        s.ack_warning(fran, Some(crisis.id)),
+        Err(Rejection::NotFound),
+        "handled once, for everyone"
+    );
+    let cora = UserId::new();
+    assert_eq!(
+        kept_ids(&s.facilitator_arrives(cora, "Cora")),
+        vec![report.id, held.id]
+    );
+    s.apply(Command::Moderate {
+        actor: cora,
+        request: ModRequest {
+            held: Some(held.id),
+            ..ModRequest::new(ModAction::Release)
+        },
+    })
+    .unwrap();
+    s.ack_warning(cora, Some(report.id)).unwrap();
+    assert!(s.facilitator_arrives(fran, "Fran").is_empty());
+    // A close takes everything open with it.
+    s.report(bob, seq).unwrap();
+    s.moderate(fran, ModAction::Close, None, None).unwrap();
+    assert!(s.room.kept().is_empty());
+}
+
+#[test]
+fn a_crisis_message_the_room_refuses_still_raises_an_alert_with_its_words() {
+    let mut s = Scene::new(12);
+    let fac = s.facilitator("Fran");
+    let alice = s.join("Alice");
+    s.moderate(fac, ModAction::Mute, Some(alice), None).unwrap();
+    assert_eq!(
+        s.send(alice, "c1", "hello?"),
+        Err(Rejection::Muted { until: None })
+    );
+    let head = s.room.head();
+    let refused = s.crisis(alice, "c2", "I took too many pills").unwrap();
+    assert_eq!(refused.refused, Some(Rejection::Muted { until: None }));
+    assert!(refused.events.is_empty() && refused.ack.is_none());
+    assert_eq!(s.room.head(), head, "the room did not take it");
+    assert!(refused.card, "the author is shown help");
+    let alert = refused.alert.expect("the facilitators are alerted");
+    assert!(matches!(
+        &alert.about,
+        About::Crisis { seq: None, text: Some(t), .. } if t == "I took too many pills"
+    ));
+    assert_eq!(s.room.kept(), vec![Kept::Alert(alert)]);
+    // A refused send is not remembered: a retry is judged afresh.
+    s.moderate(fac, ModAction::Unmute, Some(alice), None)
+        .unwrap();
+    assert!(
+        s.crisis(alice, "c2", "I took too many pills")
+            .unwrap()
+            .ack
+            .is_some()
+    );
+}
+
+#[test]
+fn a_resent_crisis_message_brings_help_again_until_its_author_has_seen_the_card() {
+    let mut s = Scene::new(12);
+    let fac = s.facilitator("Fran");
+    let alice = s.join("Alice");
+    let first = s.crisis(alice, "c1", "I want to kill myself").unwrap();
+    let alert = first.alert.clone().unwrap();
+    // The connection dropped before the card went out; the client resends.
+    let again = s.crisis(alice, "c1", "I want to kill myself").unwrap();
+    assert!(again.duplicate && again.events.is_empty());
+    assert_eq!(again.ack, first.ack, "the original seq");
+    assert!(again.card, "help again: it may never have gone out");
+    assert_eq!(again.alert, Some(alert.clone()), "the same alert, same id");
+    // A facilitator handled the alert: a resend no longer alerts, but the card stays
+    // owed to Alice until she says she saw it.
+    s.ack_warning(fac, Some(alert.id)).unwrap();
+    let again = s.crisis(alice, "c1", "I want to kill myself").unwrap();
+    assert!(again.card && again.alert.is_none());
+    s.ack_warning(alice, None).unwrap();
+    let again = s.crisis(alice, "c1", "I want to kill myself").unwrap();
+    assert!(again.duplicate && !again.card && again.alert.is_none());
+    assert_eq!(again.ack, first.ack);
+}
+
+#[test]
+fn a_client_away_longer_than_the_grace_period_does_not_post_its_resends_twice() {
+    let mut s = Scene::new(12);
+    let bob = s.join("Bob");
+    let alice = s.join("Alice");
+    let first = s.send(alice, "c1", "is anyone there?").unwrap().ack;
+    // The bus enters a long tunnel: Alice leaves the room.
+    s.apply(Command::Disconnect { user: alice }).unwrap();
+    s.advance(Limits::default().presence_grace_ms * 10);
+    assert_eq!(
+        s.tick(),
+        vec![EventKind::Left {
+            user: alice,
+            reason: LeftReason::Disconnected
+        }]
+    );
+    // Her token still works: she comes back and resends what had no ack.
+    let back = s.reconnect(alice, "Alice").unwrap();
+    assert!(matches!(back.events[0].kind, EventKind::Joined { .. }));
+    let head = s.room.head();
+    let resent = s.send(alice, "c1", "is anyone there?").unwrap();
+    assert!(resent.duplicate);
+    assert_eq!(resent.ack, first);
+    assert_eq!(s.room.head(), head, "nothing posted twice");
+    assert!(
+        s.send(bob, "c1", "someone else's c1 is theirs")
+            .unwrap()
+            .ack
+            > first
+    );
+}
+
+#[test]
+fn the_send_memory_is_a_window_per_user_and_ends_with_the_session() {
+    let mut s = Scene::new(12);
+    let fac = s.facilitator("Fran");
+    let alice = s.join("Alice");
+    let window = Limits::default().dedupe_window;
+    let first = s.send(alice, "c0", "first").unwrap().ack;
+    for i in 1..=window {
+        s.send(alice, &format!("c{i}"), "more").unwrap();
+    }
+    let forgotten = s.send(alice, "c0", "first").unwrap();
+    assert!(
+        !forgotten.duplicate && forgotten.ack > first,
+        "past the window"
+    );
+    let last = s.send(alice, &format!("c{window}"), "more").unwrap();
+    assert!(last.duplicate, "within the window");
+    // A close ends the tokens, and the memory with them.
+    s.moderate(fac, ModAction::Close, None, None).unwrap();
+    let session = s.room.session();
+    s.apply(Command::Connect {
+        user: alice,
+        name: "Alice".into(),
+        role: Role::Participant,
+        session,
+    })
+    .unwrap();
+    assert!(!s.send(alice, "c0", "next week").unwrap().duplicate);
+}
+
+#[test]
+fn a_held_message_whose_author_has_left_is_still_released_or_declined() {
+    let mut s = Scene::new(12);
+    let fac = s.facilitator("Fran");
+    let bob = s.join("Bob");
+    s.hold_policy();
+    let one = s.send(bob, "h1", "kys you idiot").unwrap().held.unwrap();
+    let two = s
+        .send(bob, "h2", "you're all idiots, kys")
+        .unwrap()
+        .held
+        .unwrap();
+    s.apply(Command::Leave { user: bob }).unwrap();
+    let decide = |s: &mut Scene, action, id| {
+        s.apply(Command::Moderate {
+            actor: fac,
+            request: ModRequest {
+                held: Some(id),
+                ..ModRequest::new(action)
+            },
+        })
+    };
+    let released = decide(&mut s, ModAction::Release, one.id).unwrap();
+    assert!(matches!(
+        &released.events[0].kind,
+        EventKind::Message { user, name, text, .. }
+            if *user == bob && name == "Bob" && text == "kys you idiot"
+    ));
+    let declined = decide(&mut s, ModAction::Decline, two.id).unwrap();
+    assert_eq!(declined.held.map(|h| h.id), Some(two.id));
+    assert!(s.room.held().next().is_none(), "nothing left waiting");
+    // If Bob comes back and resends, he finds the seq his message got.
+    s.reconnect(bob, "Bob").unwrap();
+    let resent = s.send(bob, "h1", "kys you idiot").unwrap();
+    assert!(resent.duplicate);
+    assert_eq!(resent.ack, released.ack);
+}
+
+#[test]
+fn a_repeated_reaction_is_not_a_new_event() {
+    let mut s = Scene::new(12);
+    let alice = s.join("Alice");
+    let bob = s.join("Bob");
+    let seq = s.say(alice, "I made it through the week").unwrap();
+    let react = |user, emoji| Command::React {
+        user,
+        target: seq,
+        emoji,
+    };
+    assert_eq!(s.apply(react(bob, Reaction::Hug)).unwrap().events.len(), 1);
+    let again = s.apply(react(bob, Reaction::Hug)).unwrap();
+    assert!(again.duplicate && again.events.is_empty());
+    assert_eq!(
+        s.apply(react(bob, Reaction::Heart)).unwrap().events.len(),
+        1
+    );
+    assert_eq!(
+        s.apply(react(alice, Reaction::Hug)).unwrap().events.len(),
+        1
+    );
+}
+
+#[test]
+fn a_member_reports_a_message_once() {
+    let mut s = Scene::new(12);
+    let alice = s.join("Alice");
+    let bob = s.join("Bob");
+    let carol = s.join("Carol");
+    let seq = s.say(alice, "something unkind").unwrap();
+    assert!(s.report(bob, seq).unwrap().alert.is_some());
+    let again = s.report(bob, seq).unwrap();
+    assert!(again.duplicate && again.alert.is_none(), "no second alert");
+    assert!(
+        s.report(carol, seq).unwrap().alert.is_some(),
+        "another reporter"
+    );
+    assert_eq!(s.report(bob, 999), Err(Rejection::NotFound));
+    assert_eq!(s.report(UserId::new(), seq), Err(Rejection::NotMember));
+    assert_eq!(s.room.kept().len(), 2);
+}
+
+#[test]
+fn a_participants_whisper_needs_a_facilitator_who_is_connected() {
+    let mut s = Scene::new(12);
+    let alice = s.join("Alice");
+    let whisper = |user, to| Command::Whisper { user, to };
+    assert_eq!(s.apply(whisper(alice, None)), Err(Rejection::NoFacilitator));
+    assert_eq!(
+        Rejection::NoFacilitator.code(),
+        kindred_protocol::ErrorCode::NotFound
+    );
+    let fran = s.facilitator("Fran");
+    assert!(s.apply(whisper(alice, None)).is_ok());
+    // Fran's connection dropped: she is still a member, but nobody would read it.
+    s.apply(Command::Disconnect { user: fran }).unwrap();
+    assert_eq!(s.apply(whisper(alice, None)), Err(Rejection::NoFacilitator));
+    s.reconnect(fran, "Fran").unwrap();
+    assert!(s.apply(whisper(fran, Some(alice))).is_ok());
+    assert_eq!(
+        s.apply(whisper(fran, Some(UserId::new()))),
+        Err(Rejection::NotFound)
+    );
+}
+
+#[test]
+fn what_is_kept_replays_alike_and_survives_a_snapshot() {
+    // The new state is folded from the log like the rest, and stored in snapshots.
+    let mut s = Scene::new(12);
+    let start = s.room.clone();
+    let fran = UserId::new();
+    let alice = UserId::new();
+    let bo = UserId::new();
+    let mut log: Vec<(Command, Millis)> = Vec::new();
+    let mut run = |s: &mut Scene, cmd: Command| {
+        log.push((cmd.clone(), s.now));
+        let _ = s.apply(cmd);
+        s.advance(1_000);
+    };
+    for (user, name, role) in [
+        (alice, "Alice", Role::Participant),
+        (bo, "Bo", Role::Participant),
+    ] {
+        run(
+            &mut s,
+            Command::Connect {
+                user,
+                name: name.into(),
+                role,
+                session: 0,
+            },
+        );
+    }
+    let crisis = Command::Send {
+        user: alice,
+        client_id: "c1".into(),
+        text: "I want to end it all".into(),
+        cw: None,
+        crisis: Some(CrisisCategory::SuicidalIdeation),
+        screened: None,
+    };
+    run(&mut s, crisis.clone());
+    run(&mut s, crisis);
+    run(
+        &mut s,
+        Command::Report {
+            user: bo,
+            target: 3,
+            reason: None,
+        },
+    );
+    for _ in 0..2 {
+        run(
+            &mut s,
+            Command::React {
+                user: bo,
+                target: 3,
+                emoji: Reaction::Candle,
+            },
+        );
+    }
+    run(&mut s, Command::Whisper { user: bo, to: None });
+    run(&mut s, Command::Disconnect { user: alice });
+    s.advance(Limits::default().presence_grace_ms);
+    run(&mut s, Command::Tick);
+    run(
+        &mut s,
+        Command::Connect {
+            user: fran,
+            name: "Fran".into(),
+            role: Role::Facilitator,
+            session: 0,
+        },
+    );
+    run(
+        &mut s,
+        Command::AckWarning {
+            user: fran,
+            alert: Some(2),
+        },
+    );
+    let mut replica = start;
+    for (cmd, at) in log {
+        let _ = replica.apply(cmd, at);
+    }
+    assert_eq!(replica, s.room);
+    assert_eq!(replica.kept().len(), 1, "the crisis alert is still open");
+
+    let stored = serde_json::to_string(&s.room).unwrap();
+    let mut restored: Room = serde_json::from_str(&stored).unwrap();
+    restored.set_limits(Limits::default());
+    assert_eq!(restored, s.room);
 }

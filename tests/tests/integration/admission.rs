@@ -176,7 +176,13 @@ async fn health_readiness_and_metrics() {
     let get = |path: &str| reqwest::get(format!("{}{path}", server.base()));
     assert_eq!(get("/healthz").await.unwrap().status().as_u16(), 200);
     assert_eq!(get("/readyz").await.unwrap().status().as_u16(), 200);
-    let metrics = get("/metrics").await.unwrap().text().await.unwrap();
+    // Metrics are on their own (loopback) address, not the public one.
+    let metrics = reqwest::get(format!("http://{}/metrics", server.running.metrics_addr))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
     for line in [
         "kindred_connections 2",
         "kindred_rooms 1",

@@ -111,11 +111,11 @@ async fn a_reader_that_falls_behind_is_disconnected_and_resumes_without_loss() {
         (bob, heard)
     });
     // Sam notices only when he reads again; he does as soon as the server gives up on him.
-    let base = server.base();
+    let metrics_url = format!("http://{}/metrics", server.running.metrics_addr);
     let sam_reads = tokio::spawn(async move {
         let deadline = tokio::time::Instant::now() + kindred_tests::WAIT * 3;
         loop {
-            let metrics = reqwest::get(format!("{base}/metrics"))
+            let metrics = reqwest::get(&metrics_url)
                 .await
                 .unwrap()
                 .text()

@@ -8,7 +8,7 @@ use kindred_protocol::policy::{ContentPolicy, Kinds, PolicyMode};
 use kindred_protocol::{
     AlertKind, ClientFrame, CrisisCategory, ErrorCode, ModAction, Role, ServerFrame,
 };
-use kindred_tests::{Member, ModArgs, SECRET, TestServer, config, conversation_continues};
+use kindred_tests::{ADMIN, Member, ModArgs, SECRET, TestServer, config, conversation_continues};
 
 fn alert(f: &ServerFrame, want: AlertKind) -> Option<ServerFrame> {
     match f {
@@ -343,7 +343,8 @@ async fn tokens_cannot_be_stretched_past_their_room_role_or_lifetime() {
         }
     }
     // The admin API wants the admin token, exactly.
-    for token in ["", "test-admin-toke", "test-admin-token-and-more"] {
+    let (short, long) = (&ADMIN[..ADMIN.len() - 1], format!("{ADMIN}-and-more"));
+    for token in ["", short, long.as_str()] {
         let resp = reqwest::Client::new()
             .post(format!("{}/api/rooms", server.base()))
             .bearer_auth(token)

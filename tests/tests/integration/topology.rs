@@ -47,6 +47,8 @@ struct Topology {
     http: Http,
     proxy: Nginx,
     instances: Vec<Instance>,
+    /// Each instance's metrics address (`KINDRED_METRICS_BIND`; never the public port).
+    metrics: Vec<SocketAddr>,
     _redis: RedisServer,
 }
 
@@ -56,25 +58,30 @@ impl Topology {
         // The proxy must know the instances' addresses and the instances the proxy's
         // (their public URL): hold two ports while nginx starts, then give them to
         // the instances. nginx needs no upstream to be up to start.
-        let held: Vec<TcpListener> = (0..2)
+        // Two more ports for the instances' metrics listeners.
+        let held: Vec<TcpListener> = (0..4)
             .map(|_| TcpListener::bind((Ipv4Addr::LOCALHOST, 0)).expect("bind 127.0.0.1:0"))
             .collect();
-        let addrs: Vec<SocketAddr> = held
+        let mut addrs: Vec<SocketAddr> = held
             .iter()
             .map(|l| l.local_addr().expect("local address"))
             .collect();
+        let metrics = addrs.split_off(2);
         let proxy = Nginx::start_proxy(&addrs, SITE).await;
         drop(held);
         let public_url = proxy.base();
         let grace = PRESENCE_GRACE.as_millis().to_string();
         let instances: Vec<Instance> = addrs
             .iter()
-            .map(|addr| {
+            .zip(&metrics)
+            .map(|(addr, metrics)| {
                 let bind = addr.to_string();
+                let metrics_bind = metrics.to_string();
                 let instance = Instance::start(
                     &redis.url(),
                     &[
                         ("KINDRED_BIND", bind.as_str()),
+                        ("KINDRED_METRICS_BIND", metrics_bind.as_str()),
                         ("KINDRED_PUBLIC_URL", public_url.as_str()),
                         ("KINDRED_TRUST_FORWARDED_FOR", "true"),
                         ("KINDRED_PRESENCE_GRACE_MS", grace.as_str()),
@@ -102,6 +109,7 @@ impl Topology {
             http: Http::new(proxy.base()),
             proxy,
             instances,
+            metrics,
             _redis: redis,
         }
     }
@@ -126,9 +134,9 @@ impl Topology {
         let deadline = Instant::now() + WAIT;
         loop {
             let mut counts = Vec::new();
-            for instance in &self.instances {
+            for metrics in &self.metrics {
                 let body = client
-                    .get(format!("{}/metrics", instance.base()))
+                    .get(format!("http://{metrics}/metrics"))
                     .send()
                     .await
                     .expect("metrics answer")

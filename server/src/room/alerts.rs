@@ -1,0 +1,114 @@
+//! What the room keeps for its facilitators until one of them handles it: crisis
+//! alerts, reports and held messages. They are room state, so every replica keeps
+//! them alike, and a facilitator who connects (or resumes) is given the ones still
+//! open, whether or not a facilitator was there when they were raised.
+
+use std::collections::BTreeMap;
+
+use kindred_protocol::{CrisisCategory, Millis, Seq, UserId};
+use serde::{Deserialize, Serialize};
+
+use super::state::Held;
+
+/// The most crisis and report alerts a room keeps open at once. Past it the oldest
+/// report is let go first, then the oldest crisis alert (held messages have their own
+/// bound, [`MAX_HELD`](super::MAX_HELD)).
+pub const MAX_OPEN_ALERTS: usize = 200;
+
+/// An alert kept until a facilitator handles it (`ack_warning {alert: id}`).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Alert {
+    /// Unique in the room's session; held messages take their ids from the same count.
+    pub id: u64,
+    /// When it was raised (the command's instant).
+    pub ts: Millis,
+    /// Who caused it: the author of a crisis message, the member who reported.
+    pub user: UserId,
+    pub name: String,
+    pub about: About,
+}
+
+/// What an [`Alert`] is about.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub enum About {
+    /// A message that sounds like a crisis: delivered at `seq`, or, when the room
+    /// refused it (muted, paused…), its words in `text`, since nobody else saw them.
+    Crisis {
+        category: CrisisCategory,
+        seq: Option<Seq>,
+        text: Option<String>,
+    },
+    /// A member reported the message at `seq`.
+    Report { seq: Seq, reason: Option<String> },
+}
+
+impl Alert {
+    fn is_report(&self) -> bool {
+        matches!(self.about, About::Report { .. })
+    }
+
+    /// Whether this is the crisis alert about the message at `seq`.
+    pub fn is_crisis_at(&self, seq: Seq) -> bool {
+        matches!(self.about, About::Crisis { seq: Some(s), .. } if s == seq)
+    }
+}
+
+/// Something open for the facilitators, as a facilitator who arrives is given it.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Kept {
+    Alert(Alert),
+    Held(Held),
+}
+
+impl Kept {
+    pub fn id(&self) -> u64 {
+        match self {
+            Kept::Alert(a) => a.id,
+            Kept::Held(h) => h.id,
+        }
+    }
+}
+
+/// Open alerts by id, bounded by [`MAX_OPEN_ALERTS`].
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct OpenAlerts(BTreeMap<u64, Alert>);
+
+impl OpenAlerts {
+    /// Keep an alert; past the bound the oldest report goes first, then the oldest
+    /// crisis alert.
+    pub fn keep(&mut self, alert: Alert) {
+        self.0.insert(alert.id, alert);
+        while self.0.len() > MAX_OPEN_ALERTS {
+            let oldest = self
+                .0
+                .values()
+                .find(|a| a.is_report())
+                .or_else(|| self.0.values().next())
+                .map(|a| a.id);
+            match oldest {
+                Some(id) => {
+                    self.0.remove(&id);
+                }
+                None => break,
+            }
+        }
+    }
+
+    /// A facilitator handled it.
+    pub fn handle(&mut self, id: u64) -> Option<Alert> {
+        self.0.remove(&id)
+    }
+
+    /// The open crisis alert about the message at `seq`, if any.
+    pub fn crisis_at(&self, seq: Seq) -> Option<&Alert> {
+        self.0.values().find(|a| a.is_crisis_at(seq))
+    }
+
+    pub fn iter(&self) -> impl Iterator<Item = &Alert> {
+        self.0.values()
+    }
+
+    pub fn clear(&mut self) {
+        self.0.clear();
+    }
+}

@@ -1,0 +1,517 @@
+//! One inbound frame: parsed, rate limited, turned into a command for the room, and
+//! the private follow-ups of what the room did.
+
+use std::time::Duration;
+
+use kindred_protocol::{ClientFrame, ClientId, ErrorCode, ModAction, Role, Seq, ServerFrame};
+use tokio::time::Instant;
+
+use super::{Conn, Flow, Live, MAX_CLIENT_ID, MAX_LABEL_CHARS, MAX_REASON_CHARS, TYPING_INTERVAL};
+use crate::app::{AppState, now_ms};
+use crate::broker::BrokerError;
+use crate::hub::Audience;
+use crate::room::{Command, Held, ModRequest, Rejection, Screened};
+use crate::safety::{Evaluate, TextError, normalize_message};
+use crate::wire;
+
+impl Live {
+    pub(super) async fn on_text(
+        &mut self,
+        conn: &mut Conn,
+        text: &str,
+    ) -> Result<Flow, axum::Error> {
+        let frame = match serde_json::from_str::<ClientFrame>(text) {
+            Ok(f) => f,
+            Err(e) => {
+                let message = format!("invalid frame: {e}");
+                self.fail(conn, None, ErrorCode::BadRequest, &message)
+                    .await?;
+                return Ok(Flow::Continue);
+            }
+        };
+        let client_id = command_id(&frame);
+        if let Err(wait) = check(&self.frames) {
+            self.rate_limited(conn, client_id, wait).await?;
+            return Ok(Flow::Continue);
+        }
+        if client_id.is_some_and(|id| !valid_client_id(&id)) {
+            self.fail(
+                conn,
+                None,
+                ErrorCode::BadRequest,
+                "client_id must be 1–64 bytes",
+            )
+            .await?;
+            return Ok(Flow::Continue);
+        }
+        self.dispatch(conn, frame).await
+    }
+
+    /// Tell the client it is too fast. Commands get their own answer; other frames one
+    /// notice a second, so a flood does not turn into a flood of errors.
+    async fn rate_limited(
+        &mut self,
+        conn: &mut Conn,
+        client_id: Option<ClientId>,
+        wait: Duration,
+    ) -> Result<(), axum::Error> {
+        let notice_due = self
+            .last_limit_notice
+            .is_none_or(|t| t.elapsed() >= Duration::from_secs(1));
+        if client_id.is_some() || notice_due {
+            self.last_limit_notice = Some(Instant::now());
+            let retry = u64::try_from(wait.as_millis()).unwrap_or(u64::MAX).max(1);
+            let frame = wire::error(
+                client_id,
+                ErrorCode::RateLimited,
+                "you are sending too fast; please slow down",
+                Some(retry),
+            );
+            self.reply(conn, &frame).await?;
+        }
+        Ok(())
+    }
+
+    async fn dispatch(&mut self, conn: &mut Conn, frame: ClientFrame) -> Result<Flow, axum::Error> {
+        let app = conn.app.clone();
+        match frame {
+            ClientFrame::Hello { .. } => {
+                self.fail(conn, None, ErrorCode::BadRequest, "already said hello")
+                    .await?;
+            }
+            ClientFrame::Send {
+                client_id,
+                text,
+                cw,
+            } => {
+                if let Err(wait) = check(&self.messages) {
+                    self.rate_limited(conn, Some(client_id), wait).await?;
+                    return Ok(Flow::Continue);
+                }
+                let checked = normalize_message(&text, app.config.max_message_chars)
+                    .and_then(|text| Ok((text, optional_text(cw, MAX_LABEL_CHARS)?)));
+                let (text, cw) = match checked {
+                    Ok(v) => v,
+                    Err(e) => {
+                        let frame = text_error(Some(client_id), &e);
+                        return self.reply(conn, &frame).await.map(|()| Flow::Continue);
+                    }
+                };
+                self.send(conn, client_id, text, cw).await?;
+            }
+            ClientFrame::Typing => {
+                let due = self
+                    .last_typing
+                    .is_none_or(|t| t.elapsed() >= TYPING_INTERVAL);
+                if due {
+                    self.last_typing = Some(Instant::now());
+                    let frame = wire::encode(&ServerFrame::Typing {
+                        user: self.user,
+                        name: self.name.clone(),
+                    });
+                    let _ = app
+                        .broker
+                        .notify(self.room, Audience::Others(self.user), frame)
+                        .await;
+                }
+            }
+            ClientFrame::Hand { raised } => {
+                // A hand, a reaction and a report are each an event or an alert for
+                // others: they count against the message rate like a message.
+                if let Err(wait) = check(&self.messages) {
+                    self.rate_limited(conn, None, wait).await?;
+                    return Ok(Flow::Continue);
+                }
+                let cmd = Command::Hand {
+                    user: self.user,
+                    raised,
+                };
+                if let Err(e) = app.broker.apply(self.room, cmd, now_ms()).await {
+                    self.broker_error(conn, None, &e).await?;
+                }
+            }
+            ClientFrame::React { seq, emoji } => {
+                if let Err(wait) = check(&self.messages) {
+                    self.rate_limited(conn, None, wait).await?;
+                    return Ok(Flow::Continue);
+                }
+                let cmd = Command::React {
+                    user: self.user,
+                    target: seq,
+                    emoji,
+                };
+                if let Err(e) = app.broker.apply(self.room, cmd, now_ms()).await {
+                    self.broker_error(conn, None, &e).await?;
+                }
+            }
+            ClientFrame::Report { seq, reason } => {
+                if let Err(wait) = check(&self.messages) {
+                    self.rate_limited(conn, None, wait).await?;
+                    return Ok(Flow::Continue);
+                }
+                let reason = match optional_text(reason, MAX_REASON_CHARS) {
+                    Ok(r) => r,
+                    Err(e) => {
+                        let frame = text_error(None, &e);
+                        return self.reply(conn, &frame).await.map(|()| Flow::Continue);
+                    }
+                };
+                let cmd = Command::Report {
+                    user: self.user,
+                    target: seq,
+                    reason,
+                };
+                match app.broker.apply(self.room, cmd, now_ms()).await {
+                    // Kept open in the room: a facilitator who is not here now is
+                    // given it on arrival.
+                    Ok(applied) => {
+                        if let Some(alert) = &applied.alert {
+                            tracing::info!(peer = self.peer.id, room = %self.room, seq, id = alert.id, "report");
+                            self.to_facilitators(&app, &wire::alert(alert)).await;
+                        }
+                    }
+                    Err(e) => self.broker_error(conn, None, &e).await?,
+                }
+            }
+            ClientFrame::Whisper { to, text } => {
+                if let Err(wait) = check(&self.messages) {
+                    self.rate_limited(conn, None, wait).await?;
+                    return Ok(Flow::Continue);
+                }
+                let text = match normalize_message(&text, app.config.max_message_chars) {
+                    Ok(t) => t,
+                    Err(e) => {
+                        let frame = text_error(None, &e);
+                        return self.reply(conn, &frame).await.map(|()| Flow::Continue);
+                    }
+                };
+                // A participant always whispers to the facilitators; a facilitator
+                // may whisper to one member (a private check-in).
+                let (to, audience) = match (self.role, to) {
+                    (Role::Facilitator, Some(to)) => (Some(to), Audience::UserAndFacilitators(to)),
+                    (Role::Facilitator | Role::Participant, _) => {
+                        (None, Audience::UserAndFacilitators(self.user))
+                    }
+                };
+                // Is anyone there to read it? Asked of the room (it knows who is
+                // connected on every instance); the words stay out of it.
+                let rules = Command::Whisper {
+                    user: self.user,
+                    to,
+                };
+                if let Err(e) = app.broker.apply(self.room, rules, now_ms()).await {
+                    // Not delivered, and the sender is told so rather than shown a
+                    // copy that looks sent.
+                    return self
+                        .broker_error(conn, None, &e)
+                        .await
+                        .map(|()| Flow::Continue);
+                }
+                let frame = wire::encode(&ServerFrame::Whisper {
+                    ts: now_ms(),
+                    from: self.user,
+                    name: self.name.clone(),
+                    to,
+                    text,
+                });
+                if let Err(e) = app.broker.notify(self.room, audience, frame).await {
+                    self.broker_error(conn, None, &e).await?;
+                }
+            }
+            ClientFrame::AckWarning { alert } => {
+                let cmd = Command::AckWarning {
+                    user: self.user,
+                    alert,
+                };
+                match app.broker.apply(self.room, cmd, now_ms()).await {
+                    Ok(_) => {
+                        if let Some(id) = alert {
+                            tracing::info!(peer = self.peer.id, room = %self.room, id, "alert handled");
+                        }
+                    }
+                    // Another facilitator handled it first: nothing to say.
+                    Err(BrokerError::Rejected(Rejection::NotFound)) => {}
+                    Err(e) => self.broker_error(conn, None, &e).await?,
+                }
+            }
+            ClientFrame::Mod {
+                client_id,
+                action,
+                user,
+                seq,
+                seconds,
+                reason,
+                text,
+                held,
+                policy,
+            } => {
+                let checked = optional_text(reason, MAX_REASON_CHARS).and_then(|reason| {
+                    Ok((reason, optional_text(text, app.config.max_message_chars)?))
+                });
+                let (reason, text) = match checked {
+                    Ok(v) => v,
+                    Err(e) => {
+                        let frame = text_error(Some(client_id), &e);
+                        return self.reply(conn, &frame).await.map(|()| Flow::Continue);
+                    }
+                };
+                let request = ModRequest {
+                    action,
+                    user,
+                    seq,
+                    seconds,
+                    reason,
+                    text,
+                    held,
+                    policy,
+                };
+                let cmd = Command::Moderate {
+                    actor: self.user,
+                    request,
+                };
+                match app.broker.apply(self.room, cmd, now_ms()).await {
+                    Ok(applied) => {
+                        tracing::info!(peer = self.peer.id, room = %self.room, ?action, "moderation");
+                        if let Some(held) = &applied.held {
+                            self.settle_held(&app, action, held, applied.ack).await;
+                        }
+                        let seq = applied.events.last().map(|e| e.seq);
+                        self.reply(
+                            conn,
+                            &ServerFrame::Ack {
+                                client_id,
+                                seq,
+                                held: false,
+                            },
+                        )
+                        .await?;
+                    }
+                    Err(e) => self.broker_error(conn, Some(client_id), &e).await?,
+                }
+            }
+            ClientFrame::Leave => {
+                let cmd = Command::Leave { user: self.user };
+                let _ = app.broker.apply(self.room, cmd, now_ms()).await;
+                return Ok(Flow::Leave);
+            }
+        }
+        Ok(Flow::Continue)
+    }
+
+    /// A member's message: through the room's rules and policy, then the private
+    /// follow-ups — the alerts to the facilitators first (nothing written to this
+    /// socket may hold them up), then the ack, a crisis card, a hold notice.
+    async fn send(
+        &mut self,
+        conn: &mut Conn,
+        client_id: ClientId,
+        text: String,
+        cw: Option<String>,
+    ) -> Result<(), axum::Error> {
+        let app = conn.app.clone();
+        // Crisis language is recognised before anything else touches the text: the
+        // message goes to the room exactly as written, and help goes to its author.
+        let crisis = app.crisis.detect(&text);
+        let bytes = text.len();
+        // Kept only for a crisis message the room cannot record at all (the member
+        // was removed at that moment, the store is out of reach): then the
+        // facilitators' alert must still carry what was said.
+        let crisis_text = crisis.map(|_| text.clone());
+        // The policy runs here, on this member's own task, not under the room's lock:
+        // rustrict costs tens of µs to ms per message, and one member's long text must
+        // not stall the room. Facilitators are not screened.
+        let screened = match self.role {
+            Role::Facilitator => None,
+            Role::Participant => match app.broker.policy(self.room).await {
+                Ok(policy) => Some(Screened {
+                    verdict: policy.evaluate_with_crisis(&text, crisis.is_some()),
+                    policy,
+                }),
+                Err(_) => None,
+            },
+        };
+        let cmd = Command::Send {
+            user: self.user,
+            client_id: client_id.clone(),
+            text,
+            cw,
+            crisis,
+            screened,
+        };
+        let applied = match app.broker.apply(self.room, cmd, now_ms()).await {
+            Ok(applied) => applied,
+            Err(e) => {
+                if let (Some(category), Some(text)) = (crisis, crisis_text) {
+                    // The room could not take it, but help cannot wait.
+                    app.metrics.crisis_alerts.inc();
+                    tracing::info!(room = %self.room, "crisis alert raised (not kept)");
+                    let alert =
+                        wire::unkept_crisis_alert(now_ms(), self.user, &self.name, category, text);
+                    self.to_facilitators(&app, &alert).await;
+                    self.broker_error(conn, Some(client_id), &e).await?;
+                    return self.crisis_card(conn, None).await;
+                }
+                return self.broker_error(conn, Some(client_id), &e).await;
+            }
+        };
+        if !applied.duplicate && applied.refused.is_none() {
+            app.metrics.messages_in.inc();
+        }
+        tracing::debug!(peer = self.peer.id, room = %self.room, seq = ?applied.ack, bytes, duplicate = applied.duplicate, held = applied.held.is_some(), "message");
+        // A crisis alert (new, or again for a resend whose help may never have gone
+        // out) is kept in the room until a facilitator handles it; those here now
+        // hear of it at once.
+        if let Some(alert) = &applied.alert {
+            if !applied.duplicate {
+                app.metrics.crisis_alerts.inc();
+            }
+            // Ids only: that someone is in crisis is theirs to tell, not the log's.
+            tracing::info!(room = %self.room, seq = ?applied.ack, id = alert.id, "crisis alert raised");
+            self.to_facilitators(&app, &wire::alert(alert)).await;
+        }
+        if let Some(refused) = &applied.refused {
+            self.reply(conn, &wire::rejection(Some(client_id), refused))
+                .await?;
+            if applied.card {
+                self.crisis_card(conn, None).await?;
+            }
+            return Ok(());
+        }
+        if let Some(held) = &applied.held {
+            if !applied.duplicate {
+                self.to_facilitators(&app, &wire::held_alert(held)).await;
+            }
+            return self
+                .reply(
+                    conn,
+                    &ServerFrame::Ack {
+                        client_id,
+                        seq: None,
+                        held: true,
+                    },
+                )
+                .await;
+        }
+        if let (Some(seq), false) = (applied.ack, applied.flagged.is_empty()) {
+            let alert = wire::flagged_alert(now_ms(), seq, self.user, &self.name, &applied.flagged);
+            self.to_facilitators(&app, &alert).await;
+        }
+        self.reply(
+            conn,
+            &ServerFrame::Ack {
+                client_id,
+                seq: applied.ack,
+                held: false,
+            },
+        )
+        .await?;
+        if applied.card {
+            self.crisis_card(conn, applied.ack).await?;
+        }
+        Ok(())
+    }
+
+    /// The resources card, privately to the author. `seq` is their message's place in
+    /// the timeline, absent when the room did not take it.
+    async fn crisis_card(&mut self, conn: &mut Conn, seq: Option<Seq>) -> Result<(), axum::Error> {
+        let card = &conn.app.resources;
+        let frame = ServerFrame::CrisisResources {
+            seq,
+            title: card.title.clone(),
+            body: card.body.clone(),
+            lines: card.lines.clone(),
+        };
+        self.reply(conn, &frame).await
+    }
+
+    async fn to_facilitators(&self, app: &AppState, frame: &ServerFrame) {
+        let _ = app
+            .broker
+            .notify(self.room, Audience::Facilitators, wire::encode(frame))
+            .await;
+    }
+
+    /// A facilitator released or declined a held message: its author hears the outcome
+    /// of the `send` they were waiting on.
+    async fn settle_held(&self, app: &AppState, action: ModAction, held: &Held, seq: Option<Seq>) {
+        let frame = match action {
+            ModAction::Release => ServerFrame::Ack {
+                client_id: held.client_id.clone(),
+                seq,
+                held: false,
+            },
+            _ => wire::error(
+                Some(held.client_id.clone()),
+                ErrorCode::Filtered,
+                "a facilitator decided not to share that message with the room",
+                None,
+            ),
+        };
+        let _ = app
+            .broker
+            .notify(self.room, Audience::User(held.user), wire::encode(&frame))
+            .await;
+    }
+
+    async fn broker_error(
+        &mut self,
+        conn: &mut Conn,
+        client_id: Option<ClientId>,
+        e: &BrokerError,
+    ) -> Result<(), axum::Error> {
+        let frame = match e {
+            BrokerError::Rejected(r) => wire::rejection(client_id, r),
+            BrokerError::NoRoom => wire::error(
+                client_id,
+                ErrorCode::NotFound,
+                "this room no longer exists",
+                None,
+            ),
+            BrokerError::Unavailable(_) => wire::error(
+                client_id,
+                ErrorCode::Internal,
+                "the server is having trouble; please try again in a moment",
+                Some(1_000),
+            ),
+        };
+        self.reply(conn, &frame).await
+    }
+}
+
+fn command_id(frame: &ClientFrame) -> Option<ClientId> {
+    match frame {
+        ClientFrame::Send { client_id, .. } | ClientFrame::Mod { client_id, .. } => {
+            Some(client_id.clone())
+        }
+        _ => None,
+    }
+}
+
+fn valid_client_id(id: &str) -> bool {
+    !id.is_empty() && id.len() <= MAX_CLIENT_ID
+}
+
+/// An optional text field (content warning, reason, announcement), normalised.
+fn optional_text(text: Option<String>, max_chars: usize) -> Result<Option<String>, TextError> {
+    text.map(|t| normalize_message(&t, max_chars)).transpose()
+}
+
+/// A text that breaks a rule, as the error frame that says which.
+fn text_error(client_id: Option<ClientId>, e: &TextError) -> ServerFrame {
+    // Only length has its own code; every other text rule (empty, control, bidi,
+    // line break or invisible character in a name, …) is a bad request.
+    let code = match e {
+        TextError::TooLong { .. } => ErrorCode::TooLarge,
+        _ => ErrorCode::BadRequest,
+    };
+    wire::error(client_id, code, e.to_string(), None)
+}
+
+/// Take one unit from a limiter, or say how long to wait.
+fn check(limiter: &governor::DefaultDirectRateLimiter) -> Result<(), Duration> {
+    limiter.check().map_err(|not_until| {
+        not_until.wait_time_from(governor::clock::Clock::now(
+            &governor::clock::DefaultClock::default(),
+        ))
+    })
+}

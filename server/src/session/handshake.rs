@@ -1,0 +1,252 @@
+//! The handshake: wait for `hello`, admit the member, send `welcome` and its backlog.
+
+use axum::extract::ws::Message;
+use kindred_protocol::{ClientFrame, ErrorCode, Me, PROTOCOL_VERSION, Seq, Welcome, close_code};
+use tokio::time::Instant;
+
+use super::{Conn, Live, MAX_CONNECTIONS_PER_MEMBER};
+use crate::app::now_ms;
+use crate::broker::{BrokerError, ResumeFrom};
+use crate::room::{Command, Rejection};
+use crate::wire;
+
+impl Conn {
+    /// Wait for `hello`, admit the member and send `welcome` with its backlog.
+    pub(super) async fn handshake(&mut self) -> Option<Live> {
+        let deadline = Instant::now() + self.app.config.hello_timeout();
+        let hello = loop {
+            let next = tokio::select! {
+                r = tokio::time::timeout_at(deadline, self.socket.recv()) => r,
+                () = self.app.shutdown.cancelled() => {
+                    self.close(close_code::GOING_AWAY, "server shutting down").await;
+                    return None;
+                }
+            };
+            match next {
+                Err(_) => {
+                    self.refuse(
+                        ErrorCode::Timeout,
+                        "no hello arrived in time",
+                        close_code::TIMEOUT,
+                        "hello timeout",
+                    )
+                    .await;
+                    return None;
+                }
+                Ok(None | Some(Ok(Message::Close(_)))) => return None,
+                Ok(Some(Err(e))) => {
+                    self.on_socket_error(e).await;
+                    return None;
+                }
+                Ok(Some(Ok(Message::Ping(_) | Message::Pong(_)))) => continue,
+                Ok(Some(Ok(Message::Binary(_)))) => {
+                    self.refuse(
+                        ErrorCode::BadRequest,
+                        "binary frames are not supported; send JSON text",
+                        close_code::POLICY,
+                        "expected hello",
+                    )
+                    .await;
+                    return None;
+                }
+                Ok(Some(Ok(Message::Text(text)))) => {
+                    match serde_json::from_str::<ClientFrame>(&text) {
+                        Ok(ClientFrame::Hello {
+                            token,
+                            last_seq,
+                            epoch,
+                        }) => break (token, last_seq, epoch),
+                        Ok(_) => {
+                            self.refuse(
+                                ErrorCode::BadRequest,
+                                "the first frame must be hello",
+                                close_code::POLICY,
+                                "expected hello",
+                            )
+                            .await;
+                            return None;
+                        }
+                        Err(e) => {
+                            let message = format!("invalid hello: {e}");
+                            self.refuse(
+                                ErrorCode::BadRequest,
+                                &message,
+                                close_code::POLICY,
+                                "expected hello",
+                            )
+                            .await;
+                            return None;
+                        }
+                    }
+                }
+            }
+        };
+        let (token, last_seq, epoch) = hello;
+        let claims = match self.app.signer.verify_session(&token, now_ms()) {
+            Ok(c) => c,
+            Err(e) => {
+                tracing::info!(error = %e, "hello refused");
+                self.refuse(
+                    ErrorCode::Unauthorized,
+                    "this session token is not valid; join the room again",
+                    close_code::UNAUTHORIZED,
+                    "unauthorized",
+                )
+                .await;
+                return None;
+            }
+        };
+        let room = claims.room;
+        // Listen before arriving, so nothing published in between is missed; the
+        // queue's duplicates of the backlog are skipped by seq.
+        let attached = self.app.hub.attach(
+            room,
+            claims.user,
+            claims.role,
+            &self.app.shutdown,
+            MAX_CONNECTIONS_PER_MEMBER,
+        );
+        let peer = match attached {
+            Ok(peer) => peer,
+            Err(e) => {
+                tracing::info!(%room, open = e.open, "hello refused: too many connections");
+                let message = format!(
+                    "you already have {} connections open to this room; close one \
+                     (another tab or window) and connect again",
+                    e.open
+                );
+                self.refuse(
+                    ErrorCode::RateLimited,
+                    &message,
+                    close_code::TOO_MANY_CONNECTIONS,
+                    "too many connections",
+                )
+                .await;
+                return None;
+            }
+        };
+        let connect = Command::Connect {
+            user: claims.user,
+            name: claims.name.clone(),
+            role: claims.role,
+            session: claims.session,
+        };
+        // For a facilitator, the answer carries what is open for them: alerts and
+        // held messages raised while no facilitator (or not this one) was here.
+        let arrived = match self.app.broker.apply(room, connect, now_ms()).await {
+            Ok(applied) => applied,
+            Err(e) => {
+                self.app.hub.detach(room, peer.id);
+                let (code, message, close, reason) = refusal(&e);
+                self.refuse(code, &message, close, reason).await;
+                return None;
+            }
+        };
+        let resume = match (last_seq, epoch) {
+            (Some(last_seq), Some(epoch)) => Some(ResumeFrom { last_seq, epoch }),
+            // A last_seq without an epoch cannot be trusted to mean this history.
+            (Some(_), None) => Some(ResumeFrom {
+                last_seq: Seq::MAX,
+                epoch: 0,
+            }),
+            (None, _) => None,
+        };
+        let snapshot = match self
+            .app
+            .broker
+            .snapshot(room, resume, self.app.config.welcome_history)
+            .await
+        {
+            Ok(s) => s,
+            Err(e) => {
+                Live::new(&self.app, claims, peer, 0)
+                    .depart(&self.app, false)
+                    .await;
+                let (code, message, close, reason) = refusal(&e);
+                self.refuse(code, &message, close, reason).await;
+                return None;
+            }
+        };
+        let welcome = Welcome {
+            protocol: PROTOCOL_VERSION,
+            you: Me {
+                user: claims.user,
+                name: claims.name.clone(),
+                role: claims.role,
+            },
+            room: snapshot.summary,
+            members: snapshot.members,
+            state: snapshot.state,
+            policy: snapshot.policy,
+            seq: snapshot.seq,
+            epoch: snapshot.epoch,
+            resume: snapshot.resume,
+            backlog: u32::try_from(snapshot.backlog.len()).unwrap_or(u32::MAX),
+            member_parts: 0,
+        };
+        tracing::debug!(
+            peer = peer.id,
+            %room,
+            user = %claims.user,
+            backlog = snapshot.backlog.len(),
+            resume = ?snapshot.resume,
+            "welcome"
+        );
+        let mut live = Live::new(&self.app, claims, peer, snapshot.seq);
+        // welcome (in parts if its member list is large), backlog, then what is open
+        // for a facilitator: one write, raced against a kick or a shutdown (the event
+        // loop then closes as it should) and bounded in time.
+        let mut frames = wire::welcome(welcome, self.welcome_budget());
+        frames.extend(snapshot.backlog);
+        frames.extend(arrived.kept.iter().map(|k| wire::encode(&wire::kept(k))));
+        if live.write(self, frames, false).await.is_err() {
+            live.depart(&self.app, false).await;
+            return None;
+        }
+        Some(live)
+    }
+
+    /// The largest frame the welcome may take: what the socket's write buffer holds
+    /// (`http::ws` sizes it from these settings) less what may already be buffered.
+    fn welcome_budget(&self) -> usize {
+        let c = &self.app.config;
+        let limit = c
+            .ws_max_write_buffer
+            .max(c.ws_write_buffer + c.max_frame_bytes);
+        limit.saturating_sub(c.ws_write_buffer + 64).max(1024)
+    }
+}
+
+/// Map a broker refusal at arrival to an error frame and a close.
+fn refusal(e: &BrokerError) -> (ErrorCode, String, u16, &'static str) {
+    match e {
+        BrokerError::Rejected(r @ (Rejection::RoomFull | Rejection::Locked)) => (
+            r.code(),
+            r.to_string(),
+            close_code::ROOM_UNAVAILABLE,
+            "room unavailable",
+        ),
+        BrokerError::Rejected(r @ Rejection::Banned) => {
+            (r.code(), r.to_string(), close_code::REMOVED, "banned")
+        }
+        BrokerError::Rejected(r @ Rejection::Closed) => (
+            r.code(),
+            r.to_string(),
+            close_code::ROOM_CLOSED,
+            "session ended",
+        ),
+        BrokerError::Rejected(r) => (r.code(), r.to_string(), close_code::POLICY, "refused"),
+        BrokerError::NoRoom => (
+            ErrorCode::NotFound,
+            "this room no longer exists".to_owned(),
+            close_code::ROOM_CLOSED,
+            "no such room",
+        ),
+        BrokerError::Unavailable(_) => (
+            ErrorCode::Internal,
+            "the server is having trouble; please reconnect in a moment".to_owned(),
+            close_code::GOING_AWAY,
+            "unavailable",
+        ),
+    }
+}

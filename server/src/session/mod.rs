@@ -1,0 +1,279 @@
+//! One WebSocket connection, from `hello` to close.
+//!
+//! A session is one task running a closed event loop over four sources: frames
+//! from the client, frames queued by the hub, a ping timer, and cancellation
+//! (server shutdown or a kick). Inbound frames are parsed, rate limited and turned
+//! into domain commands for the broker; the broker's events come back through the
+//! hub's bounded queue, already encoded, and are written in batches with one flush.
+//! Nothing here logs message text: ids, sizes and codes only.
+//!
+//! The jobs are split by file: `handshake` (hello → welcome and backlog), `dispatch`
+//! (one inbound frame → a command for the room and its private follow-ups) and `send`
+//! (everything written to the socket: each write is bounded in time and races the
+//! session's stop token). This file holds the entry point and the event loop that
+//! ties them together.
+
+mod dispatch;
+mod handshake;
+mod send;
+
+use std::num::NonZeroU32;
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::extract::ws::{Message, WebSocket};
+use governor::{DefaultDirectRateLimiter, Quota, RateLimiter};
+use kindred_protocol::{ErrorCode, Role, RoomId, Seq, UserId, close_code};
+use tokio::sync::OwnedSemaphorePermit;
+use tokio::time::Instant;
+
+use crate::app::{AppState, now_ms};
+use crate::auth::SessionClaims;
+use crate::hub::{Kick, Peer};
+use crate::room::Command;
+use crate::wire::{self, Encoded};
+
+/// The longest a close handshake may take before the socket is simply dropped.
+const CLOSE_TIMEOUT: Duration = Duration::from_secs(2);
+/// The longest one write may take (a welcome with its backlog, a batch of queued
+/// frames, a reply, a ping). A socket that takes longer is treated as a reader that
+/// fell behind: closed with 4008, and the client resumes.
+const WRITE_TIMEOUT: Duration = Duration::from_secs(20);
+/// Queued frames written before one flush.
+const WRITE_BATCH: usize = 64;
+/// A member's typing indicator is relayed at most this often.
+const TYPING_INTERVAL: Duration = Duration::from_secs(2);
+/// The most connections one member (one token) may have open on one instance.
+const MAX_CONNECTIONS_PER_MEMBER: usize = 5;
+/// The longest `client_id`, content-warning label and report reason.
+const MAX_CLIENT_ID: usize = 64;
+const MAX_LABEL_CHARS: usize = 100;
+const MAX_REASON_CHARS: usize = 500;
+
+/// Serve one upgraded connection. `_permit` holds a slot of the connection limit
+/// until the session ends.
+pub async fn run(socket: WebSocket, app: Arc<AppState>, _permit: OwnedSemaphorePermit) {
+    app.metrics.connections.inc();
+    let mut conn = Conn { socket, app };
+    // The handshake's state is large and short-lived: boxed, so the task that lives
+    // as long as the connection does not carry its size (memory per idle member).
+    if let Some(live) = Box::pin(conn.handshake()).await {
+        live.run(&mut conn).await;
+    }
+    conn.app.metrics.connections.dec();
+}
+
+/// The socket and the server, before and after the handshake.
+struct Conn {
+    socket: WebSocket,
+    app: Arc<AppState>,
+}
+
+/// How a session ends.
+enum End {
+    /// The client closed or the socket failed: nothing more to say.
+    Gone,
+    /// Close with this code and reason.
+    Close(u16, &'static str),
+}
+
+/// A member in the room.
+struct Live {
+    room: RoomId,
+    user: UserId,
+    name: String,
+    role: Role,
+    peer: Arc<Peer>,
+    /// The highest seq written to the socket: queued frames at or below it are
+    /// duplicates of the backlog.
+    last_sent: Seq,
+    frames: DefaultDirectRateLimiter,
+    messages: DefaultDirectRateLimiter,
+    last_activity: Instant,
+    last_typing: Option<Instant>,
+    last_limit_notice: Option<Instant>,
+    /// Private frames that could not be written because the session was being
+    /// stopped (a kick, a shutdown): written on the way out, before the close.
+    unsent: Vec<Encoded>,
+}
+
+/// What to do after handling one inbound frame.
+enum Flow {
+    Continue,
+    Leave,
+}
+
+impl Live {
+    fn new(app: &AppState, claims: SessionClaims, peer: Arc<Peer>, last_sent: Seq) -> Self {
+        let per_second = NonZeroU32::new(app.config.frames_per_second).unwrap_or(NonZeroU32::MIN);
+        let burst = NonZeroU32::new(app.config.frame_burst).unwrap_or(per_second);
+        let per_minute = NonZeroU32::new(app.config.messages_per_minute).unwrap_or(NonZeroU32::MIN);
+        let message_burst = NonZeroU32::new(app.config.message_burst).unwrap_or(per_minute);
+        Self {
+            room: claims.room,
+            user: claims.user,
+            name: claims.name,
+            role: claims.role,
+            peer,
+            last_sent,
+            frames: RateLimiter::direct(Quota::per_second(per_second).allow_burst(burst)),
+            messages: RateLimiter::direct(Quota::per_minute(per_minute).allow_burst(message_burst)),
+            last_activity: Instant::now(),
+            last_typing: None,
+            last_limit_notice: None,
+            unsent: Vec::new(),
+        }
+    }
+
+    async fn run(mut self, conn: &mut Conn) {
+        let app = conn.app.clone();
+        let (ping_every, idle_after) = (app.config.ping_interval(), app.config.idle_timeout());
+        // One timer for pings and for silence: the idle deadline is checked at its own
+        // time, whether or not pings are answered (or even written).
+        let mut next_ping = Instant::now() + ping_every;
+        let timer = tokio::time::sleep_until(next_ping.min(self.last_activity + idle_after));
+        tokio::pin!(timer);
+        let mut left = false;
+        // One future, made once, for both ways a session is told to stop (the peer's
+        // token is a child of the shutdown token): nothing is registered or dropped
+        // per wake-up on the delivery path.
+        let stopped = self.peer.kicked().clone().cancelled_owned();
+        tokio::pin!(stopped);
+        let outbox = self.peer.clone();
+        let end = loop {
+            tokio::select! {
+                biased;
+                () = &mut stopped => {
+                    match self.peer.kick_reason() {
+                        Some(kick) => break Box::pin(self.kicked(conn, kick)).await,
+                        None => {
+                            Box::pin(self.write_unsent(conn)).await;
+                            break End::Close(close_code::GOING_AWAY, "server shutting down");
+                        }
+                    }
+                }
+                () = outbox.outbox.ready() => {
+                    let Some(first) = self.peer.outbox.pop() else { continue };
+                    // A reader that stopped reading blocks this write; a kick or a
+                    // shutdown must still get through, so the write races them, and
+                    // a write that never ends is a reader that fell behind.
+                    let written = tokio::select! {
+                        biased;
+                        r = tokio::time::timeout(WRITE_TIMEOUT, self.write_batch(conn, first)) => r,
+                        () = &mut stopped => Ok(Ok(())),
+                    };
+                    match written {
+                        Ok(Ok(())) => {}
+                        Ok(Err(_)) => break End::Gone,
+                        // The stop token fires on the next turn.
+                        Err(_) => self.stalled(&app),
+                    }
+                }
+                inbound = conn.socket.recv() => {
+                    self.last_activity = Instant::now();
+                    match inbound {
+                        None | Some(Ok(Message::Close(_))) => break End::Gone,
+                        Some(Err(e)) => {
+                            Box::pin(conn.on_socket_error(e)).await;
+                            break End::Gone;
+                        }
+                        Some(Ok(Message::Ping(_) | Message::Pong(_))) => {}
+                        Some(Ok(Message::Binary(_))) => {
+                            let frame = wire::error(
+                                None,
+                                ErrorCode::BadRequest,
+                                "binary frames are not supported; send JSON text",
+                                None,
+                            );
+                            if Box::pin(self.reply(conn, &frame)).await.is_err() {
+                                break End::Gone;
+                            }
+                        }
+                        Some(Ok(Message::Text(text))) => {
+                            // Boxed: handling a command is rare next to delivering,
+                            // and its state should not sit in every idle session.
+                            // Not raced against a stop as a whole: what the room did
+                            // must be followed through (a crisis card, the alerts);
+                            // its writes to this socket race the stop themselves.
+                            match Box::pin(self.on_text(conn, &text)).await {
+                                Ok(Flow::Continue) => {}
+                                Ok(Flow::Leave) => {
+                                    left = true;
+                                    break End::Close(close_code::NORMAL, "goodbye");
+                                }
+                                Err(_) => break End::Gone,
+                            }
+                        }
+                    }
+                }
+                () = &mut timer => {
+                    let now = Instant::now();
+                    if now >= self.last_activity + idle_after {
+                        break End::Close(close_code::TIMEOUT, "idle timeout");
+                    }
+                    if now >= next_ping {
+                        next_ping = now + ping_every;
+                        if Box::pin(self.ping(conn)).await.is_err() {
+                            break End::Gone;
+                        }
+                    }
+                    timer.as_mut().reset(next_ping.min(self.last_activity + idle_after));
+                }
+            }
+        };
+        // The way out is boxed too, for the same reason as the handshake.
+        if let End::Close(code, reason) = end {
+            Box::pin(conn.close(code, reason)).await;
+        }
+        Box::pin(self.depart(&app, left)).await;
+    }
+
+    /// Leave the hub, and tell the room the connection dropped (unless the member
+    /// left on purpose, which the room already knows).
+    async fn depart(self, app: &AppState, left: bool) {
+        app.hub.detach(self.room, self.peer.id);
+        let evicted = matches!(
+            self.peer.kick_reason(),
+            Some(Kick::Removed | Kick::Banned | Kick::RoomClosed)
+        );
+        if !left && !evicted {
+            let _ = app
+                .broker
+                .apply(self.room, Command::Disconnect { user: self.user }, now_ms())
+                .await;
+        }
+    }
+
+    /// The hub asked this connection to go. Answers the session owed the client
+    /// (an ack, a crisis card) go first.
+    async fn kicked(&mut self, conn: &mut Conn, kick: Kick) -> End {
+        self.write_unsent(conn).await;
+        match kick {
+            Kick::SlowConsumer => {
+                // The queue is full and the socket slow: say why without waiting long.
+                let frame = wire::error(
+                    None,
+                    ErrorCode::SlowConsumer,
+                    "your connection fell behind the room; reconnect to catch up",
+                    None,
+                );
+                let _ = tokio::time::timeout(CLOSE_TIMEOUT, conn.send_frame(&frame)).await;
+            }
+            Kick::Resync => {}
+            Kick::Removed | Kick::Banned | Kick::RoomClosed => {
+                // Let them see the event that ended their stay.
+                self.drain_outbox(conn).await;
+            }
+        }
+        End::Close(kick.close_code(), kick.reason())
+    }
+
+    /// The socket did not take a write in time: the reader fell behind.
+    fn stalled(&self, app: &AppState) {
+        if self.peer.kick_reason().is_none() && !self.peer.kicked().is_cancelled() {
+            app.metrics.slow_consumer();
+            tracing::info!(peer = self.peer.id, room = %self.room, "stalled connection disconnected");
+        }
+        self.peer.kick(Kick::SlowConsumer);
+    }
+}

@@ -1,0 +1,368 @@
+//! What a facilitator must act on is never lost: crisis alerts, reports and held
+//! messages wait in the room until a facilitator handles them, a crisis message brings
+//! help even when its author's connection is closing, and nobody whispers into the void.
+
+use kindred_protocol::client::Received;
+use kindred_protocol::policy::{ContentPolicy, Kinds, PolicyMode};
+use kindred_protocol::{AlertKind, ClientFrame, ErrorCode, ModAction, ServerFrame, close_code};
+use kindred_tests::{Member, ModArgs, TestServer, conversation_continues};
+
+/// The `(id, seq, user)` of an alert of this kind.
+fn alert_of(f: &ServerFrame, want: AlertKind) -> Option<(Option<u64>, Option<u64>, String)> {
+    match f {
+        ServerFrame::Alert {
+            kind,
+            id,
+            seq,
+            user,
+            ..
+        } if *kind == want => Some((*id, *seq, user.to_string())),
+        _ => None,
+    }
+}
+
+/// Every alert `member` receives before the message `marker` (which someone else says
+/// after the member arrived), in order.
+async fn alerts_before(member: &mut Member, marker: &str) -> Vec<ServerFrame> {
+    let mut alerts = Vec::new();
+    loop {
+        match member.next().await {
+            f @ ServerFrame::Alert { .. } => alerts.push(f),
+            ServerFrame::Message { text, .. } if text == marker => return alerts,
+            _ => {}
+        }
+    }
+}
+
+async fn set_policy(fran: &mut Member, mode: PolicyMode) {
+    fran.moderate(
+        ModAction::SetPolicy,
+        ModArgs {
+            policy: Some(ContentPolicy {
+                mode,
+                kinds: Kinds::default(),
+            }),
+            ..ModArgs::default()
+        },
+    )
+    .await
+    .expect("facilitators set the policy");
+}
+
+#[tokio::test]
+async fn a_crisis_alert_raised_while_no_facilitator_is_connected_reaches_the_first_one_who_connects()
+ {
+    let server = TestServer::start().await;
+    let room = server.room(12).await;
+    let mut alice = server.member(room, "Alice").await;
+    let mut bob = server.member(room, "Bob").await;
+    // Late evening: no facilitator is connected.
+    let words = "I can't do this anymore, I want to end my life";
+    let seq = alice.say_acked(words).await;
+    let card = alice
+        .until(|f| match f {
+            ServerFrame::CrisisResources { seq, .. } => Some(*seq),
+            _ => None,
+        })
+        .await;
+    assert_eq!(card, Some(seq), "help goes to Alice at once");
+
+    // Fran connects a while later: the alert is the first thing after her welcome.
+    let mut fran = server.facilitator(room, "Fran").await;
+    let (id, about, who) = fran.until(|f| alert_of(f, AlertKind::Crisis)).await;
+    assert_eq!(about, Some(seq));
+    assert_eq!(who, alice.user().to_string());
+    let id = id.expect("a kept alert has an id");
+
+    // Fran handles it; Cora, arriving next, is not given it again.
+    fran.send(ClientFrame::AckWarning { alert: Some(id) }).await;
+    // A command after it, acknowledged, so the alert is handled before Cora arrives.
+    fran.moderate(ModAction::SlowMode, ModArgs::default())
+        .await
+        .unwrap();
+    let mut cora = server.facilitator(room, "Cora").await;
+    bob.say_acked("checking in").await;
+    assert!(
+        alerts_before(&mut cora, "checking in").await.is_empty(),
+        "a handled alert is closed for everyone"
+    );
+    conversation_continues(&mut alice, &mut fran, "thank you for being here").await;
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn a_report_and_a_held_message_wait_for_a_facilitator_until_one_decides() {
+    let server = TestServer::start().await;
+    let room = server.room(12).await;
+    let mut fran = server.facilitator(room, "Fran").await;
+    let mut alice = server.member(room, "Alice").await;
+    let mut bob = server.member(room, "Bob").await;
+    set_policy(&mut fran, PolicyMode::Hold).await;
+    // Fran leaves for the night; nobody else facilitates yet.
+    fran.send(ClientFrame::Leave).await;
+    fran.closed().await;
+
+    let seq = alice.say_acked("I had a rough day at work").await;
+    bob.send(ClientFrame::Report {
+        seq,
+        reason: Some("that felt mean".into()),
+    })
+    .await;
+    bob.send(ClientFrame::Send {
+        client_id: "h1".into(),
+        text: "kys you idiot".into(),
+        cw: None,
+    })
+    .await;
+    let held = bob
+        .until(|f| match f {
+            ServerFrame::Ack {
+                client_id, held, ..
+            } if client_id == "h1" => Some(*held),
+            _ => None,
+        })
+        .await;
+    assert!(held, "it waits for a facilitator");
+
+    // Cora arrives: both are there for her, the report first.
+    let mut cora = server.facilitator(room, "Cora").await;
+    alice.say_acked("hello Cora").await;
+    let open = alerts_before(&mut cora, "hello Cora").await;
+    let kinds: Vec<AlertKind> = open
+        .iter()
+        .filter_map(|f| match f {
+            ServerFrame::Alert { kind, .. } => Some(*kind),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(kinds, vec![AlertKind::Report, AlertKind::Held]);
+    let ServerFrame::Alert {
+        held: Some(held_id),
+        id,
+        text,
+        ..
+    } = &open[1]
+    else {
+        panic!("{:?}", open[1]);
+    };
+    assert_eq!(*id, Some(*held_id), "a held alert's id is its held id");
+    assert_eq!(text.as_deref(), Some("kys you idiot"));
+
+    // Cora declines it; Bob is told. Dan, arriving after, is given only the report.
+    cora.moderate(
+        ModAction::Decline,
+        ModArgs {
+            held: Some(*held_id),
+            ..ModArgs::default()
+        },
+    )
+    .await
+    .unwrap();
+    let refused = bob.ack("h1").await.unwrap_err();
+    assert_eq!(refused.code, ErrorCode::Filtered);
+    let mut dan = server.facilitator(room, "Dan").await;
+    alice.say_acked("hello Dan").await;
+    let open = alerts_before(&mut dan, "hello Dan").await;
+    assert_eq!(open.len(), 1);
+    assert!(alert_of(&open[0], AlertKind::Report).is_some());
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn a_whisper_with_no_facilitator_connected_tells_its_sender_instead_of_looking_sent() {
+    let server = TestServer::start().await;
+    let room = server.room(12).await;
+    let mut alice = server.member(room, "Alice").await;
+    alice
+        .send(ClientFrame::Whisper {
+            to: None,
+            text: "is anyone from the team here?".into(),
+        })
+        .await;
+    let answer = alice
+        .until(|f| match f {
+            ServerFrame::Whisper { .. } => Some(Err(())),
+            ServerFrame::Error(e) => Some(Ok(e.clone())),
+            _ => None,
+        })
+        .await
+        .expect("no copy that looks delivered");
+    assert_eq!(answer.code, ErrorCode::NotFound);
+    assert!(
+        answer.message.contains("no facilitator"),
+        "{}",
+        answer.message
+    );
+
+    // Once a facilitator is here, the whisper goes through.
+    let mut fran = server.facilitator(room, "Fran").await;
+    alice
+        .send(ClientFrame::Whisper {
+            to: None,
+            text: "is anyone from the team here?".into(),
+        })
+        .await;
+    fran.until(|f| matches!(f, ServerFrame::Whisper { .. }).then_some(()))
+        .await;
+    alice
+        .until(|f| matches!(f, ServerFrame::Whisper { .. }).then_some(()))
+        .await;
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn a_held_message_whose_author_has_left_can_still_be_released() {
+    let server = TestServer::start().await;
+    let room = server.room(12).await;
+    let mut fran = server.facilitator(room, "Fran").await;
+    let mut alice = server.member(room, "Alice").await;
+    let mut bob = server.member(room, "Bob").await;
+    set_policy(&mut fran, PolicyMode::Hold).await;
+    let words = "kys you idiot";
+    bob.say(words).await;
+    let held = fran
+        .until(|f| match f {
+            ServerFrame::Alert {
+                kind: AlertKind::Held,
+                held,
+                ..
+            } => *held,
+            _ => None,
+        })
+        .await;
+    bob.send(ClientFrame::Leave).await;
+    bob.closed().await;
+
+    let seq = fran
+        .moderate(
+            ModAction::Release,
+            ModArgs {
+                held: Some(held),
+                ..ModArgs::default()
+            },
+        )
+        .await
+        .expect("released although Bob has gone");
+    let (at, author, name) = alice
+        .until(|f| match f {
+            ServerFrame::Message {
+                seq,
+                user,
+                name,
+                text,
+                ..
+            } if text == words => Some((*seq, *user, name.clone())),
+            _ => None,
+        })
+        .await;
+    assert_eq!((at, author, name.as_str()), (seq, bob.user(), "Bob"));
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn a_crisis_message_brings_help_even_when_its_author_is_removed_at_that_moment() {
+    let server = TestServer::start().await;
+    let room = server.room(20).await;
+    let mut fran = server.facilitator(room, "Fran").await;
+    for round in 0..4 {
+        let mut member = server.member(room, &format!("Member {round}")).await;
+        let user = member.user();
+        // The message and the removal cross: neither side waits for the other.
+        member.say("I want to kill myself").await;
+        fran.send(ClientFrame::Mod {
+            client_id: format!("remove-{round}"),
+            action: ModAction::Remove,
+            user: Some(user),
+            seq: None,
+            seconds: None,
+            reason: None,
+            text: None,
+            held: None,
+            policy: None,
+        })
+        .await;
+        // The card arrives before the close, whichever the room applied first.
+        let mut card = false;
+        let code = loop {
+            match tokio::time::timeout(kindred_tests::WAIT, member.conn.recv())
+                .await
+                .expect("the server closes in time")
+            {
+                Ok(Received::Text(t)) => {
+                    if let Ok(ServerFrame::CrisisResources { .. }) = serde_json::from_str(&t) {
+                        card = true;
+                    }
+                }
+                Ok(Received::Closed { code, .. }) => break code,
+                Err(e) => panic!("round {round}: {e}"),
+            }
+        };
+        assert!(
+            card,
+            "round {round}: the resources card came before the close"
+        );
+        assert_eq!(code, close_code::REMOVED);
+        // And the facilitators heard of it.
+        fran.until(|f| match f {
+            ServerFrame::Alert {
+                kind: AlertKind::Crisis,
+                user: u,
+                ..
+            } if *u == user => Some(()),
+            _ => None,
+        })
+        .await;
+    }
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn a_resent_crisis_message_brings_help_again_until_its_author_has_seen_it() {
+    let server = TestServer::start().await;
+    let room = server.room(12).await;
+    let mut fran = server.facilitator(room, "Fran").await;
+    let alice = server.join(room, "Alice").await.unwrap();
+    let mut first = server.connect(alice.clone()).await;
+    let words = "I took too many pills";
+    let seq = first.say_acked(words).await;
+    let (id, _, _) = fran.until(|f| alert_of(f, AlertKind::Crisis)).await;
+    // The connection drops before Alice's screen shows the card (it never confirms it).
+    let (last, epoch) = (first.last_seq, first.epoch());
+    drop(first);
+
+    let card = |f: &ServerFrame| match f {
+        ServerFrame::CrisisResources { seq, .. } => Some(*seq),
+        _ => None,
+    };
+    // Her client resends what it had in flight, with the same client_id.
+    let mut again = server.resume(alice.clone(), last, epoch).await;
+    assert_eq!(again.say_acked(words).await, seq, "posted once");
+    assert_eq!(again.until(card).await, Some(seq), "help again");
+    let (id_again, _, _) = fran.until(|f| alert_of(f, AlertKind::Crisis)).await;
+    assert_eq!(id_again, id, "the same alert, not a new one");
+
+    // Once she has seen it, a resend is only a resend.
+    again.send(ClientFrame::AckWarning { alert: None }).await;
+    // Something acknowledged after it, so the room has it before she reconnects.
+    again
+        .send(ClientFrame::Send {
+            client_id: "after-the-card".into(),
+            text: "I've saved the numbers".into(),
+            cw: None,
+        })
+        .await;
+    again.ack("after-the-card").await.unwrap();
+    let mut third = server.resume(alice, again.last_seq, epoch).await;
+    drop(again);
+    assert_eq!(third.say_acked(words).await, seq);
+    third.say_acked("thank you").await;
+    let seen_card = third
+        .until(|f| match f {
+            ServerFrame::CrisisResources { .. } => Some(true),
+            ServerFrame::Message { text, .. } if text == "thank you" => Some(false),
+            _ => None,
+        })
+        .await;
+    assert!(!seen_card);
+    server.stop().await;
+}

@@ -1,0 +1,166 @@
+//! Starting up safely: no empty or guessable secrets, and a generated admin token kept
+//! out of stdout (and so out of whatever log stdout ends up in).
+
+use std::io::{BufRead, BufReader, Read};
+use std::process::{Command, Stdio};
+use std::sync::mpsc;
+use std::time::Duration;
+
+use kindred_tests::process::binary;
+use kindred_tests::{WAIT, config};
+
+#[tokio::test]
+async fn an_empty_or_short_admin_token_or_secret_is_refused_at_start_naming_the_variable() {
+    let thirty_one = "x".repeat(31);
+    for (admin_token, secret, variable) in [
+        (Some(""), None, "KINDRED_ADMIN_TOKEN"),
+        (Some("letmein"), None, "KINDRED_ADMIN_TOKEN"),
+        (Some(thirty_one.as_str()), None, "KINDRED_ADMIN_TOKEN"),
+        (None, Some(""), "KINDRED_SECRET"),
+        (None, Some("test-secret"), "KINDRED_SECRET"),
+    ] {
+        let refused = kindred_tests::kindred::start(kindred_tests::kindred::Config {
+            admin_token: admin_token.map(str::to_owned),
+            secret: secret.map(str::to_owned),
+            redis_url: None,
+            ..config()
+        })
+        .await
+        .err()
+        .unwrap_or_else(|| panic!("started with {admin_token:?} / {secret:?}"));
+        let message = refused.to_string();
+        assert!(
+            message.contains(variable) && message.contains("32 bytes"),
+            "{message}"
+        );
+    }
+    // 32 bytes is enough.
+    let server = kindred_tests::kindred::start(kindred_tests::kindred::Config {
+        admin_token: Some("a".repeat(32)),
+        secret: Some("s".repeat(32)),
+        redis_url: None,
+        ..config()
+    })
+    .await
+    .expect("32-byte values are accepted");
+    server.shutdown();
+    let _ = tokio::time::timeout(WAIT, server.done).await;
+}
+
+/// The `kindred` binary with a clean environment plus `env`, stdout and stderr piped.
+fn kindred(env: &[(&str, &str)]) -> std::process::Child {
+    let mut cmd = Command::new(binary());
+    cmd.env_clear()
+        .env("KINDRED_BIND", "127.0.0.1:0")
+        .env("KINDRED_DEMO_ROOM", "false")
+        .env("RUST_LOG", "warn");
+    for (k, v) in env {
+        cmd.env(k, v);
+    }
+    cmd.stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("kindred starts")
+}
+
+#[tokio::test]
+async fn the_binary_refuses_an_empty_admin_token_from_the_environment() {
+    let mut child = kindred(&[("KINDRED_ADMIN_TOKEN", "")]);
+    let deadline = std::time::Instant::now() + WAIT;
+    let status = loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            break status;
+        }
+        if std::time::Instant::now() >= deadline {
+            let _ = child.kill();
+            panic!("kindred started with an empty admin token");
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    };
+    let mut stderr = String::new();
+    child
+        .stderr
+        .take()
+        .unwrap()
+        .read_to_string(&mut stderr)
+        .unwrap();
+    assert!(!status.success());
+    assert!(stderr.contains("KINDRED_ADMIN_TOKEN"), "{stderr}");
+}
+
+#[tokio::test]
+async fn a_generated_admin_token_goes_to_a_file_only_its_owner_can_read_never_to_stdout() {
+    let dir = std::env::temp_dir().join(format!(
+        "kindred-startup-test-{}-{}",
+        std::process::id(),
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .as_nanos()
+    ));
+    std::fs::create_dir_all(&dir).unwrap();
+    let runtime_dir = dir.to_str().unwrap().to_owned();
+    let mut child = kindred(&[("XDG_RUNTIME_DIR", &runtime_dir)]);
+    // Read stdout on a thread (it never blocks the process), lines through a channel.
+    let stdout = child.stdout.take().unwrap();
+    let (tx, rx) = mpsc::channel();
+    std::thread::spawn(move || {
+        for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+            let _ = tx.send(line);
+        }
+    });
+    let mut printed = Vec::new();
+    let deadline = std::time::Instant::now() + WAIT;
+    let token_file = loop {
+        let left = deadline.saturating_duration_since(std::time::Instant::now());
+        let line = rx
+            .recv_timeout(left)
+            .unwrap_or_else(|_| panic!("no admin token line; printed so far: {printed:?}"));
+        printed.push(line.clone());
+        if let Some(rest) = line.strip_prefix("Admin token") {
+            let path = rest
+                .rsplit(" is in ")
+                .next()
+                .expect("the line names a file")
+                .trim()
+                .to_owned();
+            break std::path::PathBuf::from(path);
+        }
+    };
+    // Whatever else it prints at start arrives within a moment.
+    while let Ok(line) = rx.recv_timeout(Duration::from_millis(300)) {
+        printed.push(line);
+    }
+    assert!(token_file.starts_with(&dir), "{}", token_file.display());
+    let token = std::fs::read_to_string(&token_file)
+        .expect("the file is there")
+        .trim()
+        .to_owned();
+    assert!(token.len() >= 32, "a long token");
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(&token_file).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode, 0o600, "readable by its owner only");
+    }
+    let stdout = printed.join("\n");
+    assert!(!stdout.contains(&token), "the token was printed:\n{stdout}");
+    // And it is the admin token.
+    let addr = printed
+        .iter()
+        .find_map(|l| l.strip_prefix("Kindred is listening on "))
+        .expect("the address is printed")
+        .to_owned();
+    let created = reqwest::Client::new()
+        .post(format!("{addr}/api/rooms"))
+        .bearer_auth(&token)
+        .json(&serde_json::json!({"title": "Mine"}))
+        .timeout(WAIT)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(created.status().as_u16(), 201);
+    let _ = child.kill();
+    let _ = child.wait();
+    let _ = std::fs::remove_dir_all(&dir);
+}
