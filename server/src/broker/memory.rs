@@ -124,10 +124,10 @@ impl Broker for MemoryBroker {
         Ok(self.cell(id)?.lock().room.config.policy)
     }
 
-    async fn admits(&self, id: RoomId, role: Role) -> Result<u32, BrokerError> {
+    async fn admits(&self, id: RoomId, role: Role, name: &str) -> Result<u32, BrokerError> {
         let cell = self.cell(id)?;
         let cell = cell.lock();
-        cell.room.admits(role)?;
+        cell.room.admits(role, name)?;
         Ok(cell.room.session())
     }
 

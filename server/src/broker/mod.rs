@@ -77,9 +77,10 @@ pub trait Broker: Send + Sync + 'static {
     /// The room's content policy now (sessions screen messages with it before
     /// `apply`, outside the room's lock).
     async fn policy(&self, id: RoomId) -> Result<ContentPolicy, BrokerError>;
-    /// Whether a new member with this role could join now; the session number their
-    /// token is bound to.
-    async fn admits(&self, id: RoomId, role: Role) -> Result<u32, BrokerError>;
+    /// Whether a new member with this role and name could join now (the room has a
+    /// seat, and nobody in it goes by a name that looks like this one); the session
+    /// number their token is bound to.
+    async fn admits(&self, id: RoomId, role: Role, name: &str) -> Result<u32, BrokerError>;
 
     /// Check, number, store and publish: see the module docs.
     async fn apply(&self, room: RoomId, cmd: Command, now: Millis) -> Result<Applied, BrokerError>;

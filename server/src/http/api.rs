@@ -245,7 +245,7 @@ pub async fn join(
             claims.role
         }
     };
-    let session = app.broker.admits(room, role).await?;
+    let session = app.broker.admits(room, role, &name).await?;
     let user = UserId::new();
     let expires_at = now + app.config.token_ttl_secs * 1000;
     let token = app.signer.session_token(SessionClaims {

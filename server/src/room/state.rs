@@ -14,7 +14,7 @@ use super::alerts::{About, Alert, Kept, OpenAlerts};
 use super::authz::{Action, authorize};
 use super::event::{Event, EventKind};
 use super::sent::{MAX_REMEMBERED_SENDS, SendMemory, Sent};
-use crate::safety::{Evaluate, Verdict};
+use crate::safety::{Evaluate, NameLook, Verdict};
 
 /// The most messages a room holds for review at once; more are refused (`filtered`).
 pub const MAX_HELD: usize = 100;
@@ -95,6 +95,9 @@ pub struct Member {
     pub last_post: Option<Millis>,
     /// Order of arrival, so member lists are stable.
     pub joined_seq: Seq,
+    /// What the name looks like, so no newcomer takes a name mistaken for this one.
+    #[serde(default)]
+    pub look: NameLook,
 }
 
 /// A command to the room. Each names its actor; the actor's role is the one the
@@ -254,6 +257,10 @@ pub enum Rejection {
          if you are in danger, please contact a crisis line or your local emergency number"
     )]
     NoFacilitator,
+    #[error(
+        "someone in this room already goes by a name that looks like that; please choose another"
+    )]
+    NameInUse,
 }
 
 impl Rejection {
@@ -272,6 +279,7 @@ impl Rejection {
             Rejection::Banned => ErrorCode::Banned,
             Rejection::NotYourTurn => ErrorCode::NotYourTurn,
             Rejection::TooManyHeld => ErrorCode::Filtered,
+            Rejection::NameInUse => ErrorCode::BadRequest,
             Rejection::NoFacilitator => ErrorCode::NotFound,
         }
     }
@@ -399,7 +407,11 @@ impl Room {
     }
 
     /// Whether a new member could join now (used by the HTTP join before a token is minted).
-    pub fn admits(&self, role: Role) -> Result<(), Rejection> {
+    pub fn admits(&self, role: Role, name: &str) -> Result<(), Rejection> {
+        let look = NameLook::of(name);
+        if self.members.values().any(|m| m.look.clashes(&look)) {
+            return Err(Rejection::NameInUse);
+        }
         match role {
             Role::Facilitator => Ok(()),
             Role::Participant if self.locked => Err(Rejection::Locked),
@@ -612,7 +624,7 @@ impl Room {
                 ..Applied::none()
             });
         }
-        self.admits(role)?;
+        self.admits(role, &name)?;
         let mut out = Applied {
             kept: self.kept_for(role),
             ..Applied::none()
@@ -630,6 +642,7 @@ impl Room {
             user,
             Member {
                 user,
+                look: NameLook::of(&name),
                 name,
                 role,
                 status: ModStatus::Active,

@@ -1238,3 +1238,18 @@ fn what_is_kept_replays_alike_and_survives_a_snapshot() {
     restored.set_limits(Limits::default());
     assert_eq!(restored, s.room);
 }
+
+#[test]
+fn a_newcomer_cannot_take_a_name_that_looks_like_a_members() {
+    let mut s = Scene::new(12);
+    s.join("Robin");
+    // A Cyrillic "о", or the same name in another case, would pass for Robin.
+    for lookalike in ["R\u{043E}bin", "robin"] {
+        assert_eq!(
+            s.arrive(lookalike, Role::Participant),
+            Err(Rejection::NameInUse),
+            "{lookalike:?}"
+        );
+    }
+    assert!(s.arrive("Robyn", Role::Participant).is_ok());
+}

@@ -22,7 +22,7 @@ pub mod text;
 pub use crisis::{CrisisDataError, CrisisMatcher};
 pub use policy::{ContentPolicy, Evaluate, Kinds, PolicyMode, Verdict, kind_names};
 pub use resources::ResourcesCard;
-pub use text::{TextError, normalize_message, normalize_name};
+pub use text::{NameLook, TextError, normalize_message, normalize_name};
 
 /// Prepares the shared tables (crisis phrases, the customised rustrict trie) at start-up,
 /// so the first message of the day does not pay for them.

@@ -161,6 +161,27 @@ pub fn normalize_name(input: &str) -> Result<String, TextError> {
     finish(&single_spaced, MAX_NAME_CHARS)
 }
 
+/// What a name looks like, for telling whether two names would be mistaken for each
+/// other: the Unicode confusables skeleton (UTS #39: `Rоbin` with a Cyrillic `о`,
+/// `Ian` and `lan`), of the name as written and of its lower case (`Robin`, `robin`).
+#[derive(Clone, Debug, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct NameLook(String, String);
+
+impl NameLook {
+    pub fn of(name: &str) -> Self {
+        use unicode_security::confusable_detection::skeleton;
+        Self(
+            skeleton(name).collect(),
+            skeleton(&name.to_lowercase()).collect(),
+        )
+    }
+
+    /// Whether the two names look the same.
+    pub fn clashes(&self, other: &NameLook) -> bool {
+        self.0 == other.0 || self.1 == other.1
+    }
+}
+
 fn finish(text: &str, max_chars: usize) -> Result<String, TextError> {
     if text.is_empty() {
         return Err(TextError::Empty);
@@ -178,6 +199,20 @@ fn finish(text: &str, max_chars: usize) -> Result<String, TextError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn names_that_look_the_same_are_told_apart_from_names_that_do_not() {
+        let robin = NameLook::of("Robin");
+        for same in ["robin", "ROBIN", "R\u{043E}bin", "Rob\u{0456}n"] {
+            assert!(robin.clashes(&NameLook::of(same)), "{same:?}");
+        }
+        assert!(NameLook::of("Ian").clashes(&NameLook::of("lan")));
+        assert!(!NameLook::of("李雷").clashes(&NameLook::of("韩梅梅")));
+        assert!(!NameLook::of("Ελένη").clashes(&NameLook::of("Ελένα")));
+        for other in ["Robyn", "Rob", "Robin2", "Kim"] {
+            assert!(!robin.clashes(&NameLook::of(other)), "{other:?}");
+        }
+    }
 
     #[test]
     fn a_name_cannot_hide_invisible_characters() {

@@ -149,14 +149,16 @@ async fn a_newcomer_to_a_room_of_1500_members_with_long_names_gets_its_welcome()
     let server = TestServer::start().await;
     let room = server.room(2_000).await;
     // 1,500 members, seated through the broker (quicker than 1,500 sockets), each with
-    // the longest name there is, in four-byte characters: the member list alone is
+    // a name as long as there is, in four-byte characters: the member list alone is
     // larger than a connection's write buffer.
     let broker = server.running.state.broker.clone();
-    let name = "🌷".repeat(32);
-    for _ in 0..1_500 {
+    for i in 0..1_500 {
+        // Every name different (no two members may look alike): 28 four-byte tulips
+        // and a number.
+        let name = format!("{}{i:04}", "🌷".repeat(28));
         let connect = Command::Connect {
             user: UserId::new(),
-            name: name.clone(),
+            name,
             role: Role::Participant,
             session: 0,
         };

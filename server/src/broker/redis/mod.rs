@@ -815,11 +815,11 @@ impl Broker for RedisBroker {
             .ok_or(BrokerError::NoRoom)
     }
 
-    async fn admits(&self, id: RoomId, role: Role) -> Result<u32, BrokerError> {
+    async fn admits(&self, id: RoomId, role: Role, name: &str) -> Result<u32, BrokerError> {
         let slot = self.inner.fresh(id).await?;
         let guard = slot.replica.lock();
         let r = guard.as_ref().ok_or(BrokerError::NoRoom)?;
-        r.room.admits(role)?;
+        r.room.admits(role, name)?;
         Ok(r.room.session())
     }
 
