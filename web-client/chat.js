@@ -64,11 +64,14 @@ export class Chat {
     this.awaiting = new Map(); // seq → pending entry acknowledged before its message arrived
     this.typers = new Map();
     this.lastTypingSent = 0;
+    this.whisperPending = null; // {text} of the whisper sent last, until its copy comes back
     this.facilitator = null;
     this.ended = false;
     this.build();
     this.conn = new Connection(session, {
       onWelcome: (f, o) => this.onWelcome(f, o),
+      onMembers: (m) => this.onMembers(m),
+      onBlocked: (b) => this.onBlocked(b),
       onEvent: (f, o) => this.onEvent(f, o),
       onPrivate: (f) => this.onPrivate(f),
       onOpen: () => this.onOpen(),
@@ -97,6 +100,7 @@ export class Chat {
 
     this.crisisSlot = h('div', { class: 'crisis-slot', 'aria-live': 'polite' });
     this.endedBanner = h('div', { class: 'banner ended', role: 'status', hidden: true });
+    this.blockedBanner = h('div', { class: 'banner blocked', id: 'blocked-banner', role: 'status', hidden: true });
     this.pausedBanner = h('div', { class: 'banner paused', id: 'paused-banner', role: 'status', hidden: true });
     this.announcement = h('div', { class: 'banner announcement', id: 'announcement', hidden: true });
     this.roomNotes = h('div', { class: 'room-notes', 'aria-live': 'polite' });
@@ -118,9 +122,10 @@ export class Chat {
       placeholder: 'Only the facilitators will see this',
     });
     this.whisperLabel = h('label', { for: 'whisper-text', class: 'label', text: 'Write privately to the facilitators' });
+    this.whisperError = h('p', { class: 'whisper-error', id: 'whisper-error', role: 'alert', hidden: true });
     this.whisperForm = h('form', { class: 'whisper-form', onsubmit: (e) => { e.preventDefault(); this.sendWhisper(); } },
       h('label', { for: 'whisper-to', class: 'label', hidden: true, id: 'whisper-to-label', text: 'To' }),
-      this.whisperTo, this.whisperLabel, this.whisperText,
+      this.whisperTo, this.whisperLabel, this.whisperText, this.whisperError,
       h('button', { type: 'submit', class: 'button', text: 'Send privately' }));
     this.whisperText.addEventListener('keydown', (e) => {
       if (e.key === 'Enter' && !e.shiftKey && !e.isComposing) {
@@ -167,7 +172,7 @@ export class Chat {
         h('div', { class: 'room-heading' }, this.titleEl, this.topicEl),
         h('div', { class: 'room-actions' }, this.peopleButton, this.handButton, this.leaveButton)),
       this.toolbarSlot,
-      this.endedBanner, this.crisisSlot, this.pausedBanner, this.announcement, this.roomNotes,
+      this.endedBanner, this.blockedBanner, this.crisisSlot, this.pausedBanner, this.announcement, this.roomNotes,
       h('div', { class: 'chat-body' },
         h('div', { class: 'conversation' }, this.scroller, this.typingEl,
           h('div', { id: 'notices', class: 'notices', 'aria-live': 'polite' }), this.composer),
@@ -197,6 +202,7 @@ export class Chat {
     const el = document.getElementById('conn-status');
     if (!el || this.ended) return;
     el.dataset.state = state;
+    if (state === 'live') this.blockedBanner.hidden = true;
     if (state === 'live') el.textContent = 'Connected';
     else if (state === 'connecting') el.textContent = 'Connecting…';
     else el.textContent = `Connection lost. Trying again in ${duration(retryInMs)}…`;
@@ -227,6 +233,29 @@ export class Chat {
       this.whisperText.placeholder = 'Private: the recipient and the facilitators see it';
     }
     this.renderAll();
+  }
+
+  /** The rest of the welcome's member list (`members` frames, PROTOCOL.md §11). */
+  onMembers(members) {
+    for (const m of members) {
+      if (!m || !m.user) continue;
+      this.members.set(m.user, { ...m });
+      this.names.set(m.user, m.name);
+    }
+    this.renderMembers();
+  }
+
+  /** Close 4009: this member has too many connections; reconnect only when asked. */
+  onBlocked() {
+    const status = document.getElementById('conn-status');
+    if (status) { status.textContent = 'Not connected'; status.dataset.state = 'blocked'; }
+    const button = h('button', { type: 'button', class: 'button primary', id: 'reconnect-button', text: 'Reconnect',
+      onclick: () => { this.blockedBanner.hidden = true; this.conn.reconnect(); } });
+    clear(this.blockedBanner).append(
+      h('p', { text: 'This room is open in too many tabs or windows. Close one, then reconnect.' }),
+      h('p', {}, button));
+    this.blockedBanner.hidden = false;
+    button.focus();
   }
 
   onOpen() {
@@ -262,6 +291,7 @@ export class Chat {
         ' ',
         h('a', { href: '/', class: 'button quiet', text: 'See other groups' })));
     this.endedBanner.hidden = false;
+    this.blockedBanner.hidden = true;
     if (status) { status.textContent = ''; status.dataset.state = 'ended'; }
     if (['left', 'closed', 'removed', 'unauthorized'].includes(reason)) forgetSession(this.session.room);
     this.composer.hidden = true;
@@ -754,8 +784,13 @@ export class Chat {
           const p = this.pending.get(f.client_id);
           if (p) { this.markFailed(p, f); break; }
         }
-        if (['unauthorized', 'banned', 'closed', 'not_found', 'room_full', 'locked', 'timeout', 'slow_consumer', 'internal'].includes(f.code) && !this.conn.live) {
+        if (['unauthorized', 'banned', 'closed', 'not_found', 'room_full', 'locked', 'timeout', 'slow_consumer', 'internal', 'rate_limited'].includes(f.code) && !this.conn.live) {
           break; // About the connection itself: the close that follows tells the story.
+        }
+        if (f.code === 'not_found' && this.whisperPending) {
+          // The whisper was not delivered (no facilitator here, or no such member).
+          this.whisperFailed(f);
+          break;
         }
         notify(f.message || 'Something went wrong.', { tone: 'warn' });
         break;
@@ -804,6 +839,10 @@ export class Chat {
 
   addWhisper(f) {
     const fromMe = this.me && f.from === this.me.user;
+    if (fromMe) {
+      this.whisperPending = null;
+      this.whisperError.hidden = true;
+    }
     const to = f.to ? (this.me && f.to === this.me.user ? 'you' : this.nameOf(f.to)) : 'the facilitators';
     const head = fromMe ? `You → ${to}` : `${f.name} → ${to}`;
     this.whispers.append(h('li', { class: `whisper${fromMe ? ' mine' : ''}` },
@@ -824,8 +863,20 @@ export class Chat {
     if (!text) return;
     const frame = { type: 'whisper', text };
     if (this.facilitator && this.whisperTo.value) frame.to = this.whisperTo.value;
-    if (this.conn.send(frame)) this.whisperText.value = '';
-    else notify('You are offline right now; your private message was not sent yet.', { tone: 'warn' });
+    if (this.conn.send(frame)) {
+      this.whisperText.value = '';
+      this.whisperError.hidden = true;
+      this.whisperPending = { text };
+    } else notify('You are offline right now; your private message was not sent yet.', { tone: 'warn' });
+  }
+
+  /** A whisper that reached nobody: say so, and give the words back to send later. */
+  whisperFailed(f) {
+    const { text } = this.whisperPending;
+    this.whisperPending = null;
+    this.whisperError.textContent = f.message || 'Your private message was not delivered.';
+    this.whisperError.hidden = false;
+    if (!this.whisperText.value.trim()) this.whisperText.value = text;
   }
 
   /** Open the private message box addressed to one member (facilitators). */

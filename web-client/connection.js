@@ -9,7 +9,7 @@ export const TIMELINE = new Set([
 ]);
 
 /** Frames that are never part of the timeline, though some carry a `seq` that names one. */
-const PRIVATE = new Set(['welcome', 'ack', 'error', 'typing', 'whisper', 'crisis_resources', 'alert']);
+const PRIVATE = new Set(['welcome', 'members', 'ack', 'error', 'typing', 'whisper', 'crisis_resources', 'alert']);
 
 /**
  * A timeline event, by type. A type this client does not know yet but that carries
@@ -30,6 +30,14 @@ const FINAL = {
   4001: 'unauthorized',
   4003: 'removed',
   4004: 'closed',
+};
+
+/**
+ * Close codes after which retrying on a timer cannot help either, but the person can
+ * fix it and reconnect by hand (§14): 4009, too many connections for this token.
+ */
+const BLOCKED = {
+  4009: 'too_many_connections',
 };
 
 const storageKey = (room) => `kindred:${room}`;
@@ -62,6 +70,8 @@ export function forgetSession(room) {
  * - `onPrivate(frame)` for every other frame,
  * - `onOpen()` once the backlog has been delivered (pending sends can go now),
  * - `onStatus({state, retryInMs?})` with state `connecting|live|waiting`,
+ * - `onMembers(members)` for each `members` frame continuing the welcome's list,
+ * - `onBlocked({reason, code, error})` when it stops retrying until `reconnect()`,
  * - `onEnd({reason, code, error})` when the connection will not be retried.
  */
 export class Connection {
@@ -77,6 +87,7 @@ export class Connection {
     this.lastSeq = null;
     this.epoch = null;
     this.backlogLeft = 0;
+    this.membersLeft = 0;
     this.welcomeSeq = 0;
     this.lastError = null;
   }
@@ -150,8 +161,17 @@ export class Connection {
       this.epoch = frame.epoch;
       this.welcomeSeq = frame.seq;
       this.backlogLeft = frame.backlog || 0;
+      // The rest of the member list comes first, in `member_parts` frames (§11).
+      this.membersLeft = Number.isSafeInteger(frame.member_parts) && frame.member_parts > 0 ? frame.member_parts : 0;
       this.handlers.onWelcome(frame, { reset });
-      if (this.backlogLeft === 0) this.caughtUp();
+      if (this.backlogLeft === 0 && this.membersLeft === 0) this.caughtUp();
+      return;
+    }
+    if (frame.type === 'members') {
+      if (this.membersLeft <= 0) return; // Never sent at any other time.
+      this.membersLeft -= 1;
+      this.handlers.onMembers?.(Array.isArray(frame.members) ? frame.members : []);
+      if (this.membersLeft === 0 && this.backlogLeft === 0) this.caughtUp();
       return;
     }
     if (isTimeline(frame)) {
@@ -197,7 +217,23 @@ export class Connection {
       this.finish({ reason: final, code, error: this.lastError, text: reason });
       return;
     }
+    const blocked = BLOCKED[code];
+    if (blocked) {
+      // Retrying on our own would only take the place of another tab: wait for the
+      // person to close one and ask again (`reconnect()`).
+      clearTimeout(this.timer);
+      this.attempt = 0;
+      this.handlers.onBlocked?.({ reason: blocked, code, error: this.lastError });
+      return;
+    }
     this.retry();
+  }
+
+  /** Try again now, by hand, after `onBlocked`. */
+  reconnect() {
+    if (this.ended) return;
+    this.attempt = 0;
+    this.reconnectNow();
   }
 
   retry() {

@@ -255,7 +255,9 @@ export class FacilitatorTools {
   // ---- alerts -----------------------------------------------------------------
 
   buildPanel() {
-    this.alertCount = 0;
+    // Alert ids already shown, for the life of the page: the server gives every open
+    // alert again on each arrival (PROTOCOL.md §11), and an id is shown once.
+    this.seenAlerts = new Set();
     this.alertsHeading = h('h2', { id: 'alerts-heading', text: 'Alerts' });
     this.alerts = h('ol', { class: 'alerts', id: 'alerts', 'aria-live': 'polite' },
       h('li', { class: 'empty', text: 'Nothing needs your attention right now.' }));
@@ -263,10 +265,20 @@ export class FacilitatorTools {
       this.alertsHeading, this.alerts);
   }
 
+  updateAlertCount() {
+    const open = this.alerts.querySelectorAll('li.alert').length;
+    this.alertsHeading.textContent = open ? `Alerts (${open})` : 'Alerts';
+    if (!open && !this.alerts.querySelector('.empty')) {
+      this.alerts.append(h('li', { class: 'empty', text: 'Nothing needs your attention right now.' }));
+    }
+  }
+
   addAlert(f) {
+    if (f.id !== undefined && f.id !== null) {
+      if (this.seenAlerts.has(f.id)) return;
+      this.seenAlerts.add(f.id);
+    }
     this.alerts.querySelector('.empty')?.remove();
-    this.alertCount += 1;
-    this.alertsHeading.textContent = `Alerts (${this.alertCount})`;
     const detail = [];
     if (f.kind === 'crisis') {
       detail.push(`${f.name}'s message may show ${CATEGORY[f.category] || 'a crisis'}. They were shown the help lines.`);
@@ -291,18 +303,32 @@ export class FacilitatorTools {
         ? h('button', { type: 'button', class: 'button small', onclick: () => this.chat.jumpTo(f.seq) }, 'Go to message')
         : null,
       f.user ? h('button', { type: 'button', class: 'button small quiet', onclick: () => this.chat.whisperToMember(f.user) }, `Whisper to ${f.name}`) : null,
-      h('button', { type: 'button', class: 'button small quiet', 'aria-label': 'Dismiss this alert',
+      h('button', { type: 'button', class: 'button small quiet done-button',
+        'aria-label': `Done with the ${f.kind} alert about ${f.name}`,
         onclick: (e) => {
+          // Crisis and report alerts are kept by the room until handled: tell the
+          // server, so it stops giving them (§11). Held messages are handled by
+          // release or decline.
+          const kept = (f.kind === 'crisis' || f.kind === 'report') && Number.isSafeInteger(f.id);
+          if (kept && !this.chat.conn.send({ type: 'ack_warning', alert: f.id })) {
+            notify('You are offline right now; please try again in a moment.', { tone: 'warn' });
+            return;
+          }
           e.currentTarget.closest('li').remove();
-          if (!this.alerts.children.length) this.alerts.append(h('li', { class: 'empty', text: 'Nothing needs your attention right now.' }));
+          this.updateAlertCount();
         } }, 'Done'));
-    this.alerts.prepend(h('li', { class: `alert ${f.kind}`, dataset: { kind: f.kind, seq: f.seq } },
+    this.alerts.prepend(h('li', { class: `alert ${f.kind}`, dataset: {
+      kind: f.kind,
+      ...(f.seq !== undefined ? { seq: f.seq } : {}),
+      ...(f.id !== undefined ? { alertId: f.id } : {}),
+    } },
       h('div', { class: 'msg-meta' },
         h('span', { class: `alert-kind ${f.kind}`, text: ALERT_KIND[f.kind] || f.kind }),
         h('time', { datetime: new Date(f.ts).toISOString(), text: clock(f.ts) })),
       h('p', { text: detail.join(' ') }),
       held && f.text ? h('blockquote', { class: 'held-text', text: f.text }) : null,
       actions));
+    this.updateAlertCount();
     if (f.kind === 'crisis') notify(`Crisis alert: ${f.name} may need support.`, { tone: 'warn', ms: 12000 });
   }
 }

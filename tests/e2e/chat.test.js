@@ -314,3 +314,71 @@ test('two members and a facilitator share a room through the web client', { time
     await bob.context().close();
   }
 });
+
+test('a crisis alert raised while no facilitator is here reaches the first one, once, until Done', { timeout: 120_000 }, async () => {
+  const room = await api('POST', '/api/rooms', {
+    title: 'Late Night Check-in',
+    topic: 'For when it is hard to sleep',
+    capacity: 10,
+  }, true);
+  const invite = await api('POST', `/api/rooms/${room.id}/invites`, { ttl_seconds: 3600 }, true);
+
+  const willow = await openPage('willow');
+  let sam;
+  try {
+    await joinThroughUi(willow, base, room.id, 'Willow');
+
+    // Nobody facilitates yet: a private message reaches nobody, and she is told so.
+    await willow.fill('#whisper-text', 'Is anyone there?');
+    await willow.press('#whisper-text', 'Enter');
+    await willow.locator('#whisper-error').waitFor({ state: 'visible' });
+    assert.match(await willow.locator('#whisper-error').innerText(), /facilitator/i);
+    assert.equal(await willow.locator('#whispers li').count(), 0, 'the whisper is not shown as sent');
+    assert.equal(await willow.inputValue('#whisper-text'), 'Is anyone there?', 'her words are kept to send later');
+
+    await say(willow, 'I want to kill myself');
+    await willow.locator('#crisis-card').waitFor();
+    await willow.locator('#timeline li.msg.mine', { hasText: 'I want to kill myself' }).waitFor();
+
+    sam = await openPage('sam');
+    await joinThroughUi(sam, base, room.id, 'Sam', invite.token);
+    const crisis = sam.locator('#alerts li.alert[data-kind="crisis"]');
+    await crisis.waitFor();
+    assert.match(await crisis.innerText(), /Willow/);
+
+    // A whisper from Willow now comes after any alert the server had to give Sam.
+    await willow.fill('#whisper-text', 'Thank you for being here.');
+    await willow.press('#whisper-text', 'Enter');
+    await sam.locator('#whispers li', { hasText: 'Thank you for being here.' }).waitFor();
+    await willow.locator('#whisper-error').waitFor({ state: 'hidden' });
+    assert.equal(await crisis.count(), 1, 'the crisis alert is shown once');
+
+    const done = crisis.getByRole('button', { name: /^Done/ });
+    assert.equal((await done.innerText()).trim(), 'Done');
+    assert.match(await done.getAttribute('aria-label'), /^Done/);
+    await done.click();
+    await crisis.waitFor({ state: 'detached' });
+    // `ack_warning` has no answer; a round trip that follows it proves it arrived.
+    await sam.fill('#whisper-text', 'I saw your message, Willow. I am here.');
+    await sam.press('#whisper-text', 'Enter');
+    await sam.locator('#whispers li.mine', { hasText: 'I am here.' }).waitFor();
+
+    await sam.reload();
+    await sam.locator('#conn-status[data-state="live"]').waitFor();
+    await sam.locator('#alerts').waitFor();
+    // Any open alert would come before this whisper.
+    await willow.fill('#whisper-text', 'I will stay a while.');
+    await willow.press('#whisper-text', 'Enter');
+    await sam.locator('#whispers li', { hasText: 'I will stay a while.' }).waitFor();
+    assert.equal(await sam.locator('#alerts li.alert').count(), 0, 'the handled alert is not given again');
+    assert.match(await sam.locator('#alerts').innerText(), /Nothing needs your attention/);
+
+    assert.deepEqual([...willow.problems, ...sam.problems], [], 'no uncaught errors or CSP violations');
+  } catch (e) {
+    e.message += `\n--- kindred log ---\n${serverLog.slice(-4000)}`;
+    throw e;
+  } finally {
+    await sam?.context().close();
+    await willow.context().close();
+  }
+});
