@@ -11,7 +11,7 @@ use std::time::Duration;
 use kindred::{Config, Running};
 use kindred_protocol::client::{ClientError, ConnectOptions, Connection, Http, Received};
 use kindred_protocol::http::{CreateInvite, CreateRoom, JoinRequest, JoinResponse};
-use kindred_protocol::policy::ContentPolicy;
+use kindred_protocol::policy::{ContentPolicy, Kinds, PolicyMode};
 use kindred_protocol::{
     ClientFrame, Epoch, ErrorCode, ErrorFrame, ModAction, RoomId, Seq, ServerFrame, UserId, Welcome,
 };
@@ -320,6 +320,19 @@ impl Member {
         })
         .await;
         self.ack(&client_id).await
+    }
+
+    /// As a facilitator, set the room's content policy (waits for the ack).
+    pub async fn set_policy(&mut self, mode: PolicyMode, kinds: Kinds) {
+        self.moderate(
+            ModAction::SetPolicy,
+            ModArgs {
+                policy: Some(ContentPolicy { mode, kinds }),
+                ..ModArgs::default()
+            },
+        )
+        .await
+        .expect("facilitators set the policy");
     }
 
     /// Wait for the ack (Ok(seq)) or error (Err) of a command.

@@ -3,7 +3,7 @@
 //! help even when its author's connection is closing, and nobody whispers into the void.
 
 use kindred_protocol::client::Received;
-use kindred_protocol::policy::{ContentPolicy, Kinds, PolicyMode};
+use kindred_protocol::policy::{Kinds, PolicyMode};
 use kindred_protocol::{AlertKind, ClientFrame, ErrorCode, ModAction, ServerFrame, close_code};
 use kindred_tests::{Member, ModArgs, TestServer, conversation_continues};
 
@@ -32,21 +32,6 @@ async fn alerts_before(member: &mut Member, marker: &str) -> Vec<ServerFrame> {
             _ => {}
         }
     }
-}
-
-async fn set_policy(fran: &mut Member, mode: PolicyMode) {
-    fran.moderate(
-        ModAction::SetPolicy,
-        ModArgs {
-            policy: Some(ContentPolicy {
-                mode,
-                kinds: Kinds::default(),
-            }),
-            ..ModArgs::default()
-        },
-    )
-    .await
-    .expect("facilitators set the policy");
 }
 
 #[tokio::test]
@@ -97,7 +82,7 @@ async fn a_report_and_a_held_message_wait_for_a_facilitator_until_one_decides() 
     let mut fran = server.facilitator(room, "Fran").await;
     let mut alice = server.member(room, "Alice").await;
     let mut bob = server.member(room, "Bob").await;
-    set_policy(&mut fran, PolicyMode::Hold).await;
+    fran.set_policy(PolicyMode::Hold, Kinds::default()).await;
     // Fran leaves for the night; nobody else facilitates yet.
     fran.send(ClientFrame::Leave).await;
     fran.closed().await;
@@ -217,7 +202,7 @@ async fn a_held_message_whose_author_has_left_can_still_be_released() {
     let mut fran = server.facilitator(room, "Fran").await;
     let mut alice = server.member(room, "Alice").await;
     let mut bob = server.member(room, "Bob").await;
-    set_policy(&mut fran, PolicyMode::Hold).await;
+    fran.set_policy(PolicyMode::Hold, Kinds::default()).await;
     let words = "kys you idiot";
     bob.say(words).await;
     let held = fran

@@ -4,33 +4,17 @@
 use kindred::auth::{InviteClaims, Signer};
 use kindred_protocol::client::ClientError;
 use kindred_protocol::http::JoinRequest;
-use kindred_protocol::policy::{ContentPolicy, Kinds, PolicyMode};
+use kindred_protocol::policy::{Kinds, PolicyMode};
 use kindred_protocol::{
     AlertKind, ClientFrame, CrisisCategory, ErrorCode, ModAction, Role, ServerFrame,
 };
-use kindred_tests::{ADMIN, Member, ModArgs, SECRET, TestServer, config, conversation_continues};
+use kindred_tests::{ADMIN, ModArgs, SECRET, TestServer, config, conversation_continues};
 
 fn alert(f: &ServerFrame, want: AlertKind) -> Option<ServerFrame> {
     match f {
         ServerFrame::Alert { kind, .. } if *kind == want => Some(f.clone()),
         _ => None,
     }
-}
-
-async fn set_policy(fran: &mut Member, mode: PolicyMode) {
-    set_policy_kinds(fran, mode, Kinds::default()).await;
-}
-
-async fn set_policy_kinds(fran: &mut Member, mode: PolicyMode, kinds: Kinds) {
-    fran.moderate(
-        ModAction::SetPolicy,
-        ModArgs {
-            policy: Some(ContentPolicy { mode, kinds }),
-            ..ModArgs::default()
-        },
-    )
-    .await
-    .expect("facilitators set the policy");
 }
 
 #[tokio::test]
@@ -43,7 +27,7 @@ async fn a_crisis_message_reaches_the_room_verbatim_and_brings_help_to_its_autho
     let mut alice = server.member(room, "Alice").await;
     let mut bob = server.member(room, "Bob").await;
     // Strict policy: it must still not touch crisis language.
-    set_policy_kinds(&mut fran, PolicyMode::Censor, Kinds::ALL).await;
+    fran.set_policy(PolicyMode::Censor, Kinds::ALL).await;
 
     let words = "honestly I want to kill myself, I don't want to be here anymore";
     let seq = alice.say_acked(words).await;
@@ -96,7 +80,7 @@ async fn words_of_disclosure_are_never_censored_even_by_the_strictest_policy() {
     let mut fran = server.facilitator(room, "Fran").await;
     let mut alice = server.member(room, "Alice").await;
     let mut bob = server.member(room, "Bob").await;
-    set_policy_kinds(&mut fran, PolicyMode::Censor, Kinds::ALL).await;
+    fran.set_policy(PolicyMode::Censor, Kinds::ALL).await;
     for words in [
         "I was sexually abused as a child",
         "I was raped two years ago and I still can't sleep",
@@ -116,7 +100,7 @@ async fn policy_off_lets_abuse_through_without_alerts() {
     let mut fran = server.facilitator(room, "Fran").await;
     let mut alice = server.member(room, "Alice").await;
     let mut bob = server.member(room, "Bob").await;
-    set_policy(&mut fran, PolicyMode::Off).await;
+    fran.set_policy(PolicyMode::Off, Kinds::default()).await;
     let seq = bob.say_acked("kys you idiot").await;
     assert_eq!(alice.hears("kys you idiot").await, seq);
     let next = bob.say_acked("sorry").await;
@@ -163,7 +147,7 @@ async fn policy_censor_stars_out_the_abuse() {
     let mut fran = server.facilitator(room, "Fran").await;
     let mut alice = server.member(room, "Alice").await;
     let mut bob = server.member(room, "Bob").await;
-    set_policy(&mut fran, PolicyMode::Censor).await;
+    fran.set_policy(PolicyMode::Censor, Kinds::default()).await;
     assert_eq!(
         alice
             .until(|f| match f {
@@ -195,7 +179,7 @@ async fn policy_hold_keeps_a_message_for_review_until_a_facilitator_releases_or_
     let mut fran = server.facilitator(room, "Fran").await;
     let mut alice = server.member(room, "Alice").await;
     let mut bob = server.member(room, "Bob").await;
-    set_policy(&mut fran, PolicyMode::Hold).await;
+    fran.set_policy(PolicyMode::Hold, Kinds::default()).await;
 
     bob.send(ClientFrame::Send {
         client_id: "h1".into(),
