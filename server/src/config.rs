@@ -226,6 +226,17 @@ pub struct Config {
     /// Bytes a connection's write buffer may hold before writes fail.
     #[arg(long, env = "KINDRED_WS_MAX_WRITE_BUFFER", default_value_t = 256 * 1024)]
     pub ws_max_write_buffer: usize,
+
+    /// The longest one WebSocket write may take (a welcome with its backlog, a batch of
+    /// queued frames, a reply, a ping), in milliseconds; a socket that takes longer is a
+    /// reader that fell behind: closed with 4008, and the client resumes.
+    #[arg(long, env = "KINDRED_WRITE_TIMEOUT_MS", default_value_t = 20_000)]
+    pub write_timeout_ms: u64,
+
+    /// The most WebSockets one member (one token) may have open on one instance; one
+    /// more is refused at `hello` with close 4009.
+    #[arg(long, env = "KINDRED_MAX_CONNECTIONS_PER_MEMBER", default_value_t = 5)]
+    pub max_connections_per_member: usize,
 }
 
 impl Default for Config {
@@ -254,6 +265,10 @@ impl Config {
 
     pub fn idle_timeout(&self) -> Duration {
         Duration::from_millis(self.idle_timeout_ms)
+    }
+
+    pub fn write_timeout(&self) -> Duration {
+        Duration::from_millis(self.write_timeout_ms.max(1))
     }
 
     pub fn shutdown_grace(&self) -> Duration {

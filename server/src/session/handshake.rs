@@ -4,7 +4,7 @@ use axum::extract::ws::Message;
 use kindred_protocol::{ClientFrame, ErrorCode, Me, PROTOCOL_VERSION, Seq, Welcome, close_code};
 use tokio::time::Instant;
 
-use super::{Conn, Live, MAX_CONNECTIONS_PER_MEMBER};
+use super::{Conn, Live};
 use crate::app::now_ms;
 use crate::broker::{BrokerError, ResumeFrom};
 use crate::room::{Command, Rejection};
@@ -104,7 +104,7 @@ impl Conn {
             claims.user,
             claims.role,
             &self.app.shutdown,
-            MAX_CONNECTIONS_PER_MEMBER,
+            self.app.config.max_connections_per_member,
         );
         let peer = match attached {
             Ok(peer) => peer,

@@ -35,16 +35,10 @@ use crate::wire::{self, Encoded};
 
 /// The longest a close handshake may take before the socket is simply dropped.
 const CLOSE_TIMEOUT: Duration = Duration::from_secs(2);
-/// The longest one write may take (a welcome with its backlog, a batch of queued
-/// frames, a reply, a ping). A socket that takes longer is treated as a reader that
-/// fell behind: closed with 4008, and the client resumes.
-const WRITE_TIMEOUT: Duration = Duration::from_secs(20);
 /// Queued frames written before one flush.
 const WRITE_BATCH: usize = 64;
 /// A member's typing indicator is relayed at most this often.
 const TYPING_INTERVAL: Duration = Duration::from_secs(2);
-/// The most connections one member (one token) may have open on one instance.
-const MAX_CONNECTIONS_PER_MEMBER: usize = 5;
 /// The longest `client_id`, content-warning label and report reason.
 const MAX_CLIENT_ID: usize = 64;
 const MAX_LABEL_CHARS: usize = 100;
@@ -159,7 +153,7 @@ impl Live {
                     // a write that never ends is a reader that fell behind.
                     let written = tokio::select! {
                         biased;
-                        r = tokio::time::timeout(WRITE_TIMEOUT, self.write_batch(conn, first)) => r,
+                        r = tokio::time::timeout(app.config.write_timeout(), self.write_batch(conn, first)) => r,
                         () = &mut stopped => Ok(Ok(())),
                     };
                     match written {

@@ -1,6 +1,6 @@
 //! Everything written to the socket.
 //!
-//! Every write is bounded in time ([`WRITE_TIMEOUT`]) and, once the member is in the
+//! Every write is bounded in time (`--write-timeout-ms`) and, once the member is in the
 //! room, races the session's stop token (a kick or the server's shutdown), so a
 //! stalled socket can neither keep a session alive nor hold up its way out. A reply
 //! that the stop overtakes is not lost: it waits in `unsent` and is written, bounded,
@@ -10,7 +10,7 @@ use axum::extract::ws::{CloseFrame, Message, Utf8Bytes};
 use futures_util::SinkExt;
 use kindred_protocol::{ClientId, ErrorCode, ServerFrame, close_code};
 
-use super::{CLOSE_TIMEOUT, Conn, Live, WRITE_BATCH, WRITE_TIMEOUT};
+use super::{CLOSE_TIMEOUT, Conn, Live, WRITE_BATCH};
 use crate::wire::{self, Encoded};
 
 /// How a raced write ended.
@@ -19,7 +19,7 @@ pub(super) enum Written {
     Done,
     /// The session is being stopped; the write was abandoned.
     Stopped,
-    /// The socket did not take it within [`WRITE_TIMEOUT`].
+    /// The socket did not take it within the write timeout.
     Stalled,
 }
 
@@ -31,7 +31,7 @@ impl Conn {
             self.app.metrics.error(e.code);
         }
         let write = self.socket.send(Message::Text(wire::encode(frame).bytes));
-        match tokio::time::timeout(WRITE_TIMEOUT, write).await {
+        match tokio::time::timeout(self.app.config.write_timeout(), write).await {
             Ok(r) => r,
             Err(_) => Err(axum::Error::new("write timed out")),
         }
@@ -92,6 +92,7 @@ impl Conn {
         if stop.is_cancelled() {
             return Ok((Written::Stopped, 0));
         }
+        let timeout = self.app.config.write_timeout();
         let mut fed = 0;
         let written = {
             let write = async {
@@ -104,7 +105,7 @@ impl Conn {
             tokio::select! {
                 biased;
                 () = stop.cancelled() => Written::Stopped,
-                r = tokio::time::timeout(WRITE_TIMEOUT, write) => match r {
+                r = tokio::time::timeout(timeout, write) => match r {
                     Ok(Ok(())) => Written::Done,
                     Ok(Err(e)) => return Err(e),
                     Err(_) => Written::Stalled,
