@@ -118,31 +118,19 @@ impl Live {
             ClientFrame::Hand { raised } => {
                 // A hand, a reaction and a report are each an event or an alert for
                 // others: they count against the message rate like a message.
-                if let Err(wait) = check(&self.messages) {
-                    self.rate_limited(conn, None, wait).await?;
-                    return Ok(Flow::Continue);
-                }
                 let cmd = Command::Hand {
                     user: self.user,
                     raised,
                 };
-                if let Err(e) = app.broker.apply(self.room, cmd, now_ms()).await {
-                    self.broker_error(conn, None, &e).await?;
-                }
+                self.apply_counted(conn, cmd).await?;
             }
             ClientFrame::React { seq, emoji } => {
-                if let Err(wait) = check(&self.messages) {
-                    self.rate_limited(conn, None, wait).await?;
-                    return Ok(Flow::Continue);
-                }
                 let cmd = Command::React {
                     user: self.user,
                     target: seq,
                     emoji,
                 };
-                if let Err(e) = app.broker.apply(self.room, cmd, now_ms()).await {
-                    self.broker_error(conn, None, &e).await?;
-                }
+                self.apply_counted(conn, cmd).await?;
             }
             ClientFrame::Report { seq, reason } => {
                 if let Err(wait) = check(&self.messages) {
@@ -451,6 +439,19 @@ impl Live {
             .broker
             .notify(self.room, Audience::User(held.user), wire::encode(&frame))
             .await;
+    }
+
+    /// A command that counts against the member's message rate and is answered only
+    /// when refused (a hand, a reaction).
+    async fn apply_counted(&mut self, conn: &mut Conn, cmd: Command) -> Result<(), axum::Error> {
+        if let Err(wait) = check(&self.messages) {
+            return self.rate_limited(conn, None, wait).await;
+        }
+        let app = conn.app.clone();
+        if let Err(e) = app.broker.apply(self.room, cmd, now_ms()).await {
+            self.broker_error(conn, None, &e).await?;
+        }
+        Ok(())
     }
 
     async fn broker_error(
