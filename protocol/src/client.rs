@@ -10,9 +10,9 @@ use tokio_tungstenite::{MaybeTlsStream, WebSocketStream};
 
 use crate::client_frame::ClientFrame;
 use crate::http::{
-    CreateInvite, CreateRoom, HttpError, Invite, JoinRequest, JoinResponse, RoomList,
+    CreateInvite, CreateRoom, HttpError, Invite, InviteList, JoinRequest, JoinResponse, RoomList,
 };
-use crate::ids::{Epoch, RoomId, Seq};
+use crate::ids::{Epoch, InviteId, RoomId, Seq, UserId};
 use crate::server_frame::{RoomSummary, ServerFrame, Welcome};
 
 /// What can go wrong talking to a server.
@@ -102,6 +102,64 @@ impl Http {
             .send()
             .await?;
         Self::decode(resp).await
+    }
+
+    /// `GET /api/rooms/{id}/invites` with the admin token.
+    pub async fn invites(&self, admin_token: &str, room: RoomId) -> Result<InviteList, ClientError> {
+        let resp = self
+            .client
+            .get(format!("{}/api/rooms/{room}/invites", self.base))
+            .bearer_auth(admin_token)
+            .send()
+            .await?;
+        Self::decode(resp).await
+    }
+
+    /// `DELETE /api/rooms/{id}/invites/{invite}` with the admin token: the invite
+    /// stops working and the seats it gave end.
+    pub async fn revoke_invite(
+        &self,
+        admin_token: &str,
+        room: RoomId,
+        invite: InviteId,
+    ) -> Result<(), ClientError> {
+        let resp = self
+            .client
+            .delete(format!("{}/api/rooms/{room}/invites/{invite}", self.base))
+            .bearer_auth(admin_token)
+            .send()
+            .await?;
+        Self::no_content(resp).await
+    }
+
+    /// `DELETE /api/rooms/{id}/members/{user}` with the admin token: the member
+    /// (a facilitator too) leaves the room, and a facilitator's seat ends.
+    pub async fn remove_member(
+        &self,
+        admin_token: &str,
+        room: RoomId,
+        user: UserId,
+    ) -> Result<(), ClientError> {
+        let resp = self
+            .client
+            .delete(format!("{}/api/rooms/{room}/members/{user}", self.base))
+            .bearer_auth(admin_token)
+            .send()
+            .await?;
+        Self::no_content(resp).await
+    }
+
+    async fn no_content(resp: reqwest::Response) -> Result<(), ClientError> {
+        let status = resp.status();
+        if status.is_success() {
+            Ok(())
+        } else {
+            let body = resp.json::<HttpError>().await.ok();
+            Err(ClientError::Http {
+                status: status.as_u16(),
+                body,
+            })
+        }
     }
 
     /// `GET /api/rooms`.

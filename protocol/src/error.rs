@@ -96,7 +96,8 @@ pub mod close_code {
     pub const REMOVED: u16 = 4003;
     /// The session was closed by a facilitator or the room was deleted.
     pub const ROOM_CLOSED: u16 = 4004;
-    /// The room is full or locked.
+    /// The room is full or locked, or the member's network already seats its share
+    /// of the room's participants.
     pub const ROOM_UNAVAILABLE: u16 = 4005;
     /// The connection fell behind the room; resume with `last_seq` to catch up.
     pub const SLOW_CONSUMER: u16 = 4008;

@@ -3,7 +3,7 @@
 use serde::{Deserialize, Serialize};
 
 use crate::error::ErrorCode;
-use crate::ids::{Millis, RoomId, UserId};
+use crate::ids::{InviteId, Millis, RoomId, UserId};
 use crate::policy::ContentPolicy;
 use crate::server_frame::{Role, RoomSummary, Visibility};
 
@@ -53,22 +53,45 @@ pub struct RoomList {
     pub rooms: Vec<RoomSummary>,
 }
 
-/// `POST /api/rooms/{id}/invites` (admin): mint a facilitator invite.
+/// `POST /api/rooms/{id}/invites` (admin): mint a facilitator invite. Every field
+/// is optional; an empty body (or none) takes the defaults.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct CreateInvite {
     /// How long the invite may be used; absent: the server's default.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub ttl_seconds: Option<u64>,
+    /// How many facilitators may join with it (1–50); absent: once.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub uses: Option<u32>,
 }
 
-/// A facilitator invite: pass `token` as `invite` when joining.
+/// A facilitator invite as the room keeps it. `token` and `url` come only in the
+/// answer to the `POST` that minted it: the server does not hand them out again.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Invite {
-    pub token: String,
+    pub id: InviteId,
+    /// Pass as `invite` when joining.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub token: Option<String>,
+    /// A path for the web client, the token in its fragment (`/?room={id}#invite=…`),
+    /// so it never reaches a server's or a proxy's logs.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub url: Option<String>,
     pub role: Role,
+    pub created_at: Millis,
     pub expires_at: Millis,
-    /// A path for the web client that carries the invite.
-    pub url: String,
+    /// How many joins it allows, and how many it has had.
+    pub uses: u32,
+    pub used: u32,
+    /// The members who joined with it and still hold their seat this session.
+    /// Revoking the invite ends those seats.
+    pub members: Vec<UserId>,
+}
+
+/// `GET /api/rooms/{id}/invites` (admin): the room's invites, oldest first.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct InviteList {
+    pub invites: Vec<Invite>,
 }
 
 /// `POST /api/rooms/{id}/join`.
@@ -81,6 +104,12 @@ pub struct JoinRequest {
     /// A facilitator invite token, if any.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub invite: Option<String>,
+    /// A random id this browser keeps for Kindred: 16–64 characters of letters,
+    /// digits, `-` and `_`. A ban covers it, so a banned person cannot come back at
+    /// once under a new pseudonym. Never a fingerprint: a client without storage
+    /// sends none.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub device: Option<String>,
 }
 
 /// The answer to a join: a session token for `hello`.

@@ -62,3 +62,7 @@ uuid_id!(
     /// A member of a room. Pseudonymous: it names a join, not a person.
     UserId
 );
+uuid_id!(
+    /// A facilitator invite the room keeps a record of (its uses, its seats).
+    InviteId
+);

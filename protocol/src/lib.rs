@@ -27,7 +27,7 @@ pub mod client;
 
 pub use client_frame::{ClientFrame, ModAction, Reaction};
 pub use error::{ErrorCode, close_code};
-pub use ids::{ClientId, Epoch, Millis, RoomId, Seq, UserId};
+pub use ids::{ClientId, Epoch, InviteId, Millis, RoomId, Seq, UserId};
 pub use server_frame::{
     AlertKind, CrisisCategory, ErrorFrame, HelpLine, LeftReason, Me, MemberInfo, ResumeKind, Role,
     RoomState, RoomSummary, ServerFrame, Visibility, Welcome,

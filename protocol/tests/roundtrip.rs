@@ -16,7 +16,8 @@ use std::fs;
 use std::path::PathBuf;
 
 use kindred_protocol::http::{
-    CreateInvite, CreateRoom, HttpError, Invite, JoinRequest, JoinResponse, RoomList, UpdateRoom,
+    CreateInvite, CreateRoom, HttpError, Invite, InviteList, JoinRequest, JoinResponse, RoomList,
+    UpdateRoom,
 };
 use kindred_protocol::policy::{ContentPolicy, Kinds, PolicyMode};
 use kindred_protocol::{
@@ -1066,6 +1067,7 @@ fn http_room_list() {
 fn http_create_invite() {
     let i: CreateInvite = golden("http_create_invite");
     assert_eq!(i.ttl_seconds, Some(7 * 24 * 3600));
+    assert_eq!(i.uses, Some(2));
     let empty: CreateInvite = serde_json::from_value(json!({})).unwrap();
     assert_eq!(empty, CreateInvite::default());
 }
@@ -1075,7 +1077,21 @@ fn http_invite() {
     let i: Invite = golden("http_invite");
     assert_eq!(i.role, Role::Facilitator);
     assert_eq!(i.expires_at, 1_733_252_400_000);
-    assert!(i.url.contains(&i.token));
+    let (url, token) = (i.url.unwrap(), i.token.unwrap());
+    // The token rides in the fragment, which browsers never send to a server.
+    assert_eq!(url.split_once('#').unwrap().1, format!("invite={token}"));
+    assert!(!url.split_once('#').unwrap().0.contains(&token));
+    assert_eq!((i.uses, i.used), (2, 0));
+}
+
+#[test]
+fn http_invite_list() {
+    let l: InviteList = golden("http_invite_list");
+    let i = &l.invites[0];
+    // A listed invite never shows its token again.
+    assert_eq!((i.token.as_ref(), i.url.as_ref()), (None, None));
+    assert_eq!(i.members, vec![user(SAM)]);
+    assert_eq!((i.uses, i.used), (2, 1));
 }
 
 #[test]
@@ -1087,6 +1103,7 @@ fn http_join_request() {
             name: "Willow".into(),
             accept_guidelines: true,
             invite: None,
+            device: Some("q3Xv9LmP0aZt7RbW2cYe8A".into()),
         }
     );
     // accept_guidelines is required on the wire: its absence is a bad request, not `false`.
@@ -1165,6 +1182,7 @@ fn typed_pretty(name: &str) -> String {
         "http_room_list" => pretty::<RoomList>(name),
         "http_create_invite" => pretty::<CreateInvite>(name),
         "http_invite" => pretty::<Invite>(name),
+        "http_invite_list" => pretty::<InviteList>(name),
         "http_join_request" => pretty::<JoinRequest>(name),
         "http_join_response" => pretty::<JoinResponse>(name),
         "http_error" => pretty::<HttpError>(name),
@@ -1177,7 +1195,7 @@ fn typed_pretty(name: &str) -> String {
 #[test]
 fn every_fixture_is_typed_and_in_wire_order() {
     let names = fixture_names("");
-    assert_eq!(names.len(), 51, "{names:?}");
+    assert_eq!(names.len(), 52, "{names:?}");
     for name in names {
         assert_eq!(
             fixture_text(&name),

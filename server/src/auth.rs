@@ -1,14 +1,19 @@
 //! Signed tokens: a participant's session token (from `join`) and a facilitator
 //! invite (from the admin API). HMAC-SHA256 over a small JSON payload; every
 //! instance that shares the secret accepts every other's tokens.
+//!
+//! The same secret keys the marks a ban holds on to ([`Signer::mark`]): a device id
+//! or an address is never kept, only its keyed hash for one room.
 
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD as B64;
 use hmac::{Hmac, Mac};
-use kindred_protocol::{Millis, Role, RoomId, UserId};
+use kindred_protocol::{InviteId, Millis, Role, RoomId, UserId};
 use serde::{Deserialize, Serialize};
 use sha2::Sha256;
 use subtle::ConstantTimeEq;
+
+use crate::room::{Mark, Origin};
 
 type HmacSha256 = Hmac<Sha256>;
 
@@ -40,12 +45,17 @@ pub struct SessionClaims {
     /// The room session it was minted for; a closed session's tokens stop working.
     pub session: u32,
     pub exp: Millis,
+    /// Where the join came from, as marks (see [`Signer::mark`]).
+    #[serde(default)]
+    pub origin: Origin,
 }
 
 /// What a facilitator invite grants.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct InviteClaims {
     pub room: RoomId,
+    /// The room's record of this invite: its uses and seats.
+    pub id: InviteId,
     pub role: Role,
     pub exp: Millis,
 }
@@ -104,6 +114,26 @@ impl Signer {
         serde_json::from_slice(&payload).map_err(|_| AuthError::Malformed)
     }
 
+    /// The mark of a device id or an address (`kind` says which) in `room`: a keyed
+    /// hash, so it cannot be reversed, and per room, so marks cannot be matched
+    /// across rooms.
+    pub fn mark(&self, room: RoomId, kind: &str, value: &str) -> Mark {
+        let tag = self
+            .mac(&format!("mark\u{0}{kind}\u{0}{room}\u{0}{value}"))
+            .finalize()
+            .into_bytes();
+        Mark(tag[..16].iter().map(|b| format!("{b:02x}")).collect())
+    }
+
+    /// The marks of a join from `device` (if the client keeps one) and `address` (if
+    /// it names the person's network rather than a proxy's or a private one).
+    pub fn origin(&self, room: RoomId, device: Option<&str>, address: Option<&str>) -> Origin {
+        Origin {
+            device: device.map(|d| self.mark(room, "device", d)),
+            address: address.map(|a| self.mark(room, "address", a)),
+        }
+    }
+
     pub fn session_token(&self, claims: SessionClaims) -> String {
         self.sign(&Claims::Session(claims))
     }
@@ -154,6 +184,7 @@ mod tests {
             role: Role::Participant,
             session: 0,
             exp,
+            origin: Origin::default(),
         }
     }
 
@@ -199,6 +230,7 @@ mod tests {
         let room = RoomId::new();
         let invite = signer.invite_token(InviteClaims {
             room,
+            id: InviteId::new(),
             role: Role::Facilitator,
             exp: 100,
         });
@@ -215,6 +247,19 @@ mod tests {
             signer.verify_session(&invite, 50),
             Err(AuthError::WrongKind)
         );
+    }
+
+    #[test]
+    fn marks_are_keyed_per_room_and_secret() {
+        let signer = Signer::new(b"secret");
+        let (a, b) = (RoomId::new(), RoomId::new());
+        let mark = signer.mark(a, "device", "abc");
+        assert_eq!(mark, signer.mark(a, "device", "abc"));
+        assert_eq!(mark.0.len(), 32);
+        assert!(!mark.0.contains("abc"));
+        assert_ne!(mark, signer.mark(b, "device", "abc"));
+        assert_ne!(mark, signer.mark(a, "address", "abc"));
+        assert_ne!(mark, Signer::new(b"other").mark(a, "device", "abc"));
     }
 
     #[test]

@@ -237,6 +237,12 @@ pub struct Config {
     /// more is refused at `hello` with close 4009.
     #[arg(long, env = "KINDRED_MAX_CONNECTIONS_PER_MEMBER", default_value_t = 5)]
     pub max_connections_per_member: usize,
+
+    /// The most participants one network address (an IPv6 /64) may seat in one room at
+    /// once, so one person cannot fill a room's seats. Only public addresses count:
+    /// behind a proxy, set --trust-forwarded-for and --trusted-proxies.
+    #[arg(long, env = "KINDRED_MAX_MEMBERS_PER_ADDRESS", default_value_t = 4, value_parser = clap::value_parser!(u32).range(1..))]
+    pub max_members_per_address: u32,
 }
 
 impl Default for Config {
@@ -251,6 +257,7 @@ impl Config {
     pub fn limits(&self) -> Limits {
         Limits {
             presence_grace_ms: self.presence_grace_ms,
+            members_per_address: self.max_members_per_address as usize,
             ..Limits::default()
         }
     }

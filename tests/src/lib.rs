@@ -130,7 +130,7 @@ impl TestServer {
                 &JoinRequest {
                     name: name.into(),
                     accept_guidelines: true,
-                    invite: None,
+                    ..JoinRequest::default()
                 },
             )
             .await
@@ -149,7 +149,8 @@ impl TestServer {
                 &JoinRequest {
                     name: name.into(),
                     accept_guidelines: true,
-                    invite: Some(invite.token),
+                    invite: invite.token,
+                    ..JoinRequest::default()
                 },
             )
             .await

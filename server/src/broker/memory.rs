@@ -19,7 +19,7 @@ use super::timeline::Timeline;
 use super::{Broker, BrokerError, ResumeFrom, Snapshot, apply_update, new_epoch, summary};
 use crate::hub::{Audience, Hub};
 use crate::metrics::Metrics;
-use crate::room::{Applied, Command, Limits, Room, RoomConfig};
+use crate::room::{Applied, Command, InviteRecord, Limits, Origin, Room, RoomConfig};
 use crate::wire::Encoded;
 
 struct RoomCell {
@@ -124,11 +124,21 @@ impl Broker for MemoryBroker {
         Ok(self.cell(id)?.lock().room.config.policy)
     }
 
-    async fn admits(&self, id: RoomId, role: Role, name: &str) -> Result<u32, BrokerError> {
+    async fn admits(
+        &self,
+        id: RoomId,
+        role: Role,
+        name: &str,
+        origin: &Origin,
+    ) -> Result<u32, BrokerError> {
         let cell = self.cell(id)?;
         let cell = cell.lock();
-        cell.room.admits(role, name)?;
+        cell.room.admits(role, name, origin)?;
         Ok(cell.room.session())
+    }
+
+    async fn invites(&self, id: RoomId) -> Result<Vec<InviteRecord>, BrokerError> {
+        Ok(self.cell(id)?.lock().room.invites())
     }
 
     async fn apply(&self, id: RoomId, cmd: Command, now: Millis) -> Result<Applied, BrokerError> {

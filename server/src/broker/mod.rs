@@ -20,7 +20,7 @@ use kindred_protocol::{
 };
 
 use crate::hub::{Audience, Effect, Kick};
-use crate::room::{Applied, Command, EventKind, Rejection, Room, RoomConfig};
+use crate::room::{Applied, Command, EventKind, InviteRecord, Origin, Rejection, Room, RoomConfig};
 use crate::wire::Encoded;
 
 /// Why a broker call failed.
@@ -77,10 +77,17 @@ pub trait Broker: Send + Sync + 'static {
     /// The room's content policy now (sessions screen messages with it before
     /// `apply`, outside the room's lock).
     async fn policy(&self, id: RoomId) -> Result<ContentPolicy, BrokerError>;
-    /// Whether a new member with this role and name could join now (the room has a
-    /// seat, and nobody in it goes by a name that looks like this one); the session
-    /// number their token is bound to.
-    async fn admits(&self, id: RoomId, role: Role, name: &str) -> Result<u32, BrokerError>;
+    /// Whether a new member with this role and name, joining from `origin`, could
+    /// join now ([`Room::admits`]); the session number their token is bound to.
+    async fn admits(
+        &self,
+        id: RoomId,
+        role: Role,
+        name: &str,
+        origin: &Origin,
+    ) -> Result<u32, BrokerError>;
+    /// The room's facilitator invites, oldest first.
+    async fn invites(&self, id: RoomId) -> Result<Vec<InviteRecord>, BrokerError>;
 
     /// Check, number, store and publish: see the module docs.
     async fn apply(&self, room: RoomId, cmd: Command, now: Millis) -> Result<Applied, BrokerError>;

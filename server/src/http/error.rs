@@ -82,15 +82,27 @@ impl From<BrokerError> for AppError {
 
 impl From<axum::extract::rejection::JsonRejection> for AppError {
     fn from(e: axum::extract::rejection::JsonRejection) -> Self {
-        if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
-            AppError::new(ErrorCode::TooLarge, "the request body is too large")
-        } else if super::edge::timed_out(&e) {
-            AppError::new(
-                ErrorCode::Timeout,
-                "the request body did not arrive in time",
-            )
-        } else {
-            AppError::new(ErrorCode::BadRequest, e.body_text())
-        }
+        body_error(e.status(), &e, e.body_text())
+    }
+}
+
+impl From<axum::extract::rejection::BytesRejection> for AppError {
+    fn from(e: axum::extract::rejection::BytesRejection) -> Self {
+        body_error(e.status(), &e, e.body_text())
+    }
+}
+
+/// A request body that could not be read or decoded: too large, too slow, or not
+/// what the endpoint takes.
+fn body_error(status: StatusCode, e: &(dyn std::error::Error + 'static), text: String) -> AppError {
+    if status == StatusCode::PAYLOAD_TOO_LARGE {
+        AppError::new(ErrorCode::TooLarge, "the request body is too large")
+    } else if super::edge::timed_out(e) {
+        AppError::new(
+            ErrorCode::Timeout,
+            "the request body did not arrive in time",
+        )
+    } else {
+        AppError::new(ErrorCode::BadRequest, text)
     }
 }

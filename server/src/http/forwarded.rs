@@ -32,6 +32,32 @@ pub fn limit_key(ip: IpAddr) -> IpAddr {
     }
 }
 
+/// The network a ban or a seat count may hold on to: [`limit_key`] of an address that
+/// can name a person's own connection. Loopback, private, link-local, shared (CGNAT)
+/// and unique-local addresses name a proxy, a LAN or this machine, shared by everyone
+/// behind it: marking one would ban a whole building, so they give none.
+pub fn person_network(ip: IpAddr) -> Option<IpAddr> {
+    let shared = match canonical(ip) {
+        IpAddr::V4(v4) => {
+            let [a, b, ..] = v4.octets();
+            v4.is_loopback()
+                || v4.is_private()
+                || v4.is_link_local()
+                || v4.is_unspecified()
+                || v4.is_broadcast()
+                || (a == 100 && (64..128).contains(&b))
+        }
+        IpAddr::V6(v6) => {
+            let first = v6.segments()[0];
+            v6.is_loopback()
+                || v6.is_unspecified()
+                || (first & 0xfe00) == 0xfc00
+                || (first & 0xffc0) == 0xfe80
+        }
+    };
+    (!shared).then(|| limit_key(ip))
+}
+
 pub fn is_trusted(trusted: &[IpNet], ip: IpAddr) -> bool {
     let ip = canonical(ip);
     trusted.iter().any(|net| net.contains(&ip))
@@ -95,6 +121,34 @@ mod tests {
 
     fn loopback() -> Vec<IpNet> {
         vec!["127.0.0.0/8".parse().unwrap(), "::1/128".parse().unwrap()]
+    }
+
+    #[test]
+    fn only_a_persons_own_network_is_marked() {
+        let ip = |s: &str| s.parse::<IpAddr>().unwrap();
+        for shared in [
+            "127.0.0.1",
+            "10.1.2.3",
+            "172.16.0.9",
+            "192.168.1.20",
+            "100.64.3.4",
+            "169.254.1.1",
+            "::1",
+            "fd00::1",
+            "fe80::1",
+            "::ffff:192.168.1.20",
+        ] {
+            assert_eq!(person_network(ip(shared)), None, "{shared}");
+        }
+        assert_eq!(person_network(ip("203.0.113.7")), Some(ip("203.0.113.7")));
+        assert_eq!(
+            person_network(ip("::ffff:203.0.113.7")),
+            Some(ip("203.0.113.7"))
+        );
+        assert_eq!(
+            person_network(ip("2001:db8:1:2:aaaa::9")),
+            Some(ip("2001:db8:1:2::"))
+        );
     }
 
     fn xff(values: &[&str]) -> HeaderMap {

@@ -17,7 +17,7 @@ use std::sync::Arc;
 use axum::Router;
 use axum::extract::{DefaultBodyLimit, FromRequestParts};
 use axum::http::request::Parts;
-use axum::routing::{get, post};
+use axum::routing::{delete, get, post};
 
 pub use error::AppError;
 
@@ -44,7 +44,15 @@ pub fn router(state: Arc<AppState>) -> Router {
                 .patch(api::update_room)
                 .delete(api::delete_room),
         )
-        .route("/api/rooms/{id}/invites", post(api::create_invite))
+        .route(
+            "/api/rooms/{id}/invites",
+            post(api::create_invite).get(api::list_invites),
+        )
+        .route(
+            "/api/rooms/{id}/invites/{invite}",
+            get(api::get_invite).delete(api::revoke_invite),
+        )
+        .route("/api/rooms/{id}/members/{user}", delete(api::remove_member))
         .route("/api/rooms/{id}/join", post(api::join))
         .route("/ws", get(ws::upgrade))
         .route("/healthz", get(health::healthz))
@@ -95,9 +103,10 @@ pub fn limit_ip(app: &AppState, ip: IpAddr) -> Result<(), AppError> {
         })
 }
 
-/// Proof that the request's address was within its join allowance. An extractor from
-/// the request's head, so the check runs before any of the body is read.
-pub struct JoinAllowance;
+/// Proof that the request's address was within its join allowance, and that address.
+/// An extractor from the request's head, so the check runs before any of the body is
+/// read.
+pub struct JoinAllowance(pub IpAddr);
 
 impl FromRequestParts<Arc<AppState>> for JoinAllowance {
     type Rejection = AppError;
@@ -111,7 +120,8 @@ impl FromRequestParts<Arc<AppState>> for JoinAllowance {
             .get::<ConnectInfo<SocketAddr>>()
             .cloned()
             .ok_or_else(|| AppError::new(ErrorCode::Internal, "no peer address"))?;
-        limit_ip(app, client_ip(app, &peer, &parts.headers))?;
-        Ok(JoinAllowance)
+        let ip = client_ip(app, &peer, &parts.headers);
+        limit_ip(app, ip)?;
+        Ok(JoinAllowance(ip))
     }
 }

@@ -12,13 +12,17 @@
 
 mod alerts;
 mod authz;
+mod bans;
 mod event;
+mod invites;
 mod sent;
 mod state;
 
 pub use alerts::{About, Alert, Kept, MAX_OPEN_ALERTS};
 pub use authz::{Action, authorize};
+pub use bans::{Mark, Origin};
 pub use event::{Event, EventKind};
+pub use invites::{InviteRecord, MAX_INVITE_USES};
 pub use sent::MAX_REMEMBERED_SENDS;
 pub use state::{
     Applied, Command, Held, Limits, MAX_HELD, MAX_REMEMBERED_MARKS, Member, ModRequest, ModStatus,

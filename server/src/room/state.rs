@@ -1,18 +1,22 @@
 //! The room state machine.
 
-use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
+mod moderate;
+
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use kindred_protocol::policy::ContentPolicy;
 use kindred_protocol::{
-    ClientId, CrisisCategory, ErrorCode, LeftReason, MemberInfo, Millis, ModAction, Reaction, Role,
-    RoomId, RoomState, Seq, UserId, Visibility,
+    ClientId, CrisisCategory, ErrorCode, InviteId, LeftReason, MemberInfo, Millis, ModAction,
+    Reaction, Role, RoomId, RoomState, Seq, UserId, Visibility,
 };
 
 use serde::{Deserialize, Serialize};
 
 use super::alerts::{About, Alert, Kept, OpenAlerts};
 use super::authz::{Action, authorize};
+use super::bans::{Bans, Origin};
 use super::event::{Event, EventKind};
+use super::invites::{InviteRecord, Invites};
 use super::sent::{MAX_REMEMBERED_SENDS, SendMemory, Sent};
 use crate::safety::{Evaluate, NameLook, Verdict};
 
@@ -46,6 +50,9 @@ pub struct Limits {
     pub max_moderation_seconds: u32,
     /// The floor's length when the facilitator gives none (seconds).
     pub default_floor_seconds: u32,
+    /// How many participants may hold a seat in one room from one network address
+    /// (counted only for addresses that name a person's network, see [`Origin`]).
+    pub members_per_address: usize,
 }
 
 impl Default for Limits {
@@ -55,6 +62,7 @@ impl Default for Limits {
             dedupe_window: 64,
             max_moderation_seconds: 24 * 3600,
             default_floor_seconds: 180,
+            members_per_address: 4,
         }
     }
 }
@@ -98,6 +106,9 @@ pub struct Member {
     /// What the name looks like, so no newcomer takes a name mistaken for this one.
     #[serde(default)]
     pub look: NameLook,
+    /// Where they joined from (marks, never the device id or address itself).
+    #[serde(default)]
+    pub origin: Origin,
 }
 
 /// A command to the room. Each names its actor; the actor's role is the one the
@@ -110,6 +121,9 @@ pub enum Command {
         name: String,
         role: Role,
         session: u32,
+        /// Where the join that minted the token came from.
+        #[serde(default)]
+        origin: Origin,
     },
     /// A connection dropped without `leave`.
     Disconnect {
@@ -166,6 +180,24 @@ pub enum Command {
     },
     /// Time passed: expire grace periods, mutes and the floor.
     Tick,
+    /// The operator minted a facilitator invite: keep its record.
+    Invite {
+        invite: InviteRecord,
+    },
+    /// A join spends one use of an invite; `user` will hold the seat it gives.
+    Redeem {
+        invite: InviteId,
+        user: UserId,
+    },
+    /// The operator took an invite back: it stops working and its seats end.
+    Revoke {
+        invite: InviteId,
+    },
+    /// The operator removes a member, a facilitator included; a facilitator's seat
+    /// ends, so their token no longer connects.
+    Dismiss {
+        user: UserId,
+    },
 }
 
 /// A facilitator's moderation command; which fields each action uses is listed on
@@ -261,6 +293,16 @@ pub enum Rejection {
         "someone in this room already goes by a name that looks like that; please choose another"
     )]
     NameInUse,
+    #[error(
+        "this facilitator invite is no longer valid: it has been used, withdrawn or it expired; \
+         please ask the organiser for a new one"
+    )]
+    InviteInvalid,
+    #[error(
+        "too many members of this group are joining from your network; \
+         please try again later, or from another connection"
+    )]
+    TooManyFromAddress,
 }
 
 impl Rejection {
@@ -281,6 +323,8 @@ impl Rejection {
             Rejection::TooManyHeld => ErrorCode::Filtered,
             Rejection::NameInUse => ErrorCode::BadRequest,
             Rejection::NoFacilitator => ErrorCode::NotFound,
+            Rejection::InviteInvalid => ErrorCode::Unauthorized,
+            Rejection::TooManyFromAddress => ErrorCode::RateLimited,
         }
     }
 
@@ -340,7 +384,10 @@ pub struct Room {
     /// minted for an earlier session are refused.
     session: u32,
     members: HashMap<UserId, Member>,
-    bans: HashSet<UserId>,
+    bans: Bans,
+    /// Facilitator invites and the seats they gave.
+    #[serde(default)]
+    invites: Invites,
     paused: bool,
     locked: bool,
     slow_mode_seconds: u32,
@@ -373,7 +420,8 @@ impl Room {
             seq: 0,
             session: 0,
             members: HashMap::new(),
-            bans: HashSet::new(),
+            bans: Bans::default(),
+            invites: Invites::default(),
             paused: false,
             locked: false,
             slow_mode_seconds: 0,
@@ -406,20 +454,46 @@ impl Room {
         self.members.len()
     }
 
-    /// Whether a new member could join now (used by the HTTP join before a token is minted).
-    pub fn admits(&self, role: Role, name: &str) -> Result<(), Rejection> {
+    /// Whether a new member could join now (used by the HTTP join before a token is
+    /// minted, and again when they connect): the room has a seat, nobody in it goes by
+    /// a name that looks like theirs, and a participant comes from no banned member's
+    /// device or (this session) address, nor from a network that already holds its
+    /// share of the seats.
+    pub fn admits(&self, role: Role, name: &str, origin: &Origin) -> Result<(), Rejection> {
         let look = NameLook::of(name);
         if self.members.values().any(|m| m.look.clashes(&look)) {
             return Err(Rejection::NameInUse);
         }
-        match role {
-            Role::Facilitator => Ok(()),
-            Role::Participant if self.locked => Err(Rejection::Locked),
-            Role::Participant if self.members.len() >= self.config.capacity as usize => {
-                Err(Rejection::RoomFull)
-            }
-            Role::Participant => Ok(()),
+        if role == Role::Facilitator {
+            return Ok(());
         }
+        if self.bans.origin(origin) {
+            return Err(Rejection::Banned);
+        }
+        if self.locked {
+            return Err(Rejection::Locked);
+        }
+        if self.members.len() >= self.config.capacity as usize {
+            return Err(Rejection::RoomFull);
+        }
+        if let Some(address) = &origin.address {
+            let same = self
+                .members
+                .values()
+                .filter(|m| {
+                    m.role == Role::Participant && m.origin.address.as_ref() == Some(address)
+                })
+                .count();
+            if same >= self.limits.members_per_address {
+                return Err(Rejection::TooManyFromAddress);
+            }
+        }
+        Ok(())
+    }
+
+    /// The room's facilitator invites, oldest first.
+    pub fn invites(&self) -> Vec<InviteRecord> {
+        self.invites.list()
     }
 
     /// Members in order of arrival, as the wire shows them.
@@ -470,12 +544,14 @@ impl Room {
     }
 
     /// The room as it stands between sessions, for a store that lost the room's state:
-    /// its settings, bans and session number (so members' tokens stay valid) are kept;
-    /// members, the timeline and everything of the session are gone.
+    /// its settings, bans, invites with their seats, and session number (so members'
+    /// tokens stay valid) are kept; members, the timeline and everything else of the
+    /// session are gone.
     pub fn reopened(&self) -> Room {
         let mut room = Room::new(self.id, self.config.clone(), self.limits);
         room.session = self.session;
         room.bans = self.bans.clone();
+        room.invites = self.invites.clone();
         room
     }
 
@@ -492,7 +568,8 @@ impl Room {
                 name,
                 role,
                 session,
-            } => self.connect(user, name, role, session, now),
+                origin,
+            } => self.connect(user, (name, role, origin), session, now),
             Command::Disconnect { user } => {
                 if let Some(m) = self.members.get_mut(&user) {
                     m.presence = match m.presence {
@@ -577,6 +654,31 @@ impl Room {
                 self.moderate(request, now)
             }
             Command::Tick => Ok(self.tick(now)),
+            Command::Invite { invite } => {
+                self.invites.add(invite, now)?;
+                Ok(Applied::none())
+            }
+            Command::Redeem { invite, user } => {
+                self.invites.redeem(invite, user, now)?;
+                Ok(Applied::none())
+            }
+            Command::Revoke { invite } => {
+                let record = self.invites.revoke(invite).ok_or(Rejection::NotFound)?;
+                let mut out = Applied::none();
+                for user in record.seats {
+                    self.remove_member(user, LeftReason::Removed, now, &mut out);
+                }
+                Ok(out)
+            }
+            Command::Dismiss { user } => {
+                if !self.members.contains_key(&user) && !self.invites.seated(user) {
+                    return Err(Rejection::NotFound);
+                }
+                self.invites.unseat(user);
+                let mut out = Applied::none();
+                self.remove_member(user, LeftReason::Removed, now, &mut out);
+                Ok(out)
+            }
         }
     }
 
@@ -600,16 +702,19 @@ impl Room {
     fn connect(
         &mut self,
         user: UserId,
-        name: String,
-        role: Role,
+        (name, role, origin): (String, Role, Origin),
         session: u32,
         now: Millis,
     ) -> Result<Applied, Rejection> {
         if session != self.session {
             return Err(Rejection::Closed);
         }
-        if self.bans.contains(&user) {
+        if self.bans.user(user) {
             return Err(Rejection::Banned);
+        }
+        // A facilitator's token is good while the invite's seat it was minted with is.
+        if role == Role::Facilitator && !self.invites.seated(user) {
+            return Err(Rejection::InviteInvalid);
         }
         if let Some(m) = self.members.get_mut(&user) {
             m.presence = match m.presence {
@@ -624,7 +729,7 @@ impl Room {
                 ..Applied::none()
             });
         }
-        self.admits(role, &name)?;
+        self.admits(role, &name, &origin)?;
         let mut out = Applied {
             kept: self.kept_for(role),
             ..Applied::none()
@@ -650,6 +755,7 @@ impl Room {
                 hand_raised: false,
                 last_post: None,
                 joined_seq: seq,
+                origin,
             },
         );
         Ok(out)
@@ -979,210 +1085,6 @@ impl Room {
                 },
             );
         }
-    }
-
-    fn bounded_seconds(&self, seconds: Option<u32>) -> Result<Option<u32>, Rejection> {
-        match seconds {
-            Some(s) if s > self.limits.max_moderation_seconds => {
-                Err(Rejection::BadRequest("seconds is longer than allowed"))
-            }
-            other => Ok(other),
-        }
-    }
-
-    fn moderate(&mut self, request: ModRequest, now: Millis) -> Result<Applied, Rejection> {
-        let ModRequest {
-            action,
-            user,
-            seq,
-            seconds,
-            reason,
-            text,
-            held,
-            policy,
-        } = request;
-        let seconds = self.bounded_seconds(seconds)?;
-        let mut out = Applied::none();
-        // The participant a member-directed action aims at; facilitators are not
-        // muted, removed or banned by each other.
-        let target = |room: &Room| -> Result<UserId, Rejection> {
-            let user = user.ok_or(Rejection::BadRequest("this action needs `user`"))?;
-            match room.members.get(&user).map(|m| m.role) {
-                None => Err(Rejection::NotFound),
-                Some(Role::Facilitator) => Err(Rejection::Forbidden),
-                Some(Role::Participant) => Ok(user),
-            }
-        };
-        match action {
-            ModAction::Mute => {
-                let user = target(self)?;
-                let until = seconds.map(|s| now + u64::from(s) * 1000);
-                if let Some(m) = self.members.get_mut(&user) {
-                    m.status = ModStatus::Muted { until };
-                }
-                self.push(&mut out, now, EventKind::Muted { user, until });
-            }
-            ModAction::Unmute => {
-                let user = target(self)?;
-                if let Some(m) = self.members.get_mut(&user)
-                    && m.status != ModStatus::Active
-                {
-                    m.status = ModStatus::Active;
-                    self.push(&mut out, now, EventKind::Unmuted { user });
-                }
-            }
-            ModAction::Pause => {
-                if !self.paused {
-                    self.paused = true;
-                    self.push(&mut out, now, EventKind::Paused { reason });
-                }
-            }
-            ModAction::Resume => {
-                if self.paused {
-                    self.paused = false;
-                    self.push(&mut out, now, EventKind::Resumed);
-                }
-            }
-            ModAction::Close => return Ok(self.close_session(reason, now)),
-            ModAction::Remove => {
-                let user = target(self)?;
-                self.remove_member(user, LeftReason::Removed, now, &mut out);
-            }
-            ModAction::Ban => {
-                let user = target(self)?;
-                self.bans.insert(user);
-                self.remove_member(user, LeftReason::Banned, now, &mut out);
-                // They cannot come back to resend anything.
-                self.sent.forget(user);
-            }
-            ModAction::Redact => {
-                let target = seq.ok_or(Rejection::BadRequest("redact needs `seq`"))?;
-                if target == 0 || target > self.seq {
-                    return Err(Rejection::NotFound);
-                }
-                self.push(&mut out, now, EventKind::Redacted { target });
-            }
-            ModAction::SlowMode => {
-                let seconds = seconds.unwrap_or(0);
-                if seconds != self.slow_mode_seconds {
-                    self.slow_mode_seconds = seconds;
-                    self.push(&mut out, now, EventKind::SlowMode { seconds });
-                }
-            }
-            ModAction::Lock | ModAction::Unlock => {
-                let locked = action == ModAction::Lock;
-                if locked != self.locked {
-                    self.locked = locked;
-                    self.push(&mut out, now, EventKind::Locked { locked });
-                }
-            }
-            ModAction::Floor => {
-                let user = user.ok_or(Rejection::BadRequest("floor needs `user`"))?;
-                if !self.members.contains_key(&user) {
-                    return Err(Rejection::NotFound);
-                }
-                let secs = seconds.unwrap_or(self.limits.default_floor_seconds);
-                let until = now + u64::from(secs) * 1000;
-                self.floor = Some((user, until));
-                if let Some(m) = self.members.get_mut(&user) {
-                    m.hand_raised = false;
-                }
-                self.push(
-                    &mut out,
-                    now,
-                    EventKind::Floor {
-                        user: Some(user),
-                        until: Some(until),
-                    },
-                );
-            }
-            ModAction::ClearFloor => {
-                if self.floor.take().is_some() {
-                    self.push(
-                        &mut out,
-                        now,
-                        EventKind::Floor {
-                            user: None,
-                            until: None,
-                        },
-                    );
-                }
-            }
-            ModAction::LowerHand => {
-                let user = user.ok_or(Rejection::BadRequest("lower_hand needs `user`"))?;
-                let m = self.members.get_mut(&user).ok_or(Rejection::NotFound)?;
-                if m.hand_raised {
-                    m.hand_raised = false;
-                    self.push(
-                        &mut out,
-                        now,
-                        EventKind::Hand {
-                            user,
-                            raised: false,
-                        },
-                    );
-                }
-            }
-            ModAction::Announce => {
-                let text = text
-                    .filter(|t| !t.trim().is_empty())
-                    .ok_or(Rejection::BadRequest("announce needs `text`"))?;
-                self.announcement = Some(text.clone());
-                self.push(&mut out, now, EventKind::Announcement { text });
-            }
-            ModAction::Release => {
-                // Whether or not its author is still here: what they wrote is theirs,
-                // a facilitator decided the room may see it, and their resend of it
-                // (if they come back) finds the seq it got.
-                let id = held.ok_or(Rejection::BadRequest("release needs `held`"))?;
-                let message = self.held.remove(&id).ok_or(Rejection::NotFound)?;
-                let seq = self.push(
-                    &mut out,
-                    now,
-                    EventKind::Message {
-                        user: message.user,
-                        name: message.name.clone(),
-                        text: message.text.clone(),
-                        cw: message.cw.clone(),
-                    },
-                );
-                self.remember_send(message.user, message.client_id.clone(), seq, false);
-                out.ack = Some(seq);
-                out.held = Some(message);
-            }
-            ModAction::Decline => {
-                let id = held.ok_or(Rejection::BadRequest("decline needs `held`"))?;
-                out.held = Some(self.held.remove(&id).ok_or(Rejection::NotFound)?);
-            }
-            ModAction::SetPolicy => {
-                let policy = policy.ok_or(Rejection::BadRequest("set_policy needs `policy`"))?;
-                return Ok(self.set_policy(policy, now));
-            }
-        }
-        Ok(out)
-    }
-
-    /// End the session: everyone is told and leaves; the next session starts empty.
-    /// Bans and the room's settings stay. Used by a facilitator's `close` and by the
-    /// admin API when a room is deleted.
-    pub fn close_session(&mut self, reason: Option<String>, now: Millis) -> Applied {
-        let mut out = Applied::none();
-        let seq = self.push(&mut out, now, EventKind::Closed { reason });
-        out.ack = Some(seq);
-        self.session += 1;
-        self.members.clear();
-        self.paused = false;
-        self.locked = false;
-        self.slow_mode_seconds = 0;
-        self.floor = None;
-        self.announcement = None;
-        self.held.clear();
-        // Everything kept for the session goes with it (its tokens stop working).
-        self.alerts.clear();
-        self.sent.clear();
-        self.reactions.clear();
-        self.reports.clear();
-        out
     }
 
     fn tick(&mut self, now: Millis) -> Applied {

@@ -3,7 +3,8 @@
 //! hi → delivered".
 
 use kindred_protocol::{
-    CrisisCategory, LeftReason, Millis, ModAction, Reaction, Role, RoomId, UserId, Visibility,
+    CrisisCategory, ErrorCode, LeftReason, Millis, ModAction, Reaction, Role, RoomId, UserId,
+    Visibility,
 };
 
 use super::*;
@@ -11,6 +12,24 @@ use super::*;
 const MIN: Millis = 60_000;
 
 /// A room with a clock, and named members.
+/// What seats a facilitator: an invite minted, then spent on `user`.
+fn seat_commands(user: UserId, now: Millis) -> [Command; 2] {
+    let invite = InviteRecord {
+        id: kindred_protocol::InviteId::new(),
+        role: Role::Facilitator,
+        created_at: now,
+        expires_at: now + 3_600_000,
+        uses: 1,
+        used: 0,
+        seats: Default::default(),
+    };
+    let id = invite.id;
+    [
+        Command::Invite { invite },
+        Command::Redeem { invite: id, user },
+    ]
+}
+
 struct Scene {
     room: Room,
     now: Millis,
@@ -43,12 +62,16 @@ impl Scene {
 
     fn arrive(&mut self, name: &str, role: Role) -> Result<UserId, Rejection> {
         let user = UserId::new();
+        if role == Role::Facilitator {
+            self.seat(user);
+        }
         let session = self.room.session();
         self.apply(Command::Connect {
             user,
             name: name.into(),
             role,
             session,
+            origin: Origin::default(),
         })?;
         Ok(user)
     }
@@ -61,6 +84,7 @@ impl Scene {
             name: name.into(),
             role: Role::Participant,
             session,
+            origin: Origin::default(),
         })
     }
 
@@ -351,7 +375,8 @@ fn close_ends_the_session_and_old_tokens_stop_working() {
             user: alice,
             name: "Alice".into(),
             role: Role::Participant,
-            session: old_session
+            session: old_session,
+            origin: Origin::default(),
         }),
         Err(Rejection::Closed)
     );
@@ -722,6 +747,11 @@ fn a_room_replayed_from_its_commands_is_the_same_room() {
         (alice, "Alice", Role::Participant),
         (bo, "Bo", Role::Participant),
     ] {
+        if role == Role::Facilitator {
+            for cmd in seat_commands(user, s.now) {
+                run(&mut s, cmd);
+            }
+        }
         run(
             &mut s,
             Command::Connect {
@@ -729,6 +759,7 @@ fn a_room_replayed_from_its_commands_is_the_same_room() {
                 name: name.into(),
                 role,
                 session: 0,
+                origin: Origin::default(),
             },
         );
     }
@@ -788,6 +819,7 @@ fn a_reopened_room_keeps_its_settings_bans_and_session_but_nothing_said() {
                 name: "Bo".into(),
                 role: Role::Participant,
                 session: s.room.session(),
+                origin: Origin::default(),
             },
             s.now
         ),
@@ -841,14 +873,25 @@ impl Scene {
         self.room.set_policy(hold, self.now);
     }
 
+    /// Give `user` a facilitator's seat: an invite minted and spent on them.
+    fn seat(&mut self, user: UserId) {
+        for cmd in seat_commands(user, self.now) {
+            self.apply(cmd).expect("the invite seats them");
+        }
+    }
+
     /// A facilitator arrives (or resumes): what is open for them.
     fn facilitator_arrives(&mut self, user: UserId, name: &str) -> Vec<Kept> {
+        if !self.room.invites().iter().any(|i| i.seats.contains(&user)) {
+            self.seat(user);
+        }
         let session = self.room.session();
         self.apply(Command::Connect {
             user,
             name: name.into(),
             role: Role::Facilitator,
             session,
+            origin: Origin::default(),
         })
         .expect("a facilitator always gets in")
         .kept
@@ -1041,6 +1084,7 @@ fn the_send_memory_is_a_window_per_user_and_ends_with_the_session() {
         name: "Alice".into(),
         role: Role::Participant,
         session,
+        origin: Origin::default(),
     })
     .unwrap();
     assert!(!s.send(alice, "c0", "next week").unwrap().duplicate);
@@ -1175,6 +1219,7 @@ fn what_is_kept_replays_alike_and_survives_a_snapshot() {
                 name: name.into(),
                 role,
                 session: 0,
+                origin: Origin::default(),
             },
         );
     }
@@ -1210,6 +1255,9 @@ fn what_is_kept_replays_alike_and_survives_a_snapshot() {
     run(&mut s, Command::Disconnect { user: alice });
     s.advance(Limits::default().presence_grace_ms);
     run(&mut s, Command::Tick);
+    for cmd in seat_commands(fran, s.now) {
+        run(&mut s, cmd);
+    }
     run(
         &mut s,
         Command::Connect {
@@ -1217,6 +1265,7 @@ fn what_is_kept_replays_alike_and_survives_a_snapshot() {
             name: "Fran".into(),
             role: Role::Facilitator,
             session: 0,
+            origin: Origin::default(),
         },
     );
     run(
@@ -1252,4 +1301,302 @@ fn a_newcomer_cannot_take_a_name_that_looks_like_a_members() {
         );
     }
     assert!(s.arrive("Robyn", Role::Participant).is_ok());
+}
+
+// ---- bans that hold, seats per network, invites as records ---------------------------
+
+fn origin(device: Option<&str>, address: Option<&str>) -> Origin {
+    Origin {
+        device: device.map(|d| Mark(d.into())),
+        address: address.map(|a| Mark(a.into())),
+    }
+}
+
+impl Scene {
+    /// A participant arrives from `from`.
+    fn arrive_from(&mut self, name: &str, from: Origin) -> Result<UserId, Rejection> {
+        let user = UserId::new();
+        let session = self.room.session();
+        self.room.admits(Role::Participant, name, &from)?;
+        self.apply(Command::Connect {
+            user,
+            name: name.into(),
+            role: Role::Participant,
+            session,
+            origin: from,
+        })?;
+        Ok(user)
+    }
+}
+
+#[test]
+fn a_banned_person_cannot_come_back_under_a_new_name_from_the_same_device() {
+    let mut s = Scene::new(12);
+    let fac = s.facilitator("Fran");
+    let troll = s
+        .arrive_from("Troll", origin(Some("phone"), Some("home")))
+        .unwrap();
+    s.moderate(fac, ModAction::Ban, Some(troll), None).unwrap();
+    // A new pseudonym, the same browser, another network: refused.
+    assert_eq!(
+        s.arrive_from("Sunny", origin(Some("phone"), Some("cafe"))),
+        Err(Rejection::Banned)
+    );
+    // A new browser on the same network this evening: refused too.
+    assert_eq!(
+        s.arrive_from("Sunny", origin(Some("laptop"), Some("home"))),
+        Err(Rejection::Banned)
+    );
+    // Someone else, elsewhere, is welcome; a facilitator is never kept out by marks.
+    assert!(
+        s.arrive_from("Robin", origin(Some("tablet"), Some("library")))
+            .is_ok()
+    );
+    assert!(
+        s.room
+            .admits(
+                Role::Facilitator,
+                "Sam",
+                &origin(Some("phone"), Some("home"))
+            )
+            .is_ok()
+    );
+    // Next session: the address is free again (addresses change hands), the device
+    // stays banned.
+    s.moderate(fac, ModAction::Close, None, None).unwrap();
+    assert!(
+        s.arrive_from("Sunny", origin(Some("laptop"), Some("home")))
+            .is_ok()
+    );
+    assert_eq!(
+        s.arrive_from("Sky", origin(Some("phone"), Some("elsewhere"))),
+        Err(Rejection::Banned)
+    );
+}
+
+#[test]
+fn a_ban_takes_every_pseudonym_on_that_device_with_it() {
+    let mut s = Scene::new(12);
+    let fac = s.facilitator("Fran");
+    let one = s.arrive_from("One", origin(Some("phone"), None)).unwrap();
+    let other = s
+        .arrive_from("Robin", origin(Some("tablet"), None))
+        .unwrap();
+    let two = s.arrive_from("Two", origin(Some("phone"), None)).unwrap();
+    let events = s.moderate(fac, ModAction::Ban, Some(one), None).unwrap();
+    assert_eq!(
+        events,
+        vec![
+            EventKind::Left {
+                user: one,
+                reason: LeftReason::Banned
+            },
+            EventKind::Left {
+                user: two,
+                reason: LeftReason::Banned
+            },
+        ]
+    );
+    assert!(s.room.member(other).is_some());
+    assert_eq!(s.reconnect(two, "Two"), Err(Rejection::Banned));
+}
+
+#[test]
+fn one_network_holds_only_its_share_of_the_seats() {
+    let mut s = Scene::new(20);
+    let per = Limits::default().members_per_address;
+    for i in 0..per {
+        s.arrive_from(&format!("Member {i}"), origin(None, Some("flat")))
+            .unwrap();
+    }
+    assert_eq!(
+        s.arrive_from("One more", origin(None, Some("flat"))),
+        Err(Rejection::TooManyFromAddress)
+    );
+    assert_eq!(Rejection::TooManyFromAddress.code(), ErrorCode::RateLimited);
+    // Other networks, and members with no address mark, still get in.
+    assert!(
+        s.arrive_from("Neighbour", origin(None, Some("next door")))
+            .is_ok()
+    );
+    assert!(s.arrive_from("Unmarked", origin(None, None)).is_ok());
+    // A facilitator on that network is not counted or refused.
+    assert!(
+        s.room
+            .admits(Role::Facilitator, "Fran", &origin(None, Some("flat")))
+            .is_ok()
+    );
+}
+
+fn invite(s: &Scene, uses: u32, ttl: Millis) -> InviteRecord {
+    InviteRecord {
+        id: kindred_protocol::InviteId::new(),
+        role: Role::Facilitator,
+        created_at: s.now,
+        expires_at: s.now + ttl,
+        uses,
+        used: 0,
+        seats: Default::default(),
+    }
+}
+
+#[test]
+fn an_invite_seats_as_many_facilitators_as_it_allows_and_no_more() {
+    let mut s = Scene::new(12);
+    let once = invite(&s, 1, 60 * MIN);
+    let twice = invite(&s, 2, 60 * MIN);
+    let late = invite(&s, 5, MIN);
+    for i in [&once, &twice, &late] {
+        s.apply(Command::Invite { invite: i.clone() }).unwrap();
+    }
+    let redeem = |s: &mut Scene, id| {
+        s.apply(Command::Redeem {
+            invite: id,
+            user: UserId::new(),
+        })
+    };
+    assert!(redeem(&mut s, once.id).is_ok());
+    assert_eq!(redeem(&mut s, once.id), Err(Rejection::InviteInvalid));
+    assert!(redeem(&mut s, twice.id).is_ok());
+    assert!(redeem(&mut s, twice.id).is_ok());
+    assert_eq!(redeem(&mut s, twice.id), Err(Rejection::InviteInvalid));
+    s.advance(MIN);
+    assert_eq!(redeem(&mut s, late.id), Err(Rejection::InviteInvalid));
+    assert_eq!(
+        redeem(&mut s, kindred_protocol::InviteId::new()),
+        Err(Rejection::InviteInvalid)
+    );
+    let listed = s.room.invites();
+    assert_eq!(listed.len(), 3);
+    assert_eq!(listed.iter().map(|i| i.used).sum::<u32>(), 3);
+    assert_eq!(Rejection::InviteInvalid.code(), ErrorCode::Unauthorized);
+}
+
+#[test]
+fn revoking_an_invite_ends_the_seats_it_gave() {
+    let mut s = Scene::new(12);
+    let record = invite(&s, 2, 60 * MIN);
+    s.apply(Command::Invite {
+        invite: record.clone(),
+    })
+    .unwrap();
+    let fran = UserId::new();
+    s.apply(Command::Redeem {
+        invite: record.id,
+        user: fran,
+    })
+    .unwrap();
+    let session = s.room.session();
+    let connect = Command::Connect {
+        user: fran,
+        name: "Fran".into(),
+        role: Role::Facilitator,
+        session,
+        origin: Origin::default(),
+    };
+    s.apply(connect.clone()).unwrap();
+    let alice = s.join("Alice");
+    let applied = s.apply(Command::Revoke { invite: record.id }).unwrap();
+    assert_eq!(
+        applied
+            .events
+            .into_iter()
+            .map(|e| e.kind)
+            .collect::<Vec<_>>(),
+        vec![EventKind::Left {
+            user: fran,
+            reason: LeftReason::Removed
+        }]
+    );
+    // Her token no longer connects; the invite no longer seats anyone.
+    assert_eq!(s.apply(connect), Err(Rejection::InviteInvalid));
+    assert_eq!(
+        s.apply(Command::Redeem {
+            invite: record.id,
+            user: UserId::new()
+        }),
+        Err(Rejection::InviteInvalid)
+    );
+    assert!(s.room.member(alice).is_some());
+    assert_eq!(
+        s.apply(Command::Revoke { invite: record.id }),
+        Err(Rejection::NotFound)
+    );
+}
+
+#[test]
+fn the_operator_can_remove_a_facilitator_for_good() {
+    let mut s = Scene::new(12);
+    let fran = s.facilitator("Fran");
+    let sam = s.facilitator("Sam");
+    let applied = s.apply(Command::Dismiss { user: fran }).unwrap();
+    assert_eq!(applied.events.len(), 1);
+    assert!(s.room.member(fran).is_none());
+    let session = s.room.session();
+    assert_eq!(
+        s.apply(Command::Connect {
+            user: fran,
+            name: "Fran".into(),
+            role: Role::Facilitator,
+            session,
+            origin: Origin::default(),
+        }),
+        Err(Rejection::InviteInvalid)
+    );
+    assert!(s.room.member(sam).is_some());
+    assert_eq!(
+        s.apply(Command::Dismiss {
+            user: UserId::new()
+        }),
+        Err(Rejection::NotFound)
+    );
+}
+
+#[test]
+fn bans_and_invites_outlive_a_store_that_lost_the_room() {
+    let mut s = Scene::new(12);
+    let fac = s.facilitator("Fran");
+    let troll = s.arrive_from("Troll", origin(Some("phone"), None)).unwrap();
+    s.moderate(fac, ModAction::Ban, Some(troll), None).unwrap();
+    let spare = invite(&s, 3, 60 * MIN);
+    s.apply(Command::Invite {
+        invite: spare.clone(),
+    })
+    .unwrap();
+    let mut back = s.room.reopened();
+    assert_eq!(
+        back.admits(Role::Participant, "Sunny", &origin(Some("phone"), None)),
+        Err(Rejection::Banned)
+    );
+    assert_eq!(back.invites(), s.room.invites());
+    // The catalog record round-trips through its stored form.
+    let stored: Room = serde_json::from_value(serde_json::to_value(&back).unwrap()).unwrap();
+    assert_eq!(stored.invites(), back.invites());
+    assert!(
+        back.apply(
+            Command::Redeem {
+                invite: spare.id,
+                user: UserId::new()
+            },
+            s.now
+        )
+        .is_ok()
+    );
+}
+
+#[test]
+fn a_closed_session_ends_seats_and_forgets_spent_invites() {
+    let mut s = Scene::new(12);
+    let fac = s.facilitator("Fran");
+    let open = invite(&s, 2, 60 * MIN);
+    s.apply(Command::Invite {
+        invite: open.clone(),
+    })
+    .unwrap();
+    s.moderate(fac, ModAction::Close, None, None).unwrap();
+    let left = s.room.invites();
+    // Fran's single-use invite is spent and forgotten; the open one stays, seating nobody.
+    assert_eq!(left.len(), 1);
+    assert_eq!(left[0].id, open.id);
+    assert!(left[0].seats.is_empty());
 }

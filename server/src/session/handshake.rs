@@ -130,6 +130,7 @@ impl Conn {
             name: claims.name.clone(),
             role: claims.role,
             session: claims.session,
+            origin: claims.origin.clone(),
         };
         // For a facilitator, the answer carries what is open for them: alerts and
         // held messages raised while no facilitator (or not this one) was here.
@@ -220,7 +221,9 @@ impl Conn {
 /// Map a broker refusal at arrival to an error frame and a close.
 fn refusal(e: &BrokerError) -> (ErrorCode, String, u16, &'static str) {
     match e {
-        BrokerError::Rejected(r @ (Rejection::RoomFull | Rejection::Locked)) => (
+        BrokerError::Rejected(
+            r @ (Rejection::RoomFull | Rejection::Locked | Rejection::TooManyFromAddress),
+        ) => (
             r.code(),
             r.to_string(),
             close_code::ROOM_UNAVAILABLE,
@@ -229,6 +232,12 @@ fn refusal(e: &BrokerError) -> (ErrorCode, String, u16, &'static str) {
         BrokerError::Rejected(r @ Rejection::Banned) => {
             (r.code(), r.to_string(), close_code::REMOVED, "banned")
         }
+        BrokerError::Rejected(r @ Rejection::InviteInvalid) => (
+            r.code(),
+            r.to_string(),
+            close_code::UNAUTHORIZED,
+            "invite withdrawn",
+        ),
         BrokerError::Rejected(r @ Rejection::Closed) => (
             r.code(),
             r.to_string(),

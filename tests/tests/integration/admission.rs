@@ -52,6 +52,7 @@ async fn joining_needs_accepted_guidelines_and_a_reasonable_name() {
         name: name.into(),
         accept_guidelines: accept,
         invite: None,
+        device: None,
     };
     assert_eq!(
         refused(server.http.join(room, &join("Robin", false)).await),

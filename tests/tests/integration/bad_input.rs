@@ -85,6 +85,7 @@ async fn forged_expired_and_garbage_tokens_are_unauthorized() {
         role: Role::Facilitator,
         session: 0,
         exp,
+        origin: Default::default(),
     };
     let forged = Signer::new(b"not the secret").session_token(claims(u64::MAX));
     let expired = Signer::new(SECRET.as_bytes()).session_token(claims(1));
@@ -93,7 +94,8 @@ async fn forged_expired_and_garbage_tokens_are_unauthorized() {
         .invite(kindred_tests::ADMIN, room, &Default::default())
         .await
         .unwrap()
-        .token;
+        .token
+        .expect("a minted invite has its token");
     for token in [forged, expired, "garbage".to_owned(), invite] {
         let mut raw = server.raw().await;
         raw.send(&ClientFrame::Hello {
@@ -120,7 +122,8 @@ async fn an_invite_for_another_room_cannot_make_a_facilitator_here() {
         .invite(kindred_tests::ADMIN, other, &Default::default())
         .await
         .unwrap()
-        .token;
+        .token
+        .expect("a minted invite has its token");
     let refused = server
         .http
         .join(
@@ -129,6 +132,7 @@ async fn an_invite_for_another_room_cannot_make_a_facilitator_here() {
                 name: "Eve".into(),
                 accept_guidelines: true,
                 invite: Some(invite),
+                device: None,
             },
         )
         .await;

@@ -121,6 +121,7 @@ async fn member_from(server: &TestServer, room: RoomId, name: &str, local: IpAdd
             name: name.into(),
             accept_guidelines: true,
             invite: None,
+            device: None,
         })
         .send()
         .await
@@ -548,6 +549,7 @@ async fn a_client_forging_x_forwarded_for_is_limited_under_its_real_address() {
                     name: "Robin".into(),
                     accept_guidelines: true,
                     invite: None,
+                    device: None,
                 })
                 .send()
                 .await

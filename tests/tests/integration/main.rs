@@ -2,9 +2,11 @@
 
 mod admission;
 mod bad_input;
+mod bans;
 mod conversation;
 mod deployment;
 mod edge;
+mod invites;
 mod kept_alerts;
 mod limits;
 mod long_absence;

@@ -311,9 +311,11 @@ async fn tokens_cannot_be_stretched_past_their_room_role_or_lifetime() {
         name: "Eve".into(),
         accept_guidelines: true,
         invite: Some(invite),
+        device: None,
     };
     let expired = signer.invite_token(InviteClaims {
         room,
+        id: kindred_protocol::InviteId::new(),
         role: Role::Facilitator,
         exp: 1,
     });

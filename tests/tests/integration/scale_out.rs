@@ -409,6 +409,7 @@ async fn an_instance_killed_mid_session_loses_nothing_its_members_were_told() {
                     name: name.into(),
                     accept_guidelines: true,
                     invite: None,
+                    device: None,
                 },
             )
             .await
@@ -610,4 +611,78 @@ async fn instances_sharing_redis_refuse_to_start_without_a_shared_secret() {
     .err()
     .expect("no generated secret with Redis");
     assert!(refused.to_string().contains("KINDRED_SECRET"), "{refused}");
+}
+
+#[tokio::test]
+async fn an_invites_last_use_is_spent_once_and_its_revoke_ends_the_seat_everywhere() {
+    let redis = RedisServer::start().await;
+    let a = TestServer::on_redis(&redis.url()).await;
+    let b = TestServer::on_redis(&redis.url()).await;
+    let room = a.room(20).await;
+    let invite = a
+        .http
+        .invite(kindred_tests::ADMIN, room, &Default::default())
+        .await
+        .expect("minted on one instance");
+    // Two facilitators race for its one use, one on each instance: exactly one seat.
+    let join = |server: &TestServer, name: &'static str| {
+        let http = server.http.clone();
+        let token = invite.token.clone();
+        async move {
+            http.join(
+                room,
+                &kindred_protocol::http::JoinRequest {
+                    name: name.into(),
+                    accept_guidelines: true,
+                    invite: token,
+                    device: None,
+                },
+            )
+            .await
+        }
+    };
+    let (fran, sam) = tokio::join!(join(&a, "Fran"), join(&b, "Sam"));
+    let (seated, refused) = match (fran, sam) {
+        (Ok(j), Err(e)) | (Err(e), Ok(j)) => (j, e),
+        other => panic!("exactly one join may spend the invite: {other:?}"),
+    };
+    assert!(
+        matches!(
+            refused,
+            kindred_protocol::client::ClientError::Http { status: 401, .. }
+        ),
+        "{refused:?}"
+    );
+    // Seated through whichever instance, connected to `b`; revoked through `a`.
+    let mut facilitator = b.connect(seated.clone()).await;
+    let mut alice = b.member(room, "Alice").await;
+    let listed = a.http.invites(kindred_tests::ADMIN, room).await.unwrap();
+    assert_eq!(listed.invites[0].members, vec![seated.user_id]);
+    a.http
+        .revoke_invite(kindred_tests::ADMIN, room, invite.id)
+        .await
+        .expect("revoked on the other instance");
+    assert_eq!(
+        facilitator.closed().await.0,
+        kindred_protocol::close_code::REMOVED
+    );
+    let left = alice
+        .until(|f| match f {
+            ServerFrame::Left { user, .. } => Some(*user),
+            _ => None,
+        })
+        .await;
+    assert_eq!(left, seated.user_id);
+    let mut raw = a.raw().await;
+    raw.send(&ClientFrame::Hello {
+        token: seated.token,
+        last_seq: None,
+        epoch: None,
+    })
+    .await
+    .unwrap();
+    assert_eq!(
+        kindred_tests::next_error(&mut raw).await.code,
+        ErrorCode::Unauthorized
+    );
 }

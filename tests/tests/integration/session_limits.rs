@@ -161,6 +161,7 @@ async fn a_newcomer_to_a_room_of_1500_members_with_long_names_gets_its_welcome()
             name,
             role: Role::Participant,
             session: 0,
+            origin: Default::default(),
         };
         broker.apply(room, connect, now_ms()).await.unwrap();
     }

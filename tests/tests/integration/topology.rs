@@ -471,10 +471,11 @@ async fn a_session_through_the_proxy_goes_on_when_one_instance_dies() {
         name: name.into(),
         accept_guidelines: true,
         invite,
+        device: None,
     };
     let facilitator = topo
         .http
-        .join(room, &join("Fran", Some(invite.token)))
+        .join(room, &join("Fran", invite.token))
         .await
         .expect("the facilitator joins through the proxy");
     let alex = topo

@@ -52,10 +52,16 @@ pub enum Op {
 
 impl Op {
     /// Whether folding this changes what the room's catalog record holds (settings,
-    /// bans, session number).
+    /// bans, invites and their seats, session number).
     pub fn touches_catalog(&self) -> bool {
         match self {
             Op::Configure(_) | Op::Delete => true,
+            Op::Command(
+                Command::Invite { .. }
+                | Command::Redeem { .. }
+                | Command::Revoke { .. }
+                | Command::Dismiss { .. },
+            ) => true,
             Op::Command(Command::Moderate { request, .. }) => matches!(
                 request.action,
                 ModAction::Ban | ModAction::Close | ModAction::SetPolicy

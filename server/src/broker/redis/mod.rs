@@ -37,7 +37,7 @@ use self::store::{Appended, SNAPSHOT_EVERY, Store};
 use super::{Broker, BrokerError, ResumeFrom, Snapshot, new_epoch, summary};
 use crate::hub::{Audience, Effect, Hub, Kick};
 use crate::metrics::Metrics;
-use crate::room::{Applied, Command, Limits, Rejection, Room, RoomConfig};
+use crate::room::{Applied, Command, InviteRecord, Limits, Origin, Rejection, Room, RoomConfig};
 use crate::wire::Encoded;
 
 /// How long a member's command waits for its entry to come back on pub/sub before
@@ -815,12 +815,25 @@ impl Broker for RedisBroker {
             .ok_or(BrokerError::NoRoom)
     }
 
-    async fn admits(&self, id: RoomId, role: Role, name: &str) -> Result<u32, BrokerError> {
+    async fn admits(
+        &self,
+        id: RoomId,
+        role: Role,
+        name: &str,
+        origin: &Origin,
+    ) -> Result<u32, BrokerError> {
         let slot = self.inner.fresh(id).await?;
         let guard = slot.replica.lock();
         let r = guard.as_ref().ok_or(BrokerError::NoRoom)?;
-        r.room.admits(role, name)?;
+        r.room.admits(role, name, origin)?;
         Ok(r.room.session())
+    }
+
+    async fn invites(&self, id: RoomId) -> Result<Vec<InviteRecord>, BrokerError> {
+        let slot = self.inner.fresh(id).await?;
+        let guard = slot.replica.lock();
+        let r = guard.as_ref().ok_or(BrokerError::NoRoom)?;
+        Ok(r.room.invites())
     }
 
     async fn apply(&self, room: RoomId, cmd: Command, now: Millis) -> Result<Applied, BrokerError> {

@@ -1,0 +1,132 @@
+//! Joining a room: a pseudonym, the guidelines accepted, perhaps a facilitator
+//! invite; the answer is a session token for `hello`.
+
+use std::sync::Arc;
+
+use axum::Json;
+use axum::extract::rejection::JsonRejection;
+use axum::extract::{Path, State};
+use kindred_protocol::http::{JoinRequest, JoinResponse};
+use kindred_protocol::{ErrorCode, Role, UserId};
+
+use super::room_id;
+use crate::app::{AppState, now_ms};
+use crate::auth::SessionClaims;
+use crate::http::AppError;
+use crate::http::forwarded::person_network;
+use crate::room::Command;
+use crate::safety::normalize_name;
+
+/// A pseudonym: trimmed, 1–32 characters, nothing that breaks others' screens.
+fn check_name(name: &str) -> Result<String, AppError> {
+    normalize_name(name).map_err(|e| AppError::new(ErrorCode::BadRequest, e.to_string()))
+}
+
+/// A device id as the web client makes one: 16–64 characters of `A–Z a–z 0–9 - _`.
+fn check_device(device: Option<&str>) -> Result<Option<&str>, AppError> {
+    match device {
+        None => Ok(None),
+        Some(d)
+            if (16..=64).contains(&d.len())
+                && d.bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_') =>
+        {
+            Ok(Some(d))
+        }
+        Some(_) => Err(AppError::new(
+            ErrorCode::BadRequest,
+            "device must be 16 to 64 characters of letters, digits, '-' and '_'",
+        )),
+    }
+}
+
+/// The address's join allowance is checked first, from the request's head
+/// ([`crate::http::JoinAllowance`]), before any of the body is read.
+///
+/// A participant from a banned member's device, or (this session) address, is
+/// refused (`banned`), as is one from a network that already holds its share of the
+/// room's seats (`rate_limited`). A facilitator's invite is spent here, through the
+/// room: the seat it gives is what their token connects with.
+pub async fn join(
+    crate::http::JoinAllowance(ip): crate::http::JoinAllowance,
+    State(app): State<Arc<AppState>>,
+    Path(id): Path<String>,
+    body: Result<Json<JoinRequest>, JsonRejection>,
+) -> Result<Json<JoinResponse>, AppError> {
+    let room = room_id(&id)?;
+    let Json(req) = body?;
+    if !req.accept_guidelines {
+        return Err(AppError::new(
+            ErrorCode::BadRequest,
+            "please read and accept the group's guidelines to join",
+        ));
+    }
+    let name = check_name(&req.name)?;
+    let device = check_device(req.device.as_deref())?;
+    let network = person_network(ip).map(|n| n.to_string());
+    let origin = app.signer.origin(room, device, network.as_deref());
+    let now = now_ms();
+    let invite = match &req.invite {
+        None => None,
+        Some(invite) => Some(app.signer.verify_invite(invite, room, now).map_err(|e| {
+            tracing::info!(%room, error = %e, "invite refused");
+            AppError::new(
+                ErrorCode::Unauthorized,
+                "this invite is not valid for this room, or it has expired",
+            )
+        })?),
+    };
+    let role = invite.as_ref().map_or(Role::Participant, |c| c.role);
+    let session = app.broker.admits(room, role, &name, &origin).await?;
+    let user = UserId::new();
+    if let Some(invite) = &invite {
+        app.broker
+            .apply(
+                room,
+                Command::Redeem {
+                    invite: invite.id,
+                    user,
+                },
+                now,
+            )
+            .await
+            .inspect_err(
+                |e| tracing::info!(%room, invite = %invite.id, error = %e, "invite refused"),
+            )?;
+        tracing::info!(%room, invite = %invite.id, %user, "invite used");
+    }
+    let expires_at = now + app.config.token_ttl_secs * 1000;
+    let token = app.signer.session_token(SessionClaims {
+        room,
+        user,
+        name,
+        role,
+        session,
+        exp: expires_at,
+        origin,
+    });
+    tracing::info!(%room, %user, ?role, "joined");
+    Ok(Json(JoinResponse {
+        token,
+        user_id: user,
+        role,
+        room,
+        expires_at,
+        ws_path: "/ws".to_owned(),
+    }))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::check_device;
+
+    #[test]
+    fn device_ids_are_random_looking_and_bounded() {
+        assert_eq!(check_device(None).ok(), Some(None));
+        assert!(check_device(Some("Zx8-_abcdefghijkl")).is_ok());
+        assert!(check_device(Some("short")).is_err());
+        assert!(check_device(Some(&"a".repeat(65))).is_err());
+        assert!(check_device(Some("has spaces in it, sixteen+")).is_err());
+        assert!(check_device(Some("ünïcödé-ünïcödé-ünïcödé")).is_err());
+    }
+}

@@ -1,0 +1,127 @@
+//! The admin API's rooms, and the public directory.
+
+use std::sync::Arc;
+
+use axum::Json;
+use axum::extract::rejection::JsonRejection;
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use kindred_protocol::http::{CreateRoom, RoomList, UpdateRoom};
+use kindred_protocol::{ErrorCode, RoomId, RoomSummary, Visibility};
+
+use super::{Admin, MAX_TEXT_CHARS, MAX_TITLE_CHARS, bounded, room_id};
+use crate::app::{AppState, DEFAULT_GUIDELINES, now_ms};
+use crate::http::AppError;
+use crate::room::RoomConfig;
+
+fn check_capacity(app: &AppState, capacity: u32) -> Result<(), AppError> {
+    if capacity == 0 || capacity > app.config.max_room_capacity {
+        return Err(AppError::new(
+            ErrorCode::BadRequest,
+            format!(
+                "capacity must be between 1 and {}",
+                app.config.max_room_capacity
+            ),
+        ));
+    }
+    Ok(())
+}
+
+pub async fn create_room(
+    State(app): State<Arc<AppState>>,
+    _: Admin,
+    body: Result<Json<CreateRoom>, JsonRejection>,
+) -> Result<(StatusCode, Json<RoomSummary>), AppError> {
+    let Json(req) = body?;
+    let title = req.title.trim().to_owned();
+    if title.is_empty() {
+        return Err(AppError::new(ErrorCode::BadRequest, "a room needs a title"));
+    }
+    bounded("title", &title, MAX_TITLE_CHARS)?;
+    bounded("topic", &req.topic, MAX_TITLE_CHARS)?;
+    bounded("description", &req.description, MAX_TEXT_CHARS)?;
+    let guidelines = req
+        .guidelines
+        .filter(|g| !g.trim().is_empty())
+        .unwrap_or_else(|| DEFAULT_GUIDELINES.to_owned());
+    bounded("guidelines", &guidelines, MAX_TEXT_CHARS)?;
+    let capacity = req.capacity.unwrap_or(app.config.room_capacity);
+    check_capacity(&app, capacity)?;
+    let id = RoomId::new();
+    let summary = app
+        .broker
+        .create_room(
+            id,
+            RoomConfig {
+                title,
+                topic: req.topic,
+                description: req.description,
+                guidelines,
+                capacity,
+                visibility: req.visibility,
+                policy: req.policy.unwrap_or_default(),
+            },
+        )
+        .await?;
+    tracing::info!(room = %id, "room created");
+    Ok((StatusCode::CREATED, Json(summary)))
+}
+
+pub async fn list_rooms(State(app): State<Arc<AppState>>) -> Result<Json<RoomList>, AppError> {
+    let mut rooms: Vec<RoomSummary> = app
+        .broker
+        .rooms()
+        .await?
+        .into_iter()
+        .filter(|r| r.visibility == Visibility::Public)
+        .collect();
+    rooms.sort_by(|a, b| a.title.cmp(&b.title));
+    Ok(Json(RoomList { rooms }))
+}
+
+pub async fn get_room(
+    State(app): State<Arc<AppState>>,
+    Path(id): Path<String>,
+) -> Result<Json<RoomSummary>, AppError> {
+    Ok(Json(app.broker.room(room_id(&id)?).await?))
+}
+
+pub async fn update_room(
+    State(app): State<Arc<AppState>>,
+    _: Admin,
+    Path(id): Path<String>,
+    body: Result<Json<UpdateRoom>, JsonRejection>,
+) -> Result<Json<RoomSummary>, AppError> {
+    let id = room_id(&id)?;
+    let Json(update) = body?;
+    if let Some(t) = &update.title {
+        if t.trim().is_empty() {
+            return Err(AppError::new(ErrorCode::BadRequest, "a room needs a title"));
+        }
+        bounded("title", t, MAX_TITLE_CHARS)?;
+    }
+    for (field, value, max) in [
+        ("topic", &update.topic, MAX_TITLE_CHARS),
+        ("description", &update.description, MAX_TEXT_CHARS),
+        ("guidelines", &update.guidelines, MAX_TEXT_CHARS),
+    ] {
+        if let Some(v) = value {
+            bounded(field, v, max)?;
+        }
+    }
+    if let Some(c) = update.capacity {
+        check_capacity(&app, c)?;
+    }
+    Ok(Json(app.broker.update_room(id, update, now_ms()).await?))
+}
+
+pub async fn delete_room(
+    State(app): State<Arc<AppState>>,
+    _: Admin,
+    Path(id): Path<String>,
+) -> Result<StatusCode, AppError> {
+    let id = room_id(&id)?;
+    app.broker.delete_room(id, now_ms()).await?;
+    tracing::info!(room = %id, "room deleted");
+    Ok(StatusCode::NO_CONTENT)
+}

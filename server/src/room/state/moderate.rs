@@ -1,0 +1,238 @@
+//! What a facilitator can do to the room (`mod`), and the end of a session.
+
+use kindred_protocol::{LeftReason, Millis, ModAction, Role, UserId};
+
+use super::{Applied, EventKind, ModRequest, ModStatus, Rejection, Room};
+
+impl Room {
+    fn bounded_seconds(&self, seconds: Option<u32>) -> Result<Option<u32>, Rejection> {
+        match seconds {
+            Some(s) if s > self.limits.max_moderation_seconds => {
+                Err(Rejection::BadRequest("seconds is longer than allowed"))
+            }
+            other => Ok(other),
+        }
+    }
+
+    pub(super) fn moderate(
+        &mut self,
+        request: ModRequest,
+        now: Millis,
+    ) -> Result<Applied, Rejection> {
+        let ModRequest {
+            action,
+            user,
+            seq,
+            seconds,
+            reason,
+            text,
+            held,
+            policy,
+        } = request;
+        let seconds = self.bounded_seconds(seconds)?;
+        let mut out = Applied::none();
+        // The participant a member-directed action aims at; facilitators are not
+        // muted, removed or banned by each other.
+        let target = |room: &Room| -> Result<UserId, Rejection> {
+            let user = user.ok_or(Rejection::BadRequest("this action needs `user`"))?;
+            match room.members.get(&user).map(|m| m.role) {
+                None => Err(Rejection::NotFound),
+                Some(Role::Facilitator) => Err(Rejection::Forbidden),
+                Some(Role::Participant) => Ok(user),
+            }
+        };
+        match action {
+            ModAction::Mute => {
+                let user = target(self)?;
+                let until = seconds.map(|s| now + u64::from(s) * 1000);
+                if let Some(m) = self.members.get_mut(&user) {
+                    m.status = ModStatus::Muted { until };
+                }
+                self.push(&mut out, now, EventKind::Muted { user, until });
+            }
+            ModAction::Unmute => {
+                let user = target(self)?;
+                if let Some(m) = self.members.get_mut(&user)
+                    && m.status != ModStatus::Active
+                {
+                    m.status = ModStatus::Active;
+                    self.push(&mut out, now, EventKind::Unmuted { user });
+                }
+            }
+            ModAction::Pause => {
+                if !self.paused {
+                    self.paused = true;
+                    self.push(&mut out, now, EventKind::Paused { reason });
+                }
+            }
+            ModAction::Resume => {
+                if self.paused {
+                    self.paused = false;
+                    self.push(&mut out, now, EventKind::Resumed);
+                }
+            }
+            ModAction::Close => return Ok(self.close_session(reason, now)),
+            ModAction::Remove => {
+                let user = target(self)?;
+                self.remove_member(user, LeftReason::Removed, now, &mut out);
+            }
+            ModAction::Ban => {
+                let user = target(self)?;
+                let origin = self
+                    .members
+                    .get(&user)
+                    .map(|m| m.origin.clone())
+                    .unwrap_or_default();
+                // The same person under another pseudonym, from the same device, goes
+                // too (an address is shared by strangers: it only keeps newcomers out).
+                let mut banned: Vec<(u64, UserId)> = self
+                    .members
+                    .values()
+                    .filter(|m| {
+                        m.user == user
+                            || (m.role == Role::Participant
+                                && origin.device.is_some()
+                                && m.origin.device == origin.device)
+                    })
+                    .map(|m| (m.joined_seq, m.user))
+                    .collect();
+                banned.sort_unstable();
+                for (_, user) in banned {
+                    self.bans.ban(user, &origin);
+                    self.remove_member(user, LeftReason::Banned, now, &mut out);
+                    // They cannot come back to resend anything.
+                    self.sent.forget(user);
+                }
+            }
+            ModAction::Redact => {
+                let target = seq.ok_or(Rejection::BadRequest("redact needs `seq`"))?;
+                if target == 0 || target > self.seq {
+                    return Err(Rejection::NotFound);
+                }
+                self.push(&mut out, now, EventKind::Redacted { target });
+            }
+            ModAction::SlowMode => {
+                let seconds = seconds.unwrap_or(0);
+                if seconds != self.slow_mode_seconds {
+                    self.slow_mode_seconds = seconds;
+                    self.push(&mut out, now, EventKind::SlowMode { seconds });
+                }
+            }
+            ModAction::Lock | ModAction::Unlock => {
+                let locked = action == ModAction::Lock;
+                if locked != self.locked {
+                    self.locked = locked;
+                    self.push(&mut out, now, EventKind::Locked { locked });
+                }
+            }
+            ModAction::Floor => {
+                let user = user.ok_or(Rejection::BadRequest("floor needs `user`"))?;
+                if !self.members.contains_key(&user) {
+                    return Err(Rejection::NotFound);
+                }
+                let secs = seconds.unwrap_or(self.limits.default_floor_seconds);
+                let until = now + u64::from(secs) * 1000;
+                self.floor = Some((user, until));
+                if let Some(m) = self.members.get_mut(&user) {
+                    m.hand_raised = false;
+                }
+                self.push(
+                    &mut out,
+                    now,
+                    EventKind::Floor {
+                        user: Some(user),
+                        until: Some(until),
+                    },
+                );
+            }
+            ModAction::ClearFloor => {
+                if self.floor.take().is_some() {
+                    self.push(
+                        &mut out,
+                        now,
+                        EventKind::Floor {
+                            user: None,
+                            until: None,
+                        },
+                    );
+                }
+            }
+            ModAction::LowerHand => {
+                let user = user.ok_or(Rejection::BadRequest("lower_hand needs `user`"))?;
+                let m = self.members.get_mut(&user).ok_or(Rejection::NotFound)?;
+                if m.hand_raised {
+                    m.hand_raised = false;
+                    self.push(
+                        &mut out,
+                        now,
+                        EventKind::Hand {
+                            user,
+                            raised: false,
+                        },
+                    );
+                }
+            }
+            ModAction::Announce => {
+                let text = text
+                    .filter(|t| !t.trim().is_empty())
+                    .ok_or(Rejection::BadRequest("announce needs `text`"))?;
+                self.announcement = Some(text.clone());
+                self.push(&mut out, now, EventKind::Announcement { text });
+            }
+            ModAction::Release => {
+                // Whether or not its author is still here: what they wrote is theirs,
+                // a facilitator decided the room may see it, and their resend of it
+                // (if they come back) finds the seq it got.
+                let id = held.ok_or(Rejection::BadRequest("release needs `held`"))?;
+                let message = self.held.remove(&id).ok_or(Rejection::NotFound)?;
+                let seq = self.push(
+                    &mut out,
+                    now,
+                    EventKind::Message {
+                        user: message.user,
+                        name: message.name.clone(),
+                        text: message.text.clone(),
+                        cw: message.cw.clone(),
+                    },
+                );
+                self.remember_send(message.user, message.client_id.clone(), seq, false);
+                out.ack = Some(seq);
+                out.held = Some(message);
+            }
+            ModAction::Decline => {
+                let id = held.ok_or(Rejection::BadRequest("decline needs `held`"))?;
+                out.held = Some(self.held.remove(&id).ok_or(Rejection::NotFound)?);
+            }
+            ModAction::SetPolicy => {
+                let policy = policy.ok_or(Rejection::BadRequest("set_policy needs `policy`"))?;
+                return Ok(self.set_policy(policy, now));
+            }
+        }
+        Ok(out)
+    }
+
+    /// End the session: everyone is told and leaves; the next session starts empty.
+    /// Bans and the room's settings stay. Used by a facilitator's `close` and by the
+    /// admin API when a room is deleted.
+    pub fn close_session(&mut self, reason: Option<String>, now: Millis) -> Applied {
+        let mut out = Applied::none();
+        let seq = self.push(&mut out, now, EventKind::Closed { reason });
+        out.ack = Some(seq);
+        self.session += 1;
+        self.members.clear();
+        self.bans.end_session();
+        self.invites.end_session(now);
+        self.paused = false;
+        self.locked = false;
+        self.slow_mode_seconds = 0;
+        self.floor = None;
+        self.announcement = None;
+        self.held.clear();
+        // Everything kept for the session goes with it (its tokens stop working).
+        self.alerts.clear();
+        self.sent.clear();
+        self.reactions.clear();
+        self.reports.clear();
+        out
+    }
+}
