@@ -3,6 +3,7 @@
 
 use std::time::Duration;
 
+use kindred_protocol::policy::{ContentPolicy, PolicyMode};
 use kindred_protocol::{ClientFrame, ClientId, ErrorCode, ModAction, Role, Seq, ServerFrame};
 use tokio::time::Instant;
 
@@ -11,7 +12,7 @@ use crate::app::{AppState, now_ms};
 use crate::broker::BrokerError;
 use crate::hub::Audience;
 use crate::room::{Command, Held, ModRequest, Rejection, Screened};
-use crate::safety::{Evaluate, TextError, normalize_message};
+use crate::safety::{Evaluate, TextError, Verdict, normalize_message};
 use crate::wire;
 
 impl Live {
@@ -305,16 +306,16 @@ impl Live {
         // was removed at that moment, the store is out of reach): then the
         // facilitators' alert must still carry what was said.
         let crisis_text = crisis.map(|_| text.clone());
-        // The policy runs here, on this member's own task, not under the room's lock:
-        // rustrict costs tens of µs to ms per message, and one member's long text must
-        // not stall the room. Facilitators are not screened.
+        // The policy runs here, not under the room's lock: rustrict costs tens of µs
+        // for a line and a millisecond or two for the longest message, and one
+        // member's long text must stall neither the room nor this worker's other
+        // sockets. Facilitators are not screened.
         let screened = match self.role {
             Role::Facilitator => None,
             Role::Participant => match app.broker.policy(self.room).await {
-                Ok(policy) => Some(Screened {
-                    verdict: policy.evaluate_with_crisis(&text, crisis.is_some()),
-                    policy,
-                }),
+                Ok(policy) => screen(policy, &text, crisis.is_some())
+                    .await
+                    .map(|verdict| Screened { verdict, policy }),
                 Err(_) => None,
             },
         };
@@ -515,4 +516,20 @@ fn check(limiter: &governor::DefaultDirectRateLimiter) -> Result<(), Duration> {
             &governor::clock::DefaultClock::default(),
         ))
     })
+}
+
+/// Texts up to this many bytes are screened on the member's task (a tenth of a
+/// millisecond or so); longer ones on the blocking pool, off the async workers.
+const SCREEN_INLINE_BYTES: usize = 512;
+
+/// The content policy's verdict on a participant's text. `None` if the screening task
+/// failed: the room then decides for itself.
+async fn screen(policy: ContentPolicy, text: &str, crisis: bool) -> Option<Verdict> {
+    if policy.mode == PolicyMode::Off || text.len() <= SCREEN_INLINE_BYTES {
+        return Some(policy.evaluate_with_crisis(text, crisis));
+    }
+    let text = text.to_owned();
+    tokio::task::spawn_blocking(move || policy.evaluate_with_crisis(&text, crisis))
+        .await
+        .ok()
 }
