@@ -1,9 +1,11 @@
 // Entry point: the public directory at `/`, and for `/?room=<id>` (or
-// `/join/<id>`, optionally with `invite=<token>`) the guidelines, the pseudonym
-// and the room itself. Admission is HTTP (PROTOCOL.md §3, §15).
+// `/join/<id>`) the guidelines, the pseudonym and the room itself. A facilitator's
+// link carries the invite in the fragment (`#invite=<token>`), which the browser
+// never sends anywhere; links minted before say `?invite=<token>`. Admission is
+// HTTP (PROTOCOL.md §3, §21).
 
 import { h, clear } from './dom.js';
-import { Chat } from './chat.js';
+import { Chat, BANNED_TEXT, BANNED_HELP } from './chat.js';
 import { loadSession, saveSession } from './connection.js';
 
 const main = document.getElementById('main');
@@ -27,14 +29,71 @@ async function api(path, options = {}) {
   return body;
 }
 
+// ---- this browser ---------------------------------------------------------------
+
+const DEVICE_KEY = 'kindred.device';
+const DEVICE_FORM = /^[A-Za-z0-9_-]{16,64}$/;
+let device = null;
+
+/** 16 random bytes, base64url without padding: 22 characters. */
+function newDeviceId() {
+  const bytes = crypto.getRandomValues(new Uint8Array(16));
+  return btoa(String.fromCharCode(...bytes)).replace(/\+/g, '-').replace(/\//g, '_').replace(/=+$/, '');
+}
+
+/**
+ * The random id this browser keeps for Kindred, sent with every join so that a ban
+ * covers the browser and not only the pseudonym. It is made up here and is nothing
+ * but that: no fingerprinting of any kind. Where storage is refused (private
+ * windows), one id lives as long as the page.
+ */
+function deviceId() {
+  if (device) return device;
+  try {
+    const kept = localStorage.getItem(DEVICE_KEY);
+    if (kept && DEVICE_FORM.test(kept)) {
+      device = kept;
+      return device;
+    }
+  } catch {
+    // No storage: an id for this page only.
+  }
+  device = newDeviceId();
+  try {
+    localStorage.setItem(DEVICE_KEY, device);
+  } catch {
+    // Kept in memory for the page's life.
+  }
+  return device;
+}
+
+// ---- routing --------------------------------------------------------------------
+
+/** The facilitator invite the address carries: in the fragment, or the older query. */
+function inviteInAddress() {
+  const fragment = new URLSearchParams(location.hash.slice(1));
+  return fragment.get('invite') || new URLSearchParams(location.search).get('invite');
+}
+
+/** Take the invite out of the address bar (and the history entry) once it is used. */
+function forgetInviteInAddress(roomId) {
+  history.replaceState(null, '', `/?room=${encodeURIComponent(roomId)}`);
+}
+
 function route() {
   const params = new URLSearchParams(location.search);
   const joinPath = location.pathname.match(/^\/join\/([^/]+)\/?$/);
   const room = params.get('room') || (joinPath && decodeURIComponent(joinPath[1]));
-  const invite = params.get('invite');
+  const invite = inviteInAddress();
   if (room) showRoom(room, invite);
   else showDirectory();
 }
+
+// A facilitator link pasted into a tab already on this page changes only the
+// fragment, which loads nothing: start again so the invite is seen.
+window.addEventListener('hashchange', () => {
+  if (new URLSearchParams(location.hash.slice(1)).has('invite')) location.reload();
+});
 
 function showMessage(title, text, link = true) {
   clear(main).append(h('section', { class: 'card narrow' },
@@ -91,6 +150,7 @@ async function showRoom(roomId, invite) {
   // A facilitator link with a different invite always goes through the form.
   const saved = loadSession(room.id);
   if (saved && (!invite || saved.invite === invite)) {
+    if (invite) forgetInviteInAddress(room.id);
     startChat(saved, room);
     return;
   }
@@ -132,7 +192,7 @@ function showJoinForm(room, invite) {
     }
     submit.disabled = true;
     submit.textContent = 'Joining…';
-    const body = { name: pseudonym, accept_guidelines: true };
+    const body = { name: pseudonym, accept_guidelines: true, device: deviceId() };
     if (invite) body.invite = invite;
     try {
       const joined = await api(`/api/rooms/${encodeURIComponent(room.id)}/join`, { method: 'POST', body: JSON.stringify(body) });
@@ -150,16 +210,21 @@ function showJoinForm(room, invite) {
       };
       saveSession(session.room, session);
       // Keep the invite out of the address bar once it has been used.
-      if (invite) history.replaceState(null, '', `/?room=${encodeURIComponent(room.id)}`);
+      if (invite) forgetInviteInAddress(room.id);
       startChat(session, room);
     } catch (e) {
-      const kind = {
-        locked: 'The group is locked to new members right now. Please try again a little later.',
-        room_full: 'The group is full right now. Please try again a little later.',
-        banned: 'You cannot join this group.',
-        unauthorized: 'This facilitator link is no longer valid. Please ask for a new one.',
-      }[e.code];
-      errorEl.textContent = kind || e.message;
+      if (e.code === 'banned') {
+        clear(errorEl).append(`${BANNED_TEXT} ${BANNED_HELP} `,
+          h('a', { href: '/', text: 'See the other groups' }));
+      } else {
+        const kind = {
+          locked: 'The group is locked to new members right now. Please try again a little later.',
+          room_full: 'The group is full right now. Please try again a little later.',
+          // A facilitator link that was revoked, used up or has expired.
+          unauthorized: invite ? 'This facilitator link is no longer valid. Please ask the organiser for a new one.' : null,
+        }[e.code];
+        errorEl.textContent = kind || e.message;
+      }
       submit.disabled = false;
       submit.textContent = 'Join the group';
     }

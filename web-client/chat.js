@@ -24,6 +24,13 @@ const TYPING_EVERY_MS = 3000;
 /** How long "X is typing" stays after the last `typing` (PROTOCOL.md: about 5 s). */
 const TYPING_SHOWN_MS = 5000;
 
+/**
+ * What a banned person is told, in the same words whether the ban ends their stay
+ * in the room or they try to join again (app.js).
+ */
+export const BANNED_TEXT = "A facilitator has asked you to leave this group, so you can't rejoin it.";
+export const BANNED_HELP = 'Other groups are still open to you. If you need to talk to someone right now, please contact a crisis line or your local emergency number.';
+
 /** What to tell a member whose `send` was refused, by error code. */
 function refusalText(error, chat) {
   const wait = error.retry_after_ms ? duration(error.retry_after_ms) : null;
@@ -268,7 +275,7 @@ export class Chat {
     }
   }
 
-  onEnd({ reason, error }) {
+  onEnd({ reason, code, error, text: closeReason }) {
     this.ended = true;
     const status = document.getElementById('conn-status');
     const messages = {
@@ -282,8 +289,13 @@ export class Chat {
     let text = messages[reason] || 'The connection has ended.';
     if (reason === 'closed' && this.closedReason) text = `This session has ended. ${this.closedReason}`;
     else if (error && error.code === 'not_found') text = 'This room no longer exists.';
-    else if (error && error.code === 'banned') text = 'You cannot rejoin this room.';
+    // Close 4003 is a removal or a ban (PROTOCOL.md §20): a ban says so in its error
+    // frame (at `hello`), in our own `left` event, or in the close reason.
+    const banned = (error && error.code === 'banned') || this.leftReason === 'banned'
+      || (code === 4003 && /\bbanned\b/i.test(closeReason || ''));
+    if (banned) text = BANNED_TEXT;
     clear(this.endedBanner).append(h('p', { text }),
+      banned ? h('p', { text: BANNED_HELP }) : null,
       h('p', {},
         reason === 'unauthorized'
           ? h('a', { href: `/?room=${encodeURIComponent(this.session.room)}`, class: 'button primary', text: 'Join again' })
@@ -331,6 +343,7 @@ export class Chat {
         this.line(f, f.member.user === this.me.user ? 'You joined the room.' : `${f.member.name} joined the room.`);
         break;
       case 'left': {
+        if (this.me && f.user === this.me.user) this.leftReason = f.reason;
         const who = this.nameOf(f.user);
         const why = {
           left: `${who} left the room.`,

@@ -106,8 +106,8 @@ pub struct JoinRequest {
     pub invite: Option<String>,
     /// A random id this browser keeps for Kindred: 16–64 characters of letters,
     /// digits, `-` and `_`. A ban covers it, so a banned person cannot come back at
-    /// once under a new pseudonym. Never a fingerprint: a client without storage
-    /// sends none.
+    /// once under a new pseudonym. Never a fingerprint: a client that cannot store
+    /// one sends an id for the page's life, or none.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub device: Option<String>,
 }

@@ -5,8 +5,10 @@
 // playwright-core: two members join through the UI, talk, react and raise a hand;
 // one loses her network while the other posts five messages and, back again, sees
 // each exactly once and in order; a facilitator pauses the room and the member's
-// next message is refused kindly. A missing binary or browser fails the test: it
-// never skips.
+// next message is refused kindly; a facilitator who came in through the invite
+// link bans a member, who cannot come back from the same browser under a new name;
+// a member with the room open in too many tabs is told why. A missing binary or
+// browser fails the test: it never skips.
 
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
@@ -121,6 +123,10 @@ before(async () => {
     '--bind', `127.0.0.1:${port}`,
     '--admin-token', ADMIN,
     '--demo-room', 'false',
+    // The browser connects from 127.0.0.1, a trusted proxy: a page that sends
+    // X-Forwarded-For (openPage's `address`) is seen as coming from that address, so
+    // people in a test can be on different networks. Pages without it are 127.0.0.1.
+    '--trust-forwarded-for', 'true',
   ], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, RUST_LOG: process.env.RUST_LOG || 'warn' } });
   server.stdout.on('data', (d) => { serverLog += d; });
   server.stderr.on('data', (d) => { serverLog += d; });
@@ -146,11 +152,8 @@ after(async () => {
   }
 });
 
-/** A member's browser tab, with its errors collected. */
-async function openPage(name) {
-  const context = await browser.newContext({ viewport: { width: 1200, height: 860 } });
-  context.setDefaultTimeout(WAIT);
-  const page = await context.newPage();
+/** Collect a tab's uncaught errors and CSP violations in `page.problems`. */
+function watch(page, name) {
   page.problems = [];
   page.on('pageerror', (e) => page.problems.push(`${name}: uncaught ${e.message}`));
   page.on('console', (m) => {
@@ -161,10 +164,34 @@ async function openPage(name) {
   return page;
 }
 
+/**
+ * A person's browser (a context of its own: its own storage) and a tab in it, with
+ * its errors collected. `address`: the network the server sees them on
+ * (X-Forwarded-For, believed from 127.0.0.1); absent, 127.0.0.1.
+ */
+async function openPage(name, { address } = {}) {
+  const context = await browser.newContext({
+    viewport: { width: 1200, height: 860 },
+    extraHTTPHeaders: address ? { 'x-forwarded-for': address } : undefined,
+  });
+  context.setDefaultTimeout(WAIT);
+  return watch(await context.newPage(), name);
+}
+
 /** Accept the guidelines, pick a name, join; resolves once the welcome is shown. */
 async function joinThroughUi(page, origin, roomId, name, invite) {
   const query = `room=${encodeURIComponent(roomId)}${invite ? `&invite=${encodeURIComponent(invite)}` : ''}`;
-  await page.goto(`${origin}/?${query}`);
+  await joinAt(page, `${origin}/?${query}`, name);
+}
+
+/** The same, from a link (a room's, or a facilitator's invite link). */
+async function joinAt(page, url, name) {
+  await page.goto(url);
+  await joinOnForm(page, name);
+}
+
+/** The same, on the join form the tab shows. */
+async function joinOnForm(page, name) {
   await page.locator('#guidelines').waitFor();
   assert.match(await page.locator('#guidelines').innerText(), /stays here/);
   // Joining without accepting is refused in the page, kindly.
@@ -380,5 +407,164 @@ test('a crisis alert raised while no facilitator is here reaches the first one, 
   } finally {
     await sam?.context().close();
     await willow.context().close();
+  }
+});
+
+test('a facilitator from an invite link bans a member, who cannot come back from the same browser under a new name', { timeout: 120_000 }, async (t) => {
+  const room = await api('POST', '/api/rooms', {
+    title: 'Thursday Grief Circle',
+    topic: 'Living with loss',
+    capacity: 10,
+  }, true);
+  // Every field of an invite has a default: the body may be an empty object.
+  const invite = await api('POST', `/api/rooms/${room.id}/invites`, {}, true);
+  const link = new URL(invite.url, base);
+  assert.equal(new URLSearchParams(link.hash.slice(1)).get('invite'), invite.token,
+    `the invite link carries the token in its fragment: ${invite.url}`);
+  assert.ok(!link.search.includes(invite.token), `the token is not in the link's query: ${invite.url}`);
+
+  // Each person on a network of their own, as in life.
+  const sam = await openPage('sam', { address: '203.0.113.10' });
+  const rowan = await openPage('rowan', { address: '203.0.113.20' });
+  const rowanContext = rowan.context();
+  const joinBodies = [];
+  rowanContext.on('request', (r) => {
+    if (r.method() === 'POST' && new URL(r.url()).pathname === `/api/rooms/${room.id}/join`) joinBodies.push(r.postDataJSON());
+  });
+  let jo;
+  const pages = [sam, rowan];
+  try {
+    await t.test('the facilitator opens the invite link, joins as a facilitator, and the token leaves the address bar', async () => {
+      await sam.goto(link.href);
+      await sam.locator('#join-form .note', { hasText: 'You are joining as a facilitator.' }).waitFor();
+      await joinOnForm(sam, 'Sam');
+      await sam.locator('.toolbar[aria-label="Facilitator tools"]').waitFor();
+      await sam.locator('#members li.member', { hasText: 'Sam' }).locator('.badge', { hasText: 'facilitator' }).waitFor();
+      assert.ok(!sam.url().includes(invite.token), `no token in ${sam.url()}`);
+      assert.ok(!/invite/.test(sam.url()), `no invite in ${sam.url()}`);
+      assert.equal(new URL(sam.url()).searchParams.get('room'), room.id);
+    });
+
+    await t.test('Rowan is banned by the facilitator and told so, calmly', async () => {
+      await joinThroughUi(rowan, base, room.id, 'Rowan');
+      const row = sam.locator('#members li.member', { hasText: 'Rowan' });
+      await row.locator('.menu-button').click();
+      await row.getByRole('menuitem', { name: 'Ban from the group…' }).click();
+      await sam.locator('dialog.dialog', { hasText: 'Ban Rowan from the group?' }).waitFor();
+      await sam.click('dialog.dialog button[value="ok"]');
+
+      const ended = rowan.locator('.banner.ended');
+      await ended.waitFor({ state: 'visible' });
+      assert.match(await ended.innerText(), /A facilitator has asked you to leave this group, so you can't rejoin it\./);
+      assert.match(await ended.innerText(), /crisis line/);
+      await rowan.locator('#composer').waitFor({ state: 'hidden' });
+      await sam.locator('#timeline li.event', { hasText: 'Rowan was removed from the group.' }).waitFor();
+      await row.waitFor({ state: 'detached' });
+    });
+
+    await t.test('from the same browser on another network, under a new name, Rowan cannot rejoin', async () => {
+      // Her phone moved from Wi-Fi to mobile data: only the browser is the same.
+      await rowanContext.setExtraHTTPHeaders({ 'x-forwarded-for': '203.0.113.21' });
+      const again = watch(await rowanContext.newPage(), 'rowan again');
+      pages.push(again);
+      await again.goto(`${base}/?room=${encodeURIComponent(room.id)}`);
+      await again.locator('#guidelines').waitFor();
+      await again.check('#accept');
+      await again.fill('#pseudonym', 'Robin');
+      await again.click('#join-button');
+      const refusal = again.locator('#join-error', { hasText: 'asked you to leave this group' });
+      await refusal.waitFor();
+      assert.match(await refusal.innerText(),
+        /^A facilitator has asked you to leave this group, so you can't rejoin it\. .*crisis line/);
+      await refusal.getByRole('link', { name: 'See the other groups' }).waitFor();
+      await again.screenshot({ path: path.join(SHOTS, 'kindred-e2e-banned.png') });
+      assert.equal(await again.locator('#conn-status').innerText(), '', 'no connection was opened');
+      assert.equal(await sam.locator('#members li.member', { hasText: 'Robin' }).count(), 0);
+
+      // Both joins named the same browser: a random id kept for Kindred, nothing else.
+      assert.equal(joinBodies.length, 2, 'two joins from Rowan\'s browser');
+      const device = await again.evaluate(() => localStorage.getItem('kindred.device'));
+      assert.match(device, /^[A-Za-z0-9_-]{22}$/);
+      assert.deepEqual(joinBodies.map((b) => b.device), [device, device]);
+    });
+
+    await t.test('someone else, from their own browser, can still join', async () => {
+      jo = await openPage('jo', { address: '203.0.113.30' });
+      pages.push(jo);
+      await joinThroughUi(jo, base, room.id, 'Jo');
+      await sam.locator('#members li.member', { hasText: 'Jo' }).waitFor();
+    });
+
+    assert.deepEqual(pages.flatMap((p) => p.problems), [], 'no uncaught errors or CSP violations');
+  } catch (e) {
+    e.message += `\n--- kindred log ---\n${serverLog.slice(-4000)}`;
+    throw e;
+  } finally {
+    await jo?.context().close();
+    await rowanContext.close();
+    await sam.context().close();
+  }
+});
+
+test('a member with the room open in too many tabs is told why, and reconnects after closing one', { timeout: 120_000 }, async () => {
+  const room = await api('POST', '/api/rooms', {
+    title: 'Sunday Morning Coffee',
+    topic: 'An easy start to the week',
+    capacity: 10,
+  }, true);
+  const first = await openPage('kit');
+  const context = first.context();
+  const tabs = [first];
+  try {
+    await joinThroughUi(first, base, room.id, 'Kit');
+    // A duplicated tab starts with a copy of the tab's session storage: the same
+    // member, on one more connection. The server allows five (per member, default).
+    const key = `kindred:${room.id}`;
+    const session = await first.evaluate((k) => sessionStorage.getItem(k), key);
+    assert.ok(session, 'the first tab keeps its place in the room');
+    const duplicate = async (i) => {
+      const tab = watch(await context.newPage(), `kit tab ${i}`);
+      tabs.push(tab);
+      await tab.addInitScript(([k, v]) => sessionStorage.setItem(k, v), [key, session]);
+      await tab.goto(`${base}/?room=${encodeURIComponent(room.id)}`);
+      return tab;
+    };
+    for (let i = 2; i <= 5; i += 1) {
+      const tab = await duplicate(i);
+      await tab.locator('#conn-status[data-state="live"]').waitFor();
+    }
+    const sixth = await duplicate(6);
+    const banner = sixth.locator('#blocked-banner');
+    await banner.waitFor({ state: 'visible' });
+    assert.match(await banner.innerText(), /open in too many tabs or windows\. Close one, then reconnect\./);
+    assert.equal(await sixth.locator('#conn-status').innerText(), 'Not connected');
+    await sixth.locator('#conn-status[data-state="blocked"]').waitFor();
+    // It waits for her rather than retrying on its own and taking another tab's place.
+    await sixth.waitForTimeout(1500);
+    assert.equal(await sixth.locator('#conn-status').getAttribute('data-state'), 'blocked');
+    for (const tab of tabs.slice(0, 5)) assert.equal(await tab.locator('#conn-status').getAttribute('data-state'), 'live');
+
+    // She closes one tab and presses Reconnect (again, if the server had not yet
+    // noticed the closed tab, as she would).
+    await tabs[0].close();
+    let state = 'blocked';
+    for (let attempt = 0; attempt < 10 && state !== 'live'; attempt += 1) {
+      if (attempt > 0) await sixth.waitForTimeout(300);
+      await sixth.getByRole('button', { name: 'Reconnect' }).click();
+      await sixth.locator('#conn-status[data-state="live"], #conn-status[data-state="blocked"]').waitFor();
+      state = await sixth.locator('#conn-status').getAttribute('data-state');
+    }
+    assert.equal(state, 'live', 'after closing a tab, Reconnect brings her back');
+    await banner.waitFor({ state: 'hidden' });
+    await sixth.locator('#members li.member', { hasText: 'Kit' }).waitFor();
+    await say(sixth, 'Morning, all.');
+    await tabs[1].locator('#timeline li.msg', { hasText: 'Morning, all.' }).waitFor();
+
+    assert.deepEqual(tabs.flatMap((p) => p.problems), [], 'no uncaught errors or CSP violations');
+  } catch (e) {
+    e.message += `\n--- kindred log ---\n${serverLog.slice(-4000)}`;
+    throw e;
+  } finally {
+    await context.close();
   }
 });
