@@ -105,7 +105,11 @@ impl Http {
     }
 
     /// `GET /api/rooms/{id}/invites` with the admin token.
-    pub async fn invites(&self, admin_token: &str, room: RoomId) -> Result<InviteList, ClientError> {
+    pub async fn invites(
+        &self,
+        admin_token: &str,
+        room: RoomId,
+    ) -> Result<InviteList, ClientError> {
         let resp = self
             .client
             .get(format!("{}/api/rooms/{room}/invites", self.base))
