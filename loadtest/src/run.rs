@@ -149,6 +149,8 @@ async fn create_rooms(http: &Http, scn: &Scenario) -> anyhow::Result<Vec<RoomId>
                 title: format!("Load test room {next}"),
                 topic: "kindred-loadtest".to_owned(),
                 capacity: Some(scn.room_size as u32),
+                // A load test's rooms are in session from the start.
+                open: Some(true),
                 policy: scn
                     .policy
                     .map(|mode| kindred_protocol::policy::ContentPolicy {

@@ -111,6 +111,9 @@ pub enum ModAction {
     Unmute,
     Pause,
     Resume,
+    /// Open a session: participants may join until it is closed.
+    Open,
+    /// End the session: everyone leaves, and the room stays closed until opened again.
     Close,
     Remove,
     Ban,

@@ -26,6 +26,10 @@ pub struct CreateRoom {
     /// The content policy; absent: flag slurs and harassment to facilitators.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub policy: Option<ContentPolicy>,
+    /// Start with a session open (a drop-in room, a load test); absent: closed, until a
+    /// facilitator opens it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub open: Option<bool>,
 }
 
 /// `PATCH /api/rooms/{id}` (admin): only the fields present change.
@@ -45,6 +49,10 @@ pub struct UpdateRoom {
     pub visibility: Option<Visibility>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub policy: Option<ContentPolicy>,
+    /// Open a session (`true`), or close the one that is on (`false`: its members are
+    /// told and disconnected, as by a facilitator's `close`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub open: Option<bool>,
 }
 
 /// `GET /api/rooms`: the public directory.

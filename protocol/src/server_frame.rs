@@ -126,6 +126,8 @@ pub enum ServerFrame {
     },
     /// The pause is over.
     Resumed { seq: Seq, ts: Millis },
+    /// A facilitator (or the operator) opened a session: participants may join.
+    Opened { seq: Seq, ts: Millis },
     /// The message at `target` was withdrawn; clients drop its text.
     Redacted { seq: Seq, ts: Millis, target: Seq },
     /// Slow mode: each participant may post once every `seconds` (0 = off).
@@ -196,6 +198,7 @@ impl ServerFrame {
             | ServerFrame::Unmuted { seq, .. }
             | ServerFrame::Paused { seq, .. }
             | ServerFrame::Resumed { seq, .. }
+            | ServerFrame::Opened { seq, .. }
             | ServerFrame::Redacted { seq, .. }
             | ServerFrame::SlowMode { seq, .. }
             | ServerFrame::Locked { seq, .. }
@@ -290,6 +293,8 @@ pub struct RoomSummary {
     pub visibility: Visibility,
     /// Members currently in the room.
     pub members: u32,
+    /// A session is on, and participants may join.
+    pub open: bool,
 }
 
 /// Whether a room is listed in the public directory.
@@ -320,6 +325,9 @@ pub struct MemberInfo {
 /// The live state of the room carried by `welcome`.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize, Default)]
 pub struct RoomState {
+    /// A session is on: participants may join. Between sessions only facilitators
+    /// may enter (to prepare, or to open it).
+    pub open: bool,
     pub paused: bool,
     pub locked: bool,
     /// 0 when slow mode is off.

@@ -53,6 +53,7 @@ const TIMELINE: &[&str] = &[
     "unmuted",
     "paused",
     "resumed",
+    "opened",
     "redacted",
     "slow_mode",
     "locked",
@@ -182,6 +183,7 @@ fn server_kind(f: &ServerFrame) -> &'static str {
         ServerFrame::Unmuted { .. } => "unmuted",
         ServerFrame::Paused { .. } => "paused",
         ServerFrame::Resumed { .. } => "resumed",
+        ServerFrame::Opened { .. } => "opened",
         ServerFrame::Redacted { .. } => "redacted",
         ServerFrame::SlowMode { .. } => "slow_mode",
         ServerFrame::Locked { .. } => "locked",
@@ -1195,7 +1197,7 @@ fn typed_pretty(name: &str) -> String {
 #[test]
 fn every_fixture_is_typed_and_in_wire_order() {
     let names = fixture_names("");
-    assert_eq!(names.len(), 52, "{names:?}");
+    assert_eq!(names.len(), 53, "{names:?}");
     for name in names {
         assert_eq!(
             fixture_text(&name),
@@ -1263,6 +1265,7 @@ fn mod_actions_and_reactions_use_snake_case_names() {
         "release",
         "decline",
         "set_policy",
+        "open",
     ]
     .iter()
     .map(|s| s.to_string())

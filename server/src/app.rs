@@ -228,24 +228,43 @@ pub async fn state(config: Config, shutdown: CancellationToken) -> anyhow::Resul
     }))
 }
 
-/// Create the demo room (`cargo run` prints its address).
-pub async fn create_demo_room(state: &AppState) -> Result<RoomSummary, BrokerError> {
+/// Create the demo room (`cargo run` prints its links): open from the start, so a
+/// newcomer can try both sides at once, and unlisted unless `--list-demo-room` asks for
+/// it, so nobody looking for a real group lands in it. It says it is a demo wherever it
+/// shows. Returns the room and a facilitator invite for it.
+pub async fn create_demo_room(
+    state: &AppState,
+) -> Result<(RoomSummary, kindred_protocol::http::Invite), BrokerError> {
+    let id = RoomId::new();
     state
         .broker
         .create_room(
-            RoomId::new(),
+            id,
             RoomConfig {
-                title: "Evening circle".to_owned(),
-                topic: "Living with depression and anxiety".to_owned(),
-                description: "A small peer-support group. Come as you are; share or just listen."
+                title: "Demo room".to_owned(),
+                topic: "A demo of Kindred, not a support group".to_owned(),
+                description: "This room is for trying Kindred out. It is not a support group \
+                              and nobody is watching it: if you need help now, please \
+                              contact a crisis line or your local emergency number."
                     .to_owned(),
                 guidelines: DEFAULT_GUIDELINES.to_owned(),
                 capacity: state.config.room_capacity,
-                visibility: Visibility::Public,
+                visibility: if state.config.list_demo_room {
+                    Visibility::Public
+                } else {
+                    Visibility::Unlisted
+                },
                 policy: Default::default(),
             },
         )
-        .await
+        .await?;
+    let open = kindred_protocol::http::UpdateRoom {
+        open: Some(true),
+        ..Default::default()
+    };
+    let room = state.broker.update_room(id, open, now_ms()).await?;
+    let invite = crate::http::api::mint(state, id, state.config.invite_ttl_secs, 5).await?;
+    Ok((room, invite))
 }
 
 /// Most connections at once to the metrics listener (a scraper needs one or two).

@@ -243,6 +243,11 @@ pub struct Config {
     /// behind a proxy, set --trust-forwarded-for and --trusted-proxies.
     #[arg(long, env = "KINDRED_MAX_MEMBERS_PER_ADDRESS", default_value_t = 4, value_parser = clap::value_parser!(u32).range(1..))]
     pub max_members_per_address: u32,
+
+    /// List the demo room in the public directory (it is unlisted by default, so a
+    /// person looking for a real group does not land in it).
+    #[arg(long, env = "KINDRED_LIST_DEMO_ROOM", default_value_t = false, action = clap::ArgAction::Set)]
+    pub list_demo_room: bool,
 }
 
 impl Default for Config {

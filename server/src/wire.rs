@@ -81,6 +81,7 @@ pub fn event_frame(event: &Event) -> ServerFrame {
             reason: reason.clone(),
         },
         EventKind::Resumed => ServerFrame::Resumed { seq, ts },
+        EventKind::Opened => ServerFrame::Opened { seq, ts },
         EventKind::Redacted { target } => ServerFrame::Redacted {
             seq,
             ts,
@@ -350,6 +351,7 @@ mod tests {
                 capacity: 2_000,
                 visibility: Visibility::Public,
                 members: u32::try_from(members).unwrap(),
+                open: true,
             },
             members: (0..members)
                 .map(|_| MemberInfo {

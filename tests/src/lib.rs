@@ -114,6 +114,8 @@ impl TestServer {
                     title: "Tuesday evening group".into(),
                     topic: "Anxiety".into(),
                     capacity: Some(capacity),
+                    // In session from the start, as if its facilitator had opened it.
+                    open: Some(true),
                     ..CreateRoom::default()
                 },
             )

@@ -16,7 +16,7 @@ use kindred_protocol::{Epoch, Millis, Role, RoomId, RoomSummary};
 use parking_lot::Mutex;
 
 use super::timeline::Timeline;
-use super::{Broker, BrokerError, ResumeFrom, Snapshot, apply_update, new_epoch, summary};
+use super::{Broker, BrokerError, ResumeFrom, Snapshot, new_epoch, summary};
 use crate::hub::{Audience, Hub};
 use crate::metrics::Metrics;
 use crate::room::{Applied, Command, InviteRecord, Limits, Origin, Room, RoomConfig};
@@ -91,12 +91,8 @@ impl Broker for MemoryBroker {
     ) -> Result<RoomSummary, BrokerError> {
         let cell = self.cell(id)?;
         let mut cell = cell.lock();
-        let policy = update.policy;
-        apply_update(&mut cell.room.config, update);
-        if let Some(policy) = policy {
-            let applied = cell.room.set_policy(policy, now);
-            self.publish(id, &mut cell, &applied);
-        }
+        let applied = cell.room.configure(update, now);
+        self.publish(id, &mut cell, &applied);
         Ok(summary(&cell.room))
     }
 

@@ -113,38 +113,6 @@ pub trait Broker: Send + Sync + 'static {
     async fn tick(&self, now: Millis);
 }
 
-/// Apply a partial update to a room's settings, except the policy (which goes
-/// through `Room::set_policy` so members hear of it).
-pub fn apply_update(config: &mut RoomConfig, update: UpdateRoom) {
-    let UpdateRoom {
-        title,
-        topic,
-        description,
-        guidelines,
-        capacity,
-        visibility,
-        policy: _,
-    } = update;
-    if let Some(v) = title {
-        config.title = v;
-    }
-    if let Some(v) = topic {
-        config.topic = v;
-    }
-    if let Some(v) = description {
-        config.description = v;
-    }
-    if let Some(v) = guidelines {
-        config.guidelines = v;
-    }
-    if let Some(v) = capacity {
-        config.capacity = v;
-    }
-    if let Some(v) = visibility {
-        config.visibility = v;
-    }
-}
-
 /// The room summary the wire shows.
 pub fn summary(room: &Room) -> RoomSummary {
     let c = &room.config;
@@ -157,6 +125,7 @@ pub fn summary(room: &Room) -> RoomSummary {
         capacity: c.capacity,
         visibility: c.visibility,
         members: u32::try_from(room.member_count()).unwrap_or(u32::MAX),
+        open: room.is_open(),
     }
 }
 

@@ -31,7 +31,7 @@ impl AppError {
             ErrorCode::Forbidden | ErrorCode::Locked | ErrorCode::Banned => StatusCode::FORBIDDEN,
             ErrorCode::NotFound => StatusCode::NOT_FOUND,
             ErrorCode::RoomFull => StatusCode::CONFLICT,
-            ErrorCode::Closed => StatusCode::GONE,
+            ErrorCode::Closed => StatusCode::FORBIDDEN,
             ErrorCode::RateLimited | ErrorCode::SlowMode => StatusCode::TOO_MANY_REQUESTS,
             ErrorCode::TooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             ErrorCode::Timeout => StatusCode::REQUEST_TIMEOUT,

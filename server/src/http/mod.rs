@@ -4,7 +4,7 @@
 //! metrics (`health`), the embedded web client (`assets`), and one error type
 //! (`error`) that renders every failure as `{code, message}`.
 
-mod api;
+pub mod api;
 mod assets;
 pub mod edge;
 mod error;

@@ -41,6 +41,8 @@ pub enum EventKind {
         reason: Option<String>,
     },
     Resumed,
+    /// A session opened: participants may join.
+    Opened,
     Redacted {
         target: Seq,
     },

@@ -4,6 +4,7 @@ mod moderate;
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
+use kindred_protocol::http::UpdateRoom;
 use kindred_protocol::policy::ContentPolicy;
 use kindred_protocol::{
     ClientId, CrisisCategory, ErrorCode, InviteId, LeftReason, MemberInfo, Millis, ModAction,
@@ -272,6 +273,8 @@ pub enum Rejection {
     Paused,
     #[error("this session has ended")]
     Closed,
+    #[error("this group is not meeting right now; please come back when its next session opens")]
+    NotOpen,
     #[error("slow mode is on: please wait a moment before posting again")]
     SlowMode { retry_after_ms: u64 },
     #[error("the room is full")]
@@ -314,7 +317,7 @@ impl Rejection {
             Rejection::NotFound => ErrorCode::NotFound,
             Rejection::Muted { .. } => ErrorCode::Muted,
             Rejection::Paused => ErrorCode::Paused,
-            Rejection::Closed => ErrorCode::Closed,
+            Rejection::Closed | Rejection::NotOpen => ErrorCode::Closed,
             Rejection::SlowMode { .. } => ErrorCode::SlowMode,
             Rejection::RoomFull => ErrorCode::RoomFull,
             Rejection::Locked => ErrorCode::Locked,
@@ -383,6 +386,11 @@ pub struct Room {
     /// Which session of the room this is; a close starts the next one, and tokens
     /// minted for an earlier session are refused.
     session: u32,
+    /// A session is on: participants may join. Between sessions (a new room, or after
+    /// a close) only facilitators may enter. Rooms stored before sessions were opened
+    /// and closed were always in session.
+    #[serde(default = "in_session")]
+    open: bool,
     members: HashMap<UserId, Member>,
     bans: Bans,
     /// Facilitator invites and the seats they gave.
@@ -419,6 +427,7 @@ impl Room {
             limits,
             seq: 0,
             session: 0,
+            open: false,
             members: HashMap::new(),
             bans: Bans::default(),
             invites: Invites::default(),
@@ -446,6 +455,11 @@ impl Room {
         self.session
     }
 
+    /// Whether a session is on.
+    pub fn is_open(&self) -> bool {
+        self.open
+    }
+
     pub fn member(&self, user: UserId) -> Option<&Member> {
         self.members.get(&user)
     }
@@ -466,6 +480,9 @@ impl Room {
         }
         if role == Role::Facilitator {
             return Ok(());
+        }
+        if !self.open {
+            return Err(Rejection::NotOpen);
         }
         if self.bans.origin(origin) {
             return Err(Rejection::Banned);
@@ -521,6 +538,7 @@ impl Room {
 
     pub fn state(&self) -> RoomState {
         RoomState {
+            open: self.open,
             paused: self.paused,
             locked: self.locked,
             slow_mode_seconds: self.slow_mode_seconds,
@@ -550,6 +568,7 @@ impl Room {
     pub fn reopened(&self) -> Room {
         let mut room = Room::new(self.id, self.config.clone(), self.limits);
         room.session = self.session;
+        room.open = self.open;
         room.bans = self.bans.clone();
         room.invites = self.invites.clone();
         room
@@ -1054,6 +1073,34 @@ impl Room {
         }
     }
 
+    /// The operator changed the room's settings: the policy through [`Room::set_policy`]
+    /// and the session through [`Room::set_open`], so members hear of both.
+    pub fn configure(&mut self, update: UpdateRoom, now: Millis) -> Applied {
+        let (policy, open) = (update.policy, update.open);
+        apply_update(&mut self.config, update);
+        let mut out = policy.map_or_else(Applied::none, |p| self.set_policy(p, now));
+        if let Some(open) = open {
+            let opened = self.set_open(open, now);
+            out.ack = opened.ack.or(out.ack);
+            out.events.extend(opened.events);
+        }
+        out
+    }
+
+    /// Open a session, or close the one that is on ([`Room::close_session`]).
+    pub fn set_open(&mut self, open: bool, now: Millis) -> Applied {
+        match (self.open, open) {
+            (false, true) => {
+                self.open = true;
+                let mut out = Applied::none();
+                out.ack = Some(self.push(&mut out, now, EventKind::Opened));
+                out
+            }
+            (true, false) => self.close_session(None, now),
+            _ => Applied::none(),
+        }
+    }
+
     /// Change the content policy (admin API or a facilitator).
     pub fn set_policy(&mut self, policy: ContentPolicy, now: Millis) -> Applied {
         let mut out = Applied::none();
@@ -1127,6 +1174,43 @@ impl Room {
         }
         out
     }
+}
+
+/// Apply a partial update to a room's settings, except the policy and the session
+/// (which go through [`Room::configure`] so members hear of them).
+fn apply_update(config: &mut RoomConfig, update: UpdateRoom) {
+    let UpdateRoom {
+        title,
+        topic,
+        description,
+        guidelines,
+        capacity,
+        visibility,
+        policy: _,
+        open: _,
+    } = update;
+    if let Some(v) = title {
+        config.title = v;
+    }
+    if let Some(v) = topic {
+        config.topic = v;
+    }
+    if let Some(v) = description {
+        config.description = v;
+    }
+    if let Some(v) = guidelines {
+        config.guidelines = v;
+    }
+    if let Some(v) = capacity {
+        config.capacity = v;
+    }
+    if let Some(v) = visibility {
+        config.visibility = v;
+    }
+}
+
+fn in_session() -> bool {
+    true
 }
 
 /// Remember a mark (a reaction, a report) in a bounded set; false if it was there.

@@ -2,6 +2,7 @@
 //! mutes alice for 5 minutes; alice says hi → muted; 6 minutes pass; alice says
 //! hi → delivered".
 
+use kindred_protocol::http::UpdateRoom;
 use kindred_protocol::{
     CrisisCategory, ErrorCode, LeftReason, Millis, ModAction, Reaction, Role, RoomId, UserId,
     Visibility,
@@ -46,10 +47,11 @@ impl Scene {
             visibility: Visibility::Public,
             policy: Default::default(),
         };
-        Self {
-            room: Room::new(RoomId::new(), config, Limits::default()),
-            now: 1_700_000_000_000,
-        }
+        let mut room = Room::new(RoomId::new(), config, Limits::default());
+        let now = 1_700_000_000_000;
+        // A session is on (its `opened` event is seq 1).
+        room.set_open(true, now);
+        Self { room, now }
     }
 
     fn advance(&mut self, ms: Millis) {
@@ -90,6 +92,11 @@ impl Scene {
 
     fn join(&mut self, name: &str) -> UserId {
         self.arrive(name, Role::Participant).expect("joins")
+    }
+
+    fn join_as_participant_err(&mut self, name: &str) -> Rejection {
+        self.arrive(name, Role::Participant)
+            .expect_err("the participant is refused")
     }
 
     fn facilitator(&mut self, name: &str) -> UserId {
@@ -141,24 +148,24 @@ fn every_event_gets_the_next_seq() {
     let mut s = Scene::new(12);
     let alice = s.join("Alice");
     let bob = s.join("Bob");
-    assert_eq!(s.room.head(), 2, "two joins");
-    assert_eq!(s.say(alice, "hi"), Ok(3));
-    assert_eq!(s.say(bob, "hello"), Ok(4));
+    assert_eq!(s.room.head(), 3, "the session's opening and two joins");
+    assert_eq!(s.say(alice, "hi"), Ok(4));
+    assert_eq!(s.say(bob, "hello"), Ok(5));
     let hand = s
         .apply(Command::Hand {
             user: bob,
             raised: true,
         })
         .unwrap();
-    assert_eq!(hand.events[0].seq, 5);
+    assert_eq!(hand.events[0].seq, 6);
     let react = s
         .apply(Command::React {
             user: alice,
-            target: 4,
+            target: 5,
             emoji: Reaction::Hug,
         })
         .unwrap();
-    assert_eq!(react.events[0].seq, 6);
+    assert_eq!(react.events[0].seq, 7);
 }
 
 #[test]
@@ -380,6 +387,15 @@ fn close_ends_the_session_and_old_tokens_stop_working() {
         }),
         Err(Rejection::Closed)
     );
+    // The room stays closed: nobody but a facilitator comes in until one opens it.
+    assert!(!s.room.state().open);
+    assert_eq!(
+        s.arrive("Alice again", Role::Participant),
+        Err(Rejection::NotOpen)
+    );
+    let fac = s.facilitator("Fran again");
+    let events = s.moderate(fac, ModAction::Open, None, None).unwrap();
+    assert_eq!(events, vec![EventKind::Opened]);
     // The next session starts with a clean slate.
     assert!(s.arrive("Alice again", Role::Participant).is_ok());
     assert!(!s.room.state().paused);
@@ -1078,6 +1094,7 @@ fn the_send_memory_is_a_window_per_user_and_ends_with_the_session() {
     assert!(last.duplicate, "within the window");
     // A close ends the tokens, and the memory with them.
     s.moderate(fac, ModAction::Close, None, None).unwrap();
+    s.room.set_open(true, s.now);
     let session = s.room.session();
     s.apply(Command::Connect {
         user: alice,
@@ -1364,6 +1381,7 @@ fn a_banned_person_cannot_come_back_under_a_new_name_from_the_same_device() {
     // Next session: the address is free again (addresses change hands), the device
     // stays banned.
     s.moderate(fac, ModAction::Close, None, None).unwrap();
+    s.room.set_open(true, s.now);
     assert!(
         s.arrive_from("Sunny", origin(Some("laptop"), Some("home")))
             .is_ok()
@@ -1599,4 +1617,65 @@ fn a_closed_session_ends_seats_and_forgets_spent_invites() {
     assert_eq!(left.len(), 1);
     assert_eq!(left[0].id, open.id);
     assert!(left[0].seats.is_empty());
+}
+
+// ---- a session's opening and closing ----------------------------------------------
+
+#[test]
+fn a_new_room_is_closed_until_a_facilitator_opens_it() {
+    let mut s = Scene::new(12);
+    s.room = Room::new(RoomId::new(), s.room.config.clone(), Limits::default());
+    assert!(!s.room.state().open);
+    assert_eq!(
+        s.room
+            .admits(Role::Participant, "Alice", &Origin::default()),
+        Err(Rejection::NotOpen)
+    );
+    assert_eq!(Rejection::NotOpen.code(), ErrorCode::Closed);
+    // A facilitator may come in beforehand, and opens the session.
+    let fac = s.facilitator("Fran");
+    assert_eq!(
+        s.join_as_participant_err("Alice"),
+        Rejection::NotOpen,
+        "still closed while the facilitator prepares"
+    );
+    let events = s.moderate(fac, ModAction::Open, None, None).unwrap();
+    assert_eq!(events, vec![EventKind::Opened]);
+    // Opening an open room changes nothing.
+    assert_eq!(
+        s.moderate(fac, ModAction::Open, None, None).unwrap(),
+        vec![]
+    );
+    let alice = s.join("Alice");
+    assert!(s.say(alice, "hello everyone").is_ok());
+    // A participant cannot open or close.
+    assert_eq!(
+        s.moderate(alice, ModAction::Open, None, None),
+        Err(Rejection::Forbidden)
+    );
+}
+
+#[test]
+fn the_operator_opens_and_closes_a_session_through_the_rooms_settings() {
+    let mut s = Scene::new(12);
+    let alice = s.join("Alice");
+    let update = |open| UpdateRoom {
+        open: Some(open),
+        ..UpdateRoom::default()
+    };
+    let closed = s.room.configure(update(false), s.now);
+    assert_eq!(
+        closed.events.iter().map(|e| &e.kind).collect::<Vec<_>>(),
+        vec![&EventKind::Closed { reason: None }]
+    );
+    assert!(s.room.member(alice).is_none());
+    assert!(!s.room.is_open());
+    let opened = s.room.configure(update(true), s.now);
+    assert_eq!(opened.events[0].kind, EventKind::Opened);
+    assert!(s.room.is_open());
+    // A stored room from before sessions opened and closed reads as in session.
+    let mut stored = serde_json::to_value(&s.room).unwrap();
+    stored.as_object_mut().unwrap().remove("open");
+    let back: Room = serde_json::from_value(stored).unwrap();
+    assert!(back.is_open());
 }

@@ -238,7 +238,7 @@ fn refusal(e: &BrokerError) -> (ErrorCode, String, u16, &'static str) {
             close_code::UNAUTHORIZED,
             "invite withdrawn",
         ),
-        BrokerError::Rejected(r @ Rejection::Closed) => (
+        BrokerError::Rejected(r @ (Rejection::Closed | Rejection::NotOpen)) => (
             r.code(),
             r.to_string(),
             close_code::ROOM_CLOSED,

@@ -16,5 +16,6 @@ mod resume;
 mod safety;
 mod scale_out;
 mod session_limits;
+mod sessions;
 mod startup;
 mod topology;

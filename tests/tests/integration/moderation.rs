@@ -88,6 +88,17 @@ async fn closing_the_session_tells_everyone_disconnects_them_and_retires_their_t
     .unwrap();
     assert_eq!(next_error(&mut raw).await.code, ErrorCode::Closed);
     assert_eq!(closed(&mut raw).await.0, close_code::ROOM_CLOSED);
+    // The door stays shut until a facilitator opens the next session.
+    match server.join(room, "Alice").await {
+        Err(kindred_protocol::client::ClientError::Http { status, body }) => {
+            assert_eq!((status, body.unwrap().code), (403, ErrorCode::Closed))
+        }
+        other => panic!("a participant cannot join a closed room: {other:?}"),
+    }
+    let mut sam = server.facilitator(room, "Sam").await;
+    sam.moderate(ModAction::Open, ModArgs::default())
+        .await
+        .unwrap();
     // The next session starts empty: no history from tonight.
     let next = server.member(room, "Alice").await;
     assert!(

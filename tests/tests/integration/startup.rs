@@ -164,3 +164,97 @@ async fn a_generated_admin_token_goes_to_a_file_only_its_owner_can_read_never_to
     let _ = child.wait();
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// What the binary prints at start, line by line, read on a thread.
+fn printed(child: &mut std::process::Child) -> mpsc::Receiver<String> {
+    let stdout = child.stdout.take().unwrap();
+    let (tx, rx) = mpsc::channel();
+    std::thread::spawn(move || {
+        for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+            let _ = tx.send(line);
+        }
+    });
+    rx
+}
+
+#[tokio::test]
+async fn the_demo_room_is_open_unlisted_says_it_is_a_demo_and_both_printed_links_work() {
+    let mut child = kindred(&[
+        ("KINDRED_DEMO_ROOM", "true"),
+        ("KINDRED_ADMIN_TOKEN", kindred_tests::ADMIN),
+    ]);
+    let lines = printed(&mut child);
+    let (mut base, mut participant, mut facilitator) = (None, None, None);
+    let deadline = std::time::Instant::now() + WAIT;
+    while facilitator.is_none() {
+        let left = deadline.saturating_duration_since(std::time::Instant::now());
+        let line = lines
+            .recv_timeout(left)
+            .expect("the demo room's links are printed");
+        let line = line.trim();
+        if let Some(addr) = line.strip_prefix("Kindred is listening on ") {
+            base = Some(addr.to_owned());
+        } else if let Some(link) = line.strip_prefix("as a participant: ") {
+            participant = Some(link.to_owned());
+        } else if let Some(link) = line.strip_prefix("as a facilitator: ") {
+            facilitator = Some(link.to_owned());
+        }
+    }
+    let (base, participant, facilitator) =
+        (base.unwrap(), participant.unwrap(), facilitator.unwrap());
+    let room = participant
+        .rsplit("room=")
+        .next()
+        .expect("the participant link names the room")
+        .to_owned();
+    // The facilitator's link is the same room, its invite in the fragment.
+    let (page, invite) = facilitator
+        .split_once("#invite=")
+        .expect("an invite in the fragment");
+    assert_eq!(page, participant);
+    let http = reqwest::Client::builder().timeout(WAIT).build().unwrap();
+    let listed: kindred_protocol::http::RoomList = http
+        .get(format!("{base}/api/rooms"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert!(
+        listed.rooms.is_empty(),
+        "the demo room stays out of the directory"
+    );
+    let summary: kindred_protocol::RoomSummary = http
+        .get(format!("{base}/api/rooms/{room}"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert!(summary.open, "open from the start");
+    assert!(summary.title.contains("Demo") && summary.topic.contains("demo"));
+    let join = |name: &str, invite: Option<&str>| {
+        http.post(format!("{base}/api/rooms/{room}/join"))
+            .json(&kindred_protocol::http::JoinRequest {
+                name: name.into(),
+                accept_guidelines: true,
+                invite: invite.map(str::to_owned),
+                device: None,
+            })
+            .send()
+    };
+    let joined: kindred_protocol::http::JoinResponse =
+        join("Robin", None).await.unwrap().json().await.unwrap();
+    assert_eq!(joined.role, kindred_protocol::Role::Participant);
+    let joined: kindred_protocol::http::JoinResponse = join("Fran", Some(invite))
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(joined.role, kindred_protocol::Role::Facilitator);
+    let _ = child.kill();
+    let _ = child.wait();
+}

@@ -456,6 +456,7 @@ async fn a_session_through_the_proxy_goes_on_when_one_instance_dies() {
                 title: "Tuesday evening group".into(),
                 topic: "Anxiety".into(),
                 capacity: Some(12),
+                open: Some(true),
                 ..CreateRoom::default()
             },
         )

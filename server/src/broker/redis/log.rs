@@ -16,7 +16,6 @@ use kindred_protocol::http::UpdateRoom;
 use kindred_protocol::{Epoch, Millis, ModAction, RoomId, Seq, UserId};
 use serde::{Deserialize, Serialize};
 
-use crate::broker::apply_update;
 use crate::broker::timeline::Timeline;
 use crate::hub::{Audience, Hub};
 use crate::room::{Applied, Command, EventKind, Limits, Rejection, Room};
@@ -183,13 +182,7 @@ impl Replica {
                 }
                 result
             }
-            Op::Configure(update) => {
-                let policy = update.policy;
-                apply_update(&mut self.room.config, update);
-                Ok(policy
-                    .map(|p| self.room.set_policy(p, ts))
-                    .unwrap_or_default())
-            }
+            Op::Configure(update) => Ok(self.room.configure(update, ts)),
             Op::InstanceGone(instance) => {
                 let gone = self.connections.remove(&instance).unwrap_or_default();
                 for (user, n) in gone {

@@ -83,12 +83,24 @@ pub async fn create_invite(
             format!("uses must be between 1 and {MAX_INVITE_USES}"),
         ));
     }
+    let invite = mint(&app, room, ttl, uses).await?;
+    Ok((StatusCode::CREATED, Json(invite)))
+}
+
+/// Keep a new facilitator invite's record in `room` and sign its token: the invite
+/// with its token and link.
+pub async fn mint(
+    app: &AppState,
+    room: RoomId,
+    ttl_secs: u64,
+    uses: u32,
+) -> Result<Invite, crate::broker::BrokerError> {
     let now = now_ms();
     let record = InviteRecord {
         id: InviteId::new(),
         role: Role::Facilitator,
         created_at: now,
-        expires_at: now + ttl * 1000,
+        expires_at: now + ttl_secs * 1000,
         uses,
         used: 0,
         seats: Default::default(),
@@ -108,11 +120,11 @@ pub async fn create_invite(
         role: record.role,
         exp: record.expires_at,
     });
-    tracing::info!(%room, invite = %record.id, uses, ttl_seconds = ttl, "invite minted");
+    tracing::info!(%room, invite = %record.id, uses, ttl_seconds = ttl_secs, "invite minted");
     let mut invite = shown(record);
     invite.url = Some(format!("/?room={room}#invite={token}"));
     invite.token = Some(token);
-    Ok((StatusCode::CREATED, Json(invite)))
+    Ok(invite)
 }
 
 /// `GET /api/rooms/{id}/invites`: every invite the room keeps, oldest first.

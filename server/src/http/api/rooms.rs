@@ -63,7 +63,17 @@ pub async fn create_room(
             },
         )
         .await?;
-    tracing::info!(room = %id, "room created");
+    tracing::info!(room = %id, open = req.open == Some(true), "room created");
+    let summary = match req.open {
+        Some(true) => {
+            let open = UpdateRoom {
+                open: Some(true),
+                ..UpdateRoom::default()
+            };
+            app.broker.update_room(id, open, now_ms()).await?
+        }
+        _ => summary,
+    };
     Ok((StatusCode::CREATED, Json(summary)))
 }
 

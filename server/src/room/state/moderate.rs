@@ -71,6 +71,7 @@ impl Room {
                     self.push(&mut out, now, EventKind::Resumed);
                 }
             }
+            ModAction::Open => return Ok(self.set_open(true, now)),
             ModAction::Close => return Ok(self.close_session(reason, now)),
             ModAction::Remove => {
                 let user = target(self)?;
@@ -211,14 +212,16 @@ impl Room {
         Ok(out)
     }
 
-    /// End the session: everyone is told and leaves; the next session starts empty.
-    /// Bans and the room's settings stay. Used by a facilitator's `close` and by the
-    /// admin API when a room is deleted.
+    /// End the session: everyone is told and leaves, and the room stays closed until a
+    /// facilitator (or the operator) opens the next one, which starts empty. Bans and
+    /// the room's settings stay. Used by a facilitator's `close`, by the admin API's
+    /// `open: false`, and when a room is deleted.
     pub fn close_session(&mut self, reason: Option<String>, now: Millis) -> Applied {
         let mut out = Applied::none();
         let seq = self.push(&mut out, now, EventKind::Closed { reason });
         out.ack = Some(seq);
         self.session += 1;
+        self.open = false;
         self.members.clear();
         self.bans.end_session();
         self.invites.end_session(now);

@@ -1,0 +1,103 @@
+//! A session's frame: a room is closed between sessions, and only a facilitator (or the
+//! operator) opens it. Nobody talks in a room with the door open and no facilitator
+//! having opened it.
+
+use kindred_protocol::client::ClientError;
+use kindred_protocol::http::{CreateRoom, UpdateRoom};
+use kindred_protocol::{ErrorCode, ModAction, ServerFrame, close_code};
+use kindred_tests::{ADMIN, ModArgs, TestServer, WAIT, conversation_continues};
+
+fn refused(result: Result<kindred_protocol::http::JoinResponse, ClientError>) -> (u16, ErrorCode) {
+    match result {
+        Err(ClientError::Http { status, body }) => (status, body.expect("error body").code),
+        other => panic!("expected a refusal, got {other:?}"),
+    }
+}
+
+async fn closed_room(server: &TestServer) -> kindred_protocol::RoomId {
+    server
+        .http
+        .create_room(
+            ADMIN,
+            &CreateRoom {
+                title: "Tuesday evening group".into(),
+                ..CreateRoom::default()
+            },
+        )
+        .await
+        .expect("room created")
+        .id
+}
+
+#[tokio::test]
+async fn a_new_room_is_closed_until_its_facilitator_opens_it() {
+    let server = TestServer::start().await;
+    let room = closed_room(&server).await;
+    let summary = server.http.rooms().await.unwrap().rooms;
+    assert!(!summary[0].open, "the directory says it is not meeting now");
+    assert_eq!(
+        refused(server.join(room, "Alice").await),
+        (403, ErrorCode::Closed)
+    );
+    // The facilitator comes in before the session, and opens it.
+    let mut fran = server.facilitator(room, "Fran").await;
+    assert!(!fran.welcome.state.open);
+    let opened_at = fran
+        .moderate(ModAction::Open, ModArgs::default())
+        .await
+        .expect("the facilitator opens the session");
+    let seen = fran
+        .until(|f| match f {
+            ServerFrame::Opened { seq, .. } => Some(*seq),
+            _ => None,
+        })
+        .await;
+    assert_eq!(seen, opened_at);
+    let mut alice = server.member(room, "Alice").await;
+    assert!(alice.welcome.state.open && alice.welcome.room.open);
+    conversation_continues(&mut fran, &mut alice, "welcome, Alice").await;
+    assert!(server.http.rooms().await.unwrap().rooms[0].open);
+    // A participant cannot open or close a session.
+    for action in [ModAction::Open, ModAction::Close] {
+        let refused = alice.moderate(action, ModArgs::default()).await;
+        assert_eq!(
+            refused.unwrap_err().code,
+            ErrorCode::Forbidden,
+            "{action:?}"
+        );
+    }
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn the_operator_opens_and_closes_a_session_through_the_admin_api() {
+    let server = TestServer::start().await;
+    let room = closed_room(&server).await;
+    let http = reqwest::Client::builder().timeout(WAIT).build().unwrap();
+    let patch = |open: bool| {
+        http.patch(format!("{}/api/rooms/{room}", server.base()))
+            .bearer_auth(ADMIN)
+            .json(&UpdateRoom {
+                open: Some(open),
+                ..UpdateRoom::default()
+            })
+            .send()
+    };
+    let opened: kindred_protocol::RoomSummary = patch(true).await.unwrap().json().await.unwrap();
+    assert!(opened.open);
+    let mut alice = server.member(room, "Alice").await;
+    let mut bob = server.member(room, "Bob").await;
+    conversation_continues(&mut alice, &mut bob, "is anyone here yet?").await;
+    let closed: kindred_protocol::RoomSummary = patch(false).await.unwrap().json().await.unwrap();
+    assert!(!closed.open);
+    for m in [&mut alice, &mut bob] {
+        m.until(|f| matches!(f, ServerFrame::Closed { .. }).then_some(()))
+            .await;
+        assert_eq!(m.closed().await.0, close_code::ROOM_CLOSED);
+    }
+    assert_eq!(
+        refused(server.join(room, "Alice").await),
+        (403, ErrorCode::Closed)
+    );
+    server.stop().await;
+}
