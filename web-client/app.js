@@ -95,6 +95,37 @@ window.addEventListener('hashchange', () => {
   if (new URLSearchParams(location.hash.slice(1)).has('invite')) location.reload();
 });
 
+// ---- sessions -------------------------------------------------------------------
+
+/**
+ * A room meets in sessions that a facilitator opens and closes (PROTOCOL.md §3):
+ * between them, participants cannot join. A summary without `open` (an older
+ * server) is a room that is meeting.
+ */
+function isMeeting(room) {
+  return room.open !== false;
+}
+
+const CLOSED_TEXT = 'This group is not meeting right now. Please come back when its next session opens.';
+
+/** "Meeting now" or "Not meeting right now", in words and a mark of its own shape. */
+function meetingStatus(room, id) {
+  const meeting = isMeeting(room);
+  return h('p', { class: 'room-status', id, dataset: { open: String(meeting) } },
+    h('span', { class: 'status-mark', 'aria-hidden': 'true' }),
+    h('span', { text: meeting ? 'Meeting now' : 'Not meeting right now' }));
+}
+
+/** What a participant reads in place of the Join button while the group is not meeting. */
+function closedNote(room, invite) {
+  return h('div', { class: 'closed-note', id: 'closed-note', role: 'status', tabindex: '-1' },
+    h('p', { class: 'closed-text', text: CLOSED_TEXT }),
+    h('p', {}, 'Other groups may be meeting now. ', h('a', { href: '/', text: 'See the other groups' })),
+    h('p', { class: 'hint', text: 'If you need to talk to someone right now, please contact a crisis line or your local emergency number.' }),
+    h('p', {}, h('button', { type: 'button', class: 'button quiet small', id: 'check-again-button', text: 'Check again',
+      onclick: () => showRoom(room.id, invite) })));
+}
+
 function showMessage(title, text, link = true) {
   clear(main).append(h('section', { class: 'card narrow' },
     h('h1', { text: title }), h('p', { text }),
@@ -115,22 +146,27 @@ async function showDirectory() {
   const rooms = list.rooms || [];
   const items = rooms.map((r) => {
     const full = r.members >= r.capacity;
-    return h('li', { class: 'room-card' },
-      h('h2', {}, h('a', { href: `/?room=${encodeURIComponent(r.id)}`, text: r.title })),
+    const href = `/?room=${encodeURIComponent(r.id)}`;
+    let action;
+    // A group that is not meeting can still be read about: its page shows the guidelines.
+    if (!isMeeting(r)) action = h('a', { class: 'button quiet', href, 'aria-label': `About ${r.title}`, text: 'About this group' });
+    else if (full) action = h('span', { class: 'full', text: 'Full right now' });
+    else action = h('a', { class: 'button primary', href, 'aria-label': `Join ${r.title}`, text: 'Join' });
+    return h('li', { class: 'room-card', dataset: { open: String(isMeeting(r)) } },
+      h('h2', {}, h('a', { href, text: r.title })),
       r.topic ? h('p', { class: 'room-topic', text: r.topic }) : null,
       r.description ? h('p', { class: 'room-description', text: r.description }) : null,
+      meetingStatus(r),
       h('p', { class: 'room-meta' },
         h('span', { text: `${r.members} of ${r.capacity} here` }),
-        full
-          ? h('span', { class: 'full', text: 'Full right now' })
-          : h('a', { class: 'button primary', href: `/?room=${encodeURIComponent(r.id)}`, 'aria-label': `Join ${r.title}`, text: 'Join' })));
+        action));
   });
   clear(main).append(h('section', { class: 'directory' },
     h('h1', { text: 'Peer support groups' }),
     h('p', { class: 'lead', text: 'Small groups led by trained peer facilitators. Join under any name you like; no account, no e-mail.' }),
     rooms.length
       ? h('ul', { class: 'room-list', id: 'room-list' }, items)
-      : h('p', { class: 'card', text: 'No public groups are open right now. Please check back later.' }),
+      : h('p', { class: 'card', text: 'No public groups are listed right now. Please check back later.' }),
     h('p', { class: 'small-print', text: 'If you are in danger right now, please contact your local emergency number or a crisis line.' })));
 }
 
@@ -158,6 +194,10 @@ async function showRoom(roomId, invite) {
 }
 
 function showJoinForm(room, invite) {
+  if (!isMeeting(room) && !invite) {
+    showClosedForm(room, invite);
+    return;
+  }
   const errorEl = h('p', { class: 'form-error', id: 'join-error', role: 'alert' });
   const accept = h('input', { type: 'checkbox', id: 'accept', required: true });
   const name = h('input', {
@@ -174,6 +214,9 @@ function showJoinForm(room, invite) {
     name,
     h('p', { class: 'hint', id: 'pseudonym-hint', text: 'Any name you like, up to 32 characters. It does not have to be your real name.' }),
     invite ? h('p', { class: 'note', text: 'You are joining as a facilitator.' }) : null,
+    invite && !isMeeting(room)
+      ? h('p', { class: 'note', id: 'facilitator-closed-note', text: 'The group is not meeting right now. You can come in to get ready, and open the session from the room.' })
+      : null,
     errorEl,
     submit);
   form.addEventListener('submit', async (event) => {
@@ -213,6 +256,13 @@ function showJoinForm(room, invite) {
       if (invite) forgetInviteInAddress(room.id);
       startChat(session, room);
     } catch (e) {
+      if (e.code === 'closed' && !invite) {
+        // The session ended (or has not begun) since the page was loaded: not a
+        // mistake of theirs, so the form says so as it would have from the start.
+        showClosedForm({ ...room, open: false }, invite);
+        document.getElementById('closed-note')?.focus();
+        return;
+      }
       if (e.code === 'banned') {
         clear(errorEl).append(`${BANNED_TEXT} ${BANNED_HELP} `,
           h('a', { href: '/', text: 'See the other groups' }));
@@ -220,6 +270,7 @@ function showJoinForm(room, invite) {
         const kind = {
           locked: 'The group is locked to new members right now. Please try again a little later.',
           room_full: 'The group is full right now. Please try again a little later.',
+          closed: CLOSED_TEXT,
           // A facilitator link that was revoked, used up or has expired.
           unauthorized: invite ? 'This facilitator link is no longer valid. Please ask the organiser for a new one.' : null,
         }[e.code];
@@ -229,14 +280,30 @@ function showJoinForm(room, invite) {
       submit.textContent = 'Join the group';
     }
   });
+  showJoinCard(room, form);
+  accept.focus();
+}
+
+/**
+ * The room's page while it is not meeting, for a participant: the guidelines still,
+ * and in place of the Join button a sentence saying the group is not meeting now.
+ */
+function showClosedForm(room, invite) {
+  showJoinCard(room, h('div', { class: 'join-form', id: 'join-form' },
+    h('h2', { text: 'Group guidelines' }),
+    h('div', { class: 'guidelines', id: 'guidelines', tabindex: '0', text: room.guidelines }),
+    closedNote(room, invite)));
+}
+
+function showJoinCard(room, body) {
   clear(main).append(h('section', { class: 'card join' },
     h('p', { class: 'eyebrow', text: 'Joining' }),
     h('h1', { text: room.title }),
     room.topic ? h('p', { class: 'room-topic', text: room.topic }) : null,
     room.description ? h('p', { class: 'room-description', text: room.description }) : null,
+    meetingStatus(room, 'room-status'),
     h('p', { class: 'room-meta', text: `${room.members} of ${room.capacity} here now` }),
-    form));
-  accept.focus();
+    body));
 }
 
 function startChat(session, room) {

@@ -232,7 +232,7 @@ export class Chat {
     this.timeline.setAttribute('aria-busy', 'true');
     if (f.you.role === 'facilitator' && !this.facilitator) {
       this.facilitator = new FacilitatorTools(this);
-      this.toolbarSlot.append(this.facilitator.toolbar);
+      this.toolbarSlot.append(this.facilitator.toolbar, this.facilitator.sessionBanner);
       this.sidebar.prepend(this.facilitator.panel);
       this.whisperTo.hidden = false;
       document.getElementById('whisper-to-label').hidden = false;
@@ -311,7 +311,10 @@ export class Chat {
     this.handButton.hidden = true;
     this.leaveButton.hidden = true;
     this.whisperForm.hidden = true;
-    if (this.facilitator) this.facilitator.toolbar.hidden = true;
+    if (this.facilitator) {
+      this.facilitator.toolbar.hidden = true;
+      this.facilitator.sessionBanner.hidden = true;
+    }
     for (const p of this.pending.values()) {
       if (p.status !== 'held') this.markFailed(p, { code: 'closed', message: text }, false);
     }
@@ -366,6 +369,9 @@ export class Chat {
         break;
       case 'resumed':
         this.line(f, 'The room is open for sharing again.', 'pause');
+        break;
+      case 'opened':
+        this.line(f, 'The session is open.', 'pause');
         break;
       case 'redacted':
         this.redact(f.target);
@@ -430,6 +436,8 @@ export class Chat {
       }
       case 'paused': this.state.paused = true; break;
       case 'resumed': this.state.paused = false; break;
+      case 'opened': this.state.open = true; break;
+      case 'closed': this.state.open = false; break;
       case 'slow_mode': this.state.slow_mode_seconds = f.seconds; break;
       case 'locked': this.state.locked = f.locked; break;
       case 'floor':

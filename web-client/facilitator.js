@@ -1,6 +1,6 @@
-// A facilitator's tools: the room toolbar, the per-member menu, per-message
-// redaction and the panel of alerts. Every action is a `mod` frame
-// (PROTOCOL.md §10); its `ack` or `error` echoes our `client_id`.
+// A facilitator's tools: the room toolbar, the banner that opens a session, the
+// per-member menu, per-message redaction and the panel of alerts. Every action is
+// a `mod` frame (PROTOCOL.md §10); its `ack` or `error` echoes our `client_id`.
 
 import { h, clock, newClientId, ask, notify } from './dom.js';
 
@@ -26,7 +26,9 @@ export class FacilitatorTools {
     this.chat = chat;
     this.inflight = new Map(); // client_id → what we asked for, for the error text
     this.openMenu = null;
+    this.opening = null; // client_id of our `open`, until its answer
     this.buildToolbar();
+    this.buildSessionBanner();
     this.buildPanel();
     document.addEventListener('click', (e) => {
       if (this.openMenu && !this.openMenu.contains(e.target)) this.closeMenu();
@@ -40,17 +42,26 @@ export class FacilitatorTools {
     });
   }
 
-  /** Send a moderation command; resolves nothing, the timeline shows the effect. */
+  /**
+   * Send a moderation command; the timeline shows the effect. Returns its
+   * `client_id`, or null when it could not go out (offline).
+   */
   mod(action, fields = {}, what = action) {
     const clientId = newClientId('m');
     const frame = { type: 'mod', client_id: clientId, action, ...fields };
-    if (this.chat.conn.send(frame)) this.inflight.set(clientId, what);
-    else notify('You are offline right now; please try again in a moment.', { tone: 'warn' });
+    if (this.chat.conn.send(frame)) {
+      this.inflight.set(clientId, what);
+      return clientId;
+    }
+    notify('You are offline right now; please try again in a moment.', { tone: 'warn' });
+    return null;
   }
 
   onAck(f) {
     if (!this.inflight.has(f.client_id)) return false;
     this.inflight.delete(f.client_id);
+    // The banner goes with the `opened` event, which every member receives.
+    if (f.client_id === this.opening) this.opening = null;
     return true;
   }
 
@@ -58,6 +69,7 @@ export class FacilitatorTools {
     if (!this.inflight.has(f.client_id)) return false;
     const what = this.inflight.get(f.client_id);
     this.inflight.delete(f.client_id);
+    if (f.client_id === this.opening) this.resetOpenButton();
     notify(`Could not ${what}: ${f.message}`, { tone: 'warn' });
     return true;
   }
@@ -70,6 +82,7 @@ export class FacilitatorTools {
     this.slowSelect = h('select', { id: 'slow-mode', class: 'field small', onchange: () => this.setSlowMode() },
       SLOW_MODE_CHOICES.map((s) => h('option', { value: String(s), text: s ? `one post per ${s < 60 ? `${s} s` : `${s / 60} min`}` : 'off' })));
     this.clearFloorButton = h('button', { type: 'button', class: 'button', hidden: true, onclick: () => this.mod('clear_floor', {}, 'open the floor') }, 'Open the floor');
+    this.closeButton = h('button', { type: 'button', class: 'button danger', id: 'close-session-button', onclick: () => this.closeSession() }, 'Close session');
     this.toolbar = h('div', { class: 'toolbar', role: 'toolbar', 'aria-label': 'Facilitator tools' },
       h('span', { class: 'toolbar-title', text: 'Facilitator' }),
       this.pauseButton,
@@ -77,7 +90,7 @@ export class FacilitatorTools {
       this.lockButton,
       h('button', { type: 'button', class: 'button', onclick: () => this.announce() }, 'Announce'),
       this.clearFloorButton,
-      h('button', { type: 'button', class: 'button danger', onclick: () => this.closeSession() }, 'Close session'));
+      this.closeButton);
     // Arrow keys move between the tools, as in any toolbar.
     this.toolbar.addEventListener('keydown', (e) => {
       if (e.key !== 'ArrowRight' && e.key !== 'ArrowLeft') return;
@@ -102,6 +115,42 @@ export class FacilitatorTools {
     }
     this.slowSelect.value = seconds;
     this.clearFloorButton.hidden = !s.floor;
+    // Between sessions (`state.open` false) there is a session to open, none to close.
+    const between = s.open === false && !this.chat.ended;
+    this.closeButton.hidden = between;
+    if (this.sessionBanner.hidden === between) {
+      const hadFocus = this.sessionBanner.contains(document.activeElement);
+      this.sessionBanner.hidden = !between;
+      if (!between) {
+        this.resetOpenButton();
+        if (hadFocus) this.chat.input.focus();
+      }
+    }
+  }
+
+  // ---- the session ------------------------------------------------------------
+
+  /** Shown while the room is between sessions: participants wait for the facilitator. */
+  buildSessionBanner() {
+    this.openButton = h('button', { type: 'button', class: 'button primary', id: 'open-session-button',
+      onclick: () => this.openSession() }, 'Open the session');
+    this.sessionBanner = h('div', { class: 'banner session', id: 'session-banner', role: 'status', hidden: true },
+      h('p', { text: 'The session is not open yet. Participants can join once you open it.' }),
+      h('p', {}, this.openButton));
+  }
+
+  openSession() {
+    const clientId = this.mod('open', {}, 'open the session');
+    if (!clientId) return;
+    this.opening = clientId;
+    this.openButton.disabled = true;
+    this.openButton.textContent = 'Opening…';
+  }
+
+  resetOpenButton() {
+    this.opening = null;
+    this.openButton.disabled = false;
+    this.openButton.textContent = 'Open the session';
   }
 
   async togglePause() {

@@ -7,8 +7,9 @@
 // each exactly once and in order; a facilitator pauses the room and the member's
 // next message is refused kindly; a facilitator who came in through the invite
 // link bans a member, who cannot come back from the same browser under a new name;
-// a member with the room open in too many tabs is told why. A missing binary or
-// browser fails the test: it never skips.
+// a member with the room open in too many tabs is told why; a room that is not
+// meeting turns a participant away calmly until a facilitator opens the session.
+// A missing binary or browser fails the test: it never skips.
 
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
@@ -570,5 +571,107 @@ test('a member with the room open in too many tabs is told why, and reconnects a
     throw e;
   } finally {
     await context.close();
+  }
+});
+
+test('a room meets in sessions: a participant waits until the facilitator opens one', { timeout: 120_000 }, async (t) => {
+  // No `open`: the room starts between sessions.
+  const room = await api('POST', '/api/rooms', {
+    title: 'Wednesday Recovery Circle',
+    topic: 'One day at a time',
+    capacity: 10,
+  }, true);
+  assert.equal(room.open, false, 'a new room starts closed');
+  const invite = await api('POST', `/api/rooms/${room.id}/invites`, {}, true);
+
+  const maya = await openPage('maya', { address: '203.0.113.40' });
+  const sam = await openPage('sam', { address: '203.0.113.41' });
+  let lee;
+  const pages = [maya, sam];
+  try {
+    await t.test('the directory and the room page say calmly that the group is not meeting, and a participant cannot join', async () => {
+      await maya.goto(`${base}/`);
+      const card = maya.locator('#room-list li', { hasText: 'Wednesday Recovery Circle' });
+      await card.locator('.room-status', { hasText: 'Not meeting right now' }).waitFor();
+      assert.equal(await card.getByRole('link', { name: 'Join Wednesday Recovery Circle' }).count(), 0);
+
+      await maya.goto(`${base}/?room=${encodeURIComponent(room.id)}`);
+      await maya.locator('#guidelines').waitFor();
+      assert.equal((await maya.locator('#room-status').innerText()).trim(), 'Not meeting right now');
+      const note = maya.locator('#closed-note');
+      assert.match(await note.innerText(), /This group is not meeting right now\. Please come back when its next session opens\./);
+      await note.getByRole('link', { name: 'See the other groups' }).waitFor();
+      assert.equal(await maya.locator('#join-button').count(), 0, 'no Join button while the group is not meeting');
+      assert.equal(await maya.locator('#pseudonym').count(), 0);
+      await maya.screenshot({ path: path.join(SHOTS, 'kindred-e2e-not-meeting.png') });
+
+      // The server refuses a participant's join too, whatever the page shows.
+      const res = await fetch(`${base}/api/rooms/${room.id}/join`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ name: 'Maya', accept_guidelines: true }),
+      });
+      assert.equal(res.status, 403);
+      assert.equal((await res.json()).code, 'closed');
+    });
+
+    await t.test('the facilitator comes in through the invite link and opens the session', async () => {
+      await sam.goto(new URL(invite.url, base).href);
+      await sam.locator('#join-form .note', { hasText: 'You are joining as a facilitator.' }).waitFor();
+      await sam.locator('#facilitator-closed-note').waitFor();
+      await joinOnForm(sam, 'Sam');
+      const banner = sam.locator('#session-banner');
+      await banner.waitFor({ state: 'visible' });
+      assert.match(await banner.innerText(), /The session is not open yet\. Participants can join once you open it\./);
+      await sam.screenshot({ path: path.join(SHOTS, 'kindred-e2e-session-banner.png') });
+      await banner.getByRole('button', { name: 'Open the session' }).click();
+      await banner.waitFor({ state: 'hidden' });
+      await sam.locator('#timeline li.event', { hasText: 'The session is open.' }).waitFor();
+      await sam.locator('#close-session-button').waitFor({ state: 'visible' });
+    });
+
+    await t.test('the participant reloads, joins, and the two talk', async () => {
+      await maya.reload();
+      await maya.locator('#room-status', { hasText: 'Meeting now' }).waitFor();
+      await joinOnForm(maya, 'Maya');
+      await sam.locator('#members li.member', { hasText: 'Maya' }).waitFor();
+      await say(sam, 'Welcome, Maya. We are glad you came.');
+      await maya.locator('#timeline li.msg', { hasText: 'We are glad you came.' }).waitFor();
+      await say(maya, 'Thank you, it is good to be here.');
+      await sam.locator('#timeline li.msg', { hasText: 'good to be here' }).waitFor();
+      assert.equal(await maya.locator('#session-banner').count(), 0, 'a participant has no session banner');
+    });
+
+    await t.test('a join after the session has closed is answered with the same calm sentence', async () => {
+      lee = await openPage('lee', { address: '203.0.113.42' });
+      pages.push(lee);
+      await lee.goto(`${base}/?room=${encodeURIComponent(room.id)}`);
+      await lee.locator('#join-button').waitFor();
+      await lee.check('#accept');
+      await lee.fill('#pseudonym', 'Lee');
+
+      await sam.click('#close-session-button');
+      await sam.locator('dialog.dialog').waitFor();
+      await sam.click('dialog.dialog button[value="ok"]');
+      await maya.locator('.banner.ended', { hasText: 'This session has ended.' }).waitFor();
+
+      await lee.click('#join-button');
+      const note = lee.locator('#closed-note');
+      await note.waitFor();
+      assert.match(await note.innerText(), /This group is not meeting right now\. Please come back when its next session opens\./);
+      await note.getByRole('link', { name: 'See the other groups' }).waitFor();
+      assert.equal(await lee.locator('#join-error').count(), 0, 'told as a fact, not shown as an error');
+      assert.equal((await lee.locator('#room-status').innerText()).trim(), 'Not meeting right now');
+      assert.equal(await lee.locator('#conn-status').innerText(), '', 'no connection was opened');
+    });
+
+    assert.deepEqual(pages.flatMap((p) => p.problems), [], 'no uncaught errors or CSP violations');
+  } catch (e) {
+    e.message += `\n--- kindred log ---\n${serverLog.slice(-4000)}`;
+    throw e;
+  } finally {
+    await lee?.context().close();
+    await sam.context().close();
+    await maya.context().close();
   }
 });
