@@ -41,6 +41,8 @@ function refusalText(error, chat) {
     }
     case 'paused':
       return 'The room is paused for a moment, so messages are on hold. You can send this once the facilitator resumes.';
+    case 'held':
+      return "No facilitator is here right now, so messages wait. A facilitator will be back shortly, and you can send this then. If you are in danger now, please use the help lines.";
     case 'slow_mode':
       return `Slow mode is on: you can post again in ${wait || 'a little while'}.`;
     case 'not_your_turn':
@@ -373,6 +375,12 @@ export class Chat {
       case 'opened':
         this.line(f, 'The session is open.', 'pause');
         break;
+      case 'held':
+        this.line(f, 'No facilitator is here right now. Messages wait until one is back, which should be shortly.', 'pause');
+        break;
+      case 'unheld':
+        this.line(f, 'A facilitator is back. You can share again.', 'pause');
+        break;
       case 'redacted':
         this.redact(f.target);
         break;
@@ -437,6 +445,8 @@ export class Chat {
       case 'paused': this.state.paused = true; break;
       case 'resumed': this.state.paused = false; break;
       case 'opened': this.state.open = true; break;
+      case 'held': this.state.held = true; break;
+      case 'unheld': this.state.held = false; break;
       case 'closed': this.state.open = false; break;
       case 'slow_mode': this.state.slow_mode_seconds = f.seconds; break;
       case 'locked': this.state.locked = f.locked; break;
@@ -670,7 +680,8 @@ export class Chat {
     const me = this.me && this.members.get(this.me.user);
     const facilitator = this.me && this.me.role === 'facilitator';
     let hint = 'Enter sends · Shift+Enter for a new line';
-    if (!facilitator && this.state.paused) hint = 'The room is paused: messages wait until it resumes.';
+    if (!facilitator && this.state.held) hint = 'No facilitator is here right now: messages wait until one is back.';
+    else if (!facilitator && this.state.paused) hint = 'The room is paused: messages wait until it resumes.';
     else if (me && me.muted) hint = 'You are muted for now; private messages to facilitators still work.';
     else if (!facilitator && this.state.floor && this.state.floor !== this.me.user) hint = `${this.nameOf(this.state.floor)} has the floor right now.`;
     this.composerHint.textContent = hint;

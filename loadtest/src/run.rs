@@ -149,8 +149,10 @@ async fn create_rooms(http: &Http, scn: &Scenario) -> anyhow::Result<Vec<RoomId>
                 title: format!("Load test room {next}"),
                 topic: "kindred-loadtest".to_owned(),
                 capacity: Some(scn.room_size as u32),
-                // A load test's rooms are in session from the start.
+                // A load test's rooms are in session from the start, and nobody
+                // facilitates them (they are never held).
                 open: Some(true),
+                facilitated: Some(false),
                 policy: scn
                     .policy
                     .map(|mode| kindred_protocol::policy::ContentPolicy {

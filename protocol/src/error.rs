@@ -38,6 +38,9 @@ pub enum ErrorCode {
     Banned,
     /// Another member has the floor.
     NotYourTurn,
+    /// The room is held: no facilitator is here, so participants' messages wait
+    /// until one comes back.
+    Held,
     /// No `hello` arrived in time.
     Timeout,
     /// The connection could not keep up with the room and was closed; resume with `last_seq`.
@@ -64,6 +67,7 @@ impl ErrorCode {
             ErrorCode::RoomFull => "room_full",
             ErrorCode::Locked => "locked",
             ErrorCode::Banned => "banned",
+            ErrorCode::Held => "held",
             ErrorCode::NotYourTurn => "not_your_turn",
             ErrorCode::Timeout => "timeout",
             ErrorCode::SlowConsumer => "slow_consumer",

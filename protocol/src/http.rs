@@ -30,6 +30,10 @@ pub struct CreateRoom {
     /// facilitator opens it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub open: Option<bool>,
+    /// `false` makes a drop-in room that is never held for want of a facilitator (and
+    /// says plainly that nobody is watching it); absent: `true`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub facilitated: Option<bool>,
 }
 
 /// `PATCH /api/rooms/{id}` (admin): only the fields present change.
@@ -53,6 +57,8 @@ pub struct UpdateRoom {
     /// told and disconnected, as by a facilitator's `close`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub open: Option<bool>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub facilitated: Option<bool>,
 }
 
 /// `GET /api/rooms`: the public directory.

@@ -128,6 +128,11 @@ pub enum ServerFrame {
     Resumed { seq: Seq, ts: Millis },
     /// A facilitator (or the operator) opened a session: participants may join.
     Opened { seq: Seq, ts: Millis },
+    /// No facilitator is in this facilitated room: participants cannot post until one
+    /// comes back (`unheld`).
+    Held { seq: Seq, ts: Millis },
+    /// A facilitator is back: participants may post again.
+    Unheld { seq: Seq, ts: Millis },
     /// The message at `target` was withdrawn; clients drop its text.
     Redacted { seq: Seq, ts: Millis, target: Seq },
     /// Slow mode: each participant may post once every `seconds` (0 = off).
@@ -199,6 +204,8 @@ impl ServerFrame {
             | ServerFrame::Paused { seq, .. }
             | ServerFrame::Resumed { seq, .. }
             | ServerFrame::Opened { seq, .. }
+            | ServerFrame::Held { seq, .. }
+            | ServerFrame::Unheld { seq, .. }
             | ServerFrame::Redacted { seq, .. }
             | ServerFrame::SlowMode { seq, .. }
             | ServerFrame::Locked { seq, .. }
@@ -295,6 +302,9 @@ pub struct RoomSummary {
     pub members: u32,
     /// A session is on, and participants may join.
     pub open: bool,
+    /// A facilitator keeps the room: without one present the room is held. `false`
+    /// for a drop-in room that nobody watches.
+    pub facilitated: bool,
 }
 
 /// Whether a room is listed in the public directory.
@@ -328,6 +338,8 @@ pub struct RoomState {
     /// A session is on: participants may join. Between sessions only facilitators
     /// may enter (to prepare, or to open it).
     pub open: bool,
+    /// No facilitator is here: participants' messages wait until one comes back.
+    pub held: bool,
     pub paused: bool,
     pub locked: bool,
     /// 0 when slow mode is off.

@@ -54,6 +54,8 @@ const TIMELINE: &[&str] = &[
     "paused",
     "resumed",
     "opened",
+    "held",
+    "unheld",
     "redacted",
     "slow_mode",
     "locked",
@@ -184,6 +186,8 @@ fn server_kind(f: &ServerFrame) -> &'static str {
         ServerFrame::Paused { .. } => "paused",
         ServerFrame::Resumed { .. } => "resumed",
         ServerFrame::Opened { .. } => "opened",
+        ServerFrame::Held { .. } => "held",
+        ServerFrame::Unheld { .. } => "unheld",
         ServerFrame::Redacted { .. } => "redacted",
         ServerFrame::SlowMode { .. } => "slow_mode",
         ServerFrame::Locked { .. } => "locked",
@@ -1197,7 +1201,7 @@ fn typed_pretty(name: &str) -> String {
 #[test]
 fn every_fixture_is_typed_and_in_wire_order() {
     let names = fixture_names("");
-    assert_eq!(names.len(), 53, "{names:?}");
+    assert_eq!(names.len(), 55, "{names:?}");
     for name in names {
         assert_eq!(
             fixture_text(&name),
@@ -1234,7 +1238,7 @@ fn seq_is_some_exactly_for_timeline_events() {
 #[test]
 fn every_error_code_name_matches_as_str() {
     let names = serde_variants::<ErrorCode>(r#""__no_such_code__""#);
-    assert_eq!(names.len(), 18, "{names:?}");
+    assert_eq!(names.len(), 19, "{names:?}");
     for name in names {
         let code: ErrorCode = serde_json::from_value(Value::String(name.clone())).unwrap();
         assert_eq!(code.as_str(), name);

@@ -255,6 +255,8 @@ pub async fn create_demo_room(
                     Visibility::Unlisted
                 },
                 policy: Default::default(),
+                // Nobody watches the demo room, and it says so: it is never held.
+                facilitated: false,
             },
         )
         .await?;

@@ -244,6 +244,11 @@ pub struct Config {
     #[arg(long, env = "KINDRED_MAX_MEMBERS_PER_ADDRESS", default_value_t = 4, value_parser = clap::value_parser!(u32).range(1..))]
     pub max_members_per_address: u32,
 
+    /// How long a facilitated session may stay held (no facilitator present, so
+    /// participants cannot post) before it closes itself, in minutes.
+    #[arg(long, env = "KINDRED_HELD_CLOSE_MINUTES", default_value_t = 15, value_parser = clap::value_parser!(u64).range(1..=24 * 60))]
+    pub held_close_minutes: u64,
+
     /// List the demo room in the public directory (it is unlisted by default, so a
     /// person looking for a real group does not land in it).
     #[arg(long, env = "KINDRED_LIST_DEMO_ROOM", default_value_t = false, action = clap::ArgAction::Set)]
@@ -263,6 +268,7 @@ impl Config {
         Limits {
             presence_grace_ms: self.presence_grace_ms,
             members_per_address: self.max_members_per_address as usize,
+            held_close_ms: self.held_close_minutes * 60_000,
             ..Limits::default()
         }
     }

@@ -82,6 +82,8 @@ pub fn event_frame(event: &Event) -> ServerFrame {
         },
         EventKind::Resumed => ServerFrame::Resumed { seq, ts },
         EventKind::Opened => ServerFrame::Opened { seq, ts },
+        EventKind::Held => ServerFrame::Held { seq, ts },
+        EventKind::Unheld => ServerFrame::Unheld { seq, ts },
         EventKind::Redacted { target } => ServerFrame::Redacted {
             seq,
             ts,
@@ -352,6 +354,7 @@ mod tests {
                 visibility: Visibility::Public,
                 members: u32::try_from(members).unwrap(),
                 open: true,
+                facilitated: true,
             },
             members: (0..members)
                 .map(|_| MemberInfo {

@@ -218,6 +218,7 @@ function messageTexts(page) {
 test('two members and a facilitator share a room through the web client', { timeout: 150_000 }, async (t) => {
   const room = await api('POST', '/api/rooms', {
     open: true,
+    facilitated: false,
     title: 'Tuesday Evening Circle',
     topic: 'Anxiety & low mood',
     description: 'A peer-led group for anyone living with anxiety or depression. Gentle, confidential, come as you are.',
@@ -347,6 +348,7 @@ test('two members and a facilitator share a room through the web client', { time
 test('a crisis alert raised while no facilitator is here reaches the first one, once, until Done', { timeout: 120_000 }, async () => {
   const room = await api('POST', '/api/rooms', {
     open: true,
+    facilitated: false,
     title: 'Late Night Check-in',
     topic: 'For when it is hard to sleep',
     capacity: 10,
@@ -416,6 +418,7 @@ test('a crisis alert raised while no facilitator is here reaches the first one, 
 test('a facilitator from an invite link bans a member, who cannot come back from the same browser under a new name', { timeout: 120_000 }, async (t) => {
   const room = await api('POST', '/api/rooms', {
     open: true,
+    facilitated: false,
     title: 'Thursday Grief Circle',
     topic: 'Living with loss',
     capacity: 10,
@@ -513,6 +516,7 @@ test('a facilitator from an invite link bans a member, who cannot come back from
 test('a member with the room open in too many tabs is told why, and reconnects after closing one', { timeout: 120_000 }, async () => {
   const room = await api('POST', '/api/rooms', {
     open: true,
+    facilitated: false,
     title: 'Sunday Morning Coffee',
     topic: 'An easy start to the week',
     capacity: 10,

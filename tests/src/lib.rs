@@ -114,8 +114,11 @@ impl TestServer {
                     title: "Tuesday evening group".into(),
                     topic: "Anxiety".into(),
                     capacity: Some(capacity),
-                    // In session from the start, as if its facilitator had opened it.
+                    // In session from the start, as if its facilitator had opened it, and
+                    // not held while no facilitator is present (the tests of a held
+                    // room create their own).
                     open: Some(true),
+                    facilitated: Some(false),
                     ..CreateRoom::default()
                 },
             )

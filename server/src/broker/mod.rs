@@ -126,6 +126,7 @@ pub fn summary(room: &Room) -> RoomSummary {
         visibility: c.visibility,
         members: u32::try_from(room.member_count()).unwrap_or(u32::MAX),
         open: room.is_open(),
+        facilitated: c.facilitated,
     }
 }
 

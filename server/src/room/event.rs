@@ -43,6 +43,10 @@ pub enum EventKind {
     Resumed,
     /// A session opened: participants may join.
     Opened,
+    /// No facilitator is present: participants cannot post until one is back.
+    Held,
+    /// A facilitator is back.
+    Unheld,
     Redacted {
         target: Seq,
     },

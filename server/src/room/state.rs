@@ -1,5 +1,6 @@
 //! The room state machine.
 
+mod attendance;
 mod moderate;
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
@@ -37,6 +38,10 @@ pub struct RoomConfig {
     pub capacity: u32,
     pub visibility: Visibility,
     pub policy: ContentPolicy,
+    /// A facilitator keeps the room: while none is present in an open session, the
+    /// room is held. `false` for a drop-in room nobody watches.
+    #[serde(default = "in_session")]
+    pub facilitated: bool,
 }
 
 /// Rules that come from configuration rather than from the room's own state.
@@ -54,6 +59,9 @@ pub struct Limits {
     /// How many participants may hold a seat in one room from one network address
     /// (counted only for addresses that name a person's network, see [`Origin`]).
     pub members_per_address: usize,
+    /// How long a session may stay held (no facilitator present) before it closes
+    /// itself (ms).
+    pub held_close_ms: u64,
 }
 
 impl Default for Limits {
@@ -64,6 +72,7 @@ impl Default for Limits {
             max_moderation_seconds: 24 * 3600,
             default_floor_seconds: 180,
             members_per_address: 4,
+            held_close_ms: 15 * 60_000,
         }
     }
 }
@@ -285,6 +294,11 @@ pub enum Rejection {
     Banned,
     #[error("someone else has the floor right now")]
     NotYourTurn,
+    #[error(
+        "a facilitator will be back shortly; you can post again then. \
+         If you are in danger now, please contact a crisis line or your local emergency number"
+    )]
+    Held,
     #[error("too many messages are waiting for review; please try again later")]
     TooManyHeld,
     #[error(
@@ -323,6 +337,7 @@ impl Rejection {
             Rejection::Locked => ErrorCode::Locked,
             Rejection::Banned => ErrorCode::Banned,
             Rejection::NotYourTurn => ErrorCode::NotYourTurn,
+            Rejection::Held => ErrorCode::Held,
             Rejection::TooManyHeld => ErrorCode::Filtered,
             Rejection::NameInUse => ErrorCode::BadRequest,
             Rejection::NoFacilitator => ErrorCode::NotFound,
@@ -391,6 +406,13 @@ pub struct Room {
     /// and closed were always in session.
     #[serde(default = "in_session")]
     open: bool,
+    /// Since when no facilitator has been present in this open, facilitated session.
+    #[serde(default)]
+    unattended_since: Option<Millis>,
+    /// Since when the room has been held: participants cannot post until a facilitator
+    /// is back.
+    #[serde(default)]
+    held_since: Option<Millis>,
     members: HashMap<UserId, Member>,
     bans: Bans,
     /// Facilitator invites and the seats they gave.
@@ -428,6 +450,8 @@ impl Room {
             seq: 0,
             session: 0,
             open: false,
+            unattended_since: None,
+            held_since: None,
             members: HashMap::new(),
             bans: Bans::default(),
             invites: Invites::default(),
@@ -539,6 +563,7 @@ impl Room {
     pub fn state(&self) -> RoomState {
         RoomState {
             open: self.open,
+            held: self.held_since.is_some(),
             paused: self.paused,
             locked: self.locked,
             slow_mode_seconds: self.slow_mode_seconds,
@@ -554,7 +579,8 @@ impl Room {
     /// nothing left to expire).
     pub fn tick_due(&self, now: Millis) -> bool {
         let grace = self.limits.presence_grace_ms;
-        self.floor.is_some_and(|(_, until)| until <= now)
+        self.watch_due(now)
+            || self.floor.is_some_and(|(_, until)| until <= now)
             || self.members.values().any(|m| {
                 matches!(m.presence, Presence::Away { since } if now >= since + grace)
                     || matches!(m.status, ModStatus::Muted { until: Some(t) } if t <= now)
@@ -753,6 +779,7 @@ impl Room {
             kept: self.kept_for(role),
             ..Applied::none()
         };
+        let facilitator = role == Role::Facilitator;
         let seq = self.push(
             &mut out,
             now,
@@ -777,6 +804,9 @@ impl Room {
                 origin,
             },
         );
+        if facilitator {
+            self.attend(now, &mut out);
+        }
         Ok(out)
     }
 
@@ -1039,7 +1069,7 @@ impl Room {
     /// Whether the member may post now: mute, pause, floor and slow mode. An expired
     /// mute is lifted on the way.
     fn may_post(&mut self, user: UserId, now: Millis) -> Result<(), Rejection> {
-        let paused = self.paused;
+        let (paused, held) = (self.paused, self.held_since.is_some());
         let floor = self.floor;
         let slow_ms = u64::from(self.slow_mode_seconds) * 1000;
         let m = self.members.get_mut(&user).ok_or(Rejection::NotMember)?;
@@ -1051,6 +1081,9 @@ impl Room {
         match m.role {
             Role::Facilitator => Ok(()),
             Role::Participant => {
+                if held {
+                    return Err(Rejection::Held);
+                }
                 if paused {
                     return Err(Rejection::Paused);
                 }
@@ -1084,6 +1117,9 @@ impl Room {
             out.ack = opened.ack.or(out.ack);
             out.events.extend(opened.events);
         }
+        // A room made unfacilitated is no longer held; one made facilitated starts
+        // counting.
+        self.attend(now, &mut out);
         out
     }
 
@@ -1094,6 +1130,7 @@ impl Room {
                 self.open = true;
                 let mut out = Applied::none();
                 out.ack = Some(self.push(&mut out, now, EventKind::Opened));
+                self.attend(now, &mut out);
                 out
             }
             (true, false) => self.close_session(None, now),
@@ -1117,10 +1154,15 @@ impl Room {
     }
 
     fn remove_member(&mut self, user: UserId, reason: LeftReason, now: Millis, out: &mut Applied) {
-        if self.members.remove(&user).is_none() {
+        let Some(gone) = self.members.remove(&user) else {
             return;
-        }
+        };
         self.push(out, now, EventKind::Left { user, reason });
+        if gone.role == Role::Facilitator {
+            // The last facilitator has gone (after the grace period, or for good):
+            // the room is held at once.
+            self.facilitator_left(now, out);
+        }
         if self.floor.is_some_and(|(holder, _)| holder == user) {
             self.floor = None;
             self.push(
@@ -1172,6 +1214,7 @@ impl Room {
                 },
             );
         }
+        self.watch(now, &mut out);
         out
     }
 }
@@ -1188,7 +1231,11 @@ fn apply_update(config: &mut RoomConfig, update: UpdateRoom) {
         visibility,
         policy: _,
         open: _,
+        facilitated,
     } = update;
+    if let Some(v) = facilitated {
+        config.facilitated = v;
+    }
     if let Some(v) = title {
         config.title = v;
     }

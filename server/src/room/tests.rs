@@ -37,7 +37,18 @@ struct Scene {
 }
 
 impl Scene {
+    /// A room in session that is not held without a facilitator (the rules of a
+    /// session are tested apart from who keeps it; see [`Scene::facilitated`]).
     fn new(capacity: u32) -> Self {
+        Self::with(capacity, false)
+    }
+
+    /// A room in session that is held whenever no facilitator is present.
+    fn facilitated(capacity: u32) -> Self {
+        Self::with(capacity, true)
+    }
+
+    fn with(capacity: u32, facilitated: bool) -> Self {
         let config = RoomConfig {
             title: "Thursday circle".into(),
             topic: String::new(),
@@ -46,6 +57,7 @@ impl Scene {
             capacity,
             visibility: Visibility::Public,
             policy: Default::default(),
+            facilitated,
         };
         let mut room = Room::new(RoomId::new(), config, Limits::default());
         let now = 1_700_000_000_000;
@@ -1678,4 +1690,147 @@ fn the_operator_opens_and_closes_a_session_through_the_rooms_settings() {
     stored.as_object_mut().unwrap().remove("open");
     let back: Room = serde_json::from_value(stored).unwrap();
     assert!(back.is_open());
+}
+
+// ---- a room held while no facilitator is present --------------------------------------
+
+fn kinds(applied: &Applied) -> Vec<EventKind> {
+    applied.events.iter().map(|e| e.kind.clone()).collect()
+}
+
+#[test]
+fn the_room_is_held_when_the_last_facilitator_leaves_and_unheld_when_one_returns() {
+    let mut s = Scene::facilitated(12);
+    let fran = s.facilitator("Fran");
+    let alice = s.join("Alice");
+    assert!(s.say(alice, "I had a hard week").is_ok());
+    let left = s.apply(Command::Leave { user: fran }).unwrap();
+    assert_eq!(
+        kinds(&left),
+        vec![
+            EventKind::Left {
+                user: fran,
+                reason: LeftReason::Left
+            },
+            EventKind::Held
+        ]
+    );
+    assert!(s.room.state().held);
+    assert_eq!(s.say(alice, "hello?"), Err(Rejection::Held));
+    assert_eq!(Rejection::Held.code(), ErrorCode::Held);
+    // Crisis words still reach the facilitators, kept for whoever comes back.
+    let crisis = s
+        .apply(Command::Send {
+            user: alice,
+            client_id: "c-crisis".into(),
+            text: "I want to end it all".into(),
+            cw: None,
+            crisis: Some(CrisisCategory::SuicidalIdeation),
+            screened: None,
+        })
+        .unwrap();
+    assert_eq!(crisis.refused, Some(Rejection::Held));
+    assert!(crisis.alert.is_some() && crisis.card);
+    // A facilitator comes back: the room is unheld, and what was kept is theirs.
+    let sam = UserId::new();
+    s.seat(sam);
+    let session = s.room.session();
+    let back = s
+        .apply(Command::Connect {
+            user: sam,
+            name: "Sam".into(),
+            role: Role::Facilitator,
+            session,
+            origin: Origin::default(),
+        })
+        .unwrap();
+    assert_eq!(
+        back.events.last().map(|e| &e.kind),
+        Some(&EventKind::Unheld)
+    );
+    assert_eq!(back.kept.len(), 1);
+    assert!(!s.room.state().held);
+    assert!(s.say(alice, "thank you for coming back").is_ok());
+}
+
+#[test]
+fn a_facilitator_whose_connection_drops_has_the_grace_period_before_the_room_is_held() {
+    let mut s = Scene::facilitated(12);
+    let fran = s.facilitator("Fran");
+    let alice = s.join("Alice");
+    s.apply(Command::Disconnect { user: fran }).unwrap();
+    assert!(
+        !s.room.state().held,
+        "a dropped connection is not a departure"
+    );
+    assert!(s.say(alice, "still here").is_ok());
+    s.advance(Limits::default().presence_grace_ms);
+    assert!(s.room.tick_due(s.now));
+    let events = s.tick();
+    assert_eq!(
+        events,
+        vec![
+            EventKind::Left {
+                user: fran,
+                reason: LeftReason::Disconnected
+            },
+            EventKind::Held
+        ]
+    );
+}
+
+#[test]
+fn a_session_held_too_long_closes_itself_with_a_reason() {
+    let mut s = Scene::facilitated(12);
+    let fran = s.facilitator("Fran");
+    let alice = s.join("Alice");
+    s.apply(Command::Leave { user: fran }).unwrap();
+    s.advance(Limits::default().held_close_ms - 1);
+    assert!(!s.room.tick_due(s.now));
+    s.advance(1);
+    assert!(s.room.tick_due(s.now));
+    let events = s.tick();
+    assert!(
+        matches!(&events[..], [EventKind::Closed { reason: Some(r) }] if r.contains("No facilitator")),
+        "{events:?}"
+    );
+    assert!(!s.room.is_open() && !s.room.is_held());
+    assert!(s.room.member(alice).is_none());
+}
+
+#[test]
+fn a_session_the_operator_opened_is_held_if_no_facilitator_arrives_in_the_grace_period() {
+    let mut s = Scene::facilitated(12);
+    let alice = s.join("Alice");
+    assert!(s.say(alice, "is anyone here?").is_ok());
+    s.advance(Limits::default().presence_grace_ms - 1);
+    assert!(!s.room.tick_due(s.now));
+    s.advance(1);
+    assert_eq!(s.tick(), vec![EventKind::Held]);
+    assert_eq!(s.say(alice, "hello?"), Err(Rejection::Held));
+}
+
+#[test]
+fn a_drop_in_room_nobody_facilitates_is_never_held() {
+    let mut s = Scene::new(12);
+    let alice = s.join("Alice");
+    s.advance(Limits::default().held_close_ms * 2);
+    assert!(!s.room.tick_due(s.now));
+    assert!(s.tick().is_empty());
+    assert!(s.say(alice, "just us tonight").is_ok());
+    // Made facilitated by the operator: it starts counting, and is held in time.
+    let update = UpdateRoom {
+        facilitated: Some(true),
+        ..UpdateRoom::default()
+    };
+    s.room.configure(update, s.now);
+    s.advance(Limits::default().presence_grace_ms);
+    assert_eq!(s.tick(), vec![EventKind::Held]);
+    // And made a drop-in again, it is unheld at once.
+    let update = UpdateRoom {
+        facilitated: Some(false),
+        ..UpdateRoom::default()
+    };
+    let applied = s.room.configure(update, s.now);
+    assert_eq!(kinds(&applied), vec![EventKind::Unheld]);
 }

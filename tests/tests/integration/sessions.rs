@@ -101,3 +101,46 @@ async fn the_operator_opens_and_closes_a_session_through_the_admin_api() {
     );
     server.stop().await;
 }
+
+#[tokio::test]
+async fn the_room_is_held_when_the_last_facilitator_leaves_and_unheld_when_one_returns() {
+    let server = TestServer::start().await;
+    // A facilitated room, opened by its facilitator.
+    let room = closed_room(&server).await;
+    let mut fran = server.facilitator(room, "Fran").await;
+    fran.moderate(ModAction::Open, ModArgs::default())
+        .await
+        .unwrap();
+    let mut alice = server.member(room, "Alice").await;
+    let mut bob = server.member(room, "Bob").await;
+    conversation_continues(&mut alice, &mut bob, "it helps to say it out loud").await;
+    fran.send(kindred_protocol::ClientFrame::Leave).await;
+    for m in [&mut alice, &mut bob] {
+        m.until(|f| matches!(f, ServerFrame::Held { .. }).then_some(()))
+            .await;
+    }
+    let id = alice.say("is anyone still here?").await;
+    assert_eq!(alice.ack(&id).await.unwrap_err().code, ErrorCode::Held);
+    // A newcomer sees the room is held.
+    let carol = server.member(room, "Carol").await;
+    assert!(carol.welcome.state.held);
+    // A facilitator comes back: the room is unheld and the conversation goes on.
+    let _sam = server.facilitator(room, "Sam").await;
+    alice
+        .until(|f| matches!(f, ServerFrame::Unheld { .. }).then_some(()))
+        .await;
+    conversation_continues(&mut alice, &mut bob, "thank you for coming back").await;
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn a_drop_in_room_says_nobody_facilitates_it_and_is_never_held() {
+    let server = TestServer::start().await;
+    let room = server.room(12).await;
+    let mut alice = server.member(room, "Alice").await;
+    assert!(!alice.welcome.room.facilitated);
+    assert!(!alice.welcome.state.held);
+    let mut bob = server.member(room, "Bob").await;
+    conversation_continues(&mut alice, &mut bob, "just the two of us tonight").await;
+    server.stop().await;
+}

@@ -60,6 +60,7 @@ pub async fn create_room(
                 capacity,
                 visibility: req.visibility,
                 policy: req.policy.unwrap_or_default(),
+                facilitated: req.facilitated.unwrap_or(true),
             },
         )
         .await?;

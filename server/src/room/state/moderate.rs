@@ -222,6 +222,7 @@ impl Room {
         out.ack = Some(seq);
         self.session += 1;
         self.open = false;
+        self.stop_watching();
         self.members.clear();
         self.bans.end_session();
         self.invites.end_session(now);
