@@ -47,8 +47,9 @@ pub enum ClientFrame {
         text: String,
     },
     /// The member has read a warning: a participant their crisis resources card
-    /// (no `alert`), a facilitator the alert with id `alert`, which is then handled
-    /// for every facilitator and no longer delivered to those who arrive.
+    /// (no `alert`) or a facilitator's `warning` to them (`alert` is its id), a
+    /// facilitator the alert with id `alert`, which is then handled for every
+    /// facilitator and no longer delivered to those who arrive.
     AckWarning {
         #[serde(default, skip_serializing_if = "Option::is_none")]
         alert: Option<u64>,
@@ -113,6 +114,9 @@ pub enum ModAction {
     Resume,
     /// Open a session: participants may join until it is closed.
     Open,
+    /// Warn a participant privately (`user`, `reason`): they cannot post until they
+    /// acknowledge it.
+    Warn,
     /// End the session: everyone leaves, and the room stays closed until opened again.
     Close,
     Remove,

@@ -41,6 +41,9 @@ pub enum ErrorCode {
     /// The room is held: no facilitator is here, so participants' messages wait
     /// until one comes back.
     Held,
+    /// A facilitator's warning waits to be acknowledged (`ack_warning`) before the
+    /// member may post again.
+    Warned,
     /// No `hello` arrived in time.
     Timeout,
     /// The connection could not keep up with the room and was closed; resume with `last_seq`.
@@ -68,6 +71,7 @@ impl ErrorCode {
             ErrorCode::Locked => "locked",
             ErrorCode::Banned => "banned",
             ErrorCode::Held => "held",
+            ErrorCode::Warned => "warned",
             ErrorCode::NotYourTurn => "not_your_turn",
             ErrorCode::Timeout => "timeout",
             ErrorCode::SlowConsumer => "slow_consumer",

@@ -50,6 +50,20 @@ pub enum ServerFrame {
         body: String,
         lines: Vec<HelpLine>,
     },
+    /// A facilitator's warning: to the member it is for, who cannot post until they
+    /// acknowledge it with `ack_warning {alert: id}`, and to every facilitator; sent
+    /// again with `acknowledged: true` once they have.
+    Warning {
+        id: u64,
+        ts: Millis,
+        /// The member warned.
+        user: UserId,
+        name: String,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        reason: Option<String>,
+        #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+        acknowledged: bool,
+    },
     /// Sent privately to every facilitator: something needs their attention.
     Alert {
         ts: Millis,
@@ -193,6 +207,7 @@ impl ServerFrame {
             | ServerFrame::Error(_)
             | ServerFrame::Typing { .. }
             | ServerFrame::Whisper { .. }
+            | ServerFrame::Warning { .. }
             | ServerFrame::CrisisResources { .. }
             | ServerFrame::Alert { .. }
             | ServerFrame::Members { .. } => None,

@@ -73,6 +73,7 @@ const PRIVATE: &[&str] = &[
     "error",
     "typing",
     "whisper",
+    "warning",
     "crisis_resources",
     "alert",
     "members",
@@ -175,6 +176,7 @@ fn server_kind(f: &ServerFrame) -> &'static str {
         ServerFrame::Error(_) => "error",
         ServerFrame::Typing { .. } => "typing",
         ServerFrame::Whisper { .. } => "whisper",
+        ServerFrame::Warning { .. } => "warning",
         ServerFrame::CrisisResources { .. } => "crisis_resources",
         ServerFrame::Alert { .. } => "alert",
         ServerFrame::Members { .. } => "members",
@@ -1201,7 +1203,7 @@ fn typed_pretty(name: &str) -> String {
 #[test]
 fn every_fixture_is_typed_and_in_wire_order() {
     let names = fixture_names("");
-    assert_eq!(names.len(), 55, "{names:?}");
+    assert_eq!(names.len(), 56, "{names:?}");
     for name in names {
         assert_eq!(
             fixture_text(&name),
@@ -1238,7 +1240,7 @@ fn seq_is_some_exactly_for_timeline_events() {
 #[test]
 fn every_error_code_name_matches_as_str() {
     let names = serde_variants::<ErrorCode>(r#""__no_such_code__""#);
-    assert_eq!(names.len(), 19, "{names:?}");
+    assert_eq!(names.len(), 20, "{names:?}");
     for name in names {
         let code: ErrorCode = serde_json::from_value(Value::String(name.clone())).unwrap();
         assert_eq!(code.as_str(), name);
@@ -1270,6 +1272,7 @@ fn mod_actions_and_reactions_use_snake_case_names() {
         "decline",
         "set_policy",
         "open",
+        "warn",
     ]
     .iter()
     .map(|s| s.to_string())

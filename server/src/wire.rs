@@ -7,7 +7,7 @@ use kindred_protocol::{
     ServerFrame, UserId, Welcome,
 };
 
-use crate::room::{About, Alert, Event, EventKind, Held, Kept, Rejection};
+use crate::room::{About, Alert, Event, EventKind, Held, Kept, Rejection, Warning};
 
 /// A frame encoded once, ready for any number of sockets.
 #[derive(Clone, Debug)]
@@ -225,6 +225,18 @@ pub fn held_alert(held: &Held) -> ServerFrame {
 }
 
 /// What is open for the facilitators, as one who arrives receives it.
+/// A facilitator's warning, as its member and the facilitators see it.
+pub fn warning(w: &Warning, acknowledged: bool) -> ServerFrame {
+    ServerFrame::Warning {
+        id: w.id,
+        ts: w.ts,
+        user: w.user,
+        name: w.name.clone(),
+        reason: w.reason.clone(),
+        acknowledged,
+    }
+}
+
 pub fn kept(kept: &Kept) -> ServerFrame {
     match kept {
         Kept::Alert(a) => alert(a),

@@ -32,7 +32,7 @@ impl AppError {
             ErrorCode::NotFound => StatusCode::NOT_FOUND,
             ErrorCode::RoomFull => StatusCode::CONFLICT,
             ErrorCode::Closed => StatusCode::FORBIDDEN,
-            ErrorCode::Held => StatusCode::CONFLICT,
+            ErrorCode::Held | ErrorCode::Warned => StatusCode::CONFLICT,
             ErrorCode::RateLimited | ErrorCode::SlowMode => StatusCode::TOO_MANY_REQUESTS,
             ErrorCode::TooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             ErrorCode::Timeout => StatusCode::REQUEST_TIMEOUT,

@@ -26,7 +26,7 @@ pub use invites::{InviteRecord, MAX_INVITE_USES};
 pub use sent::MAX_REMEMBERED_SENDS;
 pub use state::{
     Applied, Command, Held, Limits, MAX_HELD, MAX_REMEMBERED_MARKS, Member, ModRequest, ModStatus,
-    Presence, Rejection, Room, RoomConfig, Screened,
+    Presence, Rejection, Room, RoomConfig, Screened, Warning,
 };
 
 #[cfg(test)]

@@ -240,6 +240,17 @@ impl ModRequest {
     }
 }
 
+/// A facilitator's private warning to a participant, waiting for them to acknowledge
+/// it; until they do, they cannot post.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Warning {
+    pub id: u64,
+    pub ts: Millis,
+    pub user: UserId,
+    pub name: String,
+    pub reason: Option<String>,
+}
+
 /// A content-policy verdict and the policy it was reached under.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Screened {
@@ -294,6 +305,8 @@ pub enum Rejection {
     Banned,
     #[error("someone else has the floor right now")]
     NotYourTurn,
+    #[error("please read the facilitator's note to you first, then you can post again")]
+    Warned,
     #[error(
         "a facilitator will be back shortly; you can post again then. \
          If you are in danger now, please contact a crisis line or your local emergency number"
@@ -338,6 +351,7 @@ impl Rejection {
             Rejection::Banned => ErrorCode::Banned,
             Rejection::NotYourTurn => ErrorCode::NotYourTurn,
             Rejection::Held => ErrorCode::Held,
+            Rejection::Warned => ErrorCode::Warned,
             Rejection::TooManyHeld => ErrorCode::Filtered,
             Rejection::NameInUse => ErrorCode::BadRequest,
             Rejection::NoFacilitator => ErrorCode::NotFound,
@@ -380,6 +394,11 @@ pub struct Applied {
     pub card: bool,
     /// For a facilitator's arrival: everything open (alerts, held messages), by id.
     pub kept: Vec<Kept>,
+    /// A warning this command gave, or (for a participant's arrival) the one still
+    /// waiting for them to acknowledge: the member and the facilitators are told.
+    pub warning: Option<Warning>,
+    /// A warning this command acknowledged: the facilitators are told.
+    pub acknowledged: Option<Warning>,
 }
 
 impl Applied {
@@ -439,6 +458,9 @@ pub struct Room {
     /// Reports made, to recognise a repeat: (target, reporter).
     #[serde(default)]
     reports: BTreeSet<(Seq, UserId)>,
+    /// Warnings not yet acknowledged, by the member warned.
+    #[serde(default)]
+    warnings: BTreeMap<UserId, Warning>,
 }
 
 impl Room {
@@ -466,6 +488,7 @@ impl Room {
             sent: SendMemory::default(),
             reactions: BTreeSet::new(),
             reports: BTreeSet::new(),
+            warnings: BTreeMap::new(),
         }
     }
 
@@ -771,6 +794,7 @@ impl Room {
             let role = m.role;
             return Ok(Applied {
                 kept: self.kept_for(role),
+                warning: self.warnings.get(&user).cloned(),
                 ..Applied::none()
             });
         }
@@ -926,7 +950,17 @@ impl Room {
                 self.sent.cards_seen(user);
                 Ok(Applied::none())
             }
-            Some(_) if role != Role::Facilitator => Err(Rejection::Forbidden),
+            Some(id) if role != Role::Facilitator => {
+                // A participant acknowledges the warning given to them, and nothing
+                // else: the facilitators' alerts are not theirs to handle.
+                match self.warnings.get(&user) {
+                    Some(w) if w.id == id => Ok(Applied {
+                        acknowledged: self.warnings.remove(&user),
+                        ..Applied::none()
+                    }),
+                    _ => Err(Rejection::Forbidden),
+                }
+            }
             Some(id) if self.held.contains_key(&id) => Err(Rejection::BadRequest(
                 "a held message is released or declined, not acknowledged",
             )),
@@ -1070,6 +1104,7 @@ impl Room {
     /// mute is lifted on the way.
     fn may_post(&mut self, user: UserId, now: Millis) -> Result<(), Rejection> {
         let (paused, held) = (self.paused, self.held_since.is_some());
+        let warned = self.warnings.contains_key(&user);
         let floor = self.floor;
         let slow_ms = u64::from(self.slow_mode_seconds) * 1000;
         let m = self.members.get_mut(&user).ok_or(Rejection::NotMember)?;
@@ -1081,6 +1116,9 @@ impl Room {
         match m.role {
             Role::Facilitator => Ok(()),
             Role::Participant => {
+                if warned {
+                    return Err(Rejection::Warned);
+                }
                 if held {
                     return Err(Rejection::Held);
                 }
@@ -1157,6 +1195,7 @@ impl Room {
         let Some(gone) = self.members.remove(&user) else {
             return;
         };
+        self.warnings.remove(&user);
         self.push(out, now, EventKind::Left { user, reason });
         if gone.role == Role::Facilitator {
             // The last facilitator has gone (after the grace period, or for good):

@@ -1834,3 +1834,73 @@ fn a_drop_in_room_nobody_facilitates_is_never_held() {
     let applied = s.room.configure(update, s.now);
     assert_eq!(kinds(&applied), vec![EventKind::Unheld]);
 }
+
+// ---- a facilitator's private warning ----------------------------------------------------
+
+#[test]
+fn a_warned_member_cannot_post_until_they_acknowledge_the_warning() {
+    let mut s = Scene::new(12);
+    let fran = s.facilitator("Fran");
+    let alice = s.join("Alice");
+    let bob = s.join("Bob");
+    let warned = s
+        .apply(Command::Moderate {
+            actor: fran,
+            request: ModRequest {
+                user: Some(alice),
+                reason: Some("please speak from your own experience".into()),
+                ..ModRequest::new(ModAction::Warn)
+            },
+        })
+        .unwrap();
+    // Private: nothing enters the timeline.
+    assert!(warned.events.is_empty());
+    let warning = warned.warning.expect("the warning to deliver");
+    assert_eq!(
+        (warning.user, warning.reason.as_deref()),
+        (alice, Some("please speak from your own experience"))
+    );
+    assert_eq!(s.say(alice, "but you should"), Err(Rejection::Warned));
+    assert_eq!(Rejection::Warned.code(), ErrorCode::Warned);
+    assert!(s.say(bob, "I hear you").is_ok(), "only Alice is held back");
+    // Coming back (a resume, another tab) brings the warning again.
+    let again = s.reconnect(alice, "Alice").unwrap();
+    assert_eq!(again.warning.as_ref().map(|w| w.id), Some(warning.id));
+    // Acknowledging another id changes nothing; hers lifts the block.
+    let ack = |s: &mut Scene, id| {
+        s.apply(Command::AckWarning {
+            user: alice,
+            alert: Some(id),
+        })
+    };
+    assert_eq!(ack(&mut s, warning.id + 100), Err(Rejection::Forbidden));
+    let acked = ack(&mut s, warning.id).unwrap();
+    assert_eq!(acked.acknowledged.map(|w| w.id), Some(warning.id));
+    assert!(s.say(alice, "sorry, I meant for me it helped").is_ok());
+    assert_eq!(ack(&mut s, warning.id), Err(Rejection::Forbidden));
+}
+
+#[test]
+fn only_a_facilitator_warns_and_only_a_participant_is_warned() {
+    let mut s = Scene::new(12);
+    let fran = s.facilitator("Fran");
+    let sam = s.facilitator("Sam");
+    let alice = s.join("Alice");
+    let warn = |s: &mut Scene, actor, user| s.moderate(actor, ModAction::Warn, Some(user), None);
+    assert_eq!(warn(&mut s, fran, sam), Err(Rejection::Forbidden));
+    assert_eq!(warn(&mut s, alice, fran), Err(Rejection::Forbidden));
+    assert!(warn(&mut s, fran, alice).is_ok());
+    // A warning ends with the member's stay and with the session.
+    s.moderate(fran, ModAction::Close, None, None).unwrap();
+    s.room.set_open(true, s.now);
+    let session = s.room.session();
+    s.apply(Command::Connect {
+        user: alice,
+        name: "Alice".into(),
+        role: Role::Participant,
+        session,
+        origin: Origin::default(),
+    })
+    .unwrap();
+    assert!(s.say(alice, "a new week").is_ok());
+}

@@ -213,8 +213,15 @@ impl Live {
                     alert,
                 };
                 match app.broker.apply(self.room, cmd, now_ms()).await {
-                    Ok(_) => {
-                        if let Some(id) = alert {
+                    Ok(applied) => {
+                        if let Some(w) = &applied.acknowledged {
+                            // Every tab of theirs puts the note away; the facilitators
+                            // see it was read.
+                            let frame = wire::encode(&wire::warning(w, true));
+                            let audience = Audience::UserAndFacilitators(w.user);
+                            let _ = app.broker.notify(self.room, audience, frame).await;
+                            tracing::info!(peer = self.peer.id, room = %self.room, id = w.id, "warning acknowledged");
+                        } else if let Some(id) = alert {
                             tracing::info!(peer = self.peer.id, room = %self.room, id, "alert handled");
                         }
                     }
@@ -263,6 +270,11 @@ impl Live {
                         tracing::info!(peer = self.peer.id, room = %self.room, ?action, "moderation");
                         if let Some(held) = &applied.held {
                             self.settle_held(&app, action, held, applied.ack).await;
+                        }
+                        if let Some(w) = &applied.warning {
+                            let frame = wire::encode(&wire::warning(w, false));
+                            let audience = Audience::UserAndFacilitators(w.user);
+                            let _ = app.broker.notify(self.room, audience, frame).await;
                         }
                         let seq = applied.events.last().map(|e| e.seq);
                         self.reply(

@@ -200,6 +200,13 @@ impl Conn {
         let mut frames = wire::welcome(welcome, self.welcome_budget());
         frames.extend(snapshot.backlog);
         frames.extend(arrived.kept.iter().map(|k| wire::encode(&wire::kept(k))));
+        // A warning they have not acknowledged yet is still waiting for them.
+        frames.extend(
+            arrived
+                .warning
+                .iter()
+                .map(|w| wire::encode(&wire::warning(w, false))),
+        );
         if live.write(self, frames, false).await.is_err() {
             live.depart(&self.app, false).await;
             return None;

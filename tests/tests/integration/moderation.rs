@@ -216,3 +216,57 @@ async fn the_floor_and_the_lock() {
     }
     server.stop().await;
 }
+
+#[tokio::test]
+async fn a_warning_blocks_a_members_messages_until_they_acknowledge_it() {
+    let server = TestServer::start().await;
+    let room = server.room(12).await;
+    let mut fran = server.facilitator(room, "Fran").await;
+    let mut alice = server.member(room, "Alice").await;
+    let mut bob = server.member(room, "Bob").await;
+    fran.moderate(
+        ModAction::Warn,
+        ModArgs {
+            reason: Some("please speak from your own experience".into()),
+            ..ModArgs::user(alice.user())
+        },
+    )
+    .await
+    .unwrap();
+    let warning = |m: &ServerFrame| match m {
+        ServerFrame::Warning {
+            id,
+            user,
+            reason,
+            acknowledged,
+            ..
+        } => Some((*id, *user, reason.clone(), *acknowledged)),
+        _ => None,
+    };
+    let (id, user, reason, acknowledged) = alice.until(warning).await;
+    assert_eq!(user, alice.user());
+    assert_eq!(
+        reason.as_deref(),
+        Some("please speak from your own experience")
+    );
+    assert!(!acknowledged);
+    assert_eq!(
+        fran.until(warning).await.0,
+        id,
+        "the facilitators see it too"
+    );
+    let refused = alice.say("but you should try it").await;
+    assert_eq!(
+        alice.ack(&refused).await.unwrap_err().code,
+        ErrorCode::Warned
+    );
+    // The room never saw it, and Bob talks on.
+    conversation_continues(&mut bob, &mut fran, "thank you, Fran").await;
+    alice
+        .send(ClientFrame::AckWarning { alert: Some(id) })
+        .await;
+    let (_, _, _, acknowledged) = fran.until(warning).await;
+    assert!(acknowledged, "the facilitators see it was read");
+    conversation_continues(&mut alice, &mut bob, "sorry, that came out wrong").await;
+    server.stop().await;
+}

@@ -72,6 +72,19 @@ impl Room {
                 }
             }
             ModAction::Open => return Ok(self.set_open(true, now)),
+            ModAction::Warn => {
+                let user = target(self)?;
+                let name = self.members.get(&user).map(|m| m.name.clone());
+                let warning = super::Warning {
+                    id: self.next_id(),
+                    ts: now,
+                    user,
+                    name: name.unwrap_or_default(),
+                    reason,
+                };
+                self.warnings.insert(user, warning.clone());
+                out.warning = Some(warning);
+            }
             ModAction::Close => return Ok(self.close_session(reason, now)),
             ModAction::Remove => {
                 let user = target(self)?;
@@ -223,6 +236,7 @@ impl Room {
         self.session += 1;
         self.open = false;
         self.stop_watching();
+        self.warnings.clear();
         self.members.clear();
         self.bans.end_session();
         self.invites.end_session(now);
