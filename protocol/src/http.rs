@@ -5,6 +5,7 @@ use serde::{Deserialize, Serialize};
 use crate::error::ErrorCode;
 use crate::ids::{InviteId, Millis, RoomId, UserId};
 use crate::policy::ContentPolicy;
+use crate::schedule::{NextSession, Schedule, present};
 use crate::server_frame::{Role, RoomSummary, Visibility};
 
 /// `POST /api/rooms` (admin). Absent fields take the server's defaults.
@@ -34,6 +35,9 @@ pub struct CreateRoom {
     /// says plainly that nobody is watching it); absent: `true`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub facilitated: Option<bool>,
+    /// When the group meets each week; absent: no schedule.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub schedule: Option<Schedule>,
 }
 
 /// `PATCH /api/rooms/{id}` (admin): only the fields present change.
@@ -59,6 +63,15 @@ pub struct UpdateRoom {
     pub open: Option<bool>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub facilitated: Option<bool>,
+    /// Absent: the schedule stays as it is; `null`: the room no longer has one; a
+    /// schedule: the new one. (`Option<Option<_>>` through [`present`], so `null` is
+    /// not taken for absent.)
+    #[serde(
+        default,
+        deserialize_with = "present",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub schedule: Option<Option<Schedule>>,
 }
 
 /// `GET /api/rooms`: the public directory.
@@ -145,4 +158,8 @@ pub struct HttpError {
     pub message: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub retry_after_ms: Option<u64>,
+    /// With `closed` for a room that has a weekly schedule: when its next session
+    /// is due, so a participant knows when to come back.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub next_session: Option<NextSession>,
 }

@@ -13,6 +13,7 @@
 //! - [`error`]: stable error codes and WebSocket close codes.
 //! - [`http`]: request and response bodies of the HTTP API.
 //! - [`policy`]: a room's content policy.
+//! - [`schedule`]: a room's weekly meeting time and its next session.
 //! - `client` (feature `client`): join over HTTP, then speak the WebSocket protocol.
 
 pub mod client_frame;
@@ -20,6 +21,7 @@ pub mod error;
 pub mod http;
 pub mod ids;
 pub mod policy;
+pub mod schedule;
 pub mod server_frame;
 
 #[cfg(feature = "client")]
@@ -28,6 +30,7 @@ pub mod client;
 pub use client_frame::{ClientFrame, ModAction, Reaction};
 pub use error::{ErrorCode, close_code};
 pub use ids::{ClientId, Epoch, InviteId, Millis, RoomId, Seq, UserId};
+pub use schedule::{NextSession, Schedule, Weekday};
 pub use server_frame::{
     AlertKind, CrisisCategory, ErrorFrame, HelpLine, LeftReason, Me, MemberInfo, ResumeKind, Role,
     RoomState, RoomSummary, ServerFrame, Visibility, Welcome,

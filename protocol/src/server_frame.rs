@@ -8,8 +8,13 @@ use crate::client_frame::Reaction;
 use crate::error::ErrorCode;
 use crate::ids::{ClientId, Epoch, Millis, RoomId, Seq, UserId};
 use crate::policy::ContentPolicy;
+use crate::schedule::{NextSession, Schedule};
 
 /// One frame from the server.
+// `welcome` is much the largest (it carries the room's summary, schedule included), but
+// there is one per connection and a frame lives only until it is encoded or handled:
+// boxing it would cost every client a `Box` in its match for no saving that counts.
+#[allow(clippy::large_enum_variant)]
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum ServerFrame {
@@ -320,6 +325,14 @@ pub struct RoomSummary {
     /// A facilitator keeps the room: without one present the room is held. `false`
     /// for a drop-in room that nobody watches.
     pub facilitated: bool,
+    /// When the group meets, if the operator set a weekly schedule.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub schedule: Option<Schedule>,
+    /// The scheduled session that has not ended yet (the current one during its slot),
+    /// when there is a schedule. It says when the group meets, not whether it is open:
+    /// `open` says that.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub next_session: Option<NextSession>,
 }
 
 /// Whether a room is listed in the public directory.

@@ -22,8 +22,8 @@ use kindred_protocol::http::{
 use kindred_protocol::policy::{ContentPolicy, Kinds, PolicyMode};
 use kindred_protocol::{
     AlertKind, ClientFrame, CrisisCategory, ErrorCode, ErrorFrame, LeftReason, MemberInfo,
-    ModAction, PROTOCOL_VERSION, Reaction, ResumeKind, Role, RoomId, RoomSummary, ServerFrame,
-    UserId, Visibility, close_code,
+    ModAction, NextSession, PROTOCOL_VERSION, Reaction, ResumeKind, Role, RoomId, RoomSummary,
+    Schedule, ServerFrame, UserId, Visibility, Weekday, close_code,
 };
 use serde::Serialize;
 use serde::de::DeserializeOwned;
@@ -1003,6 +1003,18 @@ fn http_create_room() {
     assert_eq!(r.capacity, Some(20));
     assert_eq!(r.visibility, Visibility::Public);
     assert!(r.guidelines.expect("guidelines").starts_with("1. "));
+    let scheduled: CreateRoom = golden("http_create_room.scheduled");
+    assert_eq!(scheduled.schedule, Some(tuesday_evening()));
+}
+
+/// The fixtures' group meets on Tuesdays at 19:00 London time, for an hour and a half.
+fn tuesday_evening() -> Schedule {
+    Schedule {
+        weekday: Weekday::Tuesday,
+        start: "19:00".into(),
+        minutes: 90,
+        timezone: "Europe/London".into(),
+    }
 }
 
 #[test]
@@ -1051,6 +1063,20 @@ fn http_update_room() {
             ..UpdateRoom::default()
         }
     );
+    // `null` removes the schedule; absent leaves it alone.
+    let removed: UpdateRoom = golden("http_update_room.unscheduled");
+    assert_eq!(removed.schedule, Some(None));
+    assert_eq!(u.schedule, None);
+    let set: UpdateRoom = serde_json::from_value(json!({"schedule": {
+        "weekday": "tuesday", "start": "19:00", "minutes": 90, "timezone": "Europe/London"
+    }}))
+    .unwrap();
+    assert_eq!(set.schedule, Some(Some(tuesday_evening())));
+    assert!(
+        serde_json::from_value::<UpdateRoom>(json!({"schedule": {"weekday": "tuesdays",
+            "start": "19:00", "minutes": 90, "timezone": "Europe/London"}}))
+        .is_err()
+    );
 }
 
 #[test]
@@ -1059,6 +1085,21 @@ fn http_room_summary() {
     assert_eq!(r.id, room());
     assert_eq!(r.capacity, 20);
     assert_eq!(r.members, 4);
+    assert_eq!((r.schedule, r.next_session), (None, None));
+    let s: RoomSummary = golden("http_room_summary.scheduled");
+    assert_eq!(s.schedule, Some(tuesday_evening()));
+    // T0 is a Tuesday, 19:00 in London (GMT in November).
+    assert_eq!(
+        s.next_session,
+        Some(NextSession {
+            starts_at: T0,
+            ends_at: T0 + 90 * 60_000,
+        })
+    );
+    assert!(
+        !s.open,
+        "a schedule says when, not whether: the room is closed"
+    );
 }
 
 #[test]
@@ -1135,7 +1176,18 @@ fn http_error() {
             code: ErrorCode::RateLimited,
             message: "Too many join attempts from your network; try again in a minute.".into(),
             retry_after_ms: Some(60_000),
+            next_session: None,
         }
+    );
+    let closed: HttpError = golden("http_error.closed");
+    assert_eq!(closed.code, ErrorCode::Closed);
+    assert_eq!(closed.retry_after_ms, None);
+    assert_eq!(
+        closed.next_session,
+        Some(NextSession {
+            starts_at: T0,
+            ends_at: T0 + 90 * 60_000,
+        })
     );
 }
 
@@ -1203,7 +1255,7 @@ fn typed_pretty(name: &str) -> String {
 #[test]
 fn every_fixture_is_typed_and_in_wire_order() {
     let names = fixture_names("");
-    assert_eq!(names.len(), 56, "{names:?}");
+    assert_eq!(names.len(), 60, "{names:?}");
     for name in names {
         assert_eq!(
             fixture_text(&name),

@@ -257,6 +257,7 @@ pub async fn create_demo_room(
                 policy: Default::default(),
                 // Nobody watches the demo room, and it says so: it is never held.
                 facilitated: false,
+                schedule: None,
             },
         )
         .await?;

@@ -8,6 +8,7 @@
 //! - [`safety`]: crisis matcher, content policy (rustrict), text normalisation.
 //! - [`wire`]: the one conversion from domain values to wire frames.
 //! - [`http`]: axum handlers — admission, admin API, health, metrics, `/ws`.
+//! - [`schedule`]: a room's weekly schedule: its next session and its calendar feed.
 //! - [`auth`]: signed session tokens and facilitator invites.
 //! - [`config`], [`metrics`], [`app`]: configuration, Prometheus metrics, start/stop.
 
@@ -20,6 +21,7 @@ pub mod hub;
 pub mod metrics;
 pub mod room;
 pub mod safety;
+pub mod schedule;
 pub mod session;
 pub mod wire;
 

@@ -367,6 +367,8 @@ mod tests {
                 members: u32::try_from(members).unwrap(),
                 open: true,
                 facilitated: true,
+                schedule: None,
+                next_session: None,
             },
             members: (0..members)
                 .map(|_| MemberInfo {

@@ -127,6 +127,10 @@ pub fn summary(room: &Room) -> RoomSummary {
         members: u32::try_from(room.member_count()).unwrap_or(u32::MAX),
         open: room.is_open(),
         facilitated: c.facilitated,
+        schedule: c.schedule.clone(),
+        // It depends on the instant, so it is added where the summary leaves the
+        // server ([`crate::schedule::dated`]); the broker keeps no clock.
+        next_session: None,
     }
 }
 

@@ -339,6 +339,7 @@ fn refuse(tcp: &TcpStream, why: Refused) {
         code,
         message: message.to_owned(),
         retry_after_ms: None,
+        next_session: None,
     })
     .unwrap_or_default();
     let answer = format!(

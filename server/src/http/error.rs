@@ -3,8 +3,8 @@
 use axum::Json;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use kindred_protocol::ErrorCode;
 use kindred_protocol::http::HttpError;
+use kindred_protocol::{ErrorCode, NextSession};
 
 use crate::broker::BrokerError;
 
@@ -13,6 +13,8 @@ pub struct AppError {
     pub code: ErrorCode,
     pub message: String,
     pub retry_after_ms: Option<u64>,
+    /// For `closed`: when the room's next scheduled session is due, if it has a schedule.
+    pub next_session: Option<NextSession>,
 }
 
 impl AppError {
@@ -21,7 +23,14 @@ impl AppError {
             code,
             message: message.into(),
             retry_after_ms: None,
+            next_session: None,
         }
+    }
+
+    /// The same error, telling when the room next meets.
+    pub fn with_next_session(mut self, next: Option<NextSession>) -> Self {
+        self.next_session = next;
+        self
     }
 
     fn status(&self) -> StatusCode {
@@ -55,6 +64,7 @@ impl IntoResponse for AppError {
             code: self.code,
             message: self.message,
             retry_after_ms: self.retry_after_ms,
+            next_session: self.next_session,
         };
         let mut response = (status, Json(body)).into_response();
         if let Ok(v) = axum::http::HeaderValue::from_str(&retry_after)

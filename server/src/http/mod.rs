@@ -54,6 +54,7 @@ pub fn router(state: Arc<AppState>) -> Router {
         )
         .route("/api/rooms/{id}/members/{user}", delete(api::remove_member))
         .route("/api/rooms/{id}/join", post(api::join))
+        .route("/api/rooms/{id}/calendar.ics", get(api::calendar))
         .route("/ws", get(ws::upgrade))
         .route("/healthz", get(health::healthz))
         .route("/readyz", get(health::readyz))
@@ -99,6 +100,7 @@ pub fn limit_ip(app: &AppState, ip: IpAddr) -> Result<(), AppError> {
                 code: ErrorCode::RateLimited,
                 message: "too many attempts from your address; please wait a moment".to_owned(),
                 retry_after_ms: Some(u64::try_from(wait.as_millis()).unwrap_or(u64::MAX).max(1)),
+                next_session: None,
             }
         })
 }

@@ -9,7 +9,7 @@ use kindred_protocol::http::UpdateRoom;
 use kindred_protocol::policy::ContentPolicy;
 use kindred_protocol::{
     ClientId, CrisisCategory, ErrorCode, InviteId, LeftReason, MemberInfo, Millis, ModAction,
-    Reaction, Role, RoomId, RoomState, Seq, UserId, Visibility,
+    Reaction, Role, RoomId, RoomState, Schedule, Seq, UserId, Visibility,
 };
 
 use serde::{Deserialize, Serialize};
@@ -42,6 +42,10 @@ pub struct RoomConfig {
     /// room is held. `false` for a drop-in room nobody watches.
     #[serde(default = "in_session")]
     pub facilitated: bool,
+    /// When the group meets each week (checked by the admin API before it gets
+    /// here). It only tells people when to come: it never opens the room.
+    #[serde(default)]
+    pub schedule: Option<Schedule>,
 }
 
 /// Rules that come from configuration rather than from the room's own state.
@@ -1271,7 +1275,11 @@ fn apply_update(config: &mut RoomConfig, update: UpdateRoom) {
         policy: _,
         open: _,
         facilitated,
+        schedule,
     } = update;
+    if let Some(v) = schedule {
+        config.schedule = v;
+    }
     if let Some(v) = facilitated {
         config.facilitated = v;
     }

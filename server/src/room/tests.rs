@@ -58,6 +58,7 @@ impl Scene {
             visibility: Visibility::Public,
             policy: Default::default(),
             facilitated,
+            schedule: None,
         };
         let mut room = Room::new(RoomId::new(), config, Limits::default());
         let now = 1_700_000_000_000;
@@ -1903,4 +1904,53 @@ fn only_a_facilitator_warns_and_only_a_participant_is_warned() {
     })
     .unwrap();
     assert!(s.say(alice, "a new week").is_ok());
+}
+
+#[test]
+fn a_schedule_is_configuration_that_the_log_and_the_catalog_carry() {
+    use kindred_protocol::{Schedule, Weekday};
+    let mut s = Scene::new(12);
+    s.room.set_open(false, s.now);
+    let tuesday = Schedule {
+        weekday: Weekday::Tuesday,
+        start: "19:00".into(),
+        minutes: 90,
+        timezone: "Europe/London".into(),
+    };
+    // The operator sets it through the same update a Redis replica folds from the log.
+    let set = UpdateRoom {
+        schedule: Some(Some(tuesday.clone())),
+        ..UpdateRoom::default()
+    };
+    let logged: UpdateRoom = serde_json::from_str(&serde_json::to_string(&set).unwrap()).unwrap();
+    assert_eq!(logged, set);
+    let applied = s.room.configure(logged, s.now);
+    assert!(
+        applied.events.is_empty(),
+        "a schedule is not news for the timeline"
+    );
+    assert_eq!(s.room.config.schedule, Some(tuesday.clone()));
+    assert!(!s.room.is_open(), "a schedule never opens the room");
+    // A change of anything else leaves it alone.
+    let retitle = UpdateRoom {
+        title: Some("Tuesday circle".into()),
+        ..UpdateRoom::default()
+    };
+    s.room.configure(retitle, s.now);
+    assert_eq!(s.room.config.schedule, Some(tuesday));
+    // The catalog keeps it with the rest of the settings.
+    let record: Room = serde_json::from_str(&serde_json::to_string(&s.room).unwrap()).unwrap();
+    assert_eq!(record.config, s.room.config);
+    // `null` removes it, through the log too.
+    let remove: UpdateRoom = serde_json::from_str(r#"{"schedule": null}"#).unwrap();
+    let logged: UpdateRoom =
+        serde_json::from_str(&serde_json::to_string(&remove).unwrap()).unwrap();
+    assert_eq!(logged.schedule, Some(None));
+    s.room.configure(logged, s.now);
+    assert_eq!(s.room.config.schedule, None);
+    // A room stored before schedules existed still loads, without one.
+    let mut old = serde_json::to_value(&s.room.config).unwrap();
+    old.as_object_mut().unwrap().remove("schedule");
+    let old: RoomConfig = serde_json::from_value(old).unwrap();
+    assert_eq!(old.schedule, None);
 }

@@ -175,7 +175,7 @@ impl Conn {
                 name: claims.name.clone(),
                 role: claims.role,
             },
-            room: snapshot.summary,
+            room: crate::schedule::dated(snapshot.summary, now_ms()),
             members: snapshot.members,
             state: snapshot.state,
             policy: snapshot.policy,

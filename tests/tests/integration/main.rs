@@ -15,6 +15,7 @@ mod names;
 mod resume;
 mod safety;
 mod scale_out;
+mod schedule;
 mod session_limits;
 mod sessions;
 mod startup;

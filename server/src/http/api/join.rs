@@ -7,7 +7,7 @@ use axum::Json;
 use axum::extract::rejection::JsonRejection;
 use axum::extract::{Path, State};
 use kindred_protocol::http::{JoinRequest, JoinResponse};
-use kindred_protocol::{ErrorCode, Role, UserId};
+use kindred_protocol::{ErrorCode, Millis, Role, RoomId, UserId};
 
 use super::room_id;
 use crate::app::{AppState, now_ms};
@@ -16,6 +16,7 @@ use crate::http::AppError;
 use crate::http::forwarded::person_network;
 use crate::room::Command;
 use crate::safety::normalize_name;
+use crate::schedule::next_session;
 
 /// A pseudonym: trimmed, 1–32 characters, nothing that breaks others' screens.
 fn check_name(name: &str) -> Result<String, AppError> {
@@ -77,7 +78,10 @@ pub async fn join(
         })?),
     };
     let role = invite.as_ref().map_or(Role::Participant, |c| c.role);
-    let session = app.broker.admits(room, role, &name, &origin).await?;
+    let session = match app.broker.admits(room, role, &name, &origin).await {
+        Ok(session) => session,
+        Err(e) => return Err(closed_until(&app, room, e.into(), now).await),
+    };
     let user = UserId::new();
     if let Some(invite) = &invite {
         app.broker
@@ -114,6 +118,19 @@ pub async fn join(
         expires_at,
         ws_path: "/ws".to_owned(),
     }))
+}
+
+/// A join refused because the room is closed says when it next meets, if it has a
+/// schedule; any other refusal goes out as it is.
+async fn closed_until(app: &AppState, room: RoomId, e: AppError, now: Millis) -> AppError {
+    if e.code != ErrorCode::Closed {
+        return e;
+    }
+    let next = match app.broker.room(room).await {
+        Ok(summary) => summary.schedule.and_then(|s| next_session(&s, now)),
+        Err(_) => None,
+    };
+    e.with_next_session(next)
 }
 
 #[cfg(test)]

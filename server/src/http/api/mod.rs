@@ -7,7 +7,7 @@ mod rooms;
 
 pub use invites::{create_invite, get_invite, list_invites, mint, remove_member, revoke_invite};
 pub use join::join;
-pub use rooms::{create_room, delete_room, get_room, list_rooms, update_room};
+pub use rooms::{calendar, create_room, delete_room, get_room, list_rooms, update_room};
 
 use std::sync::Arc;
 

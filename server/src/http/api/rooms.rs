@@ -5,14 +5,16 @@ use std::sync::Arc;
 use axum::Json;
 use axum::extract::rejection::JsonRejection;
 use axum::extract::{Path, State};
-use axum::http::StatusCode;
+use axum::http::{StatusCode, header};
+use axum::response::IntoResponse;
 use kindred_protocol::http::{CreateRoom, RoomList, UpdateRoom};
-use kindred_protocol::{ErrorCode, RoomId, RoomSummary, Visibility};
+use kindred_protocol::{ErrorCode, RoomId, RoomSummary, Schedule, Visibility};
 
 use super::{Admin, MAX_TEXT_CHARS, MAX_TITLE_CHARS, bounded, room_id};
 use crate::app::{AppState, DEFAULT_GUIDELINES, now_ms};
 use crate::http::AppError;
 use crate::room::RoomConfig;
+use crate::schedule::{self, CalendarEntry, dated};
 
 fn check_capacity(app: &AppState, capacity: u32) -> Result<(), AppError> {
     if capacity == 0 || capacity > app.config.max_room_capacity {
@@ -25,6 +27,13 @@ fn check_capacity(app: &AppState, capacity: u32) -> Result<(), AppError> {
         ));
     }
     Ok(())
+}
+
+fn check_schedule(schedule: Option<Schedule>) -> Result<Option<Schedule>, AppError> {
+    schedule
+        .map(schedule::checked)
+        .transpose()
+        .map_err(|e| AppError::new(ErrorCode::BadRequest, e.to_string()))
 }
 
 pub async fn create_room(
@@ -47,6 +56,7 @@ pub async fn create_room(
     bounded("guidelines", &guidelines, MAX_TEXT_CHARS)?;
     let capacity = req.capacity.unwrap_or(app.config.room_capacity);
     check_capacity(&app, capacity)?;
+    let schedule = check_schedule(req.schedule)?;
     let id = RoomId::new();
     let summary = app
         .broker
@@ -61,6 +71,7 @@ pub async fn create_room(
                 visibility: req.visibility,
                 policy: req.policy.unwrap_or_default(),
                 facilitated: req.facilitated.unwrap_or(true),
+                schedule,
             },
         )
         .await?;
@@ -75,16 +86,18 @@ pub async fn create_room(
         }
         _ => summary,
     };
-    Ok((StatusCode::CREATED, Json(summary)))
+    Ok((StatusCode::CREATED, Json(dated(summary, now_ms()))))
 }
 
 pub async fn list_rooms(State(app): State<Arc<AppState>>) -> Result<Json<RoomList>, AppError> {
+    let now = now_ms();
     let mut rooms: Vec<RoomSummary> = app
         .broker
         .rooms()
         .await?
         .into_iter()
         .filter(|r| r.visibility == Visibility::Public)
+        .map(|r| dated(r, now))
         .collect();
     rooms.sort_by(|a, b| a.title.cmp(&b.title));
     Ok(Json(RoomList { rooms }))
@@ -94,7 +107,37 @@ pub async fn get_room(
     State(app): State<Arc<AppState>>,
     Path(id): Path<String>,
 ) -> Result<Json<RoomSummary>, AppError> {
-    Ok(Json(app.broker.room(room_id(&id)?).await?))
+    let summary = app.broker.room(room_id(&id)?).await?;
+    Ok(Json(dated(summary, now_ms())))
+}
+
+/// `GET /api/rooms/{id}/calendar.ics`: the room's weekly schedule as an iCalendar
+/// feed a calendar app can subscribe to. `not_found` for a room without a schedule.
+pub async fn calendar(
+    State(app): State<Arc<AppState>>,
+    Path(id): Path<String>,
+) -> Result<impl IntoResponse, AppError> {
+    let id = room_id(&id)?;
+    let room = app.broker.room(id).await?;
+    let no_schedule = || AppError::new(ErrorCode::NotFound, "this room has no schedule");
+    let schedule = room.schedule.as_ref().ok_or_else(no_schedule)?;
+    let path = format!("/?room={id}");
+    let url = match app.config.public_url.as_deref().map(str::trim) {
+        Some(base) if !base.is_empty() => format!("{}{path}", base.trim_end_matches('/')),
+        _ => path,
+    };
+    let entry = CalendarEntry {
+        room: id,
+        title: &room.title,
+        topic: &room.topic,
+        url: &url,
+        schedule,
+    };
+    let body = schedule::calendar(&entry, now_ms()).ok_or_else(no_schedule)?;
+    Ok((
+        [(header::CONTENT_TYPE, "text/calendar; charset=utf-8")],
+        body,
+    ))
 }
 
 pub async fn update_room(
@@ -104,7 +147,7 @@ pub async fn update_room(
     body: Result<Json<UpdateRoom>, JsonRejection>,
 ) -> Result<Json<RoomSummary>, AppError> {
     let id = room_id(&id)?;
-    let Json(update) = body?;
+    let Json(mut update) = body?;
     if let Some(t) = &update.title {
         if t.trim().is_empty() {
             return Err(AppError::new(ErrorCode::BadRequest, "a room needs a title"));
@@ -123,7 +166,14 @@ pub async fn update_room(
     if let Some(c) = update.capacity {
         check_capacity(&app, c)?;
     }
-    Ok(Json(app.broker.update_room(id, update, now_ms()).await?))
+    // `Some(None)` (remove the schedule) and `None` (leave it) need no check.
+    update.schedule = match update.schedule.take() {
+        Some(Some(s)) => Some(check_schedule(Some(s))?),
+        other => other,
+    };
+    let now = now_ms();
+    let summary = app.broker.update_room(id, update, now).await?;
+    Ok(Json(dated(summary, now)))
 }
 
 pub async fn delete_room(
