@@ -42,7 +42,9 @@ function refusalText(error, chat) {
     case 'paused':
       return 'The room is paused for a moment, so messages are on hold. You can send this once the facilitator resumes.';
     case 'held':
-      return "No facilitator is here right now, so messages wait. A facilitator will be back shortly, and you can send this then. If you are in danger now, please use the help lines.";
+      return "No facilitator is here right now, so messages wait. You can send this once one is back. If you are in danger now, please contact a crisis line or your local emergency number.";
+    case 'warned':
+      return 'A facilitator sent you a note. Once you have read it and pressed "I understand", you can send this.';
     case 'slow_mode':
       return `Slow mode is on: you can post again in ${wait || 'a little while'}.`;
     case 'not_your_turn':
@@ -74,6 +76,7 @@ export class Chat {
     this.typers = new Map();
     this.lastTypingSent = 0;
     this.whisperPending = null; // {text} of the whisper sent last, until its copy comes back
+    this.warning = null; // a facilitator's note to this member, until they acknowledge it
     this.facilitator = null;
     this.ended = false;
     this.build();
@@ -111,6 +114,9 @@ export class Chat {
     this.endedBanner = h('div', { class: 'banner ended', role: 'status', hidden: true });
     this.blockedBanner = h('div', { class: 'banner blocked', id: 'blocked-banner', role: 'status', hidden: true });
     this.pausedBanner = h('div', { class: 'banner paused', id: 'paused-banner', role: 'status', hidden: true });
+    this.heldBanner = h('div', { class: 'banner held', id: 'held-banner', role: 'status', hidden: true });
+    // The note is focused when it comes, so it is read out then: no live region.
+    this.warningSlot = h('div', { class: 'warning-slot' });
     this.announcement = h('div', { class: 'banner announcement', id: 'announcement', hidden: true });
     this.roomNotes = h('div', { class: 'room-notes', 'aria-live': 'polite' });
 
@@ -181,7 +187,8 @@ export class Chat {
         h('div', { class: 'room-heading' }, this.titleEl, this.topicEl),
         h('div', { class: 'room-actions' }, this.peopleButton, this.handButton, this.leaveButton)),
       this.toolbarSlot,
-      this.endedBanner, this.blockedBanner, this.crisisSlot, this.pausedBanner, this.announcement, this.roomNotes,
+      this.endedBanner, this.blockedBanner, this.crisisSlot, this.warningSlot, this.heldBanner, this.pausedBanner,
+      this.announcement, this.roomNotes,
       h('div', { class: 'chat-body' },
         h('div', { class: 'conversation' }, this.scroller, this.typingEl,
           h('div', { id: 'notices', class: 'notices', 'aria-live': 'polite' }), this.composer),
@@ -226,6 +233,9 @@ export class Chat {
     this.members = new Map(f.members.map((m) => [m.user, { ...m }]));
     for (const m of f.members) this.names.set(m.user, m.name);
     this.state = { ...f.state };
+    // A note still waiting to be read comes again right after the backlog (§11);
+    // one read meanwhile in another tab does not, so it is put away until then.
+    this.setWarning(null, { quiet: true });
     if (reset) {
       clear(this.timeline);
       this.messages.clear();
@@ -313,6 +323,7 @@ export class Chat {
     this.handButton.hidden = true;
     this.leaveButton.hidden = true;
     this.whisperForm.hidden = true;
+    this.setWarning(null, { quiet: true });
     if (this.facilitator) {
       this.facilitator.toolbar.hidden = true;
       this.facilitator.sessionBanner.hidden = true;
@@ -376,7 +387,7 @@ export class Chat {
         this.line(f, 'The session is open.', 'pause');
         break;
       case 'held':
-        this.line(f, 'No facilitator is here right now. Messages wait until one is back, which should be shortly.', 'pause');
+        this.line(f, 'No facilitator is here right now. Messages wait until one is back.', 'pause');
         break;
       case 'unheld':
         this.line(f, 'A facilitator is back. You can share again.', 'pause');
@@ -618,6 +629,15 @@ export class Chat {
     } else {
       this.pausedBanner.hidden = true;
     }
+    // Only participants wait: a facilitator's arrival is what ends a hold.
+    if (s.held && !this.isFacilitator()) {
+      clear(this.heldBanner).append(
+        h('strong', { text: 'No facilitator is here right now. ' }),
+        h('span', { text: 'Messages wait until one is back; you can keep reading in the meantime. If you need help now, please contact a crisis line or your local emergency number.' }));
+      this.heldBanner.hidden = false;
+    } else {
+      this.heldBanner.hidden = true;
+    }
     if (s.announcement) {
       clear(this.announcement).append(h('span', { class: 'pin', 'aria-hidden': 'true', text: '📌 ' }),
         h('span', { class: 'visually-hidden', text: 'Pinned announcement: ' }), h('span', { text: s.announcement }));
@@ -643,6 +663,11 @@ export class Chat {
     const raised = !!(me && me.hand_raised);
     this.handButton.setAttribute('aria-pressed', String(raised));
     this.handButton.querySelector('.label').textContent = raised ? 'Lower hand' : 'Raise hand';
+    this.renderComposer();
+  }
+
+  isFacilitator() {
+    return !!(this.me && this.me.role === 'facilitator');
   }
 
   renderMembers() {
@@ -673,25 +698,44 @@ export class Chat {
         ...list.filter((m) => m.user !== this.me.user).map((m) => h('option', { value: m.user, text: m.name })));
       this.whisperTo.value = [...this.whisperTo.options].some((o) => o.value === chosen) ? chosen : '';
     }
-    this.updateComposerHint();
+    this.renderComposer();
   }
 
-  updateComposerHint() {
+  /**
+   * The composer's hint, and whether it takes a message at all: not while a
+   * facilitator's note waits to be read, nor while no facilitator is here (the
+   * server would refuse it). Words already typed stay in it.
+   */
+  renderComposer() {
     const me = this.me && this.members.get(this.me.user);
-    const facilitator = this.me && this.me.role === 'facilitator';
+    const facilitator = this.isFacilitator();
     let hint = 'Enter sends · Shift+Enter for a new line';
-    if (!facilitator && this.state.held) hint = 'No facilitator is here right now: messages wait until one is back.';
-    else if (!facilitator && this.state.paused) hint = 'The room is paused: messages wait until it resumes.';
+    let blocked = '';
+    if (!facilitator && this.warning) {
+      hint = 'A facilitator sent you a note, just above. You can post again once you have read it.';
+      blocked = 'warned';
+    } else if (!facilitator && this.state.held) {
+      hint = 'No facilitator is here right now, so messages wait until one is back.';
+      blocked = 'held';
+    } else if (!facilitator && this.state.paused) hint = 'The room is paused: messages wait until it resumes.';
     else if (me && me.muted) hint = 'You are muted for now; private messages to facilitators still work.';
     else if (!facilitator && this.state.floor && this.state.floor !== this.me.user) hint = `${this.nameOf(this.state.floor)} has the floor right now.`;
     this.composerHint.textContent = hint;
+    const wasBlocked = this.input.disabled;
+    this.input.disabled = !!blocked;
+    this.sendButton.disabled = !!blocked;
+    this.composer.dataset.blocked = blocked;
+    // Disabling it took the focus away: give it back once they can write again.
+    if (wasBlocked && !blocked && !this.ended && (document.activeElement === document.body || !document.activeElement)) {
+      this.input.focus();
+    }
   }
 
   // ---- composer ---------------------------------------------------------------
 
   submit() {
     const text = this.input.value.trim();
-    if (!text || this.ended) return;
+    if (!text || this.ended || this.input.disabled) return;
     const cw = this.cwInput.hidden ? '' : this.cwInput.value.trim();
     const clientId = newClientId('c');
     const p = { text, cw, status: 'sending' };
@@ -839,6 +883,10 @@ export class Chat {
       case 'alert':
         this.facilitator?.addAlert(f);
         break;
+      case 'warning':
+        if (this.facilitator) this.facilitator.addWarning(f);
+        else this.onWarning(f);
+        break;
       default:
         console.info('kindred: ignoring a frame of unknown type', f.type);
     }
@@ -935,6 +983,75 @@ export class Chat {
           this.input.focus();
         } }));
     clear(this.crisisSlot).append(card);
+  }
+
+  // ---- a facilitator's note ------------------------------------------------------
+
+  /** A `warning` to this member (§11): shown until read, here or in another tab. */
+  onWarning(f) {
+    if (!f || !Number.isSafeInteger(f.id)) return;
+    if (f.acknowledged) {
+      if (this.warningCard?.dataset.alertId === String(f.id)) this.dropWarning();
+      return;
+    }
+    this.setWarning(f);
+  }
+
+  /**
+   * The note waiting to be read (null: none), and its card. Put away with `quiet`
+   * (at a welcome) the card is kept hidden, so that the same note given again comes
+   * back without taking the focus a second time.
+   */
+  setWarning(f, { quiet = false } = {}) {
+    this.warning = f;
+    const card = this.warningCard;
+    if (!f) {
+      if (card) {
+        const hadFocus = card.contains(document.activeElement);
+        card.hidden = true;
+        if (hadFocus && !quiet) this.input.focus();
+      }
+    } else if (card && card.dataset.alertId === String(f.id)) {
+      card.hidden = false;
+      if (document.activeElement === document.body) card.focus();
+    } else {
+      this.warningCard = this.warningCardFor(f);
+      clear(this.warningSlot).append(this.warningCard);
+      this.warningCard.focus();
+    }
+    this.renderComposer();
+  }
+
+  /** The note has been read: the card goes for good. */
+  dropWarning() {
+    const hadFocus = this.warningCard?.contains(document.activeElement);
+    this.warning = null;
+    this.warningCard = null;
+    clear(this.warningSlot);
+    this.renderComposer();
+    if (hadFocus && !this.ended) this.input.focus();
+  }
+
+  warningCardFor(f) {
+    const button = h('button', { type: 'button', class: 'button primary', id: 'warning-ack-button', text: 'I understand',
+      onclick: () => {
+        if (!this.conn.send({ type: 'ack_warning', alert: f.id })) {
+          notify('You are offline right now; please try again in a moment.', { tone: 'warn' });
+          return;
+        }
+        // No answer comes to this tab's own `ack_warning` but the same note marked
+        // read; the server takes this tab's next frames after it, in order.
+        this.dropWarning();
+        this.input.focus();
+      } });
+    return h('section', {
+      class: 'warning-card', id: 'warning-card', tabindex: '-1', dataset: { alertId: f.id },
+      'aria-labelledby': 'warning-title', 'aria-describedby': 'warning-reason',
+    },
+    h('h2', { id: 'warning-title', text: 'A facilitator sent you a note' }),
+    h('p', { class: 'warning-reason', id: 'warning-reason', text: f.reason || 'They would like you to look at the group guidelines again.' }),
+    h('p', { class: 'warning-help', text: 'Only you and the facilitators can see this. Once you have read it, you can post again. You can also write privately to the facilitators if you would like to talk about it.' }),
+    h('p', {}, button));
   }
 
   // ---- scrolling --------------------------------------------------------------

@@ -9,7 +9,7 @@ export const TIMELINE = new Set([
 ]);
 
 /** Frames that are never part of the timeline, though some carry a `seq` that names one. */
-const PRIVATE = new Set(['welcome', 'members', 'ack', 'error', 'typing', 'whisper', 'crisis_resources', 'alert']);
+const PRIVATE = new Set(['welcome', 'members', 'ack', 'error', 'typing', 'whisper', 'warning', 'crisis_resources', 'alert']);
 
 /**
  * A timeline event, by type. A type this client does not know yet but that carries

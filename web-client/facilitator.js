@@ -1,6 +1,7 @@
 // A facilitator's tools: the room toolbar, the banner that opens a session, the
-// per-member menu, per-message redaction and the panel of alerts. Every action is
-// a `mod` frame (PROTOCOL.md §10); its `ack` or `error` echoes our `client_id`.
+// per-member menu, per-message redaction and the panel of alerts and notes sent to
+// members. Every action is a `mod` frame (PROTOCOL.md §10); its `ack` or `error`
+// echoes our `client_id`.
 
 import { h, clock, newClientId, ask, notify } from './dom.js';
 
@@ -27,6 +28,7 @@ export class FacilitatorTools {
     this.inflight = new Map(); // client_id → what we asked for, for the error text
     this.openMenu = null;
     this.opening = null; // client_id of our `open`, until its answer
+    this.warning = new Map(); // member → client_id of our `warn`, until its note comes back
     this.buildToolbar();
     this.buildSessionBanner();
     this.buildPanel();
@@ -70,6 +72,7 @@ export class FacilitatorTools {
     const what = this.inflight.get(f.client_id);
     this.inflight.delete(f.client_id);
     if (f.client_id === this.opening) this.resetOpenButton();
+    for (const [user, clientId] of this.warning) if (clientId === f.client_id) this.warning.delete(user);
     notify(`Could not ${what}: ${f.message}`, { tone: 'warn' });
     return true;
   }
@@ -216,6 +219,7 @@ export class FacilitatorTools {
         ? item('End their floor', () => this.mod('clear_floor', {}, 'open the floor'))
         : item('Give the floor for 3 minutes', () => this.mod('floor', { user: m.user, seconds: 180 }, `give ${m.name} the floor`)),
       m.hand_raised ? item('Lower their hand', () => this.mod('lower_hand', { user: m.user }, `lower ${m.name}'s hand`)) : null,
+      m.role === 'participant' ? item('Warn…', () => this.warnMember(m)) : null,
       item(`Whisper to ${m.name}`, () => this.chat.whisperToMember(m.user)),
       item('Remove from the room…', () => this.confirmRemove(m, 'remove'), 'danger'),
       item('Ban from the group…', () => this.confirmRemove(m, 'ban'), 'danger'),
@@ -282,6 +286,23 @@ export class FacilitatorTools {
       danger: true,
     });
     if (ok) this.mod(action, { user: m.user }, `${action} ${m.name}`);
+  }
+
+  /**
+   * A private note (`warn`): the member reads it before posting again, and the
+   * facilitators see when they have (the `warning` frames, `addWarning`).
+   */
+  async warnMember(m) {
+    const reason = await ask({
+      title: `Send ${m.name} a private note`,
+      body: `Only ${m.name} and the facilitators see it. ${m.name} is asked to read it before posting again, and you will see when they have.`,
+      input: { label: 'What would you like them to know?', multiline: true, required: true, maxlength: 500,
+        placeholder: 'e.g. Please speak from your own experience rather than giving advice.' },
+      confirmLabel: 'Send the note',
+    });
+    if (!reason) return;
+    const clientId = this.mod('warn', { user: m.user, reason }, `send ${m.name} a note`);
+    if (clientId) this.warning.set(m.user, clientId);
   }
 
   // ---- messages ---------------------------------------------------------------
@@ -379,6 +400,41 @@ export class FacilitatorTools {
       actions));
     this.updateAlertCount();
     if (f.kind === 'crisis') notify(`Crisis alert: ${f.name} may need support.`, { tone: 'warn', ms: 12000 });
+  }
+
+  /**
+   * A note to a member (`warning`, §11), sent by us or another facilitator; the
+   * same note again with `acknowledged` once they have read it. Not an alert: it
+   * asks nothing of us, so it is not counted.
+   */
+  addWarning(f) {
+    if (!Number.isSafeInteger(f.id)) return;
+    const who = f.name || this.chat.nameOf(f.user);
+    let entry = [...this.alerts.querySelectorAll('li.warning-note')].find((li) => li.dataset.warningId === String(f.id));
+    if (!entry) {
+      // Ours if we asked to warn this member and this is the note that came of it.
+      const mine = !f.acknowledged && this.warning.has(f.user);
+      this.warning.delete(f.user);
+      const reason = f.reason ? `: “${f.reason}”` : '.';
+      entry = h('li', { class: 'warning-note', dataset: { warningId: f.id, user: f.user } },
+        h('div', { class: 'msg-meta' },
+          h('span', { class: 'alert-kind', text: 'Note' }),
+          h('time', { datetime: new Date(f.ts).toISOString(), text: clock(f.ts) })),
+        h('p', { class: 'warning-text', text: mine ? `You warned ${who}${reason}` : `A facilitator warned ${who}${reason}` }),
+        h('p', { class: 'warning-status', role: 'status' }),
+        h('div', { class: 'alert-actions' },
+          h('button', { type: 'button', class: 'button small quiet', onclick: () => this.chat.whisperToMember(f.user) }, `Whisper to ${who}`),
+          h('button', { type: 'button', class: 'button small quiet', 'aria-label': `Done with the note to ${who}`,
+            onclick: (e) => { e.currentTarget.closest('li').remove(); } }, 'Done')));
+      this.alerts.prepend(entry);
+    }
+    const status = entry.querySelector('.warning-status');
+    if (f.acknowledged) {
+      entry.dataset.acknowledged = 'true';
+      status.textContent = `${who} has read the note.`;
+    } else if (entry.dataset.acknowledged !== 'true') {
+      status.textContent = `Waiting for ${who} to read it. Until then they can read along but not post.`;
+    }
   }
 }
 

@@ -224,7 +224,6 @@ pub fn held_alert(held: &Held) -> ServerFrame {
     }
 }
 
-/// What is open for the facilitators, as one who arrives receives it.
 /// A facilitator's warning, as its member and the facilitators see it.
 pub fn warning(w: &Warning, acknowledged: bool) -> ServerFrame {
     ServerFrame::Warning {
@@ -237,6 +236,7 @@ pub fn warning(w: &Warning, acknowledged: bool) -> ServerFrame {
     }
 }
 
+/// What is open for the facilitators, as one who arrives receives it.
 pub fn kept(kept: &Kept) -> ServerFrame {
     match kept {
         Kept::Alert(a) => alert(a),

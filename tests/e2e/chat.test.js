@@ -8,7 +8,9 @@
 // next message is refused kindly; a facilitator who came in through the invite
 // link bans a member, who cannot come back from the same browser under a new name;
 // a member with the room open in too many tabs is told why; a room that is not
-// meeting turns a participant away calmly until a facilitator opens the session.
+// meeting turns a participant away calmly until a facilitator opens the session; a
+// facilitator's private note is read before its member posts again; a facilitated
+// room waits, and says so, while no facilitator is here.
 // A missing binary or browser fails the test: it never skips.
 
 import { test, before, after } from 'node:test';
@@ -677,5 +679,177 @@ test('a room meets in sessions: a participant waits until the facilitator opens 
     await lee?.context().close();
     await sam.context().close();
     await maya.context().close();
+  }
+});
+
+test('a facilitator sends a participant a private note, which they read before posting again', { timeout: 120_000 }, async (t) => {
+  const room = await api('POST', '/api/rooms', {
+    open: true,
+    facilitated: false,
+    title: 'Friday Evening Circle',
+    topic: 'Caring for someone else',
+    capacity: 10,
+  }, true);
+  const invite = await api('POST', `/api/rooms/${room.id}/invites`, {}, true);
+  const reason = 'Please speak from your own experience rather than telling others what to do.';
+
+  const sam = await openPage('sam', { address: '203.0.113.50' });
+  const ash = await openPage('ash', { address: '203.0.113.51' });
+  const bea = await openPage('bea', { address: '203.0.113.52' });
+  const pages = [sam, ash, bea];
+  try {
+    await joinAt(sam, new URL(invite.url, base).href, 'Sam');
+    await sam.locator('.toolbar[aria-label="Facilitator tools"]').waitFor();
+    await joinThroughUi(ash, base, room.id, 'Ash');
+    await joinThroughUi(bea, base, room.id, 'Bea');
+    // Ash has the room open in a second tab too (a copy of the first tab's session).
+    const key = `kindred:${room.id}`;
+    const session = await ash.evaluate((k) => sessionStorage.getItem(k), key);
+    const ashTab = watch(await ash.context().newPage(), 'ash tab 2');
+    pages.push(ashTab);
+    await ashTab.addInitScript(([k, v]) => sessionStorage.setItem(k, v), [key, session]);
+    await ashTab.goto(`${base}/?room=${encodeURIComponent(room.id)}`);
+    await ashTab.locator('#conn-status[data-state="live"]').waitFor();
+
+    await t.test('the facilitator warns Ash from the member menu, with a reason', async () => {
+      const row = sam.locator('#members li.member', { hasText: 'Ash' });
+      await row.locator('.menu-button').click();
+      await row.getByRole('menuitem', { name: 'Warn…' }).click();
+      const dialog = sam.locator('dialog.dialog', { hasText: 'Send Ash a private note' });
+      await dialog.waitFor();
+      await sam.fill('#dialog-input', reason);
+      await dialog.getByRole('button', { name: 'Send the note' }).click();
+      const note = sam.locator('#alerts li.warning-note');
+      await note.waitFor();
+      assert.match(await note.innerText(), /You warned Ash: “Please speak from your own experience/);
+      assert.match(await note.innerText(), /Waiting for Ash to read it/);
+    });
+
+    await t.test('Ash sees the note, calmly, and cannot post until she has read it', async () => {
+      const card = ash.locator('#warning-card');
+      await card.waitFor();
+      assert.match(await card.innerText(), /A facilitator sent you a note/);
+      assert.equal((await card.locator('#warning-reason').innerText()).trim(), reason);
+      await ash.waitForFunction(() => document.activeElement && document.activeElement.id === 'warning-card');
+      assert.equal(await card.getAttribute('aria-labelledby'), 'warning-title');
+      assert.ok(await ash.locator('#composer-input').isDisabled(), 'the composer waits for the note to be read');
+      assert.ok(await ash.locator('#send-button').isDisabled());
+      assert.match(await ash.locator('#composer-hint').innerText(), /sent you a note.*post again once you have read it/);
+      await ashTab.locator('#warning-card').waitFor();
+      await ash.screenshot({ path: path.join(SHOTS, 'kindred-e2e-warning.png') });
+
+      // The note is for Ash alone: Bea still posts, and sees no note.
+      await say(bea, 'I found the breathing exercise helpful.');
+      await sam.locator('#timeline li.msg', { hasText: 'breathing exercise' }).waitFor();
+      await ash.locator('#timeline li.msg', { hasText: 'breathing exercise' }).waitFor();
+      assert.equal(await bea.locator('#warning-card').count(), 0);
+      assert.equal(await bea.locator('#timeline', { hasText: reason }).count(), 0);
+    });
+
+    await t.test('a reload brings the note back until it is read', async () => {
+      await ashTab.reload();
+      await ashTab.locator('#conn-status[data-state="live"]').waitFor();
+      await ashTab.locator('#warning-card', { hasText: reason }).waitFor();
+      assert.ok(await ashTab.locator('#composer-input').isDisabled());
+    });
+
+    await t.test('Ash presses "I understand" and can post again; every tab of hers and the facilitator know', async () => {
+      const button = ash.locator('#warning-card').getByRole('button', { name: 'I understand' });
+      assert.equal(await button.evaluate((el) => el.tagName), 'BUTTON');
+      await button.click();
+      await ash.locator('#warning-card').waitFor({ state: 'detached' });
+      await ash.locator('#composer-input:enabled').waitFor();
+      await ashTab.locator('#warning-card').waitFor({ state: 'detached' });
+      await ashTab.locator('#composer-input:enabled').waitFor();
+      await sam.locator('#alerts li.warning-note', { hasText: 'Ash has read the note.' }).waitFor();
+
+      await say(ash, 'Thank you, I will speak for myself.');
+      await sam.locator('#timeline li.msg', { hasText: 'I will speak for myself.' }).waitFor();
+      await ash.locator('#timeline li.msg.mine', { hasText: 'I will speak for myself.' }).waitFor();
+      assert.equal(await ash.locator('#outbox li').count(), 0, 'nothing was refused');
+    });
+
+    assert.deepEqual(pages.flatMap((p) => p.problems), [], 'no uncaught errors or CSP violations');
+  } catch (e) {
+    e.message += `\n--- kindred log ---\n${serverLog.slice(-4000)}`;
+    throw e;
+  } finally {
+    await bea.context().close();
+    await ash.context().close();
+    await sam.context().close();
+  }
+});
+
+test('a facilitated room waits while no facilitator is here, and opens again when one comes back', { timeout: 120_000 }, async (t) => {
+  // No `facilitated`: a room is facilitated unless made drop-in.
+  const room = await api('POST', '/api/rooms', {
+    open: true,
+    title: 'Monday Night Circle',
+    topic: 'Getting through the week',
+    capacity: 10,
+  }, true);
+  assert.equal(room.facilitated, true, 'a room is facilitated by default');
+
+  const sam = await openPage('sam', { address: '203.0.113.60' });
+  const nia = await openPage('nia', { address: '203.0.113.61' });
+  let kit;
+  const pages = [sam, nia];
+  try {
+    const first = await api('POST', `/api/rooms/${room.id}/invites`, {}, true);
+    await joinAt(sam, new URL(first.url, base).href, 'Sam');
+    await joinThroughUi(nia, base, room.id, 'Nia');
+    await nia.locator('#held-banner').waitFor({ state: 'hidden' });
+    await say(nia, 'Evening, everyone.');
+    await sam.locator('#timeline li.msg', { hasText: 'Evening, everyone.' }).waitFor();
+
+    await t.test('the facilitator leaves: Nia is told calmly that messages wait, and the composer waits too', async () => {
+      await sam.click('#leave-button');
+      const dialog = sam.locator('dialog.dialog', { hasText: 'Leave the room?' });
+      await dialog.waitFor();
+      await dialog.getByRole('button', { name: 'Leave' }).click();
+      await sam.locator('.banner.ended', { hasText: "You've left the room." }).waitFor();
+
+      await nia.locator('#timeline li.event', { hasText: 'No facilitator is here right now. Messages wait until one is back.' }).waitFor();
+      const banner = nia.locator('#held-banner');
+      await banner.waitFor({ state: 'visible' });
+      assert.match(await banner.innerText(), /No facilitator is here right now\. Messages wait until one is back/);
+      await nia.locator('#composer-input:disabled').waitFor();
+      assert.ok(await nia.locator('#send-button').isDisabled());
+      assert.match(await nia.locator('#composer-hint').innerText(), /No facilitator is here right now/);
+      await nia.screenshot({ path: path.join(SHOTS, 'kindred-e2e-held.png') });
+    });
+
+    await t.test('someone who arrives meanwhile is told the same from the start', async () => {
+      kit = await openPage('kit', { address: '203.0.113.62' });
+      pages.push(kit);
+      await joinThroughUi(kit, base, room.id, 'Kit');
+      await kit.locator('#held-banner').waitFor({ state: 'visible' });
+      assert.ok(await kit.locator('#composer-input').isDisabled());
+    });
+
+    await t.test('a facilitator comes back with a new link, and Nia can post again', async () => {
+      const second = await api('POST', `/api/rooms/${room.id}/invites`, {}, true);
+      // A fresh page load: from the room's own address, only the fragment would change.
+      await sam.goto('about:blank');
+      await joinAt(sam, new URL(second.url, base).href, 'Sam');
+      await sam.locator('.toolbar[aria-label="Facilitator tools"]').waitFor();
+      await nia.locator('#timeline li.event', { hasText: 'A facilitator is back. You can share again.' }).waitFor();
+      await nia.locator('#held-banner').waitFor({ state: 'hidden' });
+      await nia.locator('#composer-input:enabled').waitFor();
+      assert.doesNotMatch(await nia.locator('#composer-hint').innerText(), /No facilitator/);
+      await say(nia, 'Welcome back, Sam.');
+      await sam.locator('#timeline li.msg', { hasText: 'Welcome back, Sam.' }).waitFor();
+      await kit.locator('#composer-input:enabled').waitFor();
+      assert.equal(await nia.locator('#outbox li').count(), 0, 'nothing was refused');
+    });
+
+    assert.deepEqual(pages.flatMap((p) => p.problems), [], 'no uncaught errors or CSP violations');
+  } catch (e) {
+    e.message += `\n--- kindred log ---\n${serverLog.slice(-4000)}`;
+    throw e;
+  } finally {
+    await kit?.context().close();
+    await nia.context().close();
+    await sam.context().close();
   }
 });

@@ -1887,7 +1887,22 @@ fn only_a_facilitator_warns_and_only_a_participant_is_warned() {
     let fran = s.facilitator("Fran");
     let sam = s.facilitator("Sam");
     let alice = s.join("Alice");
-    let warn = |s: &mut Scene, actor, user| s.moderate(actor, ModAction::Warn, Some(user), None);
+    assert_eq!(
+        s.moderate(fran, ModAction::Warn, Some(alice), None),
+        Err(Rejection::BadRequest(
+            "warn needs `reason`: a note says why"
+        ))
+    );
+    let warn = |s: &mut Scene, actor, user| {
+        s.apply(Command::Moderate {
+            actor,
+            request: ModRequest {
+                user: Some(user),
+                reason: Some("please be gentle with each other".into()),
+                ..ModRequest::new(ModAction::Warn)
+            },
+        })
+    };
     assert_eq!(warn(&mut s, fran, sam), Err(Rejection::Forbidden));
     assert_eq!(warn(&mut s, alice, fran), Err(Rejection::Forbidden));
     assert!(warn(&mut s, fran, alice).is_ok());

@@ -74,13 +74,19 @@ impl Room {
             ModAction::Open => return Ok(self.set_open(true, now)),
             ModAction::Warn => {
                 let user = target(self)?;
+                let reason =
+                    reason
+                        .filter(|r| !r.trim().is_empty())
+                        .ok_or(Rejection::BadRequest(
+                            "warn needs `reason`: a note says why",
+                        ))?;
                 let name = self.members.get(&user).map(|m| m.name.clone());
                 let warning = super::Warning {
                     id: self.next_id(),
                     ts: now,
                     user,
                     name: name.unwrap_or_default(),
-                    reason,
+                    reason: Some(reason),
                 };
                 self.warnings.insert(user, warning.clone());
                 out.warning = Some(warning);
