@@ -215,6 +215,21 @@ impl TestServer {
     }
 
     /// Stop the server and wait until it has.
+    /// Say `hello` with `token` on a new connection that the server is expected to
+    /// refuse: the `error` it answers with, and the code it closes with.
+    pub async fn hello_refused(&self, token: &str) -> (ErrorFrame, u16) {
+        let mut raw = self.raw().await;
+        raw.send(&ClientFrame::Hello {
+            token: token.to_owned(),
+            last_seq: None,
+            epoch: None,
+        })
+        .await
+        .expect("hello sent");
+        let error = next_error(&mut raw).await;
+        (error, closed(&mut raw).await.0)
+    }
+
     pub async fn stop(self) {
         self.running.shutdown();
         let _ = tokio::time::timeout(WAIT, self.running.done).await;

@@ -97,16 +97,11 @@ async fn forged_expired_and_garbage_tokens_are_unauthorized() {
         .token
         .expect("a minted invite has its token");
     for token in [forged, expired, "garbage".to_owned(), invite] {
-        let mut raw = server.raw().await;
-        raw.send(&ClientFrame::Hello {
-            token,
-            last_seq: None,
-            epoch: None,
-        })
-        .await
-        .unwrap();
-        assert_eq!(next_error(&mut raw).await.code, ErrorCode::Unauthorized);
-        assert_eq!(closed(&mut raw).await.0, close_code::UNAUTHORIZED);
+        let (error, code) = server.hello_refused(&token).await;
+        assert_eq!(
+            (error.code, code),
+            (ErrorCode::Unauthorized, close_code::UNAUTHORIZED)
+        );
     }
     conversation_continues(&mut alice, &mut bob, "still here").await;
     server.stop().await;

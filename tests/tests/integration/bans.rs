@@ -5,7 +5,7 @@
 
 use kindred_protocol::http::{HttpError, JoinRequest, JoinResponse};
 use kindred_protocol::{ClientFrame, ErrorCode, LeftReason, ModAction, ServerFrame, close_code};
-use kindred_tests::{ModArgs, TestServer, WAIT, config, conversation_continues, next_error};
+use kindred_tests::{ModArgs, TestServer, WAIT, config, conversation_continues};
 
 /// A server that believes the loopback proxy's `X-Forwarded-For`.
 async fn behind_a_proxy() -> TestServer {
@@ -95,15 +95,8 @@ async fn a_banned_member_rejoining_from_the_same_device_is_refused() {
         .expect_err("the same network is refused this session");
     assert_eq!((status, body.code), (403, ErrorCode::Banned));
     // The old token cannot come back either.
-    let mut raw = server.raw().await;
-    raw.send(&ClientFrame::Hello {
-        token: joined.token,
-        last_seq: None,
-        epoch: None,
-    })
-    .await
-    .unwrap();
-    assert_eq!(next_error(&mut raw).await.code, ErrorCode::Banned);
+    let (error, code) = server.hello_refused(&joined.token).await;
+    assert_eq!((error.code, code), (ErrorCode::Banned, close_code::REMOVED));
     // Someone else, elsewhere, is welcome, and the room talks on.
     let newcomer = join_from(&server, room, "Alex", LAPTOP, "192.0.2.10").await;
     assert!(newcomer.is_ok(), "{newcomer:?}");
@@ -162,18 +155,10 @@ async fn one_network_cannot_fill_a_rooms_seats() {
     for joined in tokens {
         seated.push(server.connect(joined).await);
     }
-    let mut raw = server.raw().await;
-    raw.send(&ClientFrame::Hello {
-        token: late.token,
-        last_seq: None,
-        epoch: None,
-    })
-    .await
-    .unwrap();
-    assert_eq!(next_error(&mut raw).await.code, ErrorCode::RateLimited);
+    let (error, code) = server.hello_refused(&late.token).await;
     assert_eq!(
-        kindred_tests::closed(&mut raw).await.0,
-        close_code::ROOM_UNAVAILABLE
+        (error.code, code),
+        (ErrorCode::RateLimited, close_code::ROOM_UNAVAILABLE)
     );
     let refused = join_from(
         &server,

@@ -3,8 +3,8 @@
 
 use kindred_protocol::client::ClientError;
 use kindred_protocol::http::{CreateInvite, Invite, JoinRequest, JoinResponse};
-use kindred_protocol::{ClientFrame, ErrorCode, LeftReason, RoomId, ServerFrame, close_code};
-use kindred_tests::{ADMIN, Member, TestServer, WAIT, conversation_continues, next_error};
+use kindred_protocol::{ErrorCode, LeftReason, RoomId, ServerFrame, close_code};
+use kindred_tests::{ADMIN, Member, TestServer, WAIT, conversation_continues};
 
 async fn mint(server: &TestServer, room: RoomId, uses: Option<u32>) -> Invite {
     server
@@ -46,20 +46,6 @@ fn refused_with(result: Result<JoinResponse, ClientError>) -> (u16, ErrorCode) {
         Err(ClientError::Http { status, body }) => (status, body.expect("error body").code),
         other => panic!("expected a refusal, got {other:?}"),
     }
-}
-
-/// Say hello with an old token; the error and the close code the server answers with.
-async fn hello_refused(server: &TestServer, token: &str) -> (ErrorCode, u16) {
-    let mut raw = server.raw().await;
-    raw.send(&ClientFrame::Hello {
-        token: token.to_owned(),
-        last_seq: None,
-        epoch: None,
-    })
-    .await
-    .unwrap();
-    let code = next_error(&mut raw).await.code;
-    (code, kindred_tests::closed(&mut raw).await.0)
 }
 
 async fn left(member: &mut Member) -> (kindred_protocol::UserId, LeftReason) {
@@ -138,8 +124,9 @@ async fn a_revoked_invite_cannot_join_and_its_facilitator_is_removed() {
         (joined.user_id, LeftReason::Removed)
     );
     // The seat is gone: Fran's token no longer connects, the invite no longer joins.
+    let (error, code) = server.hello_refused(&joined.token).await;
     assert_eq!(
-        hello_refused(&server, &joined.token).await,
+        (error.code, code),
         (ErrorCode::Unauthorized, close_code::UNAUTHORIZED)
     );
     assert_eq!(
@@ -179,8 +166,9 @@ async fn the_operator_removes_a_facilitator_whose_token_then_stops_working() {
         .expect("removed");
     assert_eq!(fran.closed().await.0, close_code::REMOVED);
     assert_eq!(left(&mut alice).await, (fran.user(), LeftReason::Removed));
+    let (error, code) = server.hello_refused(&fran.joined.token).await;
     assert_eq!(
-        hello_refused(&server, &fran.joined.token).await,
+        (error.code, code),
         (ErrorCode::Unauthorized, close_code::UNAUTHORIZED)
     );
     conversation_continues(&mut sam, &mut alice, "I am still with you").await;

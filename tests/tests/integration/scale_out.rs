@@ -673,16 +673,6 @@ async fn an_invites_last_use_is_spent_once_and_its_revoke_ends_the_seat_everywhe
         })
         .await;
     assert_eq!(left, seated.user_id);
-    let mut raw = a.raw().await;
-    raw.send(&ClientFrame::Hello {
-        token: seated.token,
-        last_seq: None,
-        epoch: None,
-    })
-    .await
-    .unwrap();
-    assert_eq!(
-        kindred_tests::next_error(&mut raw).await.code,
-        ErrorCode::Unauthorized
-    );
+    let (error, _) = a.hello_refused(&seated.token).await;
+    assert_eq!(error.code, ErrorCode::Unauthorized);
 }
