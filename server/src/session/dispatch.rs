@@ -11,7 +11,7 @@ use super::{Conn, Flow, Live, MAX_CLIENT_ID, MAX_LABEL_CHARS, MAX_REASON_CHARS, 
 use crate::app::{AppState, now_ms};
 use crate::broker::BrokerError;
 use crate::hub::Audience;
-use crate::room::{Command, Held, ModRequest, Rejection, Screened};
+use crate::room::{Command, Held, ModRequest, Rejection, Screened, Warning};
 use crate::safety::{Evaluate, TextError, Verdict, normalize_message};
 use crate::wire;
 
@@ -217,9 +217,7 @@ impl Live {
                         if let Some(w) = &applied.acknowledged {
                             // Every tab of theirs puts the note away; the facilitators
                             // see it was read.
-                            let frame = wire::encode(&wire::warning(w, true));
-                            let audience = Audience::UserAndFacilitators(w.user);
-                            let _ = app.broker.notify(self.room, audience, frame).await;
+                            self.tell_warning(&app, w, true).await;
                             tracing::info!(peer = self.peer.id, room = %self.room, id = w.id, "warning acknowledged");
                         } else if let Some(id) = alert {
                             tracing::info!(peer = self.peer.id, room = %self.room, id, "alert handled");
@@ -272,9 +270,7 @@ impl Live {
                             self.settle_held(&app, action, held, applied.ack).await;
                         }
                         if let Some(w) = &applied.warning {
-                            let frame = wire::encode(&wire::warning(w, false));
-                            let audience = Audience::UserAndFacilitators(w.user);
-                            let _ = app.broker.notify(self.room, audience, frame).await;
+                            self.tell_warning(&app, w, false).await;
                         }
                         let seq = applied.events.last().map(|e| e.seq);
                         self.reply(
@@ -423,6 +419,13 @@ impl Live {
             lines: card.lines.clone(),
         };
         self.reply(conn, &frame).await
+    }
+
+    /// A warning, to every connection of the member it is for and to every facilitator.
+    async fn tell_warning(&self, app: &AppState, w: &Warning, acknowledged: bool) {
+        let frame = wire::encode(&wire::warning(w, acknowledged));
+        let audience = Audience::UserAndFacilitators(w.user);
+        let _ = app.broker.notify(self.room, audience, frame).await;
     }
 
     async fn to_facilitators(&self, app: &AppState, frame: &ServerFrame) {
