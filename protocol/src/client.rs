@@ -286,25 +286,33 @@ impl Connection {
             epoch: resume.map(|r| r.1),
         })
         .await?;
-        let mut welcome = match conn.next_frame().await? {
+        let (welcome, backlog) = conn.read_welcome().await?;
+        Ok((conn, welcome, backlog))
+    }
+
+    /// Read a `welcome` (its member list whole) and its backlog: the answer to `hello`,
+    /// or the second `welcome` a member in the waiting room (`welcome.you.waiting`)
+    /// receives when a facilitator admits them. Any other frame first is unexpected.
+    pub async fn read_welcome(&mut self) -> Result<(Welcome, Vec<ServerFrame>), ClientError> {
+        let mut welcome = match self.next_frame().await? {
             ServerFrame::Welcome(w) => w,
             other => return Err(ClientError::Unexpected(format!("{other:?}"))),
         };
         // A large room's member list comes in parts, right after the welcome.
         for _ in 0..welcome.member_parts {
-            match conn.next_frame().await? {
+            match self.next_frame().await? {
                 ServerFrame::Members { members } => welcome.members.extend(members),
                 other => return Err(ClientError::Unexpected(format!("{other:?}"))),
             }
         }
         let mut backlog = Vec::with_capacity(welcome.backlog as usize);
         while backlog.len() < welcome.backlog as usize {
-            let frame = conn.next_frame().await?;
+            let frame = self.next_frame().await?;
             if frame.seq().is_some() {
                 backlog.push(frame);
             }
         }
-        Ok((conn, welcome, backlog))
+        Ok((welcome, backlog))
     }
 
     /// Send one frame as JSON text.

@@ -75,6 +75,12 @@ pub enum ClientFrame {
         /// The new content policy, for set_policy.
         #[serde(default, skip_serializing_if = "Option::is_none")]
         policy: Option<ContentPolicy>,
+        /// On or off, for waiting_room.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        on: Option<bool>,
+        /// The id of an open alert (a report, a crisis alert), for resolve.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        report: Option<u64>,
     },
     /// Leave the room for good (as opposed to a dropped connection, which the
     /// server holds open for a grace period so the member can resume).
@@ -101,10 +107,11 @@ pub enum Reaction {
 }
 
 /// Moderation actions. Fields of the `mod` frame each one uses:
-/// `user` for mute/unmute/remove/ban/floor/lower_hand, `seconds` for
+/// `user` for mute/unmute/remove/ban/floor/lower_hand/warn/admit/deny, `seconds` for
 /// mute (absent: until lifted), slow_mode (0 = off) and floor, `seq` for redact,
 /// `text` for announce, `held` for release/decline, `policy` for set_policy,
-/// `reason` for any.
+/// `on` for waiting_room, `report` for resolve, `reason` for any (required by warn).
+/// Every action a facilitator takes is kept in the session's moderation log.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum ModAction {
@@ -135,4 +142,16 @@ pub enum ModAction {
     Decline,
     /// Change the room's content policy.
     SetPolicy,
+    /// Turn the waiting room on or off (`on`). While on, a participant who arrives
+    /// waits until a facilitator admits them; turning it off admits everyone waiting.
+    WaitingRoom,
+    /// Let one waiting participant (`user`) into the room.
+    Admit,
+    /// Let everyone waiting into the room, in the order they arrived.
+    AdmitAll,
+    /// Turn a waiting participant (`user`) away: they are told and disconnected.
+    Deny,
+    /// Mark an open alert (`report`: a report's or a crisis alert's id) handled, for
+    /// every facilitator.
+    Resolve,
 }

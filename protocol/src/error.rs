@@ -44,6 +44,10 @@ pub enum ErrorCode {
     /// A facilitator's warning waits to be acknowledged (`ack_warning`) before the
     /// member may post again.
     Warned,
+    /// The member is in the waiting room: a facilitator will let them in.
+    Waiting,
+    /// A facilitator did not admit the member from the waiting room.
+    Denied,
     /// No `hello` arrived in time.
     Timeout,
     /// The connection could not keep up with the room and was closed; resume with `last_seq`.
@@ -73,6 +77,8 @@ impl ErrorCode {
             ErrorCode::Held => "held",
             ErrorCode::Warned => "warned",
             ErrorCode::NotYourTurn => "not_your_turn",
+            ErrorCode::Waiting => "waiting",
+            ErrorCode::Denied => "denied",
             ErrorCode::Timeout => "timeout",
             ErrorCode::SlowConsumer => "slow_consumer",
             ErrorCode::Internal => "internal",
@@ -100,7 +106,8 @@ pub mod close_code {
     pub const UNAUTHORIZED: u16 = 4001;
     /// No `hello` arrived in time, or the connection went silent.
     pub const TIMEOUT: u16 = 4002;
-    /// The member was removed or banned by a facilitator.
+    /// The member was removed or banned by a facilitator, or turned away from the
+    /// waiting room.
     pub const REMOVED: u16 = 4003;
     /// The session was closed by a facilitator or the room was deleted.
     pub const ROOM_CLOSED: u16 = 4004;

@@ -35,6 +35,9 @@ pub struct CreateRoom {
     /// says plainly that nobody is watching it); absent: `true`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub facilitated: Option<bool>,
+    /// Participants wait until a facilitator admits them; absent: `false`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub waiting_room: Option<bool>,
     /// When the group meets each week; absent: no schedule.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub schedule: Option<Schedule>,
@@ -63,6 +66,9 @@ pub struct UpdateRoom {
     pub open: Option<bool>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub facilitated: Option<bool>,
+    /// Turning it off admits everyone waiting.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub waiting_room: Option<bool>,
     /// Absent: the schedule stays as it is; `null`: the room no longer has one; a
     /// schedule: the new one. (`Option<Option<_>>` through [`present`], so `null` is
     /// not taken for absent.)

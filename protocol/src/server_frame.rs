@@ -36,6 +36,9 @@ pub enum ServerFrame {
     /// Someone is typing. Ephemeral.
     Typing { user: UserId, name: String },
     /// A private message. `to` is absent when a participant wrote to the facilitators.
+    /// `kept` marks a participant's whisper written while no facilitator was connected
+    /// in a facilitated session: the room kept it, and gives it to the first
+    /// facilitator who arrives.
     Whisper {
         ts: Millis,
         from: UserId,
@@ -43,6 +46,8 @@ pub enum ServerFrame {
         #[serde(default, skip_serializing_if = "Option::is_none")]
         to: Option<UserId>,
         text: String,
+        #[serde(default, skip_serializing_if = "is_false")]
+        kept: bool,
     },
     /// Sent privately to the author of a message that sounds like a crisis. The
     /// message itself was delivered as written (at `seq`); `seq` is absent when the
@@ -94,7 +99,22 @@ pub enum ServerFrame {
         held: Option<u64>,
         #[serde(default, skip_serializing_if = "Option::is_none")]
         text: Option<String>,
+        /// For a report: the reported message and up to three messages before it,
+        /// oldest first, as they read when the report was made (a later redaction
+        /// does not change them). Empty when the room's kept history no longer
+        /// reaches the message.
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        context: Vec<Quote>,
     },
+    /// Sent privately to every facilitator: the participants in the waiting room,
+    /// in the order they arrived. Sent after a facilitator's `welcome` and whenever
+    /// the list changes (a knock, an admission, a denial, a waiting member leaving,
+    /// dropping their connection or coming back).
+    Waiting { members: Vec<WaitingMember> },
+    /// Sent privately to every facilitator: entries of the session's moderation log,
+    /// oldest first. The whole log follows a facilitator's `welcome`; each new entry
+    /// is sent as it happens. The log is dropped when the session closes.
+    ModLog { entries: Vec<LogEntry> },
     /// More of `welcome.members`, for a room whose member list does not fit in one
     /// frame: `welcome.member_parts` of these follow the welcome, before its backlog.
     Members { members: Vec<MemberInfo> },
@@ -182,6 +202,8 @@ pub enum ServerFrame {
         target: Seq,
         emoji: Reaction,
     },
+    /// The waiting room was turned on or off.
+    WaitingRoom { seq: Seq, ts: Millis, on: bool },
     /// The room's content policy changed.
     Policy {
         seq: Seq,
@@ -215,6 +237,8 @@ impl ServerFrame {
             | ServerFrame::Warning { .. }
             | ServerFrame::CrisisResources { .. }
             | ServerFrame::Alert { .. }
+            | ServerFrame::Waiting { .. }
+            | ServerFrame::ModLog { .. }
             | ServerFrame::Members { .. } => None,
             ServerFrame::Message { seq, .. }
             | ServerFrame::Joined { seq, .. }
@@ -232,6 +256,7 @@ impl ServerFrame {
             | ServerFrame::Floor { seq, .. }
             | ServerFrame::Hand { seq, .. }
             | ServerFrame::Reaction { seq, .. }
+            | ServerFrame::WaitingRoom { seq, .. }
             | ServerFrame::Policy { seq, .. }
             | ServerFrame::Announcement { seq, .. }
             | ServerFrame::Closed { seq, .. } => Some(*seq),
@@ -297,6 +322,11 @@ pub struct Me {
     pub user: UserId,
     pub name: String,
     pub role: Role,
+    /// In the waiting room: this `welcome` carries the room's description and
+    /// guidelines but no members, history or timeline events; a second `welcome`
+    /// follows when a facilitator admits them (or an `error` `denied` and a close).
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub waiting: bool,
 }
 
 /// What a member can do.
@@ -325,6 +355,9 @@ pub struct RoomSummary {
     /// A facilitator keeps the room: without one present the room is held. `false`
     /// for a drop-in room that nobody watches.
     pub facilitated: bool,
+    /// Participants wait to be admitted by a facilitator.
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub waiting_room: bool,
     /// When the group meets, if the operator set a weekly schedule.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub schedule: Option<Schedule>,
@@ -370,6 +403,9 @@ pub struct RoomState {
     pub held: bool,
     pub paused: bool,
     pub locked: bool,
+    /// Participants who arrive wait until a facilitator admits them.
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub waiting_room: bool,
     /// 0 when slow mode is off.
     pub slow_mode_seconds: u32,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -406,6 +442,65 @@ pub enum AlertKind {
     Flagged,
     /// A message is held for review.
     Held,
+    /// A participant is in the waiting room (see the `waiting` frame for the list).
+    Knock,
+}
+
+/// One message as a report's alert quotes it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Quote {
+    pub seq: Seq,
+    pub ts: Millis,
+    pub user: UserId,
+    pub name: String,
+    pub text: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cw: Option<String>,
+}
+
+/// A participant in the waiting room.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct WaitingMember {
+    pub user: UserId,
+    pub name: String,
+    /// When they knocked.
+    pub since: Millis,
+    /// Whether one of their connections is open now.
+    pub online: bool,
+}
+
+/// One entry of the session's moderation log: who did what, to whom, why and when.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LogEntry {
+    /// Its place in the log, from 1 in each session.
+    pub id: u64,
+    pub ts: Millis,
+    /// The facilitator who acted.
+    pub by: UserId,
+    pub by_name: String,
+    pub action: crate::client_frame::ModAction,
+    /// The member acted on, and their name at the time.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub user: Option<UserId>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
+    /// The message acted on (redact; a release's new message).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub seq: Option<Seq>,
+    /// A mute's, slow mode's or floor's length.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub seconds: Option<u32>,
+    /// The held message released or declined.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub held: Option<u64>,
+    /// The alert resolved.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub alert: Option<u64>,
+    /// For waiting_room, lock and the like: the new setting.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub on: Option<bool>,
 }
 
 /// The kind of crisis language a message contained.

@@ -21,9 +21,10 @@ use kindred_protocol::http::{
 };
 use kindred_protocol::policy::{ContentPolicy, Kinds, PolicyMode};
 use kindred_protocol::{
-    AlertKind, ClientFrame, CrisisCategory, ErrorCode, ErrorFrame, LeftReason, MemberInfo,
-    ModAction, NextSession, PROTOCOL_VERSION, Reaction, ResumeKind, Role, RoomId, RoomSummary,
-    Schedule, ServerFrame, UserId, Visibility, Weekday, close_code,
+    AlertKind, ClientFrame, CrisisCategory, ErrorCode, ErrorFrame, LeftReason, LogEntry,
+    MemberInfo, ModAction, NextSession, PROTOCOL_VERSION, Quote, Reaction, ResumeKind, Role,
+    RoomId, RoomState, RoomSummary, Schedule, ServerFrame, UserId, Visibility, WaitingMember,
+    Weekday, close_code,
 };
 use serde::Serialize;
 use serde::de::DeserializeOwned;
@@ -40,6 +41,8 @@ const ALICE: &str = "8c1e4f27-5a3b-4d9e-b2f6-71a0c3d9e845";
 const BOB: &str = "5b9d2e61-c4a8-4f37-a1e2-0d6c8b3f9a17";
 /// A participant, "Ash".
 const ASH: &str = "e2f8a4c6-3b1d-4f9a-a7e5-6c2b0d8f1e93";
+/// A participant, "Moss", who knocked while the waiting room was on and never came in.
+const MOSS: &str = "7a3e5c91-2d4b-4f6a-9e8c-1b0d3f5a7c29";
 /// 2024-11-26 19:00:00 UTC, the start of the session.
 const T0: u64 = 1_732_647_600_000;
 const EPOCH: u64 = 1_732_643_112_904;
@@ -62,6 +65,7 @@ const TIMELINE: &[&str] = &[
     "floor",
     "hand",
     "reaction",
+    "waiting_room",
     "policy",
     "announcement",
     "closed",
@@ -76,6 +80,8 @@ const PRIVATE: &[&str] = &[
     "warning",
     "crisis_resources",
     "alert",
+    "waiting",
+    "mod_log",
     "members",
 ];
 
@@ -179,6 +185,8 @@ fn server_kind(f: &ServerFrame) -> &'static str {
         ServerFrame::Warning { .. } => "warning",
         ServerFrame::CrisisResources { .. } => "crisis_resources",
         ServerFrame::Alert { .. } => "alert",
+        ServerFrame::Waiting { .. } => "waiting",
+        ServerFrame::ModLog { .. } => "mod_log",
         ServerFrame::Members { .. } => "members",
         ServerFrame::Message { .. } => "message",
         ServerFrame::Joined { .. } => "joined",
@@ -196,6 +204,7 @@ fn server_kind(f: &ServerFrame) -> &'static str {
         ServerFrame::Floor { .. } => "floor",
         ServerFrame::Hand { .. } => "hand",
         ServerFrame::Reaction { .. } => "reaction",
+        ServerFrame::WaitingRoom { .. } => "waiting_room",
         ServerFrame::Policy { .. } => "policy",
         ServerFrame::Announcement { .. } => "announcement",
         ServerFrame::Closed { .. } => "closed",
@@ -335,6 +344,8 @@ fn client_mod() {
             text: None,
             held: None,
             policy: None,
+            on: None,
+            report: None,
         }
     );
 }
@@ -356,6 +367,8 @@ fn client_mod_needs_only_client_id_and_action() {
             text: None,
             held: None,
             policy: None,
+            on: None,
+            report: None,
         }
     );
     assert_eq!(
@@ -386,6 +399,8 @@ fn client_mod_release() {
             text: None,
             held: Some(3),
             policy: None,
+            on: None,
+            report: None,
         }
     );
     // decline names a held message the same way.
@@ -414,6 +429,88 @@ fn client_mod_set_policy() {
     assert_eq!(action, ModAction::SetPolicy);
     assert_eq!(policy, Some(hold_policy()));
     assert_eq!(held, None);
+}
+
+#[test]
+fn client_mod_waiting_room() {
+    assert_eq!(
+        client_golden("mod.waiting_room"),
+        ClientFrame::Mod {
+            client_id: "m-3c70".into(),
+            action: ModAction::WaitingRoom,
+            user: None,
+            seq: None,
+            seconds: None,
+            reason: None,
+            text: None,
+            held: None,
+            policy: None,
+            on: Some(true),
+            report: None,
+        }
+    );
+    // The room sees it as the `waiting_room` event of the same setting.
+    assert_eq!(
+        fixture_value("client_mod.waiting_room")["on"],
+        fixture_value("server_waiting_room")["on"]
+    );
+}
+
+#[test]
+fn client_mod_admit() {
+    let f = client_golden("mod.admit");
+    let ClientFrame::Mod {
+        action, user: who, ..
+    } = f
+    else {
+        panic!("not a mod: {f:?}");
+    };
+    // River, who knocked first (server_waiting.json).
+    assert_eq!((action, who), (ModAction::Admit, Some(user(BOB))));
+    assert_eq!(fixture_value("server_waiting")["members"][0]["user"], BOB);
+    // deny names a waiting participant the same way; admit_all needs nothing more.
+    let deny: ClientFrame = serde_json::from_value(
+        json!({"type": "mod", "client_id": "m-3c72", "action": "deny", "user": MOSS}),
+    )
+    .unwrap();
+    let ClientFrame::Mod {
+        action, user: who, ..
+    } = deny
+    else {
+        panic!("not a mod: {deny:?}");
+    };
+    assert_eq!((action, who), (ModAction::Deny, Some(user(MOSS))));
+    let all = json!({"type": "mod", "client_id": "m-3c73", "action": "admit_all"});
+    let decoded: ClientFrame = serde_json::from_value(all.clone()).unwrap();
+    assert!(matches!(
+        decoded,
+        ClientFrame::Mod {
+            action: ModAction::AdmitAll,
+            user: None,
+            ..
+        }
+    ));
+    assert_eq!(serde_json::to_value(&decoded).unwrap(), all);
+}
+
+#[test]
+fn client_mod_resolve() {
+    let f = client_golden("mod.resolve");
+    let ClientFrame::Mod {
+        action,
+        report,
+        held,
+        seq,
+        ..
+    } = f
+    else {
+        panic!("not a mod: {f:?}");
+    };
+    assert_eq!(action, ModAction::Resolve);
+    // The report's alert id (server_alert.report.json), not the reported message's seq.
+    assert_eq!(report, Some(2));
+    assert_eq!(fixture_value("server_alert.report")["id"], 2);
+    assert_eq!((held, seq), (None, None));
 }
 
 #[test]
@@ -457,6 +554,55 @@ fn server_welcome() {
     assert_eq!(w.resume, ResumeKind::Resumed);
     // The hello fixture resumed from 41: 42, 43 and 44 follow the welcome.
     assert_eq!(w.backlog, 3);
+    // A member in the room, in a room without a waiting room: the flags are absent.
+    assert!(!w.you.waiting && !w.room.waiting_room && !w.state.waiting_room);
+    let v = fixture_value("server_welcome");
+    assert!(v["you"].get("waiting").is_none());
+    assert!(v["room"].get("waiting_room").is_none());
+    assert!(v["state"].get("waiting_room").is_none());
+}
+
+#[test]
+fn server_welcome_waiting() {
+    let f = server_golden("welcome.waiting");
+    let ServerFrame::Welcome(w) = f else {
+        panic!("not a welcome: {f:?}");
+    };
+    // River arrived while the waiting room was on: he is told about the room (its
+    // description and guidelines) and nothing of who is in it or what was said.
+    assert_eq!((w.you.user, w.you.role), (user(BOB), Role::Participant));
+    assert!(w.you.waiting);
+    assert_eq!(w.members, vec![]);
+    assert_eq!((w.backlog, w.member_parts), (0, 0));
+    assert_eq!(w.resume, ResumeKind::Fresh);
+    assert!(w.room.waiting_room && w.state.waiting_room);
+    assert_eq!(
+        w.room,
+        golden::<RoomSummary>("http_room_summary.waiting_room")
+    );
+    // The room had three members when he knocked; he is not one of them yet.
+    assert_eq!(w.room.members, 3);
+    assert_eq!(
+        w.state,
+        RoomState {
+            open: true,
+            held: false,
+            paused: false,
+            locked: false,
+            waiting_room: true,
+            slow_mode_seconds: 0,
+            floor: None,
+            floor_until: None,
+            announcement: None,
+        }
+    );
+    // No place in the timeline yet: seq 0, whatever the room's head (Sam turned the
+    // waiting room on at 36, server_waiting_room.json, just before River knocked).
+    assert_eq!(w.seq, 0);
+    assert_eq!(fixture_value("server_waiting_room")["seq"], 36);
+    // Nor a history to resume: a hello offering this seq and epoch is given a reset.
+    assert_eq!(w.epoch, 0);
+    assert_ne!(EPOCH, 0);
 }
 
 #[test]
@@ -542,6 +688,31 @@ fn server_whisper() {
     assert_eq!(from, user(SAM));
     assert_eq!(to, Some(user(ALICE)));
     assert_eq!(ts, T0 + 261_000);
+    // A whisper delivered at once does not mention `kept`.
+    assert!(fixture_value("server_whisper").get("kept").is_none());
+}
+
+#[test]
+fn server_whisper_kept() {
+    let f = server_golden("whisper.kept");
+    let ServerFrame::Whisper {
+        ts,
+        from,
+        name,
+        to,
+        kept,
+        ..
+    } = f
+    else {
+        panic!("not a whisper: {f:?}");
+    };
+    // Ash wrote to the facilitators while the room was held (held at 58, unheld at
+    // 59): the room kept it for the first facilitator to arrive.
+    assert!(kept);
+    assert_eq!((from, name.as_str(), to), (user(ASH), "Ash", None));
+    let held = fixture_value("server_held")["ts"].as_u64().unwrap();
+    let unheld = fixture_value("server_unheld")["ts"].as_u64().unwrap();
+    assert!(held < ts && ts < unheld);
 }
 
 #[test]
@@ -599,6 +770,7 @@ fn server_alert_flagged() {
             reason: Some("offensive".into()),
             held: None,
             text: None,
+            context: vec![],
         }
     );
 }
@@ -650,6 +822,41 @@ fn server_alert_report() {
             reason: Some("Mocking another member's diagnosis.".into()),
             held: None,
             text: None,
+            context: vec![
+                Quote {
+                    seq: 44,
+                    ts: T0 + 125_000,
+                    user: user(SAM),
+                    name: "Sam (facilitator)".into(),
+                    text: "Willow, the floor is yours. Take all the time you need.".into(),
+                    cw: None,
+                },
+                Quote {
+                    seq: 45,
+                    ts: T0 + 201_000,
+                    user: user(ALICE),
+                    name: "Willow".into(),
+                    text: "This week was hard. I didn't leave the flat until Thursday, but I did make it here tonight.".into(),
+                    cw: Some("isolation".into()),
+                },
+                Quote {
+                    seq: 47,
+                    ts: T0 + 230_000,
+                    user: user(ALICE),
+                    name: "Willow".into(),
+                    text: "Some nights I think everyone would be better off if I just wasn't here."
+                        .into(),
+                    cw: None,
+                },
+                Quote {
+                    seq: 48,
+                    ts: T0 + 235_000,
+                    user: user(BOB),
+                    name: "River".into(),
+                    text: "Anxiety isn't a real illness. Everyone's \"diagnosed\" with something these days.".into(),
+                    cw: None,
+                },
+            ],
         }
     );
     // The reason is the reporter's own words, from their `report` frame.
@@ -657,6 +864,230 @@ fn server_alert_report() {
         fixture_value("client_report")["reason"],
         fixture_value("server_alert.report")["reason"]
     );
+}
+
+#[test]
+fn a_reports_context_quotes_messages_as_they_were() {
+    let v = fixture_value("server_alert.report");
+    let context = v["context"].as_array().expect("context");
+    // At most three messages before the reported one, which comes last; oldest first.
+    assert!(context.len() <= 4);
+    assert_eq!(context.last().unwrap()["seq"], v["seq"]);
+    let seqs: Vec<u64> = context.iter().map(|q| q["seq"].as_u64().unwrap()).collect();
+    assert!(seqs.windows(2).all(|w| w[0] < w[1]), "{seqs:?}");
+    // 46 is a reaction, not a message: it is not quoted.
+    assert!(!seqs.contains(&46));
+    // A quote is the message as the timeline carried it: message 45 is the fixture's.
+    let m = fixture_value("server_message");
+    for field in ["seq", "ts", "user", "name", "text", "cw"] {
+        assert_eq!(context[1][field], m[field], "{field}");
+    }
+    // Message 48 was redacted later (server_redacted.json); the quote keeps its words.
+    assert_eq!(fixture_value("server_redacted")["target"], 48);
+    assert!(!context[3]["text"].as_str().unwrap().is_empty());
+    // A report whose message the history no longer reaches has no context at all.
+    let mut bare = v.clone();
+    bare.as_object_mut().unwrap().remove("context");
+    let f: ServerFrame = serde_json::from_value(bare.clone()).unwrap();
+    let ServerFrame::Alert { context, .. } = &f else {
+        panic!("not an alert: {f:?}");
+    };
+    assert!(context.is_empty());
+    assert_eq!(serde_json::to_value(&f).unwrap(), bare);
+}
+
+#[test]
+fn server_alert_knock() {
+    assert_eq!(
+        server_golden("alert.knock"),
+        ServerFrame::Alert {
+            ts: T0 + 5_000,
+            kind: AlertKind::Knock,
+            // A live notice: the `waiting` list is what stays, so no id.
+            id: None,
+            seq: None,
+            user: user(BOB),
+            name: "River".into(),
+            category: None,
+            reason: None,
+            held: None,
+            text: None,
+            context: vec![],
+        }
+    );
+    // The knock is River's place in the waiting list.
+    let first = &fixture_value("server_waiting")["members"][0];
+    assert_eq!(first["user"], BOB);
+    assert_eq!(first["since"], fixture_value("server_alert.knock")["ts"]);
+}
+
+#[test]
+fn server_waiting() {
+    assert_eq!(
+        server_golden("waiting"),
+        ServerFrame::Waiting {
+            members: vec![
+                WaitingMember {
+                    user: user(BOB),
+                    name: "River".into(),
+                    since: T0 + 5_000,
+                    online: true,
+                },
+                // Moss's connection dropped; Moss stays on the list for the grace period.
+                WaitingMember {
+                    user: user(MOSS),
+                    name: "Moss".into(),
+                    since: T0 + 9_000,
+                    online: false,
+                },
+            ],
+        }
+    );
+    // Nobody waiting: the list is empty, not absent.
+    let empty = ServerFrame::Waiting { members: vec![] };
+    assert_eq!(
+        serde_json::to_value(&empty).unwrap(),
+        json!({"type": "waiting", "members": []})
+    );
+}
+
+/// A log entry by Sam, with nothing but what every entry has.
+fn by_sam(id: u64, ts: u64, action: ModAction) -> LogEntry {
+    LogEntry {
+        id,
+        ts,
+        by: user(SAM),
+        by_name: "Sam (facilitator)".into(),
+        action,
+        user: None,
+        name: None,
+        reason: None,
+        seq: None,
+        seconds: None,
+        held: None,
+        alert: None,
+        on: None,
+    }
+}
+
+#[test]
+fn server_mod_log() {
+    // What Sam is given after his welcome when he resumes just after letting River in:
+    // the whole log of the session so far, numbered from 1.
+    assert_eq!(
+        server_golden("mod_log"),
+        ServerFrame::ModLog {
+            entries: vec![
+                by_sam(1, T0 - 600_000, ModAction::Open),
+                LogEntry {
+                    on: Some(true),
+                    ..by_sam(2, T0, ModAction::WaitingRoom)
+                },
+                LogEntry {
+                    user: Some(user(BOB)),
+                    name: Some("River".into()),
+                    ..by_sam(3, T0 + 12_000, ModAction::Admit)
+                },
+            ],
+        }
+    );
+    // Each entry is when its action took effect: the session opened at `opened`, the
+    // waiting room went on at `waiting_room`, River joined at `joined`.
+    let log = fixture_value("server_mod_log");
+    assert_eq!(
+        log["entries"][0]["ts"],
+        fixture_value("server_opened")["ts"]
+    );
+    assert_eq!(
+        log["entries"][1]["ts"],
+        fixture_value("server_waiting_room")["ts"]
+    );
+    assert_eq!(
+        log["entries"][2]["ts"],
+        fixture_value("server_joined")["ts"]
+    );
+}
+
+#[test]
+fn server_mod_log_new_entries() {
+    // The mute of client_mod.json, as the log keeps it (one new entry, appended).
+    let mute = server_golden("mod_log.mute");
+    let ServerFrame::ModLog { entries } = mute else {
+        panic!("not a mod_log: {mute:?}");
+    };
+    assert_eq!(
+        entries,
+        vec![LogEntry {
+            user: Some(user(BOB)),
+            name: Some("River".into()),
+            reason: Some("Please take five minutes; we'll come back to you.".into()),
+            seconds: Some(300),
+            ..by_sam(8, T0 + 240_000, ModAction::Mute)
+        }]
+    );
+    let command = fixture_value("client_mod");
+    let entry = &fixture_value("server_mod_log.mute")["entries"][0];
+    for field in ["action", "user", "seconds", "reason"] {
+        assert_eq!(entry[field], command[field], "{field}");
+    }
+    assert_eq!(entry["ts"], fixture_value("server_muted")["ts"]);
+
+    // The resolve of client_mod.resolve.json: every facilitator's client closes alert 2.
+    let resolve = server_golden("mod_log.resolve");
+    let ServerFrame::ModLog { entries } = resolve else {
+        panic!("not a mod_log: {resolve:?}");
+    };
+    assert_eq!(
+        entries,
+        vec![LogEntry {
+            alert: Some(2),
+            ..by_sam(9, T0 + 250_000, ModAction::Resolve)
+        }]
+    );
+    assert_eq!(
+        fixture_value("server_mod_log.resolve")["entries"][0]["alert"],
+        fixture_value("client_mod.resolve")["report"]
+    );
+}
+
+#[test]
+fn a_log_entry_needs_only_who_what_and_when() {
+    let minimal = json!({
+        "id": 4,
+        "ts": T0,
+        "by": SAM,
+        "by_name": "Sam (facilitator)",
+        "action": "admit_all"
+    });
+    let e: LogEntry = serde_json::from_value(minimal.clone()).unwrap();
+    assert_eq!(e, by_sam(4, T0, ModAction::AdmitAll));
+    assert_eq!(serde_json::to_value(&e).unwrap(), minimal);
+    for field in ["id", "ts", "by", "by_name", "action"] {
+        let mut v = minimal.clone();
+        v.as_object_mut().unwrap().remove(field);
+        assert!(
+            serde_json::from_value::<LogEntry>(v).is_err(),
+            "accepted an entry without {field}"
+        );
+    }
+    // `action` is a moderation action's name; nothing else is.
+    let mut v = minimal.clone();
+    v["action"] = json!("ack_warning");
+    assert!(serde_json::from_value::<LogEntry>(v).is_err());
+}
+
+#[test]
+fn server_error_denied() {
+    let f = server_golden("error.denied");
+    let ServerFrame::Error(e) = f else {
+        panic!("not an error: {f:?}");
+    };
+    // Not the answer to a command of theirs: no client_id. The close (4003) follows.
+    assert_eq!(
+        (e.code, e.client_id, e.retry_after_ms),
+        (ErrorCode::Denied, None, None)
+    );
+    assert_eq!(close_code::REMOVED, 4003);
 }
 
 #[test]
@@ -904,6 +1335,32 @@ fn server_reaction() {
 }
 
 #[test]
+fn server_waiting_room() {
+    assert_eq!(
+        server_golden("waiting_room"),
+        ServerFrame::WaitingRoom {
+            seq: 36,
+            ts: T0,
+            on: true,
+        }
+    );
+    // `on` is always present: `false` is the waiting room turned off, not an omission.
+    let off = ServerFrame::WaitingRoom {
+        seq: 41,
+        ts: T0 + 90_000,
+        on: false,
+    };
+    assert_eq!(
+        serde_json::to_value(&off).unwrap(),
+        json!({"type": "waiting_room", "seq": 41, "ts": T0 + 90_000, "on": false})
+    );
+    assert!(
+        serde_json::from_value::<ServerFrame>(json!({"type": "waiting_room", "seq": 41, "ts": T0}))
+            .is_err()
+    );
+}
+
+#[test]
 fn server_policy() {
     assert_eq!(
         server_golden("policy"),
@@ -1005,6 +1462,10 @@ fn http_create_room() {
     assert!(r.guidelines.expect("guidelines").starts_with("1. "));
     let scheduled: CreateRoom = golden("http_create_room.scheduled");
     assert_eq!(scheduled.schedule, Some(tuesday_evening()));
+    assert_eq!(r.waiting_room, None, "absent: no waiting room");
+    let waiting: CreateRoom = golden("http_create_room.waiting_room");
+    assert_eq!(waiting.waiting_room, Some(true));
+    assert_eq!(waiting.capacity, Some(12));
 }
 
 /// The fixtures' group meets on Tuesdays at 19:00 London time, for an hour and a half.
@@ -1064,6 +1525,15 @@ fn http_update_room() {
         }
     );
     // `null` removes the schedule; absent leaves it alone.
+    // Turning the waiting room off (which lets everyone waiting in); nothing else changes.
+    let w: UpdateRoom = golden("http_update_room.waiting_room");
+    assert_eq!(
+        w,
+        UpdateRoom {
+            waiting_room: Some(false),
+            ..UpdateRoom::default()
+        }
+    );
     let removed: UpdateRoom = golden("http_update_room.unscheduled");
     assert_eq!(removed.schedule, Some(None));
     assert_eq!(u.schedule, None);
@@ -1085,7 +1555,24 @@ fn http_room_summary() {
     assert_eq!(r.id, room());
     assert_eq!(r.capacity, 20);
     assert_eq!(r.members, 4);
-    assert_eq!((r.schedule, r.next_session), (None, None));
+    assert_eq!((&r.schedule, &r.next_session), (&None, &None));
+    assert!(!r.waiting_room);
+    assert!(
+        fixture_value("http_room_summary")
+            .get("waiting_room")
+            .is_none()
+    );
+    let w: RoomSummary = golden("http_room_summary.waiting_room");
+    assert!(w.waiting_room);
+    assert_eq!(
+        RoomSummary {
+            members: 4,
+            waiting_room: false,
+            ..w
+        },
+        r,
+        "the same room, a little earlier, with its waiting room on"
+    );
     let s: RoomSummary = golden("http_room_summary.scheduled");
     assert_eq!(s.schedule, Some(tuesday_evening()));
     // T0 is a Tuesday, 19:00 in London (GMT in November).
@@ -1255,7 +1742,7 @@ fn typed_pretty(name: &str) -> String {
 #[test]
 fn every_fixture_is_typed_and_in_wire_order() {
     let names = fixture_names("");
-    assert_eq!(names.len(), 60, "{names:?}");
+    assert_eq!(names.len(), 75, "{names:?}");
     for name in names {
         assert_eq!(
             fixture_text(&name),
@@ -1292,7 +1779,7 @@ fn seq_is_some_exactly_for_timeline_events() {
 #[test]
 fn every_error_code_name_matches_as_str() {
     let names = serde_variants::<ErrorCode>(r#""__no_such_code__""#);
-    assert_eq!(names.len(), 20, "{names:?}");
+    assert_eq!(names.len(), 22, "{names:?}");
     for name in names {
         let code: ErrorCode = serde_json::from_value(Value::String(name.clone())).unwrap();
         assert_eq!(code.as_str(), name);
@@ -1325,6 +1812,11 @@ fn mod_actions_and_reactions_use_snake_case_names() {
         "set_policy",
         "open",
         "warn",
+        "waiting_room",
+        "admit",
+        "admit_all",
+        "deny",
+        "resolve",
     ]
     .iter()
     .map(|s| s.to_string())
@@ -1479,6 +1971,11 @@ fn missing_type_or_required_fields_are_refused() {
         json!({"type": "message", "ts": T0, "user": ALICE, "name": "Willow", "text": "no seq"}),
         json!({"type": "resumed", "seq": 1}),
         json!({"type": "left", "seq": 1, "ts": T0, "user": ALICE}),
+        json!({"type": "waiting"}),
+        json!({"type": "waiting", "members": [{"user": BOB, "name": "River", "since": T0}]}),
+        json!({"type": "mod_log"}),
+        json!({"type": "mod_log", "entries": [{"id": 1, "ts": T0, "by": SAM, "action": "open"}]}),
+        json!({"type": "waiting_room", "ts": T0, "on": true}),
     ];
     for v in server {
         assert!(
@@ -1502,6 +1999,12 @@ fn wrongly_typed_fields_are_refused() {
         json!({"type": "mod", "client_id": "m", "action": "mute", "seconds": -5}),
         json!({"type": "mod", "client_id": "m", "action": "mute", "seconds": 4_294_967_296u64}),
         json!({"type": "send", "client_id": 7, "text": "hi"}),
+        json!({"type": "mod", "client_id": "m", "action": "waiting_room", "on": "yes"}),
+        json!({"type": "mod", "client_id": "m", "action": "waiting_room", "on": 1}),
+        json!({"type": "mod", "client_id": "m", "action": "resolve", "report": -1}),
+        json!({"type": "mod", "client_id": "m", "action": "resolve", "report": "2"}),
+        json!({"type": "mod", "client_id": "m", "action": "admit", "user": "River"}),
+        json!({"type": "mod", "client_id": "m", "action": "admit-all"}),
     ] {
         assert!(
             serde_json::from_value::<ClientFrame>(v.clone()).is_err(),

@@ -258,6 +258,7 @@ pub async fn create_demo_room(
                 // Nobody watches the demo room, and it says so: it is never held.
                 facilitated: false,
                 schedule: None,
+                waiting_room: false,
             },
         )
         .await?;

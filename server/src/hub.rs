@@ -5,7 +5,7 @@
 //! bounded queue, without waiting. Fan-out never waits for a peer: a connection
 //! whose queue is full is told to leave (`Kick::SlowConsumer`) and can resume.
 
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicU8, AtomicU64, Ordering};
 use std::sync::{Arc, OnceLock};
 
 use dashmap::DashMap;
@@ -36,6 +36,12 @@ pub enum Audience {
 }
 
 impl Audience {
+    /// Whether the room's own frames (timeline events, typing) go to this audience:
+    /// those reach only connections that are in the room.
+    fn of_the_room(self) -> bool {
+        matches!(self, Audience::Room | Audience::Others(_))
+    }
+
     fn includes(self, user: UserId, role: Role) -> bool {
         match self {
             Audience::Room => true,
@@ -53,8 +59,11 @@ pub enum Effect {
     None,
     /// Disconnect this member's connections once they have the frame.
     Evict(UserId, Kick),
-    /// Disconnect everyone in the room once they have the frame.
+    /// Disconnect everyone in the room once they have the frame (the waiting room too).
     CloseRoom,
+    /// This member was let in from the waiting room: their connections are given the
+    /// room (a fresh `welcome`), starting with this frame.
+    Admit(UserId),
 }
 
 /// Why the server ends a connection.
@@ -64,6 +73,8 @@ pub enum Kick {
     Removed,
     Banned,
     RoomClosed,
+    /// A facilitator turned them away from the waiting room.
+    Denied,
     /// This instance's copy of the room had to be reloaded (it fell behind the shared
     /// log, or the room's store lost it): resume with `last_seq` to see no gap.
     Resync,
@@ -73,7 +84,7 @@ impl Kick {
     pub fn close_code(self) -> u16 {
         match self {
             Kick::SlowConsumer | Kick::Resync => close_code::SLOW_CONSUMER,
-            Kick::Removed | Kick::Banned => close_code::REMOVED,
+            Kick::Removed | Kick::Banned | Kick::Denied => close_code::REMOVED,
             Kick::RoomClosed => close_code::ROOM_CLOSED,
         }
     }
@@ -84,6 +95,7 @@ impl Kick {
             Kick::Removed => "removed by a facilitator",
             Kick::Banned => "banned by a facilitator",
             Kick::RoomClosed => "the session has ended",
+            Kick::Denied => "not admitted from the waiting room",
             Kick::Resync => "the server reloaded the room: reconnect and resume with last_seq",
         }
     }
@@ -149,6 +161,20 @@ impl Outbox {
     }
 }
 
+/// Where a connection stands with its room ([`Peer::stage`]).
+mod stage {
+    /// Connected, not yet let in: the room's frames are not queued for it (its
+    /// `welcome` snapshot, taken after it is let in, covers them).
+    pub const ARRIVING: u8 = 0;
+    /// In the waiting room: the room's frames are not queued for it.
+    pub const WAITING: u8 = 1;
+    /// Let in from the waiting room (or arriving when its own `joined` went out): the
+    /// room's frames are queued, and it owes its client a fresh `welcome`.
+    pub const ADMITTED: u8 = 2;
+    /// In the room.
+    pub const IN_ROOM: u8 = 3;
+}
+
 /// One local connection as the hub sees it.
 #[derive(Debug)]
 pub struct Peer {
@@ -158,9 +184,59 @@ pub struct Peer {
     pub outbox: Outbox,
     kicked: CancellationToken,
     kick: OnceLock<Kick>,
+    stage: AtomicU8,
 }
 
 impl Peer {
+    /// The room let this connection in: the room's frames reach it from now on (its
+    /// session takes the `welcome` snapshot after this).
+    pub fn enter(&self) {
+        self.stage.store(stage::IN_ROOM, Ordering::Release);
+    }
+
+    /// The room put this connection in the waiting room. False if it was admitted
+    /// before it could be told so: then it is to be welcomed into the room at once.
+    pub fn wait(&self) -> bool {
+        self.stage
+            .compare_exchange(
+                stage::ARRIVING,
+                stage::WAITING,
+                Ordering::AcqRel,
+                Ordering::Acquire,
+            )
+            .is_ok()
+    }
+
+    /// Whether this connection is in the waiting room.
+    pub fn waiting(&self) -> bool {
+        self.stage.load(Ordering::Acquire) == stage::WAITING
+    }
+
+    /// Whether it was let in from the waiting room and still owes its client the
+    /// room's `welcome`; true once, as it enters the room.
+    pub fn take_admission(&self) -> bool {
+        self.stage
+            .compare_exchange(
+                stage::ADMITTED,
+                stage::IN_ROOM,
+                Ordering::AcqRel,
+                Ordering::Acquire,
+            )
+            .is_ok()
+    }
+
+    fn admit(&self) {
+        let _ = self
+            .stage
+            .fetch_update(Ordering::AcqRel, Ordering::Acquire, |s| {
+                (s == stage::ARRIVING || s == stage::WAITING).then_some(stage::ADMITTED)
+            });
+    }
+
+    fn in_room(&self) -> bool {
+        self.stage.load(Ordering::Acquire) >= stage::ADMITTED
+    }
+
     /// Ask the connection to close. The first reason wins.
     pub fn kick(&self, kick: Kick) {
         let _ = self.kick.set(kick);
@@ -235,6 +311,7 @@ impl Hub {
             outbox: Outbox::new(self.queue_depth),
             kicked: parent.child_token(),
             kick: OnceLock::new(),
+            stage: AtomicU8::new(stage::ARRIVING),
         });
         peers.push(peer.clone());
         Ok(peer)
@@ -272,7 +349,15 @@ impl Hub {
         let started = std::time::Instant::now();
         let mut delivered = 0u64;
         for peer in peers.iter() {
-            if !audience.includes(peer.user, peer.role) {
+            if let Effect::Admit(user) = effect
+                && user == peer.user
+            {
+                peer.admit();
+            }
+            // The room's frames reach only those in it, but everyone hears it close.
+            let reaches = audience.includes(peer.user, peer.role)
+                && (!audience.of_the_room() || peer.in_room() || effect == Effect::CloseRoom);
+            if !reaches {
                 continue;
             }
             if peer.outbox.push(frame) {
@@ -286,7 +371,7 @@ impl Hub {
                 peer.kick(Kick::SlowConsumer);
             }
             match effect {
-                Effect::None => {}
+                Effect::None | Effect::Admit(_) => {}
                 Effect::Evict(user, kick) if user == peer.user => peer.kick(kick),
                 Effect::Evict(..) => {}
                 Effect::CloseRoom => peer.kick(Kick::RoomClosed),

@@ -4,10 +4,10 @@
 use axum::extract::ws::Utf8Bytes;
 use kindred_protocol::{
     AlertKind, ClientId, CrisisCategory, ErrorCode, ErrorFrame, MemberInfo, Millis, Seq,
-    ServerFrame, UserId, Welcome,
+    ServerFrame, UserId, WaitingMember, Welcome,
 };
 
-use crate::room::{About, Alert, Event, EventKind, Held, Kept, Rejection, Warning};
+use crate::room::{About, Alert, Event, EventKind, Held, Kept, KeptWhisper, Rejection, Warning};
 
 /// A frame encoded once, ready for any number of sockets.
 #[derive(Clone, Debug)]
@@ -127,6 +127,7 @@ pub fn event_frame(event: &Event) -> ServerFrame {
             ts,
             policy: *policy,
         },
+        EventKind::WaitingRoom { on } => ServerFrame::WaitingRoom { seq, ts, on: *on },
         EventKind::Announcement { text } => ServerFrame::Announcement {
             seq,
             ts,
@@ -190,9 +191,13 @@ pub fn alert(alert: &Alert) -> ServerFrame {
             seq,
             text,
         } => (AlertKind::Crisis, *seq, Some(*category), None, text.clone()),
-        About::Report { seq, reason } => {
+        About::Report { seq, reason, .. } => {
             (AlertKind::Report, Some(*seq), None, reason.clone(), None)
         }
+    };
+    let context = match &alert.about {
+        About::Report { context, .. } => context.clone(),
+        About::Crisis { .. } => Vec::new(),
     };
     ServerFrame::Alert {
         ts: alert.ts,
@@ -205,6 +210,7 @@ pub fn alert(alert: &Alert) -> ServerFrame {
         reason,
         held: None,
         text,
+        context,
     }
 }
 
@@ -221,6 +227,7 @@ pub fn held_alert(held: &Held) -> ServerFrame {
         reason: Some(held.kinds.join(", ")),
         held: Some(held.id),
         text: Some(held.text.clone()),
+        context: Vec::new(),
     }
 }
 
@@ -244,6 +251,36 @@ pub fn kept(kept: &Kept) -> ServerFrame {
     }
 }
 
+/// The `alert` that someone is in the waiting room.
+pub fn knock_alert(ts: Millis, w: &WaitingMember) -> ServerFrame {
+    ServerFrame::Alert {
+        ts,
+        kind: AlertKind::Knock,
+        id: None,
+        seq: None,
+        user: w.user,
+        name: w.name.clone(),
+        category: None,
+        reason: None,
+        held: None,
+        text: None,
+        context: Vec::new(),
+    }
+}
+
+/// A whisper kept for the facilitators while none was connected, as the first one to
+/// arrive receives it.
+pub fn kept_whisper(w: &KeptWhisper) -> ServerFrame {
+    ServerFrame::Whisper {
+        ts: w.ts,
+        from: w.user,
+        name: w.name.clone(),
+        to: None,
+        text: w.text.clone(),
+        kept: true,
+    }
+}
+
 /// The `alert` for a message the content policy flagged (delivered as written, so not
 /// kept: a live notice only).
 pub fn flagged_alert(
@@ -264,6 +301,7 @@ pub fn flagged_alert(
         reason: Some(kinds.join(", ")),
         held: None,
         text: None,
+        context: Vec::new(),
     }
 }
 
@@ -287,6 +325,7 @@ pub fn unkept_crisis_alert(
         reason: None,
         held: None,
         text: Some(text),
+        context: Vec::new(),
     }
 }
 
@@ -352,6 +391,7 @@ mod tests {
             user: UserId::new(),
             name: name.to_owned(),
             role: Role::Participant,
+            waiting: false,
         };
         Welcome {
             protocol: 1,
@@ -367,6 +407,7 @@ mod tests {
                 members: u32::try_from(members).unwrap(),
                 open: true,
                 facilitated: true,
+                waiting_room: false,
                 schedule: None,
                 next_session: None,
             },

@@ -246,6 +246,8 @@ pub struct ModArgs {
     pub text: Option<String>,
     pub held: Option<u64>,
     pub policy: Option<ContentPolicy>,
+    pub on: Option<bool>,
+    pub report: Option<u64>,
 }
 
 impl ModArgs {
@@ -338,6 +340,8 @@ impl Member {
             text: args.text,
             held: args.held,
             policy: args.policy,
+            on: args.on,
+            report: args.report,
         })
         .await;
         self.ack(&client_id).await

@@ -12,11 +12,11 @@ use async_trait::async_trait;
 use dashmap::DashMap;
 use kindred_protocol::http::UpdateRoom;
 use kindred_protocol::policy::ContentPolicy;
-use kindred_protocol::{Epoch, Millis, Role, RoomId, RoomSummary};
+use kindred_protocol::{Epoch, Millis, Quote, Role, RoomId, RoomSummary, Seq};
 use parking_lot::Mutex;
 
 use super::timeline::Timeline;
-use super::{Broker, BrokerError, ResumeFrom, Snapshot, new_epoch, summary};
+use super::{Broker, BrokerError, REPORT_CONTEXT, ResumeFrom, Snapshot, new_epoch, summary};
 use crate::hub::{Audience, Hub};
 use crate::metrics::Metrics;
 use crate::room::{Applied, Command, InviteRecord, Limits, Origin, Room, RoomConfig};
@@ -135,6 +135,14 @@ impl Broker for MemoryBroker {
 
     async fn invites(&self, id: RoomId) -> Result<Vec<InviteRecord>, BrokerError> {
         Ok(self.cell(id)?.lock().room.invites())
+    }
+
+    async fn quotes(&self, id: RoomId, target: Seq) -> Result<Vec<Quote>, BrokerError> {
+        Ok(self
+            .cell(id)?
+            .lock()
+            .timeline
+            .quotes(target, REPORT_CONTEXT)?)
     }
 
     async fn apply(&self, id: RoomId, cmd: Command, now: Millis) -> Result<Applied, BrokerError> {

@@ -16,7 +16,8 @@ use async_trait::async_trait;
 use kindred_protocol::http::UpdateRoom;
 use kindred_protocol::policy::ContentPolicy;
 use kindred_protocol::{
-    Epoch, LeftReason, MemberInfo, Millis, ResumeKind, Role, RoomId, RoomState, RoomSummary, Seq,
+    Epoch, LeftReason, MemberInfo, Millis, Quote, ResumeKind, Role, RoomId, RoomState, RoomSummary,
+    Seq,
 };
 
 use crate::hub::{Audience, Effect, Kick};
@@ -55,6 +56,9 @@ pub struct ResumeFrom {
     pub epoch: Epoch,
 }
 
+/// How many messages before a reported one its alert quotes.
+pub const REPORT_CONTEXT: usize = 3;
+
 /// The seam between sessions and shared state.
 #[async_trait]
 pub trait Broker: Send + Sync + 'static {
@@ -88,6 +92,9 @@ pub trait Broker: Send + Sync + 'static {
     ) -> Result<u32, BrokerError>;
     /// The room's facilitator invites, oldest first.
     async fn invites(&self, id: RoomId) -> Result<Vec<InviteRecord>, BrokerError>;
+    /// The message at `target` and up to three before it, as this instance's history
+    /// holds them now (for a report): see [`Timeline::quotes`](timeline::Timeline::quotes).
+    async fn quotes(&self, room: RoomId, target: Seq) -> Result<Vec<Quote>, BrokerError>;
 
     /// Check, number, store and publish: see the module docs.
     async fn apply(&self, room: RoomId, cmd: Command, now: Millis) -> Result<Applied, BrokerError>;
@@ -127,6 +134,7 @@ pub fn summary(room: &Room) -> RoomSummary {
         members: u32::try_from(room.member_count()).unwrap_or(u32::MAX),
         open: room.is_open(),
         facilitated: c.facilitated,
+        waiting_room: c.waiting_room,
         schedule: c.schedule.clone(),
         // It depends on the instant, so it is added where the summary leaves the
         // server ([`crate::schedule::dated`]); the broker keeps no clock.
@@ -151,6 +159,8 @@ pub fn effect_of(kind: &EventKind) -> Effect {
             reason: LeftReason::Banned,
         } => Effect::Evict(*user, Kick::Banned),
         EventKind::Closed { .. } => Effect::CloseRoom,
+        // Someone admitted from the waiting room is given the room.
+        EventKind::Joined { user, .. } => Effect::Admit(*user),
         _ => Effect::None,
     }
 }

@@ -5,11 +5,11 @@
 
 use std::collections::VecDeque;
 
-use kindred_protocol::{Epoch, ResumeKind, RoomId, Seq, ServerFrame};
+use kindred_protocol::{Epoch, ErrorCode, Quote, ResumeKind, RoomId, Seq, ServerFrame};
 
 use super::{ResumeFrom, Snapshot, effect_of, summary};
-use crate::hub::{Audience, Hub};
-use crate::room::{Applied, EventKind, Room};
+use crate::hub::{Audience, Effect, Hub, Kick};
+use crate::room::{Applied, EventKind, Rejection, Room};
 use crate::wire::{self, Encoded};
 
 /// Encoded timeline frames, oldest first, at most `len`.
@@ -65,9 +65,51 @@ impl Timeline {
         }
     }
 
+    /// The message at `target` and up to `before` messages before it, oldest first, as
+    /// they read now (for a report). Empty when the kept history no longer reaches
+    /// `target`; `NotFound` when `target` is not a message (another event, or a
+    /// message already withdrawn).
+    pub fn quotes(&self, target: Seq, before: usize) -> Result<Vec<Quote>, Rejection> {
+        let Some(at) = self.history.iter().position(|e| e.seq == Some(target)) else {
+            return Ok(Vec::new());
+        };
+        let quote = |e: &Encoded| match serde_json::from_str::<ServerFrame>(&e.bytes) {
+            Ok(ServerFrame::Message {
+                seq,
+                ts,
+                user,
+                name,
+                text,
+                cw,
+                redacted: false,
+            }) => Some(Quote {
+                seq,
+                ts,
+                user,
+                name,
+                text,
+                cw,
+            }),
+            _ => None,
+        };
+        let reported = quote(&self.history[at]).ok_or(Rejection::NotFound)?;
+        let mut quotes: Vec<Quote> = self
+            .history
+            .iter()
+            .take(at)
+            .rev()
+            .filter_map(quote)
+            .take(before)
+            .collect();
+        quotes.reverse();
+        quotes.push(reported);
+        Ok(quotes)
+    }
+
     /// Keep the events of one applied command and hand each to this instance's
-    /// members (`hub`; none while a replica is rebuilt out of their sight), in order.
-    /// Each event is encoded once.
+    /// members (`hub`; none while a replica is rebuilt out of their sight), in order,
+    /// with what the facilitators and the waiting room are to hear of it. Each event
+    /// is encoded once.
     pub fn record(&mut self, hub: Option<&Hub>, room: RoomId, applied: &Applied) {
         for event in &applied.events {
             let encoded = wire::encode(&wire::event_frame(event));
@@ -82,6 +124,9 @@ impl Timeline {
                 // The session is over: what was said in it is not kept.
                 self.history.clear();
             }
+        }
+        if let Some(hub) = hub {
+            private_effects(hub, room, applied);
         }
     }
 
@@ -127,5 +172,43 @@ impl Timeline {
             resume,
             backlog,
         }
+    }
+}
+
+/// What every instance tells its own connections of a command besides its events:
+/// who is turned away from the waiting room; for the facilitators, a knock, the
+/// waiting list and the moderation log's new entries. (The room applies each command on every
+/// instance that holds it, so nothing here needs to cross instances.)
+fn private_effects(hub: &Hub, room: RoomId, applied: &Applied) {
+    for &user in &applied.denied {
+        let frame = wire::encode(&wire::error(
+            None,
+            ErrorCode::Denied,
+            "a facilitator was not able to let you into this session; \
+             thank you for coming, and please take care of yourself",
+            None,
+        ));
+        hub.deliver(
+            room,
+            Audience::User(user),
+            &frame,
+            Effect::Evict(user, Kick::Denied),
+        );
+    }
+    if let Some(knock) = &applied.knock {
+        let frame = wire::encode(&wire::knock_alert(knock.since, knock));
+        hub.deliver(room, Audience::Facilitators, &frame, Effect::None);
+    }
+    if let Some(members) = &applied.waiting_list {
+        let frame = wire::encode(&ServerFrame::Waiting {
+            members: members.clone(),
+        });
+        hub.deliver(room, Audience::Facilitators, &frame, Effect::None);
+    }
+    if !applied.logged.is_empty() {
+        let frame = wire::encode(&ServerFrame::ModLog {
+            entries: applied.logged.clone(),
+        });
+        hub.deliver(room, Audience::Facilitators, &frame, Effect::None);
     }
 }

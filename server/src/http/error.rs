@@ -37,11 +37,13 @@ impl AppError {
         match self.code {
             ErrorCode::BadRequest => StatusCode::BAD_REQUEST,
             ErrorCode::Unauthorized => StatusCode::UNAUTHORIZED,
-            ErrorCode::Forbidden | ErrorCode::Locked | ErrorCode::Banned => StatusCode::FORBIDDEN,
+            ErrorCode::Forbidden | ErrorCode::Locked | ErrorCode::Banned | ErrorCode::Denied => {
+                StatusCode::FORBIDDEN
+            }
             ErrorCode::NotFound => StatusCode::NOT_FOUND,
             ErrorCode::RoomFull => StatusCode::CONFLICT,
             ErrorCode::Closed => StatusCode::FORBIDDEN,
-            ErrorCode::Held | ErrorCode::Warned => StatusCode::CONFLICT,
+            ErrorCode::Held | ErrorCode::Warned | ErrorCode::Waiting => StatusCode::CONFLICT,
             ErrorCode::RateLimited | ErrorCode::SlowMode => StatusCode::TOO_MANY_REQUESTS,
             ErrorCode::TooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             ErrorCode::Timeout => StatusCode::REQUEST_TIMEOUT,

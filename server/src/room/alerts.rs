@@ -5,7 +5,7 @@
 
 use std::collections::BTreeMap;
 
-use kindred_protocol::{CrisisCategory, Millis, Seq, UserId};
+use kindred_protocol::{CrisisCategory, Millis, Quote, Seq, UserId};
 use serde::{Deserialize, Serialize};
 
 use super::state::Held;
@@ -38,8 +38,14 @@ pub enum About {
         seq: Option<Seq>,
         text: Option<String>,
     },
-    /// A member reported the message at `seq`.
-    Report { seq: Seq, reason: Option<String> },
+    /// A member reported the message at `seq`; `context` is that message and up to
+    /// three before it, as they read when the report was made.
+    Report {
+        seq: Seq,
+        reason: Option<String>,
+        #[serde(default)]
+        context: Vec<Quote>,
+    },
 }
 
 impl Alert {
@@ -51,6 +57,20 @@ impl Alert {
     pub fn is_crisis_at(&self, seq: Seq) -> bool {
         matches!(self.about, About::Crisis { seq: Some(s), .. } if s == seq)
     }
+}
+
+/// The most whispers a room keeps for a facilitator who is not connected; past it the
+/// oldest goes first.
+pub const MAX_KEPT_WHISPERS: usize = 50;
+
+/// A participant's whisper to the facilitators, written while none was connected:
+/// kept until the first facilitator arrives, who is given it.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct KeptWhisper {
+    pub ts: Millis,
+    pub user: UserId,
+    pub name: String,
+    pub text: String,
 }
 
 /// Something open for the facilitators, as a facilitator who arrives is given it.

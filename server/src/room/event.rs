@@ -72,6 +72,10 @@ pub enum EventKind {
     Policy {
         policy: ContentPolicy,
     },
+    /// The waiting room was turned on or off.
+    WaitingRoom {
+        on: bool,
+    },
     Announcement {
         text: String,
     },

@@ -2,23 +2,26 @@
 
 mod attendance;
 mod moderate;
+mod waiting;
 
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap, VecDeque};
 
 use kindred_protocol::http::UpdateRoom;
 use kindred_protocol::policy::ContentPolicy;
 use kindred_protocol::{
-    ClientId, CrisisCategory, ErrorCode, InviteId, LeftReason, MemberInfo, Millis, ModAction,
-    Reaction, Role, RoomId, RoomState, Schedule, Seq, UserId, Visibility,
+    ClientId, CrisisCategory, ErrorCode, InviteId, LeftReason, LogEntry, MemberInfo, Millis,
+    ModAction, Quote, Reaction, Role, RoomId, RoomState, Schedule, Seq, UserId, Visibility,
+    WaitingMember,
 };
 
 use serde::{Deserialize, Serialize};
 
-use super::alerts::{About, Alert, Kept, OpenAlerts};
+use super::alerts::{About, Alert, Kept, KeptWhisper, MAX_KEPT_WHISPERS, OpenAlerts};
 use super::authz::{Action, authorize};
 use super::bans::{Bans, Origin};
 use super::event::{Event, EventKind};
 use super::invites::{InviteRecord, Invites};
+use super::log::ModLog;
 use super::sent::{MAX_REMEMBERED_SENDS, SendMemory, Sent};
 use crate::safety::{Evaluate, NameLook, Verdict};
 
@@ -46,6 +49,9 @@ pub struct RoomConfig {
     /// here). It only tells people when to come: it never opens the room.
     #[serde(default)]
     pub schedule: Option<Schedule>,
+    /// Participants wait until a facilitator admits them.
+    #[serde(default)]
+    pub waiting_room: bool,
 }
 
 /// Rules that come from configuration rather than from the room's own state.
@@ -102,6 +108,28 @@ pub enum Presence {
     Away {
         since: Millis,
     },
+}
+
+impl Presence {
+    /// One more connection.
+    fn arrived(self) -> Self {
+        match self {
+            Presence::Online { connections } => Presence::Online {
+                connections: connections + 1,
+            },
+            Presence::Away { .. } => Presence::Online { connections: 1 },
+        }
+    }
+
+    /// One connection fewer: away from `now` when it was the last.
+    fn dropped(self, now: Millis) -> Self {
+        match self {
+            Presence::Online { connections } if connections > 1 => Presence::Online {
+                connections: connections - 1,
+            },
+            Presence::Online { .. } | Presence::Away { .. } => Presence::Away { since: now },
+        }
+    }
 }
 
 /// A member of the room.
@@ -170,17 +198,28 @@ pub enum Command {
         target: Seq,
         emoji: Reaction,
     },
-    /// A member reports the message at `target` to the facilitators.
+    /// A member reports the message at `target` to the facilitators. `context` is
+    /// that message and up to three before it, read from the room's history by the
+    /// caller (the room keeps no text), so every replica keeps the same quotes.
     Report {
         user: UserId,
         target: Seq,
         reason: Option<String>,
+        #[serde(default)]
+        context: Vec<Quote>,
     },
     /// A member is about to whisper (to `to`, or to the facilitators): the rules are
-    /// checked, nothing changes. The words never enter the room or its log.
+    /// checked, nothing changes. The words do not enter the room or its log unless no
+    /// facilitator can read them now ([`Applied::keep_whisper`]).
     Whisper {
         user: UserId,
         to: Option<UserId>,
+    },
+    /// A participant's whisper to the facilitators that nobody can read now, in a
+    /// facilitated session: kept for the first facilitator who arrives.
+    KeepWhisper {
+        user: UserId,
+        text: String,
     },
     /// A member has read a warning: a participant their resources card (`alert`
     /// absent), a facilitator the open alert `alert`, which is then handled.
@@ -226,6 +265,8 @@ pub struct ModRequest {
     pub text: Option<String>,
     pub held: Option<u64>,
     pub policy: Option<ContentPolicy>,
+    pub on: Option<bool>,
+    pub report: Option<u64>,
 }
 
 impl ModRequest {
@@ -240,6 +281,8 @@ impl ModRequest {
             text: None,
             held: None,
             policy: None,
+            on: None,
+            report: None,
         }
     }
 }
@@ -337,6 +380,8 @@ pub enum Rejection {
          please try again later, or from another connection"
     )]
     TooManyFromAddress,
+    #[error("you are in the waiting room: a facilitator will let you in shortly")]
+    Waiting,
 }
 
 impl Rejection {
@@ -361,6 +406,7 @@ impl Rejection {
             Rejection::NoFacilitator => ErrorCode::NotFound,
             Rejection::InviteInvalid => ErrorCode::Unauthorized,
             Rejection::TooManyFromAddress => ErrorCode::RateLimited,
+            Rejection::Waiting => ErrorCode::Waiting,
         }
     }
 
@@ -396,19 +442,51 @@ pub struct Applied {
     /// The author of this crisis message is to be shown the resources card: the first
     /// time, and again when they resend it before confirming they saw the card.
     pub card: bool,
-    /// For a facilitator's arrival: everything open (alerts, held messages), by id.
-    pub kept: Vec<Kept>,
+    /// For a facilitator's arrival: what they need to know, given after `welcome`.
+    pub briefing: Option<Box<Briefing>>,
     /// A warning this command gave, or (for a participant's arrival) the one still
     /// waiting for them to acknowledge: the member and the facilitators are told.
     pub warning: Option<Warning>,
     /// A warning this command acknowledged: the facilitators are told.
     pub acknowledged: Option<Warning>,
+    /// This arrival is in the waiting room: the member is given no room yet.
+    pub waiting: bool,
+    /// Someone new knocked: the facilitators are alerted.
+    pub knock: Option<WaitingMember>,
+    /// The waiting room changed: the facilitators are given the whole list.
+    pub waiting_list: Option<Vec<WaitingMember>>,
+    /// Waiting participants a facilitator turned away: told, then disconnected.
+    pub denied: Vec<UserId>,
+    /// New entries of the moderation log: the facilitators are given them.
+    pub logged: Vec<LogEntry>,
+    /// The whisper finds no facilitator to read it now, in a facilitated session: the
+    /// caller keeps it with [`Command::KeepWhisper`].
+    pub keep_whisper: bool,
 }
 
 impl Applied {
     fn none() -> Self {
         Self::default()
     }
+
+    /// The alerts and held messages open for a facilitator who arrived.
+    pub fn kept(&self) -> &[Kept] {
+        self.briefing.as_ref().map_or(&[], |b| &b.kept)
+    }
+}
+
+/// What a facilitator who arrives is given after `welcome`.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Briefing {
+    /// Everything open (alerts, held messages), by id.
+    pub kept: Vec<Kept>,
+    /// Participants' whispers kept while no facilitator was connected (given to the
+    /// first facilitator who arrives, and to no one after).
+    pub whispers: Vec<KeptWhisper>,
+    /// Who is in the waiting room.
+    pub waiting: Vec<WaitingMember>,
+    /// The session's moderation log.
+    pub log: Vec<LogEntry>,
 }
 
 /// One room's live state.
@@ -465,6 +543,15 @@ pub struct Room {
     /// Warnings not yet acknowledged, by the member warned.
     #[serde(default)]
     warnings: BTreeMap<UserId, Warning>,
+    /// Participants in the waiting room.
+    #[serde(default)]
+    waiting: BTreeMap<UserId, waiting::Waiter>,
+    /// Whispers to the facilitators written while none was connected.
+    #[serde(default)]
+    whispers: VecDeque<KeptWhisper>,
+    /// What the facilitators did this session.
+    #[serde(default)]
+    log: ModLog,
 }
 
 impl Room {
@@ -493,6 +580,9 @@ impl Room {
             reactions: BTreeSet::new(),
             reports: BTreeSet::new(),
             warnings: BTreeMap::new(),
+            waiting: BTreeMap::new(),
+            whispers: VecDeque::new(),
+            log: ModLog::default(),
         }
     }
 
@@ -526,7 +616,11 @@ impl Room {
     /// share of the seats.
     pub fn admits(&self, role: Role, name: &str, origin: &Origin) -> Result<(), Rejection> {
         let look = NameLook::of(name);
-        if self.members.values().any(|m| m.look.clashes(&look)) {
+        let taken = self.members.values().map(|m| &m.look);
+        if taken
+            .chain(self.waiting.values().map(|w| &w.look))
+            .any(|l| l.clashes(&look))
+        {
             return Err(Rejection::NameInUse);
         }
         if role == Role::Facilitator {
@@ -541,16 +635,19 @@ impl Room {
         if self.locked {
             return Err(Rejection::Locked);
         }
-        if self.members.len() >= self.config.capacity as usize {
+        // Someone waiting holds a seat: admitting them never overfills the room.
+        if self.members.len() + self.waiting.len() >= self.config.capacity as usize {
             return Err(Rejection::RoomFull);
         }
         if let Some(address) = &origin.address {
-            let same = self
+            let here = self
                 .members
                 .values()
-                .filter(|m| {
-                    m.role == Role::Participant && m.origin.address.as_ref() == Some(address)
-                })
+                .filter(|m| m.role == Role::Participant)
+                .map(|m| &m.origin);
+            let same = here
+                .chain(self.waiting.values().map(|w| &w.origin))
+                .filter(|o| o.address.as_ref() == Some(address))
                 .count();
             if same >= self.limits.members_per_address {
                 return Err(Rejection::TooManyFromAddress);
@@ -593,6 +690,7 @@ impl Room {
             held: self.held_since.is_some(),
             paused: self.paused,
             locked: self.locked,
+            waiting_room: self.config.waiting_room,
             slow_mode_seconds: self.slow_mode_seconds,
             floor: self.floor.map(|f| f.0),
             floor_until: self.floor.map(|f| f.1),
@@ -607,6 +705,7 @@ impl Room {
     pub fn tick_due(&self, now: Millis) -> bool {
         let grace = self.limits.presence_grace_ms;
         self.watch_due(now)
+            || self.waiters_due(now)
             || self.floor.is_some_and(|(_, until)| until <= now)
             || self.members.values().any(|m| {
                 matches!(m.presence, Presence::Away { since } if now >= since + grace)
@@ -634,6 +733,12 @@ impl Room {
 
     /// Apply one command at instant `now`.
     pub fn apply(&mut self, cmd: Command, now: Millis) -> Result<Applied, Rejection> {
+        // Someone in the waiting room can only wait, drop or leave.
+        if let Some(user) = waiting_actor(&cmd)
+            && self.waiting.contains_key(&user)
+        {
+            return Err(Rejection::Waiting);
+        }
         match cmd {
             Command::Connect {
                 user,
@@ -644,22 +749,20 @@ impl Room {
             } => self.connect(user, (name, role, origin), session, now),
             Command::Disconnect { user } => {
                 if let Some(m) = self.members.get_mut(&user) {
-                    m.presence = match m.presence {
-                        Presence::Online { connections } if connections > 1 => Presence::Online {
-                            connections: connections - 1,
-                        },
-                        Presence::Online { .. } | Presence::Away { .. } => {
-                            Presence::Away { since: now }
-                        }
-                    };
+                    m.presence = m.presence.dropped(now);
+                    return Ok(Applied::none());
                 }
-                Ok(Applied::none())
+                Ok(self.waiter_dropped(user, now))
             }
             Command::Leave { user } => {
+                let mut out = Applied::none();
+                if self.waiting.contains_key(&user) {
+                    self.waiter_left(user, &mut out);
+                    return Ok(out);
+                }
                 if !self.members.contains_key(&user) {
                     return Err(Rejection::NotMember);
                 }
-                let mut out = Applied::none();
                 self.remove_member(user, LeftReason::Left, now, &mut out);
                 Ok(out)
             }
@@ -715,15 +818,22 @@ impl Room {
                 user,
                 target,
                 reason,
-            } => self.report(user, target, reason, now),
+                context,
+            } => self.report(user, target, reason, context, now),
             Command::Whisper { user, to } => self.whisper(user, to),
-            Command::AckWarning { user, alert } => self.ack_warning(user, alert),
+            Command::KeepWhisper { user, text } => self.keep_whisper(user, text, now),
+            Command::AckWarning { user, alert } => self.ack_warning(user, alert, now),
             Command::Moderate { actor, request } => {
                 let role = self.role_of(actor)?;
                 if !authorize(role, Action::Moderate(request.action)) {
                     return Err(Rejection::Forbidden);
                 }
-                self.moderate(request, now)
+                // Written before the action (a removed member's name goes with them),
+                // kept only if it succeeds.
+                let entry = self.log_entry(actor, &request, now);
+                let mut out = self.moderate(request, now)?;
+                self.log_action(entry, &mut out);
+                Ok(out)
             }
             Command::Tick => Ok(self.tick(now)),
             Command::Invite { invite } => {
@@ -789,27 +899,41 @@ impl Room {
             return Err(Rejection::InviteInvalid);
         }
         if let Some(m) = self.members.get_mut(&user) {
-            m.presence = match m.presence {
-                Presence::Online { connections } => Presence::Online {
-                    connections: connections + 1,
-                },
-                Presence::Away { .. } => Presence::Online { connections: 1 },
-            };
+            m.presence = m.presence.arrived();
             let role = m.role;
             return Ok(Applied {
-                kept: self.kept_for(role),
+                briefing: self.brief(role),
                 warning: self.warnings.get(&user).cloned(),
                 ..Applied::none()
             });
         }
+        if role == Role::Participant && (self.config.waiting_room || self.is_waiting(user)) {
+            if !self.is_waiting(user) {
+                self.admits(role, &name, &origin)?;
+            }
+            return Ok(self.knock(user, (name, origin), now));
+        }
         self.admits(role, &name, &origin)?;
         let mut out = Applied {
-            kept: self.kept_for(role),
+            briefing: self.brief(role),
             ..Applied::none()
         };
-        let facilitator = role == Role::Facilitator;
+        let online = Presence::Online { connections: 1 };
+        self.seat(user, (name, role, origin), online, now, &mut out);
+        Ok(out)
+    }
+
+    /// Make someone a member: the room sees them join.
+    fn seat(
+        &mut self,
+        user: UserId,
+        (name, role, origin): (String, Role, Origin),
+        presence: Presence,
+        now: Millis,
+        out: &mut Applied,
+    ) {
         let seq = self.push(
-            &mut out,
+            out,
             now,
             EventKind::Joined {
                 user,
@@ -825,25 +949,35 @@ impl Room {
                 name,
                 role,
                 status: ModStatus::Active,
-                presence: Presence::Online { connections: 1 },
+                presence,
                 hand_raised: false,
                 last_post: None,
                 joined_seq: seq,
                 origin,
             },
         );
-        if facilitator {
-            self.attend(now, &mut out);
+        if role == Role::Facilitator {
+            self.attend(now, out);
         }
-        Ok(out)
     }
 
-    /// Everything open for the facilitators, for one who arrives (nothing for a
-    /// participant).
-    fn kept_for(&self, role: Role) -> Vec<Kept> {
+    /// What a facilitator who arrives is given (nothing for a participant). The
+    /// whispers kept while none was connected go to this facilitator, and to no one
+    /// after.
+    fn brief(&mut self, role: Role) -> Option<Box<Briefing>> {
         if role != Role::Facilitator {
-            return Vec::new();
+            return None;
         }
+        Some(Box::new(Briefing {
+            kept: self.kept(),
+            whispers: self.whispers.drain(..).collect(),
+            waiting: self.waiting_list(),
+            log: self.log.entries(),
+        }))
+    }
+
+    /// Everything open for the facilitators, oldest first.
+    pub fn kept(&self) -> Vec<Kept> {
         let mut kept: Vec<Kept> = self
             .alerts
             .iter()
@@ -855,9 +989,9 @@ impl Room {
         kept
     }
 
-    /// Everything open for the facilitators, oldest first.
-    pub fn kept(&self) -> Vec<Kept> {
-        self.kept_for(Role::Facilitator)
+    /// The session's moderation log, oldest first.
+    pub fn mod_log(&self) -> Vec<LogEntry> {
+        self.log.entries()
     }
 
     fn next_id(&mut self) -> u64 {
@@ -895,6 +1029,7 @@ impl Room {
         user: UserId,
         target: Seq,
         reason: Option<String>,
+        context: Vec<Quote>,
         now: Millis,
     ) -> Result<Applied, Rejection> {
         let m = self.members.get(&user).ok_or(Rejection::NotMember)?;
@@ -915,6 +1050,7 @@ impl Room {
         let about = About::Report {
             seq: target,
             reason,
+            context,
         };
         Ok(Applied {
             alert: Some(self.raise(user, name, about, now)),
@@ -935,19 +1071,58 @@ impl Room {
                 if !authorize(role, Action::WhisperFacilitators) {
                     return Err(Rejection::Forbidden);
                 }
-                // A whisper nobody receives must not look delivered.
+                // A whisper nobody receives must not look delivered. In a session a
+                // facilitator keeps, it waits for the next one who arrives.
                 let reachable = self.members.values().any(|m| {
                     m.role == Role::Facilitator && matches!(m.presence, Presence::Online { .. })
                 });
                 if !reachable {
-                    return Err(Rejection::NoFacilitator);
+                    if !self.watched() {
+                        return Err(Rejection::NoFacilitator);
+                    }
+                    return Ok(Applied {
+                        keep_whisper: true,
+                        ..Applied::none()
+                    });
                 }
             }
         }
         Ok(Applied::none())
     }
 
-    fn ack_warning(&mut self, user: UserId, alert: Option<u64>) -> Result<Applied, Rejection> {
+    fn keep_whisper(
+        &mut self,
+        user: UserId,
+        text: String,
+        now: Millis,
+    ) -> Result<Applied, Rejection> {
+        let name = self
+            .members
+            .get(&user)
+            .ok_or(Rejection::NotMember)?
+            .name
+            .clone();
+        if !self.watched() {
+            return Err(Rejection::NoFacilitator);
+        }
+        self.whispers.push_back(KeptWhisper {
+            ts: now,
+            user,
+            name,
+            text,
+        });
+        while self.whispers.len() > MAX_KEPT_WHISPERS {
+            self.whispers.pop_front();
+        }
+        Ok(Applied::none())
+    }
+
+    fn ack_warning(
+        &mut self,
+        user: UserId,
+        alert: Option<u64>,
+        now: Millis,
+    ) -> Result<Applied, Rejection> {
         let role = self.role_of(user)?;
         match alert {
             None => {
@@ -969,8 +1144,13 @@ impl Room {
                 "a held message is released or declined, not acknowledged",
             )),
             Some(id) => {
-                self.alerts.handle(id).ok_or(Rejection::NotFound)?;
-                Ok(Applied::none())
+                // Handling an alert is a resolve, logged for the other facilitators.
+                let mut request = ModRequest::new(ModAction::Resolve);
+                request.report = Some(id);
+                let entry = self.log_entry(user, &request, now);
+                let mut out = self.moderate(request, now)?;
+                self.log_action(entry, &mut out);
+                Ok(out)
             }
         }
     }
@@ -1148,12 +1328,16 @@ impl Room {
         }
     }
 
-    /// The operator changed the room's settings: the policy through [`Room::set_policy`]
-    /// and the session through [`Room::set_open`], so members hear of both.
+    /// The operator changed the room's settings: the policy through [`Room::set_policy`],
+    /// the session through [`Room::set_open`] and the waiting room through its own
+    /// setter, so members hear of all three.
     pub fn configure(&mut self, update: UpdateRoom, now: Millis) -> Applied {
-        let (policy, open) = (update.policy, update.open);
+        let (policy, open, waiting_room) = (update.policy, update.open, update.waiting_room);
         apply_update(&mut self.config, update);
         let mut out = policy.map_or_else(Applied::none, |p| self.set_policy(p, now));
+        if let Some(on) = waiting_room {
+            self.set_waiting_room(on, now, &mut out);
+        }
         if let Some(open) = open {
             let opened = self.set_open(open, now);
             out.ack = opened.ack.or(out.ack);
@@ -1257,8 +1441,32 @@ impl Room {
                 },
             );
         }
+        self.expire_waiters(now, &mut out);
         self.watch(now, &mut out);
         out
+    }
+}
+
+/// The member a command is from, for the commands someone in the waiting room may
+/// not give (they may arrive, drop and leave).
+fn waiting_actor(cmd: &Command) -> Option<UserId> {
+    match cmd {
+        Command::Send { user, .. }
+        | Command::Hand { user, .. }
+        | Command::React { user, .. }
+        | Command::Report { user, .. }
+        | Command::Whisper { user, .. }
+        | Command::KeepWhisper { user, .. }
+        | Command::AckWarning { user, .. } => Some(*user),
+        Command::Moderate { actor, .. } => Some(*actor),
+        Command::Connect { .. }
+        | Command::Disconnect { .. }
+        | Command::Leave { .. }
+        | Command::Tick
+        | Command::Invite { .. }
+        | Command::Redeem { .. }
+        | Command::Revoke { .. }
+        | Command::Dismiss { .. } => None,
     }
 }
 
@@ -1274,6 +1482,7 @@ fn apply_update(config: &mut RoomConfig, update: UpdateRoom) {
         visibility,
         policy: _,
         open: _,
+        waiting_room: _,
         facilitated,
         schedule,
     } = update;

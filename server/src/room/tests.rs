@@ -59,6 +59,7 @@ impl Scene {
             policy: Default::default(),
             facilitated,
             schedule: None,
+            waiting_room: false,
         };
         let mut room = Room::new(RoomId::new(), config, Limits::default());
         let now = 1_700_000_000_000;
@@ -886,6 +887,7 @@ impl Scene {
             user,
             target,
             reason: Some("that felt unkind".into()),
+            context: Vec::new(),
         })
     }
 
@@ -923,7 +925,8 @@ impl Scene {
             origin: Origin::default(),
         })
         .expect("a facilitator always gets in")
-        .kept
+        .kept()
+        .to_vec()
     }
 }
 
@@ -961,7 +964,7 @@ fn alerts_and_held_messages_wait_for_a_facilitator_until_one_handles_them() {
     assert_eq!(kept[0], Kept::Alert(crisis.clone()));
     assert!(matches!(&kept[2], Kept::Held(h) if h.text == "kys you idiot"));
     // A participant's arrival brings nothing of it.
-    assert!(s.reconnect(alice, "Alice").unwrap().kept.is_empty());
+    assert!(s.reconnect(alice, "Alice").unwrap().kept().is_empty());
 
     // Handling: participants may not; a held message is decided, not acknowledged.
     assert_eq!(
@@ -1269,6 +1272,7 @@ fn what_is_kept_replays_alike_and_survives_a_snapshot() {
             user: bo,
             target: 3,
             reason: None,
+            context: Vec::new(),
         },
     );
     for _ in 0..2 {
@@ -1749,7 +1753,7 @@ fn the_room_is_held_when_the_last_facilitator_leaves_and_unheld_when_one_returns
         back.events.last().map(|e| &e.kind),
         Some(&EventKind::Unheld)
     );
-    assert_eq!(back.kept.len(), 1);
+    assert_eq!(back.kept().len(), 1);
     assert!(!s.room.state().held);
     assert!(s.say(alice, "thank you for coming back").is_ok());
 }

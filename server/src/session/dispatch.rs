@@ -101,9 +101,11 @@ impl Live {
                 self.send(conn, client_id, text, cw).await?;
             }
             ClientFrame::Typing => {
-                let due = self
-                    .last_typing
-                    .is_none_or(|t| t.elapsed() >= TYPING_INTERVAL);
+                // Nobody in the room knows someone in the waiting room is there.
+                let due = !self.peer.waiting()
+                    && self
+                        .last_typing
+                        .is_none_or(|t| t.elapsed() >= TYPING_INTERVAL);
                 if due {
                     self.last_typing = Some(Instant::now());
                     let frame = wire::encode(&ServerFrame::Typing {
@@ -145,10 +147,24 @@ impl Live {
                         return self.reply(conn, &frame).await.map(|()| Flow::Continue);
                     }
                 };
+                // The reported message and the three before it, as they read now: the
+                // alert keeps them even if the message is withdrawn later.
+                let context = match app.broker.quotes(self.room, seq).await {
+                    Ok(quotes) => quotes,
+                    Err(e @ BrokerError::Rejected(_)) => {
+                        return self
+                            .broker_error(conn, None, &e)
+                            .await
+                            .map(|()| Flow::Continue);
+                    }
+                    // The report still reaches the facilitators, without the quotes.
+                    Err(_) => Vec::new(),
+                };
                 let cmd = Command::Report {
                     user: self.user,
                     target: seq,
                     reason,
+                    context,
                 };
                 match app.broker.apply(self.room, cmd, now_ms()).await {
                     // Kept open in the room: a facilitator who is not here now is
@@ -188,13 +204,21 @@ impl Live {
                     user: self.user,
                     to,
                 };
-                if let Err(e) = app.broker.apply(self.room, rules, now_ms()).await {
+                let applied = match app.broker.apply(self.room, rules, now_ms()).await {
+                    Ok(applied) => applied,
                     // Not delivered, and the sender is told so rather than shown a
                     // copy that looks sent.
-                    return self
-                        .broker_error(conn, None, &e)
-                        .await
-                        .map(|()| Flow::Continue);
+                    Err(e) => {
+                        return self
+                            .broker_error(conn, None, &e)
+                            .await
+                            .map(|()| Flow::Continue);
+                    }
+                };
+                if applied.keep_whisper {
+                    // No facilitator is connected: the room keeps it for the next one
+                    // who arrives, and the sender's copy says so.
+                    return self.keep_whisper(conn, text).await.map(|()| Flow::Continue);
                 }
                 let frame = wire::encode(&ServerFrame::Whisper {
                     ts: now_ms(),
@@ -202,6 +226,7 @@ impl Live {
                     name: self.name.clone(),
                     to,
                     text,
+                    kept: false,
                 });
                 if let Err(e) = app.broker.notify(self.room, audience, frame).await {
                     self.broker_error(conn, None, &e).await?;
@@ -238,6 +263,8 @@ impl Live {
                 text,
                 held,
                 policy,
+                on,
+                report,
             } => {
                 let checked = optional_text(reason, MAX_REASON_CHARS).and_then(|reason| {
                     Ok((reason, optional_text(text, app.config.max_message_chars)?))
@@ -258,6 +285,8 @@ impl Live {
                     text,
                     held,
                     policy,
+                    on,
+                    report,
                 };
                 let cmd = Command::Moderate {
                     actor: self.user,
@@ -419,6 +448,34 @@ impl Live {
             lines: card.lines.clone(),
         };
         self.reply(conn, &frame).await
+    }
+
+    /// A participant's whisper that no facilitator can read now: kept in the room for
+    /// the first one who arrives; every tab of the sender's shows it as kept.
+    async fn keep_whisper(&mut self, conn: &mut Conn, text: String) -> Result<(), axum::Error> {
+        let app = conn.app.clone();
+        let ts = now_ms();
+        let keep = Command::KeepWhisper {
+            user: self.user,
+            text: text.clone(),
+        };
+        if let Err(e) = app.broker.apply(self.room, keep, ts).await {
+            return self.broker_error(conn, None, &e).await;
+        }
+        tracing::info!(peer = self.peer.id, room = %self.room, "whisper kept for the facilitators");
+        let frame = ServerFrame::Whisper {
+            ts,
+            from: self.user,
+            name: self.name.clone(),
+            to: None,
+            text,
+            kept: true,
+        };
+        let _ = app
+            .broker
+            .notify(self.room, Audience::User(self.user), wire::encode(&frame))
+            .await;
+        Ok(())
     }
 
     /// A warning, to every connection of the member it is for and to every facilitator.

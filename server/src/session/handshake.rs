@@ -1,14 +1,18 @@
-//! The handshake: wait for `hello`, admit the member, send `welcome` and its backlog.
+//! The handshake: wait for `hello`, admit the member, send `welcome` and its backlog
+//! (or, in the waiting room, a `welcome` that gives them no room yet, and the room's
+//! `welcome` once a facilitator lets them in).
 
 use axum::extract::ws::Message;
-use kindred_protocol::{ClientFrame, ErrorCode, Me, PROTOCOL_VERSION, Seq, Welcome, close_code};
+use kindred_protocol::{
+    ClientFrame, ErrorCode, Me, PROTOCOL_VERSION, ResumeKind, Seq, ServerFrame, Welcome, close_code,
+};
 use tokio::time::Instant;
 
 use super::{Conn, Live};
 use crate::app::now_ms;
-use crate::broker::{BrokerError, ResumeFrom};
-use crate::room::{Command, Rejection};
-use crate::wire;
+use crate::broker::{BrokerError, ResumeFrom, Snapshot};
+use crate::room::{Briefing, Command, Rejection};
+use crate::wire::{self, Encoded};
 
 impl Conn {
     /// Wait for `hello`, admit the member and send `welcome` with its backlog.
@@ -143,6 +147,12 @@ impl Conn {
                 return None;
             }
         };
+        // In the waiting room, unless a facilitator let them in already: then this
+        // connection is in the room like any other.
+        let waiting = arrived.waiting && peer.wait();
+        if !waiting {
+            peer.enter();
+        }
         let resume = match (last_seq, epoch) {
             (Some(last_seq), Some(epoch)) => Some(ResumeFrom { last_seq, epoch }),
             // A last_seq without an epoch cannot be trusted to mean this history.
@@ -152,12 +162,12 @@ impl Conn {
             }),
             (None, _) => None,
         };
-        let snapshot = match self
-            .app
-            .broker
-            .snapshot(room, resume, self.app.config.welcome_history)
-            .await
-        {
+        let (resume, recent) = if waiting {
+            (None, 0)
+        } else {
+            (resume, self.app.config.welcome_history)
+        };
+        let snapshot = match self.app.broker.snapshot(room, resume, recent).await {
             Ok(s) => s,
             Err(e) => {
                 Live::new(&self.app, claims, peer, 0)
@@ -168,38 +178,29 @@ impl Conn {
                 return None;
             }
         };
-        let welcome = Welcome {
-            protocol: PROTOCOL_VERSION,
-            you: Me {
-                user: claims.user,
-                name: claims.name.clone(),
-                role: claims.role,
-            },
-            room: crate::schedule::dated(snapshot.summary, now_ms()),
-            members: snapshot.members,
-            state: snapshot.state,
-            policy: snapshot.policy,
-            seq: snapshot.seq,
-            epoch: snapshot.epoch,
-            resume: snapshot.resume,
-            backlog: u32::try_from(snapshot.backlog.len()).unwrap_or(u32::MAX),
-            member_parts: 0,
-        };
         tracing::debug!(
             peer = peer.id,
             %room,
             user = %claims.user,
             backlog = snapshot.backlog.len(),
             resume = ?snapshot.resume,
+            waiting,
             "welcome"
         );
-        let mut live = Live::new(&self.app, claims, peer, snapshot.seq);
+        let you = Me {
+            user: claims.user,
+            name: claims.name.clone(),
+            role: claims.role,
+            waiting,
+        };
+        let (mut frames, seq) = self.welcome(you, snapshot);
+        let mut live = Live::new(&self.app, claims, peer, seq);
         // welcome (in parts if its member list is large), backlog, then what is open
         // for a facilitator: one write, raced against a kick or a shutdown (the event
         // loop then closes as it should) and bounded in time.
-        let mut frames = wire::welcome(welcome, self.welcome_budget());
-        frames.extend(snapshot.backlog);
-        frames.extend(arrived.kept.iter().map(|k| wire::encode(&wire::kept(k))));
+        if let Some(briefing) = &arrived.briefing {
+            frames.extend(briefing_frames(briefing));
+        }
         // A warning they have not acknowledged yet is still waiting for them.
         frames.extend(
             arrived
@@ -214,6 +215,37 @@ impl Conn {
         Some(live)
     }
 
+    /// The `welcome` (in parts if its member list is large) and its backlog, and the
+    /// seq they bring the client to. In the waiting room it carries the room's
+    /// description and guidelines and nothing of what happens inside.
+    pub(super) fn welcome(&self, you: Me, mut snapshot: Snapshot) -> (Vec<Encoded>, Seq) {
+        if you.waiting {
+            // Nothing to resume from: a client that offers this seq and epoch later
+            // (admitted, it dropped before the room's welcome) is given a reset.
+            snapshot.members.clear();
+            snapshot.backlog.clear();
+            snapshot.seq = 0;
+            snapshot.epoch = 0;
+            snapshot.resume = ResumeKind::Fresh;
+        }
+        let welcome = Welcome {
+            protocol: PROTOCOL_VERSION,
+            you,
+            room: crate::schedule::dated(snapshot.summary, now_ms()),
+            members: snapshot.members,
+            state: snapshot.state,
+            policy: snapshot.policy,
+            seq: snapshot.seq,
+            epoch: snapshot.epoch,
+            resume: snapshot.resume,
+            backlog: u32::try_from(snapshot.backlog.len()).unwrap_or(u32::MAX),
+            member_parts: 0,
+        };
+        let mut frames = wire::welcome(welcome, self.welcome_budget());
+        frames.extend(snapshot.backlog);
+        (frames, snapshot.seq)
+    }
+
     /// The largest frame the welcome may take: what the socket's write buffer holds
     /// (`http::ws` sizes it from these settings) less what may already be buffered.
     fn welcome_budget(&self) -> usize {
@@ -223,6 +255,29 @@ impl Conn {
             .max(c.ws_write_buffer + c.max_frame_bytes);
         limit.saturating_sub(c.ws_write_buffer + 64).max(1024)
     }
+}
+
+/// What a facilitator is given after `welcome`: the open alerts and held messages,
+/// the whispers kept for them, who is waiting, and the session's moderation log (the
+/// last two always, so a client that resumed replaces what it showed).
+fn briefing_frames(b: &Briefing) -> Vec<Encoded> {
+    let mut frames: Vec<Encoded> = b
+        .kept
+        .iter()
+        .map(|k| wire::encode(&wire::kept(k)))
+        .collect();
+    frames.extend(
+        b.whispers
+            .iter()
+            .map(|w| wire::encode(&wire::kept_whisper(w))),
+    );
+    frames.push(wire::encode(&ServerFrame::Waiting {
+        members: b.waiting.clone(),
+    }));
+    frames.push(wire::encode(&ServerFrame::ModLog {
+        entries: b.log.clone(),
+    }));
+    frames
 }
 
 /// Map a broker refusal at arrival to an error frame and a close.

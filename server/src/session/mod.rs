@@ -23,7 +23,7 @@ use std::time::Duration;
 
 use axum::extract::ws::{Message, WebSocket};
 use governor::{DefaultDirectRateLimiter, Quota, RateLimiter};
-use kindred_protocol::{ErrorCode, Role, RoomId, Seq, UserId, close_code};
+use kindred_protocol::{ErrorCode, Me, Role, RoomId, Seq, UserId, close_code};
 use tokio::sync::OwnedSemaphorePermit;
 use tokio::time::Instant;
 
@@ -147,6 +147,10 @@ impl Live {
                     }
                 }
                 () = outbox.outbox.ready() => {
+                    // Let in from the waiting room: the room's welcome goes first.
+                    if self.peer.take_admission() && Box::pin(self.admitted(conn)).await.is_err() {
+                        break End::Gone;
+                    }
                     let Some(first) = self.peer.outbox.pop() else { continue };
                     // A reader that stopped reading blocks this write; a kick or a
                     // shutdown must still get through, so the write races them, and
@@ -228,7 +232,7 @@ impl Live {
         app.hub.detach(self.room, self.peer.id);
         let evicted = matches!(
             self.peer.kick_reason(),
-            Some(Kick::Removed | Kick::Banned | Kick::RoomClosed)
+            Some(Kick::Removed | Kick::Banned | Kick::RoomClosed | Kick::Denied)
         );
         if !left && !evicted {
             let _ = app
@@ -254,12 +258,38 @@ impl Live {
                 let _ = tokio::time::timeout(CLOSE_TIMEOUT, conn.send_frame(&frame)).await;
             }
             Kick::Resync => {}
-            Kick::Removed | Kick::Banned | Kick::RoomClosed => {
+            Kick::Removed | Kick::Banned | Kick::RoomClosed | Kick::Denied => {
                 // Let them see the event that ended their stay.
                 self.drain_outbox(conn).await;
             }
         }
         End::Close(kick.close_code(), kick.reason())
+    }
+
+    /// A facilitator let this member in from the waiting room: give them the room as
+    /// a member arriving now sees it. What the hub queued since is written after, less
+    /// what this welcome's backlog already holds.
+    async fn admitted(&mut self, conn: &mut Conn) -> Result<(), axum::Error> {
+        let app = conn.app.clone();
+        let recent = app.config.welcome_history;
+        let snapshot = match app.broker.snapshot(self.room, None, recent).await {
+            Ok(s) => s,
+            Err(_) => {
+                // They will be let in when they reconnect: they are a member now.
+                self.peer.kick(Kick::Resync);
+                return Ok(());
+            }
+        };
+        tracing::debug!(peer = self.peer.id, room = %self.room, "admitted from the waiting room");
+        let you = Me {
+            user: self.user,
+            name: self.name.clone(),
+            role: self.role,
+            waiting: false,
+        };
+        let (frames, seq) = conn.welcome(you, snapshot);
+        self.last_sent = seq;
+        self.write(conn, frames, false).await.map(|_| ())
     }
 
     /// The socket did not take a write in time: the reader fell behind.

@@ -264,6 +264,8 @@ async fn a_crisis_message_brings_help_even_when_its_author_is_removed_at_that_mo
             text: None,
             held: None,
             policy: None,
+            on: None,
+            report: None,
         })
         .await;
         // The card arrives before the close, whichever the room applied first.

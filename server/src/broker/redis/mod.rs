@@ -27,14 +27,14 @@ use async_trait::async_trait;
 use dashmap::DashMap;
 use kindred_protocol::http::UpdateRoom;
 use kindred_protocol::policy::ContentPolicy;
-use kindred_protocol::{Epoch, Millis, Role, RoomId, RoomSummary};
+use kindred_protocol::{Epoch, Millis, Quote, Role, RoomId, RoomSummary, Seq};
 use parking_lot::Mutex;
 use redis::{PushInfo, PushKind, Value};
 use tokio::sync::{mpsc::UnboundedReceiver, oneshot};
 
 use self::log::{Entry, Fold, Image, InstanceId, Op, Replica, parse_audience, room_of_channel};
 use self::store::{Appended, SNAPSHOT_EVERY, Store};
-use super::{Broker, BrokerError, ResumeFrom, Snapshot, new_epoch, summary};
+use super::{Broker, BrokerError, REPORT_CONTEXT, ResumeFrom, Snapshot, new_epoch, summary};
 use crate::hub::{Audience, Effect, Hub, Kick};
 use crate::metrics::Metrics;
 use crate::room::{Applied, Command, InviteRecord, Limits, Origin, Rejection, Room, RoomConfig};
@@ -834,6 +834,13 @@ impl Broker for RedisBroker {
         let guard = slot.replica.lock();
         let r = guard.as_ref().ok_or(BrokerError::NoRoom)?;
         Ok(r.room.invites())
+    }
+
+    async fn quotes(&self, room: RoomId, target: Seq) -> Result<Vec<Quote>, BrokerError> {
+        let slot = self.inner.serve(room).await?;
+        let guard = slot.replica.lock();
+        let r = guard.as_ref().ok_or(BrokerError::NoRoom)?;
+        Ok(r.timeline.quotes(target, REPORT_CONTEXT)?)
     }
 
     async fn apply(&self, room: RoomId, cmd: Command, now: Millis) -> Result<Applied, BrokerError> {

@@ -72,6 +72,7 @@ pub async fn create_room(
                 policy: req.policy.unwrap_or_default(),
                 facilitated: req.facilitated.unwrap_or(true),
                 schedule,
+                waiting_room: req.waiting_room.unwrap_or(false),
             },
         )
         .await?;

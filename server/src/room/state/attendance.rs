@@ -17,7 +17,8 @@ const HELD_TOO_LONG: &str = "No facilitator was able to come back, so this sessi
                              please contact a crisis line.";
 
 impl Room {
-    fn watched(&self) -> bool {
+    /// A session is on and a facilitator should be keeping it.
+    pub(super) fn watched(&self) -> bool {
         self.open && self.config.facilitated
     }
 

@@ -1,8 +1,9 @@
 //! What a facilitator can do to the room (`mod`), and the end of a session.
 
-use kindred_protocol::{LeftReason, Millis, ModAction, Role, UserId};
+use kindred_protocol::{LeftReason, LogEntry, Millis, ModAction, Role, UserId};
 
 use super::{Applied, EventKind, ModRequest, ModStatus, Rejection, Room};
+use crate::room::log;
 
 impl Room {
     fn bounded_seconds(&self, seconds: Option<u32>) -> Result<Option<u32>, Rejection> {
@@ -28,6 +29,8 @@ impl Room {
             text,
             held,
             policy,
+            on,
+            report,
         } = request;
         let seconds = self.bounded_seconds(seconds)?;
         let mut out = Applied::none();
@@ -227,8 +230,75 @@ impl Room {
                 let policy = policy.ok_or(Rejection::BadRequest("set_policy needs `policy`"))?;
                 return Ok(self.set_policy(policy, now));
             }
+            ModAction::WaitingRoom => {
+                let on = on.ok_or(Rejection::BadRequest("waiting_room needs `on`"))?;
+                self.set_waiting_room(on, now, &mut out);
+            }
+            ModAction::Admit => {
+                let user = user.ok_or(Rejection::BadRequest("admit needs `user`"))?;
+                if !self.admit(user, now, &mut out) {
+                    return Err(Rejection::NotFound);
+                }
+            }
+            ModAction::AdmitAll => self.admit_all(now, &mut out),
+            ModAction::Deny => {
+                let user = user.ok_or(Rejection::BadRequest("deny needs `user`"))?;
+                if !self.deny(user, &mut out) {
+                    return Err(Rejection::NotFound);
+                }
+            }
+            ModAction::Resolve => {
+                let id = report.ok_or(Rejection::BadRequest("resolve needs `report`"))?;
+                if self.held.contains_key(&id) {
+                    return Err(Rejection::BadRequest(
+                        "a held message is released or declined, not resolved",
+                    ));
+                }
+                self.alerts.handle(id).ok_or(Rejection::NotFound)?;
+            }
         }
         Ok(out)
+    }
+
+    /// The moderation log's entry for `request` by `actor`, as things stand before it
+    /// is carried out (the member acted on may be gone after).
+    pub(super) fn log_entry(&self, actor: UserId, request: &ModRequest, now: Millis) -> LogEntry {
+        let by_name = self
+            .members
+            .get(&actor)
+            .map(|m| m.name.clone())
+            .unwrap_or_default();
+        let mut entry = log::entry(now, (actor, by_name), request.action);
+        entry.user = request.user;
+        entry.name = request.user.and_then(|u| {
+            self.members
+                .get(&u)
+                .map(|m| m.name.clone())
+                .or_else(|| self.waiting.get(&u).map(|w| w.name.clone()))
+        });
+        entry.reason.clone_from(&request.reason);
+        entry.seq = request.seq;
+        entry.seconds = request.seconds;
+        entry.held = request.held;
+        entry.alert = request.report;
+        entry.on = match request.action {
+            ModAction::Lock => Some(true),
+            ModAction::Unlock => Some(false),
+            _ => request.on,
+        };
+        entry
+    }
+
+    /// Keep a successful action's entry (the moderation log of a session that just
+    /// ended is gone with it, so a close is not kept).
+    pub(super) fn log_action(&mut self, mut entry: LogEntry, out: &mut Applied) {
+        if entry.action == ModAction::Close {
+            return;
+        }
+        if entry.action == ModAction::Release {
+            entry.seq = out.ack;
+        }
+        out.logged.push(self.log.record(entry));
     }
 
     /// End the session: everyone is told and leaves, and the room stays closed until a
@@ -244,6 +314,9 @@ impl Room {
         self.stop_watching();
         self.warnings.clear();
         self.members.clear();
+        self.waiting.clear();
+        self.whispers.clear();
+        self.log.clear();
         self.bans.end_session();
         self.invites.end_session(now);
         self.paused = false;

@@ -1,0 +1,172 @@
+//! The waiting room: while it is on, a participant who arrives waits outside until a
+//! facilitator admits them. A waiting participant is not a member: the room does not
+//! show them, they see none of its members, history or events, and they can do
+//! nothing but wait or leave. The facilitators are told of each knock and always have
+//! the whole list. A waiting participant whose connection drops is still waiting when
+//! they come back within the presence grace period.
+
+use kindred_protocol::{Millis, Role, UserId, WaitingMember};
+use serde::{Deserialize, Serialize};
+
+use super::{Applied, EventKind, Presence, Room};
+use crate::room::bans::Origin;
+use crate::safety::NameLook;
+
+/// A participant in the waiting room.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Waiter {
+    pub user: UserId,
+    pub name: String,
+    /// When they knocked.
+    pub since: Millis,
+    pub presence: Presence,
+    pub look: NameLook,
+    pub origin: Origin,
+}
+
+impl Room {
+    /// Whether this user is in the waiting room.
+    pub fn is_waiting(&self, user: UserId) -> bool {
+        self.waiting.contains_key(&user)
+    }
+
+    /// The waiting room as the facilitators see it, in the order people arrived.
+    pub fn waiting_list(&self) -> Vec<WaitingMember> {
+        let mut waiting: Vec<&Waiter> = self.waiting.values().collect();
+        waiting.sort_by_key(|w| (w.since, w.user));
+        waiting
+            .into_iter()
+            .map(|w| WaitingMember {
+                user: w.user,
+                name: w.name.clone(),
+                since: w.since,
+                online: matches!(w.presence, Presence::Online { .. }),
+            })
+            .collect()
+    }
+
+    /// A participant who is not a member arrives while the waiting room is on (the
+    /// room's other checks passed): they wait, or wait again on another connection.
+    pub(super) fn knock(
+        &mut self,
+        user: UserId,
+        (name, origin): (String, Origin),
+        now: Millis,
+    ) -> Applied {
+        let mut out = Applied {
+            waiting: true,
+            ..Applied::none()
+        };
+        if let Some(w) = self.waiting.get_mut(&user) {
+            let was_away = matches!(w.presence, Presence::Away { .. });
+            w.presence = w.presence.arrived();
+            if was_away {
+                out.waiting_list = Some(self.waiting_list());
+            }
+            return out;
+        }
+        let waiter = Waiter {
+            user,
+            look: NameLook::of(&name),
+            name,
+            since: now,
+            presence: Presence::Online { connections: 1 },
+            origin,
+        };
+        out.knock = Some(WaitingMember {
+            user,
+            name: waiter.name.clone(),
+            since: now,
+            online: true,
+        });
+        self.waiting.insert(user, waiter);
+        out.waiting_list = Some(self.waiting_list());
+        out
+    }
+
+    /// A waiting participant's connection dropped.
+    pub(super) fn waiter_dropped(&mut self, user: UserId, now: Millis) -> Applied {
+        let mut out = Applied::none();
+        if let Some(w) = self.waiting.get_mut(&user) {
+            w.presence = w.presence.dropped(now);
+            if matches!(w.presence, Presence::Away { .. }) {
+                out.waiting_list = Some(self.waiting_list());
+            }
+        }
+        out
+    }
+
+    /// A waiting participant left (`leave`, or the grace period ran out).
+    pub(super) fn waiter_left(&mut self, user: UserId, out: &mut Applied) {
+        if self.waiting.remove(&user).is_some() {
+            out.waiting_list = Some(self.waiting_list());
+        }
+    }
+
+    /// Let a waiting participant in: they become a member (the room sees `joined`),
+    /// and their connections are given the room (the hub acts on the `joined`).
+    pub(super) fn admit(&mut self, user: UserId, now: Millis, out: &mut Applied) -> bool {
+        let Some(w) = self.waiting.remove(&user) else {
+            return false;
+        };
+        self.seat(
+            user,
+            (w.name, Role::Participant, w.origin),
+            w.presence,
+            now,
+            out,
+        );
+        out.waiting_list = Some(self.waiting_list());
+        true
+    }
+
+    /// Let everyone waiting in, in the order they arrived.
+    pub(super) fn admit_all(&mut self, now: Millis, out: &mut Applied) {
+        for w in self.waiting_list() {
+            self.admit(w.user, now, out);
+        }
+    }
+
+    /// Turn a waiting participant away: they are told and disconnected.
+    pub(super) fn deny(&mut self, user: UserId, out: &mut Applied) -> bool {
+        if self.waiting.remove(&user).is_none() {
+            return false;
+        }
+        out.denied.push(user);
+        out.waiting_list = Some(self.waiting_list());
+        true
+    }
+
+    /// Turn the waiting room on or off; off admits everyone waiting.
+    pub(super) fn set_waiting_room(&mut self, on: bool, now: Millis, out: &mut Applied) {
+        if self.config.waiting_room != on {
+            self.config.waiting_room = on;
+            self.push(out, now, EventKind::WaitingRoom { on });
+        }
+        if !on {
+            self.admit_all(now, out);
+        }
+    }
+
+    /// Whether a waiting participant's grace period has run out at `now`.
+    pub(super) fn waiters_due(&self, now: Millis) -> bool {
+        let grace = self.limits.presence_grace_ms;
+        self.waiting
+            .values()
+            .any(|w| matches!(w.presence, Presence::Away { since } if now >= since + grace))
+    }
+
+    /// Forget the waiting participants who have been away for the grace period.
+    pub(super) fn expire_waiters(&mut self, now: Millis, out: &mut Applied) {
+        let grace = self.limits.presence_grace_ms;
+        let gone: Vec<UserId> = self
+            .waiting
+            .values()
+            .filter(|w| matches!(w.presence, Presence::Away { since } if now >= since + grace))
+            .map(|w| w.user)
+            .collect();
+        for user in gone {
+            self.waiter_left(user, out);
+        }
+    }
+}
