@@ -1973,3 +1973,114 @@ fn a_schedule_is_configuration_that_the_log_and_the_catalog_carry() {
     let old: RoomConfig = serde_json::from_value(old).unwrap();
     assert_eq!(old.schedule, None);
 }
+
+#[test]
+fn a_waiting_participant_away_past_the_grace_period_leaves_the_list() {
+    let mut s = Scene::new(12);
+    let fran = s.facilitator("Fran");
+    s.room.config.waiting_room = true;
+    let alice = s.join("Alice");
+    assert!(s.room.is_waiting(alice) && s.room.member(alice).is_none());
+    let dropped = s.apply(Command::Disconnect { user: alice }).unwrap();
+    assert!(!dropped.waiting_list.expect("the list changed")[0].online);
+    s.advance(29_000);
+    assert!(!s.room.tick_due(s.now));
+    s.advance(2_000);
+    assert!(s.room.tick_due(s.now));
+    let tick = s.apply(Command::Tick).unwrap();
+    assert_eq!(tick.waiting_list, Some(vec![]));
+    assert!(tick.events.is_empty(), "the room never knew she was there");
+    assert!(!s.room.is_waiting(alice));
+    // Admitting her now finds nobody.
+    let err = s.moderate(fran, ModAction::Admit, Some(alice), None);
+    assert_eq!(err, Err(Rejection::NotFound));
+}
+
+#[test]
+fn the_operator_turning_the_waiting_room_off_lets_everyone_in() {
+    let mut s = Scene::new(12);
+    s.room.config.waiting_room = true;
+    let (alice, bob) = (s.join("Alice"), s.join("Bob"));
+    let update = UpdateRoom {
+        waiting_room: Some(false),
+        ..UpdateRoom::default()
+    };
+    let applied = s.room.configure(update, s.now);
+    let joined: Vec<UserId> = applied
+        .events
+        .iter()
+        .filter_map(|e| match &e.kind {
+            EventKind::Joined { user, .. } => Some(*user),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(joined, [alice, bob], "in the order they arrived");
+    assert!(matches!(
+        applied.events[0].kind,
+        EventKind::WaitingRoom { on: false }
+    ));
+    assert!(s.room.member(alice).is_some() && !s.room.state().waiting_room);
+}
+
+#[test]
+fn a_closed_session_forgets_who_waited_what_was_logged_and_kept_whispers() {
+    let mut s = Scene::facilitated(12);
+    let fran = s.facilitator("Fran");
+    let alice = s.join("Alice");
+    s.moderate(fran, ModAction::Lock, None, None).unwrap();
+    s.moderate(fran, ModAction::Unlock, None, None).unwrap();
+    s.room.config.waiting_room = true;
+    let bob = s.join("Bob");
+    assert!(s.room.is_waiting(bob));
+    // Fran steps away: Alice's whisper is kept for whoever comes.
+    s.apply(Command::Leave { user: fran }).unwrap();
+    let whisper = s
+        .apply(Command::Whisper {
+            user: alice,
+            to: None,
+        })
+        .unwrap();
+    assert!(whisper.keep_whisper);
+    s.apply(Command::KeepWhisper {
+        user: alice,
+        text: "are you coming back?".into(),
+    })
+    .unwrap();
+    assert_eq!(s.room.mod_log().len(), 2);
+    s.room.close_session(None, s.now);
+    assert!(!s.room.is_waiting(bob));
+    assert!(s.room.mod_log().is_empty());
+    s.room.set_open(true, s.now);
+    let gus = UserId::new();
+    s.seat(gus);
+    let session = s.room.session();
+    let arrived = s
+        .apply(Command::Connect {
+            user: gus,
+            name: "Gus".into(),
+            role: Role::Facilitator,
+            session,
+            origin: Origin::default(),
+        })
+        .unwrap();
+    let briefing = arrived.briefing.expect("a facilitator is briefed");
+    assert!(briefing.whispers.is_empty() && briefing.log.is_empty());
+}
+
+#[test]
+fn a_facilitator_handling_an_alert_is_logged_as_a_resolve() {
+    let mut s = Scene::new(12);
+    let (fran, alice) = (s.facilitator("Fran"), s.join("Alice"));
+    let seq = s.say(alice, "hello").unwrap();
+    let report = s.report(fran, seq).unwrap().alert.expect("a report");
+    let handled = s.ack_warning(fran, Some(report.id)).unwrap();
+    let entry = &handled.logged[0];
+    assert_eq!(entry.action, ModAction::Resolve);
+    assert_eq!((entry.alert, entry.by), (Some(report.id), fran));
+    assert_eq!(entry.by_name, "Fran");
+    // Handled once: a second facilitator's click finds it gone.
+    assert_eq!(
+        s.ack_warning(fran, Some(report.id)),
+        Err(Rejection::NotFound)
+    );
+}
