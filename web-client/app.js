@@ -7,6 +7,7 @@
 import { h, clear } from './dom.js';
 import { Chat, BANNED_TEXT, BANNED_HELP } from './chat.js';
 import { loadSession, saveSession } from './connection.js';
+import { nextSessionNote, nextSessionLine } from './schedule.js';
 
 const main = document.getElementById('main');
 
@@ -24,7 +25,13 @@ async function api(path, options = {}) {
   const body = await response.json().catch(() => null);
   if (!response.ok) {
     const message = (body && body.message) || `The server answered ${response.status}.`;
-    throw Object.assign(new Error(message), { code: body && body.code, status: response.status, retryAfterMs: body && body.retry_after_ms });
+    throw Object.assign(new Error(message), {
+      code: body && body.code,
+      status: response.status,
+      retryAfterMs: body && body.retry_after_ms,
+      // A `403 closed` join of a scheduled room says when it meets next.
+      nextSession: body && body.next_session,
+    });
   }
   return body;
 }
@@ -116,10 +123,14 @@ function meetingStatus(room, id) {
     h('span', { text: meeting ? 'Meeting now' : 'Not meeting right now' }));
 }
 
-/** What a participant reads in place of the Join button while the group is not meeting. */
+/**
+ * What a participant reads in place of the Join button while the group is not
+ * meeting, with when it meets next if it has a schedule.
+ */
 function closedNote(room, invite) {
   return h('div', { class: 'closed-note', id: 'closed-note', role: 'status', tabindex: '-1' },
     h('p', { class: 'closed-text', text: CLOSED_TEXT }),
+    nextSessionNote(room),
     h('p', {}, 'Other groups may be meeting now. ', h('a', { href: '/', text: 'See the other groups' })),
     h('p', { class: 'hint', text: 'If you need to talk to someone right now, please contact a crisis line or your local emergency number.' }),
     h('p', {}, h('button', { type: 'button', class: 'button quiet small', id: 'check-again-button', text: 'Check again',
@@ -157,6 +168,7 @@ async function showDirectory() {
       r.topic ? h('p', { class: 'room-topic', text: r.topic }) : null,
       r.description ? h('p', { class: 'room-description', text: r.description }) : null,
       meetingStatus(r),
+      isMeeting(r) ? null : nextSessionLine(r),
       h('p', { class: 'room-meta' },
         h('span', { text: `${r.members} of ${r.capacity} here` }),
         action));
@@ -214,6 +226,9 @@ function showJoinForm(room, invite) {
     name,
     h('p', { class: 'hint', id: 'pseudonym-hint', text: 'Any name you like, up to 32 characters. It does not have to be your real name.' }),
     invite ? h('p', { class: 'note', text: 'You are joining as a facilitator.' }) : null,
+    room.waiting_room && !invite
+      ? h('p', { class: 'note', id: 'waiting-room-note', text: 'This group has a waiting room: once you join, a facilitator will let you in.' })
+      : null,
     invite && !isMeeting(room)
       ? h('p', { class: 'note', id: 'facilitator-closed-note', text: 'The group is not meeting right now. You can come in to get ready, and open the session from the room.' })
       : null,
@@ -259,7 +274,7 @@ function showJoinForm(room, invite) {
       if (e.code === 'closed' && !invite) {
         // The session ended (or has not begun) since the page was loaded: not a
         // mistake of theirs, so the form says so as it would have from the start.
-        showClosedForm({ ...room, open: false }, invite);
+        showClosedForm({ ...room, open: false, next_session: e.nextSession || room.next_session }, invite);
         document.getElementById('closed-note')?.focus();
         return;
       }

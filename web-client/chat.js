@@ -1,23 +1,20 @@
-// The room: conversation, members, room state, composer, private messages and the
-// crisis resources card. Frames and fields follow protocol/PROTOCOL.md exactly.
+// The room: its layout, the connection's frames sent where they belong, and the
+// room's chrome (banners, notes, member list, composer). The parts live beside it:
+// room.js (what the room is), timeline.js (the conversation), outbox.js (messages
+// on their way), whispers.js (private messages), cards.js (the crisis card and a
+// facilitator's note), waiting.js (the waiting room), facilitator.js (the
+// facilitator's tools). Frames and fields follow protocol/PROTOCOL.md exactly.
 
-import { h, clear, clock, duration, newClientId, ask, notify } from './dom.js';
+import { h, clear, clock, duration, ask, notify } from './dom.js';
 import { Connection, forgetSession } from './connection.js';
 import { FacilitatorTools } from './facilitator.js';
-
-/** The closed set of reactions (PROTOCOL.md §9 `react`). */
-export const REACTIONS = [
-  { emoji: 'heart', glyph: '❤️', label: 'I care' },
-  { emoji: 'hug', glyph: '🤗', label: 'A hug' },
-  { emoji: 'strength', glyph: '💪', label: 'You are strong' },
-  { emoji: 'thanks', glyph: '🙏', label: 'Thank you for sharing' },
-  { emoji: 'me_too', glyph: '🙋', label: 'Me too' },
-  { emoji: 'candle', glyph: '🕯️', label: 'Thinking of you' },
-];
-const REACTION = Object.fromEntries(REACTIONS.map((r) => [r.emoji, r]));
-
-/** Timeline events that change the member list. */
-const MEMBER_EVENTS = new Set(['joined', 'left', 'muted', 'unmuted', 'hand', 'floor']);
+import { RoomModel, MEMBER_EVENTS } from './room.js';
+import { Timeline } from './timeline.js';
+import { Outbox } from './outbox.js';
+import { Whispers } from './whispers.js';
+import { crisisCard, WarningNote } from './cards.js';
+import { nextSessionNote } from './schedule.js';
+import { WaitingScreen } from './waiting.js';
 
 /** `typing` at most this often (PROTOCOL.md: at most every 3 s). */
 const TYPING_EVERY_MS = 3000;
@@ -31,54 +28,29 @@ const TYPING_SHOWN_MS = 5000;
 export const BANNED_TEXT = "A facilitator has asked you to leave this group, so you can't rejoin it.";
 export const BANNED_HELP = 'Other groups are still open to you. If you need to talk to someone right now, please contact a crisis line or your local emergency number.';
 
-/** What to tell a member whose `send` was refused, by error code. */
-function refusalText(error, chat) {
-  const wait = error.retry_after_ms ? duration(error.retry_after_ms) : null;
-  switch (error.code) {
-    case 'muted': {
-      const until = chat.me && chat.members.get(chat.me.user)?.muted_until;
-      return `You're muted for now${until ? ` (until ${clock(until)})` : ''}. Your words are kept here, and you can still write privately to a facilitator.`;
-    }
-    case 'paused':
-      return 'The room is paused for a moment, so messages are on hold. You can send this once the facilitator resumes.';
-    case 'held':
-      return "No facilitator is here right now, so messages wait. You can send this once one is back. If you are in danger now, please contact a crisis line or your local emergency number.";
-    case 'warned':
-      return 'A facilitator sent you a note. Once you have read it and pressed "I understand", you can send this.';
-    case 'slow_mode':
-      return `Slow mode is on: you can post again in ${wait || 'a little while'}.`;
-    case 'not_your_turn':
-      return "Someone has the floor right now. You can send this when their share is over, or write privately to a facilitator.";
-    case 'rate_limited':
-      return `That was a lot at once. You can try again in ${wait || 'a moment'}.`;
-    case 'too_large':
-      return 'This message is longer than the room allows. Could you split it into two?';
-    case 'closed':
-      return 'The session has ended, so this message was not shared.';
-    default:
-      return error.message || 'This message could not be sent.';
-  }
-}
+/** What someone turned away from the waiting room is told: a fact, gently, not a fault. */
+const DENIED_TEXT = "Thank you for waiting. A facilitator wasn't able to let you into this session.";
+const DENIED_HELP = 'You are welcome to look at other groups, or to come back for a later session. If you need to talk to someone right now, please contact a crisis line or your local emergency number.';
+
+/** What a participant in the waiting room is told if something they tried has to wait. */
+const WAITING_TEXT = "You're in the waiting room for now. A facilitator will let you in shortly, and then you can take part.";
 
 export class Chat {
   /** `session`: {room, token, user_id, role, ws_path, …}; `room`: the RoomSummary. */
   constructor(root, session, room) {
     this.root = root;
     this.session = session;
-    this.room = room;
-    this.me = null;
-    this.members = new Map();
-    this.names = new Map();
-    this.state = {};
-    this.messages = new Map(); // seq → {frame, el, reactions: Map(emoji → Set(user))}
-    this.pending = new Map(); // client_id → {text, cw, el, status}
-    this.awaiting = new Map(); // seq → pending entry acknowledged before its message arrived
+    this.model = new RoomModel(room);
     this.typers = new Map();
     this.lastTypingSent = 0;
-    this.whisperPending = null; // {text} of the whisper sent last, until its copy comes back
-    this.warning = null; // a facilitator's note to this member, until they acknowledge it
     this.facilitator = null;
     this.ended = false;
+    this.timeline = new Timeline(this);
+    this.outbox = new Outbox(this);
+    this.whispers = new Whispers(this);
+    this.note = new WarningNote(this);
+    this.waitingScreen = new WaitingScreen(this);
+    this.waiting = false; // in the waiting room: the screen shows instead of the room
     this.build();
     this.conn = new Connection(session, {
       onWelcome: (f, o) => this.onWelcome(f, o),
@@ -93,11 +65,20 @@ export class Chat {
     this.conn.start();
   }
 
+  // The room as facilitator.js reads it.
+  get me() { return this.model.me; }
+  get room() { return this.model.summary; }
+  get state() { return this.model.state; }
+  get members() { return this.model.members; }
+  nameOf(user) { return this.model.nameOf(user); }
+  isFacilitator() { return this.model.isFacilitator(); }
+
   // ---- layout ---------------------------------------------------------------
 
   build() {
-    this.titleEl = h('h1', { class: 'room-title', text: this.room.title });
-    this.topicEl = h('p', { class: 'room-topic', text: this.room.topic || '' });
+    const room = this.model.summary;
+    this.titleEl = h('h1', { class: 'room-title', text: room.title });
+    this.topicEl = h('p', { class: 'room-topic', text: room.topic || '' });
     this.handButton = h('button', {
       type: 'button', class: 'button', 'aria-pressed': 'false', id: 'hand-button',
       onclick: () => this.toggleHand(),
@@ -115,44 +96,19 @@ export class Chat {
     this.blockedBanner = h('div', { class: 'banner blocked', id: 'blocked-banner', role: 'status', hidden: true });
     this.pausedBanner = h('div', { class: 'banner paused', id: 'paused-banner', role: 'status', hidden: true });
     this.heldBanner = h('div', { class: 'banner held', id: 'held-banner', role: 'status', hidden: true });
-    // The note is focused when it comes, so it is read out then: no live region.
-    this.warningSlot = h('div', { class: 'warning-slot' });
     this.announcement = h('div', { class: 'banner announcement', id: 'announcement', hidden: true });
     this.roomNotes = h('div', { class: 'room-notes', 'aria-live': 'polite' });
 
-    this.timeline = h('ol', {
-      class: 'timeline', id: 'timeline', role: 'log', 'aria-live': 'polite',
-      'aria-relevant': 'additions', 'aria-label': 'Conversation', 'aria-busy': 'true',
-    });
-    this.outbox = h('ol', { class: 'outbox', id: 'outbox', 'aria-live': 'polite', 'aria-label': 'Your messages being sent' });
     this.scroller = h('div', { class: 'scroller', tabindex: '0', 'aria-label': 'Conversation' },
-      this.timeline, this.outbox);
+      this.timeline.list, this.outbox.list);
 
     this.membersList = h('ul', { class: 'members', id: 'members' });
     this.membersHeading = h('h2', { text: 'Here now' });
-    this.whispers = h('ol', { class: 'whispers', id: 'whispers', 'aria-live': 'polite' });
-    this.whisperTo = h('select', { id: 'whisper-to', class: 'field', hidden: true });
-    this.whisperText = h('textarea', {
-      id: 'whisper-text', class: 'field', rows: '2', maxlength: '4000',
-      placeholder: 'Only the facilitators will see this',
-    });
-    this.whisperLabel = h('label', { for: 'whisper-text', class: 'label', text: 'Write privately to the facilitators' });
-    this.whisperError = h('p', { class: 'whisper-error', id: 'whisper-error', role: 'alert', hidden: true });
-    this.whisperForm = h('form', { class: 'whisper-form', onsubmit: (e) => { e.preventDefault(); this.sendWhisper(); } },
-      h('label', { for: 'whisper-to', class: 'label', hidden: true, id: 'whisper-to-label', text: 'To' }),
-      this.whisperTo, this.whisperLabel, this.whisperText, this.whisperError,
-      h('button', { type: 'submit', class: 'button', text: 'Send privately' }));
-    this.whisperText.addEventListener('keydown', (e) => {
-      if (e.key === 'Enter' && !e.shiftKey && !e.isComposing) {
-        e.preventDefault();
-        this.sendWhisper();
-      }
-    });
+    this.sheetClose = h('button', { type: 'button', class: 'button quiet small sheet-close', onclick: () => { this.toggleSidebar(); this.peopleButton.focus(); } }, 'Close');
     this.sidebar = h('aside', { class: 'sidebar', id: 'sidebar', 'aria-label': 'People and private messages' },
-      h('button', { type: 'button', class: 'button quiet small sheet-close', onclick: () => { this.toggleSidebar(); this.peopleButton.focus(); } }, 'Close'),
+      this.sheetClose,
       h('section', { class: 'panel' }, this.membersHeading, this.membersList),
-      h('section', { class: 'panel', 'aria-labelledby': 'whispers-heading' },
-        h('h2', { id: 'whispers-heading', text: 'Private messages' }), this.whispers, this.whisperForm));
+      this.whispers.panel);
 
     this.typingEl = h('p', { class: 'typing', id: 'typing' });
     this.cwInput = h('input', {
@@ -187,14 +143,14 @@ export class Chat {
         h('div', { class: 'room-heading' }, this.titleEl, this.topicEl),
         h('div', { class: 'room-actions' }, this.peopleButton, this.handButton, this.leaveButton)),
       this.toolbarSlot,
-      this.endedBanner, this.blockedBanner, this.crisisSlot, this.warningSlot, this.heldBanner, this.pausedBanner,
+      this.endedBanner, this.blockedBanner, this.crisisSlot, this.note.slot, this.heldBanner, this.pausedBanner,
       this.announcement, this.roomNotes,
       h('div', { class: 'chat-body' },
         h('div', { class: 'conversation' }, this.scroller, this.typingEl,
           h('div', { id: 'notices', class: 'notices', 'aria-live': 'polite' }), this.composer),
         this.sidebar));
     this.titleEl.id = 'room-title';
-    clear(this.root).append(this.view);
+    clear(this.root).append(this.view, this.waitingScreen.el);
     this.input.focus();
   }
 
@@ -202,6 +158,17 @@ export class Chat {
     const open = this.sidebar.classList.toggle('open');
     this.peopleButton.setAttribute('aria-expanded', String(open));
     this.peopleButton.classList.remove('attention');
+  }
+
+  openSidebar() {
+    if (!this.sidebar.classList.contains('open')) this.toggleSidebar();
+  }
+
+  /** On a phone, where the sidebar is folded away, mark the People button. */
+  drawAttention() {
+    if (!this.sidebar.classList.contains('open') && window.matchMedia('(max-width: 800px)').matches) {
+      this.peopleButton.classList.add('attention');
+    }
   }
 
   toggleCw() {
@@ -225,42 +192,49 @@ export class Chat {
   }
 
   onWelcome(f, { reset }) {
-    this.me = f.you;
-    this.room = f.room;
+    this.model.welcome(f);
     this.titleEl.textContent = f.room.title;
     this.topicEl.textContent = f.room.topic || '';
     document.title = `${f.room.title} · Kindred`;
-    this.members = new Map(f.members.map((m) => [m.user, { ...m }]));
-    for (const m of f.members) this.names.set(m.user, m.name);
-    this.state = { ...f.state };
+    // A waiting welcome: the room's door, not the room (§10 "The waiting room").
+    if (f.you.waiting) {
+      this.waiting = true;
+      this.view.hidden = true;
+      this.waitingScreen.show(f.room);
+      return;
+    }
+    const admitted = this.waiting;
+    if (admitted) {
+      this.waiting = false;
+      this.waitingScreen.hide();
+      this.view.hidden = false;
+    }
     // A note still waiting to be read comes again right after the backlog (§11);
     // one read meanwhile in another tab does not, so it is put away until then.
-    this.setWarning(null, { quiet: true });
+    this.note.set(null, { quiet: true });
     if (reset) {
-      clear(this.timeline);
-      this.messages.clear();
-      this.awaiting.clear();
+      this.timeline.clear();
+      this.outbox.reset();
     }
-    this.timeline.setAttribute('aria-busy', 'true');
+    this.timeline.setBusy(true);
     if (f.you.role === 'facilitator' && !this.facilitator) {
       this.facilitator = new FacilitatorTools(this);
       this.toolbarSlot.append(this.facilitator.toolbar, this.facilitator.sessionBanner);
-      this.sidebar.prepend(this.facilitator.panel);
-      this.whisperTo.hidden = false;
-      document.getElementById('whisper-to-label').hidden = false;
-      this.whisperLabel.textContent = 'Message';
-      this.whisperText.placeholder = 'Private: the recipient and the facilitators see it';
+      this.sheetClose.after(...this.facilitator.panels);
+      this.sidebar.append(this.facilitator.logPanel);
+      this.whispers.forFacilitator();
     }
+    this.facilitator?.welcomed();
     this.renderAll();
+    if (admitted) {
+      this.input.focus();
+      notify('You are in. Welcome to the group.');
+    }
   }
 
   /** The rest of the welcome's member list (`members` frames, PROTOCOL.md §11). */
   onMembers(members) {
-    for (const m of members) {
-      if (!m || !m.user) continue;
-      this.members.set(m.user, { ...m });
-      this.names.set(m.user, m.name);
-    }
+    this.model.addMembers(members);
     this.renderMembers();
   }
 
@@ -278,18 +252,18 @@ export class Chat {
   }
 
   onOpen() {
-    this.timeline.setAttribute('aria-busy', 'false');
+    this.timeline.setBusy(false);
     this.scrollToEnd(true);
-    // Anything written while away goes out now, with its original client_id, so a
-    // message that did reach the server is not applied twice (PROTOCOL.md §8).
-    for (const [clientId, p] of this.pending) {
-      if (p.status === 'waiting' || p.status === 'sending') this.transmit(clientId, p);
-    }
+    this.outbox.resend();
   }
 
   onEnd({ reason, code, error, text: closeReason }) {
     this.ended = true;
     const status = document.getElementById('conn-status');
+    if (this.waiting) {
+      this.endWaiting(reason, error);
+      return;
+    }
     const messages = {
       left: "You've left the room. Take good care of yourself.",
       closed: 'This session has ended. Thank you for being here.',
@@ -306,32 +280,72 @@ export class Chat {
     const banned = (error && error.code === 'banned') || this.leftReason === 'banned'
       || (code === 4003 && /\bbanned\b/i.test(closeReason || ''));
     if (banned) text = BANNED_TEXT;
-    clear(this.endedBanner).append(h('p', { text }),
+    const denied = reason === 'denied';
+    if (denied) text = DENIED_TEXT;
+    // After a session, when the group meets next (if it has a schedule).
+    const nextSlot = reason === 'closed' ? h('div', { class: 'next-slot' }) : null;
+    // `append` would write out a null as "null": only what is there goes in.
+    clear(this.endedBanner).append(...[h('p', { text }),
       banned ? h('p', { text: BANNED_HELP }) : null,
+      denied ? h('p', { text: DENIED_HELP }) : null,
+      nextSlot,
       h('p', {},
         reason === 'unauthorized'
           ? h('a', { href: `/?room=${encodeURIComponent(this.session.room)}`, class: 'button primary', text: 'Join again' })
           : null,
         ' ',
-        h('a', { href: '/', class: 'button quiet', text: 'See other groups' })));
+        h('a', { href: '/', class: 'button quiet', text: 'See other groups' }))].filter(Boolean));
     this.endedBanner.hidden = false;
     this.blockedBanner.hidden = true;
     if (status) { status.textContent = ''; status.dataset.state = 'ended'; }
-    if (['left', 'closed', 'removed', 'unauthorized'].includes(reason)) forgetSession(this.session.room);
+    if (['left', 'closed', 'removed', 'unauthorized', 'denied'].includes(reason)) forgetSession(this.session.room);
     this.composer.hidden = true;
     this.typingEl.textContent = '';
     this.handButton.hidden = true;
     this.leaveButton.hidden = true;
-    this.whisperForm.hidden = true;
-    this.setWarning(null, { quiet: true });
+    this.whispers.form.hidden = true;
+    this.note.set(null, { quiet: true });
     if (this.facilitator) {
       this.facilitator.toolbar.hidden = true;
       this.facilitator.sessionBanner.hidden = true;
     }
-    for (const p of this.pending.values()) {
-      if (p.status !== 'held') this.markFailed(p, { code: 'closed', message: text }, false);
-    }
+    this.outbox.endAll(text);
     this.endedBanner.querySelector('a')?.focus();
+    if (nextSlot) this.showNextSession(nextSlot);
+  }
+
+  /**
+   * When the group meets next, read afresh: the summary the welcome carried may
+   * still name the session that has just ended.
+   */
+  async showNextSession(slot) {
+    let room = this.model.summary;
+    try {
+      const response = await fetch(`/api/rooms/${encodeURIComponent(this.session.room)}`);
+      if (response.status === 404) return; // The room is gone: it meets no more.
+      if (response.ok) room = await response.json();
+    } catch {
+      // Offline: the welcome's summary will do.
+    }
+    const note = nextSessionNote(room, { justEnded: true });
+    if (note) slot.replaceChildren(note);
+  }
+
+  /** The wait ended without coming in: said on the waiting screen itself. */
+  endWaiting(reason, error) {
+    const status = document.getElementById('conn-status');
+    if (status) { status.textContent = ''; status.dataset.state = 'ended'; }
+    if (['left', 'closed', 'removed', 'unauthorized', 'denied'].includes(reason)) forgetSession(this.session.room);
+    let lines;
+    if (reason === 'denied') lines = [DENIED_TEXT, DENIED_HELP];
+    else if (reason === 'left') lines = ["You've left the waiting room. Take good care of yourself."];
+    else if (reason === 'closed') lines = ['This session has ended before you could come in. Thank you for waiting.'];
+    else if (reason === 'removed' && error && error.code === 'banned') lines = [BANNED_TEXT, BANNED_HELP];
+    else if (reason === 'unauthorized') lines = ['Your place in the waiting room has expired. You are welcome to join again.'];
+    else lines = ['The connection has ended. You are welcome to join again.'];
+    const nextSlot = reason === 'closed' ? h('div', { class: 'next-slot' }) : null;
+    this.waitingScreen.end(lines, nextSlot);
+    if (nextSlot) this.showNextSession(nextSlot);
   }
 
   async leave() {
@@ -348,267 +362,17 @@ export class Chat {
 
   onEvent(f, { backlog }) {
     const stick = this.nearEnd();
-    if (!backlog) this.apply(f);
-    switch (f.type) {
-      case 'message':
-        this.renderMessage(f);
-        this.stopTyping(f.user);
-        break;
-      case 'joined':
-        this.names.set(f.member.user, f.member.name);
-        this.line(f, f.member.user === this.me.user ? 'You joined the room.' : `${f.member.name} joined the room.`);
-        break;
-      case 'left': {
-        if (this.me && f.user === this.me.user) this.leftReason = f.reason;
-        const who = this.nameOf(f.user);
-        const why = {
-          left: `${who} left the room.`,
-          disconnected: `${who} lost their connection.`,
-          removed: `${who} was asked to leave by a facilitator.`,
-          banned: `${who} was removed from the group.`,
-        }[f.reason] || `${who} left the room.`;
-        this.line(f, why);
-        this.stopTyping(f.user);
-        break;
-      }
-      case 'muted':
-        this.line(f, `${this.nameOf(f.user)} is muted for now${f.until ? ` (until ${clock(f.until)})` : ''}.`);
-        break;
-      case 'unmuted':
-        this.line(f, `${this.nameOf(f.user)} can post again.`);
-        break;
-      case 'paused':
-        this.line(f, `The facilitator paused the room${f.reason ? `: ${f.reason}` : '.'}`, 'pause');
-        break;
-      case 'resumed':
-        this.line(f, 'The room is open for sharing again.', 'pause');
-        break;
-      case 'opened':
-        this.line(f, 'The session is open.', 'pause');
-        break;
-      case 'held':
-        this.line(f, 'No facilitator is here right now. Messages wait until one is back.', 'pause');
-        break;
-      case 'unheld':
-        this.line(f, 'A facilitator is back. You can share again.', 'pause');
-        break;
-      case 'redacted':
-        this.redact(f.target);
-        break;
-      case 'slow_mode':
-        this.line(f, f.seconds ? `Slow mode: one message every ${duration(f.seconds * 1000)}.` : 'Slow mode is off.');
-        break;
-      case 'locked':
-        this.line(f, f.locked ? 'The room is locked: no new members for now.' : 'The room is open to new members again.');
-        break;
-      case 'floor':
-        this.line(f, f.user
-          ? `${this.nameOf(f.user)} has the floor${f.until ? ` until ${clock(f.until)}` : ''}. Let's listen.`
-          : 'The floor is open to everyone again.');
-        break;
-      case 'hand':
-        break;
-      case 'reaction':
-        this.addReaction(f);
-        break;
-      case 'announcement':
-        this.line(f, 'The facilitator pinned an announcement.');
-        break;
-      case 'policy':
-        if (this.facilitator) this.line(f, "The room's content policy was changed.");
-        break;
-      case 'closed':
-        this.closedReason = f.reason || '';
-        this.line(f, `The session has ended${f.reason ? `: ${f.reason}` : '.'}`, 'pause');
-        break;
-      default:
-        console.info('kindred: a timeline event of unknown type', f.type);
-        break;
-    }
+    if (!backlog) this.model.apply(f);
+    if (f.type === 'left' && this.model.isMe(f.user)) this.leftReason = f.reason;
+    if (f.type === 'closed') this.closedReason = f.reason || '';
+    this.timeline.show(f);
+    if (f.type === 'message' || f.type === 'left') this.stopTyping(f.user);
     if (!backlog) {
       this.renderState();
       if (MEMBER_EVENTS.has(f.type)) this.renderMembers();
       this.facilitator?.refresh();
     }
     this.scrollToEnd(stick);
-  }
-
-  /** Keep members and room state current with a live event. */
-  apply(f) {
-    const member = (user) => this.members.get(user);
-    switch (f.type) {
-      case 'joined':
-        this.members.set(f.member.user, { ...f.member });
-        break;
-      case 'left':
-        this.members.delete(f.user);
-        break;
-      case 'muted': {
-        const m = member(f.user);
-        if (m) { m.muted = true; m.muted_until = f.until; }
-        break;
-      }
-      case 'unmuted': {
-        const m = member(f.user);
-        if (m) { m.muted = false; delete m.muted_until; }
-        break;
-      }
-      case 'paused': this.state.paused = true; break;
-      case 'resumed': this.state.paused = false; break;
-      case 'opened': this.state.open = true; break;
-      case 'held': this.state.held = true; break;
-      case 'unheld': this.state.held = false; break;
-      case 'closed': this.state.open = false; break;
-      case 'slow_mode': this.state.slow_mode_seconds = f.seconds; break;
-      case 'locked': this.state.locked = f.locked; break;
-      case 'floor':
-        this.state.floor = f.user;
-        this.state.floor_until = f.until;
-        break;
-      case 'hand': {
-        const m = member(f.user);
-        if (m) m.hand_raised = f.raised;
-        break;
-      }
-      case 'announcement': this.state.announcement = f.text; break;
-      default: break;
-    }
-  }
-
-  nameOf(user) {
-    return this.names.get(user) || 'A member';
-  }
-
-  line(f, text, tone = '') {
-    this.timeline.append(h('li', { class: `event ${tone}`, dataset: { seq: f.seq } },
-      h('span', { text }), ' ', h('time', { datetime: new Date(f.ts).toISOString(), text: clock(f.ts) })));
-  }
-
-  renderMessage(f) {
-    this.names.set(f.user, f.name);
-    const mine = this.me && f.user === this.me.user;
-    const author = this.members.get(f.user);
-    const entry = { frame: f, reactions: new Map() };
-    const body = h('div', { class: 'msg-body' });
-    const el = h('li', {
-      class: `msg${mine ? ' mine' : ''}`, id: `m-${f.seq}`, tabindex: '-1', dataset: { seq: f.seq },
-    },
-    h('div', { class: 'msg-meta' },
-      h('span', { class: 'msg-name', text: f.name }),
-      author && author.role === 'facilitator' ? h('span', { class: 'badge', text: 'facilitator' }) : null,
-      mine ? h('span', { class: 'visually-hidden', text: '(you)' }) : null,
-      h('time', { datetime: new Date(f.ts).toISOString(), text: clock(f.ts) })),
-    body);
-    entry.el = el;
-    entry.body = body;
-    this.messages.set(f.seq, entry);
-    if (f.redacted) {
-      this.fillRemoved(entry);
-    } else {
-      if (f.cw) {
-        const text = h('p', { class: 'msg-text', hidden: true, id: `t-${f.seq}`, text: f.text });
-        const toggle = h('button', {
-          type: 'button', class: 'cw-toggle', 'aria-expanded': 'false', 'aria-controls': `t-${f.seq}`,
-          onclick: () => {
-            const open = text.hidden;
-            text.hidden = !open;
-            toggle.setAttribute('aria-expanded', String(open));
-            toggle.lastChild.textContent = open ? 'Hide' : 'Show message';
-          },
-        }, h('span', { class: 'cw-label', text: `Content warning: ${f.cw}` }), h('span', { class: 'cw-action', text: 'Show message' }));
-        body.append(toggle, text);
-      } else {
-        body.append(h('p', { class: 'msg-text', text: f.text }));
-      }
-      entry.reactionsEl = h('div', { class: 'reactions', 'aria-label': 'Reactions' });
-      el.append(entry.reactionsEl, this.messageActions(f, entry));
-    }
-    this.timeline.append(el);
-    const waiting = this.awaiting.get(f.seq);
-    if (waiting) {
-      waiting.el.remove();
-      this.awaiting.delete(f.seq);
-    }
-  }
-
-  messageActions(f, entry) {
-    const mine = this.me && f.user === this.me.user;
-    const picker = h('div', { class: 'picker', hidden: true, role: 'group', 'aria-label': 'Choose a reaction' },
-      REACTIONS.map((r) => h('button', {
-        type: 'button', class: 'picker-button', title: r.label, 'aria-label': `${r.label} (${r.emoji.replace('_', ' ')})`,
-        dataset: { emoji: r.emoji },
-        onclick: () => {
-          this.conn.send({ type: 'react', seq: f.seq, emoji: r.emoji });
-          picker.hidden = true;
-          reactButton.setAttribute('aria-expanded', 'false');
-          reactButton.focus();
-        },
-      }, r.glyph)));
-    picker.addEventListener('keydown', (e) => {
-      if (e.key === 'Escape') { picker.hidden = true; reactButton.setAttribute('aria-expanded', 'false'); reactButton.focus(); }
-    });
-    const reactButton = h('button', {
-      type: 'button', class: 'link-button react-button', 'aria-expanded': 'false',
-      onclick: () => {
-        picker.hidden = !picker.hidden;
-        reactButton.setAttribute('aria-expanded', String(!picker.hidden));
-        if (!picker.hidden) picker.querySelector('button').focus();
-      },
-    }, 'React');
-    const actions = h('div', { class: 'msg-actions' }, reactButton,
-      mine ? null : h('button', { type: 'button', class: 'link-button', onclick: () => this.report(f) }, 'Report'),
-      this.facilitator ? this.facilitator.messageAction(f) : null,
-      picker);
-    entry.actionsEl = actions;
-    return actions;
-  }
-
-  async report(f) {
-    const reason = await ask({
-      title: 'Report this message to the facilitators',
-      body: `Only the facilitators will see your report; ${f.name} will not know who sent it.`,
-      input: { label: 'What worries you about it? (optional)', multiline: true, maxlength: 500 },
-      confirmLabel: 'Send report',
-    });
-    if (reason === null) return;
-    const frame = { type: 'report', seq: f.seq };
-    if (reason) frame.reason = reason;
-    if (this.conn.send(frame)) notify('Thank you. The facilitators have been told.');
-    else notify('You are offline right now; please try again in a moment.', { tone: 'warn' });
-  }
-
-  redact(seq) {
-    const entry = this.messages.get(seq);
-    if (entry) this.fillRemoved(entry);
-  }
-
-  fillRemoved(entry) {
-    entry.frame = { ...entry.frame, text: '', redacted: true };
-    clear(entry.body).append(h('p', { class: 'msg-text removed', text: 'message removed' }));
-    entry.reactionsEl?.remove();
-    entry.actionsEl?.remove();
-    entry.el.classList.add('redacted');
-  }
-
-  addReaction(f) {
-    const entry = this.messages.get(f.target);
-    if (!entry || !entry.reactionsEl) return;
-    let users = entry.reactions.get(f.emoji);
-    if (!users) { users = new Set(); entry.reactions.set(f.emoji, users); }
-    users.add(f.user);
-    clear(entry.reactionsEl);
-    for (const r of REACTIONS) {
-      const who = entry.reactions.get(r.emoji);
-      if (!who || who.size === 0) continue;
-      const names = [...who].map((u) => (this.me && u === this.me.user ? 'you' : this.nameOf(u)));
-      entry.reactionsEl.append(h('span', {
-        class: `reaction${this.me && who.has(this.me.user) ? ' mine' : ''}`, dataset: { emoji: r.emoji },
-        title: `${r.label}: ${names.join(', ')}`,
-      }, h('span', { 'aria-hidden': 'true', text: r.glyph }),
-      h('span', { class: 'visually-hidden', text: `${r.label} from ${names.join(', ')}` }),
-      h('span', { class: 'count', 'aria-hidden': 'true', text: String(who.size) })));
-    }
-    if (!REACTION[f.emoji]) console.info('kindred: unknown reaction', f.emoji);
   }
 
   // ---- state, members -------------------------------------------------------
@@ -620,7 +384,7 @@ export class Chat {
   }
 
   renderState() {
-    const s = this.state;
+    const s = this.model.state;
     if (s.paused) {
       clear(this.pausedBanner).append(
         h('strong', { text: 'A pause for breath. ' }),
@@ -631,9 +395,16 @@ export class Chat {
     }
     // Only participants wait: a facilitator's arrival is what ends a hold.
     if (s.held && !this.isFacilitator()) {
-      clear(this.heldBanner).append(
-        h('strong', { text: 'No facilitator is here right now. ' }),
-        h('span', { text: 'Messages wait until one is back; you can keep reading in the meantime. If you need help now, please contact a crisis line or your local emergency number.' }));
+      if (this.heldBanner.hidden) {
+        clear(this.heldBanner).append(
+          h('p', {},
+            h('strong', { text: 'No facilitator is here right now. ' }),
+            h('span', { text: 'Messages wait until one is back; you can keep reading in the meantime. If you need help now, please contact a crisis line or your local emergency number.' })),
+          h('p', { class: 'held-invite' },
+            h('span', { text: 'You can write to the facilitators privately: the first one to arrive will read it. ' }),
+            h('button', { type: 'button', class: 'button small', id: 'held-whisper-button',
+              onclick: () => this.whispers.writeTo(null) }, 'Write to the facilitators')));
+      }
       this.heldBanner.hidden = false;
     } else {
       this.heldBanner.hidden = true;
@@ -647,7 +418,7 @@ export class Chat {
     }
     const notes = [];
     if (s.floor) {
-      const mine = this.me && s.floor === this.me.user;
+      const mine = this.model.isMe(s.floor);
       notes.push(h('p', { class: 'note floor', id: 'floor-note' },
         mine ? 'You have the floor' : `${this.nameOf(s.floor)} has the floor`,
         s.floor_until ? ` until ${clock(s.floor_until)}` : '',
@@ -655,7 +426,7 @@ export class Chat {
     }
     if (s.slow_mode_seconds) notes.push(h('p', { class: 'note', text: `Slow mode: one message every ${duration(s.slow_mode_seconds * 1000)}.` }));
     if (s.locked) notes.push(h('p', { class: 'note', text: 'The room is locked to new members.' }));
-    const me = this.me && this.members.get(this.me.user);
+    const me = this.model.myself();
     if (me && me.muted) {
       notes.push(h('p', { class: 'note self', text: `You are muted${me.muted_until ? ` until ${clock(me.muted_until)}` : ' for now'}. You can still write privately to a facilitator.` }));
     }
@@ -666,22 +437,18 @@ export class Chat {
     this.renderComposer();
   }
 
-  isFacilitator() {
-    return !!(this.me && this.me.role === 'facilitator');
-  }
-
   renderMembers() {
-    const list = [...this.members.values()].sort((a, b) =>
+    const list = [...this.model.members.values()].sort((a, b) =>
       (a.role === 'facilitator' ? 0 : 1) - (b.role === 'facilitator' ? 0 : 1) || a.name.localeCompare(b.name));
     this.membersHeading.textContent = `Here now (${list.length})`;
     this.peopleButton.textContent = `People (${list.length})`;
     const openMenu = this.facilitator?.menuState();
     clear(this.membersList);
     for (const m of list) {
-      const me = this.me && m.user === this.me.user;
+      const me = this.model.isMe(m.user);
       const status = [];
       if (m.hand_raised) status.push(h('span', { class: 'status hand' }, h('span', { 'aria-hidden': 'true', text: '✋ ' }), 'hand raised'));
-      if (this.state.floor === m.user) status.push(h('span', { class: 'status floor', text: 'has the floor' }));
+      if (this.model.state.floor === m.user) status.push(h('span', { class: 'status floor', text: 'has the floor' }));
       if (m.muted) status.push(h('span', { class: 'status muted', text: m.muted_until ? `muted until ${clock(m.muted_until)}` : 'muted' }));
       const li = h('li', { class: `member${m.hand_raised ? ' hand-raised' : ''}`, dataset: { user: m.user } },
         h('span', { class: 'member-name' }, m.name, me ? h('span', { class: 'you', text: ' (you)' }) : null),
@@ -691,14 +458,7 @@ export class Chat {
       this.membersList.append(li);
     }
     if (openMenu) this.facilitator.restoreMenu(openMenu);
-    // Whisper recipients for a facilitator: the facilitators, or one member.
-    if (this.facilitator) {
-      const chosen = this.whisperTo.value;
-      clear(this.whisperTo).append(h('option', { value: '', text: 'Facilitators only' }),
-        ...list.filter((m) => m.user !== this.me.user).map((m) => h('option', { value: m.user, text: m.name })));
-      this.whisperTo.value = [...this.whisperTo.options].some((o) => o.value === chosen) ? chosen : '';
-    }
-    this.renderComposer();
+    if (this.facilitator) this.whispers.setRecipients(list);
   }
 
   /**
@@ -707,19 +467,20 @@ export class Chat {
    * server would refuse it). Words already typed stay in it.
    */
   renderComposer() {
-    const me = this.me && this.members.get(this.me.user);
+    const me = this.model.myself();
     const facilitator = this.isFacilitator();
+    const s = this.model.state;
     let hint = 'Enter sends · Shift+Enter for a new line';
     let blocked = '';
-    if (!facilitator && this.warning) {
+    if (!facilitator && this.note.current) {
       hint = 'A facilitator sent you a note, just above. You can post again once you have read it.';
       blocked = 'warned';
-    } else if (!facilitator && this.state.held) {
+    } else if (!facilitator && s.held) {
       hint = 'No facilitator is here right now, so messages wait until one is back.';
       blocked = 'held';
-    } else if (!facilitator && this.state.paused) hint = 'The room is paused: messages wait until it resumes.';
+    } else if (!facilitator && s.paused) hint = 'The room is paused: messages wait until it resumes.';
     else if (me && me.muted) hint = 'You are muted for now; private messages to facilitators still work.';
-    else if (!facilitator && this.state.floor && this.state.floor !== this.me.user) hint = `${this.nameOf(this.state.floor)} has the floor right now.`;
+    else if (!facilitator && s.floor && s.floor !== this.model.me.user) hint = `${this.nameOf(s.floor)} has the floor right now.`;
     this.composerHint.textContent = hint;
     const wasBlocked = this.input.disabled;
     this.input.disabled = !!blocked;
@@ -737,83 +498,18 @@ export class Chat {
     const text = this.input.value.trim();
     if (!text || this.ended || this.input.disabled) return;
     const cw = this.cwInput.hidden ? '' : this.cwInput.value.trim();
-    const clientId = newClientId('c');
-    const p = { text, cw, status: 'sending' };
-    p.el = this.pendingElement(clientId, p);
-    this.pending.set(clientId, p);
-    this.outbox.append(p.el);
     this.input.value = '';
     if (!this.cwInput.hidden) this.toggleCw();
-    this.transmit(clientId, p);
+    this.outbox.add(text, cw);
     this.scrollToEnd(true);
     this.input.focus();
   }
 
-  transmit(clientId, p) {
-    const frame = { type: 'send', client_id: clientId, text: p.text };
-    if (p.cw) frame.cw = p.cw;
-    const sent = this.conn.send(frame);
-    this.setPendingStatus(p, sent ? 'sending' : 'waiting');
-  }
-
-  pendingElement(clientId, p) {
-    p.statusEl = h('p', { class: 'pending-status', role: 'status' });
-    p.actionsEl = h('div', { class: 'pending-actions' });
-    return h('li', { class: 'msg mine pending', dataset: { clientId } },
-      h('div', { class: 'msg-meta' }, h('span', { class: 'msg-name', text: 'You' })),
-      p.cw ? h('p', { class: 'cw-label', text: `Content warning: ${p.cw}` }) : null,
-      h('p', { class: 'msg-text', text: p.text }),
-      p.statusEl, p.actionsEl);
-  }
-
-  setPendingStatus(p, status, text) {
-    p.status = status;
-    p.el.dataset.status = status;
-    const copy = {
-      sending: 'Sending…',
-      waiting: 'Waiting for the connection; it will be sent as soon as you are back.',
-      held: 'Held for a facilitator to look at before the group sees it.',
-    };
-    p.statusEl.textContent = text || copy[status] || '';
-  }
-
-  markFailed(p, error, retryable = true) {
-    const stick = this.nearEnd();
-    this.setPendingStatus(p, 'failed', refusalText(error, this));
-    p.el.dataset.code = error.code;
-    clear(p.actionsEl);
-    if (retryable) this.failedActions(p, error);
-    this.scrollToEnd(stick);
-  }
-
-  failedActions(p, error) {
-    const clientId = p.el.dataset.clientId;
-    const retry = h('button', { type: 'button', class: 'button small', text: 'Try again',
-      onclick: () => {
-        // A refused send is not remembered by the server, but a fresh id keeps
-        // every attempt distinct (PROTOCOL.md §8).
-        this.pending.delete(clientId);
-        const again = newClientId('c');
-        p.el.dataset.clientId = again;
-        this.pending.set(again, p);
-        clear(p.actionsEl);
-        this.transmit(again, p);
-      } });
-    const edit = h('button', { type: 'button', class: 'button small quiet', text: 'Edit',
-      onclick: () => {
-        this.pending.delete(clientId);
-        p.el.remove();
-        this.input.value = p.text;
-        if (p.cw) { this.toggleCw(); this.cwInput.value = p.cw; }
-        this.input.focus();
-      } });
-    const discard = h('button', { type: 'button', class: 'button small quiet', text: 'Discard',
-      onclick: () => { this.pending.delete(clientId); p.el.remove(); this.input.focus(); } });
-    p.actionsEl.append(retry, edit, discard);
-    if (error.retry_after_ms) {
-      retry.disabled = true;
-      setTimeout(() => { retry.disabled = false; }, error.retry_after_ms);
-    }
+  /** A refused message back in the composer, to change and send again. */
+  editAgain(text, cw) {
+    this.input.value = text;
+    if (cw) { this.toggleCw(); this.cwInput.value = cw; }
+    this.input.focus();
   }
 
   typed() {
@@ -824,7 +520,7 @@ export class Chat {
   }
 
   toggleHand() {
-    const me = this.me && this.members.get(this.me.user);
+    const me = this.model.myself();
     const raised = !(me && me.hand_raised);
     if (!this.conn.send({ type: 'hand', raised })) {
       notify('You are offline right now; please try again in a moment.', { tone: 'warn' });
@@ -835,39 +531,27 @@ export class Chat {
 
   onPrivate(f) {
     switch (f.type) {
-      case 'ack': {
+      case 'ack':
         if (this.facilitator?.onAck(f)) break;
-        const p = this.pending.get(f.client_id);
-        if (!p) break;
-        if (f.held) {
-          // It waits for a facilitator; their decision arrives as this send's
-          // `ack` with a `seq` (released) or `error` `filtered` (declined).
-          this.setPendingStatus(p, 'held');
-          break;
-        }
-        this.pending.delete(f.client_id);
-        if (f.seq !== undefined && f.seq !== null && !this.messages.has(f.seq)) {
-          this.setPendingStatus(p, 'sent', 'Sent');
-          this.awaiting.set(f.seq, p);
-        } else {
-          p.el.remove();
-        }
+        this.outbox.onAck(f);
         break;
-      }
       case 'error': {
         if (f.client_id) {
           if (this.facilitator?.onError(f)) break;
-          const p = this.pending.get(f.client_id);
-          if (p) { this.markFailed(p, f); break; }
+          if (this.outbox.onError(f)) break;
         }
         if (['unauthorized', 'banned', 'closed', 'not_found', 'room_full', 'locked', 'timeout', 'slow_consumer', 'internal', 'rate_limited'].includes(f.code) && !this.conn.live) {
           break; // About the connection itself: the close that follows tells the story.
         }
-        if (f.code === 'not_found' && this.whisperPending) {
-          // The whisper was not delivered (no facilitator here, or no such member).
-          this.whisperFailed(f);
+        // Turned away from the waiting room: the close that follows ends the page kindly.
+        if (f.code === 'denied') break;
+        if (f.code === 'waiting') {
+          if (this.waiting) this.waitingScreen.say(WAITING_TEXT);
+          else notify(WAITING_TEXT);
           break;
         }
+        // The whisper was not delivered (no facilitator here, or no such member).
+        if (this.whispers.onError(f)) break;
         notify(f.message || 'Something went wrong.', { tone: 'warn' });
         break;
       }
@@ -875,17 +559,28 @@ export class Chat {
         this.showTyping(f);
         break;
       case 'whisper':
-        this.addWhisper(f);
+        this.whispers.add(f);
         break;
       case 'crisis_resources':
-        this.showCrisisCard(f);
+        clear(this.crisisSlot).append(crisisCard(f, {
+          onSeen: () => {
+            this.conn.send({ type: 'ack_warning' });
+            this.input.focus();
+          },
+        }));
         break;
       case 'alert':
         this.facilitator?.addAlert(f);
         break;
+      case 'waiting':
+        this.facilitator?.onWaiting(f.members);
+        break;
+      case 'mod_log':
+        this.facilitator?.onModLog(f.entries);
+        break;
       case 'warning':
         if (this.facilitator) this.facilitator.addWarning(f);
-        else this.onWarning(f);
+        else this.note.on(f);
         break;
       default:
         console.info('kindred: ignoring a frame of unknown type', f.type);
@@ -893,7 +588,7 @@ export class Chat {
   }
 
   showTyping(f) {
-    if (this.me && f.user === this.me.user) return;
+    if (this.model.isMe(f.user)) return;
     const old = this.typers.get(f.user);
     if (old) clearTimeout(old.timer);
     this.typers.set(f.user, { name: f.name, timer: setTimeout(() => this.stopTyping(f.user), TYPING_SHOWN_MS) });
@@ -917,141 +612,9 @@ export class Chat {
     this.typingEl.textContent = text;
   }
 
-  addWhisper(f) {
-    const fromMe = this.me && f.from === this.me.user;
-    if (fromMe) {
-      this.whisperPending = null;
-      this.whisperError.hidden = true;
-    }
-    const to = f.to ? (this.me && f.to === this.me.user ? 'you' : this.nameOf(f.to)) : 'the facilitators';
-    const head = fromMe ? `You → ${to}` : `${f.name} → ${to}`;
-    this.whispers.append(h('li', { class: `whisper${fromMe ? ' mine' : ''}` },
-      h('div', { class: 'msg-meta' }, h('span', { class: 'msg-name', text: head }),
-        h('time', { datetime: new Date(f.ts).toISOString(), text: clock(f.ts) })),
-      h('p', { class: 'msg-text', text: f.text })));
-    this.whispers.lastChild.scrollIntoView({ block: 'nearest' });
-    if (!fromMe) {
-      notify(`Private message from ${f.name}.`);
-      if (!this.sidebar.classList.contains('open') && window.matchMedia('(max-width: 800px)').matches) {
-        this.peopleButton.classList.add('attention');
-      }
-    }
-  }
-
-  sendWhisper() {
-    const text = this.whisperText.value.trim();
-    if (!text) return;
-    const frame = { type: 'whisper', text };
-    if (this.facilitator && this.whisperTo.value) frame.to = this.whisperTo.value;
-    if (this.conn.send(frame)) {
-      this.whisperText.value = '';
-      this.whisperError.hidden = true;
-      this.whisperPending = { text };
-    } else notify('You are offline right now; your private message was not sent yet.', { tone: 'warn' });
-  }
-
-  /** A whisper that reached nobody: say so, and give the words back to send later. */
-  whisperFailed(f) {
-    const { text } = this.whisperPending;
-    this.whisperPending = null;
-    this.whisperError.textContent = f.message || 'Your private message was not delivered.';
-    this.whisperError.hidden = false;
-    if (!this.whisperText.value.trim()) this.whisperText.value = text;
-  }
-
   /** Open the private message box addressed to one member (facilitators). */
   whisperToMember(user) {
-    if (!this.sidebar.classList.contains('open')) this.toggleSidebar();
-    if ([...this.whisperTo.options].some((o) => o.value === user)) this.whisperTo.value = user;
-    this.whisperText.focus();
-  }
-
-  showCrisisCard(f) {
-    const title = h('h2', { id: 'crisis-title', text: f.title });
-    const card = h('section', { class: 'crisis-card', id: 'crisis-card', 'aria-labelledby': 'crisis-title', tabindex: '-1' },
-      title,
-      h('p', { text: f.body }),
-      h('ul', { class: 'help-lines' }, (f.lines || []).map((line) => h('li', {},
-        h('span', { class: 'help-name', text: line.name }),
-        line.region ? h('span', { class: 'help-region', text: line.region }) : null,
-        h('span', { class: 'help-contact', text: line.contact }),
-        line.url ? h('a', { href: line.url, target: '_blank', rel: 'noopener noreferrer', text: line.url.replace(/^https?:\/\//, '') }) : null))),
-      h('button', { type: 'button', class: 'button', text: 'Thank you, I have seen this',
-        onclick: () => {
-          this.conn.send({ type: 'ack_warning' });
-          card.remove();
-          this.input.focus();
-        } }));
-    clear(this.crisisSlot).append(card);
-  }
-
-  // ---- a facilitator's note ------------------------------------------------------
-
-  /** A `warning` to this member (§11): shown until read, here or in another tab. */
-  onWarning(f) {
-    if (!f || !Number.isSafeInteger(f.id)) return;
-    if (f.acknowledged) {
-      if (this.warningCard?.dataset.alertId === String(f.id)) this.dropWarning();
-      return;
-    }
-    this.setWarning(f);
-  }
-
-  /**
-   * The note waiting to be read (null: none), and its card. Put away with `quiet`
-   * (at a welcome) the card is kept hidden, so that the same note given again comes
-   * back without taking the focus a second time.
-   */
-  setWarning(f, { quiet = false } = {}) {
-    this.warning = f;
-    const card = this.warningCard;
-    if (!f) {
-      if (card) {
-        const hadFocus = card.contains(document.activeElement);
-        card.hidden = true;
-        if (hadFocus && !quiet) this.input.focus();
-      }
-    } else if (card && card.dataset.alertId === String(f.id)) {
-      card.hidden = false;
-      if (document.activeElement === document.body) card.focus();
-    } else {
-      this.warningCard = this.warningCardFor(f);
-      clear(this.warningSlot).append(this.warningCard);
-      this.warningCard.focus();
-    }
-    this.renderComposer();
-  }
-
-  /** The note has been read: the card goes for good. */
-  dropWarning() {
-    const hadFocus = this.warningCard?.contains(document.activeElement);
-    this.warning = null;
-    this.warningCard = null;
-    clear(this.warningSlot);
-    this.renderComposer();
-    if (hadFocus && !this.ended) this.input.focus();
-  }
-
-  warningCardFor(f) {
-    const button = h('button', { type: 'button', class: 'button primary', id: 'warning-ack-button', text: 'I understand',
-      onclick: () => {
-        if (!this.conn.send({ type: 'ack_warning', alert: f.id })) {
-          notify('You are offline right now; please try again in a moment.', { tone: 'warn' });
-          return;
-        }
-        // No answer comes to this tab's own `ack_warning` but the same note marked
-        // read; the server takes this tab's next frames after it, in order.
-        this.dropWarning();
-        this.input.focus();
-      } });
-    return h('section', {
-      class: 'warning-card', id: 'warning-card', tabindex: '-1', dataset: { alertId: f.id },
-      'aria-labelledby': 'warning-title', 'aria-describedby': 'warning-reason',
-    },
-    h('h2', { id: 'warning-title', text: 'A facilitator sent you a note' }),
-    h('p', { class: 'warning-reason', id: 'warning-reason', text: f.reason || 'They would like you to look at the group guidelines again.' }),
-    h('p', { class: 'warning-help', text: 'Only you and the facilitators can see this. Once you have read it, you can post again. You can also write privately to the facilitators if you would like to talk about it.' }),
-    h('p', {}, button));
+    this.whispers.writeTo(user);
   }
 
   // ---- scrolling --------------------------------------------------------------
@@ -1066,14 +629,6 @@ export class Chat {
   }
 
   jumpTo(seq) {
-    const entry = this.messages.get(seq);
-    if (!entry) {
-      notify('That message is no longer in the conversation.', { tone: 'warn' });
-      return;
-    }
-    entry.el.scrollIntoView({ block: 'center', behavior: window.matchMedia('(prefers-reduced-motion: reduce)').matches ? 'auto' : 'smooth' });
-    entry.el.classList.add('highlight');
-    entry.el.focus({ preventScroll: true });
-    setTimeout(() => entry.el.classList.remove('highlight'), 2500);
+    this.timeline.jumpTo(seq);
   }
 }

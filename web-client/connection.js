@@ -5,11 +5,13 @@
 /** Frames that belong to the room's timeline (PROTOCOL.md §6). Decide by type. */
 export const TIMELINE = new Set([
   'message', 'joined', 'left', 'muted', 'unmuted', 'paused', 'resumed', 'opened', 'held', 'unheld', 'redacted',
-  'slow_mode', 'locked', 'floor', 'hand', 'reaction', 'policy', 'announcement', 'closed',
+  'slow_mode', 'locked', 'floor', 'hand', 'reaction', 'waiting_room', 'policy', 'announcement', 'closed',
 ]);
 
 /** Frames that are never part of the timeline, though some carry a `seq` that names one. */
-const PRIVATE = new Set(['welcome', 'members', 'ack', 'error', 'typing', 'whisper', 'warning', 'crisis_resources', 'alert']);
+const PRIVATE = new Set([
+  'welcome', 'members', 'ack', 'error', 'typing', 'whisper', 'warning', 'crisis_resources', 'alert', 'waiting', 'mod_log',
+]);
 
 /**
  * A timeline event, by type. A type this client does not know yet but that carries
@@ -212,6 +214,12 @@ export class Connection {
   closed(code, reason) {
     this.live = false;
     if (this.ended) return;
+    // Turned away from the waiting room (`error` `denied`, then 4003): a decision,
+    // not a fault, and never retried, whatever the close code says.
+    if (this.lastError && this.lastError.code === 'denied') {
+      this.finish({ reason: 'denied', code, error: this.lastError, text: reason });
+      return;
+    }
     const final = FINAL[code];
     if (final) {
       this.finish({ reason: final, code, error: this.lastError, text: reason });

@@ -1,24 +1,13 @@
 // A facilitator's tools: the room toolbar, the banner that opens a session, the
-// per-member menu, per-message redaction and the panel of alerts and notes sent to
-// members. Every action is a `mod` frame (PROTOCOL.md §10); its `ack` or `error`
-// echoes our `client_id`.
+// per-member menu and per-message redaction, and the panels beside the room: the
+// alerts (alerts.js), who is waiting (waiting.js) and the moderation log
+// (modlog.js). Every action is a `mod` frame (PROTOCOL.md §10); its `ack` or
+// `error` echoes our `client_id`.
 
-import { h, clock, newClientId, ask, notify } from './dom.js';
-
-const ALERT_KIND = {
-  crisis: 'Crisis',
-  report: 'Report',
-  flagged: 'Flagged',
-  held: 'Held for review',
-};
-
-const CATEGORY = {
-  suicidal_ideation: 'thoughts of suicide',
-  self_harm: 'self-harm',
-  overdose: 'overdose',
-  immediate_danger: 'immediate danger',
-  abuse_disclosure: 'disclosure of abuse',
-};
+import { h, newClientId, ask, notify } from './dom.js';
+import { AlertsPanel } from './alerts.js';
+import { WaitingList } from './waiting.js';
+import { ModLog } from './modlog.js';
 
 const SLOW_MODE_CHOICES = [0, 10, 30, 60, 120];
 
@@ -29,9 +18,15 @@ export class FacilitatorTools {
     this.openMenu = null;
     this.opening = null; // client_id of our `open`, until its answer
     this.warning = new Map(); // member → client_id of our `warn`, until its note comes back
+    this.resolving = new Map(); // client_id of our `resolve` → the alert's id
     this.buildToolbar();
     this.buildSessionBanner();
-    this.buildPanel();
+    this.alerts = new AlertsPanel(this);
+    this.waitingList = new WaitingList(this);
+    this.log = new ModLog(this);
+    // Beside the room, in this order: alerts, who is waiting; the log goes last.
+    this.panels = [this.alerts.panel, this.waitingList.panel];
+    this.logPanel = this.log.panel;
     document.addEventListener('click', (e) => {
       if (this.openMenu && !this.openMenu.contains(e.target)) this.closeMenu();
     });
@@ -64,6 +59,10 @@ export class FacilitatorTools {
     this.inflight.delete(f.client_id);
     // The banner goes with the `opened` event, which every member receives.
     if (f.client_id === this.opening) this.opening = null;
+    if (this.resolving.has(f.client_id)) {
+      this.alerts.resolved(this.resolving.get(f.client_id));
+      this.resolving.delete(f.client_id);
+    }
     return true;
   }
 
@@ -73,8 +72,43 @@ export class FacilitatorTools {
     this.inflight.delete(f.client_id);
     if (f.client_id === this.opening) this.resetOpenButton();
     for (const [user, clientId] of this.warning) if (clientId === f.client_id) this.warning.delete(user);
+    // Buttons that waited for an answer are pressed again from a fresh list.
+    this.waitingList.render();
+    if (this.resolving.has(f.client_id)) {
+      const alert = this.resolving.get(f.client_id);
+      this.resolving.delete(f.client_id);
+      if (f.code === 'not_found') {
+        // Another facilitator got there first: nothing is left to do.
+        this.alerts.resolved(alert);
+        notify('That alert had already been handled.');
+        return true;
+      }
+      this.alerts.find({ held: null, alert })?.querySelector('.resolve-button')?.removeAttribute('disabled');
+    }
     notify(`Could not ${what}: ${f.message}`, { tone: 'warn' });
     return true;
+  }
+
+  /** Mark a report (or crisis alert) handled for every facilitator. */
+  resolve(alert) {
+    const clientId = this.mod('resolve', { report: alert }, 'resolve the report');
+    if (clientId) this.resolving.set(clientId, alert);
+    return !!clientId;
+  }
+
+  /** A welcome: the moderation log that follows it is the whole log. */
+  welcomed() {
+    this.log.welcomed();
+  }
+
+  /** A `waiting` frame: the whole waiting room. Knocks of those let in or gone go too. */
+  onWaiting(members) {
+    this.waitingList.update(members);
+    this.alerts.dropKnocks((user) => this.waitingList.has(user));
+  }
+
+  onModLog(entries) {
+    this.log.receive(entries);
   }
 
   // ---- toolbar ----------------------------------------------------------------
@@ -82,6 +116,12 @@ export class FacilitatorTools {
   buildToolbar() {
     this.pauseButton = h('button', { type: 'button', class: 'button', id: 'pause-button', onclick: () => this.togglePause() }, 'Pause room');
     this.lockButton = h('button', { type: 'button', class: 'button', id: 'lock-button', onclick: () => this.toggleLock() }, 'Lock room');
+    // A toggle: its name stays and `aria-pressed` says whether it is on; the eye
+    // reads it in words too.
+    this.waitingState = h('span', { class: 'toggle-state', 'aria-hidden': 'true', text: 'off' });
+    this.waitingButton = h('button', { type: 'button', class: 'button', id: 'waiting-room-button', 'aria-pressed': 'false',
+      title: 'While on, people who arrive wait until a facilitator lets them in',
+      onclick: () => this.toggleWaitingRoom() }, 'Waiting room', this.waitingState);
     this.slowSelect = h('select', { id: 'slow-mode', class: 'field small', onchange: () => this.setSlowMode() },
       SLOW_MODE_CHOICES.map((s) => h('option', { value: String(s), text: s ? `one post per ${s < 60 ? `${s} s` : `${s / 60} min`}` : 'off' })));
     this.clearFloorButton = h('button', { type: 'button', class: 'button', hidden: true, onclick: () => this.mod('clear_floor', {}, 'open the floor') }, 'Open the floor');
@@ -91,6 +131,7 @@ export class FacilitatorTools {
       this.pauseButton,
       h('label', { class: 'inline-label', for: 'slow-mode', text: 'Slow mode' }), this.slowSelect,
       this.lockButton,
+      this.waitingButton,
       h('button', { type: 'button', class: 'button', onclick: () => this.announce() }, 'Announce'),
       this.clearFloorButton,
       this.closeButton);
@@ -112,6 +153,9 @@ export class FacilitatorTools {
     this.pauseButton.setAttribute('aria-pressed', String(!!s.paused));
     this.lockButton.textContent = s.locked ? 'Unlock room' : 'Lock room';
     this.lockButton.setAttribute('aria-pressed', String(!!s.locked));
+    this.waitingButton.setAttribute('aria-pressed', String(!!s.waiting_room));
+    this.waitingState.textContent = s.waiting_room ? 'on' : 'off';
+    this.waitingList.setOn(!!s.waiting_room);
     const seconds = String(s.slow_mode_seconds || 0);
     if (![...this.slowSelect.options].some((o) => o.value === seconds)) {
       this.slowSelect.append(h('option', { value: seconds, text: `one post per ${seconds} s` }));
@@ -174,6 +218,25 @@ export class FacilitatorTools {
   toggleLock() {
     if (this.chat.state.locked) this.mod('unlock', {}, 'unlock the room');
     else this.mod('lock', {}, 'lock the room');
+  }
+
+  async toggleWaitingRoom() {
+    if (!this.chat.state.waiting_room) {
+      this.mod('waiting_room', { on: true }, 'turn the waiting room on');
+      return;
+    }
+    const waiting = this.waitingList.members.length;
+    if (waiting) {
+      const ok = await ask({
+        title: 'Turn the waiting room off?',
+        body: waiting === 1
+          ? 'The person waiting comes in now, and anyone who arrives after comes straight in.'
+          : `The ${waiting} people waiting come in now, and anyone who arrives after comes straight in.`,
+        confirmLabel: 'Turn it off',
+      });
+      if (!ok) return;
+    }
+    this.mod('waiting_room', { on: false }, 'turn the waiting room off');
   }
 
   setSlowMode() {
@@ -322,119 +385,13 @@ export class FacilitatorTools {
     }, 'Remove');
   }
 
-  // ---- alerts -----------------------------------------------------------------
-
-  buildPanel() {
-    // Alert ids already shown, for the life of the page: the server gives every open
-    // alert again on each arrival (PROTOCOL.md §11), and an id is shown once.
-    this.seenAlerts = new Set();
-    this.alertsHeading = h('h2', { id: 'alerts-heading', text: 'Alerts' });
-    this.alerts = h('ol', { class: 'alerts', id: 'alerts', 'aria-live': 'polite' },
-      h('li', { class: 'empty', text: 'Nothing needs your attention right now.' }));
-    this.panel = h('section', { class: 'panel alerts-panel', 'aria-labelledby': 'alerts-heading' },
-      this.alertsHeading, this.alerts);
-  }
-
-  updateAlertCount() {
-    const open = this.alerts.querySelectorAll('li.alert').length;
-    this.alertsHeading.textContent = open ? `Alerts (${open})` : 'Alerts';
-    if (!open && !this.alerts.querySelector('.empty')) {
-      this.alerts.append(h('li', { class: 'empty', text: 'Nothing needs your attention right now.' }));
-    }
-  }
+  // ---- alerts ---------------------------------------------------------------
 
   addAlert(f) {
-    if (f.id !== undefined && f.id !== null) {
-      if (this.seenAlerts.has(f.id)) return;
-      this.seenAlerts.add(f.id);
-    }
-    this.alerts.querySelector('.empty')?.remove();
-    const detail = [];
-    if (f.kind === 'crisis') {
-      detail.push(`${f.name}'s message may show ${CATEGORY[f.category] || 'a crisis'}. They were shown the help lines.`);
-    } else if (f.kind === 'report') {
-      detail.push(`${f.name} reported a message${f.reason ? `: “${f.reason}”` : '.'}`);
-    } else if (f.kind === 'held') {
-      detail.push(`A message from ${f.name} is held and not shown to the group${f.reason ? ` (${f.reason})` : ''}.`);
-    } else if (f.kind === 'flagged') {
-      detail.push(`A message from ${f.name} was flagged${f.reason ? ` (${f.reason})` : ''}.`);
-    } else {
-      detail.push(f.reason || `About ${f.name}`);
-    }
-    const held = f.kind === 'held' && Number.isSafeInteger(f.held);
-    const decide = (action) => (e) => {
-      e.currentTarget.closest('.alert-actions').querySelectorAll('.decide').forEach((b) => { b.disabled = true; });
-      this.mod(action, { held: f.held }, action === 'release' ? 'release the message' : 'decline the message');
-    };
-    const actions = h('div', { class: 'alert-actions' },
-      held ? h('button', { type: 'button', class: 'button small decide', onclick: decide('release') }, 'Release to the room') : null,
-      held ? h('button', { type: 'button', class: 'button small quiet decide', onclick: decide('decline') }, 'Decline') : null,
-      f.kind !== 'held' && f.seq !== undefined
-        ? h('button', { type: 'button', class: 'button small', onclick: () => this.chat.jumpTo(f.seq) }, 'Go to message')
-        : null,
-      f.user ? h('button', { type: 'button', class: 'button small quiet', onclick: () => this.chat.whisperToMember(f.user) }, `Whisper to ${f.name}`) : null,
-      h('button', { type: 'button', class: 'button small quiet done-button',
-        'aria-label': `Done with the ${f.kind} alert about ${f.name}`,
-        onclick: (e) => {
-          // Crisis and report alerts are kept by the room until handled: tell the
-          // server, so it stops giving them (§11). Held messages are handled by
-          // release or decline.
-          const kept = (f.kind === 'crisis' || f.kind === 'report') && Number.isSafeInteger(f.id);
-          if (kept && !this.chat.conn.send({ type: 'ack_warning', alert: f.id })) {
-            notify('You are offline right now; please try again in a moment.', { tone: 'warn' });
-            return;
-          }
-          e.currentTarget.closest('li').remove();
-          this.updateAlertCount();
-        } }, 'Done'));
-    this.alerts.prepend(h('li', { class: `alert ${f.kind}`, dataset: {
-      kind: f.kind,
-      ...(f.seq !== undefined ? { seq: f.seq } : {}),
-      ...(f.id !== undefined ? { alertId: f.id } : {}),
-    } },
-      h('div', { class: 'msg-meta' },
-        h('span', { class: `alert-kind ${f.kind}`, text: ALERT_KIND[f.kind] || f.kind }),
-        h('time', { datetime: new Date(f.ts).toISOString(), text: clock(f.ts) })),
-      h('p', { text: detail.join(' ') }),
-      held && f.text ? h('blockquote', { class: 'held-text', text: f.text }) : null,
-      actions));
-    this.updateAlertCount();
-    if (f.kind === 'crisis') notify(`Crisis alert: ${f.name} may need support.`, { tone: 'warn', ms: 12000 });
+    this.alerts.add(f);
   }
 
-  /**
-   * A note to a member (`warning`, §11), sent by us or another facilitator; the
-   * same note again with `acknowledged` once they have read it. Not an alert: it
-   * asks nothing of us, so it is not counted.
-   */
   addWarning(f) {
-    if (!Number.isSafeInteger(f.id)) return;
-    const who = f.name || this.chat.nameOf(f.user);
-    let entry = [...this.alerts.querySelectorAll('li.warning-note')].find((li) => li.dataset.warningId === String(f.id));
-    if (!entry) {
-      // Ours if we asked to warn this member and this is the note that came of it.
-      const mine = !f.acknowledged && this.warning.has(f.user);
-      this.warning.delete(f.user);
-      const reason = f.reason ? `: “${f.reason}”` : '.';
-      entry = h('li', { class: 'warning-note', dataset: { warningId: f.id, user: f.user } },
-        h('div', { class: 'msg-meta' },
-          h('span', { class: 'alert-kind', text: 'Note' }),
-          h('time', { datetime: new Date(f.ts).toISOString(), text: clock(f.ts) })),
-        h('p', { class: 'warning-text', text: mine ? `You warned ${who}${reason}` : `A facilitator warned ${who}${reason}` }),
-        h('p', { class: 'warning-status', role: 'status' }),
-        h('div', { class: 'alert-actions' },
-          h('button', { type: 'button', class: 'button small quiet', onclick: () => this.chat.whisperToMember(f.user) }, `Whisper to ${who}`),
-          h('button', { type: 'button', class: 'button small quiet', 'aria-label': `Done with the note to ${who}`,
-            onclick: (e) => { e.currentTarget.closest('li').remove(); } }, 'Done')));
-      this.alerts.prepend(entry);
-    }
-    const status = entry.querySelector('.warning-status');
-    if (f.acknowledged) {
-      entry.dataset.acknowledged = 'true';
-      status.textContent = `${who} has read the note.`;
-    } else if (entry.dataset.acknowledged !== 'true') {
-      status.textContent = `Waiting for ${who} to read it. Until then they can read along but not post.`;
-    }
+    this.alerts.addWarning(f);
   }
 }
-

@@ -71,6 +71,51 @@ const ASSETS: &[Asset] = &[
         body: include_bytes!("../../../web-client/dom.js"),
     },
     Asset {
+        path: "/alerts.js",
+        content_type: JS,
+        body: include_bytes!("../../../web-client/alerts.js"),
+    },
+    Asset {
+        path: "/cards.js",
+        content_type: JS,
+        body: include_bytes!("../../../web-client/cards.js"),
+    },
+    Asset {
+        path: "/modlog.js",
+        content_type: JS,
+        body: include_bytes!("../../../web-client/modlog.js"),
+    },
+    Asset {
+        path: "/outbox.js",
+        content_type: JS,
+        body: include_bytes!("../../../web-client/outbox.js"),
+    },
+    Asset {
+        path: "/room.js",
+        content_type: JS,
+        body: include_bytes!("../../../web-client/room.js"),
+    },
+    Asset {
+        path: "/schedule.js",
+        content_type: JS,
+        body: include_bytes!("../../../web-client/schedule.js"),
+    },
+    Asset {
+        path: "/timeline.js",
+        content_type: JS,
+        body: include_bytes!("../../../web-client/timeline.js"),
+    },
+    Asset {
+        path: "/waiting.js",
+        content_type: JS,
+        body: include_bytes!("../../../web-client/waiting.js"),
+    },
+    Asset {
+        path: "/whispers.js",
+        content_type: JS,
+        body: include_bytes!("../../../web-client/whispers.js"),
+    },
+    Asset {
         path: "/style.css",
         content_type: "text/css; charset=utf-8",
         body: include_bytes!("../../../web-client/style.css"),

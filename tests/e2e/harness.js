@@ -1,0 +1,217 @@
+// The harness of the browser checks: starts the binary named by KINDRED_BIN on a
+// free port behind a TCP relay, launches Debian's Chromium (never a downloaded
+// browser) through playwright-core, and gives the steps every check shares: the
+// admin API, a person's browser, joining through the page, saying something.
+// `useKindred()` in a test file starts all this before its tests and stops it after.
+
+import { before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import { chromium } from 'playwright-core';
+
+const BIN = process.env.KINDRED_BIN;
+const CHROMIUM = process.env.CHROMIUM_PATH || '/usr/bin/chromium';
+export const SHOTS = process.env.KINDRED_E2E_SCREENSHOTS || os.tmpdir();
+export const ADMIN = 'e2e-admin-token-0123456789abcdef0123'; // the server wants 32+ bytes
+export const WAIT = 15_000;
+
+let server;
+/** What the server printed, for a failing check's message. */
+export let serverLog = '';
+/** The server's own address, and the relay in front of it (`proxy.url`). */
+export let base;
+export let proxy;
+let browser;
+
+/** A port nobody is listening on right now. */
+function freePort() {
+  return new Promise((resolve, reject) => {
+    const s = net.createServer();
+    s.once('error', reject);
+    s.listen(0, '127.0.0.1', () => {
+      const { port } = s.address();
+      s.close(() => resolve(port));
+    });
+  });
+}
+
+/**
+ * A TCP relay in front of the server, so a member's network can really drop:
+ * `cut()` resets every open connection (the browser sees 1006, as on a train in a
+ * tunnel) and refuses new ones until `restore()`.
+ */
+async function startRelay(targetPort) {
+  const port = await freePort();
+  const open = new Set();
+  let down = false;
+  const relay = net.createServer((client) => {
+    if (down) {
+      client.destroy();
+      return;
+    }
+    const upstream = net.connect(targetPort, '127.0.0.1');
+    open.add(client);
+    open.add(upstream);
+    const drop = () => {
+      client.destroy();
+      upstream.destroy();
+      open.delete(client);
+      open.delete(upstream);
+    };
+    client.on('error', drop).on('close', drop);
+    upstream.on('error', drop).on('close', drop);
+    client.pipe(upstream);
+    upstream.pipe(client);
+  });
+  await new Promise((resolve) => relay.listen(port, '127.0.0.1', resolve));
+  return {
+    url: `http://127.0.0.1:${port}`,
+    cut() {
+      down = true;
+      for (const socket of open) socket.resetAndDestroy ? socket.resetAndDestroy() : socket.destroy();
+      open.clear();
+    },
+    restore() {
+      down = false;
+    },
+    close() {
+      this.cut();
+      return new Promise((resolve) => relay.close(() => resolve()));
+    },
+  };
+}
+
+export async function api(method, urlPath, body, admin = false) {
+  const headers = { 'content-type': 'application/json' };
+  if (admin) headers.authorization = `Bearer ${ADMIN}`;
+  const res = await fetch(`${base}${urlPath}`, { method, headers, body: body ? JSON.stringify(body) : undefined });
+  const text = await res.text();
+  assert.ok(res.ok, `${method} ${urlPath} answered ${res.status}: ${text}`);
+  return text ? JSON.parse(text) : null;
+}
+
+async function waitForServer() {
+  const deadline = Date.now() + WAIT;
+  while (Date.now() < deadline) {
+    if (server.exitCode !== null) break;
+    try {
+      const res = await fetch(`${base}/healthz`);
+      if (res.ok) return;
+    } catch {
+      // not listening yet
+    }
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error(`kindred did not become healthy (exit code ${server.exitCode}).\n${serverLog}`);
+}
+
+/** Start the server, the relay and the browser before a file's tests; stop them after. */
+export function useKindred() {
+  before(start);
+  after(stop);
+}
+
+async function start() {
+  assert.ok(BIN, 'KINDRED_BIN must name a built kindred binary (cargo build --release; KINDRED_BIN=target/release/kindred)');
+  assert.ok(existsSync(BIN), `KINDRED_BIN=${BIN} does not exist`);
+  assert.ok(existsSync(CHROMIUM), `no Chromium at ${CHROMIUM} (apt-get install chromium)`);
+  const port = await freePort();
+  base = `http://127.0.0.1:${port}`;
+  server = spawn(path.resolve(BIN), [
+    '--bind', `127.0.0.1:${port}`,
+    '--admin-token', ADMIN,
+    '--demo-room', 'false',
+    // The browser connects from 127.0.0.1, a trusted proxy: a page that sends
+    // X-Forwarded-For (openPage's `address`) is seen as coming from that address, so
+    // people in a test can be on different networks. Pages without it are 127.0.0.1.
+    '--trust-forwarded-for', 'true',
+  ], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, RUST_LOG: process.env.RUST_LOG || 'warn' } });
+  server.stdout.on('data', (d) => { serverLog += d; });
+  server.stderr.on('data', (d) => { serverLog += d; });
+  await waitForServer();
+  proxy = await startRelay(port);
+  browser = await chromium.launch({
+    executablePath: CHROMIUM,
+    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking',
+      '--disable-component-update', '--disable-sync', '--no-first-run'],
+    timeout: WAIT,
+  });
+}
+
+async function stop() {
+  await browser?.close().catch(() => {});
+  await proxy?.close().catch(() => {});
+  if (server && server.exitCode === null) {
+    const exited = new Promise((resolve) => server.once('exit', resolve));
+    server.kill('SIGTERM');
+    const timer = setTimeout(() => server.kill('SIGKILL'), 5_000);
+    await exited;
+    clearTimeout(timer);
+  }
+}
+
+/** Collect a tab's uncaught errors and CSP violations in `page.problems`. */
+export function watch(page, name) {
+  page.problems = [];
+  page.on('pageerror', (e) => page.problems.push(`${name}: uncaught ${e.message}`));
+  page.on('console', (m) => {
+    if (m.type() === 'error' && /Content Security Policy|Refused to/i.test(m.text())) {
+      page.problems.push(`${name}: ${m.text()}`);
+    }
+  });
+  return page;
+}
+
+/**
+ * A person's browser (a context of its own: its own storage) and a tab in it, with
+ * its errors collected. `address`: the network the server sees them on
+ * (X-Forwarded-For, believed from 127.0.0.1); absent, 127.0.0.1.
+ */
+export async function openPage(name, { address } = {}) {
+  const context = await browser.newContext({
+    viewport: { width: 1200, height: 860 },
+    extraHTTPHeaders: address ? { 'x-forwarded-for': address } : undefined,
+  });
+  context.setDefaultTimeout(WAIT);
+  return watch(await context.newPage(), name);
+}
+
+/** Accept the guidelines, pick a name, join; resolves once the welcome is shown. */
+export async function joinThroughUi(page, origin, roomId, name, invite) {
+  const query = `room=${encodeURIComponent(roomId)}${invite ? `&invite=${encodeURIComponent(invite)}` : ''}`;
+  await joinAt(page, `${origin}/?${query}`, name);
+}
+
+/** The same, from a link (a room's, or a facilitator's invite link). */
+export async function joinAt(page, url, name) {
+  await page.goto(url);
+  await joinOnForm(page, name);
+}
+
+/** The same, on the join form the tab shows. */
+export async function joinOnForm(page, name) {
+  await page.locator('#guidelines').waitFor();
+  assert.match(await page.locator('#guidelines').innerText(), /stays here/);
+  // Joining without accepting is refused in the page, kindly.
+  await page.fill('#pseudonym', name);
+  await page.click('#join-button');
+  assert.match(await page.locator('#join-error').innerText(), /guidelines/);
+  await page.check('#accept');
+  await page.click('#join-button');
+  await page.locator('#conn-status[data-state="live"]').waitFor();
+  await page.locator('#members li.member', { hasText: name }).waitFor();
+}
+
+export async function say(page, text) {
+  await page.fill('#composer-input', text);
+  await page.press('#composer-input', 'Enter');
+}
+
+/** Texts of the messages in a page's conversation, in order. */
+export function messageTexts(page) {
+  return page.locator('#timeline li.msg .msg-text').allInnerTexts();
+}

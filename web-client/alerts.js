@@ -1,0 +1,255 @@
+// A facilitator's alerts panel: what needs their attention (crisis alerts,
+// reports with the conversation around them, flagged and held messages, knocks at
+// the waiting room; PROTOCOL.md §11 `alert`) and the notes sent to members
+// (`warning`), each with what can be done about it. When another facilitator
+// handles an alert, the moderation log says so (modlog.js) and it leaves the open ones.
+
+import { h, clock, notify } from './dom.js';
+
+const ALERT_KIND = {
+  crisis: 'Crisis',
+  report: 'Report',
+  flagged: 'Flagged',
+  held: 'Held for review',
+  knock: 'Waiting',
+};
+
+/** How the moderation log's entry handled an item, for "… was released by Sam". */
+const HANDLED = {
+  release: 'released to the room',
+  decline: 'declined',
+};
+
+const CATEGORY = {
+  suicidal_ideation: 'thoughts of suicide',
+  self_harm: 'self-harm',
+  overdose: 'overdose',
+  immediate_danger: 'immediate danger',
+  abuse_disclosure: 'disclosure of abuse',
+};
+
+export class AlertsPanel {
+  /** `tools`: the facilitator's tools (their `mod`, the room, the notes we sent). */
+  constructor(tools) {
+    this.tools = tools;
+    this.chat = tools.chat;
+    // Alert ids already shown, for the life of the page: the server gives every open
+    // alert again on each arrival (PROTOCOL.md §11), and an id is shown once.
+    this.seen = new Set();
+    this.heading = h('h2', { id: 'alerts-heading', tabindex: '-1', text: 'Alerts' });
+    this.list = h('ol', { class: 'alerts', id: 'alerts', 'aria-live': 'polite' },
+      h('li', { class: 'empty', text: 'Nothing needs your attention right now.' }));
+    this.panel = h('section', { class: 'panel alerts-panel', 'aria-labelledby': 'alerts-heading' },
+      this.heading, this.list);
+  }
+
+  updateCount() {
+    const open = this.list.querySelectorAll('li.alert').length;
+    this.heading.textContent = open ? `Alerts (${open})` : 'Alerts';
+    if (!open && !this.list.querySelector('.empty')) {
+      this.list.append(h('li', { class: 'empty', text: 'Nothing needs your attention right now.' }));
+    }
+  }
+
+  add(f) {
+    if (f.id !== undefined && f.id !== null) {
+      if (this.seen.has(f.id)) return;
+      this.seen.add(f.id);
+    }
+    if (f.kind === 'knock') this.dropKnock(f.user);
+    this.list.querySelector('.empty')?.remove();
+    const detail = [];
+    if (f.kind === 'crisis') {
+      detail.push(`${f.name}'s message may show ${CATEGORY[f.category] || 'a crisis'}. They were shown the help lines.`);
+    } else if (f.kind === 'report') {
+      detail.push(`${f.name} reported a message${f.reason ? `: “${f.reason}”` : '.'}`);
+    } else if (f.kind === 'held') {
+      detail.push(`A message from ${f.name} is held and not shown to the group${f.reason ? ` (${f.reason})` : ''}.`);
+    } else if (f.kind === 'flagged') {
+      detail.push(`A message from ${f.name} was flagged${f.reason ? ` (${f.reason})` : ''}.`);
+    } else if (f.kind === 'knock') {
+      detail.push(`${f.name} is in the waiting room and would like to join.`);
+    } else {
+      detail.push(f.reason || `About ${f.name}`);
+    }
+    const held = f.kind === 'held' && Number.isSafeInteger(f.held);
+    const report = f.kind === 'report' && Number.isSafeInteger(f.id);
+    const decide = (action) => (e) => {
+      e.currentTarget.closest('.alert-actions').querySelectorAll('.decide').forEach((b) => { b.disabled = true; });
+      this.tools.mod(action, { held: f.held }, action === 'release' ? 'release the message' : 'decline the message');
+    };
+    const actions = h('div', { class: 'alert-actions' },
+      held ? h('button', { type: 'button', class: 'button small decide', onclick: decide('release') }, 'Release to the room') : null,
+      held ? h('button', { type: 'button', class: 'button small quiet decide', onclick: decide('decline') }, 'Decline') : null,
+      f.kind === 'knock'
+        ? h('button', { type: 'button', class: 'button small', onclick: () => this.tools.waitingList.focus() }, 'See who is waiting')
+        : null,
+      f.kind !== 'held' && f.seq !== undefined
+        ? h('button', { type: 'button', class: 'button small', onclick: () => this.chat.jumpTo(f.seq) }, 'Go to message')
+        : null,
+      f.user && f.kind !== 'knock'
+        ? h('button', { type: 'button', class: 'button small quiet', onclick: () => this.chat.whisperToMember(f.user) }, `Whisper to ${f.name}`)
+        : null,
+      // A report is handled for every facilitator with `resolve` (§10).
+      report ? h('button', { type: 'button', class: 'button small resolve-button',
+        'aria-label': `Resolve ${f.name}'s report`,
+        onclick: (e) => {
+          if (this.tools.resolve(f.id)) e.currentTarget.disabled = true;
+        } }, 'Resolve') : null,
+      report ? null : h('button', { type: 'button', class: 'button small quiet done-button',
+        'aria-label': `Done with the ${f.kind} alert about ${f.name}`,
+        onclick: (e) => {
+          // Crisis and report alerts are kept by the room until handled: tell the
+          // server, so it stops giving them (§11). Held messages are handled by
+          // release or decline.
+          const kept = (f.kind === 'crisis' || f.kind === 'report') && Number.isSafeInteger(f.id);
+          if (kept && !this.chat.conn.send({ type: 'ack_warning', alert: f.id })) {
+            notify('You are offline right now; please try again in a moment.', { tone: 'warn' });
+            return;
+          }
+          e.currentTarget.closest('li').remove();
+          this.updateCount();
+        } }, 'Done'));
+    this.list.prepend(h('li', { class: `alert ${f.kind}`, dataset: {
+      kind: f.kind,
+      ...(f.seq !== undefined ? { seq: f.seq } : {}),
+      ...(f.id !== undefined ? { alertId: f.id } : {}),
+      ...(held ? { held: f.held } : {}),
+      ...(f.user ? { user: f.user, name: f.name } : {}),
+    } },
+      h('div', { class: 'msg-meta' },
+        h('span', { class: `alert-kind ${f.kind}`, text: ALERT_KIND[f.kind] || f.kind }),
+        h('time', { datetime: new Date(f.ts).toISOString(), text: clock(f.ts) })),
+      h('p', { text: detail.join(' ') }),
+      held && f.text ? h('blockquote', { class: 'held-text', text: f.text }) : null,
+      f.kind === 'report' ? this.context(f) : null,
+      actions));
+    this.updateCount();
+    if (f.kind === 'crisis') notify(`Crisis alert: ${f.name} may need support.`, { tone: 'warn', ms: 12000 });
+    if (f.kind === 'knock') this.chat.drawAttention();
+  }
+
+  /**
+   * The conversation a report was about, as it read when it was reported: up to
+   * three messages before it and the reported one, marked, last.
+   */
+  context(f) {
+    const quotes = Array.isArray(f.context) ? f.context : [];
+    if (!quotes.length) return null;
+    return h('ol', { class: 'report-context', 'aria-label': 'The conversation around the reported message' },
+      quotes.map((q) => {
+        const reported = q.seq === f.seq;
+        return h('li', { class: `quote${reported ? ' reported' : ''}`, dataset: { seq: q.seq } },
+          h('div', { class: 'msg-meta' },
+            h('span', { class: 'msg-name', text: q.name }),
+            reported ? h('span', { class: 'badge reported-badge', text: 'reported' }) : null,
+            h('time', { datetime: new Date(q.ts).toISOString(), text: clock(q.ts) })),
+          q.cw ? h('p', { class: 'cw-label', text: `Content warning: ${q.cw}` }) : null,
+          h('p', { class: 'msg-text', text: q.text }));
+      }));
+  }
+
+  /** The open alert an id names: a held message's (`held`) or another's (`alert`). */
+  find({ held, alert }) {
+    return [...this.list.querySelectorAll('li.alert')].find((li) => (Number.isSafeInteger(held)
+      ? li.dataset.held === String(held)
+      : li.dataset.kind !== 'held' && li.dataset.alertId === String(alert)));
+  }
+
+  /**
+   * A moderation log entry: if it handled a held message or an alert, that item is
+   * no longer open here. Our own leaves quietly; another facilitator's says who.
+   */
+  handledBy(e) {
+    const held = Number.isSafeInteger(e.held) ? e.held : null;
+    const alert = Number.isSafeInteger(e.alert) ? e.alert : null;
+    if (held === null && alert === null) return;
+    this.seen.add(held ?? alert);
+    const li = this.find({ held, alert });
+    if (!li) return;
+    const hadFocus = li.contains(document.activeElement);
+    if (this.chat.model.isMe(e.by)) {
+      li.remove();
+    } else {
+      const kind = li.dataset.kind;
+      const name = li.dataset.name || '';
+      const what = {
+        crisis: `The crisis alert about ${name}`,
+        report: `${name}'s report`,
+        held: `The held message from ${name}`,
+      }[kind] || 'An alert';
+      const by = e.by_name || 'another facilitator';
+      const how = HANDLED[e.action] || 'handled';
+      const note = h('li', { class: 'alert-handled', dataset: { kind, ...(held !== null ? { held } : { alertId: alert }) } },
+        h('p', { text: `${what} was ${how} by ${by}.` }),
+        h('div', { class: 'alert-actions' },
+          h('button', { type: 'button', class: 'button small quiet', 'aria-label': `Dismiss: ${what} was ${how} by ${by}`,
+            onclick: (ev) => { ev.currentTarget.closest('li').remove(); this.updateCount(); this.heading.focus(); } }, 'Dismiss')));
+      li.replaceWith(note);
+      if (hadFocus) note.querySelector('button').focus();
+    }
+    this.updateCount();
+    if (hadFocus && !li.isConnected && document.activeElement === document.body) this.heading.focus();
+  }
+
+  /** An alert of ours the server confirmed handled (our `resolve` was acknowledged). */
+  resolved(alert) {
+    this.seen.add(alert);
+    const li = this.find({ held: null, alert });
+    if (!li) return;
+    const hadFocus = li.contains(document.activeElement);
+    li.remove();
+    this.updateCount();
+    if (hadFocus) this.heading.focus();
+  }
+
+  /** Knocks of people no longer waiting (let in, turned away, gone) are done with. */
+  dropKnocks(stillWaiting) {
+    for (const li of this.list.querySelectorAll('li.alert[data-kind="knock"]')) {
+      if (!stillWaiting(li.dataset.user)) li.remove();
+    }
+    this.updateCount();
+  }
+
+  dropKnock(user) {
+    for (const li of this.list.querySelectorAll('li.alert[data-kind="knock"]')) {
+      if (li.dataset.user === user) li.remove();
+    }
+  }
+
+  /**
+   * A note to a member (`warning`, §11), sent by us or another facilitator; the
+   * same note again with `acknowledged` once they have read it. Not an alert: it
+   * asks nothing of us, so it is not counted.
+   */
+  addWarning(f) {
+    if (!Number.isSafeInteger(f.id)) return;
+    const who = f.name || this.chat.nameOf(f.user);
+    let entry = [...this.list.querySelectorAll('li.warning-note')].find((li) => li.dataset.warningId === String(f.id));
+    if (!entry) {
+      // Ours if we asked to warn this member and this is the note that came of it.
+      const warning = this.tools.warning;
+      const mine = !f.acknowledged && warning.has(f.user);
+      warning.delete(f.user);
+      const reason = f.reason ? `: “${f.reason}”` : '.';
+      entry = h('li', { class: 'warning-note', dataset: { warningId: f.id, user: f.user } },
+        h('div', { class: 'msg-meta' },
+          h('span', { class: 'alert-kind', text: 'Note' }),
+          h('time', { datetime: new Date(f.ts).toISOString(), text: clock(f.ts) })),
+        h('p', { class: 'warning-text', text: mine ? `You warned ${who}${reason}` : `A facilitator warned ${who}${reason}` }),
+        h('p', { class: 'warning-status', role: 'status' }),
+        h('div', { class: 'alert-actions' },
+          h('button', { type: 'button', class: 'button small quiet', onclick: () => this.chat.whisperToMember(f.user) }, `Whisper to ${who}`),
+          h('button', { type: 'button', class: 'button small quiet', 'aria-label': `Done with the note to ${who}`,
+            onclick: (e) => { e.currentTarget.closest('li').remove(); } }, 'Done')));
+      this.list.prepend(entry);
+    }
+    const status = entry.querySelector('.warning-status');
+    if (f.acknowledged) {
+      entry.dataset.acknowledged = 'true';
+      status.textContent = `${who} has read the note.`;
+    } else if (entry.dataset.acknowledged !== 'true') {
+      status.textContent = `Waiting for ${who} to read it. Until then they can read along but not post.`;
+    }
+  }
+}

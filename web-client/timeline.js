@@ -1,0 +1,268 @@
+// The conversation as the room's timeline draws it: messages with their reactions
+// and actions, and one calm line for every other event (PROTOCOL.md §12). What the
+// events do to the room's state is room.js's job; this file only shows them.
+
+import { h, clear, clock, duration, ask, notify } from './dom.js';
+
+/** The closed set of reactions (PROTOCOL.md §9 `react`). */
+export const REACTIONS = [
+  { emoji: 'heart', glyph: '❤️', label: 'I care' },
+  { emoji: 'hug', glyph: '🤗', label: 'A hug' },
+  { emoji: 'strength', glyph: '💪', label: 'You are strong' },
+  { emoji: 'thanks', glyph: '🙏', label: 'Thank you for sharing' },
+  { emoji: 'me_too', glyph: '🙋', label: 'Me too' },
+  { emoji: 'candle', glyph: '🕯️', label: 'Thinking of you' },
+];
+const REACTION = Object.fromEntries(REACTIONS.map((r) => [r.emoji, r]));
+
+export class Timeline {
+  /** `chat`: the room (its model, connection, facilitator tools and outbox). */
+  constructor(chat) {
+    this.chat = chat;
+    this.model = chat.model;
+    this.messages = new Map(); // seq → {frame, el, body, reactions: Map(emoji → Set(user))}
+    this.list = h('ol', {
+      class: 'timeline', id: 'timeline', role: 'log', 'aria-live': 'polite',
+      'aria-relevant': 'additions', 'aria-label': 'Conversation', 'aria-busy': 'true',
+    });
+  }
+
+  /** Drop everything shown: the welcome's backlog starts the view again. */
+  clear() {
+    clear(this.list);
+    this.messages.clear();
+  }
+
+  has(seq) {
+    return this.messages.has(seq);
+  }
+
+  /** Busy while a backlog is being added, so a screen reader waits for the whole of it. */
+  setBusy(busy) {
+    this.list.setAttribute('aria-busy', String(busy));
+  }
+
+  /** Show one timeline event. */
+  show(f) {
+    const nameOf = (user) => this.model.nameOf(user);
+    switch (f.type) {
+      case 'message':
+        this.renderMessage(f);
+        break;
+      case 'joined':
+        this.model.saw(f.member.user, f.member.name);
+        this.line(f, this.model.isMe(f.member.user) ? 'You joined the room.' : `${f.member.name} joined the room.`);
+        break;
+      case 'left': {
+        const who = nameOf(f.user);
+        const why = {
+          left: `${who} left the room.`,
+          disconnected: `${who} lost their connection.`,
+          removed: `${who} was asked to leave by a facilitator.`,
+          banned: `${who} was removed from the group.`,
+        }[f.reason] || `${who} left the room.`;
+        this.line(f, why);
+        break;
+      }
+      case 'muted':
+        this.line(f, `${nameOf(f.user)} is muted for now${f.until ? ` (until ${clock(f.until)})` : ''}.`);
+        break;
+      case 'unmuted':
+        this.line(f, `${nameOf(f.user)} can post again.`);
+        break;
+      case 'paused':
+        this.line(f, `The facilitator paused the room${f.reason ? `: ${f.reason}` : '.'}`, 'pause');
+        break;
+      case 'resumed':
+        this.line(f, 'The room is open for sharing again.', 'pause');
+        break;
+      case 'opened':
+        this.line(f, 'The session is open.', 'pause');
+        break;
+      case 'held':
+        this.line(f, 'No facilitator is here right now. Messages wait until one is back.', 'pause');
+        break;
+      case 'unheld':
+        this.line(f, 'A facilitator is back. You can share again.', 'pause');
+        break;
+      case 'redacted':
+        this.redact(f.target);
+        break;
+      case 'slow_mode':
+        this.line(f, f.seconds ? `Slow mode: one message every ${duration(f.seconds * 1000)}.` : 'Slow mode is off.');
+        break;
+      case 'locked':
+        this.line(f, f.locked ? 'The room is locked: no new members for now.' : 'The room is open to new members again.');
+        break;
+      case 'floor':
+        this.line(f, f.user
+          ? `${nameOf(f.user)} has the floor${f.until ? ` until ${clock(f.until)}` : ''}. Let's listen.`
+          : 'The floor is open to everyone again.');
+        break;
+      case 'hand':
+        break;
+      case 'reaction':
+        this.addReaction(f);
+        break;
+      case 'announcement':
+        this.line(f, 'The facilitator pinned an announcement.');
+        break;
+      case 'waiting_room':
+        this.line(f, f.on
+          ? 'The waiting room is on: people who arrive are welcomed in by a facilitator.'
+          : 'The waiting room is off: people who arrive come straight in.');
+        break;
+      case 'policy':
+        if (this.chat.facilitator) this.line(f, "The room's content policy was changed.");
+        break;
+      case 'closed':
+        this.line(f, `The session has ended${f.reason ? `: ${f.reason}` : '.'}`, 'pause');
+        break;
+      default:
+        console.info('kindred: a timeline event of unknown type', f.type);
+        break;
+    }
+  }
+
+  line(f, text, tone = '') {
+    this.list.append(h('li', { class: `event ${tone}`, dataset: { seq: f.seq } },
+      h('span', { text }), ' ', h('time', { datetime: new Date(f.ts).toISOString(), text: clock(f.ts) })));
+  }
+
+  renderMessage(f) {
+    this.model.saw(f.user, f.name);
+    const mine = this.model.isMe(f.user);
+    const author = this.model.members.get(f.user);
+    const entry = { frame: f, reactions: new Map() };
+    const body = h('div', { class: 'msg-body' });
+    const el = h('li', {
+      class: `msg${mine ? ' mine' : ''}`, id: `m-${f.seq}`, tabindex: '-1', dataset: { seq: f.seq },
+    },
+    h('div', { class: 'msg-meta' },
+      h('span', { class: 'msg-name', text: f.name }),
+      author && author.role === 'facilitator' ? h('span', { class: 'badge', text: 'facilitator' }) : null,
+      mine ? h('span', { class: 'visually-hidden', text: '(you)' }) : null,
+      h('time', { datetime: new Date(f.ts).toISOString(), text: clock(f.ts) })),
+    body);
+    entry.el = el;
+    entry.body = body;
+    this.messages.set(f.seq, entry);
+    if (f.redacted) {
+      this.fillRemoved(entry);
+    } else {
+      if (f.cw) {
+        const text = h('p', { class: 'msg-text', hidden: true, id: `t-${f.seq}`, text: f.text });
+        const toggle = h('button', {
+          type: 'button', class: 'cw-toggle', 'aria-expanded': 'false', 'aria-controls': `t-${f.seq}`,
+          onclick: () => {
+            const open = text.hidden;
+            text.hidden = !open;
+            toggle.setAttribute('aria-expanded', String(open));
+            toggle.lastChild.textContent = open ? 'Hide' : 'Show message';
+          },
+        }, h('span', { class: 'cw-label', text: `Content warning: ${f.cw}` }), h('span', { class: 'cw-action', text: 'Show message' }));
+        body.append(toggle, text);
+      } else {
+        body.append(h('p', { class: 'msg-text', text: f.text }));
+      }
+      entry.reactionsEl = h('div', { class: 'reactions', 'aria-label': 'Reactions' });
+      el.append(entry.reactionsEl, this.messageActions(f, entry));
+    }
+    this.list.append(el);
+    this.chat.outbox.shown(f.seq);
+  }
+
+  messageActions(f, entry) {
+    const conn = this.chat.conn;
+    const mine = this.model.isMe(f.user);
+    const picker = h('div', { class: 'picker', hidden: true, role: 'group', 'aria-label': 'Choose a reaction' },
+      REACTIONS.map((r) => h('button', {
+        type: 'button', class: 'picker-button', title: r.label, 'aria-label': `${r.label} (${r.emoji.replace('_', ' ')})`,
+        dataset: { emoji: r.emoji },
+        onclick: () => {
+          conn.send({ type: 'react', seq: f.seq, emoji: r.emoji });
+          picker.hidden = true;
+          reactButton.setAttribute('aria-expanded', 'false');
+          reactButton.focus();
+        },
+      }, r.glyph)));
+    picker.addEventListener('keydown', (e) => {
+      if (e.key === 'Escape') { picker.hidden = true; reactButton.setAttribute('aria-expanded', 'false'); reactButton.focus(); }
+    });
+    const reactButton = h('button', {
+      type: 'button', class: 'link-button react-button', 'aria-expanded': 'false',
+      onclick: () => {
+        picker.hidden = !picker.hidden;
+        reactButton.setAttribute('aria-expanded', String(!picker.hidden));
+        if (!picker.hidden) picker.querySelector('button').focus();
+      },
+    }, 'React');
+    const actions = h('div', { class: 'msg-actions' }, reactButton,
+      mine ? null : h('button', { type: 'button', class: 'link-button', onclick: () => this.report(f) }, 'Report'),
+      this.chat.facilitator ? this.chat.facilitator.messageAction(f) : null,
+      picker);
+    entry.actionsEl = actions;
+    return actions;
+  }
+
+  async report(f) {
+    const reason = await ask({
+      title: 'Report this message to the facilitators',
+      body: `Only the facilitators will see your report; ${f.name} will not know who sent it.`,
+      input: { label: 'What worries you about it? (optional)', multiline: true, maxlength: 500 },
+      confirmLabel: 'Send report',
+    });
+    if (reason === null) return;
+    const frame = { type: 'report', seq: f.seq };
+    if (reason) frame.reason = reason;
+    if (this.chat.conn.send(frame)) notify('Thank you. The facilitators have been told.');
+    else notify('You are offline right now; please try again in a moment.', { tone: 'warn' });
+  }
+
+  redact(seq) {
+    const entry = this.messages.get(seq);
+    if (entry) this.fillRemoved(entry);
+  }
+
+  fillRemoved(entry) {
+    entry.frame = { ...entry.frame, text: '', redacted: true };
+    clear(entry.body).append(h('p', { class: 'msg-text removed', text: 'message removed' }));
+    entry.reactionsEl?.remove();
+    entry.actionsEl?.remove();
+    entry.el.classList.add('redacted');
+  }
+
+  addReaction(f) {
+    const entry = this.messages.get(f.target);
+    if (!entry || !entry.reactionsEl) return;
+    let users = entry.reactions.get(f.emoji);
+    if (!users) { users = new Set(); entry.reactions.set(f.emoji, users); }
+    users.add(f.user);
+    clear(entry.reactionsEl);
+    for (const r of REACTIONS) {
+      const who = entry.reactions.get(r.emoji);
+      if (!who || who.size === 0) continue;
+      const names = [...who].map((u) => (this.model.isMe(u) ? 'you' : this.model.nameOf(u)));
+      entry.reactionsEl.append(h('span', {
+        class: `reaction${this.model.me && who.has(this.model.me.user) ? ' mine' : ''}`, dataset: { emoji: r.emoji },
+        title: `${r.label}: ${names.join(', ')}`,
+      }, h('span', { 'aria-hidden': 'true', text: r.glyph }),
+      h('span', { class: 'visually-hidden', text: `${r.label} from ${names.join(', ')}` }),
+      h('span', { class: 'count', 'aria-hidden': 'true', text: String(who.size) })));
+    }
+    if (!REACTION[f.emoji]) console.info('kindred: unknown reaction', f.emoji);
+  }
+
+  /** Bring a message into view and mark it for a moment (a facilitator's "Go to message"). */
+  jumpTo(seq) {
+    const entry = this.messages.get(seq);
+    if (!entry) {
+      notify('That message is no longer in the conversation.', { tone: 'warn' });
+      return;
+    }
+    entry.el.scrollIntoView({ block: 'center', behavior: window.matchMedia('(prefers-reduced-motion: reduce)').matches ? 'auto' : 'smooth' });
+    entry.el.classList.add('highlight');
+    entry.el.focus({ preventScroll: true });
+    setTimeout(() => entry.el.classList.remove('highlight'), 2500);
+  }
+}
