@@ -20,7 +20,8 @@ use crate::schedule::{NextSession, Schedule};
 pub enum ServerFrame {
     // ---- private frames -------------------------------------------------------
     /// The answer to `hello`. The `backlog` timeline frames that follow it are the
-    /// recent history (fresh join, reset) or the replay since `last_seq` (resume).
+    /// recent history (fresh join, reset; for a participant, from their own `joined`
+    /// on) or the replay since `last_seq` (resume).
     Welcome(Welcome),
     /// A command was applied; `seq` is the timeline position it got, if any.
     /// `held` is true when the message waits for a facilitator's review.
@@ -36,10 +37,14 @@ pub enum ServerFrame {
     /// Someone is typing. Ephemeral.
     Typing { user: UserId, name: String },
     /// A private message. `to` is absent when a participant wrote to the facilitators.
-    /// `kept` marks a participant's whisper written while no facilitator was connected
-    /// in a facilitated session: the room kept it, and gives it to the first
-    /// facilitator who arrives.
+    /// `id` numbers it in the session: the room keeps the session's whispers, and
+    /// replays them after `welcome` (a member their own, a facilitator all of them),
+    /// so a reload keeps the conversation; clients show each id once. `kept` marks a
+    /// participant's whisper written while no facilitator was connected in a
+    /// facilitated session: the facilitators read it when they arrive.
     Whisper {
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        id: Option<u64>,
         ts: Millis,
         from: UserId,
         name: String,
@@ -56,6 +61,15 @@ pub enum ServerFrame {
     CrisisResources {
         #[serde(default, skip_serializing_if = "Option::is_none")]
         seq: Option<Seq>,
+        /// What the matcher recognised (an overdose calls for the emergency number
+        /// first).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        category: Option<CrisisCategory>,
+        /// A facilitator connected now received the alert. False when none is (in a
+        /// facilitated room the alert waits for the next one who arrives; in a drop-in
+        /// room nobody watches): the card must not promise anyone is reading.
+        #[serde(default)]
+        told: bool,
         title: String,
         body: String,
         lines: Vec<HelpLine>,
@@ -73,6 +87,15 @@ pub enum ServerFrame {
         reason: Option<String>,
         #[serde(default, skip_serializing_if = "std::ops::Not::not")]
         acknowledged: bool,
+    },
+    /// Sent privately to a member a facilitator muted: why and until when (the room's
+    /// `muted` event carries neither the reason nor anything but the end). Sent again
+    /// when they reconnect while still muted.
+    MuteNotice {
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        until: Option<Millis>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        reason: Option<String>,
     },
     /// Sent privately to every facilitator: something needs their attention.
     Alert {
@@ -235,6 +258,7 @@ impl ServerFrame {
             | ServerFrame::Typing { .. }
             | ServerFrame::Whisper { .. }
             | ServerFrame::Warning { .. }
+            | ServerFrame::MuteNotice { .. }
             | ServerFrame::CrisisResources { .. }
             | ServerFrame::Alert { .. }
             | ServerFrame::Waiting { .. }
@@ -307,7 +331,8 @@ fn is_zero(n: &u32) -> bool {
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum ResumeKind {
-    /// No `last_seq` was given: the backlog is the recent history.
+    /// No `last_seq` was given: the backlog is the recent history (for a participant,
+    /// from their own `joined` on: nothing shared before they came).
     Fresh,
     /// The backlog is exactly the events after `last_seq`.
     Resumed,

@@ -78,6 +78,7 @@ const PRIVATE: &[&str] = &[
     "typing",
     "whisper",
     "warning",
+    "mute_notice",
     "crisis_resources",
     "alert",
     "waiting",
@@ -183,6 +184,7 @@ fn server_kind(f: &ServerFrame) -> &'static str {
         ServerFrame::Typing { .. } => "typing",
         ServerFrame::Whisper { .. } => "whisper",
         ServerFrame::Warning { .. } => "warning",
+        ServerFrame::MuteNotice { .. } => "mute_notice",
         ServerFrame::CrisisResources { .. } => "crisis_resources",
         ServerFrame::Alert { .. } => "alert",
         ServerFrame::Waiting { .. } => "waiting",
@@ -397,7 +399,7 @@ fn client_mod_release() {
             seconds: None,
             reason: None,
             text: None,
-            held: Some(3),
+            held: Some(5),
             policy: None,
             on: None,
             report: None,
@@ -682,9 +684,14 @@ fn server_typing() {
 #[test]
 fn server_whisper() {
     let f = server_golden("whisper");
-    let ServerFrame::Whisper { from, to, ts, .. } = f else {
+    let ServerFrame::Whisper {
+        id, from, to, ts, ..
+    } = f
+    else {
         panic!("not a whisper: {f:?}");
     };
+    // Numbered with the alerts: Willow's crisis alert 1 and report 2 came before it.
+    assert_eq!(id, Some(3));
     assert_eq!(from, user(SAM));
     assert_eq!(to, Some(user(ALICE)));
     assert_eq!(ts, T0 + 261_000);
@@ -693,9 +700,20 @@ fn server_whisper() {
 }
 
 #[test]
+fn server_whisper_without_id_decodes() {
+    // `id` is optional on the wire: a whisper without one decodes, and encodes without.
+    let mut v = fixture_value("server_whisper");
+    v.as_object_mut().unwrap().remove("id");
+    let f: ServerFrame = serde_json::from_value(v.clone()).unwrap();
+    assert!(matches!(f, ServerFrame::Whisper { id: None, .. }));
+    assert_eq!(serde_json::to_value(&f).unwrap(), v);
+}
+
+#[test]
 fn server_whisper_kept() {
     let f = server_golden("whisper.kept");
     let ServerFrame::Whisper {
+        id,
         ts,
         from,
         name,
@@ -707,8 +725,9 @@ fn server_whisper_kept() {
         panic!("not a whisper: {f:?}");
     };
     // Ash wrote to the facilitators while the room was held (held at 58, unheld at
-    // 59): the room kept it for the first facilitator to arrive.
+    // 59): the room kept it, and every facilitator who arrives is given it.
     assert!(kept);
+    assert_eq!(id, Some(7));
     assert_eq!((from, name.as_str(), to), (user(ASH), "Ash", None));
     let held = fixture_value("server_held")["ts"].as_u64().unwrap();
     let unheld = fixture_value("server_unheld")["ts"].as_u64().unwrap();
@@ -718,14 +737,106 @@ fn server_whisper_kept() {
 #[test]
 fn server_crisis_resources() {
     let f = server_golden("crisis_resources");
-    let ServerFrame::CrisisResources { seq, lines, .. } = f else {
+    let ServerFrame::CrisisResources {
+        seq,
+        category,
+        told,
+        lines,
+        ..
+    } = f
+    else {
         panic!("not crisis_resources: {f:?}");
     };
     assert_eq!(seq, Some(47));
+    // What the matcher recognised, as the facilitators' alert names it.
+    assert_eq!(category, Some(CrisisCategory::SuicidalIdeation));
+    assert_eq!(
+        fixture_value("server_crisis_resources")["category"],
+        fixture_value("server_alert")["category"]
+    );
+    // Sam was connected (he is in the welcome's members) and received alert 1.
+    assert!(told);
     assert_eq!(lines.len(), 3);
     assert_eq!(lines[0].contact, "Call or text 988");
     assert_eq!(lines[1].url, None);
     assert_eq!(lines[2].url.as_deref(), Some("https://findahelpline.com"));
+}
+
+#[test]
+fn server_crisis_resources_not_told() {
+    let f = server_golden("crisis_resources.not_told");
+    let ServerFrame::CrisisResources {
+        seq,
+        category,
+        told,
+        ..
+    } = f
+    else {
+        panic!("not crisis_resources: {f:?}");
+    };
+    // Ash wrote while the room was held: the room refused the message (no seq) and no
+    // facilitator was connected to receive the alert, which waits for the next one.
+    assert_eq!(seq, None);
+    assert_eq!(category, Some(CrisisCategory::SelfHarm));
+    assert!(!told);
+    // `told` is always written, `false` included: the card never leaves it to a default.
+    let v = fixture_value("server_crisis_resources.not_told");
+    assert_eq!(v["told"], json!(false));
+    // The card itself is the operator's, the same whatever happened to the message.
+    let shared = fixture_value("server_crisis_resources");
+    for field in ["title", "body", "lines"] {
+        assert_eq!(v[field], shared[field], "{field}");
+    }
+    // Absent when decoding (an older server): false, the answer that promises nothing.
+    let mut old = v.clone();
+    let fields = old.as_object_mut().unwrap();
+    fields.remove("told");
+    fields.remove("category");
+    let decoded: ServerFrame = serde_json::from_value(old).unwrap();
+    assert!(matches!(
+        decoded,
+        ServerFrame::CrisisResources {
+            told: false,
+            category: None,
+            ..
+        }
+    ));
+    assert_eq!(
+        serde_json::to_value(&decoded).unwrap()["told"],
+        json!(false)
+    );
+}
+
+#[test]
+fn server_mute_notice() {
+    assert_eq!(
+        server_golden("mute_notice"),
+        ServerFrame::MuteNotice {
+            until: Some(T0 + 540_000),
+            reason: Some("Please take five minutes; we'll come back to you.".into()),
+        }
+    );
+    // River's, for Sam's mute of client_mod.json: the reason reaches him alone, while
+    // the room's `muted` event says who and until when, and nothing more.
+    let notice = fixture_value("server_mute_notice");
+    assert_eq!(notice["reason"], fixture_value("client_mod")["reason"]);
+    let muted = fixture_value("server_muted");
+    assert_eq!(notice["until"], muted["until"]);
+    assert_eq!(muted["user"], BOB);
+    assert!(muted.get("reason").is_none());
+    // A mute until lifted, given without a reason: nothing but the type.
+    let bare = ServerFrame::MuteNotice {
+        until: None,
+        reason: None,
+    };
+    assert_eq!(
+        serde_json::to_value(&bare).unwrap(),
+        json!({"type": "mute_notice"})
+    );
+    assert_eq!(
+        serde_json::from_value::<ServerFrame>(json!({"type": "mute_notice"})).unwrap(),
+        bare
+    );
 }
 
 #[test]
@@ -795,15 +906,16 @@ fn server_alert_held() {
     };
     assert_eq!(kind, AlertKind::Held);
     // A held message has no place in the timeline (yet): it is named by `held`,
-    // which is also its alert's id (crisis 1 and report 2 came before it).
+    // which is also its alert's id (crisis 1, report 2, whisper 3 and warning 4 came
+    // before it).
     assert_eq!(seq, None);
     assert_eq!((who, name.as_str()), (user(ASH), "Ash"));
     assert_eq!(category, None);
     assert_eq!(reason.as_deref(), Some("mean"));
-    assert_eq!((id, held), (Some(3), Some(3)));
+    assert_eq!((id, held), (Some(5), Some(5)));
     assert!(text.expect("the held text").contains("kys"));
     // The release in client_mod.release names this message.
-    assert_eq!(fixture_value("client_mod.release")["held"], 3);
+    assert_eq!(fixture_value("client_mod.release")["held"], 5);
 }
 
 #[test]
@@ -919,6 +1031,35 @@ fn server_alert_knock() {
     let first = &fixture_value("server_waiting")["members"][0];
     assert_eq!(first["user"], BOB);
     assert_eq!(first["since"], fixture_value("server_alert.knock")["ts"]);
+}
+
+#[test]
+fn alerts_warnings_and_whispers_share_one_count() {
+    // The fixtures' session numbers them in the order they happened: Willow's crisis
+    // alert, her report, Sam's whisper to her, his warning to Ash, Ash's held message
+    // and, after 6 (the crisis alert of the message the held room refused Ash, shown in
+    // server_crisis_resources.not_told.json), the whisper Ash left for the facilitators.
+    let numbered = [
+        "server_alert",
+        "server_alert.report",
+        "server_whisper",
+        "server_warning",
+        "server_alert.held",
+        "server_whisper.kept",
+    ];
+    let ids: Vec<u64> = numbered
+        .iter()
+        .map(|name| fixture_value(name)["id"].as_u64().expect("an id"))
+        .collect();
+    assert_eq!(ids, [1, 2, 3, 4, 5, 7]);
+    let ts: Vec<u64> = numbered
+        .iter()
+        .map(|name| fixture_value(name)["ts"].as_u64().expect("a ts"))
+        .collect();
+    assert!(ts.windows(2).all(|w| w[0] < w[1]), "{ts:?}");
+    // Ash's refused message came while the room was held, before his whisper.
+    let held = fixture_value("server_held")["ts"].as_u64().unwrap();
+    assert!(held < ts[5]);
 }
 
 #[test]
@@ -1742,7 +1883,7 @@ fn typed_pretty(name: &str) -> String {
 #[test]
 fn every_fixture_is_typed_and_in_wire_order() {
     let names = fixture_names("");
-    assert_eq!(names.len(), 75, "{names:?}");
+    assert_eq!(names.len(), 77, "{names:?}");
     for name in names {
         assert_eq!(
             fixture_text(&name),

@@ -7,7 +7,9 @@ use kindred_protocol::{
     ServerFrame, UserId, WaitingMember, Welcome,
 };
 
-use crate::room::{About, Alert, Event, EventKind, Held, Kept, KeptWhisper, Rejection, Warning};
+use crate::room::{
+    About, Alert, Event, EventKind, Held, Kept, MuteNotice, Rejection, Warning, Whisper,
+};
 
 /// A frame encoded once, ready for any number of sockets.
 #[derive(Clone, Debug)]
@@ -268,16 +270,24 @@ pub fn knock_alert(ts: Millis, w: &WaitingMember) -> ServerFrame {
     }
 }
 
-/// A whisper kept for the facilitators while none was connected, as the first one to
-/// arrive receives it.
-pub fn kept_whisper(w: &KeptWhisper) -> ServerFrame {
+/// A private message, live or given again after `welcome`.
+pub fn whisper(w: &Whisper) -> ServerFrame {
     ServerFrame::Whisper {
+        id: Some(w.id),
         ts: w.ts,
-        from: w.user,
+        from: w.from,
         name: w.name.clone(),
-        to: None,
+        to: w.to,
         text: w.text.clone(),
-        kept: true,
+        kept: w.kept,
+    }
+}
+
+/// Why and until when a member is muted, for them alone.
+pub fn mute_notice(n: &MuteNotice) -> ServerFrame {
+    ServerFrame::MuteNotice {
+        until: n.until,
+        reason: n.reason.clone(),
     }
 }
 

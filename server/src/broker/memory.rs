@@ -12,7 +12,7 @@ use async_trait::async_trait;
 use dashmap::DashMap;
 use kindred_protocol::http::UpdateRoom;
 use kindred_protocol::policy::ContentPolicy;
-use kindred_protocol::{Epoch, Millis, Quote, Role, RoomId, RoomSummary, Seq};
+use kindred_protocol::{Epoch, Millis, Quote, Role, RoomId, RoomSummary, Seq, UserId};
 use parking_lot::Mutex;
 
 use super::timeline::Timeline;
@@ -137,6 +137,11 @@ impl Broker for MemoryBroker {
         Ok(self.cell(id)?.lock().room.invites())
     }
 
+    async fn may_type(&self, id: RoomId, user: UserId, now: Millis) -> bool {
+        self.cell(id)
+            .is_ok_and(|cell| cell.lock().room.may_type(user, now))
+    }
+
     async fn quotes(&self, id: RoomId, target: Seq) -> Result<Vec<Quote>, BrokerError> {
         Ok(self
             .cell(id)?
@@ -161,6 +166,7 @@ impl Broker for MemoryBroker {
     async fn snapshot(
         &self,
         id: RoomId,
+        user: UserId,
         resume: Option<ResumeFrom>,
         recent: usize,
     ) -> Result<Snapshot, BrokerError> {
@@ -168,7 +174,7 @@ impl Broker for MemoryBroker {
         let cell = cell.lock();
         Ok(cell
             .timeline
-            .snapshot(&cell.room, cell.epoch, resume, recent))
+            .snapshot(&cell.room, user, cell.epoch, resume, recent))
     }
 
     async fn notify(

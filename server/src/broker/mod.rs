@@ -17,7 +17,7 @@ use kindred_protocol::http::UpdateRoom;
 use kindred_protocol::policy::ContentPolicy;
 use kindred_protocol::{
     Epoch, LeftReason, MemberInfo, Millis, Quote, ResumeKind, Role, RoomId, RoomState, RoomSummary,
-    Seq,
+    Seq, UserId,
 };
 
 use crate::hub::{Audience, Effect, Kick};
@@ -92,17 +92,21 @@ pub trait Broker: Send + Sync + 'static {
     ) -> Result<u32, BrokerError>;
     /// The room's facilitator invites, oldest first.
     async fn invites(&self, id: RoomId) -> Result<Vec<InviteRecord>, BrokerError>;
+    /// Whether `user`'s typing is news for the room now ([`Room::may_type`]).
+    async fn may_type(&self, room: RoomId, user: UserId, now: Millis) -> bool;
     /// The message at `target` and up to three before it, as this instance's history
     /// holds them now (for a report): see [`Timeline::quotes`](timeline::Timeline::quotes).
     async fn quotes(&self, room: RoomId, target: Seq) -> Result<Vec<Quote>, BrokerError>;
 
     /// Check, number, store and publish: see the module docs.
     async fn apply(&self, room: RoomId, cmd: Command, now: Millis) -> Result<Applied, BrokerError>;
-    /// The room as a member arriving now sees it. `resume` asks for the events after
-    /// a seq; otherwise the most recent `recent` events are the backlog.
+    /// The room as `user`, arriving now, sees it. `resume` asks for the events after
+    /// a seq; otherwise the most recent `recent` events are the backlog. A participant
+    /// is given nothing from before they joined ([`Timeline::snapshot`](timeline::Timeline::snapshot)).
     async fn snapshot(
         &self,
         room: RoomId,
+        user: UserId,
         resume: Option<ResumeFrom>,
         recent: usize,
     ) -> Result<Snapshot, BrokerError>;

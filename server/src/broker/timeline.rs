@@ -5,7 +5,9 @@
 
 use std::collections::VecDeque;
 
-use kindred_protocol::{Epoch, ErrorCode, Quote, ResumeKind, RoomId, Seq, ServerFrame};
+use kindred_protocol::{
+    Epoch, ErrorCode, Quote, ResumeKind, Role, RoomId, Seq, ServerFrame, UserId,
+};
 
 use super::{ResumeFrom, Snapshot, effect_of, summary};
 use crate::hub::{Audience, Effect, Hub, Kick};
@@ -130,20 +132,40 @@ impl Timeline {
         }
     }
 
-    /// The room as a member arriving now sees it: the replay after `resume` when the
+    /// The room as `user`, arriving now, sees it: the replay after `resume` when the
     /// kept history reaches back to it in the same epoch, else the `recent` latest
     /// events with `resume: "reset"` (or `"fresh"` when no resume was asked for).
+    ///
+    /// What is shared in the room stays with those who were there: a participant is
+    /// given nothing from before they joined (their `joined` is the first event they
+    /// may see; a resume from before it is a reset). Facilitators are given the
+    /// recent history, for the context they need.
     pub fn snapshot(
         &self,
         room: &Room,
+        user: UserId,
         epoch: Epoch,
         resume: Option<ResumeFrom>,
         recent: usize,
     ) -> Snapshot {
         let head = room.head();
+        let floor = room
+            .member(user)
+            .filter(|m| m.role == Role::Participant)
+            .map_or(0, |m| m.joined_seq);
         // With an empty history the replay can start only after the head.
-        let oldest = self.history.front().and_then(|e| e.seq).unwrap_or(head + 1);
-        let recent_from = self.history.len().saturating_sub(recent);
+        let oldest = self
+            .history
+            .front()
+            .and_then(|e| e.seq)
+            .unwrap_or(head + 1)
+            .max(floor);
+        let visible = self
+            .history
+            .iter()
+            .filter(|e| e.seq.is_some_and(|s| s >= floor))
+            .count();
+        let recent_from = self.history.len() - visible.min(recent);
         let (resume, backlog): (ResumeKind, Vec<Encoded>) = match resume {
             Some(r) if r.epoch == epoch && r.last_seq <= head && r.last_seq + 1 >= oldest => (
                 ResumeKind::Resumed,
@@ -176,8 +198,8 @@ impl Timeline {
 }
 
 /// What every instance tells its own connections of a command besides its events:
-/// who is turned away from the waiting room; for the facilitators, a knock, the
-/// waiting list and the moderation log's new entries. (The room applies each command on every
+/// who is turned away from the waiting room, a muted member why; for the
+/// facilitators, a knock, the waiting list and the moderation log's new entries. (The room applies each command on every
 /// instance that holds it, so nothing here needs to cross instances.)
 fn private_effects(hub: &Hub, room: RoomId, applied: &Applied) {
     for &user in &applied.denied {
@@ -194,6 +216,10 @@ fn private_effects(hub: &Hub, room: RoomId, applied: &Applied) {
             &frame,
             Effect::Evict(user, Kick::Denied),
         );
+    }
+    if let Some(notice) = &applied.mute_notice {
+        let frame = wire::encode(&wire::mute_notice(notice));
+        hub.deliver(room, Audience::User(notice.user), &frame, Effect::None);
     }
     if let Some(knock) = &applied.knock {
         let frame = wire::encode(&wire::knock_alert(knock.since, knock));

@@ -59,20 +59,6 @@ impl Alert {
     }
 }
 
-/// The most whispers a room keeps for a facilitator who is not connected; past it the
-/// oldest goes first.
-pub const MAX_KEPT_WHISPERS: usize = 50;
-
-/// A participant's whisper to the facilitators, written while none was connected:
-/// kept until the first facilitator arrives, who is given it.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-pub struct KeptWhisper {
-    pub ts: Millis,
-    pub user: UserId,
-    pub name: String,
-    pub text: String,
-}
-
 /// Something open for the facilitators, as a facilitator who arrives is given it.
 #[derive(Clone, Debug, PartialEq)]
 pub enum Kept {

@@ -6,10 +6,10 @@
 //! events go; `wire` turns them into frames. Everything a facilitator can do and
 //! every rule a message must pass lives here, so it is tested without sockets.
 //!
-//! Besides the timeline, a room keeps what must outlive a connection: the alerts,
-//! held messages and whispers no facilitator has handled or read yet (`alerts`), the
-//! session's moderation log (`log`), and the recent sends of every user for
-//! idempotent `send`, members or not (`sent`).
+//! Besides the timeline, a room keeps what must outlive a connection: the alerts and
+//! held messages no facilitator has handled yet (`alerts`), the session's private
+//! messages (`whispers`) and moderation log (`log`), and the recent sends of every
+//! user for idempotent `send`, members or not (`sent`).
 
 mod alerts;
 mod authz;
@@ -19,8 +19,9 @@ mod invites;
 mod log;
 mod sent;
 mod state;
+mod whispers;
 
-pub use alerts::{About, Alert, Kept, KeptWhisper, MAX_KEPT_WHISPERS, MAX_OPEN_ALERTS};
+pub use alerts::{About, Alert, Kept, MAX_OPEN_ALERTS};
 pub use authz::{Action, authorize};
 pub use bans::{Mark, Origin};
 pub use event::{Event, EventKind};
@@ -29,8 +30,9 @@ pub use log::MAX_LOG_ENTRIES;
 pub use sent::MAX_REMEMBERED_SENDS;
 pub use state::{
     Applied, Briefing, Command, Held, Limits, MAX_HELD, MAX_REMEMBERED_MARKS, Member, ModRequest,
-    ModStatus, Presence, Rejection, Room, RoomConfig, Screened, Warning,
+    ModStatus, MuteNotice, Presence, Rejection, Room, RoomConfig, Screened, Warning,
 };
+pub use whispers::{MAX_WHISPERS, Whisper};
 
 #[cfg(test)]
 mod tests;

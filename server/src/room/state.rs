@@ -4,7 +4,7 @@ mod attendance;
 mod moderate;
 mod waiting;
 
-use std::collections::{BTreeMap, BTreeSet, HashMap, VecDeque};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use kindred_protocol::http::UpdateRoom;
 use kindred_protocol::policy::ContentPolicy;
@@ -16,13 +16,14 @@ use kindred_protocol::{
 
 use serde::{Deserialize, Serialize};
 
-use super::alerts::{About, Alert, Kept, KeptWhisper, MAX_KEPT_WHISPERS, OpenAlerts};
+use super::alerts::{About, Alert, Kept, OpenAlerts};
 use super::authz::{Action, authorize};
 use super::bans::{Bans, Origin};
 use super::event::{Event, EventKind};
 use super::invites::{InviteRecord, Invites};
 use super::log::ModLog;
 use super::sent::{MAX_REMEMBERED_SENDS, SendMemory, Sent};
+use super::whispers::{Whisper, Whispers};
 use crate::safety::{Evaluate, NameLook, Verdict};
 
 /// The most messages a room holds for review at once; more are refused (`filtered`).
@@ -151,6 +152,9 @@ pub struct Member {
     /// Where they joined from (marks, never the device id or address itself).
     #[serde(default)]
     pub origin: Origin,
+    /// Why a facilitator muted them, told to them alone.
+    #[serde(default)]
+    pub mute_reason: Option<String>,
 }
 
 /// A command to the room. Each names its actor; the actor's role is the one the
@@ -208,18 +212,18 @@ pub enum Command {
         #[serde(default)]
         context: Vec<Quote>,
     },
-    /// A member is about to whisper (to `to`, or to the facilitators): the rules are
-    /// checked, nothing changes. The words do not enter the room or its log unless no
-    /// facilitator can read them now ([`Applied::keep_whisper`]).
+    /// A member whispers (a facilitator to `to` or to the other facilitators, a
+    /// participant to the facilitators): kept for the session and delivered by the
+    /// caller ([`Applied::whisper`]).
     Whisper {
         user: UserId,
         to: Option<UserId>,
-    },
-    /// A participant's whisper to the facilitators that nobody can read now, in a
-    /// facilitated session: kept for the first facilitator who arrives.
-    KeepWhisper {
-        user: UserId,
+        #[serde(default)]
         text: String,
+        /// The crisis matcher recognised a participant's whisper: its author is given
+        /// the resources card and the facilitators a crisis alert, kept like any other.
+        #[serde(default)]
+        crisis: Option<CrisisCategory>,
     },
     /// A member has read a warning: a participant their resources card (`alert`
     /// absent), a facilitator the open alert `alert`, which is then handled.
@@ -459,9 +463,26 @@ pub struct Applied {
     pub denied: Vec<UserId>,
     /// New entries of the moderation log: the facilitators are given them.
     pub logged: Vec<LogEntry>,
-    /// The whisper finds no facilitator to read it now, in a facilitated session: the
-    /// caller keeps it with [`Command::KeepWhisper`].
-    pub keep_whisper: bool,
+    /// The whisper this command kept, to deliver to its audience (`kept`: no
+    /// facilitator could read it now).
+    pub whisper: Option<Whisper>,
+    /// For an arrival: the session's whispers this member may read again (their own,
+    /// or all of them for a facilitator), oldest first.
+    pub whispers: Vec<Whisper>,
+    /// For a crisis alert raised by this command: a facilitator connected now
+    /// received it.
+    pub told: bool,
+    /// A member was muted (by this command), or arrives while muted: they are told
+    /// why and until when, privately.
+    pub mute_notice: Option<MuteNotice>,
+}
+
+/// Why and until when a member is muted, for them alone.
+#[derive(Clone, Debug, PartialEq)]
+pub struct MuteNotice {
+    pub user: UserId,
+    pub until: Option<Millis>,
+    pub reason: Option<String>,
 }
 
 impl Applied {
@@ -480,9 +501,8 @@ impl Applied {
 pub struct Briefing {
     /// Everything open (alerts, held messages), by id.
     pub kept: Vec<Kept>,
-    /// Participants' whispers kept while no facilitator was connected (given to the
-    /// first facilitator who arrives, and to no one after).
-    pub whispers: Vec<KeptWhisper>,
+    /// Warnings given this session that their members have not acknowledged yet.
+    pub warnings: Vec<Warning>,
     /// Who is in the waiting room.
     pub waiting: Vec<WaitingMember>,
     /// The session's moderation log.
@@ -546,9 +566,9 @@ pub struct Room {
     /// Participants in the waiting room.
     #[serde(default)]
     waiting: BTreeMap<UserId, waiting::Waiter>,
-    /// Whispers to the facilitators written while none was connected.
+    /// The session's private messages.
     #[serde(default)]
-    whispers: VecDeque<KeptWhisper>,
+    whispers: Whispers,
     /// What the facilitators did this session.
     #[serde(default)]
     log: ModLog,
@@ -581,7 +601,7 @@ impl Room {
             reports: BTreeSet::new(),
             warnings: BTreeMap::new(),
             waiting: BTreeMap::new(),
-            whispers: VecDeque::new(),
+            whispers: Whispers::default(),
             log: ModLog::default(),
         }
     }
@@ -820,8 +840,12 @@ impl Room {
                 reason,
                 context,
             } => self.report(user, target, reason, context, now),
-            Command::Whisper { user, to } => self.whisper(user, to),
-            Command::KeepWhisper { user, text } => self.keep_whisper(user, text, now),
+            Command::Whisper {
+                user,
+                to,
+                text,
+                crisis,
+            } => self.whisper(user, (to, text, crisis), now),
             Command::AckWarning { user, alert } => self.ack_warning(user, alert, now),
             Command::Moderate { actor, request } => {
                 let role = self.role_of(actor)?;
@@ -900,10 +924,20 @@ impl Room {
         }
         if let Some(m) = self.members.get_mut(&user) {
             m.presence = m.presence.arrived();
-            let role = m.role;
+            let (role, status, reason) = (m.role, m.status, m.mute_reason.clone());
+            let mute_notice = match status {
+                ModStatus::Muted { until } if until.is_none_or(|t| t > now) => Some(MuteNotice {
+                    user,
+                    until,
+                    reason,
+                }),
+                _ => None,
+            };
             return Ok(Applied {
                 briefing: self.brief(role),
                 warning: self.warnings.get(&user).cloned(),
+                whispers: self.whispers.for_member(user, role == Role::Facilitator),
+                mute_notice,
                 ..Applied::none()
             });
         }
@@ -916,6 +950,7 @@ impl Room {
         self.admits(role, &name, &origin)?;
         let mut out = Applied {
             briefing: self.brief(role),
+            whispers: self.whispers.for_member(user, role == Role::Facilitator),
             ..Applied::none()
         };
         let online = Presence::Online { connections: 1 };
@@ -954,6 +989,7 @@ impl Room {
                 last_post: None,
                 joined_seq: seq,
                 origin,
+                mute_reason: None,
             },
         );
         if role == Role::Facilitator {
@@ -961,16 +997,14 @@ impl Room {
         }
     }
 
-    /// What a facilitator who arrives is given (nothing for a participant). The
-    /// whispers kept while none was connected go to this facilitator, and to no one
-    /// after.
-    fn brief(&mut self, role: Role) -> Option<Box<Briefing>> {
+    /// What a facilitator who arrives is given (nothing for a participant).
+    fn brief(&self, role: Role) -> Option<Box<Briefing>> {
         if role != Role::Facilitator {
             return None;
         }
         Some(Box::new(Briefing {
             kept: self.kept(),
-            whispers: self.whispers.drain(..).collect(),
+            warnings: self.warnings.values().cloned().collect(),
             waiting: self.waiting_list(),
             log: self.log.entries(),
         }))
@@ -1058,8 +1092,14 @@ impl Room {
         })
     }
 
-    fn whisper(&self, user: UserId, to: Option<UserId>) -> Result<Applied, Rejection> {
+    fn whisper(
+        &mut self,
+        user: UserId,
+        (to, text, crisis): (Option<UserId>, String, Option<CrisisCategory>),
+        now: Millis,
+    ) -> Result<Applied, Rejection> {
         let role = self.role_of(user)?;
+        let mut kept = false;
         match (role, to) {
             (Role::Facilitator, Some(to)) => {
                 if !self.members.contains_key(&to) {
@@ -1073,48 +1113,50 @@ impl Room {
                 }
                 // A whisper nobody receives must not look delivered. In a session a
                 // facilitator keeps, it waits for the next one who arrives.
-                let reachable = self.members.values().any(|m| {
-                    m.role == Role::Facilitator && matches!(m.presence, Presence::Online { .. })
-                });
-                if !reachable {
+                if !self.facilitator_online() {
                     if !self.watched() {
                         return Err(Rejection::NoFacilitator);
                     }
-                    return Ok(Applied {
-                        keep_whisper: true,
-                        ..Applied::none()
-                    });
+                    kept = true;
                 }
             }
         }
-        Ok(Applied::none())
+        let whisper = Whisper {
+            id: self.next_id(),
+            ts: now,
+            from: user,
+            name: self
+                .members
+                .get(&user)
+                .map(|m| m.name.clone())
+                .unwrap_or_default(),
+            to: if role == Role::Participant { None } else { to },
+            text,
+            kept,
+        };
+        let mut out = Applied::none();
+        if let (Some(category), Role::Participant) = (crisis, role) {
+            // Help cannot wait for anyone to read it: the card goes to its author now,
+            // and the alert stays open until a facilitator handles it.
+            let about = About::Crisis {
+                category,
+                seq: None,
+                text: Some(whisper.text.clone()),
+            };
+            out.alert = Some(self.raise(user, whisper.name.clone(), about, now));
+            out.card = true;
+            out.told = self.facilitator_online();
+        }
+        self.whispers.keep(whisper.clone());
+        out.whisper = Some(whisper);
+        Ok(out)
     }
 
-    fn keep_whisper(
-        &mut self,
-        user: UserId,
-        text: String,
-        now: Millis,
-    ) -> Result<Applied, Rejection> {
-        let name = self
-            .members
-            .get(&user)
-            .ok_or(Rejection::NotMember)?
-            .name
-            .clone();
-        if !self.watched() {
-            return Err(Rejection::NoFacilitator);
-        }
-        self.whispers.push_back(KeptWhisper {
-            ts: now,
-            user,
-            name,
-            text,
-        });
-        while self.whispers.len() > MAX_KEPT_WHISPERS {
-            self.whispers.pop_front();
-        }
-        Ok(Applied::none())
+    /// Whether a facilitator has a connection open now.
+    fn facilitator_online(&self) -> bool {
+        self.members
+            .values()
+            .any(|m| m.role == Role::Facilitator && matches!(m.presence, Presence::Online { .. }))
     }
 
     fn ack_warning(
@@ -1177,6 +1219,7 @@ impl Room {
                 duplicate: true,
                 card,
                 alert,
+                told: card && self.facilitator_online(),
                 ..Applied::none()
             });
         }
@@ -1207,6 +1250,7 @@ impl Room {
                 refused: Some(refused),
                 alert: Some(self.raise(user, name.unwrap_or_default(), about, now)),
                 card: true,
+                told: self.facilitator_online(),
                 ..Applied::none()
             });
         }
@@ -1280,6 +1324,7 @@ impl Room {
             };
             out.alert = Some(self.raise(user, name, about, now));
             out.card = true;
+            out.told = self.facilitator_online();
         }
         Ok(out)
     }
@@ -1287,14 +1332,35 @@ impl Room {
     /// Whether the member may post now: mute, pause, floor and slow mode. An expired
     /// mute is lifted on the way.
     fn may_post(&mut self, user: UserId, now: Millis) -> Result<(), Rejection> {
+        if let Some(m) = self.members.get_mut(&user)
+            && matches!(m.status, ModStatus::Muted { until: Some(t) } if t <= now)
+        {
+            m.status = ModStatus::Active;
+            m.mute_reason = None;
+        }
+        self.check_post(user, now)
+    }
+
+    /// Whether the member's typing is news for the room: they could post now, or as
+    /// soon as slow mode lets them. Someone muted, paused, held, warned, off the floor
+    /// or waiting outside is not shown typing.
+    pub fn may_type(&self, user: UserId, now: Millis) -> bool {
+        matches!(
+            self.check_post(user, now),
+            Ok(()) | Err(Rejection::SlowMode { .. })
+        )
+    }
+
+    /// [`Room::may_post`] without changing anything (an expired mute counts as lifted).
+    fn check_post(&self, user: UserId, now: Millis) -> Result<(), Rejection> {
         let (paused, held) = (self.paused, self.held_since.is_some());
         let warned = self.warnings.contains_key(&user);
         let floor = self.floor;
         let slow_ms = u64::from(self.slow_mode_seconds) * 1000;
-        let m = self.members.get_mut(&user).ok_or(Rejection::NotMember)?;
+        let m = self.members.get(&user).ok_or(Rejection::NotMember)?;
         match m.status {
             ModStatus::Active => {}
-            ModStatus::Muted { until: Some(t) } if t <= now => m.status = ModStatus::Active,
+            ModStatus::Muted { until: Some(t) } if t <= now => {}
             ModStatus::Muted { until } => return Err(Rejection::Muted { until }),
         }
         match m.role {
@@ -1418,6 +1484,7 @@ impl Room {
                 && t <= now
             {
                 m.status = ModStatus::Active;
+                m.mute_reason = None;
                 unmuted.push((m.joined_seq, m.user));
             }
         }
@@ -1456,7 +1523,6 @@ fn waiting_actor(cmd: &Command) -> Option<UserId> {
         | Command::React { user, .. }
         | Command::Report { user, .. }
         | Command::Whisper { user, .. }
-        | Command::KeepWhisper { user, .. }
         | Command::AckWarning { user, .. } => Some(*user),
         Command::Moderate { actor, .. } => Some(*actor),
         Command::Connect { .. }

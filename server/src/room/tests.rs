@@ -1208,7 +1208,12 @@ fn a_member_reports_a_message_once() {
 fn a_participants_whisper_needs_a_facilitator_who_is_connected() {
     let mut s = Scene::new(12);
     let alice = s.join("Alice");
-    let whisper = |user, to| Command::Whisper { user, to };
+    let whisper = |user, to| Command::Whisper {
+        user,
+        to,
+        text: "are you there?".into(),
+        crisis: None,
+    };
     assert_eq!(s.apply(whisper(alice, None)), Err(Rejection::NoFacilitator));
     assert_eq!(
         Rejection::NoFacilitator.code(),
@@ -1285,7 +1290,15 @@ fn what_is_kept_replays_alike_and_survives_a_snapshot() {
             },
         );
     }
-    run(&mut s, Command::Whisper { user: bo, to: None });
+    run(
+        &mut s,
+        Command::Whisper {
+            user: bo,
+            to: None,
+            text: "thank you".into(),
+            crisis: None,
+        },
+    );
     run(&mut s, Command::Disconnect { user: alice });
     s.advance(Limits::default().presence_grace_ms);
     run(&mut s, Command::Tick);
@@ -2038,14 +2051,11 @@ fn a_closed_session_forgets_who_waited_what_was_logged_and_kept_whispers() {
         .apply(Command::Whisper {
             user: alice,
             to: None,
+            text: "are you coming back?".into(),
+            crisis: None,
         })
         .unwrap();
-    assert!(whisper.keep_whisper);
-    s.apply(Command::KeepWhisper {
-        user: alice,
-        text: "are you coming back?".into(),
-    })
-    .unwrap();
+    assert!(whisper.whisper.expect("kept for the session").kept);
     assert_eq!(s.room.mod_log().len(), 2);
     s.room.close_session(None, s.now);
     assert!(!s.room.is_waiting(bob));
@@ -2064,7 +2074,7 @@ fn a_closed_session_forgets_who_waited_what_was_logged_and_kept_whispers() {
         })
         .unwrap();
     let briefing = arrived.briefing.expect("a facilitator is briefed");
-    assert!(briefing.whispers.is_empty() && briefing.log.is_empty());
+    assert!(arrived.whispers.is_empty() && briefing.log.is_empty());
 }
 
 #[test]

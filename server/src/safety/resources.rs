@@ -38,13 +38,14 @@ impl Default for ResourcesCard {
     fn default() -> Self {
         Self {
             title: "You don't have to carry this alone".to_owned(),
-            body: "Thank you for trusting the group with this. It sounds like you're going \
+            // Whether the message was shared and who was told differs from one card
+            // to the next (`seq` and `told` on the frame say which), so the body says
+            // neither: clients add what is true for this message.
+            body: "Thank you for trusting us with this. It sounds like you're going \
                    through something really painful right now, and you deserve support. \
                    If you can, please reach out to someone who can talk with you: the lines \
-                   below are free, confidential, and there for you at any hour. Your message \
-                   has been shared with the room as you wrote it, and the facilitators have \
-                   been let know so they can check in with you privately. If you are in \
-                   immediate danger, please call your local emergency number."
+                   below are free, confidential, and there for you at any hour. If you are \
+                   in immediate danger, please call your local emergency number."
                 .to_owned(),
             lines: vec![
                 line(

@@ -4,7 +4,9 @@
 use std::time::Duration;
 
 use kindred_protocol::policy::{ContentPolicy, PolicyMode};
-use kindred_protocol::{ClientFrame, ClientId, ErrorCode, ModAction, Role, Seq, ServerFrame};
+use kindred_protocol::{
+    ClientFrame, ClientId, CrisisCategory, ErrorCode, ModAction, Role, Seq, ServerFrame,
+};
 use tokio::time::Instant;
 
 use super::{Conn, Flow, Live, MAX_CLIENT_ID, MAX_LABEL_CHARS, MAX_REASON_CHARS, TYPING_INTERVAL};
@@ -101,12 +103,14 @@ impl Live {
                 self.send(conn, client_id, text, cw).await?;
             }
             ClientFrame::Typing => {
-                // Nobody in the room knows someone in the waiting room is there.
+                // Nobody in the room knows someone in the waiting room is there, and
+                // someone who may not post (muted, paused, held, warned, off the
+                // floor) is not shown typing.
                 let due = !self.peer.waiting()
                     && self
                         .last_typing
                         .is_none_or(|t| t.elapsed() >= TYPING_INTERVAL);
-                if due {
+                if due && app.broker.may_type(self.room, self.user, now_ms()).await {
                     self.last_typing = Some(Instant::now());
                     let frame = wire::encode(&ServerFrame::Typing {
                         user: self.user,
@@ -198,13 +202,21 @@ impl Live {
                         (None, Audience::UserAndFacilitators(self.user))
                     }
                 };
-                // Is anyone there to read it? Asked of the room (it knows who is
-                // connected on every instance); the words stay out of it.
-                let rules = Command::Whisper {
+                // The room decides whether anyone can read it (it knows who is
+                // connected on every instance) and keeps it for the session, so a
+                // reload keeps the conversation.
+                // Crisis words written privately bring help like any others.
+                let crisis = match self.role {
+                    Role::Participant => app.crisis.detect(&text),
+                    Role::Facilitator => None,
+                };
+                let cmd = Command::Whisper {
                     user: self.user,
                     to,
+                    text,
+                    crisis,
                 };
-                let applied = match app.broker.apply(self.room, rules, now_ms()).await {
+                let applied = match app.broker.apply(self.room, cmd, now_ms()).await {
                     Ok(applied) => applied,
                     // Not delivered, and the sender is told so rather than shown a
                     // copy that looks sent.
@@ -215,21 +227,28 @@ impl Live {
                             .map(|()| Flow::Continue);
                     }
                 };
-                if applied.keep_whisper {
-                    // No facilitator is connected: the room keeps it for the next one
-                    // who arrives, and the sender's copy says so.
-                    return self.keep_whisper(conn, text).await.map(|()| Flow::Continue);
+                if let Some(alert) = &applied.alert {
+                    app.metrics.crisis_alerts.inc();
+                    tracing::info!(room = %self.room, id = alert.id, "crisis alert raised (whisper)");
+                    self.to_facilitators(&app, &wire::alert(alert)).await;
                 }
-                let frame = wire::encode(&ServerFrame::Whisper {
-                    ts: now_ms(),
-                    from: self.user,
-                    name: self.name.clone(),
-                    to,
-                    text,
-                    kept: false,
-                });
+                let Some(whisper) = applied.whisper else {
+                    return Ok(Flow::Continue);
+                };
+                // Kept because no facilitator is connected: only the sender's tabs
+                // are told now; the facilitators are given it when they arrive.
+                let audience = if whisper.kept {
+                    tracing::info!(peer = self.peer.id, room = %self.room, id = whisper.id, "whisper kept for the facilitators");
+                    Audience::User(self.user)
+                } else {
+                    audience
+                };
+                let frame = wire::encode(&wire::whisper(&whisper));
                 if let Err(e) = app.broker.notify(self.room, audience, frame).await {
                     self.broker_error(conn, None, &e).await?;
+                }
+                if let (true, Some(category)) = (applied.card, crisis) {
+                    self.crisis_card(conn, None, category, applied.told).await?;
                 }
             }
             ClientFrame::AckWarning { alert } => {
@@ -375,7 +394,7 @@ impl Live {
                         wire::unkept_crisis_alert(now_ms(), self.user, &self.name, category, text);
                     self.to_facilitators(&app, &alert).await;
                     self.broker_error(conn, Some(client_id), &e).await?;
-                    return self.crisis_card(conn, None).await;
+                    return self.crisis_card(conn, None, category, false).await;
                 }
                 return self.broker_error(conn, Some(client_id), &e).await;
             }
@@ -398,8 +417,8 @@ impl Live {
         if let Some(refused) = &applied.refused {
             self.reply(conn, &wire::rejection(Some(client_id), refused))
                 .await?;
-            if applied.card {
-                self.crisis_card(conn, None).await?;
+            if let (true, Some(category)) = (applied.card, crisis) {
+                self.crisis_card(conn, None, category, applied.told).await?;
             }
             return Ok(());
         }
@@ -431,51 +450,33 @@ impl Live {
             },
         )
         .await?;
-        if applied.card {
-            self.crisis_card(conn, applied.ack).await?;
+        if let (true, Some(category)) = (applied.card, crisis) {
+            self.crisis_card(conn, applied.ack, category, applied.told)
+                .await?;
         }
         Ok(())
     }
 
     /// The resources card, privately to the author. `seq` is their message's place in
-    /// the timeline, absent when the room did not take it.
-    async fn crisis_card(&mut self, conn: &mut Conn, seq: Option<Seq>) -> Result<(), axum::Error> {
+    /// the timeline, absent when the room did not take it; `told`, whether a
+    /// facilitator connected now received the alert.
+    async fn crisis_card(
+        &mut self,
+        conn: &mut Conn,
+        seq: Option<Seq>,
+        category: CrisisCategory,
+        told: bool,
+    ) -> Result<(), axum::Error> {
         let card = &conn.app.resources;
         let frame = ServerFrame::CrisisResources {
             seq,
+            category: Some(category),
+            told,
             title: card.title.clone(),
             body: card.body.clone(),
             lines: card.lines.clone(),
         };
         self.reply(conn, &frame).await
-    }
-
-    /// A participant's whisper that no facilitator can read now: kept in the room for
-    /// the first one who arrives; every tab of the sender's shows it as kept.
-    async fn keep_whisper(&mut self, conn: &mut Conn, text: String) -> Result<(), axum::Error> {
-        let app = conn.app.clone();
-        let ts = now_ms();
-        let keep = Command::KeepWhisper {
-            user: self.user,
-            text: text.clone(),
-        };
-        if let Err(e) = app.broker.apply(self.room, keep, ts).await {
-            return self.broker_error(conn, None, &e).await;
-        }
-        tracing::info!(peer = self.peer.id, room = %self.room, "whisper kept for the facilitators");
-        let frame = ServerFrame::Whisper {
-            ts,
-            from: self.user,
-            name: self.name.clone(),
-            to: None,
-            text,
-            kept: true,
-        };
-        let _ = app
-            .broker
-            .notify(self.room, Audience::User(self.user), wire::encode(&frame))
-            .await;
-        Ok(())
     }
 
     /// A warning, to every connection of the member it is for and to every facilitator.

@@ -167,7 +167,12 @@ impl Conn {
         } else {
             (resume, self.app.config.welcome_history)
         };
-        let snapshot = match self.app.broker.snapshot(room, resume, recent).await {
+        let snapshot = match self
+            .app
+            .broker
+            .snapshot(room, claims.user, resume, recent)
+            .await
+        {
             Ok(s) => s,
             Err(e) => {
                 Live::new(&self.app, claims, peer, 0)
@@ -201,6 +206,13 @@ impl Conn {
         if let Some(briefing) = &arrived.briefing {
             frames.extend(briefing_frames(briefing));
         }
+        // The session's private messages they may read (a reload keeps them).
+        frames.extend(
+            arrived
+                .whispers
+                .iter()
+                .map(|w| wire::encode(&wire::whisper(w))),
+        );
         // A warning they have not acknowledged yet is still waiting for them.
         frames.extend(
             arrived
@@ -257,8 +269,8 @@ impl Conn {
     }
 }
 
-/// What a facilitator is given after `welcome`: the open alerts and held messages,
-/// the whispers kept for them, who is waiting, and the session's moderation log (the
+/// What a facilitator is given after `welcome`: the open alerts and held messages, the
+/// warnings not yet acknowledged, who is waiting, and the session's moderation log (the
 /// last two always, so a client that resumed replaces what it showed).
 fn briefing_frames(b: &Briefing) -> Vec<Encoded> {
     let mut frames: Vec<Encoded> = b
@@ -267,9 +279,9 @@ fn briefing_frames(b: &Briefing) -> Vec<Encoded> {
         .map(|k| wire::encode(&wire::kept(k)))
         .collect();
     frames.extend(
-        b.whispers
+        b.warnings
             .iter()
-            .map(|w| wire::encode(&wire::kept_whisper(w))),
+            .map(|w| wire::encode(&wire::warning(w, false))),
     );
     frames.push(wire::encode(&ServerFrame::Waiting {
         members: b.waiting.clone(),

@@ -272,7 +272,11 @@ impl Live {
     async fn admitted(&mut self, conn: &mut Conn) -> Result<(), axum::Error> {
         let app = conn.app.clone();
         let recent = app.config.welcome_history;
-        let snapshot = match app.broker.snapshot(self.room, None, recent).await {
+        let snapshot = match app
+            .broker
+            .snapshot(self.room, self.user, None, recent)
+            .await
+        {
             Ok(s) => s,
             Err(_) => {
                 // They will be let in when they reconnect: they are a member now.

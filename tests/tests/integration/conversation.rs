@@ -4,13 +4,14 @@ use kindred_protocol::{AlertKind, ClientFrame, LeftReason, Reaction, ServerFrame
 use kindred_tests::{TestServer, conversation_continues};
 
 #[tokio::test]
-async fn the_welcome_shows_who_is_here_and_the_recent_conversation() {
+async fn the_welcome_shows_who_is_here_but_not_what_was_shared_before_they_came() {
     let server = TestServer::start().await;
     let room = server.room(12).await;
     let mut alice = server.member(room, "Alice").await;
-    alice.say_acked("first").await;
-    alice.say_acked("second").await;
-    let bob = server.member(room, "Bob").await;
+    alice
+        .say_acked("something I only told the people here")
+        .await;
+    let mut bob = server.member(room, "Bob").await;
     let names: Vec<&str> = bob
         .welcome
         .members
@@ -20,7 +21,28 @@ async fn the_welcome_shows_who_is_here_and_the_recent_conversation() {
     assert_eq!(names, ["Alice", "Bob"]);
     assert_eq!(bob.welcome.you.name, "Bob");
     assert_eq!(bob.welcome.room.title, "Tuesday evening group");
-    let texts: Vec<&str> = bob
+    // What is shared here stays with those who were here: Bob's history starts with
+    // his own arrival.
+    let first = bob.backlog.first().expect("his own arrival");
+    assert!(
+        matches!(first, ServerFrame::Joined { member, .. } if member.name == "Bob"),
+        "{first:?}"
+    );
+    assert!(
+        !bob.backlog
+            .iter()
+            .any(|f| matches!(f, ServerFrame::Message { .. }))
+    );
+    assert_eq!(
+        bob.welcome.seq,
+        bob.backlog.last().and_then(ServerFrame::seq).unwrap()
+    );
+    // From then on he hears everything, and a second tab (a reload) is given what
+    // was said since he came, and no more.
+    let seq = alice.say_acked("welcome, Bob").await;
+    assert_eq!(bob.hears("welcome, Bob").await, seq);
+    let tab = server.connect(bob.joined.clone()).await;
+    let texts: Vec<&str> = tab
         .backlog
         .iter()
         .filter_map(|f| match f {
@@ -28,10 +50,20 @@ async fn the_welcome_shows_who_is_here_and_the_recent_conversation() {
             _ => None,
         })
         .collect();
-    assert_eq!(texts, ["first", "second"]);
+    assert_eq!(texts, ["welcome, Bob"]);
+    // A facilitator who arrives is given the recent conversation, for context.
+    let fran = server.facilitator(room, "Fran").await;
+    let heard: Vec<&str> = fran
+        .backlog
+        .iter()
+        .filter_map(|f| match f {
+            ServerFrame::Message { text, .. } => Some(text.as_str()),
+            _ => None,
+        })
+        .collect();
     assert_eq!(
-        bob.welcome.seq,
-        bob.backlog.last().and_then(ServerFrame::seq).unwrap()
+        heard,
+        ["something I only told the people here", "welcome, Bob"]
     );
     server.stop().await;
 }

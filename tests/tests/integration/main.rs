@@ -13,6 +13,7 @@ mod long_absence;
 mod moderation;
 mod moderation_log;
 mod names;
+mod private_notices;
 mod resume;
 mod safety;
 mod scale_out;

@@ -168,16 +168,19 @@ async fn a_redacted_message_is_gone_from_history() {
         })
         .await;
     assert_eq!(target, seq);
-    let bob = server.member(room, "Bob").await;
-    let entry = bob
-        .backlog
-        .iter()
-        .find(|f| f.seq() == Some(seq))
-        .expect("the entry keeps its place in the timeline");
-    assert!(
-        matches!(entry, ServerFrame::Message { text, redacted: true, .. } if text.is_empty()),
-        "{entry:?}"
-    );
+    // Alice reloads the page, and a co-facilitator arrives: neither reads it again.
+    let reload = server.connect(alice.joined.clone()).await;
+    let gus = server.facilitator(room, "Gus").await;
+    for backlog in [&reload.backlog, &gus.backlog] {
+        let entry = backlog
+            .iter()
+            .find(|f| f.seq() == Some(seq))
+            .expect("the entry keeps its place in the timeline");
+        assert!(
+            matches!(entry, ServerFrame::Message { text, redacted: true, .. } if text.is_empty()),
+            "{entry:?}"
+        );
+    }
     server.stop().await;
 }
 
@@ -262,11 +265,15 @@ async fn a_warning_blocks_a_members_messages_until_they_acknowledge_it() {
     );
     // The room never saw it, and Bob talks on.
     conversation_continues(&mut bob, &mut fran, "thank you, Fran").await;
+    // A co-facilitator who arrives now sees the warning that waits to be read.
+    let mut gus = server.facilitator(room, "Gus").await;
+    assert_eq!(gus.until(warning).await, (id, alice.user(), reason, false));
     alice
         .send(ClientFrame::AckWarning { alert: Some(id) })
         .await;
     let (_, _, _, acknowledged) = fran.until(warning).await;
     assert!(acknowledged, "the facilitators see it was read");
+    assert!(gus.until(warning).await.3);
     conversation_continues(&mut alice, &mut bob, "sorry, that came out wrong").await;
     server.stop().await;
 }

@@ -252,7 +252,7 @@ async fn kept_room(server: &TestServer) -> RoomId {
 }
 
 #[tokio::test]
-async fn a_whisper_while_no_facilitator_is_connected_waits_for_the_first_who_arrives() {
+async fn a_whisper_waits_for_a_facilitator_and_a_reload_keeps_the_private_conversation() {
     let server = TestServer::start().await;
     let room = kept_room(&server).await;
     let mut alice = server.member(room, "Alice").await;
@@ -286,16 +286,49 @@ async fn a_whisper_while_no_facilitator_is_connected_waits_for_the_first_who_arr
         (from, text.as_str(), kept),
         (alice.user(), "is someone coming? I'm struggling", true)
     );
-    // Given once: a facilitator who arrives after Fran is not given it again.
+    // Fran answers privately; Bob, another member, knows nothing of it.
+    let bob = server.member(room, "Bob").await;
+    fran.send(ClientFrame::Whisper {
+        to: Some(alice.user()),
+        text: "I'm here now. How are you doing?".into(),
+    })
+    .await;
+    alice
+        .until(|f| {
+            matches!(f, ServerFrame::Whisper { text, .. } if text.starts_with("I'm here"))
+                .then_some(())
+        })
+        .await;
+    // A reload keeps the conversation: Alice is given both, in order, with the ids
+    // her client already showed; a co-facilitator who arrives is given it too; Bob's
+    // reload is given none of it.
+    let mut reload = server.connect(alice.joined.clone()).await;
     let mut gus = server.facilitator(room, "Gus").await;
-    alice.say_acked("thank you Fran").await;
-    let whispered = gus
+    let mut bob_again = server.connect(bob.joined.clone()).await;
+    for member in [&mut reload, &mut gus] {
+        let mut seen = Vec::new();
+        while seen.len() < 2 {
+            let w = member
+                .until(|f| match f {
+                    ServerFrame::Whisper { id, text, kept, .. } => Some((*id, text.clone(), *kept)),
+                    _ => None,
+                })
+                .await;
+            seen.push(w);
+        }
+        assert_eq!(seen[0].1, "is someone coming? I'm struggling");
+        assert!(seen[0].2, "marked as written while nobody was there");
+        assert_eq!(seen[1].1, "I'm here now. How are you doing?");
+        assert!(seen[0].0.is_some() && seen[0].0 < seen[1].0);
+    }
+    bob_again.say_acked("marker").await;
+    let whispered = bob_again
         .until(|f| match f {
             ServerFrame::Whisper { .. } => Some(true),
-            ServerFrame::Message { text, .. } if text == "thank you Fran" => Some(false),
+            ServerFrame::Message { text, .. } if text == "marker" => Some(false),
             _ => None,
         })
         .await;
-    assert!(!whispered);
+    assert!(!whispered, "Bob is given nobody else's private messages");
     server.stop().await;
 }

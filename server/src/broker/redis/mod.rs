@@ -27,7 +27,7 @@ use async_trait::async_trait;
 use dashmap::DashMap;
 use kindred_protocol::http::UpdateRoom;
 use kindred_protocol::policy::ContentPolicy;
-use kindred_protocol::{Epoch, Millis, Quote, Role, RoomId, RoomSummary, Seq};
+use kindred_protocol::{Epoch, Millis, Quote, Role, RoomId, RoomSummary, Seq, UserId};
 use parking_lot::Mutex;
 use redis::{PushInfo, PushKind, Value};
 use tokio::sync::{mpsc::UnboundedReceiver, oneshot};
@@ -836,6 +836,15 @@ impl Broker for RedisBroker {
         Ok(r.room.invites())
     }
 
+    async fn may_type(&self, room: RoomId, user: UserId, now: Millis) -> bool {
+        // This instance's replica: typing is a hint, a fold behind is close enough.
+        let Some(slot) = self.inner.rooms.get(&room).map(|s| s.clone()) else {
+            return false;
+        };
+        let guard = slot.replica.lock();
+        guard.as_ref().is_some_and(|r| r.room.may_type(user, now))
+    }
+
     async fn quotes(&self, room: RoomId, target: Seq) -> Result<Vec<Quote>, BrokerError> {
         let slot = self.inner.serve(room).await?;
         let guard = slot.replica.lock();
@@ -856,13 +865,14 @@ impl Broker for RedisBroker {
     async fn snapshot(
         &self,
         room: RoomId,
+        user: UserId,
         resume: Option<ResumeFrom>,
         recent: usize,
     ) -> Result<Snapshot, BrokerError> {
         let slot = self.inner.serve(room).await?;
         let guard = slot.replica.lock();
         let r = guard.as_ref().ok_or(BrokerError::NoRoom)?;
-        Ok(r.timeline.snapshot(&r.room, r.epoch, resume, recent))
+        Ok(r.timeline.snapshot(&r.room, user, r.epoch, resume, recent))
     }
 
     async fn notify(

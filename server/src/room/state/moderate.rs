@@ -50,8 +50,15 @@ impl Room {
                 let until = seconds.map(|s| now + u64::from(s) * 1000);
                 if let Some(m) = self.members.get_mut(&user) {
                     m.status = ModStatus::Muted { until };
+                    m.mute_reason.clone_from(&reason);
                 }
+                // The room hears only that and until when; the reason is theirs.
                 self.push(&mut out, now, EventKind::Muted { user, until });
+                out.mute_notice = Some(super::MuteNotice {
+                    user,
+                    until,
+                    reason,
+                });
             }
             ModAction::Unmute => {
                 let user = target(self)?;
@@ -59,6 +66,7 @@ impl Room {
                     && m.status != ModStatus::Active
                 {
                     m.status = ModStatus::Active;
+                    m.mute_reason = None;
                     self.push(&mut out, now, EventKind::Unmuted { user });
                 }
             }
