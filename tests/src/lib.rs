@@ -127,6 +127,19 @@ impl TestServer {
             .id
     }
 
+    /// Create a room with these settings (the title is the tests' usual one when the
+    /// settings leave it empty).
+    pub async fn room_with(&self, mut settings: CreateRoom) -> RoomId {
+        if settings.title.is_empty() {
+            settings.title = "Tuesday evening group".into();
+        }
+        self.http
+            .create_room(ADMIN, &settings)
+            .await
+            .expect("room created")
+            .id
+    }
+
     /// Join over HTTP as a participant.
     pub async fn join(&self, room: RoomId, name: &str) -> Result<JoinResponse, ClientError> {
         self.http

@@ -7,7 +7,7 @@ use kindred_protocol::policy::{Kinds, PolicyMode};
 use kindred_protocol::{
     AlertKind, ClientFrame, ErrorCode, LogEntry, ModAction, Quote, Reaction, RoomId, ServerFrame,
 };
-use kindred_tests::{ADMIN, Member, ModArgs, TestServer};
+use kindred_tests::{Member, ModArgs, TestServer};
 
 /// The next `mod_log` frame's entries.
 async fn log_frame(member: &mut Member) -> Vec<LogEntry> {
@@ -237,18 +237,11 @@ async fn a_held_message_released_by_one_facilitator_leaves_the_others_list() {
 /// An open, facilitated room: held whenever no facilitator is present.
 async fn kept_room(server: &TestServer) -> RoomId {
     server
-        .http
-        .create_room(
-            ADMIN,
-            &CreateRoom {
-                title: "Tuesday evening group".into(),
-                open: Some(true),
-                ..CreateRoom::default()
-            },
-        )
+        .room_with(CreateRoom {
+            open: Some(true),
+            ..CreateRoom::default()
+        })
         .await
-        .expect("room created")
-        .id
 }
 
 #[tokio::test]

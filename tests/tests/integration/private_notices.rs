@@ -6,7 +6,7 @@ use kindred_protocol::http::CreateRoom;
 use kindred_protocol::{
     ClientFrame, CrisisCategory, Millis, ModAction, RoomId, ServerFrame, UserId,
 };
-use kindred_tests::{ADMIN, Member, ModArgs, TestServer};
+use kindred_tests::{Member, ModArgs, TestServer};
 
 /// The crisis card `member` is given next: `(seq, category, told)`.
 async fn card(member: &mut Member) -> (Option<u64>, Option<CrisisCategory>, bool) {
@@ -78,18 +78,11 @@ async fn in_a_held_room_the_card_says_the_message_waits_for_a_facilitator() {
 /// An open, facilitated room nobody facilitates yet: held after the grace period.
 async fn held_room(server: &TestServer) -> RoomId {
     server
-        .http
-        .create_room(
-            ADMIN,
-            &CreateRoom {
-                title: "Tuesday evening group".into(),
-                open: Some(true),
-                ..CreateRoom::default()
-            },
-        )
+        .room_with(CreateRoom {
+            open: Some(true),
+            ..CreateRoom::default()
+        })
         .await
-        .expect("room created")
-        .id
 }
 
 /// The next mute notice: `(until, reason)`.

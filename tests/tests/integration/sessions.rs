@@ -15,18 +15,7 @@ fn refused(result: Result<kindred_protocol::http::JoinResponse, ClientError>) ->
 }
 
 async fn closed_room(server: &TestServer) -> kindred_protocol::RoomId {
-    server
-        .http
-        .create_room(
-            ADMIN,
-            &CreateRoom {
-                title: "Tuesday evening group".into(),
-                ..CreateRoom::default()
-            },
-        )
-        .await
-        .expect("room created")
-        .id
+    server.room_with(CreateRoom::default()).await
 }
 
 #[tokio::test]

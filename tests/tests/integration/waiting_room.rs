@@ -11,21 +11,14 @@ use kindred_tests::{ADMIN, Member, ModArgs, TestServer, conversation_continues};
 /// An open drop-in room with the waiting room on.
 async fn waiting_room(server: &TestServer) -> RoomId {
     server
-        .http
-        .create_room(
-            ADMIN,
-            &CreateRoom {
-                title: "Tuesday evening group".into(),
-                description: "A gentle group for anyone living with anxiety.".into(),
-                open: Some(true),
-                facilitated: Some(false),
-                waiting_room: Some(true),
-                ..CreateRoom::default()
-            },
-        )
+        .room_with(CreateRoom {
+            description: "A gentle group for anyone living with anxiety.".into(),
+            open: Some(true),
+            facilitated: Some(false),
+            waiting_room: Some(true),
+            ..CreateRoom::default()
+        })
         .await
-        .expect("room created")
-        .id
 }
 
 /// The next waiting list a facilitator is given.
