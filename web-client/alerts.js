@@ -3,8 +3,39 @@
 // the waiting room; PROTOCOL.md §11 `alert`) and the notes sent to members
 // (`warning`), each with what can be done about it. When another facilitator
 // handles an alert, the moderation log says so (modlog.js) and it leaves the open ones.
+// The panel is pinned above everything else beside the room (a sheet of its own on
+// a phone), crisis alerts first, with the count on its button and in the tab's
+// title; a new alert can also play a soft sound, if the facilitator turns it on.
 
 import { h, clock, notify } from './dom.js';
+import { announcer } from './announcer.js';
+
+const SOUND_KEY = 'kindred.alertSound';
+
+/** A soft two-note chime, made on the spot: no file to fetch. */
+function chime() {
+  try {
+    const Audio = window.AudioContext || window.webkitAudioContext;
+    if (!Audio) return;
+    chime.context = chime.context || new Audio();
+    const ctx = chime.context;
+    if (ctx.state === 'suspended') ctx.resume();
+    [660, 880].forEach((freq, i) => {
+      const osc = ctx.createOscillator();
+      const gain = ctx.createGain();
+      const start = ctx.currentTime + i * 0.18;
+      osc.frequency.value = freq;
+      gain.gain.setValueAtTime(0.0001, start);
+      gain.gain.exponentialRampToValueAtTime(0.15, start + 0.02);
+      gain.gain.exponentialRampToValueAtTime(0.0001, start + 0.35);
+      osc.connect(gain).connect(ctx.destination);
+      osc.start(start);
+      osc.stop(start + 0.4);
+    });
+  } catch {
+    // No sound, then: the title and the badge still say it.
+  }
+}
 
 const ALERT_KIND = {
   crisis: 'Crisis',
@@ -37,18 +68,64 @@ export class AlertsPanel {
     // alert again on each arrival (PROTOCOL.md §11), and an id is shown once.
     this.seen = new Set();
     this.heading = h('h2', { id: 'alerts-heading', tabindex: '-1', text: 'Alerts' });
-    this.list = h('ol', { class: 'alerts', id: 'alerts', 'aria-live': 'polite' },
+    this.list = h('ol', { class: 'alerts', id: 'alerts', tabindex: '0', 'aria-labelledby': 'alerts-heading' },
       h('li', { class: 'empty', text: 'Nothing needs your attention right now.' }));
-    this.panel = h('section', { class: 'panel alerts-panel', 'aria-labelledby': 'alerts-heading' },
-      this.heading, this.list);
+    let soundOn = false;
+    try { soundOn = localStorage.getItem(SOUND_KEY) === 'on'; } catch { /* no storage: off */ }
+    this.sound = h('input', { type: 'checkbox', id: 'alert-sound', checked: soundOn,
+      onchange: () => {
+        try { localStorage.setItem(SOUND_KEY, this.sound.checked ? 'on' : 'off'); } catch { /* for this page only */ }
+        if (this.sound.checked) chime(); // a sample, and the browser's leave to play
+      } });
+    this.panel = h('section', { class: 'panel alerts-panel', id: 'alerts-panel', 'aria-labelledby': 'alerts-heading', dataset: { pane: 'alerts' } },
+      h('div', { class: 'alerts-head' }, this.heading,
+        h('label', { class: 'sound-toggle', for: 'alert-sound' }, this.sound, h('span', { text: 'Sound' }))),
+      this.list);
+  }
+
+  /** Open alerts: what asks something of a facilitator. */
+  openCount() {
+    return this.list.querySelectorAll('li.alert').length;
   }
 
   updateCount() {
-    const open = this.list.querySelectorAll('li.alert').length;
+    const open = this.openCount();
+    const crisis = this.list.querySelectorAll('li.alert[data-kind="crisis"]').length;
     this.heading.textContent = open ? `Alerts (${open})` : 'Alerts';
+    this.heading.classList.toggle('urgent', crisis > 0);
     if (!open && !this.list.querySelector('.empty')) {
       this.list.append(h('li', { class: 'empty', text: 'Nothing needs your attention right now.' }));
     }
+    this.chat.setBadge('alerts', open, { urgent: crisis > 0 });
+    this.chat.updateTitle();
+  }
+
+  /** Crisis alerts first, newest first among them; then everything else, newest first. */
+  place(li) {
+    if (li.dataset.kind === 'crisis') {
+      this.list.prepend(li);
+      return;
+    }
+    const crises = this.list.querySelectorAll(':scope > li[data-kind="crisis"]');
+    const last = crises[crises.length - 1];
+    if (last) last.after(li);
+    else this.list.prepend(li);
+  }
+
+  /** A new alert, not one given again: said, shown on the phone's button, and a chime if wanted. */
+  herald(f) {
+    const urgent = f.kind === 'crisis';
+    const words = {
+      crisis: `Crisis alert: ${f.name} may need support.`,
+      report: `${f.name} reported a message.`,
+      flagged: `A message from ${f.name} was flagged.`,
+      held: `A message from ${f.name} is held for review.`,
+      knock: `${f.name} is in the waiting room.`,
+    }[f.kind] || `New alert about ${f.name}.`;
+    notify(words, { tone: urgent ? 'warn' : 'info', ms: urgent ? 12000 : 7000 });
+    announcer.say(words, { assertive: urgent });
+    this.chat.drawAttention('alerts');
+    if (this.sound.checked) chime();
   }
 
   add(f) {
@@ -61,6 +138,9 @@ export class AlertsPanel {
     const detail = [];
     if (f.kind === 'crisis') {
       detail.push(`${f.name}'s message may show ${CATEGORY[f.category] || 'a crisis'}. They were shown the help lines.`);
+      // No `seq`: the room did not take it (or it was written privately), so the
+      // words are here, and only here (§15).
+      if (f.text && f.seq === undefined) detail.push('The group did not see these words:');
     } else if (f.kind === 'report') {
       detail.push(`${f.name} reported a message${f.reason ? `: “${f.reason}”` : '.'}`);
     } else if (f.kind === 'held') {
@@ -110,7 +190,7 @@ export class AlertsPanel {
           e.currentTarget.closest('li').remove();
           this.updateCount();
         } }, 'Done'));
-    this.list.prepend(h('li', { class: `alert ${f.kind}`, dataset: {
+    this.place(h('li', { class: `alert ${f.kind}`, dataset: {
       kind: f.kind,
       ...(f.seq !== undefined ? { seq: f.seq } : {}),
       ...(f.id !== undefined ? { alertId: f.id } : {}),
@@ -121,12 +201,11 @@ export class AlertsPanel {
         h('span', { class: `alert-kind ${f.kind}`, text: ALERT_KIND[f.kind] || f.kind }),
         h('time', { datetime: new Date(f.ts).toISOString(), text: clock(f.ts) })),
       h('p', { text: detail.join(' ') }),
-      held && f.text ? h('blockquote', { class: 'held-text', text: f.text }) : null,
+      (held || f.kind === 'crisis') && f.text ? h('blockquote', { class: 'held-text', text: f.text }) : null,
       f.kind === 'report' ? this.context(f) : null,
       actions));
     this.updateCount();
-    if (f.kind === 'crisis') notify(`Crisis alert: ${f.name} may need support.`, { tone: 'warn', ms: 12000 });
-    if (f.kind === 'knock') this.chat.drawAttention();
+    this.herald(f);
   }
 
   /**
@@ -242,7 +321,9 @@ export class AlertsPanel {
           h('button', { type: 'button', class: 'button small quiet', onclick: () => this.chat.whisperToMember(f.user) }, `Whisper to ${who}`),
           h('button', { type: 'button', class: 'button small quiet', 'aria-label': `Done with the note to ${who}`,
             onclick: (e) => { e.currentTarget.closest('li').remove(); } }, 'Done')));
-      this.list.prepend(entry);
+      const alerts = this.list.querySelectorAll(':scope > li.alert');
+      if (alerts.length) alerts[alerts.length - 1].after(entry);
+      else this.list.prepend(entry);
     }
     const status = entry.querySelector('.warning-status');
     if (f.acknowledged) {

@@ -5,11 +5,28 @@
 // HTTP (PROTOCOL.md §3, §21).
 
 import { h, clear } from './dom.js';
-import { Chat, BANNED_TEXT, BANNED_HELP } from './chat.js';
+import { Chat } from './chat.js';
+import { BANNED_TEXT, BANNED_HELP } from './ending.js';
+import { initQuickExit } from './quickexit.js';
+import { initHelpLink } from './crisis.js';
 import { loadSession, saveSession } from './connection.js';
 import { nextSessionNote, nextSessionLine } from './schedule.js';
 
 const main = document.getElementById('main');
+
+// On every page: the quick exit, "Need help now", and a skip link that moves the
+// focus itself (no fragment in the history).
+initQuickExit();
+initHelpLink();
+document.querySelector('.skip-link')?.addEventListener('click', (e) => {
+  const target = document.getElementById(e.currentTarget.getAttribute('href').slice(1));
+  if (!target) return;
+  e.preventDefault();
+  if (!target.hasAttribute('tabindex') && !['TEXTAREA', 'INPUT', 'BUTTON', 'A', 'SELECT'].includes(target.tagName)) {
+    target.setAttribute('tabindex', '-1');
+  }
+  target.focus();
+});
 
 /** Read a JSON answer; an HTTP error becomes an Error carrying the `HttpError` body. */
 async function api(path, options = {}) {

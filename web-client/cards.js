@@ -1,27 +1,8 @@
-// What is addressed to this member alone, above the conversation: the crisis
-// resources card (PROTOCOL.md §15) and a facilitator's note, which the member reads
-// before posting again (§11 `warning`).
+// A facilitator's note to this member alone, above the conversation, which the
+// member reads before posting again (PROTOCOL.md §11 `warning`). The crisis card
+// is crisis.js's.
 
 import { h, clear, notify } from './dom.js';
-
-/** The resources card after a message that sounded like a crisis. */
-export function crisisCard(f, { onSeen }) {
-  const title = h('h2', { id: 'crisis-title', text: f.title });
-  const card = h('section', { class: 'crisis-card', id: 'crisis-card', 'aria-labelledby': 'crisis-title', tabindex: '-1' },
-    title,
-    h('p', { text: f.body }),
-    h('ul', { class: 'help-lines' }, (f.lines || []).map((line) => h('li', {},
-      h('span', { class: 'help-name', text: line.name }),
-      line.region ? h('span', { class: 'help-region', text: line.region }) : null,
-      h('span', { class: 'help-contact', text: line.contact }),
-      line.url ? h('a', { href: line.url, target: '_blank', rel: 'noopener noreferrer', text: line.url.replace(/^https?:\/\//, '') }) : null))),
-    h('button', { type: 'button', class: 'button', text: 'Thank you, I have seen this',
-      onclick: () => {
-        card.remove();
-        onSeen();
-      } }));
-  return card;
-}
 
 /**
  * A facilitator's note to this member: shown until read, here or in another tab.
@@ -59,7 +40,7 @@ export class WarningNote {
       if (card) {
         const hadFocus = card.contains(document.activeElement);
         card.hidden = true;
-        if (hadFocus && !quiet) this.chat.input.focus();
+        if (hadFocus && !quiet) this.chat.composer.focus();
       }
     } else if (card && card.dataset.alertId === String(f.id)) {
       card.hidden = false;
@@ -79,7 +60,7 @@ export class WarningNote {
     this.card = null;
     clear(this.slot);
     this.chat.renderComposer();
-    if (hadFocus && !this.chat.ended) this.chat.input.focus();
+    if (hadFocus && !this.chat.ended) this.chat.composer.focus();
   }
 
   cardFor(f) {
@@ -92,7 +73,7 @@ export class WarningNote {
         // No answer comes to this tab's own `ack_warning` but the same note marked
         // read; the server takes this tab's next frames after it, in order.
         this.drop();
-        this.chat.input.focus();
+        this.chat.composer.focus();
       } });
     return h('section', {
       class: 'warning-card', id: 'warning-card', tabindex: '-1', dataset: { alertId: f.id },

@@ -1,39 +1,46 @@
 // The room: its layout, the connection's frames sent where they belong, and the
-// room's chrome (banners, notes, member list, composer). The parts live beside it:
-// room.js (what the room is), timeline.js (the conversation), outbox.js (messages
-// on their way), whispers.js (private messages), cards.js (the crisis card and a
-// facilitator's note), waiting.js (the waiting room), facilitator.js (the
-// facilitator's tools). Frames and fields follow protocol/PROTOCOL.md exactly.
+// room's chrome (banners, notes, member list, the side panels that fold into
+// sheets on a phone). The parts live beside it: room.js (what the room is),
+// timeline.js (the conversation), composer.js (writing, and why one cannot now),
+// outbox.js (messages on their way), whispers.js (private messages), crisis.js (the
+// help card), cards.js (a facilitator's note), mute.js (a mute, from both sides),
+// waiting.js (the waiting room), ending.js (how a stay ends), facilitator.js (the
+// facilitator's tools), announcer.js (what a screen reader hears). Frames and
+// fields follow protocol/PROTOCOL.md exactly.
 
-import { h, clear, clock, duration, ask, notify } from './dom.js';
-import { Connection, forgetSession } from './connection.js';
+import { h, clear, clock, ask, notify, duration } from './dom.js';
+import { Connection } from './connection.js';
 import { FacilitatorTools } from './facilitator.js';
 import { RoomModel, MEMBER_EVENTS } from './room.js';
 import { Timeline } from './timeline.js';
 import { Outbox } from './outbox.js';
 import { Whispers } from './whispers.js';
-import { crisisCard, WarningNote } from './cards.js';
-import { nextSessionNote } from './schedule.js';
+import { WarningNote } from './cards.js';
 import { WaitingScreen } from './waiting.js';
+import { Composer } from './composer.js';
+import { MuteNotice } from './mute.js';
+import { help } from './crisis.js';
+import { announcer } from './announcer.js';
+import { endRoom, endWaiting } from './ending.js';
 
-/** `typing` at most this often (PROTOCOL.md: at most every 3 s). */
-const TYPING_EVERY_MS = 3000;
 /** How long "X is typing" stays after the last `typing` (PROTOCOL.md: about 5 s). */
 const TYPING_SHOWN_MS = 5000;
 
-/**
- * What a banned person is told, in the same words whether the ban ends their stay
- * in the room or they try to join again (app.js).
- */
-export const BANNED_TEXT = "A facilitator has asked you to leave this group, so you can't rejoin it.";
-export const BANNED_HELP = 'Other groups are still open to you. If you need to talk to someone right now, please contact a crisis line or your local emergency number.';
-
-/** What someone turned away from the waiting room is told: a fact, gently, not a fault. */
-const DENIED_TEXT = "Thank you for waiting. A facilitator wasn't able to let you into this session.";
-const DENIED_HELP = 'You are welcome to look at other groups, or to come back for a later session. If you need to talk to someone right now, please contact a crisis line or your local emergency number.';
-
 /** What a participant in the waiting room is told if something they tried has to wait. */
 const WAITING_TEXT = "You're in the waiting room for now. A facilitator will let you in shortly, and then you can take part.";
+
+/** Why the room could not take a message, for the crisis card ("not shared … (the room is paused)"). */
+const REFUSED_BECAUSE = {
+  paused: 'the room is paused',
+  muted: 'you are muted',
+  held: 'no facilitator is here right now',
+  not_your_turn: 'someone else has the floor',
+  slow_mode: 'slow mode is on',
+  warned: "a facilitator's note is waiting for you",
+};
+
+/** Below this width the side panels fold into sheets opened from the room's header. */
+export const PHONE = '(max-width: 800px)';
 
 export class Chat {
   /** `session`: {room, token, user_id, role, ws_path, …}; `room`: the RoomSummary. */
@@ -42,13 +49,18 @@ export class Chat {
     this.session = session;
     this.model = new RoomModel(room);
     this.typers = new Map();
-    this.lastTypingSent = 0;
     this.facilitator = null;
     this.ended = false;
+    this.welcomes = 0;
+    // What became of this member's last message, for the words of a crisis card
+    // that follows it: `shared`, `refused` (with the code) or `whisper`.
+    this.lastSent = { sent: 'shared' };
     this.timeline = new Timeline(this);
     this.outbox = new Outbox(this);
     this.whispers = new Whispers(this);
     this.note = new WarningNote(this);
+    this.mute = new MuteNotice(this);
+    this.composer = new Composer(this);
     this.waitingScreen = new WaitingScreen(this);
     this.waiting = false; // in the waiting room: the screen shows instead of the room
     this.build();
@@ -70,6 +82,7 @@ export class Chat {
   get room() { return this.model.summary; }
   get state() { return this.model.state; }
   get members() { return this.model.members; }
+  get input() { return this.composer.input; }
   nameOf(user) { return this.model.nameOf(user); }
   isFacilitator() { return this.model.isFacilitator(); }
 
@@ -77,106 +90,127 @@ export class Chat {
 
   build() {
     const room = this.model.summary;
-    this.titleEl = h('h1', { class: 'room-title', text: room.title });
+    this.titleEl = h('h1', { class: 'room-title', id: 'room-title', text: room.title });
     this.topicEl = h('p', { class: 'room-topic', text: room.topic || '' });
     this.handButton = h('button', {
       type: 'button', class: 'button', 'aria-pressed': 'false', id: 'hand-button',
       onclick: () => this.toggleHand(),
     }, h('span', { 'aria-hidden': 'true', text: '✋ ' }), h('span', { class: 'label', text: 'Raise hand' }));
-    this.peopleButton = h('button', {
-      type: 'button', class: 'button quiet people-toggle', 'aria-controls': 'sidebar', 'aria-expanded': 'false',
-      onclick: () => this.toggleSidebar(),
-    }, 'People');
+    // On a phone the side panels are sheets, each opened from its own button here.
+    this.sheetButtons = {};
+    this.peopleButton = this.sheetButton('people', 'People');
+    this.privateButton = this.sheetButton('private', 'Private');
     this.leaveButton = h('button', {
       type: 'button', class: 'button quiet', id: 'leave-button', onclick: () => this.leave(),
     }, 'Leave');
 
-    this.crisisSlot = h('div', { class: 'crisis-slot', 'aria-live': 'polite' });
+    this.crisisSlot = h('div', { class: 'crisis-slot' });
+    help.mount(this.crisisSlot, () => {
+      this.conn.send({ type: 'ack_warning' });
+      this.composer.focus();
+    });
     this.endedBanner = h('div', { class: 'banner ended', role: 'status', hidden: true });
     this.blockedBanner = h('div', { class: 'banner blocked', id: 'blocked-banner', role: 'status', hidden: true });
-    this.pausedBanner = h('div', { class: 'banner paused', id: 'paused-banner', role: 'status', hidden: true });
-    this.heldBanner = h('div', { class: 'banner held', id: 'held-banner', role: 'status', hidden: true });
+    this.pausedBanner = h('div', { class: 'banner paused', id: 'paused-banner', hidden: true });
+    this.heldBanner = h('div', { class: 'banner held', id: 'held-banner', hidden: true });
     this.announcement = h('div', { class: 'banner announcement', id: 'announcement', hidden: true });
-    this.roomNotes = h('div', { class: 'room-notes', 'aria-live': 'polite' });
+    this.roomNotes = h('div', { class: 'room-notes' });
 
-    this.scroller = h('div', { class: 'scroller', tabindex: '0', 'aria-label': 'Conversation' },
+    this.scroller = h('div', { class: 'scroller', tabindex: '0', role: 'region', 'aria-label': 'Conversation' },
       this.timeline.list, this.outbox.list);
 
     this.membersList = h('ul', { class: 'members', id: 'members' });
-    this.membersHeading = h('h2', { text: 'Here now' });
-    this.sheetClose = h('button', { type: 'button', class: 'button quiet small sheet-close', onclick: () => { this.toggleSidebar(); this.peopleButton.focus(); } }, 'Close');
-    this.sidebar = h('aside', { class: 'sidebar', id: 'sidebar', 'aria-label': 'People and private messages' },
-      this.sheetClose,
-      h('section', { class: 'panel' }, this.membersHeading, this.membersList),
-      this.whispers.panel);
+    this.membersHeading = h('h2', { id: 'members-heading', text: 'Here now' });
+    this.sheetClose = h('button', { type: 'button', class: 'button quiet small sheet-close',
+      onclick: () => this.closeSheet(true) }, 'Close');
+    this.pinned = h('div', { class: 'sidebar-pinned' });
+    this.sideScroll = h('div', { class: 'sidebar-scroll' },
+      this.whispers.panel,
+      h('section', { class: 'panel', 'aria-labelledby': 'members-heading', dataset: { pane: 'people' } },
+        this.membersHeading, this.membersList));
+    this.sidebar = h('aside', { class: 'sidebar', id: 'sidebar', 'aria-label': 'People and private messages', dataset: { view: 'people' } },
+      this.sheetClose, this.pinned, this.sideScroll);
 
     this.typingEl = h('p', { class: 'typing', id: 'typing' });
-    this.cwInput = h('input', {
-      id: 'cw-input', class: 'field cw-input', maxlength: '60', hidden: true,
-      placeholder: 'Content warning, e.g. grief, self-harm', 'aria-label': 'Content warning label',
-    });
-    this.cwButton = h('button', {
-      type: 'button', class: 'button quiet small', 'aria-pressed': 'false', id: 'cw-button',
-      onclick: () => this.toggleCw(),
-    }, 'Add a content warning');
-    this.input = h('textarea', {
-      id: 'composer-input', class: 'field composer-input', rows: '2',
-      placeholder: 'Share with the group…', 'aria-describedby': 'composer-hint',
-    });
-    this.input.addEventListener('keydown', (e) => {
-      if (e.key === 'Enter' && !e.shiftKey && !e.isComposing) {
-        e.preventDefault();
-        this.submit();
-      }
-    });
-    this.input.addEventListener('input', () => this.typed());
-    this.composerHint = h('p', { class: 'composer-hint', id: 'composer-hint', text: 'Enter sends · Shift+Enter for a new line' });
-    this.sendButton = h('button', { type: 'submit', class: 'button primary', id: 'send-button', text: 'Send' });
-    this.composer = h('form', { class: 'composer', id: 'composer', onsubmit: (e) => { e.preventDefault(); this.submit(); } },
-      h('label', { for: 'composer-input', class: 'visually-hidden', text: 'Your message' }),
-      h('div', { class: 'composer-row' }, this.input, this.sendButton),
-      h('div', { class: 'composer-extras' }, this.cwButton, this.cwInput, this.composerHint));
-
+    this.actions = h('div', { class: 'room-actions' }, this.peopleButton, this.privateButton, this.handButton, this.leaveButton);
     this.toolbarSlot = h('div', { class: 'toolbar-slot' });
     this.view = h('section', { class: 'chat', 'aria-labelledby': 'room-title' },
       h('header', { class: 'room-header' },
         h('div', { class: 'room-heading' }, this.titleEl, this.topicEl),
-        h('div', { class: 'room-actions' }, this.peopleButton, this.handButton, this.leaveButton)),
+        this.actions),
       this.toolbarSlot,
-      this.endedBanner, this.blockedBanner, this.crisisSlot, this.note.slot, this.heldBanner, this.pausedBanner,
+      this.endedBanner, this.blockedBanner, this.crisisSlot, this.note.slot, this.mute.slot, this.heldBanner, this.pausedBanner,
       this.announcement, this.roomNotes,
       h('div', { class: 'chat-body' },
         h('div', { class: 'conversation' }, this.scroller, this.typingEl,
-          h('div', { id: 'notices', class: 'notices', 'aria-live': 'polite' }), this.composer),
+          h('div', { id: 'notices', class: 'notices' }), this.composer.el),
         this.sidebar));
-    this.titleEl.id = 'room-title';
     clear(this.root).append(this.view, this.waitingScreen.el);
-    this.input.focus();
+    // The skip link leads to the message box while in a room.
+    const skip = document.querySelector('.skip-link');
+    if (skip) { skip.href = '#composer-input'; skip.textContent = 'Skip to the message box'; }
+    this.composer.focus();
   }
 
-  toggleSidebar() {
-    const open = this.sidebar.classList.toggle('open');
-    this.peopleButton.setAttribute('aria-expanded', String(open));
-    this.peopleButton.classList.remove('attention');
+  /** A header button that opens one of the side panels as a sheet (phones). */
+  sheetButton(view, label) {
+    const button = h('button', {
+      type: 'button', class: 'button quiet sheet-toggle', id: `${view}-button`, 'aria-controls': 'sidebar', 'aria-expanded': 'false',
+      dataset: { view },
+      onclick: () => this.toggleSheet(view),
+    }, h('span', { class: 'sheet-label', text: label }), h('span', { class: 'count-badge', hidden: true }));
+    this.sheetButtons[view] = button;
+    return button;
   }
 
-  openSidebar() {
-    if (!this.sidebar.classList.contains('open')) this.toggleSidebar();
+  /** The number on a sheet's button (0: none shown), and whether it asks for attention. */
+  setBadge(view, count, { urgent = false } = {}) {
+    const button = this.sheetButtons[view];
+    if (!button) return;
+    const badge = button.querySelector('.count-badge');
+    // Read as "Private 1 new", "Alerts 2 open": the number, and what it counts.
+    clear(badge).append(String(count), h('span', { class: 'visually-hidden', text: view === 'alerts' ? ' open' : ' new' }));
+    badge.hidden = !count;
+    badge.classList.toggle('urgent', urgent && count > 0);
   }
 
-  /** On a phone, where the sidebar is folded away, mark the People button. */
-  drawAttention() {
-    if (!this.sidebar.classList.contains('open') && window.matchMedia('(max-width: 800px)').matches) {
-      this.peopleButton.classList.add('attention');
-    }
+  toggleSheet(view) {
+    const open = this.sidebar.classList.contains('open');
+    if (open && this.sidebar.dataset.view === view) this.closeSheet(true);
+    else this.openSidebar(view);
   }
 
-  toggleCw() {
-    const on = this.cwInput.hidden;
-    this.cwInput.hidden = !on;
-    this.cwButton.setAttribute('aria-pressed', String(on));
-    if (on) this.cwInput.focus();
-    else this.cwInput.value = '';
+  /** Open the side panels at one view (on a phone, a sheet; on a wide screen they show anyway). */
+  openSidebar(view = 'people') {
+    this.sidebar.dataset.view = view;
+    this.sidebar.classList.add('open');
+    for (const [v, b] of Object.entries(this.sheetButtons)) b.setAttribute('aria-expanded', String(v === view));
+    this.sheetButtons[view]?.classList.remove('attention');
+    if (view === 'private') this.whispers.seen();
+  }
+
+  closeSheet(focusButton = false) {
+    const view = this.sidebar.dataset.view;
+    this.sidebar.classList.remove('open');
+    for (const b of Object.values(this.sheetButtons)) b.setAttribute('aria-expanded', 'false');
+    if (focusButton) this.sheetButtons[view]?.focus();
+  }
+
+  /** On a phone, where the panels are folded away, mark the button of the one that changed. */
+  drawAttention(view = 'people') {
+    const shown = this.sidebar.classList.contains('open') && this.sidebar.dataset.view === view;
+    if (!shown && window.matchMedia(PHONE).matches) this.sheetButtons[view]?.classList.add('attention');
+  }
+
+  /** The tab's title: the room, with what waits for this member in front of it. */
+  updateTitle() {
+    const base = `${this.model.summary.title} · Kindred`;
+    const alerts = this.facilitator ? this.facilitator.alerts.openCount() : 0;
+    const unread = this.whispers.unread;
+    const parts = [];
+    if (alerts) parts.push(`${alerts} alert${alerts === 1 ? '' : 's'}`);
+    if (unread) parts.push(`${unread} private`);
+    document.title = parts.length ? `(${parts.join(', ')}) ${base}` : base;
   }
 
   // ---- connection -----------------------------------------------------------
@@ -195,7 +229,7 @@ export class Chat {
     this.model.welcome(f);
     this.titleEl.textContent = f.room.title;
     this.topicEl.textContent = f.room.topic || '';
-    document.title = `${f.room.title} · Kindred`;
+    this.updateTitle();
     // A waiting welcome: the room's door, not the room (§10 "The waiting room").
     if (f.you.waiting) {
       this.waiting = true;
@@ -203,6 +237,7 @@ export class Chat {
       this.waitingScreen.show(f.room);
       return;
     }
+    this.welcomes += 1;
     const admitted = this.waiting;
     if (admitted) {
       this.waiting = false;
@@ -217,17 +252,24 @@ export class Chat {
       this.outbox.reset();
     }
     this.timeline.setBusy(true);
+    announcer.hold();
     if (f.you.role === 'facilitator' && !this.facilitator) {
       this.facilitator = new FacilitatorTools(this);
       this.toolbarSlot.append(this.facilitator.toolbar, this.facilitator.sessionBanner);
-      this.sheetClose.after(...this.facilitator.panels);
-      this.sidebar.append(this.facilitator.logPanel);
+      this.pinned.append(this.facilitator.alerts.panel);
+      this.sideScroll.prepend(this.facilitator.waitingList.panel);
+      this.sideScroll.append(this.facilitator.logPanel);
+      this.actions.prepend(this.facilitator.alertsButton, this.facilitator.toolsButton);
+      this.sidebar.setAttribute('aria-label', 'Alerts, people and private messages');
+      this.sidebar.dataset.view = 'alerts';
       this.whispers.forFacilitator();
     }
+    // The session's whispers follow every welcome: they replace the list (§5).
+    this.whispers.welcomed();
     this.facilitator?.welcomed();
     this.renderAll();
     if (admitted) {
-      this.input.focus();
+      this.composer.focus();
       notify('You are in. Welcome to the group.');
     }
   }
@@ -252,100 +294,20 @@ export class Chat {
   }
 
   onOpen() {
+    this.whispers.caughtUp();
     this.timeline.setBusy(false);
+    announcer.release();
     this.scrollToEnd(true);
     this.outbox.resend();
   }
 
-  onEnd({ reason, code, error, text: closeReason }) {
+  onEnd(end) {
     this.ended = true;
-    const status = document.getElementById('conn-status');
     if (this.waiting) {
-      this.endWaiting(reason, error);
+      endWaiting(this, end.reason, end.error);
       return;
     }
-    const messages = {
-      left: "You've left the room. Take good care of yourself.",
-      closed: 'This session has ended. Thank you for being here.',
-      removed: 'A facilitator has removed you from this room.',
-      unauthorized: 'Your place in this room has expired. You are welcome to join again.',
-      ended: 'You are connected to this room in another tab or window.',
-      refused: 'The server could not accept this connection.',
-    };
-    let text = messages[reason] || 'The connection has ended.';
-    if (reason === 'closed' && this.closedReason) text = `This session has ended. ${this.closedReason}`;
-    else if (error && error.code === 'not_found') text = 'This room no longer exists.';
-    // Close 4003 is a removal or a ban (PROTOCOL.md §20): a ban says so in its error
-    // frame (at `hello`), in our own `left` event, or in the close reason.
-    const banned = (error && error.code === 'banned') || this.leftReason === 'banned'
-      || (code === 4003 && /\bbanned\b/i.test(closeReason || ''));
-    if (banned) text = BANNED_TEXT;
-    const denied = reason === 'denied';
-    if (denied) text = DENIED_TEXT;
-    // After a session, when the group meets next (if it has a schedule).
-    const nextSlot = reason === 'closed' ? h('div', { class: 'next-slot' }) : null;
-    // `append` would write out a null as "null": only what is there goes in.
-    clear(this.endedBanner).append(...[h('p', { text }),
-      banned ? h('p', { text: BANNED_HELP }) : null,
-      denied ? h('p', { text: DENIED_HELP }) : null,
-      nextSlot,
-      h('p', {},
-        reason === 'unauthorized'
-          ? h('a', { href: `/?room=${encodeURIComponent(this.session.room)}`, class: 'button primary', text: 'Join again' })
-          : null,
-        ' ',
-        h('a', { href: '/', class: 'button quiet', text: 'See other groups' }))].filter(Boolean));
-    this.endedBanner.hidden = false;
-    this.blockedBanner.hidden = true;
-    if (status) { status.textContent = ''; status.dataset.state = 'ended'; }
-    if (['left', 'closed', 'removed', 'unauthorized', 'denied'].includes(reason)) forgetSession(this.session.room);
-    this.composer.hidden = true;
-    this.typingEl.textContent = '';
-    this.handButton.hidden = true;
-    this.leaveButton.hidden = true;
-    this.whispers.form.hidden = true;
-    this.note.set(null, { quiet: true });
-    if (this.facilitator) {
-      this.facilitator.toolbar.hidden = true;
-      this.facilitator.sessionBanner.hidden = true;
-    }
-    this.outbox.endAll(text);
-    this.endedBanner.querySelector('a')?.focus();
-    if (nextSlot) this.showNextSession(nextSlot);
-  }
-
-  /**
-   * When the group meets next, read afresh: the summary the welcome carried may
-   * still name the session that has just ended.
-   */
-  async showNextSession(slot) {
-    let room = this.model.summary;
-    try {
-      const response = await fetch(`/api/rooms/${encodeURIComponent(this.session.room)}`);
-      if (response.status === 404) return; // The room is gone: it meets no more.
-      if (response.ok) room = await response.json();
-    } catch {
-      // Offline: the welcome's summary will do.
-    }
-    const note = nextSessionNote(room, { justEnded: true });
-    if (note) slot.replaceChildren(note);
-  }
-
-  /** The wait ended without coming in: said on the waiting screen itself. */
-  endWaiting(reason, error) {
-    const status = document.getElementById('conn-status');
-    if (status) { status.textContent = ''; status.dataset.state = 'ended'; }
-    if (['left', 'closed', 'removed', 'unauthorized', 'denied'].includes(reason)) forgetSession(this.session.room);
-    let lines;
-    if (reason === 'denied') lines = [DENIED_TEXT, DENIED_HELP];
-    else if (reason === 'left') lines = ["You've left the waiting room. Take good care of yourself."];
-    else if (reason === 'closed') lines = ['This session has ended before you could come in. Thank you for waiting.'];
-    else if (reason === 'removed' && error && error.code === 'banned') lines = [BANNED_TEXT, BANNED_HELP];
-    else if (reason === 'unauthorized') lines = ['Your place in the waiting room has expired. You are welcome to join again.'];
-    else lines = ['The connection has ended. You are welcome to join again.'];
-    const nextSlot = reason === 'closed' ? h('div', { class: 'next-slot' }) : null;
-    this.waitingScreen.end(lines, nextSlot);
-    if (nextSlot) this.showNextSession(nextSlot);
+    endRoom(this, end);
   }
 
   async leave() {
@@ -361,13 +323,16 @@ export class Chat {
   // ---- timeline -------------------------------------------------------------
 
   onEvent(f, { backlog }) {
+    if (!backlog) this.whispers.replayOver();
     const stick = this.nearEnd();
     if (!backlog) this.model.apply(f);
     if (f.type === 'left' && this.model.isMe(f.user)) this.leftReason = f.reason;
     if (f.type === 'closed') this.closedReason = f.reason || '';
     this.timeline.show(f);
+    if (f.type === 'message' && !this.model.isMe(f.user) && !f.redacted) announcer.message(`${f.name}: ${f.text}`);
     if (f.type === 'message' || f.type === 'left') this.stopTyping(f.user);
     if (!backlog) {
+      if (['muted', 'unmuted', 'paused', 'resumed', 'floor', 'held', 'unheld'].includes(f.type)) this.stopTyping(f.user);
       this.renderState();
       if (MEMBER_EVENTS.has(f.type)) this.renderMembers();
       this.facilitator?.refresh();
@@ -426,11 +391,9 @@ export class Chat {
     }
     if (s.slow_mode_seconds) notes.push(h('p', { class: 'note', text: `Slow mode: one message every ${duration(s.slow_mode_seconds * 1000)}.` }));
     if (s.locked) notes.push(h('p', { class: 'note', text: 'The room is locked to new members.' }));
-    const me = this.model.myself();
-    if (me && me.muted) {
-      notes.push(h('p', { class: 'note self', text: `You are muted${me.muted_until ? ` until ${clock(me.muted_until)}` : ' for now'}. You can still write privately to a facilitator.` }));
-    }
     clear(this.roomNotes).append(...notes);
+    this.mute.render();
+    const me = this.model.myself();
     const raised = !!(me && me.hand_raised);
     this.handButton.setAttribute('aria-pressed', String(raised));
     this.handButton.querySelector('.label').textContent = raised ? 'Lower hand' : 'Raise hand';
@@ -441,7 +404,7 @@ export class Chat {
     const list = [...this.model.members.values()].sort((a, b) =>
       (a.role === 'facilitator' ? 0 : 1) - (b.role === 'facilitator' ? 0 : 1) || a.name.localeCompare(b.name));
     this.membersHeading.textContent = `Here now (${list.length})`;
-    this.peopleButton.textContent = `People (${list.length})`;
+    this.peopleButton.querySelector('.sheet-label').textContent = `People (${list.length})`;
     const openMenu = this.facilitator?.menuState();
     clear(this.membersList);
     for (const m of list) {
@@ -461,63 +424,12 @@ export class Chat {
     if (this.facilitator) this.whispers.setRecipients(list);
   }
 
-  /**
-   * The composer's hint, and whether it takes a message at all: not while a
-   * facilitator's note waits to be read, nor while no facilitator is here (the
-   * server would refuse it). Words already typed stay in it.
-   */
+  /** The composer's state: whether it takes a message, and why not (composer.js). */
   renderComposer() {
-    const me = this.model.myself();
-    const facilitator = this.isFacilitator();
-    const s = this.model.state;
-    let hint = 'Enter sends · Shift+Enter for a new line';
-    let blocked = '';
-    if (!facilitator && this.note.current) {
-      hint = 'A facilitator sent you a note, just above. You can post again once you have read it.';
-      blocked = 'warned';
-    } else if (!facilitator && s.held) {
-      hint = 'No facilitator is here right now, so messages wait until one is back.';
-      blocked = 'held';
-    } else if (!facilitator && s.paused) hint = 'The room is paused: messages wait until it resumes.';
-    else if (me && me.muted) hint = 'You are muted for now; private messages to facilitators still work.';
-    else if (!facilitator && s.floor && s.floor !== this.model.me.user) hint = `${this.nameOf(s.floor)} has the floor right now.`;
-    this.composerHint.textContent = hint;
-    const wasBlocked = this.input.disabled;
-    this.input.disabled = !!blocked;
-    this.sendButton.disabled = !!blocked;
-    this.composer.dataset.blocked = blocked;
-    // Disabling it took the focus away: give it back once they can write again.
-    if (wasBlocked && !blocked && !this.ended && (document.activeElement === document.body || !document.activeElement)) {
-      this.input.focus();
-    }
+    this.composer.render();
   }
 
   // ---- composer ---------------------------------------------------------------
-
-  submit() {
-    const text = this.input.value.trim();
-    if (!text || this.ended || this.input.disabled) return;
-    const cw = this.cwInput.hidden ? '' : this.cwInput.value.trim();
-    this.input.value = '';
-    if (!this.cwInput.hidden) this.toggleCw();
-    this.outbox.add(text, cw);
-    this.scrollToEnd(true);
-    this.input.focus();
-  }
-
-  /** A refused message back in the composer, to change and send again. */
-  editAgain(text, cw) {
-    this.input.value = text;
-    if (cw) { this.toggleCw(); this.cwInput.value = cw; }
-    this.input.focus();
-  }
-
-  typed() {
-    const now = Date.now();
-    if (this.input.value.trim() && now - this.lastTypingSent >= TYPING_EVERY_MS) {
-      if (this.conn.send({ type: 'typing' })) this.lastTypingSent = now;
-    }
-  }
 
   toggleHand() {
     const me = this.model.myself();
@@ -530,14 +442,16 @@ export class Chat {
   // ---- private frames -------------------------------------------------------
 
   onPrivate(f) {
+    if (!['whisper', 'alert', 'waiting', 'mod_log', 'warning', 'mute_notice'].includes(f.type)) this.whispers.replayOver();
     switch (f.type) {
       case 'ack':
         if (this.facilitator?.onAck(f)) break;
-        this.outbox.onAck(f);
+        if (this.outbox.onAck(f)) this.lastSent = { sent: f.seq !== undefined && f.seq !== null ? 'shared' : 'refused' };
         break;
       case 'error': {
         if (f.client_id) {
           if (this.facilitator?.onError(f)) break;
+          this.lastSent = { sent: 'refused', why: REFUSED_BECAUSE[f.code] };
           if (this.outbox.onError(f)) break;
         }
         if (['unauthorized', 'banned', 'closed', 'not_found', 'room_full', 'locked', 'timeout', 'slow_consumer', 'internal', 'rate_limited'].includes(f.code) && !this.conn.live) {
@@ -561,13 +475,16 @@ export class Chat {
       case 'whisper':
         this.whispers.add(f);
         break;
-      case 'crisis_resources':
-        clear(this.crisisSlot).append(crisisCard(f, {
-          onSeen: () => {
-            this.conn.send({ type: 'ack_warning' });
-            this.input.focus();
-          },
-        }));
+      case 'crisis_resources': {
+        // What is true of the message that brought it: shared (a `seq`), or not.
+        const context = Number.isSafeInteger(f.seq) ? { sent: 'shared' } : { ...this.lastSent };
+        if (context.sent === 'shared' && !Number.isSafeInteger(f.seq)) context.sent = 'refused';
+        context.facilitated = this.model.summary.facilitated !== false;
+        help.show(f, context);
+        break;
+      }
+      case 'mute_notice':
+        this.mute.on(f);
         break;
       case 'alert':
         this.facilitator?.addAlert(f);
@@ -629,6 +546,7 @@ export class Chat {
   }
 
   jumpTo(seq) {
+    if (window.matchMedia(PHONE).matches) this.closeSheet();
     this.timeline.jumpTo(seq);
   }
 }

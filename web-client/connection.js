@@ -10,7 +10,7 @@ export const TIMELINE = new Set([
 
 /** Frames that are never part of the timeline, though some carry a `seq` that names one. */
 const PRIVATE = new Set([
-  'welcome', 'members', 'ack', 'error', 'typing', 'whisper', 'warning', 'crisis_resources', 'alert', 'waiting', 'mod_log',
+  'welcome', 'members', 'ack', 'error', 'typing', 'whisper', 'warning', 'mute_notice', 'crisis_resources', 'alert', 'waiting', 'mod_log',
 ]);
 
 /**

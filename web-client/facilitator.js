@@ -2,9 +2,11 @@
 // per-member menu and per-message redaction, and the panels beside the room: the
 // alerts (alerts.js), who is waiting (waiting.js) and the moderation log
 // (modlog.js). Every action is a `mod` frame (PROTOCOL.md §10); its `ack` or
-// `error` echoes our `client_id`.
+// `error` echoes our `client_id`. On a phone the toolbar folds into a "Tools"
+// button and the alerts open from a button of their own, with their count.
 
 import { h, newClientId, ask, notify } from './dom.js';
+import { askMute } from './mute.js';
 import { AlertsPanel } from './alerts.js';
 import { WaitingList } from './waiting.js';
 import { ModLog } from './modlog.js';
@@ -27,6 +29,11 @@ export class FacilitatorTools {
     // Beside the room, in this order: alerts, who is waiting; the log goes last.
     this.panels = [this.alerts.panel, this.waitingList.panel];
     this.logPanel = this.log.panel;
+    this.waitingList.panel.dataset.pane = 'alerts';
+    this.logPanel.dataset.pane = 'alerts';
+    this.alertsButton = chat.sheetButton('alerts', 'Alerts');
+    this.toolsButton = h('button', { type: 'button', class: 'button quiet tools-toggle', id: 'tools-button',
+      'aria-expanded': 'false', 'aria-controls': 'facilitator-tools', onclick: () => this.toggleTools() }, 'Tools');
     document.addEventListener('click', (e) => {
       if (this.openMenu && !this.openMenu.contains(e.target)) this.closeMenu();
     });
@@ -126,7 +133,7 @@ export class FacilitatorTools {
       SLOW_MODE_CHOICES.map((s) => h('option', { value: String(s), text: s ? `one post per ${s < 60 ? `${s} s` : `${s / 60} min`}` : 'off' })));
     this.clearFloorButton = h('button', { type: 'button', class: 'button', hidden: true, onclick: () => this.mod('clear_floor', {}, 'open the floor') }, 'Open the floor');
     this.closeButton = h('button', { type: 'button', class: 'button danger', id: 'close-session-button', onclick: () => this.closeSession() }, 'Close session');
-    this.toolbar = h('div', { class: 'toolbar', role: 'toolbar', 'aria-label': 'Facilitator tools' },
+    this.toolbar = h('div', { class: 'toolbar', id: 'facilitator-tools', role: 'toolbar', 'aria-label': 'Facilitator tools' },
       h('span', { class: 'toolbar-title', text: 'Facilitator' }),
       this.pauseButton,
       h('label', { class: 'inline-label', for: 'slow-mode', text: 'Slow mode' }), this.slowSelect,
@@ -145,6 +152,20 @@ export class FacilitatorTools {
       next.focus();
       e.preventDefault();
     });
+  }
+
+  /** On a phone, the toolbar is a menu that opens from "Tools". */
+  toggleTools(open = !this.toolbar.classList.contains('open')) {
+    this.toolbar.classList.toggle('open', open);
+    this.toolsButton.setAttribute('aria-expanded', String(open));
+    if (open) this.toolbar.querySelector('button:not([hidden]), select')?.focus();
+  }
+
+  /** The session is over for this page: nothing left to run. */
+  ended() {
+    this.toolbar.hidden = true;
+    this.sessionBanner.hidden = true;
+    this.toolsButton.hidden = true;
   }
 
   refresh() {
@@ -170,7 +191,7 @@ export class FacilitatorTools {
       this.sessionBanner.hidden = !between;
       if (!between) {
         this.resetOpenButton();
-        if (hadFocus) this.chat.input.focus();
+        if (hadFocus) this.chat.composer.focus();
       }
     }
   }
@@ -277,7 +298,7 @@ export class FacilitatorTools {
     const items = [
       m.muted
         ? item('Unmute', () => this.mod('unmute', { user: m.user }, `unmute ${m.name}`))
-        : item('Mute for 5 minutes', () => this.mod('mute', { user: m.user, seconds: 300 }, `mute ${m.name}`)),
+        : item('Mute…', () => this.muteMember(m)),
       s.floor === m.user
         ? item('End their floor', () => this.mod('clear_floor', {}, 'open the floor'))
         : item('Give the floor for 3 minutes', () => this.mod('floor', { user: m.user, seconds: 180 }, `give ${m.name} the floor`)),
@@ -336,6 +357,16 @@ export class FacilitatorTools {
     this.openMenu.querySelector('.menu').hidden = true;
     this.openMenu.querySelector('.menu-button').setAttribute('aria-expanded', 'false');
     this.openMenu = null;
+  }
+
+  /** Mute for a while or until lifted, with a word only the member reads (mute.js). */
+  async muteMember(m) {
+    const choice = await askMute(m);
+    if (!choice) return;
+    const fields = { user: m.user };
+    if (choice.seconds) fields.seconds = choice.seconds;
+    if (choice.reason) fields.reason = choice.reason;
+    this.mod('mute', fields, `mute ${m.name}`);
   }
 
   async confirmRemove(m, action) {

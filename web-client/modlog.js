@@ -45,7 +45,7 @@ export class ModLog {
     this.entries = new Map(); // id → entry
     this.expectWhole = true; // the next `mod_log` is a welcome's whole log
     this.heading = h('h2', { id: 'mod-log-heading', text: 'Moderation log' });
-    this.list = h('ol', { class: 'mod-log', id: 'mod-log', role: 'log', 'aria-labelledby': 'mod-log-heading', tabindex: '0' });
+    this.list = h('ol', { class: 'mod-log', id: 'mod-log', 'aria-labelledby': 'mod-log-heading', tabindex: '0' });
     this.panel = h('section', { class: 'panel mod-log-panel', id: 'mod-log-panel', 'aria-labelledby': 'mod-log-heading' },
       this.heading,
       h('p', { class: 'hint', text: 'What facilitators have done this session. Only facilitators see it.' }),

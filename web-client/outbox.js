@@ -2,35 +2,23 @@
 // until its own message arrives in the timeline, with what happened to it meanwhile
 // (waiting for the connection, held for review, refused and why). A send keeps its
 // `client_id` across reconnections, so the server applies it once (PROTOCOL.md §8).
+// A refusal about the room's state now (paused, muted…) is not kept here: its words
+// go back to the composer, which says why in one line (composer.js). A `trial` is a
+// message offered while the composer waits: never shown here, only answered.
 
-import { h, clear, clock, duration, newClientId } from './dom.js';
+import { h, clear, newClientId, notify } from './dom.js';
+import { FOLDED } from './composer.js';
+import { announcer } from './announcer.js';
 
-/** What to tell a member whose `send` was refused, by error code. */
-function refusalText(error, model) {
-  const wait = error.retry_after_ms ? duration(error.retry_after_ms) : null;
+/** What to tell a member whose `send` was refused for good, by error code. */
+function refusalText(error) {
   switch (error.code) {
-    case 'muted': {
-      const until = model.myself()?.muted_until;
-      return `You're muted for now${until ? ` (until ${clock(until)})` : ''}. Your words are kept here, and you can still write privately to a facilitator.`;
-    }
-    case 'paused':
-      return 'The room is paused for a moment, so messages are on hold. You can send this once the facilitator resumes.';
-    case 'held':
-      return "No facilitator is here right now, so messages wait. You can send this once one is back, or write to the facilitators privately meanwhile. If you are in danger now, please contact a crisis line or your local emergency number.";
-    case 'waiting':
-      return "You're in the waiting room for now. A facilitator will let you in shortly, and then you can share this.";
-    case 'warned':
-      return 'A facilitator sent you a note. Once you have read it and pressed "I understand", you can send this.';
-    case 'slow_mode':
-      return `Slow mode is on: you can post again in ${wait || 'a little while'}.`;
-    case 'not_your_turn':
-      return "Someone has the floor right now. You can send this when their share is over, or write privately to a facilitator.";
-    case 'rate_limited':
-      return `That was a lot at once. You can try again in ${wait || 'a moment'}.`;
     case 'too_large':
       return 'This message is longer than the room allows. Could you split it into two?';
     case 'closed':
       return 'The session has ended, so this message was not shared.';
+    case 'filtered':
+      return error.message ? `Not shared: ${error.message}.` : 'A facilitator decided not to share this message with the group.';
     default:
       return error.message || 'This message could not be sent.';
   }
@@ -42,16 +30,20 @@ export class Outbox {
     this.chat = chat;
     this.pending = new Map(); // client_id → {text, cw, el, statusEl, actionsEl, status}
     this.awaiting = new Map(); // seq → pending entry acknowledged before its message arrived
-    this.list = h('ol', { class: 'outbox', id: 'outbox', 'aria-live': 'polite', 'aria-label': 'Your messages being sent' });
+    this.list = h('ol', { class: 'outbox', id: 'outbox', 'aria-label': 'Your messages being sent' });
   }
 
-  /** Show a new message and send it. */
-  add(text, cw) {
+  /** Show a new message and send it (a `trial` is sent, not shown). */
+  add(text, cw, { trial = false } = {}) {
     const clientId = newClientId('c');
-    const p = { text, cw, status: 'sending' };
+    const p = { text, cw, status: 'sending', trial };
     p.el = this.element(clientId, p);
+    if (trial && !this.chat.conn.live) {
+      notify('You are offline right now; your words are kept in the box.', { tone: 'warn' });
+      return;
+    }
     this.pending.set(clientId, p);
-    this.list.append(p.el);
+    if (!trial) this.list.append(p.el);
     this.transmit(clientId, p);
   }
 
@@ -82,12 +74,19 @@ export class Outbox {
     const p = this.pending.get(f.client_id);
     if (!p) return false;
     if (f.held) {
+      if (p.trial) {
+        // Taken after all, and held for review: shown here from now on.
+        p.trial = false;
+        this.list.append(p.el);
+        this.chat.composer.accepted(p.text);
+      }
       // It waits for a facilitator; their decision arrives as this send's
       // `ack` with a `seq` (released) or `error` `filtered` (declined).
       this.setStatus(p, 'held');
       return true;
     }
     this.pending.delete(f.client_id);
+    if (p.trial) this.chat.composer.accepted(p.text);
     if (f.seq !== undefined && f.seq !== null && !this.chat.timeline.has(f.seq)) {
       this.setStatus(p, 'sent', 'Sent');
       this.awaiting.set(f.seq, p);
@@ -101,6 +100,13 @@ export class Outbox {
   onError(f) {
     const p = this.pending.get(f.client_id);
     if (!p) return false;
+    if (FOLDED.has(f.code) || p.trial) {
+      // Back to the composer, which says why in one line.
+      this.pending.delete(f.client_id);
+      p.el.remove();
+      this.chat.composer.refused(f, p.trial ? null : { text: p.text, cw: p.cw });
+      return true;
+    }
     this.markFailed(p, f);
     return true;
   }
@@ -117,12 +123,13 @@ export class Outbox {
   /** The room has ended: nothing still here will be shared, except what a facilitator holds. */
   endAll(text) {
     for (const p of this.pending.values()) {
+      if (p.trial) continue;
       if (p.status !== 'held') this.markFailed(p, { code: 'closed', message: text }, false);
     }
   }
 
   element(clientId, p) {
-    p.statusEl = h('p', { class: 'pending-status', role: 'status' });
+    p.statusEl = h('p', { class: 'pending-status' });
     p.actionsEl = h('div', { class: 'pending-actions' });
     return h('li', { class: 'msg mine pending', dataset: { clientId } },
       h('div', { class: 'msg-meta' }, h('span', { class: 'msg-name', text: 'You' })),
@@ -144,10 +151,13 @@ export class Outbox {
 
   markFailed(p, error, retryable = true) {
     const stick = this.chat.nearEnd();
-    this.setStatus(p, 'failed', refusalText(error, this.chat.model));
+    this.setStatus(p, 'failed', refusalText(error));
     p.el.dataset.code = error.code;
     clear(p.actionsEl);
-    if (retryable) this.failedActions(p, error);
+    if (retryable) {
+      this.failedActions(p, error);
+      announcer.say(`Not sent. ${refusalText(error)}`, { assertive: true });
+    }
     this.chat.scrollToEnd(stick);
   }
 
@@ -168,10 +178,10 @@ export class Outbox {
       onclick: () => {
         this.pending.delete(clientId);
         p.el.remove();
-        this.chat.editAgain(p.text, p.cw);
+        this.chat.composer.editAgain(p.text, p.cw);
       } });
     const discard = h('button', { type: 'button', class: 'button small quiet', text: 'Discard',
-      onclick: () => { this.pending.delete(clientId); p.el.remove(); this.chat.input.focus(); } });
+      onclick: () => { this.pending.delete(clientId); p.el.remove(); this.chat.composer.focus(); } });
     p.actionsEl.append(retry, edit, discard);
     if (error.retry_after_ms) {
       retry.disabled = true;

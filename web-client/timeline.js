@@ -1,6 +1,8 @@
 // The conversation as the room's timeline draws it: messages with their reactions
 // and actions, and one calm line for every other event (PROTOCOL.md §12). What the
 // events do to the room's state is room.js's job; this file only shows them.
+// A keyboard reaches each message in one Tab stop: its actions share one stop, and
+// the arrow keys move between them (a roving tabindex).
 
 import { h, clear, clock, duration, ask, notify } from './dom.js';
 
@@ -15,16 +17,43 @@ export const REACTIONS = [
 ];
 const REACTION = Object.fromEntries(REACTIONS.map((r) => [r.emoji, r]));
 
+/**
+ * One Tab stop for a group of buttons: the one last used keeps `tabindex=0`, the
+ * others -1, and the arrow keys (Home, End) move between them.
+ */
+export function rove(group, selector) {
+  const buttons = () => [...group.querySelectorAll(selector)];
+  buttons().forEach((b, i) => b.setAttribute('tabindex', i === 0 ? '0' : '-1'));
+  group.addEventListener('focusin', (e) => {
+    const all = buttons();
+    if (!all.includes(e.target)) return;
+    for (const b of all) b.setAttribute('tabindex', b === e.target ? '0' : '-1');
+  });
+  group.addEventListener('keydown', (e) => {
+    const all = buttons();
+    const i = all.indexOf(e.target);
+    if (i < 0) return;
+    let next = null;
+    if (e.key === 'ArrowRight' || e.key === 'ArrowDown') next = all[(i + 1) % all.length];
+    else if (e.key === 'ArrowLeft' || e.key === 'ArrowUp') next = all[(i + all.length - 1) % all.length];
+    else if (e.key === 'Home') next = all[0];
+    else if (e.key === 'End') next = all[all.length - 1];
+    if (!next) return;
+    e.preventDefault();
+    e.stopPropagation();
+    next.focus();
+  });
+}
+
 export class Timeline {
   /** `chat`: the room (its model, connection, facilitator tools and outbox). */
   constructor(chat) {
     this.chat = chat;
     this.model = chat.model;
     this.messages = new Map(); // seq → {frame, el, body, reactions: Map(emoji → Set(user))}
-    this.list = h('ol', {
-      class: 'timeline', id: 'timeline', role: 'log', 'aria-live': 'polite',
-      'aria-relevant': 'additions', 'aria-label': 'Conversation', 'aria-busy': 'true',
-    });
+    // Not a live region: announcer.js says what is new, briefly, and sums up a
+    // burst; a resume's backlog is never read out message by message.
+    this.list = h('ol', { class: 'timeline', id: 'timeline', 'aria-label': 'Conversation', 'aria-busy': 'true' });
   }
 
   /** Drop everything shown: the welcome's backlog starts the view again. */
@@ -167,6 +196,7 @@ export class Timeline {
       }
       entry.reactionsEl = h('div', { class: 'reactions', 'aria-label': 'Reactions' });
       el.append(entry.reactionsEl, this.messageActions(f, entry));
+      rove(el, ':scope > .msg-body > .cw-toggle, :scope > .msg-actions > button');
     }
     this.list.append(el);
     this.chat.outbox.shown(f.seq);
@@ -197,10 +227,11 @@ export class Timeline {
         if (!picker.hidden) picker.querySelector('button').focus();
       },
     }, 'React');
-    const actions = h('div', { class: 'msg-actions' }, reactButton,
+    const actions = h('div', { class: 'msg-actions', role: 'group', 'aria-label': `Actions for ${f.name}'s message` }, reactButton,
       mine ? null : h('button', { type: 'button', class: 'link-button', onclick: () => this.report(f) }, 'Report'),
       this.chat.facilitator ? this.chat.facilitator.messageAction(f) : null,
       picker);
+    rove(picker, 'button');
     entry.actionsEl = actions;
     return actions;
   }

@@ -129,7 +129,7 @@ export class WaitingList {
         h('span', { class: 'waiting-actions' },
           h('button', { type: 'button', class: 'button small primary admit-button', 'aria-label': `Admit ${m.name}`,
             onclick: (e) => this.admit(m, e.currentTarget) }, 'Admit'),
-          h('button', { type: 'button', class: 'button small quiet deny-button', 'aria-label': `Turn ${m.name} away`,
+          h('button', { type: 'button', class: 'button small quiet deny-button', 'aria-label': `Turn away ${m.name}`,
             onclick: (e) => this.deny(m, e.currentTarget) }, 'Turn away'))));
     }
     this.admitAllButton.hidden = n === 0;

@@ -1,16 +1,29 @@
 // Private messages: a participant writes to the facilitators; a facilitator to the
-// facilitators or to one member (PROTOCOL.md §9 `whisper`, §11 `whisper`). The
-// panel, the form, and what became of the last one sent.
+// facilitators or to one member (PROTOCOL.md §9 `whisper`, §11 `whisper`). They
+// have a panel of their own (a sheet of its own on a phone, with a count of unread
+// ones on its button) and are not lost: the room keeps the session's whispers and
+// gives them again after every `welcome`, so the list is replaced by what follows
+// each welcome and each `id` is shown once. Nothing is kept in the browser.
 
 import { h, clear, clock, notify } from './dom.js';
+import { announcer } from './announcer.js';
+
+/** After a fresh page's backlog, whispers within this long are its replay, not news. */
+const REPLAY_MS = 300;
 
 export class Whispers {
-  /** `chat`: the room (its model, connection and sidebar). */
+  /** `chat`: the room (its model, connection and side panels). */
   constructor(chat) {
     this.chat = chat;
     this.model = chat.model;
     this.pendingText = null; // the whisper sent last, until its copy comes back
-    this.list = h('ol', { class: 'whispers', id: 'whispers', 'aria-live': 'polite' });
+    this.items = new Map(); // id → element
+    this.known = new Set(); // ids this page has shown, across welcomes
+    this.replayUntil = 0; // a fresh page's replay: shown, not announced
+    this.fresh = true; // no welcome yet on this page
+    this.unread = 0;
+    this.list = h('ol', { class: 'whispers', id: 'whispers', tabindex: '0', 'aria-labelledby': 'whispers-heading' });
+    this.empty = h('p', { class: 'hint whispers-empty', text: 'Nothing yet. Only you and the facilitators see what is written here.' });
     this.to = h('select', { id: 'whisper-to', class: 'field', hidden: true });
     this.toLabel = h('label', { for: 'whisper-to', class: 'label', hidden: true, id: 'whisper-to-label', text: 'To' });
     this.text = h('textarea', {
@@ -28,8 +41,9 @@ export class Whispers {
         this.send();
       }
     });
-    this.panel = h('section', { class: 'panel', 'aria-labelledby': 'whispers-heading' },
-      h('h2', { id: 'whispers-heading', text: 'Private messages' }), this.list, this.form);
+    this.heading = h('h2', { id: 'whispers-heading', tabindex: '-1', text: 'Private messages' });
+    this.panel = h('section', { class: 'panel whispers-panel', id: 'whispers-panel', 'aria-labelledby': 'whispers-heading', dataset: { pane: 'private' } },
+      this.heading, this.empty, this.list, this.form);
   }
 
   /** A facilitator chooses whom to write to. */
@@ -38,6 +52,7 @@ export class Whispers {
     this.toLabel.hidden = false;
     this.label.textContent = 'Message';
     this.text.placeholder = 'Private: the recipient and the facilitators see it';
+    this.empty.textContent = 'Nothing yet. Private messages between members and the facilitators show here.';
   }
 
   /** Whisper recipients for a facilitator: the facilitators, or one member. */
@@ -48,12 +63,39 @@ export class Whispers {
     this.to.value = [...this.to.options].some((o) => o.value === chosen) ? chosen : '';
   }
 
+  /** A welcome: the whispers that follow it are the whole list (§5). */
+  welcomed() {
+    this.items.clear();
+    clear(this.list);
+    this.empty.hidden = false;
+  }
+
+  /**
+   * The backlog is in; the session's whispers come next (§5). On a page that has
+   * just opened they are the conversation so far, not news to announce; after a
+   * resume, an id this page has not shown is news.
+   */
+  caughtUp() {
+    if (this.fresh) this.replayUntil = Date.now() + REPLAY_MS;
+    this.fresh = false;
+  }
+
+  /** Another frame came: the replay, if any, is over. */
+  replayOver() {
+    this.replayUntil = 0;
+  }
+
   add(f) {
+    const id = Number.isSafeInteger(f.id) ? f.id : null;
+    if (id !== null && this.items.has(id)) return;
     const fromMe = this.model.isMe(f.from);
     if (fromMe) {
       this.pendingText = null;
       this.error.hidden = true;
     }
+    // News: not one this page has shown before, nor the replay a fresh page is given.
+    const news = !fromMe && (id === null || !this.known.has(id)) && Date.now() > this.replayUntil;
+    if (id !== null) this.known.add(id);
     const to = f.to ? (this.model.isMe(f.to) ? 'you' : this.model.nameOf(f.to)) : 'the facilitators';
     const head = fromMe ? `You → ${to}` : `${f.name} → ${to}`;
     // Kept: written while no facilitator was connected (§11 `whisper`). The writer
@@ -64,16 +106,44 @@ export class Whispers {
         ? 'No facilitator is connected right now; your message will be given to the first one who arrives.'
         : 'Sent while you were away.' });
     }
-    this.list.append(h('li', { class: `whisper${fromMe ? ' mine' : ''}${f.kept ? ' kept' : ''}` },
+    const el = h('li', { class: `whisper${fromMe ? ' mine' : ''}${f.kept ? ' kept' : ''}`, dataset: { id: id ?? '' } },
       h('div', { class: 'msg-meta' }, h('span', { class: 'msg-name', text: head }),
         h('time', { datetime: new Date(f.ts).toISOString(), text: clock(f.ts) })),
       h('p', { class: 'msg-text', text: f.text }),
-      kept));
-    this.list.lastChild.scrollIntoView({ block: 'nearest' });
-    if (!fromMe) {
+      kept);
+    // In the order they were written, whatever order they arrive in.
+    const later = id === null ? null : [...this.items.entries()].find(([other]) => other > id);
+    if (later) this.list.insertBefore(el, later[1]);
+    else this.list.append(el);
+    if (id !== null) this.items.set(id, el);
+    this.empty.hidden = true;
+    // Scrolled within its own list only: nothing else on the page moves.
+    this.list.scrollTop = this.list.scrollHeight;
+    if (news) {
+      announcer.say(`Private message from ${f.name}: ${f.text}`);
       notify(`Private message from ${f.name}.`);
-      this.chat.drawAttention();
+      if (!this.visible()) {
+        this.unread += 1;
+        this.chat.setBadge('private', this.unread, { urgent: true });
+        this.chat.drawAttention('private');
+      }
+      this.chat.updateTitle();
     }
+  }
+
+  /** Whether this panel is in sight now (a wide screen, or its sheet open). */
+  visible() {
+    const sidebar = this.chat.sidebar;
+    if (!sidebar) return false;
+    if (!window.matchMedia('(max-width: 800px)').matches) return true;
+    return sidebar.classList.contains('open') && sidebar.dataset.view === 'private';
+  }
+
+  /** The panel was opened: nothing unread. */
+  seen() {
+    this.unread = 0;
+    this.chat.setBadge('private', 0);
+    this.chat.updateTitle();
   }
 
   send() {
@@ -82,6 +152,8 @@ export class Whispers {
     const frame = { type: 'whisper', text };
     if (this.chat.facilitator && this.to.value) frame.to = this.to.value;
     if (this.chat.conn.send(frame)) {
+      // A crisis card may answer it (§15), before or after its copy comes back.
+      this.chat.lastSent = { sent: 'whisper' };
       this.text.value = '';
       this.error.hidden = true;
       this.pendingText = text;
@@ -109,7 +181,7 @@ export class Whispers {
 
   /** Open the private message box, addressed to one member (facilitators) or not. */
   writeTo(user) {
-    this.chat.openSidebar();
+    this.chat.openSidebar('private');
     if (user && [...this.to.options].some((o) => o.value === user)) this.to.value = user;
     this.text.focus();
   }

@@ -127,10 +127,16 @@ test('two members and a facilitator share a room through the web client', { time
         assert.match(await alice.locator('#paused-banner').innerText(), /paused/i);
         await sam.locator('#pause-button', { hasText: 'Resume room' }).waitFor();
 
+        // The composer waits, and says why; what she writes is refused kindly, in
+        // one line, and her words stay in the box.
+        await alice.locator('#composer-input[aria-disabled="true"]').waitFor();
+        assert.match(await alice.locator('#composer-hint').innerText(), /paused/i);
         await say(alice, 'Can I add something?');
-        const refused = alice.locator('#outbox li[data-status="failed"][data-code="paused"]');
+        const refused = alice.locator('#composer-status[data-code="paused"]');
         await refused.waitFor();
         assert.match(await refused.innerText(), /paused/i);
+        assert.equal(await alice.inputValue('#composer-input'), 'Can I add something?');
+        assert.equal(await alice.locator('#outbox li').count(), 0, 'no refused card left behind');
         assert.equal(await bob.locator('#timeline li.msg', { hasText: 'Can I add something?' }).count(), 0);
 
         await alice.screenshot({ path: path.join(SHOTS, 'kindred-e2e-alice.png') });
@@ -564,9 +570,9 @@ test('a facilitator sends a participant a private note, which they read before p
       assert.equal(await button.evaluate((el) => el.tagName), 'BUTTON');
       await button.click();
       await ash.locator('#warning-card').waitFor({ state: 'detached' });
-      await ash.locator('#composer-input:enabled').waitFor();
+      await ash.locator('#composer-input:not([aria-disabled="true"])').waitFor();
       await ashTab.locator('#warning-card').waitFor({ state: 'detached' });
-      await ashTab.locator('#composer-input:enabled').waitFor();
+      await ashTab.locator('#composer-input:not([aria-disabled="true"])').waitFor();
       await sam.locator('#alerts li.warning-note', { hasText: 'Ash has read the note.' }).waitFor();
 
       await say(ash, 'Thank you, I will speak for myself.');
@@ -619,7 +625,7 @@ test('a facilitated room waits while no facilitator is here, and opens again whe
       const banner = nia.locator('#held-banner');
       await banner.waitFor({ state: 'visible' });
       assert.match(await banner.innerText(), /No facilitator is here right now\. Messages wait until one is back/);
-      await nia.locator('#composer-input:disabled').waitFor();
+      await nia.locator('#composer-input[aria-disabled="true"]').waitFor();
       assert.ok(await nia.locator('#send-button').isDisabled());
       assert.match(await nia.locator('#composer-hint').innerText(), /No facilitator is here right now/);
       await nia.screenshot({ path: path.join(SHOTS, 'kindred-e2e-held.png') });
@@ -641,11 +647,11 @@ test('a facilitated room waits while no facilitator is here, and opens again whe
       await sam.locator('.toolbar[aria-label="Facilitator tools"]').waitFor();
       await nia.locator('#timeline li.event', { hasText: 'A facilitator is back. You can share again.' }).waitFor();
       await nia.locator('#held-banner').waitFor({ state: 'hidden' });
-      await nia.locator('#composer-input:enabled').waitFor();
+      await nia.locator('#composer-input:not([aria-disabled="true"])').waitFor();
       assert.doesNotMatch(await nia.locator('#composer-hint').innerText(), /No facilitator/);
       await say(nia, 'Welcome back, Sam.');
       await sam.locator('#timeline li.msg', { hasText: 'Welcome back, Sam.' }).waitFor();
-      await kit.locator('#composer-input:enabled').waitFor();
+      await kit.locator('#composer-input:not([aria-disabled="true"])').waitFor();
       assert.equal(await nia.locator('#outbox li').count(), 0, 'nothing was refused');
     });
 

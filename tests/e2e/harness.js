@@ -7,7 +7,8 @@
 import { before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
@@ -171,10 +172,12 @@ export function watch(page, name) {
  * its errors collected. `address`: the network the server sees them on
  * (X-Forwarded-For, believed from 127.0.0.1); absent, 127.0.0.1.
  */
-export async function openPage(name, { address } = {}) {
+export async function openPage(name, { address, viewport, locale, colorScheme } = {}) {
   const context = await browser.newContext({
-    viewport: { width: 1200, height: 860 },
+    viewport: viewport || { width: 1200, height: 860 },
     extraHTTPHeaders: address ? { 'x-forwarded-for': address } : undefined,
+    locale,
+    colorScheme,
   });
   context.setDefaultTimeout(WAIT);
   return watch(await context.newPage(), name);
@@ -203,15 +206,58 @@ export async function joinOnForm(page, name) {
   await page.check('#accept');
   await page.click('#join-button');
   await page.locator('#conn-status[data-state="live"]').waitFor();
-  await page.locator('#members li.member', { hasText: name }).waitFor();
+  // On a phone the member list is in a sheet, folded away: there, not shown.
+  await page.locator('#members li.member', { hasText: name }).waitFor({ state: 'attached' });
 }
 
+/**
+ * Write in the composer and press Enter. `force`: the composer may be
+ * `aria-disabled` (muted, paused…), which still takes a draft, as a person's
+ * keyboard does.
+ */
 export async function say(page, text) {
-  await page.fill('#composer-input', text);
+  await page.locator('#composer-input').fill(text, { force: true });
   await page.press('#composer-input', 'Enter');
 }
 
 /** Texts of the messages in a page's conversation, in order. */
 export function messageTexts(page) {
   return page.locator('#timeline li.msg .msg-text').allInnerTexts();
+}
+
+/** The neutral site of the quick exit (web-client/quickexit.js). */
+export const NEUTRAL = 'https://www.bbc.co.uk/weather';
+
+/** A phone's page and a wide screen's, for the checks run at both widths. */
+export const PHONE = { width: 360, height: 640 };
+export const DESKTOP = { width: 1280, height: 860 };
+
+let axeSource;
+/**
+ * Run axe-core (the npm package, injected into the page as a script) on what the
+ * page shows now; resolves to its violations, each `{id, impact, nodes}`.
+ */
+export async function axe(page) {
+  if (!axeSource) {
+    const require = createRequire(import.meta.url);
+    axeSource = readFileSync(require.resolve('axe-core/axe.min.js'), 'utf8');
+  }
+  // The page's CSP allows no inline script: evaluate the source instead.
+  if (!(await page.evaluate(() => typeof window.axe === 'object'))) await page.evaluate(axeSource);
+  const result = await page.evaluate(async () => {
+    const r = await window.axe.run(document, { resultTypes: ['violations'] });
+    return r.violations.map((v) => ({
+      id: v.id, impact: v.impact, help: v.help,
+      nodes: v.nodes.slice(0, 5).map((n) => `${n.target.join(' ')} ${n.failureSummary || ''}`.slice(0, 300)),
+    }));
+  });
+  return result;
+}
+
+/** No serious or critical axe-core violation on the page as it is now. */
+export async function assertAccessible(page, where) {
+  const violations = await axe(page);
+  const serious = violations.filter((v) => v.impact === 'serious' || v.impact === 'critical');
+  assert.deepEqual(serious, [], `${where}: axe-core found\n${JSON.stringify(serious, null, 2)}`);
+  return violations;
 }

@@ -173,7 +173,7 @@ test('a whole session: the waiting room, a note, a held room, and when the group
       await card.getByRole('button', { name: 'I understand' }).click();
       await card.waitFor({ state: 'detached' });
       await sam.locator('#alerts li.warning-note', { hasText: 'Maya has read the note.' }).waitFor();
-      await maya.locator('#composer-input:enabled').waitFor();
+      await maya.locator('#composer-input:not([aria-disabled="true"])').waitFor();
     });
 
     await t.test('the facilitator leaves: the room is held, and she writes to the facilitators privately', async () => {
@@ -185,7 +185,7 @@ test('a whole session: the waiting room, a note, a held room, and when the group
       await banner.waitFor({ state: 'visible' });
       assert.match(await banner.innerText(), /No facilitator is here right now\. Messages wait until one is back/);
       assert.match(await banner.innerText(), /write to the facilitators privately/);
-      await maya.locator('#composer-input:disabled').waitFor();
+      await maya.locator('#composer-input[aria-disabled="true"]').waitFor();
       await banner.getByRole('button', { name: 'Write to the facilitators' }).click();
       await maya.waitForFunction(() => document.activeElement && document.activeElement.id === 'whisper-text');
       await maya.keyboard.type('I could use a word when someone is back.');
@@ -206,7 +206,7 @@ test('a whole session: the waiting room, a note, a held room, and when the group
       assert.match(await kept.innerText(), /Sent while you were away\./);
       await maya.locator('#timeline li.event', { hasText: 'A facilitator is back.' }).waitFor();
       await maya.locator('#held-banner').waitFor({ state: 'hidden' });
-      await maya.locator('#composer-input:enabled').waitFor();
+      await maya.locator('#composer-input:not([aria-disabled="true"])').waitFor();
     });
 
     await t.test('the facilitator closes the session, and she reads when the group meets next', async () => {
@@ -292,7 +292,7 @@ test('someone turned away from the waiting room is told kindly and not reconnect
 
     await t.test('the facilitator turns Rue away; she reads a kind word, and the page does not try again', async () => {
       const row = sam.locator('#waiting-list li.waiting-member', { hasText: 'Rue' });
-      await row.getByRole('button', { name: 'Turn Rue away' }).click();
+      await row.getByRole('button', { name: 'Turn away Rue' }).click();
       const dialog = sam.locator('dialog.dialog', { hasText: 'Turn Rue away?' });
       await dialog.waitFor();
       await dialog.getByRole('button', { name: 'Turn away' }).click();
@@ -444,7 +444,10 @@ test('every facilitator reads the moderation log: the whole of it on arrival, th
       await ash.locator('#timeline li.event', { hasText: 'The waiting room is on' }).waitFor();
       const row = sam.locator('#members li.member', { hasText: 'Ash' });
       await row.locator('.menu-button').click();
-      await row.getByRole('menuitem', { name: 'Mute for 5 minutes' }).click();
+      await row.getByRole('menuitem', { name: 'Mute…' }).click();
+      // The dialog offers a length (5 minutes first) and an optional reason.
+      await sam.locator('#mute-dialog').waitFor();
+      await sam.click('#mute-confirm');
       await ash.locator('#timeline li.event', { hasText: 'Ash is muted for now' }).waitFor();
       await sam.click('#lock-button');
       await sam.locator('#lock-button[aria-pressed="true"]').waitFor();

@@ -116,6 +116,36 @@ const ASSETS: &[Asset] = &[
         body: include_bytes!("../../../web-client/whispers.js"),
     },
     Asset {
+        path: "/announcer.js",
+        content_type: JS,
+        body: include_bytes!("../../../web-client/announcer.js"),
+    },
+    Asset {
+        path: "/composer.js",
+        content_type: JS,
+        body: include_bytes!("../../../web-client/composer.js"),
+    },
+    Asset {
+        path: "/crisis.js",
+        content_type: JS,
+        body: include_bytes!("../../../web-client/crisis.js"),
+    },
+    Asset {
+        path: "/ending.js",
+        content_type: JS,
+        body: include_bytes!("../../../web-client/ending.js"),
+    },
+    Asset {
+        path: "/mute.js",
+        content_type: JS,
+        body: include_bytes!("../../../web-client/mute.js"),
+    },
+    Asset {
+        path: "/quickexit.js",
+        content_type: JS,
+        body: include_bytes!("../../../web-client/quickexit.js"),
+    },
+    Asset {
         path: "/style.css",
         content_type: "text/css; charset=utf-8",
         body: include_bytes!("../../../web-client/style.css"),
@@ -230,7 +260,19 @@ mod tests {
             !page.contains("<script>"),
             "inline script would break the CSP"
         );
-        assert!(!page.contains("http://") && !page.contains("https://"));
+        // Nothing is loaded from elsewhere: the one address on the page is where the
+        // quick exit leads, a link the browser follows only when it is used.
+        let elsewhere: Vec<&str> = page
+            .match_indices("http")
+            .map(|(at, _)| &page[at.saturating_sub(40)..at])
+            .filter(|before| !before.contains("<a href=\""))
+            .collect();
+        assert!(elsewhere.is_empty(), "{elsewhere:?}");
+        assert_eq!(
+            page.matches("<a href=\"http").count(),
+            1,
+            "only the quick exit"
+        );
         for asset in ASSETS {
             let name = asset.path.trim_start_matches('/');
             if name != "index.html" && !name.ends_with(".js") {

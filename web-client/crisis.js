@@ -1,0 +1,223 @@
+// Help, first: the crisis resources card (PROTOCOL.md §11 `crisis_resources`, §15)
+// and the "Need help now" link that reopens it from any page. The card puts the
+// help lines first, each number a `tel:` or `sms:` link, with the emergency
+// sentence beside them, so a phone shows both without scrolling; after an overdose
+// the emergency number comes before everything. What it says about the message
+// (shared with the group or not) and about the facilitators (told or not) is
+// worked out here from `seq`, `told` and the room, never taken from the operator's
+// `body`, which claims neither. Nothing of it is stored: it lives as long as the page.
+
+import { h, clear } from './dom.js';
+
+/**
+ * The lines shown before the server has given a card (the directory, the join
+ * form): the same international set the server ships by default. Once a card
+ * arrives (the operator's own, from `--resources-card`), that card is what the
+ * link reopens.
+ */
+const BUILT_IN = {
+  title: 'Help is there for you',
+  body: 'If things feel like too much right now, you can talk to someone: the lines here are free, confidential, and there for you at any hour.',
+  lines: [
+    { region: 'US & Canada', name: '988 Suicide & Crisis Lifeline', contact: 'Call or text 988', url: 'https://988lifeline.org' },
+    { region: 'UK & Ireland', name: 'Samaritans', contact: 'Call 116 123 (free, any time)', url: 'https://www.samaritans.org' },
+    { region: 'Australia', name: 'Lifeline', contact: 'Call 13 11 14', url: 'https://www.lifeline.org.au' },
+    { region: 'Elsewhere', name: 'Find A Helpline', contact: 'Free, confidential support in your country', url: 'https://findahelpline.com' },
+  ],
+};
+
+/** Emergency numbers by the region of the browser's language; 112 reaches help from most mobile phones. */
+const EMERGENCY = {
+  US: '911', CA: '911', MX: '911', GB: '999', IE: '112', AU: '000', NZ: '111',
+  IN: '112', ZA: '112', HK: '999', SG: '995', JP: '119', KR: '119', BR: '192',
+};
+
+/** The local emergency number, as well as the browser's language lets us guess it. */
+export function emergencyNumber() {
+  const languages = navigator.languages && navigator.languages.length ? navigator.languages : [navigator.language || ''];
+  for (const tag of languages) {
+    const region = (tag.split('-')[1] || '').toUpperCase();
+    if (EMERGENCY[region]) return EMERGENCY[region];
+  }
+  return '112';
+}
+
+/** Phone numbers in a contact line ("Call or text 988", "Call 116 123 (free)"). */
+function numbersIn(contact) {
+  const found = String(contact || '').match(/\+?\d[\d ]{1,14}\d|\b\d{3}\b/g) || [];
+  return [...new Set(found.map((n) => n.trim()))];
+}
+
+/**
+ * Tappable links for one help line: call, text, and its web address. `told`: true
+ * when the links say all the contact line says, so it need not be written twice.
+ */
+function contactLinks(line) {
+  const links = [];
+  const contact = String(line.contact || '');
+  const verbs = contact.toLowerCase();
+  const numbers = numbersIn(contact);
+  const canText = /\btext\b|\bsms\b/.test(verbs);
+  const canCall = /\bcall\b|\bphone\b|\bring\b/.test(verbs) || !canText;
+  for (const number of numbers) {
+    const dial = number.replace(/\s+/g, '');
+    // One number to call: the button carries the whole line ("Call 116 123 (free, any time)").
+    const callText = numbers.length === 1 && !canText ? contact : `Call ${number}`;
+    if (canCall) links.push(h('a', { class: 'button small help-call', href: `tel:${dial}`, text: callText }));
+    if (canText) links.push(h('a', { class: 'button small quiet help-text', href: `sms:${dial}`, text: `Text ${number}` }));
+  }
+  if (line.url) {
+    links.push(h('a', { class: 'help-web', href: line.url, target: '_blank', rel: 'noopener noreferrer',
+      text: line.url.replace(/^https?:\/\//, '').replace(/\/$/, '') }));
+  }
+  // "Call or text 988" is all in its buttons; anything longer is kept in words.
+  const told = numbers.length === 1 && (!canText || /^\s*call or text [\d ]+\s*$/i.test(contact));
+  return { links, told };
+}
+
+/** The emergency sentence: a number to tap, first. After an overdose, it says why now. */
+function emergencyLine(category) {
+  const number = emergencyNumber();
+  const call = h('a', { class: 'emergency-call', href: `tel:${number}`, text: `call ${number}` });
+  if (category === 'overdose') {
+    return h('p', { class: 'emergency overdose', id: 'crisis-emergency' },
+      h('strong', {}, h('span', { text: 'Emergency: ' }), call,
+        h('span', { text: ' (or your local emergency number) now' })),
+      h('span', { text: ' if you have taken too much of something, even if you feel all right. Effects can come later.' }));
+  }
+  return h('p', { class: 'emergency', id: 'crisis-emergency' },
+    h('strong', { text: 'If you are in danger right now, ' }), call,
+    h('span', { text: ' or your local emergency number.' }));
+}
+
+/**
+ * What is true of this message and this room, in plain words. `context.sent`:
+ * `shared` (it has a `seq`), `whisper` (it went privately to the facilitators),
+ * `refused` (the room could not take it) or `none` (the card was opened by hand).
+ */
+export function truthLines(f, context) {
+  const lines = [];
+  const sent = context.sent;
+  if (sent === 'shared') lines.push('Your message was shared with the group.');
+  else if (sent === 'whisper') lines.push('Your private message went only to the facilitators, not to the group.');
+  else if (sent === 'refused') lines.push(`Your message was not shared with the group${context.why ? ` (${context.why})` : ''}. Your words are still in your message box.`);
+  if (sent === 'none') return lines;
+  if (f.told) {
+    lines.push('A facilitator has been told and may check in with you privately.');
+  } else if (context.facilitated) {
+    lines.push('No facilitator is here right now. The first one to arrive will be told, but please don\'t wait for them: the lines above are there for you now.');
+  } else {
+    lines.push('This is a drop-in room and nobody is keeping watch right now, so no one here has been told. Please reach out to one of the lines above.');
+  }
+  return lines;
+}
+
+/**
+ * The card. `context`: what happened to the message (see `truthLines`), and
+ * `onSeen` for its button. The lines come first; the operator's words after.
+ */
+export function crisisCard(f, context, onSeen) {
+  const lines = Array.isArray(f.lines) ? f.lines : [];
+  const overdose = f.category === 'overdose';
+  const title = h('h2', { id: 'crisis-title', text: f.title || BUILT_IN.title });
+  const help = h('ul', { class: 'help-lines', 'aria-label': 'Help lines' }, lines.map((line) => {
+    const { links, told } = contactLinks(line);
+    return h('li', {},
+      h('p', { class: 'help-head' },
+        h('span', { class: 'help-name', text: line.name }),
+        line.region ? h('span', { class: 'help-region', text: line.region }) : null),
+      told ? null : h('p', { class: 'help-contact', text: line.contact }),
+      links.length ? h('p', { class: 'help-actions' }, links) : null);
+  }));
+  const truth = truthLines(f, context);
+  const card = h('section', { class: `crisis-card${overdose ? ' overdose' : ''}`, id: 'crisis-card',
+    'aria-labelledby': 'crisis-title', tabindex: '-1', dataset: { category: f.category || '', told: String(!!f.told) } },
+  title,
+  overdose ? emergencyLine(f.category) : null,
+  help,
+  overdose ? null : emergencyLine(f.category),
+  truth.length ? h('div', { class: 'crisis-truth', id: 'crisis-truth' }, truth.map((text) => h('p', { text }))) : null,
+  f.body ? h('p', { class: 'crisis-body', text: f.body }) : null,
+  h('p', { class: 'crisis-actions' },
+    h('button', { type: 'button', class: 'button', id: 'crisis-seen-button', text: 'Thank you, I have seen this',
+      onclick: () => onSeen(card) })));
+  return card;
+}
+
+/**
+ * The card this page reopens with "Need help now": the last one the server gave,
+ * or the built-in lines. `mount(slot)` says where the room shows it; without a
+ * room it opens at the top of the page.
+ */
+class Help {
+  constructor() {
+    this.frame = null; // the last `crisis_resources`, as given
+    this.context = { sent: 'none' };
+    this.slot = null;
+    this.onSeen = null;
+  }
+
+  /** The room's place for the card, and what pressing its button does there. */
+  mount(slot, onSeen) {
+    this.slot = slot;
+    this.onSeen = onSeen;
+  }
+
+  /** A card from the server: shown now, and kept for the link. */
+  show(f, context) {
+    this.frame = f;
+    this.context = context;
+    this.render(f, context, true);
+  }
+
+  /** "Need help now": the card again, without the words about a message. */
+  open() {
+    const f = this.frame ? { ...this.frame } : { ...BUILT_IN };
+    this.render(f, { ...this.context, sent: 'none' }, false);
+  }
+
+  render(f, context, fromServer) {
+    let slot = this.slot && this.slot.isConnected ? this.slot : null;
+    if (!slot) {
+      slot = document.getElementById('help-slot') || h('div', { id: 'help-slot', class: 'help-slot' });
+      if (!slot.isConnected) document.getElementById('main')?.prepend(slot);
+    }
+    const card = crisisCard(f, context, (el) => {
+      el.remove();
+      // Only a card the server gave is acknowledged: it stops giving it again.
+      if (fromServer && this.onSeen) this.onSeen();
+      else document.getElementById('need-help-link')?.focus();
+    });
+    clear(slot).append(card);
+    bringToTop(card);
+    card.focus({ preventScroll: true });
+  }
+}
+
+/**
+ * Scroll the card to the top of what scrolls around it (the room's main area, or
+ * the page), below the sticky header. Not `scrollIntoView`, which would also
+ * scroll the room's fixed frame and leave a gap under it.
+ */
+function bringToTop(card) {
+  const main = document.getElementById('main');
+  if (main && main.classList.contains('in-room')) {
+    main.scrollTop += card.getBoundingClientRect().top - main.getBoundingClientRect().top - 4;
+    return;
+  }
+  const header = document.querySelector('.site-header');
+  const offset = header ? header.getBoundingClientRect().height : 0;
+  window.scrollTo({ top: window.scrollY + card.getBoundingClientRect().top - offset - 8 });
+}
+
+export const help = new Help();
+
+/** Wire the header's "Need help now" link: the same place on every page. */
+export function initHelpLink() {
+  const link = document.getElementById('need-help-link');
+  if (!link) return;
+  link.addEventListener('click', (e) => {
+    e.preventDefault(); // no fragment in the history
+    help.open();
+  });
+}
