@@ -393,9 +393,87 @@ async fn hello_while_the_room_is_locked_is_refused_with_locked_and_4005() {
     fran.moderate(ModAction::Lock, ModArgs::default())
         .await
         .expect("locked");
-    // Alice's connection is still open: her next message is answered the same way.
-    let id = alice.say("still there?").await;
-    assert_eq!(alice.ack(&id).await.unwrap_err().code, ErrorCode::Internal);
+    let (error, code) = server.hello_refused(&bob.token).await;
+    assert_eq!(
+        (error.code, code),
+        (ErrorCode::Locked, close_code::ROOM_UNAVAILABLE)
+    );
+    fran.moderate(ModAction::Unlock, ModArgs::default())
+        .await
+        .expect("unlocked");
+    server.connect(bob).await;
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn after_a_close_a_members_token_is_refused_with_closed_and_4004() {
+    let server = TestServer::start().await;
+    let room = server.room(12).await;
+    let mut fran = server.facilitator(room, "Fran").await;
+    let mut alice = server.member(room, "Alice").await;
+    fran.moderate(ModAction::Close, ModArgs::default())
+        .await
+        .expect("closed");
+    // Everyone in the session is told and disconnected: no command can follow it.
+    assert_eq!(alice.closed().await.0, close_code::ROOM_CLOSED);
+    assert_eq!(fran.closed().await.0, close_code::ROOM_CLOSED);
+    // Coming back with the closed session's token: `closed`, then 4004.
+    let (error, code) = server.hello_refused(&alice.joined.token).await;
+    assert_eq!(
+        (error.code, code),
+        (ErrorCode::Closed, close_code::ROOM_CLOSED)
+    );
+    // A facilitator may come into the room between sessions to prepare, and open
+    // the next one.
+    let mut sam = server.facilitator(room, "Sam").await;
+    sam.moderate(ModAction::Open, ModArgs::default())
+        .await
+        .expect("a new session");
+    sam.say_acked("welcome, everyone").await;
+    server.stop().await;
+}
+
+/// `internal` is what a member sees when the server cannot serve a command: here its
+/// Redis is gone. As a frame, and as HTTP 503 (as `/readyz` answers).
+#[tokio::test]
+async fn internal_is_a_frame_and_a_503_when_the_store_is_gone() {
+    let mut redis = RedisServer::start().await;
+    let server = TestServer::with(kindred_tests::kindred::Config {
+        redis_url: Some(redis.url()),
+        ..config()
+    })
+    .await;
+    let room = server.room(12).await;
+    let mut alice = server.member(room, "Alice").await;
+    redis.kill();
+    let id = alice.say("during the outage").await;
+    let refused = alice.ack(&id).await.expect_err("no store, no message");
+    assert_eq!(refused.code, ErrorCode::Internal);
+    // HTTP: 503 with `internal`, never 500: the operator's new room cannot be stored.
+    let refused = server
+        .http
+        .create_room(
+            ADMIN,
+            &CreateRoom {
+                title: "During the outage".into(),
+                ..CreateRoom::default()
+            },
+        )
+        .await
+        .expect_err("no store, no room");
+    match refused {
+        kindred_protocol::client::ClientError::Http { status, body } => {
+            assert_eq!((status, body.unwrap().code), (503, ErrorCode::Internal));
+        }
+        other => panic!("{other}"),
+    }
+    // The instance says it cannot serve: the balancer takes it out.
+    let ready = reqwest::get(format!("{}/readyz", server.base()))
+        .await
+        .unwrap()
+        .status()
+        .as_u16();
+    assert_eq!(ready, 503);
     server.stop().await;
 }
 
