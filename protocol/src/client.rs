@@ -402,6 +402,10 @@ impl Connection {
     pub async fn read_welcome(&mut self) -> Result<(Welcome, Vec<ServerFrame>), ClientError> {
         let mut welcome = match self.next_frame().await? {
             ServerFrame::Welcome(w) => w,
+            // A refused `hello` (§5.1): the error, then a close.
+            refusal @ ServerFrame::Error(_) => {
+                return Err(ClientError::Unexpected(format!("{refusal:?}")));
+            }
             other => {
                 return Err(ClientError::Violation(format!(
                     "{} where the welcome was due (§5.2)",

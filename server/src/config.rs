@@ -392,12 +392,6 @@ impl Config {
             "WebSockets at once",
         );
         at_least(
-            "KINDRED_MAX_HTTP_CONNECTIONS",
-            u(self.max_http_connections),
-            1,
-            "TCP connections at once",
-        );
-        at_least(
             "KINDRED_HEADER_TIMEOUT_MS",
             self.header_timeout_ms,
             1,

@@ -83,7 +83,9 @@ pub(super) fn admin_body<T: serde::de::DeserializeOwned>(
         return empty
             .ok_or_else(|| AppError::new(ErrorCode::BadRequest, "this call needs a JSON body"));
     }
-    serde_json::from_slice(body).map_err(|e| {
+    // The path names the field inside a nested value (`schedule.weekday`).
+    let mut json = serde_json::Deserializer::from_slice(body);
+    serde_path_to_error::deserialize(&mut json).map_err(|e| {
         AppError::new(
             ErrorCode::BadRequest,
             format!("the request body is not valid: {e}"),
