@@ -319,6 +319,9 @@ async fn without_a_catalog_file_nothing_is_written_and_the_start_up_text_says_ho
     std::fs::remove_dir_all(&dir).unwrap();
 }
 
+/// One refusal: the environment, the arguments, the exit code, and what stderr says.
+type Refusal<'a> = (&'a [(&'a str, &'a str)], &'a [&'a str], i32, &'a [&'a str]);
+
 /// Every configuration mistake stops Kindred at start with one clear line and a
 /// non-zero exit, before it listens.
 #[test]
@@ -336,7 +339,7 @@ fn configuration_mistakes_are_refused_at_start_one_line_each() {
     let newer = dir.join("newer.json");
     std::fs::write(&newer, r#"{"format": 9, "rooms": []}"#).unwrap();
     let newer = newer.to_str().unwrap();
-    let cases: &[(&[(&str, &str)], &[&str], i32, &[&str])] = &[
+    let cases: &[Refusal] = &[
         (
             &[("KINDRED_ROOM_CAPACITY", "0")],
             &[],
