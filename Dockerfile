@@ -23,8 +23,11 @@ FROM debian:bookworm-slim
 RUN apt-get update \
     && apt-get install -y --no-install-recommends ca-certificates \
     && rm -rf /var/lib/apt/lists/*
-# Kindred writes nothing to disk and needs no privileges: run as a plain user.
-RUN useradd --system --uid 10001 --user-group --no-create-home --shell /usr/sbin/nologin kindred
+# Kindred needs no privileges: run as a plain user. It writes nothing to disk unless
+# told to keep its catalog in a file (KINDRED_CATALOG_FILE); /var/lib/kindred is the
+# place for one, owned by that user so a volume mounted there is writable.
+RUN useradd --system --uid 10001 --user-group --no-create-home --shell /usr/sbin/nologin kindred \
+    && mkdir -p /var/lib/kindred && chown kindred:kindred /var/lib/kindred && chmod 700 /var/lib/kindred
 COPY --from=build /usr/local/bin/kindred /usr/local/bin/kindred
 USER kindred:kindred
 # Listen on every interface of the container (the default, 127.0.0.1, is unreachable

@@ -1,6 +1,14 @@
 //! A small async client (feature `client`): the HTTP admission calls and one
 //! WebSocket connection. Used by the load tester and the integration tests; a
 //! third-party Rust client can start from it.
+//!
+//! It holds the server to PROTOCOL.md where a frame arrives: after `welcome`, exactly
+//! `member_parts` `members` frames and then exactly `backlog` timeline events, in
+//! order, nothing else between them (§5.2); a `members` frame nowhere else; and a
+//! timeline event never at or below a seq already seen on the connection (§5.4:
+//! nothing is written twice). A frame out of place is [`ClientError::Violation`], so
+//! a test that reads it fails instead of skipping it. An `ack` is read as an
+//! [`Outcome`], so a held message is never mistaken for a delivered one.
 
 use futures_util::{SinkExt, StreamExt};
 use tokio::net::TcpStream;
@@ -33,6 +41,34 @@ pub enum ClientError {
     Closed { code: u16, reason: String },
     #[error("unexpected frame: {0}")]
     Unexpected(String),
+    /// The server sent a frame PROTOCOL.md does not allow where it arrived.
+    #[error("protocol violation: {0}")]
+    Violation(String),
+}
+
+/// What an `ack` says happened to a command (PROTOCOL.md §11 `ack`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Outcome {
+    /// Applied at this seq (the message's, or a `mod`'s last event).
+    Applied(Seq),
+    /// Held for a facilitator's review: not in the room (yet), no seq.
+    Held,
+    /// A `mod` that changed nothing: no event, no seq.
+    Unchanged,
+}
+
+impl Outcome {
+    /// Read an `ack`'s `seq` and `held`; both at once is a violation.
+    pub fn of(seq: Option<Seq>, held: bool) -> Result<Self, ClientError> {
+        match (seq, held) {
+            (Some(seq), false) => Ok(Outcome::Applied(seq)),
+            (None, true) => Ok(Outcome::Held),
+            (None, false) => Ok(Outcome::Unchanged),
+            (Some(seq), true) => Err(ClientError::Violation(format!(
+                "an ack with both seq {seq} and held: true"
+            ))),
+        }
+    }
 }
 
 /// The HTTP side: directory, admin calls, join.
@@ -191,6 +227,68 @@ impl Http {
 /// One WebSocket connection.
 pub struct Connection {
     ws: WebSocketStream<MaybeTlsStream<TcpStream>>,
+    order: Order,
+}
+
+/// Where the connection is in PROTOCOL.md's order of frames.
+#[derive(Clone, Copy, Debug, Default)]
+struct Order {
+    /// `members` frames still due right after a `welcome`.
+    member_parts: u32,
+    /// The highest timeline seq seen since the last `welcome` (`None`: none yet).
+    last_seq: Option<Seq>,
+}
+
+impl Order {
+    /// Check one frame against the order, and advance it.
+    fn admit(&mut self, frame: &ServerFrame) -> Result<(), ClientError> {
+        match frame {
+            ServerFrame::Welcome(w) => {
+                *self = Order {
+                    member_parts: w.member_parts,
+                    last_seq: None,
+                };
+                return Ok(());
+            }
+            ServerFrame::Members { .. } => {
+                if self.member_parts == 0 {
+                    return Err(ClientError::Violation(
+                        "a `members` frame that no welcome announced (§5.2)".to_owned(),
+                    ));
+                }
+                self.member_parts -= 1;
+                return Ok(());
+            }
+            _ => {}
+        }
+        if self.member_parts > 0 {
+            return Err(ClientError::Violation(format!(
+                "{} before the welcome's {} `members` frames (§5.2)",
+                kind(frame),
+                self.member_parts
+            )));
+        }
+        if let Some(seq) = frame.seq() {
+            if let Some(last) = self.last_seq
+                && seq <= last
+            {
+                return Err(ClientError::Violation(format!(
+                    "timeline event {} at seq {seq}, after seq {last} (§5.4: in order, never twice)",
+                    kind(frame)
+                )));
+            }
+            self.last_seq = Some(seq);
+        }
+        Ok(())
+    }
+}
+
+/// A frame's `type`, for messages.
+fn kind(frame: &ServerFrame) -> String {
+    serde_json::to_value(frame)
+        .ok()
+        .and_then(|v| v.get("type").and_then(|t| t.as_str()).map(str::to_owned))
+        .unwrap_or_else(|| "?".to_owned())
 }
 
 impl std::fmt::Debug for Connection {
@@ -222,7 +320,10 @@ impl Connection {
     pub async fn open(ws_url: &str) -> Result<Self, ClientError> {
         // Nagle off: small frames go out at once, as a chat client wants.
         let (ws, _) = tokio_tungstenite::connect_async_with_config(ws_url, None, true).await?;
-        Ok(Self { ws })
+        Ok(Self {
+            ws,
+            order: Order::default(),
+        })
     }
 
     /// Open a plain `ws://` socket with socket options.
@@ -261,7 +362,10 @@ impl Connection {
             .map_err(|e| ClientError::Unexpected(e.to_string()))?;
         let (ws, _) =
             tokio_tungstenite::client_async(ws_url, MaybeTlsStream::Plain(stream)).await?;
-        Ok(Self { ws })
+        Ok(Self {
+            ws,
+            order: Order::default(),
+        })
     }
 
     /// Open, say hello, and read the welcome and its backlog.
@@ -292,24 +396,55 @@ impl Connection {
 
     /// Read a `welcome` (its member list whole) and its backlog: the answer to `hello`,
     /// or the second `welcome` a member in the waiting room (`welcome.you.waiting`)
-    /// receives when a facilitator admits them. Any other frame first is unexpected.
+    /// receives when a facilitator admits them. Anything else first, or any frame that
+    /// is not a timeline event among the `backlog` ones (§5.2), or a backlog event
+    /// above `welcome.seq`, is a [`ClientError::Violation`].
     pub async fn read_welcome(&mut self) -> Result<(Welcome, Vec<ServerFrame>), ClientError> {
         let mut welcome = match self.next_frame().await? {
             ServerFrame::Welcome(w) => w,
-            other => return Err(ClientError::Unexpected(format!("{other:?}"))),
+            // A refused `hello` (§5.1): the error, then a close.
+            refusal @ ServerFrame::Error(_) => {
+                return Err(ClientError::Unexpected(format!("{refusal:?}")));
+            }
+            other => {
+                return Err(ClientError::Violation(format!(
+                    "{} where the welcome was due (§5.2)",
+                    kind(&other)
+                )));
+            }
         };
         // A large room's member list comes in parts, right after the welcome.
         for _ in 0..welcome.member_parts {
             match self.next_frame().await? {
                 ServerFrame::Members { members } => welcome.members.extend(members),
-                other => return Err(ClientError::Unexpected(format!("{other:?}"))),
+                other => {
+                    return Err(ClientError::Violation(format!(
+                        "{} among the welcome's `members` frames (§5.2)",
+                        kind(&other)
+                    )));
+                }
             }
         }
         let mut backlog = Vec::with_capacity(welcome.backlog as usize);
         while backlog.len() < welcome.backlog as usize {
             let frame = self.next_frame().await?;
-            if frame.seq().is_some() {
-                backlog.push(frame);
+            match frame.seq() {
+                Some(seq) if seq <= welcome.seq => backlog.push(frame),
+                Some(seq) => {
+                    return Err(ClientError::Violation(format!(
+                        "backlog event {} at seq {seq}, above the welcome's seq {} (§5.3)",
+                        kind(&frame),
+                        welcome.seq
+                    )));
+                }
+                None => {
+                    return Err(ClientError::Violation(format!(
+                        "{} between the welcome and its backlog ({} of {} events read; §5.2: nothing else in between)",
+                        kind(&frame),
+                        backlog.len(),
+                        welcome.backlog
+                    )));
+                }
             }
         }
         Ok((welcome, backlog))
@@ -349,10 +484,15 @@ impl Connection {
         }
     }
 
-    /// The next frame, parsed; a close becomes [`ClientError::Closed`].
+    /// The next frame, parsed and checked against where it arrives (see the module
+    /// docs); a close becomes [`ClientError::Closed`].
     pub async fn next_frame(&mut self) -> Result<ServerFrame, ClientError> {
         match self.recv().await? {
-            Received::Text(t) => Ok(serde_json::from_str(&t)?),
+            Received::Text(t) => {
+                let frame: ServerFrame = serde_json::from_str(&t)?;
+                self.order.admit(&frame)?;
+                Ok(frame)
+            }
             Received::Closed { code, reason } => Err(ClientError::Closed { code, reason }),
         }
     }

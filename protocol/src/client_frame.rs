@@ -155,3 +155,36 @@ pub enum ModAction {
     /// every facilitator.
     Resolve,
 }
+
+impl ModAction {
+    /// The wire name, e.g. `"slow_mode"` (for logs).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ModAction::Mute => "mute",
+            ModAction::Unmute => "unmute",
+            ModAction::Pause => "pause",
+            ModAction::Resume => "resume",
+            ModAction::Open => "open",
+            ModAction::Warn => "warn",
+            ModAction::Close => "close",
+            ModAction::Remove => "remove",
+            ModAction::Ban => "ban",
+            ModAction::Redact => "redact",
+            ModAction::SlowMode => "slow_mode",
+            ModAction::Lock => "lock",
+            ModAction::Unlock => "unlock",
+            ModAction::Floor => "floor",
+            ModAction::ClearFloor => "clear_floor",
+            ModAction::LowerHand => "lower_hand",
+            ModAction::Announce => "announce",
+            ModAction::Release => "release",
+            ModAction::Decline => "decline",
+            ModAction::SetPolicy => "set_policy",
+            ModAction::WaitingRoom => "waiting_room",
+            ModAction::Admit => "admit",
+            ModAction::AdmitAll => "admit_all",
+            ModAction::Deny => "deny",
+            ModAction::Resolve => "resolve",
+        }
+    }
+}

@@ -8,8 +8,11 @@ use crate::policy::ContentPolicy;
 use crate::schedule::{NextSession, Schedule, present};
 use crate::server_frame::{Role, RoomSummary, Visibility};
 
-/// `POST /api/rooms` (admin). Absent fields take the server's defaults.
+/// `POST /api/rooms` (admin). Absent fields take the server's defaults; an unknown
+/// field is refused (`bad_request` naming it), so an operator's typo is not silently
+/// a default.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct CreateRoom {
     pub title: String,
     #[serde(default)]
@@ -43,8 +46,10 @@ pub struct CreateRoom {
     pub schedule: Option<Schedule>,
 }
 
-/// `PATCH /api/rooms/{id}` (admin): only the fields present change.
+/// `PATCH /api/rooms/{id}` (admin): only the fields present change; an empty body
+/// changes nothing; an unknown field is refused.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct UpdateRoom {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub title: Option<String>,
@@ -86,9 +91,27 @@ pub struct RoomList {
     pub rooms: Vec<RoomSummary>,
 }
 
+/// A room as the operator sees it: what the admin API answers (create, `PATCH`, and
+/// `GET` with the admin token). The public summary's fields, and the content policy
+/// the summary does not show, so a change can be checked.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct AdminRoom {
+    #[serde(flatten)]
+    pub room: RoomSummary,
+    pub policy: ContentPolicy,
+}
+
+/// `GET /api/rooms` with the admin token: every room, unlisted ones included.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct AdminRoomList {
+    pub rooms: Vec<AdminRoom>,
+}
+
 /// `POST /api/rooms/{id}/invites` (admin): mint a facilitator invite. Every field
-/// is optional; an empty body (or none) takes the defaults.
+/// is optional; an empty body (or none) takes the defaults; an unknown field is
+/// refused.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct CreateInvite {
     /// How long the invite may be used; absent: the server's default.
     #[serde(default, skip_serializing_if = "Option::is_none")]

@@ -16,8 +16,8 @@ use std::fs;
 use std::path::PathBuf;
 
 use kindred_protocol::http::{
-    CreateInvite, CreateRoom, HttpError, Invite, InviteList, JoinRequest, JoinResponse, RoomList,
-    UpdateRoom,
+    AdminRoom, AdminRoomList, CreateInvite, CreateRoom, HttpError, Invite, InviteList, JoinRequest,
+    JoinResponse, RoomList, UpdateRoom,
 };
 use kindred_protocol::policy::{ContentPolicy, Kinds, PolicyMode};
 use kindred_protocol::{
@@ -234,7 +234,10 @@ fn client_hello() {
     else {
         panic!("not a hello: {f:?}");
     };
-    assert!(token.starts_with("kt1."));
+    assert!(
+        token.starts_with("k1."),
+        "the prefix the server's tokens have"
+    );
     assert_eq!(last_seq, Some(41));
     assert_eq!(epoch, Some(EPOCH));
 }
@@ -1691,6 +1694,46 @@ fn http_update_room() {
 }
 
 #[test]
+fn http_admin_room_is_the_summary_and_its_policy() {
+    let a: AdminRoom = golden("http_admin_room");
+    assert_eq!(a.room.id, room());
+    assert_eq!(a.room.visibility, Visibility::Unlisted);
+    assert_eq!(a.policy, ContentPolicy::default());
+    // A client that knows only the summary reads the same answer.
+    let r: RoomSummary = serde_json::from_value(fixture_value("http_admin_room")).unwrap();
+    assert_eq!(r, a.room);
+    let list: AdminRoomList =
+        serde_json::from_value(json!({"rooms": [fixture_value("http_admin_room")]})).unwrap();
+    assert_eq!(list.rooms, vec![a]);
+}
+
+/// Admin bodies refuse what they do not know, naming it: a typo is not a default.
+#[test]
+fn admin_bodies_refuse_unknown_fields_by_name() {
+    let e = serde_json::from_value::<CreateRoom>(json!({"title": "Group", "capcity": 5}))
+        .unwrap_err()
+        .to_string();
+    assert!(e.contains("unknown field `capcity`"), "{e}");
+    let e = serde_json::from_value::<UpdateRoom>(json!({"titel": "Group"}))
+        .unwrap_err()
+        .to_string();
+    assert!(e.contains("unknown field `titel`"), "{e}");
+    let e = serde_json::from_value::<CreateInvite>(json!({"ttl": 60}))
+        .unwrap_err()
+        .to_string();
+    assert!(e.contains("unknown field `ttl`"), "{e}");
+    // Every field of an update and of an invite is optional.
+    assert_eq!(
+        serde_json::from_value::<UpdateRoom>(json!({})).unwrap(),
+        UpdateRoom::default()
+    );
+    assert_eq!(
+        serde_json::from_value::<CreateInvite>(json!({})).unwrap(),
+        CreateInvite::default()
+    );
+}
+
+#[test]
 fn http_room_summary() {
     let r: RoomSummary = golden("http_room_summary");
     assert_eq!(r.id, room());
@@ -1867,6 +1910,7 @@ fn typed_pretty(name: &str) -> String {
         "http_create_room" => pretty::<CreateRoom>(name),
         "http_update_room" => pretty::<UpdateRoom>(name),
         "http_room_summary" => pretty::<RoomSummary>(name),
+        "http_admin_room" => pretty::<AdminRoom>(name),
         "http_room_list" => pretty::<RoomList>(name),
         "http_create_invite" => pretty::<CreateInvite>(name),
         "http_invite" => pretty::<Invite>(name),
@@ -1883,7 +1927,7 @@ fn typed_pretty(name: &str) -> String {
 #[test]
 fn every_fixture_is_typed_and_in_wire_order() {
     let names = fixture_names("");
-    assert_eq!(names.len(), 77, "{names:?}");
+    assert_eq!(names.len(), 78, "{names:?}");
     for name in names {
         assert_eq!(
             fixture_text(&name),
@@ -1963,6 +2007,11 @@ fn mod_actions_and_reactions_use_snake_case_names() {
     .map(|s| s.to_string())
     .collect();
     assert_eq!(actions, expected);
+    // The names logs use are the wire names.
+    for name in &expected {
+        let action: ModAction = serde_json::from_str(&format!("\"{name}\"")).unwrap();
+        assert_eq!(action.as_str(), name);
+    }
 
     let reactions = serde_variants::<Reaction>(r#""__x__""#);
     let expected: BTreeSet<String> = ["heart", "hug", "strength", "thanks", "me_too", "candle"]

@@ -149,8 +149,25 @@ fn check_secret(value: Option<&str>, variable: &str, flag: &str) -> anyhow::Resu
     Ok(())
 }
 
+/// Whether `RUST_LOG`-style directives parse; the error says what is wrong with them.
+pub fn check_log_directives(directives: &str) -> Result<(), String> {
+    tracing_subscriber::EnvFilter::builder()
+        .parse(directives)
+        .map(drop)
+        .map_err(|e| format!("RUST_LOG {directives:?} is not a log filter: {e} (e.g. RUST_LOG=info or RUST_LOG=info,kindred=debug)"))
+}
+
+/// Bind a listener, naming the address and the setting when it cannot be had.
+pub async fn bind(addr: std::net::SocketAddr, flag: &str) -> anyhow::Result<TcpListener> {
+    TcpListener::bind(addr)
+        .await
+        .map_err(|e| anyhow::anyhow!("cannot listen on {flag} {addr}: {e}"))
+}
+
 /// Build the shared state for a configuration.
 pub async fn state(config: Config, shutdown: CancellationToken) -> anyhow::Result<Arc<AppState>> {
+    let problems = config.problems();
+    anyhow::ensure!(problems.is_empty(), "{}", problems.join("\n"));
     check_secret(config.secret.as_deref(), "KINDRED_SECRET", "secret")?;
     check_secret(
         config.admin_token.as_deref(),
@@ -180,14 +197,28 @@ pub async fn state(config: Config, shutdown: CancellationToken) -> anyhow::Resul
         ),
         None => {
             metrics.broker_up.set(1);
-            Arc::new(MemoryBroker::new(
+            let broker = MemoryBroker::new(
                 hub.clone(),
                 metrics.clone(),
                 config.limits(),
                 config.history_len,
-            ))
+            );
+            match &config.catalog_file {
+                Some(path) => {
+                    let (broker, restored) =
+                        broker.with_catalog(crate::catalog::CatalogFile::new(path))?;
+                    tracing::info!(path = %path.display(), rooms = restored, "catalog file read");
+                    Arc::new(broker)
+                }
+                None => Arc::new(broker),
+            }
         }
     };
+    metrics.set_build_info(if config.redis_url.is_some() {
+        "redis"
+    } else {
+        "memory"
+    });
     let mut crisis = CrisisMatcher::builtin();
     if let Some(path) = &config.crisis_phrases {
         let data = std::fs::read_to_string(path)
@@ -262,6 +293,8 @@ pub async fn create_demo_room(
             },
         )
         .await?;
+    // Every start makes its own demo room; the catalog file does not keep them.
+    state.broker.transient(id);
     let open = kindred_protocol::http::UpdateRoom {
         open: Some(true),
         ..Default::default()
@@ -325,16 +358,16 @@ pub async fn serve(
         // Told to stop, a connection task ends at its next poll and drops its socket.
         let _ = tokio::time::timeout(Duration::from_millis(200), connections.wait()).await;
     }
+    // The sessions are over: what the catalog file must keep is final now.
+    state.broker.flush().await;
     Ok(())
 }
 
 /// Bind the public and the metrics listeners, then serve in the background. For tests
 /// and embedding.
 pub async fn start(config: Config) -> anyhow::Result<Running> {
-    let listener = TcpListener::bind(config.bind).await?;
-    let metrics = TcpListener::bind(config.metrics_bind)
-        .await
-        .map_err(|e| anyhow::anyhow!("--metrics-bind {}: {e}", config.metrics_bind))?;
+    let listener = bind(config.bind, "--bind").await?;
+    let metrics = bind(config.metrics_bind, "--metrics-bind").await?;
     let addr = listener.local_addr()?;
     let metrics_addr = metrics.local_addr()?;
     let state = state(config, CancellationToken::new()).await?;

@@ -13,14 +13,15 @@ use crate::room::Limits;
 #[derive(Clone, Debug, Parser)]
 #[command(name = "kindred", version, about)]
 pub struct Config {
-    /// Address to listen on.
-    #[arg(long, env = "KINDRED_BIND", default_value = "127.0.0.1:8080")]
+    /// Address to listen on: an IP address or a host name, with a port
+    /// (`0.0.0.0:8080`, `localhost:8080`).
+    #[arg(long, env = "KINDRED_BIND", default_value = "127.0.0.1:8080", value_parser = parse_bind)]
     pub bind: SocketAddr,
 
     /// Address of the separate listener that serves `/metrics` (Prometheus). `/metrics` is
     /// not served on `--bind`. Port 0 picks a free port (printed at start); keep it on
     /// loopback or a private network.
-    #[arg(long, env = "KINDRED_METRICS_BIND", default_value = "127.0.0.1:0")]
+    #[arg(long, env = "KINDRED_METRICS_BIND", default_value = "127.0.0.1:0", value_parser = parse_bind)]
     pub metrics_bind: SocketAddr,
 
     /// Bearer token for the admin API, at least 32 bytes. Absent: generated and written to
@@ -49,6 +50,18 @@ pub struct Config {
     /// Absent: the address Kindred listens on.
     #[arg(long, env = "KINDRED_PUBLIC_URL")]
     pub public_url: Option<String>,
+
+    /// Keep the catalog (rooms, their settings and schedules, facilitator invites,
+    /// bans) in this file, so rooms survive a restart. Never message text, whispers,
+    /// alerts or names. Written atomically on every change. Absent: rooms live in
+    /// memory only and a restart forgets them. With Redis the catalog lives in Redis.
+    #[arg(long, env = "KINDRED_CATALOG_FILE")]
+    pub catalog_file: Option<std::path::PathBuf>,
+
+    /// How log lines are written to stderr: `text` (for people) or `json` (one object a
+    /// line, for a log collector).
+    #[arg(long, env = "KINDRED_LOG_FORMAT", value_enum, default_value_t = LogFormat::Text)]
+    pub log_format: LogFormat,
 
     /// Create a demo room at start and print its address.
     #[arg(long, env = "KINDRED_DEMO_ROOM", default_value_t = true, action = clap::ArgAction::Set)]
@@ -255,6 +268,14 @@ pub struct Config {
     pub list_demo_room: bool,
 }
 
+/// How log lines are written (`--log-format`).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, clap::ValueEnum)]
+pub enum LogFormat {
+    #[default]
+    Text,
+    Json,
+}
+
 impl Default for Config {
     fn default() -> Self {
         // The defaults live in one place: the clap attributes above.
@@ -315,6 +336,239 @@ impl Config {
     }
 }
 
+/// A listening address: `ip:port`, or `host:port` for a name the system resolves
+/// (`localhost:8080`; the first address it gives, IPv4 first).
+fn parse_bind(raw: &str) -> Result<SocketAddr, String> {
+    let raw = raw.trim();
+    if let Ok(addr) = raw.parse::<SocketAddr>() {
+        return Ok(addr);
+    }
+    let Some((host, port)) = raw.rsplit_once(':') else {
+        return Err(format!(
+            "{raw:?} needs a port: an address or host name and a port, e.g. 127.0.0.1:8080"
+        ));
+    };
+    port.parse::<u16>()
+        .map_err(|_| format!("{raw:?}: {port:?} is not a port number"))?;
+    let resolved: Vec<SocketAddr> = std::net::ToSocketAddrs::to_socket_addrs(raw)
+        .map_err(|e| format!("{raw:?}: cannot resolve {host:?}: {e}"))?
+        .collect();
+    resolved
+        .iter()
+        .find(|a| a.is_ipv4())
+        .or_else(|| resolved.first())
+        .copied()
+        .ok_or_else(|| format!("{raw:?}: {host:?} resolves to no address"))
+}
+
+/// One setting out of range: `KINDRED_X (--x) is 0: it must be …`.
+fn out_of_range(env: &str, value: impl std::fmt::Display, rule: &str) -> String {
+    let flag = env
+        .trim_start_matches("KINDRED_")
+        .to_ascii_lowercase()
+        .replace('_', "-");
+    format!("{env} (--{flag}) is {value}: {rule}")
+}
+
+impl Config {
+    /// Every mistake in the configuration, one line each (empty: it is sound). The
+    /// binary refuses to start on any; so does [`crate::app::state`].
+    pub fn problems(&self) -> Vec<String> {
+        let mut out = Vec::new();
+        let mut at_least = |env: &str, value: u64, min: u64, what: &str| {
+            if value < min {
+                out.push(out_of_range(
+                    env,
+                    value,
+                    &format!("it must be at least {min} ({what})"),
+                ));
+            }
+        };
+        let u = |v: usize| v as u64;
+        at_least(
+            "KINDRED_MAX_CONNECTIONS",
+            u(self.max_connections),
+            1,
+            "WebSockets at once",
+        );
+        at_least(
+            "KINDRED_HEADER_TIMEOUT_MS",
+            self.header_timeout_ms,
+            1,
+            "milliseconds",
+        );
+        at_least(
+            "KINDRED_BODY_TIMEOUT_MS",
+            self.body_timeout_ms,
+            1,
+            "milliseconds",
+        );
+        at_least(
+            "KINDRED_MAX_BODY_BYTES",
+            u(self.max_body_bytes),
+            1024,
+            "bytes: room for a room's settings",
+        );
+        at_least(
+            "KINDRED_MAX_FRAME_BYTES",
+            u(self.max_frame_bytes),
+            1024,
+            "bytes: room for a hello with its token",
+        );
+        at_least(
+            "KINDRED_MAX_MESSAGE_CHARS",
+            u(self.max_message_chars),
+            1,
+            "characters",
+        );
+        at_least(
+            "KINDRED_MAX_ROOM_CAPACITY",
+            u64::from(self.max_room_capacity),
+            1,
+            "members",
+        );
+        at_least(
+            "KINDRED_OUTBOUND_QUEUE",
+            u(self.outbound_queue),
+            1,
+            "frames",
+        );
+        at_least("KINDRED_HISTORY_LEN", u(self.history_len), 1, "events");
+        at_least(
+            "KINDRED_HELLO_TIMEOUT_MS",
+            self.hello_timeout_ms,
+            1,
+            "milliseconds",
+        );
+        at_least(
+            "KINDRED_PING_INTERVAL_MS",
+            self.ping_interval_ms,
+            1,
+            "milliseconds",
+        );
+        at_least("KINDRED_TOKEN_TTL_SECS", self.token_ttl_secs, 1, "seconds");
+        at_least(
+            "KINDRED_INVITE_TTL_SECS",
+            self.invite_ttl_secs,
+            1,
+            "seconds",
+        );
+        at_least(
+            "KINDRED_FRAMES_PER_SECOND",
+            u64::from(self.frames_per_second),
+            1,
+            "frames",
+        );
+        at_least(
+            "KINDRED_FRAME_BURST",
+            u64::from(self.frame_burst),
+            1,
+            "frames",
+        );
+        at_least(
+            "KINDRED_MESSAGES_PER_MINUTE",
+            u64::from(self.messages_per_minute),
+            1,
+            "messages",
+        );
+        at_least(
+            "KINDRED_MESSAGE_BURST",
+            u64::from(self.message_burst),
+            1,
+            "messages",
+        );
+        at_least(
+            "KINDRED_JOINS_PER_MINUTE_PER_IP",
+            u64::from(self.joins_per_minute_per_ip),
+            1,
+            "joins",
+        );
+        at_least("KINDRED_WS_READ_BUFFER", u(self.ws_read_buffer), 1, "bytes");
+        at_least(
+            "KINDRED_WS_WRITE_BUFFER",
+            u(self.ws_write_buffer),
+            1,
+            "bytes",
+        );
+        at_least(
+            "KINDRED_WS_MAX_WRITE_BUFFER",
+            u(self.ws_max_write_buffer),
+            1,
+            "bytes",
+        );
+        at_least(
+            "KINDRED_SOCKET_SEND_BUFFER",
+            u(self.socket_send_buffer),
+            4096,
+            "bytes",
+        );
+        at_least(
+            "KINDRED_WRITE_TIMEOUT_MS",
+            self.write_timeout_ms,
+            1,
+            "milliseconds",
+        );
+        at_least(
+            "KINDRED_MAX_CONNECTIONS_PER_MEMBER",
+            u(self.max_connections_per_member),
+            1,
+            "WebSockets per member",
+        );
+        if self.room_capacity == 0 || self.room_capacity > self.max_room_capacity {
+            out.push(out_of_range(
+                "KINDRED_ROOM_CAPACITY",
+                self.room_capacity,
+                &format!(
+                    "it must be between 1 and --max-room-capacity ({})",
+                    self.max_room_capacity
+                ),
+            ));
+        }
+        if self.welcome_history > self.history_len {
+            out.push(out_of_range(
+                "KINDRED_WELCOME_HISTORY",
+                self.welcome_history,
+                &format!(
+                    "it must be at most --history-len ({}), the events a room keeps",
+                    self.history_len
+                ),
+            ));
+        }
+        if self.invite_ttl_secs > 30 * 24 * 3600 {
+            out.push(out_of_range(
+                "KINDRED_INVITE_TTL_SECS",
+                self.invite_ttl_secs,
+                "it must be at most 30 days (2592000)",
+            ));
+        }
+        if self.idle_timeout_ms <= self.ping_interval_ms {
+            out.push(out_of_range(
+                "KINDRED_IDLE_TIMEOUT_MS",
+                self.idle_timeout_ms,
+                &format!(
+                    "it must be longer than --ping-interval-ms ({}), or every quiet member is closed before their pong can arrive",
+                    self.ping_interval_ms
+                ),
+            ));
+        }
+        if self.catalog_file.is_some() && self.redis_url.is_some() {
+            out.push(
+                "KINDRED_CATALOG_FILE (--catalog-file) is set with REDIS_URL: with Redis the catalog lives in Redis; unset one of them"
+                    .to_owned(),
+            );
+        }
+        if let Some(path) = &self.catalog_file
+            && path.as_os_str().is_empty()
+        {
+            out.push(
+                "KINDRED_CATALOG_FILE (--catalog-file) is empty: name a file, or unset it"
+                    .to_owned(),
+            );
+        }
+        out
+    }
+}
+
 /// A CIDR (`10.0.0.0/8`) or a single address (`10.0.0.5`, i.e. `/32` or `/128`).
 fn parse_net(raw: &str) -> Result<IpNet, String> {
     let raw = raw.trim();
@@ -346,6 +600,36 @@ mod tests {
         assert!(c.trusted_proxies[1].contains(&"192.168.1.7".parse::<IpAddr>().unwrap()));
         assert!(!c.trusted_proxies[1].contains(&"192.168.1.8".parse::<IpAddr>().unwrap()));
         assert!(Config::try_parse_from(["kindred", "--trusted-proxies", "nonsense"]).is_err());
+    }
+
+    #[test]
+    fn bind_addresses_take_host_names_and_say_what_is_wrong() {
+        let c = Config::parse_from(["kindred", "--bind", "localhost:9000"]);
+        assert_eq!(c.bind, "127.0.0.1:9000".parse().unwrap());
+        let c = Config::parse_from(["kindred", "--bind", "[::1]:9000"]);
+        assert_eq!(c.bind.port(), 9000);
+        for bad in ["localhost", "localhost:http", "no-such-host.invalid:80"] {
+            assert!(
+                Config::try_parse_from(["kindred", "--bind", bad]).is_err(),
+                "{bad}"
+            );
+        }
+    }
+
+    #[test]
+    fn the_defaults_are_sound_and_each_mistake_is_one_line() {
+        assert_eq!(Config::default().problems(), Vec::<String>::new());
+        let c = Config::parse_from([
+            "kindred",
+            "--room-capacity",
+            "0",
+            "--ping-interval-ms",
+            "70000",
+        ]);
+        let problems = c.problems();
+        assert_eq!(problems.len(), 2, "{problems:?}");
+        assert!(problems[0].starts_with("KINDRED_ROOM_CAPACITY (--room-capacity) is 0"));
+        assert!(problems[1].contains("--ping-interval-ms (70000)"));
     }
 
     #[test]

@@ -10,11 +10,13 @@
 //! - [`http`]: axum handlers — admission, admin API, health, metrics, `/ws`.
 //! - [`schedule`]: a room's weekly schedule: its next session and its calendar feed.
 //! - [`auth`]: signed session tokens and facilitator invites.
+//! - [`catalog`]: the catalog file that keeps rooms across a restart (`--catalog-file`).
 //! - [`config`], [`metrics`], [`app`]: configuration, Prometheus metrics, start/stop.
 
 pub mod app;
 pub mod auth;
 pub mod broker;
+pub mod catalog;
 pub mod config;
 pub mod http;
 pub mod hub;

@@ -3,41 +3,105 @@
 use std::path::{Path, PathBuf};
 
 use clap::Parser;
+use kindred::config::LogFormat;
 use kindred::{Config, app};
-use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
 use tracing_subscriber::Layer;
 use tracing_subscriber::layer::SubscriberExt;
 use tracing_subscriber::util::SubscriberInitExt;
 
-#[tokio::main]
-async fn main() -> anyhow::Result<()> {
-    let directives = std::env::var("RUST_LOG").unwrap_or_else(|_| "info".to_owned());
-    tracing_subscriber::registry()
-        .with(
-            tracing_subscriber::fmt::layer()
-                .with_writer(std::io::stderr)
-                .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
-                .with_filter(app::log_filter(&directives)),
-        )
-        .init();
+/// A configuration mistake: the same exit status clap gives a bad flag.
+const EXIT_CONFIG: i32 = 2;
+/// Anything else that stops Kindred from starting (an address taken, a file unreadable,
+/// Redis unreachable).
+const EXIT_START: i32 = 1;
+
+fn main() {
+    // Parsed before the runtime or the logs exist: a flag clap refuses exits here (2).
     let config = Config::parse();
+    let directives = std::env::var("RUST_LOG").unwrap_or_else(|_| "info".to_owned());
+    let mut problems = config.problems();
+    if let Err(e) = app::check_log_directives(&directives) {
+        problems.push(e);
+    }
+    if let Err(e) = public_base(config.public_url.as_deref()) {
+        problems.push(e.to_string());
+    }
+    if !problems.is_empty() {
+        for problem in &problems {
+            eprintln!("kindred: {problem}");
+        }
+        std::process::exit(EXIT_CONFIG);
+    }
+    init_logs(&directives, config.log_format);
+    let runtime = match tokio::runtime::Runtime::new() {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("kindred: cannot start the runtime: {e}");
+            std::process::exit(EXIT_START);
+        }
+    };
+    if let Err(e) = runtime.block_on(run(config)) {
+        eprintln!("kindred: {e:#}");
+        std::process::exit(EXIT_START);
+    }
+}
+
+fn init_logs(directives: &str, format: LogFormat) {
+    let ansi = std::io::IsTerminal::is_terminal(&std::io::stderr());
+    let layer = match format {
+        LogFormat::Text => tracing_subscriber::fmt::layer()
+            .with_writer(std::io::stderr)
+            .with_ansi(ansi)
+            .with_filter(app::log_filter(directives))
+            .boxed(),
+        LogFormat::Json => tracing_subscriber::fmt::layer()
+            .json()
+            .flatten_event(true)
+            .with_current_span(false)
+            .with_span_list(false)
+            .with_writer(std::io::stderr)
+            .with_filter(app::log_filter(directives))
+            .boxed(),
+    };
+    tracing_subscriber::registry().with(layer).init();
+}
+
+async fn run(config: Config) -> anyhow::Result<()> {
     let public_base = public_base(config.public_url.as_deref())?;
-    let listener = TcpListener::bind(config.bind).await?;
+    let listener = app::bind(config.bind, "--bind").await?;
     let addr = listener.local_addr()?;
-    let metrics = TcpListener::bind(config.metrics_bind)
-        .await
-        .map_err(|e| anyhow::anyhow!("--metrics-bind {}: {e}", config.metrics_bind))?;
+    let metrics = app::bind(config.metrics_bind, "--metrics-bind").await?;
     let metrics_addr = metrics.local_addr()?;
     let shutdown = CancellationToken::new();
     let demo = config.demo_room;
     let generated_admin = config.admin_token.is_none();
+    let storage = match (&config.redis_url, &config.catalog_file) {
+        (Some(_), _) => Storage::Redis,
+        (None, Some(path)) => Storage::File(path.clone()),
+        (None, None) => Storage::Memory,
+    };
     let state = app::state(config, shutdown.clone()).await?;
     // Links for members: the public URL behind a proxy, else the listening address.
     let base = public_base.unwrap_or_else(|| format!("http://{addr}"));
 
     println!("Kindred is listening on http://{addr}");
     println!("Metrics: http://{metrics_addr}/metrics");
+    match storage {
+        Storage::Memory => {
+            println!(
+                "Rooms live in memory only: a restart forgets every room and invite. To keep them, set --catalog-file PATH (KINDRED_CATALOG_FILE)."
+            );
+        }
+        Storage::File(path) => {
+            let rooms = state.broker.rooms().await.map_or(0, |r| r.len());
+            println!(
+                "Rooms are kept in {} ({rooms} there now); messages never are.",
+                path.display()
+            );
+        }
+        Storage::Redis => println!("Rooms are kept in Redis, shared by every instance."),
+    }
     // A generated admin token goes to a file only this user can read, never to stdout
     // (which often ends up in a log that others read).
     let token_file = if generated_admin {
@@ -78,6 +142,13 @@ async fn main() -> anyhow::Result<()> {
     }
     served?;
     Ok(())
+}
+
+/// Where the catalog lives, for the start-up text.
+enum Storage {
+    Memory,
+    File(PathBuf),
+    Redis,
 }
 
 /// Write a generated admin token to a new file that only this user may read

@@ -25,7 +25,14 @@ pub struct Metrics {
     pub dropped: Counter,
     pub fanout_seconds: Histogram,
     pub errors: Family<Vec<(String, String)>, Counter>,
+    /// HTTP error responses by `code` and `route` (the route's pattern, never the path
+    /// itself: room ids and invite ids stay out of the labels).
+    pub http_errors: Family<Vec<(String, String)>, Counter>,
     pub broker_publish_seconds: Histogram,
+    /// Failed writes of the catalog file (`--catalog-file`).
+    pub catalog_write_failures: Counter,
+    build_info: Family<Vec<(String, String)>, Gauge<i64, AtomicI64>>,
+    resident_memory: Gauge<i64, AtomicI64>,
     pub broker_up: Gauge<i64, AtomicI64>,
     pub crisis_alerts: Counter,
 }
@@ -48,6 +55,10 @@ impl Metrics {
         let dropped = Counter::default();
         let fanout_seconds = Histogram::new(exponential_buckets(0.000_000_5, 2.0, 20));
         let errors = Family::default();
+        let http_errors = Family::default();
+        let catalog_write_failures = Counter::default();
+        let build_info = Family::default();
+        let resident_memory = Gauge::default();
         let broker_publish_seconds = Histogram::new(exponential_buckets(0.000_01, 2.0, 18));
         let broker_up = Gauge::default();
         let crisis_alerts = Counter::default();
@@ -74,9 +85,39 @@ impl Metrics {
             slow_consumers.clone(),
         );
         registry.register(
+            "dropped_deliveries",
+            "Frames not queued because the connection's queue was full (that connection is then closed with 4008)",
+            dropped.clone(),
+        );
+        registry.register(
+            "fanout_seconds",
+            "Time to queue one frame to every local connection in its audience",
+            fanout_seconds.clone(),
+        );
+        registry.register(
             "errors",
-            "Error frames and responses by code",
+            "Error frames sent on WebSockets, by code",
             errors.clone(),
+        );
+        registry.register(
+            "http_errors",
+            "HTTP error responses, by code and route",
+            http_errors.clone(),
+        );
+        registry.register(
+            "catalog_write_failures",
+            "Failed writes of the catalog file",
+            catalog_write_failures.clone(),
+        );
+        registry.register(
+            "build_info",
+            "Always 1; the labels say which Kindred this is and which broker it uses",
+            build_info.clone(),
+        );
+        registry.register(
+            "process_resident_memory_bytes",
+            "Resident memory of the process, read when /metrics is scraped",
+            resident_memory.clone(),
         );
         registry.register(
             "broker_apply_seconds",
@@ -104,7 +145,11 @@ impl Metrics {
             dropped,
             fanout_seconds,
             errors,
+            http_errors,
             broker_publish_seconds,
+            catalog_write_failures,
+            build_info,
+            resident_memory,
             broker_up,
             crisis_alerts,
         }
@@ -126,8 +171,31 @@ impl Metrics {
             .inc();
     }
 
+    /// An HTTP error response: its code and the route that answered it.
+    pub fn http_error(&self, code: ErrorCode, route: &str) {
+        self.http_errors
+            .get_or_create(&vec![
+                ("code".to_owned(), code.as_str().to_owned()),
+                ("route".to_owned(), route.to_owned()),
+            ])
+            .inc();
+    }
+
+    /// Say which Kindred this is (`kindred_build_info{version, broker} 1`).
+    pub fn set_build_info(&self, broker: &str) {
+        self.build_info
+            .get_or_create(&vec![
+                ("version".to_owned(), env!("CARGO_PKG_VERSION").to_owned()),
+                ("broker".to_owned(), broker.to_owned()),
+            ])
+            .set(1);
+    }
+
     /// The Prometheus text exposition.
     pub fn render(&self) -> String {
+        if let Some(bytes) = resident_bytes() {
+            Self::set_gauge(&self.resident_memory, bytes);
+        }
         let mut out = String::new();
         // Writing into a String cannot fail.
         let _ = encode(&mut out, &self.registry);
@@ -139,5 +207,42 @@ impl Metrics {
     /// Load a gauge that is tracked elsewhere (e.g. members counted by the broker).
     pub fn set_gauge(gauge: &Gauge<i64, AtomicI64>, v: usize) {
         gauge.set(i64::try_from(v).unwrap_or(i64::MAX));
+    }
+}
+
+/// The process's resident set size, from `/proc/self/status` (Linux); `None` elsewhere.
+fn resident_bytes() -> Option<usize> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let line = status.lines().find(|l| l.starts_with("VmRSS:"))?;
+    let kib: usize = line
+        .trim_start_matches("VmRSS:")
+        .trim()
+        .trim_end_matches("kB")
+        .trim()
+        .parse()
+        .ok()?;
+    Some(kib * 1024)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_exposition_names_fanout_drops_build_and_memory() {
+        let m = Metrics::new();
+        m.set_build_info("memory");
+        m.http_error(ErrorCode::Unauthorized, "/api/rooms");
+        let text = m.render();
+        for line in [
+            "kindred_fanout_seconds_bucket",
+            "kindred_dropped_deliveries_total 0",
+            "kindred_build_info{version=\"",
+            "broker=\"memory\"} 1",
+            "kindred_http_errors_total{code=\"unauthorized\",route=\"/api/rooms\"} 1",
+            "kindred_process_resident_memory_bytes ",
+        ] {
+            assert!(text.contains(line), "{line} in:\n{text}");
+        }
     }
 }

@@ -9,7 +9,7 @@ pub mod redis;
 use std::time::Duration;
 
 use kindred::{Config, Running};
-use kindred_protocol::client::{ClientError, ConnectOptions, Connection, Http, Received};
+use kindred_protocol::client::{ClientError, ConnectOptions, Connection, Http, Outcome, Received};
 use kindred_protocol::http::{CreateInvite, CreateRoom, JoinRequest, JoinResponse};
 use kindred_protocol::policy::{ContentPolicy, Kinds, PolicyMode};
 use kindred_protocol::{
@@ -373,13 +373,30 @@ impl Member {
         .expect("facilitators set the policy");
     }
 
-    /// Wait for the ack (Ok(seq)) or error (Err) of a command.
+    /// Wait for the ack (Ok(seq)) or error (Err) of a command: the seq it was applied
+    /// at, or 0 for a `mod` that changed nothing. A held message has no seq: its ack
+    /// fails the test here (wait with [`Member::outcome`] for one that may be held).
     pub async fn ack(&mut self, client_id: &str) -> Result<Seq, ErrorFrame> {
+        match self.outcome(client_id).await? {
+            Outcome::Applied(seq) => Ok(seq),
+            Outcome::Unchanged => Ok(0),
+            Outcome::Held => panic!(
+                "`{client_id}` was held for a facilitator's review, not applied (see Member::outcome)"
+            ),
+        }
+    }
+
+    /// Wait for the ack or error of a command: what its ack says happened.
+    pub async fn outcome(&mut self, client_id: &str) -> Result<Outcome, ErrorFrame> {
         let id = client_id.to_owned();
         self.until(|f| match f {
-            ServerFrame::Ack { client_id, seq, .. } if *client_id == id => {
-                Some(Ok(seq.unwrap_or(0)))
-            }
+            ServerFrame::Ack {
+                client_id,
+                seq,
+                held,
+            } if *client_id == id => Some(Ok(
+                Outcome::of(*seq, *held).unwrap_or_else(|e| panic!("the ack of `{id}`: {e}"))
+            )),
             ServerFrame::Error(e) if e.client_id.as_deref() == Some(id.as_str()) => {
                 Some(Err(e.clone()))
             }

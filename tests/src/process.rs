@@ -8,7 +8,8 @@
 use std::io::{BufRead, BufReader};
 use std::net::SocketAddr;
 use std::path::PathBuf;
-use std::process::{Child, Command, Stdio};
+use std::process::{Child, Command, ExitStatus, Stdio};
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use kindred_protocol::client::Http;
@@ -20,6 +21,56 @@ pub struct Instance {
     child: Child,
     pub addr: SocketAddr,
     pub http: Http,
+    /// What it printed on stdout so far.
+    stdout: Arc<Mutex<Vec<String>>>,
+    /// What it logged on stderr so far, when [`Instance::launch`] captured it.
+    stderr: Arc<Mutex<Vec<String>>>,
+}
+
+/// The environment every test instance starts with: the tests' tokens, no demo room,
+/// roomy limits, warnings only.
+fn base_command() -> Command {
+    let mut cmd = Command::new(binary());
+    cmd.env_clear()
+        .env("KINDRED_BIND", "127.0.0.1:0")
+        .env("KINDRED_ADMIN_TOKEN", ADMIN)
+        .env("KINDRED_SECRET", SECRET)
+        .env("KINDRED_DEMO_ROOM", "false")
+        .env("KINDRED_FRAMES_PER_SECOND", "1000")
+        .env("KINDRED_FRAME_BURST", "1000")
+        .env("KINDRED_MESSAGES_PER_MINUTE", "100000")
+        .env("KINDRED_MESSAGE_BURST", "10000")
+        .env("KINDRED_JOINS_PER_MINUTE_PER_IP", "10000")
+        .env("RUST_LOG", "warn");
+    cmd
+}
+
+/// Run `kindred` with the tests' environment, these variables and these arguments,
+/// expecting it to refuse to start: its exit code and what it wrote to stderr. A
+/// process still running after [`crate::WAIT`] fails the test.
+pub fn refused(env: &[(&str, &str)], args: &[&str]) -> (i32, String) {
+    let mut cmd = base_command();
+    cmd.envs(env.iter().copied()).args(args);
+    let mut child = cmd
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("kindred starts");
+    let stderr = child.stderr.take().expect("stderr is piped");
+    let reader = std::thread::spawn(move || std::io::read_to_string(stderr).unwrap_or_default());
+    let deadline = std::time::Instant::now() + crate::WAIT;
+    let status = loop {
+        if let Some(status) = child.try_wait().expect("wait") {
+            break status;
+        }
+        if std::time::Instant::now() > deadline {
+            let _ = child.kill();
+            panic!("kindred with {env:?} {args:?} did not refuse to start");
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    };
+    let text = reader.join().unwrap_or_default();
+    (status.code().unwrap_or(-1), text)
 }
 
 /// Where the test command built the binary: `KINDRED_BIN` if set, else the debug
@@ -45,36 +96,47 @@ impl Instance {
     /// Start an instance on the Redis at `redis_url`, with the tests' tokens, roomy
     /// limits and these extra environment variables.
     pub fn start(redis_url: &str, env: &[(&str, &str)]) -> Instance {
-        let mut cmd = Command::new(binary());
-        cmd.env_clear()
-            .env("KINDRED_BIND", "127.0.0.1:0")
-            .env("REDIS_URL", redis_url)
-            .env("KINDRED_ADMIN_TOKEN", ADMIN)
-            .env("KINDRED_SECRET", SECRET)
-            .env("KINDRED_DEMO_ROOM", "false")
-            .env("KINDRED_FRAMES_PER_SECOND", "1000")
-            .env("KINDRED_FRAME_BURST", "1000")
-            .env("KINDRED_MESSAGES_PER_MINUTE", "100000")
-            .env("KINDRED_MESSAGE_BURST", "10000")
-            .env("KINDRED_JOINS_PER_MINUTE_PER_IP", "10000")
-            .env("RUST_LOG", "warn");
-        for (k, v) in env {
-            cmd.env(k, v);
-        }
+        let mut all = vec![("REDIS_URL", redis_url)];
+        all.extend_from_slice(env);
+        Self::launch(&all, false)
+    }
+
+    /// Start an instance with the in-memory broker and these extra environment
+    /// variables; with `capture_logs`, its stderr is kept for [`Instance::logs`]
+    /// instead of shown.
+    pub fn launch(env: &[(&str, &str)], capture_logs: bool) -> Instance {
+        let mut cmd = base_command();
+        cmd.envs(env.iter().copied());
         let mut child = cmd
             .stdout(Stdio::piped())
-            .stderr(Stdio::inherit())
+            .stderr(if capture_logs {
+                Stdio::piped()
+            } else {
+                Stdio::inherit()
+            })
             .spawn()
             .expect("kindred starts");
+        let stderr_lines = Arc::new(Mutex::new(Vec::new()));
+        if let Some(stderr) = child.stderr.take() {
+            let lines = stderr_lines.clone();
+            std::thread::spawn(move || {
+                for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+                    lines.lock().unwrap().push(line);
+                }
+            });
+        }
         let stdout = child.stdout.take().expect("stdout is piped");
+        let stdout_lines = Arc::new(Mutex::new(Vec::new()));
         let (tx, rx) = std::sync::mpsc::channel();
         // Read stdout on a thread (kept reading, so the process never blocks on a full
         // pipe) and wait for the address with a deadline, never forever.
+        let lines = stdout_lines.clone();
         std::thread::spawn(move || {
             for line in BufReader::new(stdout).lines().map_while(Result::ok) {
                 if let Some(url) = line.strip_prefix("Kindred is listening on http://") {
                     let _ = tx.send(url.trim().to_owned());
                 }
+                lines.lock().unwrap().push(line);
             }
         });
         let addr = rx
@@ -86,6 +148,58 @@ impl Instance {
             child,
             addr,
             http: Http::new(format!("http://{addr}")),
+            stdout: stdout_lines,
+            stderr: stderr_lines,
+        }
+    }
+
+    /// What the instance printed on stdout so far (its start-up text).
+    pub fn printed(&self) -> Vec<String> {
+        self.stdout.lock().unwrap().clone()
+    }
+
+    /// Wait (within [`crate::WAIT`]) until the instance has printed a line containing
+    /// `needle` on stdout; what it printed by then.
+    pub fn await_printed(&self, needle: &str) -> Vec<String> {
+        let deadline = std::time::Instant::now() + crate::WAIT;
+        loop {
+            let printed = self.printed();
+            if printed.iter().any(|l| l.contains(needle)) {
+                return printed;
+            }
+            assert!(
+                std::time::Instant::now() < deadline,
+                "kindred never printed {needle:?}; it printed:\n{}",
+                printed.join("\n")
+            );
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+
+    /// What the instance logged so far (with `capture_logs`).
+    pub fn logs(&self) -> Vec<String> {
+        self.stderr.lock().unwrap().clone()
+    }
+
+    /// `SIGTERM`, as an operator's `systemctl stop` or `docker stop`: wait for the
+    /// instance to finish its graceful shutdown, within [`crate::WAIT`].
+    pub fn terminate(&mut self) -> ExitStatus {
+        let status = Command::new("kill")
+            .args(["-TERM", &self.child.id().to_string()])
+            .status()
+            .expect("kill runs");
+        assert!(status.success(), "SIGTERM sent");
+        let deadline = std::time::Instant::now() + crate::WAIT;
+        loop {
+            if let Some(status) = self.child.try_wait().expect("wait") {
+                return status;
+            }
+            assert!(
+                std::time::Instant::now() < deadline,
+                "kindred stops within {:?} of SIGTERM",
+                crate::WAIT
+            );
+            std::thread::sleep(Duration::from_millis(20));
         }
     }
 

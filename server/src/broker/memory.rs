@@ -1,22 +1,34 @@
-//! The in-memory broker: one instance, nothing to install, nothing on disk.
+//! The in-memory broker: one instance, nothing to install, nothing on disk unless
+//! the operator names a catalog file.
 //!
 //! Each room is a domain [`Room`] plus its history behind one mutex. `apply` holds
 //! that mutex while it checks, numbers, stores and hands the encoded frames to the
 //! hub, so seqs reach every connection in order. The lock is never held across an
 //! await: hub delivery is `try_send` only.
+//!
+//! With `--catalog-file`, rooms start from the file and every change to what the
+//! catalog holds (a room created, changed or deleted, an invite minted, redeemed or
+//! revoked, a member dismissed, a facilitator's action, a session opened or closed)
+//! marks it dirty; a background writer rewrites the file at most every
+//! [`CATALOG_DEBOUNCE`], off the room locks, and [`Broker::flush`] writes the last
+//! changes at a clean shutdown.
 
 use std::sync::Arc;
-use std::time::Instant;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::{Duration, Instant};
 
 use async_trait::async_trait;
-use dashmap::DashMap;
+use dashmap::{DashMap, DashSet};
 use kindred_protocol::http::UpdateRoom;
 use kindred_protocol::policy::ContentPolicy;
 use kindred_protocol::{Epoch, Millis, Quote, Role, RoomId, RoomSummary, Seq, UserId};
 use parking_lot::Mutex;
 
 use super::timeline::Timeline;
-use super::{Broker, BrokerError, REPORT_CONTEXT, ResumeFrom, Snapshot, new_epoch, summary};
+use super::{
+    Broker, BrokerError, REPORT_CONTEXT, ResumeFrom, Snapshot, new_epoch, summary, touches_catalog,
+};
+use crate::catalog::CatalogFile;
 use crate::hub::{Audience, Hub};
 use crate::metrics::Metrics;
 use crate::room::{Applied, Command, InviteRecord, Limits, Origin, Room, RoomConfig};
@@ -28,23 +40,135 @@ struct RoomCell {
     timeline: Timeline,
 }
 
+/// How long the catalog writer waits after a change before it writes, so a burst of
+/// changes (a facilitator's busy minute) is one write.
+pub const CATALOG_DEBOUNCE: Duration = Duration::from_millis(250);
+
+type Rooms = DashMap<RoomId, Arc<Mutex<RoomCell>>>;
+
 /// Rooms in this process's memory.
 pub struct MemoryBroker {
-    rooms: DashMap<RoomId, Arc<Mutex<RoomCell>>>,
+    rooms: Arc<Rooms>,
     hub: Arc<Hub>,
     metrics: Arc<Metrics>,
     limits: Limits,
     history_len: usize,
+    catalog: Option<Arc<CatalogWriter>>,
+}
+
+/// Keeps the catalog file in step with the rooms.
+struct CatalogWriter {
+    file: CatalogFile,
+    rooms: Arc<Rooms>,
+    /// Rooms that are not kept across a restart (the demo room).
+    transient: DashSet<RoomId>,
+    dirty: AtomicBool,
+    wake: tokio::sync::Notify,
+    /// One write at a time (the background writer and a flush).
+    writing: tokio::sync::Mutex<()>,
+    metrics: Arc<Metrics>,
+}
+
+impl CatalogWriter {
+    fn touch(&self) {
+        self.dirty.store(true, Ordering::Release);
+        self.wake.notify_one();
+    }
+
+    /// Write the file if anything changed since the last write.
+    async fn write_if_dirty(&self) {
+        let _one = self.writing.lock().await;
+        if !self.dirty.swap(false, Ordering::AcqRel) {
+            return;
+        }
+        let cells: Vec<_> = self
+            .rooms
+            .iter()
+            .filter(|e| !self.transient.contains(e.key()))
+            .map(|e| e.value().clone())
+            .collect();
+        let mut records: Vec<Room> = cells.iter().map(|c| c.lock().room.reopened()).collect();
+        records.sort_by_key(|r| r.id);
+        let file = self.file.clone();
+        let count = records.len();
+        let written = tokio::task::spawn_blocking(move || file.store(&records)).await;
+        match written {
+            Ok(Ok(())) => {
+                tracing::debug!(rooms = count, "catalog file written");
+            }
+            Ok(Err(e)) => {
+                // Try again at the next change or flush; the rooms themselves are fine.
+                self.dirty.store(true, Ordering::Release);
+                self.metrics.catalog_write_failures.inc();
+                tracing::error!(path = %self.file.path().display(), error = %e, "could not write the catalog file");
+            }
+            Err(e) => {
+                self.dirty.store(true, Ordering::Release);
+                self.metrics.catalog_write_failures.inc();
+                tracing::error!(error = %e, "the catalog writer failed");
+            }
+        }
+    }
+
+    /// Write each burst of changes, [`CATALOG_DEBOUNCE`] after its first.
+    async fn run(self: Arc<Self>) {
+        loop {
+            self.wake.notified().await;
+            tokio::time::sleep(CATALOG_DEBOUNCE).await;
+            self.write_if_dirty().await;
+        }
+    }
 }
 
 impl MemoryBroker {
     pub fn new(hub: Arc<Hub>, metrics: Arc<Metrics>, limits: Limits, history_len: usize) -> Self {
         Self {
-            rooms: DashMap::new(),
+            rooms: Arc::new(DashMap::new()),
             hub,
             metrics,
             limits,
             history_len: history_len.max(1),
+            catalog: None,
+        }
+    }
+
+    /// Keep the catalog in `file`: start from the rooms it holds (under a new epoch,
+    /// in the session they were in, with nobody present), and write every change to
+    /// it from now on. Spawns the writer, so call it inside the runtime. Returns how
+    /// many rooms were restored.
+    pub fn with_catalog(
+        mut self,
+        file: CatalogFile,
+    ) -> Result<(Self, usize), crate::catalog::CatalogError> {
+        let restored = file.load()?;
+        let count = restored.len();
+        for mut room in restored {
+            room.set_limits(self.limits);
+            let cell = RoomCell {
+                room,
+                epoch: new_epoch(),
+                timeline: Timeline::new(self.history_len),
+            };
+            self.rooms.insert(cell.room.id, Arc::new(Mutex::new(cell)));
+        }
+        self.refresh_gauges();
+        let writer = Arc::new(CatalogWriter {
+            file,
+            rooms: self.rooms.clone(),
+            transient: DashSet::new(),
+            dirty: AtomicBool::new(false),
+            wake: tokio::sync::Notify::new(),
+            writing: tokio::sync::Mutex::new(()),
+            metrics: self.metrics.clone(),
+        });
+        tokio::spawn(writer.clone().run());
+        self.catalog = Some(writer);
+        Ok((self, count))
+    }
+
+    fn catalog_changed(&self) {
+        if let Some(writer) = &self.catalog {
+            writer.touch();
         }
     }
 
@@ -80,6 +204,7 @@ impl Broker for MemoryBroker {
         let summary = summary(&cell.room);
         self.rooms.insert(id, Arc::new(Mutex::new(cell)));
         self.refresh_gauges();
+        self.catalog_changed();
         Ok(summary)
     }
 
@@ -93,6 +218,7 @@ impl Broker for MemoryBroker {
         let mut cell = cell.lock();
         let applied = cell.room.configure(update, now);
         self.publish(id, &mut cell, &applied);
+        self.catalog_changed();
         Ok(summary(&cell.room))
     }
 
@@ -104,6 +230,7 @@ impl Broker for MemoryBroker {
             .close_session(Some("this room has been removed".to_owned()), now);
         self.publish(id, &mut cell, &applied);
         self.refresh_gauges();
+        self.catalog_changed();
         Ok(())
     }
 
@@ -154,9 +281,15 @@ impl Broker for MemoryBroker {
         let started = Instant::now();
         let cell = self.cell(id)?;
         let mut cell = cell.lock();
+        let kept = touches_catalog(&cmd);
+        let before = (cell.room.session(), cell.room.is_open());
         let applied = cell.room.apply(cmd, now)?;
         self.publish(id, &mut cell, &applied);
+        let changed = kept || before != (cell.room.session(), cell.room.is_open());
         drop(cell);
+        if changed {
+            self.catalog_changed();
+        }
         self.metrics
             .broker_publish_seconds
             .observe(started.elapsed().as_secs_f64());
@@ -192,6 +325,18 @@ impl Broker for MemoryBroker {
         true
     }
 
+    fn transient(&self, room: RoomId) {
+        if let Some(writer) = &self.catalog {
+            writer.transient.insert(room);
+        }
+    }
+
+    async fn flush(&self) {
+        if let Some(writer) = &self.catalog {
+            writer.write_if_dirty().await;
+        }
+    }
+
     async fn tick(&self, now: Millis) {
         let cells: Vec<_> = self
             .rooms
@@ -201,8 +346,13 @@ impl Broker for MemoryBroker {
         let mut members = 0;
         for (id, cell) in cells {
             let mut cell = cell.lock();
+            let before = (cell.room.session(), cell.room.is_open());
             if let Ok(applied) = cell.room.apply(Command::Tick, now) {
                 self.publish(id, &mut cell, &applied);
+            }
+            // A held session that closed itself starts the next session.
+            if before != (cell.room.session(), cell.room.is_open()) {
+                self.catalog_changed();
             }
             members += cell.room.member_count();
         }

@@ -120,8 +120,40 @@ pub trait Broker: Send + Sync + 'static {
     ) -> Result<(), BrokerError>;
     /// Whether the broker can serve requests (for `/readyz`).
     fn ready(&self) -> bool;
+    /// Do not keep this room across a restart (the demo room: every start makes its
+    /// own). Only the in-memory broker's catalog file honours it.
+    fn transient(&self, _room: RoomId) {}
+    /// Write whatever must outlive the process (the catalog file) now: called at a
+    /// clean shutdown, after the sessions have closed.
+    async fn flush(&self) {}
     /// Expire grace periods, mutes and floors in every room (called once a second).
     async fn tick(&self, now: Millis);
+}
+
+/// Whether applying this command may change what a room's catalog record holds
+/// ([`Room::reopened`]: settings, bans, invites and their seats, the session number,
+/// whether a session is open). A facilitator's every action counts (they are rare);
+/// a message, a reaction or a presence change never does. A session that opens or
+/// closes for another reason (a held room closing itself on a tick) is noticed by
+/// the broker from the room's state.
+pub fn touches_catalog(cmd: &Command) -> bool {
+    match cmd {
+        Command::Invite { .. }
+        | Command::Redeem { .. }
+        | Command::Revoke { .. }
+        | Command::Dismiss { .. }
+        | Command::Moderate { .. } => true,
+        Command::Connect { .. }
+        | Command::Disconnect { .. }
+        | Command::Leave { .. }
+        | Command::Send { .. }
+        | Command::Hand { .. }
+        | Command::React { .. }
+        | Command::Report { .. }
+        | Command::Whisper { .. }
+        | Command::AckWarning { .. }
+        | Command::Tick => false,
+    }
 }
 
 /// The room summary the wire shows.

@@ -79,6 +79,16 @@ pub enum Refused {
     PerAddress,
 }
 
+impl Refused {
+    /// For log lines: a plain value.
+    fn as_str(self) -> &'static str {
+        match self {
+            Refused::Total => "total",
+            Refused::PerAddress => "per_address",
+        }
+    }
+}
+
 /// Open TCP connections, in total and per address (an IPv6 /64 counts as one).
 #[derive(Debug)]
 pub struct ConnectionCaps {
@@ -364,7 +374,12 @@ impl RefusalLog {
         if last.is_none_or(|t| now.duration_since(t) >= Duration::from_secs(10)) {
             *last = Some(now);
             self.since_last.store(0, Ordering::Relaxed);
-            tracing::warn!(?why, refused = count, open, "connections closed at accept");
+            tracing::warn!(
+                why = why.as_str(),
+                refused = count,
+                open,
+                "connections closed at accept"
+            );
         }
     }
 }

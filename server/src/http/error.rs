@@ -69,6 +69,8 @@ impl IntoResponse for AppError {
             next_session: self.next_session,
         };
         let mut response = (status, Json(body)).into_response();
+        // For the HTTP layer's count of errors by code and route (`observe`).
+        response.extensions_mut().insert(self.code);
         if let Ok(v) = axum::http::HeaderValue::from_str(&retry_after)
             && !retry_after.is_empty()
         {

@@ -64,7 +64,73 @@ pub fn router(state: Arc<AppState>) -> Router {
             limits,
             edge::guard_body,
         ))
+        // Outermost, so it sees every answer, the body guard's too.
+        .layer(axum::middleware::from_fn_with_state(state.clone(), observe))
         .with_state(state)
+}
+
+/// Count every HTTP error by code and route (`kindred_http_errors_total`), and log the
+/// refused calls: an admin route's at `warn` with its method, route, path (ids only:
+/// no query string, no header) and code, never a token; the others at `debug`.
+async fn observe(
+    axum::extract::State(app): axum::extract::State<Arc<AppState>>,
+    request: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> axum::response::Response {
+    let route = request
+        .extensions()
+        .get::<axum::extract::MatchedPath>()
+        .map_or_else(|| "unmatched".to_owned(), |m| m.as_str().to_owned());
+    let method = request.method().clone();
+    let path = request.uri().path().to_owned();
+    let admin = is_admin_call(&method, &route)
+        || request
+            .headers()
+            .contains_key(axum::http::header::AUTHORIZATION);
+    let response = next.run(request).await;
+    let status = response.status();
+    if status.is_client_error() || status.is_server_error() {
+        let code = response
+            .extensions()
+            .get::<ErrorCode>()
+            .copied()
+            .unwrap_or_else(|| code_of_status(status));
+        app.metrics.http_error(code, &route);
+        if admin {
+            tracing::warn!(%method, %route, %path, status = status.as_u16(), code = code.as_str(), "admin call refused");
+        } else {
+            tracing::debug!(%method, %route, status = status.as_u16(), code = code.as_str(), "request refused");
+        }
+    }
+    response
+}
+
+/// The admin API's routes: everything under `/api/rooms` but reading the directory, a
+/// room, its calendar, and joining.
+fn is_admin_call(method: &axum::http::Method, route: &str) -> bool {
+    use axum::http::Method;
+    route.starts_with("/api/rooms")
+        && route != "/api/rooms/{id}/join"
+        && !(method == Method::GET
+            && matches!(
+                route,
+                "/api/rooms" | "/api/rooms/{id}" | "/api/rooms/{id}/calendar.ics"
+            ))
+}
+
+/// The code of an error answer that did not come from [`AppError`] (axum's own).
+fn code_of_status(status: axum::http::StatusCode) -> ErrorCode {
+    use axum::http::StatusCode;
+    match status {
+        StatusCode::UNAUTHORIZED => ErrorCode::Unauthorized,
+        StatusCode::FORBIDDEN => ErrorCode::Forbidden,
+        StatusCode::NOT_FOUND | StatusCode::METHOD_NOT_ALLOWED => ErrorCode::NotFound,
+        StatusCode::PAYLOAD_TOO_LARGE => ErrorCode::TooLarge,
+        StatusCode::REQUEST_TIMEOUT => ErrorCode::Timeout,
+        StatusCode::TOO_MANY_REQUESTS => ErrorCode::RateLimited,
+        s if s.is_server_error() => ErrorCode::Internal,
+        _ => ErrorCode::BadRequest,
+    }
 }
 
 /// `/metrics` alone, for the metrics listener (`--metrics-bind`).
@@ -95,7 +161,6 @@ pub fn limit_ip(app: &AppState, ip: IpAddr) -> Result<(), AppError> {
             let wait = not_until.wait_time_from(governor::clock::Clock::now(
                 &governor::clock::DefaultClock::default(),
             ));
-            app.metrics.error(ErrorCode::RateLimited);
             AppError {
                 code: ErrorCode::RateLimited,
                 message: "too many attempts from your address; please wait a moment".to_owned(),

@@ -28,7 +28,6 @@ pub async fn upgrade(
         app.config.public_url.as_deref(),
         &headers,
     ) {
-        app.metrics.error(ErrorCode::Forbidden);
         tracing::info!("websocket refused: origin not allowed");
         return AppError::new(
             ErrorCode::Forbidden,
@@ -41,7 +40,6 @@ pub async fn upgrade(
     }
     // Take the permit before upgrading, and hold it in the session task.
     let Ok(permit) = app.connections.clone().try_acquire_owned() else {
-        app.metrics.error(ErrorCode::RateLimited);
         return AppError::new(
             ErrorCode::Internal,
             "the server is at its connection limit; please try again shortly",

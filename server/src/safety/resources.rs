@@ -19,10 +19,35 @@ pub struct ResourcesCard {
 
 impl ResourcesCard {
     /// Reads an operator's card. Unknown fields are refused so that a typo is noticed at
-    /// start-up rather than silently shipping the default.
-    pub fn from_json(json: &str) -> Result<Self, serde_json::Error> {
-        serde_json::from_str(json)
+    /// start-up rather than silently shipping the default, and so is a card without a
+    /// help line or with an empty one: a person in crisis would be given nothing to call.
+    pub fn from_json(json: &str) -> Result<Self, CardError> {
+        let card: Self = serde_json::from_str(json)?;
+        if card.lines.is_empty() {
+            return Err(CardError::NoLines);
+        }
+        if let Some(i) = card
+            .lines
+            .iter()
+            .position(|l| l.name.trim().is_empty() || l.contact.trim().is_empty())
+        {
+            return Err(CardError::EmptyLine(i + 1));
+        }
+        Ok(card)
     }
+}
+
+/// Why an operator's card was refused.
+#[derive(Debug, thiserror::Error)]
+pub enum CardError {
+    #[error("{0}")]
+    Json(#[from] serde_json::Error),
+    #[error(
+        "the card has no help lines: give at least one in `lines`, so a person in crisis has somewhere to turn"
+    )]
+    NoLines,
+    #[error("help line {0} has no `name` or no `contact`")]
+    EmptyLine(usize),
 }
 
 fn line(region: &str, name: &str, contact: &str, url: &str) -> HelpLine {
@@ -124,5 +149,13 @@ mod tests {
         assert!(
             ResourcesCard::from_json(r#"{"title":"x","body":"y","lines":[],"tittle":1}"#).is_err()
         );
+        let empty = ResourcesCard::from_json(r#"{"title":"x","body":"y","lines":[]}"#);
+        assert!(matches!(empty, Err(CardError::NoLines)));
+        let blank =
+            r#"{"title":"x","body":"y","lines":[{"region":"","name":"Line","contact":" "}]}"#;
+        assert!(matches!(
+            ResourcesCard::from_json(blank),
+            Err(CardError::EmptyLine(1))
+        ));
     }
 }

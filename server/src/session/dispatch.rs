@@ -313,7 +313,7 @@ impl Live {
                 };
                 match app.broker.apply(self.room, cmd, now_ms()).await {
                     Ok(applied) => {
-                        tracing::info!(peer = self.peer.id, room = %self.room, ?action, "moderation");
+                        tracing::info!(peer = self.peer.id, room = %self.room, action = action.as_str(), "moderation");
                         if let Some(held) = &applied.held {
                             self.settle_held(&app, action, held, applied.ack).await;
                         }
@@ -402,7 +402,7 @@ impl Live {
         if !applied.duplicate && applied.refused.is_none() {
             app.metrics.messages_in.inc();
         }
-        tracing::debug!(peer = self.peer.id, room = %self.room, seq = ?applied.ack, bytes, duplicate = applied.duplicate, held = applied.held.is_some(), "message");
+        tracing::debug!(peer = self.peer.id, room = %self.room, seq = applied.ack.unwrap_or(0), bytes, duplicate = applied.duplicate, held = applied.held.is_some(), "message");
         // A crisis alert (new, or again for a resend whose help may never have gone
         // out) is kept in the room until a facilitator handles it; those here now
         // hear of it at once.
@@ -411,7 +411,7 @@ impl Live {
                 app.metrics.crisis_alerts.inc();
             }
             // Ids only: that someone is in crisis is theirs to tell, not the log's.
-            tracing::info!(room = %self.room, seq = ?applied.ack, id = alert.id, "crisis alert raised");
+            tracing::info!(room = %self.room, seq = applied.ack.unwrap_or(0), id = alert.id, "crisis alert raised");
             self.to_facilitators(&app, &wire::alert(alert)).await;
         }
         if let Some(refused) = &applied.refused {

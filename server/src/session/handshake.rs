@@ -188,7 +188,7 @@ impl Conn {
             %room,
             user = %claims.user,
             backlog = snapshot.backlog.len(),
-            resume = ?snapshot.resume,
+            resume = resume_name(snapshot.resume),
             waiting,
             "welcome"
         );
@@ -290,6 +290,15 @@ fn briefing_frames(b: &Briefing) -> Vec<Encoded> {
         entries: b.log.clone(),
     }));
     frames
+}
+
+/// A resume's kind as the wire names it (for logs).
+fn resume_name(kind: ResumeKind) -> &'static str {
+    match kind {
+        ResumeKind::Fresh => "fresh",
+        ResumeKind::Resumed => "resumed",
+        ResumeKind::Reset => "reset",
+    }
 }
 
 /// Map a broker refusal at arrival to an error frame and a close.

@@ -3,6 +3,7 @@
 mod admission;
 mod bad_input;
 mod bans;
+mod contract;
 mod conversation;
 mod deployment;
 mod edge;
@@ -13,6 +14,7 @@ mod long_absence;
 mod moderation;
 mod moderation_log;
 mod names;
+mod operating;
 mod private_notices;
 mod resume;
 mod safety;

@@ -15,7 +15,7 @@ use axum::http::StatusCode;
 use kindred_protocol::http::{CreateInvite, Invite, InviteList};
 use kindred_protocol::{ErrorCode, InviteId, Role, RoomId, UserId};
 
-use super::{Admin, room_id};
+use super::{Admin, admin_body, room_id};
 use crate::app::{AppState, now_ms};
 use crate::auth::InviteClaims;
 use crate::http::AppError;
@@ -58,17 +58,7 @@ pub async fn create_invite(
     body: Result<Bytes, BytesRejection>,
 ) -> Result<(StatusCode, Json<Invite>), AppError> {
     let room = room_id(&id)?;
-    let body = body?;
-    let req: CreateInvite = if body.iter().all(u8::is_ascii_whitespace) {
-        CreateInvite::default()
-    } else {
-        serde_json::from_slice(&body).map_err(|e| {
-            AppError::new(
-                ErrorCode::BadRequest,
-                format!("the invite request is not valid: {e}"),
-            )
-        })?
-    };
+    let req: CreateInvite = admin_body(&body?, Some(CreateInvite::default()))?;
     let ttl = req.ttl_seconds.unwrap_or(app.config.invite_ttl_secs);
     if ttl == 0 || ttl > MAX_INVITE_TTL_SECS {
         return Err(AppError::new(

@@ -109,7 +109,11 @@ pub async fn join(
         exp: expires_at,
         origin,
     });
-    tracing::info!(%room, %user, ?role, "joined");
+    let role_name = match role {
+        Role::Participant => "participant",
+        Role::Facilitator => "facilitator",
+    };
+    tracing::info!(%room, %user, role = role_name, "joined");
     Ok(Json(JoinResponse {
         token,
         user_id: user,

@@ -22,7 +22,8 @@ use crate::auth::admin_token_matches;
 pub(super) const MAX_TITLE_CHARS: usize = 100;
 pub(super) const MAX_TEXT_CHARS: usize = 4_000;
 
-/// Proof that the request carries the admin bearer token.
+/// Proof that the request carries the admin bearer token. A refusal is logged by the
+/// HTTP layer with its route and code (never what was presented).
 pub struct Admin;
 
 impl FromRequestParts<Arc<AppState>> for Admin {
@@ -32,21 +33,64 @@ impl FromRequestParts<Arc<AppState>> for Admin {
         parts: &mut Parts,
         app: &Arc<AppState>,
     ) -> Result<Self, Self::Rejection> {
-        let presented = parts
-            .headers
-            .get(axum::http::header::AUTHORIZATION)
-            .and_then(|v| v.to_str().ok())
+        match MaybeAdmin::from_request_parts(parts, app).await? {
+            MaybeAdmin(true) => Ok(Admin),
+            MaybeAdmin(false) => Err(needs_admin()),
+        }
+    }
+}
+
+fn needs_admin() -> AppError {
+    AppError::new(ErrorCode::Unauthorized, "this call needs the admin token")
+}
+
+/// Whether the request carries the admin token, for a route that anyone may call but
+/// that shows the operator more (the directory, a room). No `Authorization` header:
+/// `false`; the right token: `true`; any other: refused, as on an admin route.
+pub struct MaybeAdmin(pub bool);
+
+impl FromRequestParts<Arc<AppState>> for MaybeAdmin {
+    type Rejection = AppError;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        app: &Arc<AppState>,
+    ) -> Result<Self, Self::Rejection> {
+        let Some(header) = parts.headers.get(axum::http::header::AUTHORIZATION) else {
+            return Ok(MaybeAdmin(false));
+        };
+        let presented = header
+            .to_str()
+            .ok()
             .and_then(|v| v.strip_prefix("Bearer "))
             .unwrap_or("");
         if admin_token_matches(presented, &app.admin_token) {
-            Ok(Admin)
+            Ok(MaybeAdmin(true))
         } else {
-            Err(AppError::new(
-                ErrorCode::Unauthorized,
-                "this call needs the admin token",
-            ))
+            Err(needs_admin())
         }
     }
+}
+
+/// An admin request's JSON body. Unknown fields are refused with a `bad_request` that
+/// names them (the types deny them); an empty body is `empty`, when the call has a
+/// meaning without one (every field optional), else a `bad_request`.
+pub(super) fn admin_body<T: serde::de::DeserializeOwned>(
+    body: &[u8],
+    empty: Option<T>,
+) -> Result<T, AppError> {
+    if body.iter().all(u8::is_ascii_whitespace) {
+        return empty
+            .ok_or_else(|| AppError::new(ErrorCode::BadRequest, "this call needs a JSON body"));
+    }
+    // The path names the field inside a nested value (`schedule.weekday`).
+    let mut json = serde_json::Deserializer::from_slice(body);
+    serde_path_to_error::deserialize(&mut json).map_err(|e| {
+        AppError::new(
+            ErrorCode::BadRequest,
+            format!("the request body is not valid: {e}"),
+        )
+    })
 }
 
 pub(super) fn room_id(raw: &str) -> Result<RoomId, AppError> {
@@ -54,10 +98,12 @@ pub(super) fn room_id(raw: &str) -> Result<RoomId, AppError> {
         .map_err(|_| AppError::new(ErrorCode::NotFound, "no such room"))
 }
 
+/// A field over its length is a `bad_request` (400): `too_large` (413) is for a body
+/// over the size limit.
 pub(super) fn bounded(field: &str, value: &str, max: usize) -> Result<(), AppError> {
     if value.chars().count() > max {
         return Err(AppError::new(
-            ErrorCode::TooLarge,
+            ErrorCode::BadRequest,
             format!("{field} is longer than {max} characters"),
         ));
     }

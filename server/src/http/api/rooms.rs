@@ -3,14 +3,15 @@
 use std::sync::Arc;
 
 use axum::Json;
-use axum::extract::rejection::JsonRejection;
+use axum::body::Bytes;
+use axum::extract::rejection::BytesRejection;
 use axum::extract::{Path, State};
 use axum::http::{StatusCode, header};
-use axum::response::IntoResponse;
-use kindred_protocol::http::{CreateRoom, RoomList, UpdateRoom};
+use axum::response::{IntoResponse, Response};
+use kindred_protocol::http::{AdminRoom, AdminRoomList, CreateRoom, RoomList, UpdateRoom};
 use kindred_protocol::{ErrorCode, RoomId, RoomSummary, Schedule, Visibility};
 
-use super::{Admin, MAX_TEXT_CHARS, MAX_TITLE_CHARS, bounded, room_id};
+use super::{Admin, MAX_TEXT_CHARS, MAX_TITLE_CHARS, MaybeAdmin, admin_body, bounded, room_id};
 use crate::app::{AppState, DEFAULT_GUIDELINES, now_ms};
 use crate::http::AppError;
 use crate::room::RoomConfig;
@@ -36,12 +37,21 @@ fn check_schedule(schedule: Option<Schedule>) -> Result<Option<Schedule>, AppErr
         .map_err(|e| AppError::new(ErrorCode::BadRequest, e.to_string()))
 }
 
+/// The operator's view of a room: its summary, dated, and its content policy.
+async fn admin_view(app: &AppState, summary: RoomSummary) -> Result<AdminRoom, AppError> {
+    let policy = app.broker.policy(summary.id).await?;
+    Ok(AdminRoom {
+        room: dated(summary, now_ms()),
+        policy,
+    })
+}
+
 pub async fn create_room(
     State(app): State<Arc<AppState>>,
     _: Admin,
-    body: Result<Json<CreateRoom>, JsonRejection>,
-) -> Result<(StatusCode, Json<RoomSummary>), AppError> {
-    let Json(req) = body?;
+    body: Result<Bytes, BytesRejection>,
+) -> Result<(StatusCode, Json<AdminRoom>), AppError> {
+    let req: CreateRoom = admin_body(&body?, None)?;
     let title = req.title.trim().to_owned();
     if title.is_empty() {
         return Err(AppError::new(ErrorCode::BadRequest, "a room needs a title"));
@@ -76,7 +86,13 @@ pub async fn create_room(
             },
         )
         .await?;
-    tracing::info!(room = %id, open = req.open == Some(true), "room created");
+    tracing::info!(
+        room = %id,
+        open = req.open == Some(true),
+        capacity,
+        unlisted = req.visibility == Visibility::Unlisted,
+        "room created by the operator"
+    );
     let summary = match req.open {
         Some(true) => {
             let open = UpdateRoom {
@@ -87,11 +103,34 @@ pub async fn create_room(
         }
         _ => summary,
     };
-    Ok((StatusCode::CREATED, Json(dated(summary, now_ms()))))
+    Ok((StatusCode::CREATED, Json(admin_view(&app, summary).await?)))
 }
 
-pub async fn list_rooms(State(app): State<Arc<AppState>>) -> Result<Json<RoomList>, AppError> {
+/// `GET /api/rooms`: the public directory; with the admin token, every room (unlisted
+/// ones too) with its content policy, so a room whose id was lost can be found.
+pub async fn list_rooms(
+    State(app): State<Arc<AppState>>,
+    MaybeAdmin(admin): MaybeAdmin,
+) -> Result<Response, AppError> {
     let now = now_ms();
+    if admin {
+        let mut rooms = Vec::new();
+        for summary in app.broker.rooms().await? {
+            match admin_view(&app, summary).await {
+                Ok(room) => rooms.push(room),
+                // Deleted between the two reads.
+                Err(e) if e.code == ErrorCode::NotFound => {}
+                Err(e) => return Err(e),
+            }
+        }
+        rooms.sort_by(|a, b| {
+            a.room
+                .title
+                .cmp(&b.room.title)
+                .then(a.room.id.cmp(&b.room.id))
+        });
+        return Ok(Json(AdminRoomList { rooms }).into_response());
+    }
     let mut rooms: Vec<RoomSummary> = app
         .broker
         .rooms()
@@ -101,15 +140,20 @@ pub async fn list_rooms(State(app): State<Arc<AppState>>) -> Result<Json<RoomLis
         .map(|r| dated(r, now))
         .collect();
     rooms.sort_by(|a, b| a.title.cmp(&b.title));
-    Ok(Json(RoomList { rooms }))
+    Ok(Json(RoomList { rooms }).into_response())
 }
 
+/// `GET /api/rooms/{id}`: the room's summary; with the admin token, its policy too.
 pub async fn get_room(
     State(app): State<Arc<AppState>>,
+    MaybeAdmin(admin): MaybeAdmin,
     Path(id): Path<String>,
-) -> Result<Json<RoomSummary>, AppError> {
+) -> Result<Response, AppError> {
     let summary = app.broker.room(room_id(&id)?).await?;
-    Ok(Json(dated(summary, now_ms())))
+    if admin {
+        return Ok(Json(admin_view(&app, summary).await?).into_response());
+    }
+    Ok(Json(dated(summary, now_ms())).into_response())
 }
 
 /// `GET /api/rooms/{id}/calendar.ics`: the room's weekly schedule as an iCalendar
@@ -145,10 +189,10 @@ pub async fn update_room(
     State(app): State<Arc<AppState>>,
     _: Admin,
     Path(id): Path<String>,
-    body: Result<Json<UpdateRoom>, JsonRejection>,
-) -> Result<Json<RoomSummary>, AppError> {
+    body: Result<Bytes, BytesRejection>,
+) -> Result<Json<AdminRoom>, AppError> {
     let id = room_id(&id)?;
-    let Json(mut update) = body?;
+    let mut update: UpdateRoom = admin_body(&body?, Some(UpdateRoom::default()))?;
     if let Some(t) = &update.title {
         if t.trim().is_empty() {
             return Err(AppError::new(ErrorCode::BadRequest, "a room needs a title"));
@@ -172,9 +216,37 @@ pub async fn update_room(
         Some(Some(s)) => Some(check_schedule(Some(s))?),
         other => other,
     };
-    let now = now_ms();
-    let summary = app.broker.update_room(id, update, now).await?;
-    Ok(Json(dated(summary, now)))
+    let changed = changed_fields(&update);
+    let summary = app.broker.update_room(id, update, now_ms()).await?;
+    tracing::info!(room = %id, changed = %changed, "room changed by the operator");
+    Ok(Json(admin_view(&app, summary).await?))
+}
+
+/// The names of the fields a `PATCH` sets (never their values), for its log line.
+fn changed_fields(update: &UpdateRoom) -> String {
+    let fields = [
+        ("title", update.title.is_some()),
+        ("topic", update.topic.is_some()),
+        ("description", update.description.is_some()),
+        ("guidelines", update.guidelines.is_some()),
+        ("capacity", update.capacity.is_some()),
+        ("visibility", update.visibility.is_some()),
+        ("policy", update.policy.is_some()),
+        ("open", update.open.is_some()),
+        ("facilitated", update.facilitated.is_some()),
+        ("waiting_room", update.waiting_room.is_some()),
+        ("schedule", update.schedule.is_some()),
+    ];
+    let names: Vec<&str> = fields
+        .iter()
+        .filter(|(_, set)| *set)
+        .map(|(name, _)| *name)
+        .collect();
+    if names.is_empty() {
+        "nothing".to_owned()
+    } else {
+        names.join(",")
+    }
 }
 
 pub async fn delete_room(
@@ -184,6 +256,6 @@ pub async fn delete_room(
 ) -> Result<StatusCode, AppError> {
     let id = room_id(&id)?;
     app.broker.delete_room(id, now_ms()).await?;
-    tracing::info!(room = %id, "room deleted");
+    tracing::info!(room = %id, "room deleted by the operator");
     Ok(StatusCode::NO_CONTENT)
 }

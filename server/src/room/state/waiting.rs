@@ -19,6 +19,9 @@ pub struct Waiter {
     pub name: String,
     /// When they knocked.
     pub since: Millis,
+    /// The order they knocked in (two knocks can share an instant).
+    #[serde(default)]
+    pub order: u64,
     pub presence: Presence,
     pub look: NameLook,
     pub origin: Origin,
@@ -33,7 +36,7 @@ impl Room {
     /// The waiting room as the facilitators see it, in the order people arrived.
     pub fn waiting_list(&self) -> Vec<WaitingMember> {
         let mut waiting: Vec<&Waiter> = self.waiting.values().collect();
-        waiting.sort_by_key(|w| (w.since, w.user));
+        waiting.sort_by_key(|w| (w.since, w.order));
         waiting
             .into_iter()
             .map(|w| WaitingMember {
@@ -65,11 +68,18 @@ impl Room {
             }
             return out;
         }
+        let order = self
+            .waiting
+            .values()
+            .map(|w| w.order + 1)
+            .max()
+            .unwrap_or(0);
         let waiter = Waiter {
             user,
             look: NameLook::of(&name),
             name,
             since: now,
+            order,
             presence: Presence::Online { connections: 1 },
             origin,
         };
