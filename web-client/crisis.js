@@ -10,10 +10,11 @@
 import { h, clear } from './dom.js';
 
 /**
- * The lines shown before the server has given a card (the directory, the join
- * form): the same international set the server ships by default. Once a card
- * arrives (the operator's own, from `--resources-card`), that card is what the
- * link reopens.
+ * The lines shown if the server's own card cannot be fetched (PROTOCOL.md §21
+ * `GET /api/resources`, asked for as each page loads): the same international set
+ * the server ships by default. Otherwise the link shows the server's card (the
+ * operator's own, from `--resources-card`), on every page, before any crisis card
+ * has arrived; once one has, that card is what the link reopens.
  */
 const BUILT_IN = {
   title: 'Help is there for you',
@@ -152,6 +153,8 @@ export function crisisCard(f, context, onSeen) {
 class Help {
   constructor() {
     this.frame = null; // the last `crisis_resources`, as given
+    this.server = null; // the server's card (`GET /api/resources`), once fetched
+    this.fetching = null; // the fetch of it, while on its way
     this.context = { sent: 'none' };
     this.slot = null;
     this.onSeen = null;
@@ -170,9 +173,16 @@ class Help {
     this.render(f, context, true);
   }
 
-  /** "Need help now": the card again, without the words about a message. */
-  open() {
-    const f = this.frame ? { ...this.frame } : { ...BUILT_IN };
+  /**
+   * "Need help now": the card again, without the words about a message. Before any
+   * card has come, the server's own lines, waited for a moment at most while they
+   * are still on their way (never longer: the built-in lines are shown instead).
+   */
+  async open() {
+    if (!this.frame && !this.server && this.fetching) {
+      await Promise.race([this.fetching, new Promise((r) => setTimeout(r, 800))]);
+    }
+    const f = this.frame ? { ...this.frame } : { ...(this.server || BUILT_IN) };
     this.render(f, { ...this.context, sent: 'none' }, false);
   }
 
@@ -216,6 +226,13 @@ export const help = new Help();
 export function initHelpLink() {
   const link = document.getElementById('need-help-link');
   if (!link) return;
+  // The server's card, so the lines are the operator's from the first page on.
+  help.fetching = fetch('/api/resources', { headers: { accept: 'application/json' } })
+    .then((r) => (r.ok ? r.json() : null))
+    .then((card) => {
+      if (card && Array.isArray(card.lines) && card.lines.length) help.server = card;
+    })
+    .catch(() => { /* the built-in lines stay */ });
   link.addEventListener('click', (e) => {
     e.preventDefault(); // no fragment in the history
     help.open();

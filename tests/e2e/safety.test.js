@@ -91,6 +91,8 @@ test('the crisis card on a phone and on a wide screen: lines first, tappable, tr
       const onDirectory = await link.boundingBox();
       await link.click();
       await page.locator('#crisis-card a[href^="tel:"]').first().waitFor();
+      // The server's own card (the operator's lines), not the page's built-in copy.
+      assert.match(await page.locator('#crisis-title').innerText(), /carry this alone/);
       await page.goto(`${base}/?room=${encodeURIComponent(room.id)}`);
       await page.locator('#guidelines').waitFor();
       assert.deepEqual(await link.boundingBox(), onDirectory, 'the link is in the same place on every page');

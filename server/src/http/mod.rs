@@ -55,6 +55,7 @@ pub fn router(state: Arc<AppState>) -> Router {
         .route("/api/rooms/{id}/members/{user}", delete(api::remove_member))
         .route("/api/rooms/{id}/join", post(api::join))
         .route("/api/rooms/{id}/calendar.ics", get(api::calendar))
+        .route("/api/resources", get(api::resources))
         .route("/ws", get(ws::upgrade))
         .route("/healthz", get(health::healthz))
         .route("/readyz", get(health::readyz))

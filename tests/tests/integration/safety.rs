@@ -447,3 +447,36 @@ async fn a_muted_member_in_crisis_still_gets_help_and_the_facilitators_see_their
     assert_eq!(category, Some(CrisisCategory::Overdose));
     server.stop().await;
 }
+
+#[tokio::test]
+async fn the_help_lines_are_there_for_anyone_before_any_crisis() {
+    // The operator's own card, as a page asks for it before anyone has written a word.
+    let card = serde_json::json!({
+        "title": "You are not alone",
+        "body": "Please reach out.",
+        "lines": [{"region": "UK", "name": "Samaritans", "contact": "Call 116 123"}]
+    });
+    let path = std::env::temp_dir().join(format!("kindred-card-{}.json", std::process::id()));
+    std::fs::write(&path, card.to_string()).expect("card written");
+    let mut c = kindred_tests::config();
+    c.resources_card = Some(path.clone());
+    let server = TestServer::with(c).await;
+    let http = reqwest::Client::builder()
+        .timeout(kindred_tests::WAIT)
+        .build()
+        .unwrap();
+    // No token, no room, no session: help is never behind anything.
+    let got: serde_json::Value = http
+        .get(format!("{}/api/resources", server.base()))
+        .send()
+        .await
+        .expect("answered")
+        .error_for_status()
+        .expect("200")
+        .json()
+        .await
+        .expect("JSON");
+    assert_eq!(got, card);
+    server.stop().await;
+    let _ = std::fs::remove_file(path);
+}

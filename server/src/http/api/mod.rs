@@ -9,6 +9,16 @@ pub use invites::{create_invite, get_invite, list_invites, mint, remove_member, 
 pub use join::join;
 pub use rooms::{calendar, create_room, delete_room, get_room, list_rooms, update_room};
 
+/// `GET /api/resources`: the help lines this server gives a member in crisis (the
+/// operator's `--resources-card`, or the default), so a page can show them before any
+/// card has come over the WebSocket ("Need help now" on the directory and the join
+/// form). Public: help is never behind a token.
+pub async fn resources(
+    axum::extract::State(app): axum::extract::State<Arc<AppState>>,
+) -> axum::Json<crate::safety::ResourcesCard> {
+    axum::Json(app.resources.clone())
+}
+
 use std::sync::Arc;
 
 use axum::extract::FromRequestParts;
