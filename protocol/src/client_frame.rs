@@ -81,6 +81,10 @@ pub enum ClientFrame {
         /// The id of an open alert (a report, a crisis alert), for resolve.
         #[serde(default, skip_serializing_if = "Option::is_none")]
         report: Option<u64>,
+        /// For deny: ban them too, as a member's ban holds (their user id, and the
+        /// device and network their join came from).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        ban: Option<bool>,
     },
     /// Leave the room for good (as opposed to a dropped connection, which the
     /// server holds open for a grace period so the member can resume).

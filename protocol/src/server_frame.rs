@@ -128,6 +128,16 @@ pub enum ServerFrame {
         /// reaches the message.
         #[serde(default, skip_serializing_if = "Vec::is_empty")]
         context: Vec<Quote>,
+        /// For a crisis alert: how many crisis messages of this member it stands for,
+        /// when more than one. A member has one open crisis alert at a time: each new
+        /// crisis message (sent, refused or whispered) updates it under the same `id`
+        /// (`ts`, `seq`, `text` and `category` are the latest) until a facilitator
+        /// handles it, so a flood cannot push anyone's alert out.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        count: Option<u32>,
+        /// With `count`: when the first of those messages came (`ts` is the latest).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        since: Option<Millis>,
     },
     /// Sent privately to every facilitator: the participants in the waiting room,
     /// in the order they arrived. Sent after a facilitator's `welcome` and whenever

@@ -351,6 +351,7 @@ fn client_mod() {
             policy: None,
             on: None,
             report: None,
+            ban: None,
         }
     );
 }
@@ -374,6 +375,7 @@ fn client_mod_needs_only_client_id_and_action() {
             policy: None,
             on: None,
             report: None,
+            ban: None,
         }
     );
     assert_eq!(
@@ -406,6 +408,7 @@ fn client_mod_release() {
             policy: None,
             on: None,
             report: None,
+            ban: None,
         }
     );
     // decline names a held message the same way.
@@ -452,6 +455,7 @@ fn client_mod_waiting_room() {
             policy: None,
             on: Some(true),
             report: None,
+            ban: None,
         }
     );
     // The room sees it as the `waiting_room` event of the same setting.
@@ -884,6 +888,8 @@ fn server_alert_flagged() {
             reason: Some("offensive".into()),
             held: None,
             text: None,
+            count: None,
+            since: None,
             context: vec![],
         }
     );
@@ -937,6 +943,8 @@ fn server_alert_report() {
             reason: Some("Mocking another member's diagnosis.".into()),
             held: None,
             text: None,
+            count: None,
+            since: None,
             context: vec![
                 Quote {
                     seq: 44,
@@ -1027,6 +1035,8 @@ fn server_alert_knock() {
             reason: None,
             held: None,
             text: None,
+            count: None,
+            since: None,
             context: vec![],
         }
     );

@@ -2,12 +2,15 @@
 //! documented default (`kindred --help` lists them all).
 
 use std::net::{IpAddr, SocketAddr};
+use std::num::NonZeroU32;
 use std::time::Duration;
 
 use clap::Parser;
+use governor::Quota;
 use ipnet::IpNet;
 
 use crate::room::Limits;
+use crate::safety::Budget;
 
 /// Kindred: a real-time chat server for moderated peer-support rooms.
 #[derive(Clone, Debug, Parser)]
@@ -167,13 +170,24 @@ pub struct Config {
     #[arg(long, env = "KINDRED_FRAME_BURST", default_value_t = 40)]
     pub frame_burst: u32,
 
-    /// Messages one member's connection may send per minute (sustained).
+    /// Messages one member may send per minute (sustained), all their connections to
+    /// this instance together; a hand, a reaction, a report, a whisper and an
+    /// acknowledgement each count as one.
     #[arg(long, env = "KINDRED_MESSAGES_PER_MINUTE", default_value_t = 30)]
     pub messages_per_minute: u32,
 
-    /// Messages one connection may send in a burst above the sustained rate.
+    /// Messages one member may send in a burst above the sustained rate.
     #[arg(long, env = "KINDRED_MESSAGE_BURST", default_value_t = 10)]
     pub message_burst: u32,
+
+    /// Moderation actions (`mod`) one facilitator may take per minute (sustained), all
+    /// their connections to this instance together.
+    #[arg(long, env = "KINDRED_MODERATION_PER_MINUTE", default_value_t = 60)]
+    pub moderation_per_minute: u32,
+
+    /// Moderation actions one facilitator may take in a burst above the sustained rate.
+    #[arg(long, env = "KINDRED_MODERATION_BURST", default_value_t = 20)]
+    pub moderation_burst: u32,
 
     /// Joins (`POST /api/rooms/{id}/join`) and WebSocket upgrades per minute from one
     /// IP address (sustained; the burst is the same number).
@@ -284,6 +298,18 @@ impl Default for Config {
 }
 
 impl Config {
+    /// A member's budgets on this instance ([`Budget`]): messages, and moderation.
+    pub fn member_budget(&self) -> Budget {
+        let quota = |per_minute: u32, burst: u32| {
+            let per_minute = NonZeroU32::new(per_minute).unwrap_or(NonZeroU32::MIN);
+            Quota::per_minute(per_minute).allow_burst(NonZeroU32::new(burst).unwrap_or(per_minute))
+        };
+        Budget::new(
+            quota(self.messages_per_minute, self.message_burst),
+            quota(self.moderation_per_minute, self.moderation_burst),
+        )
+    }
+
     /// The domain's share of the configuration.
     pub fn limits(&self) -> Limits {
         Limits {
@@ -476,6 +502,18 @@ impl Config {
             u64::from(self.message_burst),
             1,
             "messages",
+        );
+        at_least(
+            "KINDRED_MODERATION_PER_MINUTE",
+            u64::from(self.moderation_per_minute),
+            1,
+            "actions",
+        );
+        at_least(
+            "KINDRED_MODERATION_BURST",
+            u64::from(self.moderation_burst),
+            1,
+            "actions",
         );
         at_least(
             "KINDRED_JOINS_PER_MINUTE_PER_IP",

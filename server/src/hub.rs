@@ -18,6 +18,7 @@ use parking_lot::Mutex;
 use tokio_util::sync::CancellationToken;
 
 use crate::metrics::Metrics;
+use crate::safety::Budget;
 use crate::wire::Encoded;
 
 /// Who, among a room's local connections, receives a frame.
@@ -57,9 +58,8 @@ impl Audience {
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Effect {
     None,
-    /// Disconnect this member's connections once they have the frame.
-    Evict(UserId, Kick),
-    /// Disconnect everyone in the room once they have the frame (the waiting room too).
+    /// Disconnect everyone in the room once they have the frame (the waiting room and
+    /// connections still arriving too).
     CloseRoom,
     /// This member was let in from the waiting room: their connections are given the
     /// room (a fresh `welcome`), starting with this frame.
@@ -70,6 +70,9 @@ pub enum Effect {
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Kick {
     SlowConsumer,
+    /// They left the room (from another tab, or their grace period ran out while this
+    /// connection was not counted): this connection is no longer in it.
+    Left,
     Removed,
     Banned,
     RoomClosed,
@@ -84,6 +87,7 @@ impl Kick {
     pub fn close_code(self) -> u16 {
         match self {
             Kick::SlowConsumer | Kick::Resync => close_code::SLOW_CONSUMER,
+            Kick::Left => close_code::NORMAL,
             Kick::Removed | Kick::Banned | Kick::Denied => close_code::REMOVED,
             Kick::RoomClosed => close_code::ROOM_CLOSED,
         }
@@ -92,6 +96,7 @@ impl Kick {
     pub fn reason(self) -> &'static str {
         match self {
             Kick::SlowConsumer => "slow consumer: reconnect and resume with last_seq",
+            Kick::Left => "you left the room",
             Kick::Removed => "removed by a facilitator",
             Kick::Banned => "banned by a facilitator",
             Kick::RoomClosed => "the session has ended",
@@ -182,21 +187,36 @@ pub struct Peer {
     pub user: UserId,
     pub role: Role,
     pub outbox: Outbox,
+    /// What this member may still send, shared by all their connections here.
+    pub budget: Arc<Budget>,
     kicked: CancellationToken,
     kick: OnceLock<Kick>,
     stage: AtomicU8,
 }
 
 impl Peer {
-    /// The room let this connection in: the room's frames reach it from now on (its
-    /// session takes the `welcome` snapshot after this).
-    pub fn enter(&self) {
-        self.stage.store(stage::IN_ROOM, Ordering::Release);
+    /// Let this connection into the room: the room's frames reach it from now on.
+    /// Called by the broker under the room's lock, in the same step that finds the
+    /// member in the room, so no event can fall between the check and the admission.
+    /// False if the connection was told to go meanwhile (then it never enters).
+    pub fn enter(&self) -> bool {
+        if self.kicked.is_cancelled() {
+            return false;
+        }
+        let _ = self
+            .stage
+            .fetch_update(Ordering::AcqRel, Ordering::Acquire, |s| {
+                (s != stage::WAITING).then_some(stage::IN_ROOM)
+            });
+        self.stage.load(Ordering::Acquire) == stage::IN_ROOM
     }
 
-    /// The room put this connection in the waiting room. False if it was admitted
-    /// before it could be told so: then it is to be welcomed into the room at once.
+    /// Put this connection in the waiting room: it is given nothing of the room.
+    /// Called like [`Peer::enter`], under the room's lock. False if it was told to go.
     pub fn wait(&self) -> bool {
+        if self.kicked.is_cancelled() {
+            return false;
+        }
         self.stage
             .compare_exchange(
                 stage::ARRIVING,
@@ -213,16 +233,9 @@ impl Peer {
     }
 
     /// Whether it was let in from the waiting room and still owes its client the
-    /// room's `welcome`; true once, as it enters the room.
-    pub fn take_admission(&self) -> bool {
-        self.stage
-            .compare_exchange(
-                stage::ADMITTED,
-                stage::IN_ROOM,
-                Ordering::AcqRel,
-                Ordering::Acquire,
-            )
-            .is_ok()
+    /// room's `welcome` (the broker's arrival snapshot lets it in, [`Peer::enter`]).
+    pub fn owes_welcome(&self) -> bool {
+        self.stage.load(Ordering::Acquire) == stage::ADMITTED
     }
 
     fn admit(&self) {
@@ -284,13 +297,13 @@ impl Hub {
     /// Its stop token is a child of `parent` (the server's shutdown), so a session
     /// watches one token for both a kick and a shutdown. A member (one token) has at
     /// most `per_member` connections here: one more is refused with the number open.
+    /// Their connections share one [`Budget`]: the first makes it (`budget`).
     pub fn attach(
         &self,
-        room: RoomId,
-        user: UserId,
-        role: Role,
+        (room, user, role): (RoomId, UserId, Role),
         parent: &CancellationToken,
         per_member: usize,
+        budget: impl FnOnce() -> Budget,
     ) -> Result<Arc<Peer>, TooManyConnections> {
         // Counted and added under the room's entry lock: two tabs opening at once
         // cannot both take the last place.
@@ -304,11 +317,16 @@ impl Hub {
             }
             return Err(TooManyConnections { open });
         }
+        let budget = peers
+            .iter()
+            .find(|p| p.user == user)
+            .map_or_else(|| Arc::new(budget()), |p| p.budget.clone());
         let peer = Arc::new(Peer {
             id: self.next_id.fetch_add(1, Ordering::Relaxed),
             user,
             role,
             outbox: Outbox::new(self.queue_depth),
+            budget,
             kicked: parent.child_token(),
             kick: OnceLock::new(),
             stage: AtomicU8::new(stage::ARRIVING),
@@ -341,7 +359,20 @@ impl Hub {
         }
     }
 
+    /// Ask every local connection of `user` in the room to go, whatever its stage:
+    /// in the room, waiting, or still arriving (its arrival then finds it told to go,
+    /// [`Peer::enter`]). Frames already queued for it are still written; nothing is
+    /// queued for it from now on.
+    pub fn evict(&self, room: RoomId, user: UserId, kick: Kick) {
+        if let Some(peers) = self.rooms.get(&room) {
+            for peer in peers.iter().filter(|p| p.user == user) {
+                peer.kick(kick);
+            }
+        }
+    }
+
     /// Give a frame to every local connection in its audience, without waiting.
+    /// A connection already told to go is given nothing more.
     pub fn deliver(&self, room: RoomId, audience: Audience, frame: &Encoded, effect: Effect) {
         let Some(peers) = self.rooms.get(&room) else {
             return;
@@ -349,6 +380,9 @@ impl Hub {
         let started = std::time::Instant::now();
         let mut delivered = 0u64;
         for peer in peers.iter() {
+            if peer.kicked.is_cancelled() {
+                continue;
+            }
             if let Effect::Admit(user) = effect
                 && user == peer.user
             {
@@ -357,24 +391,18 @@ impl Hub {
             // The room's frames reach only those in it, but everyone hears it close.
             let reaches = audience.includes(peer.user, peer.role)
                 && (!audience.of_the_room() || peer.in_room() || effect == Effect::CloseRoom);
-            if !reaches {
-                continue;
-            }
-            if peer.outbox.push(frame) {
-                delivered += 1;
-            } else {
-                self.metrics.dropped.inc();
-                if peer.kick_reason().is_none() {
+            if reaches {
+                if peer.outbox.push(frame) {
+                    delivered += 1;
+                } else {
+                    self.metrics.dropped.inc();
                     self.metrics.slow_consumer();
                     tracing::info!(peer = peer.id, %room, "slow consumer disconnected");
+                    peer.kick(Kick::SlowConsumer);
                 }
-                peer.kick(Kick::SlowConsumer);
             }
-            match effect {
-                Effect::None | Effect::Admit(_) => {}
-                Effect::Evict(user, kick) if user == peer.user => peer.kick(kick),
-                Effect::Evict(..) => {}
-                Effect::CloseRoom => peer.kick(Kick::RoomClosed),
+            if effect == Effect::CloseRoom {
+                peer.kick(Kick::RoomClosed);
             }
         }
         drop(peers);
@@ -394,18 +422,25 @@ mod tests {
         let hub = Hub::new(8, Arc::new(Metrics::new()));
         let (room, alice, bob) = (RoomId::new(), UserId::new(), UserId::new());
         let stop = CancellationToken::new();
-        let attach = |user| hub.attach(room, user, Role::Participant, &stop, 2);
+        let budget = || {
+            let q = governor::Quota::per_minute(std::num::NonZeroU32::MIN);
+            Budget::new(q, q)
+        };
+        let attach = |user| hub.attach((room, user, Role::Participant), &stop, 2, budget);
         let first = attach(alice).expect("first tab");
-        attach(alice).expect("second tab");
+        let second = attach(alice).expect("second tab");
         assert_eq!(attach(alice).unwrap_err(), TooManyConnections { open: 2 });
         // Others are not affected, and a closed tab frees its place.
-        attach(bob).expect("bob's tab");
+        // Two tabs of one member share what they may send; another member has their own.
+        assert!(Arc::ptr_eq(&first.budget, &second.budget));
+        let bobs = attach(bob).expect("bob's tab");
+        assert!(!Arc::ptr_eq(&bobs.budget, &first.budget));
         hub.detach(room, first.id);
         attach(alice).expect("a place is free again");
         // A refused attach to an empty room leaves no empty room behind.
         let other = RoomId::new();
         assert!(
-            hub.attach(other, alice, Role::Participant, &stop, 0)
+            hub.attach((other, alice, Role::Participant), &stop, 0, budget)
                 .is_err()
         );
         assert!(!hub.has_room(other));

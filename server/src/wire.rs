@@ -213,6 +213,8 @@ pub fn alert(alert: &Alert) -> ServerFrame {
         held: None,
         text,
         context,
+        count: (alert.count > 1).then_some(alert.count),
+        since: (alert.count > 1).then_some(alert.since),
     }
 }
 
@@ -230,6 +232,8 @@ pub fn held_alert(held: &Held) -> ServerFrame {
         held: Some(held.id),
         text: Some(held.text.clone()),
         context: Vec::new(),
+        count: None,
+        since: None,
     }
 }
 
@@ -267,6 +271,8 @@ pub fn knock_alert(ts: Millis, w: &WaitingMember) -> ServerFrame {
         held: None,
         text: None,
         context: Vec::new(),
+        count: None,
+        since: None,
     }
 }
 
@@ -312,6 +318,8 @@ pub fn flagged_alert(
         held: None,
         text: None,
         context: Vec::new(),
+        count: None,
+        since: None,
     }
 }
 
@@ -336,6 +344,8 @@ pub fn unkept_crisis_alert(
         held: None,
         text: Some(text),
         context: Vec::new(),
+        count: None,
+        since: None,
     }
 }
 

@@ -40,6 +40,8 @@ pub fn config() -> Config {
         frame_burst: 1_000,
         messages_per_minute: 100_000,
         message_burst: 10_000,
+        moderation_per_minute: 100_000,
+        moderation_burst: 10_000,
         joins_per_minute_per_ip: 10_000,
         ..Config::default()
     }
@@ -261,6 +263,7 @@ pub struct ModArgs {
     pub policy: Option<ContentPolicy>,
     pub on: Option<bool>,
     pub report: Option<u64>,
+    pub ban: Option<bool>,
 }
 
 impl ModArgs {
@@ -355,6 +358,7 @@ impl Member {
             policy: args.policy,
             on: args.on,
             report: args.report,
+            ban: args.ban,
         })
         .await;
         self.ack(&client_id).await

@@ -29,7 +29,7 @@ use super::{
     Broker, BrokerError, REPORT_CONTEXT, ResumeFrom, Snapshot, new_epoch, summary, touches_catalog,
 };
 use crate::catalog::CatalogFile;
-use crate::hub::{Audience, Hub};
+use crate::hub::{Audience, Hub, Peer};
 use crate::metrics::Metrics;
 use crate::room::{Applied, Command, InviteRecord, Limits, Origin, Room, RoomConfig};
 use crate::wire::Encoded;
@@ -299,7 +299,7 @@ impl Broker for MemoryBroker {
     async fn snapshot(
         &self,
         id: RoomId,
-        user: UserId,
+        peer: &Peer,
         resume: Option<ResumeFrom>,
         recent: usize,
     ) -> Result<Snapshot, BrokerError> {
@@ -307,7 +307,7 @@ impl Broker for MemoryBroker {
         let cell = cell.lock();
         Ok(cell
             .timeline
-            .snapshot(&cell.room, user, cell.epoch, resume, recent))
+            .arrival(&cell.room, peer, cell.epoch, resume, recent)?)
     }
 
     async fn notify(

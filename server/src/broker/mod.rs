@@ -16,11 +16,10 @@ use async_trait::async_trait;
 use kindred_protocol::http::UpdateRoom;
 use kindred_protocol::policy::ContentPolicy;
 use kindred_protocol::{
-    Epoch, LeftReason, MemberInfo, Millis, Quote, ResumeKind, Role, RoomId, RoomState, RoomSummary,
-    Seq, UserId,
+    Epoch, MemberInfo, Millis, Quote, ResumeKind, Role, RoomId, RoomState, RoomSummary, Seq, UserId,
 };
 
-use crate::hub::{Audience, Effect, Kick};
+use crate::hub::{Audience, Effect, Peer};
 use crate::room::{Applied, Command, EventKind, InviteRecord, Origin, Rejection, Room, RoomConfig};
 use crate::wire::Encoded;
 
@@ -47,6 +46,8 @@ pub struct Snapshot {
     pub epoch: Epoch,
     pub resume: ResumeKind,
     pub backlog: Vec<Encoded>,
+    /// They are in the waiting room: the rest shows nothing of the room.
+    pub waiting: bool,
 }
 
 /// Where a member wants to resume from.
@@ -100,13 +101,15 @@ pub trait Broker: Send + Sync + 'static {
 
     /// Check, number, store and publish: see the module docs.
     async fn apply(&self, room: RoomId, cmd: Command, now: Millis) -> Result<Applied, BrokerError>;
-    /// The room as `user`, arriving now, sees it. `resume` asks for the events after
-    /// a seq; otherwise the most recent `recent` events are the backlog. A participant
-    /// is given nothing from before they joined ([`Timeline::snapshot`](timeline::Timeline::snapshot)).
+    /// Let a connection in (to the room, or to the waiting room) and say what it sees,
+    /// in one step with the membership check ([`Timeline::arrival`](timeline::Timeline::arrival)).
+    /// `resume` asks for the events after a seq; otherwise the most recent `recent`
+    /// events are the backlog. A participant is given nothing from before they joined
+    /// ([`Timeline::snapshot`](timeline::Timeline::snapshot)).
     async fn snapshot(
         &self,
         room: RoomId,
-        user: UserId,
+        peer: &Peer,
         resume: Option<ResumeFrom>,
         recent: usize,
     ) -> Result<Snapshot, BrokerError>;
@@ -183,17 +186,11 @@ pub fn new_epoch() -> Epoch {
     rand::random::<u64>() >> 11
 }
 
-/// What delivering a timeline event does to connections beyond showing it.
+/// What delivering a timeline event does to connections beyond showing it. (Who
+/// leaves is not said by an event but by the command's departures, which also name
+/// those who were never members: someone turned away, a facilitator whose seat ended.)
 pub fn effect_of(kind: &EventKind) -> Effect {
     match kind {
-        EventKind::Left {
-            user,
-            reason: LeftReason::Removed,
-        } => Effect::Evict(*user, Kick::Removed),
-        EventKind::Left {
-            user,
-            reason: LeftReason::Banned,
-        } => Effect::Evict(*user, Kick::Banned),
         EventKind::Closed { .. } => Effect::CloseRoom,
         // Someone admitted from the waiting room is given the room.
         EventKind::Joined { user, .. } => Effect::Admit(*user),

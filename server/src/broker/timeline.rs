@@ -5,13 +5,14 @@
 
 use std::collections::VecDeque;
 
+use kindred_protocol::policy::ContentPolicy;
 use kindred_protocol::{
-    Epoch, ErrorCode, Quote, ResumeKind, Role, RoomId, Seq, ServerFrame, UserId,
+    Epoch, ErrorCode, Quote, ResumeKind, Role, RoomId, RoomState, Seq, ServerFrame, UserId,
 };
 
 use super::{ResumeFrom, Snapshot, effect_of, summary};
-use crate::hub::{Audience, Effect, Hub, Kick};
-use crate::room::{Applied, EventKind, Rejection, Room};
+use crate::hub::{Audience, Effect, Hub, Kick, Peer};
+use crate::room::{Applied, EventKind, Parting, Rejection, Room};
 use crate::wire::{self, Encoded};
 
 /// Encoded timeline frames, oldest first, at most `len`.
@@ -129,7 +130,34 @@ impl Timeline {
         }
         if let Some(hub) = hub {
             private_effects(hub, room, applied);
+            departures(hub, room, applied);
         }
+    }
+
+    /// Let `peer` in as the room stands now, and what it is shown: the room, in the
+    /// same step (under the room's lock, where every delivery happens too) that finds
+    /// its member in the room, so no event, ban or departure can fall between the
+    /// check and the admission; or the waiting room, which shows nothing of the room.
+    /// `NotMember` if they are neither (their stay ended while the connection was
+    /// arriving) or the connection was told to go meanwhile.
+    pub fn arrival(
+        &self,
+        room: &Room,
+        peer: &Peer,
+        epoch: Epoch,
+        resume: Option<ResumeFrom>,
+        recent: usize,
+    ) -> Result<Snapshot, Rejection> {
+        if room.is_waiting(peer.user) {
+            if !peer.wait() {
+                return Err(Rejection::NotMember);
+            }
+            return Ok(waiting(room));
+        }
+        if room.member(peer.user).is_none() || !peer.enter() {
+            return Err(Rejection::NotMember);
+        }
+        Ok(self.snapshot(room, peer.user, epoch, resume, recent))
     }
 
     /// The room as `user`, arriving now, sees it: the replay after `resume` when the
@@ -193,16 +221,63 @@ impl Timeline {
             epoch,
             resume,
             backlog,
+            waiting: false,
         }
+    }
+}
+
+/// What someone in the waiting room is shown: what the public directory shows of the
+/// room (its title, description, guidelines, schedule) and that they are waiting;
+/// nothing of who is inside or what happens there (no members, announcement, floor or
+/// history). Nothing to resume from either: a client that offers this seq and epoch
+/// after it is let in is given a reset.
+fn waiting(room: &Room) -> Snapshot {
+    Snapshot {
+        summary: summary(room),
+        members: Vec::new(),
+        state: RoomState {
+            open: room.is_open(),
+            waiting_room: true,
+            ..RoomState::default()
+        },
+        policy: ContentPolicy::default(),
+        seq: 0,
+        epoch: 0,
+        resume: ResumeKind::Fresh,
+        backlog: Vec::new(),
+        waiting: true,
+    }
+}
+
+/// Every connection of everyone whose stay the command ended goes, on every instance
+/// that folds it, whatever stage the connection is at (in the room, waiting, or still
+/// arriving): the one place the rule "every socket accounted for" is kept. Frames
+/// queued before (their own `left`, a denial) are still written; nothing after.
+fn departures(hub: &Hub, room: RoomId, applied: &Applied) {
+    for d in &applied.departures {
+        let kick = match d.why {
+            Parting::Left => Kick::Left,
+            // Not counted anywhere any more: reconnecting lets them in again.
+            Parting::Disconnected => Kick::Resync,
+            Parting::Removed => Kick::Removed,
+            Parting::Banned => Kick::Banned,
+            Parting::Denied => Kick::Denied,
+        };
+        hub.evict(room, d.user, kick);
     }
 }
 
 /// What every instance tells its own connections of a command besides its events:
 /// who is turned away from the waiting room, a muted member why; for the
-/// facilitators, a knock, the waiting list and the moderation log's new entries. (The room applies each command on every
-/// instance that holds it, so nothing here needs to cross instances.)
+/// facilitators, a knock, the waiting list and the moderation log's new entries. (The
+/// room applies each command on every instance that holds it, so nothing here needs to
+/// cross instances.)
 fn private_effects(hub: &Hub, room: RoomId, applied: &Applied) {
-    for &user in &applied.denied {
+    let denied = applied
+        .departures
+        .iter()
+        .filter(|d| d.why == Parting::Denied);
+    for &crate::room::Departure { user, .. } in denied {
         let frame = wire::encode(&wire::error(
             None,
             ErrorCode::Denied,
@@ -210,12 +285,7 @@ fn private_effects(hub: &Hub, room: RoomId, applied: &Applied) {
              thank you for coming, and please take care of yourself",
             None,
         ));
-        hub.deliver(
-            room,
-            Audience::User(user),
-            &frame,
-            Effect::Evict(user, Kick::Denied),
-        );
+        hub.deliver(room, Audience::User(user), &frame, Effect::None);
     }
     if let Some(notice) = &applied.mute_notice {
         let frame = wire::encode(&wire::mute_notice(notice));

@@ -11,8 +11,10 @@ use serde::{Deserialize, Serialize};
 use super::state::Held;
 
 /// The most crisis and report alerts a room keeps open at once. Past it the oldest
-/// report is let go first, then the oldest crisis alert (held messages have their own
-/// bound, [`MAX_HELD`](super::MAX_HELD)).
+/// report is let go first, and a crisis alert only when no report is left (held
+/// messages have their own bound, [`MAX_HELD`](super::MAX_HELD)). A member has one
+/// open crisis alert at a time, so crisis alerts are at most one per member who
+/// wrote crisis words this session.
 pub const MAX_OPEN_ALERTS: usize = 200;
 
 /// An alert kept until a facilitator handles it (`ack_warning {alert: id}`).
@@ -26,6 +28,16 @@ pub struct Alert {
     pub user: UserId,
     pub name: String,
     pub about: About,
+    /// How many crisis messages of this member it stands for (1 for a report).
+    #[serde(default = "one")]
+    pub count: u32,
+    /// When it was first raised (`ts` is the latest message's).
+    #[serde(default)]
+    pub since: Millis,
+}
+
+fn one() -> u32 {
+    1
 }
 
 /// What an [`Alert`] is about.
@@ -53,9 +65,8 @@ impl Alert {
         matches!(self.about, About::Report { .. })
     }
 
-    /// Whether this is the crisis alert about the message at `seq`.
-    pub fn is_crisis_at(&self, seq: Seq) -> bool {
-        matches!(self.about, About::Crisis { seq: Some(s), .. } if s == seq)
+    fn is_crisis_of(&self, user: UserId) -> bool {
+        self.user == user && matches!(self.about, About::Crisis { .. })
     }
 }
 
@@ -105,9 +116,27 @@ impl OpenAlerts {
         self.0.remove(&id)
     }
 
-    /// The open crisis alert about the message at `seq`, if any.
-    pub fn crisis_at(&self, seq: Seq) -> Option<&Alert> {
-        self.0.values().find(|a| a.is_crisis_at(seq))
+    /// The member's open crisis alert, if any.
+    pub fn crisis_of(&self, user: UserId) -> Option<&Alert> {
+        self.0.values().find(|a| a.is_crisis_of(user))
+    }
+
+    /// A member's crisis words again while their crisis alert is open: it stands for
+    /// one more message, and shows the latest. The updated alert; `None` if they have
+    /// none open.
+    pub fn recur(
+        &mut self,
+        user: UserId,
+        name: String,
+        about: About,
+        now: Millis,
+    ) -> Option<Alert> {
+        let alert = self.0.values_mut().find(|a| a.is_crisis_of(user))?;
+        alert.count = alert.count.saturating_add(1);
+        alert.ts = now;
+        alert.name = name;
+        alert.about = about;
+        Some(alert.clone())
     }
 
     pub fn iter(&self) -> impl Iterator<Item = &Alert> {

@@ -271,6 +271,9 @@ pub struct ModRequest {
     pub policy: Option<ContentPolicy>,
     pub on: Option<bool>,
     pub report: Option<u64>,
+    /// For `deny`: ban them too (by their user id and the marks their join carried).
+    #[serde(default)]
+    pub ban: bool,
 }
 
 impl ModRequest {
@@ -287,6 +290,7 @@ impl ModRequest {
             policy: None,
             on: None,
             report: None,
+            ban: false,
         }
     }
 }
@@ -386,6 +390,11 @@ pub enum Rejection {
     TooManyFromAddress,
     #[error("you are in the waiting room: a facilitator will let you in shortly")]
     Waiting,
+    #[error(
+        "someone in the room already goes by a name that looks like theirs: turn them away \
+         kindly, or let the other member know before admitting them under another name"
+    )]
+    NameClash,
 }
 
 impl Rejection {
@@ -411,6 +420,7 @@ impl Rejection {
             Rejection::InviteInvalid => ErrorCode::Unauthorized,
             Rejection::TooManyFromAddress => ErrorCode::RateLimited,
             Rejection::Waiting => ErrorCode::Waiting,
+            Rejection::NameClash => ErrorCode::BadRequest,
         }
     }
 
@@ -420,6 +430,29 @@ impl Rejection {
             _ => None,
         }
     }
+}
+
+/// Why someone's stay in the room ended.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Parting {
+    /// They chose to leave (from any of their tabs), in the room or in the waiting room.
+    Left,
+    /// Their grace period ran out with no connection counted.
+    Disconnected,
+    /// A facilitator or the operator removed them, or their facilitator seat ended.
+    Removed,
+    Banned,
+    /// A facilitator turned them away from the waiting room.
+    Denied,
+}
+
+/// Someone stopped being in the room (a member, someone waiting, or a facilitator
+/// whose seat ended): every connection of theirs, on every instance, is to be
+/// closed, whatever stage it is at.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Departure {
+    pub user: UserId,
+    pub why: Parting,
 }
 
 /// What a command did.
@@ -459,8 +492,9 @@ pub struct Applied {
     pub knock: Option<WaitingMember>,
     /// The waiting room changed: the facilitators are given the whole list.
     pub waiting_list: Option<Vec<WaitingMember>>,
-    /// Waiting participants a facilitator turned away: told, then disconnected.
-    pub denied: Vec<UserId>,
+    /// Everyone whose stay this command ended, in order: their connections are closed
+    /// (after a denied member is told why).
+    pub departures: Vec<Departure>,
     /// New entries of the moderation log: the facilitators are given them.
     pub logged: Vec<LogEntry>,
     /// The whisper this command kept, to deliver to its audience (`kept`: no
@@ -488,6 +522,13 @@ pub struct MuteNotice {
 impl Applied {
     fn none() -> Self {
         Self::default()
+    }
+
+    /// Record that `user`'s stay ended (once per command).
+    pub(super) fn depart(&mut self, user: UserId, why: Parting) {
+        if !self.departures.iter().any(|d| d.user == user) {
+            self.departures.push(Departure { user, why });
+        }
     }
 
     /// The alerts and held messages open for a facilitator who arrived.
@@ -630,50 +671,64 @@ impl Room {
     }
 
     /// Whether a new member could join now (used by the HTTP join before a token is
-    /// minted, and again when they connect): the room has a seat, nobody in it goes by
-    /// a name that looks like theirs, and a participant comes from no banned member's
-    /// device or (this session) address, nor from a network that already holds its
-    /// share of the seats.
+    /// minted, and again when they connect): a session is on, they come from no banned
+    /// member's device or (this session) address, the room is not locked, has a seat,
+    /// and their network does not already hold its share of the seats; then nobody in
+    /// it goes by a name that looks like theirs.
+    ///
+    /// The order leaks nothing: every refusal that does not depend on who is inside
+    /// comes first, so a name that looks like a present member's is refused only to
+    /// someone who would otherwise be let in. In a room with a waiting room, where
+    /// the answer would tell an outsider who is inside, the name is not compared at
+    /// all: the facilitator who admits them is told of a clash instead
+    /// ([`Rejection::NameClash`]).
     pub fn admits(&self, role: Role, name: &str, origin: &Origin) -> Result<(), Rejection> {
-        let look = NameLook::of(name);
-        let taken = self.members.values().map(|m| &m.look);
-        if taken
-            .chain(self.waiting.values().map(|w| &w.look))
-            .any(|l| l.clashes(&look))
-        {
-            return Err(Rejection::NameInUse);
-        }
-        if role == Role::Facilitator {
-            return Ok(());
-        }
-        if !self.open {
-            return Err(Rejection::NotOpen);
-        }
-        if self.bans.origin(origin) {
-            return Err(Rejection::Banned);
-        }
-        if self.locked {
-            return Err(Rejection::Locked);
-        }
-        // Someone waiting holds a seat: admitting them never overfills the room.
-        if self.members.len() + self.waiting.len() >= self.config.capacity as usize {
-            return Err(Rejection::RoomFull);
-        }
-        if let Some(address) = &origin.address {
-            let here = self
-                .members
-                .values()
-                .filter(|m| m.role == Role::Participant)
-                .map(|m| &m.origin);
-            let same = here
-                .chain(self.waiting.values().map(|w| &w.origin))
-                .filter(|o| o.address.as_ref() == Some(address))
-                .count();
-            if same >= self.limits.members_per_address {
-                return Err(Rejection::TooManyFromAddress);
+        if role == Role::Participant {
+            if !self.open {
+                return Err(Rejection::NotOpen);
+            }
+            if self.bans.origin(origin) {
+                return Err(Rejection::Banned);
+            }
+            if self.locked {
+                return Err(Rejection::Locked);
+            }
+            // Someone waiting holds a seat: admitting them never overfills the room.
+            if self.members.len() + self.waiting.len() >= self.config.capacity as usize {
+                return Err(Rejection::RoomFull);
+            }
+            if let Some(address) = &origin.address {
+                let here = self
+                    .members
+                    .values()
+                    .filter(|m| m.role == Role::Participant)
+                    .map(|m| &m.origin);
+                let same = here
+                    .chain(self.waiting.values().map(|w| &w.origin))
+                    .filter(|o| o.address.as_ref() == Some(address))
+                    .count();
+                if same >= self.limits.members_per_address {
+                    return Err(Rejection::TooManyFromAddress);
+                }
+            }
+            if self.config.waiting_room {
+                return Ok(());
             }
         }
+        if self.name_clashes(name) {
+            return Err(Rejection::NameInUse);
+        }
         Ok(())
+    }
+
+    /// Whether someone present or waiting goes by a name that looks like `name`.
+    fn name_clashes(&self, name: &str) -> bool {
+        let look = NameLook::of(name);
+        self.members
+            .values()
+            .map(|m| &m.look)
+            .chain(self.waiting.values().map(|w| &w.look))
+            .any(|l| l.clashes(&look))
     }
 
     /// The room's facilitator invites, oldest first.
@@ -751,14 +806,57 @@ impl Room {
         self.limits = limits;
     }
 
-    /// Apply one command at instant `now`.
-    pub fn apply(&mut self, cmd: Command, now: Millis) -> Result<Applied, Rejection> {
+    /// Whether the command's sender may give it at all: they are in the room (or, to
+    /// arrive, drop or leave, waiting outside it) in a role that allows it. It reads
+    /// nothing that changes from one moment to the next for the sender (mutes, pauses,
+    /// the floor are the room's to decide in [`Room::apply`]), so a replica a few
+    /// entries behind answers as the log would: both brokers ask it before a command
+    /// reaches anything shared, and `apply` asks it first, so a refusal costs nothing.
+    pub fn permit(&self, cmd: &Command) -> Result<(), Rejection> {
         // Someone in the waiting room can only wait, drop or leave.
-        if let Some(user) = waiting_actor(&cmd)
+        if let Some(user) = waiting_actor(cmd)
             && self.waiting.contains_key(&user)
         {
             return Err(Rejection::Waiting);
         }
+        let (user, action) = match cmd {
+            Command::Send { user, .. } => (*user, Action::Send),
+            Command::Hand { user, .. } => (*user, Action::Hand),
+            Command::React { user, .. } => (*user, Action::React),
+            Command::Report { user, .. } => (*user, Action::Report),
+            Command::Whisper { user, to, .. } => match (self.role_of(*user)?, to) {
+                (Role::Facilitator, Some(_)) => (*user, Action::WhisperAnyone),
+                _ => (*user, Action::WhisperFacilitators),
+            },
+            Command::Moderate { actor, request } => (*actor, Action::Moderate(request.action)),
+            Command::AckWarning { user, .. } => {
+                self.role_of(*user)?;
+                return Ok(());
+            }
+            Command::Leave { user } => {
+                if self.members.contains_key(user) || self.waiting.contains_key(user) {
+                    return Ok(());
+                }
+                return Err(Rejection::NotMember);
+            }
+            Command::Connect { .. }
+            | Command::Disconnect { .. }
+            | Command::Tick
+            | Command::Invite { .. }
+            | Command::Redeem { .. }
+            | Command::Revoke { .. }
+            | Command::Dismiss { .. } => return Ok(()),
+        };
+        if authorize(self.role_of(user)?, action) {
+            Ok(())
+        } else {
+            Err(Rejection::Forbidden)
+        }
+    }
+
+    /// Apply one command at instant `now`.
+    pub fn apply(&mut self, cmd: Command, now: Millis) -> Result<Applied, Rejection> {
+        self.permit(&cmd)?;
         match cmd {
             Command::Connect {
                 user,
@@ -777,11 +875,8 @@ impl Room {
             Command::Leave { user } => {
                 let mut out = Applied::none();
                 if self.waiting.contains_key(&user) {
-                    self.waiter_left(user, &mut out);
+                    self.waiter_left(user, Parting::Left, &mut out);
                     return Ok(out);
-                }
-                if !self.members.contains_key(&user) {
-                    return Err(Rejection::NotMember);
                 }
                 self.remove_member(user, LeftReason::Left, now, &mut out);
                 Ok(out)
@@ -808,10 +903,6 @@ impl Room {
                 target,
                 emoji,
             } => {
-                let role = self.role_of(user)?;
-                if !authorize(role, Action::React) {
-                    return Err(Rejection::Forbidden);
-                }
                 if target == 0 || target > self.seq {
                     return Err(Rejection::NotFound);
                 }
@@ -848,10 +939,6 @@ impl Room {
             } => self.whisper(user, (to, text, crisis), now),
             Command::AckWarning { user, alert } => self.ack_warning(user, alert, now),
             Command::Moderate { actor, request } => {
-                let role = self.role_of(actor)?;
-                if !authorize(role, Action::Moderate(request.action)) {
-                    return Err(Rejection::Forbidden);
-                }
                 // Written before the action (a removed member's name goes with them),
                 // kept only if it succeeds.
                 let entry = self.log_entry(actor, &request, now);
@@ -872,7 +959,9 @@ impl Room {
                 let record = self.invites.revoke(invite).ok_or(Rejection::NotFound)?;
                 let mut out = Applied::none();
                 for user in record.seats {
+                    // Gone from the room or not, a seat that ends closes their tabs.
                     self.remove_member(user, LeftReason::Removed, now, &mut out);
+                    out.depart(user, Parting::Removed);
                 }
                 Ok(out)
             }
@@ -883,6 +972,7 @@ impl Room {
                 self.invites.unseat(user);
                 let mut out = Applied::none();
                 self.remove_member(user, LeftReason::Removed, now, &mut out);
+                out.depart(user, Parting::Removed);
                 Ok(out)
             }
         }
@@ -1034,14 +1124,24 @@ impl Room {
         id
     }
 
-    /// Keep an alert open for the facilitators.
+    /// Keep an alert open for the facilitators. A member's crisis words while their
+    /// crisis alert is still open update that alert rather than add one, so however
+    /// many they send, nobody else's alert is pushed out and the facilitators see how
+    /// often it recurred.
     fn raise(&mut self, user: UserId, name: String, about: About, now: Millis) -> Alert {
+        if let About::Crisis { .. } = about
+            && let Some(alert) = self.alerts.recur(user, name.clone(), about.clone(), now)
+        {
+            return alert;
+        }
         let alert = Alert {
             id: self.next_id(),
             ts: now,
             user,
             name,
             about,
+            count: 1,
+            since: now,
         };
         self.alerts.keep(alert.clone());
         alert
@@ -1067,9 +1167,6 @@ impl Room {
         now: Millis,
     ) -> Result<Applied, Rejection> {
         let m = self.members.get(&user).ok_or(Rejection::NotMember)?;
-        if !authorize(m.role, Action::Report) {
-            return Err(Rejection::Forbidden);
-        }
         if target == 0 || target > self.seq {
             return Err(Rejection::NotFound);
         }
@@ -1108,9 +1205,6 @@ impl Room {
             }
             (Role::Facilitator, None) => {}
             (Role::Participant, _) => {
-                if !authorize(role, Action::WhisperFacilitators) {
-                    return Err(Rejection::Forbidden);
-                }
                 // A whisper nobody receives must not look delivered. In a session a
                 // facilitator keeps, it waits for the next one who arrives.
                 if !self.facilitator_online() {
@@ -1213,7 +1307,7 @@ impl Room {
         // never confirmed the card brings help again: it may never have gone out.
         if let Some(sent) = self.sent.find(user, &client_id) {
             let (seq, card) = (sent.seq, sent.card);
-            let alert = card.then(|| self.alerts.crisis_at(seq).cloned()).flatten();
+            let alert = card.then(|| self.alerts.crisis_of(user).cloned()).flatten();
             return Ok(Applied {
                 ack: Some(seq),
                 duplicate: true,
@@ -1451,6 +1545,13 @@ impl Room {
         };
         self.warnings.remove(&user);
         self.push(out, now, EventKind::Left { user, reason });
+        let why = match reason {
+            LeftReason::Left => Parting::Left,
+            LeftReason::Disconnected => Parting::Disconnected,
+            LeftReason::Removed => Parting::Removed,
+            LeftReason::Banned => Parting::Banned,
+        };
+        out.depart(user, why);
         if gone.role == Role::Facilitator {
             // The last facilitator has gone (after the grace period, or for good):
             // the room is held at once.

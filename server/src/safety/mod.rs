@@ -14,11 +14,13 @@
 //! Crisis detection and content filtering are separate on purpose: rustrict is built to
 //! hide words, and crisis language must never be hidden.
 
+pub mod budget;
 pub mod crisis;
 pub mod policy;
 pub mod resources;
 pub mod text;
 
+pub use budget::Budget;
 pub use crisis::{CrisisDataError, CrisisMatcher};
 pub use policy::{ContentPolicy, Evaluate, Kinds, PolicyMode, Verdict, kind_names};
 pub use resources::ResourcesCard;

@@ -14,6 +14,7 @@ use crate::app::{AppState, now_ms};
 use crate::broker::BrokerError;
 use crate::hub::Audience;
 use crate::room::{Command, Held, ModRequest, Rejection, Screened, Warning};
+use crate::safety::budget::take;
 use crate::safety::{Evaluate, TextError, Verdict, normalize_message};
 use crate::wire;
 
@@ -23,6 +24,16 @@ impl Live {
         conn: &mut Conn,
         text: &str,
     ) -> Result<Flow, axum::Error> {
+        // The frame rate is charged before anything is done with the frame: a flood,
+        // valid or not, costs the server no more than reading a command's id.
+        if let Err(wait) = take(&self.frames) {
+            let client_id = serde_json::from_str::<CommandId>(text)
+                .ok()
+                .and_then(|c| c.client_id)
+                .filter(|id| valid_client_id(id));
+            self.rate_limited(conn, client_id, wait).await?;
+            return Ok(Flow::Continue);
+        }
         let frame = match serde_json::from_str::<ClientFrame>(text) {
             Ok(f) => f,
             Err(e) => {
@@ -33,10 +44,6 @@ impl Live {
             }
         };
         let client_id = command_id(&frame);
-        if let Err(wait) = check(&self.frames) {
-            self.rate_limited(conn, client_id, wait).await?;
-            return Ok(Flow::Continue);
-        }
         if client_id.is_some_and(|id| !valid_client_id(&id)) {
             self.fail(
                 conn,
@@ -48,6 +55,20 @@ impl Live {
             return Ok(Flow::Continue);
         }
         self.dispatch(conn, frame).await
+    }
+
+    /// A binary frame: counted like any frame, then refused.
+    pub(super) async fn on_binary(&mut self, conn: &mut Conn) -> Result<(), axum::Error> {
+        if let Err(wait) = take(&self.frames) {
+            return self.rate_limited(conn, None, wait).await;
+        }
+        let frame = wire::error(
+            None,
+            ErrorCode::BadRequest,
+            "binary frames are not supported; send JSON text",
+            None,
+        );
+        self.reply(conn, &frame).await
     }
 
     /// Tell the client it is too fast. Commands get their own answer; other frames one
@@ -87,7 +108,7 @@ impl Live {
                 text,
                 cw,
             } => {
-                if let Err(wait) = check(&self.messages) {
+                if let Err(wait) = self.peer.budget.message() {
                     self.rate_limited(conn, Some(client_id), wait).await?;
                     return Ok(Flow::Continue);
                 }
@@ -140,7 +161,7 @@ impl Live {
                 self.apply_counted(conn, cmd).await?;
             }
             ClientFrame::Report { seq, reason } => {
-                if let Err(wait) = check(&self.messages) {
+                if let Err(wait) = self.peer.budget.message() {
                     self.rate_limited(conn, None, wait).await?;
                     return Ok(Flow::Continue);
                 }
@@ -183,7 +204,7 @@ impl Live {
                 }
             }
             ClientFrame::Whisper { to, text } => {
-                if let Err(wait) = check(&self.messages) {
+                if let Err(wait) = self.peer.budget.message() {
                     self.rate_limited(conn, None, wait).await?;
                     return Ok(Flow::Continue);
                 }
@@ -252,6 +273,16 @@ impl Live {
                 }
             }
             ClientFrame::AckWarning { alert } => {
+                // Handling an alert is a facilitator's action; reading a card or a
+                // note is a member's.
+                let spent = match (self.role, alert) {
+                    (Role::Facilitator, Some(_)) => self.peer.budget.moderation(),
+                    _ => self.peer.budget.message(),
+                };
+                if let Err(wait) = spent {
+                    self.rate_limited(conn, None, wait).await?;
+                    return Ok(Flow::Continue);
+                }
                 let cmd = Command::AckWarning {
                     user: self.user,
                     alert,
@@ -284,7 +315,12 @@ impl Live {
                 policy,
                 on,
                 report,
+                ban,
             } => {
+                if let Err(wait) = self.peer.budget.moderation() {
+                    self.rate_limited(conn, Some(client_id), wait).await?;
+                    return Ok(Flow::Continue);
+                }
                 let checked = optional_text(reason, MAX_REASON_CHARS).and_then(|reason| {
                     Ok((reason, optional_text(text, app.config.max_message_chars)?))
                 });
@@ -306,6 +342,7 @@ impl Live {
                     policy,
                     on,
                     report,
+                    ban: ban.unwrap_or(false),
                 };
                 let cmd = Command::Moderate {
                     actor: self.user,
@@ -518,7 +555,7 @@ impl Live {
     /// A command that counts against the member's message rate and is answered only
     /// when refused (a hand, a reaction).
     async fn apply_counted(&mut self, conn: &mut Conn, cmd: Command) -> Result<(), axum::Error> {
-        if let Err(wait) = check(&self.messages) {
+        if let Err(wait) = self.peer.budget.message() {
             return self.rate_limited(conn, None, wait).await;
         }
         let app = conn.app.clone();
@@ -582,13 +619,12 @@ fn text_error(client_id: Option<ClientId>, e: &TextError) -> ServerFrame {
     wire::error(client_id, code, e.to_string(), None)
 }
 
-/// Take one unit from a limiter, or say how long to wait.
-fn check(limiter: &governor::DefaultDirectRateLimiter) -> Result<(), Duration> {
-    limiter.check().map_err(|not_until| {
-        not_until.wait_time_from(governor::clock::Clock::now(
-            &governor::clock::DefaultClock::default(),
-        ))
-    })
+/// Just a command's id, read from a frame that is over the rate (whatever else it
+/// holds is skipped, not kept).
+#[derive(serde::Deserialize)]
+struct CommandId {
+    #[serde(default)]
+    client_id: Option<ClientId>,
 }
 
 /// Texts up to this many bytes are screened on the member's task (a tenth of a

@@ -104,11 +104,10 @@ impl Conn {
         // Listen before arriving, so nothing published in between is missed; the
         // queue's duplicates of the backlog are skipped by seq.
         let attached = self.app.hub.attach(
-            room,
-            claims.user,
-            claims.role,
+            (room, claims.user, claims.role),
             &self.app.shutdown,
             self.app.config.max_connections_per_member,
+            || self.app.config.member_budget(),
         );
         let peer = match attached {
             Ok(peer) => peer,
@@ -147,12 +146,6 @@ impl Conn {
                 return None;
             }
         };
-        // In the waiting room, unless a facilitator let them in already: then this
-        // connection is in the room like any other.
-        let waiting = arrived.waiting && peer.wait();
-        if !waiting {
-            peer.enter();
-        }
         let resume = match (last_seq, epoch) {
             (Some(last_seq), Some(epoch)) => Some(ResumeFrom { last_seq, epoch }),
             // A last_seq without an epoch cannot be trusted to mean this history.
@@ -162,27 +155,29 @@ impl Conn {
             }),
             (None, _) => None,
         };
-        let (resume, recent) = if waiting {
-            (None, 0)
-        } else {
-            (resume, self.app.config.welcome_history)
-        };
-        let snapshot = match self
-            .app
-            .broker
-            .snapshot(room, claims.user, resume, recent)
-            .await
-        {
+        // Let in (to the room, or to the waiting room if a facilitator has not let
+        // them in yet) in the same step that finds them there: a ban, a removal or a
+        // leave from another tab that landed since `Connect` leaves this connection
+        // out, told why.
+        let recent = self.app.config.welcome_history;
+        let snapshot = match self.app.broker.snapshot(room, &peer, resume, recent).await {
             Ok(s) => s,
             Err(e) => {
+                let kick = peer.kick_reason();
                 Live::new(&self.app, claims, peer, 0)
                     .depart(&self.app, false)
                     .await;
-                let (code, message, close, reason) = refusal(&e);
-                self.refuse(code, &message, close, reason).await;
+                match kick {
+                    Some(kick) => self.close(kick.close_code(), kick.reason()).await,
+                    None => {
+                        let (code, message, close, reason) = refusal(&e);
+                        self.refuse(code, &message, close, reason).await;
+                    }
+                }
                 return None;
             }
         };
+        let waiting = snapshot.waiting;
         tracing::debug!(
             peer = peer.id,
             %room,
@@ -228,18 +223,9 @@ impl Conn {
     }
 
     /// The `welcome` (in parts if its member list is large) and its backlog, and the
-    /// seq they bring the client to. In the waiting room it carries the room's
-    /// description and guidelines and nothing of what happens inside.
-    pub(super) fn welcome(&self, you: Me, mut snapshot: Snapshot) -> (Vec<Encoded>, Seq) {
-        if you.waiting {
-            // Nothing to resume from: a client that offers this seq and epoch later
-            // (admitted, it dropped before the room's welcome) is given a reset.
-            snapshot.members.clear();
-            snapshot.backlog.clear();
-            snapshot.seq = 0;
-            snapshot.epoch = 0;
-            snapshot.resume = ResumeKind::Fresh;
-        }
+    /// seq they bring the client to. In the waiting room the snapshot carries what the
+    /// directory shows of the room and nothing of what happens inside.
+    pub(super) fn welcome(&self, you: Me, snapshot: Snapshot) -> (Vec<Encoded>, Seq) {
         let welcome = Welcome {
             protocol: PROTOCOL_VERSION,
             you,

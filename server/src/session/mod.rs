@@ -81,8 +81,8 @@ struct Live {
     /// The highest seq written to the socket: queued frames at or below it are
     /// duplicates of the backlog.
     last_sent: Seq,
+    /// Frames of any kind on this connection, charged before a frame is parsed.
     frames: DefaultDirectRateLimiter,
-    messages: DefaultDirectRateLimiter,
     last_activity: Instant,
     last_typing: Option<Instant>,
     last_limit_notice: Option<Instant>,
@@ -101,8 +101,6 @@ impl Live {
     fn new(app: &AppState, claims: SessionClaims, peer: Arc<Peer>, last_sent: Seq) -> Self {
         let per_second = NonZeroU32::new(app.config.frames_per_second).unwrap_or(NonZeroU32::MIN);
         let burst = NonZeroU32::new(app.config.frame_burst).unwrap_or(per_second);
-        let per_minute = NonZeroU32::new(app.config.messages_per_minute).unwrap_or(NonZeroU32::MIN);
-        let message_burst = NonZeroU32::new(app.config.message_burst).unwrap_or(per_minute);
         Self {
             room: claims.room,
             user: claims.user,
@@ -111,7 +109,6 @@ impl Live {
             peer,
             last_sent,
             frames: RateLimiter::direct(Quota::per_second(per_second).allow_burst(burst)),
-            messages: RateLimiter::direct(Quota::per_minute(per_minute).allow_burst(message_burst)),
             last_activity: Instant::now(),
             last_typing: None,
             last_limit_notice: None,
@@ -148,7 +145,7 @@ impl Live {
                 }
                 () = outbox.outbox.ready() => {
                     // Let in from the waiting room: the room's welcome goes first.
-                    if self.peer.take_admission() && Box::pin(self.admitted(conn)).await.is_err() {
+                    if self.peer.owes_welcome() && Box::pin(self.admitted(conn)).await.is_err() {
                         break End::Gone;
                     }
                     let Some(first) = self.peer.outbox.pop() else { continue };
@@ -177,13 +174,7 @@ impl Live {
                         }
                         Some(Ok(Message::Ping(_) | Message::Pong(_))) => {}
                         Some(Ok(Message::Binary(_))) => {
-                            let frame = wire::error(
-                                None,
-                                ErrorCode::BadRequest,
-                                "binary frames are not supported; send JSON text",
-                                None,
-                            );
-                            if Box::pin(self.reply(conn, &frame)).await.is_err() {
+                            if Box::pin(self.on_binary(conn)).await.is_err() {
                                 break End::Gone;
                             }
                         }
@@ -226,15 +217,15 @@ impl Live {
         Box::pin(self.depart(&app, left)).await;
     }
 
-    /// Leave the hub, and tell the room the connection dropped (unless the member
-    /// left on purpose, which the room already knows).
+    /// Leave the hub, and tell the room the connection dropped (unless this connection
+    /// left on purpose, which the room already knows, or the session it counted in
+    /// is over). A connection told to go because its member's stay ended still says
+    /// so: its `Connect` may have been folded after that end (it was arriving), and
+    /// then it counts as present until it is taken away.
     async fn depart(self, app: &AppState, left: bool) {
         app.hub.detach(self.room, self.peer.id);
-        let evicted = matches!(
-            self.peer.kick_reason(),
-            Some(Kick::Removed | Kick::Banned | Kick::RoomClosed | Kick::Denied)
-        );
-        if !left && !evicted {
+        let over = matches!(self.peer.kick_reason(), Some(Kick::RoomClosed));
+        if !left && !over {
             let _ = app
                 .broker
                 .apply(self.room, Command::Disconnect { user: self.user }, now_ms())
@@ -258,7 +249,7 @@ impl Live {
                 let _ = tokio::time::timeout(CLOSE_TIMEOUT, conn.send_frame(&frame)).await;
             }
             Kick::Resync => {}
-            Kick::Removed | Kick::Banned | Kick::RoomClosed | Kick::Denied => {
+            Kick::Left | Kick::Removed | Kick::Banned | Kick::RoomClosed | Kick::Denied => {
                 // Let them see the event that ended their stay.
                 self.drain_outbox(conn).await;
             }
@@ -274,12 +265,13 @@ impl Live {
         let recent = app.config.welcome_history;
         let snapshot = match app
             .broker
-            .snapshot(self.room, self.user, None, recent)
+            .snapshot(self.room, &self.peer, None, recent)
             .await
         {
             Ok(s) => s,
             Err(_) => {
-                // They will be let in when they reconnect: they are a member now.
+                // Gone again before the welcome (removed, the store out of reach): a
+                // reconnect finds out which, and a member is let in then.
                 self.peer.kick(Kick::Resync);
                 return Ok(());
             }

@@ -266,6 +266,7 @@ async fn a_crisis_message_brings_help_even_when_its_author_is_removed_at_that_mo
             policy: None,
             on: None,
             report: None,
+            ban: None,
         })
         .await;
         // The card arrives before the close, whichever the room applied first.
@@ -351,5 +352,70 @@ async fn a_resent_crisis_message_brings_help_again_until_its_author_has_seen_it(
         })
         .await;
     assert!(!seen_card);
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn a_flood_of_crisis_words_from_one_member_is_one_alert_and_pushes_nobody_else_out() {
+    let server = TestServer::start().await;
+    let room = server.room(12).await;
+    let mut sam = server.facilitator(room, "Sam").await;
+    let mut alice = server.member(room, "Alice").await;
+    let mut bob = server.member(room, "Bob").await;
+    let alice_seq = alice.say_acked("i want to end my life").await;
+    sam.moderate(ModAction::Mute, ModArgs::user(bob.user()))
+        .await
+        .expect("Sam mutes Bob");
+    sam.send(ClientFrame::Leave).await;
+    sam.closed().await;
+    // Nobody is keeping watch, and Bob, muted, writes crisis words over and over.
+    for i in 0..500 {
+        let id = bob.say(&format!("i want to die {i}")).await;
+        let refused = bob
+            .ack(&id)
+            .await
+            .expect_err("a muted member's message is refused");
+        assert_eq!(refused.code, ErrorCode::Muted);
+    }
+    let mut fran = server.facilitator(room, "Fran").await;
+    alice.say_acked("marker: Fran is here").await;
+    let alerts = alerts_before(&mut fran, "marker: Fran is here").await;
+    let crisis: Vec<_> = alerts
+        .iter()
+        .filter_map(|f| match f {
+            ServerFrame::Alert {
+                kind: AlertKind::Crisis,
+                user,
+                seq,
+                text,
+                count,
+                since,
+                ts,
+                ..
+            } => Some((*user, *seq, text.clone(), *count, *since, *ts)),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(
+        crisis.len(),
+        2,
+        "one alert each for Alice and Bob: {crisis:?}"
+    );
+    let (_, seq, _, count, _, _) = crisis
+        .iter()
+        .find(|a| a.0 == alice.user())
+        .expect("Alice's alert is still kept");
+    assert_eq!((*seq, *count), (Some(alice_seq), None));
+    let (_, _, text, count, since, ts) = crisis
+        .iter()
+        .find(|a| a.0 == bob.user())
+        .expect("Bob's alert");
+    assert_eq!(*count, Some(500), "Fran sees how often it recurred");
+    assert_eq!(
+        text.as_deref(),
+        Some("i want to die 499"),
+        "the latest words"
+    );
+    assert!(since.expect("when it began") <= *ts);
     server.stop().await;
 }

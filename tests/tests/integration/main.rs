@@ -3,6 +3,7 @@
 mod admission;
 mod bad_input;
 mod bans;
+mod budgets;
 mod contract;
 mod conversation;
 mod deployment;
@@ -22,6 +23,7 @@ mod scale_out;
 mod schedule;
 mod session_limits;
 mod sessions;
+mod sockets;
 mod startup;
 mod topology;
 mod waiting_room;

@@ -173,6 +173,7 @@ async fn with_a_catalog_file_rooms_invites_and_bans_survive_a_restart_and_no_wor
             policy: None,
             on: None,
             report: None,
+            ban: None,
         })
         .await
         .unwrap();

@@ -676,3 +676,47 @@ async fn an_invites_last_use_is_spent_once_and_its_revoke_ends_the_seat_everywhe
     let (error, _) = a.hello_refused(&seated.token).await;
     assert_eq!(error.code, ErrorCode::Unauthorized);
 }
+
+/// How many entries the room's log holds (`XLEN`), by redis-cli.
+fn log_length(redis: &RedisServer, room: RoomId) -> u64 {
+    let out = std::process::Command::new("redis-cli")
+        .args(["-p", &redis.port().to_string(), "XLEN"])
+        .arg(format!("kindred:{{{room}}}:log"))
+        .output()
+        .expect("redis-cli runs");
+    String::from_utf8_lossy(&out.stdout)
+        .trim()
+        .parse()
+        .expect("a length")
+}
+
+#[tokio::test]
+async fn commands_a_participant_may_not_give_never_reach_the_shared_log() {
+    let redis = RedisServer::start().await;
+    let a = TestServer::on_redis(&redis.url()).await;
+    let b = TestServer::on_redis(&redis.url()).await;
+    let room = a.room(10).await;
+    let mut river = a.member(room, "River").await;
+    let mut willow = b.member(room, "Willow").await;
+    conversation_continues(&mut willow, &mut river, "hello from the other instance").await;
+    let before = log_length(&redis, room);
+    let long = "x".repeat(3_900);
+    for _ in 0..200 {
+        let refused = river
+            .moderate(
+                ModAction::Announce,
+                ModArgs {
+                    text: Some(long.clone()),
+                    ..ModArgs::default()
+                },
+            )
+            .await
+            .expect_err("a participant may not announce");
+        assert_eq!(refused.code, ErrorCode::Forbidden);
+    }
+    // Only River's next message is appended: nothing of the 200 refusals.
+    conversation_continues(&mut river, &mut willow, "after the refusals").await;
+    assert_eq!(log_length(&redis, room), before + 1);
+    a.stop().await;
+    b.stop().await;
+}

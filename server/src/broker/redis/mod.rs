@@ -33,9 +33,9 @@ use redis::{PushInfo, PushKind, Value};
 use tokio::sync::{mpsc::UnboundedReceiver, oneshot};
 
 use self::log::{Entry, Fold, Image, InstanceId, Op, Replica, parse_audience, room_of_channel};
-use self::store::{Appended, SNAPSHOT_EVERY, Store};
+use self::store::{Appended, INSTANCE_TTL, SNAPSHOT_EVERY, Store};
 use super::{Broker, BrokerError, REPORT_CONTEXT, ResumeFrom, Snapshot, new_epoch, summary};
-use crate::hub::{Audience, Effect, Hub, Kick};
+use crate::hub::{Audience, Effect, Hub, Kick, Peer};
 use crate::metrics::Metrics;
 use crate::room::{Applied, Command, InviteRecord, Limits, Origin, Rejection, Room, RoomConfig};
 use crate::wire::Encoded;
@@ -104,6 +104,11 @@ struct Inner {
     catalog: Mutex<HashMap<RoomId, String>>,
     catalog_read: Mutex<Option<Instant>>,
     boot: Mutex<String>,
+    /// Since when Redis has answered without a break. A heartbeat missing while Redis
+    /// itself was away is no evidence that its instance died: only once every live
+    /// instance has had a whole heartbeat's lifetime to write one again is a missing
+    /// one taken for a death.
+    up_since: Mutex<Instant>,
 }
 
 /// Rooms shared through Redis.
@@ -145,6 +150,7 @@ impl RedisBroker {
             catalog: Mutex::new(HashMap::new()),
             catalog_read: Mutex::new(None),
             boot: Mutex::new(boot),
+            up_since: Mutex::new(Instant::now()),
         });
         inner.refresh_catalog().await;
         let _ = inner.store.heartbeat(inner.me).await;
@@ -288,12 +294,19 @@ impl Inner {
             let mine = entry.origin == self.me;
             let (id, touches_catalog) = (entry.id, entry.op.touches_catalog());
             let deleting = matches!(entry.op, Op::Delete);
+            // Another instance took this one for dead (it was stopped, or cut off from
+            // Redis): the room no longer counts its connections here, so they go and
+            // come back to be counted again.
+            let taken_for_dead = matches!(entry.op, Op::InstanceGone(i) if i == self.me);
             match replica.fold(index, entry, hub) {
                 Fold::Stale => continue,
                 Fold::Gap => return true,
                 Fold::Applied(answer) => {
                     if deleting {
                         self.catalog.lock().remove(&room);
+                    }
+                    if taken_for_dead && deliver {
+                        self.hub.kick_room(room, Kick::Resync);
                     }
                     if !mine {
                         continue;
@@ -551,12 +564,18 @@ impl Inner {
         now: Millis,
     ) -> Result<Applied, BrokerError> {
         let slot = self.serve(room).await?;
-        let Some((_, epoch)) = slot.index() else {
-            return Err(BrokerError::NoRoom);
+        let epoch = {
+            let guard = slot.replica.lock();
+            let Some(replica) = guard.as_ref().filter(|r| !r.deleted) else {
+                return Err(BrokerError::NoRoom);
+            };
+            // Rules before the log: a command its sender may not give is refused here,
+            // at the cost of a lookup, and never costs the other instances a fold.
+            if let Op::Command(cmd) = &op {
+                replica.room.permit(cmd)?;
+            }
+            replica.epoch
         };
-        if slot.replica.lock().as_ref().is_some_and(|r| r.deleted) {
-            return Err(BrokerError::NoRoom);
-        }
         let id = self.next_id.fetch_add(1, Ordering::Relaxed);
         let (tx, mut rx) = oneshot::channel();
         self.waiters.insert(id, tx);
@@ -649,6 +668,11 @@ impl Inner {
         if !healthy {
             return;
         }
+        if !was_ready {
+            *self.up_since.lock() = Instant::now();
+        }
+        let heartbeats_fresh =
+            self.up_since.lock().elapsed() > INSTANCE_TTL + Duration::from_secs(1);
         let mine = format!("{:016x}", rand::random::<u64>());
         if let Ok((boot, set_now)) = self.store.boot(&mine).await {
             let previous = std::mem::replace(&mut *self.boot.lock(), boot.clone());
@@ -709,7 +733,7 @@ impl Inner {
                 let _ = this.submit(room, Op::Command(Command::Tick), now).await;
             });
         }
-        for instance in others {
+        for instance in others.into_iter().filter(|_| heartbeats_fresh) {
             if let Ok(false) = self.store.alive(instance).await {
                 tracing::info!(
                     instance,
@@ -865,14 +889,14 @@ impl Broker for RedisBroker {
     async fn snapshot(
         &self,
         room: RoomId,
-        user: UserId,
+        peer: &Peer,
         resume: Option<ResumeFrom>,
         recent: usize,
     ) -> Result<Snapshot, BrokerError> {
         let slot = self.inner.serve(room).await?;
         let guard = slot.replica.lock();
         let r = guard.as_ref().ok_or(BrokerError::NoRoom)?;
-        Ok(r.timeline.snapshot(&r.room, user, r.epoch, resume, recent))
+        Ok(r.timeline.arrival(&r.room, peer, r.epoch, resume, recent)?)
     }
 
     async fn notify(

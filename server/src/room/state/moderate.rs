@@ -31,6 +31,7 @@ impl Room {
             policy,
             on,
             report,
+            ban,
         } = request;
         let seconds = self.bounded_seconds(seconds)?;
         let mut out = Applied::none();
@@ -244,14 +245,12 @@ impl Room {
             }
             ModAction::Admit => {
                 let user = user.ok_or(Rejection::BadRequest("admit needs `user`"))?;
-                if !self.admit(user, now, &mut out) {
-                    return Err(Rejection::NotFound);
-                }
+                self.admit(user, now, &mut out)?;
             }
             ModAction::AdmitAll => self.admit_all(now, &mut out),
             ModAction::Deny => {
                 let user = user.ok_or(Rejection::BadRequest("deny needs `user`"))?;
-                if !self.deny(user, &mut out) {
+                if !self.deny(user, ban, &mut out) {
                     return Err(Rejection::NotFound);
                 }
             }
@@ -294,6 +293,10 @@ impl Room {
             ModAction::Unlock => Some(false),
             _ => request.on,
         };
+        // Turned away and banned in one step: the log says what holds, a ban.
+        if request.action == ModAction::Deny && request.ban {
+            entry.action = ModAction::Ban;
+        }
         entry
     }
 

@@ -8,7 +8,7 @@
 use kindred_protocol::{Millis, Role, UserId, WaitingMember};
 use serde::{Deserialize, Serialize};
 
-use super::{Applied, EventKind, Presence, Room};
+use super::{Applied, EventKind, Parting, Presence, Rejection, Room};
 use crate::room::bans::Origin;
 use crate::safety::NameLook;
 
@@ -107,17 +107,32 @@ impl Room {
     }
 
     /// A waiting participant left (`leave`, or the grace period ran out).
-    pub(super) fn waiter_left(&mut self, user: UserId, out: &mut Applied) {
+    pub(super) fn waiter_left(&mut self, user: UserId, why: Parting, out: &mut Applied) {
         if self.waiting.remove(&user).is_some() {
             out.waiting_list = Some(self.waiting_list());
+            out.depart(user, why);
         }
     }
 
     /// Let a waiting participant in: they become a member (the room sees `joined`),
-    /// and their connections are given the room (the hub acts on the `joined`).
-    pub(super) fn admit(&mut self, user: UserId, now: Millis, out: &mut Applied) -> bool {
+    /// and their connections are given the room (the hub acts on the `joined`). Their
+    /// name was not compared with the members' when they knocked (the answer would
+    /// have told an outsider who is inside), so it is here: a look-alike of a present
+    /// member's name is not let in ([`Rejection::NameClash`]).
+    pub(super) fn admit(
+        &mut self,
+        user: UserId,
+        now: Millis,
+        out: &mut Applied,
+    ) -> Result<(), Rejection> {
+        let Some(w) = self.waiting.get(&user) else {
+            return Err(Rejection::NotFound);
+        };
+        if self.members.values().any(|m| m.look.clashes(&w.look)) {
+            return Err(Rejection::NameClash);
+        }
         let Some(w) = self.waiting.remove(&user) else {
-            return false;
+            return Err(Rejection::NotFound);
         };
         self.seat(
             user,
@@ -127,22 +142,29 @@ impl Room {
             out,
         );
         out.waiting_list = Some(self.waiting_list());
-        true
+        Ok(())
     }
 
-    /// Let everyone waiting in, in the order they arrived.
+    /// Let everyone waiting in, in the order they arrived; someone whose name looks
+    /// like a member's (or like someone's admitted before them) stays waiting.
     pub(super) fn admit_all(&mut self, now: Millis, out: &mut Applied) {
         for w in self.waiting_list() {
-            self.admit(w.user, now, out);
+            let _ = self.admit(w.user, now, out);
         }
     }
 
-    /// Turn a waiting participant away: they are told and disconnected.
-    pub(super) fn deny(&mut self, user: UserId, out: &mut Applied) -> bool {
-        if self.waiting.remove(&user).is_none() {
+    /// Turn a waiting participant away: they are told and disconnected. With `ban`,
+    /// they are banned too, by their user id and the marks their join carried, as a
+    /// member's ban holds.
+    pub(super) fn deny(&mut self, user: UserId, ban: bool, out: &mut Applied) -> bool {
+        let Some(w) = self.waiting.remove(&user) else {
             return false;
+        };
+        if ban {
+            self.bans.ban(user, &w.origin);
+            self.sent.forget(user);
         }
-        out.denied.push(user);
+        out.depart(user, Parting::Denied);
         out.waiting_list = Some(self.waiting_list());
         true
     }
@@ -176,7 +198,7 @@ impl Room {
             .map(|w| w.user)
             .collect();
         for user in gone {
-            self.waiter_left(user, out);
+            self.waiter_left(user, Parting::Disconnected, out);
         }
     }
 }

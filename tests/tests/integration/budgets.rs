@@ -1,0 +1,108 @@
+//! What one member may send: frames are counted before they are read, messages and
+//! moderation each have a budget, and a member's tabs share theirs.
+
+use std::time::Duration;
+
+use kindred_protocol::{ClientFrame, ErrorCode, ModAction, ServerFrame};
+use kindred_tests::{ModArgs, TestServer, config};
+use tokio_tungstenite::tungstenite::Message;
+
+#[tokio::test]
+async fn frames_over_the_rate_are_not_read_and_cost_one_notice() {
+    let server = TestServer::with(kindred::Config {
+        frames_per_second: 1,
+        frame_burst: 5,
+        ..config()
+    })
+    .await;
+    let room = server.room(10).await;
+    let mut alice = server.member(room, "Alice").await;
+    for _ in 0..50 {
+        alice
+            .conn
+            .send_raw(Message::text("{not json"))
+            .await
+            .expect("sent");
+    }
+    for _ in 0..10 {
+        alice
+            .conn
+            .send_raw(Message::binary(vec![1, 2, 3]))
+            .await
+            .expect("sent");
+    }
+    // After a moment the rate allows a frame again: a second hello is answered, and
+    // everything the flood was given came before that answer.
+    tokio::time::sleep(Duration::from_millis(1_100)).await;
+    alice
+        .send(ClientFrame::Hello {
+            token: alice.joined.token.clone(),
+            last_seq: None,
+            epoch: None,
+        })
+        .await;
+    let (mut bad, mut limited) = (0, 0);
+    loop {
+        let ServerFrame::Error(e) = alice.next().await else {
+            continue;
+        };
+        match e.code {
+            ErrorCode::BadRequest if e.message.contains("already said hello") => break,
+            ErrorCode::BadRequest => bad += 1,
+            ErrorCode::RateLimited => limited += 1,
+            other => panic!("unexpected {other:?}"),
+        }
+    }
+    assert!(
+        bad <= 5,
+        "{bad} frames over the rate were read and answered"
+    );
+    assert!(
+        (1..=2).contains(&limited),
+        "{limited} rate notices for one flood"
+    );
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn a_members_tabs_share_one_budget_and_moderation_has_its_own() {
+    let server = TestServer::with(kindred::Config {
+        messages_per_minute: 1,
+        message_burst: 2,
+        moderation_per_minute: 1,
+        moderation_burst: 3,
+        ..config()
+    })
+    .await;
+    let room = server.room(10).await;
+    let alice = server.join(room, "Alice").await.expect("Alice joins");
+    let mut laptop = server.connect(alice.clone()).await;
+    let mut phone = server.connect(alice).await;
+    laptop.say_acked("one").await;
+    laptop.say_acked("two").await;
+    let id = phone.say("three, from the phone").await;
+    let refused = phone.ack(&id).await.expect_err("the budget is Alice's");
+    assert_eq!(refused.code, ErrorCode::RateLimited);
+    assert!(refused.retry_after_ms.is_some_and(|ms| ms > 0));
+
+    // A facilitator's moderation is counted apart from their messages.
+    let mut sam = server.facilitator(room, "Sam").await;
+    sam.say_acked("hello").await;
+    sam.say_acked("everyone").await;
+    for on in [true, false, true] {
+        let action = if on {
+            ModAction::Lock
+        } else {
+            ModAction::Unlock
+        };
+        sam.moderate(action, ModArgs::default())
+            .await
+            .expect("within the moderation budget");
+    }
+    let refused = sam
+        .moderate(ModAction::Unlock, ModArgs::default())
+        .await
+        .expect_err("past the moderation budget");
+    assert_eq!(refused.code, ErrorCode::RateLimited);
+    server.stop().await;
+}
