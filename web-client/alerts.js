@@ -51,6 +51,13 @@ const HANDLED = {
   decline: 'declined',
 };
 
+/** 2 → "2nd", 11 → "11th": how many times a member's crisis words came. */
+function ordinal(n) {
+  const tens = n % 100;
+  const suffix = tens >= 11 && tens <= 13 ? 'th' : ({ 1: 'st', 2: 'nd', 3: 'rd' }[n % 10] || 'th');
+  return `${n}${suffix}`;
+}
+
 const CATEGORY = {
   suicidal_ideation: 'thoughts of suicide',
   self_harm: 'self-harm',
@@ -65,8 +72,11 @@ export class AlertsPanel {
     this.tools = tools;
     this.chat = tools.chat;
     // Alert ids already shown, for the life of the page: the server gives every open
-    // alert again on each arrival (PROTOCOL.md §11), and an id is shown once.
+    // alert again on each arrival (PROTOCOL.md §11), and an id is shown once. A
+    // member's open crisis alert comes again with a higher `count` when they write
+    // crisis words again: it is updated in place, and heralded as new.
     this.seen = new Set();
+    this.counts = new Map();
     this.heading = h('h2', { id: 'alerts-heading', tabindex: '-1', text: 'Alerts' });
     this.list = h('ol', { class: 'alerts', id: 'alerts', tabindex: '0', 'aria-labelledby': 'alerts-heading' },
       h('li', { class: 'empty', text: 'Nothing needs your attention right now.' }));
@@ -129,9 +139,16 @@ export class AlertsPanel {
   }
 
   add(f) {
+    let again = null;
     if (f.id !== undefined && f.id !== null) {
-      if (this.seen.has(f.id)) return;
+      const count = f.count || 1;
+      if (this.seen.has(f.id)) {
+        if (f.kind !== 'crisis' || count <= (this.counts.get(f.id) || 1)) return;
+        again = this.find({ held: null, alert: f.id });
+        if (!again) { this.counts.set(f.id, count); return; }
+      }
       this.seen.add(f.id);
+      this.counts.set(f.id, count);
     }
     if (f.kind === 'knock') this.dropKnock(f.user);
     this.list.querySelector('.empty')?.remove();
@@ -140,7 +157,11 @@ export class AlertsPanel {
       detail.push(`${f.name}'s message may show ${CATEGORY[f.category] || 'a crisis'}. They were shown the help lines.`);
       // No `seq`: the room did not take it (or it was written privately), so the
       // words are here, and only here (§15).
-      if (f.text && f.seq === undefined) detail.push('The group did not see these words:');
+      if (f.count > 1) {
+        const since = Number.isSafeInteger(f.since) ? ` since ${clock(f.since)}` : '';
+        detail.push(`This is the ${ordinal(f.count)} time${since}; the latest words are below.`);
+      }
+      if (f.text && f.seq === undefined) detail.push(f.count > 1 ? 'The group did not see the latest:' : 'The group did not see these words:');
     } else if (f.kind === 'report') {
       detail.push(`${f.name} reported a message${f.reason ? `: “${f.reason}”` : '.'}`);
     } else if (f.kind === 'held') {
@@ -190,7 +211,7 @@ export class AlertsPanel {
           e.currentTarget.closest('li').remove();
           this.updateCount();
         } }, 'Done'));
-    this.place(h('li', { class: `alert ${f.kind}`, dataset: {
+    const li = h('li', { class: `alert ${f.kind}`, dataset: {
       kind: f.kind,
       ...(f.seq !== undefined ? { seq: f.seq } : {}),
       ...(f.id !== undefined ? { alertId: f.id } : {}),
@@ -203,7 +224,9 @@ export class AlertsPanel {
       h('p', { text: detail.join(' ') }),
       (held || f.kind === 'crisis') && f.text ? h('blockquote', { class: 'held-text', text: f.text }) : null,
       f.kind === 'report' ? this.context(f) : null,
-      actions));
+      actions);
+    if (again) again.remove();
+    this.place(li);
     this.updateCount();
     this.herald(f);
   }

@@ -55,7 +55,7 @@ export function newClientId(prefix = 'c') {
  * A modal question, built on <dialog> so focus, Escape and the backdrop behave.
  * Resolves to the typed text (with `input`), `true` (without), or `null` (cancelled).
  */
-export function ask({ title, body, input, confirmLabel = 'OK', cancelLabel = 'Cancel', danger = false }) {
+export function ask({ title, body, input, check, confirmLabel = 'OK', cancelLabel = 'Cancel', danger = false }) {
   return new Promise((resolve) => {
     const field = input
       ? h(input.multiline ? 'textarea' : 'input', {
@@ -68,11 +68,14 @@ export function ask({ title, body, input, confirmLabel = 'OK', cancelLabel = 'Ca
         })
       : null;
     if (field && input.value) field.value = input.value;
+    // An option to confirm with (`check: {label}`): then the answer is `{checked}`.
+    const box = check ? h('input', { type: 'checkbox', id: 'dialog-check' }) : null;
     const form = h('form', { method: 'dialog', class: 'dialog-form' },
       h('h2', { id: 'dialog-title', text: title }),
       body ? h('p', { class: 'dialog-body', text: body }) : null,
       field ? h('label', { for: 'dialog-input', class: 'label', text: input.label }) : null,
       field,
+      box ? h('p', { class: 'dialog-check' }, box, h('label', { for: 'dialog-check', text: check.label })) : null,
       h('div', { class: 'dialog-actions' },
         h('button', { type: 'button', class: 'button quiet', value: 'cancel', text: cancelLabel,
           onclick: () => dialog.close('cancel') }),
@@ -90,6 +93,7 @@ export function ask({ title, body, input, confirmLabel = 'OK', cancelLabel = 'Ca
       const ok = dialog.returnValue === 'ok';
       dialog.remove();
       if (!ok) resolve(null);
+      else if (box) resolve({ checked: box.checked });
       else resolve(field ? field.value.trim() : true);
     });
     document.body.append(dialog);

@@ -33,6 +33,9 @@ export function endRoom(chat, { reason, code, error, text: closeReason }) {
   };
   let text = messages[reason] || 'The connection has ended.';
   if (reason === 'closed' && chat.closedReason) text = `This session has ended. ${chat.closedReason}`;
+  // Left from another tab or window: this one saw its own `left`, then was closed.
+  const leftElsewhere = reason === 'ended' && chat.leftReason === 'left';
+  if (leftElsewhere) text = "You've left the room from another tab or window. Take good care of yourself.";
   else if (error && error.code === 'not_found') text = 'This room no longer exists.';
   // Close 4003 is a removal or a ban (PROTOCOL.md §20): a ban says so in its error
   // frame (at `hello`), in our own `left` event, or in the close reason.
@@ -57,7 +60,7 @@ export function endRoom(chat, { reason, code, error, text: closeReason }) {
   chat.endedBanner.hidden = false;
   chat.blockedBanner.hidden = true;
   if (status) { status.textContent = ''; status.dataset.state = 'ended'; }
-  if (FORGET.includes(reason)) forgetSession(chat.session.room);
+  if (FORGET.includes(reason) || leftElsewhere) forgetSession(chat.session.room);
   if (reason === 'closed') announcer.say(text, { assertive: true });
   chat.composer.end();
   chat.typingEl.textContent = '';

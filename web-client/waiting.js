@@ -147,13 +147,16 @@ export class WaitingList {
   }
 
   async deny(m, button) {
-    const ok = await ask({
+    const answer = await ask({
       title: `Turn ${m.name} away?`,
       body: `${m.name} will be told, kindly, that they cannot join this session, and their connection will end.`,
+      check: { label: `Also ban ${m.name}: they cannot join again from this browser or, this session, from this network` },
       confirmLabel: 'Turn away',
       danger: true,
     });
-    if (ok && this.tools.mod('deny', { user: m.user }, `turn ${m.name} away`)) this.busy(button);
+    const ban = !!answer?.checked;
+    const args = ban ? { user: m.user, ban: true } : { user: m.user };
+    if (answer && this.tools.mod('deny', args, ban ? `turn ${m.name} away and ban them` : `turn ${m.name} away`)) this.busy(button);
     else button.focus();
   }
 

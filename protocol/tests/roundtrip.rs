@@ -423,6 +423,58 @@ fn client_mod_release() {
 }
 
 #[test]
+fn client_mod_deny_with_a_ban() {
+    let f = client_golden("mod.deny");
+    let ClientFrame::Mod {
+        action,
+        user: who,
+        ban,
+        ..
+    } = f
+    else {
+        panic!("not a mod: {f:?}");
+    };
+    assert_eq!(
+        (action, who, ban),
+        (ModAction::Deny, Some(user(MOSS)), Some(true))
+    );
+    // A plain deny has no `ban`, and reads as one without it.
+    let plain: ClientFrame = serde_json::from_value(
+        json!({"type": "mod", "client_id": "m-7", "action": "deny", "user": MOSS}),
+    )
+    .unwrap();
+    assert!(matches!(plain, ClientFrame::Mod { ban: None, .. }));
+}
+
+#[test]
+fn server_alert_recurring() {
+    let f = server_golden("alert.recurring");
+    let ServerFrame::Alert {
+        kind,
+        id,
+        seq,
+        user: who,
+        text,
+        count,
+        since,
+        ts,
+        ..
+    } = f
+    else {
+        panic!("not an alert: {f:?}");
+    };
+    assert_eq!((kind, id, who), (AlertKind::Crisis, Some(6), user(ASH)));
+    // The room took none of the three: the latest words ride in the alert.
+    assert_eq!(seq, None);
+    assert!(text.is_some());
+    assert_eq!(count, Some(3));
+    assert!(since.expect("when it began") < ts);
+    // A first alert has neither.
+    let v = fixture_value("server_alert");
+    assert!(v.get("count").is_none() && v.get("since").is_none());
+}
+
+#[test]
 fn client_mod_set_policy() {
     let f = client_golden("mod.set_policy");
     let ClientFrame::Mod {
@@ -1937,7 +1989,7 @@ fn typed_pretty(name: &str) -> String {
 #[test]
 fn every_fixture_is_typed_and_in_wire_order() {
     let names = fixture_names("");
-    assert_eq!(names.len(), 78, "{names:?}");
+    assert_eq!(names.len(), 80, "{names:?}");
     for name in names {
         assert_eq!(
             fixture_text(&name),

@@ -217,6 +217,26 @@ impl Instance {
         let _ = self.child.wait();
     }
 
+    /// `SIGSTOP`: the instance stops where it is, its sockets open and silent, as a
+    /// machine that hangs or a process paused by its host.
+    pub fn pause(&self) {
+        self.signal("-STOP");
+    }
+
+    /// `SIGCONT`: a paused instance carries on from where it stopped.
+    pub fn resume(&self) {
+        self.signal("-CONT");
+    }
+
+    fn signal(&self, which: &str) {
+        let status = Command::new("kill")
+            .arg(which)
+            .arg(self.child.id().to_string())
+            .status()
+            .expect("kill runs");
+        assert!(status.success(), "kill {which} failed");
+    }
+
     /// Whether `/readyz` answers 200 now.
     pub async fn ready(&self) -> bool {
         let client = reqwest::Client::builder()

@@ -2094,3 +2094,203 @@ fn a_facilitator_handling_an_alert_is_logged_as_a_resolve() {
         Err(Rejection::NotFound)
     );
 }
+
+/// Who a command sent away, in order, with why.
+fn departures(applied: &Applied) -> Vec<(UserId, Parting)> {
+    applied.departures.iter().map(|d| (d.user, d.why)).collect()
+}
+
+#[test]
+fn every_way_a_stay_ends_is_a_departure() {
+    let mut s = Scene::new(12);
+    let fac = s.facilitator("Fran");
+    let (alice, bob, cat, dan) = (s.join("Alice"), s.join("Bob"), s.join("Cat"), s.join("Dan"));
+    let left = s.apply(Command::Leave { user: alice }).unwrap();
+    assert_eq!(departures(&left), [(alice, Parting::Left)]);
+    let removed = s
+        .apply(Command::Moderate {
+            actor: fac,
+            request: ModRequest {
+                user: Some(bob),
+                ..ModRequest::new(ModAction::Remove)
+            },
+        })
+        .unwrap();
+    assert_eq!(departures(&removed), [(bob, Parting::Removed)]);
+    let banned = s
+        .apply(Command::Moderate {
+            actor: fac,
+            request: ModRequest {
+                user: Some(cat),
+                ..ModRequest::new(ModAction::Ban)
+            },
+        })
+        .unwrap();
+    assert_eq!(departures(&banned), [(cat, Parting::Banned)]);
+    // Dan's only connection drops; the grace period runs out.
+    s.apply(Command::Disconnect { user: dan }).unwrap();
+    s.advance(MIN);
+    let gone = s.apply(Command::Tick).unwrap();
+    assert_eq!(departures(&gone), [(dan, Parting::Disconnected)]);
+    // A facilitator who left the room still has tabs to close when the operator
+    // ends their seat: not a member, still a departure.
+    s.apply(Command::Leave { user: fac }).unwrap();
+    let dismissed = s.apply(Command::Dismiss { user: fac }).unwrap();
+    assert!(dismissed.events.is_empty(), "nobody saw Fran leave twice");
+    assert_eq!(departures(&dismissed), [(fac, Parting::Removed)]);
+}
+
+#[test]
+fn someone_turned_away_and_banned_cannot_knock_again_from_that_device() {
+    let mut s = Scene::new(12);
+    let fac = s.facilitator("Fran");
+    s.room.config.waiting_room = true;
+    let device = Origin {
+        device: Some(crate::room::Mark("device-mark".into())),
+        address: None,
+    };
+    let rue = UserId::new();
+    let session = s.room.session();
+    let knock = s
+        .apply(Command::Connect {
+            user: rue,
+            name: "Rue".into(),
+            role: Role::Participant,
+            session,
+            origin: device.clone(),
+        })
+        .unwrap();
+    assert!(knock.waiting);
+    let denied = s
+        .apply(Command::Moderate {
+            actor: fac,
+            request: ModRequest {
+                user: Some(rue),
+                ban: true,
+                ..ModRequest::new(ModAction::Deny)
+            },
+        })
+        .unwrap();
+    assert_eq!(departures(&denied), [(rue, Parting::Denied)]);
+    assert_eq!(
+        denied.logged[0].action,
+        ModAction::Ban,
+        "the log says a ban"
+    );
+    assert_eq!(
+        s.room.admits(Role::Participant, "Someone new", &device),
+        Err(Rejection::Banned)
+    );
+}
+
+#[test]
+fn the_door_answers_without_telling_who_is_inside() {
+    let mut s = Scene::new(12);
+    let fac = s.facilitator("Fran");
+    s.join("Robin");
+    let nobody = Origin::default();
+    s.moderate(fac, ModAction::Lock, None, None).unwrap();
+    for name in ["ROBIN", "Zed"] {
+        assert_eq!(
+            s.room.admits(Role::Participant, name, &nobody),
+            Err(Rejection::Locked),
+            "{name}"
+        );
+    }
+    s.moderate(fac, ModAction::Unlock, None, None).unwrap();
+    assert_eq!(
+        s.room.admits(Role::Participant, "ROBIN", &nobody),
+        Err(Rejection::NameInUse)
+    );
+    // With a waiting room, the name is compared when a facilitator admits them.
+    s.room.config.waiting_room = true;
+    assert_eq!(s.room.admits(Role::Participant, "ROBIN", &nobody), Ok(()));
+    let other = UserId::new();
+    let session = s.room.session();
+    s.apply(Command::Connect {
+        user: other,
+        name: "ROBIN".into(),
+        role: Role::Participant,
+        session,
+        origin: nobody,
+    })
+    .unwrap();
+    assert_eq!(
+        s.moderate(fac, ModAction::Admit, Some(other), None),
+        Err(Rejection::NameClash)
+    );
+    // Admit all leaves them waiting, and lets nobody in twice under one look.
+    s.moderate(fac, ModAction::AdmitAll, None, None).unwrap();
+    assert!(s.room.is_waiting(other));
+}
+
+#[test]
+fn a_command_its_sender_may_not_give_is_refused_before_anything_changes() {
+    let mut s = Scene::new(12);
+    let alice = s.join("Alice");
+    let before = s.room.clone();
+    let announce = Command::Moderate {
+        actor: alice,
+        request: ModRequest {
+            text: Some("hello".into()),
+            ..ModRequest::new(ModAction::Announce)
+        },
+    };
+    assert_eq!(s.room.permit(&announce), Err(Rejection::Forbidden));
+    assert_eq!(s.apply(announce), Err(Rejection::Forbidden));
+    let stranger = Command::Hand {
+        user: UserId::new(),
+        raised: true,
+    };
+    assert_eq!(s.room.permit(&stranger), Err(Rejection::NotMember));
+    assert_eq!(s.room, before);
+}
+
+#[test]
+fn a_members_crisis_words_again_update_their_one_open_alert() {
+    let mut s = Scene::new(12);
+    let fac = s.facilitator("Fran");
+    let (alice, bob) = (s.join("Alice"), s.join("Bob"));
+    let crisis = |user, text: &str, client_id: &str| Command::Send {
+        user,
+        client_id: client_id.into(),
+        text: text.into(),
+        cw: None,
+        crisis: Some(CrisisCategory::SuicidalIdeation),
+        screened: None,
+    };
+    let first = s.apply(crisis(alice, "i want to die", "a1")).unwrap();
+    let first = first.alert.expect("an alert");
+    s.moderate(fac, ModAction::Mute, Some(bob), None).unwrap();
+    let start = s.now;
+    let mut last = None;
+    for i in 0..300 {
+        s.advance(1_000);
+        let refused = s.apply(crisis(bob, &format!("end it {i}"), &format!("b{i}")));
+        last = refused.unwrap().alert;
+    }
+    let last = last.expect("Bob's alert");
+    assert_eq!(last.count, 300);
+    assert_eq!(last.since, start + 1_000);
+    assert_eq!(last.ts, s.now);
+    assert!(matches!(&last.about, About::Crisis { text: Some(t), .. } if t == "end it 299"));
+    let kept: Vec<u64> = s.room.kept().iter().map(Kept::id).collect();
+    assert_eq!(
+        kept,
+        [first.id, last.id],
+        "Alice's alert was not pushed out"
+    );
+    // Once a facilitator has handled it, new crisis words are a new alert.
+    s.apply(Command::AckWarning {
+        user: fac,
+        alert: Some(last.id),
+    })
+    .unwrap();
+    s.moderate(fac, ModAction::Unmute, Some(bob), None).unwrap();
+    let again = s
+        .apply(crisis(bob, "still here, still not ok", "b-after"))
+        .unwrap();
+    let again = again.alert.expect("a new alert");
+    assert_ne!(again.id, last.id);
+    assert_eq!(again.count, 1);
+}

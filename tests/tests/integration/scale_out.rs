@@ -720,3 +720,55 @@ async fn commands_a_participant_may_not_give_never_reach_the_shared_log() {
     a.stop().await;
     b.stop().await;
 }
+
+/// Wait until the room's log holds an entry that says an instance is gone.
+async fn an_instance_is_declared_gone(redis: &RedisServer, room: RoomId) {
+    let deadline = tokio::time::Instant::now() + 3 * WAIT;
+    loop {
+        let out = std::process::Command::new("redis-cli")
+            .args(["-p", &redis.port().to_string(), "XREVRANGE"])
+            .arg(format!("kindred:{{{room}}}:log"))
+            .args(["+", "-", "COUNT", "20"])
+            .output()
+            .expect("redis-cli runs");
+        if String::from_utf8_lossy(&out.stdout).contains("InstanceGone") {
+            return;
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "no instance was declared gone"
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+}
+
+#[tokio::test]
+async fn an_instance_taken_for_dead_lets_its_sockets_go_when_it_wakes() {
+    use kindred_protocol::close_code;
+    use kindred_tests::process::Instance;
+
+    let redis = RedisServer::start().await;
+    let paused = Instance::start(&redis.url(), &[]);
+    let b = TestServer::on_redis(&redis.url()).await;
+    let room = b.room(10).await;
+    let mut bob = b.member(room, "Bob").await;
+    let alice = b.join(room, "Alice").await.expect("Alice joins");
+    let (mut on_paused, _, _) = Connection::hello(&paused.ws_url(), &alice.token, None)
+        .await
+        .expect("Alice connects through the other instance");
+    bob.until(|f| match f {
+        ServerFrame::Joined { member, .. } if member.name == "Alice" => Some(()),
+        _ => None,
+    })
+    .await;
+
+    // Her instance hangs; the room no longer counts her connection there.
+    paused.pause();
+    an_instance_is_declared_gone(&redis, room).await;
+    paused.resume();
+    // Awake, it lets her socket go with the code that says "reconnect and resume",
+    // rather than go on serving a connection the room does not count.
+    let (code, _) = kindred_tests::closed(&mut on_paused).await;
+    assert_eq!(code, close_code::SLOW_CONSUMER);
+    b.stop().await;
+}

@@ -1,0 +1,84 @@
+// Browser checks of who hears what: a member's crisis words that come again stay one
+// alert for the facilitator, which says how often and shows the latest; someone turned
+// away and banned from the waiting room is refused at the door in the same browser.
+
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import {
+  useKindred, api, openPage, joinAt, say, base, serverLog, DESKTOP,
+} from './harness.js';
+
+useKindred();
+
+test('crisis words that come again are one alert that counts them, with the latest words', { timeout: 90_000 }, async () => {
+  const room = await api('POST', '/api/rooms', {
+    open: true, facilitated: false, title: 'Thursday Night Check-in', capacity: 10,
+  }, true);
+  const invite = await api('POST', `/api/rooms/${room.id}/invites`, {}, true);
+  const sam = await openPage('sam', { address: '198.51.100.40', viewport: DESKTOP });
+  const wren = await openPage('wren', { address: '198.51.100.41', viewport: DESKTOP });
+  try {
+    await joinAt(sam, new URL(invite.url, base).href, 'Sam');
+    await joinAt(wren, `${base}/?room=${encodeURIComponent(room.id)}`, 'Wren');
+    await say(wren, 'i want to end my life');
+    const alerts = sam.locator('#alerts li.alert[data-kind="crisis"]');
+    await alerts.first().waitFor({ state: 'attached' });
+    await wren.locator('#crisis-card').waitFor();
+    await wren.click('#crisis-seen-button');
+    await say(wren, 'honestly i just want to die tonight');
+    await sam.locator('#alerts li.alert[data-kind="crisis"]', { hasText: '2nd time' }).waitFor({ state: 'attached' });
+    assert.equal(await alerts.count(), 1, 'one alert for Wren, however often');
+    assert.match(await sam.locator('#alerts-button .count-badge').innerText(), /^1\b/, 'one open alert on the button');
+    assert.deepEqual([...sam.problems, ...wren.problems], [], 'no uncaught errors or CSP violations');
+  } catch (e) {
+    e.message += `\n--- kindred log ---\n${serverLog.slice(-4000)}`;
+    throw e;
+  } finally {
+    await sam.context().close();
+    await wren.context().close();
+  }
+});
+
+test('someone turned away and banned from the waiting room cannot come back from that browser', { timeout: 90_000 }, async () => {
+  const room = await api('POST', '/api/rooms', {
+    open: true, facilitated: false, waiting_room: true, title: 'Sunday Evening Circle', capacity: 10,
+  }, true);
+  const invite = await api('POST', `/api/rooms/${room.id}/invites`, {}, true);
+  const sam = await openPage('sam', { address: '198.51.100.42', viewport: DESKTOP });
+  const rue = await openPage('rue', { address: '198.51.100.43', viewport: DESKTOP });
+  try {
+    await joinAt(sam, new URL(invite.url, base).href, 'Sam');
+    const roomUrl = `${base}/?room=${encodeURIComponent(room.id)}`;
+    await rue.goto(roomUrl);
+    await rue.locator('#guidelines').waitFor();
+    await rue.check('#accept');
+    await rue.fill('#pseudonym', 'Rue');
+    await rue.click('#join-button');
+    await rue.locator('#waiting-screen').waitFor({ state: 'visible' });
+
+    const row = sam.locator('#waiting-list li.waiting-member', { hasText: 'Rue' });
+    await row.getByRole('button', { name: 'Turn away Rue' }).click();
+    const dialog = sam.locator('dialog.dialog', { hasText: 'Turn Rue away?' });
+    await dialog.getByLabel(/Also ban Rue/).check();
+    await dialog.getByRole('button', { name: 'Turn away' }).click();
+    await rue.locator('#waiting-status .waiting-main', { hasText: "A facilitator wasn't able to let you into this session." }).waitFor();
+    await row.waitFor({ state: 'detached' });
+    await sam.locator('#mod-log', { hasText: /banned Rue/i }).waitFor({ state: 'attached' });
+
+    // The same browser, under another name: refused at the door, kindly.
+    await rue.goto(roomUrl);
+    await rue.locator('#guidelines').waitFor();
+    await rue.check('#accept');
+    await rue.fill('#pseudonym', 'Somebody new');
+    await rue.click('#join-button');
+    await rue.locator('#join-error', { hasText: /cannot|can't|not able/i }).waitFor();
+    assert.equal(await rue.locator('#waiting-screen:visible').count(), 0, 'not let in to wait again');
+    assert.deepEqual([...sam.problems, ...rue.problems], [], 'no uncaught errors or CSP violations');
+  } catch (e) {
+    e.message += `\n--- kindred log ---\n${serverLog.slice(-4000)}`;
+    throw e;
+  } finally {
+    await sam.context().close();
+    await rue.context().close();
+  }
+});
