@@ -323,7 +323,6 @@ export class Chat {
   // ---- timeline -------------------------------------------------------------
 
   onEvent(f, { backlog }) {
-    if (!backlog) this.whispers.replayOver();
     const stick = this.nearEnd();
     if (!backlog) this.model.apply(f);
     if (f.type === 'left' && this.model.isMe(f.user)) this.leftReason = f.reason;
@@ -442,7 +441,6 @@ export class Chat {
   // ---- private frames -------------------------------------------------------
 
   onPrivate(f) {
-    if (!['whisper', 'alert', 'waiting', 'mod_log', 'warning', 'mute_notice'].includes(f.type)) this.whispers.replayOver();
     switch (f.type) {
       case 'ack':
         if (this.facilitator?.onAck(f)) break;

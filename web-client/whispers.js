@@ -8,9 +8,6 @@
 import { h, clear, clock, notify } from './dom.js';
 import { announcer } from './announcer.js';
 
-/** After a fresh page's backlog, whispers within this long are its replay, not news. */
-const REPLAY_MS = 300;
-
 export class Whispers {
   /** `chat`: the room (its model, connection and side panels). */
   constructor(chat) {
@@ -19,8 +16,8 @@ export class Whispers {
     this.pendingText = null; // the whisper sent last, until its copy comes back
     this.items = new Map(); // id → element
     this.known = new Set(); // ids this page has shown, across welcomes
-    this.replayUntil = 0; // a fresh page's replay: shown, not announced
-    this.fresh = true; // no welcome yet on this page
+    this.fresh = true; // no welcome caught up yet on this page
+    this.firstReplay = false; // the whispers after this page's first welcome
     this.unread = 0;
     this.list = h('ol', { class: 'whispers', id: 'whispers', tabindex: '0', 'aria-labelledby': 'whispers-heading' });
     this.empty = h('p', { class: 'hint whispers-empty', text: 'Nothing yet. Only you and the facilitators see what is written here.' });
@@ -71,18 +68,15 @@ export class Whispers {
   }
 
   /**
-   * The backlog is in; the session's whispers come next (§5). On a page that has
-   * just opened they are the conversation so far, not news to announce; after a
-   * resume, an id this page has not shown is news.
+   * The backlog is in; the session's whispers come next (§5), each marked
+   * `replayed` by the server. On a page that has just opened they are the
+   * conversation so far, not news to announce; after a resume, a replayed id this
+   * page has not shown is news. A whisper written now is never `replayed`, however
+   * soon after arriving it comes.
    */
   caughtUp() {
-    if (this.fresh) this.replayUntil = Date.now() + REPLAY_MS;
+    this.firstReplay = this.fresh;
     this.fresh = false;
-  }
-
-  /** Another frame came: the replay, if any, is over. */
-  replayOver() {
-    this.replayUntil = 0;
   }
 
   add(f) {
@@ -94,7 +88,7 @@ export class Whispers {
       this.error.hidden = true;
     }
     // News: not one this page has shown before, nor the replay a fresh page is given.
-    const news = !fromMe && (id === null || !this.known.has(id)) && Date.now() > this.replayUntil;
+    const news = !fromMe && (id === null || !this.known.has(id)) && !(f.replayed && this.firstReplay);
     if (id !== null) this.known.add(id);
     const to = f.to ? (this.model.isMe(f.to) ? 'you' : this.model.nameOf(f.to)) : 'the facilitators';
     const head = fromMe ? `You → ${to}` : `${f.name} → ${to}`;

@@ -53,6 +53,11 @@ pub enum ServerFrame {
         text: String,
         #[serde(default, skip_serializing_if = "is_false")]
         kept: bool,
+        /// Given again after a `welcome` (the session's whispers this member may
+        /// read), not written just now: a page that has just opened shows it without
+        /// announcing it. Absent on a whisper delivered as it is written.
+        #[serde(default, skip_serializing_if = "is_false")]
+        replayed: bool,
     },
     /// Sent privately to the author of a message that sounds like a crisis. The
     /// message itself was delivered as written (at `seq`); `seq` is absent when the

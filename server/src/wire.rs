@@ -277,7 +277,8 @@ pub fn knock_alert(ts: Millis, w: &WaitingMember) -> ServerFrame {
 }
 
 /// A private message, live or given again after `welcome`.
-pub fn whisper(w: &Whisper) -> ServerFrame {
+/// A whisper, as written now or (`replayed`) given again after a `welcome`.
+pub fn whisper(w: &Whisper, replayed: bool) -> ServerFrame {
     ServerFrame::Whisper {
         id: Some(w.id),
         ts: w.ts,
@@ -286,6 +287,7 @@ pub fn whisper(w: &Whisper) -> ServerFrame {
         to: w.to,
         text: w.text.clone(),
         kept: w.kept,
+        replayed,
     }
 }
 

@@ -5,7 +5,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import {
-  useKindred, api, openPage, joinAt, say, base, serverLog, DESKTOP,
+  useKindred, api, openPage, joinAt, say, base, serverLog, DESKTOP, PHONE,
 } from './harness.js';
 
 useKindred();
@@ -80,5 +80,47 @@ test('someone turned away and banned from the waiting room cannot come back from
   } finally {
     await sam.context().close();
     await rue.context().close();
+  }
+});
+
+test('a whisper written the moment a member arrives is news to them, not part of the replay', { timeout: 90_000 }, async () => {
+  const room = await api('POST', '/api/rooms', {
+    open: true, facilitated: false, title: 'Monday Check-in', capacity: 10,
+  }, true);
+  const invite = await api('POST', `/api/rooms/${room.id}/invites`, {}, true);
+  const sam = await openPage('sam', { address: '198.51.100.44', viewport: DESKTOP });
+  const lou = await openPage('lou', { address: '198.51.100.45', viewport: PHONE });
+  try {
+    await joinAt(sam, new URL(invite.url, base).href, 'Sam');
+    // A second connection of Sam's that writes to the newcomer as soon as the room
+    // sees them join: within a few milliseconds of their own welcome.
+    const whispered = sam.evaluate((roomId) => new Promise((resolve, reject) => {
+      const { token } = JSON.parse(sessionStorage.getItem(`kindred:${roomId}`));
+      const ws = new WebSocket(`${location.origin.replace(/^http/, 'ws')}/ws`);
+      ws.onopen = () => ws.send(JSON.stringify({ type: 'hello', token }));
+      ws.onerror = () => reject(new Error('socket error'));
+      ws.onmessage = (e) => {
+        const f = JSON.parse(e.data);
+        if (f.type === 'joined' && f.member?.name === 'Lou') {
+          const at = Date.now();
+          ws.send(JSON.stringify({ type: 'whisper', to: f.member.user, text: 'Welcome Lou, glad you are here.' }));
+          resolve(at);
+        }
+      };
+      setTimeout(() => reject(new Error('Lou never joined')), 30_000);
+    }), room.id);
+    await joinAt(lou, `${base}/?room=${encodeURIComponent(room.id)}`, 'Lou');
+    await whispered;
+    const button = lou.locator('#private-button');
+    await button.locator('.count-badge', { hasText: '1' }).waitFor();
+    await button.click();
+    await lou.locator('#whispers li', { hasText: 'glad you are here' }).waitFor({ state: 'visible' });
+    assert.deepEqual([...sam.problems, ...lou.problems], [], 'no uncaught errors or CSP violations');
+  } catch (e) {
+    e.message += `\n--- kindred log ---\n${serverLog.slice(-4000)}`;
+    throw e;
+  } finally {
+    await sam.context().close();
+    await lou.context().close();
   }
 });

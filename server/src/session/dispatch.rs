@@ -264,7 +264,7 @@ impl Live {
                 } else {
                     audience
                 };
-                let frame = wire::encode(&wire::whisper(&whisper));
+                let frame = wire::encode(&wire::whisper(&whisper, false));
                 if let Err(e) = app.broker.notify(self.room, audience, frame).await {
                     self.broker_error(conn, None, &e).await?;
                 }

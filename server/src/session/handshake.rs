@@ -206,7 +206,7 @@ impl Conn {
             arrived
                 .whispers
                 .iter()
-                .map(|w| wire::encode(&wire::whisper(w))),
+                .map(|w| wire::encode(&wire::whisper(w, true))),
         );
         // A warning they have not acknowledged yet is still waiting for them.
         frames.extend(
