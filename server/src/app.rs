@@ -332,7 +332,7 @@ pub async fn serve(
     let metrics = edge::accept_loop(
         metrics,
         crate::http::metrics_router(state.clone()),
-        edge::ConnectionCaps::new(METRICS_CONNECTIONS, 0, Vec::new()),
+        edge::ConnectionCaps::new(METRICS_CONNECTIONS, 0, Vec::new(), 64),
         settings,
         state.shutdown.clone(),
         connections.clone(),

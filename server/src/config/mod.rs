@@ -81,7 +81,7 @@ pub struct Config {
     pub max_http_connections: usize,
 
     /// Most TCP connections open at once from one IP address (an IPv6 address counts as
-    /// its /64), WebSockets included; one more gets a best-effort HTTP 429 and is closed as
+    /// its network, `--ipv6-prefix`), WebSockets included; one more gets a best-effort HTTP 429 and is closed as
     /// it is accepted, unread. 0: no limit. Not applied to a trusted proxy's address under
     /// `--trust-forwarded-for`.
     #[arg(long, env = "KINDRED_MAX_CONNECTIONS_PER_IP", default_value_t = 200)]
@@ -210,6 +210,13 @@ pub struct Config {
     )]
     pub trusted_proxies: Vec<IpNet>,
 
+    /// How many leading bits of an IPv6 address name one person's network, for ban
+    /// marks, seats per network, connections per address and the per-address rate
+    /// limits alike: 64 (one subscriber's /64), or down to 48 where providers hand out
+    /// a /56 or a /48. Between 48 and 64.
+    #[arg(long, env = "KINDRED_IPV6_PREFIX", default_value_t = 64)]
+    pub ipv6_prefix: u8,
+
     /// A file of extra crisis phrases (same format as the built-in list) to add to the
     /// crisis matcher.
     #[arg(long, env = "KINDRED_CRISIS_PHRASES")]
@@ -254,7 +261,7 @@ pub struct Config {
     #[arg(long, env = "KINDRED_MAX_CONNECTIONS_PER_MEMBER", default_value_t = 5)]
     pub max_connections_per_member: usize,
 
-    /// The most participants one network address (an IPv6 /64) may seat in one room at
+    /// The most participants one network address (an IPv6 network, `--ipv6-prefix`) may seat in one room at
     /// once, so one person cannot fill a room's seats. Only public addresses count:
     /// behind a proxy, set --trust-forwarded-for and --trusted-proxies.
     #[arg(long, env = "KINDRED_MAX_MEMBERS_PER_ADDRESS", default_value_t = 4, value_parser = clap::value_parser!(u32).range(1..))]

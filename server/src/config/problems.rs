@@ -167,6 +167,13 @@ impl Config {
                 ),
             ));
         }
+        if !(48..=64).contains(&self.ipv6_prefix) {
+            out.push(out_of_range(
+                "KINDRED_IPV6_PREFIX",
+                self.ipv6_prefix,
+                "it must be between 48 and 64 (the bits of an IPv6 address that name one person's network: 64, 56 or 48)",
+            ));
+        }
         if self.welcome_history > self.history_len {
             out.push(out_of_range(
                 "KINDRED_WELCOME_HISTORY",
@@ -232,5 +239,24 @@ mod tests {
         assert_eq!(problems.len(), 2, "{problems:?}");
         assert!(problems[0].starts_with("KINDRED_ROOM_CAPACITY (--room-capacity) is 0"));
         assert!(problems[1].contains("--ping-interval-ms (70000)"));
+    }
+
+    #[test]
+    fn the_ipv6_prefix_is_one_persons_network_between_48_and_64() {
+        for fine in ["48", "56", "60", "64"] {
+            let c = Config::parse_from(["kindred", "--ipv6-prefix", fine]);
+            assert_eq!(c.problems(), Vec::<String>::new(), "{fine}");
+        }
+        for wrong in ["0", "32", "47", "65", "128"] {
+            let problems = Config::parse_from(["kindred", "--ipv6-prefix", wrong]).problems();
+            assert_eq!(problems.len(), 1, "{wrong}: {problems:?}");
+            assert!(
+                problems[0].starts_with(&format!(
+                    "KINDRED_IPV6_PREFIX (--ipv6-prefix) is {wrong}: it must be between 48 and 64"
+                )),
+                "{}",
+                problems[0]
+            );
+        }
     }
 }

@@ -45,20 +45,27 @@ pub fn canonical(ip: IpAddr) -> IpAddr {
     }
 }
 
-/// The key per-address limits count under: an IPv4 address, or an IPv6 address's /64
-/// (one subscriber usually holds a whole /64, and picks any address in it at will).
-pub fn limit_key(ip: IpAddr) -> IpAddr {
+/// The key per-address limits count under: an IPv4 address, or the IPv6 network of
+/// `ipv6_prefix` bits that holds the address (`--ipv6-prefix`, 64 by default). One
+/// subscriber usually holds a whole /64, and many providers hand out a /56 or a /48,
+/// from which a person picks any address at will.
+pub fn limit_key(ip: IpAddr, ipv6_prefix: u8) -> IpAddr {
     match canonical(ip) {
-        IpAddr::V6(v6) => IpAddr::V6(Ipv6Addr::from(u128::from(v6) & !(u64::MAX as u128))),
+        IpAddr::V6(v6) => {
+            let host_bits = 128u32.saturating_sub(u32::from(ipv6_prefix));
+            let mask = u128::MAX.checked_shl(host_bits).unwrap_or(0);
+            IpAddr::V6(Ipv6Addr::from(u128::from(v6) & mask))
+        }
         v4 => v4,
     }
 }
 
 /// The network a ban or a seat count may hold on to: [`limit_key`] of an address that
-/// can name a person's own connection. Loopback, private, link-local, shared (CGNAT)
+/// can name a person's own connection, so marks, seats and connection caps all count
+/// one IPv6 network of `ipv6_prefix` bits as one person. Loopback, private, link-local, shared (CGNAT)
 /// and unique-local addresses name a proxy, a LAN or this machine, shared by everyone
 /// behind it: marking one would ban a whole building, so they give none.
-pub fn person_network(ip: IpAddr) -> Option<IpAddr> {
+pub fn person_network(ip: IpAddr, ipv6_prefix: u8) -> Option<IpAddr> {
     let shared = match canonical(ip) {
         IpAddr::V4(v4) => {
             let [a, b, ..] = v4.octets();
@@ -77,7 +84,7 @@ pub fn person_network(ip: IpAddr) -> Option<IpAddr> {
                 || (first & 0xffc0) == 0xfe80
         }
     };
-    (!shared).then(|| limit_key(ip))
+    (!shared).then(|| limit_key(ip, ipv6_prefix))
 }
 
 pub fn is_trusted(trusted: &[IpNet], ip: IpAddr) -> bool {
@@ -159,18 +166,18 @@ mod tests {
             "fe80::1",
             "::ffff:192.168.1.20",
         ] {
-            assert_eq!(person_network(ip(shared)), None, "{shared}");
+            assert_eq!(person_network(ip(shared), 64), None, "{shared}");
         }
         assert_eq!(
-            person_network(ip("203.0.113.7")),
+            person_network(ip("203.0.113.7"), 64),
             Some(ip("203.0.113.7"))
         );
         assert_eq!(
-            person_network(ip("::ffff:203.0.113.7")),
+            person_network(ip("::ffff:203.0.113.7"), 64),
             Some(ip("203.0.113.7"))
         );
         assert_eq!(
-            person_network(ip("2001:db8:1:2:aaaa::9")),
+            person_network(ip("2001:db8:1:2:aaaa::9"), 64),
             Some(ip("2001:db8:1:2::"))
         );
     }
@@ -341,20 +348,31 @@ mod tests {
     }
 
     #[test]
-    fn an_ipv6_address_counts_as_its_64() {
+    fn an_ipv6_address_counts_as_its_network_of_the_configured_prefix() {
+        let key = |s: &str, prefix| limit_key(ip(s), prefix);
         assert_eq!(
-            limit_key(ip("2001:db8:1:2:aaaa:bbbb:cccc:dddd")),
+            key("2001:db8:1:2:aaaa:bbbb:cccc:dddd", 64),
             ip("2001:db8:1:2::")
         );
+        assert_eq!(key("2001:db8:1:2::1", 64), key("2001:db8:1:2::2", 64));
+        assert_ne!(key("2001:db8:1:2::1", 64), key("2001:db8:1:3::1", 64));
+        // A /56: the 256 /64s of 2001:db8:1:100::/56 are one network, the next is not.
+        assert_eq!(key("2001:db8:1:1ab:1::9", 56), ip("2001:db8:1:100::"));
+        assert_eq!(key("2001:db8:1:100::1", 56), key("2001:db8:1:1ff::1", 56));
+        assert_ne!(key("2001:db8:1:1ff::1", 56), key("2001:db8:1:200::1", 56));
+        // A /48: everything under 2001:db8:1::/48.
+        assert_eq!(key("2001:db8:1:ffff::1", 48), ip("2001:db8:1::"));
+        assert_ne!(key("2001:db8:1::1", 48), key("2001:db8:2::1", 48));
+        // IPv4 is never widened.
+        for prefix in [48, 56, 64] {
+            assert_eq!(key("198.51.100.7", prefix), ip("198.51.100.7"));
+            assert_eq!(key("::ffff:198.51.100.7", prefix), ip("198.51.100.7"));
+        }
+        // The mark of a person's network follows the same prefix.
         assert_eq!(
-            limit_key(ip("2001:db8:1:2::1")),
-            limit_key(ip("2001:db8:1:2::2"))
+            person_network(ip("2001:db8:1:1ab::9"), 56),
+            Some(ip("2001:db8:1:100::"))
         );
-        assert_ne!(
-            limit_key(ip("2001:db8:1:2::1")),
-            limit_key(ip("2001:db8:1:3::1"))
-        );
-        assert_eq!(limit_key(ip("198.51.100.7")), ip("198.51.100.7"));
-        assert_eq!(limit_key(ip("::ffff:198.51.100.7")), ip("198.51.100.7"));
+        assert_eq!(person_network(ip("fd00:1:2:3::1"), 48), None);
     }
 }

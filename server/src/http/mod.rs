@@ -154,10 +154,10 @@ pub fn client_ip(app: &AppState, peer: &ConnectInfo<SocketAddr>, headers: &Heade
 }
 
 /// Count one join or upgrade against the address's allowance (an IPv6 address counts
-/// as its /64).
+/// as its network, `--ipv6-prefix`).
 pub fn limit_ip(app: &AppState, ip: IpAddr) -> Result<(), AppError> {
     app.joins
-        .check_key(&forwarded::limit_key(ip))
+        .check_key(&forwarded::limit_key(ip, app.config.ipv6_prefix))
         .map_err(|not_until| {
             let wait = not_until.wait_time_from(governor::clock::Clock::now(
                 &governor::clock::DefaultClock::default(),

@@ -38,7 +38,8 @@ impl Refused {
     }
 }
 
-/// Open TCP connections, in total and per address (an IPv6 /64 counts as one).
+/// Open TCP connections, in total and per address (an IPv6 network of `--ipv6-prefix`
+/// bits counts as one address).
 #[derive(Debug)]
 pub struct ConnectionCaps {
     open: AtomicUsize,
@@ -49,16 +50,24 @@ pub struct ConnectionCaps {
     /// Addresses not capped per address (trusted proxies: every member behind them
     /// shares their address).
     exempt: Vec<IpNet>,
+    /// The IPv6 prefix that counts as one address.
+    ipv6_prefix: u8,
 }
 
 impl ConnectionCaps {
-    pub fn new(max_total: usize, max_per_address: usize, exempt: Vec<IpNet>) -> Arc<Self> {
+    pub fn new(
+        max_total: usize,
+        max_per_address: usize,
+        exempt: Vec<IpNet>,
+        ipv6_prefix: u8,
+    ) -> Arc<Self> {
         Arc::new(Self {
             open: AtomicUsize::new(0),
             max_total,
             per_address: DashMap::new(),
             max_per_address,
             exempt,
+            ipv6_prefix,
         })
     }
 
@@ -73,6 +82,7 @@ impl ConnectionCaps {
             config.http_connection_cap(),
             config.max_connections_per_ip,
             exempt,
+            config.ipv6_prefix,
         )
     }
 
@@ -85,7 +95,7 @@ impl ConnectionCaps {
         let key = if self.max_per_address == 0 || is_trusted(&self.exempt, ip) {
             None
         } else {
-            let key = limit_key(ip);
+            let key = limit_key(ip, self.ipv6_prefix);
             let mut count = self.per_address.entry(key).or_insert(0);
             if *count >= self.max_per_address {
                 drop(count);
@@ -243,7 +253,7 @@ mod tests {
 
     #[test]
     fn the_caps_count_in_total_and_per_address_and_give_back_on_drop() {
-        let caps = ConnectionCaps::new(3, 2, Vec::new());
+        let caps = ConnectionCaps::new(3, 2, Vec::new(), 64);
         let a1 = caps.admit(ip("192.0.2.1")).unwrap();
         let _a2 = caps.admit(ip("192.0.2.1")).unwrap();
         assert_eq!(
@@ -260,7 +270,7 @@ mod tests {
 
     #[test]
     fn an_ipv6_64_is_one_address_and_exempt_proxies_are_not_capped_per_address() {
-        let caps = ConnectionCaps::new(100, 1, vec!["127.0.0.0/8".parse().unwrap()]);
+        let caps = ConnectionCaps::new(100, 1, vec!["127.0.0.0/8".parse().unwrap()], 64);
         let _x = caps.admit(ip("2001:db8:1:2::1")).unwrap();
         assert_eq!(
             caps.admit(ip("2001:db8:1:2::ffff")).unwrap_err(),
@@ -278,9 +288,23 @@ mod tests {
 
     #[test]
     fn a_refused_address_leaves_no_entry_behind() {
-        let caps = ConnectionCaps::new(0, 5, Vec::new());
+        let caps = ConnectionCaps::new(0, 5, Vec::new(), 64);
         assert_eq!(caps.admit(ip("192.0.2.1")).unwrap_err(), Refused::Total);
         assert!(caps.per_address.is_empty());
         assert_eq!(caps.open(), 0);
+    }
+
+    #[test]
+    fn with_a_56_prefix_two_64s_of_one_56_are_one_address() {
+        let caps = ConnectionCaps::new(100, 2, Vec::new(), 56);
+        let _a = caps.admit(ip("2001:db8:5:110::1")).unwrap();
+        let _b = caps.admit(ip("2001:db8:5:1ff::1")).unwrap();
+        assert_eq!(
+            caps.admit(ip("2001:db8:5:120::7")).unwrap_err(),
+            Refused::PerAddress
+        );
+        // The next /56 is someone else.
+        let _c = caps.admit(ip("2001:db8:5:200::1")).unwrap();
+        assert_eq!(caps.open(), 3);
     }
 }
