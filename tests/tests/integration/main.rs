@@ -1,6 +1,7 @@
 //! Kindred's integration tests: one test binary, real sockets, real servers.
 
 mod admission;
+mod appending_proxy;
 mod bad_input;
 mod bans;
 mod contract;
