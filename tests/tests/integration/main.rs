@@ -24,5 +24,6 @@ mod schedule;
 mod session_limits;
 mod sessions;
 mod startup;
+mod strict_admin_bodies;
 mod topology;
 mod waiting_room;
