@@ -183,6 +183,22 @@ pub struct Config {
     #[arg(long, env = "KINDRED_JOINS_PER_MINUTE_PER_IP", default_value_t = 60)]
     pub joins_per_minute_per_ip: u32,
 
+    /// Reads of the public room list (`GET /api/rooms` without the admin token) per
+    /// minute from one IP address (sustained; the burst is the same number); over:
+    /// HTTP 429 `rate_limited` with `Retry-After`.
+    #[arg(
+        long,
+        env = "KINDRED_ROOM_LIST_PER_MINUTE_PER_IP",
+        default_value_t = 120
+    )]
+    pub room_list_per_minute_per_ip: u32,
+
+    /// Milliseconds the public room list is served from this instance's last reading of
+    /// the rooms (a new room, or a change of its count, can take that long to show);
+    /// at most 10000. 0: every read reads the rooms.
+    #[arg(long, env = "KINDRED_ROOM_LIST_CACHE_MS", default_value_t = 1_000)]
+    pub room_list_cache_ms: u64,
+
     /// Origins allowed to open a WebSocket (repeat, or comma-separated). Absent: only the
     /// server's own origin; clients that send no Origin (non-browsers) are always allowed.
     /// `*` allows every origin.
@@ -331,6 +347,10 @@ impl Config {
     /// `None` when keep-alive is off.
     pub fn keep_alive_timeout(&self) -> Option<Duration> {
         (self.keep_alive_timeout_ms > 0).then(|| Duration::from_millis(self.keep_alive_timeout_ms))
+    }
+
+    pub fn room_list_cache(&self) -> Duration {
+        Duration::from_millis(self.room_list_cache_ms)
     }
 
     pub fn body_timeout(&self) -> Duration {

@@ -126,6 +126,12 @@ impl Config {
             1,
             "joins",
         );
+        at_least(
+            "KINDRED_ROOM_LIST_PER_MINUTE_PER_IP",
+            u64::from(self.room_list_per_minute_per_ip),
+            1,
+            "reads of the room list",
+        );
         at_least("KINDRED_WS_READ_BUFFER", u(self.ws_read_buffer), 1, "bytes");
         at_least(
             "KINDRED_WS_WRITE_BUFFER",
@@ -165,6 +171,13 @@ impl Config {
                     "it must be between 1 and --max-room-capacity ({})",
                     self.max_room_capacity
                 ),
+            ));
+        }
+        if self.room_list_cache_ms > 10_000 {
+            out.push(out_of_range(
+                "KINDRED_ROOM_LIST_CACHE_MS",
+                self.room_list_cache_ms,
+                "it must be at most 10000 (milliseconds a new room may take to appear in the public list)",
             ));
         }
         if !(48..=64).contains(&self.ipv6_prefix) {
@@ -258,5 +271,31 @@ mod tests {
                 problems[0]
             );
         }
+    }
+
+    #[test]
+    fn the_room_list_limit_and_cache_are_checked() {
+        let c = Config::default();
+        assert_eq!(
+            (c.room_list_per_minute_per_ip, c.room_list_cache_ms),
+            (120, 1_000)
+        );
+        let c = Config::parse_from(["kindred", "--room-list-cache-ms", "0"]);
+        assert_eq!(c.problems(), Vec::<String>::new());
+        let c = Config::parse_from([
+            "kindred",
+            "--room-list-per-minute-per-ip",
+            "0",
+            "--room-list-cache-ms",
+            "60000",
+        ]);
+        let problems = c.problems();
+        assert_eq!(problems.len(), 2, "{problems:?}");
+        assert!(problems[0].starts_with(
+            "KINDRED_ROOM_LIST_PER_MINUTE_PER_IP (--room-list-per-minute-per-ip) is 0"
+        ));
+        assert!(
+            problems[1].starts_with("KINDRED_ROOM_LIST_CACHE_MS (--room-list-cache-ms) is 60000")
+        );
     }
 }

@@ -18,6 +18,7 @@ mod names;
 mod operating;
 mod private_notices;
 mod resume;
+mod room_list;
 mod safety;
 mod scale_out;
 mod schedule;
