@@ -5,12 +5,12 @@ use serde::{Deserialize, Serialize};
 use crate::error::ErrorCode;
 use crate::ids::{InviteId, Millis, RoomId, UserId};
 use crate::policy::ContentPolicy;
-use crate::schedule::{NextSession, Schedule, present};
+use crate::schedule::{NextSession, Schedule};
 use crate::server_frame::{Role, RoomSummary, Visibility};
 
 /// `POST /api/rooms` (admin). Absent fields take the server's defaults; an unknown
-/// field is refused (`bad_request` naming it), so an operator's typo is not silently
-/// a default.
+/// field is refused (`bad_request` naming it), inside `policy` and `schedule` too
+/// (`policy.mdoe`), so an operator's typo is not silently a default.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct CreateRoom {
@@ -28,7 +28,11 @@ pub struct CreateRoom {
     #[serde(default)]
     pub visibility: Visibility,
     /// The content policy; absent: flag slurs and harassment to facilitators.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        deserialize_with = "strict::policy",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub policy: Option<ContentPolicy>,
     /// Start with a session open (a drop-in room, a load test); absent: closed, until a
     /// facilitator opens it.
@@ -42,12 +46,18 @@ pub struct CreateRoom {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub waiting_room: Option<bool>,
     /// When the group meets each week; absent: no schedule.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        deserialize_with = "strict::schedule",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub schedule: Option<Schedule>,
 }
 
 /// `PATCH /api/rooms/{id}` (admin): only the fields present change; an empty body
-/// changes nothing; an unknown field is refused.
+/// changes nothing; an unknown field is refused, inside `policy` and `schedule` too.
+/// The Redis broker's log carries it as written by [`Serialize`], which gives only the
+/// fields these types know.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct UpdateRoom {
@@ -63,7 +73,11 @@ pub struct UpdateRoom {
     pub capacity: Option<u32>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub visibility: Option<Visibility>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        deserialize_with = "strict::policy",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub policy: Option<ContentPolicy>,
     /// Open a session (`true`), or close the one that is on (`false`: its members are
     /// told and disconnected, as by a facilitator's `close`).
@@ -75,11 +89,11 @@ pub struct UpdateRoom {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub waiting_room: Option<bool>,
     /// Absent: the schedule stays as it is; `null`: the room no longer has one; a
-    /// schedule: the new one. (`Option<Option<_>>` through [`present`], so `null` is
+    /// schedule: the new one. (`Option<Option<_>>` through [`crate::schedule::present`], so `null` is
     /// not taken for absent.)
     #[serde(
         default,
-        deserialize_with = "present",
+        deserialize_with = "strict::present_schedule",
         skip_serializing_if = "Option::is_none"
     )]
     pub schedule: Option<Option<Schedule>>,
@@ -191,4 +205,207 @@ pub struct HttpError {
     /// is due, so a participant knows when to come back.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub next_session: Option<NextSession>,
+}
+
+/// The admin bodies' reading of the values nested in them: the shapes of
+/// [`ContentPolicy`] (with its [`Kinds`](crate::policy::Kinds)) and [`Schedule`], with
+/// the same defaults, refusing unknown fields. The types themselves stay lenient: they
+/// are also read back from storage (the catalog file, Redis snapshots) and from
+/// clients' `set_policy`, where a field written by a later Kindred must not make an
+/// earlier one fail. Each conversion names every field on both sides, so a field added
+/// to a type and not here does not compile.
+mod strict {
+    use serde::{Deserialize, Deserializer};
+
+    use crate::policy::{ContentPolicy, Kinds, PolicyMode};
+    use crate::schedule::{Schedule, Weekday};
+
+    #[derive(Deserialize)]
+    #[serde(default, deny_unknown_fields)]
+    struct StrictPolicy {
+        mode: PolicyMode,
+        kinds: StrictKinds,
+    }
+
+    #[derive(Deserialize)]
+    #[serde(default, deny_unknown_fields)]
+    struct StrictKinds {
+        profanity: bool,
+        sexual: bool,
+        offensive: bool,
+        mean: bool,
+    }
+
+    #[derive(Deserialize)]
+    #[serde(deny_unknown_fields)]
+    struct StrictSchedule {
+        weekday: Weekday,
+        start: String,
+        minutes: u32,
+        timezone: String,
+    }
+
+    impl Default for StrictPolicy {
+        fn default() -> Self {
+            let ContentPolicy { mode, kinds } = ContentPolicy::default();
+            Self {
+                mode,
+                kinds: StrictKinds::from(kinds),
+            }
+        }
+    }
+
+    impl Default for StrictKinds {
+        fn default() -> Self {
+            Self::from(Kinds::default())
+        }
+    }
+
+    impl From<Kinds> for StrictKinds {
+        fn from(kinds: Kinds) -> Self {
+            let Kinds {
+                profanity,
+                sexual,
+                offensive,
+                mean,
+            } = kinds;
+            Self {
+                profanity,
+                sexual,
+                offensive,
+                mean,
+            }
+        }
+    }
+
+    impl From<StrictPolicy> for ContentPolicy {
+        fn from(policy: StrictPolicy) -> Self {
+            let StrictPolicy { mode, kinds } = policy;
+            let StrictKinds {
+                profanity,
+                sexual,
+                offensive,
+                mean,
+            } = kinds;
+            ContentPolicy {
+                mode,
+                kinds: Kinds {
+                    profanity,
+                    sexual,
+                    offensive,
+                    mean,
+                },
+            }
+        }
+    }
+
+    impl From<StrictSchedule> for Schedule {
+        fn from(schedule: StrictSchedule) -> Self {
+            let StrictSchedule {
+                weekday,
+                start,
+                minutes,
+                timezone,
+            } = schedule;
+            Schedule {
+                weekday,
+                start,
+                minutes,
+                timezone,
+            }
+        }
+    }
+
+    /// `policy`: absent or `null` is `None`.
+    pub fn policy<'de, D: Deserializer<'de>>(d: D) -> Result<Option<ContentPolicy>, D::Error> {
+        Option::<StrictPolicy>::deserialize(d).map(|p| p.map(ContentPolicy::from))
+    }
+
+    /// `schedule` on create: absent or `null` is `None`.
+    pub fn schedule<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Schedule>, D::Error> {
+        Option::<StrictSchedule>::deserialize(d).map(|s| s.map(Schedule::from))
+    }
+
+    /// `schedule` on `PATCH`, as [`crate::schedule::present`] reads it: called only
+    /// when the field is present, so `null` is `Some(None)` (remove it).
+    pub fn present_schedule<'de, D: Deserializer<'de>>(
+        d: D,
+    ) -> Result<Option<Option<Schedule>>, D::Error> {
+        schedule(d).map(Some)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::policy::{Kinds, PolicyMode};
+
+    #[test]
+    fn an_unknown_field_inside_an_admin_bodys_policy_or_schedule_is_refused() {
+        for body in [
+            r#"{"title":"x","policy":{"mdoe":"hold"}}"#,
+            r#"{"title":"x","policy":{"mode":"hold","kinds":{"profanty":true}}}"#,
+            r#"{"title":"x","schedule":{"weekday":"monday","start":"19:00","minutes":60,"timezone":"UTC","wekday":"monday"}}"#,
+        ] {
+            let e = serde_json::from_str::<CreateRoom>(body).unwrap_err();
+            assert!(e.to_string().contains("unknown field"), "{body}: {e}");
+            let patch = body.replace(r#""title":"x","#, "");
+            let e = serde_json::from_str::<UpdateRoom>(&patch).unwrap_err();
+            assert!(e.to_string().contains("unknown field"), "{patch}: {e}");
+        }
+    }
+
+    #[test]
+    fn the_strict_reading_keeps_the_defaults_of_the_lenient_one() {
+        for policy in [
+            r#"{}"#,
+            r#"{"mode":"hold"}"#,
+            r#"{"kinds":{"profanity":true}}"#,
+            r#"{"mode":"censor","kinds":{"offensive":false,"mean":false}}"#,
+        ] {
+            let lenient: ContentPolicy = serde_json::from_str(policy).unwrap();
+            let create: CreateRoom =
+                serde_json::from_str(&format!(r#"{{"title":"x","policy":{policy}}}"#)).unwrap();
+            assert_eq!(create.policy, Some(lenient), "{policy}");
+            let patch: UpdateRoom =
+                serde_json::from_str(&format!(r#"{{"policy":{policy}}}"#)).unwrap();
+            assert_eq!(patch.policy, Some(lenient), "{policy}");
+        }
+        let none: CreateRoom = serde_json::from_str(r#"{"title":"x","policy":null}"#).unwrap();
+        assert_eq!((none.policy, none.schedule), (None, None));
+        let remove: UpdateRoom = serde_json::from_str(r#"{"schedule":null}"#).unwrap();
+        assert_eq!(remove.schedule, Some(None));
+        let keep: UpdateRoom = serde_json::from_str("{}").unwrap();
+        assert_eq!(keep.schedule, None);
+    }
+
+    #[test]
+    fn an_update_reads_back_as_the_redis_log_writes_it_and_stored_types_stay_lenient() {
+        let update = UpdateRoom {
+            policy: Some(ContentPolicy {
+                mode: PolicyMode::Hold,
+                kinds: Kinds::ALL,
+            }),
+            schedule: Some(Some(Schedule {
+                weekday: crate::schedule::Weekday::Tuesday,
+                start: "19:00".into(),
+                minutes: 90,
+                timezone: "Europe/London".into(),
+            })),
+            ..UpdateRoom::default()
+        };
+        let logged: UpdateRoom =
+            serde_json::from_str(&serde_json::to_string(&update).unwrap()).unwrap();
+        assert_eq!(logged, update);
+        // What storage and clients' frames read is not the admin API's strict shape.
+        let stored: ContentPolicy =
+            serde_json::from_str(r#"{"mode":"hold","kinds":{"mean":true,"later":1},"later":2}"#)
+                .unwrap();
+        assert_eq!(stored.mode, PolicyMode::Hold);
+        let stored: Schedule = serde_json::from_str(
+            r#"{"weekday":"monday","start":"19:00","minutes":60,"timezone":"UTC","later":1}"#,
+        )
+        .unwrap();
+        assert_eq!(stored.minutes, 60);
+    }
 }

@@ -98,6 +98,8 @@ pub struct AppState {
     pub resources: ResourcesCard,
     /// Joins and WebSocket upgrades per IP.
     pub joins: IpLimiter,
+    /// The public room list's per-address allowance and short cache.
+    pub directory: crate::http::api::RoomDirectory,
 }
 
 /// A running server (returned by [`start`]).
@@ -241,6 +243,7 @@ pub async fn state(config: Config, shutdown: CancellationToken) -> anyhow::Resul
     let per_minute = std::num::NonZeroU32::new(config.joins_per_minute_per_ip)
         .unwrap_or(std::num::NonZeroU32::MIN);
     let joins = governor::RateLimiter::keyed(governor::Quota::per_minute(per_minute));
+    let directory = crate::http::api::RoomDirectory::from_config(&config);
     let secret = config.secret.clone().unwrap_or_else(random_token);
     let admin_token = config.admin_token.clone().unwrap_or_else(random_token);
     Ok(Arc::new(AppState {
@@ -255,6 +258,7 @@ pub async fn state(config: Config, shutdown: CancellationToken) -> anyhow::Resul
         crisis,
         resources,
         joins,
+        directory,
         config,
     }))
 }
@@ -332,7 +336,7 @@ pub async fn serve(
     let metrics = edge::accept_loop(
         metrics,
         crate::http::metrics_router(state.clone()),
-        edge::ConnectionCaps::new(METRICS_CONNECTIONS, 0, Vec::new()),
+        edge::ConnectionCaps::new(METRICS_CONNECTIONS, 0, Vec::new(), 64),
         settings,
         state.shutdown.clone(),
         connections.clone(),
@@ -397,6 +401,7 @@ async fn tick_rooms(state: Arc<AppState>) {
         state.broker.tick(now_ms()).await;
         // Forget addresses whose limits have fully recovered, so the map stays small.
         state.joins.retain_recent();
+        state.directory.retain_recent();
     }
 }
 

@@ -11,7 +11,10 @@
 //!
 //! The file is JSON, `{"format": 1, "rooms": [...]}`, written whole and atomically:
 //! a temporary file beside it, fsync, rename, fsync of the directory. A crash leaves
-//! either the old file or the new one, never half of one. `format` is the version of
+//! either the old file or the new one, never half of one. The temporary file has a
+//! random name and is created afresh (exclusive create, no-follow, mode 0600), so
+//! nobody who can write to the directory can prepare a file or a symlink at its name
+//! and have the catalog written through it. `format` is the version of
 //! this shape; a Kindred that changes it keeps reading every older format (the
 //! fixture `tests/fixtures/catalog-format-1.json` is read by the tests of every
 //! later version), and refuses a newer one by name rather than guess.
@@ -109,33 +112,60 @@ impl CatalogFile {
             .file_name()
             .map(|n| n.to_string_lossy().into_owned())
             .unwrap_or_else(|| "catalog".to_owned());
-        let temp = dir.join(format!(".{name}.{}.tmp", std::process::id()));
         let body = serde_json::to_vec_pretty(&Written {
             format: FORMAT,
             rooms,
         })
         .map_err(std::io::Error::other)?;
+        let (temp, mut file) = create_temp(&dir, &name)?;
+        let mut renamed = false;
         let written = (|| {
-            let mut options = std::fs::OpenOptions::new();
-            options.write(true).create(true).truncate(true);
-            // Invites and bans are the operator's business: readable by its owner only.
-            #[cfg(unix)]
-            std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
-            let mut file = options.open(&temp)?;
             file.write_all(&body)?;
             file.write_all(b"\n")?;
             file.sync_all()?;
             std::fs::rename(&temp, &self.path)?;
+            renamed = true;
             // The rename itself is durable once the directory is.
             #[cfg(unix)]
             std::fs::File::open(&dir)?.sync_all()?;
             Ok(())
         })();
-        if written.is_err() {
+        if written.is_err() && !renamed {
             let _ = std::fs::remove_file(&temp);
         }
         written
     }
+}
+
+/// A new temporary file in `dir` for the catalog `name`: a random name, created with
+/// exclusive create (a file or a symlink already there is an error, never opened),
+/// no-follow, and mode 0600 (invites and bans are the operator's business). A name
+/// that happens to be taken is retried with another.
+fn create_temp(dir: &Path, name: &str) -> std::io::Result<(PathBuf, std::fs::File)> {
+    let mut attempts = 0;
+    loop {
+        let temp = dir.join(format!(".{name}.{:016x}.tmp", rand::random::<u64>()));
+        match open_new_private(&temp) {
+            Ok(file) => return Ok((temp, file)),
+            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists && attempts < 3 => {
+                attempts += 1;
+            }
+            Err(e) => return Err(e),
+        }
+    }
+}
+
+/// Create `path`, which must not exist yet (not even as a dangling symlink), for
+/// writing, readable by its owner only.
+fn open_new_private(path: &Path) -> std::io::Result<std::fs::File> {
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        options.mode(0o600).custom_flags(libc::O_NOFOLLOW);
+    }
+    options.open(path)
 }
 
 enum Parse {
@@ -256,6 +286,64 @@ mod tests {
         std::fs::write(file.path(), "{\"format\": 1,\n \"rooms\": [1}").unwrap();
         let e = file.load().unwrap_err().to_string();
         assert!(e.contains("line 2"), "a broken file names the line: {e}");
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn a_symlink_planted_at_a_temporary_name_is_never_followed() {
+        let dir = dir();
+        let file = CatalogFile::new(dir.join("catalog.json"));
+        // Someone who can write to the directory plants symlinks at the names a
+        // predictable writer would use, pointing at a file of the operator's.
+        let victim = dir.join("victim");
+        std::fs::write(&victim, "the operator's own file").unwrap();
+        for planted in [
+            format!(".catalog.json.{}.tmp", std::process::id()),
+            ".catalog.json.tmp".to_owned(),
+        ] {
+            std::os::unix::fs::symlink(&victim, dir.join(planted)).unwrap();
+        }
+        let rooms = vec![room("Tuesday group")];
+        file.store(&rooms).unwrap();
+        assert_eq!(
+            std::fs::read_to_string(&victim).unwrap(),
+            "the operator's own file"
+        );
+        assert!(
+            !std::fs::symlink_metadata(file.path())
+                .unwrap()
+                .file_type()
+                .is_symlink()
+        );
+        assert_eq!(file.load().unwrap(), rooms);
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn a_temporary_file_is_new_private_and_never_an_existing_file_or_symlink() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = dir();
+        let (a, _) = create_temp(&dir, "catalog.json").unwrap();
+        let (b, _) = create_temp(&dir, "catalog.json").unwrap();
+        assert_ne!(a, b, "each write picks a name of its own");
+        let mode = std::fs::metadata(&a).unwrap().permissions().mode();
+        assert_eq!(mode & 0o777, 0o600);
+        // A name that is taken, by a file or by a symlink (dangling or not), is
+        // refused, and what is there is left as it was.
+        let existing = dir.join("existing");
+        std::fs::write(&existing, "kept").unwrap();
+        let dangling = dir.join("dangling");
+        std::os::unix::fs::symlink(dir.join("nowhere"), &dangling).unwrap();
+        let pointing = dir.join("pointing");
+        std::os::unix::fs::symlink(&existing, &pointing).unwrap();
+        for taken in [&existing, &dangling, &pointing] {
+            let e = open_new_private(taken).unwrap_err();
+            assert_eq!(e.kind(), std::io::ErrorKind::AlreadyExists, "{taken:?}");
+        }
+        assert_eq!(std::fs::read_to_string(&existing).unwrap(), "kept");
+        assert!(!dir.join("nowhere").exists());
         std::fs::remove_dir_all(&dir).unwrap();
     }
 }

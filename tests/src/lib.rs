@@ -27,8 +27,9 @@ pub const SECRET: &str = "test-secret-0123456789abcdef0123456789";
 /// How long a test waits for a frame before failing.
 pub const WAIT: Duration = Duration::from_secs(10);
 
-/// A configuration for tests: a free port, fixed tokens, no demo room, and limits
-/// roomy enough that only the test that probes a limit meets it.
+/// A configuration for tests: a free port, fixed tokens, no demo room, limits roomy
+/// enough that only the test that probes a limit meets it, and a public room list
+/// read afresh on every call (`room_list` tests the cache, with its default).
 pub fn config() -> Config {
     Config {
         bind: "127.0.0.1:0".parse().expect("valid address"),
@@ -43,6 +44,8 @@ pub fn config() -> Config {
         moderation_per_minute: 100_000,
         moderation_burst: 10_000,
         joins_per_minute_per_ip: 10_000,
+        room_list_per_minute_per_ip: 10_000,
+        room_list_cache_ms: 0,
         ..Config::default()
     }
 }

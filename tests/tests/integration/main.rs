@@ -1,6 +1,7 @@
 //! Kindred's integration tests: one test binary, real sockets, real servers.
 
 mod admission;
+mod appending_proxy;
 mod bad_input;
 mod bans;
 mod budgets;
@@ -18,6 +19,7 @@ mod names;
 mod operating;
 mod private_notices;
 mod resume;
+mod room_list;
 mod safety;
 mod scale_out;
 mod schedule;
@@ -25,5 +27,6 @@ mod session_limits;
 mod sessions;
 mod sockets;
 mod startup;
+mod strict_admin_bodies;
 mod topology;
 mod waiting_room;

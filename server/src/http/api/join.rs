@@ -64,7 +64,7 @@ pub async fn join(
     }
     let name = check_name(&req.name)?;
     let device = check_device(req.device.as_deref())?;
-    let network = person_network(ip).map(|n| n.to_string());
+    let network = person_network(ip, app.config.ipv6_prefix).map(|n| n.to_string());
     let origin = app.signer.origin(room, device, network.as_deref());
     let now = now_ms();
     let invite = match &req.invite {

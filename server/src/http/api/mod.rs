@@ -1,9 +1,12 @@
 //! Admission (`join`) and the admin API: rooms (`rooms`), facilitator invites and
-//! seats (`invites`). Every handler answers failures as [`AppError`].
+//! seats (`invites`); the public room list's allowance and cache (`directory`). Every handler answers failures as [`AppError`].
 
+mod directory;
 mod invites;
 mod join;
 mod rooms;
+
+pub use directory::RoomDirectory;
 
 pub use invites::{create_invite, get_invite, list_invites, mint, remove_member, revoke_invite};
 pub use join::join;

@@ -1,12 +1,13 @@
 //! The admin API's rooms, and the public directory.
 
+use std::net::SocketAddr;
 use std::sync::Arc;
 
 use axum::Json;
 use axum::body::Bytes;
 use axum::extract::rejection::BytesRejection;
-use axum::extract::{Path, State};
-use axum::http::{StatusCode, header};
+use axum::extract::{ConnectInfo, Path, State};
+use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use kindred_protocol::http::{AdminRoom, AdminRoomList, CreateRoom, RoomList, UpdateRoom};
 use kindred_protocol::{ErrorCode, RoomId, RoomSummary, Schedule, Visibility};
@@ -106,13 +107,16 @@ pub async fn create_room(
     Ok((StatusCode::CREATED, Json(admin_view(&app, summary).await?)))
 }
 
-/// `GET /api/rooms`: the public directory; with the admin token, every room (unlisted
-/// ones too) with its content policy, so a room whose id was lost can be found.
+/// `GET /api/rooms`: the public directory, rate-limited per address and served from
+/// a short cache ([`super::RoomDirectory`]); with the admin token, every room (unlisted
+/// ones too) with its content policy, so a room whose id was lost can be found: read
+/// afresh every time, never limited.
 pub async fn list_rooms(
     State(app): State<Arc<AppState>>,
     MaybeAdmin(admin): MaybeAdmin,
+    peer: ConnectInfo<SocketAddr>,
+    headers: HeaderMap,
 ) -> Result<Response, AppError> {
-    let now = now_ms();
     if admin {
         let mut rooms = Vec::new();
         for summary in app.broker.rooms().await? {
@@ -131,6 +135,15 @@ pub async fn list_rooms(
         });
         return Ok(Json(AdminRoomList { rooms }).into_response());
     }
+    app.directory
+        .admit(crate::http::client_ip(&app, &peer, &headers))?;
+    let body = app.directory.list(|| public_rooms(&app)).await?;
+    Ok(([(header::CONTENT_TYPE, "application/json")], body).into_response())
+}
+
+/// The public rooms, by title, as the JSON the directory sends.
+async fn public_rooms(app: &AppState) -> Result<Bytes, AppError> {
+    let now = now_ms();
     let mut rooms: Vec<RoomSummary> = app
         .broker
         .rooms()
@@ -140,7 +153,9 @@ pub async fn list_rooms(
         .map(|r| dated(r, now))
         .collect();
     rooms.sort_by(|a, b| a.title.cmp(&b.title));
-    Ok(Json(RoomList { rooms }).into_response())
+    serde_json::to_vec(&RoomList { rooms })
+        .map(Bytes::from)
+        .map_err(|e| AppError::new(ErrorCode::Internal, e.to_string()))
 }
 
 /// `GET /api/rooms/{id}`: the room's summary; with the admin token, its policy too.

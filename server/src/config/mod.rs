@@ -1,5 +1,8 @@
 //! Configuration: every knob is a flag and an environment variable with a
-//! documented default (`kindred --help` lists them all).
+//! documented default (`kindred --help` lists them all). Checking the values together,
+//! before the server starts, is [`problems`].
+
+mod problems;
 
 use std::net::{IpAddr, SocketAddr};
 use std::num::NonZeroU32;
@@ -81,7 +84,7 @@ pub struct Config {
     pub max_http_connections: usize,
 
     /// Most TCP connections open at once from one IP address (an IPv6 address counts as
-    /// its /64), WebSockets included; one more gets a best-effort HTTP 429 and is closed as
+    /// its network, `--ipv6-prefix`), WebSockets included; one more gets a best-effort HTTP 429 and is closed as
     /// it is accepted, unread. 0: no limit. Not applied to a trusted proxy's address under
     /// `--trust-forwarded-for`.
     #[arg(long, env = "KINDRED_MAX_CONNECTIONS_PER_IP", default_value_t = 200)]
@@ -194,6 +197,22 @@ pub struct Config {
     #[arg(long, env = "KINDRED_JOINS_PER_MINUTE_PER_IP", default_value_t = 60)]
     pub joins_per_minute_per_ip: u32,
 
+    /// Reads of the public room list (`GET /api/rooms` without the admin token) per
+    /// minute from one IP address (sustained; the burst is the same number); over:
+    /// HTTP 429 `rate_limited` with `Retry-After`.
+    #[arg(
+        long,
+        env = "KINDRED_ROOM_LIST_PER_MINUTE_PER_IP",
+        default_value_t = 120
+    )]
+    pub room_list_per_minute_per_ip: u32,
+
+    /// Milliseconds the public room list is served from this instance's last reading of
+    /// the rooms (a new room, or a change of its count, can take that long to show);
+    /// at most 10000. 0: every read reads the rooms.
+    #[arg(long, env = "KINDRED_ROOM_LIST_CACHE_MS", default_value_t = 1_000)]
+    pub room_list_cache_ms: u64,
+
     /// Origins allowed to open a WebSocket (repeat, or comma-separated). Absent: only the
     /// server's own origin; clients that send no Origin (non-browsers) are always allowed.
     /// `*` allows every origin.
@@ -220,6 +239,13 @@ pub struct Config {
         value_parser = parse_net
     )]
     pub trusted_proxies: Vec<IpNet>,
+
+    /// How many leading bits of an IPv6 address name one person's network, for ban
+    /// marks, seats per network, connections per address and the per-address rate
+    /// limits alike: 64 (one subscriber's /64), or down to 48 where providers hand out
+    /// a /56 or a /48. Between 48 and 64.
+    #[arg(long, env = "KINDRED_IPV6_PREFIX", default_value_t = 64)]
+    pub ipv6_prefix: u8,
 
     /// A file of extra crisis phrases (same format as the built-in list) to add to the
     /// crisis matcher.
@@ -265,7 +291,7 @@ pub struct Config {
     #[arg(long, env = "KINDRED_MAX_CONNECTIONS_PER_MEMBER", default_value_t = 5)]
     pub max_connections_per_member: usize,
 
-    /// The most participants one network address (an IPv6 /64) may seat in one room at
+    /// The most participants one network address (an IPv6 network, `--ipv6-prefix`) may seat in one room at
     /// once, so one person cannot fill a room's seats. Only public addresses count:
     /// behind a proxy, set --trust-forwarded-for and --trusted-proxies.
     #[arg(long, env = "KINDRED_MAX_MEMBERS_PER_ADDRESS", default_value_t = 4, value_parser = clap::value_parser!(u32).range(1..))]
@@ -349,6 +375,10 @@ impl Config {
         (self.keep_alive_timeout_ms > 0).then(|| Duration::from_millis(self.keep_alive_timeout_ms))
     }
 
+    pub fn room_list_cache(&self) -> Duration {
+        Duration::from_millis(self.room_list_cache_ms)
+    }
+
     pub fn body_timeout(&self) -> Duration {
         Duration::from_millis(self.body_timeout_ms)
     }
@@ -385,226 +415,6 @@ fn parse_bind(raw: &str) -> Result<SocketAddr, String> {
         .or_else(|| resolved.first())
         .copied()
         .ok_or_else(|| format!("{raw:?}: {host:?} resolves to no address"))
-}
-
-/// One setting out of range: `KINDRED_X (--x) is 0: it must be …`.
-fn out_of_range(env: &str, value: impl std::fmt::Display, rule: &str) -> String {
-    let flag = env
-        .trim_start_matches("KINDRED_")
-        .to_ascii_lowercase()
-        .replace('_', "-");
-    format!("{env} (--{flag}) is {value}: {rule}")
-}
-
-impl Config {
-    /// Every mistake in the configuration, one line each (empty: it is sound). The
-    /// binary refuses to start on any; so does [`crate::app::state`].
-    pub fn problems(&self) -> Vec<String> {
-        let mut out = Vec::new();
-        let mut at_least = |env: &str, value: u64, min: u64, what: &str| {
-            if value < min {
-                out.push(out_of_range(
-                    env,
-                    value,
-                    &format!("it must be at least {min} ({what})"),
-                ));
-            }
-        };
-        let u = |v: usize| v as u64;
-        at_least(
-            "KINDRED_MAX_CONNECTIONS",
-            u(self.max_connections),
-            1,
-            "WebSockets at once",
-        );
-        at_least(
-            "KINDRED_HEADER_TIMEOUT_MS",
-            self.header_timeout_ms,
-            1,
-            "milliseconds",
-        );
-        at_least(
-            "KINDRED_BODY_TIMEOUT_MS",
-            self.body_timeout_ms,
-            1,
-            "milliseconds",
-        );
-        at_least(
-            "KINDRED_MAX_BODY_BYTES",
-            u(self.max_body_bytes),
-            1024,
-            "bytes: room for a room's settings",
-        );
-        at_least(
-            "KINDRED_MAX_FRAME_BYTES",
-            u(self.max_frame_bytes),
-            1024,
-            "bytes: room for a hello with its token",
-        );
-        at_least(
-            "KINDRED_MAX_MESSAGE_CHARS",
-            u(self.max_message_chars),
-            1,
-            "characters",
-        );
-        at_least(
-            "KINDRED_MAX_ROOM_CAPACITY",
-            u64::from(self.max_room_capacity),
-            1,
-            "members",
-        );
-        at_least(
-            "KINDRED_OUTBOUND_QUEUE",
-            u(self.outbound_queue),
-            1,
-            "frames",
-        );
-        at_least("KINDRED_HISTORY_LEN", u(self.history_len), 1, "events");
-        at_least(
-            "KINDRED_HELLO_TIMEOUT_MS",
-            self.hello_timeout_ms,
-            1,
-            "milliseconds",
-        );
-        at_least(
-            "KINDRED_PING_INTERVAL_MS",
-            self.ping_interval_ms,
-            1,
-            "milliseconds",
-        );
-        at_least("KINDRED_TOKEN_TTL_SECS", self.token_ttl_secs, 1, "seconds");
-        at_least(
-            "KINDRED_INVITE_TTL_SECS",
-            self.invite_ttl_secs,
-            1,
-            "seconds",
-        );
-        at_least(
-            "KINDRED_FRAMES_PER_SECOND",
-            u64::from(self.frames_per_second),
-            1,
-            "frames",
-        );
-        at_least(
-            "KINDRED_FRAME_BURST",
-            u64::from(self.frame_burst),
-            1,
-            "frames",
-        );
-        at_least(
-            "KINDRED_MESSAGES_PER_MINUTE",
-            u64::from(self.messages_per_minute),
-            1,
-            "messages",
-        );
-        at_least(
-            "KINDRED_MESSAGE_BURST",
-            u64::from(self.message_burst),
-            1,
-            "messages",
-        );
-        at_least(
-            "KINDRED_MODERATION_PER_MINUTE",
-            u64::from(self.moderation_per_minute),
-            1,
-            "actions",
-        );
-        at_least(
-            "KINDRED_MODERATION_BURST",
-            u64::from(self.moderation_burst),
-            1,
-            "actions",
-        );
-        at_least(
-            "KINDRED_JOINS_PER_MINUTE_PER_IP",
-            u64::from(self.joins_per_minute_per_ip),
-            1,
-            "joins",
-        );
-        at_least("KINDRED_WS_READ_BUFFER", u(self.ws_read_buffer), 1, "bytes");
-        at_least(
-            "KINDRED_WS_WRITE_BUFFER",
-            u(self.ws_write_buffer),
-            1,
-            "bytes",
-        );
-        at_least(
-            "KINDRED_WS_MAX_WRITE_BUFFER",
-            u(self.ws_max_write_buffer),
-            1,
-            "bytes",
-        );
-        at_least(
-            "KINDRED_SOCKET_SEND_BUFFER",
-            u(self.socket_send_buffer),
-            4096,
-            "bytes",
-        );
-        at_least(
-            "KINDRED_WRITE_TIMEOUT_MS",
-            self.write_timeout_ms,
-            1,
-            "milliseconds",
-        );
-        at_least(
-            "KINDRED_MAX_CONNECTIONS_PER_MEMBER",
-            u(self.max_connections_per_member),
-            1,
-            "WebSockets per member",
-        );
-        if self.room_capacity == 0 || self.room_capacity > self.max_room_capacity {
-            out.push(out_of_range(
-                "KINDRED_ROOM_CAPACITY",
-                self.room_capacity,
-                &format!(
-                    "it must be between 1 and --max-room-capacity ({})",
-                    self.max_room_capacity
-                ),
-            ));
-        }
-        if self.welcome_history > self.history_len {
-            out.push(out_of_range(
-                "KINDRED_WELCOME_HISTORY",
-                self.welcome_history,
-                &format!(
-                    "it must be at most --history-len ({}), the events a room keeps",
-                    self.history_len
-                ),
-            ));
-        }
-        if self.invite_ttl_secs > 30 * 24 * 3600 {
-            out.push(out_of_range(
-                "KINDRED_INVITE_TTL_SECS",
-                self.invite_ttl_secs,
-                "it must be at most 30 days (2592000)",
-            ));
-        }
-        if self.idle_timeout_ms <= self.ping_interval_ms {
-            out.push(out_of_range(
-                "KINDRED_IDLE_TIMEOUT_MS",
-                self.idle_timeout_ms,
-                &format!(
-                    "it must be longer than --ping-interval-ms ({}), or every quiet member is closed before their pong can arrive",
-                    self.ping_interval_ms
-                ),
-            ));
-        }
-        if self.catalog_file.is_some() && self.redis_url.is_some() {
-            out.push(
-                "KINDRED_CATALOG_FILE (--catalog-file) is set with REDIS_URL: with Redis the catalog lives in Redis; unset one of them"
-                    .to_owned(),
-            );
-        }
-        if let Some(path) = &self.catalog_file
-            && path.as_os_str().is_empty()
-        {
-            out.push(
-                "KINDRED_CATALOG_FILE (--catalog-file) is empty: name a file, or unset it"
-                    .to_owned(),
-            );
-        }
-        out
-    }
 }
 
 /// A CIDR (`10.0.0.0/8`) or a single address (`10.0.0.5`, i.e. `/32` or `/128`).
@@ -652,22 +462,6 @@ mod tests {
                 "{bad}"
             );
         }
-    }
-
-    #[test]
-    fn the_defaults_are_sound_and_each_mistake_is_one_line() {
-        assert_eq!(Config::default().problems(), Vec::<String>::new());
-        let c = Config::parse_from([
-            "kindred",
-            "--room-capacity",
-            "0",
-            "--ping-interval-ms",
-            "70000",
-        ]);
-        let problems = c.problems();
-        assert_eq!(problems.len(), 2, "{problems:?}");
-        assert!(problems[0].starts_with("KINDRED_ROOM_CAPACITY (--room-capacity) is 0"));
-        assert!(problems[1].contains("--ping-interval-ms (70000)"));
     }
 
     #[test]
