@@ -39,6 +39,7 @@ function chime() {
 
 const ALERT_KIND = {
   crisis: 'Crisis',
+  check_in: 'Check in',
   report: 'Report',
   flagged: 'Flagged',
   held: 'Held for review',
@@ -110,14 +111,16 @@ export class AlertsPanel {
     this.chat.updateTitle();
   }
 
-  /** Crisis alerts first, newest first among them; then everything else, newest first. */
+  /**
+   * Crisis alerts first, then check-ins, then everything else; newest first within
+   * each.
+   */
   place(li) {
-    if (li.dataset.kind === 'crisis') {
-      this.list.prepend(li);
-      return;
-    }
-    const crises = this.list.querySelectorAll(':scope > li[data-kind="crisis"]');
-    const last = crises[crises.length - 1];
+    const rank = (kind) => (kind === 'crisis' ? 0 : kind === 'check_in' ? 1 : 2);
+    const mine = rank(li.dataset.kind);
+    const above = [...this.list.querySelectorAll(':scope > li[data-kind]')]
+      .filter((other) => rank(other.dataset.kind) < mine);
+    const last = above[above.length - 1];
     if (last) last.after(li);
     else this.list.prepend(li);
   }
@@ -127,6 +130,7 @@ export class AlertsPanel {
     const urgent = f.kind === 'crisis';
     const words = {
       crisis: `Crisis alert: ${f.name} may need support.`,
+      check_in: `${f.name} may need a check-in.`,
       report: `${f.name} reported a message.`,
       flagged: `A message from ${f.name} was flagged.`,
       held: `A message from ${f.name} is held for review.`,
@@ -143,7 +147,8 @@ export class AlertsPanel {
     if (f.id !== undefined && f.id !== null) {
       const count = f.count || 1;
       if (this.seen.has(f.id)) {
-        if (f.kind !== 'crisis' || count <= (this.counts.get(f.id) || 1)) return;
+        const concern = f.kind === 'crisis' || f.kind === 'check_in';
+        if (!concern || count <= (this.counts.get(f.id) || 1)) return;
         again = this.find({ held: null, alert: f.id });
         if (!again) { this.counts.set(f.id, count); return; }
       }
@@ -155,6 +160,9 @@ export class AlertsPanel {
     const detail = [];
     if (f.kind === 'crisis') {
       detail.push(`${f.name}'s message may show ${CATEGORY[f.category] || 'a crisis'}. They were shown the help lines.`);
+      detail.push(Number.isSafeInteger(f.likelihood)
+        ? "Why: Kindred's classifier is confident these words are a crisis; no phrase matched them."
+        : 'Why: the words matched a crisis phrase.');
       // No `seq`: the room did not take it (or it was written privately), so the
       // words are here, and only here (§15).
       if (f.count > 1) {
@@ -162,6 +170,14 @@ export class AlertsPanel {
         detail.push(`This is the ${ordinal(f.count)} time${since}; the latest words are below.`);
       }
       if (f.text && f.seq === undefined) detail.push(f.count > 1 ? 'The group did not see the latest:' : 'The group did not see these words:');
+    } else if (f.kind === 'check_in') {
+      detail.push(`${f.name} may need a check-in: their message may show ${CATEGORY[f.category] || 'that they are struggling'}.`);
+      detail.push("Why: Kindred's classifier leans that way but is not sure. They were not shown the help lines; a private word from you may help.");
+      if (f.count > 1) {
+        const since = Number.isSafeInteger(f.since) ? ` since ${clock(f.since)}` : '';
+        detail.push(`This is the ${ordinal(f.count)} time${since}.`);
+      }
+      if (f.text && f.seq === undefined) detail.push('The group did not see these words:');
     } else if (f.kind === 'report') {
       detail.push(`${f.name} reported a message${f.reason ? `: “${f.reason}”` : '.'}`);
     } else if (f.kind === 'held') {
@@ -203,7 +219,7 @@ export class AlertsPanel {
           // Crisis and report alerts are kept by the room until handled: tell the
           // server, so it stops giving them (§11). Held messages are handled by
           // release or decline.
-          const kept = (f.kind === 'crisis' || f.kind === 'report') && Number.isSafeInteger(f.id);
+          const kept = ['crisis', 'check_in', 'report'].includes(f.kind) && Number.isSafeInteger(f.id);
           if (kept && !this.chat.conn.send({ type: 'ack_warning', alert: f.id })) {
             notify('You are offline right now; please try again in a moment.', { tone: 'warn' });
             return;
@@ -222,7 +238,7 @@ export class AlertsPanel {
         h('span', { class: `alert-kind ${f.kind}`, text: ALERT_KIND[f.kind] || f.kind }),
         h('time', { datetime: new Date(f.ts).toISOString(), text: clock(f.ts) })),
       h('p', { text: detail.join(' ') }),
-      (held || f.kind === 'crisis') && f.text ? h('blockquote', { class: 'held-text', text: f.text }) : null,
+      (held || f.kind === 'crisis' || f.kind === 'check_in') && f.text ? h('blockquote', { class: 'held-text', text: f.text }) : null,
       f.kind === 'report' ? this.context(f) : null,
       actions);
     if (again) again.remove();
@@ -277,6 +293,7 @@ export class AlertsPanel {
       const name = li.dataset.name || '';
       const what = {
         crisis: `The crisis alert about ${name}`,
+        check_in: `The check-in about ${name}`,
         report: `${name}'s report`,
         held: `The held message from ${name}`,
       }[kind] || 'An alert';

@@ -143,6 +143,11 @@ pub enum ServerFrame {
         /// With `count`: when the first of those messages came (`ts` is the latest).
         #[serde(default, skip_serializing_if = "Option::is_none")]
         since: Option<Millis>,
+        /// For `crisis` and `check_in`: how sure Kindred's classifier was, as a
+        /// percentage, when it (rather than a phrase rule) recognised the words.
+        /// Absent when a phrase rule matched.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        likelihood: Option<u8>,
     },
     /// Sent privately to every facilitator: the participants in the waiting room,
     /// in the order they arrived. Sent after a facilitator's `welcome` and whenever
@@ -476,6 +481,9 @@ pub enum LeftReason {
 pub enum AlertKind {
     /// A message sounds like a crisis.
     Crisis,
+    /// A message may be a reason to check in with its author: the classifier leans
+    /// that way without being sure. Ranked below a crisis; its author gets no card.
+    CheckIn,
     /// A member reported a message.
     Report,
     /// The content policy flagged a message.

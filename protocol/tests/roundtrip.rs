@@ -447,6 +447,29 @@ fn client_mod_deny_with_a_ban() {
 }
 
 #[test]
+fn server_alert_check_in() {
+    let f = server_golden("alert.check_in");
+    let ServerFrame::Alert {
+        kind,
+        seq,
+        category,
+        likelihood,
+        count,
+        ..
+    } = f
+    else {
+        panic!("not an alert: {f:?}");
+    };
+    assert_eq!(kind, AlertKind::CheckIn);
+    assert_eq!(seq, Some(12));
+    assert_eq!(category, Some(CrisisCategory::SuicidalIdeation));
+    assert_eq!(likelihood, Some(93));
+    assert_eq!(count, None);
+    // A crisis alert from a phrase rule has no likelihood.
+    assert!(fixture_value("server_alert").get("likelihood").is_none());
+}
+
+#[test]
 fn server_alert_recurring() {
     let f = server_golden("alert.recurring");
     let ServerFrame::Alert {
@@ -942,6 +965,7 @@ fn server_alert_flagged() {
             text: None,
             count: None,
             since: None,
+            likelihood: None,
             context: vec![],
         }
     );
@@ -997,6 +1021,7 @@ fn server_alert_report() {
             text: None,
             count: None,
             since: None,
+            likelihood: None,
             context: vec![
                 Quote {
                     seq: 44,
@@ -1089,6 +1114,7 @@ fn server_alert_knock() {
             text: None,
             count: None,
             since: None,
+            likelihood: None,
             context: vec![],
         }
     );
@@ -1989,7 +2015,7 @@ fn typed_pretty(name: &str) -> String {
 #[test]
 fn every_fixture_is_typed_and_in_wire_order() {
     let names = fixture_names("");
-    assert_eq!(names.len(), 80, "{names:?}");
+    assert_eq!(names.len(), 81, "{names:?}");
     for name in names {
         assert_eq!(
             fixture_text(&name),

@@ -19,7 +19,7 @@ use crate::http::edge;
 use crate::hub::Hub;
 use crate::metrics::Metrics;
 use crate::room::RoomConfig;
-use crate::safety::{CrisisMatcher, ResourcesCard};
+use crate::safety::{CrisisMatcher, Detector, ResourcesCard};
 
 /// A rate limiter keyed by client IP address.
 pub type IpLimiter = governor::DefaultKeyedRateLimiter<std::net::IpAddr>;
@@ -93,7 +93,8 @@ pub struct AppState {
     /// Cancelled when the server starts shutting down.
     pub shutdown: CancellationToken,
     /// Crisis language: built-in phrases plus the operator's.
-    pub crisis: CrisisMatcher,
+    /// Crisis detection: the phrase rules and the classifier.
+    pub crisis: Detector,
     /// What a member in crisis privately receives.
     pub resources: ResourcesCard,
     /// Joins and WebSocket upgrades per IP.
@@ -221,15 +222,16 @@ pub async fn state(config: Config, shutdown: CancellationToken) -> anyhow::Resul
     } else {
         "memory"
     });
-    let mut crisis = CrisisMatcher::builtin();
+    let mut rules = CrisisMatcher::builtin();
     if let Some(path) = &config.crisis_phrases {
         let data = std::fs::read_to_string(path)
             .map_err(|e| anyhow::anyhow!("reading {}: {e}", path.display()))?;
-        crisis.extend(
+        rules.extend(
             CrisisMatcher::parse(&data)
                 .map_err(|e| anyhow::anyhow!("in {}: {e}", path.display()))?,
         );
     }
+    let crisis = Detector::new(rules);
     let resources = match &config.resources_card {
         Some(path) => {
             let data = std::fs::read_to_string(path)

@@ -35,6 +35,7 @@ pub struct Metrics {
     resident_memory: Gauge<i64, AtomicI64>,
     pub broker_up: Gauge<i64, AtomicI64>,
     pub crisis_alerts: Counter,
+    pub check_in_alerts: Counter,
 }
 
 impl Default for Metrics {
@@ -62,6 +63,7 @@ impl Metrics {
         let broker_publish_seconds = Histogram::new(exponential_buckets(0.000_01, 2.0, 18));
         let broker_up = Gauge::default();
         let crisis_alerts = Counter::default();
+        let check_in_alerts = Counter::default();
         registry.register(
             "connections",
             "Open WebSocket connections",
@@ -134,6 +136,11 @@ impl Metrics {
             "Crisis alerts raised",
             crisis_alerts.clone(),
         );
+        registry.register(
+            "check_in_alerts",
+            "Check-in alerts raised (the classifier leaned towards a crisis without being sure)",
+            check_in_alerts.clone(),
+        );
         Self {
             registry,
             connections,
@@ -152,6 +159,7 @@ impl Metrics {
             resident_memory,
             broker_up,
             crisis_alerts,
+            check_in_alerts,
         }
     }
 

@@ -3,12 +3,12 @@
 
 use axum::extract::ws::Utf8Bytes;
 use kindred_protocol::{
-    AlertKind, ClientId, CrisisCategory, ErrorCode, ErrorFrame, MemberInfo, Millis, Seq,
-    ServerFrame, UserId, WaitingMember, Welcome,
+    AlertKind, ClientId, ErrorCode, ErrorFrame, MemberInfo, Millis, Seq, ServerFrame, UserId,
+    WaitingMember, Welcome,
 };
 
 use crate::room::{
-    About, Alert, Event, EventKind, Held, Kept, MuteNotice, Rejection, Warning, Whisper,
+    About, Alert, Concern, Event, EventKind, Held, Kept, MuteNotice, Rejection, Warning, Whisper,
 };
 
 /// A frame encoded once, ready for any number of sockets.
@@ -192,7 +192,16 @@ pub fn alert(alert: &Alert) -> ServerFrame {
             category,
             seq,
             text,
-        } => (AlertKind::Crisis, *seq, Some(*category), None, text.clone()),
+            check_in,
+            ..
+        } => {
+            let kind = if *check_in {
+                AlertKind::CheckIn
+            } else {
+                AlertKind::Crisis
+            };
+            (kind, *seq, Some(*category), None, text.clone())
+        }
         About::Report { seq, reason, .. } => {
             (AlertKind::Report, Some(*seq), None, reason.clone(), None)
         }
@@ -215,6 +224,10 @@ pub fn alert(alert: &Alert) -> ServerFrame {
         context,
         count: (alert.count > 1).then_some(alert.count),
         since: (alert.count > 1).then_some(alert.since),
+        likelihood: match &alert.about {
+            About::Crisis { likelihood, .. } => *likelihood,
+            About::Report { .. } => None,
+        },
     }
 }
 
@@ -234,6 +247,7 @@ pub fn held_alert(held: &Held) -> ServerFrame {
         context: Vec::new(),
         count: None,
         since: None,
+        likelihood: None,
     }
 }
 
@@ -273,6 +287,7 @@ pub fn knock_alert(ts: Millis, w: &WaitingMember) -> ServerFrame {
         context: Vec::new(),
         count: None,
         since: None,
+        likelihood: None,
     }
 }
 
@@ -322,6 +337,7 @@ pub fn flagged_alert(
         context: Vec::new(),
         count: None,
         since: None,
+        likelihood: None,
     }
 }
 
@@ -331,23 +347,28 @@ pub fn unkept_crisis_alert(
     ts: Millis,
     user: UserId,
     name: &str,
-    category: CrisisCategory,
+    concern: Concern,
     text: String,
 ) -> ServerFrame {
     ServerFrame::Alert {
         ts,
-        kind: AlertKind::Crisis,
+        kind: if concern.check_in {
+            AlertKind::CheckIn
+        } else {
+            AlertKind::Crisis
+        },
         id: None,
         seq: None,
         user,
         name: name.to_owned(),
-        category: Some(category),
+        category: Some(concern.category),
         reason: None,
         held: None,
         text: Some(text),
         context: Vec::new(),
         count: None,
         since: None,
+        likelihood: concern.likelihood,
     }
 }
 

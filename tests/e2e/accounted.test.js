@@ -124,3 +124,49 @@ test('a whisper written the moment a member arrives is news to them, not part of
     await lou.context().close();
   }
 });
+
+test('a facilitator sees crisis alerts first and check-ins below, each saying why in plain words', { timeout: 90_000 }, async () => {
+  const room = await api('POST', '/api/rooms', {
+    open: true, facilitated: false, title: 'Friday Evening Circle', capacity: 10,
+  }, true);
+  const invite = await api('POST', `/api/rooms/${room.id}/invites`, {}, true);
+  const sam = await openPage('sam', { address: '198.51.100.46', viewport: DESKTOP });
+  const wren = await openPage('wren', { address: '198.51.100.47', viewport: DESKTOP });
+  const ash = await openPage('ash', { address: '198.51.100.48', viewport: DESKTOP });
+  const pages = [sam, wren, ash];
+  try {
+    await joinAt(sam, new URL(invite.url, base).href, 'Sam');
+    const roomUrl = `${base}/?room=${encodeURIComponent(room.id)}`;
+    await joinAt(wren, roomUrl, 'Wren');
+    await joinAt(ash, roomUrl, 'Ash');
+    // Leaning that way without being sure: a check-in, and no card for Wren.
+    await say(wren, 'i feel like giving up');
+    const checkIn = sam.locator('#alerts li.alert[data-kind="check_in"]');
+    await checkIn.waitFor({ state: 'attached' });
+    assert.match(await checkIn.innerText(), /Wren may need a check-in/);
+    assert.match(await checkIn.innerText(), /leans that way but is not sure/);
+    // A card would come before the room's next message reaches her: none came.
+    await say(wren, 'anyway, hello everyone');
+    await wren.locator('#timeline li.msg[data-seq]', { hasText: 'anyway, hello everyone' }).waitFor();
+    assert.equal(await wren.locator('#crisis-card').count(), 0, 'no card for a check-in');
+    // No phrase names where Ash is; the classifier is sure. Then a phrase rule.
+    await say(ash, 'sitting on the roof of the car park rn');
+    await ash.locator('#crisis-card').waitFor();
+    await ash.click('#crisis-seen-button');
+    await say(wren, 'I want to kill myself');
+    await sam.locator('#alerts li.alert[data-kind="crisis"]').nth(1).waitFor({ state: 'attached' });
+    const kinds = await sam.locator('#alerts > li.alert').evaluateAll((lis) => lis.map((li) => li.dataset.kind));
+    assert.deepEqual(kinds, ['crisis', 'crisis', 'check_in'], 'crisis first, check-ins below');
+    const texts = await sam.locator('#alerts > li.alert').allInnerTexts();
+    assert.match(texts[0], /Why: the words matched a crisis phrase/);
+    assert.match(texts[1], /Why: Kindred's classifier is confident/);
+    // The crisis words did bring Wren the card.
+    await wren.locator('#crisis-card').waitFor();
+    assert.deepEqual(pages.flatMap((p) => p.problems), [], 'no uncaught errors or CSP violations');
+  } catch (e) {
+    e.message += `\n--- kindred log ---\n${serverLog.slice(-4000)}`;
+    throw e;
+  } finally {
+    for (const p of pages) await p.context().close();
+  }
+});

@@ -11,7 +11,8 @@ use serde::{Deserialize, Serialize};
 use super::state::Held;
 
 /// The most crisis and report alerts a room keeps open at once. Past it the oldest
-/// report is let go first, and a crisis alert only when no report is left (held
+/// report is let go first, then the oldest check-in, and a crisis alert only when
+/// neither is left (held
 /// messages have their own bound, [`MAX_HELD`](super::MAX_HELD)). A member has one
 /// open crisis alert at a time, so crisis alerts are at most one per member who
 /// wrote crisis words this session.
@@ -43,12 +44,18 @@ fn one() -> u32 {
 /// What an [`Alert`] is about.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub enum About {
-    /// A message that sounds like a crisis: delivered at `seq`, or, when the room
-    /// refused it (muted, paused…), its words in `text`, since nobody else saw them.
+    /// A message that sounds like a crisis (or, `check_in`, like a reason to check
+    /// in): delivered at `seq`, or, when the room refused it (muted, paused…) or it
+    /// was a whisper, its words in `text`, since nobody else saw them. `likelihood`:
+    /// how sure the classifier was, when it (not a phrase rule) found it.
     Crisis {
         category: CrisisCategory,
         seq: Option<Seq>,
         text: Option<String>,
+        #[serde(default)]
+        check_in: bool,
+        #[serde(default)]
+        likelihood: Option<u8>,
     },
     /// A member reported the message at `seq`; `context` is that message and up to
     /// three before it, as they read when the report was made.
@@ -65,8 +72,14 @@ impl Alert {
         matches!(self.about, About::Report { .. })
     }
 
-    fn is_crisis_of(&self, user: UserId) -> bool {
-        self.user == user && matches!(self.about, About::Crisis { .. })
+    /// The member's crisis alert (`tier` false) or check-in alert (`tier` true).
+    fn is_concern_of(&self, user: UserId, tier: bool) -> bool {
+        self.user == user
+            && matches!(self.about, About::Crisis { check_in, .. } if check_in == tier)
+    }
+
+    fn is_check_in(&self) -> bool {
+        matches!(self.about, About::Crisis { check_in: true, .. })
     }
 }
 
@@ -92,7 +105,7 @@ pub struct OpenAlerts(BTreeMap<u64, Alert>);
 
 impl OpenAlerts {
     /// Keep an alert; past the bound the oldest report goes first, then the oldest
-    /// crisis alert.
+    /// check-in, and a crisis alert only when nothing else is left.
     pub fn keep(&mut self, alert: Alert) {
         self.0.insert(alert.id, alert);
         while self.0.len() > MAX_OPEN_ALERTS {
@@ -100,6 +113,7 @@ impl OpenAlerts {
                 .0
                 .values()
                 .find(|a| a.is_report())
+                .or_else(|| self.0.values().find(|a| a.is_check_in()))
                 .or_else(|| self.0.values().next())
                 .map(|a| a.id);
             match oldest {
@@ -118,12 +132,12 @@ impl OpenAlerts {
 
     /// The member's open crisis alert, if any.
     pub fn crisis_of(&self, user: UserId) -> Option<&Alert> {
-        self.0.values().find(|a| a.is_crisis_of(user))
+        self.0.values().find(|a| a.is_concern_of(user, false))
     }
 
-    /// A member's crisis words again while their crisis alert is open: it stands for
-    /// one more message, and shows the latest. The updated alert; `None` if they have
-    /// none open.
+    /// A member's crisis words again while their alert of that tier is open: it
+    /// stands for one more message, and shows the latest. The updated alert; `None`
+    /// if they have none open.
     pub fn recur(
         &mut self,
         user: UserId,
@@ -131,7 +145,13 @@ impl OpenAlerts {
         about: About,
         now: Millis,
     ) -> Option<Alert> {
-        let alert = self.0.values_mut().find(|a| a.is_crisis_of(user))?;
+        let About::Crisis { check_in, .. } = about else {
+            return None;
+        };
+        let alert = self
+            .0
+            .values_mut()
+            .find(|a| a.is_concern_of(user, check_in))?;
         alert.count = alert.count.saturating_add(1);
         alert.ts = now;
         alert.name = name;

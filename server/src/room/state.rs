@@ -184,10 +184,10 @@ pub enum Command {
         client_id: ClientId,
         text: String,
         cw: Option<String>,
-        /// The crisis matcher recognised the text (this kind of language): no policy
-        /// may alter or hold it, and the facilitators are alerted even if the room
-        /// refuses the message.
-        crisis: Option<CrisisCategory>,
+        /// The detector recognised the text (this kind of language, this urgent): no
+        /// policy may alter or hold it, and the facilitators are alerted even if the
+        /// room refuses the message.
+        crisis: Option<Concern>,
         /// The content policy's verdict, reached outside the room's lock (rustrict
         /// is slow) under the policy named here. Used when that is still the room's
         /// policy; otherwise the room decides again.
@@ -220,10 +220,10 @@ pub enum Command {
         to: Option<UserId>,
         #[serde(default)]
         text: String,
-        /// The crisis matcher recognised a participant's whisper: its author is given
-        /// the resources card and the facilitators a crisis alert, kept like any other.
+        /// The detector recognised a participant's whisper: the facilitators are given
+        /// an alert, kept like any other (and for a crisis, its author the card).
         #[serde(default)]
-        crisis: Option<CrisisCategory>,
+        crisis: Option<Concern>,
     },
     /// A member has read a warning: a participant their resources card (`alert`
     /// absent), a facilitator the open alert `alert`, which is then handled.
@@ -255,6 +255,73 @@ pub enum Command {
     Dismiss {
         user: UserId,
     },
+}
+
+/// What the detector found in a message (`safety::Detector`): what kind of crisis,
+/// whether it is one (the card and a crisis alert) or a reason to check in (an alert
+/// ranked below, no card), and, when the classifier rather than a phrase rule found
+/// it, how sure it was (a percentage).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(from = "StoredConcern")]
+pub struct Concern {
+    pub category: CrisisCategory,
+    pub check_in: bool,
+    pub likelihood: Option<u8>,
+}
+
+impl Concern {
+    /// A crisis a phrase rule found.
+    pub fn rule(category: CrisisCategory) -> Self {
+        Self {
+            category,
+            check_in: false,
+            likelihood: None,
+        }
+    }
+}
+
+impl From<crate::safety::Detection> for Concern {
+    fn from(d: crate::safety::Detection) -> Self {
+        Concern {
+            category: d.category,
+            check_in: d.tier == crate::safety::Tier::CheckIn,
+            likelihood: match d.basis {
+                crate::safety::Basis::Rule => None,
+                crate::safety::Basis::Model { likelihood } => Some(likelihood),
+            },
+        }
+    }
+}
+
+/// A concern as stored: entries logged before the tiers name only the category.
+#[derive(Deserialize)]
+#[serde(untagged)]
+enum StoredConcern {
+    Category(CrisisCategory),
+    Concern {
+        category: CrisisCategory,
+        #[serde(default)]
+        check_in: bool,
+        #[serde(default)]
+        likelihood: Option<u8>,
+    },
+}
+
+impl From<StoredConcern> for Concern {
+    fn from(stored: StoredConcern) -> Self {
+        match stored {
+            StoredConcern::Category(category) => Concern::rule(category),
+            StoredConcern::Concern {
+                category,
+                check_in,
+                likelihood,
+            } => Concern {
+                category,
+                check_in,
+                likelihood,
+            },
+        }
+    }
 }
 
 /// A facilitator's moderation command; which fields each action uses is listed on
@@ -1124,10 +1191,34 @@ impl Room {
         id
     }
 
+    /// What the detector found in a member's words: an alert for the facilitators
+    /// (a crisis or a check-in, with the message's seq or, when nobody else saw it,
+    /// its words), and for a crisis the card to its author.
+    fn raise_concern(
+        &mut self,
+        user: UserId,
+        name: String,
+        concern: Concern,
+        (seq, text): (Option<Seq>, Option<String>),
+        now: Millis,
+        out: &mut Applied,
+    ) {
+        let about = About::Crisis {
+            category: concern.category,
+            seq,
+            text,
+            check_in: concern.check_in,
+            likelihood: concern.likelihood,
+        };
+        out.alert = Some(self.raise(user, name, about, now));
+        out.card = !concern.check_in;
+        out.told = self.facilitator_online();
+    }
+
     /// Keep an alert open for the facilitators. A member's crisis words while their
-    /// crisis alert is still open update that alert rather than add one, so however
-    /// many they send, nobody else's alert is pushed out and the facilitators see how
-    /// often it recurred.
+    /// alert of that tier is still open update that alert rather than add one, so
+    /// however many they send, nobody else's alert is pushed out and the facilitators
+    /// see how often it recurred.
     fn raise(&mut self, user: UserId, name: String, about: About, now: Millis) -> Alert {
         if let About::Crisis { .. } = about
             && let Some(alert) = self.alerts.recur(user, name.clone(), about.clone(), now)
@@ -1192,7 +1283,7 @@ impl Room {
     fn whisper(
         &mut self,
         user: UserId,
-        (to, text, crisis): (Option<UserId>, String, Option<CrisisCategory>),
+        (to, text, crisis): (Option<UserId>, String, Option<Concern>),
         now: Millis,
     ) -> Result<Applied, Rejection> {
         let role = self.role_of(user)?;
@@ -1229,17 +1320,11 @@ impl Room {
             kept,
         };
         let mut out = Applied::none();
-        if let (Some(category), Role::Participant) = (crisis, role) {
+        if let (Some(concern), Role::Participant) = (crisis, role) {
             // Help cannot wait for anyone to read it: the card goes to its author now,
             // and the alert stays open until a facilitator handles it.
-            let about = About::Crisis {
-                category,
-                seq: None,
-                text: Some(whisper.text.clone()),
-            };
-            out.alert = Some(self.raise(user, whisper.name.clone(), about, now));
-            out.card = true;
-            out.told = self.facilitator_online();
+            let quote = (None, Some(whisper.text.clone()));
+            self.raise_concern(user, whisper.name.clone(), concern, quote, now, &mut out);
         }
         self.whispers.keep(whisper.clone());
         out.whisper = Some(whisper);
@@ -1297,7 +1382,7 @@ impl Room {
         client_id: ClientId,
         text: String,
         cw: Option<String>,
-        (crisis, screened): (Option<CrisisCategory>, Option<Screened>),
+        (crisis, screened): (Option<Concern>, Option<Screened>),
         now: Millis,
     ) -> Result<Applied, Rejection> {
         if !self.members.contains_key(&user) {
@@ -1329,24 +1414,26 @@ impl Room {
             });
         }
         if let Err(refused) = self.may_post(user, now) {
-            let Some(category) = crisis else {
+            let Some(concern) = crisis else {
                 return Err(refused);
             };
             // The room will not take it, but nobody may miss it: the facilitators'
             // alert carries the words, and stays open until one of them handles it.
             let name = self.members.get(&user).map(|m| m.name.clone());
-            let about = About::Crisis {
-                category,
-                seq: None,
-                text: Some(text),
-            };
-            return Ok(Applied {
+            let mut out = Applied {
                 refused: Some(refused),
-                alert: Some(self.raise(user, name.unwrap_or_default(), about, now)),
-                card: true,
-                told: self.facilitator_online(),
                 ..Applied::none()
-            });
+            };
+            let quote = (None, Some(text));
+            self.raise_concern(
+                user,
+                name.unwrap_or_default(),
+                concern,
+                quote,
+                now,
+                &mut out,
+            );
+            return Ok(out);
         }
         let policy = self.config.policy;
         let held_count = self.held.len();
@@ -1408,17 +1495,11 @@ impl Room {
                 cw,
             },
         );
-        self.remember_send(user, client_id, seq, crisis.is_some());
+        let card = crisis.is_some_and(|c| !c.check_in);
+        self.remember_send(user, client_id, seq, card);
         out.ack = Some(seq);
-        if let Some(category) = crisis {
-            let about = About::Crisis {
-                category,
-                seq: Some(seq),
-                text: None,
-            };
-            out.alert = Some(self.raise(user, name, about, now));
-            out.card = true;
-            out.told = self.facilitator_online();
+        if let Some(concern) = crisis {
+            self.raise_concern(user, name, concern, (Some(seq), None), now, &mut out);
         }
         Ok(out)
     }

@@ -631,7 +631,7 @@ fn a_held_message_waits_for_a_facilitator_and_is_released_as_its_author_wrote_it
     assert!(
         s.apply(send(
             "I want to kill myself",
-            Some(CrisisCategory::SuicidalIdeation)
+            Some(Concern::rule(CrisisCategory::SuicidalIdeation))
         ))
         .unwrap()
         .ack
@@ -877,7 +877,7 @@ impl Scene {
             client_id: client_id.into(),
             text: text.into(),
             cw: None,
-            crisis: Some(CrisisCategory::SuicidalIdeation),
+            crisis: Some(Concern::rule(CrisisCategory::SuicidalIdeation)),
             screened: None,
         })
     }
@@ -948,7 +948,9 @@ fn alerts_and_held_messages_wait_for_a_facilitator_until_one_handles_them() {
         About::Crisis {
             category: CrisisCategory::SuicidalIdeation,
             seq: Some(seq),
-            text: None
+            text: None,
+            check_in: false,
+            likelihood: None,
         }
     );
     let report = s.report(bob, seq).unwrap().alert.expect("a report alert");
@@ -1266,7 +1268,7 @@ fn what_is_kept_replays_alike_and_survives_a_snapshot() {
         client_id: "c1".into(),
         text: "I want to end it all".into(),
         cw: None,
-        crisis: Some(CrisisCategory::SuicidalIdeation),
+        crisis: Some(Concern::rule(CrisisCategory::SuicidalIdeation)),
         screened: None,
     };
     run(&mut s, crisis.clone());
@@ -1743,7 +1745,7 @@ fn the_room_is_held_when_the_last_facilitator_leaves_and_unheld_when_one_returns
             client_id: "c-crisis".into(),
             text: "I want to end it all".into(),
             cw: None,
-            crisis: Some(CrisisCategory::SuicidalIdeation),
+            crisis: Some(Concern::rule(CrisisCategory::SuicidalIdeation)),
             screened: None,
         })
         .unwrap();
@@ -2256,7 +2258,7 @@ fn a_members_crisis_words_again_update_their_one_open_alert() {
         client_id: client_id.into(),
         text: text.into(),
         cw: None,
-        crisis: Some(CrisisCategory::SuicidalIdeation),
+        crisis: Some(Concern::rule(CrisisCategory::SuicidalIdeation)),
         screened: None,
     };
     let first = s.apply(crisis(alice, "i want to die", "a1")).unwrap();

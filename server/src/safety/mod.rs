@@ -15,12 +15,14 @@
 //! hide words, and crisis language must never be hidden.
 
 pub mod budget;
+pub mod classifier;
 pub mod crisis;
 pub mod policy;
 pub mod resources;
 pub mod text;
 
 pub use budget::Budget;
+pub use classifier::{Basis, Detection, Detector, Tier};
 pub use crisis::{CrisisDataError, CrisisMatcher};
 pub use policy::{ContentPolicy, Evaluate, Kinds, PolicyMode, Verdict, kind_names};
 pub use resources::ResourcesCard;

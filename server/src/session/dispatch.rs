@@ -13,7 +13,7 @@ use super::{Conn, Flow, Live, MAX_CLIENT_ID, MAX_LABEL_CHARS, MAX_REASON_CHARS, 
 use crate::app::{AppState, now_ms};
 use crate::broker::BrokerError;
 use crate::hub::Audience;
-use crate::room::{Command, Held, ModRequest, Rejection, Screened, Warning};
+use crate::room::{Command, Concern, Held, ModRequest, Rejection, Screened, Warning};
 use crate::safety::budget::take;
 use crate::safety::{Evaluate, TextError, Verdict, normalize_message};
 use crate::wire;
@@ -228,7 +228,7 @@ impl Live {
                 // reload keeps the conversation.
                 // Crisis words written privately bring help like any others.
                 let crisis = match self.role {
-                    Role::Participant => app.crisis.detect(&text),
+                    Role::Participant => app.crisis.detect(&text).map(Concern::from),
                     Role::Facilitator => None,
                 };
                 let cmd = Command::Whisper {
@@ -248,9 +248,9 @@ impl Live {
                             .map(|()| Flow::Continue);
                     }
                 };
-                if let Some(alert) = &applied.alert {
-                    app.metrics.crisis_alerts.inc();
-                    tracing::info!(room = %self.room, id = alert.id, "crisis alert raised (whisper)");
+                if let (Some(alert), Some(concern)) = (&applied.alert, crisis) {
+                    count_alert(&app, concern);
+                    tracing::info!(room = %self.room, id = alert.id, check_in = concern.check_in, "crisis alert raised (whisper)");
                     self.to_facilitators(&app, &wire::alert(alert)).await;
                 }
                 let Some(whisper) = applied.whisper else {
@@ -268,7 +268,7 @@ impl Live {
                 if let Err(e) = app.broker.notify(self.room, audience, frame).await {
                     self.broker_error(conn, None, &e).await?;
                 }
-                if let (true, Some(category)) = (applied.card, crisis) {
+                if let (true, Some(category)) = (applied.card, crisis.map(|c| c.category)) {
                     self.crisis_card(conn, None, category, applied.told).await?;
                 }
             }
@@ -393,7 +393,7 @@ impl Live {
         let app = conn.app.clone();
         // Crisis language is recognised before anything else touches the text: the
         // message goes to the room exactly as written, and help goes to its author.
-        let crisis = app.crisis.detect(&text);
+        let crisis = app.crisis.detect(&text).map(Concern::from);
         let bytes = text.len();
         // Kept only for a crisis message the room cannot record at all (the member
         // was removed at that moment, the store is out of reach): then the
@@ -423,15 +423,18 @@ impl Live {
         let applied = match app.broker.apply(self.room, cmd, now_ms()).await {
             Ok(applied) => applied,
             Err(e) => {
-                if let (Some(category), Some(text)) = (crisis, crisis_text) {
+                if let (Some(concern), Some(text)) = (crisis, crisis_text) {
                     // The room could not take it, but help cannot wait.
-                    app.metrics.crisis_alerts.inc();
-                    tracing::info!(room = %self.room, "crisis alert raised (not kept)");
+                    count_alert(&app, concern);
+                    tracing::info!(room = %self.room, check_in = concern.check_in, "crisis alert raised (not kept)");
                     let alert =
-                        wire::unkept_crisis_alert(now_ms(), self.user, &self.name, category, text);
+                        wire::unkept_crisis_alert(now_ms(), self.user, &self.name, concern, text);
                     self.to_facilitators(&app, &alert).await;
                     self.broker_error(conn, Some(client_id), &e).await?;
-                    return self.crisis_card(conn, None, category, false).await;
+                    if concern.check_in {
+                        return Ok(());
+                    }
+                    return self.crisis_card(conn, None, concern.category, false).await;
                 }
                 return self.broker_error(conn, Some(client_id), &e).await;
             }
@@ -444,8 +447,8 @@ impl Live {
         // out) is kept in the room until a facilitator handles it; those here now
         // hear of it at once.
         if let Some(alert) = &applied.alert {
-            if !applied.duplicate {
-                app.metrics.crisis_alerts.inc();
+            if let (false, Some(concern)) = (applied.duplicate, crisis) {
+                count_alert(&app, concern);
             }
             // Ids only: that someone is in crisis is theirs to tell, not the log's.
             tracing::info!(room = %self.room, seq = applied.ack.unwrap_or(0), id = alert.id, "crisis alert raised");
@@ -454,7 +457,7 @@ impl Live {
         if let Some(refused) = &applied.refused {
             self.reply(conn, &wire::rejection(Some(client_id), refused))
                 .await?;
-            if let (true, Some(category)) = (applied.card, crisis) {
+            if let (true, Some(category)) = (applied.card, crisis.map(|c| c.category)) {
                 self.crisis_card(conn, None, category, applied.told).await?;
             }
             return Ok(());
@@ -487,7 +490,7 @@ impl Live {
             },
         )
         .await?;
-        if let (true, Some(category)) = (applied.card, crisis) {
+        if let (true, Some(category)) = (applied.card, crisis.map(|c| c.category)) {
             self.crisis_card(conn, applied.ack, category, applied.told)
                 .await?;
         }
@@ -617,6 +620,15 @@ fn text_error(client_id: Option<ClientId>, e: &TextError) -> ServerFrame {
         _ => ErrorCode::BadRequest,
     };
     wire::error(client_id, code, e.to_string(), None)
+}
+
+/// Count a crisis or check-in alert raised now.
+fn count_alert(app: &AppState, concern: Concern) {
+    if concern.check_in {
+        app.metrics.check_in_alerts.inc();
+    } else {
+        app.metrics.crisis_alerts.inc();
+    }
 }
 
 /// Just a command's id, read from a frame that is over the rate (whatever else it

@@ -480,3 +480,86 @@ async fn the_help_lines_are_there_for_anyone_before_any_crisis() {
     server.stop().await;
     let _ = std::fs::remove_file(path);
 }
+
+/// What a member's own socket received between their message and `marker` (a message
+/// they send after it): whether a resources card came.
+async fn card_before(m: &mut kindred_tests::Member, marker: &str) -> bool {
+    let marker_seq = m.say_acked(marker).await;
+    let mut card = false;
+    loop {
+        match m.next().await {
+            ServerFrame::CrisisResources { .. } => card = true,
+            ServerFrame::Message { seq, .. } if seq == marker_seq => return card,
+            _ => {}
+        }
+    }
+}
+
+#[tokio::test]
+async fn the_classifier_reaches_words_no_phrase_names_in_two_tiers() {
+    let server = TestServer::start().await;
+    let room = server.room(12).await;
+    let mut fran = server.facilitator(room, "Fran").await;
+    let mut river = server.member(room, "River").await;
+    let mut wren = server.member(room, "Wren").await;
+
+    // A crisis the classifier is sure of, though no phrase matches it: help and an alert.
+    let where_she_is = "sitting on the roof of the car park rn";
+    let seq = wren.say_acked(where_she_is).await;
+    let card = wren
+        .until(|f| match f {
+            ServerFrame::CrisisResources { seq, category, .. } => Some((*seq, *category)),
+            _ => None,
+        })
+        .await;
+    assert_eq!(card, (Some(seq), Some(CrisisCategory::ImmediateDanger)));
+    let a = fran.until(|f| alert(f, AlertKind::Crisis)).await;
+    let ServerFrame::Alert {
+        seq: s, likelihood, ..
+    } = a
+    else {
+        unreachable!()
+    };
+    assert_eq!(s, Some(seq));
+    assert!(
+        likelihood.is_some_and(|l| l >= 90),
+        "the classifier's: {likelihood:?}"
+    );
+
+    // Leaning that way without being sure: the facilitators are asked to check in,
+    // and River is shown no card.
+    let words = "i feel like giving up";
+    let seq = river.say_acked(words).await;
+    assert!(
+        !card_before(&mut river, "anyway, hi all").await,
+        "no card for a check-in"
+    );
+    let a = fran.until(|f| alert(f, AlertKind::CheckIn)).await;
+    let ServerFrame::Alert {
+        seq: s,
+        user,
+        category,
+        likelihood,
+        ..
+    } = a
+    else {
+        unreachable!()
+    };
+    assert_eq!((s, user), (Some(seq), river.user()));
+    assert_eq!(category, Some(CrisisCategory::SuicidalIdeation));
+    assert!(likelihood.is_some());
+    // Delivered as written, like any crisis words.
+    assert_eq!(wren.hears(words).await, seq);
+
+    // The phrase rules still fire on their own, and say so: no likelihood.
+    river.say_acked("I want to kill myself").await;
+    let a = fran.until(|f| alert(f, AlertKind::Crisis)).await;
+    assert!(matches!(
+        a,
+        ServerFrame::Alert {
+            likelihood: None,
+            ..
+        }
+    ));
+    server.stop().await;
+}
