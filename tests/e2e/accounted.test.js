@@ -140,7 +140,7 @@ test('a facilitator sees crisis alerts first and check-ins below, each saying wh
     await joinAt(wren, roomUrl, 'Wren');
     await joinAt(ash, roomUrl, 'Ash');
     // Leaning that way without being sure: a check-in, and no card for Wren.
-    await say(wren, 'i feel like giving up');
+    await say(wren, 'some days i wonder whats the point of any of it');
     const checkIn = sam.locator('#alerts li.alert[data-kind="check_in"]');
     await checkIn.waitFor({ state: 'attached' });
     assert.match(await checkIn.innerText(), /Wren may need a check-in/);

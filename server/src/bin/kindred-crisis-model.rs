@@ -107,6 +107,21 @@ fn report(set: &[Example]) -> anyhow::Result<()> {
         })
     });
     println!("rules alone: {rules_only}");
+    // Where the rules and the model disagree: a rule's match the model finds calm.
+    let mut disagree = [[0usize; 2]; 4];
+    for e in set {
+        if rules.detect(&e.text).is_some() {
+            let concern = model.scores(&e.text).concern();
+            let band = [0.05, 0.2, 0.4, 1.01]
+                .iter()
+                .position(|b| concern < *b)
+                .unwrap_or(3);
+            disagree[band][usize::from(e.class != 0)] += 1;
+        }
+    }
+    println!(
+        "rule matches by the model's concern (<0.05, <0.2, <0.4, rest) as [calm, must alert]: {disagree:?}"
+    );
     Ok(())
 }
 

@@ -3,7 +3,8 @@
 //!
 //! A file's name says what its messages are: a kind of crisis (`ideation.txt`,
 //! `overdose.txt`, …) or a hard negative (`not_figures.txt`: figures of speech,
-//! `not_others.txt`: other people's stories, …). `fresh/*.tsv` are the sets written by
+//! `not_others.txt`: other people's stories, …); `ideation.2.txt` holds more of the
+//! same kind, written in a later round. `fresh/*.tsv` are the sets written by
 //! someone who had read neither the rules nor the corpus, scored before any tuning
 //! (their scores are in `HISTORY.md`), and added to what the model learns from after.
 
@@ -86,8 +87,9 @@ pub fn read_fresh(text: &str) -> Result<Vec<Example>, String> {
 pub fn load(files: &[(String, String)]) -> Result<Vec<Example>, String> {
     let mut examples = Vec::new();
     for (name, text) in files {
+        // `ideation.txt`, and more of the same kind in `ideation.2.txt`.
         let found = match name.strip_suffix(".txt") {
-            Some(kind) => read_lines(kind, text),
+            Some(stem) => read_lines(stem.split('.').next().unwrap_or(stem), text),
             None => read_fresh(text),
         };
         examples.extend(found.map_err(|e| format!("{name}: {e}"))?);

@@ -11,7 +11,10 @@
 //! [`Detector`] asks both: a rule's match, or the model's concern at or above its
 //! crisis threshold, is a **crisis** (the card to the author, the alert to the
 //! facilitators, as always); a concern between the two thresholds is a **check-in**
-//! (an alert ranked below crisis, "may need a check-in", and no card). Either way the
+//! (an alert ranked below crisis, "may need a check-in", and no card). A rule's match
+//! is always a crisis, whatever the model thinks: the model was tried as a doubter of
+//! the rules, and took "i want to die 201" for calm (a number like a year reads as a
+//! story told in the past). Either way the
 //! message is delivered as written: the tier changes who is told, never the words.
 //!
 //! Nothing of the text leaves this module but the verdict; nothing is logged.

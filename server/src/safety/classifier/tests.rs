@@ -72,17 +72,15 @@ fn the_shipped_model_scores_at_least_the_recorded_figures() {
     let files = corpus_files();
     let examples = load(&files).expect("the corpus reads");
     let validation = split(examples).validation;
-    assert_eq!(validation.len(), 751, "the validation split moved");
-    at_least(
-        &validation,
-        412,
-        317,
-        19,
-        "validation (511 must alert, 240 calm)",
-    );
-    for (name, alerted, crisis, false_alarms) in
-        [("set-1.tsv", 42, 41, 5), ("set-2.tsv", 48, 41, 1)]
-    {
+    assert_eq!(validation.len(), 1880, "the validation split moved");
+    let what = "validation (1,304 must alert, 576 calm)";
+    at_least(&validation, 1035, 885, 39, what);
+    for (name, alerted, crisis, false_alarms) in [
+        ("set-1.tsv", 42, 42, 5),
+        ("set-2.tsv", 49, 46, 1),
+        ("set-3.tsv", 50, 48, 5),
+        ("set-4.tsv", 46, 45, 8),
+    ] {
         let (_, text) = files.iter().find(|(n, _)| n == name).expect("a fresh set");
         let set = corpus::read_fresh(text).expect("the set reads");
         at_least(&set, alerted, crisis, false_alarms, name);
@@ -104,10 +102,18 @@ fn a_rule_is_a_crisis_and_the_model_reaches_what_no_rule_names() {
     assert_eq!(roof.tier, Tier::Crisis);
     assert_eq!(roof.category, CrisisCategory::ImmediateDanger);
     assert!(matches!(roof.basis, Basis::Model { likelihood } if likelihood >= 90));
-    // Leaning that way without being sure: a check-in.
-    let giving_up = d.detect("i feel like giving up").expect("a check-in");
-    assert_eq!(giving_up.tier, Tier::CheckIn);
-    assert!(matches!(giving_up.basis, Basis::Model { .. }));
+    // Leaning that way without being sure: a check-in. (The examples here are the
+    // shipped model's: a retrained model may place them elsewhere, and then they are
+    // chosen again with `kindred-crisis-model classify`.)
+    let wonder = d
+        .detect("some days i wonder whats the point of any of it")
+        .expect("a check-in");
+    assert_eq!(wonder.tier, Tier::CheckIn);
+    assert!(matches!(wonder.basis, Basis::Model { .. }));
+    // A phrase's match is a crisis whatever the model thinks, even of words it takes
+    // for a story told in the past.
+    let year = d.detect("i want to die 201").expect("the phrase");
+    assert_eq!((year.tier, year.basis), (Tier::Crisis, Basis::Rule));
     // Ordinary talk is nothing.
     for calm in [
         "made pasta for dinner, first proper meal in days",

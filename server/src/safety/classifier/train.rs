@@ -55,19 +55,24 @@ pub fn train(split: &Split, corpus: [u8; 32]) -> Model {
                 .map(move |t| (pieces(&t), e.class))
         })
         .collect();
-    // Every class counts alike, however many messages it has.
+    // Calm messages weigh as much as all the kinds of crisis together, and the kinds
+    // of crisis alike, however many messages each has: most of what a room says is
+    // calm, and no kind of crisis may drown another.
     let mut counts = [0usize; CLASSES.len()];
     for (_, c) in &examples {
         counts[*c] += 1;
     }
     let total = examples.len() as f32;
-    let class_weight = counts.map(|n| {
-        if n == 0 {
+    let crisis_share = 0.5 / (CLASSES.len() - 1) as f32;
+    let mut class_weight = [0f32; CLASSES.len()];
+    for (c, n) in counts.iter().enumerate() {
+        let share = if c == 0 { 0.5 } else { crisis_share };
+        class_weight[c] = if *n == 0 {
             0.0
         } else {
-            total / (CLASSES.len() as f32 * n as f32)
-        }
-    });
+            total * share / *n as f32
+        };
+    }
     let no_thresholds = Thresholds {
         crisis: 1.0,
         check_in: 1.0,
