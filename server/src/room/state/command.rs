@@ -1,0 +1,225 @@
+//! What can be asked of a room: its commands, a facilitator's moderation request, and
+//! what the session found in a message before it came (crisis detection, screening).
+
+use kindred_protocol::policy::ContentPolicy;
+use kindred_protocol::{
+    ClientId, CrisisCategory, InviteId, ModAction, Quote, Reaction, Role, Seq, UserId,
+};
+use serde::{Deserialize, Serialize};
+
+use crate::room::bans::Origin;
+use crate::room::invites::InviteRecord;
+
+use crate::safety::Verdict;
+
+/// A command to the room. Each names its actor; the actor's role is the one the
+/// room recorded when they connected.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub enum Command {
+    /// A connection with a valid token arrives (first connection or another one).
+    Connect {
+        user: UserId,
+        name: String,
+        role: Role,
+        session: u32,
+        /// Where the join that minted the token came from.
+        #[serde(default)]
+        origin: Origin,
+    },
+    /// A connection dropped without `leave`.
+    Disconnect {
+        user: UserId,
+    },
+    /// The member leaves for good.
+    Leave {
+        user: UserId,
+    },
+    Send {
+        user: UserId,
+        client_id: ClientId,
+        text: String,
+        cw: Option<String>,
+        /// The detector recognised the text (this kind of language, this urgent): no
+        /// policy may alter or hold it, and the facilitators are alerted even if the
+        /// room refuses the message.
+        crisis: Option<Concern>,
+        /// The content policy's verdict, reached outside the room's lock (rustrict
+        /// is slow) under the policy named here. Used when that is still the room's
+        /// policy; otherwise the room decides again.
+        screened: Option<Screened>,
+    },
+    Hand {
+        user: UserId,
+        raised: bool,
+    },
+    React {
+        user: UserId,
+        target: Seq,
+        emoji: Reaction,
+    },
+    /// A member reports the message at `target` to the facilitators. `context` is
+    /// that message and up to three before it, read from the room's history by the
+    /// caller (the room keeps no text), so every replica keeps the same quotes.
+    Report {
+        user: UserId,
+        target: Seq,
+        reason: Option<String>,
+        #[serde(default)]
+        context: Vec<Quote>,
+    },
+    /// A member whispers (a facilitator to `to` or to the other facilitators, a
+    /// participant to the facilitators): kept for the session and delivered by the
+    /// caller ([`Applied::whisper`]).
+    Whisper {
+        user: UserId,
+        to: Option<UserId>,
+        #[serde(default)]
+        text: String,
+        /// The detector recognised a participant's whisper: the facilitators are given
+        /// an alert, kept like any other (and for a crisis, its author the card).
+        #[serde(default)]
+        crisis: Option<Concern>,
+    },
+    /// A member has read a warning: a participant their resources card (`alert`
+    /// absent), a facilitator the open alert `alert`, which is then handled.
+    AckWarning {
+        user: UserId,
+        alert: Option<u64>,
+    },
+    Moderate {
+        actor: UserId,
+        request: ModRequest,
+    },
+    /// Time passed: expire grace periods, mutes and the floor.
+    Tick,
+    /// The operator minted a facilitator invite: keep its record.
+    Invite {
+        invite: InviteRecord,
+    },
+    /// A join spends one use of an invite; `user` will hold the seat it gives.
+    Redeem {
+        invite: InviteId,
+        user: UserId,
+    },
+    /// The operator took an invite back: it stops working and its seats end.
+    Revoke {
+        invite: InviteId,
+    },
+    /// The operator removes a member, a facilitator included; a facilitator's seat
+    /// ends, so their token no longer connects.
+    Dismiss {
+        user: UserId,
+    },
+}
+
+/// What the detector found in a message (`safety::Detector`): what kind of crisis,
+/// whether it is one (the card and a crisis alert) or a reason to check in (an alert
+/// ranked below, no card), and, when the classifier rather than a phrase rule found
+/// it, how sure it was (a percentage).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(from = "StoredConcern")]
+pub struct Concern {
+    pub category: CrisisCategory,
+    pub check_in: bool,
+    pub likelihood: Option<u8>,
+}
+
+impl Concern {
+    /// A crisis a phrase rule found.
+    pub fn rule(category: CrisisCategory) -> Self {
+        Self {
+            category,
+            check_in: false,
+            likelihood: None,
+        }
+    }
+}
+
+impl From<crate::safety::Detection> for Concern {
+    fn from(d: crate::safety::Detection) -> Self {
+        Concern {
+            category: d.category,
+            check_in: d.tier == crate::safety::Tier::CheckIn,
+            likelihood: match d.basis {
+                crate::safety::Basis::Rule => None,
+                crate::safety::Basis::Model { likelihood } => Some(likelihood),
+            },
+        }
+    }
+}
+
+/// A concern as stored: entries logged before the tiers name only the category.
+#[derive(Deserialize)]
+#[serde(untagged)]
+enum StoredConcern {
+    Category(CrisisCategory),
+    Concern {
+        category: CrisisCategory,
+        #[serde(default)]
+        check_in: bool,
+        #[serde(default)]
+        likelihood: Option<u8>,
+    },
+}
+
+impl From<StoredConcern> for Concern {
+    fn from(stored: StoredConcern) -> Self {
+        match stored {
+            StoredConcern::Category(category) => Concern::rule(category),
+            StoredConcern::Concern {
+                category,
+                check_in,
+                likelihood,
+            } => Concern {
+                category,
+                check_in,
+                likelihood,
+            },
+        }
+    }
+}
+
+/// A facilitator's moderation command; which fields each action uses is listed on
+/// [`ModAction`].
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct ModRequest {
+    pub action: ModAction,
+    pub user: Option<UserId>,
+    pub seq: Option<Seq>,
+    pub seconds: Option<u32>,
+    pub reason: Option<String>,
+    pub text: Option<String>,
+    pub held: Option<u64>,
+    pub policy: Option<ContentPolicy>,
+    pub on: Option<bool>,
+    pub report: Option<u64>,
+    /// For `deny`: ban them too (by their user id and the marks their join carried).
+    #[serde(default)]
+    pub ban: bool,
+}
+
+impl ModRequest {
+    /// A request with only the action set.
+    pub fn new(action: ModAction) -> Self {
+        Self {
+            action,
+            user: None,
+            seq: None,
+            seconds: None,
+            reason: None,
+            text: None,
+            held: None,
+            policy: None,
+            on: None,
+            report: None,
+            ban: false,
+        }
+    }
+}
+
+/// A content-policy verdict and the policy it was reached under.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Screened {
+    pub policy: ContentPolicy,
+    pub verdict: Verdict,
+}

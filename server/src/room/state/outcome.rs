@@ -1,0 +1,230 @@
+//! What a command did: the events and everything else it causes for anyone
+//! ([`Applied`]), whose stay it ended ([`Departure`]), or why the room refused it
+//! ([`Rejection`]).
+
+use kindred_protocol::{ErrorCode, LogEntry, Millis, Seq, UserId, WaitingMember};
+
+use super::{Held, Warning};
+use crate::room::alerts::{Alert, Kept};
+use crate::room::event::Event;
+use crate::room::whispers::Whisper;
+
+/// Why the room refused a command. Values, not errors: the caller maps them to
+/// wire codes with [`Rejection::code`].
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum Rejection {
+    #[error("you are not a member of this room")]
+    NotMember,
+    #[error("your role does not allow that")]
+    Forbidden,
+    #[error("{0}")]
+    BadRequest(&'static str),
+    #[error("no such member or message")]
+    NotFound,
+    #[error("you are muted for now")]
+    Muted { until: Option<Millis> },
+    #[error("the room is paused: only facilitators can post for a moment")]
+    Paused,
+    #[error("this session has ended")]
+    Closed,
+    #[error("this group is not meeting right now; please come back when its next session opens")]
+    NotOpen,
+    #[error("slow mode is on: please wait a moment before posting again")]
+    SlowMode { retry_after_ms: u64 },
+    #[error("the room is full")]
+    RoomFull,
+    #[error("the room is locked")]
+    Locked,
+    #[error("you cannot rejoin this room")]
+    Banned,
+    #[error("someone else has the floor right now")]
+    NotYourTurn,
+    #[error("please read the facilitator's note to you first, then you can post again")]
+    Warned,
+    #[error(
+        "a facilitator will be back shortly; you can post again then. \
+         If you are in danger now, please contact a crisis line or your local emergency number"
+    )]
+    Held,
+    #[error("too many messages are waiting for review; please try again later")]
+    TooManyHeld,
+    #[error(
+        "no facilitator is here right now, so nobody received your message; \
+         if you are in danger, please contact a crisis line or your local emergency number"
+    )]
+    NoFacilitator,
+    #[error(
+        "someone in this room already goes by a name that looks like that; please choose another"
+    )]
+    NameInUse,
+    #[error(
+        "this facilitator invite is no longer valid: it has been used, withdrawn or it expired; \
+         please ask the organiser for a new one"
+    )]
+    InviteInvalid,
+    #[error(
+        "too many members of this group are joining from your network; \
+         please try again later, or from another connection"
+    )]
+    TooManyFromAddress,
+    #[error("you are in the waiting room: a facilitator will let you in shortly")]
+    Waiting,
+    #[error(
+        "someone in the room already goes by a name that looks like theirs: turn them away \
+         kindly, or let the other member know before admitting them under another name"
+    )]
+    NameClash,
+}
+
+impl Rejection {
+    pub fn code(&self) -> ErrorCode {
+        match self {
+            Rejection::NotMember => ErrorCode::Forbidden,
+            Rejection::Forbidden => ErrorCode::Forbidden,
+            Rejection::BadRequest(_) => ErrorCode::BadRequest,
+            Rejection::NotFound => ErrorCode::NotFound,
+            Rejection::Muted { .. } => ErrorCode::Muted,
+            Rejection::Paused => ErrorCode::Paused,
+            Rejection::Closed | Rejection::NotOpen => ErrorCode::Closed,
+            Rejection::SlowMode { .. } => ErrorCode::SlowMode,
+            Rejection::RoomFull => ErrorCode::RoomFull,
+            Rejection::Locked => ErrorCode::Locked,
+            Rejection::Banned => ErrorCode::Banned,
+            Rejection::NotYourTurn => ErrorCode::NotYourTurn,
+            Rejection::Held => ErrorCode::Held,
+            Rejection::Warned => ErrorCode::Warned,
+            Rejection::TooManyHeld => ErrorCode::Filtered,
+            Rejection::NameInUse => ErrorCode::BadRequest,
+            Rejection::NoFacilitator => ErrorCode::NotFound,
+            Rejection::InviteInvalid => ErrorCode::Unauthorized,
+            Rejection::TooManyFromAddress => ErrorCode::RateLimited,
+            Rejection::Waiting => ErrorCode::Waiting,
+            Rejection::NameClash => ErrorCode::BadRequest,
+        }
+    }
+
+    pub fn retry_after_ms(&self) -> Option<u64> {
+        match self {
+            Rejection::SlowMode { retry_after_ms } => Some(*retry_after_ms),
+            _ => None,
+        }
+    }
+}
+
+/// Why someone's stay in the room ended.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Parting {
+    /// They chose to leave (from any of their tabs), in the room or in the waiting room.
+    Left,
+    /// Their grace period ran out with no connection counted.
+    Disconnected,
+    /// A facilitator or the operator removed them, or their facilitator seat ended.
+    Removed,
+    Banned,
+    /// A facilitator turned them away from the waiting room.
+    Denied,
+}
+
+/// Someone stopped being in the room (a member, someone waiting, or a facilitator
+/// whose seat ended): every connection of theirs, on every instance, is to be
+/// closed, whatever stage it is at.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Departure {
+    pub user: UserId,
+    pub why: Parting,
+}
+
+/// What a command did.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Applied {
+    /// New timeline events, in order, already numbered.
+    pub events: Vec<Event>,
+    /// The seq to name in the `ack` (the message's seq for a send).
+    pub ack: Option<Seq>,
+    /// The command repeated an earlier `send`: nothing new happened.
+    pub duplicate: bool,
+    /// The content policy flagged the message (delivered as written): these kinds.
+    pub flagged: Vec<&'static str>,
+    /// The message held for review by this send, or released or declined by this
+    /// moderation.
+    pub held: Option<Held>,
+    /// The room refused the command but still recorded what matters: a crisis message
+    /// it would not take (muted, paused…) keeps its alert. Answer with this refusal.
+    pub refused: Option<Rejection>,
+    /// The alert this command raised (a crisis message, a report), kept open for the
+    /// facilitators; for a resent crisis message whose card was never confirmed, its
+    /// alert if no facilitator has handled it yet.
+    pub alert: Option<Alert>,
+    /// The author of this crisis message is to be shown the resources card: the first
+    /// time, and again when they resend it before confirming they saw the card.
+    pub card: bool,
+    /// For a facilitator's arrival: what they need to know, given after `welcome`.
+    pub briefing: Option<Box<Briefing>>,
+    /// A warning this command gave, or (for a participant's arrival) the one still
+    /// waiting for them to acknowledge: the member and the facilitators are told.
+    pub warning: Option<Warning>,
+    /// A warning this command acknowledged: the facilitators are told.
+    pub acknowledged: Option<Warning>,
+    /// This arrival is in the waiting room: the member is given no room yet.
+    pub waiting: bool,
+    /// Someone new knocked: the facilitators are alerted.
+    pub knock: Option<WaitingMember>,
+    /// The waiting room changed: the facilitators are given the whole list.
+    pub waiting_list: Option<Vec<WaitingMember>>,
+    /// Everyone whose stay this command ended, in order: their connections are closed
+    /// (after a denied member is told why).
+    pub departures: Vec<Departure>,
+    /// New entries of the moderation log: the facilitators are given them.
+    pub logged: Vec<LogEntry>,
+    /// The whisper this command kept, to deliver to its audience (`kept`: no
+    /// facilitator could read it now).
+    pub whisper: Option<Whisper>,
+    /// For an arrival: the session's whispers this member may read again (their own,
+    /// or all of them for a facilitator), oldest first.
+    pub whispers: Vec<Whisper>,
+    /// For a crisis alert raised by this command: a facilitator connected now
+    /// received it.
+    pub told: bool,
+    /// A member was muted (by this command), or arrives while muted: they are told
+    /// why and until when, privately.
+    pub mute_notice: Option<MuteNotice>,
+}
+
+/// Why and until when a member is muted, for them alone.
+#[derive(Clone, Debug, PartialEq)]
+pub struct MuteNotice {
+    pub user: UserId,
+    pub until: Option<Millis>,
+    pub reason: Option<String>,
+}
+
+impl Applied {
+    pub(super) fn none() -> Self {
+        Self::default()
+    }
+
+    /// Record that `user`'s stay ended (once per command).
+    pub(super) fn depart(&mut self, user: UserId, why: Parting) {
+        if !self.departures.iter().any(|d| d.user == user) {
+            self.departures.push(Departure { user, why });
+        }
+    }
+
+    /// The alerts and held messages open for a facilitator who arrived.
+    pub fn kept(&self) -> &[Kept] {
+        self.briefing.as_ref().map_or(&[], |b| &b.kept)
+    }
+}
+
+/// What a facilitator who arrives is given after `welcome`.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Briefing {
+    /// Everything open (alerts, held messages), by id.
+    pub kept: Vec<Kept>,
+    /// Warnings given this session that their members have not acknowledged yet.
+    pub warnings: Vec<Warning>,
+    /// Who is in the waiting room.
+    pub waiting: Vec<WaitingMember>,
+    /// The session's moderation log.
+    pub log: Vec<LogEntry>,
+}

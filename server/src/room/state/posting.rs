@@ -1,0 +1,203 @@
+//! A member's message: the room's rules for who may post now, the content policy's
+//! verdict, a message held for review, and the crisis words that bring help.
+
+use kindred_protocol::{ClientId, Millis, Role, UserId};
+
+use super::{Applied, Concern, Held, MAX_HELD, ModStatus, Rejection, Room, Screened};
+use crate::room::event::EventKind;
+use crate::safety::{Evaluate, Verdict};
+
+impl Room {
+    pub(super) fn send(
+        &mut self,
+        user: UserId,
+        client_id: ClientId,
+        text: String,
+        cw: Option<String>,
+        (crisis, screened): (Option<Concern>, Option<Screened>),
+        now: Millis,
+    ) -> Result<Applied, Rejection> {
+        if !self.members.contains_key(&user) {
+            return Err(Rejection::NotMember);
+        }
+        // A retry is answered as the original was. A crisis message whose author
+        // never confirmed the card brings help again: it may never have gone out.
+        if let Some(sent) = self.sent.find(user, &client_id) {
+            let (seq, card) = (sent.seq, sent.card);
+            let alert = card.then(|| self.alerts.crisis_of(user).cloned()).flatten();
+            return Ok(Applied {
+                ack: Some(seq),
+                duplicate: true,
+                card,
+                alert,
+                told: card && self.facilitator_online(),
+                ..Applied::none()
+            });
+        }
+        if let Some(held) = self
+            .held
+            .values()
+            .find(|h| h.user == user && h.client_id == client_id)
+        {
+            return Ok(Applied {
+                duplicate: true,
+                held: Some(held.clone()),
+                ..Applied::none()
+            });
+        }
+        if let Err(refused) = self.may_post(user, now) {
+            let Some(concern) = crisis else {
+                return Err(refused);
+            };
+            // The room will not take it, but nobody may miss it: the facilitators'
+            // alert carries the words, and stays open until one of them handles it.
+            let name = self.members.get(&user).map(|m| m.name.clone());
+            let mut out = Applied {
+                refused: Some(refused),
+                ..Applied::none()
+            };
+            let quote = (None, Some(text));
+            self.raise_concern(
+                user,
+                name.unwrap_or_default(),
+                concern,
+                quote,
+                now,
+                &mut out,
+            );
+            return Ok(out);
+        }
+        let policy = self.config.policy;
+        let held_count = self.held.len();
+        let Some(m) = self.members.get_mut(&user) else {
+            return Err(Rejection::NotMember);
+        };
+        // Facilitators' words are theirs to answer for; crisis language is never
+        // altered or held (the policy returns Clean for it).
+        let verdict = match m.role {
+            Role::Facilitator => Verdict::Clean,
+            Role::Participant => match screened {
+                Some(s) if s.policy == policy => s.verdict,
+                _ => policy.evaluate_with_crisis(&text, crisis.is_some()),
+            },
+        };
+        let (text, flagged) = match verdict {
+            Verdict::Clean => (text, Vec::new()),
+            Verdict::Flag { kinds } => (text, kinds),
+            Verdict::Censored { text } => (text, Vec::new()),
+            Verdict::Hold { kinds } => {
+                if held_count >= MAX_HELD {
+                    return Err(Rejection::TooManyHeld);
+                }
+                m.last_post = Some(now);
+                let name = m.name.clone();
+                // Fields, not `next_id()`: `m` still borrows the members.
+                let id = self.next_id;
+                self.next_id += 1;
+                let held = Held {
+                    id,
+                    ts: now,
+                    user,
+                    name,
+                    client_id,
+                    text,
+                    cw,
+                    kinds,
+                };
+                self.held.insert(held.id, held.clone());
+                return Ok(Applied {
+                    held: Some(held),
+                    ..Applied::none()
+                });
+            }
+        };
+        m.last_post = Some(now);
+        let name = m.name.clone();
+        let mut out = Applied {
+            flagged,
+            ..Applied::none()
+        };
+        let seq = self.push(
+            &mut out,
+            now,
+            EventKind::Message {
+                user,
+                name: name.clone(),
+                text,
+                cw,
+            },
+        );
+        let card = crisis.is_some_and(|c| !c.check_in);
+        self.remember_send(user, client_id, seq, card);
+        out.ack = Some(seq);
+        if let Some(concern) = crisis {
+            self.raise_concern(user, name, concern, (Some(seq), None), now, &mut out);
+        }
+        Ok(out)
+    }
+
+    /// Whether the member may post now: mute, pause, floor and slow mode. An expired
+    /// mute is lifted on the way.
+    pub(super) fn may_post(&mut self, user: UserId, now: Millis) -> Result<(), Rejection> {
+        if let Some(m) = self.members.get_mut(&user)
+            && matches!(m.status, ModStatus::Muted { until: Some(t) } if t <= now)
+        {
+            m.status = ModStatus::Active;
+            m.mute_reason = None;
+        }
+        self.check_post(user, now)
+    }
+
+    /// Whether the member's typing is news for the room: they could post now, or as
+    /// soon as slow mode lets them. Someone muted, paused, held, warned, off the floor
+    /// or waiting outside is not shown typing.
+    pub fn may_type(&self, user: UserId, now: Millis) -> bool {
+        matches!(
+            self.check_post(user, now),
+            Ok(()) | Err(Rejection::SlowMode { .. })
+        )
+    }
+
+    /// [`Room::may_post`] without changing anything (an expired mute counts as lifted).
+    pub(super) fn check_post(&self, user: UserId, now: Millis) -> Result<(), Rejection> {
+        let (paused, held) = (self.paused, self.held_since.is_some());
+        let warned = self.warnings.contains_key(&user);
+        let floor = self.floor;
+        let slow_ms = u64::from(self.slow_mode_seconds) * 1000;
+        let m = self.members.get(&user).ok_or(Rejection::NotMember)?;
+        match m.status {
+            ModStatus::Active => {}
+            ModStatus::Muted { until: Some(t) } if t <= now => {}
+            ModStatus::Muted { until } => return Err(Rejection::Muted { until }),
+        }
+        match m.role {
+            Role::Facilitator => Ok(()),
+            Role::Participant => {
+                if warned {
+                    return Err(Rejection::Warned);
+                }
+                if held {
+                    return Err(Rejection::Held);
+                }
+                if paused {
+                    return Err(Rejection::Paused);
+                }
+                if let Some((holder, until)) = floor
+                    && holder != user
+                    && now < until
+                {
+                    return Err(Rejection::NotYourTurn);
+                }
+                if let Some(last) = m.last_post
+                    && slow_ms > 0
+                    && now < last + slow_ms
+                {
+                    return Err(Rejection::SlowMode {
+                        retry_after_ms: last + slow_ms - now,
+                    });
+                }
+                Ok(())
+            }
+        }
+    }
+}
