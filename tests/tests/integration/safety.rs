@@ -222,8 +222,17 @@ async fn policy_hold_keeps_a_message_for_review_until_a_facilitator_releases_or_
     assert_eq!(text.as_deref(), Some("kys you idiot"));
     assert_eq!(user, bob.user());
 
-    // Alice hears nothing of it; the room goes on.
-    conversation_continues(&mut fran, &mut alice, "let's keep going").await;
+    // Alice hears nothing of it (neither the message nor its alert) before what Fran
+    // says next; the room goes on.
+    fran.say_acked("let's keep going").await;
+    let given = alice.frames_before("let's keep going").await;
+    assert!(
+        !given.iter().any(|f| matches!(
+            f,
+            ServerFrame::Message { text, .. } if text == "kys you idiot"
+        ) || matches!(f, ServerFrame::Alert { .. })),
+        "a held message reaches nobody but the facilitators: {given:?}"
+    );
 
     let released = fran
         .moderate(
