@@ -183,14 +183,21 @@ async fn a_report_quotes_the_message_and_the_three_before_it_even_once_withdrawn
         .unwrap_err();
     assert_eq!(again.code, ErrorCode::NotFound, "handled once");
 
-    // A withdrawn message, or an event that is not a message, cannot be reported.
+    // A withdrawn message, or an event that is not a message, cannot be reported:
+    // each report is answered, before Bob's next message comes back, with one error.
     let joined = bob.welcome.seq;
-    for seq in [said[4], joined] {
+    for (seq, marker) in [(said[4], "after the first"), (joined, "after the second")] {
         bob.send(ClientFrame::Report { seq, reason: None }).await;
-        assert_eq!(
-            bob.error(ErrorCode::NotFound).await.code,
-            ErrorCode::NotFound
-        );
+        let errors: Vec<ErrorCode> = bob
+            .frames_until_said(marker)
+            .await
+            .iter()
+            .filter_map(|f| match f {
+                ServerFrame::Error(e) => Some(e.code),
+                _ => None,
+            })
+            .collect();
+        assert_eq!(errors, [ErrorCode::NotFound], "the report of seq {seq}");
     }
     server.stop().await;
 }
