@@ -99,13 +99,30 @@ async fn closing_the_session_tells_everyone_disconnects_them_and_retires_their_t
     sam.moderate(ModAction::Open, ModArgs::default())
         .await
         .unwrap();
-    // The next session starts empty: no history from tonight.
+    // The next session starts empty: no history from tonight. A participant's backlog
+    // starts at their own arrival anyway; a facilitator is given the room's recent
+    // history, and it holds nothing said before the close.
     let next = server.member(room, "Alice").await;
     assert!(
         !next
             .backlog
             .iter()
             .any(|f| matches!(f, ServerFrame::Message { .. }))
+    );
+    let gus = server.facilitator(room, "Gus").await;
+    assert!(
+        gus.backlog
+            .iter()
+            .any(|f| matches!(f, ServerFrame::Opened { .. })),
+        "the history reaches the opening: {:?}",
+        gus.backlog
+    );
+    assert!(
+        !gus.backlog
+            .iter()
+            .any(|f| matches!(f, ServerFrame::Message { .. })),
+        "{:?}",
+        gus.backlog
     );
     server.stop().await;
 }
