@@ -37,21 +37,63 @@ impl Clock {
 
     /// Now, in nanoseconds since the Unix epoch.
     pub fn now_nanos(&self) -> u64 {
-        self.anchor_unix_nanos + self.anchor.elapsed().as_nanos() as u64
+        self.nanos_at(Instant::now())
+    }
+
+    /// The monotonic instant `at`, in nanoseconds since the Unix epoch: the wall clock
+    /// is read once, when the clock is made, and never again.
+    fn nanos_at(&self, at: Instant) -> u64 {
+        self.anchor_unix_nanos + at.saturating_duration_since(self.anchor).as_nanos() as u64
     }
 }
 
 #[cfg(test)]
 mod tests {
+    use std::time::Duration;
+
     use super::*;
+
+    #[test]
+    fn follows_the_monotonic_clock_from_one_reading_of_the_wall_clock() {
+        // A wall-clock reading and a monotonic instant taken together; whatever the
+        // wall clock does afterwards, the clock moves exactly as the instants do.
+        let anchor = Instant::now();
+        let clock = Clock {
+            anchor,
+            anchor_unix_nanos: 1_700_000_000_000_000_000,
+        };
+        assert_eq!(clock.nanos_at(anchor), 1_700_000_000_000_000_000);
+        let later = anchor + Duration::from_millis(1_500);
+        assert_eq!(clock.nanos_at(later), 1_700_000_001_500_000_000);
+        let much_later = anchor + Duration::from_secs(3_600);
+        assert_eq!(
+            clock.nanos_at(much_later) - clock.nanos_at(later),
+            (much_later - later).as_nanos() as u64
+        );
+    }
 
     #[test]
     fn never_goes_backwards() {
         let clock = Clock::global();
-        let a = clock.now_nanos();
-        let b = clock.now_nanos();
-        assert!(b >= a);
+        let first = clock.now_nanos();
         // Somewhere after 2020-01-01.
-        assert!(a > 1_577_836_800_000_000_000);
+        assert!(first > 1_577_836_800_000_000_000);
+        // Several threads reading at once, each many times in a row.
+        let threads: Vec<_> = (0..4)
+            .map(|_| {
+                std::thread::spawn(move || {
+                    let mut last = clock.now_nanos();
+                    for _ in 0..100_000 {
+                        let now = clock.now_nanos();
+                        assert!(now >= last, "{now} after {last}");
+                        last = now;
+                    }
+                    last
+                })
+            })
+            .collect();
+        for thread in threads {
+            assert!(thread.join().expect("no reading went backwards") >= first);
+        }
     }
 }

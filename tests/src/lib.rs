@@ -450,6 +450,31 @@ impl Member {
         .await
     }
 
+    /// Every frame this member is given before the message `marker`, in order. How a
+    /// test shows that something did not arrive: `marker` is said (by anyone) after
+    /// the thing that must not reach this member, so had it been sent, it would be in
+    /// what comes back. The marker's own ack, if this member said it, is among them.
+    pub async fn frames_before(&mut self, marker: &str) -> Vec<ServerFrame> {
+        let mut frames = Vec::new();
+        self.until(|f| match f {
+            ServerFrame::Message { text, .. } if text == marker => Some(()),
+            _ => {
+                frames.push(f.clone());
+                None
+            }
+        })
+        .await;
+        frames
+    }
+
+    /// Say `marker` and return every frame given before it comes back (see
+    /// [`Member::frames_before`]); unlike [`Member::say_acked`], nothing is read past
+    /// unseen.
+    pub async fn frames_until_said(&mut self, marker: &str) -> Vec<ServerFrame> {
+        self.say(marker).await;
+        self.frames_before(marker).await
+    }
+
     /// Wait for an error frame with this code.
     pub async fn error(&mut self, code: ErrorCode) -> ErrorFrame {
         self.until(|f| match f {

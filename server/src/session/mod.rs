@@ -44,9 +44,9 @@ const MAX_CLIENT_ID: usize = 64;
 const MAX_LABEL_CHARS: usize = 100;
 const MAX_REASON_CHARS: usize = 500;
 
-/// Serve one upgraded connection. `_permit` holds a slot of the connection limit
+/// Serve one upgraded connection. `permit` holds a slot of the connection limit
 /// until the session ends.
-pub async fn run(socket: WebSocket, app: Arc<AppState>, _permit: OwnedSemaphorePermit) {
+pub async fn run(socket: WebSocket, app: Arc<AppState>, permit: OwnedSemaphorePermit) {
     app.metrics.connections.inc();
     let mut conn = Conn { socket, app };
     // The handshake's state is large and short-lived: boxed, so the task that lives
@@ -55,6 +55,10 @@ pub async fn run(socket: WebSocket, app: Arc<AppState>, _permit: OwnedSemaphoreP
         live.run(&mut conn).await;
     }
     conn.app.metrics.connections.dec();
+    // The slot is given back before the socket is dropped: a client that sees its
+    // connection end may connect again at once and find it free.
+    drop(permit);
+    drop(conn);
 }
 
 /// The socket and the server, before and after the handshake.

@@ -189,11 +189,18 @@ async fn binary_frames_get_bad_request_and_the_connection_lives() {
         .send_raw(Message::binary(vec![0u8, 159, 146, 150]))
         .await
         .unwrap();
-    assert_eq!(
-        mallory.error(ErrorCode::BadRequest).await.code,
-        ErrorCode::BadRequest
-    );
-    conversation_continues(&mut mallory, &mut alice, "text works").await;
+    // Answered once, with `bad_request`, before her next message comes back.
+    let errors: Vec<ErrorCode> = mallory
+        .frames_until_said("text works")
+        .await
+        .iter()
+        .filter_map(|f| match f {
+            ServerFrame::Error(e) => Some(e.code),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(errors, [ErrorCode::BadRequest]);
+    alice.hears("text works").await;
     conversation_continues(&mut alice, &mut bob, "still here").await;
     server.stop().await;
 }
@@ -206,6 +213,7 @@ async fn a_flood_of_frames_is_rate_limited_without_slowing_the_room() {
     let server = TestServer::with(c).await;
     let (room, mut alice, mut bob) = room_in_session(&server).await;
     let mut mallory = server.member(room, "Mallory").await;
+    let started = std::time::Instant::now();
     for i in 0..300 {
         mallory
             .send(ClientFrame::Send {
@@ -221,7 +229,10 @@ async fn a_flood_of_frames_is_rate_limited_without_slowing_the_room() {
         "says when to retry: {e:?}"
     );
     assert!(e.client_id.is_some(), "names the refused command");
-    // Alice and Bob talk on; of Mallory's 300 messages only about the burst got through.
+    // Alice and Bob talk on; of Mallory's 300 messages no more got through than the
+    // burst and what the rate refilled while the flood lasted (the time from its first
+    // frame to Bob hearing Alice is longer than the time the server took over it, so
+    // the bound only grows on a slower machine); and the whole burst did.
     let seq = alice.say_acked("calm here").await;
     let mut flood_heard = 0;
     bob.until(|f| match f {
@@ -233,9 +244,11 @@ async fn a_flood_of_frames_is_rate_limited_without_slowing_the_room() {
         _ => None,
     })
     .await;
+    let refilled = (started.elapsed().as_secs_f64() * 5.0).ceil() as usize;
     assert!(
-        flood_heard < 100,
-        "the limiter held: {flood_heard} flood messages got through"
+        (10..=10 + refilled).contains(&flood_heard),
+        "the limiter held: {flood_heard} flood messages got through, a burst of 10 and \
+         {refilled} refilled"
     );
     server.stop().await;
 }

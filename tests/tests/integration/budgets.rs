@@ -3,6 +3,8 @@
 
 use std::time::Duration;
 
+use tokio::time::Instant;
+
 use kindred_protocol::{ClientFrame, ErrorCode, ModAction, ServerFrame};
 use kindred_tests::{ModArgs, TestServer, config};
 use tokio_tungstenite::tungstenite::Message;
@@ -17,6 +19,7 @@ async fn frames_over_the_rate_are_not_read_and_cost_one_notice() {
     .await;
     let room = server.room(10).await;
     let mut alice = server.member(room, "Alice").await;
+    let started = Instant::now();
     for _ in 0..50 {
         alice
             .conn
@@ -57,9 +60,64 @@ async fn frames_over_the_rate_are_not_read_and_cost_one_notice() {
         bad <= 5,
         "{bad} frames over the rate were read and answered"
     );
+    // At most one notice a second while the flood was being read (which was within
+    // the time measured here, the pause before the hello included).
+    let seconds = started.elapsed().as_secs();
     assert!(
-        (1..=2).contains(&limited),
-        "{limited} rate notices for one flood"
+        (1..=seconds + 1).contains(&limited),
+        "{limited} rate notices for one flood in {seconds} s"
+    );
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn frames_without_a_client_id_over_the_message_budget_get_at_most_one_notice_a_second() {
+    // Frames are welcome; messages are not: one, then none for a minute.
+    let server = TestServer::with(kindred::Config {
+        messages_per_minute: 1,
+        message_burst: 1,
+        ..config()
+    })
+    .await;
+    let room = server.room(10).await;
+    let mut alice = server.member(room, "Alice").await;
+    // Hands up and down for two and a half seconds, well within the frame rate: each
+    // is a message without a client_id, and all but the first are over the budget.
+    let started = Instant::now();
+    let mut pace = tokio::time::interval(Duration::from_millis(50));
+    let mut raised = false;
+    while started.elapsed() < Duration::from_millis(2_500) {
+        pace.tick().await;
+        for _ in 0..10 {
+            raised = !raised;
+            alice.send(ClientFrame::Hand { raised }).await;
+        }
+    }
+    // A command gets its own answer however recent the last notice: the marker.
+    let id = alice.say("may I?").await;
+    let mut notices = 0;
+    let answer = alice
+        .until(|f| match f {
+            ServerFrame::Error(e) if e.client_id.as_deref() == Some(id.as_str()) => Some(e.clone()),
+            ServerFrame::Error(e) if e.code == ErrorCode::RateLimited => {
+                assert_eq!(e.client_id, None);
+                assert!(e.retry_after_ms.is_some_and(|ms| ms > 0), "{e:?}");
+                notices += 1;
+                None
+            }
+            ServerFrame::Error(e) => panic!("unexpected {e:?}"),
+            _ => None,
+        })
+        .await;
+    assert_eq!(
+        answer.code,
+        ErrorCode::RateLimited,
+        "the marker is over the budget too"
+    );
+    let seconds = started.elapsed().as_secs();
+    assert!(
+        (1..=seconds + 1).contains(&notices),
+        "{notices} notices in {seconds} s for about 500 hands over the budget"
     );
     server.stop().await;
 }

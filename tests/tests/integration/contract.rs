@@ -6,10 +6,11 @@
 //! prefix the documentation shows.
 
 use kindred_protocol::http::{AdminRoom, AdminRoomList, CreateRoom};
-use kindred_protocol::{ErrorCode, ModAction, RoomId, close_code};
+use kindred_protocol::{ClientFrame, ErrorCode, ModAction, RoomId, ServerFrame, close_code};
 use kindred_tests::redis::RedisServer;
 use kindred_tests::{ADMIN, ModArgs, TestServer, WAIT, closed, config, next_error};
 use serde_json::{Value, json};
+use tokio_tungstenite::tungstenite::Message;
 
 /// One HTTP call with an optional `Authorization` header and JSON body: status and body.
 async fn call(
@@ -481,45 +482,241 @@ async fn internal_is_a_frame_and_a_503_when_the_store_is_gone() {
 async fn a_binary_frame_after_the_handshake_is_a_bad_request_and_first_it_closes_1008() {
     let server = TestServer::start().await;
     let mut raw = server.raw().await;
-    raw.send_raw(tokio_tungstenite::tungstenite::Message::binary(vec![
-        1u8, 2, 3,
-    ]))
-    .await
-    .unwrap();
+    raw.send_raw(Message::binary(vec![1u8, 2, 3]))
+        .await
+        .unwrap();
     assert_eq!(next_error(&mut raw).await.code, ErrorCode::BadRequest);
     assert_eq!(closed(&mut raw).await.0, close_code::POLICY);
+    // After the handshake: one `bad_request`, and the connection carries on.
+    let room = server.room(12).await;
+    let mut alice = server.member(room, "Alice").await;
+    let mut bob = server.member(room, "Bob").await;
+    alice
+        .conn
+        .send_raw(Message::binary(vec![1u8, 2, 3]))
+        .await
+        .unwrap();
+    assert_eq!(
+        errors_in(&alice.frames_until_said("still here").await),
+        [(ErrorCode::BadRequest, None)]
+    );
+    bob.hears("still here").await;
     server.stop().await;
 }
 
-/// The tokens PROTOCOL.md shows start as the server's do.
+/// The errors among `frames`: code and `client_id`.
+fn errors_in(frames: &[ServerFrame]) -> Vec<(ErrorCode, Option<String>)> {
+    frames
+        .iter()
+        .filter_map(|f| match f {
+            ServerFrame::Error(e) => Some((e.code, e.client_id.clone())),
+            _ => None,
+        })
+        .collect()
+}
+
+#[tokio::test]
+async fn a_second_hello_is_a_bad_request_and_the_connection_stays_open() {
+    let server = TestServer::start().await;
+    let room = server.room(12).await;
+    let mut alice = server.member(room, "Alice").await;
+    let mut bob = server.member(room, "Bob").await;
+    let hello = ClientFrame::Hello {
+        token: alice.joined.token.clone(),
+        last_seq: None,
+        epoch: None,
+    };
+    alice.send(hello).await;
+    let given = alice.frames_until_said("as I was saying").await;
+    assert_eq!(errors_in(&given), [(ErrorCode::BadRequest, None)]);
+    assert!(
+        !given.iter().any(|f| matches!(f, ServerFrame::Welcome(_))),
+        "no second welcome: {given:?}"
+    );
+    bob.hears("as I was saying").await;
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn a_client_id_over_64_bytes_a_label_over_100_characters_and_a_reason_over_500_are_refused() {
+    let server = TestServer::start().await;
+    let room = server.room(12).await;
+    let mut fran = server.facilitator(room, "Fran").await;
+    let mut alice = server.member(room, "Alice").await;
+    let mut bob = server.member(room, "Bob").await;
+    let send = |client_id: String, cw: Option<String>| ClientFrame::Send {
+        client_id,
+        text: "a thought".into(),
+        cw,
+    };
+
+    // `client_id`: 64 bytes (in two-byte characters) is the most; one more is refused
+    // without being named, since it is not a valid id.
+    let longest = "é".repeat(32);
+    alice.send(send(longest.clone(), None)).await;
+    assert!(alice.ack(&longest).await.is_ok(), "64 bytes are fine");
+    alice.send(send(format!("{longest}x"), None)).await;
+    assert_eq!(
+        errors_in(&alice.frames_until_said("after the long id").await),
+        [(ErrorCode::BadRequest, None)]
+    );
+
+    // `cw`: 100 characters, however many bytes, is the most.
+    alice
+        .send(send("cw-100".into(), Some("é".repeat(100))))
+        .await;
+    assert!(alice.ack("cw-100").await.is_ok(), "100 characters are fine");
+    alice
+        .send(send("cw-101".into(), Some("a".repeat(101))))
+        .await;
+    let refused = alice.ack("cw-101").await.expect_err("a label too long");
+    assert_eq!(refused.code, ErrorCode::TooLarge);
+
+    // A report's `reason`: 500 characters is the most; the report has no id, so its
+    // refusal names none.
+    let seq = alice.say_acked("something to report").await;
+    bob.send(ClientFrame::Report {
+        seq,
+        reason: Some("a".repeat(501)),
+    })
+    .await;
+    assert_eq!(
+        errors_in(&bob.frames_until_said("after the long reason").await),
+        [(ErrorCode::TooLarge, None)]
+    );
+    bob.send(ClientFrame::Report {
+        seq,
+        reason: Some("é".repeat(500)),
+    })
+    .await;
+    assert!(
+        errors_in(&bob.frames_until_said("after the reason").await).is_empty(),
+        "500 characters are fine"
+    );
+    let reasons: Vec<usize> = fran
+        .frames_before("after the reason")
+        .await
+        .iter()
+        .filter_map(|f| match f {
+            ServerFrame::Alert { reason, .. } => reason.as_ref().map(|r| r.chars().count()),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(
+        reasons,
+        [500],
+        "only the report within the limit reached Fran"
+    );
+
+    // A `mod`'s `reason` likewise.
+    let mute = |chars: usize| ModArgs {
+        seconds: Some(60),
+        reason: Some("a".repeat(chars)),
+        ..ModArgs::user(alice.user())
+    };
+    let refused = fran
+        .moderate(ModAction::Mute, mute(501))
+        .await
+        .expect_err("a reason too long");
+    assert_eq!(refused.code, ErrorCode::TooLarge);
+    fran.moderate(ModAction::Mute, mute(500))
+        .await
+        .expect("500 characters are fine");
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn hello_for_a_deleted_room_is_refused_with_not_found_and_4004() {
+    let server = TestServer::start().await;
+    let room = server.room(12).await;
+    let alice = server.join(room, "Alice").await.unwrap();
+    let mut bob = server.member(room, "Bob").await;
+    let deleted = reqwest::Client::new()
+        .delete(format!("{}/api/rooms/{room}", server.base()))
+        .bearer_auth(ADMIN)
+        .timeout(WAIT)
+        .send()
+        .await
+        .expect("the server answers");
+    assert_eq!(deleted.status(), 204);
+    // Bob, inside, is told the room is gone.
+    assert_eq!(bob.closed().await.0, close_code::ROOM_CLOSED);
+    // Alice joined before the deletion and arrives after it.
+    let (error, code) = server.hello_refused(&alice.token).await;
+    assert_eq!(
+        (error.code, code),
+        (ErrorCode::NotFound, close_code::ROOM_CLOSED)
+    );
+    server.stop().await;
+}
+
+/// The tokens PROTOCOL.md and its fixtures show start as the server's do.
 #[tokio::test]
 async fn the_documented_tokens_have_the_prefix_the_server_gives() {
     let server = TestServer::start().await;
     let room = server.room(12).await;
     let joined = server.join(room, "Alice").await.unwrap();
-    let prefix = joined.token.split('.').next().unwrap().to_owned();
-    let fixtures = concat!(env!("CARGO_MANIFEST_DIR"), "/../protocol/tests/fixtures");
-    let mut seen = 0;
-    for name in [
-        "client_hello.json",
-        "http_join_response.json",
-        "http_invite.json",
-    ] {
-        let text = std::fs::read_to_string(format!("{fixtures}/{name}")).unwrap();
-        let value: Value = serde_json::from_str(&text).unwrap();
-        let token = value["token"].as_str().unwrap();
-        assert!(
-            token.starts_with(&format!("{prefix}.")),
-            "{name}: {token} vs the server's {prefix}."
-        );
-        seen += 1;
+    let prefix = format!("{}.", joined.token.split('.').next().unwrap());
+    let invite = server
+        .http
+        .invite(ADMIN, room, &Default::default())
+        .await
+        .unwrap()
+        .token
+        .unwrap();
+    assert!(invite.starts_with(&prefix), "invites share it: {invite}");
+
+    // Every fixture that carries a token.
+    let fixtures =
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../protocol/tests/fixtures");
+    let mut with_token = Vec::new();
+    for entry in std::fs::read_dir(&fixtures).unwrap() {
+        let path = entry.unwrap().path();
+        let text = std::fs::read_to_string(&path).unwrap();
+        let Ok(value) = serde_json::from_str::<Value>(&text) else {
+            continue;
+        };
+        if let Some(token) = value["token"].as_str() {
+            let name = path.file_name().unwrap().to_string_lossy().into_owned();
+            assert!(
+                token.starts_with(&prefix),
+                "{name}: {token} vs the server's {prefix}"
+            );
+            with_token.push(name);
+        }
     }
-    assert_eq!(seen, 3);
+    with_token.sort();
+    assert_eq!(
+        with_token,
+        [
+            "client_hello.json",
+            "http_invite.json",
+            "http_join_response.json"
+        ],
+        "the fixtures that show a token"
+    );
+
+    // Every token PROTOCOL.md writes out in its examples (a placeholder in angle
+    // brackets aside).
     let doc = std::fs::read_to_string(concat!(
         env!("CARGO_MANIFEST_DIR"),
         "/../protocol/PROTOCOL.md"
     ))
     .unwrap();
-    assert!(!doc.contains("\"kt1."));
+    let shown: Vec<&str> = doc
+        .match_indices("\"token\": \"")
+        .map(|(at, key)| {
+            let rest = &doc[at + key.len()..];
+            &rest[..rest.find('"').unwrap()]
+        })
+        .filter(|token| !token.starts_with('<'))
+        .collect();
+    assert!(!shown.is_empty(), "PROTOCOL.md shows a token");
+    for token in shown {
+        assert!(
+            token.starts_with(&prefix),
+            "PROTOCOL.md shows {token}, the server gives {prefix}"
+        );
+    }
     server.stop().await;
 }

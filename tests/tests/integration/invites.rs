@@ -1,6 +1,7 @@
 //! Facilitator invites are records the room keeps: used as many times as they allow,
 //! listed and revoked by the operator, and a revoked invite ends the seat it gave.
 
+use kindred::app::now_ms;
 use kindred_protocol::client::ClientError;
 use kindred_protocol::http::{CreateInvite, Invite, JoinRequest, JoinResponse};
 use kindred_protocol::{ErrorCode, LeftReason, RoomId, ServerFrame, close_code};
@@ -185,11 +186,28 @@ async fn invites_need_the_admin_token_and_an_empty_body_takes_the_defaults() {
     let room = server.room(12).await;
     let http = reqwest::Client::builder().timeout(WAIT).build().unwrap();
     let url = format!("{}/api/rooms/{room}/invites", server.base());
-    // No body at all: a single-use invite with the default lifetime.
+    // No body at all: a single-use invite with the default lifetime, 24 hours from
+    // when it was made.
+    let before = now_ms();
     let minted = http.post(&url).bearer_auth(ADMIN).send().await.unwrap();
+    let after = now_ms();
     assert_eq!(minted.status(), 201);
     let minted: Invite = minted.json().await.unwrap();
     assert_eq!((minted.uses, minted.used), (1, 0));
+    assert_eq!(kindred::Config::default().invite_ttl_secs, 24 * 3_600);
+    assert!(
+        (before..=after).contains(&minted.created_at),
+        "made now: {} not in {before}..={after}",
+        minted.created_at
+    );
+    assert_eq!(
+        minted.expires_at - minted.created_at,
+        24 * 3_600 * 1_000,
+        "the default lifetime"
+    );
+    // The operator's list says the same.
+    let listed = server.http.invites(ADMIN, room).await.unwrap().invites;
+    assert_eq!(listed[0].expires_at, minted.expires_at);
     for (body, why) in [
         (r#"{"uses": 0}"#, "no uses"),
         (r#"{"uses": 51}"#, "too many"),

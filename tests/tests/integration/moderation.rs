@@ -99,13 +99,30 @@ async fn closing_the_session_tells_everyone_disconnects_them_and_retires_their_t
     sam.moderate(ModAction::Open, ModArgs::default())
         .await
         .unwrap();
-    // The next session starts empty: no history from tonight.
+    // The next session starts empty: no history from tonight. A participant's backlog
+    // starts at their own arrival anyway; a facilitator is given the room's recent
+    // history, and it holds nothing said before the close.
     let next = server.member(room, "Alice").await;
     assert!(
         !next
             .backlog
             .iter()
             .any(|f| matches!(f, ServerFrame::Message { .. }))
+    );
+    let gus = server.facilitator(room, "Gus").await;
+    assert!(
+        gus.backlog
+            .iter()
+            .any(|f| matches!(f, ServerFrame::Opened { .. })),
+        "the history reaches the opening: {:?}",
+        gus.backlog
+    );
+    assert!(
+        !gus.backlog
+            .iter()
+            .any(|f| matches!(f, ServerFrame::Message { .. })),
+        "{:?}",
+        gus.backlog
     );
     server.stop().await;
 }
@@ -263,8 +280,17 @@ async fn a_warning_blocks_a_members_messages_until_they_acknowledge_it() {
         alice.ack(&refused).await.unwrap_err().code,
         ErrorCode::Warned
     );
-    // The room never saw it, and Bob talks on.
-    conversation_continues(&mut bob, &mut fran, "thank you, Fran").await;
+    // The room never saw it, nor the warning: everything Bob is given from before
+    // the warning to his own next message. And Bob talks on.
+    let given = bob.frames_until_said("thank you, Fran").await;
+    assert!(
+        !given.iter().any(|f| matches!(
+            f,
+            ServerFrame::Message { text, .. } if text == "but you should try it"
+        ) || matches!(f, ServerFrame::Warning { .. })),
+        "{given:?}"
+    );
+    fran.hears("thank you, Fran").await;
     // A co-facilitator who arrives now sees the warning that waits to be read.
     let mut gus = server.facilitator(room, "Gus").await;
     assert_eq!(gus.until(warning).await, (id, alice.user(), reason, false));

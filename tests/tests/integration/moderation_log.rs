@@ -183,14 +183,21 @@ async fn a_report_quotes_the_message_and_the_three_before_it_even_once_withdrawn
         .unwrap_err();
     assert_eq!(again.code, ErrorCode::NotFound, "handled once");
 
-    // A withdrawn message, or an event that is not a message, cannot be reported.
+    // A withdrawn message, or an event that is not a message, cannot be reported:
+    // each report is answered, before Bob's next message comes back, with one error.
     let joined = bob.welcome.seq;
-    for seq in [said[4], joined] {
+    for (seq, marker) in [(said[4], "after the first"), (joined, "after the second")] {
         bob.send(ClientFrame::Report { seq, reason: None }).await;
-        assert_eq!(
-            bob.error(ErrorCode::NotFound).await.code,
-            ErrorCode::NotFound
-        );
+        let errors: Vec<ErrorCode> = bob
+            .frames_until_said(marker)
+            .await
+            .iter()
+            .filter_map(|f| match f {
+                ServerFrame::Error(e) => Some(e.code),
+                _ => None,
+            })
+            .collect();
+        assert_eq!(errors, [ErrorCode::NotFound], "the report of seq {seq}");
     }
     server.stop().await;
 }
@@ -256,15 +263,16 @@ async fn a_whisper_waits_for_a_facilitator_and_a_reload_keeps_the_private_conver
         })
         .await;
     // Not refused: kept, and Alice's copy says so.
-    let kept = alice
+    let (first_id, kept) = alice
         .until(|f| match f {
-            ServerFrame::Whisper { kept, .. } => Some(Ok(*kept)),
+            ServerFrame::Whisper { id, kept, .. } => Some(Ok((*id, *kept))),
             ServerFrame::Error(e) => Some(Err(e.clone())),
             _ => None,
         })
         .await
         .expect("the whisper is kept, not refused");
     assert!(kept);
+    let first_id = first_id.expect("a kept whisper is numbered");
 
     let mut fran = server.facilitator(room, "Fran").await;
     let (from, text, kept) = fran
@@ -286,12 +294,14 @@ async fn a_whisper_waits_for_a_facilitator_and_a_reload_keeps_the_private_conver
         text: "I'm here now. How are you doing?".into(),
     })
     .await;
-    alice
-        .until(|f| {
-            matches!(f, ServerFrame::Whisper { text, .. } if text.starts_with("I'm here"))
-                .then_some(())
+    let second_id = alice
+        .until(|f| match f {
+            ServerFrame::Whisper { id, text, .. } if text.starts_with("I'm here") => Some(*id),
+            _ => None,
         })
-        .await;
+        .await
+        .expect("a whisper is numbered");
+    assert!(first_id < second_id, "numbered in the order written");
     // A reload keeps the conversation: Alice is given both, in order, with the ids
     // her client already showed; a co-facilitator who arrives is given it too; Bob's
     // reload is given none of it.
@@ -309,19 +319,29 @@ async fn a_whisper_waits_for_a_facilitator_and_a_reload_keeps_the_private_conver
                 .await;
             seen.push(w);
         }
-        assert_eq!(seen[0].1, "is someone coming? I'm struggling");
-        assert!(seen[0].2, "marked as written while nobody was there");
-        assert_eq!(seen[1].1, "I'm here now. How are you doing?");
-        assert!(seen[0].0.is_some() && seen[0].0 < seen[1].0);
+        assert_eq!(
+            seen,
+            [
+                (
+                    Some(first_id),
+                    "is someone coming? I'm struggling".to_owned(),
+                    true
+                ),
+                (
+                    Some(second_id),
+                    "I'm here now. How are you doing?".to_owned(),
+                    false
+                ),
+            ],
+            "the same ids, in order, the first marked as written while nobody was there"
+        );
     }
-    bob_again.say_acked("marker").await;
-    let whispered = bob_again
-        .until(|f| match f {
-            ServerFrame::Whisper { .. } => Some(true),
-            ServerFrame::Message { text, .. } if text == "marker" => Some(false),
-            _ => None,
-        })
-        .await;
-    assert!(!whispered, "Bob is given nobody else's private messages");
+    let given = bob_again.frames_until_said("marker").await;
+    assert!(
+        !given
+            .iter()
+            .any(|f| matches!(f, ServerFrame::Whisper { .. })),
+        "Bob is given nobody else's private messages: {given:?}"
+    );
     server.stop().await;
 }

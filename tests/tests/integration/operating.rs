@@ -160,6 +160,13 @@ async fn with_a_catalog_file_rooms_invites_and_bans_survive_a_restart_and_no_wor
         })
         .await
         .unwrap();
+    let said_at = acked(&mut alice_ws, "c1").await;
+    // The words are in the room: a second tab of Alice's is given them.
+    let (_, _, before_restart) = Connection::hello(&ws, &alice.token, None).await.unwrap();
+    assert!(
+        said_in(&before_restart, said_at, "zq7words"),
+        "the room holds her words before the restart: {before_restart:?}"
+    );
     gus_ws
         .send(&ClientFrame::Mod {
             client_id: "m1".into(),
@@ -252,7 +259,7 @@ async fn with_a_catalog_file_rooms_invites_and_bans_survive_a_restart_and_no_wor
         !backlog
             .iter()
             .any(|f| matches!(f, ServerFrame::Message { text, .. } if text.contains("zq7words"))),
-        "no words survive a restart"
+        "no words survive a restart: {backlog:?}"
     );
     assert!(welcome.members.iter().any(|m| m.user == alice.user_id));
     alice_ws
@@ -263,6 +270,15 @@ async fn with_a_catalog_file_rooms_invites_and_bans_survive_a_restart_and_no_wor
         })
         .await
         .unwrap();
+    let again_at = acked(&mut alice_ws, "c2").await;
+    assert!(again_at > welcome.seq, "her message enters the timeline");
+    let (_, _, after_restart) = Connection::hello(&second.ws_url(), &alice.token, None)
+        .await
+        .unwrap();
+    assert!(
+        said_in(&after_restart, again_at, "hello again"),
+        "another tab of hers is given it: {after_restart:?}"
+    );
     // The ban holds: Troll's token is refused at hello.
     let mut troll_ws = Connection::open(&second.ws_url()).await.unwrap();
     troll_ws
@@ -318,6 +334,35 @@ async fn without_a_catalog_file_nothing_is_written_and_the_start_up_text_says_ho
     let written: Vec<_> = std::fs::read_dir(&dir).unwrap().collect();
     assert!(written.is_empty(), "nothing on disk: {written:?}");
     std::fs::remove_dir_all(&dir).unwrap();
+}
+
+/// Read `conn` until the ack of `client_id`: the seq it was given. A refusal fails
+/// the test.
+async fn acked(conn: &mut Connection, client_id: &str) -> kindred_protocol::Seq {
+    tokio::time::timeout(WAIT, async {
+        loop {
+            match conn.next_frame().await.expect("the connection is open") {
+                ServerFrame::Ack {
+                    client_id: id,
+                    seq: Some(seq),
+                    ..
+                } if id == client_id => return seq,
+                ServerFrame::Error(e) if e.client_id.as_deref() == Some(client_id) => {
+                    panic!("{client_id} was refused: {e:?}")
+                }
+                _ => {}
+            }
+        }
+    })
+    .await
+    .unwrap_or_else(|_| panic!("no ack for {client_id} within {WAIT:?}"))
+}
+
+/// Whether `backlog` holds the message at `seq` and its text contains `words`.
+fn said_in(backlog: &[ServerFrame], seq: kindred_protocol::Seq, words: &str) -> bool {
+    backlog.iter().any(
+        |f| matches!(f, ServerFrame::Message { seq: s, text, .. } if *s == seq && text.contains(words)),
+    )
 }
 
 /// One refusal: the environment, the arguments, the exit code, and what stderr says.

@@ -31,7 +31,6 @@ async fn a_crisis_message_reaches_the_room_verbatim_and_brings_help_to_its_autho
 
     let words = "honestly I want to kill myself, I don't want to be here anymore";
     let seq = alice.say_acked(words).await;
-    assert_eq!(bob.hears(words).await, seq, "delivered exactly as written");
 
     let card = alice
         .until(|f| match f {
@@ -59,17 +58,29 @@ async fn a_crisis_message_reaches_the_room_verbatim_and_brings_help_to_its_autho
         assert_eq!(category, Some(CrisisCategory::SuicidalIdeation));
     }
     // Alice is not muted, slowed or held: she goes on talking at once.
-    conversation_continues(&mut alice, &mut bob, "sorry, it's been a rough week").await;
-    // Bob saw neither the card nor the alert.
-    let bob_next = bob.say_acked("we're here for you").await;
-    let seen = bob
-        .until(|f| match f {
-            ServerFrame::Alert { .. } | ServerFrame::CrisisResources { .. } => Some(false),
-            ServerFrame::Message { seq, .. } if *seq == bob_next => Some(true),
+    let next = alice.say_acked("sorry, it's been a rough week").await;
+    // Everything Bob was given from before Alice's words to his own answer: her
+    // words as written, her next message, and neither the card nor the alert.
+    let given = bob.frames_until_said("we're here for you").await;
+    let heard: Vec<(u64, &str)> = given
+        .iter()
+        .filter_map(|f| match f {
+            ServerFrame::Message { seq, text, .. } => Some((*seq, text.as_str())),
             _ => None,
         })
-        .await;
-    assert!(seen, "private frames stay private");
+        .collect();
+    assert_eq!(
+        heard,
+        [(seq, words), (next, "sorry, it's been a rough week")],
+        "delivered exactly as written"
+    );
+    assert!(
+        !given.iter().any(|f| matches!(
+            f,
+            ServerFrame::Alert { .. } | ServerFrame::CrisisResources { .. }
+        )),
+        "private frames stay private: {given:?}"
+    );
     server.stop().await;
 }
 
@@ -211,8 +222,17 @@ async fn policy_hold_keeps_a_message_for_review_until_a_facilitator_releases_or_
     assert_eq!(text.as_deref(), Some("kys you idiot"));
     assert_eq!(user, bob.user());
 
-    // Alice hears nothing of it; the room goes on.
-    conversation_continues(&mut fran, &mut alice, "let's keep going").await;
+    // Alice hears nothing of it (neither the message nor its alert) before what Fran
+    // says next; the room goes on.
+    fran.say_acked("let's keep going").await;
+    let given = alice.frames_before("let's keep going").await;
+    assert!(
+        !given.iter().any(|f| matches!(
+            f,
+            ServerFrame::Message { text, .. } if text == "kys you idiot"
+        ) || matches!(f, ServerFrame::Alert { .. })),
+        "a held message reaches nobody but the facilitators: {given:?}"
+    );
 
     let released = fran
         .moderate(
@@ -481,18 +501,14 @@ async fn the_help_lines_are_there_for_anyone_before_any_crisis() {
     let _ = std::fs::remove_file(path);
 }
 
-/// What a member's own socket received between their message and `marker` (a message
-/// they send after it): whether a resources card came.
+/// Whether a member's own socket is given a resources card after their last message
+/// and before `marker` (a message they say next) comes back: a card is written right
+/// after the ack of the message it answers.
 async fn card_before(m: &mut kindred_tests::Member, marker: &str) -> bool {
-    let marker_seq = m.say_acked(marker).await;
-    let mut card = false;
-    loop {
-        match m.next().await {
-            ServerFrame::CrisisResources { .. } => card = true,
-            ServerFrame::Message { seq, .. } if seq == marker_seq => return card,
-            _ => {}
-        }
-    }
+    m.frames_until_said(marker)
+        .await
+        .iter()
+        .any(|f| matches!(f, ServerFrame::CrisisResources { .. }))
 }
 
 #[tokio::test]

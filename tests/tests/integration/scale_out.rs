@@ -347,6 +347,32 @@ async fn redis_dies_and_comes_back_with_its_data_and_nothing_acknowledged_is_los
 }
 
 #[tokio::test]
+async fn hello_while_redis_is_unreachable_is_refused_with_internal_and_1001() {
+    let mut redis = RedisServer::persistent().await;
+    let a = TestServer::on_redis(&redis.url()).await;
+    let room = a.room(20).await;
+    let mut bob = a.member(room, "Bob").await;
+    // Alice joined before the outage and arrives during it.
+    let alice = a.join(room, "Alice").await.expect("Alice joins");
+    redis.kill();
+    readiness_becomes(&a, 503).await;
+    let (error, code) = a.hello_refused(&alice.token).await;
+    assert_eq!(
+        (error.code, code),
+        (
+            ErrorCode::Internal,
+            kindred_protocol::close_code::GOING_AWAY
+        ),
+        "{error:?}"
+    );
+    // Once Redis is back, Alice gets in, and Bob, whose socket stayed open, hears her.
+    redis.restart_with_data().await;
+    readiness_becomes(&a, 200).await;
+    let mut alice = a.connect(alice).await;
+    conversation_continues(&mut alice, &mut bob, "made it after all").await;
+}
+
+#[tokio::test]
 async fn redis_comes_back_empty_and_the_room_goes_on_under_a_new_epoch() {
     let mut redis = RedisServer::start().await;
     let a = TestServer::on_redis(&redis.url()).await;

@@ -124,12 +124,59 @@ async fn the_room_is_held_when_the_last_facilitator_leaves_and_unheld_when_one_r
 
 #[tokio::test]
 async fn a_drop_in_room_says_nobody_facilitates_it_and_is_never_held() {
-    let server = TestServer::start().await;
+    // A short grace period, so a facilitator who drops is gone within the test.
+    let mut c = kindred_tests::config();
+    c.presence_grace_ms = 200;
+    let server = TestServer::with(c).await;
     let room = server.room(12).await;
     let mut alice = server.member(room, "Alice").await;
     assert!(!alice.welcome.room.facilitated);
     assert!(!alice.welcome.state.held);
     let mut bob = server.member(room, "Bob").await;
-    conversation_continues(&mut alice, &mut bob, "just the two of us tonight").await;
+    // A facilitator drops in and leaves; another's connection drops and stays away
+    // past the grace period. Either would hold a facilitated room.
+    let mut fran = server.facilitator(room, "Fran").await;
+    let gus = server.facilitator(room, "Gus").await;
+    let gus_id = gus.user();
+    fran.send(kindred_protocol::ClientFrame::Leave).await;
+    assert_eq!(fran.closed().await.0, close_code::NORMAL);
+    drop(gus);
+    let gone = alice
+        .until(|f| match f {
+            ServerFrame::Left { user, reason, .. } if *user == gus_id => Some(*reason),
+            _ => None,
+        })
+        .await;
+    assert_eq!(gone, kindred_protocol::LeftReason::Disconnected);
+    // No facilitator is left and the grace period has passed: the room is not held.
+    // Alice's next message is taken, and nothing before its answer said it was.
+    let id = alice.say("just the two of us tonight").await;
+    let mut given = Vec::new();
+    let answer = alice
+        .until(|f| match f {
+            ServerFrame::Ack { client_id, seq, .. } if *client_id == id => Some(Ok(*seq)),
+            ServerFrame::Error(e) if e.client_id.as_deref() == Some(id.as_str()) => {
+                Some(Err(e.code))
+            }
+            _ => {
+                given.push(f.clone());
+                None
+            }
+        })
+        .await;
+    assert!(matches!(answer, Ok(Some(_))), "refused: {answer:?}");
+    assert!(
+        !given.iter().any(|f| matches!(f, ServerFrame::Held { .. })),
+        "{given:?}"
+    );
+    assert!(
+        bob.frames_before("just the two of us tonight")
+            .await
+            .iter()
+            .all(|f| !matches!(f, ServerFrame::Held { .. }))
+    );
+    let carol = server.member(room, "Carol").await;
+    assert!(!carol.welcome.state.held);
+    conversation_continues(&mut bob, &mut alice, "and Carol too").await;
     server.stop().await;
 }

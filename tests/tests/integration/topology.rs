@@ -12,7 +12,9 @@ use std::time::Duration;
 use futures_util::{SinkExt, StreamExt};
 use kindred_protocol::client::{Connection, Http};
 use kindred_protocol::http::{CreateInvite, CreateRoom, JoinRequest, JoinResponse};
-use kindred_protocol::{ClientFrame, Epoch, ResumeKind, Seq, ServerFrame, Welcome};
+use kindred_protocol::{
+    ClientFrame, Epoch, LeftReason, ResumeKind, Seq, ServerFrame, UserId, Welcome,
+};
 use kindred_tests::nginx::Nginx;
 use kindred_tests::process::Instance;
 use kindred_tests::redis::RedisServer;
@@ -31,13 +33,6 @@ const RECONNECT_PAUSE: Duration = Duration::from_millis(300);
 /// How long a member whose connection dropped stays in the room, for these instances:
 /// short, so that a member wrongly marked away would be seen leaving within the test.
 const PRESENCE_GRACE: Duration = Duration::from_secs(1);
-/// How long the survivor takes to declare a killed instance gone: the instance key's
-/// lifetime in Redis (5 s, `broker/redis/store.rs`) and one maintenance tick (1 s).
-const INSTANCE_GONE_AFTER: Duration = Duration::from_secs(6);
-/// A member wrongly marked away then leaves within a grace and one more tick.
-const SETTLE: Duration = INSTANCE_GONE_AFTER
-    .saturating_add(PRESENCE_GRACE)
-    .saturating_add(Duration::from_secs(2));
 
 type Ws = WebSocketStream<MaybeTlsStream<TcpStream>>;
 
@@ -391,6 +386,27 @@ impl Peer {
         }
     }
 
+    /// Wait until this member has been given `user`'s `left` (live, or in a backlog),
+    /// and say why they left. The wait is long: it spans an instance being declared
+    /// gone and a presence grace.
+    async fn sees_leave(&mut self, user: UserId) -> LeftReason {
+        let deadline = Instant::now() + 3 * WAIT;
+        loop {
+            let reason = self.seen.values().find_map(|f| match f {
+                ServerFrame::Left {
+                    user: u, reason, ..
+                } if *u == user => Some(*reason),
+                _ => None,
+            });
+            if let Some(reason) = reason {
+                return reason;
+            }
+            if let Err(e) = self.next(deadline, "a member leaving").await {
+                panic!("{} lost the connection waiting for a leave: {e}", self.name);
+            }
+        }
+    }
+
     /// Reconnect through the proxy resuming after `last_seq`, trying again a few times
     /// (nginx may first pick the dead upstream); returns the welcome and the backlog.
     async fn resume(&mut self, topo: &Topology) -> (Welcome, Vec<ServerFrame>, usize) {
@@ -489,6 +505,11 @@ async fn a_session_through_the_proxy_goes_on_when_one_instance_dies() {
         .join(room, &join("Sam", None))
         .await
         .expect("Sam joins through the proxy");
+    let kit = topo
+        .http
+        .join(room, &join("Kit", None))
+        .await
+        .expect("Kit joins through the proxy");
 
     // The facilitator uses the web client (a browser sends the proxy's origin, which
     // the instances accept because it is their public URL); Alex and Sam use apps.
@@ -511,6 +532,12 @@ async fn a_session_through_the_proxy_goes_on_when_one_instance_dies() {
         "one room, one epoch, whichever instance serves the member"
     );
 
+    // Kit connects to that instance directly and will not come back when it dies:
+    // her leaving, once the survivor has declared the instance gone and a presence
+    // grace has passed, is how the others know that moment has come.
+    let (_kit_ws, _, _) = Connection::hello(&topo.instances[victim].ws_url(), &kit.token, None)
+        .await
+        .expect("Kit connects to the instance directly");
     let mut timeline: BTreeMap<Seq, String> = BTreeMap::new();
     round(&mut peers, "says hello", &mut timeline).await;
 
@@ -518,10 +545,9 @@ async fn a_session_through_the_proxy_goes_on_when_one_instance_dies() {
     // through the proxy with the page's Origin. least_conn gives the next socket to
     // the other instance, so at least one member keeps their connection; which
     // instance the third socket went to does not matter, the metrics say it.
-    let counts = topo.connections_per_instance(peers.len()).await;
-    let dropped_expected = counts[victim];
+    let counts = topo.connections_per_instance(peers.len() + 1).await;
+    let dropped_expected = counts[victim] - 1;
     topo.instances[victim].kill();
-    let killed_at = Instant::now();
     let head_at_kill = *timeline.keys().last().expect("messages were said");
 
     // Every member tries to speak. A member on the survivor is acknowledged on the
@@ -601,9 +627,17 @@ async fn a_session_through_the_proxy_goes_on_when_one_instance_dies() {
     round(&mut peers, "carries on", &mut timeline).await;
 
     // Once the survivor has declared the dead instance gone (its members' old
-    // connections closed) and a presence grace has passed, nobody who came back is
-    // taken for absent: nobody leaves, and the conversation still goes on.
-    tokio::time::sleep_until(killed_at + SETTLE).await;
+    // connections closed) and a presence grace has passed, Kit, who did not come
+    // back, leaves; nobody who came back is taken for absent: nobody else leaves, by
+    // then or by the round that follows, and the conversation still goes on.
+    for peer in peers.iter_mut() {
+        assert_eq!(
+            peer.sees_leave(kit.user_id).await,
+            LeftReason::Disconnected,
+            "{} sees Kit go",
+            peer.name
+        );
+    }
     round(&mut peers, "is still talking", &mut timeline).await;
 
     // Everyone has caught up to the head and holds the same timeline: contiguous,
@@ -623,7 +657,7 @@ async fn a_session_through_the_proxy_goes_on_when_one_instance_dies() {
         let left: Vec<&ServerFrame> = peer
             .seen
             .values()
-            .filter(|f| matches!(f, ServerFrame::Left { .. }))
+            .filter(|f| matches!(f, ServerFrame::Left { user, .. } if *user != kit.user_id))
             .collect();
         assert!(left.is_empty(), "{} saw members leave: {left:?}", peer.name);
         for other in &peers {

@@ -217,18 +217,36 @@ async fn a_participant_turned_away_is_told_kindly_and_disconnected() {
     assert!(denied.message.contains("take care"), "{}", denied.message);
     assert_eq!(alice.closed().await.0, close_code::REMOVED);
     waiting_are(&mut fran, &[]).await;
-    // The room never saw her: nobody joined or left.
+    // The room never saw her: nobody joined or left. Gus, arriving now, is given the
+    // room's history and its members as they are after the knock and the denial.
     let seq = fran.say_acked("carrying on").await;
+    let gus = server.facilitator(room, "Gus").await;
+    let alice_in_history: Vec<&ServerFrame> = gus
+        .backlog
+        .iter()
+        .filter(|f| match f {
+            ServerFrame::Joined { member, .. } => member.user == alice.user(),
+            ServerFrame::Left { user, .. } => *user == alice.user(),
+            _ => false,
+        })
+        .collect();
+    assert!(alice_in_history.is_empty(), "{alice_in_history:?}");
     assert!(
-        !fran
-            .backlog
+        gus.backlog
             .iter()
-            .any(|f| matches!(f, ServerFrame::Joined { member, .. } if member.name == "Alice")),
+            .any(|f| matches!(f, ServerFrame::Message { seq: s, .. } if *s == seq)),
+        "the history reaches what Fran said after the denial"
     );
-    assert_eq!(fran.welcome.members.len(), 1);
+    let names: Vec<&str> = gus
+        .welcome
+        .members
+        .iter()
+        .map(|m| m.name.as_str())
+        .collect();
+    assert_eq!(names, ["Fran", "Gus"]);
     let rooms = server.http.rooms().await.expect("directory").rooms;
     let summary = rooms.iter().find(|r| r.id == room).expect("listed");
-    assert_eq!(summary.members, 1, "only Fran is in the room at {seq}");
+    assert_eq!(summary.members, 2, "only Fran and Gus are in the room");
     // Admitting or turning away someone who is not waiting is not_found.
     for action in [ModAction::Admit, ModAction::Deny] {
         let err = fran
