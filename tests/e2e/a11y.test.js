@@ -1,6 +1,7 @@
 // Browser checks of access: axe-core (the npm package, injected into the page) on
 // the directory, the join form and the room as a participant and as a facilitator,
-// at 360 px and 1280 px, light and dark, with no serious or critical violation;
+// at 360 px and 1280 px, light and dark, with no violation of any impact (what axe
+// cannot decide alone is printed for a person to review);
 // the keyboard path (the skip link goes to the message box, one Tab stop per
 // message, arrows within it); what a screen reader hears during a resume (one
 // summary, not every message); and the facilitator's panel on a phone (the tools
@@ -18,7 +19,7 @@ import {
 
 useKindred();
 
-test('axe-core finds no serious or critical violation on any page, in either role, width or colour scheme', { timeout: 240_000 }, async (t) => {
+test('axe-core finds nothing on the directory, the join form and the room, in either role, width or colour scheme', { timeout: 240_000 }, async (t) => {
   let n = 0;
   for (const colorScheme of ['light', 'dark']) {
     for (const [label, viewport] of [['phone', PHONE], ['desktop', DESKTOP]]) {
