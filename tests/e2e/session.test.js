@@ -86,7 +86,7 @@ test('a whole session: the waiting room, a note, a held room, and when the group
       const line = card.locator('.next-session-line');
       assert.match(await line.innerText(), /^Meets next: /);
       assert.ok((await line.innerText()).includes(words.weekday), `${await line.innerText()} names ${words.weekday}`);
-      assert.equal(await line.getByRole('link', { name: /Add .* to your calendar/ }).getAttribute('href'), calendar);
+      assert.equal(await line.getByRole('link', { name: /^Add to calendar: Thursday Evening Circle$/ }).getAttribute('href'), calendar);
 
       await maya.goto(`${base}/?room=${encodeURIComponent(room.id)}`);
       const note = maya.locator('#closed-note .next-session');
@@ -94,7 +94,7 @@ test('a whole session: the waiting room, a note, a held room, and when the group
       const when = await note.locator('.next-when').innerText();
       assert.ok(when.includes(words.weekday) && when.includes(words.time), `"${when}" says ${words.weekday} at ${words.time}`);
       assert.match(await note.innerText(), /The group meets next on .*\.\s+Add to calendar\s+Times are shown in your own time zone\./s);
-      const link = note.getByRole('link', { name: /Add .* to your calendar/ });
+      const link = note.getByRole('link', { name: /^Add to calendar: Thursday Evening Circle$/ });
       assert.equal(await link.getAttribute('href'), calendar);
       const feed = await fetch(`${base}${calendar}`);
       assert.equal(feed.status, 200);
@@ -228,7 +228,7 @@ test('a whole session: the waiting room, a note, a held room, and when the group
       const when = await ended.locator('.next-when').innerText();
       assert.ok(when.includes(words.weekday) && when.includes(words.time), `"${when}" says ${words.weekday} at ${words.time}`);
       assert.match(await ended.innerText(), /The group meets next on /);
-      assert.equal(await ended.getByRole('link', { name: /Add .* to your calendar/ }).getAttribute('href'), calendar);
+      assert.equal(await ended.getByRole('link', { name: /^Add to calendar: Thursday Evening Circle$/ }).getAttribute('href'), calendar);
       assert.doesNotMatch(await ended.innerText(), /\bnull\b/);
       await maya.setViewportSize({ width: 360, height: 780 });
       // On a phone the private messages are a sheet over the room: put it away.
@@ -241,7 +241,7 @@ test('a whole session: the waiting room, a note, a held room, and when the group
       assert.match(await note.innerText(), /This group is not meeting right now\./);
       const leeWhen = await note.locator('.next-when').innerText();
       assert.ok(leeWhen.includes(words.weekday) && leeWhen.includes(words.time), `"${leeWhen}" says ${words.weekday} at ${words.time}`);
-      assert.equal(await note.getByRole('link', { name: /Add .* to your calendar/ }).getAttribute('href'), calendar);
+      assert.equal(await note.getByRole('link', { name: /^Add to calendar: Thursday Evening Circle$/ }).getAttribute('href'), calendar);
       assert.equal(await lee.locator('#join-error').count(), 0, 'told as a fact, not shown as an error');
     });
 
