@@ -113,6 +113,18 @@ export function iconButton(symbol, name, attrs = {}) {
     h('span', { class: 'visually-hidden', text: name }));
 }
 
+/**
+ * Point the page's skip link at what a keyboard user wants first on it now: the
+ * message box in the room, the main content where there is none (the waiting
+ * screen, a stay that has ended). A link to something hidden would lead nowhere.
+ */
+export function setSkipLink(id, text) {
+  const skip = document.querySelector('.skip-link');
+  if (!skip) return;
+  skip.href = `#${id}`;
+  skip.textContent = text;
+}
+
 /** A short, polite notice in the page's notice area; it fades after a while. */
 export function notify(text, { tone = 'info', ms = 7000 } = {}) {
   const area = document.getElementById('notices');
