@@ -17,8 +17,8 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import path from 'node:path';
 import {
-  useKindred, api, openPage, watch, joinThroughUi, joinAt, joinOnForm, say, messageTexts,
-  base, proxy, serverLog, SHOTS,
+  useKindred, api, openPage, watch, joinThroughUi, joinAt, joinOnForm, say, messageTexts, handClock, socketsOpened,
+  base, proxy, serverLog, SHOTS, PAST_EVERY_RETRY_MS,
 } from './harness.js';
 
 useKindred();
@@ -356,14 +356,18 @@ test('a member with the room open in too many tabs is told why, and reconnects a
       const tab = await duplicate(i);
       await tab.locator('#conn-status[data-state="live"]').waitFor();
     }
+    // The sixth tab's clock is run by hand, and its connections counted.
+    await handClock(context);
     const sixth = await duplicate(6);
     const banner = sixth.locator('#blocked-banner');
     await banner.waitFor({ state: 'visible' });
     assert.match(await banner.innerText(), /open in too many tabs or windows\. Close one, then reconnect\./);
     assert.equal(await sixth.locator('#conn-status').innerText(), 'Not connected');
     await sixth.locator('#conn-status[data-state="blocked"]').waitFor();
-    // It waits for her rather than retrying on its own and taking another tab's place.
-    await sixth.waitForTimeout(1500);
+    // It waits for her rather than trying again on its own and taking another tab's
+    // place: with its clock run past every backoff, it has opened no other connection.
+    await sixth.clock.runFor(PAST_EVERY_RETRY_MS);
+    assert.equal(await socketsOpened(sixth), 1, 'only the connection that was refused');
     assert.equal(await sixth.locator('#conn-status').getAttribute('data-state'), 'blocked');
     for (const tab of tabs.slice(0, 5)) assert.equal(await tab.locator('#conn-status').getAttribute('data-state'), 'live');
 

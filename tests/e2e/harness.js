@@ -221,6 +221,35 @@ export async function say(page, text) {
   await page.press('#composer-input', 'Enter');
 }
 
+/**
+ * Give a person's browser a clock run by hand, and count the WebSockets its pages
+ * open (`socketsOpened`). Call it before the pages it concerns load. Then
+ * `page.clock.runFor(ms)` fires at once every timer due within `ms`: whatever a
+ * page would do on its own by then (try again after a backoff, say) is done when
+ * it returns, so its absence afterwards is shown without waiting on the wall clock.
+ */
+export async function handClock(context) {
+  await context.clock.install();
+  await context.addInitScript(() => {
+    const Native = window.WebSocket;
+    window.kindredSockets = 0;
+    window.WebSocket = class extends Native {
+      constructor(...args) {
+        super(...args);
+        window.kindredSockets += 1;
+      }
+    };
+  });
+}
+
+/** How many WebSockets a page of a `handClock` browser has opened since it loaded. */
+export function socketsOpened(page) {
+  return page.evaluate(() => window.kindredSockets);
+}
+
+/** Longer than any wait of the web client before it tries again (connection.js: 10 s at most). */
+export const PAST_EVERY_RETRY_MS = 60_000;
+
 /** Texts of the messages in a page's conversation, in order. */
 export function messageTexts(page) {
   return page.locator('#timeline li.msg .msg-text').allInnerTexts();
