@@ -250,6 +250,28 @@ export function socketsOpened(page) {
 /** Longer than any wait of the web client before it tries again (connection.js: 10 s at most). */
 export const PAST_EVERY_RETRY_MS = 60_000;
 
+/**
+ * One more connection of the member a page has joined as, opened from that page
+ * with the member's token (sessionStorage `kindred:<room id>`): `send(frame)` puts a
+ * frame on it as it is, as a client that keeps none of the web client's own rules
+ * would, so that a check reaches the server's rule and not only the page's.
+ * Resolves once the connection is welcomed.
+ */
+export async function secondConnection(page, roomId) {
+  await page.evaluate((id) => new Promise((resolve, reject) => {
+    const { token } = JSON.parse(sessionStorage.getItem(`kindred:${id}`));
+    const ws = new WebSocket(`${location.origin.replace(/^http/, 'ws')}/ws`);
+    window.kindredSecond = ws;
+    ws.onopen = () => ws.send(JSON.stringify({ type: 'hello', token }));
+    ws.onmessage = (e) => { if (JSON.parse(e.data).type === 'welcome') resolve(); };
+    ws.onclose = (e) => reject(new Error(`the second connection closed: ${e.code} ${e.reason}`));
+  }), roomId);
+  return {
+    send: (frame) => page.evaluate((f) => window.kindredSecond.send(JSON.stringify(f)), frame),
+    close: () => page.evaluate(() => window.kindredSecond.close(1000)),
+  };
+}
+
 /** Texts of the messages in a page's conversation, in order. */
 export function messageTexts(page) {
   return page.locator('#timeline li.msg .msg-text').allInnerTexts();
