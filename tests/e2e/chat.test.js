@@ -554,10 +554,12 @@ test('a facilitator sends a participant a private note, which they read before p
       await ashTab.locator('#warning-card').waitFor();
       await ash.screenshot({ path: path.join(SHOTS, 'kindred-e2e-warning.png') });
 
-      // The note is for Ash alone: Bea still posts, and sees no note.
+      // The note is for Ash alone: Bea still posts, and sees no note (it would have
+      // reached her before her own message came back to her).
       await say(bea, 'I found the breathing exercise helpful.');
       await sam.locator('#timeline li.msg', { hasText: 'breathing exercise' }).waitFor();
       await ash.locator('#timeline li.msg', { hasText: 'breathing exercise' }).waitFor();
+      await bea.locator('#timeline li.msg.mine', { hasText: 'breathing exercise' }).waitFor();
       assert.equal(await bea.locator('#warning-card').count(), 0);
       assert.equal(await bea.locator('#timeline', { hasText: reason }).count(), 0);
     });
