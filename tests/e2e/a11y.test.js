@@ -17,7 +17,7 @@ import assert from 'node:assert/strict';
 import path from 'node:path';
 import {
   useKindred, api, openPage, watch, joinThroughUi, joinAt, say, assertAccessible,
-  base, proxy, serverLog, SHOTS, PHONE, DESKTOP,
+  base, proxy, serverLog, SHOTS, PHONE, DESKTOP, WAIT,
 } from './harness.js';
 
 useKindred();
@@ -275,15 +275,16 @@ test('axe-core finds nothing on the pages where a stay cannot begin or ends, nor
         // Too many tabs: Ada's page and four more connections of hers, then a copy of the tab.
         await joinThroughUi(ada, base, room.id, `Ada${n}`);
         await joinThroughUi(bo, base, room.id, `Bo${n}`);
-        await ada.evaluate((roomId) => {
+        await ada.evaluate(([roomId, wait]) => {
           const { token } = JSON.parse(sessionStorage.getItem(`kindred:${roomId}`));
           return Promise.all([1, 2, 3, 4].map(() => new Promise((resolve, reject) => {
             const ws = new WebSocket(`${location.origin.replace(/^http/, 'ws')}/ws`);
             ws.onopen = () => ws.send(JSON.stringify({ type: 'hello', token }));
             ws.onmessage = (e) => { if (JSON.parse(e.data).type === 'welcome') resolve(); };
             ws.onclose = (e) => reject(new Error(`closed ${e.code}`));
+            setTimeout(() => reject(new Error('not welcomed')), wait);
           })));
-        }, room.id);
+        }, [room.id, WAIT]);
         const key = `kindred:${room.id}`;
         const session = await ada.evaluate((k) => sessionStorage.getItem(k), key);
         const sixth = watch(await ada.context().newPage(), `ada ${n} sixth tab`);

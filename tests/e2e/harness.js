@@ -258,14 +258,15 @@ export const PAST_EVERY_RETRY_MS = 60_000;
  * Resolves once the connection is welcomed.
  */
 export async function secondConnection(page, roomId) {
-  await page.evaluate((id) => new Promise((resolve, reject) => {
+  await page.evaluate(([id, wait]) => new Promise((resolve, reject) => {
     const { token } = JSON.parse(sessionStorage.getItem(`kindred:${id}`));
     const ws = new WebSocket(`${location.origin.replace(/^http/, 'ws')}/ws`);
     window.kindredSecond = ws;
     ws.onopen = () => ws.send(JSON.stringify({ type: 'hello', token }));
     ws.onmessage = (e) => { if (JSON.parse(e.data).type === 'welcome') resolve(); };
     ws.onclose = (e) => reject(new Error(`the second connection closed: ${e.code} ${e.reason}`));
-  }), roomId);
+    setTimeout(() => reject(new Error('the second connection was not welcomed')), wait);
+  }), [roomId, WAIT]);
   return {
     send: (frame) => page.evaluate((f) => window.kindredSecond.send(JSON.stringify(f)), frame),
     close: () => page.evaluate(() => window.kindredSecond.close(1000)),
