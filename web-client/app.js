@@ -177,7 +177,8 @@ async function showDirectory() {
     const href = `/?room=${encodeURIComponent(r.id)}`;
     let action;
     // A group that is not meeting can still be read about: its page shows the guidelines.
-    if (!isMeeting(r)) action = h('a', { class: 'button quiet', href, 'aria-label': `About ${r.title}`, text: 'About this group' });
+    // The name a screen reader gives, and speech control listens for, starts with the words shown.
+    if (!isMeeting(r)) action = h('a', { class: 'button quiet', href, 'aria-label': `About this group: ${r.title}`, text: 'About this group' });
     else if (full) action = h('span', { class: 'full', text: 'Full right now' });
     else action = h('a', { class: 'button primary', href, 'aria-label': `Join ${r.title}`, text: 'Join' });
     return h('li', { class: 'room-card', dataset: { open: String(isMeeting(r)) } },

@@ -8,7 +8,7 @@
 // facilitator's tools), announcer.js (what a screen reader hears). Frames and
 // fields follow protocol/PROTOCOL.md exactly.
 
-import { h, clear, clock, ask, notify, duration } from './dom.js';
+import { h, clear, clock, ask, notify, duration, setSkipLink } from './dom.js';
 import { Connection } from './connection.js';
 import { FacilitatorTools } from './facilitator.js';
 import { RoomModel, MEMBER_EVENTS } from './room.js';
@@ -147,8 +147,7 @@ export class Chat {
         this.sidebar));
     clear(this.root).append(this.view, this.waitingScreen.el);
     // The skip link leads to the message box while in a room.
-    const skip = document.querySelector('.skip-link');
-    if (skip) { skip.href = '#composer-input'; skip.textContent = 'Skip to the message box'; }
+    setSkipLink('composer-input', 'Skip to the message box');
     this.composer.focus();
   }
 
@@ -234,6 +233,7 @@ export class Chat {
     if (f.you.waiting) {
       this.waiting = true;
       this.view.hidden = true;
+      setSkipLink('main', 'Skip to the main content');
       this.waitingScreen.show(f.room);
       return;
     }
@@ -243,6 +243,7 @@ export class Chat {
       this.waiting = false;
       this.waitingScreen.hide();
       this.view.hidden = false;
+      setSkipLink('composer-input', 'Skip to the message box');
     }
     // A note still waiting to be read comes again right after the backlog (§11);
     // one read meanwhile in another tab does not, so it is put away until then.

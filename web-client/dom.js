@@ -102,13 +102,35 @@ export function ask({ title, body, input, check, confirmLabel = 'OK', cancelLabe
   });
 }
 
+/**
+ * A button shown as a symbol ("×", "⋯") and named in words. The words are its
+ * content, visually hidden, and the symbol is hidden from screen readers: no
+ * `aria-label` over a text that says something else.
+ */
+export function iconButton(symbol, name, attrs = {}) {
+  return h('button', { type: 'button', ...attrs, class: `icon-button${attrs.class ? ` ${attrs.class}` : ''}` },
+    h('span', { 'aria-hidden': 'true', text: symbol }),
+    h('span', { class: 'visually-hidden', text: name }));
+}
+
+/**
+ * Point the page's skip link at what a keyboard user wants first on it now: the
+ * message box in the room, the main content where there is none (the waiting
+ * screen, a stay that has ended). A link to something hidden would lead nowhere.
+ */
+export function setSkipLink(id, text) {
+  const skip = document.querySelector('.skip-link');
+  if (!skip) return;
+  skip.href = `#${id}`;
+  skip.textContent = text;
+}
+
 /** A short, polite notice in the page's notice area; it fades after a while. */
 export function notify(text, { tone = 'info', ms = 7000 } = {}) {
   const area = document.getElementById('notices');
   if (!area) return;
   const note = h('p', { class: `notice ${tone}` }, text,
-    h('button', { type: 'button', class: 'icon-button', 'aria-label': 'Dismiss', text: '×',
-      onclick: () => note.remove() }));
+    iconButton('×', 'Dismiss', { onclick: () => note.remove() }));
   area.append(note);
   if (ms) setTimeout(() => note.remove(), ms);
 }

@@ -2,7 +2,7 @@
 // the group meets next), removed, banned, turned away from the waiting room, or a
 // place that expired. The room's page and the waiting screen both say it here.
 
-import { h, clear } from './dom.js';
+import { h, clear, setSkipLink } from './dom.js';
 import { forgetSession } from './connection.js';
 import { nextSessionNote } from './schedule.js';
 import { announcer } from './announcer.js';
@@ -63,6 +63,7 @@ export function endRoom(chat, { reason, code, error, text: closeReason }) {
   if (FORGET.includes(reason) || leftElsewhere) forgetSession(chat.session.room);
   if (reason === 'closed') announcer.say(text, { assertive: true });
   chat.composer.end();
+  setSkipLink('main', 'Skip to the main content');
   chat.typingEl.textContent = '';
   chat.handButton.hidden = true;
   chat.leaveButton.hidden = true;

@@ -5,7 +5,7 @@
 // `error` echoes our `client_id`. On a phone the toolbar folds into a "Tools"
 // button and the alerts open from a button of their own, with their count.
 
-import { h, newClientId, ask, notify } from './dom.js';
+import { h, iconButton, newClientId, ask, notify } from './dom.js';
 import { askMute } from './mute.js';
 import { AlertsPanel } from './alerts.js';
 import { WaitingList } from './waiting.js';
@@ -316,9 +316,8 @@ export class FacilitatorTools {
       buttons[(i + (e.key === 'ArrowDown' ? 1 : buttons.length - 1)) % buttons.length].focus();
       e.preventDefault();
     });
-    const button = h('button', {
-      type: 'button', class: 'icon-button menu-button', 'aria-haspopup': 'menu', 'aria-expanded': 'false',
-      'aria-controls': menuId, 'aria-label': `Actions for ${m.name}`,
+    const button = iconButton('⋯', `Actions for ${m.name}`, {
+      class: 'menu-button', 'aria-haspopup': 'menu', 'aria-expanded': 'false', 'aria-controls': menuId,
       onclick: (e) => {
         e.stopPropagation();
         const wasOpen = !menu.hidden;
@@ -329,7 +328,7 @@ export class FacilitatorTools {
         this.openMenu = wrap;
         menu.querySelector('button').focus();
       },
-    }, '⋯');
+    });
     const wrap = h('span', { class: 'menu-wrap', dataset: { user: m.user } }, button, menu);
     return wrap;
   }

@@ -62,11 +62,15 @@ export function startText(slot) {
   return `${DAY.format(slot.starts_at)}, ${TIME.format(slot.starts_at)}`;
 }
 
+/**
+ * "Add to calendar", named with the group too (a directory lists several); the name
+ * starts with the words shown, which is what speech control listens for.
+ */
 function calendarLink(room) {
   const slug = (room.title || 'group').toLowerCase().replace(/[^a-z0-9]+/g, '-').replace(/^-|-$/g, '') || 'group';
   return h('a', {
     href: calendarUrl(room.id), class: 'button quiet small calendar-link', download: `${slug}.ics`,
-    'aria-label': `Add ${room.title || 'this group'} to your calendar`,
+    'aria-label': `Add to calendar: ${room.title || 'this group'}`,
   }, 'Add to calendar');
 }
 

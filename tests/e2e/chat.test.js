@@ -17,8 +17,8 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import path from 'node:path';
 import {
-  useKindred, api, openPage, watch, joinThroughUi, joinAt, joinOnForm, say, messageTexts,
-  base, proxy, serverLog, SHOTS,
+  useKindred, api, openPage, watch, joinThroughUi, joinAt, joinOnForm, say, messageTexts, handClock, socketsOpened,
+  base, proxy, serverLog, SHOTS, PAST_EVERY_RETRY_MS,
 } from './harness.js';
 
 useKindred();
@@ -212,10 +212,11 @@ test('a crisis alert raised while no facilitator is here reaches the first one, 
     await sam.reload();
     await sam.locator('#conn-status[data-state="live"]').waitFor();
     await sam.locator('#alerts').waitFor();
-    // Any open alert would come before this whisper.
-    await willow.fill('#whisper-text', 'I will stay a while.');
+    // Any open alert would come before this whisper (words that bring no alert of
+    // their own: the classifier takes "I will stay a while." for a check-in).
+    await willow.fill('#whisper-text', 'Thanks, the breathing helped today.');
     await willow.press('#whisper-text', 'Enter');
-    await sam.locator('#whispers li', { hasText: 'I will stay a while.' }).waitFor();
+    await sam.locator('#whispers li', { hasText: 'the breathing helped today' }).waitFor();
     assert.equal(await sam.locator('#alerts li.alert').count(), 0, 'the handled alert is not given again');
     assert.match(await sam.locator('#alerts').innerText(), /Nothing needs your attention/);
 
@@ -356,14 +357,18 @@ test('a member with the room open in too many tabs is told why, and reconnects a
       const tab = await duplicate(i);
       await tab.locator('#conn-status[data-state="live"]').waitFor();
     }
+    // The sixth tab's clock is run by hand, and its connections counted.
+    await handClock(context);
     const sixth = await duplicate(6);
     const banner = sixth.locator('#blocked-banner');
     await banner.waitFor({ state: 'visible' });
     assert.match(await banner.innerText(), /open in too many tabs or windows\. Close one, then reconnect\./);
     assert.equal(await sixth.locator('#conn-status').innerText(), 'Not connected');
     await sixth.locator('#conn-status[data-state="blocked"]').waitFor();
-    // It waits for her rather than retrying on its own and taking another tab's place.
-    await sixth.waitForTimeout(1500);
+    // It waits for her rather than trying again on its own and taking another tab's
+    // place: with its clock run past every backoff, it has opened no other connection.
+    await sixth.clock.runFor(PAST_EVERY_RETRY_MS);
+    assert.equal(await socketsOpened(sixth), 1, 'only the connection that was refused');
     assert.equal(await sixth.locator('#conn-status').getAttribute('data-state'), 'blocked');
     for (const tab of tabs.slice(0, 5)) assert.equal(await tab.locator('#conn-status').getAttribute('data-state'), 'live');
 
@@ -550,10 +555,12 @@ test('a facilitator sends a participant a private note, which they read before p
       await ashTab.locator('#warning-card').waitFor();
       await ash.screenshot({ path: path.join(SHOTS, 'kindred-e2e-warning.png') });
 
-      // The note is for Ash alone: Bea still posts, and sees no note.
+      // The note is for Ash alone: Bea still posts, and sees no note (it would have
+      // reached her before her own message came back to her).
       await say(bea, 'I found the breathing exercise helpful.');
       await sam.locator('#timeline li.msg', { hasText: 'breathing exercise' }).waitFor();
       await ash.locator('#timeline li.msg', { hasText: 'breathing exercise' }).waitFor();
+      await bea.locator('#timeline li.msg.mine', { hasText: 'breathing exercise' }).waitFor();
       assert.equal(await bea.locator('#warning-card').count(), 0);
       assert.equal(await bea.locator('#timeline', { hasText: reason }).count(), 0);
     });

@@ -11,7 +11,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import path from 'node:path';
 import {
-  useKindred, api, openPage, joinThroughUi, joinAt, say,
+  useKindred, api, openPage, joinThroughUi, joinAt, say, secondConnection,
   base, serverLog, SHOTS, PHONE, DESKTOP, NEUTRAL,
 } from './harness.js';
 
@@ -188,17 +188,33 @@ test("a mute: the member alone reads why and until when, their crisis words stil
       assert.match(await notice.innerText(), /A facilitator has muted you until \d/);
       assert.equal((await robin.locator('#mute-reason-text').innerText()).trim(), reason);
       await bea.locator('#timeline li.event', { hasText: 'Robin is muted for now' }).waitFor();
-      assert.equal(await bea.locator('body', { hasText: reason }).count(), 0, 'the room never sees the reason');
-      assert.equal(await bea.locator('#mute-notice').count(), 0);
       // The composer waits, says why, and keeps what she writes.
       await robin.locator('#composer-input[aria-disabled="true"]').waitFor();
       assert.ok(await robin.locator('#send-button').isDisabled());
       assert.match(await robin.locator('#composer-hint').innerText(), /You are muted until \d/);
-      // Nobody is shown typing who may not post.
-      await robin.locator('#composer-input').fill('still here', { force: true });
-      await bea.waitForTimeout(800);
-      assert.equal(await bea.locator('#typing').innerText(), '');
-      await robin.locator('#composer-input').fill('', { force: true });
+
+      // Nobody is shown typing who may not post. Her page sends no `typing` while its
+      // composer waits, so a second connection of hers sends one, as a client that
+      // does not stop would; then raises her hand, which reaches Bea after anything
+      // the room sent her before it.
+      await bea.evaluate(() => {
+        const typing = document.getElementById('typing');
+        window.typingShown = [];
+        new MutationObserver(() => window.typingShown.push(typing.textContent))
+          .observe(typing, { childList: true, characterData: true, subtree: true });
+      });
+      const second = await secondConnection(robin, room.id);
+      await second.send({ type: 'typing' });
+      await second.send({ type: 'hand', raised: true });
+      const hand = bea.locator('#members li.member.hand-raised', { hasText: 'Robin' });
+      await hand.waitFor();
+      assert.deepEqual(await bea.evaluate(() => window.typingShown), [], 'Robin was never shown typing');
+      // Nor did anything of the mute reach Bea but the line that she is muted.
+      assert.equal(await bea.locator('body', { hasText: reason }).count(), 0, 'the room never sees the reason');
+      assert.equal(await bea.locator('#mute-notice').count(), 0);
+      await second.send({ type: 'hand', raised: false });
+      await hand.waitFor({ state: 'detached' });
+      await second.close();
       await robin.screenshot({ path: path.join(SHOTS, 'kindred-e2e-muted.png') });
     });
 
@@ -217,6 +233,9 @@ test("a mute: the member alone reads why and until when, their crisis words stil
       assert.equal((await alert.locator('blockquote').innerText()).trim(), 'I want to end it all');
       assert.match(await alert.innerText(), /The group did not see these words/);
       assert.equal(await alert.getByRole('button', { name: 'Go to message' }).count(), 0, 'no message to go to');
+      // The room's next message reaches Bea after hers would have.
+      await say(sam, 'Let us take a short break and come back in five minutes.');
+      await bea.locator('#timeline li.msg', { hasText: 'a short break' }).waitFor();
       assert.equal(await bea.locator('#timeline li.msg', { hasText: 'end it all' }).count(), 0);
       await sam.screenshot({ path: path.join(SHOTS, 'kindred-e2e-crisis-alert.png') });
       await robin.click('#crisis-seen-button');
@@ -232,6 +251,12 @@ test("a mute: the member alone reads why and until when, their crisis words stil
       await row.getByRole('menuitem', { name: 'Unmute' }).click();
       await robin.locator('#mute-notice').waitFor({ state: 'detached' });
       await robin.locator('#composer-input:not([aria-disabled="true"])').waitFor();
+      // Unmuted, she is shown typing again: the same frame on a second connection
+      // now reaches Bea (so the check above looked where typing would show).
+      const second = await secondConnection(robin, room.id);
+      await second.send({ type: 'typing' });
+      await bea.locator('#typing', { hasText: 'Robin is typing' }).waitFor();
+      await second.close();
       await say(robin, 'Thank you, I am ready now.');
       await bea.locator('#timeline li.msg', { hasText: 'I am ready now.' }).waitFor();
     });

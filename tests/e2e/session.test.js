@@ -8,7 +8,10 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import path from 'node:path';
-import { useKindred, api, openPage, joinThroughUi, joinAt, say, base, serverLog, SHOTS } from './harness.js';
+import {
+  useKindred, api, openPage, joinThroughUi, joinAt, say, handClock, socketsOpened,
+  base, serverLog, SHOTS, PAST_EVERY_RETRY_MS,
+} from './harness.js';
 
 useKindred();
 
@@ -86,7 +89,7 @@ test('a whole session: the waiting room, a note, a held room, and when the group
       const line = card.locator('.next-session-line');
       assert.match(await line.innerText(), /^Meets next: /);
       assert.ok((await line.innerText()).includes(words.weekday), `${await line.innerText()} names ${words.weekday}`);
-      assert.equal(await line.getByRole('link', { name: /Add .* to your calendar/ }).getAttribute('href'), calendar);
+      assert.equal(await line.getByRole('link', { name: /^Add to calendar: Thursday Evening Circle$/ }).getAttribute('href'), calendar);
 
       await maya.goto(`${base}/?room=${encodeURIComponent(room.id)}`);
       const note = maya.locator('#closed-note .next-session');
@@ -94,7 +97,7 @@ test('a whole session: the waiting room, a note, a held room, and when the group
       const when = await note.locator('.next-when').innerText();
       assert.ok(when.includes(words.weekday) && when.includes(words.time), `"${when}" says ${words.weekday} at ${words.time}`);
       assert.match(await note.innerText(), /The group meets next on .*\.\s+Add to calendar\s+Times are shown in your own time zone\./s);
-      const link = note.getByRole('link', { name: /Add .* to your calendar/ });
+      const link = note.getByRole('link', { name: /^Add to calendar: Thursday Evening Circle$/ });
       assert.equal(await link.getAttribute('href'), calendar);
       const feed = await fetch(`${base}${calendar}`);
       assert.equal(feed.status, 200);
@@ -228,7 +231,7 @@ test('a whole session: the waiting room, a note, a held room, and when the group
       const when = await ended.locator('.next-when').innerText();
       assert.ok(when.includes(words.weekday) && when.includes(words.time), `"${when}" says ${words.weekday} at ${words.time}`);
       assert.match(await ended.innerText(), /The group meets next on /);
-      assert.equal(await ended.getByRole('link', { name: /Add .* to your calendar/ }).getAttribute('href'), calendar);
+      assert.equal(await ended.getByRole('link', { name: /^Add to calendar: Thursday Evening Circle$/ }).getAttribute('href'), calendar);
       assert.doesNotMatch(await ended.innerText(), /\bnull\b/);
       await maya.setViewportSize({ width: 360, height: 780 });
       // On a phone the private messages are a sheet over the room: put it away.
@@ -241,7 +244,7 @@ test('a whole session: the waiting room, a note, a held room, and when the group
       assert.match(await note.innerText(), /This group is not meeting right now\./);
       const leeWhen = await note.locator('.next-when').innerText();
       assert.ok(leeWhen.includes(words.weekday) && leeWhen.includes(words.time), `"${leeWhen}" says ${words.weekday} at ${words.time}`);
-      assert.equal(await note.getByRole('link', { name: /Add .* to your calendar/ }).getAttribute('href'), calendar);
+      assert.equal(await note.getByRole('link', { name: /^Add to calendar: Thursday Evening Circle$/ }).getAttribute('href'), calendar);
       assert.equal(await lee.locator('#join-error').count(), 0, 'told as a fact, not shown as an error');
     });
 
@@ -271,8 +274,8 @@ test('someone turned away from the waiting room is told kindly and not reconnect
   const oak = await openPage('oak', { address: '198.51.100.22' });
   const pen = await openPage('pen', { address: '198.51.100.23' });
   const pages = [sam, rue, oak, pen];
-  let sockets = 0;
-  rue.on('websocket', () => { sockets += 1; });
+  // Rue's clock is run by hand, and her page's connections counted.
+  await handClock(rue.context());
   try {
     await joinAt(sam, new URL(invite.url, base).href, 'Sam');
     const roomUrl = `${base}/?room=${encodeURIComponent(room.id)}`;
@@ -305,9 +308,9 @@ test('someone turned away from the waiting room is told kindly and not reconnect
       await rue.getByRole('link', { name: 'See other groups' }).waitFor();
       await row.waitFor({ state: 'detached' });
       await rue.screenshot({ path: path.join(SHOTS, 'kindred-e2e-denied.png') });
-      const before = sockets;
-      await rue.waitForTimeout(2500);
-      assert.equal(sockets, before, 'no new connection after being turned away');
+      // With her clock run past every backoff, the page has tried nothing more.
+      await rue.clock.runFor(PAST_EVERY_RETRY_MS);
+      assert.equal(await socketsOpened(rue), 1, 'no new connection after being turned away');
       assert.equal(await rue.locator('#conn-status').getAttribute('data-state'), 'ended');
       assert.equal(await rue.evaluate((k) => sessionStorage.getItem(k), `kindred:${room.id}`), null, 'her place is forgotten');
     });
