@@ -3,19 +3,17 @@
 
 use std::time::Duration;
 
-use kindred_protocol::policy::{ContentPolicy, PolicyMode};
-use kindred_protocol::{
-    ClientFrame, ClientId, CrisisCategory, ErrorCode, ModAction, Role, Seq, ServerFrame,
-};
+use kindred_protocol::{ClientFrame, ClientId, ErrorCode, ModAction, Role, Seq, ServerFrame};
 use tokio::time::Instant;
 
+use super::message::count_alert;
 use super::{Conn, Flow, Live, MAX_CLIENT_ID, MAX_LABEL_CHARS, MAX_REASON_CHARS, TYPING_INTERVAL};
 use crate::app::{AppState, now_ms};
 use crate::broker::BrokerError;
 use crate::hub::Audience;
-use crate::room::{Command, Concern, Held, ModRequest, Rejection, Screened, Warning};
+use crate::room::{Command, Concern, Held, ModRequest, Rejection, Warning};
 use crate::safety::budget::take;
-use crate::safety::{Evaluate, TextError, Verdict, normalize_message};
+use crate::safety::{TextError, normalize_message};
 use crate::wire;
 
 impl Live {
@@ -380,145 +378,6 @@ impl Live {
         Ok(Flow::Continue)
     }
 
-    /// A member's message: through the room's rules and policy, then the private
-    /// follow-ups — the alerts to the facilitators first (nothing written to this
-    /// socket may hold them up), then the ack, a crisis card, a hold notice.
-    async fn send(
-        &mut self,
-        conn: &mut Conn,
-        client_id: ClientId,
-        text: String,
-        cw: Option<String>,
-    ) -> Result<(), axum::Error> {
-        let app = conn.app.clone();
-        // Crisis language is recognised before anything else touches the text: the
-        // message goes to the room exactly as written, and help goes to its author.
-        let crisis = app.crisis.detect(&text).map(Concern::from);
-        let bytes = text.len();
-        // Kept only for a crisis message the room cannot record at all (the member
-        // was removed at that moment, the store is out of reach): then the
-        // facilitators' alert must still carry what was said.
-        let crisis_text = crisis.map(|_| text.clone());
-        // The policy runs here, not under the room's lock: rustrict costs tens of µs
-        // for a line and a millisecond or two for the longest message, and one
-        // member's long text must stall neither the room nor this worker's other
-        // sockets. Facilitators are not screened.
-        let screened = match self.role {
-            Role::Facilitator => None,
-            Role::Participant => match app.broker.policy(self.room).await {
-                Ok(policy) => screen(policy, &text, crisis.is_some())
-                    .await
-                    .map(|verdict| Screened { verdict, policy }),
-                Err(_) => None,
-            },
-        };
-        let cmd = Command::Send {
-            user: self.user,
-            client_id: client_id.clone(),
-            text,
-            cw,
-            crisis,
-            screened,
-        };
-        let applied = match app.broker.apply(self.room, cmd, now_ms()).await {
-            Ok(applied) => applied,
-            Err(e) => {
-                if let (Some(concern), Some(text)) = (crisis, crisis_text) {
-                    // The room could not take it, but help cannot wait.
-                    count_alert(&app, concern);
-                    tracing::info!(room = %self.room, check_in = concern.check_in, "crisis alert raised (not kept)");
-                    let alert =
-                        wire::unkept_crisis_alert(now_ms(), self.user, &self.name, concern, text);
-                    self.to_facilitators(&app, &alert).await;
-                    self.broker_error(conn, Some(client_id), &e).await?;
-                    if concern.check_in {
-                        return Ok(());
-                    }
-                    return self.crisis_card(conn, None, concern.category, false).await;
-                }
-                return self.broker_error(conn, Some(client_id), &e).await;
-            }
-        };
-        if !applied.duplicate && applied.refused.is_none() {
-            app.metrics.messages_in.inc();
-        }
-        tracing::debug!(peer = self.peer.id, room = %self.room, seq = applied.ack.unwrap_or(0), bytes, duplicate = applied.duplicate, held = applied.held.is_some(), "message");
-        // A crisis alert (new, or again for a resend whose help may never have gone
-        // out) is kept in the room until a facilitator handles it; those here now
-        // hear of it at once.
-        if let Some(alert) = &applied.alert {
-            if let (false, Some(concern)) = (applied.duplicate, crisis) {
-                count_alert(&app, concern);
-            }
-            // Ids only: that someone is in crisis is theirs to tell, not the log's.
-            tracing::info!(room = %self.room, seq = applied.ack.unwrap_or(0), id = alert.id, "crisis alert raised");
-            self.to_facilitators(&app, &wire::alert(alert)).await;
-        }
-        if let Some(refused) = &applied.refused {
-            self.reply(conn, &wire::rejection(Some(client_id), refused))
-                .await?;
-            if let (true, Some(category)) = (applied.card, crisis.map(|c| c.category)) {
-                self.crisis_card(conn, None, category, applied.told).await?;
-            }
-            return Ok(());
-        }
-        if let Some(held) = &applied.held {
-            if !applied.duplicate {
-                self.to_facilitators(&app, &wire::held_alert(held)).await;
-            }
-            return self
-                .reply(
-                    conn,
-                    &ServerFrame::Ack {
-                        client_id,
-                        seq: None,
-                        held: true,
-                    },
-                )
-                .await;
-        }
-        if let (Some(seq), false) = (applied.ack, applied.flagged.is_empty()) {
-            let alert = wire::flagged_alert(now_ms(), seq, self.user, &self.name, &applied.flagged);
-            self.to_facilitators(&app, &alert).await;
-        }
-        self.reply(
-            conn,
-            &ServerFrame::Ack {
-                client_id,
-                seq: applied.ack,
-                held: false,
-            },
-        )
-        .await?;
-        if let (true, Some(category)) = (applied.card, crisis.map(|c| c.category)) {
-            self.crisis_card(conn, applied.ack, category, applied.told)
-                .await?;
-        }
-        Ok(())
-    }
-
-    /// The resources card, privately to the author. `seq` is their message's place in
-    /// the timeline, absent when the room did not take it; `told`, whether a
-    /// facilitator connected now received the alert.
-    async fn crisis_card(
-        &mut self,
-        conn: &mut Conn,
-        seq: Option<Seq>,
-        category: CrisisCategory,
-        told: bool,
-    ) -> Result<(), axum::Error> {
-        let card = &conn.app.resources;
-        let frame = ServerFrame::CrisisResources {
-            seq,
-            category: Some(category),
-            told,
-            title: card.title.clone(),
-            body: card.body.clone(),
-            lines: card.lines.clone(),
-        };
-        self.reply(conn, &frame).await
-    }
-
     /// A warning, to every connection of the member it is for and to every facilitator.
     async fn tell_warning(&self, app: &AppState, w: &Warning, acknowledged: bool) {
         let frame = wire::encode(&wire::warning(w, acknowledged));
@@ -526,7 +385,7 @@ impl Live {
         let _ = app.broker.notify(self.room, audience, frame).await;
     }
 
-    async fn to_facilitators(&self, app: &AppState, frame: &ServerFrame) {
+    pub(super) async fn to_facilitators(&self, app: &AppState, frame: &ServerFrame) {
         let _ = app
             .broker
             .notify(self.room, Audience::Facilitators, wire::encode(frame))
@@ -568,7 +427,7 @@ impl Live {
         Ok(())
     }
 
-    async fn broker_error(
+    pub(super) async fn broker_error(
         &mut self,
         conn: &mut Conn,
         client_id: Option<ClientId>,
@@ -622,35 +481,10 @@ fn text_error(client_id: Option<ClientId>, e: &TextError) -> ServerFrame {
     wire::error(client_id, code, e.to_string(), None)
 }
 
-/// Count a crisis or check-in alert raised now.
-fn count_alert(app: &AppState, concern: Concern) {
-    if concern.check_in {
-        app.metrics.check_in_alerts.inc();
-    } else {
-        app.metrics.crisis_alerts.inc();
-    }
-}
-
 /// Just a command's id, read from a frame that is over the rate (whatever else it
 /// holds is skipped, not kept).
 #[derive(serde::Deserialize)]
 struct CommandId {
     #[serde(default)]
     client_id: Option<ClientId>,
-}
-
-/// Texts up to this many bytes are screened on the member's task (a tenth of a
-/// millisecond or so); longer ones on the blocking pool, off the async workers.
-const SCREEN_INLINE_BYTES: usize = 512;
-
-/// The content policy's verdict on a participant's text. `None` if the screening task
-/// failed: the room then decides for itself.
-async fn screen(policy: ContentPolicy, text: &str, crisis: bool) -> Option<Verdict> {
-    if policy.mode == PolicyMode::Off || text.len() <= SCREEN_INLINE_BYTES {
-        return Some(policy.evaluate_with_crisis(text, crisis));
-    }
-    let text = text.to_owned();
-    tokio::task::spawn_blocking(move || policy.evaluate_with_crisis(&text, crisis))
-        .await
-        .ok()
 }

@@ -8,13 +8,15 @@
 //! Nothing here logs message text: ids, sizes and codes only.
 //!
 //! The jobs are split by file: `handshake` (hello → welcome and backlog), `dispatch`
-//! (one inbound frame → a command for the room and its private follow-ups) and `send`
+//! (one inbound frame → a command for the room and its private follow-ups), `message`
+//! (a member's message: crisis detection, screening, the alerts, ack and card) and `send`
 //! (everything written to the socket: each write is bounded in time and races the
 //! session's stop token). This file holds the entry point and the event loop that
 //! ties them together.
 
 mod dispatch;
 mod handshake;
+mod message;
 mod send;
 
 use std::num::NonZeroU32;

@@ -1,0 +1,193 @@
+//! What arrives from Redis: pushes on the subscription connection (entries of a
+//! room's log, notices, resubscriptions, a lost connection) and the fold of entries
+//! into the room's replica, which answers the member who asked.
+
+use std::sync::Arc;
+use std::sync::atomic::Ordering;
+
+use kindred_protocol::{Epoch, RoomId};
+use redis::{PushInfo, PushKind, Value};
+use tokio::sync::mpsc::UnboundedReceiver;
+
+use super::log::{self, Entry, Fold, Op, Replica, parse_audience, room_of_channel};
+use super::store::SNAPSHOT_EVERY;
+use super::{Inner, Slot};
+use crate::hub::{Effect, Kick};
+use crate::room::Room;
+use crate::wire::Encoded;
+
+/// Read pushes from the subscription connection until the broker is dropped.
+pub(super) async fn listen(inner: std::sync::Weak<Inner>, mut pushes: UnboundedReceiver<PushInfo>) {
+    while let Some(push) = pushes.recv().await {
+        let Some(inner) = inner.upgrade() else { return };
+        inner.on_push(push);
+    }
+}
+
+/// Log entries as read from the stream; an unreadable one is skipped (and then shows
+/// as a gap, so the replica reloads rather than folds past it).
+pub(super) fn parse(entries: Vec<(u64, String)>) -> Vec<(u64, Entry)> {
+    entries
+        .into_iter()
+        .map_while(|(i, json)| serde_json::from_str::<Entry>(&json).ok().map(|e| (i, e)))
+        .collect()
+}
+
+fn bytes(v: &Value) -> Option<&[u8]> {
+    match v {
+        Value::BulkString(b) => Some(b),
+        Value::SimpleString(s) => Some(s.as_bytes()),
+        _ => None,
+    }
+}
+
+impl Inner {
+    pub(super) fn on_push(self: &Arc<Self>, push: PushInfo) {
+        match push.kind {
+            PushKind::Message | PushKind::SMessage => {
+                let (Some(channel), Some(payload)) = (
+                    push.data.first().and_then(bytes),
+                    push.data.get(1).and_then(bytes),
+                ) else {
+                    return;
+                };
+                let Some(room) = room_of_channel(channel) else {
+                    return;
+                };
+                let Ok(payload) = std::str::from_utf8(payload) else {
+                    return;
+                };
+                self.on_message(room, payload);
+            }
+            PushKind::Subscribe | PushKind::SSubscribe => {
+                // Also sent after the library resubscribes following a reconnect:
+                // whatever was published meanwhile is read from the stream.
+                if let Some(room) = push.data.first().and_then(bytes).and_then(room_of_channel) {
+                    self.spawn_catch_up(room);
+                }
+            }
+            PushKind::Disconnection => {
+                tracing::warn!("lost the Redis subscription connection; reconnecting");
+                self.set_ready(false);
+            }
+            _ => {}
+        }
+    }
+
+    pub(super) fn on_message(self: &Arc<Self>, room: RoomId, payload: &str) {
+        if let Some(notice) = payload.strip_prefix('N') {
+            let Some((audience, frame)) = notice.split_once('\n') else {
+                return;
+            };
+            if let Some(audience) = parse_audience(audience) {
+                let frame = Encoded {
+                    seq: None,
+                    bytes: frame.to_owned().into(),
+                };
+                self.hub.deliver(room, audience, &frame, Effect::None);
+            }
+            return;
+        }
+        let Some(entry) = payload.strip_prefix('L') else {
+            return;
+        };
+        let mut parts = entry.splitn(3, ' ');
+        let (Some(epoch), Some(index), Some(json)) = (parts.next(), parts.next(), parts.next())
+        else {
+            return;
+        };
+        let (Ok(epoch), Ok(index)) = (epoch.parse::<Epoch>(), index.parse::<u64>()) else {
+            return;
+        };
+        let Some(slot) = self.rooms.get(&room).map(|s| s.clone()) else {
+            return;
+        };
+        let Ok(entry) = serde_json::from_str::<Entry>(json) else {
+            tracing::error!(%room, index, "unreadable log entry");
+            return;
+        };
+        let in_step = slot.index().is_some_and(|(_, e)| e == epoch);
+        if in_step {
+            slot.seen.fetch_max(index, Ordering::Relaxed);
+        }
+        if !in_step || self.fold(room, &slot, vec![(index, entry)]) {
+            self.spawn_catch_up(room);
+        }
+    }
+
+    /// Fold entries into the room's replica and answer the members who asked. True
+    /// if a gap was found (the caller reads the stream).
+    pub(super) fn fold(
+        self: &Arc<Self>,
+        room: RoomId,
+        slot: &Slot,
+        entries: Vec<(u64, Entry)>,
+    ) -> bool {
+        let mut guard = slot.replica.lock();
+        let Some(replica) = guard.as_mut() else {
+            return true;
+        };
+        self.fold_into(room, replica, entries, true)
+    }
+
+    /// Fold entries into `replica`; `deliver` hands the events to local members (not
+    /// while a replica is rebuilt out of their sight).
+    pub(super) fn fold_into(
+        self: &Arc<Self>,
+        room: RoomId,
+        replica: &mut Replica,
+        entries: Vec<(u64, Entry)>,
+        deliver: bool,
+    ) -> bool {
+        let hub = deliver.then_some(&*self.hub);
+        for (index, entry) in entries {
+            let mine = entry.origin == self.me;
+            let (id, touches_catalog) = (entry.id, entry.op.touches_catalog());
+            let deleting = matches!(entry.op, Op::Delete);
+            // Another instance took this one for dead (it was stopped, or cut off from
+            // Redis): the room no longer counts its connections here, so they go and
+            // come back to be counted again.
+            let taken_for_dead = matches!(entry.op, Op::InstanceGone(i) if i == self.me);
+            match replica.fold(index, entry, hub) {
+                Fold::Stale => continue,
+                Fold::Gap => return true,
+                Fold::Applied(answer) => {
+                    if deleting {
+                        self.catalog.lock().remove(&room);
+                    }
+                    if taken_for_dead && deliver {
+                        self.hub.kick_room(room, Kick::Resync);
+                    }
+                    if !mine {
+                        continue;
+                    }
+                    let closed = answer.as_ref().as_ref().is_ok_and(log::closes);
+                    if touches_catalog && !replica.deleted {
+                        self.remember(room, &replica.room);
+                    }
+                    if index % SNAPSHOT_EVERY == 0 || closed {
+                        self.spawn_snapshot(room, replica, closed);
+                    }
+                    if let Some((_, waiter)) = self.waiters.remove(&id) {
+                        let _ = waiter.send(*answer);
+                    }
+                }
+            }
+        }
+        false
+    }
+
+    /// Keep a room's catalog record (here, and in Redis in the background).
+    pub(super) fn remember(self: &Arc<Self>, room: RoomId, state: &Room) {
+        let Ok(record) = serde_json::to_string(&state.reopened()) else {
+            return;
+        };
+        self.catalog.lock().insert(room, record.clone());
+        let this = self.clone();
+        tokio::spawn(async move {
+            if let Err(e) = this.store.put_catalog(room, &record, false).await {
+                tracing::warn!(%room, error = %e, "could not store the room's catalog record");
+            }
+        });
+    }
+}

@@ -1,0 +1,142 @@
+//! Once a second: the heartbeat, readiness, a Redis that lost its data, rooms to let
+//! go, timers that ran out, and instances that stopped answering; and the catalog
+//! this instance knows.
+
+use std::collections::HashSet;
+use std::sync::Arc;
+use std::sync::atomic::Ordering;
+use std::time::{Duration, Instant};
+
+use kindred_protocol::{Millis, RoomId};
+
+use super::log::{InstanceId, Op};
+use super::store::INSTANCE_TTL;
+use super::{CATALOG_EVERY, Inner, Slot};
+use crate::metrics::Metrics;
+use crate::room::Command;
+
+impl Inner {
+    pub(super) fn set_ready(&self, ready: bool) {
+        if self.ready.swap(ready, Ordering::AcqRel) != ready {
+            self.metrics.broker_up.set(i64::from(ready));
+            if ready {
+                tracing::info!("Redis is reachable again");
+            }
+        }
+    }
+
+    pub(super) async fn refresh_catalog(&self) {
+        if let Ok(records) = self.store.catalog().await {
+            let mut catalog = self.catalog.lock();
+            for (id, record) in records {
+                if let Ok(id) = id.parse::<RoomId>() {
+                    catalog.insert(id, record);
+                }
+            }
+        }
+        *self.catalog_read.lock() = Some(Instant::now());
+        self.count_rooms();
+    }
+
+    pub(super) fn count_rooms(&self) {
+        Metrics::set_gauge(&self.metrics.rooms, self.catalog.lock().len());
+    }
+
+    /// Once a second: heartbeat, health, a Redis that lost its data, rooms to let go,
+    /// timers that ran out, instances that died.
+    pub(super) async fn maintain(self: &Arc<Self>, now: Millis) {
+        let healthy = self.store.ping().await && self.store.heartbeat(self.me).await.is_ok();
+        let was_ready = self.ready.load(Ordering::Acquire);
+        self.set_ready(healthy);
+        if !healthy {
+            return;
+        }
+        if !was_ready {
+            *self.up_since.lock() = Instant::now();
+        }
+        let heartbeats_fresh =
+            self.up_since.lock().elapsed() > INSTANCE_TTL + Duration::from_secs(1);
+        let mine = format!("{:016x}", rand::random::<u64>());
+        if let Ok((boot, set_now)) = self.store.boot(&mine).await {
+            let previous = std::mem::replace(&mut *self.boot.lock(), boot.clone());
+            if set_now || previous != boot {
+                tracing::warn!("Redis lost its data; giving every known room back");
+                let records: Vec<_> = self.catalog.lock().clone().into_iter().collect();
+                for (room, record) in records {
+                    let _ = self.give_back(room, &record).await;
+                }
+            }
+        }
+        let stale = self
+            .catalog_read
+            .lock()
+            .is_none_or(|t| t.elapsed() > CATALOG_EVERY);
+        if stale {
+            self.refresh_catalog().await;
+        }
+        let slots: Vec<(RoomId, Arc<Slot>)> = self
+            .rooms
+            .iter()
+            .map(|e| (*e.key(), e.value().clone()))
+            .collect();
+        let mut members = 0;
+        let mut others: HashSet<InstanceId> = HashSet::new();
+        let mut due = Vec::new();
+        for (room, slot) in &slots {
+            if !self.hub.has_room(*room) {
+                if slot.subscribed.load(Ordering::Acquire) {
+                    // The last local member left: stop listening. Under the lock, and
+                    // only if nobody arrived meanwhile.
+                    let _one = slot.subscribing.lock().await;
+                    if !self.hub.has_room(*room) && self.store.unsubscribe(*room).await.is_ok() {
+                        slot.subscribed.store(false, Ordering::Release);
+                        slot.live.store(false, Ordering::Release);
+                    }
+                }
+                continue;
+            }
+            if !was_ready {
+                // Back from an outage: re-issue the subscription, read what we missed.
+                let _ = self.store.subscribe(*room).await;
+                self.spawn_catch_up(*room);
+            }
+            let guard = slot.replica.lock();
+            if let Some(r) = guard.as_ref() {
+                members += r.room.member_count();
+                others.extend(r.other_instances(self.me));
+                if r.room.tick_due(now) {
+                    due.push(*room);
+                }
+            }
+        }
+        Metrics::set_gauge(&self.metrics.members, members);
+        for room in due {
+            let this = self.clone();
+            tokio::spawn(async move {
+                let _ = this.submit(room, Op::Command(Command::Tick), now).await;
+            });
+        }
+        for instance in others.into_iter().filter(|_| heartbeats_fresh) {
+            if let Ok(false) = self.store.alive(instance).await {
+                tracing::info!(
+                    instance,
+                    "an instance stopped answering; its members' connections are gone"
+                );
+                for (room, slot) in &slots {
+                    let holds = slot
+                        .replica
+                        .lock()
+                        .as_ref()
+                        .is_some_and(|r| r.other_instances(self.me).any(|i| i == instance));
+                    if holds && slot.subscribed.load(Ordering::Acquire) {
+                        let this = self.clone();
+                        let room = *room;
+                        tokio::spawn(async move {
+                            let _ = this.submit(room, Op::InstanceGone(instance), now).await;
+                        });
+                    }
+                }
+            }
+        }
+    }
+}
