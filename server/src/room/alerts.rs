@@ -8,7 +8,7 @@ use std::collections::BTreeMap;
 use kindred_protocol::{CrisisCategory, Millis, Quote, Seq, UserId};
 use serde::{Deserialize, Serialize};
 
-use super::state::Held;
+use super::state::member::Held;
 
 /// The most crisis and report alerts a room keeps open at once. Past it the oldest
 /// report is let go first, then the oldest check-in, and a crisis alert only when

@@ -11,7 +11,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use kindred_protocol::{InviteId, Millis, Role, UserId};
 use serde::{Deserialize, Serialize};
 
-use super::state::Rejection;
+use super::state::outcome::Rejection;
 
 /// The most invite records a room keeps at once (used-up and expired ones are
 /// forgotten when the session ends, or to make room).

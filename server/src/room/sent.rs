@@ -13,7 +13,7 @@ use std::collections::{BTreeMap, HashMap, VecDeque};
 use kindred_protocol::{ClientId, Seq, UserId};
 use serde::{Deserialize, Serialize};
 
-use super::state::Member;
+use super::state::member::Member;
 
 /// The most sends the room remembers over all its users.
 pub const MAX_REMEMBERED_SENDS: usize = 16_384;

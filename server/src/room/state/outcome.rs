@@ -4,7 +4,7 @@
 
 use kindred_protocol::{ErrorCode, LogEntry, Millis, Seq, UserId, WaitingMember};
 
-use super::{Held, Warning};
+use super::member::{Held, Warning};
 use crate::room::alerts::{Alert, Kept};
 use crate::room::event::Event;
 use crate::room::whispers::Whisper;
