@@ -32,6 +32,10 @@ pub struct InviteRecord {
     /// The members it seated this session.
     #[serde(default)]
     pub seats: BTreeSet<UserId>,
+    /// Its place among the room's invites in the order they were minted, given by the
+    /// room when it keeps the record (two invites can share a millisecond).
+    #[serde(default)]
+    pub order: u64,
 }
 
 impl InviteRecord {
@@ -59,6 +63,8 @@ impl Invites {
                 "this room has too many open invites: revoke some first",
             ));
         }
+        let mut record = record;
+        record.order = self.0.values().map(|r| r.order + 1).max().unwrap_or(0);
         self.0.insert(record.id, record);
         Ok(())
     }
@@ -103,7 +109,7 @@ impl Invites {
     /// Every invite, oldest first.
     pub fn list(&self) -> Vec<InviteRecord> {
         let mut all: Vec<InviteRecord> = self.0.values().cloned().collect();
-        all.sort_by_key(|r| (r.created_at, r.id));
+        all.sort_by_key(|r| (r.created_at, r.order, r.id));
         all
     }
 }

@@ -23,6 +23,7 @@ fn seat_commands(user: UserId, now: Millis) -> [Command; 2] {
         uses: 1,
         used: 0,
         seats: Default::default(),
+        order: 0,
     };
     let id = invite.id;
     [
@@ -1487,6 +1488,7 @@ fn invite(s: &Scene, uses: u32, ttl: Millis) -> InviteRecord {
         uses,
         used: 0,
         seats: Default::default(),
+        order: 0,
     }
 }
 
@@ -2295,4 +2297,17 @@ fn a_members_crisis_words_again_update_their_one_open_alert() {
     let again = again.alert.expect("a new alert");
     assert_ne!(again.id, last.id);
     assert_eq!(again.count, 1);
+}
+
+#[test]
+fn invites_minted_in_the_same_millisecond_are_listed_in_the_order_they_were_minted() {
+    let mut s = Scene::new(12);
+    let mut minted = Vec::new();
+    for uses in [1, 2, 3, 4, 5] {
+        let record = invite(&s, uses, MIN);
+        minted.push(record.id);
+        s.apply(Command::Invite { invite: record }).unwrap();
+    }
+    let listed: Vec<_> = s.room.invites().iter().map(|r| r.id).collect();
+    assert_eq!(listed, minted);
 }

@@ -94,6 +94,7 @@ pub async fn mint(
         uses,
         used: 0,
         seats: Default::default(),
+        order: 0,
     };
     app.broker
         .apply(
