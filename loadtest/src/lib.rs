@@ -7,6 +7,7 @@
 //! - [`config`]: command line, presets (the scenarios of BENCHMARKS.md), checks.
 //! - [`run`]: the conductor: rooms, connect, warm-up, steps, drain, stop, tally.
 //! - [`member`]: one task per simulated member (send, receive, stall, churn, resume).
+//! - [`ctx`]: what every member task shares with the conductor.
 //! - [`net`]: loopback-only targets, sockets bound to a chosen 127.0.0.x, `hello`.
 //! - [`frame`], [`payload`], [`accounting`]: the pure receive path: classify a frame
 //!   by byte search, read our header from the text, count loss/duplicates/reordering
@@ -20,6 +21,7 @@
 pub mod accounting;
 pub mod clock;
 pub mod config;
+pub mod ctx;
 pub mod frame;
 pub mod live;
 pub mod member;

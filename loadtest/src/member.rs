@@ -17,10 +17,10 @@ use tokio_tungstenite::tungstenite::Message;
 
 use crate::accounting::{ConnAccount, ConnCounts, Delivery, Seen};
 use crate::clock::Clock;
+use crate::ctx::{Ctx, SendPlan, second_before};
 use crate::frame::{self, Frame};
 use crate::net::{self, ConnectError, Ws};
 use crate::payload::{self, Payload};
-use crate::run::{Ctx, SendPlan};
 
 /// Attempts to resume after one disconnect before giving up.
 const RESUME_ATTEMPTS: u32 = 5;
@@ -235,7 +235,7 @@ impl Member {
                     let due = send_timer.deadline();
                     let period = self.period.unwrap_or(Duration::from_secs(1));
                     // Keep the rate, but never burst more than a second's worth.
-                    let next = (due + period).max(crate::run::second_before(Instant::now()));
+                    let next = (due + period).max(second_before(Instant::now()));
                     next_send = Some(next);
                     send_timer.as_mut().reset(next);
                     if let Err(reason) = self.send_one(&mut conn).await

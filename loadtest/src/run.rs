@@ -20,6 +20,7 @@ use tokio_util::sync::CancellationToken;
 
 use crate::accounting::{LatencySummary, RoomTally, latency_histogram, tail_missing};
 use crate::config::Scenario;
+use crate::ctx::{Ctx, SendPlan, second_before};
 use crate::live::{Counters, Live, MemberCell, RoomCell};
 use crate::member::{self, MemberReport};
 use crate::procfs::{CpuUse, Probe, Sample};
@@ -29,30 +30,6 @@ use crate::report::{RunReport, ServerMemory, StepReport};
 const MAX_HANDSHAKES: usize = 128;
 /// How long members get to stop once told to.
 const STOP_GRACE: Duration = Duration::from_secs(20);
-
-/// What every member task shares.
-#[derive(Debug)]
-pub struct Ctx {
-    pub scn: Scenario,
-    pub http: Vec<Http>,
-    pub room_ids: Vec<RoomId>,
-    pub rooms: Vec<RoomCell>,
-    pub members: Vec<MemberCell>,
-    pub live: Live,
-    pub handshakes: Semaphore,
-    /// The senders' schedule; [`Ctx::plan_changed`] is notified after each change.
-    pub plan: Mutex<SendPlan>,
-    pub plan_changed: Notify,
-    pub stop: CancellationToken,
-}
-
-/// How fast senders send; `None` = not at all.
-#[derive(Debug, Clone, Default)]
-pub struct SendPlan {
-    pub period_per_sender: Option<Duration>,
-    /// Bumped on every change, to re-spread the senders' phases.
-    pub generation: u64,
-}
 
 /// Totals of one measured phase, filled by [`Conductor::phase`].
 struct Acc {
@@ -622,11 +599,6 @@ impl Conductor {
         }
         eprintln!("{line}");
     }
-}
-
-/// One second before `t` (or `t` itself so early after boot that there is none).
-pub fn second_before(t: Instant) -> Instant {
-    t.checked_sub(Duration::from_secs(1)).unwrap_or(t)
 }
 
 /// Churn: every 1/rate seconds one member (never a sender or slow reader) leaves and
