@@ -8,6 +8,7 @@
 //! - [`run`]: the conductor: rooms, connect, warm-up, steps, drain, stop, tally.
 //! - [`member`]: one task per simulated member (send, receive, stall, churn, resume).
 //! - [`ctx`]: what every member task shares with the conductor.
+//! - [`rooms`]: the run's rooms created, deleted and churned.
 //! - [`net`]: loopback-only targets, sockets bound to a chosen 127.0.0.x, `hello`.
 //! - [`frame`], [`payload`], [`accounting`]: the pure receive path: classify a frame
 //!   by byte search, read our header from the text, count loss/duplicates/reordering
@@ -29,4 +30,5 @@ pub mod net;
 pub mod payload;
 pub mod procfs;
 pub mod report;
+pub mod rooms;
 pub mod run;

@@ -9,9 +9,7 @@ use std::time::Duration;
 
 use anyhow::{Context, bail};
 use hdrhistogram::Histogram;
-use kindred_protocol::RoomId;
 use kindred_protocol::client::Http;
-use kindred_protocol::http::CreateRoom;
 use parking_lot::Mutex;
 use tokio::sync::{Notify, Semaphore};
 use tokio::task::JoinHandle;
@@ -20,11 +18,12 @@ use tokio_util::sync::CancellationToken;
 
 use crate::accounting::{LatencySummary, RoomTally, latency_histogram, tail_missing};
 use crate::config::Scenario;
-use crate::ctx::{Ctx, SendPlan, second_before};
+use crate::ctx::{Ctx, SendPlan};
 use crate::live::{Counters, Live, MemberCell, RoomCell};
 use crate::member::{self, MemberReport};
 use crate::procfs::{CpuUse, Probe, Sample};
 use crate::report::{RunReport, ServerMemory, StepReport};
+use crate::rooms::{churn, create_rooms, delete_rooms};
 
 /// Handshakes (join + hello, or a resume) in flight at once.
 const MAX_HANDSHAKES: usize = 128;
@@ -112,73 +111,6 @@ pub async fn run(scn: Scenario) -> anyhow::Result<RunReport> {
         quiet,
     };
     c.run().await
-}
-
-async fn create_rooms(http: &Http, scn: &Scenario) -> anyhow::Result<Vec<RoomId>> {
-    let mut ids = Vec::with_capacity(scn.rooms);
-    let mut pending = tokio::task::JoinSet::new();
-    let mut next = 0;
-    while ids.len() < scn.rooms {
-        while next < scn.rooms && pending.len() < 8 {
-            let http = http.clone();
-            let token = scn.admin_token.clone();
-            let room = CreateRoom {
-                title: format!("Load test room {next}"),
-                topic: "kindred-loadtest".to_owned(),
-                capacity: Some(scn.room_size as u32),
-                // A load test's rooms are in session from the start, and nobody
-                // facilitates them (they are never held).
-                open: Some(true),
-                facilitated: Some(false),
-                policy: scn
-                    .policy
-                    .map(|mode| kindred_protocol::policy::ContentPolicy {
-                        mode,
-                        ..Default::default()
-                    }),
-                ..CreateRoom::default()
-            };
-            pending.spawn(async move { (next, http.create_room(&token, &room).await) });
-            next += 1;
-        }
-        let Some(done) = pending.join_next().await else {
-            break;
-        };
-        let (i, res) = done.context("room creation task")?;
-        let summary =
-            res.with_context(|| format!("creating room {i} (is --admin-token right?)"))?;
-        ids.push((i, summary.id));
-    }
-    ids.sort_by_key(|(i, _)| *i);
-    Ok(ids.into_iter().map(|(_, id)| id).collect())
-}
-
-/// Deletes the run's rooms (admin API), so that repeated runs against one server
-/// do not pile up rooms. Failures are noted, not fatal.
-async fn delete_rooms(ctx: &Ctx) {
-    use futures_util::StreamExt;
-    let client = reqwest::Client::new();
-    let base = &ctx.scn.targets[0].base;
-    let deletes = ctx.room_ids.iter().map(|id| {
-        let req = client
-            .delete(format!("{base}/api/rooms/{id}"))
-            .bearer_auth(&ctx.scn.admin_token)
-            .timeout(Duration::from_secs(10))
-            .send();
-        async move {
-            match req.await {
-                Ok(r) if r.status().is_success() => None,
-                Ok(r) => Some(format!("delete room: http {}", r.status().as_u16())),
-                Err(_) => Some("delete room: transport".to_owned()),
-            }
-        }
-    });
-    let mut results = futures_util::stream::iter(deletes).buffer_unordered(8);
-    while let Some(result) = results.next().await {
-        if let Some(problem) = result {
-            ctx.live.problem(problem);
-        }
-    }
 }
 
 impl Conductor {
@@ -598,37 +530,5 @@ impl Conductor {
             line += &format!(" | server rss {} MiB", s.rss_kib / 1024);
         }
         eprintln!("{line}");
-    }
-}
-
-/// Churn: every 1/rate seconds one member (never a sender or slow reader) leaves and
-/// joins again as someone new, so leaves and joins per second both equal the rate.
-async fn churn(ctx: Arc<Ctx>, stop: CancellationToken) {
-    let scn = &ctx.scn;
-    let candidates: Vec<usize> = (0..scn.members)
-        .filter(|&m| scn.place(m).1 >= scn.senders && !scn.is_slow(m))
-        .collect();
-    if candidates.is_empty() {
-        return;
-    }
-    let period = Duration::from_secs_f64(1.0 / scn.churn);
-    let mut next = Instant::now();
-    let mut i = 0usize;
-    loop {
-        tokio::select! {
-            _ = stop.cancelled() => return,
-            _ = ctx.stop.cancelled() => return,
-            _ = sleep_until(next) => {}
-        }
-        let now = Instant::now();
-        // Catch up after a late wake-up, but never by more than a second's worth.
-        next = next.max(second_before(now));
-        while next <= now {
-            ctx.members[candidates[i % candidates.len()]]
-                .leave
-                .notify_one();
-            i += 1;
-            next += period;
-        }
     }
 }
