@@ -8,19 +8,24 @@
 //! file (`model.bin`) that `kindred-crisis-model train` writes from the corpus with a
 //! fixed seed; a test checks the shipped file is what the command produces.
 //!
-//! [`Detector`] asks both: a rule's match, or the model's concern at or above its
-//! crisis threshold, is a **crisis** (the card to the author, the alert to the
-//! facilitators, as always); a concern between the two thresholds is a **check-in**
-//! (an alert ranked below crisis, "may need a check-in", and no card). A rule's match
-//! is always a crisis, whatever the model thinks: the model was tried as a doubter of
-//! the rules, and took "i want to die 201" for calm (a number like a year reads as a
-//! story told in the past). Either way the
-//! message is delivered as written: the tier changes who is told, never the words.
+//! [`Detector`] asks both: a rule's match in the author's own words, now, or the
+//! model's concern at or above its crisis threshold, is a **crisis** (the card to the
+//! author, the alert to the facilitators, as always); a concern between the two
+//! thresholds is a **check-in** (an alert ranked below crisis, "may need a check-in",
+//! and no card). A rule's match that [`framing`] finds distanced (a story told as the
+//! past, someone else's, denied in answer to a question, or said to be a joke) is the
+//! model's to judge, like any other message: on every fresh set, most calm messages
+//! that alerted were such matches. A match the framing does not distance stays a
+//! crisis whatever the model thinks: the model was tried as a doubter of every rule,
+//! and took "i want to die 201" for calm (a number like a year reads as a story told
+//! in the past). Either way the message is delivered as written: the tier changes who
+//! is told, never the words.
 //!
 //! Nothing of the text leaves this module but the verdict; nothing is logged.
 
 pub mod corpus;
 pub mod features;
+pub mod framing;
 pub mod model;
 pub mod report;
 #[cfg(test)]
@@ -92,7 +97,9 @@ impl Detector {
 
     /// What the text says of its author's safety, if anything.
     pub fn detect(&self, text: &str) -> Option<Detection> {
-        if let Some(category) = self.rules.detect(text) {
+        if let Some(category) = self.rules.detect(text)
+            && !framing::distanced(&self.rules, text)
+        {
             return Some(Detection {
                 tier: Tier::Crisis,
                 category,

@@ -72,14 +72,18 @@ fn the_shipped_model_scores_at_least_the_recorded_figures() {
     let files = corpus_files();
     let examples = load(&files).expect("the corpus reads");
     let validation = split(examples).validation;
-    assert_eq!(validation.len(), 1880, "the validation split moved");
-    let what = "validation (1,304 must alert, 576 calm)";
-    at_least(&validation, 1035, 885, 39, what);
+    assert_eq!(validation.len(), 1961, "the validation split moved");
+    let what = "validation (1,343 must alert, 618 calm)";
+    at_least(&validation, 1073, 920, 23, what);
     for (name, alerted, crisis, false_alarms) in [
-        ("set-1.tsv", 42, 42, 5),
-        ("set-2.tsv", 49, 46, 1),
-        ("set-3.tsv", 50, 48, 5),
-        ("set-4.tsv", 46, 45, 8),
+        ("set-1.tsv", 42, 42, 2),
+        ("set-2.tsv", 49, 47, 0),
+        ("set-3.tsv", 50, 46, 2),
+        ("set-4.tsv", 47, 42, 2),
+        ("set-5.tsv", 54, 53, 1),
+        ("set-6.tsv", 54, 52, 0),
+        ("set-7.tsv", 52, 50, 6),
+        ("set-8.tsv", 54, 50, 4),
     ] {
         let (_, text) = files.iter().find(|(n, _)| n == name).expect("a fresh set");
         let set = corpus::read_fresh(text).expect("the set reads");
@@ -110,10 +114,20 @@ fn a_rule_is_a_crisis_and_the_model_reaches_what_no_rule_names() {
         .expect("a check-in");
     assert_eq!(wonder.tier, Tier::CheckIn);
     assert!(matches!(wonder.basis, Basis::Model { .. }));
-    // A phrase's match is a crisis whatever the model thinks, even of words it takes
-    // for a story told in the past.
+    // A phrase's match in the author's own words, now, is a crisis whatever the model
+    // thinks, even of words it takes for a story told in the past.
     let year = d.detect("i want to die 201").expect("the phrase");
     assert_eq!((year.tier, year.basis), (Tier::Crisis, Basis::Rule));
+    // The same phrases told as the past, as someone else's, or denied in answer to a
+    // facilitator's question are the model's to judge, and it finds them calm.
+    for told in [
+        "eleven years ago i tried to end my life in the garage. painted it yellow this weekend, it's my pottery studio now",
+        "my partner's been self harming again, she told me herself and we're going to her therapist together",
+        "no, no thoughts of hurting myself this week",
+    ] {
+        assert!(d.rules.detect(told).is_some(), "a phrase matches: {told}");
+        assert_eq!(d.detect(told), None, "{told}");
+    }
     // Ordinary talk is nothing.
     for calm in [
         "made pasta for dinner, first proper meal in days",
