@@ -14,7 +14,7 @@
 //!   author's (`myself`, `my life`, `me`).
 //!
 //! - the phrase is denied right before it (`no thoughts of suicide`, `no plans to hurt
-//!   myself`: the answer to a facilitator's question), or the sentence says it is a joke (`jk`).
+//!   myself`, `haven't had a single thought of`: the answer to a facilitator's question), or the sentence says it is a joke (`jk`).
 //!
 //! A distanced match is not an alert by itself: the [`Detector`](super::Detector) asks
 //! the classifier, which learned those stories from the corpus's hard negatives. A
@@ -212,7 +212,9 @@ pub fn distanced(rules: &CrisisMatcher, text: &str) -> bool {
 /// a denial right before the phrase counts: `can't stop thinking about killing myself`
 /// is not one.
 fn denied(before: &[String], phrase: &[String]) -> bool {
-    const DENIALS: &[&str] = &["no", "not", "nae", "zero", "without"];
+    const DENIALS: &[&str] = &[
+        "no", "not", "nae", "zero", "without", "havent", "hasnt", "havnt", "aint",
+    ];
     const BETWEEN: &[&str] = &[
         "any",
         "more",
@@ -234,18 +236,30 @@ fn denied(before: &[String], phrase: &[String]) -> bool {
         "plan",
         "intention",
         "intentions",
+        "single",
+        "a",
+        "one",
     ];
-    const PLANS: &[&str] = &["plans", "plan", "intention", "intentions"];
+    const WANTS: &[&str] = &[
+        "plans",
+        "plan",
+        "intention",
+        "intentions",
+        "urges",
+        "urge",
+        "desire",
+        "thoughts",
+    ];
     if phrase.iter().any(|w| DENIALS.contains(&w.as_str())) {
         return false;
     }
-    // `to` is passed only as part of `plans to`: `trying not to cut` is a struggle, not
-    // a denial.
+    // `to` is passed only after a want (`no plans to`, `no urge to`): `trying not to
+    // cut` is a struggle, not a denial.
     let mut back = before.iter().rev().map(String::as_str).peekable();
-    for _ in 0..5 {
+    for _ in 0..6 {
         match back.next() {
             Some(w) if DENIALS.contains(&w) => return true,
-            Some("to") if back.peek().is_some_and(|p| PLANS.contains(p)) => {}
+            Some("to") if back.peek().is_some_and(|p| WANTS.contains(p)) => {}
             Some(w) if BETWEEN.contains(&w) => {}
             _ => return false,
         }
@@ -397,6 +411,12 @@ fn someone_else(before: &[String], phrase: &[String]) -> bool {
         "left",
         "did",
         "made",
+        "writes",
+        "write",
+        "leaves",
+        "be",
+        "would",
+        "wd",
     ];
     let is = |list: &[&str], w: &str| list.contains(&w) || list.contains(&singular(w));
     if phrase
@@ -466,6 +486,8 @@ mod tests {
             "my brother's girlfriend overdosed on her antidepressants, she's stable",
             "no thoughts of suicide this week, just stressed",
             "no plans to hurt myself, just tired",
+            "havent had a single thought of killing myself in months",
+            "my mum keeps saying she'd be better off dead, i've booked her in with her gp",
             "that exam destroyed me kms jk i think i passed",
         ] {
             assert!(rules().detect(text).is_some(), "a rule matches: {text}");
