@@ -5,6 +5,7 @@
 pub mod nginx;
 pub mod process;
 pub mod redis;
+pub mod relay;
 
 use std::time::Duration;
 

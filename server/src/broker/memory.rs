@@ -21,7 +21,7 @@ use async_trait::async_trait;
 use dashmap::{DashMap, DashSet};
 use kindred_protocol::http::UpdateRoom;
 use kindred_protocol::policy::ContentPolicy;
-use kindred_protocol::{Epoch, Millis, Quote, Role, RoomId, RoomSummary, Seq, UserId};
+use kindred_protocol::{Epoch, Millis, Quote, Role, RoomId, RoomSummary, Seq, ServerFrame, UserId};
 use parking_lot::Mutex;
 
 use super::timeline::Timeline;
@@ -29,10 +29,10 @@ use super::{
     Broker, BrokerError, REPORT_CONTEXT, ResumeFrom, Snapshot, new_epoch, summary, touches_catalog,
 };
 use crate::catalog::CatalogFile;
-use crate::hub::{Audience, Hub, Peer};
+use crate::hub::{Audience, Effect, Hub, Peer};
 use crate::metrics::Metrics;
 use crate::room::{Applied, Command, InviteRecord, Limits, Origin, Room, RoomConfig};
-use crate::wire::Encoded;
+use crate::wire::{self, Encoded};
 
 struct RoomCell {
     room: Room,
@@ -264,9 +264,27 @@ impl Broker for MemoryBroker {
         Ok(self.cell(id)?.lock().room.invites())
     }
 
-    async fn may_type(&self, id: RoomId, user: UserId, now: Millis) -> bool {
-        self.cell(id)
-            .is_ok_and(|cell| cell.lock().room.may_type(user, now))
+    async fn typing(&self, id: RoomId, user: UserId, name: &str, now: Millis) -> bool {
+        let Ok(cell) = self.cell(id) else {
+            return false;
+        };
+        let cell = cell.lock();
+        if !cell.room.may_type(user, now) {
+            return false;
+        }
+        let frame = wire::encode(&ServerFrame::Typing {
+            user,
+            name: name.to_owned(),
+        });
+        self.hub
+            .deliver(id, Audience::Others(user), &frame, Effect::None);
+        true
+    }
+
+    async fn unkept_alert(&self, room: RoomId, alert: Encoded) -> Result<(), BrokerError> {
+        self.hub
+            .deliver(room, Audience::Facilitators, &alert, Effect::None);
+        Ok(())
     }
 
     async fn quotes(&self, id: RoomId, target: Seq) -> Result<Vec<Quote>, BrokerError> {
@@ -308,17 +326,6 @@ impl Broker for MemoryBroker {
         Ok(cell
             .timeline
             .arrival(&cell.room, peer, cell.epoch, resume, recent)?)
-    }
-
-    async fn notify(
-        &self,
-        room: RoomId,
-        audience: Audience,
-        frame: Encoded,
-    ) -> Result<(), BrokerError> {
-        self.hub
-            .deliver(room, audience, &frame, crate::hub::Effect::None);
-        Ok(())
     }
 
     fn ready(&self) -> bool {

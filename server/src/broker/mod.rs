@@ -4,9 +4,13 @@
 //! command against the room's rules, numbers the resulting events, appends them to
 //! the room's history and publishes them, as one atomic step: once a facilitator's
 //! mute, pause or close is acknowledged, no message it forbids is accepted
-//! anywhere. Published frames reach the local [`Hub`](crate::hub::Hub), which fans
-//! them out. The in-memory broker serves one instance; a Redis broker shares rooms
-//! across several. One conformance suite (`tests/`) runs against both.
+//! anywhere. Everything the command causes for anyone but its sender (events,
+//! alerts, warnings, whispers, notices, departures) leaves through one step,
+//! [`Timeline::record`](timeline::Timeline::record), on every instance that holds the
+//! room, into the local [`Hub`](crate::hub::Hub), which fans it out. Only typing
+//! (and a crisis alert the room could not take) passes beside the room, at most once.
+//! The in-memory broker serves one instance; a Redis broker shares rooms across
+//! several. One conformance suite (`tests/`) runs against both.
 
 pub mod memory;
 pub mod redis;
@@ -19,7 +23,7 @@ use kindred_protocol::{
     Epoch, MemberInfo, Millis, Quote, ResumeKind, Role, RoomId, RoomState, RoomSummary, Seq, UserId,
 };
 
-use crate::hub::{Audience, Effect, Peer};
+use crate::hub::{Effect, Peer};
 use crate::room::{Applied, Command, EventKind, InviteRecord, Origin, Rejection, Room, RoomConfig};
 use crate::wire::Encoded;
 
@@ -93,8 +97,19 @@ pub trait Broker: Send + Sync + 'static {
     ) -> Result<u32, BrokerError>;
     /// The room's facilitator invites, oldest first.
     async fn invites(&self, id: RoomId) -> Result<Vec<InviteRecord>, BrokerError>;
-    /// Whether `user`'s typing is news for the room now ([`Room::may_type`]).
-    async fn may_type(&self, room: RoomId, user: UserId, now: Millis) -> bool;
+    /// Show the others in the room that `user` (`name`) is typing, if that is news
+    /// now ([`Room::may_type`]: someone who may not post is not shown typing); true if
+    /// it was relayed. The one ephemeral frame between members, and at most once by
+    /// design: a hint the next one replaces, not part of the room's log (with Redis,
+    /// one plain PUBLISH, which a dropped push loses and nobody misses).
+    async fn typing(&self, room: RoomId, user: UserId, name: &str, now: Millis) -> bool;
+    /// A crisis alert for words the room could not take at all (their author was no
+    /// longer in it at that instant, or the store was out of reach), to the
+    /// facilitators connected now. The room keeps nothing of it, so there is no entry
+    /// to carry it: it goes at most once (with Redis, a plain PUBLISH, which fails
+    /// with the store). Every alert the room keeps reaches them through the room's log
+    /// instead ([`Timeline::record`](timeline::Timeline::record)).
+    async fn unkept_alert(&self, room: RoomId, alert: Encoded) -> Result<(), BrokerError>;
     /// The message at `target` and up to three before it, as this instance's history
     /// holds them now (for a report): see [`Timeline::quotes`](timeline::Timeline::quotes).
     async fn quotes(&self, room: RoomId, target: Seq) -> Result<Vec<Quote>, BrokerError>;
@@ -113,14 +128,6 @@ pub trait Broker: Send + Sync + 'static {
         resume: Option<ResumeFrom>,
         recent: usize,
     ) -> Result<Snapshot, BrokerError>;
-    /// Deliver a private or ephemeral frame (no seq, not stored) wherever its
-    /// audience is connected.
-    async fn notify(
-        &self,
-        room: RoomId,
-        audience: Audience,
-        frame: Encoded,
-    ) -> Result<(), BrokerError>;
     /// Whether the broker can serve requests (for `/readyz`).
     fn ready(&self) -> bool;
     /// Do not keep this room across a restart (the demo room: every start makes its

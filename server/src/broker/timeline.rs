@@ -1,7 +1,9 @@
 //! A room's recent timeline as this instance holds it: the encoded frames kept for
-//! resume, and what a member arriving now is shown. Both brokers keep one per room
-//! they hold and feed it the events their room applies, so resume behaves the same
-//! over memory and over Redis.
+//! resume, what a member arriving now is shown, and the one delivery step
+//! ([`Timeline::record`]) through which everything a command causes for anyone but its
+//! sender leaves the room. Both brokers keep one per room they hold and feed it every
+//! command their room applies, so resume and delivery behave the same over memory and
+//! over Redis.
 
 use std::collections::VecDeque;
 
@@ -12,7 +14,7 @@ use kindred_protocol::{
 
 use super::{ResumeFrom, Snapshot, effect_of, summary};
 use crate::hub::{Audience, Effect, Hub, Kick, Peer};
-use crate::room::{Applied, EventKind, Parting, Rejection, Room};
+use crate::room::{Applied, EventKind, Held, Parting, Rejection, Room, Settled};
 use crate::wire::{self, Encoded};
 
 /// Encoded timeline frames, oldest first, at most `len`.
@@ -111,8 +113,10 @@ impl Timeline {
 
     /// Keep the events of one applied command and hand each to this instance's
     /// members (`hub`; none while a replica is rebuilt out of their sight), in order,
-    /// with what the facilitators and the waiting room are to hear of it. Each event
-    /// is encoded once.
+    /// then everything else it caused for anyone but its sender (alerts, whispers,
+    /// warnings, notices: `private_effects`) and whose stay it ended
+    /// (`departures`). Each event is encoded once. The one route out of the room:
+    /// the sender's session answers only its sender.
     pub fn record(&mut self, hub: Option<&Hub>, room: RoomId, applied: &Applied) {
         for event in &applied.events {
             let encoded = wire::encode(&wire::event_frame(event));
@@ -267,44 +271,128 @@ fn departures(hub: &Hub, room: RoomId, applied: &Applied) {
     }
 }
 
-/// What every instance tells its own connections of a command besides its events:
-/// who is turned away from the waiting room, a muted member why; for the
-/// facilitators, a knock, the waiting list and the moderation log's new entries. (The
-/// room applies each command on every instance that holds it, so nothing here needs to
-/// cross instances.)
+/// What every instance tells its own connections of a command besides its events,
+/// for anyone but the sender's own answer: who is turned away from the waiting room,
+/// a muted member why; for the facilitators, a knock, the waiting list, the moderation
+/// log's new entries, an alert (crisis, check-in, report), a message held for review
+/// or flagged; a warning and its acknowledgement to its member and the facilitators;
+/// a whisper to its audience; the author of a held message its outcome. The one place
+/// the rule "one route out of the room" is kept: every replica computes the same
+/// [`Applied`] from the same entry, so what is delivered here reaches each connection
+/// once, in the room's order, on whichever instance it is (a push Redis dropped is
+/// read again from the log and delivered then). Nothing here needs to cross instances.
 fn private_effects(hub: &Hub, room: RoomId, applied: &Applied) {
+    let tell = |audience: Audience, frame: &ServerFrame| {
+        hub.deliver(room, audience, &wire::encode(frame), Effect::None);
+    };
     let denied = applied
         .departures
         .iter()
         .filter(|d| d.why == Parting::Denied);
     for &crate::room::Departure { user, .. } in denied {
-        let frame = wire::encode(&wire::error(
+        let frame = wire::error(
             None,
             ErrorCode::Denied,
             "a facilitator was not able to let you into this session; \
              thank you for coming, and please take care of yourself",
             None,
-        ));
-        hub.deliver(room, Audience::User(user), &frame, Effect::None);
+        );
+        tell(Audience::User(user), &frame);
     }
     if let Some(notice) = &applied.mute_notice {
-        let frame = wire::encode(&wire::mute_notice(notice));
-        hub.deliver(room, Audience::User(notice.user), &frame, Effect::None);
+        tell(Audience::User(notice.user), &wire::mute_notice(notice));
     }
     if let Some(knock) = &applied.knock {
-        let frame = wire::encode(&wire::knock_alert(knock.since, knock));
-        hub.deliver(room, Audience::Facilitators, &frame, Effect::None);
+        tell(
+            Audience::Facilitators,
+            &wire::knock_alert(knock.since, knock),
+        );
     }
     if let Some(members) = &applied.waiting_list {
-        let frame = wire::encode(&ServerFrame::Waiting {
+        let frame = ServerFrame::Waiting {
             members: members.clone(),
-        });
-        hub.deliver(room, Audience::Facilitators, &frame, Effect::None);
+        };
+        tell(Audience::Facilitators, &frame);
     }
     if !applied.logged.is_empty() {
-        let frame = wire::encode(&ServerFrame::ModLog {
+        let frame = ServerFrame::ModLog {
             entries: applied.logged.clone(),
-        });
-        hub.deliver(room, Audience::Facilitators, &frame, Effect::None);
+        };
+        tell(Audience::Facilitators, &frame);
     }
+    // Kept open in the room: a facilitator who is not connected now is given it on
+    // arrival. A resend whose card was never confirmed raises it again.
+    if let Some(alert) = &applied.alert {
+        tell(Audience::Facilitators, &wire::alert(alert));
+    }
+    if let Some(held) = &applied.held {
+        match applied.settled {
+            None if !applied.duplicate => tell(Audience::Facilitators, &wire::held_alert(held)),
+            None => {}
+            Some(settled) => tell(Audience::User(held.user), &settlement(held, settled)),
+        }
+    }
+    if let Some(frame) = flagged(applied) {
+        tell(Audience::Facilitators, &frame);
+    }
+    if let Some(w) = &applied.whisper {
+        // Kept because no facilitator is connected: only its author's tabs are told
+        // now; the facilitators are given it when they arrive.
+        let audience = if w.kept {
+            Audience::User(w.from)
+        } else {
+            Audience::UserAndFacilitators(w.to.unwrap_or(w.from))
+        };
+        tell(audience, &wire::whisper(w, false));
+    }
+    if let Some(w) = &applied.warning {
+        tell(
+            Audience::UserAndFacilitators(w.user),
+            &wire::warning(w, false),
+        );
+    }
+    // Every tab of theirs puts the note away; the facilitators see it was read.
+    if let Some(w) = &applied.acknowledged {
+        tell(
+            Audience::UserAndFacilitators(w.user),
+            &wire::warning(w, true),
+        );
+    }
+}
+
+/// The answer to the `send` a held message's author was waiting on: its ack once
+/// released, `filtered` once declined.
+fn settlement(held: &Held, settled: Settled) -> ServerFrame {
+    match settled {
+        Settled::Released { seq } => ServerFrame::Ack {
+            client_id: held.client_id.clone(),
+            seq: Some(seq),
+            held: false,
+        },
+        Settled::Declined => wire::error(
+            Some(held.client_id.clone()),
+            ErrorCode::Filtered,
+            "a facilitator decided not to share that message with the room",
+            None,
+        ),
+    }
+}
+
+/// The facilitators' notice of a message the content policy flagged (delivered as
+/// written), pointing at the message as the room numbered it.
+fn flagged(applied: &Applied) -> Option<ServerFrame> {
+    if applied.flagged.is_empty() {
+        return None;
+    }
+    let seq = applied.ack?;
+    applied.events.iter().find_map(|e| match &e.kind {
+        EventKind::Message { user, name, .. } if e.seq == seq => Some(wire::flagged_alert(
+            e.ts,
+            seq,
+            *user,
+            name,
+            &applied.flagged,
+        )),
+        _ => None,
+    })
 }

@@ -31,7 +31,7 @@ pub use sent::MAX_REMEMBERED_SENDS;
 pub use state::{
     Applied, Briefing, Command, Concern, Departure, Held, Limits, MAX_HELD, MAX_REMEMBERED_MARKS,
     Member, ModRequest, ModStatus, MuteNotice, Parting, Presence, Rejection, Room, RoomConfig,
-    Screened, Warning,
+    Screened, Settled, Warning,
 };
 pub use whispers::{MAX_WHISPERS, Whisper};
 

@@ -32,7 +32,7 @@ use serde::{Deserialize, Serialize};
 pub use self::command::{Command, Concern, ModRequest, Screened};
 pub use self::config::{Limits, RoomConfig};
 pub use self::member::{Held, Member, ModStatus, Presence, Warning};
-pub use self::outcome::{Applied, Briefing, Departure, MuteNotice, Parting, Rejection};
+pub use self::outcome::{Applied, Briefing, Departure, MuteNotice, Parting, Rejection, Settled};
 use super::alerts::{Kept, OpenAlerts};
 use super::authz::{Action, authorize};
 use super::bans::Bans;

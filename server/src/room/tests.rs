@@ -1887,7 +1887,10 @@ fn a_warned_member_cannot_post_until_they_acknowledge_the_warning() {
     assert!(s.say(bob, "I hear you").is_ok(), "only Alice is held back");
     // Coming back (a resume, another tab) brings the warning again.
     let again = s.reconnect(alice, "Alice").unwrap();
-    assert_eq!(again.warning.as_ref().map(|w| w.id), Some(warning.id));
+    assert_eq!(
+        again.pending_warning.as_ref().map(|w| w.id),
+        Some(warning.id)
+    );
     // Acknowledging another id changes nothing; hers lifts the block.
     let ack = |s: &mut Scene, id| {
         s.apply(Command::AckWarning {

@@ -1,17 +1,18 @@
 //! One inbound frame: parsed, rate limited, turned into a command for the room, and
-//! the private follow-ups of what the room did.
+//! the sender's own answer. What the command causes for anyone else leaves the room
+//! through its fold (`broker::timeline`), never from here; typing alone is relayed
+//! beside the room, at most once.
 
 use std::time::Duration;
 
-use kindred_protocol::{ClientFrame, ClientId, ErrorCode, ModAction, Role, Seq, ServerFrame};
+use kindred_protocol::{ClientFrame, ClientId, ErrorCode, Role, ServerFrame};
 use tokio::time::Instant;
 
-use super::message::count_alert;
+use super::message::Raised;
 use super::{Conn, Flow, Live, MAX_CLIENT_ID, MAX_LABEL_CHARS, MAX_REASON_CHARS, TYPING_INTERVAL};
-use crate::app::{AppState, now_ms};
+use crate::app::now_ms;
 use crate::broker::BrokerError;
-use crate::hub::Audience;
-use crate::room::{Command, Concern, Held, ModRequest, Rejection, Warning};
+use crate::room::{Command, Concern, ModRequest, Rejection};
 use crate::safety::budget::take;
 use crate::safety::{TextError, normalize_message};
 use crate::wire;
@@ -129,16 +130,13 @@ impl Live {
                     && self
                         .last_typing
                         .is_none_or(|t| t.elapsed() >= TYPING_INTERVAL);
-                if due && app.broker.may_type(self.room, self.user, now_ms()).await {
-                    self.last_typing = Some(Instant::now());
-                    let frame = wire::encode(&ServerFrame::Typing {
-                        user: self.user,
-                        name: self.name.clone(),
-                    });
-                    let _ = app
+                if due
+                    && app
                         .broker
-                        .notify(self.room, Audience::Others(self.user), frame)
-                        .await;
+                        .typing(self.room, self.user, &self.name, now_ms())
+                        .await
+                {
+                    self.last_typing = Some(Instant::now());
                 }
             }
             ClientFrame::Hand { raised } => {
@@ -190,12 +188,11 @@ impl Live {
                     context,
                 };
                 match app.broker.apply(self.room, cmd, now_ms()).await {
-                    // Kept open in the room: a facilitator who is not here now is
-                    // given it on arrival.
+                    // The alert reaches the facilitators from the room's fold, and
+                    // is kept open there for one who is not here now.
                     Ok(applied) => {
                         if let Some(alert) = &applied.alert {
                             tracing::info!(peer = self.peer.id, room = %self.room, seq, id = alert.id, "report");
-                            self.to_facilitators(&app, &wire::alert(alert)).await;
                         }
                     }
                     Err(e) => self.broker_error(conn, None, &e).await?,
@@ -215,15 +212,14 @@ impl Live {
                 };
                 // A participant always whispers to the facilitators; a facilitator
                 // may whisper to one member (a private check-in).
-                let (to, audience) = match (self.role, to) {
-                    (Role::Facilitator, Some(to)) => (Some(to), Audience::UserAndFacilitators(to)),
-                    (Role::Facilitator | Role::Participant, _) => {
-                        (None, Audience::UserAndFacilitators(self.user))
-                    }
+                let to = match (self.role, to) {
+                    (Role::Facilitator, Some(to)) => Some(to),
+                    (Role::Facilitator | Role::Participant, _) => None,
                 };
                 // The room decides whether anyone can read it (it knows who is
                 // connected on every instance) and keeps it for the session, so a
-                // reload keeps the conversation.
+                // reload keeps the conversation; its fold delivers it to its audience
+                // (or, kept for the facilitators, to its author's tabs alone).
                 // Crisis words written privately bring help like any others.
                 let crisis = match self.role {
                     Role::Participant => app.crisis.detect(&text).map(Concern::from),
@@ -246,28 +242,11 @@ impl Live {
                             .map(|()| Flow::Continue);
                     }
                 };
-                if let (Some(alert), Some(concern)) = (&applied.alert, crisis) {
-                    count_alert(&app, concern);
-                    tracing::info!(room = %self.room, id = alert.id, check_in = concern.check_in, "crisis alert raised (whisper)");
-                    self.to_facilitators(&app, &wire::alert(alert)).await;
-                }
-                let Some(whisper) = applied.whisper else {
-                    return Ok(Flow::Continue);
-                };
-                // Kept because no facilitator is connected: only the sender's tabs
-                // are told now; the facilitators are given it when they arrive.
-                let audience = if whisper.kept {
+                if let Some(whisper) = applied.whisper.as_ref().filter(|w| w.kept) {
                     tracing::info!(peer = self.peer.id, room = %self.room, id = whisper.id, "whisper kept for the facilitators");
-                    Audience::User(self.user)
-                } else {
-                    audience
-                };
-                let frame = wire::encode(&wire::whisper(&whisper, false));
-                if let Err(e) = app.broker.notify(self.room, audience, frame).await {
-                    self.broker_error(conn, None, &e).await?;
                 }
-                if let (true, Some(category)) = (applied.card, crisis.map(|c| c.category)) {
-                    self.crisis_card(conn, None, category, applied.told).await?;
+                if let Some(concern) = crisis {
+                    self.help(conn, concern, Raised::by(&applied)).await?;
                 }
             }
             ClientFrame::AckWarning { alert } => {
@@ -286,11 +265,10 @@ impl Live {
                     alert,
                 };
                 match app.broker.apply(self.room, cmd, now_ms()).await {
+                    // Every tab of theirs puts the note away and the facilitators see
+                    // it was read: from the room's fold.
                     Ok(applied) => {
                         if let Some(w) = &applied.acknowledged {
-                            // Every tab of theirs puts the note away; the facilitators
-                            // see it was read.
-                            self.tell_warning(&app, w, true).await;
                             tracing::info!(peer = self.peer.id, room = %self.room, id = w.id, "warning acknowledged");
                         } else if let Some(id) = alert {
                             tracing::info!(peer = self.peer.id, room = %self.room, id, "alert handled");
@@ -347,14 +325,10 @@ impl Live {
                     request,
                 };
                 match app.broker.apply(self.room, cmd, now_ms()).await {
+                    // What it causes for others (a warning, a held message's outcome to
+                    // its author, the log's new entry) comes from the room's fold.
                     Ok(applied) => {
                         tracing::info!(peer = self.peer.id, room = %self.room, action = action.as_str(), "moderation");
-                        if let Some(held) = &applied.held {
-                            self.settle_held(&app, action, held, applied.ack).await;
-                        }
-                        if let Some(w) = &applied.warning {
-                            self.tell_warning(&app, w, false).await;
-                        }
                         let seq = applied.events.last().map(|e| e.seq);
                         self.reply(
                             conn,
@@ -376,42 +350,6 @@ impl Live {
             }
         }
         Ok(Flow::Continue)
-    }
-
-    /// A warning, to every connection of the member it is for and to every facilitator.
-    async fn tell_warning(&self, app: &AppState, w: &Warning, acknowledged: bool) {
-        let frame = wire::encode(&wire::warning(w, acknowledged));
-        let audience = Audience::UserAndFacilitators(w.user);
-        let _ = app.broker.notify(self.room, audience, frame).await;
-    }
-
-    pub(super) async fn to_facilitators(&self, app: &AppState, frame: &ServerFrame) {
-        let _ = app
-            .broker
-            .notify(self.room, Audience::Facilitators, wire::encode(frame))
-            .await;
-    }
-
-    /// A facilitator released or declined a held message: its author hears the outcome
-    /// of the `send` they were waiting on.
-    async fn settle_held(&self, app: &AppState, action: ModAction, held: &Held, seq: Option<Seq>) {
-        let frame = match action {
-            ModAction::Release => ServerFrame::Ack {
-                client_id: held.client_id.clone(),
-                seq,
-                held: false,
-            },
-            _ => wire::error(
-                Some(held.client_id.clone()),
-                ErrorCode::Filtered,
-                "a facilitator decided not to share that message with the room",
-                None,
-            ),
-        };
-        let _ = app
-            .broker
-            .notify(self.room, Audience::User(held.user), wire::encode(&frame))
-            .await;
     }
 
     /// A command that counts against the member's message rate and is answered only

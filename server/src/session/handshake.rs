@@ -211,7 +211,7 @@ impl Conn {
         // A warning they have not acknowledged yet is still waiting for them.
         frames.extend(
             arrived
-                .warning
+                .pending_warning
                 .iter()
                 .map(|w| wire::encode(&wire::warning(w, false))),
         );

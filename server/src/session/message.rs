@@ -1,21 +1,24 @@
 //! A member's message: crisis detection before anything else touches the text, the
-//! content policy's verdict reached outside the room's lock, the room's answer, and
-//! what follows it: the facilitators' alerts first, then the sender's ack and, for a
-//! crisis, the resources card.
+//! content policy's verdict reached outside the room's lock, and the sender's own
+//! answer: the ack or refusal and, for crisis words, the help their own instance gives
+//! (the card, the count, the log line). The facilitators' alerts leave the room
+//! through its fold before the sender is answered.
 
 use kindred_protocol::policy::{ContentPolicy, PolicyMode};
-use kindred_protocol::{ClientId, CrisisCategory, Role, Seq, ServerFrame};
+use kindred_protocol::{ClientId, Role, Seq, ServerFrame};
 
 use super::{Conn, Live};
-use crate::app::{AppState, now_ms};
-use crate::room::{Command, Concern, Screened};
+use crate::app::now_ms;
+use crate::room::{Applied, Command, Concern, Screened};
 use crate::safety::{Evaluate, Verdict};
 use crate::wire;
 
 impl Live {
-    /// A member's message: through the room's rules and policy, then the private
-    /// follow-ups — the alerts to the facilitators first (nothing written to this
-    /// socket may hold them up), then the ack, a crisis card, a hold notice.
+    /// A member's message: through the room's rules and policy, then the sender's
+    /// answer — the ack (or refusal, or hold notice) and a crisis card. The alerts
+    /// are handed to this instance's facilitators in the room's fold, before `apply`
+    /// returns (and to every other instance's as it folds the command), so nothing
+    /// written to this socket can hold them up.
     pub(super) async fn send(
         &mut self,
         conn: &mut Conn,
@@ -56,95 +59,79 @@ impl Live {
         let applied = match app.broker.apply(self.room, cmd, now_ms()).await {
             Ok(applied) => applied,
             Err(e) => {
-                if let (Some(concern), Some(text)) = (crisis, crisis_text) {
-                    // The room could not take it, but help cannot wait.
-                    count_alert(&app, concern);
-                    tracing::info!(room = %self.room, check_in = concern.check_in, "crisis alert raised (not kept)");
-                    let alert =
-                        wire::unkept_crisis_alert(now_ms(), self.user, &self.name, concern, text);
-                    self.to_facilitators(&app, &alert).await;
-                    self.broker_error(conn, Some(client_id), &e).await?;
-                    if concern.check_in {
-                        return Ok(());
-                    }
-                    return self.crisis_card(conn, None, concern.category, false).await;
-                }
-                return self.broker_error(conn, Some(client_id), &e).await;
+                let Some((concern, text)) = crisis.zip(crisis_text) else {
+                    return self.broker_error(conn, Some(client_id), &e).await;
+                };
+                // The room could not take it, so nothing of it leaves through the
+                // room; but help cannot wait: the facilitators connected now are
+                // alerted beside it, before the author hears anything.
+                let alert =
+                    wire::unkept_crisis_alert(now_ms(), self.user, &self.name, concern, text);
+                let _ = app
+                    .broker
+                    .unkept_alert(self.room, wire::encode(&alert))
+                    .await;
+                self.broker_error(conn, Some(client_id), &e).await?;
+                return self.help(conn, concern, Raised::unkept(concern)).await;
             }
         };
         if !applied.duplicate && applied.refused.is_none() {
             app.metrics.messages_in.inc();
         }
         tracing::debug!(peer = self.peer.id, room = %self.room, seq = applied.ack.unwrap_or(0), bytes, duplicate = applied.duplicate, held = applied.held.is_some(), "message");
-        // A crisis alert (new, or again for a resend whose help may never have gone
-        // out) is kept in the room until a facilitator handles it; those here now
-        // hear of it at once.
-        if let Some(alert) = &applied.alert {
-            if let (false, Some(concern)) = (applied.duplicate, crisis) {
-                count_alert(&app, concern);
-            }
-            // Ids only: that someone is in crisis is theirs to tell, not the log's.
-            tracing::info!(room = %self.room, seq = applied.ack.unwrap_or(0), id = alert.id, "crisis alert raised");
-            self.to_facilitators(&app, &wire::alert(alert)).await;
-        }
-        if let Some(refused) = &applied.refused {
-            self.reply(conn, &wire::rejection(Some(client_id), refused))
-                .await?;
-            if let (true, Some(category)) = (applied.card, crisis.map(|c| c.category)) {
-                self.crisis_card(conn, None, category, applied.told).await?;
-            }
-            return Ok(());
-        }
-        if let Some(held) = &applied.held {
-            if !applied.duplicate {
-                self.to_facilitators(&app, &wire::held_alert(held)).await;
-            }
-            return self
-                .reply(
-                    conn,
-                    &ServerFrame::Ack {
-                        client_id,
-                        seq: None,
-                        held: true,
-                    },
-                )
-                .await;
-        }
-        if let (Some(seq), false) = (applied.ack, applied.flagged.is_empty()) {
-            let alert = wire::flagged_alert(now_ms(), seq, self.user, &self.name, &applied.flagged);
-            self.to_facilitators(&app, &alert).await;
-        }
-        self.reply(
-            conn,
-            &ServerFrame::Ack {
+        // Whatever it raised for the facilitators (a crisis or check-in alert, a
+        // message held or flagged) left through the room's fold; here only its
+        // sender is answered.
+        let answer = match &applied.refused {
+            Some(refused) => wire::rejection(Some(client_id), refused),
+            None => ServerFrame::Ack {
                 client_id,
-                seq: applied.ack,
-                held: false,
+                seq: applied.ack.filter(|_| applied.held.is_none()),
+                held: applied.held.is_some(),
             },
-        )
-        .await?;
-        if let (true, Some(category)) = (applied.card, crisis.map(|c| c.category)) {
-            self.crisis_card(conn, applied.ack, category, applied.told)
-                .await?;
+        };
+        self.reply(conn, &answer).await?;
+        match crisis {
+            Some(concern) => self.help(conn, concern, Raised::by(&applied)).await,
+            None => Ok(()),
         }
-        Ok(())
     }
 
-    /// The resources card, privately to the author. `seq` is their message's place in
-    /// the timeline, absent when the room did not take it; `told`, whether a
-    /// facilitator connected now received the alert.
-    pub(super) async fn crisis_card(
+    /// Help for a member's crisis words, as their own instance gives it, for a message
+    /// and a whisper alike. The alert itself has reached the facilitators already
+    /// (from the room's fold, or beside it for words the room could not take); here
+    /// it is counted (a resend's is counted once) and logged by ids only, and the
+    /// author is shown the resources card when their words call for it.
+    pub(super) async fn help(
         &mut self,
         conn: &mut Conn,
-        seq: Option<Seq>,
-        category: CrisisCategory,
-        told: bool,
+        concern: Concern,
+        raised: Raised,
     ) -> Result<(), axum::Error> {
-        let card = &conn.app.resources;
+        let app = &conn.app;
+        if raised.alert != Alerted::None {
+            if !raised.resent {
+                if concern.check_in {
+                    app.metrics.check_in_alerts.inc();
+                } else {
+                    app.metrics.crisis_alerts.inc();
+                }
+            }
+            // Ids only: that someone is in crisis is theirs to tell, not the log's.
+            let (id, kept) = match raised.alert {
+                Alerted::Kept(id) => (id, true),
+                Alerted::Unkept | Alerted::None => (0, false),
+            };
+            tracing::info!(peer = self.peer.id, room = %self.room, seq = raised.seq.unwrap_or(0), id, kept, check_in = concern.check_in, resent = raised.resent, "crisis alert raised");
+        }
+        if !raised.card {
+            return Ok(());
+        }
+        let card = &app.resources;
         let frame = ServerFrame::CrisisResources {
-            seq,
-            category: Some(category),
-            told,
+            seq: raised.seq,
+            category: Some(concern.category),
+            told: raised.told,
             title: card.title.clone(),
             body: card.body.clone(),
             lines: card.lines.clone(),
@@ -153,12 +140,55 @@ impl Live {
     }
 }
 
-/// Count a crisis or check-in alert raised now.
-pub(super) fn count_alert(app: &AppState, concern: Concern) {
-    if concern.check_in {
-        app.metrics.check_in_alerts.inc();
-    } else {
-        app.metrics.crisis_alerts.inc();
+/// What a member's crisis words raised, for their own instance to follow up.
+pub(super) struct Raised {
+    alert: Alerted,
+    /// A resend raised it again: it was counted the first time.
+    resent: bool,
+    /// The author is to be shown the resources card.
+    card: bool,
+    /// Their message's place in the timeline, absent when the room did not take it
+    /// (refused, held, a whisper).
+    seq: Option<Seq>,
+    /// A facilitator connected now received the alert (the room knows who is
+    /// connected on every instance).
+    told: bool,
+}
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Alerted {
+    /// The room keeps the alert open under this id.
+    Kept(u64),
+    /// The room could not take the words: the alert went beside it.
+    Unkept,
+    /// No alert now (a resend whose alert a facilitator has handled already).
+    None,
+}
+
+impl Raised {
+    /// As the room decided.
+    pub(super) fn by(applied: &Applied) -> Self {
+        Self {
+            alert: applied
+                .alert
+                .as_ref()
+                .map_or(Alerted::None, |a| Alerted::Kept(a.id)),
+            resent: applied.duplicate,
+            card: applied.card,
+            seq: applied.ack,
+            told: applied.told,
+        }
+    }
+
+    /// Words the room could not take: nobody was told through it.
+    fn unkept(concern: Concern) -> Self {
+        Self {
+            alert: Alerted::Unkept,
+            resent: false,
+            card: !concern.check_in,
+            seq: None,
+            told: false,
+        }
     }
 }
 

@@ -1,14 +1,17 @@
 //! Several instances, one room: members spread over instances that share the room
 //! through a real `redis-server` (or a real three-master Redis Cluster) see one
-//! order, and a facilitator's action acknowledged on one instance binds every other.
+//! order, a facilitator's action acknowledged on one instance binds every other, and
+//! what a command causes for others (an alert, a whisper, a warning) reaches them on
+//! every instance exactly once, even when Redis's push to their instance is lost.
 
 use std::time::Duration;
 
 use kindred_protocol::client::Connection;
 use kindred_protocol::{
-    ClientFrame, ErrorCode, ModAction, ResumeKind, RoomId, Seq, ServerFrame, UserId,
+    AlertKind, ClientFrame, ErrorCode, ModAction, ResumeKind, RoomId, Seq, ServerFrame, UserId,
 };
 use kindred_tests::redis::{RedisCluster, RedisServer};
+use kindred_tests::relay::Relay;
 use kindred_tests::{Member, ModArgs, TestServer, WAIT, conversation_continues};
 
 /// The room's timeline as one member read it: (seq, frame), in reading order.
@@ -797,4 +800,98 @@ async fn an_instance_taken_for_dead_lets_its_sockets_go_when_it_wakes() {
     let (code, _) = kindred_tests::closed(&mut on_paused).await;
     assert_eq!(code, close_code::SLOW_CONSUMER);
     b.stop().await;
+}
+
+/// What `member` was given before `marker`, of what the drop test looks for: crisis
+/// alerts about `author`, whispers from `author`, warnings to `warned` (unacknowledged).
+async fn private_frames_before(
+    member: &mut Member,
+    marker: &str,
+    author: UserId,
+    warned: UserId,
+) -> (usize, usize, usize) {
+    let frames = member.frames_before(marker).await;
+    let count = |pick: &dyn Fn(&ServerFrame) -> bool| frames.iter().filter(|f| pick(f)).count();
+    (
+        count(
+            &|f| matches!(f, ServerFrame::Alert { kind: AlertKind::Crisis, user, .. } if *user == author),
+        ),
+        count(&|f| matches!(f, ServerFrame::Whisper { from, .. } if *from == author)),
+        count(
+            &|f| matches!(f, ServerFrame::Warning { user, acknowledged: false, .. } if *user == warned),
+        ),
+    )
+}
+
+#[tokio::test]
+async fn an_alert_a_whisper_and_a_warning_reach_an_instance_whose_push_was_dropped_exactly_once() {
+    let redis = RedisServer::start().await;
+    // Instance B reaches Redis through a relay that can lose what Redis pushes to it.
+    let relay = Relay::start(redis.port()).await;
+    let a = TestServer::on_redis(&redis.url()).await;
+    let b = TestServer::on_redis(&relay.url()).await;
+    let room = a.room(20).await;
+    let mut fran = b.facilitator(room, "Fran").await;
+    let mut wes = b.member(room, "Wes").await;
+    let mut ann = a.facilitator(room, "Ann").await;
+    let mut pat = a.member(room, "Pat").await;
+    // B is serving the room live.
+    let hello = pat.say_acked("hello everyone").await;
+    assert_eq!(fran.hears("hello everyone").await, hello);
+    assert_eq!(wes.hears("hello everyone").await, hello);
+
+    // Everything Redis pushes to B from now on is lost.
+    relay.swallow_pushes();
+    // Pat (on A) writes crisis words: the room keeps the alert, and Pat's card says a
+    // facilitator connected now received it (Fran and Ann are both connected).
+    let id = pat.say("I want to kill myself").await;
+    pat.ack(&id)
+        .await
+        .expect("the message is delivered as written");
+    let told = pat
+        .until(|f| match f {
+            ServerFrame::CrisisResources { told, .. } => Some(*told),
+            _ => None,
+        })
+        .await;
+    assert!(told, "the card says a facilitator was told");
+    // Pat whispers to the facilitators, and Ann (on A) warns Wes (on B).
+    pat.send(ClientFrame::Whisper {
+        to: None,
+        text: "could one of you check in with me".into(),
+    })
+    .await;
+    pat.until(|f| matches!(f, ServerFrame::Whisper { .. }).then_some(()))
+        .await;
+    ann.moderate(
+        ModAction::Warn,
+        ModArgs {
+            reason: Some("please speak from your own experience".into()),
+            ..ModArgs::user(wes.user())
+        },
+    )
+    .await
+    .expect("facilitators warn");
+    // The warning's entry was pushed to B and lost; then B's subscription is cut, so
+    // it reconnects, subscribes again and reads the room's log from where it stopped.
+    relay
+        .swallowed("please speak from your own experience")
+        .await;
+    relay.cut_subscriptions();
+
+    // Each reaches everyone it is for on B once: nothing missing, nothing twice, in
+    // the room's order before a marker said after all of them.
+    let marker = "marker after the lost pushes";
+    pat.say_acked(marker).await;
+    let (pat_id, wes_id) = (pat.user(), wes.user());
+    assert_eq!(
+        private_frames_before(&mut fran, marker, pat_id, wes_id).await,
+        (1, 1, 1),
+        "Fran on B: the crisis alert, the whisper and the warning, once each"
+    );
+    assert_eq!(
+        private_frames_before(&mut wes, marker, pat_id, wes_id).await,
+        (0, 0, 1),
+        "Wes on B: his warning, once"
+    );
 }

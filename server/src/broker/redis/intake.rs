@@ -1,6 +1,8 @@
 //! What arrives from Redis: pushes on the subscription connection (entries of a
-//! room's log, notices, resubscriptions, a lost connection) and the fold of entries
-//! into the room's replica, which answers the member who asked.
+//! room's log; the frames relayed beside it, typing and an alert the room could not
+//! keep; resubscriptions, a lost connection) and the fold of entries into the room's
+//! replica, which delivers what each entry caused to this instance's connections and
+//! answers the member who asked.
 
 use std::sync::Arc;
 use std::sync::atomic::Ordering;

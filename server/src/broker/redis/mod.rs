@@ -38,7 +38,7 @@ use async_trait::async_trait;
 use dashmap::DashMap;
 use kindred_protocol::http::UpdateRoom;
 use kindred_protocol::policy::ContentPolicy;
-use kindred_protocol::{Epoch, Millis, Quote, Role, RoomId, RoomSummary, Seq, UserId};
+use kindred_protocol::{Epoch, Millis, Quote, Role, RoomId, RoomSummary, Seq, ServerFrame, UserId};
 use parking_lot::Mutex;
 use tokio::sync::oneshot;
 
@@ -49,7 +49,7 @@ use super::{Broker, BrokerError, REPORT_CONTEXT, ResumeFrom, Snapshot, new_epoch
 use crate::hub::{Audience, Hub, Peer};
 use crate::metrics::Metrics;
 use crate::room::{Applied, Command, InviteRecord, Limits, Origin, Rejection, Room, RoomConfig};
-use crate::wire::Encoded;
+use crate::wire::{self, Encoded};
 
 /// How long a member's command waits for its entry to come back on pub/sub before
 /// the instance reads the stream itself.
@@ -182,6 +182,26 @@ impl Inner {
     pub(super) fn unavailable(e: impl std::fmt::Display) -> BrokerError {
         BrokerError::Unavailable(e.to_string())
     }
+
+    /// Publish a frame that is not the room's (typing, an alert the room could not
+    /// keep) on the room's channel, beside its log: every instance hands it to its
+    /// connections in `audience`, at most once (nothing reads it again).
+    async fn relay(
+        &self,
+        room: RoomId,
+        audience: Audience,
+        frame: &Encoded,
+    ) -> Result<(), BrokerError> {
+        let payload = format!(
+            "N{}\n{}",
+            log::audience_code(audience),
+            frame.bytes.as_str()
+        );
+        self.store
+            .relay(room, payload)
+            .await
+            .map_err(Inner::unavailable)
+    }
 }
 
 #[async_trait]
@@ -286,13 +306,31 @@ impl Broker for RedisBroker {
         Ok(r.room.invites())
     }
 
-    async fn may_type(&self, room: RoomId, user: UserId, now: Millis) -> bool {
+    async fn typing(&self, room: RoomId, user: UserId, name: &str, now: Millis) -> bool {
         // This instance's replica: typing is a hint, a fold behind is close enough.
         let Some(slot) = self.inner.rooms.get(&room).map(|s| s.clone()) else {
             return false;
         };
-        let guard = slot.replica.lock();
-        guard.as_ref().is_some_and(|r| r.room.may_type(user, now))
+        let may = {
+            let guard = slot.replica.lock();
+            guard.as_ref().is_some_and(|r| r.room.may_type(user, now))
+        };
+        if !may {
+            return false;
+        }
+        let frame = wire::encode(&ServerFrame::Typing {
+            user,
+            name: name.to_owned(),
+        });
+        // Lost with a dropped push, by design: the next one replaces it.
+        self.inner
+            .relay(room, Audience::Others(user), &frame)
+            .await
+            .is_ok()
+    }
+
+    async fn unkept_alert(&self, room: RoomId, alert: Encoded) -> Result<(), BrokerError> {
+        self.inner.relay(room, Audience::Facilitators, &alert).await
     }
 
     async fn quotes(&self, room: RoomId, target: Seq) -> Result<Vec<Quote>, BrokerError> {
@@ -323,24 +361,6 @@ impl Broker for RedisBroker {
         let guard = slot.replica.lock();
         let r = guard.as_ref().ok_or(BrokerError::NoRoom)?;
         Ok(r.timeline.arrival(&r.room, peer, r.epoch, resume, recent)?)
-    }
-
-    async fn notify(
-        &self,
-        room: RoomId,
-        audience: Audience,
-        frame: Encoded,
-    ) -> Result<(), BrokerError> {
-        let payload = format!(
-            "N{}\n{}",
-            log::audience_code(audience),
-            frame.bytes.as_str()
-        );
-        self.inner
-            .store
-            .notify(room, payload)
-            .await
-            .map_err(Inner::unavailable)
     }
 
     fn ready(&self) -> bool {

@@ -311,8 +311,9 @@ impl Store {
             .collect())
     }
 
-    /// Publish a private frame to wherever its audience is connected.
-    pub async fn notify(&self, room: RoomId, payload: String) -> RedisResult<()> {
+    /// Publish a frame that is not an entry of the room's log (typing, an alert the
+    /// room could not keep) on the room's channel: at most once.
+    pub async fn relay(&self, room: RoomId, payload: String) -> RedisResult<()> {
         let publish = if self.cluster { "SPUBLISH" } else { "PUBLISH" };
         let _: i64 = redis::cmd(publish)
             .arg(channel(room))

@@ -100,7 +100,7 @@ impl Room {
             };
             return Ok(Applied {
                 briefing: self.brief(role),
-                warning: self.warnings.get(&user).cloned(),
+                pending_warning: self.warnings.get(&user).cloned(),
                 whispers: self.whispers.for_member(user, role == Role::Facilitator),
                 mute_notice,
                 ..Applied::none()

@@ -2,7 +2,7 @@
 
 use kindred_protocol::{LeftReason, LogEntry, Millis, ModAction, Role, UserId};
 
-use super::{Applied, EventKind, ModRequest, ModStatus, Rejection, Room};
+use super::{Applied, EventKind, ModRequest, ModStatus, Rejection, Room, Settled};
 use crate::room::log;
 
 impl Room {
@@ -230,10 +230,12 @@ impl Room {
                 self.remember_send(message.user, message.client_id.clone(), seq, false);
                 out.ack = Some(seq);
                 out.held = Some(message);
+                out.settled = Some(Settled::Released { seq });
             }
             ModAction::Decline => {
                 let id = held.ok_or(Rejection::BadRequest("decline needs `held`"))?;
                 out.held = Some(self.held.remove(&id).ok_or(Rejection::NotFound)?);
+                out.settled = Some(Settled::Declined);
             }
             ModAction::SetPolicy => {
                 let policy = policy.ok_or(Rejection::BadRequest("set_policy needs `policy`"))?;

@@ -1,6 +1,8 @@
 //! What a command did: the events and everything else it causes for anyone
 //! ([`Applied`]), whose stay it ended ([`Departure`]), or why the room refused it
-//! ([`Rejection`]).
+//! ([`Rejection`]). Every replica computes the same `Applied` for the same entry, and
+//! one delivery step (`broker::timeline`) turns it into frames for everyone but the
+//! sender, on every instance that folds it.
 
 use kindred_protocol::{ErrorCode, LogEntry, Millis, Seq, UserId, WaitingMember};
 
@@ -145,9 +147,12 @@ pub struct Applied {
     pub duplicate: bool,
     /// The content policy flagged the message (delivered as written): these kinds.
     pub flagged: Vec<&'static str>,
-    /// The message held for review by this send, or released or declined by this
-    /// moderation.
+    /// The message held for review by this send (or found still held for its resend:
+    /// `duplicate`), or released or declined by this moderation (`settled` says which).
     pub held: Option<Held>,
+    /// How a facilitator settled the held message: its author's tabs are given the
+    /// answer to the `send` they were waiting on.
+    pub settled: Option<Settled>,
     /// The room refused the command but still recorded what matters: a crisis message
     /// it would not take (muted, paused…) keeps its alert. Answer with this refusal.
     pub refused: Option<Rejection>,
@@ -160,9 +165,11 @@ pub struct Applied {
     pub card: bool,
     /// For a facilitator's arrival: what they need to know, given after `welcome`.
     pub briefing: Option<Box<Briefing>>,
-    /// A warning this command gave, or (for a participant's arrival) the one still
-    /// waiting for them to acknowledge: the member and the facilitators are told.
+    /// A warning this command gave: the member and the facilitators are told.
     pub warning: Option<Warning>,
+    /// For a participant's arrival: the warning still waiting for them to
+    /// acknowledge, given to the arriving connection after `welcome`.
+    pub pending_warning: Option<Warning>,
     /// A warning this command acknowledged: the facilitators are told.
     pub acknowledged: Option<Warning>,
     /// This arrival is in the waiting room: the member is given no room yet.
@@ -176,8 +183,9 @@ pub struct Applied {
     pub departures: Vec<Departure>,
     /// New entries of the moderation log: the facilitators are given them.
     pub logged: Vec<LogEntry>,
-    /// The whisper this command kept, to deliver to its audience (`kept`: no
-    /// facilitator could read it now).
+    /// The whisper this command kept, to deliver to its audience: the member it was
+    /// written to (or its author) and the facilitators, or its author alone when
+    /// `kept` (no facilitator could read it now).
     pub whisper: Option<Whisper>,
     /// For an arrival: the session's whispers this member may read again (their own,
     /// or all of them for a facilitator), oldest first.
@@ -188,6 +196,15 @@ pub struct Applied {
     /// A member was muted (by this command), or arrives while muted: they are told
     /// why and until when, privately.
     pub mute_notice: Option<MuteNotice>,
+}
+
+/// What a facilitator decided about a held message.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Settled {
+    /// Shared with the room: the message is the event at `seq`.
+    Released { seq: Seq },
+    /// Not shared: its author is told so (`filtered`).
+    Declined,
 }
 
 /// Why and until when a member is muted, for them alone.

@@ -1,0 +1,187 @@
+//! A TCP relay between a Kindred instance and its `redis-server`, for the tests that
+//! must lose what Redis pushes to one instance, deterministically: an instance given
+//! [`Relay::url`] reaches Redis through it, and the test can make it swallow every byte
+//! Redis sends on the instance's subscription connection (the one that has sent
+//! `SUBSCRIBE`), wait until a given piece of a push was swallowed, and then cut that
+//! connection so the instance reconnects, subscribes again and reads the room's log.
+//! The command connection is relayed untouched throughout.
+//!
+//! This is the failure Redis pub/sub allows (a push is at most once): nothing is
+//! mocked, the instance and Redis are real, only the bytes in between are lost.
+
+use std::net::Ipv4Addr;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
+
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::{TcpListener, TcpStream};
+use tokio::sync::Notify;
+use tokio::task::{AbortHandle, JoinHandle};
+
+use crate::WAIT;
+
+/// A relay on a free loopback port to a Redis on `127.0.0.1:target`.
+pub struct Relay {
+    port: u16,
+    shared: Arc<Shared>,
+    accept: JoinHandle<()>,
+}
+
+#[derive(Default)]
+struct Shared {
+    /// Redis's bytes to subscription connections are swallowed, not passed on.
+    swallowing: AtomicBool,
+    /// What was swallowed, in order.
+    swallowed: Mutex<Vec<u8>>,
+    more_swallowed: Notify,
+    /// Every relayed connection.
+    links: Mutex<Vec<Link>>,
+}
+
+/// One relayed connection: whether it has subscribed, and its two relaying tasks.
+struct Link {
+    subscriber: Arc<AtomicBool>,
+    up: AbortHandle,
+    down: AbortHandle,
+}
+
+impl Relay {
+    pub async fn start(target: u16) -> Relay {
+        let listener = TcpListener::bind((Ipv4Addr::LOCALHOST, 0))
+            .await
+            .expect("the relay binds a free port");
+        let port = listener.local_addr().expect("a local address").port();
+        let shared = Arc::new(Shared::default());
+        let accept = tokio::spawn(accept(listener, target, shared.clone()));
+        Relay {
+            port,
+            shared,
+            accept,
+        }
+    }
+
+    /// `redis://127.0.0.1:PORT`, the relay's own port.
+    pub fn url(&self) -> String {
+        format!("redis://127.0.0.1:{}", self.port)
+    }
+
+    /// From now on, whatever Redis sends on a subscription connection is swallowed.
+    pub fn swallow_pushes(&self) {
+        self.shared.swallowing.store(true, Ordering::SeqCst);
+    }
+
+    /// Wait (within [`WAIT`]) until the swallowed bytes contain `needle`: the push
+    /// that carries it is lost for certain.
+    pub async fn swallowed(&self, needle: &str) {
+        let deadline = tokio::time::Instant::now() + WAIT;
+        loop {
+            let more = self.shared.more_swallowed.notified();
+            let found = {
+                let bytes = self.shared.swallowed.lock().expect("not poisoned");
+                bytes.windows(needle.len()).any(|w| w == needle.as_bytes())
+            };
+            if found {
+                return;
+            }
+            tokio::time::timeout_at(deadline, more)
+                .await
+                .unwrap_or_else(|_| panic!("the relay swallows a push with {needle:?}"));
+        }
+    }
+
+    /// Stop swallowing and cut every subscription connection: the instance sees its
+    /// connection lost, connects again through the relay and subscribes again.
+    pub fn cut_subscriptions(&self) {
+        self.shared.swallowing.store(false, Ordering::SeqCst);
+        self.shared
+            .links
+            .lock()
+            .expect("not poisoned")
+            .retain(|link| {
+                let subscriber = link.subscriber.load(Ordering::SeqCst);
+                if subscriber {
+                    link.up.abort();
+                    link.down.abort();
+                }
+                !subscriber
+            });
+    }
+}
+
+impl Drop for Relay {
+    fn drop(&mut self) {
+        self.accept.abort();
+        for link in self.shared.links.lock().expect("not poisoned").drain(..) {
+            link.up.abort();
+            link.down.abort();
+        }
+    }
+}
+
+async fn accept(listener: TcpListener, target: u16, shared: Arc<Shared>) {
+    while let Ok((client, _)) = listener.accept().await {
+        let Ok(server) = TcpStream::connect((Ipv4Addr::LOCALHOST, target)).await else {
+            continue;
+        };
+        let (mut client_read, mut client_write) = client.into_split();
+        let (mut server_read, mut server_write) = server.into_split();
+        let subscriber = Arc::new(AtomicBool::new(false));
+        let (to_redis, from_redis) = (subscriber.clone(), subscriber.clone());
+        // The instance to Redis: passed on whole; a SUBSCRIBE marks the connection.
+        let up = tokio::spawn(async move {
+            let mut buf = vec![0u8; 16 * 1024];
+            let mut registered = false;
+            loop {
+                let n = match client_read.read(&mut buf).await {
+                    Ok(0) | Err(_) => return,
+                    Ok(n) => n,
+                };
+                let chunk = &buf[..n];
+                if !registered
+                    && chunk
+                        .windows(9)
+                        .any(|w| w.eq_ignore_ascii_case(b"SUBSCRIBE"))
+                {
+                    registered = true;
+                    to_redis.store(true, Ordering::SeqCst);
+                }
+                if server_write.write_all(chunk).await.is_err() {
+                    return;
+                }
+            }
+        });
+        let down_shared = shared.clone();
+        // Redis to the instance: swallowed on a subscription connection while asked.
+        let down = tokio::spawn(async move {
+            let mut buf = vec![0u8; 16 * 1024];
+            loop {
+                let n = match server_read.read(&mut buf).await {
+                    Ok(0) | Err(_) => return,
+                    Ok(n) => n,
+                };
+                let chunk = &buf[..n];
+                if from_redis.load(Ordering::SeqCst)
+                    && down_shared.swallowing.load(Ordering::SeqCst)
+                {
+                    down_shared
+                        .swallowed
+                        .lock()
+                        .expect("not poisoned")
+                        .extend_from_slice(chunk);
+                    down_shared.more_swallowed.notify_waiters();
+                    continue;
+                }
+                if client_write.write_all(chunk).await.is_err() {
+                    return;
+                }
+            }
+        });
+        // Kept so a cut can find it once it has subscribed.
+        let link = Link {
+            subscriber,
+            up: up.abort_handle(),
+            down: down.abort_handle(),
+        };
+        shared.links.lock().expect("not poisoned").push(link);
+    }
+}
