@@ -143,7 +143,7 @@ impl MemoryBroker {
         let restored = file.load()?;
         let count = restored.len();
         for mut room in restored {
-            room.set_limits(self.limits);
+            room.adopt_limits(self.limits);
             let cell = RoomCell {
                 room,
                 epoch: new_epoch(),

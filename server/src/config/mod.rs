@@ -153,7 +153,8 @@ pub struct Config {
     #[arg(long, env = "KINDRED_IDLE_TIMEOUT_MS", default_value_t = 60_000)]
     pub idle_timeout_ms: u64,
 
-    /// Milliseconds a member whose connection dropped stays in the room.
+    /// Milliseconds a member whose connection dropped stays in the room. A room keeps
+    /// the value of the instance that created it, wherever it is served.
     #[arg(long, env = "KINDRED_PRESENCE_GRACE_MS", default_value_t = 30_000)]
     pub presence_grace_ms: u64,
 
@@ -293,12 +294,14 @@ pub struct Config {
 
     /// The most participants one network address (an IPv6 network, `--ipv6-prefix`) may seat in one room at
     /// once, so one person cannot fill a room's seats. Only public addresses count:
-    /// behind a proxy, set --trust-forwarded-for and --trusted-proxies.
+    /// behind a proxy, set --trust-forwarded-for and --trusted-proxies. A room keeps
+    /// the value of the instance that created it, wherever it is served.
     #[arg(long, env = "KINDRED_MAX_MEMBERS_PER_ADDRESS", default_value_t = 4, value_parser = clap::value_parser!(u32).range(1..))]
     pub max_members_per_address: u32,
 
     /// How long a facilitated session may stay held (no facilitator present, so
-    /// participants cannot post) before it closes itself, in minutes.
+    /// participants cannot post) before it closes itself, in minutes. A room keeps
+    /// the value of the instance that created it, wherever it is served.
     #[arg(long, env = "KINDRED_HELD_CLOSE_MINUTES", default_value_t = 15, value_parser = clap::value_parser!(u64).range(1..=24 * 60))]
     pub held_close_minutes: u64,
 
@@ -336,7 +339,8 @@ impl Config {
         )
     }
 
-    /// The domain's share of the configuration.
+    /// The limits a room created here takes and keeps (they travel with it in its
+    /// log, snapshots and catalog record, so every instance folds it alike).
     pub fn limits(&self) -> Limits {
         Limits {
             presence_grace_ms: self.presence_grace_ms,

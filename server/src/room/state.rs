@@ -53,9 +53,12 @@ pub const MAX_REMEMBERED_MARKS: usize = 16_384;
 pub struct Room {
     pub id: RoomId,
     pub config: RoomConfig,
-    /// Configuration, not state: a replica restored from a snapshot takes its own.
-    #[serde(skip)]
-    limits: Limits,
+    /// The rules' numbers (presence grace, seats per address, how long a session may be
+    /// held…): the creating instance's flags, kept and replicated with the room so that
+    /// every instance folds its log alike whatever its own flags say. `None` only in a
+    /// room stored before they travelled with it ([`Room::adopt_limits`]).
+    #[serde(default)]
+    limits: Option<Limits>,
     /// The last seq handed out.
     seq: Seq,
     /// Which session of the room this is; a close starts the next one, and tokens
@@ -118,7 +121,7 @@ impl Room {
         Self {
             id,
             config,
-            limits,
+            limits: Some(limits),
             seq: 0,
             session: 0,
             open: false,
@@ -215,7 +218,7 @@ impl Room {
     /// tick only when one is due, and the room's log orders them (the later ones find
     /// nothing left to expire).
     pub fn tick_due(&self, now: Millis) -> bool {
-        let grace = self.limits.presence_grace_ms;
+        let grace = self.limits().presence_grace_ms;
         self.watch_due(now)
             || self.waiters_due(now)
             || self.floor.is_some_and(|(_, until)| until <= now)
@@ -230,7 +233,7 @@ impl Room {
     /// tokens stay valid) are kept; members, the timeline and everything else of the
     /// session are gone.
     pub fn reopened(&self) -> Room {
-        let mut room = Room::new(self.id, self.config.clone(), self.limits);
+        let mut room = Room::new(self.id, self.config.clone(), self.limits());
         room.session = self.session;
         room.open = self.open;
         room.bans = self.bans.clone();
@@ -238,9 +241,16 @@ impl Room {
         room
     }
 
-    /// Use these limits (a room restored from a snapshot takes this instance's).
-    pub fn set_limits(&mut self, limits: Limits) {
-        self.limits = limits;
+    /// The numbers the room's rules use: its own, from its creation.
+    pub fn limits(&self) -> Limits {
+        self.limits.unwrap_or_default()
+    }
+
+    /// A room stored before its limits were kept with it takes `instance`'s flags (on
+    /// Redis, every instance that loads such a snapshot takes its own, so their flags
+    /// must agree until the room is stored again); any other room keeps its own.
+    pub fn adopt_limits(&mut self, instance: Limits) {
+        self.limits.get_or_insert(instance);
     }
 
     /// Whether the command's sender may give it at all: they are in the room (or, to

@@ -18,6 +18,7 @@ mod moderation_log;
 mod names;
 mod operating;
 mod private_notices;
+mod replicas;
 mod resume;
 mod room_list;
 mod safety;

@@ -125,7 +125,7 @@ impl Image {
 impl Replica {
     pub fn from_image(image: Image, limits: Limits, history_len: usize) -> Self {
         let mut room = image.room;
-        room.set_limits(limits);
+        room.adopt_limits(limits);
         Self {
             room,
             epoch: image.epoch,

@@ -46,7 +46,7 @@ impl Room {
                     .chain(self.waiting.values().map(|w| &w.origin))
                     .filter(|o| o.address.as_ref() == Some(address))
                     .count();
-                if same >= self.limits.members_per_address {
+                if same >= self.limits().members_per_address {
                     return Err(Rejection::TooManyFromAddress);
                 }
             }

@@ -62,9 +62,9 @@ impl Room {
 
     /// Whether [`Room::watch`] at `now` would change anything.
     pub(super) fn watch_due(&self, now: Millis) -> bool {
-        let grace = self.limits.presence_grace_ms;
+        let grace = self.limits().presence_grace_ms;
         match (self.held_since, self.unattended_since) {
-            (Some(since), _) => now >= since + self.limits.held_close_ms,
+            (Some(since), _) => now >= since + self.limits().held_close_ms,
             (None, Some(since)) => self.watched() && now >= since + grace,
             (None, None) => false,
         }

@@ -1,5 +1,5 @@
-//! What configures a room: the operator's settings, kept with the room, and the
-//! limits that come from the instance's configuration.
+//! What configures a room: the operator's settings, and the limits its rules use
+//! (from the creating instance's configuration), both kept with the room.
 
 use kindred_protocol::policy::ContentPolicy;
 use kindred_protocol::{Schedule, Visibility};
@@ -28,8 +28,9 @@ pub struct RoomConfig {
     pub waiting_room: bool,
 }
 
-/// Rules that come from configuration rather than from the room's own state.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+/// The numbers a room's rules use. A new room takes them from the instance that
+/// creates it (its flags) and keeps them: they are part of the room its log folds.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Limits {
     /// How long a member whose connection dropped stays present (ms).
     pub presence_grace_ms: u64,

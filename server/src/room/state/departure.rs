@@ -46,7 +46,7 @@ impl Room {
 
     pub(super) fn tick(&mut self, now: Millis) -> Applied {
         let mut out = Applied::none();
-        let grace = self.limits.presence_grace_ms;
+        let grace = self.limits().presence_grace_ms;
         let mut gone: Vec<(Seq, UserId)> = Vec::new();
         let mut unmuted: Vec<(Seq, UserId)> = Vec::new();
         for m in self.members.values_mut() {

@@ -8,7 +8,7 @@ use crate::room::log;
 impl Room {
     fn bounded_seconds(&self, seconds: Option<u32>) -> Result<Option<u32>, Rejection> {
         match seconds {
-            Some(s) if s > self.limits.max_moderation_seconds => {
+            Some(s) if s > self.limits().max_moderation_seconds => {
                 Err(Rejection::BadRequest("seconds is longer than allowed"))
             }
             other => Ok(other),
@@ -162,7 +162,7 @@ impl Room {
                 if !self.members.contains_key(&user) {
                     return Err(Rejection::NotFound);
                 }
-                let secs = seconds.unwrap_or(self.limits.default_floor_seconds);
+                let secs = seconds.unwrap_or(self.limits().default_floor_seconds);
                 let until = now + u64::from(secs) * 1000;
                 self.floor = Some((user, until));
                 if let Some(m) = self.members.get_mut(&user) {

@@ -68,7 +68,7 @@ impl Room {
             seq,
             card,
         };
-        let window = self.limits.dedupe_window;
+        let window = self.limits().dedupe_window;
         self.sent
             .remember(user, sent, window, MAX_REMEMBERED_SENDS, &self.members);
     }

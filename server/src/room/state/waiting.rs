@@ -182,7 +182,7 @@ impl Room {
 
     /// Whether a waiting participant's grace period has run out at `now`.
     pub(super) fn waiters_due(&self, now: Millis) -> bool {
-        let grace = self.limits.presence_grace_ms;
+        let grace = self.limits().presence_grace_ms;
         self.waiting
             .values()
             .any(|w| matches!(w.presence, Presence::Away { since } if now >= since + grace))
@@ -190,7 +190,7 @@ impl Room {
 
     /// Forget the waiting participants who have been away for the grace period.
     pub(super) fn expire_waiters(&mut self, now: Millis, out: &mut Applied) {
-        let grace = self.limits.presence_grace_ms;
+        let grace = self.limits().presence_grace_ms;
         let gone: Vec<UserId> = self
             .waiting
             .values()
