@@ -8,12 +8,13 @@ use tokio::time::Instant;
 
 use super::message::count_alert;
 use super::{Conn, Flow, Live, MAX_CLIENT_ID, MAX_LABEL_CHARS, MAX_REASON_CHARS, TYPING_INTERVAL};
-use crate::app::{AppState, now_ms};
 use crate::broker::BrokerError;
+use crate::clock::now_ms;
 use crate::hub::Audience;
 use crate::room::{Command, Concern, Held, ModRequest, Rejection, Warning};
 use crate::safety::budget::take;
 use crate::safety::{TextError, normalize_message};
+use crate::state::AppState;
 use crate::wire;
 
 impl Live {

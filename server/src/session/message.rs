@@ -7,9 +7,10 @@ use kindred_protocol::policy::{ContentPolicy, PolicyMode};
 use kindred_protocol::{ClientId, CrisisCategory, Role, Seq, ServerFrame};
 
 use super::{Conn, Live};
-use crate::app::{AppState, now_ms};
+use crate::clock::now_ms;
 use crate::room::{Command, Concern, Screened};
 use crate::safety::{Evaluate, Verdict};
+use crate::state::AppState;
 use crate::wire;
 
 impl Live {
