@@ -1,4 +1,5 @@
-//! Loss, duplicate and reordering accounting, and latency math: pure, no IO.
+//! Loss, duplicate and reordering accounting per connection: pure, no IO. The room's
+//! totals over its members are `tally`; latency math is `latency`.
 //!
 //! Each connection keeps one [`ConnAccount`]. It checks two sequences:
 //! - the room's timeline `seq`, which the server promises strictly increasing by one
@@ -15,7 +16,6 @@
 
 use std::ops::AddAssign;
 
-use hdrhistogram::Histogram;
 use serde::Serialize;
 
 use crate::payload::Payload;
@@ -289,108 +289,6 @@ pub fn tail_missing(member_last_seq: u64, room_last_acked: u64) -> u64 {
     room_last_acked.saturating_sub(member_last_seq)
 }
 
-/// Per-room totals over all its members, for the report.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
-pub struct RoomTally {
-    pub room: u32,
-    pub receivers: u64,
-    pub timeline: SeqCounts,
-    pub messages: SeqCounts,
-    /// Indexed by sender: that sender's messages as all receivers saw them.
-    pub senders: Vec<SeqCounts>,
-    pub tail_missing: u64,
-    pub misrouted: u64,
-    pub resets: u64,
-    /// Gaps left by messages the server refused (not counted as missing).
-    pub refused_gaps: u64,
-}
-
-/// How many of the sorted numbers in `refused` lie strictly between `first` and `last`.
-pub fn refused_within(refused: &[u64], first: u64, last: u64) -> u64 {
-    if last <= first + 1 {
-        return 0;
-    }
-    let lo = refused.partition_point(|&n| n <= first);
-    let hi = refused.partition_point(|&n| n < last);
-    hi.saturating_sub(lo) as u64
-}
-
-impl RoomTally {
-    /// Adds one member's counts. `refused[s]` lists, sorted, the numbers of sender
-    /// `s`'s messages that the server refused: they never existed in the room, so
-    /// the gaps they leave are not loss.
-    pub fn add(&mut self, c: &ConnCounts, refused: &[Vec<u64>]) {
-        self.receivers += 1;
-        self.timeline += c.timeline;
-        if self.senders.len() < c.senders.len() {
-            self.senders.resize(c.senders.len(), SeqCounts::default());
-        }
-        for (s, counts) in c.senders.iter().enumerate() {
-            let mut counts = *counts;
-            if let (Some(Some((first, last))), Some(refused)) =
-                (c.sender_ranges.get(s), refused.get(s))
-            {
-                let excused = refused_within(refused, *first, *last).min(counts.missing);
-                counts.missing -= excused;
-                self.refused_gaps += excused;
-            }
-            self.senders[s] += counts;
-            self.messages += counts;
-        }
-        self.misrouted += c.misrouted;
-        self.resets += c.resets;
-    }
-
-    /// True when every member of the room saw every message once, in order.
-    pub fn clean(&self) -> bool {
-        self.timeline.clean()
-            && self.messages.clean()
-            && self.tail_missing == 0
-            && self.misrouted == 0
-            && self.resets == 0
-    }
-}
-
-/// Latencies are recorded in whole microseconds, rounded up, at least 1.
-pub fn micros(latency_nanos: u64) -> u64 {
-    latency_nanos.div_ceil(1000).max(1)
-}
-
-/// The histogram every latency goes into: 1 µs to 10 minutes, 3 significant digits.
-pub fn latency_histogram() -> Histogram<u64> {
-    Histogram::new_with_bounds(1, 600_000_000, 3).expect("valid histogram bounds")
-}
-
-/// Percentiles of a latency histogram (recorded in µs), in milliseconds.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize)]
-pub struct LatencySummary {
-    pub count: u64,
-    pub p50_ms: f64,
-    pub p90_ms: f64,
-    pub p99_ms: f64,
-    pub p999_ms: f64,
-    pub max_ms: f64,
-    pub mean_ms: f64,
-}
-
-impl LatencySummary {
-    pub fn of(h: &Histogram<u64>) -> Self {
-        if h.is_empty() {
-            return Self::default();
-        }
-        let ms = |us: u64| us as f64 / 1000.0;
-        Self {
-            count: h.len(),
-            p50_ms: ms(h.value_at_quantile(0.50)),
-            p90_ms: ms(h.value_at_quantile(0.90)),
-            p99_ms: ms(h.value_at_quantile(0.99)),
-            p999_ms: ms(h.value_at_quantile(0.999)),
-            max_ms: ms(h.max()),
-            mean_ms: h.mean() / 1000.0,
-        }
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -605,83 +503,5 @@ mod tests {
         assert_eq!(tail_missing(100, 100), 0);
         // Joined after the last message, or saw later presence events.
         assert_eq!(tail_missing(130, 100), 0);
-    }
-
-    #[test]
-    fn room_tally_sums_members_and_senders() {
-        let mut a = ConnAccount::joined(4, 0);
-        a.message(1, ours(4, 1, 1, 0), 0);
-        a.message(3, ours(4, 1, 3, 0), 0);
-        let mut b = ConnAccount::joined(4, 0);
-        b.message(1, ours(4, 1, 1, 0), 0);
-        b.message(1, ours(4, 1, 1, 0), 0);
-        let mut t = RoomTally {
-            room: 4,
-            ..RoomTally::default()
-        };
-        t.add(&a.counts(), &[]);
-        t.add(&b.counts(), &[]);
-        assert_eq!(t.receivers, 2);
-        assert_eq!(t.senders.len(), 2);
-        assert_eq!(t.senders[0], SeqCounts::default());
-        assert_eq!(t.senders[1], counts(4, 1, 1, 0));
-        assert_eq!(t.timeline, counts(4, 1, 1, 0));
-        assert!(!t.clean());
-    }
-
-    #[test]
-    fn refused_messages_are_not_loss() {
-        // Sender 0's n = 3 and 5 were refused; this member saw 1, 2, 4, 6 and 8.
-        let mut a = ConnAccount::joined(0, 0);
-        for (seq, n) in [(1, 1), (2, 2), (3, 4), (4, 6), (5, 8)] {
-            a.message(seq, ours(0, 0, n, 0), 0);
-        }
-        let c = a.counts();
-        assert_eq!(c.sender_ranges, vec![Some((1, 8))]);
-        assert_eq!(c.senders[0].missing, 3);
-        let mut t = RoomTally::default();
-        t.add(&c, &[vec![3, 5, 9]]);
-        assert_eq!(t.messages.missing, 1, "n = 7 is really lost");
-        assert_eq!(t.refused_gaps, 2);
-        assert!(t.timeline.clean());
-    }
-
-    #[test]
-    fn refused_within_counts_strictly_inside() {
-        let r = [2, 3, 5, 9];
-        assert_eq!(refused_within(&r, 1, 10), 4);
-        assert_eq!(refused_within(&r, 2, 9), 2);
-        assert_eq!(refused_within(&r, 3, 4), 0);
-        assert_eq!(refused_within(&r, 9, 9), 0);
-        assert_eq!(refused_within(&[], 0, 100), 0);
-    }
-
-    #[test]
-    fn micros_round_up() {
-        assert_eq!(micros(0), 1);
-        assert_eq!(micros(1), 1);
-        assert_eq!(micros(1000), 1);
-        assert_eq!(micros(1001), 2);
-        assert_eq!(micros(250_400), 251);
-    }
-
-    #[test]
-    fn percentiles_in_milliseconds() {
-        let mut h = latency_histogram();
-        for us in 1..=1000u64 {
-            h.record(us).unwrap();
-        }
-        h.record(50_000).unwrap();
-        let s = LatencySummary::of(&h);
-        assert_eq!(s.count, 1001);
-        assert!((s.p50_ms - 0.5).abs() < 0.002, "{s:?}");
-        assert!((s.p90_ms - 0.9).abs() < 0.002, "{s:?}");
-        assert!((s.p99_ms - 0.99).abs() < 0.002, "{s:?}");
-        assert!((s.p999_ms - 1.0).abs() < 0.002, "{s:?}");
-        assert!((s.max_ms - 50.0).abs() < 0.05, "{s:?}");
-        assert_eq!(
-            LatencySummary::of(&latency_histogram()),
-            LatencySummary::default()
-        );
     }
 }

@@ -13,7 +13,7 @@ use hdrhistogram::Histogram;
 use parking_lot::Mutex;
 use tokio::sync::Notify;
 
-use crate::accounting::{latency_histogram, micros};
+use crate::latency::{latency_histogram, micros};
 
 const SHARDS: usize = 16;
 

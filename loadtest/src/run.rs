@@ -16,14 +16,16 @@ use tokio::task::JoinHandle;
 use tokio::time::{Instant, sleep, sleep_until, timeout_at};
 use tokio_util::sync::CancellationToken;
 
-use crate::accounting::{LatencySummary, RoomTally, latency_histogram, tail_missing};
+use crate::accounting::tail_missing;
 use crate::config::Scenario;
 use crate::ctx::{Ctx, SendPlan};
+use crate::latency::{LatencySummary, latency_histogram};
 use crate::live::{Counters, Live, MemberCell, RoomCell};
 use crate::member::{self, MemberReport};
 use crate::procfs::{CpuUse, Probe, Sample};
 use crate::report::{RunReport, ServerMemory, StepReport};
 use crate::rooms::{churn, create_rooms, delete_rooms};
+use crate::tally::RoomTally;
 
 /// Handshakes (join + hello, or a resume) in flight at once.
 const MAX_HANDSHAKES: usize = 128;

@@ -1,10 +1,11 @@
-//! The server as a value: its shared state, how to start it on a listener, and how
-//! it stops. `main` passes ctrl-c/SIGTERM; tests pass a token they cancel.
+//! The server as a value: building its shared state ([`state`]), starting it on a
+//! listener, and how it stops. `main` passes ctrl-c/SIGTERM; tests pass a token they
+//! cancel. It sits on top: it uses every other module and none uses it.
 
 use std::sync::Arc;
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::Duration;
 
-use kindred_protocol::{Millis, RoomId, RoomSummary, Visibility};
+use kindred_protocol::{RoomId, RoomSummary, Visibility};
 use tokio::net::TcpListener;
 use tokio::sync::Semaphore;
 use tokio_util::sync::CancellationToken;
@@ -14,22 +15,15 @@ use crate::auth::Signer;
 use crate::broker::memory::MemoryBroker;
 use crate::broker::redis::RedisBroker;
 use crate::broker::{Broker, BrokerError};
+use crate::clock::now_ms;
 use crate::config::Config;
 use crate::http::edge;
 use crate::hub::Hub;
+use crate::invite::{Minted, mint};
 use crate::metrics::Metrics;
-use crate::room::RoomConfig;
+use crate::room::{DEFAULT_GUIDELINES, RoomConfig, UpdateRoom};
 use crate::safety::{CrisisMatcher, Detector, ResourcesCard};
-
-/// A rate limiter keyed by client IP address.
-pub type IpLimiter = governor::DefaultKeyedRateLimiter<std::net::IpAddr>;
-
-/// Wall-clock milliseconds: the only clock read outside tests, passed into the domain.
-pub fn now_ms() -> Millis {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map_or(0, |d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX))
-}
+use crate::state::{AppState, RoomDirectory, allowance};
 
 /// The libraries whose `trace` (and, for some, `debug`) output carries payloads: frame
 /// contents, close reasons, headers.
@@ -66,41 +60,6 @@ where
             t.with_target(*lib, LevelFilter::DEBUG)
         });
     FilterExt::<S>::and(requested, caps)
-}
-
-/// The guidelines a room gets when its creator gives none.
-pub const DEFAULT_GUIDELINES: &str = "\
-1. What is shared here stays here.\n\
-2. Speak from your own experience; listen without judging.\n\
-3. No advice unless it is asked for; no diagnosing one another.\n\
-4. Be kind. Disagree gently. No hate, harassment or slurs.\n\
-5. You may pass: nobody has to share.\n\
-6. If you are in danger right now, contact your local emergency number or a crisis line.";
-
-/// Everything a request or session needs.
-pub struct AppState {
-    pub config: Config,
-    pub broker: Arc<dyn Broker>,
-    pub hub: Arc<Hub>,
-    pub signer: Signer,
-    pub admin_token: String,
-    pub metrics: Arc<Metrics>,
-    /// One permit per open WebSocket.
-    pub connections: Arc<Semaphore>,
-    /// Every WebSocket session, so shutdown can wait for them (HTTP connections are
-    /// tracked by the edge, see [`serve`]).
-    pub tracker: TaskTracker,
-    /// Cancelled when the server starts shutting down.
-    pub shutdown: CancellationToken,
-    /// Crisis language: built-in phrases plus the operator's.
-    /// Crisis detection: the phrase rules and the classifier.
-    pub crisis: Detector,
-    /// What a member in crisis privately receives.
-    pub resources: ResourcesCard,
-    /// Joins and WebSocket upgrades per IP.
-    pub joins: IpLimiter,
-    /// The public room list's per-address allowance and short cache.
-    pub directory: crate::http::api::RoomDirectory,
 }
 
 /// A running server (returned by [`start`]).
@@ -242,10 +201,8 @@ pub async fn state(config: Config, shutdown: CancellationToken) -> anyhow::Resul
         None => ResourcesCard::default(),
     };
     crate::safety::init();
-    let per_minute = std::num::NonZeroU32::new(config.joins_per_minute_per_ip)
-        .unwrap_or(std::num::NonZeroU32::MIN);
-    let joins = governor::RateLimiter::keyed(governor::Quota::per_minute(per_minute));
-    let directory = crate::http::api::RoomDirectory::from_config(&config);
+    let joins = allowance::per_minute(config.joins_per_minute_per_ip);
+    let directory = RoomDirectory::from_config(&config);
     let secret = config.secret.clone().unwrap_or_else(random_token);
     let admin_token = config.admin_token.clone().unwrap_or_else(random_token);
     Ok(Arc::new(AppState {
@@ -269,9 +226,7 @@ pub async fn state(config: Config, shutdown: CancellationToken) -> anyhow::Resul
 /// newcomer can try both sides at once, and unlisted unless `--list-demo-room` asks for
 /// it, so nobody looking for a real group lands in it. It says it is a demo wherever it
 /// shows. Returns the room and a facilitator invite for it.
-pub async fn create_demo_room(
-    state: &AppState,
-) -> Result<(RoomSummary, kindred_protocol::http::Invite), BrokerError> {
+pub async fn create_demo_room(state: &AppState) -> Result<(RoomSummary, Minted), BrokerError> {
     let id = RoomId::new();
     state
         .broker
@@ -301,12 +256,13 @@ pub async fn create_demo_room(
         .await?;
     // Every start makes its own demo room; the catalog file does not keep them.
     state.broker.transient(id);
-    let open = kindred_protocol::http::UpdateRoom {
+    let open = UpdateRoom {
         open: Some(true),
         ..Default::default()
     };
     let room = state.broker.update_room(id, open, now_ms()).await?;
-    let invite = crate::http::api::mint(state, id, state.config.invite_ttl_secs, 5).await?;
+    let ttl = state.config.invite_ttl_secs;
+    let invite = mint(&*state.broker, &state.signer, id, ttl, 5, now_ms()).await?;
     Ok((room, invite))
 }
 

@@ -11,20 +11,28 @@
 //! - [`schedule`]: a room's weekly schedule: its next session and its calendar feed.
 //! - [`auth`]: signed session tokens and facilitator invites.
 //! - [`catalog`]: the catalog file that keeps rooms across a restart (`--catalog-file`).
-//! - [`config`], [`metrics`], [`app`]: configuration, Prometheus metrics, start/stop.
+//! - [`invite`]: minting a facilitator invite (its record in the room, its token).
+//! - [`state`]: what every request and session shares ([`state::AppState`]).
+//! - [`clock`]: the one read of the wall clock.
+//! - [`config`], [`metrics`]: configuration, Prometheus metrics.
+//! - [`app`]: building the state, start and stop; on top of everything, imported by
+//!   nothing (`tests/tests/layers` checks that no module imports another in a circle).
 
 pub mod app;
 pub mod auth;
 pub mod broker;
 pub mod catalog;
+pub mod clock;
 pub mod config;
 pub mod http;
 pub mod hub;
+pub mod invite;
 pub mod metrics;
 pub mod room;
 pub mod safety;
 pub mod schedule;
 pub mod session;
+pub mod state;
 pub mod wire;
 
 pub use app::{Running, start};

@@ -122,9 +122,7 @@ async fn run(config: Config) -> anyhow::Result<()> {
         let (room, invite) = app::create_demo_room(&state).await?;
         println!("Demo room (open now; not a real group, nobody is watching it):");
         println!("  as a participant: {base}/?room={}", room.id);
-        if let Some(url) = invite.url {
-            println!("  as a facilitator: {base}{url}");
-        }
+        println!("  as a facilitator: {base}{}", invite.url());
         println!(
             "  join: curl -s -X POST {base}/api/rooms/{}/join -H 'content-type: application/json' -d '{{\"name\":\"Robin\",\"accept_guidelines\":true}}'",
             room.id

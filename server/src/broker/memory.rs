@@ -19,7 +19,6 @@ use std::time::{Duration, Instant};
 
 use async_trait::async_trait;
 use dashmap::{DashMap, DashSet};
-use kindred_protocol::http::UpdateRoom;
 use kindred_protocol::policy::ContentPolicy;
 use kindred_protocol::{Epoch, Millis, Quote, Role, RoomId, RoomSummary, Seq, ServerFrame, UserId};
 use parking_lot::Mutex;
@@ -31,7 +30,7 @@ use super::{
 use crate::catalog::CatalogFile;
 use crate::hub::{Audience, Effect, Hub, Peer};
 use crate::metrics::Metrics;
-use crate::room::{Applied, Command, InviteRecord, Limits, Origin, Room, RoomConfig};
+use crate::room::{Applied, Command, InviteRecord, Limits, Origin, Room, RoomConfig, UpdateRoom};
 use crate::wire::{self, Encoded};
 
 struct RoomCell {

@@ -17,14 +17,15 @@ pub mod redis;
 pub mod timeline;
 
 use async_trait::async_trait;
-use kindred_protocol::http::UpdateRoom;
 use kindred_protocol::policy::ContentPolicy;
 use kindred_protocol::{
     Epoch, MemberInfo, Millis, Quote, ResumeKind, Role, RoomId, RoomState, RoomSummary, Seq, UserId,
 };
 
 use crate::hub::{Effect, Peer};
-use crate::room::{Applied, Command, EventKind, InviteRecord, Origin, Rejection, Room, RoomConfig};
+use crate::room::{
+    Applied, Command, EventKind, InviteRecord, Origin, Rejection, Room, RoomConfig, UpdateRoom,
+};
 use crate::wire::Encoded;
 
 /// Why a broker call failed.

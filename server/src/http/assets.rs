@@ -16,7 +16,7 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use sha2::{Digest, Sha256};
 
-use crate::app::AppState;
+use crate::state::AppState;
 
 /// The policy of every page and file of the client. `ws:`/`wss:` because a
 /// browser only counts `'self'` as the page's own scheme (http/https).

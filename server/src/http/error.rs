@@ -112,7 +112,7 @@ impl From<axum::extract::rejection::BytesRejection> for AppError {
 fn body_error(status: StatusCode, e: &(dyn std::error::Error + 'static), text: String) -> AppError {
     if status == StatusCode::PAYLOAD_TOO_LARGE {
         AppError::new(ErrorCode::TooLarge, "the request body is too large")
-    } else if super::edge::timed_out(e) {
+    } else if super::edge::deadline::timed_out(e) {
         AppError::new(
             ErrorCode::Timeout,
             "the request body did not arrive in time",

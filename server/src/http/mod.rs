@@ -22,12 +22,13 @@ use axum::routing::{delete, get, post};
 pub use error::AppError;
 
 use std::net::{IpAddr, SocketAddr};
+use std::time::Duration;
 
 use axum::extract::ConnectInfo;
 use axum::http::HeaderMap;
 use kindred_protocol::ErrorCode;
 
-use crate::app::AppState;
+use crate::state::{AppState, allowance};
 
 /// The public routes: everything but `/metrics`, which has a listener of its own
 /// ([`metrics_router`]).
@@ -156,31 +157,23 @@ pub fn client_ip(app: &AppState, peer: &ConnectInfo<SocketAddr>, headers: &Heade
 /// Count one join or upgrade against the address's allowance (an IPv6 address counts
 /// as its network, `--ipv6-prefix`).
 pub fn limit_ip(app: &AppState, ip: IpAddr) -> Result<(), AppError> {
-    check_allowance(
-        &app.joins,
-        forwarded::limit_key(ip, app.config.ipv6_prefix),
-        "too many attempts from your address; please wait a moment",
-    )
+    allowance::check(&app.joins, forwarded::limit_key(ip, app.config.ipv6_prefix)).map_err(|wait| {
+        rate_limited(
+            "too many attempts from your address; please wait a moment",
+            wait,
+        )
+    })
 }
 
-/// Count one request against `key`'s allowance in `limiter`; over it, `rate_limited`
-/// with `message` and when the next one is allowed (`retry_after_ms`, `Retry-After`).
-pub fn check_allowance(
-    limiter: &crate::app::IpLimiter,
-    key: IpAddr,
-    message: &str,
-) -> Result<(), AppError> {
-    limiter.check_key(&key).map_err(|not_until| {
-        let wait = not_until.wait_time_from(governor::clock::Clock::now(
-            &governor::clock::DefaultClock::default(),
-        ));
-        AppError {
-            code: ErrorCode::RateLimited,
-            message: message.to_owned(),
-            retry_after_ms: Some(u64::try_from(wait.as_millis()).unwrap_or(u64::MAX).max(1)),
-            next_session: None,
-        }
-    })
+/// An allowance spent: `rate_limited` with `message` and when the next request is
+/// allowed (`retry_after_ms`, `Retry-After`).
+pub fn rate_limited(message: &str, wait: Duration) -> AppError {
+    AppError {
+        code: ErrorCode::RateLimited,
+        message: message.to_owned(),
+        retry_after_ms: Some(u64::try_from(wait.as_millis()).unwrap_or(u64::MAX).max(1)),
+        next_session: None,
+    }
 }
 
 /// Proof that the request's address was within its join allowance, and that address.

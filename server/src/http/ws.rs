@@ -11,8 +11,8 @@ use axum::response::{IntoResponse, Response};
 use kindred_protocol::ErrorCode;
 
 use super::AppError;
-use crate::app::AppState;
 use crate::session;
+use crate::state::AppState;
 
 pub async fn upgrade(
     State(app): State<Arc<AppState>>,

@@ -30,7 +30,7 @@ use kindred_protocol::{
 use serde::{Deserialize, Serialize};
 
 pub use self::command::{Command, Concern, ModRequest, Screened};
-pub use self::config::{Limits, RoomConfig};
+pub use self::config::{DEFAULT_GUIDELINES, Limits, RoomConfig, UpdateRoom};
 pub use self::member::{Held, Member, ModStatus, Presence, Warning};
 pub use self::outcome::{Applied, Briefing, Departure, MuteNotice, Parting, Rejection, Settled};
 use super::alerts::{Kept, OpenAlerts};

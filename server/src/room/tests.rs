@@ -2,7 +2,6 @@
 //! mutes alice for 5 minutes; alice says hi → muted; 6 minutes pass; alice says
 //! hi → delivered".
 
-use kindred_protocol::http::UpdateRoom;
 use kindred_protocol::{
     CrisisCategory, ErrorCode, LeftReason, Millis, ModAction, Reaction, Role, RoomId, UserId,
     Visibility,

@@ -10,8 +10,8 @@ use tokio::time::Instant;
 
 use super::message::Raised;
 use super::{Conn, Flow, Live, MAX_CLIENT_ID, MAX_LABEL_CHARS, MAX_REASON_CHARS, TYPING_INTERVAL};
-use crate::app::now_ms;
 use crate::broker::BrokerError;
+use crate::clock::now_ms;
 use crate::room::{Command, Concern, ModRequest, Rejection};
 use crate::safety::budget::take;
 use crate::safety::{TextError, normalize_message};

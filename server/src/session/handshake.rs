@@ -9,8 +9,8 @@ use kindred_protocol::{
 use tokio::time::Instant;
 
 use super::{Conn, Live};
-use crate::app::now_ms;
 use crate::broker::{BrokerError, ResumeFrom, Snapshot};
+use crate::clock::now_ms;
 use crate::room::{Briefing, Command, Rejection};
 use crate::wire::{self, Encoded};
 

@@ -8,7 +8,7 @@ use kindred_protocol::policy::{ContentPolicy, PolicyMode};
 use kindred_protocol::{ClientId, Role, Seq, ServerFrame};
 
 use super::{Conn, Live};
-use crate::app::now_ms;
+use crate::clock::now_ms;
 use crate::room::{Applied, Command, Concern, Screened};
 use crate::safety::{Evaluate, Verdict};
 use crate::wire;

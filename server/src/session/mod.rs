@@ -29,10 +29,11 @@ use kindred_protocol::{ErrorCode, Me, Role, RoomId, Seq, UserId, close_code};
 use tokio::sync::OwnedSemaphorePermit;
 use tokio::time::Instant;
 
-use crate::app::{AppState, now_ms};
 use crate::auth::SessionClaims;
+use crate::clock::now_ms;
 use crate::hub::{Kick, Peer};
 use crate::room::Command;
+use crate::state::AppState;
 use crate::wire::{self, Encoded};
 
 /// The longest a close handshake may take before the socket is simply dropped.

@@ -1,7 +1,7 @@
 //! Facilitator invites are records the room keeps: used as many times as they allow,
 //! listed and revoked by the operator, and a revoked invite ends the seat it gave.
 
-use kindred::app::now_ms;
+use kindred::clock::now_ms;
 use kindred_protocol::client::ClientError;
 use kindred_protocol::http::{CreateInvite, Invite, JoinRequest, JoinResponse};
 use kindred_protocol::{ErrorCode, LeftReason, RoomId, ServerFrame, close_code};

@@ -1,7 +1,7 @@
 //! The limits of one WebSocket session: what counts as a message, how many sockets a
 //! token may hold, silence, and a welcome that fits whatever the room's size.
 
-use kindred::app::now_ms;
+use kindred::clock::now_ms;
 use kindred::room::Command;
 use kindred_protocol::client::{ClientError, Connection};
 use kindred_protocol::{

@@ -12,13 +12,12 @@
 
 use std::collections::BTreeMap;
 
-use kindred_protocol::http::UpdateRoom;
 use kindred_protocol::{Epoch, Millis, ModAction, RoomId, Seq, UserId};
 use serde::{Deserialize, Serialize};
 
 use crate::broker::timeline::Timeline;
 use crate::hub::{Audience, Hub};
-use crate::room::{Applied, Command, EventKind, Limits, Rejection, Room};
+use crate::room::{Applied, Command, EventKind, Limits, Rejection, Room, UpdateRoom};
 
 /// Which Kindred process appended an entry (random per start).
 pub type InstanceId = u64;

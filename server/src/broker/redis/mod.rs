@@ -36,7 +36,6 @@ use std::time::{Duration, Instant};
 
 use async_trait::async_trait;
 use dashmap::DashMap;
-use kindred_protocol::http::UpdateRoom;
 use kindred_protocol::policy::ContentPolicy;
 use kindred_protocol::{Epoch, Millis, Quote, Role, RoomId, RoomSummary, Seq, ServerFrame, UserId};
 use parking_lot::Mutex;
@@ -48,7 +47,9 @@ use self::store::Store;
 use super::{Broker, BrokerError, REPORT_CONTEXT, ResumeFrom, Snapshot, new_epoch, summary};
 use crate::hub::{Audience, Hub, Peer};
 use crate::metrics::Metrics;
-use crate::room::{Applied, Command, InviteRecord, Limits, Origin, Rejection, Room, RoomConfig};
+use crate::room::{
+    Applied, Command, InviteRecord, Limits, Origin, Rejection, Room, RoomConfig, UpdateRoom,
+};
 use crate::wire::{self, Encoded};
 
 /// How long a member's command waits for its entry to come back on pub/sub before

@@ -13,13 +13,14 @@ use axum::extract::rejection::BytesRejection;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use kindred_protocol::http::{CreateInvite, Invite, InviteList};
-use kindred_protocol::{ErrorCode, InviteId, Role, RoomId, UserId};
+use kindred_protocol::{ErrorCode, InviteId, RoomId, UserId};
 
 use super::{Admin, admin_body, room_id};
-use crate::app::{AppState, now_ms};
-use crate::auth::InviteClaims;
+use crate::clock::now_ms;
 use crate::http::AppError;
+use crate::invite::{Minted, mint};
 use crate::room::{Command, InviteRecord, MAX_INVITE_USES};
+use crate::state::AppState;
 
 /// The longest an invite may last.
 const MAX_INVITE_TTL_SECS: u64 = 30 * 24 * 3600;
@@ -73,49 +74,18 @@ pub async fn create_invite(
             format!("uses must be between 1 and {MAX_INVITE_USES}"),
         ));
     }
-    let invite = mint(&app, room, ttl, uses).await?;
-    Ok((StatusCode::CREATED, Json(invite)))
+    let invite = mint(&*app.broker, &app.signer, room, ttl, uses, now_ms()).await?;
+    Ok((StatusCode::CREATED, Json(minted(invite))))
 }
 
-/// Keep a new facilitator invite's record in `room` and sign its token: the invite
-/// with its token and link.
-pub async fn mint(
-    app: &AppState,
-    room: RoomId,
-    ttl_secs: u64,
-    uses: u32,
-) -> Result<Invite, crate::broker::BrokerError> {
-    let now = now_ms();
-    let record = InviteRecord {
-        id: InviteId::new(),
-        role: Role::Facilitator,
-        created_at: now,
-        expires_at: now + ttl_secs * 1000,
-        uses,
-        used: 0,
-        seats: Default::default(),
-        order: 0,
-    };
-    app.broker
-        .apply(
-            room,
-            Command::Invite {
-                invite: record.clone(),
-            },
-            now,
-        )
-        .await?;
-    let token = app.signer.invite_token(InviteClaims {
-        room,
-        id: record.id,
-        role: record.role,
-        exp: record.expires_at,
-    });
-    tracing::info!(%room, invite = %record.id, uses, ttl_seconds = ttl_secs, "invite minted");
-    let mut invite = shown(record);
-    invite.url = Some(format!("/?room={room}#invite={token}"));
-    invite.token = Some(token);
-    Ok(invite)
+/// A new invite as its minting answers it: with its token and its link.
+pub fn minted(minted: Minted) -> Invite {
+    let url = minted.url();
+    Invite {
+        token: Some(minted.token),
+        url: Some(url),
+        ..shown(minted.record)
+    }
 }
 
 /// `GET /api/rooms/{id}/invites`: every invite the room keeps, oldest first.

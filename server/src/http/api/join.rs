@@ -10,13 +10,14 @@ use kindred_protocol::http::{JoinRequest, JoinResponse};
 use kindred_protocol::{ErrorCode, Millis, Role, RoomId, UserId};
 
 use super::room_id;
-use crate::app::{AppState, now_ms};
 use crate::auth::SessionClaims;
+use crate::clock::now_ms;
 use crate::http::AppError;
 use crate::http::forwarded::person_network;
 use crate::room::Command;
 use crate::safety::normalize_name;
 use crate::schedule::next_session;
+use crate::state::AppState;
 
 /// A pseudonym: trimmed, 1–32 characters, nothing that breaks others' screens.
 fn check_name(name: &str) -> Result<String, AppError> {

@@ -1,14 +1,12 @@
-//! Admission (`join`) and the admin API: rooms (`rooms`), facilitator invites and
-//! seats (`invites`); the public room list's allowance and cache (`directory`). Every handler answers failures as [`AppError`].
+//! Admission (`join`) and the admin API: rooms (`rooms`, with the public directory),
+//! facilitator invites and seats (`invites`). Every handler answers failures as
+//! [`AppError`].
 
-mod directory;
 mod invites;
 mod join;
 mod rooms;
 
-pub use directory::RoomDirectory;
-
-pub use invites::{create_invite, get_invite, list_invites, mint, remove_member, revoke_invite};
+pub use invites::{create_invite, get_invite, list_invites, minted, remove_member, revoke_invite};
 pub use join::join;
 pub use rooms::{calendar, create_room, delete_room, get_room, list_rooms, update_room};
 
@@ -29,8 +27,8 @@ use axum::http::request::Parts;
 use kindred_protocol::{ErrorCode, RoomId};
 
 use super::AppError;
-use crate::app::AppState;
 use crate::auth::admin_token_matches;
+use crate::state::AppState;
 
 pub(super) const MAX_TITLE_CHARS: usize = 100;
 pub(super) const MAX_TEXT_CHARS: usize = 4_000;

@@ -13,10 +13,13 @@ use kindred_protocol::http::{AdminRoom, AdminRoomList, CreateRoom, RoomList, Upd
 use kindred_protocol::{ErrorCode, RoomId, RoomSummary, Schedule, Visibility};
 
 use super::{Admin, MAX_TEXT_CHARS, MAX_TITLE_CHARS, MaybeAdmin, admin_body, bounded, room_id};
-use crate::app::{AppState, DEFAULT_GUIDELINES, now_ms};
-use crate::http::AppError;
-use crate::room::RoomConfig;
+use crate::clock::now_ms;
+use crate::http::forwarded::limit_key;
+use crate::http::{AppError, rate_limited};
+use crate::room::DEFAULT_GUIDELINES;
+use crate::room::{self, RoomConfig};
 use crate::schedule::{self, CalendarEntry, dated};
+use crate::state::AppState;
 
 fn check_capacity(app: &AppState, capacity: u32) -> Result<(), AppError> {
     if capacity == 0 || capacity > app.config.max_room_capacity {
@@ -96,9 +99,9 @@ pub async fn create_room(
     );
     let summary = match req.open {
         Some(true) => {
-            let open = UpdateRoom {
+            let open = room::UpdateRoom {
                 open: Some(true),
-                ..UpdateRoom::default()
+                ..room::UpdateRoom::default()
             };
             app.broker.update_room(id, open, now_ms()).await?
         }
@@ -108,7 +111,7 @@ pub async fn create_room(
 }
 
 /// `GET /api/rooms`: the public directory, rate-limited per address and served from
-/// a short cache ([`super::RoomDirectory`]); with the admin token, every room (unlisted
+/// a short cache ([`crate::state::RoomDirectory`]); with the admin token, every room (unlisted
 /// ones too) with its content policy, so a room whose id was lost can be found: read
 /// afresh every time, never limited.
 pub async fn list_rooms(
@@ -135,8 +138,15 @@ pub async fn list_rooms(
         });
         return Ok(Json(AdminRoomList { rooms }).into_response());
     }
+    let ip = crate::http::client_ip(&app, &peer, &headers);
     app.directory
-        .admit(crate::http::client_ip(&app, &peer, &headers))?;
+        .admit(limit_key(ip, app.config.ipv6_prefix))
+        .map_err(|wait| {
+            rate_limited(
+                "too many requests for the list of groups from your address; please wait a moment",
+                wait,
+            )
+        })?;
     let body = app.directory.list(|| public_rooms(&app)).await?;
     Ok(([(header::CONTENT_TYPE, "application/json")], body).into_response())
 }
@@ -232,9 +242,42 @@ pub async fn update_room(
         other => other,
     };
     let changed = changed_fields(&update);
-    let summary = app.broker.update_room(id, update, now_ms()).await?;
+    let summary = app
+        .broker
+        .update_room(id, settings(update), now_ms())
+        .await?;
     tracing::info!(room = %id, changed = %changed, "room changed by the operator");
     Ok(Json(admin_view(&app, summary).await?))
+}
+
+/// A `PATCH` body, checked, as the room's change of settings.
+fn settings(body: UpdateRoom) -> room::UpdateRoom {
+    let UpdateRoom {
+        title,
+        topic,
+        description,
+        guidelines,
+        capacity,
+        visibility,
+        policy,
+        open,
+        facilitated,
+        waiting_room,
+        schedule,
+    } = body;
+    room::UpdateRoom {
+        title,
+        topic,
+        description,
+        guidelines,
+        capacity,
+        visibility,
+        policy,
+        open,
+        facilitated,
+        waiting_room,
+        schedule,
+    }
 }
 
 /// The names of the fields a `PATCH` sets (never their values), for its log line.
@@ -273,4 +316,57 @@ pub async fn delete_room(
     app.broker.delete_room(id, now_ms()).await?;
     tracing::info!(room = %id, "room deleted by the operator");
     Ok(StatusCode::NO_CONTENT)
+}
+
+#[cfg(test)]
+mod tests {
+    use kindred_protocol::http::UpdateRoom;
+    use kindred_protocol::policy::{ContentPolicy, PolicyMode};
+    use kindred_protocol::{Schedule, Visibility, Weekday};
+
+    use super::settings;
+    use crate::room;
+
+    /// The Redis broker's log carries the room's change as it serialises; instances of
+    /// the release before kept the `PATCH` body there. Both must read what the other
+    /// wrote, so the two are written alike, field for field.
+    #[test]
+    fn a_patch_and_the_rooms_change_of_settings_are_written_alike() {
+        let tuesday = Schedule {
+            weekday: Weekday::Tuesday,
+            start: "19:00".into(),
+            minutes: 90,
+            timezone: "Europe/London".into(),
+        };
+        let everything = UpdateRoom {
+            title: Some("Tuesday circle".into()),
+            topic: Some("grief".into()),
+            description: Some("a weekly group".into()),
+            guidelines: Some("be kind".into()),
+            capacity: Some(12),
+            visibility: Some(Visibility::Unlisted),
+            policy: Some(ContentPolicy {
+                mode: PolicyMode::Hold,
+                ..ContentPolicy::default()
+            }),
+            open: Some(true),
+            facilitated: Some(false),
+            waiting_room: Some(true),
+            schedule: Some(Some(tuesday)),
+        };
+        let removal = UpdateRoom {
+            schedule: Some(None),
+            ..UpdateRoom::default()
+        };
+        for body in [everything, removal, UpdateRoom::default()] {
+            let written = serde_json::to_value(&body).unwrap();
+            let change = settings(body.clone());
+            assert_eq!(serde_json::to_value(&change).unwrap(), written);
+            let read: room::UpdateRoom = serde_json::from_value(written.clone()).unwrap();
+            assert_eq!(read, change, "the room reads what a body wrote: {written}");
+            let back: UpdateRoom =
+                serde_json::from_value(serde_json::to_value(&change).unwrap()).unwrap();
+            assert_eq!(back, body, "a body reads what the room wrote: {written}");
+        }
+    }
 }

@@ -14,20 +14,18 @@
 //!   timeout.
 //! - **Bodies**: a declared `Content-Length` over the limit is refused with `413` before
 //!   any of it is read ([`guard_body`]); every body must arrive in full before its
-//!   deadline ([`DeadlineBody`]), or the request fails with `408`.
+//!   deadline (`deadline`), or the request fails with `408`.
 //! - **Shutdown**: the listener stops accepting, every connection is told to finish
 //!   (an idle one closes at once, one mid-request after its response), and whatever is
 //!   still open after the grace period is dropped.
 
 mod caps;
+pub mod deadline;
 
-use std::future::Future;
 use std::io;
 use std::net::SocketAddr;
-use std::pin::Pin;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
-use std::task::{Context, Poll};
 use std::time::Duration;
 
 use axum::Router;
@@ -35,19 +33,19 @@ use axum::body::Body;
 use axum::extract::{ConnectInfo, Request, State};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
-use bytes::Bytes;
-use http_body::{Body as HttpBody, Frame, SizeHint};
+use http_body::Body as HttpBody;
 use hyper::body::Incoming;
 use hyper_util::rt::{TokioIo, TokioTimer};
 use kindred_protocol::ErrorCode;
 use tokio::net::TcpListener;
-use tokio::time::{Instant, Sleep};
+use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 use tower::ServiceExt;
 
 pub use caps::{ConnectionCaps, Refused, Slot};
 use caps::{Counted, RefusalLog, refuse};
+use deadline::DeadlineBody;
 
 use super::AppError;
 use crate::config::Config;
@@ -330,73 +328,4 @@ pub async fn guard_body(
     let deadline = Instant::now() + limits.timeout;
     let request = request.map(|body| Body::new(DeadlineBody::new(body, deadline)));
     next.run(request).await
-}
-
-/// The error a body gives when its deadline passes before it has arrived in full.
-#[derive(Debug, thiserror::Error)]
-#[error("the request body did not arrive in time")]
-pub struct BodyTimedOut;
-
-/// Whether `error` or anything in its chain of sources is [`BodyTimedOut`].
-pub fn timed_out(error: &(dyn std::error::Error + 'static)) -> bool {
-    let mut current = Some(error);
-    while let Some(e) = current {
-        if e.is::<BodyTimedOut>() {
-            return true;
-        }
-        current = e.source();
-    }
-    false
-}
-
-/// A request body that fails with [`BodyTimedOut`] once `deadline` passes: one bound on
-/// the whole body, however slowly it trickles in (tower-http's body timeout restarts
-/// with every frame).
-pub struct DeadlineBody {
-    inner: Body,
-    deadline: Instant,
-    sleep: Option<Pin<Box<Sleep>>>,
-}
-
-impl DeadlineBody {
-    pub fn new(inner: Body, deadline: Instant) -> Self {
-        Self {
-            inner,
-            deadline,
-            sleep: None,
-        }
-    }
-}
-
-impl HttpBody for DeadlineBody {
-    type Data = Bytes;
-    type Error = axum::Error;
-
-    fn poll_frame(
-        self: Pin<&mut Self>,
-        cx: &mut Context<'_>,
-    ) -> Poll<Option<Result<Frame<Bytes>, axum::Error>>> {
-        let this = self.get_mut();
-        if Instant::now() >= this.deadline {
-            return Poll::Ready(Some(Err(axum::Error::new(BodyTimedOut))));
-        }
-        if let Poll::Ready(frame) = Pin::new(&mut this.inner).poll_frame(cx) {
-            return Poll::Ready(frame);
-        }
-        let sleep = this
-            .sleep
-            .get_or_insert_with(|| Box::pin(tokio::time::sleep_until(this.deadline)));
-        match sleep.as_mut().poll(cx) {
-            Poll::Ready(()) => Poll::Ready(Some(Err(axum::Error::new(BodyTimedOut)))),
-            Poll::Pending => Poll::Pending,
-        }
-    }
-
-    fn is_end_stream(&self) -> bool {
-        self.inner.is_end_stream()
-    }
-
-    fn size_hint(&self) -> SizeHint {
-        self.inner.size_hint()
-    }
 }

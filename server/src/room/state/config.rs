@@ -1,9 +1,18 @@
-//! What configures a room: the operator's settings, and the limits its rules use
-//! (from the creating instance's configuration), both kept with the room.
+//! What configures a room: the operator's settings, a change to them, and the limits
+//! its rules use (from the creating instance's configuration), all kept with the room.
 
 use kindred_protocol::policy::ContentPolicy;
 use kindred_protocol::{Schedule, Visibility};
 use serde::{Deserialize, Serialize};
+
+/// The guidelines a room gets when its creator gives none.
+pub const DEFAULT_GUIDELINES: &str = "\
+1. What is shared here stays here.\n\
+2. Speak from your own experience; listen without judging.\n\
+3. No advice unless it is asked for; no diagnosing one another.\n\
+4. Be kind. Disagree gently. No hate, harassment or slurs.\n\
+5. You may pass: nobody has to share.\n\
+6. If you are in danger right now, contact your local emergency number or a crisis line.";
 
 /// What an operator sets for a room.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -26,6 +35,47 @@ pub struct RoomConfig {
     /// Participants wait until a facilitator admits them.
     #[serde(default)]
     pub waiting_room: bool,
+}
+
+/// A change to a room's settings ([`Room::configure`](super::Room::configure)): only
+/// the fields present change. The operator's `PATCH` becomes one at the HTTP edge,
+/// checked there; the Redis broker's log carries it as [`Serialize`] writes it, in
+/// the same shape the `PATCH` body has, so entries written before and after read
+/// alike.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct UpdateRoom {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub title: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub topic: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub guidelines: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub capacity: Option<u32>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub visibility: Option<Visibility>,
+    /// Through [`Room::set_policy`](super::Room::set_policy), so members hear of it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub policy: Option<ContentPolicy>,
+    /// Open a session (`true`), or close the one that is on (`false`: its members are
+    /// told and disconnected, as by a facilitator's `close`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub open: Option<bool>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub facilitated: Option<bool>,
+    /// Turning it off admits everyone waiting.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub waiting_room: Option<bool>,
+    /// Absent: the schedule stays as it is; `Some(None)` (`null`): the room no longer
+    /// has one; a schedule: the new one.
+    #[serde(
+        default,
+        deserialize_with = "kindred_protocol::schedule::present",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub schedule: Option<Option<Schedule>>,
 }
 
 /// The numbers a room's rules use. A new room takes them from the instance that

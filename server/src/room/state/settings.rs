@@ -2,10 +2,9 @@
 //! opening and closing a session, and the content policy.
 
 use kindred_protocol::Millis;
-use kindred_protocol::http::UpdateRoom;
 use kindred_protocol::policy::ContentPolicy;
 
-use super::{Applied, Room, RoomConfig};
+use super::{Applied, Room, RoomConfig, UpdateRoom};
 use crate::room::event::EventKind;
 
 impl Room {

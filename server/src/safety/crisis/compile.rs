@@ -6,8 +6,7 @@ use std::collections::HashMap;
 
 use kindred_protocol::CrisisCategory;
 
-use super::MIN_FUZZY_LEN;
-use super::data::{BOUNDARY_WORD, MANY_WORD, Source, SourceElem};
+use super::data::{BOUNDARY_WORD, MANY_WORD, MIN_FUZZY_LEN, Source, SourceElem};
 use super::normalize::{Piece, collapse_repeats, for_each_word, is_many, within_one_edit};
 
 pub(super) type Id = u32;
@@ -15,7 +14,7 @@ pub(super) type Id = u32;
 const UNKNOWN: Id = u32::MAX;
 /// The end of a sentence or of the message: `$` in a pattern. Gaps never cross it.
 pub(super) const BOUNDARY: Id = u32::MAX - 1;
-/// A number of [`super::MANY_FROM`] or more: `<n>` in a pattern.
+/// A number of [`super::normalize::MANY_FROM`] or more: `<n>` in a pattern.
 const MANY: Id = u32::MAX - 2;
 /// The last id an interned word can have (never reached: it would take four billion
 /// distinct words).

@@ -5,7 +5,33 @@
 use kindred_protocol::CrisisCategory;
 
 use super::normalize::basic_words;
-use super::{CrisisDataError, MIN_FUZZY_LEN};
+
+/// Typo-tolerant keywords shorter than this would collide with ordinary words.
+pub const MIN_FUZZY_LEN: usize = 5;
+
+/// A line of the data file that could not be understood. The builtin file is checked by
+/// a test; these errors are for an operator's extension file.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum CrisisDataError {
+    #[error("line {line}: unknown section [{name}]")]
+    UnknownSection { line: usize, name: String },
+    #[error("line {line}: a pattern must come after a [section] header")]
+    OutsideSection { line: usize },
+    #[error("line {line}: unbalanced or nested parentheses")]
+    Parentheses { line: usize },
+    #[error("line {line}: the pattern has no words")]
+    EmptyPattern { line: usize },
+    #[error("line {line}: a pattern must start with a word (not a gap, `$` or an optional group)")]
+    BadStart { line: usize },
+    #[error("line {line}: a pattern cannot end with a gap")]
+    TrailingGap { line: usize },
+    #[error("line {line}: two gaps in a row")]
+    DoubleGap { line: usize },
+    #[error("line {line}: an alias looks like `misspelling other-misspelling = word [word…]`")]
+    BadAlias { line: usize },
+    #[error("line {line}: `{word}` must be one word of at least {MIN_FUZZY_LEN} letters")]
+    BadFuzzy { line: usize, word: String },
+}
 
 /// How `$` and `<n>` are spelled in a pattern; inside an alternative or an alias target
 /// they are kept as these words until [`super::compile`] gives them their ids.

@@ -26,8 +26,9 @@
 //! (idioms such as "killing myself laughing") cancel any match that overlaps them.
 //!
 //! # Where things are
-//! - `data`: the file format, read into a `Source` (patterns as written);
-//! - `normalize`: the one pass that turns text (a message or a pattern) into words;
+//! - `data`: the file format, read into a `Source` (patterns as written), and its errors;
+//! - `normalize`: the one pass that turns text (a message or a pattern) into words, and
+//!   what number counts as many;
 //! - `compile`: the source compiled into token ids, and a message into tokens;
 //! - `matcher`: the rules run over a message's tokens;
 //! - `tests`: the case tables (what must alert, what must not) and the format's tests.
@@ -45,6 +46,8 @@ mod tests;
 
 use compile::Compiled;
 use data::Source;
+pub use data::{CrisisDataError, MIN_FUZZY_LEN};
+pub use normalize::MANY_FROM;
 
 /// The phrases Kindred ships with. Operators add to them with [`CrisisMatcher::parse`] and
 /// [`CrisisMatcher::extend`]; they cannot remove them.
@@ -53,37 +56,6 @@ const BUILTIN_PHRASES: &str = include_str!("../crisis_phrases.txt");
 /// How many arbitrary tokens a `*` in a pattern may stand for. Small on purpose: a gap
 /// that can swallow half a sentence turns "he said the ball hit me" into a disclosure.
 pub const MAX_GAP: usize = 3;
-
-/// Typo-tolerant keywords shorter than this would collide with ordinary words.
-pub const MIN_FUZZY_LEN: usize = 5;
-
-/// The smallest number that `<n>` stands for: "took 30 pills" is an overdose, "took 2
-/// paracetamol" is a headache.
-pub const MANY_FROM: u64 = 10;
-
-/// A line of the data file that could not be understood. The builtin file is checked by
-/// a test; these errors are for an operator's extension file.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-pub enum CrisisDataError {
-    #[error("line {line}: unknown section [{name}]")]
-    UnknownSection { line: usize, name: String },
-    #[error("line {line}: a pattern must come after a [section] header")]
-    OutsideSection { line: usize },
-    #[error("line {line}: unbalanced or nested parentheses")]
-    Parentheses { line: usize },
-    #[error("line {line}: the pattern has no words")]
-    EmptyPattern { line: usize },
-    #[error("line {line}: a pattern must start with a word (not a gap, `$` or an optional group)")]
-    BadStart { line: usize },
-    #[error("line {line}: a pattern cannot end with a gap")]
-    TrailingGap { line: usize },
-    #[error("line {line}: two gaps in a row")]
-    DoubleGap { line: usize },
-    #[error("line {line}: an alias looks like `misspelling other-misspelling = word [word…]`")]
-    BadAlias { line: usize },
-    #[error("line {line}: `{word}` must be one word of at least {MIN_FUZZY_LEN} letters")]
-    BadFuzzy { line: usize, word: String },
-}
 
 /// How urgent a category is, so that one message with several matches reports the one a
 /// facilitator must act on first. Someone in danger right now, or who has already taken

@@ -1,7 +1,9 @@
 //! Normalisation: the single pass that turns text into words, shared by the data file
 //! and messages so that both sides of a comparison are always spelled the same way.
 
-use super::MANY_FROM;
+/// The smallest number that `<n>` stands for: "took 30 pills" is an overdose, "took 2
+/// paracetamol" is a headache.
+pub const MANY_FROM: u64 = 10;
 
 pub(super) enum Piece<'a> {
     /// A normalised word: lower case, leetspeak undone, repeated letters collapsed.

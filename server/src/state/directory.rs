@@ -12,50 +12,40 @@
 
 use std::future::Future;
 use std::net::IpAddr;
-use std::num::NonZeroU32;
 use std::time::{Duration, Instant};
 
 use bytes::Bytes;
 use tokio::sync::Mutex;
 
-use crate::app::IpLimiter;
+use super::allowance::{self, IpLimiter};
 use crate::config::Config;
-use crate::http::AppError;
-use crate::http::forwarded::limit_key;
 
 /// This instance's public room list: its per-address allowance and its cache.
 pub struct RoomDirectory {
     reads: IpLimiter,
-    ipv6_prefix: u8,
     cache: ListCache,
 }
 
 impl RoomDirectory {
     pub fn from_config(config: &Config) -> Self {
-        let per_minute =
-            NonZeroU32::new(config.room_list_per_minute_per_ip).unwrap_or(NonZeroU32::MIN);
         Self {
-            reads: governor::RateLimiter::keyed(governor::Quota::per_minute(per_minute)),
-            ipv6_prefix: config.ipv6_prefix,
+            reads: allowance::per_minute(config.room_list_per_minute_per_ip),
             cache: ListCache::new(config.room_list_cache()),
         }
     }
 
-    /// Count one read of the list from `ip`, or refuse it with when to come back.
-    pub fn admit(&self, ip: IpAddr) -> Result<(), AppError> {
-        crate::http::check_allowance(
-            &self.reads,
-            limit_key(ip, self.ipv6_prefix),
-            "too many requests for the list of groups from your address; please wait a moment",
-        )
+    /// Count one read of the list from `key` (the address as `forwarded::limit_key`
+    /// counts it), or refuse it with how long until the next is allowed.
+    pub fn admit(&self, key: IpAddr) -> Result<(), Duration> {
+        allowance::check(&self.reads, key)
     }
 
     /// The list as last read, or, when that is older than the cache time, read again
     /// with `read`.
-    pub async fn list<F, Fut>(&self, read: F) -> Result<Bytes, AppError>
+    pub async fn list<F, Fut, E>(&self, read: F) -> Result<Bytes, E>
     where
         F: FnOnce() -> Fut,
-        Fut: Future<Output = Result<Bytes, AppError>>,
+        Fut: Future<Output = Result<Bytes, E>>,
     {
         self.cache.get(Instant::now(), read).await
     }
