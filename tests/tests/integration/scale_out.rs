@@ -427,7 +427,14 @@ async fn an_instance_killed_mid_session_loses_nothing_its_members_were_told() {
     let env = [("KINDRED_PRESENCE_GRACE_MS", "1000")];
     let mut doomed = kindred_tests::process::Instance::start(&redis.url(), &env);
     let survivor = kindred_tests::process::Instance::start(&redis.url(), &env);
-    let admin = kindred_tests::TestServer::on_redis(&redis.url()).await;
+    // The room keeps the grace of the instance that creates it: a second, like the
+    // instances' own.
+    let admin = kindred_tests::TestServer::with(kindred::Config {
+        redis_url: Some(redis.url()),
+        presence_grace_ms: 1000,
+        ..kindred_tests::config()
+    })
+    .await;
     let room = admin.room(20).await;
     let join = |name: &'static str| {
         let http = survivor.http.clone();
