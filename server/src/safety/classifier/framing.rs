@@ -6,15 +6,18 @@
 //! "eleven years ago i tried to end my life, i'm fine now" for a crisis happening to the
 //! author now: on every fresh set written for Kindred, most of the calm messages that
 //! alerted were those. A match is **distanced** when
-//! - the message tells of a time well past (`years ago`, `used to`, `when i was`,
-//!   `back then`, `in my twenties`, `six years clean`, `since then`, a history,
-//!   recovery), or
+//! - its sentence tells of a time well past (`years ago`, `used to`, `when i was`,
+//!   `back then`, `in my twenties`, `since then`, a history, recovery), or the message
+//!   counts time clean or sober (`six years clean`), and the sentence has no word of
+//!   now (`tonight`, `again`), or
 //! - the sentence that matched is about someone else: the phrase follows a third
 //!   party (`she`, `my brother's been`, `a character`), and itself names nobody of the
-//!   author's (`myself`, `my life`, `me`).
-//!
+//!   author's (`myself`, `my life`, `me`), or stands in quotation marks (`my dad says
+//!   "i won't be around much longer"`), or
 //! - the phrase is denied right before it (`no thoughts of suicide`, `no plans to hurt
-//!   myself`, `haven't had a single thought of`: the answer to a facilitator's question), or the sentence says it is a joke (`jk`).
+//!   myself`, `haven't had a single thought of`: the answer to a facilitator's
+//!   question), or the sentence laughs at itself (`jk`, `lmao`, `💀`): hyperbole about a
+//!   printer is the commonest calm use of crisis words.
 //!
 //! A distanced match is not an alert by itself: the [`Detector`](super::Detector) asks
 //! the classifier, which learned those stories from the corpus's hard negatives. A
@@ -43,6 +46,9 @@ const PAST_PHRASES: &[&[&str]] = &[
     &["long", "time", "ago"],
     &["lifetime", "ago"],
     &["when", "i", "was"],
+    &["at", "my", "lowest"],
+    &["at", "my", "worst"],
+    &["i", "remember"],
     &["when", "im", "younger"],
     &["back", "then"],
     &["back", "when"],
@@ -83,6 +89,7 @@ const PAST_WORDS: &[&str] = &[
     "recovered",
     "remission",
     "formerly",
+    "past",
 ];
 
 /// Words that are the author (a sentence whose nearest person is one of these is
@@ -186,12 +193,20 @@ const THIRD_PERSON: &[&str] = &[
     "stepdad",
     "stepmum",
     "stepmom",
+    "customer",
+    "caller",
+    "resident",
 ];
 
 /// Whether every rule match in `text` is distanced (see the module docs). False when
 /// no rule matches, or when a match cannot be placed in one sentence.
 pub fn distanced(rules: &CrisisMatcher, text: &str) -> bool {
-    let past = told_as_past(&words(text));
+    // Time clean or sober speaks for the whole message; other words of the past only
+    // for their own sentence (`i used to come here to support people. tonight i want to
+    // die` is not a story of the past).
+    let all = words(text);
+    let clean = time_clean(&all);
+    let laughing_allowed = !laugh_taken_back(&all);
     let mut matched = false;
     for sentence in sentences(text) {
         let words = words(sentence);
@@ -200,11 +215,24 @@ pub fn distanced(rules: &CrisisMatcher, text: &str) -> bool {
         };
         matched = true;
         let (before, phrase) = (&words[..start], &words[start..end]);
-        if !past && !someone_else(before, phrase) && !denied(before, phrase) && !joking(&words) {
+        let past = (clean || told_as_past(&words)) && !happening_now(&words);
+        let elsewhere = someone_else(before, phrase) || quoted(rules, sentence);
+        if !past
+            && !elsewhere
+            && !denied(before, phrase)
+            && !(laughing_allowed && joking(sentence, &words))
+        {
             return false;
         }
     }
     matched
+}
+
+/// Words that place a sentence in the present, whatever else it says of the past
+/// (`i used to cut but tonight i did it again`).
+fn happening_now(words: &[String]) -> bool {
+    const NOW: &[&str] = &["tonight", "rn", "again", "currently", "lately", "tomorrow"];
+    words.iter().any(|w| NOW.contains(&w.as_str()))
 }
 
 /// Whether the phrase is denied: `no thoughts of suicide`, `not having any thoughts of
@@ -212,9 +240,8 @@ pub fn distanced(rules: &CrisisMatcher, text: &str) -> bool {
 /// a denial right before the phrase counts: `can't stop thinking about killing myself`
 /// is not one.
 fn denied(before: &[String], phrase: &[String]) -> bool {
-    const DENIALS: &[&str] = &[
-        "no", "not", "nae", "zero", "without", "havent", "hasnt", "havnt", "aint",
-    ];
+    const DENIALS: &[&str] = &["no", "not", "nae", "zero", "without"];
+    const HAVE_NOT: &[&str] = &["havent", "hasnt", "havnt", "aint"];
     const BETWEEN: &[&str] = &[
         "any",
         "more",
@@ -256,24 +283,63 @@ fn denied(before: &[String], phrase: &[String]) -> bool {
     // `to` is passed only after a want (`no plans to`, `no urge to`): `trying not to
     // cut` is a struggle, not a denial.
     let mut back = before.iter().rev().map(String::as_str).peekable();
+    let mut passed = false;
     for _ in 0..6 {
         match back.next() {
+            // `haven't` denies only a want or a thought (`haven't had a single thought
+            // of`), not the act (`the only reason i haven't killed myself`).
+            Some(w) if HAVE_NOT.contains(&w) => return passed,
             Some(w) if DENIALS.contains(&w) => return true,
             Some("to") if back.peek().is_some_and(|p| WANTS.contains(p)) => {}
-            Some(w) if BETWEEN.contains(&w) => {}
+            Some(w) if BETWEEN.contains(&w) => passed = true,
             _ => return false,
         }
     }
     false
 }
 
-/// Whether the sentence says it is a joke, in so many words (`jk`, `just kidding`,
-/// `/j`). A laugh is not enough: `lol i want to die` can be meant.
-fn joking(words: &[String]) -> bool {
-    words
-        .iter()
-        .enumerate()
-        .any(|(i, w)| w == "jk" || w == "j" || (w == "kidding" && i > 0 && words[i - 1] == "just"))
+/// Whether the sentence laughs at itself: says it is a joke (`jk`, `just kidding`,
+/// `/j`) or laughs (`lol`, `lmao`, `haha`, `😂`, `💀`). The model still judges it: a
+/// laugh can carry something meant, and the model has read both.
+fn joking(sentence: &str, words: &[String]) -> bool {
+    const LAUGHS: &[&str] = &[
+        "jk", "j", "lol", "lmao", "lmfao", "haha", "hahaha", "rofl", "lool", "ded",
+    ];
+    words.iter().enumerate().any(|(i, w)| {
+        LAUGHS.contains(&w.as_str()) || (w == "kidding" && i > 0 && words[i - 1] == "just")
+    }) || sentence.contains(['😂', '💀', '🤣', '😆'])
+}
+
+/// Whether the message takes a laugh back (`lol. not lol`, `no joke`, `i'm serious`).
+fn laugh_taken_back(words: &[String]) -> bool {
+    const BACK: &[&[&str]] = &[
+        &["not", "lol"],
+        &["not", "joking"],
+        &["not", "kidding"],
+        &["not", "a", "joke"],
+        &["no", "joke"],
+        &["im", "serious"],
+        &["seriously", "though"],
+        &["actually", "though"],
+        &["not", "funny"],
+    ];
+    BACK.iter().any(|b| {
+        words
+            .windows(b.len())
+            .any(|w| w.iter().zip(*b).all(|(a, x)| a == x))
+    })
+}
+
+/// Whether the sentence's match stands only inside quotation marks: somebody's words
+/// reported (`my 7 year old said "i wish i was dead" when i took his ipad`).
+fn quoted(rules: &CrisisMatcher, sentence: &str) -> bool {
+    let parts: Vec<&str> = sentence.split(['"', '“', '”']).collect();
+    if parts.len() < 3 {
+        return false;
+    }
+    let outside: Vec<&str> = parts.iter().step_by(2).copied().collect();
+    let inside: Vec<&str> = parts.iter().skip(1).step_by(2).copied().collect();
+    rules.detect(&outside.join(" . ")).is_none() && rules.detect(&inside.join(" . ")).is_some()
 }
 
 /// The text's sentences (split at full stops, question and exclamation marks,
@@ -319,8 +385,19 @@ fn told_as_past(words: &[String]) -> bool {
     words.iter().any(|w| PAST_WORDS.contains(&w.as_str()))
         || PAST_PHRASES.iter().any(|p| has(p))
         || used_to(words)
-        || time_clean(words)
         || in_a_year(words)
+        || when_it_was(words)
+}
+
+/// `when my baby was tiny`, `when we were at uni`: a time told as gone.
+fn when_it_was(words: &[String]) -> bool {
+    words.iter().enumerate().any(|(i, w)| {
+        w == "when"
+            && words[i + 1..]
+                .iter()
+                .take(3)
+                .any(|n| n == "was" || n == "were")
+    })
 }
 
 /// A year told as a time of its own (`back in 2019`, `in 2020`).
@@ -414,9 +491,13 @@ fn someone_else(before: &[String], phrase: &[String]) -> bool {
         "writes",
         "write",
         "leaves",
-        "be",
-        "would",
-        "wd",
+        "asked",
+        "asking",
+        "disclosed",
+        "mentioned",
+        "talked",
+        "talking",
+        "about",
     ];
     let is = |list: &[&str], w: &str| list.contains(&w) || list.contains(&singular(w));
     if phrase
@@ -459,6 +540,10 @@ mod tests {
             "they feel more real than they used to. i want to kill myself",
             "i can't stop thinking about killing myself",
             "trying not to cut myself tonight",
+            "i used to come here to support people. tonight i need it, because i want to die",
+            "i used to cut but tonight i cut myself again",
+            "the only reason i haven't killed myself is my dog",
+            "think im gonna end it all lol. not lol",
         ] {
             assert!(rules().detect(text).is_some(), "a rule matches: {text}");
             assert!(!distanced(rules(), text), "{text}");
@@ -487,7 +572,6 @@ mod tests {
             "no thoughts of suicide this week, just stressed",
             "no plans to hurt myself, just tired",
             "havent had a single thought of killing myself in months",
-            "my mum keeps saying she'd be better off dead, i've booked her in with her gp",
             "that exam destroyed me kms jk i think i passed",
         ] {
             assert!(rules().detect(text).is_some(), "a rule matches: {text}");
