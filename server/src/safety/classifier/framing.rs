@@ -217,11 +217,8 @@ pub fn distanced(rules: &CrisisMatcher, text: &str) -> bool {
         let (before, phrase) = (&words[..start], &words[start..end]);
         let past = (clean || told_as_past(&words)) && !happening_now(&words);
         let elsewhere = someone_else(before, phrase) || quoted(rules, sentence);
-        if !past
-            && !elsewhere
-            && !denied(before, phrase)
-            && !(laughing_allowed && joking(sentence, &words))
-        {
+        let laughed = laughing_allowed && joking(sentence, &words);
+        if !(past || elsewhere || laughed || denied(before, phrase)) {
             return false;
         }
     }
