@@ -2,12 +2,16 @@
 //!
 //! Map (see ARCHITECTURE.md for the path of one message and the invariants):
 //! - [`room`]: the pure domain — a room's state machine, roles, moderation rules.
-//! - [`broker`]: the seam to shared state (`Broker` trait) and its in-memory engine.
+//! - [`broker`]: the seam to shared state (`Broker` trait), the one delivery step
+//!   (`broker::timeline`), and its two engines: in memory, and Redis as a replicated
+//!   log (`broker::redis`, Cluster included).
 //! - [`hub`]: this instance's connections by room; fan-out of shared bytes.
 //! - [`session`]: one WebSocket connection's event loop.
-//! - [`safety`]: crisis matcher, content policy (rustrict), text normalisation.
+//! - [`safety`]: crisis detection (phrase rules and a classifier), content policy
+//!   (rustrict), text normalisation, a member's budgets.
 //! - [`wire`]: the one conversion from domain values to wire frames.
-//! - [`http`]: axum handlers — admission, admin API, health, metrics, `/ws`.
+//! - [`http`]: the edge (accept loop, connection caps, deadlines, the client's address)
+//!   and axum handlers — admission, admin API, health, metrics, `/ws`, the web client.
 //! - [`schedule`]: a room's weekly schedule: its next session and its calendar feed.
 //! - [`auth`]: signed session tokens and facilitator invites.
 //! - [`catalog`]: the catalog file that keeps rooms across a restart (`--catalog-file`).

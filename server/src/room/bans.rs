@@ -1,4 +1,5 @@
-//! Bans that hold, and how many seats one network may take.
+//! Bans that hold, and the marks a join carries (which the door also counts: how many
+//! seats one network may take is `Room::admits`'s).
 //!
 //! A ban names the member's user id and the marks their join carried: the browser's
 //! device (kept while the room lasts, like the user id) and the network address
