@@ -69,7 +69,7 @@ pub enum Command {
     },
     /// A member whispers (a facilitator to `to` or to the other facilitators, a
     /// participant to the facilitators): kept for the session and delivered by the
-    /// caller ([`Applied::whisper`]).
+    /// caller ([`Applied::whisper`](super::Applied::whisper)).
     Whisper {
         user: UserId,
         to: Option<UserId>,
