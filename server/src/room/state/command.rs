@@ -68,8 +68,8 @@ pub enum Command {
         context: Vec<Quote>,
     },
     /// A member whispers (a facilitator to `to` or to the other facilitators, a
-    /// participant to the facilitators): kept for the session and delivered by the
-    /// caller ([`Applied::whisper`](super::Applied::whisper)).
+    /// participant to the facilitators): kept for the session, and delivered on every
+    /// instance by the one delivery step ([`Applied::whisper`](super::Applied::whisper)).
     Whisper {
         user: UserId,
         to: Option<UserId>,
