@@ -9,7 +9,7 @@
 //! one. Training and inference call the same [`pieces`].
 
 /// The hashed feature space.
-pub const DIM: usize = 1 << 15;
+pub const DIM: usize = 1 << 17;
 
 /// The longest text read (in characters): a crisis clause is a sentence, and the cost
 /// of a message must stay bounded whatever its length.

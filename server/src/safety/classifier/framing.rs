@@ -36,6 +36,9 @@ const PAST_PHRASES: &[&[&str]] = &[
     &["yrs", "ago"],
     &["months", "ago"],
     &["last", "year"],
+    &["last", "month"],
+    &["years", "back"],
+    &["year", "back"],
     &["last", "spring"],
     &["last", "summer"],
     &["last", "autumn"],
@@ -229,7 +232,11 @@ pub fn distanced(rules: &CrisisMatcher, text: &str) -> bool {
 /// (`i used to cut but tonight i did it again`).
 fn happening_now(words: &[String]) -> bool {
     const NOW: &[&str] = &["tonight", "rn", "again", "currently", "lately", "tomorrow"];
-    words.iter().any(|w| NOW.contains(&w.as_str()))
+    // `two years ago tonight` is an anniversary: the night is the past's.
+    words
+        .iter()
+        .enumerate()
+        .any(|(i, w)| NOW.contains(&w.as_str()) && (i == 0 || words[i - 1] != "ago"))
 }
 
 /// Whether the phrase is denied: `no thoughts of suicide`, `not having any thoughts of
@@ -240,6 +247,8 @@ fn denied(before: &[String], phrase: &[String]) -> bool {
     const DENIALS: &[&str] = &["no", "not", "nae", "zero", "without"];
     const HAVE_NOT: &[&str] = &["havent", "hasnt", "havnt", "aint"];
     const BETWEEN: &[&str] = &[
+        "going",
+        "thinking",
         "any",
         "more",
         "real",
@@ -265,6 +274,7 @@ fn denied(before: &[String], phrase: &[String]) -> bool {
         "one",
     ];
     const WANTS: &[&str] = &[
+        "going",
         "plans",
         "plan",
         "intention",
@@ -568,6 +578,8 @@ mod tests {
             "my brother's girlfriend overdosed on her antidepressants, she's stable",
             "no thoughts of suicide this week, just stressed",
             "no plans to hurt myself, just tired",
+            "nah i'm not going to hurt myself, i've got my safety plan on the fridge",
+            "two years ago tonight i tried to end my life. today i took my daughter to the park",
             "havent had a single thought of killing myself in months",
             "that exam destroyed me kms jk i think i passed",
         ] {

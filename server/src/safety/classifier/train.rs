@@ -3,7 +3,7 @@
 //! Multinomial logistic regression over the hashed pieces ([`super::features`]),
 //! trained by stochastic gradient descent with a fixed seed. The linear-model crates
 //! of the ecosystem (linfa, smartcore) take dense matrices; a message touches a few
-//! hundred of 32,768 buckets, so the dense form of this corpus would not fit in a
+//! hundred of 131,072 buckets, so the dense form of this corpus would not fit in a
 //! test's memory, and the sparse loop below is the whole of what is needed.
 //!
 //! The corpus is split once, by a hash of each message, into training (85%) and
