@@ -61,6 +61,26 @@ const ASSETS: &[Asset] = &[
         body: include_bytes!("../../../web-client/chat.js"),
     },
     Asset {
+        path: "/layout.js",
+        content_type: JS,
+        body: include_bytes!("../../../web-client/layout.js"),
+    },
+    Asset {
+        path: "/banners.js",
+        content_type: JS,
+        body: include_bytes!("../../../web-client/banners.js"),
+    },
+    Asset {
+        path: "/people.js",
+        content_type: JS,
+        body: include_bytes!("../../../web-client/people.js"),
+    },
+    Asset {
+        path: "/typing.js",
+        content_type: JS,
+        body: include_bytes!("../../../web-client/typing.js"),
+    },
+    Asset {
         path: "/facilitator.js",
         content_type: JS,
         body: include_bytes!("../../../web-client/facilitator.js"),
