@@ -273,6 +273,23 @@ mod tests {
         assert!(ASSETS.iter().all(|a| !a.body.is_empty()));
     }
 
+    /// A module missing here is a 404 for its importer, and the whole client fails to
+    /// start: every file of `web-client/` must be served.
+    #[test]
+    fn every_file_of_the_client_is_served() {
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../web-client");
+        let served: Vec<&str> = ASSETS.iter().map(|a| a.path).collect();
+        let mut missing = Vec::new();
+        for entry in std::fs::read_dir(&dir).expect("web-client/ is beside server/") {
+            let name = entry.expect("a directory entry").file_name();
+            let path = format!("/{}", name.to_string_lossy());
+            if !served.contains(&path.as_str()) {
+                missing.push(path);
+            }
+        }
+        assert!(missing.is_empty(), "not in ASSETS: {missing:?}");
+    }
+
     #[test]
     fn the_page_loads_no_inline_script_and_nothing_from_elsewhere() {
         let page = std::str::from_utf8(INDEX.body).expect("index.html is UTF-8");
