@@ -107,8 +107,8 @@ export class AlertsPanel {
     if (!open && !this.list.querySelector('.empty')) {
       this.list.append(h('li', { class: 'empty', text: 'Nothing needs your attention right now.' }));
     }
-    this.chat.setBadge('alerts', open, { urgent: crisis > 0 });
-    this.chat.updateTitle();
+    this.chat.layout.setBadge('alerts', open, { urgent: crisis > 0 });
+    this.chat.layout.updateTitle();
   }
 
   /**
@@ -138,7 +138,7 @@ export class AlertsPanel {
     }[f.kind] || `New alert about ${f.name}.`;
     notify(words, { tone: urgent ? 'warn' : 'info', ms: urgent ? 12000 : 7000 });
     announcer.say(words, { assertive: urgent });
-    this.chat.drawAttention('alerts');
+    this.chat.layout.drawAttention('alerts');
     if (this.sound.checked) chime();
   }
 
@@ -202,7 +202,7 @@ export class AlertsPanel {
         ? h('button', { type: 'button', class: 'button small', onclick: () => this.tools.waitingList.focus() }, 'See who is waiting')
         : null,
       f.kind !== 'held' && f.seq !== undefined
-        ? h('button', { type: 'button', class: 'button small', onclick: () => this.chat.jumpTo(f.seq) }, 'Go to message')
+        ? h('button', { type: 'button', class: 'button small', onclick: () => this.chat.layout.jumpTo(f.seq) }, 'Go to message')
         : null,
       f.user && f.kind !== 'knock'
         ? h('button', { type: 'button', class: 'button small quiet', onclick: () => this.chat.whisperToMember(f.user) }, `Whisper to ${f.name}`)

@@ -133,7 +133,7 @@ export class Composer {
     if (!this.cwInput.hidden) this.toggleCw();
     this.clearStatus();
     this.chat.outbox.add(text, cw);
-    this.chat.scrollToEnd(true);
+    this.chat.layout.scrollToEnd(true);
     this.input.focus();
   }
 

@@ -47,7 +47,7 @@ export function endRoom(chat, { reason, code, error, text: closeReason }) {
   // After a session, when the group meets next (if it has a schedule).
   const nextSlot = reason === 'closed' ? h('div', { class: 'next-slot' }) : null;
   // `append` would write out a null as "null": only what is there goes in.
-  clear(chat.endedBanner).append(...[h('p', { text }),
+  clear(chat.banners.ended).append(...[h('p', { text }),
     banned ? h('p', { text: BANNED_HELP }) : null,
     denied ? h('p', { text: DENIED_HELP }) : null,
     nextSlot,
@@ -57,21 +57,21 @@ export function endRoom(chat, { reason, code, error, text: closeReason }) {
         : null,
       ' ',
       h('a', { href: '/', class: 'button quiet', text: 'See other groups' }))].filter(Boolean));
-  chat.endedBanner.hidden = false;
-  chat.blockedBanner.hidden = true;
+  chat.banners.ended.hidden = false;
+  chat.banners.blocked.hidden = true;
   if (status) { status.textContent = ''; status.dataset.state = 'ended'; }
   if (FORGET.includes(reason) || leftElsewhere) forgetSession(chat.session.room);
   if (reason === 'closed') announcer.say(text, { assertive: true });
   chat.composer.end();
   setSkipLink('main', 'Skip to the main content');
-  chat.typingEl.textContent = '';
-  chat.handButton.hidden = true;
-  chat.leaveButton.hidden = true;
+  chat.typing.el.textContent = '';
+  chat.layout.handButton.hidden = true;
+  chat.layout.leaveButton.hidden = true;
   chat.whispers.form.hidden = true;
   chat.note.set(null, { quiet: true });
   if (chat.facilitator) chat.facilitator.ended();
   chat.outbox.endAll(text);
-  chat.endedBanner.querySelector('a')?.focus();
+  chat.banners.ended.querySelector('a')?.focus();
   if (nextSlot) showNextSession(chat, nextSlot);
 }
 

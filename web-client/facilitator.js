@@ -31,7 +31,7 @@ export class FacilitatorTools {
     this.logPanel = this.log.panel;
     this.waitingList.panel.dataset.pane = 'alerts';
     this.logPanel.dataset.pane = 'alerts';
-    this.alertsButton = chat.sheetButton('alerts', 'Alerts');
+    this.alertsButton = chat.layout.sheetButton('alerts', 'Alerts');
     this.toolsButton = h('button', { type: 'button', class: 'button quiet tools-toggle', id: 'tools-button',
       'aria-expanded': 'false', 'aria-controls': 'facilitator-tools', onclick: () => this.toggleTools() }, 'Tools');
     document.addEventListener('click', (e) => {

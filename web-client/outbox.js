@@ -150,7 +150,7 @@ export class Outbox {
   }
 
   markFailed(p, error, retryable = true) {
-    const stick = this.chat.nearEnd();
+    const stick = this.chat.layout.nearEnd();
     this.setStatus(p, 'failed', refusalText(error));
     p.el.dataset.code = error.code;
     clear(p.actionsEl);
@@ -158,7 +158,7 @@ export class Outbox {
       this.failedActions(p, error);
       announcer.say(`Not sent. ${refusalText(error)}`, { assertive: true });
     }
-    this.chat.scrollToEnd(stick);
+    this.chat.layout.scrollToEnd(stick);
   }
 
   failedActions(p, error) {

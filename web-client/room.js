@@ -1,6 +1,7 @@
 // The room as this member knows it: who they are, who is here, and the room's live
 // state, kept current from `welcome`, `members` and the timeline's live events.
-// No DOM here: chat.js draws what this holds (PROTOCOL.md §11, §12).
+// No DOM here: the parts chat.js wires (banners.js, people.js, timeline.js…) draw
+// what this holds (PROTOCOL.md §11, §12).
 
 /** Timeline events that change the member list. */
 export const MEMBER_EVENTS = new Set(['joined', 'left', 'muted', 'unmuted', 'hand', 'floor']);

@@ -168,7 +168,7 @@ export class WaitingList {
   /** Bring the list into view (a knock's "See who is waiting"). */
   focus() {
     this.panel.hidden = false;
-    this.tools.chat.openSidebar();
+    this.tools.chat.layout.openSidebar();
     this.heading.focus();
     this.panel.scrollIntoView({ block: 'nearest' });
   }

@@ -118,16 +118,16 @@ export class Whispers {
       notify(`Private message from ${f.name}.`);
       if (!this.visible()) {
         this.unread += 1;
-        this.chat.setBadge('private', this.unread, { urgent: true });
-        this.chat.drawAttention('private');
+        this.chat.layout.setBadge('private', this.unread, { urgent: true });
+        this.chat.layout.drawAttention('private');
       }
-      this.chat.updateTitle();
+      this.chat.layout.updateTitle();
     }
   }
 
   /** Whether this panel is in sight now (a wide screen, or its sheet open). */
   visible() {
-    const sidebar = this.chat.sidebar;
+    const sidebar = this.chat.layout.sidebar;
     if (!sidebar) return false;
     if (!window.matchMedia('(max-width: 800px)').matches) return true;
     return sidebar.classList.contains('open') && sidebar.dataset.view === 'private';
@@ -136,8 +136,8 @@ export class Whispers {
   /** The panel was opened: nothing unread. */
   seen() {
     this.unread = 0;
-    this.chat.setBadge('private', 0);
-    this.chat.updateTitle();
+    this.chat.layout.setBadge('private', 0);
+    this.chat.layout.updateTitle();
   }
 
   send() {
@@ -175,7 +175,7 @@ export class Whispers {
 
   /** Open the private message box, addressed to one member (facilitators) or not. */
   writeTo(user) {
-    this.chat.openSidebar('private');
+    this.chat.layout.openSidebar('private');
     if (user && [...this.to.options].some((o) => o.value === user)) this.to.value = user;
     this.text.focus();
   }

@@ -61,6 +61,26 @@ const ASSETS: &[Asset] = &[
         body: include_bytes!("../../../web-client/chat.js"),
     },
     Asset {
+        path: "/layout.js",
+        content_type: JS,
+        body: include_bytes!("../../../web-client/layout.js"),
+    },
+    Asset {
+        path: "/banners.js",
+        content_type: JS,
+        body: include_bytes!("../../../web-client/banners.js"),
+    },
+    Asset {
+        path: "/people.js",
+        content_type: JS,
+        body: include_bytes!("../../../web-client/people.js"),
+    },
+    Asset {
+        path: "/typing.js",
+        content_type: JS,
+        body: include_bytes!("../../../web-client/typing.js"),
+    },
+    Asset {
         path: "/facilitator.js",
         content_type: JS,
         body: include_bytes!("../../../web-client/facilitator.js"),
@@ -251,6 +271,23 @@ mod tests {
         paths.dedup();
         assert_eq!(paths.len(), ASSETS.len());
         assert!(ASSETS.iter().all(|a| !a.body.is_empty()));
+    }
+
+    /// A module missing here is a 404 for its importer, and the whole client fails to
+    /// start: every file of `web-client/` must be served.
+    #[test]
+    fn every_file_of_the_client_is_served() {
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../web-client");
+        let served: Vec<&str> = ASSETS.iter().map(|a| a.path).collect();
+        let mut missing = Vec::new();
+        for entry in std::fs::read_dir(&dir).expect("web-client/ is beside server/") {
+            let name = entry.expect("a directory entry").file_name();
+            let path = format!("/{}", name.to_string_lossy());
+            if !served.contains(&path.as_str()) {
+                missing.push(path);
+            }
+        }
+        assert!(missing.is_empty(), "not in ASSETS: {missing:?}");
     }
 
     #[test]
