@@ -9,7 +9,7 @@ use std::collections::VecDeque;
 
 use kindred_protocol::policy::ContentPolicy;
 use kindred_protocol::{
-    Epoch, ErrorCode, Quote, ResumeKind, Role, RoomId, RoomState, Seq, ServerFrame, UserId,
+    Epoch, Quote, ResumeKind, Role, RoomId, RoomState, Seq, ServerFrame, UserId,
 };
 
 use super::{ResumeFrom, Snapshot, effect_of, summary};
@@ -290,14 +290,7 @@ fn private_effects(hub: &Hub, room: RoomId, applied: &Applied) {
         .iter()
         .filter(|d| d.why == Parting::Denied);
     for &crate::room::Departure { user, .. } in denied {
-        let frame = wire::error(
-            None,
-            ErrorCode::Denied,
-            "a facilitator was not able to let you into this session; \
-             thank you for coming, and please take care of yourself",
-            None,
-        );
-        tell(Audience::User(user), &frame);
+        tell(Audience::User(user), &wire::denied());
     }
     if let Some(notice) = &applied.mute_notice {
         tell(Audience::User(notice.user), &wire::mute_notice(notice));
@@ -309,16 +302,10 @@ fn private_effects(hub: &Hub, room: RoomId, applied: &Applied) {
         );
     }
     if let Some(members) = &applied.waiting_list {
-        let frame = ServerFrame::Waiting {
-            members: members.clone(),
-        };
-        tell(Audience::Facilitators, &frame);
+        tell(Audience::Facilitators, &wire::waiting_list(members));
     }
     if !applied.logged.is_empty() {
-        let frame = ServerFrame::ModLog {
-            entries: applied.logged.clone(),
-        };
-        tell(Audience::Facilitators, &frame);
+        tell(Audience::Facilitators, &wire::mod_log(&applied.logged));
     }
     // Kept open in the room: a facilitator who is not connected now is given it on
     // arrival. A resend whose card was never confirmed raises it again.
@@ -364,17 +351,8 @@ fn private_effects(hub: &Hub, room: RoomId, applied: &Applied) {
 /// released, `filtered` once declined.
 fn settlement(held: &Held, settled: Settled) -> ServerFrame {
     match settled {
-        Settled::Released { seq } => ServerFrame::Ack {
-            client_id: held.client_id.clone(),
-            seq: Some(seq),
-            held: false,
-        },
-        Settled::Declined => wire::error(
-            Some(held.client_id.clone()),
-            ErrorCode::Filtered,
-            "a facilitator decided not to share that message with the room",
-            None,
-        ),
+        Settled::Released { seq } => wire::ack(held.client_id.clone(), Some(seq)),
+        Settled::Declined => wire::declined(held.client_id.clone()),
     }
 }
 
