@@ -21,7 +21,7 @@ pub use notices::{
     ack, alert, crisis_resources, flagged_alert, held_ack, held_alert, kept, knock_alert, mod_log,
     mute_notice, typing, unkept_crisis_alert, waiting_list, warning, whisper,
 };
-pub use timeline::{event_frame, redacted_message};
+pub use timeline::{event_frame, quote, read_event, redacted_message};
 pub use welcome::welcome;
 
 /// A frame encoded once, ready for any number of sockets.
