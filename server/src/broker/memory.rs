@@ -20,7 +20,7 @@ use std::time::{Duration, Instant};
 use async_trait::async_trait;
 use dashmap::{DashMap, DashSet};
 use kindred_protocol::policy::ContentPolicy;
-use kindred_protocol::{Epoch, Millis, Quote, Role, RoomId, RoomSummary, Seq, ServerFrame, UserId};
+use kindred_protocol::{Epoch, Millis, Quote, Role, RoomId, RoomSummary, Seq, UserId};
 use parking_lot::Mutex;
 
 use super::timeline::Timeline;
@@ -271,10 +271,7 @@ impl Broker for MemoryBroker {
         if !cell.room.may_type(user, now) {
             return false;
         }
-        let frame = wire::encode(&ServerFrame::Typing {
-            user,
-            name: name.to_owned(),
-        });
+        let frame = wire::encode(&wire::typing(user, name));
         self.hub
             .deliver(id, Audience::Others(user), &frame, Effect::None);
         true

@@ -1,27 +1,49 @@
-//! A room's recent timeline as this instance holds it: the encoded frames kept for
-//! resume, what a member arriving now is shown, and the one delivery step
-//! ([`Timeline::record`]) through which everything a command causes for anyone but its
-//! sender leaves the room. Both brokers keep one per room they hold and feed it every
+//! A room's recent timeline as this instance holds it: the events kept for resume
+//! (each with its frame, encoded once), what a member arriving now is shown, and the
+//! one delivery step ([`Timeline::record`]) through which everything a command causes
+//! for anyone but its sender leaves the room. Both brokers keep one per room they hold and feed it every
 //! command their room applies, so resume and delivery behave the same over memory and
 //! over Redis.
 
 use std::collections::VecDeque;
 
+use axum::extract::ws::Utf8Bytes;
 use kindred_protocol::policy::ContentPolicy;
 use kindred_protocol::{
-    Epoch, ErrorCode, Quote, ResumeKind, Role, RoomId, RoomState, Seq, ServerFrame, UserId,
+    Epoch, Quote, ResumeKind, Role, RoomId, RoomState, Seq, ServerFrame, UserId,
 };
 
 use super::{ResumeFrom, Snapshot, effect_of, summary};
 use crate::hub::{Audience, Effect, Hub, Kick, Peer};
-use crate::room::{Applied, EventKind, Held, Parting, Rejection, Room, Settled};
+use crate::room::{Applied, Event, EventKind, Held, Parting, Rejection, Room, Settled};
 use crate::wire::{self, Encoded};
 
-/// Encoded timeline frames, oldest first, at most `len`.
+/// The kept timeline, oldest first, at most `len` events.
 #[derive(Debug)]
 pub struct Timeline {
-    history: VecDeque<Encoded>,
+    history: VecDeque<Entry>,
     len: usize,
+}
+
+/// One kept event: the frame every member is given of it, encoded once, and the
+/// event it was made from, so a report's quotes and a withdrawal read the event,
+/// never the frame parsed back.
+#[derive(Debug)]
+struct Entry {
+    seq: Seq,
+    bytes: Utf8Bytes,
+    /// `None` once a message is withdrawn (its frame, without the words, is all that
+    /// is kept), or when a restored frame could not be read as an event.
+    event: Option<Event>,
+}
+
+impl Entry {
+    fn encoded(&self) -> Encoded {
+        Encoded {
+            seq: Some(self.seq),
+            bytes: self.bytes.clone(),
+        }
+    }
 }
 
 impl Timeline {
@@ -32,13 +54,16 @@ impl Timeline {
         }
     }
 
-    /// A timeline restored from stored frames (oldest first).
+    /// A timeline restored from stored frames (oldest first), each read as its event
+    /// once, here, and kept with the stored text as it was.
     pub fn restore(len: usize, frames: impl IntoIterator<Item = (Seq, String)>) -> Self {
         let mut timeline = Self::new(len);
         for (seq, text) in frames {
-            timeline.push(Encoded {
-                seq: Some(seq),
+            let event = wire::read_event(&text);
+            timeline.push(Entry {
+                seq,
                 bytes: text.into(),
+                event,
             });
         }
         timeline
@@ -46,27 +71,26 @@ impl Timeline {
 
     /// The kept frames with their seqs, oldest first (for a stored snapshot).
     pub fn frames(&self) -> impl Iterator<Item = (Seq, &str)> {
-        self.history
-            .iter()
-            .filter_map(|e| e.seq.map(|s| (s, e.bytes.as_str())))
+        self.history.iter().map(|e| (e.seq, e.bytes.as_str()))
     }
 
-    fn push(&mut self, encoded: Encoded) {
-        self.history.push_back(encoded);
+    fn push(&mut self, entry: Entry) {
+        self.history.push_back(entry);
         while self.history.len() > self.len {
             self.history.pop_front();
         }
     }
 
+    /// Withdraw the message at `target`: its frame in the history loses its words,
+    /// and so does what is kept of it. Any other event stays as it is.
     fn redact(&mut self, target: Seq) {
-        let Some(entry) = self.history.iter_mut().find(|e| e.seq == Some(target)) else {
+        let Some(entry) = self.history.iter_mut().find(|e| e.seq == target) else {
             return;
         };
-        let redacted = serde_json::from_str::<ServerFrame>(&entry.bytes)
-            .ok()
-            .and_then(|f| wire::redacted_message(&f));
+        let redacted = entry.event.as_ref().and_then(wire::redacted_message);
         if let Some(frame) = redacted {
-            *entry = wire::encode(&frame);
+            entry.bytes = wire::encode(&frame).bytes;
+            entry.event = None;
         }
     }
 
@@ -75,28 +99,10 @@ impl Timeline {
     /// `target`; `NotFound` when `target` is not a message (another event, or a
     /// message already withdrawn).
     pub fn quotes(&self, target: Seq, before: usize) -> Result<Vec<Quote>, Rejection> {
-        let Some(at) = self.history.iter().position(|e| e.seq == Some(target)) else {
+        let Some(at) = self.history.iter().position(|e| e.seq == target) else {
             return Ok(Vec::new());
         };
-        let quote = |e: &Encoded| match serde_json::from_str::<ServerFrame>(&e.bytes) {
-            Ok(ServerFrame::Message {
-                seq,
-                ts,
-                user,
-                name,
-                text,
-                cw,
-                redacted: false,
-            }) => Some(Quote {
-                seq,
-                ts,
-                user,
-                name,
-                text,
-                cw,
-            }),
-            _ => None,
-        };
+        let quote = |e: &Entry| e.event.as_ref().and_then(wire::quote);
         let reported = quote(&self.history[at]).ok_or(Rejection::NotFound)?;
         let mut quotes: Vec<Quote> = self
             .history
@@ -123,7 +129,11 @@ impl Timeline {
             if let EventKind::Redacted { target } = event.kind {
                 self.redact(target);
             }
-            self.push(encoded.clone());
+            self.push(Entry {
+                seq: event.seq,
+                bytes: encoded.bytes.clone(),
+                event: Some(event.clone()),
+            });
             if let Some(hub) = hub {
                 hub.deliver(room, Audience::Room, &encoded, effect_of(&event.kind));
             }
@@ -186,34 +196,33 @@ impl Timeline {
             .filter(|m| m.role == Role::Participant)
             .map_or(0, |m| m.joined_seq);
         // With an empty history the replay can start only after the head.
-        let oldest = self
-            .history
-            .front()
-            .and_then(|e| e.seq)
-            .unwrap_or(head + 1)
-            .max(floor);
-        let visible = self
-            .history
-            .iter()
-            .filter(|e| e.seq.is_some_and(|s| s >= floor))
-            .count();
+        let oldest = self.history.front().map_or(head + 1, |e| e.seq).max(floor);
+        let visible = self.history.iter().filter(|e| e.seq >= floor).count();
         let recent_from = self.history.len() - visible.min(recent);
         let (resume, backlog): (ResumeKind, Vec<Encoded>) = match resume {
             Some(r) if r.epoch == epoch && r.last_seq <= head && r.last_seq + 1 >= oldest => (
                 ResumeKind::Resumed,
                 self.history
                     .iter()
-                    .filter(|e| e.seq.is_some_and(|s| s > r.last_seq))
-                    .cloned()
+                    .filter(|e| e.seq > r.last_seq)
+                    .map(Entry::encoded)
                     .collect(),
             ),
             Some(_) => (
                 ResumeKind::Reset,
-                self.history.iter().skip(recent_from).cloned().collect(),
+                self.history
+                    .iter()
+                    .skip(recent_from)
+                    .map(Entry::encoded)
+                    .collect(),
             ),
             None => (
                 ResumeKind::Fresh,
-                self.history.iter().skip(recent_from).cloned().collect(),
+                self.history
+                    .iter()
+                    .skip(recent_from)
+                    .map(Entry::encoded)
+                    .collect(),
             ),
         };
         Snapshot {
@@ -290,14 +299,7 @@ fn private_effects(hub: &Hub, room: RoomId, applied: &Applied) {
         .iter()
         .filter(|d| d.why == Parting::Denied);
     for &crate::room::Departure { user, .. } in denied {
-        let frame = wire::error(
-            None,
-            ErrorCode::Denied,
-            "a facilitator was not able to let you into this session; \
-             thank you for coming, and please take care of yourself",
-            None,
-        );
-        tell(Audience::User(user), &frame);
+        tell(Audience::User(user), &wire::denied());
     }
     if let Some(notice) = &applied.mute_notice {
         tell(Audience::User(notice.user), &wire::mute_notice(notice));
@@ -309,16 +311,10 @@ fn private_effects(hub: &Hub, room: RoomId, applied: &Applied) {
         );
     }
     if let Some(members) = &applied.waiting_list {
-        let frame = ServerFrame::Waiting {
-            members: members.clone(),
-        };
-        tell(Audience::Facilitators, &frame);
+        tell(Audience::Facilitators, &wire::waiting_list(members));
     }
     if !applied.logged.is_empty() {
-        let frame = ServerFrame::ModLog {
-            entries: applied.logged.clone(),
-        };
-        tell(Audience::Facilitators, &frame);
+        tell(Audience::Facilitators, &wire::mod_log(&applied.logged));
     }
     // Kept open in the room: a facilitator who is not connected now is given it on
     // arrival. A resend whose card was never confirmed raises it again.
@@ -364,17 +360,8 @@ fn private_effects(hub: &Hub, room: RoomId, applied: &Applied) {
 /// released, `filtered` once declined.
 fn settlement(held: &Held, settled: Settled) -> ServerFrame {
     match settled {
-        Settled::Released { seq } => ServerFrame::Ack {
-            client_id: held.client_id.clone(),
-            seq: Some(seq),
-            held: false,
-        },
-        Settled::Declined => wire::error(
-            Some(held.client_id.clone()),
-            ErrorCode::Filtered,
-            "a facilitator decided not to share that message with the room",
-            None,
-        ),
+        Settled::Released { seq } => wire::ack(held.client_id.clone(), Some(seq)),
+        Settled::Declined => wire::declined(held.client_id.clone()),
     }
 }
 
@@ -395,4 +382,120 @@ fn flagged(applied: &Applied) -> Option<ServerFrame> {
         )),
         _ => None,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn said(seq: Seq, name: &str, text: &str) -> Event {
+        Event {
+            seq,
+            ts: 1_000 * seq,
+            kind: EventKind::Message {
+                user: UserId::new(),
+                name: name.into(),
+                text: text.into(),
+                cw: None,
+            },
+        }
+    }
+
+    fn withdrawal(seq: Seq, target: Seq) -> Event {
+        Event {
+            seq,
+            ts: 1_000 * seq,
+            kind: EventKind::Redacted { target },
+        }
+    }
+
+    fn record(timeline: &mut Timeline, events: Vec<Event>) {
+        let applied = Applied {
+            events,
+            ..Applied::default()
+        };
+        timeline.record(None, RoomId::new(), &applied);
+    }
+
+    fn texts(quotes: &[Quote]) -> Vec<&str> {
+        quotes.iter().map(|q| q.text.as_str()).collect()
+    }
+
+    fn stored(timeline: &Timeline) -> Vec<(Seq, String)> {
+        timeline.frames().map(|(s, t)| (s, t.to_owned())).collect()
+    }
+
+    /// Ash, Bo, a raised hand, Cy and Di; then Bo's message is withdrawn.
+    fn a_conversation() -> Timeline {
+        let mut timeline = Timeline::new(10);
+        let hand = Event {
+            seq: 3,
+            ts: 3_000,
+            kind: EventKind::Hand {
+                user: UserId::new(),
+                raised: true,
+            },
+        };
+        let events = vec![
+            said(1, "Ash", "one"),
+            said(2, "Bo", "two"),
+            hand,
+            said(4, "Cy", "four"),
+            said(5, "Di", "five"),
+        ];
+        record(&mut timeline, events);
+        record(&mut timeline, vec![withdrawal(6, 2)]);
+        timeline
+    }
+
+    #[test]
+    fn a_report_quotes_the_kept_messages_as_they_read_now() {
+        let timeline = a_conversation();
+        let quotes = timeline.quotes(5, 3).unwrap();
+        assert_eq!(
+            texts(&quotes),
+            ["one", "four", "five"],
+            "no hand, no withdrawn"
+        );
+        assert_eq!(timeline.quotes(2, 3), Err(Rejection::NotFound), "withdrawn");
+        assert_eq!(timeline.quotes(3, 3), Err(Rejection::NotFound), "a hand");
+        assert_eq!(timeline.quotes(40, 3), Ok(Vec::new()), "beyond the history");
+        let (_, withdrawn) = timeline.frames().nth(1).unwrap();
+        let Ok(ServerFrame::Message {
+            seq,
+            name,
+            text,
+            redacted,
+            ..
+        }) = serde_json::from_str(withdrawn)
+        else {
+            panic!("still a message: {withdrawn}");
+        };
+        assert_eq!(
+            (seq, name.as_str(), text.as_str(), redacted),
+            (2, "Bo", "", true)
+        );
+    }
+
+    #[test]
+    fn a_timeline_restored_from_its_frames_answers_as_the_one_it_was_stored_from() {
+        let mut live = a_conversation();
+        let mut restored = Timeline::restore(10, stored(&live));
+        assert_eq!(
+            stored(&restored),
+            stored(&live),
+            "the stored text, byte for byte"
+        );
+        for target in 1..=7 {
+            assert_eq!(
+                restored.quotes(target, 3),
+                live.quotes(target, 3),
+                "{target}"
+            );
+        }
+        record(&mut live, vec![withdrawal(7, 4)]);
+        record(&mut restored, vec![withdrawal(7, 4)]);
+        assert_eq!(stored(&restored), stored(&live), "withdrawn alike");
+        assert_eq!(texts(&restored.quotes(5, 3).unwrap()), ["one", "five"]);
+    }
 }

@@ -5,7 +5,7 @@
 
 use std::time::Duration;
 
-use kindred_protocol::{ClientFrame, ClientId, ErrorCode, Role, ServerFrame};
+use kindred_protocol::{ClientFrame, ClientId, ErrorCode, Role};
 use tokio::time::Instant;
 
 use super::message::Raised;
@@ -61,13 +61,7 @@ impl Live {
         if let Err(wait) = take(&self.frames) {
             return self.rate_limited(conn, None, wait).await;
         }
-        let frame = wire::error(
-            None,
-            ErrorCode::BadRequest,
-            "binary frames are not supported; send JSON text",
-            None,
-        );
-        self.reply(conn, &frame).await
+        self.reply(conn, &wire::binary_refused()).await
     }
 
     /// Tell the client it is too fast. Commands get their own answer; other frames one
@@ -84,13 +78,7 @@ impl Live {
         if client_id.is_some() || notice_due {
             self.last_limit_notice = Some(Instant::now());
             let retry = u64::try_from(wait.as_millis()).unwrap_or(u64::MAX).max(1);
-            let frame = wire::error(
-                client_id,
-                ErrorCode::RateLimited,
-                "you are sending too fast; please slow down",
-                Some(retry),
-            );
-            self.reply(conn, &frame).await?;
+            self.reply(conn, &wire::too_fast(client_id, retry)).await?;
         }
         Ok(())
     }
@@ -116,7 +104,7 @@ impl Live {
                 let (text, cw) = match checked {
                     Ok(v) => v,
                     Err(e) => {
-                        let frame = text_error(Some(client_id), &e);
+                        let frame = wire::text_error(Some(client_id), &e);
                         return self.reply(conn, &frame).await.map(|()| Flow::Continue);
                     }
                 };
@@ -164,7 +152,7 @@ impl Live {
                 let reason = match optional_text(reason, MAX_REASON_CHARS) {
                     Ok(r) => r,
                     Err(e) => {
-                        let frame = text_error(None, &e);
+                        let frame = wire::text_error(None, &e);
                         return self.reply(conn, &frame).await.map(|()| Flow::Continue);
                     }
                 };
@@ -206,7 +194,7 @@ impl Live {
                 let text = match normalize_message(&text, app.config.max_message_chars) {
                     Ok(t) => t,
                     Err(e) => {
-                        let frame = text_error(None, &e);
+                        let frame = wire::text_error(None, &e);
                         return self.reply(conn, &frame).await.map(|()| Flow::Continue);
                     }
                 };
@@ -303,7 +291,7 @@ impl Live {
                 let (reason, text) = match checked {
                     Ok(v) => v,
                     Err(e) => {
-                        let frame = text_error(Some(client_id), &e);
+                        let frame = wire::text_error(Some(client_id), &e);
                         return self.reply(conn, &frame).await.map(|()| Flow::Continue);
                     }
                 };
@@ -330,15 +318,7 @@ impl Live {
                     Ok(applied) => {
                         tracing::info!(peer = self.peer.id, room = %self.room, action = action.as_str(), "moderation");
                         let seq = applied.events.last().map(|e| e.seq);
-                        self.reply(
-                            conn,
-                            &ServerFrame::Ack {
-                                client_id,
-                                seq,
-                                held: false,
-                            },
-                        )
-                        .await?;
+                        self.reply(conn, &wire::ack(client_id, seq)).await?;
                     }
                     Err(e) => self.broker_error(conn, Some(client_id), &e).await?,
                 }
@@ -373,18 +353,8 @@ impl Live {
     ) -> Result<(), axum::Error> {
         let frame = match e {
             BrokerError::Rejected(r) => wire::rejection(client_id, r),
-            BrokerError::NoRoom => wire::error(
-                client_id,
-                ErrorCode::NotFound,
-                "this room no longer exists",
-                None,
-            ),
-            BrokerError::Unavailable(_) => wire::error(
-                client_id,
-                ErrorCode::Internal,
-                "the server is having trouble; please try again in a moment",
-                Some(1_000),
-            ),
+            BrokerError::NoRoom => wire::no_room(client_id),
+            BrokerError::Unavailable(_) => wire::unavailable(client_id),
         };
         self.reply(conn, &frame).await
     }
@@ -406,17 +376,6 @@ fn valid_client_id(id: &str) -> bool {
 /// An optional text field (content warning, reason, announcement), normalised.
 fn optional_text(text: Option<String>, max_chars: usize) -> Result<Option<String>, TextError> {
     text.map(|t| normalize_message(&t, max_chars)).transpose()
-}
-
-/// A text that breaks a rule, as the error frame that says which.
-fn text_error(client_id: Option<ClientId>, e: &TextError) -> ServerFrame {
-    // Only length has its own code; every other text rule (empty, control, bidi,
-    // line break or invisible character in a name, …) is a bad request.
-    let code = match e {
-        TextError::TooLong { .. } => ErrorCode::TooLarge,
-        _ => ErrorCode::BadRequest,
-    };
-    wire::error(client_id, code, e.to_string(), None)
 }
 
 /// Just a command's id, read from a frame that is over the rate (whatever else it

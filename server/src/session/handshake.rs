@@ -4,7 +4,7 @@
 
 use axum::extract::ws::Message;
 use kindred_protocol::{
-    ClientFrame, ErrorCode, Me, PROTOCOL_VERSION, ResumeKind, Seq, ServerFrame, Welcome, close_code,
+    ClientFrame, ErrorCode, Me, PROTOCOL_VERSION, ResumeKind, Seq, Welcome, close_code,
 };
 use tokio::time::Instant;
 
@@ -269,12 +269,8 @@ fn briefing_frames(b: &Briefing) -> Vec<Encoded> {
             .iter()
             .map(|w| wire::encode(&wire::warning(w, false))),
     );
-    frames.push(wire::encode(&ServerFrame::Waiting {
-        members: b.waiting.clone(),
-    }));
-    frames.push(wire::encode(&ServerFrame::ModLog {
-        entries: b.log.clone(),
-    }));
+    frames.push(wire::encode(&wire::waiting_list(&b.waiting)));
+    frames.push(wire::encode(&wire::mod_log(&b.log)));
     frames
 }
 

@@ -5,7 +5,7 @@
 //! through its fold before the sender is answered.
 
 use kindred_protocol::policy::{ContentPolicy, PolicyMode};
-use kindred_protocol::{ClientId, Role, Seq, ServerFrame};
+use kindred_protocol::{ClientId, Role, Seq};
 
 use super::{Conn, Live};
 use crate::clock::now_ms;
@@ -84,11 +84,8 @@ impl Live {
         // sender is answered.
         let answer = match &applied.refused {
             Some(refused) => wire::rejection(Some(client_id), refused),
-            None => ServerFrame::Ack {
-                client_id,
-                seq: applied.ack.filter(|_| applied.held.is_none()),
-                held: applied.held.is_some(),
-            },
+            None if applied.held.is_some() => wire::held_ack(client_id),
+            None => wire::ack(client_id, applied.ack),
         };
         self.reply(conn, &answer).await?;
         match crisis {
@@ -127,15 +124,8 @@ impl Live {
         if !raised.card {
             return Ok(());
         }
-        let card = &app.resources;
-        let frame = ServerFrame::CrisisResources {
-            seq: raised.seq,
-            category: Some(concern.category),
-            told: raised.told,
-            title: card.title.clone(),
-            body: card.body.clone(),
-            lines: card.lines.clone(),
-        };
+        let frame =
+            wire::crisis_resources(&app.resources, raised.seq, concern.category, raised.told);
         self.reply(conn, &frame).await
     }
 }

@@ -25,7 +25,7 @@ use std::time::Duration;
 
 use axum::extract::ws::{Message, WebSocket};
 use governor::{DefaultDirectRateLimiter, Quota, RateLimiter};
-use kindred_protocol::{ErrorCode, Me, Role, RoomId, Seq, UserId, close_code};
+use kindred_protocol::{Me, Role, RoomId, Seq, UserId, close_code};
 use tokio::sync::OwnedSemaphorePermit;
 use tokio::time::Instant;
 
@@ -247,12 +247,7 @@ impl Live {
         match kick {
             Kick::SlowConsumer => {
                 // The queue is full and the socket slow: say why without waiting long.
-                let frame = wire::error(
-                    None,
-                    ErrorCode::SlowConsumer,
-                    "your connection fell behind the room; reconnect to catch up",
-                    None,
-                );
+                let frame = wire::slow_consumer();
                 let _ = tokio::time::timeout(CLOSE_TIMEOUT, conn.send_frame(&frame)).await;
             }
             Kick::Resync => {}

@@ -1,7 +1,7 @@
 //! The shape of the code, checked like behaviour: no two files of a crate import each
-//! other, directly or around a circle, and no source file grows past what one reader
-//! holds at once. Both read the source as it is on disk (`modules`, `source`); nothing
-//! here starts a server.
+//! other, directly or around a circle, no source file grows past what one reader
+//! holds at once, and no server file but `wire`'s builds a frame (`frames`). All read
+//! the source as it is on disk (`modules`, `source`); nothing here starts a server.
 //!
 //! Every import counts (`use crate::…`, `use super::…`, a child module by name, a
 //! path in code such as `crate::http::router(..)`), resolved to the file of the
@@ -13,6 +13,7 @@
 //!
 //! Run alone: `cargo test -p kindred-tests --test layers`.
 
+mod frames;
 mod modules;
 mod source;
 

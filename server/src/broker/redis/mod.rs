@@ -37,7 +37,7 @@ use std::time::{Duration, Instant};
 use async_trait::async_trait;
 use dashmap::DashMap;
 use kindred_protocol::policy::ContentPolicy;
-use kindred_protocol::{Epoch, Millis, Quote, Role, RoomId, RoomSummary, Seq, ServerFrame, UserId};
+use kindred_protocol::{Epoch, Millis, Quote, Role, RoomId, RoomSummary, Seq, UserId};
 use parking_lot::Mutex;
 use tokio::sync::oneshot;
 
@@ -319,10 +319,7 @@ impl Broker for RedisBroker {
         if !may {
             return false;
         }
-        let frame = wire::encode(&ServerFrame::Typing {
-            user,
-            name: name.to_owned(),
-        });
+        let frame = wire::encode(&wire::typing(user, name));
         // Lost with a dropped push, by design: the next one replaces it.
         self.inner
             .relay(room, Audience::Others(user), &frame)

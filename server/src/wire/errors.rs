@@ -1,0 +1,109 @@
+//! The `error` frames: a refusal the room decided (`rejection`), and the words of
+//! every other refusal the server gives, each named for what it says.
+
+use kindred_protocol::{ClientId, ErrorCode, ErrorFrame, ServerFrame};
+
+use crate::room::Rejection;
+use crate::safety::TextError;
+
+/// An `error` frame.
+pub fn error(
+    client_id: Option<ClientId>,
+    code: ErrorCode,
+    message: impl Into<String>,
+    retry_after_ms: Option<u64>,
+) -> ServerFrame {
+    ServerFrame::Error(ErrorFrame {
+        client_id,
+        code,
+        message: message.into(),
+        retry_after_ms,
+    })
+}
+
+/// The `error` frame for a domain rejection.
+pub fn rejection(client_id: Option<ClientId>, r: &Rejection) -> ServerFrame {
+    error(client_id, r.code(), r.to_string(), r.retry_after_ms())
+}
+
+/// A text that breaks a rule, saying which. Only length has its own code; every other
+/// text rule (empty, control, bidi, line break or invisible character in a name, …)
+/// is a bad request.
+pub fn text_error(client_id: Option<ClientId>, e: &TextError) -> ServerFrame {
+    let code = match e {
+        TextError::TooLong { .. } => ErrorCode::TooLarge,
+        _ => ErrorCode::BadRequest,
+    };
+    error(client_id, code, e.to_string(), None)
+}
+
+/// A binary WebSocket frame: the protocol is JSON text.
+pub fn binary_refused() -> ServerFrame {
+    error(
+        None,
+        ErrorCode::BadRequest,
+        "binary frames are not supported; send JSON text",
+        None,
+    )
+}
+
+/// Over the frame or message rate: try again after `retry_after_ms`.
+pub fn too_fast(client_id: Option<ClientId>, retry_after_ms: u64) -> ServerFrame {
+    error(
+        client_id,
+        ErrorCode::RateLimited,
+        "you are sending too fast; please slow down",
+        Some(retry_after_ms),
+    )
+}
+
+/// The room was deleted.
+pub fn no_room(client_id: Option<ClientId>) -> ServerFrame {
+    error(
+        client_id,
+        ErrorCode::NotFound,
+        "this room no longer exists",
+        None,
+    )
+}
+
+/// The shared store is out of reach: a second later may work.
+pub fn unavailable(client_id: Option<ClientId>) -> ServerFrame {
+    error(
+        client_id,
+        ErrorCode::Internal,
+        "the server is having trouble; please try again in a moment",
+        Some(1_000),
+    )
+}
+
+/// The connection's queue filled: it is closed, and may resume.
+pub fn slow_consumer() -> ServerFrame {
+    error(
+        None,
+        ErrorCode::SlowConsumer,
+        "your connection fell behind the room; reconnect to catch up",
+        None,
+    )
+}
+
+/// To someone a facilitator turned away from the waiting room.
+pub fn denied() -> ServerFrame {
+    error(
+        None,
+        ErrorCode::Denied,
+        "a facilitator was not able to let you into this session; \
+         thank you for coming, and please take care of yourself",
+        None,
+    )
+}
+
+/// To the author of a held message a facilitator declined, answering its `send`.
+pub fn declined(client_id: ClientId) -> ServerFrame {
+    error(
+        Some(client_id),
+        ErrorCode::Filtered,
+        "a facilitator decided not to share that message with the room",
+        None,
+    )
+}

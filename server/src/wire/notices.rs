@@ -1,0 +1,259 @@
+//! The private notices: frames for some members only, never kept in the timeline nor
+//! replayed by seq. A sender's own answer (`ack`, the crisis card), what the
+//! facilitators are told (alerts, the waiting list, the moderation log), a warning,
+//! a whisper, a mute's reason, and a member's typing.
+
+use kindred_protocol::{
+    AlertKind, ClientId, CrisisCategory, LogEntry, Millis, Seq, ServerFrame, UserId, WaitingMember,
+};
+
+use crate::room::{About, Alert, Concern, Held, Kept, MuteNotice, Warning, Whisper};
+use crate::safety::ResourcesCard;
+
+/// The answer to a command the room took: `seq` is the timeline position it got, if
+/// any.
+pub fn ack(client_id: ClientId, seq: Option<Seq>) -> ServerFrame {
+    ServerFrame::Ack {
+        client_id,
+        seq,
+        held: false,
+    }
+}
+
+/// The answer to a message held for a facilitator's review: no seq yet; its outcome
+/// follows (an `ack` once released, `filtered` once declined).
+pub fn held_ack(client_id: ClientId) -> ServerFrame {
+    ServerFrame::Ack {
+        client_id,
+        seq: None,
+        held: true,
+    }
+}
+
+/// That `user` is typing, for the others in the room. Ephemeral.
+pub fn typing(user: UserId, name: &str) -> ServerFrame {
+    ServerFrame::Typing {
+        user,
+        name: name.to_owned(),
+    }
+}
+
+/// The resources card, for the author of a message in `category` of crisis alone:
+/// `seq` is their message's place in the timeline (absent when the room did not take
+/// it), `told` whether a facilitator connected then received the alert.
+pub fn crisis_resources(
+    card: &ResourcesCard,
+    seq: Option<Seq>,
+    category: CrisisCategory,
+    told: bool,
+) -> ServerFrame {
+    ServerFrame::CrisisResources {
+        seq,
+        category: Some(category),
+        told,
+        title: card.title.clone(),
+        body: card.body.clone(),
+        lines: card.lines.clone(),
+    }
+}
+
+/// Who is in the waiting room, for the facilitators: the whole list each time.
+pub fn waiting_list(members: &[WaitingMember]) -> ServerFrame {
+    ServerFrame::Waiting {
+        members: members.to_vec(),
+    }
+}
+
+/// Entries of the session's moderation log, oldest first, for the facilitators: the
+/// whole log after a facilitator's `welcome`, each new entry as it happens.
+pub fn mod_log(entries: &[LogEntry]) -> ServerFrame {
+    ServerFrame::ModLog {
+        entries: entries.to_vec(),
+    }
+}
+
+/// The `alert` for an alert the room keeps open until a facilitator handles it.
+pub fn alert(alert: &Alert) -> ServerFrame {
+    let (kind, seq, category, reason, text) = match &alert.about {
+        About::Crisis {
+            category,
+            seq,
+            text,
+            check_in,
+            ..
+        } => {
+            let kind = if *check_in {
+                AlertKind::CheckIn
+            } else {
+                AlertKind::Crisis
+            };
+            (kind, *seq, Some(*category), None, text.clone())
+        }
+        About::Report { seq, reason, .. } => {
+            (AlertKind::Report, Some(*seq), None, reason.clone(), None)
+        }
+    };
+    let context = match &alert.about {
+        About::Report { context, .. } => context.clone(),
+        About::Crisis { .. } => Vec::new(),
+    };
+    ServerFrame::Alert {
+        ts: alert.ts,
+        kind,
+        id: Some(alert.id),
+        seq,
+        user: alert.user,
+        name: alert.name.clone(),
+        category,
+        reason,
+        held: None,
+        text,
+        context,
+        count: (alert.count > 1).then_some(alert.count),
+        since: (alert.count > 1).then_some(alert.since),
+        likelihood: match &alert.about {
+            About::Crisis { likelihood, .. } => *likelihood,
+            About::Report { .. } => None,
+        },
+    }
+}
+
+/// The `alert` for a message held for review: only facilitators see its text.
+pub fn held_alert(held: &Held) -> ServerFrame {
+    ServerFrame::Alert {
+        ts: held.ts,
+        kind: AlertKind::Held,
+        id: Some(held.id),
+        seq: None,
+        user: held.user,
+        name: held.name.clone(),
+        category: None,
+        reason: Some(held.kinds.join(", ")),
+        held: Some(held.id),
+        text: Some(held.text.clone()),
+        context: Vec::new(),
+        count: None,
+        since: None,
+        likelihood: None,
+    }
+}
+
+/// A facilitator's warning, as its member and the facilitators see it.
+pub fn warning(w: &Warning, acknowledged: bool) -> ServerFrame {
+    ServerFrame::Warning {
+        id: w.id,
+        ts: w.ts,
+        user: w.user,
+        name: w.name.clone(),
+        reason: w.reason.clone(),
+        acknowledged,
+    }
+}
+
+/// What is open for the facilitators, as one who arrives receives it.
+pub fn kept(kept: &Kept) -> ServerFrame {
+    match kept {
+        Kept::Alert(a) => alert(a),
+        Kept::Held(h) => held_alert(h),
+    }
+}
+
+/// The `alert` that someone is in the waiting room.
+pub fn knock_alert(ts: Millis, w: &WaitingMember) -> ServerFrame {
+    ServerFrame::Alert {
+        ts,
+        kind: AlertKind::Knock,
+        id: None,
+        seq: None,
+        user: w.user,
+        name: w.name.clone(),
+        category: None,
+        reason: None,
+        held: None,
+        text: None,
+        context: Vec::new(),
+        count: None,
+        since: None,
+        likelihood: None,
+    }
+}
+
+/// A whisper, as written now or (`replayed`) given again after a `welcome`.
+pub fn whisper(w: &Whisper, replayed: bool) -> ServerFrame {
+    ServerFrame::Whisper {
+        id: Some(w.id),
+        ts: w.ts,
+        from: w.from,
+        name: w.name.clone(),
+        to: w.to,
+        text: w.text.clone(),
+        kept: w.kept,
+        replayed,
+    }
+}
+
+/// Why and until when a member is muted, for them alone.
+pub fn mute_notice(n: &MuteNotice) -> ServerFrame {
+    ServerFrame::MuteNotice {
+        until: n.until,
+        reason: n.reason.clone(),
+    }
+}
+
+/// The `alert` for a message the content policy flagged (delivered as written, so not
+/// kept: a live notice only).
+pub fn flagged_alert(
+    ts: Millis,
+    seq: Seq,
+    user: UserId,
+    name: &str,
+    kinds: &[&str],
+) -> ServerFrame {
+    ServerFrame::Alert {
+        ts,
+        kind: AlertKind::Flagged,
+        id: None,
+        seq: Some(seq),
+        user,
+        name: name.to_owned(),
+        category: None,
+        reason: Some(kinds.join(", ")),
+        held: None,
+        text: None,
+        context: Vec::new(),
+        count: None,
+        since: None,
+        likelihood: None,
+    }
+}
+
+/// A crisis `alert` the room could not keep (the author was no longer a member, or the
+/// shared store was out of reach): sent live, without an id.
+pub fn unkept_crisis_alert(
+    ts: Millis,
+    user: UserId,
+    name: &str,
+    concern: Concern,
+    text: String,
+) -> ServerFrame {
+    ServerFrame::Alert {
+        ts,
+        kind: if concern.check_in {
+            AlertKind::CheckIn
+        } else {
+            AlertKind::Crisis
+        },
+        id: None,
+        seq: None,
+        user,
+        name: name.to_owned(),
+        category: Some(concern.category),
+        reason: None,
+        held: None,
+        text: Some(text),
+        context: Vec::new(),
+        count: None,
+        since: None,
+        likelihood: concern.likelihood,
+    }
+}
