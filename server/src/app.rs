@@ -21,7 +21,7 @@ use crate::http::edge;
 use crate::hub::Hub;
 use crate::invite::{Minted, mint};
 use crate::metrics::Metrics;
-use crate::room::{DEFAULT_GUIDELINES, RoomConfig, UpdateRoom};
+use crate::room::{Command, DEFAULT_GUIDELINES, RoomConfig, UpdateRoom};
 use crate::safety::{CrisisMatcher, Detector, ResourcesCard};
 use crate::state::{AppState, RoomDirectory, allowance};
 
@@ -252,6 +252,7 @@ pub async fn create_demo_room(state: &AppState) -> Result<(RoomSummary, Minted),
                 schedule: None,
                 waiting_room: false,
             },
+            now_ms(),
         )
         .await?;
     // Every start makes its own demo room; the catalog file does not keep them.
@@ -260,7 +261,11 @@ pub async fn create_demo_room(state: &AppState) -> Result<(RoomSummary, Minted),
         open: Some(true),
         ..Default::default()
     };
-    let room = state.broker.update_room(id, open, now_ms()).await?;
+    state
+        .broker
+        .apply(id, Command::Configure(open), now_ms())
+        .await?;
+    let room = state.broker.room(id).await?;
     let ttl = state.config.invite_ttl_secs;
     let invite = mint(&*state.broker, &state.signer, id, ttl, 5, now_ms()).await?;
     Ok((room, invite))

@@ -94,6 +94,22 @@ impl TestServer {
         }
     }
 
+    /// A server on the in-memory broker, whichever broker the suite runs against (a
+    /// test that compares the two brokers needs one of each).
+    pub async fn in_memory(config: Config) -> Self {
+        assert!(
+            config.redis_url.is_none(),
+            "an in-memory server names no Redis"
+        );
+        let running = kindred::start(config).await.expect("server starts");
+        let http = Http::new(format!("http://{}", running.addr));
+        Self {
+            running,
+            http,
+            redis: None,
+        }
+    }
+
     /// An instance sharing rooms through the Redis at `url` (a cluster URL works too).
     pub async fn on_redis(url: &str) -> Self {
         Self::with(Config {

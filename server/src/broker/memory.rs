@@ -6,12 +6,15 @@
 //! hub, so seqs reach every connection in order. The lock is never held across an
 //! await: hub delivery is `try_send` only.
 //!
-//! With `--catalog-file`, rooms start from the file and every change to what the
-//! catalog holds (a room created, changed or deleted, an invite minted, redeemed or
-//! revoked, a member dismissed, a facilitator's action, a session opened or closed)
-//! marks it dirty; a background writer rewrites the file at most every
-//! [`CATALOG_DEBOUNCE`], off the room locks, and [`Broker::flush`] writes the last
-//! changes at a clean shutdown.
+//! Every change to a room, the operator's `PATCH` and deletion included, is a
+//! [`Command`] given to [`Room::apply`] under the room's mutex; a deleted room leaves
+//! the map once its close is delivered.
+//!
+//! With `--catalog-file`, rooms start from the file, and a room created, or a command
+//! or tick after which the room's catalog record differs
+//! ([`catalog_change`](super::catalog_change)), marks the file dirty; a background
+//! writer rewrites it at most every [`CATALOG_DEBOUNCE`], off the room locks, and
+//! [`Broker::flush`] writes the last changes at a clean shutdown.
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -25,12 +28,12 @@ use parking_lot::Mutex;
 
 use super::timeline::Timeline;
 use super::{
-    Broker, BrokerError, REPORT_CONTEXT, ResumeFrom, Snapshot, new_epoch, summary, touches_catalog,
+    Broker, BrokerError, REPORT_CONTEXT, ResumeFrom, Snapshot, catalog_change, new_epoch, summary,
 };
 use crate::catalog::CatalogFile;
 use crate::hub::{Audience, Effect, Hub, Peer};
 use crate::metrics::Metrics;
-use crate::room::{Applied, Command, InviteRecord, Limits, Origin, Room, RoomConfig, UpdateRoom};
+use crate::room::{Applied, Command, InviteRecord, Limits, Origin, Room, RoomConfig};
 use crate::wire::{self, Encoded};
 
 struct RoomCell {
@@ -86,7 +89,10 @@ impl CatalogWriter {
             .filter(|e| !self.transient.contains(e.key()))
             .map(|e| e.value().clone())
             .collect();
-        let mut records: Vec<Room> = cells.iter().map(|c| c.lock().room.reopened()).collect();
+        let mut records: Vec<Room> = cells
+            .iter()
+            .filter_map(|c| c.lock().room.catalog_record())
+            .collect();
         records.sort_by_key(|r| r.id);
         let file = self.file.clone();
         let count = records.len();
@@ -194,6 +200,7 @@ impl Broker for MemoryBroker {
         &self,
         id: RoomId,
         config: RoomConfig,
+        _now: Millis,
     ) -> Result<RoomSummary, BrokerError> {
         let cell = RoomCell {
             room: Room::new(id, config, self.limits),
@@ -203,34 +210,9 @@ impl Broker for MemoryBroker {
         let summary = summary(&cell.room);
         self.rooms.insert(id, Arc::new(Mutex::new(cell)));
         self.refresh_gauges();
+        // A new room: its record is new.
         self.catalog_changed();
         Ok(summary)
-    }
-
-    async fn update_room(
-        &self,
-        id: RoomId,
-        update: UpdateRoom,
-        now: Millis,
-    ) -> Result<RoomSummary, BrokerError> {
-        let cell = self.cell(id)?;
-        let mut cell = cell.lock();
-        let applied = cell.room.configure(update, now);
-        self.publish(id, &mut cell, &applied);
-        self.catalog_changed();
-        Ok(summary(&cell.room))
-    }
-
-    async fn delete_room(&self, id: RoomId, now: Millis) -> Result<(), BrokerError> {
-        let (_, cell) = self.rooms.remove(&id).ok_or(BrokerError::NoRoom)?;
-        let mut cell = cell.lock();
-        let applied = cell
-            .room
-            .close_session(Some("this room has been removed".to_owned()), now);
-        self.publish(id, &mut cell, &applied);
-        self.refresh_gauges();
-        self.catalog_changed();
-        Ok(())
     }
 
     async fn room(&self, id: RoomId) -> Result<RoomSummary, BrokerError> {
@@ -294,14 +276,18 @@ impl Broker for MemoryBroker {
     async fn apply(&self, id: RoomId, cmd: Command, now: Millis) -> Result<Applied, BrokerError> {
         let started = Instant::now();
         let cell = self.cell(id)?;
-        let mut cell = cell.lock();
-        let kept = touches_catalog(&cmd);
-        let before = (cell.room.session(), cell.room.is_open());
-        let applied = cell.room.apply(cmd, now)?;
-        self.publish(id, &mut cell, &applied);
-        let changed = kept || before != (cell.room.session(), cell.room.is_open());
-        drop(cell);
-        if changed {
+        let mut guard = cell.lock();
+        let (applied, recorded) = catalog_change(&mut guard.room, |room| room.apply(cmd, now));
+        let applied = applied?;
+        self.publish(id, &mut guard, &applied);
+        let deleted = guard.room.is_deleted();
+        drop(guard);
+        if deleted {
+            // Its close is delivered; a command that took the cell before this refuses.
+            self.rooms.remove_if(&id, |_, c| Arc::ptr_eq(c, &cell));
+            self.refresh_gauges();
+        }
+        if recorded {
             self.catalog_changed();
         }
         self.metrics
@@ -349,12 +335,13 @@ impl Broker for MemoryBroker {
         let mut members = 0;
         for (id, cell) in cells {
             let mut cell = cell.lock();
-            let before = (cell.room.session(), cell.room.is_open());
-            if let Ok(applied) = cell.room.apply(Command::Tick, now) {
+            let (applied, recorded) =
+                catalog_change(&mut cell.room, |room| room.apply(Command::Tick, now));
+            if let Ok(applied) = applied {
                 self.publish(id, &mut cell, &applied);
             }
             // A held session that closed itself starts the next session.
-            if before != (cell.room.session(), cell.room.is_open()) {
+            if recorded {
                 self.catalog_changed();
             }
             members += cell.room.member_count();

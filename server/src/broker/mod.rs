@@ -9,6 +9,10 @@
 //! [`Timeline::record`](timeline::Timeline::record), on every instance that holds the
 //! room, into the local [`Hub`](crate::hub::Hub), which fans it out. Only typing
 //! (and a crisis alert the room could not take) passes beside the room, at most once.
+//! Every change to a room after its creation is a [`Command`] given to
+//! [`Broker::apply`], the operator's too ([`Command::Configure`], [`Command::Delete`]),
+//! and whether the room's catalog record must be stored is decided around that one
+//! fold, the same way by both brokers ([`catalog_change`]).
 //! The in-memory broker serves one instance; a Redis broker shares rooms across
 //! several. One conformance suite (`tests/`) runs against both.
 
@@ -23,9 +27,7 @@ use kindred_protocol::{
 };
 
 use crate::hub::{Effect, Peer};
-use crate::room::{
-    Applied, Command, EventKind, InviteRecord, Origin, Rejection, Room, RoomConfig, UpdateRoom,
-};
+use crate::room::{Applied, Command, EventKind, InviteRecord, Origin, Rejection, Room, RoomConfig};
 use crate::wire::Encoded;
 
 /// Why a broker call failed.
@@ -68,18 +70,15 @@ pub const REPORT_CONTEXT: usize = 3;
 /// The seam between sessions and shared state.
 #[async_trait]
 pub trait Broker: Send + Sync + 'static {
-    /// Create a room.
-    async fn create_room(&self, id: RoomId, config: RoomConfig)
-    -> Result<RoomSummary, BrokerError>;
-    /// Change a room's settings; a policy change is announced as a timeline event.
-    async fn update_room(
+    /// Create a room. Every later change to it, the operator's included (a `PATCH`
+    /// is [`Command::Configure`], a deletion [`Command::Delete`]), is a command given
+    /// to [`Broker::apply`].
+    async fn create_room(
         &self,
         id: RoomId,
-        update: UpdateRoom,
+        config: RoomConfig,
         now: Millis,
     ) -> Result<RoomSummary, BrokerError>;
-    /// Close the room's session (members are told and disconnected) and forget it.
-    async fn delete_room(&self, id: RoomId, now: Millis) -> Result<(), BrokerError>;
     /// One room's summary with its live member count.
     async fn room(&self, id: RoomId) -> Result<RoomSummary, BrokerError>;
     /// Every room.
@@ -141,30 +140,16 @@ pub trait Broker: Send + Sync + 'static {
     async fn tick(&self, now: Millis);
 }
 
-/// Whether applying this command may change what a room's catalog record holds
-/// ([`Room::reopened`]: settings, bans, invites and their seats, the session number,
-/// whether a session is open). A facilitator's every action counts (they are rare);
-/// a message, a reaction or a presence change never does. A session that opens or
-/// closes for another reason (a held room closing itself on a tick) is noticed by
-/// the broker from the room's state.
-pub fn touches_catalog(cmd: &Command) -> bool {
-    match cmd {
-        Command::Invite { .. }
-        | Command::Redeem { .. }
-        | Command::Revoke { .. }
-        | Command::Dismiss { .. }
-        | Command::Moderate { .. } => true,
-        Command::Connect { .. }
-        | Command::Disconnect { .. }
-        | Command::Leave { .. }
-        | Command::Send { .. }
-        | Command::Hand { .. }
-        | Command::React { .. }
-        | Command::Report { .. }
-        | Command::Whisper { .. }
-        | Command::AckWarning { .. }
-        | Command::Tick => false,
-    }
+/// Make a change to a room and say whether its catalog record
+/// ([`Room::catalog_record`]: what a store that loses the room gives back) changed with
+/// it. The one test both brokers use to decide when the record is stored, for every
+/// command and tick alike: the in-memory broker then rewrites its catalog file, the
+/// Redis broker its record in Redis.
+pub fn catalog_change<T>(room: &mut Room, change: impl FnOnce(&mut Room) -> T) -> (T, bool) {
+    let before = room.catalog_record();
+    let done = change(room);
+    let changed = room.catalog_record() != before;
+    (done, changed)
 }
 
 /// The room summary the wire shows.
@@ -203,5 +188,121 @@ pub fn effect_of(kind: &EventKind) -> Effect {
         // Someone admitted from the waiting room is given the room.
         EventKind::Joined { user, .. } => Effect::Admit(*user),
         _ => Effect::None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use kindred_protocol::{InviteId, ModAction, Role, RoomId, UserId, Visibility};
+
+    use super::catalog_change;
+    use crate::room::{
+        Command, InviteRecord, Limits, ModRequest, Origin, Room, RoomConfig, UpdateRoom,
+    };
+
+    /// Apply `cmd`; whether the room's catalog record changed with it.
+    fn recorded(room: &mut Room, cmd: Command, now: u64) -> bool {
+        let (applied, changed) = catalog_change(room, |r| r.apply(cmd, now));
+        applied.expect("the command is applied");
+        changed
+    }
+
+    /// Whatever changes the record changes it, a facilitator's action, the operator's
+    /// or time passing, and nothing else does: the test both brokers store it by.
+    #[test]
+    fn the_record_changes_with_the_session_the_waiting_room_and_a_held_close_never_with_talk() {
+        let config = RoomConfig {
+            title: "Thursday circle".into(),
+            topic: String::new(),
+            description: String::new(),
+            guidelines: "Be kind.".into(),
+            capacity: 12,
+            visibility: Visibility::Public,
+            policy: Default::default(),
+            facilitated: true,
+            schedule: None,
+            waiting_room: false,
+        };
+        let limits = Limits {
+            held_close_ms: 1_000,
+            ..Limits::default()
+        };
+        let mut room = Room::new(RoomId::new(), config, limits);
+        let mut now = 1_700_000_000_000;
+        let (fran, alice, id) = (UserId::new(), UserId::new(), InviteId::new());
+        let record = InviteRecord {
+            id,
+            role: Role::Facilitator,
+            created_at: now,
+            expires_at: now + 3_600_000,
+            uses: 1,
+            used: 0,
+            seats: Default::default(),
+            order: 0,
+        };
+        let connect = |user, role| Command::Connect {
+            user,
+            name: if role == Role::Facilitator {
+                "Fran"
+            } else {
+                "Alice"
+            }
+            .into(),
+            role,
+            session: 0,
+            origin: Origin::default(),
+        };
+        let act = |action, on| Command::Moderate {
+            actor: fran,
+            request: ModRequest {
+                on,
+                ..ModRequest::new(action)
+            },
+        };
+        let invite = Command::Invite { invite: record };
+        assert!(recorded(&mut room, invite, now), "an invite is kept");
+        let redeem = Command::Redeem {
+            invite: id,
+            user: fran,
+        };
+        assert!(recorded(&mut room, redeem, now), "a seat is kept");
+        assert!(!recorded(&mut room, connect(fran, Role::Facilitator), now));
+        assert!(recorded(&mut room, act(ModAction::Open, None), now));
+        assert!(recorded(
+            &mut room,
+            act(ModAction::WaitingRoom, Some(true)),
+            now
+        ));
+        let off = Command::Configure(UpdateRoom {
+            waiting_room: Some(false),
+            ..UpdateRoom::default()
+        });
+        assert!(recorded(&mut room, off, now));
+        assert!(!recorded(&mut room, connect(alice, Role::Participant), now));
+        let hello = Command::Send {
+            user: alice,
+            client_id: "c1".into(),
+            text: "hello".into(),
+            cw: None,
+            crisis: None,
+            screened: None,
+        };
+        assert!(
+            !recorded(&mut room, hello, now),
+            "talk is never in the record"
+        );
+        assert!(!recorded(&mut room, act(ModAction::Pause, None), now));
+        assert!(!recorded(&mut room, Command::Leave { user: fran }, now));
+        assert!(room.is_held());
+        now += 1_000;
+        assert!(
+            recorded(&mut room, Command::Tick, now),
+            "a held session closing itself starts the next session"
+        );
+        assert_eq!((room.session(), room.is_open()), (1, false));
+        assert!(
+            recorded(&mut room, Command::Delete, now),
+            "a deleted room has none"
+        );
     }
 }

@@ -114,6 +114,10 @@ pub struct Room {
     /// What the facilitators did this session.
     #[serde(default)]
     log: ModLog,
+    /// The operator deleted the room ([`Command::Delete`]): it refuses everything.
+    /// Stored with the room (in Redis's snapshots) only when true.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    deleted: bool,
 }
 
 impl Room {
@@ -145,6 +149,7 @@ impl Room {
             waiting: BTreeMap::new(),
             whispers: Whispers::default(),
             log: ModLog::default(),
+            deleted: false,
         }
     }
 
@@ -228,10 +233,23 @@ impl Room {
             })
     }
 
+    /// The room's catalog record: what a store that loses the room's state gives back
+    /// ([`Room::reopened`]), and nothing once the room is deleted. A function of the
+    /// room alone, so a broker decides when to store it by comparing it before and
+    /// after a change (`broker::catalog_change`), never by a list of commands.
+    pub fn catalog_record(&self) -> Option<Room> {
+        (!self.deleted).then(|| self.reopened())
+    }
+
+    /// Whether the operator deleted the room.
+    pub fn is_deleted(&self) -> bool {
+        self.deleted
+    }
+
     /// The room as it stands between sessions, for a store that lost the room's state:
-    /// its settings, bans, invites with their seats, and session number (so members'
-    /// tokens stay valid) are kept; members, the timeline and everything else of the
-    /// session are gone.
+    /// its settings, bans, invites with their seats, session number (so members'
+    /// tokens stay valid) and whether a session is open are kept; members, the
+    /// timeline and everything else of the session are gone.
     pub fn reopened(&self) -> Room {
         let mut room = Room::new(self.id, self.config.clone(), self.limits());
         room.session = self.session;
@@ -260,6 +278,9 @@ impl Room {
     /// entries behind answers as the log would: both brokers ask it before a command
     /// reaches anything shared, and `apply` asks it first, so a refusal costs nothing.
     pub fn permit(&self, cmd: &Command) -> Result<(), Rejection> {
+        if self.deleted {
+            return Err(Rejection::Gone);
+        }
         // Someone in the waiting room can only wait, drop or leave.
         if let Some(user) = waiting_actor(cmd)
             && self.waiting.contains_key(&user)
@@ -292,7 +313,9 @@ impl Room {
             | Command::Invite { .. }
             | Command::Redeem { .. }
             | Command::Revoke { .. }
-            | Command::Dismiss { .. } => return Ok(()),
+            | Command::Dismiss { .. }
+            | Command::Configure(_)
+            | Command::Delete => return Ok(()),
         };
         if authorize(self.role_of(user)?, action) {
             Ok(())
@@ -422,6 +445,8 @@ impl Room {
                 out.depart(user, Parting::Removed);
                 Ok(out)
             }
+            Command::Configure(update) => Ok(self.configure(update, now)),
+            Command::Delete => Ok(self.delete(now)),
         }
     }
 
@@ -490,7 +515,9 @@ fn waiting_actor(cmd: &Command) -> Option<UserId> {
         | Command::Invite { .. }
         | Command::Redeem { .. }
         | Command::Revoke { .. }
-        | Command::Dismiss { .. } => None,
+        | Command::Dismiss { .. }
+        | Command::Configure(_)
+        | Command::Delete => None,
     }
 }
 

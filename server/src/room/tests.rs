@@ -857,6 +857,60 @@ fn a_reopened_room_keeps_its_settings_bans_and_session_but_nothing_said() {
     );
 }
 
+#[test]
+fn the_operators_change_and_deletion_are_commands_and_a_deleted_room_refuses_everything() {
+    let mut s = Scene::new(12);
+    let alice = s.join("Alice");
+    let applied = s
+        .apply(Command::Configure(UpdateRoom {
+            title: Some("Friday circle".into()),
+            waiting_room: Some(true),
+            ..UpdateRoom::default()
+        }))
+        .unwrap();
+    assert_eq!(s.room.config.title, "Friday circle");
+    assert!(s.room.config.waiting_room);
+    assert!(
+        applied
+            .events
+            .iter()
+            .any(|e| matches!(e.kind, EventKind::WaitingRoom { .. })),
+        "the room hears of its waiting room"
+    );
+    let record = s
+        .room
+        .catalog_record()
+        .expect("a room has a catalog record");
+    assert_eq!(record, s.room.reopened());
+
+    let deleted = s.apply(Command::Delete).unwrap();
+    assert!(
+        matches!(&deleted.events[..], [e] if matches!(&e.kind, EventKind::Closed { reason: Some(_) })),
+        "{:?}",
+        deleted.events
+    );
+    assert!(s.room.member(alice).is_none());
+    assert!(s.room.is_deleted());
+    assert_eq!(s.room.catalog_record(), None, "nothing of it is given back");
+    assert_eq!(s.say(alice, "hello?"), Err(Rejection::Gone));
+    assert_eq!(s.apply(Command::Tick).unwrap_err(), Rejection::Gone);
+    assert_eq!(
+        s.apply(Command::Configure(UpdateRoom::default())),
+        Err(Rejection::Gone)
+    );
+    assert_eq!(s.apply(Command::Delete), Err(Rejection::Gone));
+    assert_eq!(Rejection::Gone.code(), ErrorCode::NotFound);
+    // Its stored form (a snapshot) keeps the deletion; a live room's never names it.
+    let stored: Room = serde_json::from_value(serde_json::to_value(&s.room).unwrap()).unwrap();
+    assert!(stored.is_deleted());
+    assert!(
+        serde_json::to_value(&record)
+            .unwrap()
+            .get("deleted")
+            .is_none()
+    );
+}
+
 // ---- what must not be lost ------------------------------------------------------
 
 impl Scene {

@@ -5,6 +5,7 @@ mod appending_proxy;
 mod bad_input;
 mod bans;
 mod budgets;
+mod catalog_record;
 mod contract;
 mod conversation;
 mod deployment;

@@ -15,7 +15,6 @@ use super::log::{self, Entry, Fold, Op, Replica, parse_audience, room_of_channel
 use super::store::SNAPSHOT_EVERY;
 use super::{Inner, Slot};
 use crate::hub::{Effect, Kick};
-use crate::room::Room;
 use crate::wire::Encoded;
 
 /// Read pushes from the subscription connection until the broker is dropped.
@@ -144,8 +143,7 @@ impl Inner {
         let hub = deliver.then_some(&*self.hub);
         for (index, entry) in entries {
             let mine = entry.origin == self.me;
-            let (id, touches_catalog) = (entry.id, entry.op.touches_catalog());
-            let deleting = matches!(entry.op, Op::Delete);
+            let id = entry.id;
             // Another instance took this one for dead (it was stopped, or cut off from
             // Redis): the room no longer counts its connections here, so they go and
             // come back to be counted again.
@@ -153,9 +151,17 @@ impl Inner {
             match replica.fold(index, entry, hub) {
                 Fold::Stale => continue,
                 Fold::Gap => return true,
-                Fold::Applied(answer) => {
-                    if deleting {
-                        self.catalog.lock().remove(&room);
+                Fold::Applied { answer, recorded } => {
+                    if recorded {
+                        // Every instance keeps what its fold says; the one that
+                        // appended the entry stores it in Redis as it folds it live
+                        // (a replica rebuilt from a snapshot replays entries whose
+                        // records were stored when they were new).
+                        let store = mine && deliver;
+                        self.remember(room, &replica.room, store);
+                        if store && replica.deleted() {
+                            self.spawn_forget(room);
+                        }
                     }
                     if taken_for_dead && deliver {
                         self.hub.kick_room(room, Kick::Resync);
@@ -164,9 +170,6 @@ impl Inner {
                         continue;
                     }
                     let closed = answer.as_ref().as_ref().is_ok_and(log::closes);
-                    if touches_catalog && !replica.deleted {
-                        self.remember(room, &replica.room);
-                    }
                     if index % SNAPSHOT_EVERY == 0 || closed {
                         self.spawn_snapshot(room, replica, closed);
                     }
@@ -177,19 +180,5 @@ impl Inner {
             }
         }
         false
-    }
-
-    /// Keep a room's catalog record (here, and in Redis in the background).
-    pub(super) fn remember(self: &Arc<Self>, room: RoomId, state: &Room) {
-        let Ok(record) = serde_json::to_string(&state.reopened()) else {
-            return;
-        };
-        self.catalog.lock().insert(room, record.clone());
-        let this = self.clone();
-        tokio::spawn(async move {
-            if let Err(e) = this.store.put_catalog(room, &record, false).await {
-                tracing::warn!(%room, error = %e, "could not store the room's catalog record");
-            }
-        });
     }
 }

@@ -8,13 +8,20 @@
 //! same seqs and refuses the same commands: a send appended after an acknowledged mute
 //! is refused by every instance, whichever one the sender is on.
 //!
+//! The first entry of a room's log creates it ([`Op::Create`]: the room as it starts,
+//! and the epoch of this log); the operator's changes and the room's deletion are
+//! commands like any other ([`Command::Configure`], [`Command::Delete`]), and a
+//! deleted room says so in its snapshots. Each fold says whether the room's catalog
+//! record changed ([`catalog_change`]), the one test of when it is stored.
+//!
 //! Nothing here does IO.
 
 use std::collections::BTreeMap;
 
-use kindred_protocol::{Epoch, Millis, ModAction, RoomId, Seq, UserId};
+use kindred_protocol::{Epoch, Millis, RoomId, Seq, UserId};
 use serde::{Deserialize, Serialize};
 
+use crate::broker::catalog_change;
 use crate::broker::timeline::Timeline;
 use crate::hub::{Audience, Hub};
 use crate::room::{Applied, Command, EventKind, Limits, Rejection, Room, UpdateRoom};
@@ -36,35 +43,38 @@ pub struct Entry {
 
 /// What an entry asks of the room.
 #[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(from = "StoredOp")]
 pub enum Op {
-    /// A member's or the clock's command, exactly as the in-memory broker applies it.
+    /// The room begins: the first entry of its log (a new room, or one given back to a
+    /// Redis that lost it, from its catalog record), in this epoch.
+    Create { room: Box<Room>, epoch: Epoch },
+    /// A member's, the clock's or the operator's command, exactly as the in-memory
+    /// broker applies it.
     Command(Command),
-    /// The operator changed the room's settings.
-    Configure(UpdateRoom),
     /// An instance stopped answering: its members' connections are gone (each gets
     /// the presence grace period, as after any dropped connection).
     InstanceGone(InstanceId),
-    /// The operator deleted the room: the session closes for good.
+}
+
+/// An op as stored: entries written before the operator's changes were commands
+/// carried them as ops of their own.
+#[derive(Deserialize)]
+enum StoredOp {
+    Create { room: Box<Room>, epoch: Epoch },
+    Command(Command),
+    InstanceGone(InstanceId),
+    Configure(UpdateRoom),
     Delete,
 }
 
-impl Op {
-    /// Whether folding this changes what the room's catalog record holds (settings,
-    /// bans, invites and their seats, session number).
-    pub fn touches_catalog(&self) -> bool {
-        match self {
-            Op::Configure(_) | Op::Delete => true,
-            Op::Command(
-                Command::Invite { .. }
-                | Command::Redeem { .. }
-                | Command::Revoke { .. }
-                | Command::Dismiss { .. },
-            ) => true,
-            Op::Command(Command::Moderate { request, .. }) => matches!(
-                request.action,
-                ModAction::Ban | ModAction::Close | ModAction::SetPolicy
-            ),
-            Op::Command(_) | Op::InstanceGone(_) => false,
+impl From<StoredOp> for Op {
+    fn from(stored: StoredOp) -> Self {
+        match stored {
+            StoredOp::Create { room, epoch } => Op::Create { room, epoch },
+            StoredOp::Command(cmd) => Op::Command(cmd),
+            StoredOp::InstanceGone(instance) => Op::InstanceGone(instance),
+            StoredOp::Configure(update) => Op::Command(Command::Configure(update)),
+            StoredOp::Delete => Op::Command(Command::Delete),
         }
     }
 }
@@ -72,8 +82,12 @@ impl Op {
 /// What folding one entry did.
 #[derive(Debug)]
 pub enum Fold {
-    /// The entry was applied; the result is the asking member's answer.
-    Applied(Box<Result<Applied, Rejection>>),
+    /// The entry was applied; `answer` is the asking member's, and `recorded` says
+    /// whether the room's catalog record changed.
+    Applied {
+        answer: Box<Result<Applied, Rejection>>,
+        recorded: bool,
+    },
     /// Already folded (a pub/sub message after a catch-up read, or the reverse).
     Stale,
     /// Entries before this one are missing here: read them from the stream first.
@@ -92,8 +106,6 @@ pub struct Replica {
     pub index: u64,
     pub timeline: Timeline,
     connections: Connections,
-    /// A `Delete` was folded: the room is gone.
-    pub deleted: bool,
 }
 
 /// A replica as stored in Redis (every few hundred entries and at each close), so an
@@ -131,8 +143,23 @@ impl Replica {
             index: image.index,
             timeline: Timeline::restore(history_len, image.history),
             connections: image.connections,
-            deleted: false,
         }
+    }
+
+    /// A replica from the first entry of a room's log, [`Op::Create`] at `index`
+    /// (read when the room has no snapshot yet); `None` for any other entry.
+    pub fn begin(index: u64, entry: Entry, limits: Limits, history_len: usize) -> Option<Self> {
+        let Op::Create { room, epoch } = entry.op else {
+            return None;
+        };
+        let mut replica = Self::from_image(Image::new(*room, epoch), limits, history_len);
+        replica.index = index;
+        Some(replica)
+    }
+
+    /// The operator deleted the room.
+    pub fn deleted(&self) -> bool {
+        self.room.is_deleted()
     }
 
     pub fn image(&self) -> Image {
@@ -168,36 +195,31 @@ impl Replica {
         }
         self.index = index;
         let Entry { origin, ts, op, .. } = entry;
-        let result = match op {
-            Op::Command(cmd) => {
-                let presence = match &cmd {
-                    Command::Connect { user, .. } => Some((*user, true)),
-                    Command::Disconnect { user } => Some((*user, false)),
-                    _ => None,
-                };
-                let result = self.room.apply(cmd, ts);
-                if let (Some((user, arrived)), Ok(_)) = (presence, &result) {
-                    self.count(origin, user, arrived);
-                }
-                result
+        let presence = match &op {
+            Op::Command(Command::Connect { user, .. }) => Some((*user, true)),
+            Op::Command(Command::Disconnect { user }) => Some((*user, false)),
+            _ => None,
+        };
+        let (result, recorded) = catalog_change(&mut self.room, |room| match op {
+            // Only ever the first entry, which a replica begins from ([`Replica::begin`]).
+            Op::Create { room: created, .. } => {
+                *room = *created;
+                Ok(Applied::default())
             }
-            Op::Configure(update) => Ok(self.room.configure(update, ts)),
+            Op::Command(cmd) => room.apply(cmd, ts),
             Op::InstanceGone(instance) => {
                 let gone = self.connections.remove(&instance).unwrap_or_default();
                 for (user, n) in gone {
                     for _ in 0..n {
-                        let _ = self.room.apply(Command::Disconnect { user }, ts);
+                        let _ = room.apply(Command::Disconnect { user }, ts);
                     }
                 }
                 Ok(Applied::default())
             }
-            Op::Delete => {
-                self.deleted = true;
-                Ok(self
-                    .room
-                    .close_session(Some("this room has been removed".to_owned()), ts))
-            }
-        };
+        });
+        if let (Some((user, arrived)), Ok(_)) = (presence, &result) {
+            self.count(origin, user, arrived);
+        }
         if let Ok(applied) = &result {
             self.timeline.record(hub, self.room.id, applied);
             for event in &applied.events {
@@ -212,7 +234,10 @@ impl Replica {
                 }
             }
         }
-        Fold::Applied(Box::new(result))
+        Fold::Applied {
+            answer: Box::new(result),
+            recorded,
+        }
     }
 
     fn count(&mut self, instance: InstanceId, user: UserId, arrived: bool) {
@@ -295,7 +320,95 @@ pub fn room_of_channel(channel: &[u8]) -> Option<RoomId> {
 
 #[cfg(test)]
 mod tests {
+    use kindred_protocol::Visibility;
+
     use super::*;
+    use crate::room::RoomConfig;
+
+    fn room() -> Room {
+        let config = RoomConfig {
+            title: "Thursday circle".into(),
+            topic: String::new(),
+            description: String::new(),
+            guidelines: "Be kind.".into(),
+            capacity: 12,
+            visibility: Visibility::Public,
+            policy: Default::default(),
+            facilitated: false,
+            schedule: None,
+            waiting_room: false,
+        };
+        Room::new(RoomId::new(), config, Limits::default())
+    }
+
+    fn entry(op: Op) -> Entry {
+        Entry {
+            origin: 1,
+            id: 1,
+            ts: 1_700_000_000_000,
+            op,
+        }
+    }
+
+    /// Read back as Redis carries it.
+    fn carried(e: &Entry) -> Entry {
+        serde_json::from_str(&serde_json::to_string(e).unwrap()).unwrap()
+    }
+
+    #[test]
+    fn a_log_begins_with_its_room_and_the_operators_changes_are_entries_like_any_other() {
+        let created = room();
+        let first = carried(&entry(Op::Create {
+            room: Box::new(created.clone()),
+            epoch: 7,
+        }));
+        let mut replica = Replica::begin(1, first, Limits::default(), 10).expect("a creation");
+        assert_eq!((replica.index, replica.epoch), (1, 7));
+        assert_eq!(replica.room, created);
+        let rename = Command::Configure(UpdateRoom {
+            title: Some("Friday circle".into()),
+            open: Some(true),
+            ..UpdateRoom::default()
+        });
+        let Fold::Applied { answer, recorded } =
+            replica.fold(2, carried(&entry(Op::Command(rename))), None)
+        else {
+            panic!("the next entry is folded");
+        };
+        assert!(answer.is_ok() && recorded, "the record changed");
+        assert_eq!(replica.room.config.title, "Friday circle");
+        let Fold::Applied { recorded, .. } =
+            replica.fold(3, carried(&entry(Op::Command(Command::Delete))), None)
+        else {
+            panic!("the next entry is folded");
+        };
+        assert!(recorded && replica.deleted());
+        // A snapshot says the room is deleted, for an instance that loads it later.
+        let image: Image =
+            serde_json::from_str(&serde_json::to_string(&replica.image()).unwrap()).unwrap();
+        assert!(Replica::from_image(image, Limits::default(), 10).deleted());
+        // Only a creation begins a log.
+        assert!(
+            Replica::begin(1, entry(Op::Command(Command::Tick)), Limits::default(), 10).is_none()
+        );
+    }
+
+    #[test]
+    fn entries_written_before_the_operators_changes_were_commands_still_read() {
+        let configure: Entry = serde_json::from_value(serde_json::json!({
+            "origin": 1, "id": 2, "ts": 5, "op": {"Configure": {"title": "Friday circle"}}
+        }))
+        .unwrap();
+        assert!(matches!(
+            configure.op,
+            Op::Command(Command::Configure(UpdateRoom { title: Some(ref t), .. })) if t == "Friday circle"
+        ));
+        let delete: Entry = serde_json::from_value(serde_json::json!({
+            "origin": 1, "id": 3, "ts": 5, "op": "Delete"
+        }))
+        .unwrap();
+        assert!(matches!(delete.op, Op::Command(Command::Delete)));
+    }
 
     #[test]
     fn audiences_survive_the_trip_through_redis() {

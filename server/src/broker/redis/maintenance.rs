@@ -1,6 +1,5 @@
 //! Once a second: the heartbeat, readiness, a Redis that lost its data, rooms to let
-//! go, timers that ran out, and instances that stopped answering; and the catalog
-//! this instance knows.
+//! go, timers that ran out, and instances that stopped answering.
 
 use std::collections::HashSet;
 use std::sync::Arc;
@@ -23,23 +22,6 @@ impl Inner {
                 tracing::info!("Redis is reachable again");
             }
         }
-    }
-
-    pub(super) async fn refresh_catalog(&self) {
-        if let Ok(records) = self.store.catalog().await {
-            let mut catalog = self.catalog.lock();
-            for (id, record) in records {
-                if let Ok(id) = id.parse::<RoomId>() {
-                    catalog.insert(id, record);
-                }
-            }
-        }
-        *self.catalog_read.lock() = Some(Instant::now());
-        self.count_rooms();
-    }
-
-    pub(super) fn count_rooms(&self) {
-        Metrics::set_gauge(&self.metrics.rooms, self.catalog.lock().len());
     }
 
     /// Once a second: heartbeat, health, a Redis that lost its data, rooms to let go,
@@ -67,6 +49,7 @@ impl Inner {
                 }
             }
         }
+        self.retry_catalog();
         let stale = self
             .catalog_read
             .lock()

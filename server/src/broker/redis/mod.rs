@@ -15,13 +15,19 @@
 //! reports not ready until Redis answers again; a Redis that comes back empty is given
 //! every room back from the catalog this instance knows, under a new epoch.
 //!
+//! A room's log begins with its creation, and every change after it, the operator's
+//! included, is an entry; a fold after which the room's catalog record differs is
+//! what stores the record (`catalog`), as the in-memory broker rewrites its file.
+//!
 //! The jobs are split by file: `log` (the entries and the replica that folds them, no
 //! IO), `store` (connections, scripts, keys), `intake` (what arrives on the
 //! subscription connection, and the fold), `submit` (serving a room and appending a
 //! member's command), `recovery` (catch-up reads, reloads, snapshots, a room given
-//! back), `maintenance` (the heartbeat and everything done once a second). This file
-//! holds the broker's state and the [`Broker`] trait's methods.
+//! back), `catalog` (the records this instance keeps and stores), `maintenance` (the
+//! heartbeat and everything done once a second). This file holds the broker's state
+//! and the [`Broker`] trait's methods.
 
+mod catalog;
 mod intake;
 mod log;
 mod maintenance;
@@ -29,7 +35,7 @@ mod recovery;
 mod store;
 mod submit;
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::{Duration, Instant};
@@ -42,14 +48,12 @@ use parking_lot::Mutex;
 use tokio::sync::oneshot;
 
 use self::intake::listen;
-use self::log::{Image, InstanceId, Op, Replica};
+use self::log::{Entry, InstanceId, Op, Replica};
 use self::store::Store;
 use super::{Broker, BrokerError, REPORT_CONTEXT, ResumeFrom, Snapshot, new_epoch, summary};
 use crate::hub::{Audience, Hub, Peer};
 use crate::metrics::Metrics;
-use crate::room::{
-    Applied, Command, InviteRecord, Limits, Origin, Rejection, Room, RoomConfig, UpdateRoom,
-};
+use crate::room::{Applied, Command, InviteRecord, Limits, Origin, Rejection, Room, RoomConfig};
 use crate::wire::{self, Encoded};
 
 /// How long a member's command waits for its entry to come back on pub/sub before
@@ -111,9 +115,14 @@ struct Inner {
     waiters: DashMap<u64, oneshot::Sender<Answer>>,
     next_id: AtomicU64,
     ready: AtomicBool,
-    /// Each room's catalog record as last seen: what a Redis that lost its data is
-    /// given back.
+    /// Each room's catalog record as this instance's fold last left it (or as Redis's
+    /// catalog had it, for a room it does not serve): what a Redis that lost its data
+    /// is given back.
     catalog: Mutex<HashMap<RoomId, String>>,
+    /// Rooms whose record this instance changed and has not stored in Redis yet.
+    catalog_unstored: Mutex<HashSet<RoomId>>,
+    /// Wakes the task that stores them.
+    catalog_wake: tokio::sync::mpsc::UnboundedSender<()>,
     catalog_read: Mutex<Option<Instant>>,
     boot: Mutex<String>,
     /// Since when Redis has answered without a break. A heartbeat missing while Redis
@@ -148,6 +157,7 @@ impl RedisBroker {
             .boot(&mine)
             .await
             .map_err(|e| anyhow::anyhow!("Redis: {e}"))?;
+        let (catalog_wake, unstored) = tokio::sync::mpsc::unbounded_channel();
         let inner = Arc::new(Inner {
             store,
             hub,
@@ -160,6 +170,8 @@ impl RedisBroker {
             next_id: AtomicU64::new(1),
             ready: AtomicBool::new(true),
             catalog: Mutex::new(HashMap::new()),
+            catalog_unstored: Mutex::new(HashSet::new()),
+            catalog_wake,
             catalog_read: Mutex::new(None),
             boot: Mutex::new(boot),
             up_since: Mutex::new(Instant::now()),
@@ -168,6 +180,7 @@ impl RedisBroker {
         let _ = inner.store.heartbeat(inner.me).await;
         inner.metrics.broker_up.set(1);
         tokio::spawn(listen(Arc::downgrade(&inner), pushes));
+        tokio::spawn(catalog::store_catalog(Arc::downgrade(&inner), unstored));
         Ok(Self { inner })
     }
 }
@@ -211,49 +224,43 @@ impl Broker for RedisBroker {
         &self,
         id: RoomId,
         config: RoomConfig,
+        now: Millis,
     ) -> Result<RoomSummary, BrokerError> {
         let inner = &self.inner;
         let room = Room::new(id, config, inner.limits);
-        let record = serde_json::to_string(&room.reopened())
-            .map_err(|e| BrokerError::Unavailable(e.to_string()))?;
-        let epoch = new_epoch();
         let summary = summary(&room);
-        let image = serde_json::to_string(&Image::new(room, epoch))
-            .map_err(|e| BrokerError::Unavailable(e.to_string()))?;
-        inner
+        let epoch = new_epoch();
+        let first = Entry {
+            origin: inner.me,
+            id: inner.next_id.fetch_add(1, Ordering::Relaxed),
+            ts: now,
+            op: Op::Create {
+                room: Box::new(room.clone()),
+                epoch,
+            },
+        };
+        let created = inner
             .store
-            .create(id, epoch, 0, &image)
+            .create(id, epoch, &first)
             .await
             .map_err(Inner::unavailable)?;
-        inner
-            .store
-            .put_catalog(id, &record, false)
-            .await
-            .map_err(Inner::unavailable)?;
-        inner.catalog.lock().insert(id, record);
-        inner.count_rooms();
+        if !created {
+            return Err(BrokerError::Unavailable(
+                "a room with this id exists".into(),
+            ));
+        }
+        // A room that did not exist has a record now: stored before the operator is
+        // answered, so every instance's directory lists it from then on.
+        inner.remember(id, &room, false);
+        let record = inner.catalog.lock().get(&id).cloned();
+        if let Some(record) = record {
+            inner
+                .store
+                .put_catalog(id, &record, false)
+                .await
+                .map_err(Inner::unavailable)?;
+        }
         Ok(summary)
-    }
-
-    async fn update_room(
-        &self,
-        id: RoomId,
-        update: UpdateRoom,
-        now: Millis,
-    ) -> Result<RoomSummary, BrokerError> {
-        self.inner.submit(id, Op::Configure(update), now).await?;
-        self.room(id).await
-    }
-
-    async fn delete_room(&self, id: RoomId, now: Millis) -> Result<(), BrokerError> {
-        self.inner.submit(id, Op::Delete, now).await?;
-        self.inner.catalog.lock().remove(&id);
-        self.inner.count_rooms();
-        self.inner
-            .store
-            .forget(id, DELETE_LINGER)
-            .await
-            .map_err(Inner::unavailable)
     }
 
     async fn room(&self, id: RoomId) -> Result<RoomSummary, BrokerError> {
@@ -338,6 +345,8 @@ impl Broker for RedisBroker {
         Ok(r.timeline.quotes(target, REPORT_CONTEXT)?)
     }
 
+    /// Append the command to the room's log and answer once this instance has folded
+    /// it: a member's, the clock's or the operator's (`Configure`, `Delete`) alike.
     async fn apply(&self, room: RoomId, cmd: Command, now: Millis) -> Result<Applied, BrokerError> {
         let started = Instant::now();
         let applied = self.inner.submit(room, Op::Command(cmd), now).await;

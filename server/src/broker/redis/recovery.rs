@@ -8,7 +8,7 @@ use std::sync::atomic::Ordering;
 use kindred_protocol::RoomId;
 
 use super::intake::parse;
-use super::log::{Image, Replica};
+use super::log::{Entry, Image, Op, Replica};
 use super::store;
 use super::{BrokerError, Inner, Slot, new_epoch};
 use crate::hub::Kick;
@@ -133,12 +133,22 @@ impl Inner {
         room: RoomId,
         slot: &Slot,
     ) -> Result<(), BrokerError> {
-        let Some(image) = self.store.snapshot(room).await.map_err(Self::unavailable)? else {
-            return Err(BrokerError::NoRoom);
+        let image = self.store.snapshot(room).await.map_err(Self::unavailable)?;
+        let mut replica = match image {
+            Some(image) => {
+                let image: Image = serde_json::from_str(&image)
+                    .map_err(|e| BrokerError::Unavailable(format!("unreadable snapshot: {e}")))?;
+                Replica::from_image(image, self.limits, self.history_len)
+            }
+            // No snapshot yet: the log begins with the room's creation.
+            None => {
+                let first = self.store.read(room, 1).await.map_err(Self::unavailable)?;
+                let (index, entry) = parse(first).into_iter().next().ok_or(BrokerError::NoRoom)?;
+                Replica::begin(index, entry, self.limits, self.history_len).ok_or_else(|| {
+                    BrokerError::Unavailable("the room's log does not begin with it".into())
+                })?
+            }
         };
-        let image: Image = serde_json::from_str(&image)
-            .map_err(|e| BrokerError::Unavailable(format!("unreadable snapshot: {e}")))?;
-        let mut replica = Replica::from_image(image, self.limits, self.history_len);
         loop {
             let entries = self
                 .store
@@ -161,6 +171,8 @@ impl Inner {
         }
         // Indexes seen on pub/sub under an earlier epoch mean nothing now.
         slot.seen.store(replica.index, Ordering::Relaxed);
+        // This instance gives back what its replica says, deleted or not.
+        self.remember(room, &replica.room, false);
         *slot.replica.lock() = Some(replica);
         Ok(())
     }
@@ -183,15 +195,24 @@ impl Inner {
         self.reload(room, slot).await
     }
 
+    /// Begin the room's log again in a new epoch, from its catalog record.
     pub(super) async fn give_back(&self, room: RoomId, record: &str) -> Result<(), BrokerError> {
         let state: Room = serde_json::from_str(record)
             .map_err(|e| BrokerError::Unavailable(format!("unreadable catalog record: {e}")))?;
         let epoch = new_epoch();
-        let image = serde_json::to_string(&Image::new(state, epoch))
-            .map_err(|e| BrokerError::Unavailable(e.to_string()))?;
+        let first = Entry {
+            origin: self.me,
+            id: self.next_id.fetch_add(1, Ordering::Relaxed),
+            // The fold of a creation reads no instant.
+            ts: 0,
+            op: Op::Create {
+                room: Box::new(state),
+                epoch,
+            },
+        };
         if self
             .store
-            .create(room, epoch, 0, &image)
+            .create(room, epoch, &first)
             .await
             .map_err(Self::unavailable)?
         {

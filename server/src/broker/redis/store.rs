@@ -50,12 +50,13 @@ redis.call(ARGV[4], KEYS[3], 'L' .. epoch .. ' ' .. idx .. ' ' .. ARGV[2])
 return {'ok', tostring(idx)}
 ";
 
-/// Create a room (or give it back to a Redis that lost it) unless it exists.
+/// Create a room (or give it back to a Redis that lost it) unless it exists: a log
+/// whose first entry (index 1) is its creation, in a new epoch, with no snapshot yet.
 const CREATE: &str = r"
 if redis.call('EXISTS', KEYS[1]) == 1 then return 0 end
 redis.call('DEL', KEYS[2], KEYS[3])
-redis.call('HSET', KEYS[1], 'head', ARGV[2], 'epoch', ARGV[1])
-redis.call('HSET', KEYS[3], 'index', ARGV[2], 'image', ARGV[3])
+redis.call('HSET', KEYS[1], 'head', 1, 'epoch', ARGV[1])
+redis.call('XADD', KEYS[2], '1-1', 'e', ARGV[2])
 return 1
 ";
 
@@ -235,18 +236,13 @@ impl Store {
         })
     }
 
-    /// Create a room from a snapshot image unless it exists; true if created.
-    pub async fn create(
-        &self,
-        room: RoomId,
-        epoch: Epoch,
-        index: u64,
-        image: &str,
-    ) -> RedisResult<bool> {
+    /// Begin a room's log in `epoch` with `first` (its creation) unless the room
+    /// exists; true if created.
+    pub async fn create(&self, room: RoomId, epoch: Epoch, first: &Entry) -> RedisResult<bool> {
+        let json = serde_json::to_string(first).map_err(json_error)?;
         let created: i64 = on_room(&self.create, room)
             .arg(epoch.to_string())
-            .arg(index)
-            .arg(image)
+            .arg(json)
             .invoke_async(&mut self.conn())
             .await?;
         Ok(created == 1)
@@ -407,14 +403,19 @@ impl Store {
         Ok(())
     }
 
-    /// Forget a deleted room: its catalog record now, its state after `linger` (so
-    /// instances still catching up read the final close).
-    pub async fn forget(&self, room: RoomId, linger: Duration) -> RedisResult<()> {
+    /// Drop one room's catalog record (the room was deleted).
+    pub async fn drop_catalog(&self, room: RoomId) -> RedisResult<()> {
         let _: i64 = redis::cmd("HDEL")
             .arg(CATALOG)
             .arg(room.to_string())
             .query_async(&mut self.conn())
             .await?;
+        Ok(())
+    }
+
+    /// Forget a deleted room's state after `linger` (so instances still catching up
+    /// read the final close, and its snapshot saying the room is deleted).
+    pub async fn forget(&self, room: RoomId, linger: Duration) -> RedisResult<()> {
         let secs = linger.as_secs().max(1);
         for key in [meta_key(room), log_key(room), snapshot_key(room)] {
             let _: i64 = redis::cmd("EXPIRE")

@@ -52,7 +52,7 @@ impl Inner {
         if !live {
             self.catch_up(room, &slot).await?;
         }
-        if slot.replica.lock().as_ref().is_none_or(|r| r.deleted) {
+        if slot.replica.lock().as_ref().is_none_or(|r| r.deleted()) {
             return Err(BrokerError::NoRoom);
         }
         Ok(slot)
@@ -68,7 +68,7 @@ impl Inner {
         let slot = self.serve(room).await?;
         let epoch = {
             let guard = slot.replica.lock();
-            let Some(replica) = guard.as_ref().filter(|r| !r.deleted) else {
+            let Some(replica) = guard.as_ref().filter(|r| !r.deleted()) else {
                 return Err(BrokerError::NoRoom);
             };
             // Rules before the log: a command its sender may not give is refused here,

@@ -72,6 +72,7 @@ pub async fn create_room(
     check_capacity(&app, capacity)?;
     let schedule = check_schedule(req.schedule)?;
     let id = RoomId::new();
+    let now = now_ms();
     let summary = app
         .broker
         .create_room(
@@ -88,6 +89,7 @@ pub async fn create_room(
                 schedule,
                 waiting_room: req.waiting_room.unwrap_or(false),
             },
+            now,
         )
         .await?;
     tracing::info!(
@@ -103,7 +105,7 @@ pub async fn create_room(
                 open: Some(true),
                 ..room::UpdateRoom::default()
             };
-            app.broker.update_room(id, open, now_ms()).await?
+            configure(&app, id, open).await?
         }
         _ => summary,
     };
@@ -242,12 +244,22 @@ pub async fn update_room(
         other => other,
     };
     let changed = changed_fields(&update);
-    let summary = app
-        .broker
-        .update_room(id, settings(update), now_ms())
-        .await?;
+    let summary = configure(&app, id, settings(update)).await?;
     tracing::info!(room = %id, changed = %changed, "room changed by the operator");
     Ok(Json(admin_view(&app, summary).await?))
+}
+
+/// Change a room's settings: a command through the room's log like any other
+/// (members hear of a new policy, a session opened or closed, the waiting room).
+async fn configure(
+    app: &AppState,
+    id: RoomId,
+    update: room::UpdateRoom,
+) -> Result<RoomSummary, AppError> {
+    app.broker
+        .apply(id, room::Command::Configure(update), now_ms())
+        .await?;
+    Ok(app.broker.room(id).await?)
 }
 
 /// A `PATCH` body, checked, as the room's change of settings.
@@ -313,7 +325,9 @@ pub async fn delete_room(
     Path(id): Path<String>,
 ) -> Result<StatusCode, AppError> {
     let id = room_id(&id)?;
-    app.broker.delete_room(id, now_ms()).await?;
+    app.broker
+        .apply(id, room::Command::Delete, now_ms())
+        .await?;
     tracing::info!(room = %id, "room deleted by the operator");
     Ok(StatusCode::NO_CONTENT)
 }

@@ -9,6 +9,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::room::bans::Origin;
 use crate::room::invites::InviteRecord;
+use crate::room::state::config::UpdateRoom;
 
 use crate::safety::Verdict;
 
@@ -110,6 +111,11 @@ pub enum Command {
     Dismiss {
         user: UserId,
     },
+    /// The operator changed the room's settings (the admin API's `PATCH`).
+    Configure(UpdateRoom),
+    /// The operator deleted the room: its session closes for good, and the room
+    /// refuses every command after it.
+    Delete,
 }
 
 /// What the detector found in a message (`safety::Detector`): what kind of crisis,

@@ -318,7 +318,11 @@ impl Room {
     /// facilitator (or the operator) opens the next one, which starts empty. Bans and
     /// the room's settings stay. Used by a facilitator's `close`, by the admin API's
     /// `open: false`, and when a room is deleted.
-    pub fn close_session(&mut self, reason: Option<String>, now: Millis) -> Applied {
+    pub(in crate::room) fn close_session(
+        &mut self,
+        reason: Option<String>,
+        now: Millis,
+    ) -> Applied {
         let mut out = Applied::none();
         let seq = self.push(&mut out, now, EventKind::Closed { reason });
         out.ack = Some(seq);

@@ -76,6 +76,8 @@ pub enum Rejection {
          kindly, or let the other member know before admitting them under another name"
     )]
     NameClash,
+    #[error("this room has been removed")]
+    Gone,
 }
 
 impl Rejection {
@@ -102,6 +104,7 @@ impl Rejection {
             Rejection::TooManyFromAddress => ErrorCode::RateLimited,
             Rejection::Waiting => ErrorCode::Waiting,
             Rejection::NameClash => ErrorCode::BadRequest,
+            Rejection::Gone => ErrorCode::NotFound,
         }
     }
 

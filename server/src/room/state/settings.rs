@@ -1,5 +1,5 @@
 //! The operator's and the facilitators' settings of a room: the admin API's changes,
-//! opening and closing a session, and the content policy.
+//! the room's deletion, opening and closing a session, and the content policy.
 
 use kindred_protocol::Millis;
 use kindred_protocol::policy::ContentPolicy;
@@ -11,7 +11,7 @@ impl Room {
     /// The operator changed the room's settings: the policy through [`Room::set_policy`],
     /// the session through [`Room::set_open`] and the waiting room through its own
     /// setter, so members hear of all three.
-    pub fn configure(&mut self, update: UpdateRoom, now: Millis) -> Applied {
+    pub(in crate::room) fn configure(&mut self, update: UpdateRoom, now: Millis) -> Applied {
         let (policy, open, waiting_room) = (update.policy, update.open, update.waiting_room);
         apply_update(&mut self.config, update);
         let mut out = policy.map_or_else(Applied::none, |p| self.set_policy(p, now));
@@ -29,8 +29,16 @@ impl Room {
         out
     }
 
+    /// The operator deleted the room: its session closes (members are told and
+    /// disconnected), and the room refuses every command from now on
+    /// ([`Room::permit`]); its catalog record is gone ([`Room::catalog_record`]).
+    pub(super) fn delete(&mut self, now: Millis) -> Applied {
+        self.deleted = true;
+        self.close_session(Some("this room has been removed".to_owned()), now)
+    }
+
     /// Open a session, or close the one that is on ([`Room::close_session`]).
-    pub fn set_open(&mut self, open: bool, now: Millis) -> Applied {
+    pub(in crate::room) fn set_open(&mut self, open: bool, now: Millis) -> Applied {
         match (self.open, open) {
             (false, true) => {
                 self.open = true;
@@ -45,7 +53,7 @@ impl Room {
     }
 
     /// Change the content policy (admin API or a facilitator).
-    pub fn set_policy(&mut self, policy: ContentPolicy, now: Millis) -> Applied {
+    pub(in crate::room) fn set_policy(&mut self, policy: ContentPolicy, now: Millis) -> Applied {
         let mut out = Applied::none();
         if policy != self.config.policy {
             self.config.policy = policy;
