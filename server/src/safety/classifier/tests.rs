@@ -72,22 +72,24 @@ fn the_shipped_model_scores_at_least_the_recorded_figures() {
     let files = corpus_files();
     let examples = load(&files).expect("the corpus reads");
     let validation = split(examples).validation;
-    assert_eq!(validation.len(), 2254, "the validation split moved");
-    let what = "validation (1,439 must alert, 815 calm)";
-    at_least(&validation, 1167, 1005, 39, what);
+    assert_eq!(validation.len(), 4473, "the validation split moved");
+    let what = "validation (3,035 must alert, 1,438 calm)";
+    at_least(&validation, 2600, 2120, 65, what);
     for (name, alerted, crisis, false_alarms) in [
-        ("set-1.tsv", 43, 42, 2),
-        ("set-2.tsv", 49, 48, 2),
-        ("set-3.tsv", 49, 46, 2),
-        ("set-4.tsv", 46, 43, 2),
-        ("set-5.tsv", 54, 52, 1),
-        ("set-6.tsv", 54, 54, 0),
-        ("set-7.tsv", 53, 52, 4),
-        ("set-8.tsv", 55, 51, 2),
-        ("set-9.tsv", 54, 49, 4),
-        ("set-10.tsv", 50, 49, 1),
-        ("set-11.tsv", 53, 51, 1),
-        ("set-12.tsv", 48, 47, 4),
+        ("set-1.tsv", 43, 41, 2),
+        ("set-2.tsv", 48, 44, 1),
+        ("set-3.tsv", 49, 45, 2),
+        ("set-4.tsv", 48, 43, 2),
+        ("set-5.tsv", 54, 54, 1),
+        ("set-6.tsv", 55, 52, 0),
+        ("set-7.tsv", 54, 53, 6),
+        ("set-8.tsv", 55, 52, 2),
+        ("set-9.tsv", 54, 51, 4),
+        ("set-10.tsv", 52, 49, 1),
+        ("set-11.tsv", 54, 54, 1),
+        ("set-12.tsv", 54, 48, 4),
+        ("set-13.tsv", 55, 50, 4),
+        ("set-14.tsv", 54, 48, 4),
     ] {
         let (_, text) = files.iter().find(|(n, _)| n == name).expect("a fresh set");
         let set = corpus::read_fresh(text).expect("the set reads");
