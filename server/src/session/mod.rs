@@ -7,16 +7,19 @@
 //! hub's bounded queue, already encoded, and are written in batches with one flush.
 //! Nothing here logs message text: ids, sizes and codes only.
 //!
-//! The jobs are split by file: `handshake` (hello → welcome and backlog), `dispatch`
-//! (one inbound frame → a command for the room and its private follow-ups), `message`
-//! (a member's message: crisis detection, screening, the alerts, ack and card) and `send`
-//! (everything written to the socket: each write is bounded in time and races the
-//! session's stop token). This file holds the entry point and the event loop that
-//! ties them together.
+//! The jobs are split by file: `handshake` (hello → welcome and backlog), `intake`
+//! (what every inbound frame passes through: the frame rate, the parse, the command's
+//! id, the member's budgets, the texts normalised), `dispatch` (the table from a frame
+//! to its family's handler), `family/` (one module per family of frames: `talk` and
+//! `message`, `private`, `moderation`, `presence`; each a command for the room and its
+//! sender's answer) and `send` (everything written to the socket: each write is
+//! bounded in time and races the session's stop token). This file holds the entry
+//! point and the event loop that ties them together.
 
 mod dispatch;
+mod family;
 mod handshake;
-mod message;
+mod intake;
 mod send;
 
 use std::num::NonZeroU32;

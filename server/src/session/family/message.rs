@@ -1,16 +1,17 @@
-//! A member's message: crisis detection before anything else touches the text, the
-//! content policy's verdict reached outside the room's lock, and the sender's own
-//! answer: the ack or refusal and, for crisis words, the help their own instance gives
-//! (the card, the count, the log line). The facilitators' alerts leave the room
-//! through its fold before the sender is answered.
+//! A member's message (`send`, of the talk family): crisis detection before anything
+//! else touches the text, the content policy's verdict reached outside the room's
+//! lock, and the sender's own answer: the ack or refusal and, for crisis words, the
+//! help their own instance gives (the card, the count, the log line), which a whisper
+//! shares (`help`). The facilitators' alerts leave the room through its fold before
+//! the sender is answered.
 
 use kindred_protocol::policy::{ContentPolicy, PolicyMode};
 use kindred_protocol::{ClientId, Role, Seq};
 
-use super::{Conn, Live};
 use crate::clock::now_ms;
 use crate::room::{Applied, Command, Concern, Screened};
 use crate::safety::{Evaluate, Verdict};
+use crate::session::{Conn, Live};
 use crate::wire;
 
 impl Live {
@@ -19,7 +20,7 @@ impl Live {
     /// are handed to this instance's facilitators in the room's fold, before `apply`
     /// returns (and to every other instance's as it folds the command), so nothing
     /// written to this socket can hold them up.
-    pub(super) async fn send(
+    pub(in crate::session) async fn send(
         &mut self,
         conn: &mut Conn,
         client_id: ClientId,

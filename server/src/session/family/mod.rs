@@ -1,0 +1,38 @@
+//! The client frames' handlers, one module per family, each reached from
+//! `dispatch`'s table with its budget charged and its texts normalised: `talk`
+//! (typing, a hand, a reaction) and `message` (a member's message, and the help
+//! their crisis words bring, which a whisper shares), `private` (a whisper, a report,
+//! a warning read or an alert handled), `moderation` (a facilitator's `mod`) and
+//! `presence` (leaving, and a second `hello`). Each gives the room its command and
+//! answers its sender alone; what the command causes for anyone else leaves the room
+//! through its fold (`broker::timeline`). Here: the answer to a command the broker
+//! refused, which they share.
+
+mod message;
+mod moderation;
+mod presence;
+mod private;
+mod talk;
+
+use kindred_protocol::ClientId;
+
+use crate::broker::BrokerError;
+use crate::session::{Conn, Live};
+use crate::wire;
+
+impl Live {
+    /// The sender's answer to a command the room refused or could not take.
+    async fn broker_error(
+        &mut self,
+        conn: &mut Conn,
+        client_id: Option<ClientId>,
+        e: &BrokerError,
+    ) -> Result<(), axum::Error> {
+        let frame = match e {
+            BrokerError::Rejected(r) => wire::rejection(client_id, r),
+            BrokerError::NoRoom => wire::no_room(client_id),
+            BrokerError::Unavailable(_) => wire::unavailable(client_id),
+        };
+        self.reply(conn, &frame).await
+    }
+}
