@@ -99,7 +99,7 @@ impl Live {
                     self.rate_limited(conn, Some(client_id), wait).await?;
                     return Ok(Flow::Continue);
                 }
-                let checked = normalize_message(&text, app.config.max_message_chars)
+                let checked = normalize_message(&text, app.config.rooms.max_message_chars)
                     .and_then(|text| Ok((text, optional_text(cw, MAX_LABEL_CHARS)?)));
                 let (text, cw) = match checked {
                     Ok(v) => v,
@@ -191,7 +191,7 @@ impl Live {
                     self.rate_limited(conn, None, wait).await?;
                     return Ok(Flow::Continue);
                 }
-                let text = match normalize_message(&text, app.config.max_message_chars) {
+                let text = match normalize_message(&text, app.config.rooms.max_message_chars) {
                     Ok(t) => t,
                     Err(e) => {
                         let frame = wire::text_error(None, &e);
@@ -286,7 +286,10 @@ impl Live {
                     return Ok(Flow::Continue);
                 }
                 let checked = optional_text(reason, MAX_REASON_CHARS).and_then(|reason| {
-                    Ok((reason, optional_text(text, app.config.max_message_chars)?))
+                    Ok((
+                        reason,
+                        optional_text(text, app.config.rooms.max_message_chars)?,
+                    ))
                 });
                 let (reason, text) = match checked {
                     Ok(v) => v,
