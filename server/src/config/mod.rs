@@ -186,6 +186,20 @@ mod tests {
     }
 
     #[test]
+    fn every_flag_has_its_own_place_in_help() {
+        // The groups do not follow the order `--help` shows; each flag's
+        // `display_order` does, so a new flag must take the next number.
+        let command = <Config as clap::CommandFactory>::command();
+        let mut places: Vec<usize> = command
+            .get_arguments()
+            .filter(|arg| !matches!(arg.get_id().as_str(), "help" | "version"))
+            .map(clap::Arg::get_display_order)
+            .collect();
+        places.sort_unstable();
+        assert_eq!(places, (0..places.len()).collect::<Vec<_>>());
+    }
+
+    #[test]
     fn bind_addresses_take_host_names_and_say_what_is_wrong() {
         let c = Config::parse_from(["kindred", "--bind", "localhost:9000"]);
         assert_eq!(c.edge.bind, "127.0.0.1:9000".parse().unwrap());
