@@ -130,13 +130,15 @@ pub async fn bind(addr: std::net::SocketAddr, flag: &str) -> anyhow::Result<TcpL
 pub async fn state(config: Config, shutdown: CancellationToken) -> anyhow::Result<Arc<AppState>> {
     let problems = config.problems();
     anyhow::ensure!(problems.is_empty(), "{}", problems.join("\n"));
-    check_secret(config.secret.as_deref(), "KINDRED_SECRET", "secret")?;
+    check_secret(config.tokens.secret.as_deref(), "KINDRED_SECRET", "secret")?;
     check_secret(
-        config.admin_token.as_deref(),
+        config.tokens.admin_token.as_deref(),
         "KINDRED_ADMIN_TOKEN",
         "admin-token",
     )?;
-    if config.redis_url.is_some() && (config.secret.is_none() || config.admin_token.is_none()) {
+    if config.storage.redis_url.is_some()
+        && (config.tokens.secret.is_none() || config.tokens.admin_token.is_none())
+    {
         // A generated secret differs per instance: a token one instance signed would be
         // refused by the next, and a member could not resume anywhere else.
         anyhow::bail!(
@@ -144,16 +146,16 @@ pub async fn state(config: Config, shutdown: CancellationToken) -> anyhow::Resul
         );
     }
     let metrics = Arc::new(Metrics::new());
-    let hub = Arc::new(Hub::new(config.outbound_queue, metrics.clone()));
-    let broker: Arc<dyn Broker> = match &config.redis_url {
+    let hub = Arc::new(Hub::new(config.sockets.outbound_queue, metrics.clone()));
+    let broker: Arc<dyn Broker> = match &config.storage.redis_url {
         Some(url) => Arc::new(
             RedisBroker::connect(
                 url,
-                config.redis_cluster,
+                config.storage.redis_cluster,
                 hub.clone(),
                 metrics.clone(),
                 config.limits(),
-                config.history_len,
+                config.rooms.history_len,
             )
             .await?,
         ),
@@ -163,9 +165,9 @@ pub async fn state(config: Config, shutdown: CancellationToken) -> anyhow::Resul
                 hub.clone(),
                 metrics.clone(),
                 config.limits(),
-                config.history_len,
+                config.rooms.history_len,
             );
-            match &config.catalog_file {
+            match &config.storage.catalog_file {
                 Some(path) => {
                     let (broker, restored) =
                         broker.with_catalog(crate::catalog::CatalogFile::new(path))?;
@@ -176,13 +178,13 @@ pub async fn state(config: Config, shutdown: CancellationToken) -> anyhow::Resul
             }
         }
     };
-    metrics.set_build_info(if config.redis_url.is_some() {
+    metrics.set_build_info(if config.storage.redis_url.is_some() {
         "redis"
     } else {
         "memory"
     });
     let mut rules = CrisisMatcher::builtin();
-    if let Some(path) = &config.crisis_phrases {
+    if let Some(path) = &config.operations.crisis_phrases {
         let data = std::fs::read_to_string(path)
             .map_err(|e| anyhow::anyhow!("reading {}: {e}", path.display()))?;
         rules.extend(
@@ -191,7 +193,7 @@ pub async fn state(config: Config, shutdown: CancellationToken) -> anyhow::Resul
         );
     }
     let crisis = Detector::new(rules);
-    let resources = match &config.resources_card {
+    let resources = match &config.operations.resources_card {
         Some(path) => {
             let data = std::fs::read_to_string(path)
                 .map_err(|e| anyhow::anyhow!("reading {}: {e}", path.display()))?;
@@ -201,12 +203,16 @@ pub async fn state(config: Config, shutdown: CancellationToken) -> anyhow::Resul
         None => ResourcesCard::default(),
     };
     crate::safety::init();
-    let joins = allowance::per_minute(config.joins_per_minute_per_ip);
+    let joins = allowance::per_minute(config.rates.joins_per_minute_per_ip);
     let directory = RoomDirectory::from_config(&config);
-    let secret = config.secret.clone().unwrap_or_else(random_token);
-    let admin_token = config.admin_token.clone().unwrap_or_else(random_token);
+    let secret = config.tokens.secret.clone().unwrap_or_else(random_token);
+    let admin_token = config
+        .tokens
+        .admin_token
+        .clone()
+        .unwrap_or_else(random_token);
     Ok(Arc::new(AppState {
-        connections: Arc::new(Semaphore::new(config.max_connections)),
+        connections: Arc::new(Semaphore::new(config.edge.max_connections)),
         signer: Signer::new(secret.as_bytes()),
         admin_token,
         broker,
@@ -240,8 +246,8 @@ pub async fn create_demo_room(state: &AppState) -> Result<(RoomSummary, Minted),
                               contact a crisis line or your local emergency number."
                     .to_owned(),
                 guidelines: DEFAULT_GUIDELINES.to_owned(),
-                capacity: state.config.room_capacity,
-                visibility: if state.config.list_demo_room {
+                capacity: state.config.rooms.room_capacity,
+                visibility: if state.config.operations.list_demo_room {
                     Visibility::Public
                 } else {
                     Visibility::Unlisted
@@ -266,7 +272,7 @@ pub async fn create_demo_room(state: &AppState) -> Result<(RoomSummary, Minted),
         .apply(id, Command::Configure(open), now_ms())
         .await?;
     let room = state.broker.room(id).await?;
-    let ttl = state.config.invite_ttl_secs;
+    let ttl = state.config.tokens.invite_ttl_secs;
     let invite = mint(&*state.broker, &state.signer, id, ttl, 5, now_ms()).await?;
     Ok((room, invite))
 }
@@ -333,8 +339,8 @@ pub async fn serve(
 /// Bind the public and the metrics listeners, then serve in the background. For tests
 /// and embedding.
 pub async fn start(config: Config) -> anyhow::Result<Running> {
-    let listener = bind(config.bind, "--bind").await?;
-    let metrics = bind(config.metrics_bind, "--metrics-bind").await?;
+    let listener = bind(config.edge.bind, "--bind").await?;
+    let metrics = bind(config.operations.metrics_bind, "--metrics-bind").await?;
     let addr = listener.local_addr()?;
     let metrics_addr = metrics.local_addr()?;
     let state = state(config, CancellationToken::new()).await?;
@@ -357,7 +363,7 @@ pub async fn start(config: Config) -> anyhow::Result<Running> {
 /// Once a second: grace periods, mute and floor expiry.
 async fn tick_rooms(state: Arc<AppState>) {
     let mut every = tokio::time::interval(std::time::Duration::from_millis(
-        (state.config.presence_grace_ms / 4).clamp(50, 1_000),
+        (state.config.rooms.presence_grace_ms / 4).clamp(50, 1_000),
     ));
     loop {
         every.tick().await;

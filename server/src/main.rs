@@ -24,7 +24,7 @@ fn main() {
     if let Err(e) = app::check_log_directives(&directives) {
         problems.push(e);
     }
-    if let Err(e) = public_base(config.public_url.as_deref()) {
+    if let Err(e) = public_base(config.edge.public_url.as_deref()) {
         problems.push(e.to_string());
     }
     if !problems.is_empty() {
@@ -33,7 +33,7 @@ fn main() {
         }
         std::process::exit(EXIT_CONFIG);
     }
-    init_logs(&directives, config.log_format);
+    init_logs(&directives, config.operations.log_format);
     let runtime = match tokio::runtime::Runtime::new() {
         Ok(r) => r,
         Err(e) => {
@@ -68,15 +68,15 @@ fn init_logs(directives: &str, format: LogFormat) {
 }
 
 async fn run(config: Config) -> anyhow::Result<()> {
-    let public_base = public_base(config.public_url.as_deref())?;
-    let listener = app::bind(config.bind, "--bind").await?;
+    let public_base = public_base(config.edge.public_url.as_deref())?;
+    let listener = app::bind(config.edge.bind, "--bind").await?;
     let addr = listener.local_addr()?;
-    let metrics = app::bind(config.metrics_bind, "--metrics-bind").await?;
+    let metrics = app::bind(config.operations.metrics_bind, "--metrics-bind").await?;
     let metrics_addr = metrics.local_addr()?;
     let shutdown = CancellationToken::new();
-    let demo = config.demo_room;
-    let generated_admin = config.admin_token.is_none();
-    let storage = match (&config.redis_url, &config.catalog_file) {
+    let demo = config.operations.demo_room;
+    let generated_admin = config.tokens.admin_token.is_none();
+    let storage = match (&config.storage.redis_url, &config.storage.catalog_file) {
         (Some(_), _) => Storage::Redis,
         (None, Some(path)) => Storage::File(path.clone()),
         (None, None) => Storage::Memory,

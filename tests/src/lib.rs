@@ -32,23 +32,23 @@ pub const WAIT: Duration = Duration::from_secs(10);
 /// enough that only the test that probes a limit meets it, and a public room list
 /// read afresh on every call (`room_list` tests the cache, with its default).
 pub fn config() -> Config {
-    Config {
-        bind: "127.0.0.1:0".parse().expect("valid address"),
-        admin_token: Some(ADMIN.to_owned()),
-        secret: Some(SECRET.to_owned()),
-        redis_url: None,
-        demo_room: false,
-        frames_per_second: 1_000,
-        frame_burst: 1_000,
-        messages_per_minute: 100_000,
-        message_burst: 10_000,
-        moderation_per_minute: 100_000,
-        moderation_burst: 10_000,
-        joins_per_minute_per_ip: 10_000,
-        room_list_per_minute_per_ip: 10_000,
-        room_list_cache_ms: 0,
-        ..Config::default()
-    }
+    let mut c = Config::default();
+    c.edge.bind = "127.0.0.1:0".parse().expect("valid address");
+    c.tokens.admin_token = Some(ADMIN.to_owned());
+    c.tokens.secret = Some(SECRET.to_owned());
+    c.storage.redis_url = None;
+    c.operations.demo_room = false;
+    let rates = &mut c.rates;
+    rates.frames_per_second = 1_000;
+    rates.frame_burst = 1_000;
+    rates.messages_per_minute = 100_000;
+    rates.message_burst = 10_000;
+    rates.moderation_per_minute = 100_000;
+    rates.moderation_burst = 10_000;
+    rates.joins_per_minute_per_ip = 10_000;
+    rates.room_list_per_minute_per_ip = 10_000;
+    rates.room_list_cache_ms = 0;
+    c
 }
 
 /// Which broker the shared suite runs against: `KINDRED_TEST_BROKER=redis` runs every
@@ -80,9 +80,9 @@ impl TestServer {
     /// configuration names none, the server gets a `redis-server` of its own.
     pub async fn with(mut config: Config) -> Self {
         let mut own = None;
-        if config.redis_url.is_none() && redis_broker_selected() {
+        if config.storage.redis_url.is_none() && redis_broker_selected() {
             let server = redis::RedisServer::start().await;
-            config.redis_url = Some(server.url());
+            config.storage.redis_url = Some(server.url());
             own = Some(server);
         }
         let running = kindred::start(config).await.expect("server starts");
@@ -98,7 +98,7 @@ impl TestServer {
     /// test that compares the two brokers needs one of each).
     pub async fn in_memory(config: Config) -> Self {
         assert!(
-            config.redis_url.is_none(),
+            config.storage.redis_url.is_none(),
             "an in-memory server names no Redis"
         );
         let running = kindred::start(config).await.expect("server starts");
@@ -112,11 +112,9 @@ impl TestServer {
 
     /// An instance sharing rooms through the Redis at `url` (a cluster URL works too).
     pub async fn on_redis(url: &str) -> Self {
-        Self::with(Config {
-            redis_url: Some(url.to_owned()),
-            ..config()
-        })
-        .await
+        let mut c = config();
+        c.storage.redis_url = Some(url.to_owned());
+        Self::with(c).await
     }
 
     pub fn base(&self) -> String {

@@ -34,7 +34,7 @@ use crate::state::{AppState, allowance};
 /// ([`metrics_router`]).
 pub fn router(state: Arc<AppState>) -> Router {
     let limits = edge::BodyLimits {
-        max_bytes: state.config.max_body_bytes,
+        max_bytes: state.config.edge.max_body_bytes,
         timeout: state.config.body_timeout(),
     };
     Router::new()
@@ -61,7 +61,7 @@ pub fn router(state: Arc<AppState>) -> Router {
         .route("/healthz", get(health::healthz))
         .route("/readyz", get(health::readyz))
         .merge(assets::routes())
-        .layer(DefaultBodyLimit::max(state.config.max_body_bytes))
+        .layer(DefaultBodyLimit::max(state.config.edge.max_body_bytes))
         .layer(axum::middleware::from_fn_with_state(
             limits,
             edge::guard_body,
@@ -149,15 +149,19 @@ pub fn client_ip(app: &AppState, peer: &ConnectInfo<SocketAddr>, headers: &Heade
     forwarded::client_addr(
         peer.0.ip(),
         headers,
-        app.config.trust_forwarded_for,
-        &app.config.trusted_proxies,
+        app.config.edge.trust_forwarded_for,
+        &app.config.edge.trusted_proxies,
     )
 }
 
 /// Count one join or upgrade against the address's allowance (an IPv6 address counts
 /// as its network, `--ipv6-prefix`).
 pub fn limit_ip(app: &AppState, ip: IpAddr) -> Result<(), AppError> {
-    allowance::check(&app.joins, forwarded::limit_key(ip, app.config.ipv6_prefix)).map_err(|wait| {
+    allowance::check(
+        &app.joins,
+        forwarded::limit_key(ip, app.config.edge.ipv6_prefix),
+    )
+    .map_err(|wait| {
         rate_limited(
             "too many attempts from your address; please wait a moment",
             wait,

@@ -24,8 +24,8 @@ pub async fn upgrade(
         return AppError::new(ErrorCode::Internal, "the server is shutting down").into_response();
     }
     if !origin_allowed(
-        &app.config.allowed_origins,
-        app.config.public_url.as_deref(),
+        &app.config.edge.allowed_origins,
+        app.config.edge.public_url.as_deref(),
         &headers,
     ) {
         tracing::info!("websocket refused: origin not allowed");
@@ -46,7 +46,7 @@ pub async fn upgrade(
         )
         .into_response();
     };
-    let c = &app.config;
+    let c = &app.config.sockets;
     ws.read_buffer_size(c.ws_read_buffer)
         .write_buffer_size(c.ws_write_buffer)
         .max_write_buffer_size(

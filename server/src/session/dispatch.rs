@@ -18,7 +18,7 @@ impl Live {
         conn: &mut Conn,
         frame: ClientFrame,
     ) -> Result<Flow, axum::Error> {
-        let max_chars = conn.app.config.max_message_chars;
+        let max_chars = conn.app.config.rooms.max_message_chars;
         match frame {
             // Talk (`family/talk.rs`, a message in `family/message.rs`).
             ClientFrame::Send {

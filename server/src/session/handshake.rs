@@ -106,7 +106,7 @@ impl Conn {
         let attached = self.app.hub.attach(
             (room, claims.user, claims.role),
             &self.app.shutdown,
-            self.app.config.max_connections_per_member,
+            self.app.config.sockets.max_connections_per_member,
             || self.app.config.member_budget(),
         );
         let peer = match attached {
@@ -159,7 +159,7 @@ impl Conn {
         // them in yet) in the same step that finds them there: a ban, a removal or a
         // leave from another tab that landed since `Connect` leaves this connection
         // out, told why.
-        let recent = self.app.config.welcome_history;
+        let recent = self.app.config.rooms.welcome_history;
         let snapshot = match self.app.broker.snapshot(room, &peer, resume, recent).await {
             Ok(s) => s,
             Err(e) => {
@@ -247,7 +247,7 @@ impl Conn {
     /// The largest frame the welcome may take: what the socket's write buffer holds
     /// (`http::ws` sizes it from these settings) less what may already be buffered.
     fn welcome_budget(&self) -> usize {
-        let c = &self.app.config;
+        let c = &self.app.config.sockets;
         let limit = c
             .ws_max_write_buffer
             .max(c.ws_write_buffer + c.max_frame_bytes);

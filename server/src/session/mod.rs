@@ -109,8 +109,9 @@ enum Flow {
 
 impl Live {
     fn new(app: &AppState, claims: SessionClaims, peer: Arc<Peer>, last_sent: Seq) -> Self {
-        let per_second = NonZeroU32::new(app.config.frames_per_second).unwrap_or(NonZeroU32::MIN);
-        let burst = NonZeroU32::new(app.config.frame_burst).unwrap_or(per_second);
+        let per_second =
+            NonZeroU32::new(app.config.rates.frames_per_second).unwrap_or(NonZeroU32::MIN);
+        let burst = NonZeroU32::new(app.config.rates.frame_burst).unwrap_or(per_second);
         Self {
             room: claims.room,
             user: claims.user,
@@ -267,7 +268,7 @@ impl Live {
     /// what this welcome's backlog already holds.
     async fn admitted(&mut self, conn: &mut Conn) -> Result<(), axum::Error> {
         let app = conn.app.clone();
-        let recent = app.config.welcome_history;
+        let recent = app.config.rooms.welcome_history;
         let snapshot = match app
             .broker
             .snapshot(self.room, &self.peer, None, recent)

@@ -29,7 +29,7 @@ pub struct RoomDirectory {
 impl RoomDirectory {
     pub fn from_config(config: &Config) -> Self {
         Self {
-            reads: allowance::per_minute(config.room_list_per_minute_per_ip),
+            reads: allowance::per_minute(config.rates.room_list_per_minute_per_ip),
             cache: ListCache::new(config.room_list_cache()),
         }
     }

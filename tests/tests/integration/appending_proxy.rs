@@ -33,12 +33,9 @@ server {
 
 /// A server that believes the loopback proxies' `X-Forwarded-For`, behind an nginx
 /// that appends to it.
-async fn behind_an_appending_proxy(config: Config) -> (TestServer, Nginx) {
-    let server = TestServer::with(Config {
-        trust_forwarded_for: true,
-        ..config
-    })
-    .await;
+async fn behind_an_appending_proxy(mut config: Config) -> (TestServer, Nginx) {
+    config.edge.trust_forwarded_for = true;
+    let server = TestServer::with(config).await;
     let nginx = Nginx::start_proxy(&[server.running.addr], APPENDING_SITE).await;
     (server, nginx)
 }
@@ -129,12 +126,10 @@ async fn a_banned_address_is_refused_whatever_bytes_it_writes_into_the_header() 
 
 #[tokio::test]
 async fn with_a_56_prefix_two_64s_of_one_56_are_one_person_for_seats_and_bans() {
-    let (server, nginx) = behind_an_appending_proxy(Config {
-        ipv6_prefix: 56,
-        max_members_per_address: 2,
-        ..config()
-    })
-    .await;
+    let mut c = config();
+    c.edge.ipv6_prefix = 56;
+    c.rooms.max_members_per_address = 2;
+    let (server, nginx) = behind_an_appending_proxy(c).await;
     let room = server.room(12).await;
     let mut fran = server.facilitator(room, "Fran").await;
 

@@ -63,7 +63,7 @@ async fn a_first_frame_that_is_not_hello_is_refused_and_closed() {
 #[tokio::test]
 async fn no_hello_within_the_timeout_closes_the_socket() {
     let mut c = config();
-    c.hello_timeout_ms = 200;
+    c.sockets.hello_timeout_ms = 200;
     let server = TestServer::with(c).await;
     let (_room, mut alice, mut bob) = room_in_session(&server).await;
     let mut raw = server.raw().await;
@@ -145,7 +145,7 @@ async fn an_invite_for_another_room_cannot_make_a_facilitator_here() {
 #[tokio::test]
 async fn text_over_the_limit_is_too_large_and_the_sender_can_go_on() {
     let mut c = config();
-    c.max_message_chars = 100;
+    c.rooms.max_message_chars = 100;
     let server = TestServer::with(c).await;
     let (_room, mut alice, mut bob) = room_in_session(&server).await;
     let id = alice.say(&"a".repeat(101)).await;
@@ -165,7 +165,7 @@ async fn text_over_the_limit_is_too_large_and_the_sender_can_go_on() {
 #[tokio::test]
 async fn a_frame_over_the_limit_closes_with_1009() {
     let mut c = config();
-    c.max_frame_bytes = 4 * 1024;
+    c.sockets.max_frame_bytes = 4 * 1024;
     let server = TestServer::with(c).await;
     let (room, mut alice, mut bob) = room_in_session(&server).await;
     let mut mallory = server.member(room, "Mallory").await;
@@ -208,8 +208,8 @@ async fn binary_frames_get_bad_request_and_the_connection_lives() {
 #[tokio::test]
 async fn a_flood_of_frames_is_rate_limited_without_slowing_the_room() {
     let mut c = config();
-    c.frames_per_second = 5;
-    c.frame_burst = 10;
+    c.rates.frames_per_second = 5;
+    c.rates.frame_burst = 10;
     let server = TestServer::with(c).await;
     let (room, mut alice, mut bob) = room_in_session(&server).await;
     let mut mallory = server.member(room, "Mallory").await;

@@ -9,11 +9,9 @@ use kindred_tests::{ModArgs, TestServer, WAIT, config, conversation_continues};
 
 /// A server that believes the loopback proxy's `X-Forwarded-For`.
 async fn behind_a_proxy() -> TestServer {
-    TestServer::with(kindred::Config {
-        trust_forwarded_for: true,
-        ..config()
-    })
-    .await
+    let mut c = config();
+    c.edge.trust_forwarded_for = true;
+    TestServer::with(c).await
 }
 
 /// Join as `name` from the browser `device`, whose network address is `address`.
@@ -106,12 +104,10 @@ async fn a_banned_member_rejoining_from_the_same_device_is_refused() {
 
 #[tokio::test]
 async fn one_network_cannot_fill_a_rooms_seats() {
-    let server = TestServer::with(kindred::Config {
-        trust_forwarded_for: true,
-        max_members_per_address: 3,
-        ..config()
-    })
-    .await;
+    let mut c = config();
+    c.edge.trust_forwarded_for = true;
+    c.rooms.max_members_per_address = 3;
+    let server = TestServer::with(c).await;
     let room = server.room(12).await;
     let mut seated = Vec::new();
     for i in 0..3 {
@@ -207,11 +203,9 @@ async fn one_network_cannot_fill_a_rooms_seats() {
 async fn a_join_without_a_proxy_naming_the_address_is_not_counted_against_it() {
     // Every member here comes from loopback: the address names this machine, not a
     // person, so it neither fills seats nor carries a ban to the next newcomer.
-    let server = TestServer::with(kindred::Config {
-        max_members_per_address: 1,
-        ..config()
-    })
-    .await;
+    let mut c = config();
+    c.rooms.max_members_per_address = 1;
+    let server = TestServer::with(c).await;
     let room = server.room(12).await;
     let mut fran = server.facilitator(room, "Fran").await;
     let mut alice = server.member(room, "Alice").await;

@@ -11,12 +11,10 @@ use tokio_tungstenite::tungstenite::Message;
 
 #[tokio::test]
 async fn frames_over_the_rate_are_not_read_and_cost_one_notice() {
-    let server = TestServer::with(kindred::Config {
-        frames_per_second: 1,
-        frame_burst: 5,
-        ..config()
-    })
-    .await;
+    let mut c = config();
+    c.rates.frames_per_second = 1;
+    c.rates.frame_burst = 5;
+    let server = TestServer::with(c).await;
     let room = server.room(10).await;
     let mut alice = server.member(room, "Alice").await;
     let started = Instant::now();
@@ -73,12 +71,10 @@ async fn frames_over_the_rate_are_not_read_and_cost_one_notice() {
 #[tokio::test]
 async fn frames_without_a_client_id_over_the_message_budget_get_at_most_one_notice_a_second() {
     // Frames are welcome; messages are not: one, then none for a minute.
-    let server = TestServer::with(kindred::Config {
-        messages_per_minute: 1,
-        message_burst: 1,
-        ..config()
-    })
-    .await;
+    let mut c = config();
+    c.rates.messages_per_minute = 1;
+    c.rates.message_burst = 1;
+    let server = TestServer::with(c).await;
     let room = server.room(10).await;
     let mut alice = server.member(room, "Alice").await;
     // Hands up and down for two and a half seconds, well within the frame rate: each
@@ -124,14 +120,12 @@ async fn frames_without_a_client_id_over_the_message_budget_get_at_most_one_noti
 
 #[tokio::test]
 async fn a_members_tabs_share_one_budget_and_moderation_has_its_own() {
-    let server = TestServer::with(kindred::Config {
-        messages_per_minute: 1,
-        message_burst: 2,
-        moderation_per_minute: 1,
-        moderation_burst: 3,
-        ..config()
-    })
-    .await;
+    let mut c = config();
+    c.rates.messages_per_minute = 1;
+    c.rates.message_burst = 2;
+    c.rates.moderation_per_minute = 1;
+    c.rates.moderation_burst = 3;
+    let server = TestServer::with(c).await;
     let room = server.room(10).await;
     let alice = server.join(room, "Alice").await.expect("Alice joins");
     let mut laptop = server.connect(alice.clone()).await;

@@ -23,10 +23,9 @@ const REDIS_CATALOG: &str = "kindred:catalog";
 /// room keeps its creator's limits (`Config::limits`), and a configuration built here
 /// is not parsed, so it may go below the flag's one minute.
 fn quick_to_close() -> Config {
-    Config {
-        held_close_minutes: 0,
-        ..config()
-    }
+    let mut c = config();
+    c.rooms.held_close_minutes = 0;
+    c
 }
 
 /// A fresh directory for one test's catalog file.
@@ -214,17 +213,13 @@ async fn evening(server: &TestServer, store: &Store) -> Vec<(&'static str, Value
 #[tokio::test]
 async fn redis_keeps_the_catalog_record_the_catalog_file_keeps_for_the_same_room() {
     let file = scratch("catalog-record").join("catalog.json");
-    let memory = TestServer::in_memory(Config {
-        catalog_file: Some(file.clone()),
-        ..quick_to_close()
-    })
-    .await;
+    let mut c = quick_to_close();
+    c.storage.catalog_file = Some(file.clone());
+    let memory = TestServer::in_memory(c).await;
     let redis = RedisServer::start().await;
-    let shared = TestServer::with(Config {
-        redis_url: Some(redis.url()),
-        ..quick_to_close()
-    })
-    .await;
+    let mut c = quick_to_close();
+    c.storage.redis_url = Some(redis.url());
+    let shared = TestServer::with(c).await;
 
     let in_file = evening(&memory, &Store::File(file)).await;
     let in_redis = evening(&shared, &Store::Redis(redis.url())).await;
@@ -281,11 +276,9 @@ async fn hello_answer(server: &TestServer, token: &str) -> Option<ErrorCode> {
 #[tokio::test]
 async fn a_room_given_back_to_a_redis_that_lost_its_data_is_in_the_session_it_was_in() {
     let mut redis = RedisServer::start().await;
-    let server = TestServer::with(Config {
-        redis_url: Some(redis.url()),
-        ..quick_to_close()
-    })
-    .await;
+    let mut c = quick_to_close();
+    c.storage.redis_url = Some(redis.url());
+    let server = TestServer::with(c).await;
     // Tonight's room: Fran opens its session and turns its waiting room on.
     let tonight = facilitated_room(&server).await;
     let mut fran = server.facilitator(tonight, "Fran").await;

@@ -439,11 +439,9 @@ async fn after_a_close_a_members_token_is_refused_with_closed_and_4004() {
 #[tokio::test]
 async fn internal_is_a_frame_and_a_503_when_the_store_is_gone() {
     let mut redis = RedisServer::start().await;
-    let server = TestServer::with(kindred_tests::kindred::Config {
-        redis_url: Some(redis.url()),
-        ..config()
-    })
-    .await;
+    let mut c = config();
+    c.storage.redis_url = Some(redis.url());
+    let server = TestServer::with(c).await;
     let room = server.room(12).await;
     let mut alice = server.member(room, "Alice").await;
     redis.kill();

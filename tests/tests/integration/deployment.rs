@@ -11,11 +11,9 @@ use tokio_tungstenite::tungstenite::{Error, Message};
 const PUBLIC_URL: &str = "https://chat.example.org";
 
 async fn behind_a_proxy() -> TestServer {
-    TestServer::with(kindred_tests::kindred::Config {
-        public_url: Some(PUBLIC_URL.into()),
-        ..kindred_tests::config()
-    })
-    .await
+    let mut c = kindred_tests::config();
+    c.edge.public_url = Some(PUBLIC_URL.into());
+    TestServer::with(c).await
 }
 
 /// The upgrade a browser on `origin` sends, as the proxy forwards it: Host rewritten to

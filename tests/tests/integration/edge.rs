@@ -176,7 +176,7 @@ async fn heard(a: &mut Connection, b: &mut Connection, text: &str) {
 async fn a_client_that_never_finishes_its_headers_is_cut_off_at_the_header_timeout_while_the_room_talks_on()
  {
     let mut c = config();
-    c.header_timeout_ms = 500;
+    c.edge.header_timeout_ms = 500;
     let server = TestServer::with(c).await;
     let room = server.room(12).await;
     let mut alice = server.member(room, "Alice").await;
@@ -238,7 +238,7 @@ async fn a_client_that_never_finishes_its_headers_is_cut_off_at_the_header_timeo
 #[tokio::test]
 async fn an_idle_keep_alive_connection_is_closed_after_the_keep_alive_timeout() {
     let mut c = config();
-    c.keep_alive_timeout_ms = 300;
+    c.edge.keep_alive_timeout_ms = 300;
     let server = TestServer::with(c).await;
     let mut stream = TcpStream::connect(server.running.addr).await.unwrap();
     for _ in 0..2 {
@@ -253,7 +253,7 @@ async fn an_idle_keep_alive_connection_is_closed_after_the_keep_alive_timeout() 
     // ...silence closes it.
     // At the configured timeout, which only a bound far above it can tell from the
     // default's.
-    let default = Duration::from_millis(kindred::Config::default().keep_alive_timeout_ms);
+    let default = Duration::from_millis(kindred::Config::default().edge.keep_alive_timeout_ms);
     let after = closed_within(&mut stream, WAIT)
         .await
         .expect("the idle connection is closed");
@@ -293,9 +293,9 @@ async fn thousands_of_idle_connections_from_one_address_are_capped_while_another
  {
     const CAP: usize = 50;
     let mut c = config();
-    c.max_connections_per_ip = CAP;
+    c.edge.max_connections_per_ip = CAP;
     // Long enough that only the cap, not the header timeout, closes anything here.
-    c.header_timeout_ms = 60_000;
+    c.edge.header_timeout_ms = 60_000;
     let server = TestServer::with(c).await;
     let room = server.room(12).await;
     let addr = server.running.addr;
@@ -328,9 +328,9 @@ async fn over_the_total_connection_cap_a_new_connection_is_refused_at_once_until
     let mut c = config();
     // A cap of 10 connections (twice the WebSocket limit); idle ones are not cut
     // while the test runs, so nothing but the cap decides here.
-    c.max_connections = 5;
-    c.max_http_connections = 0;
-    c.header_timeout_ms = 60_000;
+    c.edge.max_connections = 5;
+    c.edge.max_http_connections = 0;
+    c.edge.header_timeout_ms = 60_000;
     let server = TestServer::with(c).await;
     let room = server.room(12).await;
     let mut alice = server.member(room, "Alice").await;
@@ -380,8 +380,8 @@ async fn over_the_total_connection_cap_a_new_connection_is_refused_at_once_until
 async fn one_connection_over_the_per_address_cap_is_answered_429_and_closed() {
     const CAP: usize = 3;
     let mut c = config();
-    c.max_connections_per_ip = CAP;
-    c.header_timeout_ms = 60_000;
+    c.edge.max_connections_per_ip = CAP;
+    c.edge.header_timeout_ms = 60_000;
     let server = TestServer::with(c).await;
     // The test's own HTTP client speaks from 127.0.0.1; this address is the flood's.
     let mut idle = Vec::new();
@@ -430,10 +430,10 @@ async fn one_connection_over_the_per_address_cap_is_answered_429_and_closed() {
 async fn a_keep_alive_connection_a_slowloris_and_a_stalled_upload_do_not_hold_shutdown_past_the_grace()
  {
     let mut c = config();
-    c.shutdown_grace_ms = 500;
-    c.header_timeout_ms = 60_000;
-    c.keep_alive_timeout_ms = 60_000;
-    c.body_timeout_ms = 60_000;
+    c.operations.shutdown_grace_ms = 500;
+    c.edge.header_timeout_ms = 60_000;
+    c.edge.keep_alive_timeout_ms = 60_000;
+    c.edge.body_timeout_ms = 60_000;
     let mut server = TestServer::with(c).await;
     let room = server.room(12).await;
     let mut alice = server.member(room, "Alice").await;
@@ -499,7 +499,7 @@ async fn a_body_declared_over_the_limit_is_refused_with_413_before_any_of_it_is_
 #[tokio::test]
 async fn json_over_the_size_limit_is_too_large_not_a_bad_request() {
     let mut c = config();
-    c.max_body_bytes = 4 * 1024;
+    c.edge.max_body_bytes = 4 * 1024;
     let server = TestServer::with(c).await;
     let room = server.room(12).await;
     // Sent in chunks, with no length announced: refused once the limit is crossed.
@@ -534,7 +534,7 @@ async fn json_over_the_size_limit_is_too_large_not_a_bad_request() {
 #[tokio::test]
 async fn the_join_limit_answers_before_the_body_is_read() {
     let mut c = config();
-    c.joins_per_minute_per_ip = 1;
+    c.rates.joins_per_minute_per_ip = 1;
     let server = TestServer::with(c).await;
     let room = server.room(12).await;
     server.join(room, "Alice").await.expect("within the limit");
@@ -556,7 +556,7 @@ async fn the_join_limit_answers_before_the_body_is_read() {
 #[tokio::test]
 async fn a_body_that_trickles_in_past_the_body_timeout_gets_408_timeout() {
     let mut c = config();
-    c.body_timeout_ms = 500;
+    c.edge.body_timeout_ms = 500;
     let server = TestServer::with(c).await;
     let room = server.room(12).await;
     let stream = TcpStream::connect(server.running.addr).await.unwrap();
@@ -588,8 +588,8 @@ async fn a_body_that_trickles_in_past_the_body_timeout_gets_408_timeout() {
 #[tokio::test]
 async fn a_client_forging_x_forwarded_for_is_limited_under_its_real_address() {
     let mut c = config();
-    c.trust_forwarded_for = true;
-    c.joins_per_minute_per_ip = 3;
+    c.edge.trust_forwarded_for = true;
+    c.rates.joins_per_minute_per_ip = 3;
     let server = TestServer::with(c).await;
     let room = server.room(12).await;
     let client = reqwest::Client::builder().timeout(WAIT).build().unwrap();

@@ -194,7 +194,10 @@ async fn invites_need_the_admin_token_and_an_empty_body_takes_the_defaults() {
     assert_eq!(minted.status(), 201);
     let minted: Invite = minted.json().await.unwrap();
     assert_eq!((minted.uses, minted.used), (1, 0));
-    assert_eq!(kindred::Config::default().invite_ttl_secs, 24 * 3_600);
+    assert_eq!(
+        kindred::Config::default().tokens.invite_ttl_secs,
+        24 * 3_600
+    );
     assert!(
         (before..=after).contains(&minted.created_at),
         "made now: {} not in {before}..={after}",

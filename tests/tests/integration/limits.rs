@@ -7,7 +7,7 @@ use kindred_tests::{TestServer, config, conversation_continues};
 #[tokio::test]
 async fn connections_over_the_limit_are_refused_until_a_slot_frees_up() {
     let mut c = config();
-    c.max_connections = 2;
+    c.edge.max_connections = 2;
     let server = TestServer::with(c).await;
     let room = server.room(12).await;
     let alice = server.member(room, "Alice").await;
@@ -72,10 +72,10 @@ async fn a_full_room_refuses_joins_and_late_hellos() {
 #[tokio::test]
 async fn a_reader_that_falls_behind_is_disconnected_and_resumes_without_loss() {
     let mut c = config();
-    c.outbound_queue = 16;
-    c.socket_send_buffer = 16 * 1024;
-    c.ws_max_write_buffer = 64 * 1024;
-    c.history_len = 5_000;
+    c.sockets.outbound_queue = 16;
+    c.sockets.socket_send_buffer = 16 * 1024;
+    c.sockets.ws_max_write_buffer = 64 * 1024;
+    c.rooms.history_len = 5_000;
     let server = TestServer::with(c).await;
     let room = server.room(12).await;
     let mut alice = server.member(room, "Alice").await;
@@ -178,8 +178,8 @@ async fn a_reader_that_falls_behind_is_disconnected_and_resumes_without_loss() {
 #[tokio::test]
 async fn a_silent_connection_is_closed_after_the_idle_timeout() {
     let mut c = config();
-    c.ping_interval_ms = 100;
-    c.idle_timeout_ms = 400;
+    c.sockets.ping_interval_ms = 100;
+    c.sockets.idle_timeout_ms = 400;
     let server = TestServer::with(c).await;
     let room = server.room(12).await;
     let mut quiet = server.member(room, "Quiet").await;

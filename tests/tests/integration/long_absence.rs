@@ -7,7 +7,7 @@ use kindred_tests::{TestServer, config};
 #[tokio::test]
 async fn a_client_away_longer_than_the_grace_period_does_not_post_its_resends_twice() {
     let mut c = config();
-    c.presence_grace_ms = 200;
+    c.rooms.presence_grace_ms = 200;
     let server = TestServer::with(c).await;
     let room = server.room(12).await;
     let mut bob = server.member(room, "Bob").await;

@@ -51,7 +51,7 @@ async fn in_a_held_room_the_card_says_the_message_waits_for_a_facilitator() {
     // A short grace period: the room is held soon after it opens with nobody to
     // facilitate it.
     let mut c = kindred_tests::config();
-    c.presence_grace_ms = 200;
+    c.rooms.presence_grace_ms = 200;
     let server = TestServer::with(c).await;
     let room = held_room(&server).await;
     let mut alice = server.member(room, "Alice").await;
@@ -168,7 +168,7 @@ async fn seen_typing(typist: &mut Member, watcher: &mut Member, marker: &str) ->
 #[tokio::test]
 async fn nobody_is_shown_typing_while_they_may_not_post() {
     let mut c = kindred_tests::config();
-    c.frames_per_second = 100;
+    c.rates.frames_per_second = 100;
     let server = TestServer::with(c).await;
     let room = server.room(12).await;
     let mut fran = server.facilitator(room, "Fran").await;
@@ -202,7 +202,7 @@ async fn nobody_is_shown_typing_while_they_may_not_post() {
 #[tokio::test]
 async fn crisis_words_written_privately_bring_help_too() {
     let mut c = kindred_tests::config();
-    c.presence_grace_ms = 200;
+    c.rooms.presence_grace_ms = 200;
     let server = TestServer::with(c).await;
     let room = held_room(&server).await;
     let mut alice = server.member(room, "Alice").await;

@@ -58,11 +58,11 @@ async fn departs(m: &mut Member, who: UserId) -> Seq {
 async fn instances_with_different_limit_flags_fold_one_room_alike() {
     let redis = RedisServer::start().await;
     let mut quick = config();
-    quick.redis_url = Some(redis.url());
-    quick.presence_grace_ms = 300;
+    quick.storage.redis_url = Some(redis.url());
+    quick.rooms.presence_grace_ms = 300;
     let mut patient = config();
-    patient.redis_url = Some(redis.url());
-    patient.presence_grace_ms = 60_000;
+    patient.storage.redis_url = Some(redis.url());
+    patient.rooms.presence_grace_ms = 60_000;
     let a = TestServer::with(quick).await;
     let b = TestServer::with(patient).await;
     // Created on the instance with the short grace: the room's grace is a third of a

@@ -73,8 +73,8 @@ async fn a_member_who_drops_out_resumes_with_exactly_the_fifty_messages_they_mis
 #[tokio::test]
 async fn when_history_no_longer_reaches_back_the_member_gets_a_fresh_snapshot_and_is_told() {
     let mut c = config();
-    c.history_len = 10;
-    c.welcome_history = 5;
+    c.rooms.history_len = 10;
+    c.rooms.welcome_history = 5;
     let server = TestServer::with(c).await;
     let room = server.room(12).await;
     let mut alice = server.member(room, "Alice").await;
@@ -133,7 +133,7 @@ async fn a_send_retried_with_the_same_client_id_is_applied_once() {
 #[tokio::test]
 async fn a_member_who_does_not_come_back_leaves_after_the_grace_period() {
     let mut c = config();
-    c.presence_grace_ms = 300;
+    c.rooms.presence_grace_ms = 300;
     let server = TestServer::with(c).await;
     let room = server.room(12).await;
     let mut alice = server.member(room, "Alice").await;

@@ -35,13 +35,11 @@ async fn list_from(server: &TestServer, address: &str) -> (u16, Option<String>, 
 #[tokio::test]
 async fn the_public_room_list_is_limited_per_address_and_cached_briefly() {
     let defaults = Config::default();
-    let server = TestServer::with(Config {
-        trust_forwarded_for: true,
-        room_list_per_minute_per_ip: BUDGET,
-        room_list_cache_ms: defaults.room_list_cache_ms,
-        ..config()
-    })
-    .await;
+    let mut c = config();
+    c.edge.trust_forwarded_for = true;
+    c.rates.room_list_per_minute_per_ip = BUDGET;
+    c.rates.room_list_cache_ms = defaults.rates.room_list_cache_ms;
+    let server = TestServer::with(c).await;
 
     // One address reads its budget, then is refused with when to come back.
     for n in 0..BUDGET {
@@ -91,7 +89,7 @@ async fn the_public_room_list_is_limited_per_address_and_cached_briefly() {
     // The public list shows the new room once its cached reading is older than the
     // cache time. Each poll comes from an address of its own, so the limit is not
     // what is measured; the bound allows a busy machine's requests their own time.
-    let cache = Duration::from_millis(defaults.room_list_cache_ms);
+    let cache = Duration::from_millis(defaults.rates.room_list_cache_ms);
     let deadline = created_at + cache + Duration::from_secs(5);
     let mut poll = 0;
     loop {

@@ -366,7 +366,7 @@ async fn tokens_cannot_be_stretched_past_their_room_role_or_lifetime() {
 #[tokio::test]
 async fn joins_from_one_address_are_rate_limited() {
     let mut c = config();
-    c.joins_per_minute_per_ip = 3;
+    c.rates.joins_per_minute_per_ip = 3;
     let server = TestServer::with(c).await;
     let room = server.room(12).await;
     for name in ["A", "B", "C"] {
@@ -386,8 +386,8 @@ async fn joins_from_one_address_are_rate_limited() {
 #[tokio::test]
 async fn messages_are_rate_limited_per_member_with_a_retry_hint() {
     let mut c = config();
-    c.messages_per_minute = 6;
-    c.message_burst = 3;
+    c.rates.messages_per_minute = 6;
+    c.rates.message_burst = 3;
     let server = TestServer::with(c).await;
     let room = server.room(12).await;
     let mut alice = server.member(room, "Alice").await;
@@ -479,7 +479,7 @@ async fn the_help_lines_are_there_for_anyone_before_any_crisis() {
     let path = std::env::temp_dir().join(format!("kindred-card-{}.json", std::process::id()));
     std::fs::write(&path, card.to_string()).expect("card written");
     let mut c = kindred_tests::config();
-    c.resources_card = Some(path.clone());
+    c.operations.resources_card = Some(path.clone());
     let server = TestServer::with(c).await;
     let http = reqwest::Client::builder()
         .timeout(kindred_tests::WAIT)

@@ -429,12 +429,10 @@ async fn an_instance_killed_mid_session_loses_nothing_its_members_were_told() {
     let survivor = kindred_tests::process::Instance::start(&redis.url(), &env);
     // The room keeps the grace of the instance that creates it: a second, like the
     // instances' own.
-    let admin = kindred_tests::TestServer::with(kindred::Config {
-        redis_url: Some(redis.url()),
-        presence_grace_ms: 1000,
-        ..kindred_tests::config()
-    })
-    .await;
+    let mut c = kindred_tests::config();
+    c.storage.redis_url = Some(redis.url());
+    c.rooms.presence_grace_ms = 1000;
+    let admin = kindred_tests::TestServer::with(c).await;
     let room = admin.room(20).await;
     let join = |name: &'static str| {
         let http = survivor.http.clone();
@@ -638,14 +636,13 @@ async fn an_instance_listens_to_a_room_only_while_it_has_members_there() {
 #[tokio::test]
 async fn instances_sharing_redis_refuse_to_start_without_a_shared_secret() {
     let redis = RedisServer::start().await;
-    let refused = kindred::start(kindred::Config {
-        redis_url: Some(redis.url()),
-        secret: None,
-        ..kindred_tests::config()
-    })
-    .await
-    .err()
-    .expect("no generated secret with Redis");
+    let mut c = kindred_tests::config();
+    c.storage.redis_url = Some(redis.url());
+    c.tokens.secret = None;
+    let refused = kindred::start(c)
+        .await
+        .err()
+        .expect("no generated secret with Redis");
     assert!(refused.to_string().contains("KINDRED_SECRET"), "{refused}");
 }
 

@@ -12,8 +12,8 @@ use kindred_tests::{TestServer, config, conversation_continues};
 #[tokio::test]
 async fn hands_reactions_and_reports_count_against_the_message_rate() {
     let mut c = config();
-    c.messages_per_minute = 6;
-    c.message_burst = 3;
+    c.rates.messages_per_minute = 6;
+    c.rates.message_burst = 3;
     let server = TestServer::with(c).await;
     let room = server.room(12).await;
     let mut alice = server.member(room, "Alice").await;
@@ -134,8 +134,8 @@ async fn a_client_that_answers_nothing_is_closed_at_the_idle_timeout() {
     // The idle timeout must be longer than the ping interval (a shorter one is refused
     // at start); a client that reads nothing answers no ping, so it falls silent.
     let mut c = config();
-    c.ping_interval_ms = 200;
-    c.idle_timeout_ms = 300;
+    c.sockets.ping_interval_ms = 200;
+    c.sockets.idle_timeout_ms = 300;
     let server = TestServer::with(c).await;
     let room = server.room(12).await;
     let mut quiet = server.member(room, "Quiet").await;

@@ -19,15 +19,14 @@ async fn an_empty_or_short_admin_token_or_secret_is_refused_at_start_naming_the_
         (None, Some(""), "KINDRED_SECRET"),
         (None, Some("test-secret"), "KINDRED_SECRET"),
     ] {
-        let refused = kindred_tests::kindred::start(kindred_tests::kindred::Config {
-            admin_token: admin_token.map(str::to_owned),
-            secret: secret.map(str::to_owned),
-            redis_url: None,
-            ..config()
-        })
-        .await
-        .err()
-        .unwrap_or_else(|| panic!("started with {admin_token:?} / {secret:?}"));
+        let mut c = config();
+        c.tokens.admin_token = admin_token.map(str::to_owned);
+        c.tokens.secret = secret.map(str::to_owned);
+        c.storage.redis_url = None;
+        let refused = kindred_tests::kindred::start(c)
+            .await
+            .err()
+            .unwrap_or_else(|| panic!("started with {admin_token:?} / {secret:?}"));
         let message = refused.to_string();
         assert!(
             message.contains(variable) && message.contains("32 bytes"),
@@ -35,14 +34,13 @@ async fn an_empty_or_short_admin_token_or_secret_is_refused_at_start_naming_the_
         );
     }
     // 32 bytes is enough.
-    let server = kindred_tests::kindred::start(kindred_tests::kindred::Config {
-        admin_token: Some("a".repeat(32)),
-        secret: Some("s".repeat(32)),
-        redis_url: None,
-        ..config()
-    })
-    .await
-    .expect("32-byte values are accepted");
+    let mut c = config();
+    c.tokens.admin_token = Some("a".repeat(32));
+    c.tokens.secret = Some("s".repeat(32));
+    c.storage.redis_url = None;
+    let server = kindred_tests::kindred::start(c)
+        .await
+        .expect("32-byte values are accepted");
     server.shutdown();
     let _ = tokio::time::timeout(WAIT, server.done).await;
 }

@@ -60,7 +60,7 @@ pub async fn create_invite(
 ) -> Result<(StatusCode, Json<Invite>), AppError> {
     let room = room_id(&id)?;
     let req: CreateInvite = admin_body(&body?, Some(CreateInvite::default()))?;
-    let ttl = req.ttl_seconds.unwrap_or(app.config.invite_ttl_secs);
+    let ttl = req.ttl_seconds.unwrap_or(app.config.tokens.invite_ttl_secs);
     if ttl == 0 || ttl > MAX_INVITE_TTL_SECS {
         return Err(AppError::new(
             ErrorCode::BadRequest,

@@ -65,7 +65,7 @@ pub async fn join(
     }
     let name = check_name(&req.name)?;
     let device = check_device(req.device.as_deref())?;
-    let network = person_network(ip, app.config.ipv6_prefix).map(|n| n.to_string());
+    let network = person_network(ip, app.config.edge.ipv6_prefix).map(|n| n.to_string());
     let origin = app.signer.origin(room, device, network.as_deref());
     let now = now_ms();
     let invite = match &req.invite {
@@ -100,7 +100,7 @@ pub async fn join(
             )?;
         tracing::info!(%room, invite = %invite.id, %user, "invite used");
     }
-    let expires_at = now + app.config.token_ttl_secs * 1000;
+    let expires_at = now + app.config.tokens.token_ttl_secs * 1000;
     let token = app.signer.session_token(SessionClaims {
         room,
         user,

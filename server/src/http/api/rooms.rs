@@ -22,12 +22,12 @@ use crate::schedule::{self, CalendarEntry, dated};
 use crate::state::AppState;
 
 fn check_capacity(app: &AppState, capacity: u32) -> Result<(), AppError> {
-    if capacity == 0 || capacity > app.config.max_room_capacity {
+    if capacity == 0 || capacity > app.config.rooms.max_room_capacity {
         return Err(AppError::new(
             ErrorCode::BadRequest,
             format!(
                 "capacity must be between 1 and {}",
-                app.config.max_room_capacity
+                app.config.rooms.max_room_capacity
             ),
         ));
     }
@@ -68,7 +68,7 @@ pub async fn create_room(
         .filter(|g| !g.trim().is_empty())
         .unwrap_or_else(|| DEFAULT_GUIDELINES.to_owned());
     bounded("guidelines", &guidelines, MAX_TEXT_CHARS)?;
-    let capacity = req.capacity.unwrap_or(app.config.room_capacity);
+    let capacity = req.capacity.unwrap_or(app.config.rooms.room_capacity);
     check_capacity(&app, capacity)?;
     let schedule = check_schedule(req.schedule)?;
     let id = RoomId::new();
@@ -142,7 +142,7 @@ pub async fn list_rooms(
     }
     let ip = crate::http::client_ip(&app, &peer, &headers);
     app.directory
-        .admit(limit_key(ip, app.config.ipv6_prefix))
+        .admit(limit_key(ip, app.config.edge.ipv6_prefix))
         .map_err(|wait| {
             rate_limited(
                 "too many requests for the list of groups from your address; please wait a moment",
@@ -194,7 +194,7 @@ pub async fn calendar(
     let no_schedule = || AppError::new(ErrorCode::NotFound, "this room has no schedule");
     let schedule = room.schedule.as_ref().ok_or_else(no_schedule)?;
     let path = format!("/?room={id}");
-    let url = match app.config.public_url.as_deref().map(str::trim) {
+    let url = match app.config.edge.public_url.as_deref().map(str::trim) {
         Some(base) if !base.is_empty() => format!("{}{path}", base.trim_end_matches('/')),
         _ => path,
     };

@@ -73,16 +73,16 @@ impl ConnectionCaps {
 
     /// The caps of the public listener.
     pub fn from_config(config: &Config) -> Arc<Self> {
-        let exempt = if config.trust_forwarded_for {
-            config.trusted_proxies.clone()
+        let exempt = if config.edge.trust_forwarded_for {
+            config.edge.trusted_proxies.clone()
         } else {
             Vec::new()
         };
         Self::new(
             config.http_connection_cap(),
-            config.max_connections_per_ip,
+            config.edge.max_connections_per_ip,
             exempt,
-            config.ipv6_prefix,
+            config.edge.ipv6_prefix,
         )
     }
 

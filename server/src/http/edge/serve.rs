@@ -34,7 +34,7 @@ impl EdgeSettings {
         Self {
             header_timeout: config.header_timeout(),
             keep_alive: config.keep_alive_timeout(),
-            send_buffer: config.socket_send_buffer,
+            send_buffer: config.sockets.socket_send_buffer,
         }
     }
 }
