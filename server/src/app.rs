@@ -12,13 +12,13 @@ use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 
 use crate::auth::Signer;
+use crate::broker::hub::Hub;
 use crate::broker::memory::MemoryBroker;
 use crate::broker::redis::RedisBroker;
 use crate::broker::{Broker, BrokerError};
 use crate::clock::now_ms;
 use crate::config::Config;
 use crate::http::edge;
-use crate::hub::Hub;
 use crate::invite::{Minted, mint};
 use crate::metrics::Metrics;
 use crate::room::{Command, DEFAULT_GUIDELINES, RoomConfig, UpdateRoom};

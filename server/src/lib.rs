@@ -2,10 +2,10 @@
 //!
 //! Map (see ARCHITECTURE.md for the path of one message and the invariants):
 //! - [`room`]: the pure domain — a room's state machine, roles, moderation rules.
-//! - [`broker`]: the seam to shared state (`Broker` trait), the one delivery step
-//!   (`broker::timeline`), and its two engines: in memory, and Redis as a replicated
-//!   log (`broker::redis`, Cluster included).
-//! - [`hub`]: this instance's connections by room; fan-out of shared bytes.
+//! - [`broker`]: the seam to shared state (`Broker` trait); the one delivery step
+//!   (`broker::timeline`) and the connections it delivers to, by room, with the
+//!   fan-out of shared bytes (`broker::hub`); its two engines: in memory, and Redis as
+//!   a replicated log (`broker::redis`, Cluster included).
 //! - [`session`]: one WebSocket connection's event loop.
 //! - [`safety`]: crisis detection (phrase rules and a classifier), content policy
 //!   (rustrict), text normalisation, a member's budgets.
@@ -29,7 +29,6 @@ pub mod catalog;
 pub mod clock;
 pub mod config;
 pub mod http;
-pub mod hub;
 pub mod invite;
 pub mod metrics;
 pub mod room;

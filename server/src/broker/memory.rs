@@ -22,18 +22,17 @@ use std::time::{Duration, Instant};
 
 use async_trait::async_trait;
 use dashmap::{DashMap, DashSet};
-use kindred_protocol::policy::ContentPolicy;
-use kindred_protocol::{Epoch, Millis, Quote, Role, RoomId, RoomSummary, Seq, UserId};
+use kindred_protocol::{Epoch, Millis, RoomId, RoomSummary, UserId};
 use parking_lot::Mutex;
 
+use super::hub::{Audience, Effect, Hub, Peer};
 use super::timeline::Timeline;
 use super::{
-    Broker, BrokerError, REPORT_CONTEXT, ResumeFrom, Snapshot, catalog_change, new_epoch, summary,
+    Broker, BrokerError, Reading, ResumeFrom, Snapshot, catalog_change, new_epoch, summary,
 };
 use crate::catalog::CatalogFile;
-use crate::hub::{Audience, Effect, Hub, Peer};
 use crate::metrics::Metrics;
-use crate::room::{Applied, Command, InviteRecord, Limits, Origin, Room, RoomConfig};
+use crate::room::{Applied, Command, Limits, Room, RoomConfig};
 use crate::wire::{self, Encoded};
 
 struct RoomCell {
@@ -215,34 +214,21 @@ impl Broker for MemoryBroker {
         Ok(summary)
     }
 
-    async fn room(&self, id: RoomId) -> Result<RoomSummary, BrokerError> {
-        Ok(summary(&self.cell(id)?.lock().room))
-    }
-
     async fn rooms(&self) -> Result<Vec<RoomSummary>, BrokerError> {
         let cells: Vec<_> = self.rooms.iter().map(|e| e.value().clone()).collect();
         Ok(cells.iter().map(|c| summary(&c.lock().room)).collect())
     }
 
-    async fn policy(&self, id: RoomId) -> Result<ContentPolicy, BrokerError> {
-        Ok(self.cell(id)?.lock().room.config.policy)
-    }
-
-    async fn admits(
+    async fn read(
         &self,
         id: RoomId,
-        role: Role,
-        name: &str,
-        origin: &Origin,
-    ) -> Result<u32, BrokerError> {
+        _reading: Reading,
+        look: &mut (dyn for<'r> FnMut(&'r Room, &'r Timeline) + Send),
+    ) -> Result<(), BrokerError> {
         let cell = self.cell(id)?;
         let cell = cell.lock();
-        cell.room.admits(role, name, origin)?;
-        Ok(cell.room.session())
-    }
-
-    async fn invites(&self, id: RoomId) -> Result<Vec<InviteRecord>, BrokerError> {
-        Ok(self.cell(id)?.lock().room.invites())
+        look(&cell.room, &cell.timeline);
+        Ok(())
     }
 
     async fn typing(&self, id: RoomId, user: UserId, name: &str, now: Millis) -> bool {
@@ -263,14 +249,6 @@ impl Broker for MemoryBroker {
         self.hub
             .deliver(room, Audience::Facilitators, &alert, Effect::None);
         Ok(())
-    }
-
-    async fn quotes(&self, id: RoomId, target: Seq) -> Result<Vec<Quote>, BrokerError> {
-        Ok(self
-            .cell(id)?
-            .lock()
-            .timeline
-            .quotes(target, REPORT_CONTEXT)?)
     }
 
     async fn apply(&self, id: RoomId, cmd: Command, now: Millis) -> Result<Applied, BrokerError> {

@@ -7,7 +7,7 @@
 //! anywhere. Everything the command causes for anyone but its sender (events,
 //! alerts, warnings, whispers, notices, departures) leaves through one step,
 //! [`Timeline::record`](timeline::Timeline::record), on every instance that holds the
-//! room, into the local [`Hub`](crate::hub::Hub), which fans it out. Only typing
+//! room, into the local [`Hub`](crate::broker::hub::Hub), which fans it out. Only typing
 //! (and a crisis alert the room could not take) passes beside the room, at most once.
 //! Every change to a room after its creation is a [`Command`] given to
 //! [`Broker::apply`], the operator's too ([`Command::Configure`], [`Command::Delete`]),
@@ -16,6 +16,7 @@
 //! The in-memory broker serves one instance; a Redis broker shares rooms across
 //! several. One conformance suite (`tests/`) runs against both.
 
+pub mod hub;
 pub mod memory;
 pub mod redis;
 pub mod timeline;
@@ -26,7 +27,8 @@ use kindred_protocol::{
     Epoch, MemberInfo, Millis, Quote, ResumeKind, Role, RoomId, RoomState, RoomSummary, Seq, UserId,
 };
 
-use crate::hub::{Effect, Peer};
+use self::hub::{Effect, Peer};
+use self::timeline::Timeline;
 use crate::room::{Applied, Command, EventKind, InviteRecord, Origin, Rejection, Room, RoomConfig};
 use crate::wire::Encoded;
 
@@ -67,6 +69,19 @@ pub struct ResumeFrom {
 /// How many messages before a reported one its alert quotes.
 pub const REPORT_CONTEXT: usize = 3;
 
+/// How current a [`Broker::read`] must be. One instance's memory is always current;
+/// a Redis replica can be a few entries behind its log.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Reading {
+    /// As the room's log stands now: the replica catches up first (admission, the
+    /// directory, the invite list).
+    Current,
+    /// As this instance serves the room to its members: the replica it folds,
+    /// subscribed first if it was not (the policy a message is screened with, a
+    /// report's quotes).
+    Served,
+}
+
 /// The seam between sessions and shared state.
 #[async_trait]
 pub trait Broker: Send + Sync + 'static {
@@ -79,13 +94,37 @@ pub trait Broker: Send + Sync + 'static {
         config: RoomConfig,
         now: Millis,
     ) -> Result<RoomSummary, BrokerError>;
-    /// One room's summary with its live member count.
-    async fn room(&self, id: RoomId) -> Result<RoomSummary, BrokerError>;
     /// Every room.
     async fn rooms(&self) -> Result<Vec<RoomSummary>, BrokerError>;
+    /// Look at a room and its kept timeline as they stand, under the room's lock:
+    /// the one read each engine writes, on which every question about a room below
+    /// is asked once for both ([`Broker::room`], [`Broker::policy`],
+    /// [`Broker::admits`], [`Broker::invites`], [`Broker::quotes`]).
+    async fn read(
+        &self,
+        room: RoomId,
+        reading: Reading,
+        look: &mut (dyn for<'r> FnMut(&'r Room, &'r Timeline) + Send),
+    ) -> Result<(), BrokerError>;
+    /// One room's summary with its live member count.
+    async fn room(&self, id: RoomId) -> Result<RoomSummary, BrokerError> {
+        let mut out = None;
+        self.read(id, Reading::Current, &mut |room, _| {
+            out = Some(summary(room))
+        })
+        .await?;
+        out.ok_or(BrokerError::NoRoom)
+    }
     /// The room's content policy now (sessions screen messages with it before
     /// `apply`, outside the room's lock).
-    async fn policy(&self, id: RoomId) -> Result<ContentPolicy, BrokerError>;
+    async fn policy(&self, id: RoomId) -> Result<ContentPolicy, BrokerError> {
+        let mut out = None;
+        self.read(id, Reading::Served, &mut |room, _| {
+            out = Some(room.config.policy);
+        })
+        .await?;
+        out.ok_or(BrokerError::NoRoom)
+    }
     /// Whether a new member with this role and name, joining from `origin`, could
     /// join now ([`Room::admits`]); the session number their token is bound to.
     async fn admits(
@@ -94,9 +133,23 @@ pub trait Broker: Send + Sync + 'static {
         role: Role,
         name: &str,
         origin: &Origin,
-    ) -> Result<u32, BrokerError>;
+    ) -> Result<u32, BrokerError> {
+        let mut out = None;
+        self.read(id, Reading::Current, &mut |room, _| {
+            out = Some(room.admits(role, name, origin).map(|()| room.session()));
+        })
+        .await?;
+        Ok(out.ok_or(BrokerError::NoRoom)??)
+    }
     /// The room's facilitator invites, oldest first.
-    async fn invites(&self, id: RoomId) -> Result<Vec<InviteRecord>, BrokerError>;
+    async fn invites(&self, id: RoomId) -> Result<Vec<InviteRecord>, BrokerError> {
+        let mut out = None;
+        self.read(id, Reading::Current, &mut |room, _| {
+            out = Some(room.invites())
+        })
+        .await?;
+        out.ok_or(BrokerError::NoRoom)
+    }
     /// Show the others in the room that `user` (`name`) is typing, if that is news
     /// now ([`Room::may_type`]: someone who may not post is not shown typing); true if
     /// it was relayed. The one ephemeral frame between members, and at most once by
@@ -111,8 +164,15 @@ pub trait Broker: Send + Sync + 'static {
     /// instead ([`Timeline::record`](timeline::Timeline::record)).
     async fn unkept_alert(&self, room: RoomId, alert: Encoded) -> Result<(), BrokerError>;
     /// The message at `target` and up to three before it, as this instance's history
-    /// holds them now (for a report): see [`Timeline::quotes`](timeline::Timeline::quotes).
-    async fn quotes(&self, room: RoomId, target: Seq) -> Result<Vec<Quote>, BrokerError>;
+    /// holds them now (for a report): see [`Timeline::quotes`].
+    async fn quotes(&self, room: RoomId, target: Seq) -> Result<Vec<Quote>, BrokerError> {
+        let mut out = None;
+        self.read(room, Reading::Served, &mut |_, timeline| {
+            out = Some(timeline.quotes(target, REPORT_CONTEXT));
+        })
+        .await?;
+        Ok(out.ok_or(BrokerError::NoRoom)??)
+    }
 
     /// Check, number, store and publish: see the module docs.
     async fn apply(&self, room: RoomId, cmd: Command, now: Millis) -> Result<Applied, BrokerError>;

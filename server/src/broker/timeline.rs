@@ -14,7 +14,7 @@ use kindred_protocol::{
 };
 
 use super::{ResumeFrom, Snapshot, effect_of, summary};
-use crate::hub::{Audience, Effect, Hub, Kick, Peer};
+use crate::broker::hub::{Audience, Effect, Hub, Kick, Peer};
 use crate::room::{Applied, Event, EventKind, Held, Parting, Rejection, Room, Settled};
 use crate::wire::{self, Encoded};
 

@@ -33,8 +33,8 @@ use tokio::sync::OwnedSemaphorePermit;
 use tokio::time::Instant;
 
 use crate::auth::SessionClaims;
+use crate::broker::hub::{Kick, Peer};
 use crate::clock::now_ms;
-use crate::hub::{Kick, Peer};
 use crate::room::Command;
 use crate::state::AppState;
 use crate::wire::{self, Encoded};

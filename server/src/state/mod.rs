@@ -18,8 +18,8 @@ pub use directory::RoomDirectory;
 
 use crate::auth::Signer;
 use crate::broker::Broker;
+use crate::broker::hub::Hub;
 use crate::config::Config;
-use crate::hub::Hub;
 use crate::metrics::Metrics;
 use crate::safety::{Detector, ResourcesCard};
 

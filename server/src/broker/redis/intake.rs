@@ -14,7 +14,7 @@ use tokio::sync::mpsc::UnboundedReceiver;
 use super::log::{self, Entry, Fold, Op, Replica, parse_audience, room_of_channel};
 use super::store::SNAPSHOT_EVERY;
 use super::{Inner, Slot};
-use crate::hub::{Effect, Kick};
+use crate::broker::hub::{Effect, Kick};
 use crate::wire::Encoded;
 
 /// Read pushes from the subscription connection until the broker is dropped.

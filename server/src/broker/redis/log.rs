@@ -22,8 +22,8 @@ use kindred_protocol::{Epoch, Millis, RoomId, Seq, UserId};
 use serde::{Deserialize, Serialize};
 
 use crate::broker::catalog_change;
+use crate::broker::hub::{Audience, Hub};
 use crate::broker::timeline::Timeline;
-use crate::hub::{Audience, Hub};
 use crate::room::{Applied, Command, EventKind, Limits, Rejection, Room, UpdateRoom};
 
 /// Which Kindred process appended an entry (random per start).

@@ -42,18 +42,18 @@ use std::time::{Duration, Instant};
 
 use async_trait::async_trait;
 use dashmap::DashMap;
-use kindred_protocol::policy::ContentPolicy;
-use kindred_protocol::{Epoch, Millis, Quote, Role, RoomId, RoomSummary, Seq, UserId};
+use kindred_protocol::{Epoch, Millis, RoomId, RoomSummary, UserId};
 use parking_lot::Mutex;
 use tokio::sync::oneshot;
 
 use self::intake::listen;
 use self::log::{Entry, InstanceId, Op, Replica};
 use self::store::Store;
-use super::{Broker, BrokerError, REPORT_CONTEXT, ResumeFrom, Snapshot, new_epoch, summary};
-use crate::hub::{Audience, Hub, Peer};
+use super::timeline::Timeline;
+use super::{Broker, BrokerError, Reading, ResumeFrom, Snapshot, new_epoch, summary};
+use crate::broker::hub::{Audience, Hub, Peer};
 use crate::metrics::Metrics;
-use crate::room::{Applied, Command, InviteRecord, Limits, Origin, Rejection, Room, RoomConfig};
+use crate::room::{Applied, Command, Limits, Rejection, Room, RoomConfig};
 use crate::wire::{self, Encoded};
 
 /// How long a member's command waits for its entry to come back on pub/sub before
@@ -263,15 +263,6 @@ impl Broker for RedisBroker {
         Ok(summary)
     }
 
-    async fn room(&self, id: RoomId) -> Result<RoomSummary, BrokerError> {
-        let slot = self.inner.fresh(id).await?;
-        let guard = slot.replica.lock();
-        guard
-            .as_ref()
-            .map(|r| summary(&r.room))
-            .ok_or(BrokerError::NoRoom)
-    }
-
     async fn rooms(&self) -> Result<Vec<RoomSummary>, BrokerError> {
         self.inner.refresh_catalog().await;
         let ids: Vec<RoomId> = self.inner.catalog.lock().keys().copied().collect();
@@ -284,34 +275,20 @@ impl Broker for RedisBroker {
         Ok(out)
     }
 
-    async fn policy(&self, id: RoomId) -> Result<ContentPolicy, BrokerError> {
-        let slot = self.inner.serve(id).await?;
-        let guard = slot.replica.lock();
-        guard
-            .as_ref()
-            .map(|r| r.room.config.policy)
-            .ok_or(BrokerError::NoRoom)
-    }
-
-    async fn admits(
+    async fn read(
         &self,
         id: RoomId,
-        role: Role,
-        name: &str,
-        origin: &Origin,
-    ) -> Result<u32, BrokerError> {
-        let slot = self.inner.fresh(id).await?;
+        reading: Reading,
+        look: &mut (dyn for<'r> FnMut(&'r Room, &'r Timeline) + Send),
+    ) -> Result<(), BrokerError> {
+        let slot = match reading {
+            Reading::Current => self.inner.fresh(id).await?,
+            Reading::Served => self.inner.serve(id).await?,
+        };
         let guard = slot.replica.lock();
         let r = guard.as_ref().ok_or(BrokerError::NoRoom)?;
-        r.room.admits(role, name, origin)?;
-        Ok(r.room.session())
-    }
-
-    async fn invites(&self, id: RoomId) -> Result<Vec<InviteRecord>, BrokerError> {
-        let slot = self.inner.fresh(id).await?;
-        let guard = slot.replica.lock();
-        let r = guard.as_ref().ok_or(BrokerError::NoRoom)?;
-        Ok(r.room.invites())
+        look(&r.room, &r.timeline);
+        Ok(())
     }
 
     async fn typing(&self, room: RoomId, user: UserId, name: &str, now: Millis) -> bool {
@@ -336,13 +313,6 @@ impl Broker for RedisBroker {
 
     async fn unkept_alert(&self, room: RoomId, alert: Encoded) -> Result<(), BrokerError> {
         self.inner.relay(room, Audience::Facilitators, &alert).await
-    }
-
-    async fn quotes(&self, room: RoomId, target: Seq) -> Result<Vec<Quote>, BrokerError> {
-        let slot = self.inner.serve(room).await?;
-        let guard = slot.replica.lock();
-        let r = guard.as_ref().ok_or(BrokerError::NoRoom)?;
-        Ok(r.timeline.quotes(target, REPORT_CONTEXT)?)
     }
 
     /// Append the command to the room's log and answer once this instance has folded

@@ -11,7 +11,7 @@ use super::intake::parse;
 use super::log::{Entry, Image, Op, Replica};
 use super::store;
 use super::{BrokerError, Inner, Slot, new_epoch};
-use crate::hub::Kick;
+use crate::broker::hub::Kick;
 use crate::room::Room;
 
 impl Inner {
