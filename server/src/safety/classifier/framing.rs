@@ -209,6 +209,7 @@ pub fn distanced(rules: &CrisisMatcher, text: &str) -> bool {
     // die` is not a story of the past).
     let all = words(text);
     let clean = time_clean(&all);
+    let outlasted = urge_outlasted(&all);
     let laughing_allowed = !laugh_taken_back(&all);
     let mut matched = false;
     for sentence in sentences(text) {
@@ -218,7 +219,7 @@ pub fn distanced(rules: &CrisisMatcher, text: &str) -> bool {
         };
         matched = true;
         let (before, phrase) = (&words[..start], &words[start..end]);
-        let past = (clean || told_as_past(&words)) && !happening_now(&words);
+        let past = (clean || outlasted || told_as_past(&words)) && !happening_now(&words);
         let elsewhere = someone_else(before, phrase) || quoted(rules, sentence);
         let laughed = laughing_allowed && joking(sentence, &words);
         if !(past || elsewhere || laughed || denied(before, phrase)) {
@@ -226,6 +227,33 @@ pub fn distanced(rules: &CrisisMatcher, text: &str) -> bool {
         }
     }
     matched
+}
+
+/// Whether the message tells of an urge that came and went (`had an urge to self harm
+/// on tuesday but did the ice cube thing … urge passed`, `i rode it out`, `didn't act
+/// on them`): a member using their safety plan, said in the past.
+fn urge_outlasted(words: &[String]) -> bool {
+    const OUTLASTED: &[&[&str]] = &[
+        &["it", "passed"],
+        &["urge", "passed"],
+        &["urges", "passed"],
+        &["they", "passed"],
+        &["it", "faded"],
+        &["they", "faded"],
+        &["went", "away"],
+        &["rode", "it", "out"],
+        &["rode", "them", "out"],
+        &["didnt", "act", "on"],
+        &["did", "not", "act", "on"],
+    ];
+    let urge = words
+        .iter()
+        .any(|w| matches!(w.as_str(), "urge" | "urges" | "thoughts" | "thought"));
+    urge && OUTLASTED.iter().any(|o| {
+        words
+            .windows(o.len())
+            .any(|w| w.iter().zip(*o).all(|(a, b)| a == b))
+    })
 }
 
 /// Words that place a sentence in the present, whatever else it says of the past
@@ -246,6 +274,7 @@ fn happening_now(words: &[String]) -> bool {
 fn denied(before: &[String], phrase: &[String]) -> bool {
     const DENIALS: &[&str] = &["no", "not", "nae", "zero", "without"];
     const HAVE_NOT: &[&str] = &["havent", "hasnt", "havnt", "aint"];
+    const ANSWERS: &[&str] = &["no", "nope", "nah", "nay"];
     const BETWEEN: &[&str] = &[
         "going",
         "thinking",
@@ -293,9 +322,13 @@ fn denied(before: &[String], phrase: &[String]) -> bool {
     let mut passed = false;
     for _ in 0..6 {
         match back.next() {
-            // `haven't` denies only a want or a thought (`haven't had a single thought
-            // of`), not the act (`the only reason i haven't killed myself`).
-            Some(w) if HAVE_NOT.contains(&w) => return passed,
+            // `haven't` denies a want or a thought (`haven't had a single thought
+            // of`), and the act only in answer to a question (`no, i haven't hurt
+            // myself this week`), not in a statement (`the only reason i haven't
+            // killed myself`).
+            Some(w) if HAVE_NOT.contains(&w) => {
+                return passed || back.take(3).any(|w| ANSWERS.contains(&w));
+            }
             Some(w) if DENIALS.contains(&w) => return true,
             Some("to") if back.peek().is_some_and(|p| WANTS.contains(p)) => {}
             Some(w) if BETWEEN.contains(&w) => passed = true,
@@ -550,6 +583,7 @@ mod tests {
             "i used to come here to support people. tonight i need it, because i want to die",
             "i used to cut but tonight i cut myself again",
             "the only reason i haven't killed myself is my dog",
+            "the urge to cut myself is back and i dont think i can ride it out tonight",
             "think im gonna end it all lol. not lol",
         ] {
             assert!(rules().detect(text).is_some(), "a rule matches: {text}");
@@ -579,6 +613,8 @@ mod tests {
             "no thoughts of suicide this week, just stressed",
             "no plans to hurt myself, just tired",
             "nah i'm not going to hurt myself, i've got my safety plan on the fridge",
+            "to answer ur question, no i havent self harmed. still clean, day 82",
+            "had an urge to self harm on tuesday but did the ice cube thing and rang my sister. urge passed",
             "two years ago tonight i tried to end my life. today i took my daughter to the park",
             "havent had a single thought of killing myself in months",
             "that exam destroyed me kms jk i think i passed",
