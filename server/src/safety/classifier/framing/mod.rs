@@ -8,7 +8,8 @@
 //! alerted were those. A match is **distanced** when
 //! - its sentence tells of a time well past (`years ago`, `used to`, `when i was`,
 //!   `back then`, `in my twenties`, `since then`, a history, recovery), or the message
-//!   counts time clean or sober (`six years clean`), and the sentence has no word of
+//!   counts time clean or sober (`six years clean`) or an urge outlasted (`urge
+//!   passed`, `rode it out`, `didn't act on them`), and the sentence has no word of
 //!   now (`tonight`, `again`), or
 //! - the sentence that matched is about someone else: the phrase follows a third
 //!   party (`she`, `my brother's been`, `a character`), and itself names nobody of the
@@ -25,181 +26,13 @@
 //! does a match the sentences cannot place (a phrase across a full stop).
 //!
 //! Pure and cheap: it runs only when a rule has matched (about one message in a
-//! hundred), and nothing of the text is kept.
+//! hundred), and nothing of the text is kept. The words it reads by are in `words.rs`,
+//! its cases in `tests.rs`.
 
+use self::words::{FIRST_PERSON, PAST_PHRASES, PAST_WORDS, THIRD_PERSON};
 use super::super::crisis::CrisisMatcher;
 
-/// Words that place a story well in the past (after lower-casing; apostrophes dropped).
-const PAST_PHRASES: &[&[&str]] = &[
-    &["years", "ago"],
-    &["year", "ago"],
-    &["yrs", "ago"],
-    &["months", "ago"],
-    &["last", "year"],
-    &["last", "month"],
-    &["years", "back"],
-    &["year", "back"],
-    &["last", "spring"],
-    &["last", "summer"],
-    &["last", "autumn"],
-    &["last", "fall"],
-    &["last", "winter"],
-    &["decade", "ago"],
-    &["decades", "ago"],
-    &["long", "time", "ago"],
-    &["lifetime", "ago"],
-    &["when", "i", "was"],
-    &["at", "my", "lowest"],
-    &["at", "my", "worst"],
-    &["i", "remember"],
-    &["when", "im", "younger"],
-    &["back", "then"],
-    &["back", "when"],
-    &["back", "in", "the", "day"],
-    &["in", "my", "teens"],
-    &["in", "my", "twenties"],
-    &["in", "my", "20s"],
-    &["in", "my", "thirties"],
-    &["in", "my", "30s"],
-    &["in", "my", "youth"],
-    &["in", "my", "past"],
-    &["as", "a", "teenager"],
-    &["as", "a", "kid"],
-    &["since", "then"],
-    &["looking", "back"],
-    &["made", "it", "through"],
-    &["no", "longer"],
-    &["old", "scars"],
-    &["old", "self", "harm"],
-    &["years", "clean"],
-    &["years", "sober"],
-    &["yrs", "clean"],
-    &["yrs", "sober"],
-    &["months", "clean"],
-    &["months", "sober"],
-    &["clean", "for"],
-    &["sober", "for"],
-    &["clean", "since"],
-    &["sober", "since"],
-];
-
-/// Single words that tell of a past the author is through.
-const PAST_WORDS: &[&str] = &[
-    "history",
-    "survived",
-    "survivor",
-    "recovery",
-    "recovered",
-    "remission",
-    "formerly",
-    "past",
-];
-
-/// Words that are the author (a sentence whose nearest person is one of these is
-/// their own story).
-const FIRST_PERSON: &[&str] = &[
-    "i", "im", "ive", "id", "ill", "me", "myself", "mine", "meself", "mi", "ma", "imma",
-];
-
-/// Words that name somebody else.
-const THIRD_PERSON: &[&str] = &[
-    "he",
-    "she",
-    "they",
-    "hes",
-    "shes",
-    "theyre",
-    "theyve",
-    "hed",
-    "shed",
-    "theyd",
-    "him",
-    "her",
-    "his",
-    "hers",
-    "them",
-    "their",
-    "someone",
-    "somebody",
-    "people",
-    "friend",
-    "mate",
-    "pal",
-    "bestie",
-    "brother",
-    "bro",
-    "sister",
-    "sis",
-    "mum",
-    "mom",
-    "mam",
-    "mother",
-    "dad",
-    "father",
-    "son",
-    "daughter",
-    "cousin",
-    "aunt",
-    "auntie",
-    "aunty",
-    "uncle",
-    "nan",
-    "nana",
-    "gran",
-    "granny",
-    "grandma",
-    "grandmother",
-    "grandad",
-    "grandpa",
-    "grandfather",
-    "partner",
-    "husband",
-    "wife",
-    "boyfriend",
-    "girlfriend",
-    "bf",
-    "gf",
-    "fiance",
-    "fiancee",
-    "ex",
-    "neighbour",
-    "neighbor",
-    "colleague",
-    "coworker",
-    "flatmate",
-    "roommate",
-    "housemate",
-    "kid",
-    "child",
-    "niece",
-    "nephew",
-    "student",
-    "client",
-    "patient",
-    "teacher",
-    "boss",
-    "character",
-    "documentary",
-    "film",
-    "movie",
-    "show",
-    "book",
-    "novel",
-    "article",
-    "news",
-    "celebrity",
-    "singer",
-    "actor",
-    "actress",
-    "footballer",
-    "inlaw",
-    "stepdad",
-    "stepmum",
-    "stepmom",
-    "customer",
-    "caller",
-    "resident",
-];
+mod words;
 
 /// Whether every rule match in `text` is distanced (see the module docs). False when
 /// no rule matches, or when a match cannot be placed in one sentence.
@@ -561,73 +394,4 @@ fn singular(w: &str) -> &str {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn rules() -> &'static CrisisMatcher {
-        super::super::super::crisis::builtin_ref()
-    }
-
-    #[test]
-    fn the_authors_own_words_now_are_not_distanced() {
-        for text in [
-            "I want to kill myself",
-            "i want to die 201",
-            "pay rise came through today. sat in the car park and hurt myself until my hand bled",
-            "coffee with my sponsor went ok. didnt tell her ive been hoarding my tablets again",
-            "once they were in bed the urge to end it all came back hard",
-            "i'm so used to wanting to kill myself it feels normal",
-            "they feel more real than they used to. i want to kill myself",
-            "i can't stop thinking about killing myself",
-            "trying not to cut myself tonight",
-            "i used to come here to support people. tonight i need it, because i want to die",
-            "i used to cut but tonight i cut myself again",
-            "the only reason i haven't killed myself is my dog",
-            "the urge to cut myself is back and i dont think i can ride it out tonight",
-            "think im gonna end it all lol. not lol",
-        ] {
-            assert!(rules().detect(text).is_some(), "a rule matches: {text}");
-            assert!(!distanced(rules(), text), "{text}");
-        }
-    }
-
-    #[test]
-    fn a_story_told_as_the_past_is_distanced() {
-        for text in [
-            "eleven years ago i tried to end my life. i'm fine now",
-            "i used to self harm when i was at school",
-            "i overdosed three times on heroin. i've been clean six years now",
-            "back in 2019 i tried to take my life. still here",
-            "last winter i wrote goodbye letters. burned them today",
-        ] {
-            assert!(rules().detect(text).is_some(), "a rule matches: {text}");
-            assert!(distanced(rules(), text), "{text}");
-        }
-    }
-
-    #[test]
-    fn someone_elses_story_a_denial_and_a_joke_are_distanced() {
-        for text in [
-            "my partner's been self harming again, we're seeing her therapist thursday",
-            "my brother's girlfriend overdosed on her antidepressants, she's stable",
-            "no thoughts of suicide this week, just stressed",
-            "no plans to hurt myself, just tired",
-            "nah i'm not going to hurt myself, i've got my safety plan on the fridge",
-            "to answer ur question, no i havent self harmed. still clean, day 82",
-            "had an urge to self harm on tuesday but did the ice cube thing and rang my sister. urge passed",
-            "two years ago tonight i tried to end my life. today i took my daughter to the park",
-            "havent had a single thought of killing myself in months",
-            "that exam destroyed me kms jk i think i passed",
-        ] {
-            assert!(rules().detect(text).is_some(), "a rule matches: {text}");
-            assert!(distanced(rules(), text), "{text}");
-        }
-    }
-
-    #[test]
-    fn one_undistanced_sentence_keeps_the_match() {
-        let text = "my brother's girlfriend overdosed last month. i want to kill myself";
-        assert!(!distanced(rules(), text));
-        assert!(!distanced(rules(), "made pasta for dinner"), "no match");
-    }
-}
+mod tests;
