@@ -82,11 +82,7 @@ fn urge_outlasted(words: &[String]) -> bool {
     let urge = words
         .iter()
         .any(|w| matches!(w.as_str(), "urge" | "urges" | "thoughts" | "thought"));
-    urge && OUTLASTED.iter().any(|o| {
-        words
-            .windows(o.len())
-            .any(|w| w.iter().zip(*o).all(|(a, b)| a == b))
-    })
+    urge && says_any(words, OUTLASTED)
 }
 
 /// Words that place a sentence in the present, whatever else it says of the past
@@ -196,11 +192,7 @@ fn laugh_taken_back(words: &[String]) -> bool {
         &["actually", "though"],
         &["not", "funny"],
     ];
-    BACK.iter().any(|b| {
-        words
-            .windows(b.len())
-            .any(|w| w.iter().zip(*b).all(|(a, x)| a == x))
-    })
+    says_any(words, BACK)
 }
 
 /// Whether the sentence's match stands only inside quotation marks: somebody's words
@@ -249,14 +241,18 @@ fn span(rules: &CrisisMatcher, words: &[String]) -> Option<(usize, usize)> {
     Some((start, end))
 }
 
-fn told_as_past(words: &[String]) -> bool {
-    let has = |phrase: &[&str]| {
+/// Whether `words` hold any of `phrases`, word for word and in order.
+fn says_any(words: &[String], phrases: &[&[&str]]) -> bool {
+    phrases.iter().any(|p| {
         words
-            .windows(phrase.len())
-            .any(|w| w.iter().zip(phrase).all(|(a, b)| a == b))
-    };
+            .windows(p.len())
+            .any(|w| w.iter().zip(*p).all(|(a, b)| a == b))
+    })
+}
+
+fn told_as_past(words: &[String]) -> bool {
     words.iter().any(|w| PAST_WORDS.contains(&w.as_str()))
-        || PAST_PHRASES.iter().any(|p| has(p))
+        || says_any(words, PAST_PHRASES)
         || used_to(words)
         || in_a_year(words)
         || when_it_was(words)
