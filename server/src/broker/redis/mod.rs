@@ -24,8 +24,9 @@
 //! subscription connection, and the fold), `submit` (serving a room and appending a
 //! member's command), `recovery` (catch-up reads, reloads, snapshots, a room given
 //! back), `catalog` (the records this instance keeps and stores), `maintenance` (the
-//! heartbeat and everything done once a second). This file holds the broker's state
-//! and the [`Broker`] trait's methods.
+//! heartbeat and everything done once a second). This file holds the engine's state
+//! and its narrow surface: the room's log ([`RoomLog`]), the catalog ([`Catalog`]),
+//! and its own life ([`Engine`]).
 
 mod catalog;
 mod intake;
@@ -42,19 +43,18 @@ use std::time::{Duration, Instant};
 
 use async_trait::async_trait;
 use dashmap::DashMap;
-use kindred_protocol::{Epoch, Millis, RoomId, RoomSummary, UserId};
+use kindred_protocol::{Epoch, Millis, RoomId};
 use parking_lot::Mutex;
 use tokio::sync::oneshot;
 
 use self::intake::listen;
 use self::log::{Entry, InstanceId, Op, Replica};
 use self::store::Store;
-use super::timeline::Timeline;
-use super::{Broker, BrokerError, Reading, ResumeFrom, Snapshot, new_epoch, summary};
-use crate::broker::hub::{Audience, Hub, Peer};
+use super::{BrokerError, Catalog, Engine, Look, Reading, RelayIf, RoomLog, View, new_epoch};
+use crate::broker::hub::{Audience, Hub};
 use crate::metrics::Metrics;
-use crate::room::{Applied, Command, Limits, Rejection, Room, RoomConfig};
-use crate::wire::{self, Encoded};
+use crate::room::{Applied, Command, Limits, Rejection, Room};
+use crate::wire::Encoded;
 
 /// How long a member's command waits for its entry to come back on pub/sub before
 /// the instance reads the stream itself.
@@ -219,16 +219,78 @@ impl Inner {
 }
 
 #[async_trait]
-impl Broker for RedisBroker {
-    async fn create_room(
+impl RoomLog for RedisBroker {
+    /// Append the command to the room's log and answer once this instance has folded
+    /// it: a member's, the clock's or the operator's (`Configure`, `Delete`) alike.
+    async fn append(
+        &self,
+        room: RoomId,
+        cmd: Command,
+        now: Millis,
+    ) -> Result<Applied, BrokerError> {
+        self.inner.submit(room, Op::Command(cmd), now).await
+    }
+
+    async fn read(
         &self,
         id: RoomId,
-        config: RoomConfig,
-        now: Millis,
-    ) -> Result<RoomSummary, BrokerError> {
+        reading: Reading,
+        look: &mut Look<'_>,
+    ) -> Result<(), BrokerError> {
+        let slot = match reading {
+            Reading::Current => self.inner.fresh(id).await?,
+            Reading::Served => self.inner.serve(id).await?,
+            Reading::Held => self
+                .inner
+                .rooms
+                .get(&id)
+                .map(|s| s.clone())
+                .ok_or(BrokerError::NoRoom)?,
+        };
+        let guard = slot.replica.lock();
+        let r = guard.as_ref().ok_or(BrokerError::NoRoom)?;
+        look(View {
+            room: &r.room,
+            timeline: &r.timeline,
+            epoch: r.epoch,
+        });
+        Ok(())
+    }
+
+    async fn relay(
+        &self,
+        room: RoomId,
+        audience: Audience,
+        frame: &Encoded,
+        only_if: Option<&RelayIf<'_>>,
+    ) -> Result<bool, BrokerError> {
+        if let Some(only_if) = only_if {
+            // This instance's replica, as it stands: a fold behind is close enough for
+            // what passes beside the log.
+            let Some(slot) = self.inner.rooms.get(&room).map(|s| s.clone()) else {
+                return Ok(false);
+            };
+            let may = {
+                let guard = slot.replica.lock();
+                guard.as_ref().is_some_and(|r| only_if(&r.room))
+            };
+            if !may {
+                return Ok(false);
+            }
+        }
+        self.inner.relay(room, audience, frame).await?;
+        Ok(true)
+    }
+}
+
+#[async_trait]
+impl Catalog for RedisBroker {
+    /// The room's log begins with its creation (`Op::Create`), written by one script
+    /// with the room's head and epoch; its record is stored before the operator is
+    /// answered.
+    async fn create(&self, room: Room, now: Millis) -> Result<(), BrokerError> {
         let inner = &self.inner;
-        let room = Room::new(id, config, inner.limits);
-        let summary = summary(&room);
+        let id = room.id;
         let epoch = new_epoch();
         let first = Entry {
             origin: inner.me,
@@ -260,91 +322,30 @@ impl Broker for RedisBroker {
                 .await
                 .map_err(Inner::unavailable)?;
         }
-        Ok(summary)
-    }
-
-    async fn rooms(&self) -> Result<Vec<RoomSummary>, BrokerError> {
-        self.inner.refresh_catalog().await;
-        let ids: Vec<RoomId> = self.inner.catalog.lock().keys().copied().collect();
-        let mut out = Vec::with_capacity(ids.len());
-        for id in ids {
-            if let Ok(s) = self.room(id).await {
-                out.push(s);
-            }
-        }
-        Ok(out)
-    }
-
-    async fn read(
-        &self,
-        id: RoomId,
-        reading: Reading,
-        look: &mut (dyn for<'r> FnMut(&'r Room, &'r Timeline) + Send),
-    ) -> Result<(), BrokerError> {
-        let slot = match reading {
-            Reading::Current => self.inner.fresh(id).await?,
-            Reading::Served => self.inner.serve(id).await?,
-        };
-        let guard = slot.replica.lock();
-        let r = guard.as_ref().ok_or(BrokerError::NoRoom)?;
-        look(&r.room, &r.timeline);
         Ok(())
     }
 
-    async fn typing(&self, room: RoomId, user: UserId, name: &str, now: Millis) -> bool {
-        // This instance's replica: typing is a hint, a fold behind is close enough.
-        let Some(slot) = self.inner.rooms.get(&room).map(|s| s.clone()) else {
-            return false;
-        };
-        let may = {
-            let guard = slot.replica.lock();
-            guard.as_ref().is_some_and(|r| r.room.may_type(user, now))
-        };
-        if !may {
-            return false;
-        }
-        let frame = wire::encode(&wire::typing(user, name));
-        // Lost with a dropped push, by design: the next one replaces it.
-        self.inner
-            .relay(room, Audience::Others(user), &frame)
-            .await
-            .is_ok()
+    async fn list(&self) -> Result<Vec<RoomId>, BrokerError> {
+        self.inner.refresh_catalog().await;
+        Ok(self.inner.catalog.lock().keys().copied().collect())
     }
+}
 
-    async fn unkept_alert(&self, room: RoomId, alert: Encoded) -> Result<(), BrokerError> {
-        self.inner.relay(room, Audience::Facilitators, &alert).await
-    }
-
-    /// Append the command to the room's log and answer once this instance has folded
-    /// it: a member's, the clock's or the operator's (`Configure`, `Delete`) alike.
-    async fn apply(&self, room: RoomId, cmd: Command, now: Millis) -> Result<Applied, BrokerError> {
-        let started = Instant::now();
-        let applied = self.inner.submit(room, Op::Command(cmd), now).await;
-        self.inner
-            .metrics
-            .broker_publish_seconds
-            .observe(started.elapsed().as_secs_f64());
-        applied
-    }
-
-    async fn snapshot(
-        &self,
-        room: RoomId,
-        peer: &Peer,
-        resume: Option<ResumeFrom>,
-        recent: usize,
-    ) -> Result<Snapshot, BrokerError> {
-        let slot = self.inner.serve(room).await?;
-        let guard = slot.replica.lock();
-        let r = guard.as_ref().ok_or(BrokerError::NoRoom)?;
-        Ok(r.timeline.arrival(&r.room, peer, r.epoch, resume, recent)?)
-    }
-
+/// Redis has a life of its own that the in-memory engine does not: a heartbeat that
+/// tells the other instances this one is alive, a store that can be out of reach
+/// (not ready) and come back empty (every room given back), subscriptions to let go
+/// when a room's last local member leaves, and instances that die. All of it is
+/// `Inner::maintain`, once a second, before the clock's round.
+#[async_trait]
+impl Engine for RedisBroker {
     fn ready(&self) -> bool {
         self.inner.ready.load(Ordering::Acquire)
     }
 
-    async fn tick(&self, now: Millis) {
-        self.inner.maintain(now).await;
+    /// The rooms this instance serves (those with a local member) keep their clock
+    /// here; several instances may tick one room, and its log orders them (the later
+    /// ticks find nothing left to expire).
+    async fn upkeep(&self, now: Millis) -> Option<Vec<RoomId>> {
+        self.inner.maintain(now).await
     }
 }
