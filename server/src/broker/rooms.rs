@@ -1,10 +1,11 @@
 //! The layer above the engines: everything the HTTP API, the sessions and the app's
 //! maintenance loop ask of rooms, written once for both engines over their narrow
-//! surface ([`RoomLog`] and [`Catalog`]). The admin calls (create a room, list the
-//! rooms, a room's summary, its policy, who it admits, its invites, a report's quotes)
-//! and a connection's arrival are looks at the room through [`RoomLog::read`]; typing
-//! and an alert the room could not keep are relays beside the log; the clock's round
-//! asks the engine which rooms it keeps time for and appends a `Tick` to those due.
+//! surface ([`RoomLog`](super::RoomLog) and [`Catalog`](super::Catalog)). The admin
+//! calls (create a room, list the rooms, a room's summary, its policy, who it admits,
+//! its invites, a report's quotes) and a connection's arrival are looks at the room
+//! through [`RoomLog::read`](super::RoomLog::read); typing and an alert the room could
+//! not keep are relays beside the log; the clock's round asks the engine which rooms
+//! it keeps time for and appends a `Tick` to those due.
 
 use std::sync::Arc;
 use std::time::Instant;
