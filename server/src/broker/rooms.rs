@@ -40,7 +40,7 @@ impl Rooms {
 
     /// Look at a room with `ask` and give back its answer; no room if the engine
     /// holds none by that id.
-    async fn ask<T: Send>(
+    pub async fn ask<T: Send>(
         &self,
         room: RoomId,
         reading: Reading,
