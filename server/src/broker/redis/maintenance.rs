@@ -1,5 +1,5 @@
 //! Once a second: the heartbeat, readiness, a Redis that lost its data, rooms to let
-//! go, timers that ran out, and instances that stopped answering.
+//! go, the rooms' ticks (`ticker`), and instances that stopped answering.
 
 use std::collections::HashSet;
 use std::sync::Arc;
@@ -12,7 +12,6 @@ use super::log::{InstanceId, Op};
 use super::store::INSTANCE_TTL;
 use super::{CATALOG_EVERY, Inner, Slot};
 use crate::metrics::Metrics;
-use crate::room::Command;
 
 impl Inner {
     pub(super) fn set_ready(&self, ready: bool) {
@@ -25,7 +24,7 @@ impl Inner {
     }
 
     /// Once a second: heartbeat, health, a Redis that lost its data, rooms to let go,
-    /// timers that ran out, instances that died.
+    /// the ticks of the rooms whose lease this instance holds, instances that died.
     pub(super) async fn maintain(self: &Arc<Self>, now: Millis) {
         let healthy = self.store.ping().await && self.store.heartbeat(self.me).await.is_ok();
         let was_ready = self.ready.load(Ordering::Acquire);
@@ -64,10 +63,10 @@ impl Inner {
             .collect();
         let mut members = 0;
         let mut others: HashSet<InstanceId> = HashSet::new();
-        let mut due = Vec::new();
         for (room, slot) in &slots {
             if !self.hub.has_room(*room) {
-                if slot.subscribed.load(Ordering::Acquire) {
+                // A room this instance ticks stays served (`ticker`).
+                if slot.subscribed.load(Ordering::Acquire) && !self.ticks(*room) {
                     // The last local member left: stop listening. Under the lock, and
                     // only if nobody arrived meanwhile.
                     let _one = slot.subscribing.lock().await;
@@ -87,18 +86,10 @@ impl Inner {
             if let Some(r) = guard.as_ref() {
                 members += r.room.member_count();
                 others.extend(r.other_instances(self.me));
-                if r.room.tick_due(now) {
-                    due.push(*room);
-                }
             }
         }
         Metrics::set_gauge(&self.metrics.members, members);
-        for room in due {
-            let this = self.clone();
-            tokio::spawn(async move {
-                let _ = this.submit(room, Op::Command(Command::Tick), now).await;
-            });
-        }
+        self.tick_rooms().await;
         for instance in others.into_iter().filter(|_| heartbeats_fresh) {
             if let Ok(false) = self.store.alive(instance).await {
                 tracing::info!(

@@ -23,7 +23,8 @@
 //! IO), `store` (connections, scripts, keys), `intake` (what arrives on the
 //! subscription connection, and the fold), `submit` (serving a room and appending a
 //! member's command), `recovery` (catch-up reads, reloads, snapshots, a room given
-//! back), `catalog` (the records this instance keeps and stores), `maintenance` (the
+//! back), `catalog` (the records this instance keeps and stores), `ticker` (the one
+//! instance that appends a room's ticks, on Redis's clock), `maintenance` (the
 //! heartbeat and everything done once a second). This file holds the broker's state
 //! and the [`Broker`] trait's methods.
 
@@ -34,6 +35,7 @@ mod maintenance;
 mod recovery;
 mod store;
 mod submit;
+mod ticker;
 
 use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
@@ -130,6 +132,8 @@ struct Inner {
     /// instance has had a whole heartbeat's lifetime to write one again is a missing
     /// one taken for a death.
     up_since: Mutex<Instant>,
+    /// The rooms whose ticks this instance appends (it holds their lease: `ticker`).
+    ticking: Mutex<HashSet<RoomId>>,
 }
 
 /// Rooms shared through Redis.
@@ -175,6 +179,7 @@ impl RedisBroker {
             catalog_read: Mutex::new(None),
             boot: Mutex::new(boot),
             up_since: Mutex::new(Instant::now()),
+            ticking: Mutex::new(HashSet::new()),
         });
         inner.refresh_catalog().await;
         let _ = inner.store.heartbeat(inner.me).await;

@@ -9,7 +9,7 @@
 
 use std::time::Duration;
 
-use kindred_protocol::{Epoch, RoomId};
+use kindred_protocol::{Epoch, Millis, RoomId};
 use redis::aio::{ConnectionLike, ConnectionManager, ConnectionManagerConfig};
 use redis::cluster::ClusterClientBuilder;
 use redis::cluster_async::ClusterConnection;
@@ -19,7 +19,7 @@ use redis::{
 };
 use tokio::sync::mpsc::UnboundedReceiver;
 
-use super::log::{Entry, InstanceId, channel, log_key, meta_key, snapshot_key};
+use super::log::{Entry, InstanceId, channel, log_key, meta_key, snapshot_key, ticker_key};
 
 /// The catalog: every room's settings, bans and session number, so a Redis that
 /// lost its data can be given its rooms back.
@@ -38,15 +38,25 @@ pub const READ_BATCH: usize = 500;
 const RESPONSE_TIMEOUT: Duration = Duration::from_secs(2);
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(2);
 
-/// Append an entry if the room exists in the caller's epoch; publish it. The head is
-/// checked before the first write, so a refusal writes nothing.
+/// Put Redis's own time (ms) into an entry sent without one (`{"origin":…}` becomes
+/// `{"ts":NOW,"origin":…}`): every entry's time is Redis's, never the appending
+/// instance's clock. `TIME` in a script that then writes is allowed since Redis 7,
+/// which replicates a script's effects, not the script.
+const STAMP: &str = r#"
+local t = redis.call('TIME')
+local e = '{"ts":' .. string.format('%d', t[1] * 1000 + math.floor(t[2] / 1000)) .. ',' .. string.sub(ARGV[2], 2)
+"#;
+
+/// Append an entry if the room exists in the caller's epoch, stamped with Redis's
+/// time; publish it. The head is checked before the first write, so a refusal writes
+/// nothing.
 const APPEND: &str = r"
 local epoch = redis.call('HGET', KEYS[1], 'epoch')
 if not epoch then return {'missing', '0'} end
 if epoch ~= ARGV[1] then return {'epoch', epoch} end
 local idx = redis.call('HINCRBY', KEYS[1], 'head', 1)
-redis.call('XADD', KEYS[2], 'MAXLEN', '~', ARGV[3], idx .. '-1', 'e', ARGV[2])
-redis.call(ARGV[4], KEYS[3], 'L' .. epoch .. ' ' .. idx .. ' ' .. ARGV[2])
+redis.call('XADD', KEYS[2], 'MAXLEN', '~', ARGV[3], idx .. '-1', 'e', e)
+redis.call(ARGV[4], KEYS[3], 'L' .. epoch .. ' ' .. idx .. ' ' .. e)
 return {'ok', tostring(idx)}
 ";
 
@@ -56,7 +66,17 @@ const CREATE: &str = r"
 if redis.call('EXISTS', KEYS[1]) == 1 then return 0 end
 redis.call('DEL', KEYS[2], KEYS[3])
 redis.call('HSET', KEYS[1], 'head', 1, 'epoch', ARGV[1])
-redis.call('XADD', KEYS[2], '1-1', 'e', ARGV[2])
+redis.call('XADD', KEYS[2], '1-1', 'e', e)
+return 1
+";
+
+/// Take or keep the lease on a room's ticks (see `ticker`): true if `ARGV[1]` holds it
+/// for the next `ARGV[2]` ms.
+const LEASE: &str = r"
+local holder = redis.call('GET', KEYS[1])
+if holder == ARGV[1] then return redis.call('PEXPIRE', KEYS[1], ARGV[2]) end
+if holder then return 0 end
+redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2])
 return 1
 ";
 
@@ -130,6 +150,7 @@ pub struct Store {
     append: Script,
     create: Script,
     snapshot: Script,
+    lease: Script,
 }
 
 /// The seed nodes of a cluster URL: `redis+cluster://[user:pass@]h1:p1,h2:p2`.
@@ -202,9 +223,10 @@ impl Store {
                 conn,
                 sub,
                 cluster,
-                append: Script::new(APPEND),
-                create: Script::new(CREATE),
+                append: Script::new(&format!("{STAMP}{APPEND}")),
+                create: Script::new(&format!("{STAMP}{CREATE}")),
                 snapshot: Script::new(SNAPSHOT),
+                lease: Script::new(LEASE),
             },
             rx,
         ))
@@ -216,7 +238,7 @@ impl Store {
 
     /// Append an entry to a room's log and publish it, in the caller's epoch.
     pub async fn append(&self, room: RoomId, epoch: Epoch, entry: &Entry) -> RedisResult<Appended> {
-        let json = serde_json::to_string(entry).map_err(json_error)?;
+        let json = unstamped(entry)?;
         let publish = if self.cluster { "SPUBLISH" } else { "PUBLISH" };
         let (status, value): (String, String) = self
             .append
@@ -239,7 +261,7 @@ impl Store {
     /// Begin a room's log in `epoch` with `first` (its creation) unless the room
     /// exists; true if created.
     pub async fn create(&self, room: RoomId, epoch: Epoch, first: &Entry) -> RedisResult<bool> {
-        let json = serde_json::to_string(first).map_err(json_error)?;
+        let json = unstamped(first)?;
         let created: i64 = on_room(&self.create, room)
             .arg(epoch.to_string())
             .arg(json)
@@ -344,6 +366,24 @@ impl Store {
         ok
     }
 
+    /// Redis's clock (ms since the Unix epoch): the time every entry carries.
+    pub async fn time(&self) -> RedisResult<Millis> {
+        let (secs, micros): (u64, u64) = redis::cmd("TIME").query_async(&mut self.conn()).await?;
+        Ok(secs * 1000 + micros / 1000)
+    }
+
+    /// Take or renew the lease on `room`'s ticks for `ttl`: true if `me` holds it now.
+    pub async fn lease(&self, room: RoomId, me: InstanceId, ttl: Duration) -> RedisResult<bool> {
+        let held: i64 = self
+            .lease
+            .key(ticker_key(room))
+            .arg(me)
+            .arg(u64::try_from(ttl.as_millis()).unwrap_or(u64::MAX))
+            .invoke_async(&mut self.conn())
+            .await?;
+        Ok(held == 1)
+    }
+
     /// Mark this instance alive for [`INSTANCE_TTL`].
     pub async fn heartbeat(&self, me: InstanceId) -> RedisResult<()> {
         let ttl = u64::try_from(INSTANCE_TTL.as_millis()).unwrap_or(u64::MAX);
@@ -426,6 +466,18 @@ impl Store {
         }
         Ok(())
     }
+}
+
+/// An entry as the append and create scripts take it: without its time, which they
+/// put first (Redis's `TIME`).
+fn unstamped(entry: &Entry) -> RedisResult<String> {
+    let mut json = serde_json::to_value(entry).map_err(json_error)?;
+    if let Some(fields) = json.as_object_mut() {
+        fields.remove("ts");
+    }
+    let json = serde_json::to_string(&json).map_err(json_error)?;
+    debug_assert!(json.starts_with('{'));
+    Ok(json)
 }
 
 /// A script call on a room's state: its meta, log and snapshot keys, in that order.

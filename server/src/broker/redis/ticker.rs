@@ -1,0 +1,77 @@
+//! One ticker per room. Time passing (a mute that ends, a floor that runs out, a
+//! member's grace period, a held session that closes itself) reaches a room as a
+//! `Tick` entry in its log, and one instance appends them: the holder of the room's
+//! lease in Redis (`kindred:{room}:ticker`, taken with `SET NX PX` and renewed every
+//! round by its holder). Every instance bids for every room in the catalog, served
+//! here or not, so a room no instance serves a member of still ticks, and a room
+//! served by several instances gets one `Tick` per due event. The holder keeps the
+//! room served (subscribed, its replica current) while it holds the lease.
+//!
+//! Whether a tick is due is asked with Redis's clock, the clock every entry carries
+//! (the append script stamps it), so an instance whose own clock is wrong neither
+//! ends a mute early nor holds a room's timers back. If the holder dies or stalls, its
+//! lease runs out and another instance takes it within [`LEASE_TTL`] and a round; a
+//! `Tick` appended twice around such a handover finds nothing left to do.
+
+use std::collections::HashSet;
+use std::sync::Arc;
+use std::time::Duration;
+
+use kindred_protocol::{Millis, RoomId};
+
+use super::Inner;
+use super::log::Op;
+use crate::room::Command;
+
+/// How long a lease lasts without renewal (the holder renews it every round, once a
+/// second): how long a room may go without ticks after its ticker died.
+pub const LEASE_TTL: Duration = Duration::from_secs(3);
+
+impl Inner {
+    /// Whether this instance holds the lease on `room`'s ticks (it then keeps the
+    /// room served even with no local member).
+    pub(super) fn ticks(&self, room: RoomId) -> bool {
+        self.ticking.lock().contains(&room)
+    }
+
+    /// Once a round: bid for every room's lease, and append a `Tick` to each room
+    /// held whose timers are due by Redis's clock.
+    pub(super) async fn tick_rooms(self: &Arc<Self>) {
+        let Ok(now) = self.store.time().await else {
+            return;
+        };
+        let rooms: Vec<RoomId> = self.catalog.lock().keys().copied().collect();
+        let mut held = HashSet::new();
+        for room in rooms {
+            match self.store.lease(room, self.me, LEASE_TTL).await {
+                Ok(true) => {
+                    held.insert(room);
+                }
+                Ok(false) => {}
+                // Redis went away mid-round: the leases run out by themselves.
+                Err(_) => return,
+            }
+        }
+        *self.ticking.lock() = held.clone();
+        for room in held {
+            let this = self.clone();
+            tokio::spawn(async move { this.tick_room(room, now).await });
+        }
+    }
+
+    /// Serve a room whose lease this instance holds and append a `Tick` if one is due
+    /// at `now` (Redis's time).
+    async fn tick_room(self: &Arc<Self>, room: RoomId, now: Millis) {
+        let Ok(slot) = self.serve(room).await else {
+            return;
+        };
+        let due = slot
+            .replica
+            .lock()
+            .as_ref()
+            .is_some_and(|r| !r.deleted() && r.room.tick_due(now));
+        if due {
+            let _ = self.submit(room, Op::Command(Command::Tick), now).await;
+        }
+    }
+}
