@@ -41,6 +41,10 @@ pub enum BrokerError {
     NoRoom,
     #[error("the shared store is unavailable: {0}")]
     Unavailable(String),
+    /// The command was appended (it is in the room) but the store did not confirm it
+    /// as durable as configured (`--redis-durability`) in time.
+    #[error("the shared store did not confirm the write: {0}")]
+    Unconfirmed(String),
 }
 
 /// What a member sees on arrival: the room, its members and state at `seq`, and the

@@ -15,6 +15,7 @@ use std::time::Duration;
 
 use kindred_protocol::http::{CreateRoom, JoinRequest};
 use kindred_protocol::{ClientFrame, ErrorCode, ModAction, RoomId, RoomSummary, ServerFrame};
+use kindred_tests::kindred::config::Durability;
 use kindred_tests::process::Instance;
 use kindred_tests::redis::RedisServer;
 use kindred_tests::relay::Relay;
@@ -235,7 +236,7 @@ async fn an_instance_whose_clock_runs_an_hour_fast_does_not_end_a_mute_early() {
     let refused = alice.ack(&id).await.expect_err("Alice is still muted");
     assert_eq!(refused.code, ErrorCode::Muted);
     // Every entry carries Redis's time, not the fast instance's.
-    let hour_ahead = kindred::clock::now_ms() + 30 * 60_000;
+    let hour_ahead = kindred_tests::kindred::clock::now_ms() + 30 * 60_000;
     for entry in log_entries(&redis.url(), room).await {
         assert!(
             entry["ts"].as_u64().is_some_and(|ts| ts < hour_ahead),
@@ -301,4 +302,75 @@ async fn a_closed_sessions_words_leave_redis_though_the_closing_instance_dies_at
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
     b.stop().await;
+}
+
+/// A configuration on the Redis at `url` whose acks wait for `durability`.
+fn durable(url: &str, durability: Durability) -> kindred_tests::kindred::Config {
+    let mut c = config();
+    c.storage.redis_url = Some(url.to_owned());
+    c.storage.redis_durability = durability;
+    c.storage.redis_durability_timeout_ms = 500;
+    c
+}
+
+#[tokio::test]
+async fn fsync_durability_starts_only_on_a_redis_that_fsyncs_every_acknowledged_write() {
+    // Debian's Redis 7.0 has no WAITAOF: an ack can mean "fsynced" only if Redis fsyncs
+    // before it answers.
+    let every_second = RedisServer::fsyncing_every_second().await;
+    let refused = kindred_tests::kindred::start(durable(&every_second.url(), Durability::Fsync))
+        .await
+        .err()
+        .expect("an instance whose acks would promise an fsync Redis does not do refuses to start")
+        .to_string();
+    assert!(
+        refused.contains("appendfsync everysec"),
+        "the refusal says why: {refused}"
+    );
+    let no_file = RedisServer::start().await;
+    let refused = kindred_tests::kindred::start(durable(&no_file.url(), Durability::Fsync))
+        .await
+        .err()
+        .expect("no append-only file, no fsync")
+        .to_string();
+    assert!(
+        refused.contains("appendonly no"),
+        "the refusal says why: {refused}"
+    );
+
+    let always = RedisServer::persistent().await;
+    let server = TestServer::with(durable(&always.url(), Durability::Fsync)).await;
+    let room = server.room(10).await;
+    let mut alice = server.member(room, "Alice").await;
+    alice.say_acked("written to disk before I am told").await;
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn replica_durability_acks_once_a_replica_holds_the_message_and_says_so_when_none_does() {
+    let primary = RedisServer::start().await;
+    let mut replica = primary.replica().await;
+    let server = TestServer::with(durable(&primary.url(), Durability::Replica)).await;
+    let room = server.room(10).await;
+    let mut alice = server.member(room, "Alice").await;
+    alice.say_acked("held in two places").await;
+
+    // The replica dies: the next message reaches the room, but its ack cannot say a
+    // replica holds it, so Alice is told so within the timeout rather than left waiting.
+    replica.kill();
+    let started = tokio::time::Instant::now();
+    let id = alice.say("held in one place only").await;
+    let refused = alice.ack(&id).await.expect_err("no replica confirms it");
+    assert_eq!(refused.code, ErrorCode::Internal);
+    assert!(
+        refused.message.contains("not confirmed"),
+        "the error says the message was not confirmed: {}",
+        refused.message
+    );
+    assert!(
+        started.elapsed() < Duration::from_millis(500) + Duration::from_secs(1),
+        "told within the 500 ms timeout (and a little), not after {:?}",
+        started.elapsed()
+    );
+    server.stop().await;
 }

@@ -20,7 +20,8 @@
 //! what stores the record (`catalog`), as the in-memory broker rewrites its file.
 //!
 //! The jobs are split by file: `log` (the entries and the replica that folds them, no
-//! IO), `store` (connections, scripts, keys), `intake` (what arrives on the
+//! IO), `store` (connections, scripts, keys), `durability` (what an ack waits for
+//! beyond the primary's answer), `intake` (what arrives on the
 //! subscription connection, and the fold), `submit` (serving a room and appending a
 //! member's command), `recovery` (catch-up reads, reloads, snapshots, a room given
 //! back), `catalog` (the records this instance keeps and stores), `ticker` (the one
@@ -29,6 +30,7 @@
 //! and the [`Broker`] trait's methods.
 
 mod catalog;
+mod durability;
 mod intake;
 mod log;
 mod maintenance;
@@ -54,6 +56,7 @@ use self::store::Store;
 use super::timeline::Timeline;
 use super::{Broker, BrokerError, Reading, ResumeFrom, Snapshot, new_epoch, summary};
 use crate::broker::hub::{Audience, Hub, Peer};
+use crate::config::Durability;
 use crate::metrics::Metrics;
 use crate::room::{Applied, Command, Limits, Rejection, Room, RoomConfig};
 use crate::wire::{self, Encoded};
@@ -144,7 +147,8 @@ pub struct RedisBroker {
 
 impl RedisBroker {
     /// Connect to Redis (`cluster`: a Redis Cluster, or implied by a `redis+cluster://`
-    /// URL) and start listening.
+    /// URL) and start listening; an ack waits for `durability` (at most its timeout),
+    /// and a Redis that cannot give it is refused here.
     pub async fn connect(
         url: &str,
         cluster: bool,
@@ -152,8 +156,9 @@ impl RedisBroker {
         metrics: Arc<Metrics>,
         limits: Limits,
         history_len: usize,
+        durability: (Durability, Duration),
     ) -> anyhow::Result<Self> {
-        let (store, pushes) = Store::connect(url, cluster)
+        let (store, pushes) = Store::connect(url, cluster, durability)
             .await
             .map_err(|e| anyhow::anyhow!("connecting to Redis: {e}"))?;
         let mine = format!("{:016x}", rand::random::<u64>());

@@ -19,6 +19,9 @@ use redis::{
 };
 use tokio::sync::mpsc::UnboundedReceiver;
 
+use crate::config::Durability;
+
+use super::durability::{Confirm, confirmation};
 use super::log::{Entry, InstanceId, channel, log_key, meta_key, snapshot_key, ticker_key};
 
 /// The catalog: every room's settings, bans and session number, so a Redis that
@@ -145,6 +148,12 @@ pub struct Meta {
 /// The connections and scripts.
 pub struct Store {
     conn: Conn,
+    /// The connection appends go through when an append waits for more than the
+    /// primary's answer: `WAIT` and `WAITAOF` wait for this connection's own writes,
+    /// and block it meanwhile, so the other commands do not share it.
+    pub(super) durable: Conn,
+    pub(super) confirm: Confirm,
+    pub(super) confirm_timeout: Duration,
     sub: Conn,
     cluster: bool,
     append: Script,
@@ -174,10 +183,12 @@ fn cluster_nodes(url: &str) -> Vec<String> {
 impl Store {
     /// Connect; pushes (pub/sub messages, subscribe confirmations, disconnections)
     /// arrive on the returned receiver.
+    /// An error names what the Redis lacks for `durability`.
     pub async fn connect(
         url: &str,
         cluster: bool,
-    ) -> RedisResult<(Self, UnboundedReceiver<PushInfo>)> {
+        (durability, confirm_timeout): (Durability, Duration),
+    ) -> anyhow::Result<(Self, UnboundedReceiver<PushInfo>)> {
         let cluster = cluster || url.starts_with("redis+cluster://");
         let (tx, rx) = tokio::sync::mpsc::unbounded_channel();
         let (conn, sub) = if cluster {
@@ -218,9 +229,27 @@ impl Store {
                 .await?;
             (Conn::Single(conn), Conn::Single(sub))
         };
+        let durable = match (&conn, durability) {
+            (Conn::Single(_), Durability::Fsync | Durability::Replica) => {
+                let config = ConnectionManagerConfig::new()
+                    .set_connection_timeout(Some(CONNECT_TIMEOUT))
+                    .set_response_timeout(Some(confirm_timeout + RESPONSE_TIMEOUT))
+                    .set_max_delay(Duration::from_secs(2));
+                Conn::Single(
+                    redis::Client::open(url)?
+                        .get_connection_manager_with_config(config)
+                        .await?,
+                )
+            }
+            _ => conn.clone(),
+        };
+        let confirm = confirmation(&mut conn.clone(), durability).await?;
         Ok((
             Self {
                 conn,
+                durable,
+                confirm,
+                confirm_timeout,
                 sub,
                 cluster,
                 append: Script::new(&format!("{STAMP}{APPEND}")),
@@ -249,7 +278,7 @@ impl Store {
             .arg(json)
             .arg(LOG_CAP)
             .arg(publish)
-            .invoke_async(&mut self.conn())
+            .invoke_async(&mut self.durable.clone())
             .await?;
         Ok(match status.as_str() {
             "ok" => Appended::At(value.parse().unwrap_or(0)),
