@@ -65,8 +65,7 @@ impl Inner {
         let mut others: HashSet<InstanceId> = HashSet::new();
         for (room, slot) in &slots {
             if !self.hub.has_room(*room) {
-                // A room this instance ticks stays served (`ticker`).
-                if slot.subscribed.load(Ordering::Acquire) && !self.ticks(*room) {
+                if slot.subscribed.load(Ordering::Acquire) {
                     // The last local member left: stop listening. Under the lock, and
                     // only if nobody arrived meanwhile.
                     let _one = slot.subscribing.lock().await;

@@ -135,8 +135,6 @@ struct Inner {
     /// instance has had a whole heartbeat's lifetime to write one again is a missing
     /// one taken for a death.
     up_since: Mutex<Instant>,
-    /// The rooms whose ticks this instance appends (it holds their lease: `ticker`).
-    ticking: Mutex<HashSet<RoomId>>,
 }
 
 /// Rooms shared through Redis.
@@ -184,7 +182,6 @@ impl RedisBroker {
             catalog_read: Mutex::new(None),
             boot: Mutex::new(boot),
             up_since: Mutex::new(Instant::now()),
-            ticking: Mutex::new(HashSet::new()),
         });
         inner.refresh_catalog().await;
         let _ = inner.store.heartbeat(inner.me).await;

@@ -4,8 +4,9 @@
 //! lease in Redis (`kindred:{room}:ticker`, taken with `SET NX PX` and renewed every
 //! round by its holder). Every instance bids for every room in the catalog, served
 //! here or not, so a room no instance serves a member of still ticks, and a room
-//! served by several instances gets one `Tick` per due event. The holder keeps the
-//! room served (subscribed, its replica current) while it holds the lease.
+//! served by several instances gets one `Tick` per due event. The holder reads the
+//! log of a room it holds but does not serve each round (it stays subscribed only
+//! while it has members there) and serves it only to append a `Tick`.
 //!
 //! Whether a tick is due is asked with Redis's clock, the clock every entry carries
 //! (the append script stamps it), so an instance whose own clock is wrong neither
@@ -13,7 +14,6 @@
 //! lease runs out and another instance takes it within [`LEASE_TTL`] and a round; a
 //! `Tick` appended twice around such a handover finds nothing left to do.
 
-use std::collections::HashSet;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -28,12 +28,6 @@ use crate::room::Command;
 pub const LEASE_TTL: Duration = Duration::from_secs(3);
 
 impl Inner {
-    /// Whether this instance holds the lease on `room`'s ticks (it then keeps the
-    /// room served even with no local member).
-    pub(super) fn ticks(&self, room: RoomId) -> bool {
-        self.ticking.lock().contains(&room)
-    }
-
     /// Once a round: bid for every room's lease, and append a `Tick` to each room
     /// held whose timers are due by Redis's clock.
     pub(super) async fn tick_rooms(self: &Arc<Self>) {
@@ -41,28 +35,26 @@ impl Inner {
             return;
         };
         let rooms: Vec<RoomId> = self.catalog.lock().keys().copied().collect();
-        let mut held = HashSet::new();
+        let mut held = Vec::new();
         for room in rooms {
             match self.store.lease(room, self.me, LEASE_TTL).await {
-                Ok(true) => {
-                    held.insert(room);
-                }
+                Ok(true) => held.push(room),
                 Ok(false) => {}
                 // Redis went away mid-round: the leases run out by themselves.
                 Err(_) => return,
             }
         }
-        *self.ticking.lock() = held.clone();
         for room in held {
             let this = self.clone();
             tokio::spawn(async move { this.tick_room(room, now).await });
         }
     }
 
-    /// Serve a room whose lease this instance holds and append a `Tick` if one is due
+    /// Bring a room whose lease this instance holds up to date (no read if it serves
+    /// the room: its subscription keeps it current) and append a `Tick` if one is due
     /// at `now` (Redis's time).
     async fn tick_room(self: &Arc<Self>, room: RoomId, now: Millis) {
-        let Ok(slot) = self.serve(room).await else {
+        let Ok(slot) = self.fresh(room).await else {
             return;
         };
         let due = slot
