@@ -27,13 +27,13 @@ pub struct Storage {
     /// primary's append-only file (`WAITAOF`, Redis 7.2 or later; on an older Redis,
     /// only if it runs `appendfsync always`, checked at start). `replica`: a replica
     /// holds the entry (`WAIT`). A single Redis only, not a Cluster.
-    #[arg(display_order = 6, long, env = "KINDRED_REDIS_DURABILITY", value_enum, default_value_t = Durability::Primary)]
+    #[arg(display_order = 55, long, env = "KINDRED_REDIS_DURABILITY", value_enum, default_value_t = Durability::Primary)]
     pub redis_durability: Durability,
 
     /// How long an ack waits for --redis-durability before the member is told that
     /// their message reached the room but was not confirmed stored (ms).
     #[arg(
-        display_order = 6,
+        display_order = 56,
         long,
         env = "KINDRED_REDIS_DURABILITY_TIMEOUT_MS",
         default_value_t = 1_000
@@ -96,5 +96,58 @@ impl Storage {
         {
             out.push("KINDRED_CATALOG_FILE (--catalog-file) is empty: name a file, or unset it");
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use clap::Parser;
+
+    use super::Durability;
+    use crate::config::Config;
+
+    #[test]
+    fn an_ack_means_the_primary_unless_told_and_durability_is_asked_of_one_redis_only() {
+        let c = Config::default();
+        assert_eq!(
+            (
+                c.storage.redis_durability,
+                c.storage.redis_durability_timeout_ms
+            ),
+            (Durability::Primary, 1_000)
+        );
+        let c = Config::parse_from([
+            "kindred",
+            "--redis-url",
+            "redis://127.0.0.1:6379",
+            "--redis-durability",
+            "replica",
+        ]);
+        assert_eq!(c.storage.redis_durability, Durability::Replica);
+        assert_eq!(c.problems(), Vec::<String>::new());
+        assert!(Config::try_parse_from(["kindred", "--redis-durability", "disk"]).is_err());
+
+        let problems = Config::parse_from(["kindred", "--redis-durability", "fsync"]).problems();
+        assert_eq!(problems.len(), 1, "{problems:?}");
+        assert!(problems[0].contains("without REDIS_URL"), "{}", problems[0]);
+        let problems = Config::parse_from([
+            "kindred",
+            "--redis-url",
+            "redis+cluster://127.0.0.1:7000,127.0.0.1:7001",
+            "--redis-durability",
+            "fsync",
+            "--redis-durability-timeout-ms",
+            "0",
+        ])
+        .problems();
+        assert_eq!(problems.len(), 2, "{problems:?}");
+        assert!(problems[0].contains("Redis Cluster"), "{}", problems[0]);
+        assert!(
+            problems[1].starts_with(
+                "KINDRED_REDIS_DURABILITY_TIMEOUT_MS (--redis-durability-timeout-ms) is 0"
+            ),
+            "{}",
+            problems[1]
+        );
     }
 }
