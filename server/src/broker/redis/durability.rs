@@ -4,11 +4,13 @@
 //!
 //! `WAIT` and `WAITAOF` wait for the writes of the connection they are sent on, and
 //! block that connection meanwhile: appends that wait go through a connection of
-//! their own (`Store::durable`), so heartbeats and reads never queue behind a wait.
+//! their own (the store's `durable`), so heartbeats and reads never queue behind a wait.
 
+use std::time::Duration;
+
+use redis::aio::ConnectionLike;
 use redis::{RedisResult, Value};
 
-use super::store::{Conn, Store};
 use crate::config::Durability;
 
 /// What an append waits for before it counts as done (`--redis-durability`, as
@@ -24,20 +26,20 @@ pub(super) enum Confirm {
     Replicated,
 }
 
-impl Store {
-    /// Wait until what `append` wrote is as durable as `--redis-durability` asks (at
-    /// most the configured timeout); the error says what was missing.
-    pub async fn confirm(&self) -> Result<(), String> {
-        let ms = u64::try_from(self.confirm_timeout.as_millis()).unwrap_or(u64::MAX);
-        let mut conn = self.durable.clone();
-        match self.confirm {
+impl Confirm {
+    /// Wait until what was written on `conn` is as durable as this asks (at most
+    /// `timeout`); the error says what was missing.
+    pub(super) async fn wait(
+        self,
+        conn: &mut (impl ConnectionLike + Send),
+        timeout: Duration,
+    ) -> Result<(), String> {
+        let ms = u64::try_from(timeout.as_millis()).unwrap_or(u64::MAX);
+        match self {
             Confirm::Answer => Ok(()),
             Confirm::Replicated => {
-                let held: RedisResult<i64> = redis::cmd("WAIT")
-                    .arg(1)
-                    .arg(ms)
-                    .query_async(&mut conn)
-                    .await;
+                let held: RedisResult<i64> =
+                    redis::cmd("WAIT").arg(1).arg(ms).query_async(conn).await;
                 match held {
                     Ok(n) if n >= 1 => Ok(()),
                     Ok(_) => Err(format!("no replica confirmed the entry within {ms} ms")),
@@ -49,7 +51,7 @@ impl Store {
                     .arg(1)
                     .arg(0)
                     .arg(ms)
-                    .query_async(&mut conn)
+                    .query_async(conn)
                     .await;
                 match synced {
                     Ok((local, _)) if local >= 1 => Ok(()),
@@ -63,7 +65,7 @@ impl Store {
 
 /// What appends must wait for to mean `durability` on this Redis, or why it cannot.
 pub(super) async fn confirmation(
-    conn: &mut Conn,
+    conn: &mut (impl ConnectionLike + Clone + Send),
     durability: Durability,
 ) -> anyhow::Result<Confirm> {
     let shared = conn.clone();

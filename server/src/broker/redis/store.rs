@@ -151,9 +151,9 @@ pub struct Store {
     /// The connection appends go through when an append waits for more than the
     /// primary's answer: `WAIT` and `WAITAOF` wait for this connection's own writes,
     /// and block it meanwhile, so the other commands do not share it.
-    pub(super) durable: Conn,
-    pub(super) confirm: Confirm,
-    pub(super) confirm_timeout: Duration,
+    durable: Conn,
+    confirm: Confirm,
+    confirm_timeout: Duration,
     sub: Conn,
     cluster: bool,
     append: Script,
@@ -285,6 +285,14 @@ impl Store {
             "epoch" => Appended::Epoch(value.parse().unwrap_or(0)),
             _ => Appended::Missing,
         })
+    }
+
+    /// Wait until what `append` wrote is as durable as `--redis-durability` asks (at
+    /// most its timeout); the error says what was missing.
+    pub async fn confirm(&self) -> Result<(), String> {
+        self.confirm
+            .wait(&mut self.durable.clone(), self.confirm_timeout)
+            .await
     }
 
     /// Begin a room's log in `epoch` with `first` (its creation) unless the room
