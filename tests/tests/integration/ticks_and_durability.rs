@@ -301,6 +301,20 @@ async fn a_closed_sessions_words_leave_redis_though_the_closing_instance_dies_at
         );
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
+    // Nor does the snapshot stored at the close hold them.
+    let client = redis::Client::open(redis.url()).expect("a Redis URL");
+    let mut conn = client
+        .get_multiplexed_async_connection()
+        .await
+        .expect("Redis answers");
+    let image: Option<String> = redis::cmd("HGET")
+        .arg(format!("kindred:{{{room}}}:snapshot"))
+        .arg("image")
+        .query_async(&mut conn)
+        .await
+        .expect("HGET answers");
+    let image = image.expect("the close stored a snapshot");
+    assert!(!image.contains("Tomasz"), "the snapshot holds the words");
     b.stop().await;
 }
 
