@@ -171,6 +171,84 @@ async fn two_instances_serving_a_room_append_one_tick_per_due_event() {
     b.stop().await;
 }
 
+/// The instance that holds the lease on a room's ticks, as Redis has it.
+async fn ticker_of(url: &str, room: RoomId) -> Option<u64> {
+    let client = redis::Client::open(url).expect("a Redis URL");
+    let mut conn = client
+        .get_multiplexed_async_connection()
+        .await
+        .expect("Redis answers");
+    redis::cmd("GET")
+        .arg(format!("kindred:{{{room}}}:ticker"))
+        .query_async(&mut conn)
+        .await
+        .expect("GET answers")
+}
+
+#[tokio::test]
+async fn when_a_rooms_ticker_dies_another_instance_ticks_it() {
+    let redis = RedisServer::start().await;
+    let quick = [("KINDRED_PRESENCE_GRACE_MS", "200")];
+    let mut first = Instance::start(&redis.url(), &quick);
+    let room = first
+        .http
+        .create_room(
+            ADMIN,
+            &CreateRoom {
+                title: "Thursday circle".into(),
+                ..facilitated()
+            },
+        )
+        .await
+        .expect("room created")
+        .id;
+    let mut second = Instance::start(&redis.url(), &quick);
+    // The room's first entry names the instance that created it.
+    let creator = log_entries(&redis.url(), room).await[0]["origin"]
+        .as_u64()
+        .expect("an entry names its instance");
+    let deadline = tokio::time::Instant::now() + WAIT;
+    let holder = loop {
+        if let Some(holder) = ticker_of(&redis.url(), room).await {
+            break holder;
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "some instance should take the room's lease"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    };
+    // The ticker dies; nobody serves a member of the room.
+    let survivor = if holder == creator {
+        first.kill();
+        &second
+    } else {
+        second.kill();
+        &first
+    };
+    // The operator opens the session and no facilitator comes: once the grace has
+    // passed, a tick holds the room. Only the survivor can append it.
+    patch(&survivor.base(), room, serde_json::json!({"open": true})).await;
+    let deadline = tokio::time::Instant::now() + WAIT;
+    loop {
+        let ticks: Vec<u64> = log_entries(&redis.url(), room)
+            .await
+            .iter()
+            .filter(|e| e["op"] == serde_json::json!({"Command": "Tick"}))
+            .filter_map(|e| e["origin"].as_u64())
+            .collect();
+        if !ticks.is_empty() {
+            assert!(!ticks.contains(&holder), "the dead ticker appended nothing");
+            break;
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "another instance should have taken the room's ticks over"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
 /// libfaketime, which moves one process's wall clock (Debian's `faketime`, which
 /// tests/run.sh installs).
 fn faketime() -> PathBuf {
