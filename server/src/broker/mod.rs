@@ -200,7 +200,9 @@ pub trait Broker: Send + Sync + 'static {
     /// Write whatever must outlive the process (the catalog file) now: called at a
     /// clean shutdown, after the sessions have closed.
     async fn flush(&self) {}
-    /// Expire grace periods, mutes and floors in every room (called once a second).
+    /// Expire grace periods, mutes and floors in every room (called once a second, with
+    /// this process's clock; the Redis broker asks Redis's clock instead, the one its
+    /// entries carry, and ticks only the rooms whose lease it holds).
     async fn tick(&self, now: Millis);
 }
 
