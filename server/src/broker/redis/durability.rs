@@ -5,6 +5,9 @@
 //! `WAIT` and `WAITAOF` wait for the writes of the connection they are sent on, and
 //! block that connection meanwhile: appends that wait go through a connection of
 //! their own (the store's `durable`), so heartbeats and reads never queue behind a wait.
+//! One gap remains: if that connection is replaced (a reconnect) between an append
+//! and its wait, the wait counts the new connection's writes, which are none, and
+//! answers at once. Sending the append and the wait in one pipeline would close it.
 
 use std::time::Duration;
 
