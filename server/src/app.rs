@@ -156,6 +156,10 @@ pub async fn state(config: Config, shutdown: CancellationToken) -> anyhow::Resul
                 metrics.clone(),
                 config.limits(),
                 config.rooms.history_len,
+                (
+                    config.storage.redis_durability,
+                    std::time::Duration::from_millis(config.storage.redis_durability_timeout_ms),
+                ),
             )
             .await?,
         ),

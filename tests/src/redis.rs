@@ -59,6 +59,49 @@ impl RedisServer {
         }
     }
 
+    /// A server that keeps an append-only file and fsyncs it once a second
+    /// (`--appendfsync everysec`, Redis's default and docker-compose's old setting):
+    /// a crash may lose the last second of writes.
+    pub async fn fsyncing_every_second() -> RedisServer {
+        let args = base_args(&["--appendonly", "yes", "--appendfsync", "everysec"]);
+        let node = Node::launch("redis", args, free_port).await;
+        RedisServer {
+            node,
+            persistent: true,
+        }
+    }
+
+    /// A server that replicates this one (`--replicaof`), keeping nothing on disk;
+    /// it has loaded the primary's data and follows it when this returns.
+    pub async fn replica(&self) -> RedisServer {
+        let mut args = ephemeral_args();
+        args.extend([
+            "--replicaof".to_owned(),
+            "127.0.0.1".to_owned(),
+            self.port().to_string(),
+        ]);
+        let node = Node::launch("redis-replica", args, free_port).await;
+        let deadline = Instant::now() + START_TIMEOUT;
+        loop {
+            let info = query(node.port, &["INFO", "replication"]).await;
+            if info
+                .as_ref()
+                .is_ok_and(|i| i.lines().any(|l| l.trim() == "master_link_status:up"))
+            {
+                break;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "the replica did not reach its primary in time: {info:?}"
+            );
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        RedisServer {
+            node,
+            persistent: false,
+        }
+    }
+
     /// `redis://127.0.0.1:PORT`
     pub fn url(&self) -> String {
         format!("redis://127.0.0.1:{}", self.node.port)

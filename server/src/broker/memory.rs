@@ -28,7 +28,8 @@ use parking_lot::Mutex;
 use super::hub::{Audience, Effect, Hub};
 use super::timeline::Timeline;
 use super::{
-    BrokerError, Catalog, Engine, Look, Reading, RelayIf, RoomLog, View, catalog_change, new_epoch,
+    BrokerError, Catalog, Engine, Look, Reading, RelayIf, RoomLog, Round, View, catalog_change,
+    new_epoch,
 };
 use crate::catalog::CatalogFile;
 use crate::metrics::Metrics;
@@ -298,7 +299,12 @@ impl Engine for MemoryBroker {
     }
 
     /// Nothing of its own to keep up: this instance keeps every room's clock.
-    async fn upkeep(&self, _now: Millis) -> Option<Vec<RoomId>> {
-        Some(self.rooms.iter().map(|e| *e.key()).collect())
+    async fn upkeep(&self, now: Millis) -> Option<Round> {
+        let rooms: Vec<RoomId> = self.rooms.iter().map(|e| *e.key()).collect();
+        Some(Round {
+            now,
+            tick: rooms.clone(),
+            served: rooms,
+        })
     }
 }

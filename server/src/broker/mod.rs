@@ -52,6 +52,10 @@ pub enum BrokerError {
     NoRoom,
     #[error("the shared store is unavailable: {0}")]
     Unavailable(String),
+    /// The command was appended (it is in the room) but the store did not confirm it
+    /// as durable as configured (`--redis-durability`) in time.
+    #[error("the shared store did not confirm the write: {0}")]
+    Unconfirmed(String),
 }
 
 /// What a member sees on arrival: the room, its members and state at `seq`, and the
@@ -167,16 +171,30 @@ pub trait Catalog: Send + Sync + 'static {
 /// One engine: a room's log and the catalog, plus the little of an instance's life
 /// that only the engine can know. The in-memory engine has none of it; Redis has a
 /// heartbeat, subscriptions to let go, a store that can be out of reach and come
-/// back empty: that stays inside the engine, because no other engine has it and the
-/// layer above has nothing to say about it.
+/// back empty, and a lease per room on who keeps its clock: that stays inside the
+/// engine, because no other engine has it and the layer above has nothing to say
+/// about it.
 #[async_trait]
 pub trait Engine: RoomLog + Catalog {
     /// Whether the engine can serve requests now (for `/readyz`).
     fn ready(&self) -> bool;
-    /// Once a second: the engine's own upkeep first, then the rooms whose clock this
-    /// instance keeps ([`Rooms::tick`] appends a `Tick` to those that are due), or
-    /// none if it cannot keep any now (the store is out of reach).
-    async fn upkeep(&self, now: Millis) -> Option<Vec<RoomId>>;
+    /// Once a second: the engine's own upkeep first, then what the clock's round
+    /// above the engine ([`Rooms::tick`]) works on, or nothing if it cannot work now
+    /// (the store is out of reach).
+    async fn upkeep(&self, now: Millis) -> Option<Round>;
+}
+
+/// What an engine's round gives the clock's round above it.
+#[derive(Debug, Default)]
+pub struct Round {
+    /// The clock that says whether a room's timers are due: this process's in memory,
+    /// Redis's own on Redis (the clock every entry of its logs carries).
+    pub now: Millis,
+    /// The rooms whose clock this instance keeps: every room in memory; on Redis, the
+    /// rooms whose ticker lease it holds, served here or not.
+    pub tick: Vec<RoomId>,
+    /// The rooms this instance serves members of (the members gauge).
+    pub served: Vec<RoomId>,
 }
 
 /// Make a change to a room and say whether its catalog record

@@ -201,26 +201,29 @@ impl Rooms {
     /// due `Tick` is appended on a task of its own, so a store that is slow to answer
     /// never holds up the next round (with Redis, the heartbeat is in it).
     pub async fn tick(&self, now: Millis) {
-        let Some(kept) = self.engine.upkeep(now).await else {
+        let Some(round) = self.engine.upkeep(now).await else {
             return;
         };
         let mut members = 0;
-        let mut due = Vec::new();
-        for id in kept {
+        for id in round.served {
             let _ = self
-                .ask(id, Reading::Held, |v| {
-                    members += v.room.member_count();
-                    if v.room.tick_due(now) {
-                        due.push(id);
-                    }
-                })
+                .ask(id, Reading::Held, |v| members += v.room.member_count())
                 .await;
         }
         Metrics::set_gauge(&self.metrics.members, members);
-        for id in due {
+        // Each on its own task: a room read fresh from the store (one this instance
+        // keeps the clock of but does not serve) holds up no other.
+        for id in round.tick {
             let engine = self.engine.clone();
+            let now = round.now;
             tokio::spawn(async move {
-                let _ = engine.append(id, Command::Tick, now).await;
+                let mut due = false;
+                let looked = engine
+                    .read(id, Reading::Current, &mut |v| due = v.room.tick_due(now))
+                    .await;
+                if looked.is_ok() && due {
+                    let _ = engine.append(id, Command::Tick, now).await;
+                }
             });
         }
     }

@@ -30,5 +30,6 @@ mod sessions;
 mod sockets;
 mod startup;
 mod strict_admin_bodies;
+mod ticks_and_durability;
 mod topology;
 mod waiting_room;

@@ -166,12 +166,19 @@ impl Inner {
                     if taken_for_dead && deliver {
                         self.hub.kick_room(room, Kick::Resync);
                     }
+                    let closed = answer.as_ref().as_ref().is_ok_and(log::closes);
+                    if closed {
+                        // The session's words leave Redis whoever folds its close
+                        // first: not only the instance that appended it, which may die
+                        // before it stores anything. The snapshot script keeps the
+                        // newest one and trims with it, so the later stores are no-ops.
+                        self.spawn_snapshot(room, replica, true);
+                    }
                     if !mine {
                         continue;
                     }
-                    let closed = answer.as_ref().as_ref().is_ok_and(log::closes);
-                    if index % SNAPSHOT_EVERY == 0 || closed {
-                        self.spawn_snapshot(room, replica, closed);
+                    if index % SNAPSHOT_EVERY == 0 && !closed {
+                        self.spawn_snapshot(room, replica, false);
                     }
                     if let Some((_, waiter)) = self.waiters.remove(&id) {
                         let _ = waiter.send(*answer);

@@ -36,7 +36,10 @@ pub struct Entry {
     /// instance can answer the member who asked once it folds the entry.
     pub origin: InstanceId,
     pub id: u64,
-    /// The instant the command happened: the fold never reads a clock.
+    /// The instant the entry was appended, by Redis's clock (the append script puts
+    /// it in: whatever the appending instance wrote is replaced), so an instance whose
+    /// clock is wrong cannot move a mute's end or a held session's close. The fold
+    /// never reads a clock.
     pub ts: Millis,
     pub op: Op,
 }
@@ -303,6 +306,11 @@ pub fn log_key(room: RoomId) -> String {
 /// Redis key of a room's latest snapshot (`index`, `image`).
 pub fn snapshot_key(room: RoomId) -> String {
     format!("kindred:{{{room}}}:snapshot")
+}
+
+/// Redis key of the lease on a room's ticks: the instance that appends them.
+pub fn ticker_key(room: RoomId) -> String {
+    format!("kindred:{{{room}}}:ticker")
 }
 
 /// The room's pub/sub channel. Like its keys it carries the room id as a hash tag, so

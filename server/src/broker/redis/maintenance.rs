@@ -1,6 +1,7 @@
 //! Once a second: the heartbeat, readiness, a Redis that lost its data, rooms to let
-//! go, and instances that stopped answering; then the rooms whose clock this instance
-//! keeps, for the clock's round above the engine (`broker::Rooms::tick`).
+//! go, and instances that stopped answering; then the rooms this instance serves, for
+//! the clock's round above the engine (`broker::Rooms::tick`), which asks `ticker`
+//! for the rooms whose clock it keeps.
 
 use std::collections::HashSet;
 use std::sync::Arc;

@@ -20,21 +20,25 @@
 //! what stores the record (`catalog`), as the in-memory broker rewrites its file.
 //!
 //! The jobs are split by file: `log` (the entries and the replica that folds them, no
-//! IO), `store` (connections, scripts, keys), `intake` (what arrives on the
+//! IO), `store` (connections, scripts, keys), `durability` (what an ack waits for
+//! beyond the primary's answer), `intake` (what arrives on the
 //! subscription connection, and the fold), `submit` (serving a room and appending a
 //! member's command), `recovery` (catch-up reads, reloads, snapshots, a room given
-//! back), `catalog` (the records this instance keeps and stores), `maintenance` (the
+//! back), `catalog` (the records this instance keeps and stores), `ticker` (the one
+//! instance that keeps a room's clock, on Redis's clock), `maintenance` (the
 //! heartbeat and everything done once a second). This file holds the engine's state
 //! and its narrow surface: the room's log ([`RoomLog`]), the catalog ([`Catalog`]),
 //! and its own life ([`Engine`]).
 
 mod catalog;
+mod durability;
 mod intake;
 mod log;
 mod maintenance;
 mod recovery;
 mod store;
 mod submit;
+mod ticker;
 
 use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
@@ -50,8 +54,11 @@ use tokio::sync::oneshot;
 use self::intake::listen;
 use self::log::{Entry, InstanceId, Op, Replica};
 use self::store::Store;
-use super::{BrokerError, Catalog, Engine, Look, Reading, RelayIf, RoomLog, View, new_epoch};
+use super::{
+    BrokerError, Catalog, Engine, Look, Reading, RelayIf, RoomLog, Round, View, new_epoch,
+};
 use crate::broker::hub::{Audience, Hub};
+use crate::config::Durability;
 use crate::metrics::Metrics;
 use crate::room::{Applied, Command, Limits, Rejection, Room};
 use crate::wire::Encoded;
@@ -140,7 +147,8 @@ pub struct RedisBroker {
 
 impl RedisBroker {
     /// Connect to Redis (`cluster`: a Redis Cluster, or implied by a `redis+cluster://`
-    /// URL) and start listening.
+    /// URL) and start listening; an ack waits for `durability` (at most its timeout),
+    /// and a Redis that cannot give it is refused here.
     pub async fn connect(
         url: &str,
         cluster: bool,
@@ -148,8 +156,9 @@ impl RedisBroker {
         metrics: Arc<Metrics>,
         limits: Limits,
         history_len: usize,
+        durability: (Durability, Duration),
     ) -> anyhow::Result<Self> {
-        let (store, pushes) = Store::connect(url, cluster)
+        let (store, pushes) = Store::connect(url, cluster, durability)
             .await
             .map_err(|e| anyhow::anyhow!("connecting to Redis: {e}"))?;
         let mine = format!("{:016x}", rand::random::<u64>());
@@ -345,7 +354,9 @@ impl Engine for RedisBroker {
     /// The rooms this instance serves (those with a local member) keep their clock
     /// here; several instances may tick one room, and its log orders them (the later
     /// ticks find nothing left to expire).
-    async fn upkeep(&self, now: Millis) -> Option<Vec<RoomId>> {
-        self.inner.maintain(now).await
+    async fn upkeep(&self, now: Millis) -> Option<Round> {
+        let served = self.inner.maintain(now).await?;
+        let (now, tick) = self.inner.leases().await?;
+        Some(Round { now, tick, served })
     }
 }

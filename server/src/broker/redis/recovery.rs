@@ -15,13 +15,23 @@ use crate::broker::hub::Kick;
 use crate::room::Room;
 
 impl Inner {
+    /// Store the replica's snapshot (`trim`: and drop the log before it, at a close).
+    /// Called under the replica's lock, which every fold and delivery of the room on
+    /// this instance waits on (and, through the one listener task, every other room's):
+    /// only the copy is taken there; encoding it (hundreds of KB of JSON for a room
+    /// with a long history) happens in the spawned task, off the lock.
     pub(super) fn spawn_snapshot(self: &Arc<Self>, room: RoomId, replica: &Replica, trim: bool) {
         let (epoch, index) = (replica.epoch, replica.index);
-        let Ok(image) = serde_json::to_string(&replica.image()) else {
-            return;
-        };
+        let image = replica.image();
         let this = self.clone();
         tokio::spawn(async move {
+            let image = match serde_json::to_string(&image) {
+                Ok(image) => image,
+                Err(e) => {
+                    tracing::error!(%room, index, error = %e, "could not encode a snapshot");
+                    return;
+                }
+            };
             if let Err(e) = this
                 .store
                 .save_snapshot(room, epoch, index, &image, trim)

@@ -9,7 +9,7 @@
 
 use std::time::Duration;
 
-use kindred_protocol::{Epoch, RoomId};
+use kindred_protocol::{Epoch, Millis, RoomId};
 use redis::aio::{ConnectionLike, ConnectionManager, ConnectionManagerConfig};
 use redis::cluster::ClusterClientBuilder;
 use redis::cluster_async::ClusterConnection;
@@ -19,7 +19,10 @@ use redis::{
 };
 use tokio::sync::mpsc::UnboundedReceiver;
 
-use super::log::{Entry, InstanceId, channel, log_key, meta_key, snapshot_key};
+use crate::config::Durability;
+
+use super::durability::{Confirm, confirmation};
+use super::log::{Entry, InstanceId, channel, log_key, meta_key, snapshot_key, ticker_key};
 
 /// The catalog: every room's settings, bans and session number, so a Redis that
 /// lost its data can be given its rooms back.
@@ -38,15 +41,25 @@ pub const READ_BATCH: usize = 500;
 const RESPONSE_TIMEOUT: Duration = Duration::from_secs(2);
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(2);
 
-/// Append an entry if the room exists in the caller's epoch; publish it. The head is
-/// checked before the first write, so a refusal writes nothing.
+/// Put Redis's own time (ms) into an entry sent without one (`{"origin":…}` becomes
+/// `{"ts":NOW,"origin":…}`): every entry's time is Redis's, never the appending
+/// instance's clock. `TIME` in a script that then writes is allowed since Redis 7,
+/// which replicates a script's effects, not the script.
+const STAMP: &str = r#"
+local t = redis.call('TIME')
+local e = '{"ts":' .. string.format('%d', t[1] * 1000 + math.floor(t[2] / 1000)) .. ',' .. string.sub(ARGV[2], 2)
+"#;
+
+/// Append an entry if the room exists in the caller's epoch, stamped with Redis's
+/// time; publish it. The head is checked before the first write, so a refusal writes
+/// nothing.
 const APPEND: &str = r"
 local epoch = redis.call('HGET', KEYS[1], 'epoch')
 if not epoch then return {'missing', '0'} end
 if epoch ~= ARGV[1] then return {'epoch', epoch} end
 local idx = redis.call('HINCRBY', KEYS[1], 'head', 1)
-redis.call('XADD', KEYS[2], 'MAXLEN', '~', ARGV[3], idx .. '-1', 'e', ARGV[2])
-redis.call(ARGV[4], KEYS[3], 'L' .. epoch .. ' ' .. idx .. ' ' .. ARGV[2])
+redis.call('XADD', KEYS[2], 'MAXLEN', '~', ARGV[3], idx .. '-1', 'e', e)
+redis.call(ARGV[4], KEYS[3], 'L' .. epoch .. ' ' .. idx .. ' ' .. e)
 return {'ok', tostring(idx)}
 ";
 
@@ -56,7 +69,17 @@ const CREATE: &str = r"
 if redis.call('EXISTS', KEYS[1]) == 1 then return 0 end
 redis.call('DEL', KEYS[2], KEYS[3])
 redis.call('HSET', KEYS[1], 'head', 1, 'epoch', ARGV[1])
-redis.call('XADD', KEYS[2], '1-1', 'e', ARGV[2])
+redis.call('XADD', KEYS[2], '1-1', 'e', e)
+return 1
+";
+
+/// Take or keep the lease on a room's ticks (see `ticker`): true if `ARGV[1]` holds it
+/// for the next `ARGV[2]` ms.
+const LEASE: &str = r"
+local holder = redis.call('GET', KEYS[1])
+if holder == ARGV[1] then return redis.call('PEXPIRE', KEYS[1], ARGV[2]) end
+if holder then return 0 end
+redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2])
 return 1
 ";
 
@@ -125,11 +148,18 @@ pub struct Meta {
 /// The connections and scripts.
 pub struct Store {
     conn: Conn,
+    /// The connection appends go through when an append waits for more than the
+    /// primary's answer: `WAIT` and `WAITAOF` wait for this connection's own writes,
+    /// and block it meanwhile, so the other commands do not share it.
+    durable: Conn,
+    confirm: Confirm,
+    confirm_timeout: Duration,
     sub: Conn,
     cluster: bool,
     append: Script,
     create: Script,
     snapshot: Script,
+    lease: Script,
 }
 
 /// The seed nodes of a cluster URL: `redis+cluster://[user:pass@]h1:p1,h2:p2`.
@@ -153,10 +183,12 @@ fn cluster_nodes(url: &str) -> Vec<String> {
 impl Store {
     /// Connect; pushes (pub/sub messages, subscribe confirmations, disconnections)
     /// arrive on the returned receiver.
+    /// An error names what the Redis lacks for `durability`.
     pub async fn connect(
         url: &str,
         cluster: bool,
-    ) -> RedisResult<(Self, UnboundedReceiver<PushInfo>)> {
+        (durability, confirm_timeout): (Durability, Duration),
+    ) -> anyhow::Result<(Self, UnboundedReceiver<PushInfo>)> {
         let cluster = cluster || url.starts_with("redis+cluster://");
         let (tx, rx) = tokio::sync::mpsc::unbounded_channel();
         let (conn, sub) = if cluster {
@@ -197,14 +229,33 @@ impl Store {
                 .await?;
             (Conn::Single(conn), Conn::Single(sub))
         };
+        let durable = match (&conn, durability) {
+            (Conn::Single(_), Durability::Fsync | Durability::Replica) => {
+                let config = ConnectionManagerConfig::new()
+                    .set_connection_timeout(Some(CONNECT_TIMEOUT))
+                    .set_response_timeout(Some(confirm_timeout + RESPONSE_TIMEOUT))
+                    .set_max_delay(Duration::from_secs(2));
+                Conn::Single(
+                    redis::Client::open(url)?
+                        .get_connection_manager_with_config(config)
+                        .await?,
+                )
+            }
+            _ => conn.clone(),
+        };
+        let confirm = confirmation(&mut conn.clone(), durability).await?;
         Ok((
             Self {
                 conn,
+                durable,
+                confirm,
+                confirm_timeout,
                 sub,
                 cluster,
-                append: Script::new(APPEND),
-                create: Script::new(CREATE),
+                append: Script::new(&format!("{STAMP}{APPEND}")),
+                create: Script::new(&format!("{STAMP}{CREATE}")),
                 snapshot: Script::new(SNAPSHOT),
+                lease: Script::new(LEASE),
             },
             rx,
         ))
@@ -216,7 +267,7 @@ impl Store {
 
     /// Append an entry to a room's log and publish it, in the caller's epoch.
     pub async fn append(&self, room: RoomId, epoch: Epoch, entry: &Entry) -> RedisResult<Appended> {
-        let json = serde_json::to_string(entry).map_err(json_error)?;
+        let json = unstamped(entry)?;
         let publish = if self.cluster { "SPUBLISH" } else { "PUBLISH" };
         let (status, value): (String, String) = self
             .append
@@ -227,7 +278,7 @@ impl Store {
             .arg(json)
             .arg(LOG_CAP)
             .arg(publish)
-            .invoke_async(&mut self.conn())
+            .invoke_async(&mut self.durable.clone())
             .await?;
         Ok(match status.as_str() {
             "ok" => Appended::At(value.parse().unwrap_or(0)),
@@ -236,10 +287,18 @@ impl Store {
         })
     }
 
+    /// Wait until what `append` wrote is as durable as `--redis-durability` asks (at
+    /// most its timeout); the error says what was missing.
+    pub async fn confirm(&self) -> Result<(), String> {
+        self.confirm
+            .wait(&mut self.durable.clone(), self.confirm_timeout)
+            .await
+    }
+
     /// Begin a room's log in `epoch` with `first` (its creation) unless the room
     /// exists; true if created.
     pub async fn create(&self, room: RoomId, epoch: Epoch, first: &Entry) -> RedisResult<bool> {
-        let json = serde_json::to_string(first).map_err(json_error)?;
+        let json = unstamped(first)?;
         let created: i64 = on_room(&self.create, room)
             .arg(epoch.to_string())
             .arg(json)
@@ -344,6 +403,24 @@ impl Store {
         ok
     }
 
+    /// Redis's clock (ms since the Unix epoch): the time every entry carries.
+    pub async fn time(&self) -> RedisResult<Millis> {
+        let (secs, micros): (u64, u64) = redis::cmd("TIME").query_async(&mut self.conn()).await?;
+        Ok(secs * 1000 + micros / 1000)
+    }
+
+    /// Take or renew the lease on `room`'s ticks for `ttl`: true if `me` holds it now.
+    pub async fn lease(&self, room: RoomId, me: InstanceId, ttl: Duration) -> RedisResult<bool> {
+        let held: i64 = self
+            .lease
+            .key(ticker_key(room))
+            .arg(me)
+            .arg(u64::try_from(ttl.as_millis()).unwrap_or(u64::MAX))
+            .invoke_async(&mut self.conn())
+            .await?;
+        Ok(held == 1)
+    }
+
     /// Mark this instance alive for [`INSTANCE_TTL`].
     pub async fn heartbeat(&self, me: InstanceId) -> RedisResult<()> {
         let ttl = u64::try_from(INSTANCE_TTL.as_millis()).unwrap_or(u64::MAX);
@@ -428,6 +505,18 @@ impl Store {
     }
 }
 
+/// An entry as the append and create scripts take it: without its time, which they
+/// put first (Redis's `TIME`).
+fn unstamped(entry: &Entry) -> RedisResult<String> {
+    let mut json = serde_json::to_value(entry).map_err(json_error)?;
+    if let Some(fields) = json.as_object_mut() {
+        fields.remove("ts");
+    }
+    let json = serde_json::to_string(&json).map_err(json_error)?;
+    debug_assert!(json.starts_with('{'));
+    Ok(json)
+}
+
 /// A script call on a room's state: its meta, log and snapshot keys, in that order.
 fn on_room(script: &Script, room: RoomId) -> ScriptInvocation<'_> {
     let mut call = script.prepare_invoke();
@@ -451,7 +540,25 @@ fn json_error(e: serde_json::Error) -> redis::RedisError {
 
 #[cfg(test)]
 mod tests {
-    use super::cluster_nodes;
+    use super::{Entry, cluster_nodes, unstamped};
+    use crate::broker::redis::log::Op;
+    use crate::room::Command;
+
+    #[test]
+    fn an_entry_goes_to_redis_without_a_time_and_reads_back_with_the_one_redis_puts_first() {
+        let entry = Entry {
+            origin: 7,
+            id: 3,
+            ts: 1_700_000_000_000,
+            op: Op::Command(Command::Tick),
+        };
+        let sent = unstamped(&entry).unwrap();
+        assert!(!sent.contains("\"ts\""), "{sent}");
+        // What the append script makes of it (see STAMP).
+        let stored = format!("{{\"ts\":1800000000123,{}", &sent[1..]);
+        let read: Entry = serde_json::from_str(&stored).unwrap();
+        assert_eq!((read.origin, read.id, read.ts), (7, 3, 1_800_000_000_123));
+    }
 
     #[test]
     fn a_cluster_url_names_every_seed_node() {

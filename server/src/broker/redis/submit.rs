@@ -92,7 +92,15 @@ impl Inner {
             this.waiters.remove(&id);
         };
         match appended {
-            Ok(Appended::At(_)) => {}
+            Ok(Appended::At(_)) => {
+                // In the room now (every instance folds it); the ack also says what
+                // `--redis-durability` asks, or the member is told it could not.
+                if let Err(why) = self.store.confirm().await {
+                    settle(self);
+                    tracing::warn!(%room, reason = %why, "an entry's durability was not confirmed");
+                    return Err(BrokerError::Unconfirmed(why));
+                }
+            }
             Ok(Appended::Missing) => {
                 settle(self);
                 self.lost(room, &slot).await?;
