@@ -14,6 +14,12 @@
 //! deleted room says so in its snapshots. Each fold says whether the room's catalog
 //! record changed ([`catalog_change`]), the one test of when it is stored.
 //!
+//! Each entry carries the format it is written in ([`ENTRY_FORMAT`]): an entry of a
+//! newer format, or one that does not parse, is not folded at all ([`read_entry`]);
+//! the broker contains it (`recovery`). An append that reaches the log twice is folded
+//! once ([`Fold::Repeat`]), and an index that held another entry when it was folded
+//! here says the log went backwards ([`Fold::Diverged`]).
+//!
 //! Nothing here does IO.
 
 use std::collections::BTreeMap;
@@ -21,6 +27,7 @@ use std::collections::BTreeMap;
 use kindred_protocol::{Epoch, Millis, RoomId, Seq, UserId};
 use serde::{Deserialize, Serialize};
 
+use super::recent::{Folded, Recent};
 use crate::broker::catalog_change;
 use crate::broker::hub::{Audience, Hub};
 use crate::broker::timeline::Timeline;
@@ -29,9 +36,22 @@ use crate::room::{Applied, Command, EventKind, Limits, Rejection, Room, UpdateRo
 /// Which Kindred process appended an entry (random per start).
 pub type InstanceId = u64;
 
+/// The format this build writes its entries in, and the newest it reads. Raised only
+/// when an older build could not fold the new form; README's "Upgrading" says how a
+/// deployment moves to a new one.
+pub const ENTRY_FORMAT: u32 = 1;
+
+/// Entries written before formats were numbered are format 1.
+fn first_format() -> u32 {
+    1
+}
+
 /// One entry of a room's log.
 #[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct Entry {
+    /// The format it is written in (see [`ENTRY_FORMAT`]).
+    #[serde(rename = "v", default = "first_format")]
+    pub format: u32,
     /// The instance that appended it and its own number for the request, so that
     /// instance can answer the member who asked once it folds the entry.
     pub origin: InstanceId,
@@ -39,6 +59,38 @@ pub struct Entry {
     /// The instant the command happened: the fold never reads a clock.
     pub ts: Millis,
     pub op: Op,
+}
+
+impl Entry {
+    /// An entry in this build's format.
+    pub fn new(origin: InstanceId, id: u64, ts: Millis, op: Op) -> Self {
+        Self {
+            format: ENTRY_FORMAT,
+            origin,
+            id,
+            ts,
+            op,
+        }
+    }
+}
+
+/// An entry as stored, if this build can fold it: it parses and its format is not
+/// newer than [`ENTRY_FORMAT`].
+pub fn read_entry(json: &str) -> Option<Entry> {
+    serde_json::from_str::<Entry>(json)
+        .ok()
+        .filter(|e| e.format <= ENTRY_FORMAT)
+}
+
+/// The format an entry as stored says it is in (1 if it names none), whether or not
+/// this build can read the rest of it.
+pub fn format_of(json: &str) -> Option<u32> {
+    #[derive(Deserialize)]
+    struct Format {
+        #[serde(rename = "v", default = "first_format")]
+        format: u32,
+    }
+    serde_json::from_str::<Format>(json).ok().map(|f| f.format)
 }
 
 /// What an entry asks of the room.
@@ -90,6 +142,12 @@ pub enum Fold {
     },
     /// Already folded (a pub/sub message after a catch-up read, or the reverse).
     Stale,
+    /// The same append again at a new index (its script ran twice): the index is
+    /// taken, nothing is applied.
+    Repeat,
+    /// This index was folded here with another entry: the log went backwards (Redis
+    /// lost its latest writes) and numbered new entries with indexes already used.
+    Diverged,
     /// Entries before this one are missing here: read them from the stream first.
     Gap,
 }
@@ -106,6 +164,7 @@ pub struct Replica {
     pub index: u64,
     pub timeline: Timeline,
     connections: Connections,
+    recent: Recent,
 }
 
 /// A replica as stored in Redis (every few hundred entries and at each close), so an
@@ -118,6 +177,8 @@ pub struct Image {
     /// The kept timeline frames, oldest first.
     pub history: Vec<(Seq, String)>,
     connections: Connections,
+    #[serde(default)]
+    recent: Recent,
 }
 
 impl Image {
@@ -129,6 +190,7 @@ impl Image {
             room,
             history: Vec::new(),
             connections: Connections::new(),
+            recent: Recent::default(),
         }
     }
 }
@@ -143,6 +205,7 @@ impl Replica {
             index: image.index,
             timeline: Timeline::restore(history_len, image.history),
             connections: image.connections,
+            recent: image.recent,
         }
     }
 
@@ -173,6 +236,7 @@ impl Replica {
                 .map(|(s, t)| (s, t.to_owned()))
                 .collect(),
             connections: self.connections.clone(),
+            recent: self.recent.clone(),
         }
     }
 
@@ -188,13 +252,20 @@ impl Replica {
     /// (`hub`), or to nobody while the replica is rebuilt.
     pub fn fold(&mut self, index: u64, entry: Entry, hub: Option<&Hub>) -> Fold {
         if index <= self.index {
+            if self.recent.differs(index, entry.origin, entry.id) {
+                return Fold::Diverged;
+            }
             return Fold::Stale;
         }
         if index > self.index + 1 {
             return Fold::Gap;
         }
         self.index = index;
-        let Entry { origin, ts, op, .. } = entry;
+        let Entry { origin, id, ts, op, .. } = entry;
+        if self.recent.repeats(origin, id) {
+            return Fold::Repeat;
+        }
+        self.recent.push(Folded { index, origin, id });
         let presence = match &op {
             Op::Command(Command::Connect { user, .. }) => Some((*user, true)),
             Op::Command(Command::Disconnect { user }) => Some((*user, false)),
@@ -300,6 +371,12 @@ pub fn log_key(room: RoomId) -> String {
     format!("kindred:{{{room}}}:log")
 }
 
+/// Redis key of the mark an append leaves (the index it got), so a repeat of the same
+/// append is answered with that index; in the room's slot.
+pub fn appended_key(room: RoomId, origin: InstanceId, id: u64) -> String {
+    format!("kindred:{{{room}}}:appended:{origin}:{id}")
+}
+
 /// Redis key of a room's latest snapshot (`index`, `image`).
 pub fn snapshot_key(room: RoomId) -> String {
     format!("kindred:{{{room}}}:snapshot")
@@ -342,12 +419,7 @@ mod tests {
     }
 
     fn entry(op: Op) -> Entry {
-        Entry {
-            origin: 1,
-            id: 1,
-            ts: 1_700_000_000_000,
-            op,
-        }
+        Entry::new(1, rand::random(), 1_700_000_000_000, op)
     }
 
     /// Read back as Redis carries it.

@@ -31,6 +31,7 @@ mod catalog;
 mod intake;
 mod log;
 mod maintenance;
+mod recent;
 mod recovery;
 mod store;
 mod submit;
@@ -177,6 +178,7 @@ impl RedisBroker {
             up_since: Mutex::new(Instant::now()),
         });
         inner.refresh_catalog().await;
+        inner.check_formats().await?;
         let _ = inner.store.heartbeat(inner.me).await;
         inner.metrics.broker_up.set(1);
         tokio::spawn(listen(Arc::downgrade(&inner), pushes));
@@ -186,6 +188,28 @@ impl RedisBroker {
 }
 
 impl Inner {
+    /// Refuse to join a deployment whose rooms are written in a newer format than this
+    /// build reads (an older build started during or after an upgrade): it could fold
+    /// none of their new entries. Read from the newest entry of every room's log.
+    async fn check_formats(&self) -> anyhow::Result<()> {
+        let rooms: Vec<RoomId> = self.catalog.lock().keys().copied().collect();
+        for room in rooms {
+            let format = self
+                .store
+                .newest_format(room)
+                .await
+                .map_err(|e| anyhow::anyhow!("Redis: {e}"))?;
+            if let Some(format) = format.filter(|f| *f > log::ENTRY_FORMAT) {
+                anyhow::bail!(
+                    "room {room} holds log entries of format {format}, newer than this \
+                     Kindred reads (up to {}): run the newer release (README: Upgrading)",
+                    log::ENTRY_FORMAT
+                );
+            }
+        }
+        Ok(())
+    }
+
     pub(super) fn slot(&self, room: RoomId) -> Arc<Slot> {
         self.rooms
             .entry(room)
@@ -230,15 +254,15 @@ impl Broker for RedisBroker {
         let room = Room::new(id, config, inner.limits);
         let summary = summary(&room);
         let epoch = new_epoch();
-        let first = Entry {
-            origin: inner.me,
-            id: inner.next_id.fetch_add(1, Ordering::Relaxed),
-            ts: now,
-            op: Op::Create {
+        let first = Entry::new(
+            inner.me,
+            inner.next_id.fetch_add(1, Ordering::Relaxed),
+            now,
+            Op::Create {
                 room: Box::new(room.clone()),
                 epoch,
             },
-        };
+        );
         let created = inner
             .store
             .create(id, epoch, &first)

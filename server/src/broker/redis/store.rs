@@ -19,7 +19,7 @@ use redis::{
 };
 use tokio::sync::mpsc::UnboundedReceiver;
 
-use super::log::{Entry, InstanceId, channel, log_key, meta_key, snapshot_key};
+use super::log::{Entry, InstanceId, appended_key, channel, log_key, meta_key, snapshot_key};
 
 /// The catalog: every room's settings, bans and session number, so a Redis that
 /// lost its data can be given its rooms back.
@@ -37,17 +37,50 @@ pub const READ_BATCH: usize = 500;
 /// How long one command may take before it counts as failed (it may still have run).
 const RESPONSE_TIMEOUT: Duration = Duration::from_secs(2);
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(2);
+/// How long an append's mark stays: far longer than a client takes to resend it.
+const APPENDED_MARK: Duration = Duration::from_secs(60);
 
 /// Append an entry if the room exists in the caller's epoch; publish it. The head is
 /// checked before the first write, so a refusal writes nothing.
+///
+/// Two checks keep the log exact (KEYS[4] and ARGV[5..6]): a repeat of an append
+/// (the cluster client resends a script after a dropped connection) finds the mark
+/// its first run left (`kindred:{room}:appended:ORIGIN:ID`, in the room's slot, kept
+/// for [`APPENDED_MARK`]) and gets that run's index, writing nothing; and a head below
+/// the index the caller has folded means Redis lost writes (`behind`), so nothing is
+/// numbered again with an index some replica already holds.
 const APPEND: &str = r"
 local epoch = redis.call('HGET', KEYS[1], 'epoch')
 if not epoch then return {'missing', '0'} end
 if epoch ~= ARGV[1] then return {'epoch', epoch} end
+local done = redis.call('GET', KEYS[4])
+if done then return {'ok', done} end
+local head = redis.call('HGET', KEYS[1], 'head')
+if tonumber(head) < tonumber(ARGV[5]) then return {'behind', head} end
 local idx = redis.call('HINCRBY', KEYS[1], 'head', 1)
 redis.call('XADD', KEYS[2], 'MAXLEN', '~', ARGV[3], idx .. '-1', 'e', ARGV[2])
+redis.call('SET', KEYS[4], idx, 'PX', ARGV[6])
 redis.call(ARGV[4], KEYS[3], 'L' .. epoch .. ' ' .. idx .. ' ' .. ARGV[2])
 return {'ok', tostring(idx)}
+";
+
+/// The room's epoch and head with a batch of its log from ARGV[1] on, read at one
+/// instant, so entries are never folded under an epoch they do not belong to.
+const READ: &str = r"
+local meta = redis.call('HMGET', KEYS[1], 'epoch', 'head')
+return {meta[1], meta[2], redis.call('XRANGE', KEYS[2], ARGV[1], '+', 'COUNT', ARGV[2])}
+";
+
+/// The room goes on under a new epoch (ARGV[2]) from what Redis holds, if it is still
+/// in the caller's (ARGV[1]): its log went backwards, or holds an entry no instance
+/// can fold, and then ARGV[4..5] is a snapshot past that entry. Every instance is told
+/// on the room's channel (`R`), reloads and asks its members to resume.
+const REEPOCH: &str = r"
+if redis.call('HGET', KEYS[1], 'epoch') ~= ARGV[1] then return 0 end
+redis.call('HSET', KEYS[1], 'epoch', ARGV[2])
+if ARGV[4] ~= '' then redis.call('HSET', KEYS[3], 'index', ARGV[4], 'image', ARGV[5]) end
+redis.call(ARGV[3], KEYS[4], 'R' .. ARGV[2])
+return 1
 ";
 
 /// Create a room (or give it back to a Redis that lost it) unless it exists: a log
@@ -60,9 +93,11 @@ redis.call('XADD', KEYS[2], '1-1', 'e', ARGV[2])
 return 1
 ";
 
-/// Store a snapshot unless a newer one is there; at a close, drop the log before it.
+/// Store a snapshot unless a newer one is there (or Redis lost the entries it folds);
+/// at a close, drop the log before it.
 const SNAPSHOT: &str = r"
 if redis.call('HGET', KEYS[1], 'epoch') ~= ARGV[1] then return 0 end
+if tonumber(redis.call('HGET', KEYS[1], 'head')) < tonumber(ARGV[2]) then return 0 end
 local cur = tonumber(redis.call('HGET', KEYS[3], 'index') or '-1')
 if cur >= tonumber(ARGV[2]) then return 0 end
 redis.call('HSET', KEYS[3], 'index', ARGV[2], 'image', ARGV[3])
@@ -113,6 +148,17 @@ pub enum Appended {
     Missing,
     /// The room lives on under another epoch (Redis lost it and it was given back).
     Epoch(Epoch),
+    /// Redis's head is below the caller's index: it lost its latest writes.
+    Behind(u64),
+}
+
+/// A batch of a room's log with the room's position, read at one instant.
+#[derive(Debug)]
+pub struct Batch {
+    /// `None`: Redis has no such room.
+    pub meta: Option<Meta>,
+    /// (index, JSON), in order.
+    pub entries: Vec<(u64, String)>,
 }
 
 /// A room's position in Redis.
@@ -130,6 +176,8 @@ pub struct Store {
     append: Script,
     create: Script,
     snapshot: Script,
+    read: Script,
+    reepoch: Script,
 }
 
 /// The seed nodes of a cluster URL: `redis+cluster://[user:pass@]h1:p1,h2:p2`.
@@ -205,6 +253,8 @@ impl Store {
                 append: Script::new(APPEND),
                 create: Script::new(CREATE),
                 snapshot: Script::new(SNAPSHOT),
+                read: Script::new(READ),
+                reepoch: Script::new(REEPOCH),
             },
             rx,
         ))
@@ -214,26 +264,62 @@ impl Store {
         self.conn.clone()
     }
 
-    /// Append an entry to a room's log and publish it, in the caller's epoch.
-    pub async fn append(&self, room: RoomId, epoch: Epoch, entry: &Entry) -> RedisResult<Appended> {
+    fn publish(&self) -> &'static str {
+        if self.cluster { "SPUBLISH" } else { "PUBLISH" }
+    }
+
+    /// Append an entry to a room's log and publish it, in the caller's epoch, unless
+    /// Redis's head is below `folded`, the caller's index.
+    pub async fn append(
+        &self,
+        room: RoomId,
+        epoch: Epoch,
+        folded: u64,
+        entry: &Entry,
+    ) -> RedisResult<Appended> {
         let json = serde_json::to_string(entry).map_err(json_error)?;
-        let publish = if self.cluster { "SPUBLISH" } else { "PUBLISH" };
         let (status, value): (String, String) = self
             .append
             .key(meta_key(room))
             .key(log_key(room))
             .key(channel(room))
+            .key(appended_key(room, entry.origin, entry.id))
             .arg(epoch.to_string())
             .arg(json)
             .arg(LOG_CAP)
-            .arg(publish)
+            .arg(self.publish())
+            .arg(folded)
+            .arg(u64::try_from(APPENDED_MARK.as_millis()).unwrap_or(u64::MAX))
             .invoke_async(&mut self.conn())
             .await?;
         Ok(match status.as_str() {
             "ok" => Appended::At(value.parse().unwrap_or(0)),
             "epoch" => Appended::Epoch(value.parse().unwrap_or(0)),
+            "behind" => Appended::Behind(value.parse().unwrap_or(0)),
             _ => Appended::Missing,
         })
+    }
+
+    /// Move the room from epoch `from` to `to`, from a snapshot `(index, image)` if
+    /// given; false if it was no longer in `from` (another instance moved it first).
+    pub async fn reepoch(
+        &self,
+        room: RoomId,
+        from: Epoch,
+        to: Epoch,
+        snapshot: Option<(u64, &str)>,
+    ) -> RedisResult<bool> {
+        let (index, image) = snapshot.map_or((String::new(), ""), |(i, s)| (i.to_string(), s));
+        let moved: i64 = on_room(&self.reepoch, room)
+            .key(channel(room))
+            .arg(from.to_string())
+            .arg(to.to_string())
+            .arg(self.publish())
+            .arg(index)
+            .arg(image)
+            .invoke_async(&mut self.conn())
+            .await?;
+        Ok(moved == 1)
     }
 
     /// Begin a room's log in `epoch` with `first` (its creation) unless the room
@@ -267,17 +353,6 @@ impl Store {
         Ok(())
     }
 
-    /// The room's head and epoch, or `None` if Redis has no such room.
-    pub async fn meta(&self, room: RoomId) -> RedisResult<Option<Meta>> {
-        let (head, epoch): (Option<u64>, Option<Epoch>) = redis::cmd("HMGET")
-            .arg(meta_key(room))
-            .arg("head")
-            .arg("epoch")
-            .query_async(&mut self.conn())
-            .await?;
-        Ok(head.zip(epoch).map(|(head, epoch)| Meta { head, epoch }))
-    }
-
     /// The latest snapshot image (JSON), if any.
     pub async fn snapshot(&self, room: RoomId) -> RedisResult<Option<String>> {
         redis::cmd("HGET")
@@ -287,31 +362,43 @@ impl Store {
             .await
     }
 
-    /// Up to a batch of entries from `from` on, as (index, JSON).
-    pub async fn read(&self, room: RoomId, from: u64) -> RedisResult<Vec<(u64, String)>> {
-        let reply: Vec<(String, Vec<(String, String)>)> = redis::cmd("XRANGE")
-            .arg(log_key(room))
+    /// Up to a batch of entries from `from` on, as (index, JSON), with the room's head
+    /// and epoch at the same instant.
+    pub async fn read(&self, room: RoomId, from: u64) -> RedisResult<Batch> {
+        type Stream = Vec<(String, Vec<(String, String)>)>;
+        let (epoch, head, stream): (Option<Epoch>, Option<u64>, Stream) = self
+            .read
+            .key(meta_key(room))
+            .key(log_key(room))
             .arg(format!("{from}-0"))
-            .arg("+")
-            .arg("COUNT")
             .arg(READ_BATCH)
+            .invoke_async(&mut self.conn())
+            .await?;
+        Ok(Batch {
+            meta: head.zip(epoch).map(|(head, epoch)| Meta { head, epoch }),
+            entries: entries(stream),
+        })
+    }
+
+    /// The format of the newest entry of a room's log (none if the log is empty).
+    pub async fn newest_format(&self, room: RoomId) -> RedisResult<Option<u32>> {
+        let stream: Vec<(String, Vec<(String, String)>)> = redis::cmd("XREVRANGE")
+            .arg(log_key(room))
+            .arg("+")
+            .arg("-")
+            .arg("COUNT")
+            .arg(1)
             .query_async(&mut self.conn())
             .await?;
-        Ok(reply
-            .into_iter()
-            .filter_map(|(id, fields)| {
-                let index = id.split('-').next()?.parse().ok()?;
-                let (_, json) = fields.into_iter().find(|(f, _)| f == "e")?;
-                Some((index, json))
-            })
-            .collect())
+        Ok(entries(stream)
+            .first()
+            .and_then(|(_, json)| super::log::format_of(json)))
     }
 
     /// Publish a frame that is not an entry of the room's log (typing, an alert the
     /// room could not keep) on the room's channel: at most once.
     pub async fn relay(&self, room: RoomId, payload: String) -> RedisResult<()> {
-        let publish = if self.cluster { "SPUBLISH" } else { "PUBLISH" };
-        let _: i64 = redis::cmd(publish)
+        let _: i64 = redis::cmd(self.publish())
             .arg(channel(room))
             .arg(payload)
             .query_async(&mut self.conn())
@@ -435,6 +522,18 @@ fn on_room(script: &Script, room: RoomId) -> ScriptInvocation<'_> {
         .key(log_key(room))
         .key(snapshot_key(room));
     call
+}
+
+/// A stream's entries as (index, JSON); ids are `index-1`.
+fn entries(stream: Vec<(String, Vec<(String, String)>)>) -> Vec<(u64, String)> {
+    stream
+        .into_iter()
+        .filter_map(|(id, fields)| {
+            let index = id.split('-').next()?.parse().ok()?;
+            let (_, json) = fields.into_iter().find(|(f, _)| f == "e")?;
+            Some((index, json))
+        })
+        .collect()
 }
 
 fn instance_key(instance: InstanceId) -> String {
