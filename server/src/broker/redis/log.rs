@@ -261,7 +261,9 @@ impl Replica {
             return Fold::Gap;
         }
         self.index = index;
-        let Entry { origin, id, ts, op, .. } = entry;
+        let Entry {
+            origin, id, ts, op, ..
+        } = entry;
         if self.recent.repeats(origin, id) {
             return Fold::Repeat;
         }
@@ -480,6 +482,62 @@ mod tests {
         }))
         .unwrap();
         assert!(matches!(delete.op, Op::Command(Command::Delete)));
+    }
+
+    #[test]
+    fn an_append_folded_twice_applies_once_and_a_changed_index_is_told() {
+        let created = entry(Op::Create {
+            room: Box::new(room()),
+            epoch: 7,
+        });
+        let mut replica = Replica::begin(1, created, Limits::default(), 10).expect("a creation");
+        let rename = |title: &str| {
+            entry(Op::Command(Command::Configure(UpdateRoom {
+                title: Some(title.into()),
+                ..UpdateRoom::default()
+            })))
+        };
+        let first = rename("Friday circle");
+        assert!(matches!(
+            replica.fold(2, first.clone(), None),
+            Fold::Applied { .. }
+        ));
+        // Its script ran twice: the same append again, at the next index.
+        assert!(matches!(replica.fold(3, first.clone(), None), Fold::Repeat));
+        assert_eq!(replica.index, 3, "the index is taken");
+        // Read again where it was folded: stale, as after a catch-up read.
+        assert!(matches!(
+            replica.fold(2, carried(&first), None),
+            Fold::Stale
+        ));
+        // Another entry at an index folded here: the log went backwards.
+        assert!(matches!(
+            replica.fold(2, rename("Other"), None),
+            Fold::Diverged
+        ));
+        // A snapshot remembers what was folded, so a replica started from it agrees.
+        let image: Image =
+            serde_json::from_str(&serde_json::to_string(&replica.image()).unwrap()).unwrap();
+        let mut restored = Replica::from_image(image, Limits::default(), 10);
+        assert!(matches!(restored.fold(4, first, None), Fold::Repeat));
+    }
+
+    #[test]
+    fn an_entry_of_a_newer_format_or_that_does_not_parse_is_not_folded() {
+        let json = serde_json::to_string(&entry(Op::Command(Command::Tick))).unwrap();
+        assert!(json.contains(&format!("\"v\":{ENTRY_FORMAT}")), "{json}");
+        assert!(read_entry(&json).is_some());
+        let newer = json.replace(
+            &format!("\"v\":{ENTRY_FORMAT}"),
+            &format!("\"v\":{}", ENTRY_FORMAT + 1),
+        );
+        assert!(read_entry(&newer).is_none());
+        assert_eq!(format_of(&newer), Some(ENTRY_FORMAT + 1));
+        // Written before formats were numbered: format 1.
+        let unnumbered = r#"{"origin":1,"id":2,"ts":5,"op":{"Command":"Tick"}}"#;
+        assert_eq!(read_entry(unnumbered).map(|e| e.format), Some(1));
+        assert!(read_entry("{\"origin\":").is_none());
+        assert_eq!(format_of("not json"), None);
     }
 
     #[test]

@@ -72,16 +72,18 @@ impl Inner {
             let before = slot.index();
             self.catch_up_round(room, slot).await?;
             let after = slot.index();
-            if after != before
-                && slot.seen.load(Ordering::Relaxed) > after.map_or(0, |(i, _)| i)
-            {
+            if after != before && slot.seen.load(Ordering::Relaxed) > after.map_or(0, |(i, _)| i) {
                 slot.again.store(true, Ordering::Release);
             }
         }
         Ok(())
     }
 
-    async fn catch_up_round(self: &Arc<Self>, room: RoomId, slot: &Slot) -> Result<(), BrokerError> {
+    async fn catch_up_round(
+        self: &Arc<Self>,
+        room: RoomId,
+        slot: &Slot,
+    ) -> Result<(), BrokerError> {
         // An empty read while Redis's head is ahead is usually an append that landed
         // between the two reads: read again before deciding it was trimmed.
         let mut empty_reads = 0;
