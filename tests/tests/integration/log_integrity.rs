@@ -299,11 +299,23 @@ async fn an_append_that_reaches_redis_twice_is_seen_once_and_evicts_nobody() {
     .expect("facilitators announce");
     relay.repeated(1).await;
     relay.stop_repeating();
+    let marker = "thank you Fran";
+    alice.say_acked(marker).await;
+    let frames = bob.frames_before(marker).await;
+    let announcements = frames
+        .iter()
+        .filter(|f| matches!(f, ServerFrame::Announcement { text, .. } if text == announced))
+        .count();
+    assert_eq!(
+        announcements, 1,
+        "Bob sees the announcement once: {frames:?}"
+    );
 
     // Alice puts her phone away; her laptop stays connected. The append that says
     // one of her connections dropped runs twice.
     relay.repeat_commands_with("Disconnect");
     drop(alice_phone);
+    // The announcement's second run, and now this one's.
     relay.repeated(2).await;
     relay.stop_repeating();
 
@@ -329,14 +341,6 @@ async fn an_append_that_reaches_redis_twice_is_seen_once_and_evicts_nobody() {
         .await
         .expect("Alice is still a member: her laptop's connection counts");
     let frames = bob.frames_before(marker).await;
-    let announcements = frames
-        .iter()
-        .filter(|f| matches!(f, ServerFrame::Announcement { text, .. } if text == announced))
-        .count();
-    assert_eq!(
-        announcements, 1,
-        "Bob sees the announcement once: {frames:?}"
-    );
     let alice_id = alice.user();
     assert!(
         !frames
