@@ -13,14 +13,17 @@
 //! replica that falls behind the stream's start reloads the latest snapshot and asks
 //! its local members to resume. An instance that loses Redis keeps its sockets and
 //! reports not ready until Redis answers again; a Redis that comes back empty is given
-//! every room back from the catalog this instance knows, under a new epoch.
+//! every room back from the catalog this instance knows, under a new epoch. A Redis
+//! that comes back with only part of its data, or a log entry no instance can read,
+//! moves the room to a new epoch too (`recovery`), so no seq is ever served with two
+//! contents under one epoch; an append that reaches Redis twice is applied once.
 //!
 //! A room's log begins with its creation, and every change after it, the operator's
 //! included, is an entry; a fold after which the room's catalog record differs is
 //! what stores the record (`catalog`), as the in-memory broker rewrites its file.
 //!
 //! The jobs are split by file: `log` (the entries and the replica that folds them, no
-//! IO), `store` (connections, scripts, keys), `intake` (what arrives on the
+//! IO), `recent` (the entries a replica folded last, by who appended them), `store` (connections, scripts, keys), `intake` (what arrives on the
 //! subscription connection, and the fold), `submit` (serving a room and appending a
 //! member's command), `recovery` (catch-up reads, reloads, snapshots, a room given
 //! back), `catalog` (the records this instance keeps and stores), `maintenance` (the

@@ -11,7 +11,9 @@ use std::collections::VecDeque;
 
 use serde::{Deserialize, Serialize};
 
-use super::log::InstanceId;
+/// The instance that appended an entry (`log::InstanceId`; named here as a number so
+/// this module stays below `log`, which keeps a [`Recent`] in every replica).
+type InstanceId = u64;
 
 /// Entries remembered: far more than a retried append can lag behind its first run.
 pub const REMEMBERED: usize = 1_024;
