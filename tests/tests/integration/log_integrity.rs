@@ -19,6 +19,8 @@ struct Witness<'s> {
     seen: Vec<(Epoch, Seq, String)>,
     /// The epochs of the welcomes that said the history was reset.
     resets: Vec<Epoch>,
+    /// What stopped a send, for a failure's message: an error, or a closed connection.
+    setbacks: Vec<String>,
     next_id: u64,
 }
 
@@ -30,6 +32,7 @@ impl<'s> Witness<'s> {
             member,
             seen: Vec::new(),
             resets: Vec::new(),
+            setbacks: Vec::new(),
             next_id: 0,
         };
         witness.take_backlog();
@@ -93,16 +96,21 @@ impl<'s> Witness<'s> {
                 cw: None,
             };
             if self.member.conn.send(&frame).await.is_err() {
+                self.setbacks.push("the connection was gone".into());
                 self.resume().await;
                 continue;
             }
             loop {
                 match self.next().await {
-                    None => break,
+                    None => {
+                        self.setbacks.push("the connection was closed".into());
+                        break;
+                    }
                     Some(ServerFrame::Ack { client_id: id, .. }) if id == client_id => {
                         return true;
                     }
                     Some(ServerFrame::Error(e)) if e.client_id.as_deref() == Some(&client_id) => {
+                        self.setbacks.push(format!("{:?}: {}", e.code, e.message));
                         break;
                     }
                     Some(_) => {}
@@ -160,7 +168,11 @@ async fn redis_restored_from_an_older_copy_moves_the_room_to_a_new_epoch_and_no_
     // The conversation goes on, from both instances.
     for i in 0..3 {
         let text = format!("after the restore {i}");
-        assert!(alice.say(&text, 4).await, "{text:?} is acknowledged");
+        assert!(
+            alice.say(&text, 4).await,
+            "{text:?} is acknowledged; what stopped it: {:?}",
+            alice.setbacks
+        );
         bob.hears(&text).await;
     }
     assert!(bob.say("bob after the restore", 4).await);
@@ -241,6 +253,38 @@ async fn an_unreadable_entry_in_a_rooms_log_is_stepped_over_and_sends_are_answer
     let counted = counter(&a, "kindred_log_unreadable_entries_total").await
         + counter(&b, "kindred_log_unreadable_entries_total").await;
     assert!(counted >= 1, "the unreadable entry is counted");
+}
+
+#[tokio::test]
+async fn a_hole_in_a_rooms_log_is_stepped_over_and_sends_are_answered() {
+    let redis = RedisServer::start().await;
+    let a = TestServer::on_redis(&redis.url()).await;
+    let b = TestServer::on_redis(&redis.url()).await;
+    let room = a.room(20).await;
+    let mut alice = Witness::new("alice", &a, a.member(room, "Alice").await);
+    let mut bob = Witness::new("bob", &b, b.member(room, "Bob").await);
+    assert!(alice.say("before the hole", 1).await);
+    bob.hears("before the hole").await;
+
+    // An index is taken and its entry never written (a script that failed halfway).
+    let client = redis::Client::open(redis.url()).expect("a Redis URL");
+    let mut conn = client
+        .get_multiplexed_async_connection()
+        .await
+        .expect("the test reaches Redis");
+    let _: u64 = redis::cmd("HINCRBY")
+        .arg(format!("kindred:{{{room}}}:meta"))
+        .arg("head")
+        .arg(1)
+        .query_async(&mut conn)
+        .await
+        .expect("the head moves");
+
+    assert!(alice.say("after the hole", 3).await);
+    bob.hears("after the hole").await;
+    assert!(bob.say("bob after the hole", 3).await);
+    alice.hears("bob after the hole").await;
+    assert_one_content(&[&alice, &bob]);
 }
 
 #[tokio::test]

@@ -140,8 +140,9 @@ impl Inner {
                 return Ok(());
             }
             let full = entries.len() + usize::from(unreadable.is_some()) >= store::READ_BATCH;
-            self.fold(room, slot, entries);
-            if !full && unreadable.is_none() {
+            // A gap inside the batch: the next read starts at it, and finds it.
+            let gap = self.fold(room, slot, entries);
+            if !full && unreadable.is_none() && !gap {
                 return Ok(());
             }
         }
@@ -264,31 +265,33 @@ impl Inner {
                 return Ok(None);
             }
             replica.epoch = meta.epoch;
-            let (entries, unreadable) = parse(batch.entries);
-            let first = entries.first().map(|(i, _)| *i).or(unreadable);
+            let (mut entries, unreadable) = parse(batch.entries);
             let full = entries.len() + usize::from(unreadable.is_some()) >= store::READ_BATCH;
-            if let Some(first) = first.filter(|i| *i != replica.index + 1) {
-                if !last {
-                    return Ok(None);
-                }
-                // A hole: entries no instance can read any more.
-                let Some(moved) = self.contain(room, &mut replica, first - 1).await? else {
-                    return Ok(None);
-                };
-                epoch = Some(moved);
-                continue;
-            }
+            // The entries that follow the replica without a gap are folded; what comes
+            // after them is an entry this build cannot fold, a hole, or nothing.
+            let from = replica.index + 1;
+            let run = entries
+                .iter()
+                .zip(from..)
+                .take_while(|((i, _), want)| i == want)
+                .count();
+            let expected = from + run as u64;
+            let after = entries.get(run).map(|(i, _)| *i).or(unreadable);
+            entries.truncate(run);
             self.fold_into(room, &mut replica, entries, false);
-            if let Some(bad) = unreadable.filter(|i| *i == replica.index + 1) {
-                let Some(moved) = self.contain(room, &mut replica, bad).await? else {
-                    return Ok(None);
-                };
-                epoch = Some(moved);
-                continue;
-            }
-            if !full {
-                return Ok(Some(replica));
-            }
+            let past = match after {
+                None if full => continue,
+                None => return Ok(Some(replica)),
+                Some(bad) if bad == expected => bad,
+                // A hole: entries no instance can read any more, unless a trim in
+                // between explains it (then the next try finds a newer snapshot).
+                Some(_) if !last => return Ok(None),
+                Some(next) => next - 1,
+            };
+            let Some(moved) = self.contain(room, &mut replica, past).await? else {
+                return Ok(None);
+            };
+            epoch = Some(moved);
         }
     }
 

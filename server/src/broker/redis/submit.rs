@@ -100,18 +100,19 @@ impl Inner {
             }
             Ok(Appended::Behind(head)) => {
                 // Redis lost entries this replica folded: nothing was appended, and the
-                // room goes on under a new epoch (members resume with a reset).
+                // room goes on under a new epoch (members resume with a reset). Reloaded
+                // before the answer, so the client's retry meets the new epoch.
                 settle(self);
                 tracing::warn!(%room, head, folded, "the room's log went backwards");
                 self.went_back(room, epoch).await?;
-                self.spawn_catch_up(room);
+                let _ = self.catch_up(room, &slot).await;
                 return Err(BrokerError::Unavailable(
                     "the room's history was reset; try again".into(),
                 ));
             }
             Ok(Appended::Epoch(_)) => {
                 settle(self);
-                self.spawn_catch_up(room);
+                let _ = self.catch_up(room, &slot).await;
                 return Err(BrokerError::Unavailable(
                     "the room's history was reset; try again".into(),
                 ));
