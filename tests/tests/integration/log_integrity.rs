@@ -35,6 +35,9 @@ impl<'s> Witness<'s> {
             setbacks: Vec::new(),
             next_id: 0,
         };
+        if witness.member.welcome.resume == ResumeKind::Reset {
+            witness.resets.push(witness.member.epoch());
+        }
         witness.take_backlog();
         witness
     }
@@ -153,9 +156,15 @@ async fn redis_restored_from_an_older_copy_moves_the_room_to_a_new_epoch_and_no_
     let room = a.room(20).await;
     let mut alice = Witness::new("alice", &a, a.member(room, "Alice").await);
     let mut bob = Witness::new("bob", &b, b.member(room, "Bob").await);
+    let mut dana = Witness::new("dana", &a, a.member(room, "Dana").await);
     assert!(alice.say("before the backup", 1).await);
     bob.hears("before the backup").await;
+    dana.hears("before the backup").await;
     let old_epoch = alice.member.epoch();
+    // Dana's phone sleeps; she will resume from what she has seen.
+    let (dana_joined, dana_last) = (dana.member.joined.clone(), dana.member.last_seq);
+    let dana_seen = std::mem::take(&mut dana.seen);
+    drop(dana);
 
     // A backup now; five more messages, which the restore of that backup loses.
     redis.save_copy();
@@ -165,24 +174,38 @@ async fn redis_restored_from_an_older_copy_moves_the_room_to_a_new_epoch_and_no_
     }
     redis.restart_from_copy().await;
 
-    // The conversation goes on, from both instances.
-    for i in 0..3 {
-        let text = format!("after the restore {i}");
-        assert!(
-            alice.say(&text, 4).await,
-            "{text:?} is acknowledged; what stopped it: {:?}",
-            alice.setbacks
-        );
-        bob.hears(&text).await;
+    // Alice goes on talking, as a client does (resending after an error or a lost
+    // connection); then a member arrives, on an instance started now, and reads what
+    // Redis holds.
+    let after: Vec<String> = (0..3).map(|i| format!("after the restore {i}")).collect();
+    let mut acked = Vec::new();
+    for text in &after {
+        acked.push(alice.say(text, 4).await);
+    }
+    let c = TestServer::on_redis(&redis.url()).await;
+    let mut carol = Witness::new("carol", &c, c.member(room, "Carol").await);
+    // Dana wakes and resumes there, from the seq and epoch she last saw.
+    let resumed = c.resume(dana_joined, dana_last, old_epoch).await;
+    let mut dana = Witness::new("dana", &c, resumed);
+    dana.seen.splice(0..0, dana_seen);
+
+    // Whatever else happened, nobody was shown two messages under one seq and epoch.
+    assert_one_content(&[&alice, &bob, &carol, &dana]);
+    assert!(
+        acked.iter().all(|a| *a),
+        "every message after the restore is acknowledged ({acked:?}); what stopped them: {:?}",
+        alice.setbacks
+    );
+    // The conversation goes on across the three instances.
+    for text in &after {
+        bob.hears(text).await;
     }
     assert!(bob.say("bob after the restore", 4).await);
-    alice.hears("bob after the restore").await;
-    // A member who arrives now, on an instance started now, reads what Redis holds.
-    let c = TestServer::on_redis(&redis.url()).await;
-    let carol = Witness::new("carol", &c, c.member(room, "Carol").await);
-
-    assert_one_content(&[&alice, &bob, &carol]);
-    for w in [&alice, &bob] {
+    for w in [&mut alice, &mut carol, &mut dana] {
+        w.hears("bob after the restore").await;
+    }
+    assert_one_content(&[&alice, &bob, &carol, &dana]);
+    for w in [&alice, &bob, &dana] {
         assert!(
             w.resets.iter().any(|e| *e != old_epoch),
             "{} was told the history was reset, in a new epoch",
