@@ -11,9 +11,6 @@
 //! a reset. Every read here is bounded: a catch-up or load gives up after a few
 //! reloads, and a wait for another's catch-up after [`APPLY_PATIENCE`].
 
-/// Reloads within one catch-up, and tries of one load, before giving up for now.
-const MAX_RELOADS: usize = 3;
-
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
 
@@ -25,6 +22,9 @@ use super::store;
 use super::{APPLY_PATIENCE, BrokerError, Inner, Slot, new_epoch};
 use crate::broker::hub::Kick;
 use crate::room::Room;
+
+/// Reloads within one catch-up, and tries of one load, before giving up for now.
+const MAX_RELOADS: usize = 3;
 
 impl Inner {
     pub(super) fn spawn_snapshot(self: &Arc<Self>, room: RoomId, replica: &Replica, trim: bool) {
