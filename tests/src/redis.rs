@@ -149,6 +149,51 @@ impl RedisServer {
         self.node.kill();
         self.node.respawn().await;
     }
+
+    /// Keep a copy of the data files as they are now (the server goes on running), for
+    /// [`RedisServer::restart_from_copy`]: a backup taken at this moment. Only for a
+    /// server made with [`RedisServer::persistent`], whose every acknowledged write is
+    /// on disk before it answers.
+    pub fn save_copy(&self) {
+        assert!(self.persistent, "save_copy needs RedisServer::persistent()");
+        let copy = self.node.copy_dir();
+        match fs::remove_dir_all(&copy) {
+            Ok(()) => {}
+            Err(e) if e.kind() == io::ErrorKind::NotFound => {}
+            Err(e) => panic!("could not remove {}: {e}", copy.display()),
+        }
+        copy_tree(&self.node.data_dir(), &copy);
+    }
+
+    /// Start a new process on the same port from the copy [`RedisServer::save_copy`]
+    /// kept (the old process is killed first): Redis comes back having lost every
+    /// write made since, as after a restore of an older backup or a failover to a
+    /// replica that lagged.
+    pub async fn restart_from_copy(&mut self) {
+        let copy = self.node.copy_dir();
+        assert!(copy.is_dir(), "restart_from_copy needs save_copy first");
+        self.node.kill();
+        self.node.clear_data();
+        copy_tree(&copy, &self.node.data_dir());
+        self.node.respawn().await;
+    }
+}
+
+/// Copy a directory and everything in it.
+fn copy_tree(from: &Path, to: &Path) {
+    fs::create_dir_all(to).unwrap_or_else(|e| panic!("could not create {}: {e}", to.display()));
+    let entries =
+        fs::read_dir(from).unwrap_or_else(|e| panic!("could not read {}: {e}", from.display()));
+    for entry in entries {
+        let entry = entry.expect("a directory entry");
+        let target = to.join(entry.file_name());
+        if entry.file_type().expect("a file type").is_dir() {
+            copy_tree(&entry.path(), &target);
+        } else {
+            fs::copy(entry.path(), &target)
+                .unwrap_or_else(|e| panic!("could not copy {}: {e}", entry.path().display()));
+        }
+    }
 }
 
 /// A Redis Cluster of three masters (no replicas) on free loopback ports, each node
@@ -386,6 +431,11 @@ impl Node {
 
     fn data_dir(&self) -> PathBuf {
         self.root.path.join("data")
+    }
+
+    /// Where [`RedisServer::save_copy`] keeps its copy.
+    fn copy_dir(&self) -> PathBuf {
+        self.root.path.join("copy")
     }
 
     /// An empty data directory (the process must not be running).

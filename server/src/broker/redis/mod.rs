@@ -13,15 +13,19 @@
 //! replica that falls behind the stream's start reloads the latest snapshot and asks
 //! its local members to resume. An instance that loses Redis keeps its sockets and
 //! reports not ready until Redis answers again; a Redis that comes back empty is given
-//! every room back from the catalog this instance knows, under a new epoch.
+//! every room back from the catalog this instance knows, under a new epoch. A Redis
+//! that comes back with only part of its data, or a log entry no instance can read,
+//! moves the room to a new epoch too (`recovery`), so no seq is ever served with two
+//! contents under one epoch; an append that reaches Redis twice is applied once.
 //!
 //! A room's log begins with its creation, and every change after it, the operator's
 //! included, is an entry; a fold after which the room's catalog record differs is
 //! what stores the record (`catalog`), as the in-memory broker rewrites its file.
 //!
 //! The jobs are split by file: `log` (the entries and the replica that folds them, no
-//! IO), `store` (connections, scripts, keys), `durability` (what an ack waits for
-//! beyond the primary's answer), `intake` (what arrives on the
+//! IO), `recent` (the entries a replica folded last, by who appended them), `store`
+//! (connections, keys, and the Lua scripts of `scripts`), `durability` (what an ack
+//! waits for beyond the primary's answer), `intake` (what arrives on the
 //! subscription connection, and the fold), `submit` (serving a room and appending a
 //! member's command), `recovery` (catch-up reads, reloads, snapshots, a room given
 //! back), `catalog` (the records this instance keeps and stores), `ticker` (the one
@@ -35,7 +39,9 @@ mod durability;
 mod intake;
 mod log;
 mod maintenance;
+mod recent;
 mod recovery;
+mod scripts;
 mod store;
 mod submit;
 mod ticker;
@@ -186,6 +192,7 @@ impl RedisBroker {
             up_since: Mutex::new(Instant::now()),
         });
         inner.refresh_catalog().await;
+        inner.check_formats().await?;
         let _ = inner.store.heartbeat(inner.me).await;
         inner.metrics.broker_up.set(1);
         tokio::spawn(listen(Arc::downgrade(&inner), pushes));
@@ -195,6 +202,28 @@ impl RedisBroker {
 }
 
 impl Inner {
+    /// Refuse to join a deployment whose rooms are written in a newer format than this
+    /// build reads (an older build started during or after an upgrade): it could fold
+    /// none of their new entries. Read from the newest entry of every room's log.
+    async fn check_formats(&self) -> anyhow::Result<()> {
+        let rooms: Vec<RoomId> = self.catalog.lock().keys().copied().collect();
+        for room in rooms {
+            let format = self
+                .store
+                .newest_format(room)
+                .await
+                .map_err(|e| anyhow::anyhow!("Redis: {e}"))?;
+            if let Some(format) = format.filter(|f| *f > log::ENTRY_FORMAT) {
+                anyhow::bail!(
+                    "room {room} holds log entries of format {format}, newer than this \
+                     Kindred reads (up to {}): run the newer release (README: Upgrading)",
+                    log::ENTRY_FORMAT
+                );
+            }
+        }
+        Ok(())
+    }
+
     pub(super) fn slot(&self, room: RoomId) -> Arc<Slot> {
         self.rooms
             .entry(room)
@@ -301,15 +330,15 @@ impl Catalog for RedisBroker {
         let inner = &self.inner;
         let id = room.id;
         let epoch = new_epoch();
-        let first = Entry {
-            origin: inner.me,
-            id: inner.next_id.fetch_add(1, Ordering::Relaxed),
-            ts: now,
-            op: Op::Create {
+        let first = Entry::new(
+            inner.me,
+            inner.next_id.fetch_add(1, Ordering::Relaxed),
+            now,
+            Op::Create {
                 room: Box::new(room.clone()),
                 epoch,
             },
-        };
+        );
         let created = inner
             .store
             .create(id, epoch, &first)

@@ -22,7 +22,10 @@ use tokio::sync::mpsc::UnboundedReceiver;
 use crate::config::Durability;
 
 use super::durability::{Confirm, confirmation};
-use super::log::{Entry, InstanceId, channel, log_key, meta_key, snapshot_key, ticker_key};
+use super::log::{
+    Entry, InstanceId, appended_key, channel, log_key, meta_key, snapshot_key, ticker_key,
+};
+use super::scripts::{APPEND, CREATE, LEASE, READ, REEPOCH, SNAPSHOT, STAMP};
 
 /// The catalog: every room's settings, bans and session number, so a Redis that
 /// lost its data can be given its rooms back.
@@ -40,58 +43,8 @@ pub const READ_BATCH: usize = 500;
 /// How long one command may take before it counts as failed (it may still have run).
 const RESPONSE_TIMEOUT: Duration = Duration::from_secs(2);
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(2);
-
-/// Put Redis's own time (ms) into an entry sent without one (`{"origin":…}` becomes
-/// `{"ts":NOW,"origin":…}`): every entry's time is Redis's, never the appending
-/// instance's clock. `TIME` in a script that then writes is allowed since Redis 7,
-/// which replicates a script's effects, not the script.
-const STAMP: &str = r#"
-local t = redis.call('TIME')
-local e = '{"ts":' .. string.format('%d', t[1] * 1000 + math.floor(t[2] / 1000)) .. ',' .. string.sub(ARGV[2], 2)
-"#;
-
-/// Append an entry if the room exists in the caller's epoch, stamped with Redis's
-/// time; publish it. The head is checked before the first write, so a refusal writes
-/// nothing.
-const APPEND: &str = r"
-local epoch = redis.call('HGET', KEYS[1], 'epoch')
-if not epoch then return {'missing', '0'} end
-if epoch ~= ARGV[1] then return {'epoch', epoch} end
-local idx = redis.call('HINCRBY', KEYS[1], 'head', 1)
-redis.call('XADD', KEYS[2], 'MAXLEN', '~', ARGV[3], idx .. '-1', 'e', e)
-redis.call(ARGV[4], KEYS[3], 'L' .. epoch .. ' ' .. idx .. ' ' .. e)
-return {'ok', tostring(idx)}
-";
-
-/// Create a room (or give it back to a Redis that lost it) unless it exists: a log
-/// whose first entry (index 1) is its creation, in a new epoch, with no snapshot yet.
-const CREATE: &str = r"
-if redis.call('EXISTS', KEYS[1]) == 1 then return 0 end
-redis.call('DEL', KEYS[2], KEYS[3])
-redis.call('HSET', KEYS[1], 'head', 1, 'epoch', ARGV[1])
-redis.call('XADD', KEYS[2], '1-1', 'e', e)
-return 1
-";
-
-/// Take or keep the lease on a room's ticks (see `ticker`): true if `ARGV[1]` holds it
-/// for the next `ARGV[2]` ms.
-const LEASE: &str = r"
-local holder = redis.call('GET', KEYS[1])
-if holder == ARGV[1] then return redis.call('PEXPIRE', KEYS[1], ARGV[2]) end
-if holder then return 0 end
-redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2])
-return 1
-";
-
-/// Store a snapshot unless a newer one is there; at a close, drop the log before it.
-const SNAPSHOT: &str = r"
-if redis.call('HGET', KEYS[1], 'epoch') ~= ARGV[1] then return 0 end
-local cur = tonumber(redis.call('HGET', KEYS[3], 'index') or '-1')
-if cur >= tonumber(ARGV[2]) then return 0 end
-redis.call('HSET', KEYS[3], 'index', ARGV[2], 'image', ARGV[3])
-if ARGV[4] == '1' then redis.call('XTRIM', KEYS[2], 'MINID', ARGV[2] .. '-1') end
-return 1
-";
+/// How long an append's mark stays: far longer than a client takes to resend it.
+const APPENDED_MARK: Duration = Duration::from_secs(60);
 
 /// A connection for commands: one Redis or a cluster.
 #[derive(Clone)]
@@ -136,6 +89,17 @@ pub enum Appended {
     Missing,
     /// The room lives on under another epoch (Redis lost it and it was given back).
     Epoch(Epoch),
+    /// Redis's head is below the caller's index: it lost its latest writes.
+    Behind(u64),
+}
+
+/// A batch of a room's log with the room's position, read at one instant.
+#[derive(Debug)]
+pub struct Batch {
+    /// `None`: Redis has no such room.
+    pub meta: Option<Meta>,
+    /// (index, JSON), in order.
+    pub entries: Vec<(u64, String)>,
 }
 
 /// A room's position in Redis.
@@ -160,6 +124,8 @@ pub struct Store {
     create: Script,
     snapshot: Script,
     lease: Script,
+    read: Script,
+    reepoch: Script,
 }
 
 /// The seed nodes of a cluster URL: `redis+cluster://[user:pass@]h1:p1,h2:p2`.
@@ -256,6 +222,8 @@ impl Store {
                 create: Script::new(&format!("{STAMP}{CREATE}")),
                 snapshot: Script::new(SNAPSHOT),
                 lease: Script::new(LEASE),
+                read: Script::new(READ),
+                reepoch: Script::new(REEPOCH),
             },
             rx,
         ))
@@ -265,24 +233,38 @@ impl Store {
         self.conn.clone()
     }
 
-    /// Append an entry to a room's log and publish it, in the caller's epoch.
-    pub async fn append(&self, room: RoomId, epoch: Epoch, entry: &Entry) -> RedisResult<Appended> {
+    fn publish(&self) -> &'static str {
+        if self.cluster { "SPUBLISH" } else { "PUBLISH" }
+    }
+
+    /// Append an entry to a room's log and publish it, in the caller's epoch, unless
+    /// Redis's head is below `folded`, the caller's index.
+    pub async fn append(
+        &self,
+        room: RoomId,
+        epoch: Epoch,
+        folded: u64,
+        entry: &Entry,
+    ) -> RedisResult<Appended> {
         let json = unstamped(entry)?;
-        let publish = if self.cluster { "SPUBLISH" } else { "PUBLISH" };
         let (status, value): (String, String) = self
             .append
             .key(meta_key(room))
             .key(log_key(room))
             .key(channel(room))
+            .key(appended_key(room, entry.origin, entry.id))
             .arg(epoch.to_string())
             .arg(json)
             .arg(LOG_CAP)
-            .arg(publish)
+            .arg(self.publish())
+            .arg(folded)
+            .arg(u64::try_from(APPENDED_MARK.as_millis()).unwrap_or(u64::MAX))
             .invoke_async(&mut self.durable.clone())
             .await?;
         Ok(match status.as_str() {
             "ok" => Appended::At(value.parse().unwrap_or(0)),
             "epoch" => Appended::Epoch(value.parse().unwrap_or(0)),
+            "behind" => Appended::Behind(value.parse().unwrap_or(0)),
             _ => Appended::Missing,
         })
     }
@@ -293,6 +275,28 @@ impl Store {
         self.confirm
             .wait(&mut self.durable.clone(), self.confirm_timeout)
             .await
+    }
+
+    /// Move the room from epoch `from` to `to`, from a snapshot `(index, image)` if
+    /// given; false if it was no longer in `from` (another instance moved it first).
+    pub async fn reepoch(
+        &self,
+        room: RoomId,
+        from: Epoch,
+        to: Epoch,
+        snapshot: Option<(u64, &str)>,
+    ) -> RedisResult<bool> {
+        let (index, image) = snapshot.map_or((String::new(), ""), |(i, s)| (i.to_string(), s));
+        let moved: i64 = on_room(&self.reepoch, room)
+            .key(channel(room))
+            .arg(from.to_string())
+            .arg(to.to_string())
+            .arg(self.publish())
+            .arg(index)
+            .arg(image)
+            .invoke_async(&mut self.conn())
+            .await?;
+        Ok(moved == 1)
     }
 
     /// Begin a room's log in `epoch` with `first` (its creation) unless the room
@@ -326,17 +330,6 @@ impl Store {
         Ok(())
     }
 
-    /// The room's head and epoch, or `None` if Redis has no such room.
-    pub async fn meta(&self, room: RoomId) -> RedisResult<Option<Meta>> {
-        let (head, epoch): (Option<u64>, Option<Epoch>) = redis::cmd("HMGET")
-            .arg(meta_key(room))
-            .arg("head")
-            .arg("epoch")
-            .query_async(&mut self.conn())
-            .await?;
-        Ok(head.zip(epoch).map(|(head, epoch)| Meta { head, epoch }))
-    }
-
     /// The latest snapshot image (JSON), if any.
     pub async fn snapshot(&self, room: RoomId) -> RedisResult<Option<String>> {
         redis::cmd("HGET")
@@ -346,31 +339,43 @@ impl Store {
             .await
     }
 
-    /// Up to a batch of entries from `from` on, as (index, JSON).
-    pub async fn read(&self, room: RoomId, from: u64) -> RedisResult<Vec<(u64, String)>> {
-        let reply: Vec<(String, Vec<(String, String)>)> = redis::cmd("XRANGE")
-            .arg(log_key(room))
+    /// Up to a batch of entries from `from` on, as (index, JSON), with the room's head
+    /// and epoch at the same instant.
+    pub async fn read(&self, room: RoomId, from: u64) -> RedisResult<Batch> {
+        type Stream = Vec<(String, Vec<(String, String)>)>;
+        let (epoch, head, stream): (Option<Epoch>, Option<u64>, Stream) = self
+            .read
+            .key(meta_key(room))
+            .key(log_key(room))
             .arg(format!("{from}-0"))
-            .arg("+")
-            .arg("COUNT")
             .arg(READ_BATCH)
+            .invoke_async(&mut self.conn())
+            .await?;
+        Ok(Batch {
+            meta: head.zip(epoch).map(|(head, epoch)| Meta { head, epoch }),
+            entries: entries(stream),
+        })
+    }
+
+    /// The format of the newest entry of a room's log (none if the log is empty).
+    pub async fn newest_format(&self, room: RoomId) -> RedisResult<Option<u32>> {
+        let stream: Vec<(String, Vec<(String, String)>)> = redis::cmd("XREVRANGE")
+            .arg(log_key(room))
+            .arg("+")
+            .arg("-")
+            .arg("COUNT")
+            .arg(1)
             .query_async(&mut self.conn())
             .await?;
-        Ok(reply
-            .into_iter()
-            .filter_map(|(id, fields)| {
-                let index = id.split('-').next()?.parse().ok()?;
-                let (_, json) = fields.into_iter().find(|(f, _)| f == "e")?;
-                Some((index, json))
-            })
-            .collect())
+        Ok(entries(stream)
+            .first()
+            .and_then(|(_, json)| super::log::format_of(json)))
     }
 
     /// Publish a frame that is not an entry of the room's log (typing, an alert the
     /// room could not keep) on the room's channel: at most once.
     pub async fn relay(&self, room: RoomId, payload: String) -> RedisResult<()> {
-        let publish = if self.cluster { "SPUBLISH" } else { "PUBLISH" };
-        let _: i64 = redis::cmd(publish)
+        let _: i64 = redis::cmd(self.publish())
             .arg(channel(room))
             .arg(payload)
             .query_async(&mut self.conn())
@@ -526,6 +531,18 @@ fn on_room(script: &Script, room: RoomId) -> ScriptInvocation<'_> {
     call
 }
 
+/// A stream's entries as (index, JSON); ids are `index-1`.
+fn entries(stream: Vec<(String, Vec<(String, String)>)>) -> Vec<(u64, String)> {
+    stream
+        .into_iter()
+        .filter_map(|(id, fields)| {
+            let index = id.split('-').next()?.parse().ok()?;
+            let (_, json) = fields.into_iter().find(|(f, _)| f == "e")?;
+            Some((index, json))
+        })
+        .collect()
+}
+
 fn instance_key(instance: InstanceId) -> String {
     format!("kindred:instance:{instance}")
 }
@@ -546,12 +563,7 @@ mod tests {
 
     #[test]
     fn an_entry_goes_to_redis_without_a_time_and_reads_back_with_the_one_redis_puts_first() {
-        let entry = Entry {
-            origin: 7,
-            id: 3,
-            ts: 1_700_000_000_000,
-            op: Op::Command(Command::Tick),
-        };
+        let entry = Entry::new(7, 3, 1_700_000_000_000, Op::Command(Command::Tick));
         let sent = unstamped(&entry).unwrap();
         assert!(!sent.contains("\"ts\""), "{sent}");
         // What the append script makes of it (see STAMP).
