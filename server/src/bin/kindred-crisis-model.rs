@@ -19,6 +19,7 @@ use std::time::Instant;
 
 use anyhow::{Context, bail};
 use kindred::safety::classifier::corpus::{Example, load, read_fresh};
+use kindred::safety::classifier::framing;
 use kindred::safety::classifier::model::digest;
 use kindred::safety::classifier::report::Score;
 use kindred::safety::classifier::train::{split, train};
@@ -107,6 +108,18 @@ fn report(set: &[Example]) -> anyhow::Result<()> {
         })
     });
     println!("rules alone: {rules_only}");
+    // The rules as they stand in Kindred: a match the framing distances is not theirs.
+    let framed = Score::of(set, |t| {
+        rules
+            .detect(t)
+            .filter(|_| !framing::distanced(&rules, t))
+            .map(|category| Detection {
+                tier: Tier::Crisis,
+                category,
+                basis: Basis::Rule,
+            })
+    });
+    println!("rules with their framing: {framed}");
     // Where the rules and the model disagree: a rule's match the model finds calm.
     let mut disagree = [[0usize; 2]; 4];
     for e in set {

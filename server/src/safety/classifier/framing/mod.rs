@@ -32,6 +32,7 @@
 use self::words::{FIRST_PERSON, PAST_PHRASES, PAST_WORDS, THIRD_PERSON};
 use super::super::crisis::CrisisMatcher;
 
+mod shapes;
 mod words;
 
 /// Whether every rule match in `text` is distanced (see the module docs). False when
@@ -41,25 +42,101 @@ pub fn distanced(rules: &CrisisMatcher, text: &str) -> bool {
     // for their own sentence (`i used to come here to support people. tonight i want to
     // die` is not a story of the past).
     let all = words(text);
-    let clean = time_clean(&all);
-    let outlasted = urge_outlasted(&all);
-    let laughing_allowed = !laugh_taken_back(&all);
+    let message = Message {
+        clean: time_clean(&all),
+        clean_weeks: shapes::clean_for(&all, WEEKS_OR_MORE),
+        outlasted: urge_outlasted(&all),
+        reassured: shapes::reassured(&all),
+        still_there: shapes::still_there(&all),
+        laughing_allowed: !laugh_taken_back(&all),
+    };
+    let sentences: Vec<(&str, Vec<String>)> = sentences(text).map(|s| (s, words(s))).collect();
     let mut matched = false;
-    for sentence in sentences(text) {
-        let words = words(sentence);
-        let Some((start, end)) = span(rules, &words) else {
-            continue;
+    for (i, (sentence, words)) in sentences.iter().enumerate() {
+        let later = &sentences[i + 1..];
+        let context = Sentence {
+            text: sentence,
+            words,
+            later_now: later.iter().any(|(_, w)| shapes::says_now(w)),
+            placed_later: later
+                .first()
+                .is_some_and(|(_, w)| shapes::placed_later(w) && !happening_now(w)),
         };
-        matched = true;
-        let (before, phrase) = (&words[..start], &words[start..end]);
-        let past = (clean || outlasted || told_as_past(&words)) && !happening_now(&words);
-        let elsewhere = someone_else(before, phrase) || quoted(rules, sentence);
-        let laughed = laughing_allowed && joking(sentence, &words);
-        if !(past || elsewhere || laughed || denied(before, phrase)) {
-            return false;
+        // Every match of the sentence, the last first: `i want to die and my brother
+        // told me he's been having suicidal thoughts` is the author's own, whatever the
+        // brother's is.
+        let mut upto = words.len();
+        while let Some((start, end)) = span(rules, &words[..upto]) {
+            matched = true;
+            if !match_distanced(rules, &message, &context, start, end) {
+                return false;
+            }
+            upto = start;
         }
     }
     matched
+}
+
+/// Time clean counted in weeks or more (a relapse dated in the past, with clean time
+/// since).
+const WEEKS_OR_MORE: &[&str] = &[
+    "weeks", "wks", "week", "months", "month", "years", "yrs", "year",
+];
+
+/// What the whole message says, whichever sentence the match is in.
+struct Message {
+    clean: bool,
+    clean_weeks: bool,
+    outlasted: bool,
+    reassured: bool,
+    still_there: bool,
+    laughing_allowed: bool,
+}
+
+/// The sentence a match is in, and what the sentences after it say.
+struct Sentence<'a> {
+    text: &'a str,
+    words: &'a [String],
+    later_now: bool,
+    placed_later: bool,
+}
+
+/// Whether the match at `start..end` of the sentence is distanced.
+fn match_distanced(
+    rules: &CrisisMatcher,
+    message: &Message,
+    sentence: &Sentence<'_>,
+    start: usize,
+    end: usize,
+) -> bool {
+    let words = sentence.words;
+    let (before, phrase) = (&words[..start], &words[start..end]);
+    // `i've been thinking about ending my life since day 60` goes on, whatever the time
+    // clean counted elsewhere in the message.
+    let going_on = words[..end]
+        .windows(2)
+        .any(|w| w[0] == "been" && w[1].ends_with("ing"));
+    let now = happening_now(words);
+    let past = (message.clean && !going_on)
+        || message.outlasted
+        || told_as_past(words)
+        || sentence.placed_later
+        || (message.clean_weeks && shapes::dated(words))
+        // The phrase is what the time clean counts (`two weeks self harm free`).
+        || (shapes::clean_for(words, WEEKS_OR_MORE)
+            && words
+                .get(end)
+                .is_some_and(|w| matches!(w.as_str(), "free" | "clean")));
+    // A thought that came and went, or a then told against a now, unless the message
+    // says it is back (`it passed. now mum's gone and it's back`).
+    let reassured = message.reassured && shapes::thought_had(words, start, end);
+    let contrasted = shapes::before_now(words, start, end, sentence.later_now);
+    let over = (reassured || contrasted) && !message.still_there;
+    let elsewhere = someone_else(before, phrase)
+        || shapes::reported(before, phrase)
+        || quoted(rules, sentence.text);
+    let laughed = message.laughing_allowed && joking(sentence.text, words);
+    ((past || over) && !now) || elsewhere || laughed || denied(before, phrase)
 }
 
 /// Whether the message tells of an urge that came and went (`had an urge to self harm
@@ -90,10 +167,11 @@ fn urge_outlasted(words: &[String]) -> bool {
 fn happening_now(words: &[String]) -> bool {
     const NOW: &[&str] = &["tonight", "rn", "again", "currently", "lately", "tomorrow"];
     // `two years ago tonight` is an anniversary: the night is the past's.
-    words
-        .iter()
-        .enumerate()
-        .any(|(i, w)| NOW.contains(&w.as_str()) && (i == 0 || words[i - 1] != "ago"))
+    // `six weeks clean again` counts a streak, not an act again.
+    words.iter().enumerate().any(|(i, w)| {
+        NOW.contains(&w.as_str())
+            && (i == 0 || !matches!(words[i - 1].as_str(), "ago" | "clean" | "sober" | "free"))
+    })
 }
 
 /// Whether the phrase is denied: `no thoughts of suicide`, `not having any thoughts of
@@ -121,6 +199,7 @@ fn denied(before: &[String], phrase: &[String]) -> bool {
         "thoughts",
         "thought",
         "of",
+        "feeling",
         "urges",
         "urge",
         "plans",
@@ -264,7 +343,7 @@ fn when_it_was(words: &[String]) -> bool {
         w == "when"
             && words[i + 1..]
                 .iter()
-                .take(3)
+                .take(4)
                 .any(|n| n == "was" || n == "were")
     })
 }
@@ -279,21 +358,10 @@ fn in_a_year(words: &[String]) -> bool {
 }
 
 /// Time clean or sober counted in months or years (`six years clean`, `clean six years`,
-/// `sober for 2 yrs`).
+/// `sober for 2 yrs`, `clean since 2019`), not a streak that broke (`i was 6 months clean
+/// and last night…`).
 fn time_clean(words: &[String]) -> bool {
-    const SPANS: &[&str] = &["years", "yrs", "year", "months"];
-    words.iter().enumerate().any(|(i, w)| {
-        (w == "clean" || w == "sober")
-            && (words[i + 1..]
-                .iter()
-                .take(3)
-                .any(|n| SPANS.contains(&n.as_str()))
-                || words[..i]
-                    .iter()
-                    .rev()
-                    .take(2)
-                    .any(|n| SPANS.contains(&n.as_str())))
-    })
+    shapes::clean_for(words, &["years", "yrs", "year", "months"])
 }
 
 /// `used to` as a habit of the past (`i used to cut`), not as being accustomed (`i'm so
@@ -367,6 +435,12 @@ fn someone_else(before: &[String], phrase: &[String]) -> bool {
         "talked",
         "talking",
         "about",
+        "having",
+        "found",
+        "caught",
+        "who",
+        "whos",
+        "whod",
     ];
     let is = |list: &[&str], w: &str| list.contains(&w) || list.contains(&singular(w));
     if phrase
@@ -380,7 +454,12 @@ fn someone_else(before: &[String], phrase: &[String]) -> bool {
         .rev()
         .take(4)
         .find(|w| !HELPING.contains(&w.as_str()))
-        .is_some_and(|w| is(THIRD_PERSON, w))
+        .is_some_and(|w| is_third_person(w))
+}
+
+/// Whether a word names somebody else (`brother`, `brothers`, `she`).
+fn is_third_person(w: &str) -> bool {
+    THIRD_PERSON.contains(&w) || THIRD_PERSON.contains(&singular(w))
 }
 
 /// `brothers` → `brother`, `partners` → `partner` (a possessive joined by its

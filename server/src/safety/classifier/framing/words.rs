@@ -42,16 +42,6 @@ pub(super) const PAST_PHRASES: &[&[&str]] = &[
     &["no", "longer"],
     &["old", "scars"],
     &["old", "self", "harm"],
-    &["years", "clean"],
-    &["years", "sober"],
-    &["yrs", "clean"],
-    &["yrs", "sober"],
-    &["months", "clean"],
-    &["months", "sober"],
-    &["clean", "for"],
-    &["sober", "for"],
-    &["clean", "since"],
-    &["sober", "since"],
 ];
 
 /// Single words that tell of a past the author is through.
@@ -170,4 +160,182 @@ pub(super) const THIRD_PERSON: &[&str] = &[
     "customer",
     "caller",
     "resident",
+    "therapist",
+    "counsellor",
+    "counselor",
+    "doctor",
+    "gp",
+    "nurse",
+    "psychiatrist",
+];
+
+/// Words besides the first person that take the author in (`my`, `we`): somebody's
+/// words reported that name the author are not somebody else's story.
+pub(super) const AUTHOR_AMONG: &[&str] = &[
+    "my", "mine", "we", "us", "our", "ours", "weve", "wed", "lets",
+];
+
+/// Verbs that tell of something done or felt (`had`, `wanted`, `was`): a clause that
+/// holds one is told in the past.
+pub(super) const PAST_VERBS: &[&str] = &[
+    "was",
+    "were",
+    "wanted",
+    "had",
+    "felt",
+    "thought",
+    "tried",
+    "used",
+    "did",
+    "kept",
+    "spent",
+    "started",
+    "attempted",
+    "wrote",
+    "took",
+    "came",
+    "hit",
+    "crept",
+    "popped",
+    "went",
+];
+
+/// Words of a thought, a feeling or an urge (not an act).
+pub(super) const THOUGHTS: &[&str] = &[
+    "thought",
+    "thoughts",
+    "urge",
+    "urges",
+    "ideation",
+    "idea",
+    "ideas",
+    "felt",
+    "feeling",
+    "feelings",
+    "wanted",
+    "thinking",
+    "considered",
+    "pull",
+    "impulse",
+    "impulses",
+    "tempted",
+];
+
+/// What a member says when the thought is over: safe, all right, passed, not acted on,
+/// support used.
+pub(super) const REASSURANCES: &[&[&str]] = &[
+    &["im", "safe"],
+    &["i", "am", "safe"],
+    &["feel", "safe"],
+    &["feeling", "safe"],
+    &["safe", "now"],
+    &["kept", "myself", "safe"],
+    &["keeping", "myself", "safe"],
+    &["stayed", "safe"],
+    &["im", "ok"],
+    &["im", "okay"],
+    &["im", "fine"],
+    &["im", "alright"],
+    &["i", "am", "ok"],
+    &["i", "am", "okay"],
+    &["doing", "ok"],
+    &["doing", "okay"],
+    &["doing", "better"],
+    &["passing", "ones"],
+    &["theyre", "passing"],
+    &["they", "were", "passing"],
+    &["its", "passing"],
+    &["it", "passed"],
+    &["they", "passed"],
+    &["didnt", "act"],
+    &["did", "not", "act"],
+    &["didnt", "do", "it"],
+    &["didnt", "do", "anything"],
+    &["used", "my", "plan"],
+    &["used", "my", "safety", "plan"],
+    &["have", "support"],
+    &["got", "support"],
+    &["reached", "out"],
+    &["called", "my"],
+    &["rang", "my"],
+    &["texted", "my"],
+    &["proud", "of"],
+    &["its", "gone"],
+    &["it", "was", "gone"],
+    &["eased", "off"],
+    &["feel", "safer"],
+    &["feel", "much", "safer"],
+    &["feeling", "safer"],
+    &["much", "better"],
+];
+
+/// Words that say somebody said something (`told`, `said`, `texted`).
+pub(super) const SAYING: &[&str] = &[
+    "told",
+    "tells",
+    "tell",
+    "said",
+    "says",
+    "saying",
+    "texted",
+    "messaged",
+    "admitted",
+    "admits",
+    "confided",
+    "confessed",
+    "mentioned",
+    "disclosed",
+    "explained",
+    "posted",
+    "wrote",
+    "writes",
+    "shared",
+    "opened",
+];
+
+/// Months and feasts a past is dated by (`in march`, `over christmas`).
+pub(super) const MONTHS: &[&str] = &[
+    "january",
+    "february",
+    "march",
+    "april",
+    "may",
+    "june",
+    "july",
+    "august",
+    "september",
+    "october",
+    "november",
+    "december",
+    "jan",
+    "feb",
+    "apr",
+    "jun",
+    "jul",
+    "aug",
+    "sept",
+    "oct",
+    "nov",
+    "dec",
+    "christmas",
+    "xmas",
+    "easter",
+    "halloween",
+];
+
+/// The words a month follows when it dates a past (`in march`, `back in may`).
+pub(super) const DATED_AFTER: &[&str] = &[
+    "in", "since", "back", "early", "late", "mid", "during", "over", "at", "around", "last", "on",
+];
+
+/// Days of the week (`on tuesday`, `last friday`).
+pub(super) const WEEKDAYS: &[&str] = &[
+    "monday",
+    "tuesday",
+    "wednesday",
+    "thursday",
+    "friday",
+    "saturday",
+    "sunday",
+    "weekend",
 ];
