@@ -93,7 +93,8 @@ fn main() -> anyhow::Result<()> {
 }
 
 /// A set's figures with the rules and the model together (what Kindred does), the
-/// model alone and the rules alone.
+/// model alone, the rules alone, and the rules with their framing (a match the framing
+/// distances left out: what the rules add to the model's alerts).
 fn report(set: &[Example]) -> anyhow::Result<()> {
     let both = Detector::new(CrisisMatcher::builtin());
     let model = Detector::new(CrisisMatcher::parse("")?);

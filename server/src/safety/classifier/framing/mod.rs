@@ -8,9 +8,10 @@
 //! alerted were those. A match is **distanced** when
 //! - its sentence tells of a time well past (`years ago`, `used to`, `when i was`,
 //!   `back then`, `in my twenties`, `since then`, a history, recovery), or the message
-//!   counts time clean or sober (`six years clean`) or an urge outlasted (`urge
-//!   passed`, `rode it out`, `didn't act on them`), and the sentence has no word of
-//!   now (`tonight`, `again`), or
+//!   counts time clean or sober (`six years clean`, not a streak that broke: `i was 6
+//!   months clean and last night…`) or an urge outlasted (`urge passed`, `rode it
+//!   out`, `didn't act on them`), and the sentence has no word of now (`tonight`,
+//!   `again`), or
 //! - the sentence that matched is about someone else: the phrase follows a third
 //!   party (`she`, `my brother's been`, `a character`), and itself names nobody of the
 //!   author's (`myself`, `my life`, `me`), or stands in quotation marks (`my dad says
@@ -18,7 +19,19 @@
 //! - the phrase is denied right before it (`no thoughts of suicide`, `no plans to hurt
 //!   myself`, `haven't had a single thought of`: the answer to a facilitator's
 //!   question), or the sentence laughs at itself (`jk`, `lmao`, `💀`): hyperbole about a
-//!   printer is the commonest calm use of crisis words.
+//!   printer is the commonest calm use of crisis words, or
+//! - the message has a longer shape of a story that is over or not the author's
+//!   (`shapes.rs`): a thought told as having happened with a reassurance (`had some
+//!   suicidal thoughts this week, but they were passing ones and i'm safe`), a relapse
+//!   dated in the past with clean time since (`a relapse in march … 6 weeks clean`), a
+//!   then told against a now (`before i got help i wanted to die every day, now …`), a
+//!   past placed by the next sentence (`that was three years ago`), or somebody else's
+//!   words reported (`my brother told me he's been having suicidal thoughts`), each
+//!   unless a word of now, the message (`it's back`) or the author's own words after it
+//!   say otherwise.
+//!
+//! Every match of a sentence is read: one distanced match does not cover another that
+//! is the author's own (`i want to die and my brother told me he's…`).
 //!
 //! A distanced match is not an alert by itself: the [`Detector`](super::Detector) asks
 //! the classifier, which learned those stories from the corpus's hard negatives. A
@@ -27,7 +40,7 @@
 //!
 //! Pure and cheap: it runs only when a rule has matched (about one message in a
 //! hundred), and nothing of the text is kept. The words it reads by are in `words.rs`,
-//! its cases in `tests.rs`.
+//! the longer shapes in `shapes.rs`, its cases in `tests.rs`.
 
 use self::words::{FIRST_PERSON, PAST_PHRASES, PAST_WORDS, THIRD_PERSON};
 use super::super::crisis::CrisisMatcher;
