@@ -61,6 +61,7 @@ pub fn distanced(rules: &CrisisMatcher, text: &str) -> bool {
         outlasted: urge_outlasted(&all),
         reassured: shapes::reassured(&all),
         still_there: shapes::still_there(&all),
+        now_besides_reassurance: shapes::now_besides_reassurance(&all),
         laughing_allowed: !laugh_taken_back(&all),
     };
     let sentences: Vec<(&str, Vec<String>)> = sentences(text).map(|s| (s, words(s))).collect();
@@ -103,6 +104,7 @@ struct Message {
     outlasted: bool,
     reassured: bool,
     still_there: bool,
+    now_besides_reassurance: bool,
     laughing_allowed: bool,
 }
 
@@ -130,21 +132,24 @@ fn match_distanced(
         .windows(2)
         .any(|w| w[0] == "been" && w[1].ends_with("ing"));
     let now = happening_now(words);
-    let past = (message.clean && !going_on)
-        || message.outlasted
-        || told_as_past(words)
-        || sentence.placed_later
-        || (message.clean_weeks && shapes::dated(words))
-        // The phrase is what the time clean counts (`two weeks self harm free`).
-        || (shapes::clean_for(words, WEEKS_OR_MORE)
-            && words
-                .get(end)
-                .is_some_and(|w| matches!(w.as_str(), "free" | "clean")));
-    // A thought that came and went, or a then told against a now, unless the message
-    // says it is back (`it passed. now mum's gone and it's back`).
-    let reassured = message.reassured && shapes::thought_had(words, start, end);
+    let past = (message.clean && !going_on) || message.outlasted || told_as_past(words);
+    // The longer shapes hold unless the message says it is back or worse (`it passed.
+    // now mum's gone and it's back`): a relapse dated in the past with clean time
+    // since, a past placed by the next sentence, time clean counting the phrase itself
+    // (`two weeks self harm free`), a then told against a now, and a thought that came
+    // and went with a reassurance, which also yields to a word of now anywhere in the
+    // message but the reassurance's own (`i'm okay tonight` is one, `but tonight it's
+    // worse` is not).
+    let counted = shapes::clean_for(words, WEEKS_OR_MORE)
+        && words
+            .get(end)
+            .is_some_and(|w| matches!(w.as_str(), "free" | "clean"));
+    let since = sentence.placed_later || (message.clean_weeks && shapes::dated(words)) || counted;
+    let reassured = message.reassured
+        && !message.now_besides_reassurance
+        && shapes::thought_had(words, start, end);
     let contrasted = shapes::before_now(words, start, end, sentence.later_now);
-    let over = (reassured || contrasted) && !message.still_there;
+    let over = (since || reassured || contrasted) && !message.still_there;
     let elsewhere = someone_else(before, phrase)
         || shapes::reported(before, phrase)
         || quoted(rules, sentence.text);
@@ -175,10 +180,12 @@ fn urge_outlasted(words: &[String]) -> bool {
     urge && says_any(words, OUTLASTED)
 }
 
+/// Words that place a sentence in the present, whatever else it says of the past.
+const NOW: &[&str] = &["tonight", "rn", "again", "currently", "lately", "tomorrow"];
+
 /// Words that place a sentence in the present, whatever else it says of the past
 /// (`i used to cut but tonight i did it again`).
 fn happening_now(words: &[String]) -> bool {
-    const NOW: &[&str] = &["tonight", "rn", "again", "currently", "lately", "tomorrow"];
     // `two years ago tonight` is an anniversary: the night is the past's.
     // `six weeks clean again` counts a streak, not an act again.
     words.iter().enumerate().any(|(i, w)| {

@@ -7,7 +7,7 @@ use super::words::{
     AUTHOR_AMONG, DATED_AFTER, FIRST_PERSON, MONTHS, PAST_VERBS, REASSURANCES, SAYING, THOUGHTS,
     WEEKDAYS,
 };
-use super::{is_third_person, says_any};
+use super::{NOW, is_third_person, says_any};
 
 /// Whether the message reassures: the author is safe or all right now, the thought
 /// passed, they did not act on it, or they used their support (`i'm safe`, `they were
@@ -15,6 +15,8 @@ use super::{is_third_person, says_any};
 /// reassurance denied, hoped for or reported (`i'm not ok`, `not sure i'm safe`, `i told
 /// her i'm fine`) is none.
 pub(super) fn reassured(words: &[String]) -> bool {
+    // Right before it (`i was doing ok`, `if i'm safe`), or a word further back that
+    // takes it back (`not sure i'm safe`, `told her i'm fine`).
     const UNSAID: &[&str] = &[
         "not",
         "never",
@@ -49,14 +51,14 @@ pub(super) fn reassured(words: &[String]) -> bool {
         "hope",
         "hoping",
         "wish",
-        "was",
-        "were",
-        "been",
     ];
+    const UNSAID_NEXT_TO: &[&str] = &["was", "were", "been"];
     let said_for_real = |at: usize| {
-        !words[at.saturating_sub(2)..at]
-            .iter()
-            .any(|w| UNSAID.contains(&w.as_str()))
+        let next_to = at.checked_sub(1).map(|i| words[i].as_str());
+        !next_to.is_some_and(|w| UNSAID_NEXT_TO.contains(&w))
+            && !words[at.saturating_sub(2)..at]
+                .iter()
+                .any(|w| UNSAID.contains(&w.as_str()))
     };
     let found = REASSURANCES.iter().any(|p| {
         words
@@ -126,6 +128,19 @@ pub(super) fn thought_had(words: &[String], start: usize, end: usize) -> bool {
     thought && past && !going_on
 }
 
+/// Whether the message has a word of now (`tonight`, `rn`, `again`) that is not part
+/// of a reassurance (`i'm okay tonight`, `safe rn`): `but tonight it's worse`.
+pub(super) fn now_besides_reassurance(words: &[String]) -> bool {
+    const SAID_OF: &[&str] = &["safe", "ok", "okay", "fine", "alright", "good", "better"];
+    words.iter().enumerate().any(|(i, w)| {
+        NOW.contains(&w.as_str())
+            && !words[i.saturating_sub(2)..i].iter().any(|p| {
+                SAID_OF.contains(&p.as_str())
+                    || matches!(p.as_str(), "ago" | "clean" | "sober" | "free")
+            })
+    })
+}
+
 /// Whether the message says the thought is still there or came back (`and still
 /// having them`, `they're not passing`, `now it's back`).
 pub(super) fn still_there(words: &[String]) -> bool {
@@ -152,6 +167,10 @@ pub(super) fn still_there(words: &[String]) -> bool {
         &["theyre", "coming", "back"],
         &["came", "back", "again"],
         &["back", "again"],
+        &["its", "worse"],
+        &["getting", "worse"],
+        &["theyre", "worse"],
+        &["even", "worse"],
     ];
     says_any(words, STILL)
 }
@@ -225,14 +244,18 @@ pub(super) fn before_now(words: &[String], start: usize, end: usize, later_now: 
     let thought = near
         .iter()
         .any(|w| THOUGHTS.contains(&w.as_str()) || w == "suicidal");
-    // `i was hurting myself`, `i would cut`, `i used to`: a habit of the time.
+    // `i was hurting myself`, `i would cut`, `i used to`, `i tried twice`: a habit or a
+    // history of the time.
     let habit = clause.windows(2).any(|w| {
         (matches!(w[0].as_str(), "was" | "were") && w[1].ends_with("ing"))
             || matches!(w[0].as_str(), "would" | "used")
-    });
-    let broken_off = clause
+    }) || words[end..]
         .iter()
-        .any(|w| matches!(w.as_str(), "going" | "gonna" | "about"));
+        .take(2)
+        .any(|w| matches!(w.as_str(), "twice" | "times" | "constantly" | "often"));
+    let broken_off = clause
+        .windows(2)
+        .any(|w| matches!(w[0].as_str(), "going" | "gonna") || (w[0] == "about" && w[1] == "to"));
     (thought || habit) && !broken_off && (says_now(&words[end..]) || later_now)
 }
 

@@ -91,6 +91,7 @@ fn a_thought_that_came_and_went_with_a_reassurance_is_distanced() {
             "had suicidal thoughts for a bit at work but i went for a walk and im fine now",
             "felt the pull to self harm this afternoon, wrote in my journal and it eased off",
             "i thought about killing myself on sunday. i rang my sister and i feel safer",
+            "thought about hurting myself last night, rang samaritans instead, they were lovely, i'm ok",
         ],
         &[
             "i had suicidal thoughts this week and they're not passing",
@@ -101,6 +102,7 @@ fn a_thought_that_came_and_went_with_a_reassurance_is_distanced() {
             "thought about killing myself yesterday but didn't tell anyone",
             "i had suicidal thoughts yesterday and i'm ok, but they're back again tonight",
             "honestly i was doing ok until today and now im thinking about unaliving",
+            "i thought about killing myself on monday but didnt, and i'm proud. but tonight its worse",
         ],
     );
 }
@@ -119,6 +121,7 @@ fn a_relapse_dated_in_the_past_with_clean_time_since_is_distanced() {
             "Relapsed on the cutting after 4 months clean. Sitting here with the blade next to me and I want to do more.",
             "i had a self harm relapse in march and i cut myself again tonight",
             "i relapsed and cut myself last night, 6 weeks clean before that",
+            "i had a relapse in march and 6 weeks clean again today but the urge to cut is back",
             "My sponsor says I'm doing great, 90 days sober. I haven't told her I've been thinking about ending my life since day 60.",
             "The court case finished and he walked free. Every day since, I think about killing myself.",
         ],
@@ -153,12 +156,15 @@ fn a_then_told_against_a_now_is_distanced() {
             "Before I was hurting myself with hot water. Now when the feeling come I hold ice and call my friend.",
             "after i came back from the army i wanted to die. i'm now a peer supporter",
             "last time i was very suicidal my mum took me to hospital, now much better",
+            "before i got sober i tried to kill myself twice. now i sponsor other people",
+            "before i sorted my debts out i was thinking about killing myself constantly. now i can breathe",
         ],
         &[
             "before you all go, i want to die",
             "after i got home i took all my tablets, now i feel faint",
             "when mum shouted i took all my tablets. i'm upstairs now",
             "before my sister came i was going to kill myself, now i'm sitting in the car",
+            "before she came home i was about to kill myself, now i'm shaking",
             "When my dad died I wanted to die too. It passed. Now mum's gone and it's back, I want to be with them.",
         ],
     );

@@ -267,6 +267,19 @@ pub(super) const REASSURANCES: &[&[&str]] = &[
     &["feel", "much", "safer"],
     &["feeling", "safer"],
     &["much", "better"],
+    &["feeling", "ok"],
+    &["feeling", "okay"],
+    &["feeling", "better"],
+    &["im", "good"],
+    &["all", "good"],
+    &["ok", "now"],
+    &["okay", "now"],
+    &["safe", "tonight"],
+    &["got", "through", "it"],
+    &["went", "away"],
+    &["let", "it", "go"],
+    &["not", "acting", "on"],
+    &["nothing", "i", "acted", "on"],
 ];
 
 /// Words that say somebody said something (`told`, `said`, `texted`).
