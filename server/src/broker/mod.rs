@@ -190,6 +190,11 @@ pub trait Broker: Send + Sync + 'static {
     ) -> Result<Snapshot, BrokerError>;
     /// Whether the broker can serve requests (for `/readyz`).
     fn ready(&self) -> bool;
+    /// This process's name among the instances that share rooms (the Redis broker:
+    /// the id its log lines use for another instance), for the start-up text.
+    fn instance(&self) -> Option<u64> {
+        None
+    }
     /// Do not keep this room across a restart (the demo room: every start makes its
     /// own). Only the in-memory broker's catalog file honours it.
     fn transient(&self, _room: RoomId) {}

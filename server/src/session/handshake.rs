@@ -101,6 +101,14 @@ impl Conn {
             }
         };
         let room = claims.room;
+        if !self.app.broker.ready() {
+            // The store is known to be out of reach: say so now, not after its timeouts.
+            let (code, message, close, reason) = refusal(&BrokerError::Unavailable(
+                "the room's store is out of reach".into(),
+            ));
+            self.refuse(code, &message, close, reason).await;
+            return None;
+        }
         // Listen before arriving, so nothing published in between is missed; the
         // queue's duplicates of the backlog are skipped by seq.
         let attached = self.app.hub.attach(
@@ -137,7 +145,7 @@ impl Conn {
         };
         // For a facilitator, the answer carries what is open for them: alerts and
         // held messages raised while no facilitator (or not this one) was here.
-        let arrived = match self.app.broker.apply(room, connect, now_ms()).await {
+        let arrived = match arrive(self.app.broker.clone(), room, claims.user, connect).await {
             Ok(applied) => applied,
             Err(e) => {
                 self.app.hub.detach(room, peer.id);
@@ -282,6 +290,40 @@ fn resume_name(kind: ResumeKind) -> &'static str {
         ResumeKind::Reset => "reset",
     }
 }
+
+/// The member's `Connect`, answered within [`ARRIVAL_PATIENCE`]: a store that does
+/// not answer by then is `Unavailable` (the client is told `internal` and reconnects).
+/// The command goes on meanwhile; if it lands after all, the connection it counted is
+/// taken back, so the room never counts a socket that was refused.
+async fn arrive(
+    broker: std::sync::Arc<dyn crate::broker::Broker>,
+    room: kindred_protocol::RoomId,
+    user: kindred_protocol::UserId,
+    connect: Command,
+) -> Result<crate::room::Applied, BrokerError> {
+    let asked = broker.clone();
+    let mut arriving = tokio::spawn(async move { asked.apply(room, connect, now_ms()).await });
+    match tokio::time::timeout(ARRIVAL_PATIENCE, &mut arriving).await {
+        Ok(Ok(answer)) => answer,
+        Ok(Err(e)) => Err(BrokerError::Unavailable(e.to_string())),
+        Err(_) => {
+            tokio::spawn(async move {
+                if let Ok(Ok(_)) = arriving.await {
+                    let _ = broker
+                        .apply(room, Command::Disconnect { user }, now_ms())
+                        .await;
+                }
+            });
+            Err(BrokerError::Unavailable(
+                "the room's store did not answer in time".into(),
+            ))
+        }
+    }
+}
+
+/// How long a `hello` waits for the room to take the member in before it is answered
+/// `internal` (PROTOCOL.md §5 promises an answer within 5 s).
+const ARRIVAL_PATIENCE: std::time::Duration = std::time::Duration::from_secs(4);
 
 /// Map a broker refusal at arrival to an error frame and a close.
 fn refusal(e: &BrokerError) -> (ErrorCode, String, u16, &'static str) {

@@ -143,7 +143,7 @@ impl Inner {
         let hub = deliver.then_some(&*self.hub);
         for (index, entry) in entries {
             let mine = entry.origin == self.me;
-            let id = entry.id;
+            let (origin, id) = (entry.origin, entry.id);
             // Another instance took this one for dead (it was stopped, or cut off from
             // Redis): the room no longer counts its connections here, so they go and
             // come back to be counted again.
@@ -164,6 +164,13 @@ impl Inner {
                         }
                     }
                     if taken_for_dead && deliver {
+                        tracing::warn!(
+                            %room,
+                            by = origin,
+                            me = self.me,
+                            "another instance took this one for gone; its members here \
+                             reconnect to be counted again"
+                        );
                         self.hub.kick_room(room, Kick::Resync);
                     }
                     if !mine {

@@ -101,8 +101,9 @@ impl Inner {
         }
         for instance in others.into_iter().filter(|_| heartbeats_fresh) {
             if let Ok(false) = self.store.alive(instance).await {
-                tracing::info!(
+                tracing::warn!(
                     instance,
+                    me = self.me,
                     "an instance stopped answering; its members' connections are gone"
                 );
                 for (room, slot) in &slots {

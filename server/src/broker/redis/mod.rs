@@ -344,6 +344,10 @@ impl Broker for RedisBroker {
         self.inner.ready.load(Ordering::Acquire)
     }
 
+    fn instance(&self) -> Option<u64> {
+        Some(self.inner.me)
+    }
+
     async fn tick(&self, now: Millis) {
         self.inner.maintain(now).await;
     }
