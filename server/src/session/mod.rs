@@ -235,7 +235,13 @@ impl Live {
     /// then it counts as present until it is taken away.
     async fn depart(self, app: &AppState, left: bool) {
         app.hub.detach(self.room, self.peer.id);
-        let over = matches!(self.peer.kick_reason(), Some(Kick::RoomClosed));
+        // Not after the session closed, nor for a connection the room already stopped
+        // counting (its instance was taken for gone): said twice, its end would take
+        // away the member's next connection.
+        let over = matches!(
+            self.peer.kick_reason(),
+            Some(Kick::RoomClosed | Kick::Uncounted)
+        );
         if !left && !over {
             let _ = app
                 .broker
@@ -254,7 +260,7 @@ impl Live {
                 let frame = wire::slow_consumer();
                 let _ = tokio::time::timeout(CLOSE_TIMEOUT, conn.send_frame(&frame)).await;
             }
-            Kick::Resync => {}
+            Kick::Resync | Kick::Uncounted => {}
             Kick::Left | Kick::Removed | Kick::Banned | Kick::RoomClosed | Kick::Denied => {
                 // Let them see the event that ended their stay.
                 self.drain_outbox(conn).await;

@@ -171,7 +171,7 @@ impl Inner {
                             "another instance took this one for gone; its members here \
                              reconnect to be counted again"
                         );
-                        self.hub.kick_room(room, Kick::Resync);
+                        self.hub.kick_counted(room, Kick::Uncounted);
                     }
                     if !mine {
                         continue;
