@@ -67,6 +67,13 @@ impl Inner {
                     self.spawn_catch_up(room);
                 }
             }
+            PushKind::Unsubscribe | PushKind::SUnsubscribe => {
+                // Ours (the last local member left), or Redis's own: a cluster whose
+                // slot moved to another node drops the room's shard channel.
+                if let Some(room) = push.data.first().and_then(bytes).and_then(room_of_channel) {
+                    self.spawn_resubscribe(room);
+                }
+            }
             PushKind::Disconnection => {
                 tracing::warn!("lost the Redis subscription connection; reconnecting");
                 self.set_ready(false);

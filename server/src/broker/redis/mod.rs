@@ -62,6 +62,10 @@ const PUBSUB_PATIENCE: Duration = Duration::from_millis(200);
 /// How long it waits in all before answering `internal` (the client retries; the
 /// retry is de-duplicated by its `client_id`).
 const APPLY_PATIENCE: Duration = Duration::from_secs(3);
+/// Tries to subscribe again to a room whose subscription Redis dropped, the first
+/// pause between them, doubled each time (about 6 s in all).
+const RESUBSCRIBE_TRIES: u32 = 6;
+const RESUBSCRIBE_PAUSE: Duration = Duration::from_millis(100);
 /// How long a deleted room's state stays for instances still catching up.
 const DELETE_LINGER: Duration = Duration::from_secs(60);
 /// How often the catalog is re-read.
@@ -191,6 +195,43 @@ impl Inner {
             .entry(room)
             .or_insert_with(|| Arc::new(Slot::new()))
             .clone()
+    }
+
+    /// The room's channel was unsubscribed. If this instance did not ask (it still
+    /// serves the room: a Redis Cluster moved the room's slot to another node, which
+    /// drops its shard channel's subscribers), subscribe again, on the node that owns
+    /// the slot now, and read from the stream what was published meanwhile. Under
+    /// `subscribing`, the lock an unsubscribe of ours holds until it has marked the
+    /// room unsubscribed, so our own is never undone.
+    pub(super) fn spawn_resubscribe(self: &Arc<Self>, room: RoomId) {
+        let Some(slot) = self.rooms.get(&room).map(|s| s.clone()) else {
+            return;
+        };
+        let this = self.clone();
+        tokio::spawn(async move {
+            let _one = slot.subscribing.lock().await;
+            let mut pause = RESUBSCRIBE_PAUSE;
+            for _ in 0..RESUBSCRIBE_TRIES {
+                if !slot.subscribed.load(Ordering::Acquire) || !this.hub.has_room(room) {
+                    return;
+                }
+                match this.store.subscribe(room).await {
+                    Ok(()) => {
+                        tracing::info!(%room, "Redis dropped the room's subscription; subscribed again");
+                        this.spawn_catch_up(room);
+                        return;
+                    }
+                    Err(e) => {
+                        tracing::warn!(%room, error = %e, "subscribing again failed");
+                        tokio::time::sleep(pause).await;
+                        pause *= 2;
+                    }
+                }
+            }
+            // Out of tries: the next member's arrival or command subscribes afresh.
+            slot.subscribed.store(false, Ordering::Release);
+            slot.live.store(false, Ordering::Release);
+        });
     }
 
     pub(super) fn unavailable(e: impl std::fmt::Display) -> BrokerError {
