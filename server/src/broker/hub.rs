@@ -364,6 +364,18 @@ impl Hub {
         }
     }
 
+    /// This instance's connections to the room, per member, whatever their stage
+    /// (the count an instance restates to the room after Redis was away).
+    pub fn held(&self, room: RoomId) -> std::collections::BTreeMap<UserId, u32> {
+        let mut held = std::collections::BTreeMap::new();
+        if let Some(peers) = self.rooms.get(&room) {
+            for peer in peers.iter() {
+                *held.entry(peer.user).or_default() += 1;
+            }
+        }
+        held
+    }
+
     /// Ask every local connection of the room that the room counted (past arriving:
     /// its `Connect` was folded) to go. One still arriving is left alone: its
     /// `Connect` may land after the kick and count it anew.

@@ -145,7 +145,7 @@ impl Conn {
         };
         // For a facilitator, the answer carries what is open for them: alerts and
         // held messages raised while no facilitator (or not this one) was here.
-        let arrived = match arrive(self.app.broker.clone(), room, claims.user, connect).await {
+        let arrived = match arrive(self.app.broker.clone(), room, connect).await {
             Ok(applied) => applied,
             Err(e) => {
                 self.app.hub.detach(room, peer.id);
@@ -293,31 +293,21 @@ fn resume_name(kind: ResumeKind) -> &'static str {
 
 /// The member's `Connect`, answered within [`ARRIVAL_PATIENCE`]: a store that does
 /// not answer by then is `Unavailable` (the client is told `internal` and reconnects).
-/// The command goes on meanwhile; if it lands after all, the connection it counted is
-/// taken back, so the room never counts a socket that was refused.
+/// The command goes on meanwhile; if it lands after all, it counts a connection that
+/// has left the hub, which the Redis broker finds and takes back by restating its
+/// connections (`Inner::overcounted`), never by a second `Disconnect`.
 async fn arrive(
     broker: std::sync::Arc<dyn crate::broker::Broker>,
     room: kindred_protocol::RoomId,
-    user: kindred_protocol::UserId,
     connect: Command,
 ) -> Result<crate::room::Applied, BrokerError> {
-    let asked = broker.clone();
-    let mut arriving = tokio::spawn(async move { asked.apply(room, connect, now_ms()).await });
-    match tokio::time::timeout(ARRIVAL_PATIENCE, &mut arriving).await {
+    let arriving = tokio::spawn(async move { broker.apply(room, connect, now_ms()).await });
+    match tokio::time::timeout(ARRIVAL_PATIENCE, arriving).await {
         Ok(Ok(answer)) => answer,
         Ok(Err(e)) => Err(BrokerError::Unavailable(e.to_string())),
-        Err(_) => {
-            tokio::spawn(async move {
-                if let Ok(Ok(_)) = arriving.await {
-                    let _ = broker
-                        .apply(room, Command::Disconnect { user }, now_ms())
-                        .await;
-                }
-            });
-            Err(BrokerError::Unavailable(
-                "the room's store did not answer in time".into(),
-            ))
-        }
+        Err(_) => Err(BrokerError::Unavailable(
+            "the room's store did not answer in time".into(),
+        )),
     }
 }
 

@@ -88,6 +88,13 @@ struct Slot {
     again: AtomicBool,
     /// The highest index seen on pub/sub.
     seen: AtomicU64,
+    /// Held (shared) by a member's `Connect` or `Disconnect` from its append until
+    /// its fold, and (alone) by a restatement of this instance's connections from
+    /// their count until its fold: a connection is counted in the restatement or
+    /// folded after it, never lost between the two.
+    presence: tokio::sync::RwLock<()>,
+    /// A restatement is on its way.
+    restating: AtomicBool,
 }
 
 impl Slot {
@@ -100,6 +107,8 @@ impl Slot {
             catching_up: tokio::sync::Mutex::new(()),
             again: AtomicBool::new(false),
             seen: AtomicU64::new(0),
+            presence: tokio::sync::RwLock::new(()),
+            restating: AtomicBool::new(false),
         }
     }
 
@@ -232,6 +241,49 @@ impl Inner {
             slot.subscribed.store(false, Ordering::Release);
             slot.live.store(false, Ordering::Release);
         });
+    }
+
+    /// Restate this instance's connections to a room (back from an outage, or when
+    /// the room counts more here than it holds): a `Disconnect` it could not append
+    /// while Redis was away would leave the member counted here, present to the room,
+    /// until this instance dies. Through the log, so every replica agrees
+    /// ([`Op::Restate`]); alone against arrivals and departures (`Slot::presence`).
+    pub(super) fn spawn_restate(self: &Arc<Self>, room: RoomId, now: Millis) {
+        let slot = self.slot(room);
+        if slot.restating.swap(true, Ordering::AcqRel) {
+            return;
+        }
+        let this = self.clone();
+        tokio::spawn(async move {
+            {
+                let _alone = slot.presence.write().await;
+                let held = this.hub.held(room);
+                if let Err(e) = this.submit(room, Op::Restate(held), now).await {
+                    tracing::warn!(%room, error = %e, "restating this instance's connections failed");
+                }
+            }
+            slot.restating.store(false, Ordering::Release);
+        });
+    }
+
+    /// Whether the room counts more connections of a member on this instance than it
+    /// holds: an end it could not append (Redis was away) is missing from the log.
+    /// (Never the reverse for long: a connection joins the hub before its `Connect`
+    /// and leaves it after its `Disconnect`.)
+    pub(super) fn overcounted(&self, room: RoomId, slot: &Slot) -> bool {
+        let counted = slot
+            .replica
+            .lock()
+            .as_ref()
+            .map(|r| r.counted_on(self.me))
+            .unwrap_or_default();
+        if counted.is_empty() {
+            return false;
+        }
+        let held = self.hub.held(room);
+        counted
+            .iter()
+            .any(|(user, n)| held.get(user).copied().unwrap_or(0) < *n)
     }
 
     pub(super) fn unavailable(e: impl std::fmt::Display) -> BrokerError {
