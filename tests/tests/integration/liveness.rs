@@ -61,14 +61,6 @@ fn printed_id(instance: &Instance) -> String {
         .to_owned()
 }
 
-/// What a message sent on a raw connection came to, when not accepted.
-#[derive(Debug)]
-enum Unsaid {
-    Refused(ErrorCode),
-    /// The server closed the connection, with this code (1006: without a close frame).
-    Closed(u16),
-}
-
 /// Send a message on a raw connection and read until its ack, its refusal or the end
 /// of the connection; every timeline frame read on the way is kept in `seen`.
 async fn say_raw(
@@ -76,7 +68,7 @@ async fn say_raw(
     client_id: &str,
     text: &str,
     seen: &mut Vec<(Seq, ServerFrame)>,
-) -> Result<Seq, Unsaid> {
+) -> Result<Seq, String> {
     if conn
         .send(&ClientFrame::Send {
             client_id: client_id.into(),
@@ -86,14 +78,13 @@ async fn say_raw(
         .await
         .is_err()
     {
-        return Err(Unsaid::Closed(1006));
+        return Err("the connection is gone".into());
     }
     let deadline = tokio::time::Instant::now() + WAIT;
     loop {
         let frame = match tokio::time::timeout_at(deadline, conn.next_frame()).await {
             Err(_) => panic!("no answer to {client_id} in time"),
-            Ok(Err(ClientError::Closed { code, .. })) => return Err(Unsaid::Closed(code)),
-            Ok(Err(_)) => return Err(Unsaid::Closed(1006)),
+            Ok(Err(e)) => return Err(format!("the connection ended: {e}")),
             Ok(Ok(frame)) => frame,
         };
         if let Some(seq) = frame.seq() {
@@ -106,11 +97,21 @@ async fn say_raw(
                 return Ok(seq.expect("a delivered message has a seq"));
             }
             ServerFrame::Error(e) if e.client_id.as_deref() == Some(client_id) => {
-                return Err(Unsaid::Refused(e.code));
+                return Err(format!("refused: {:?}", e.code));
             }
             _ => {}
         }
     }
+}
+
+async fn send_text(conn: &mut Connection, client_id: &str, text: &str) {
+    conn.send(&ClientFrame::Send {
+        client_id: client_id.into(),
+        text: text.into(),
+        cw: None,
+    })
+    .await
+    .expect("sent");
 }
 
 /// Every seq after the one before it: no gap, no duplicate.
@@ -221,43 +222,70 @@ async fn a_member_of_an_instance_stopped_for_seven_seconds_is_let_go_and_resumes
     // Awake again, Sam's instance either still counts him (he may go on) or learns it
     // was taken for gone and lets his socket go with the code that says "reconnect
     // and resume"; never a socket left open whose sends are refused.
-    match say_raw(&mut sam_conn, "s1", "I am back", &mut sam_seen).await {
-        Ok(_) => {}
-        Err(Unsaid::Refused(code)) => {
-            panic!("Sam's socket stayed open but his message was refused: {code:?}")
-        }
-        Err(Unsaid::Closed(code)) => {
-            assert_eq!(
-                code,
-                close_code::SLOW_CONSUMER,
-                "Sam is told to reconnect and resume"
-            );
-            // Resume from the last seq this socket was given, on the instance that
-            // was stopped.
-            let last_seq = sam_seen
-                .iter()
-                .map(|(s, _)| *s)
-                .max()
-                .unwrap_or(sam_welcome.seq);
-            let epoch = sam_welcome.epoch;
-            let (conn, welcome, backlog) =
-                Connection::hello(&sleeper.ws_url(), &sam.token, Some((last_seq, epoch)))
-                    .await
-                    .expect("Sam resumes on the instance that was stopped");
-            assert_eq!(
-                welcome.resume,
-                ResumeKind::Resumed,
-                "nothing of the room was lost"
-            );
-            sam_conn = conn;
-            for f in &backlog {
-                if let Some(seq) = f.seq() {
-                    sam_seen.push((seq, f.clone()));
-                }
-            }
-            let _ = say_raw(&mut sam_conn, "s1", "I am back", &mut sam_seen)
+    let mut told_to_resume = false;
+    send_text(&mut sam_conn, "s1", "I am back").await;
+    loop {
+        let frame = match tokio::time::timeout(WAIT, sam_conn.next_frame()).await {
+            Err(_) => panic!("Sam's socket went silent: neither his message nor a close"),
+            Ok(Ok(frame)) => frame,
+            Ok(Err(e)) => {
+                let code = match e {
+                    ClientError::Closed { code, .. } => code,
+                    _ => 1006,
+                };
+                assert_eq!(
+                    code,
+                    close_code::SLOW_CONSUMER,
+                    "Sam is told to reconnect and resume"
+                );
+                told_to_resume = true;
+                // Resume from the last seq this socket was given, on the instance that
+                // was stopped, and say it again (one client_id: applied once).
+                let last_seq = sam_seen
+                    .iter()
+                    .map(|(s, _)| *s)
+                    .max()
+                    .unwrap_or(sam_welcome.seq);
+                let (conn, welcome, backlog) = Connection::hello(
+                    &sleeper.ws_url(),
+                    &sam.token,
+                    Some((last_seq, sam_welcome.epoch)),
+                )
                 .await
-                .expect("Sam's message after resuming is accepted");
+                .expect("Sam resumes on the instance that was stopped");
+                assert_eq!(
+                    welcome.resume,
+                    ResumeKind::Resumed,
+                    "nothing of the room was lost"
+                );
+                sam_conn = conn;
+                let mut back = false;
+                for f in backlog {
+                    if let Some(seq) = f.seq() {
+                        back |=
+                            matches!(&f, ServerFrame::Message { text, .. } if text == "I am back");
+                        sam_seen.push((seq, f));
+                    }
+                }
+                if back {
+                    break;
+                }
+                send_text(&mut sam_conn, "s1", "I am back").await;
+                continue;
+            }
+        };
+        if let ServerFrame::Error(e) = &frame {
+            assert!(
+                e.client_id.as_deref() != Some("s1"),
+                "Sam's socket stayed open but his message was refused: {e:?}"
+            );
+        }
+        if let Some(seq) = frame.seq() {
+            let back = matches!(&frame, ServerFrame::Message { text, .. } if text == "I am back");
+            sam_seen.push((seq, frame));
+            if back {
+                break;
+            }
         }
     }
     // Whatever the path, Sam has everything Lee said while he was away, in order, with
@@ -277,6 +305,11 @@ async fn a_member_of_an_instance_stopped_for_seven_seconds_is_let_go_and_resumes
         .logs()
         .into_iter()
         .find(|l| l.contains("stopped answering"));
+    assert_eq!(
+        declared.is_some(),
+        told_to_resume,
+        "Sam is told to resume exactly when his instance was taken for gone"
+    );
     if let Some(line) = declared {
         assert!(
             line.contains(&sleeper_id),
