@@ -101,14 +101,6 @@ impl Conn {
             }
         };
         let room = claims.room;
-        if !self.app.broker.ready() {
-            // The store is known to be out of reach: say so now, not after its timeouts.
-            let (code, message, close, reason) = refusal(&BrokerError::Unavailable(
-                "the room's store is out of reach".into(),
-            ));
-            self.refuse(code, &message, close, reason).await;
-            return None;
-        }
         // Listen before arriving, so nothing published in between is missed; the
         // queue's duplicates of the backlog are skipped by seq.
         let attached = self.app.hub.attach(
