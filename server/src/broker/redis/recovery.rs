@@ -57,7 +57,9 @@ impl Inner {
         while slot.again.swap(false, Ordering::AcqRel) {
             // An empty read while Redis's head is ahead is usually an append that
             // landed between the two reads: read again before deciding it was trimmed.
-            let mut empty_reads = 0;
+            // Counted at one index: while appends keep landing, the replica moves on
+            // (pub/sub folds them) and each read is a new race, not a trimmed log.
+            let mut empty_reads = (0, 0);
             loop {
                 let Some((index, epoch)) = slot.index() else {
                     self.load(room, slot).await?;
@@ -81,8 +83,14 @@ impl Inner {
                             self.reload(room, slot).await?;
                             continue;
                         }
-                        Some(m) if m.head > index && empty_reads < 3 => {
-                            empty_reads += 1;
+                        Some(m)
+                            if m.head > index && (empty_reads.0 != index || empty_reads.1 < 3) =>
+                        {
+                            empty_reads = if empty_reads.0 == index {
+                                (index, empty_reads.1 + 1)
+                            } else {
+                                (index, 1)
+                            };
                             continue;
                         }
                         Some(m) if m.head > index => {
