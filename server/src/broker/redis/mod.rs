@@ -12,7 +12,7 @@
 //! that timed out all make the replica read the stream from its own index on. A
 //! replica that falls behind the stream's start reloads the latest snapshot and asks
 //! its local members to resume. An instance that loses Redis keeps its sockets and
-//! reports not ready until Redis answers again; a Redis that comes back empty is given
+//! reports not ready until Redis answers again, then restates its connections; a Redis that comes back empty is given
 //! every room back from the catalog this instance knows, under a new epoch.
 //!
 //! A room's log begins with its creation, and every change after it, the operator's
@@ -24,8 +24,11 @@
 //! subscription connection, and the fold), `submit` (serving a room and appending a
 //! member's command), `recovery` (catch-up reads, reloads, snapshots, a room given
 //! back), `catalog` (the records this instance keeps and stores), `maintenance` (the
-//! heartbeat and everything done once a second). This file holds the broker's state
-//! and the [`Broker`] trait's methods.
+//! heartbeat and everything done once a second). This file holds the broker's state,
+//! the [`Broker`] trait's methods, and what keeps a served room's subscription and
+//! presence true: subscribing again when Redis drops a subscription unasked (a slot
+//! moved), and restating this instance's connections when the room counts more of
+//! them than it holds (an end lost while Redis was away).
 
 mod catalog;
 mod intake;
