@@ -12,8 +12,9 @@
 //! that timed out all make the replica read the stream from its own index on. A
 //! replica that falls behind the stream's start reloads the latest snapshot and asks
 //! its local members to resume. An instance that loses Redis keeps its sockets and
-//! reports not ready until Redis answers again, then restates its connections; a Redis that comes back empty is given
-//! every room back from the catalog this instance knows, under a new epoch.
+//! reports not ready until Redis answers again, then restates its connections; a
+//! Redis that comes back empty is given every room back from the catalog this
+//! instance knows, under a new epoch.
 //!
 //! A room's log begins with its creation, and every change after it, the operator's
 //! included, is an entry; a fold after which the room's catalog record differs is
