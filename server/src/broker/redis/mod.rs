@@ -279,6 +279,7 @@ impl Inner {
             .replica
             .lock()
             .as_ref()
+            .filter(|r| !r.deleted())
             .map(|r| r.counted_on(self.me))
             .unwrap_or_default();
         if counted.is_empty() {
