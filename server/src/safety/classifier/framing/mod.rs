@@ -42,10 +42,11 @@
 //! hundred), and nothing of the text is kept. The words it reads by are in `words.rs`,
 //! the longer shapes in `shapes.rs`, its cases in `tests.rs`.
 
-use self::words::{FIRST_PERSON, PAST_PHRASES, PAST_WORDS, THIRD_PERSON};
+use self::words::{BACK_THEN, FIRST_PERSON, PAST_PHRASES, PAST_WORDS, THIRD_PERSON};
 use super::super::crisis::CrisisMatcher;
 
 mod shapes;
+mod topics;
 mod words;
 
 /// Whether every rule match in `text` is distanced (see the module docs). False when
@@ -75,6 +76,7 @@ pub fn distanced(rules: &CrisisMatcher, text: &str) -> bool {
             placed_later: later
                 .first()
                 .is_some_and(|(_, w)| shapes::placed_later(w) && !happening_now(w)),
+            after_used_to: sentences[..i].iter().any(|(_, w)| used_to(w)),
         };
         // Every match of the sentence, the last first: `i want to die and my brother
         // told me he's been having suicidal thoughts` is the author's own, whatever the
@@ -114,6 +116,8 @@ struct Sentence<'a> {
     words: &'a [String],
     later_now: bool,
     placed_later: bool,
+    /// An earlier sentence told a habit of the past (`i used to be in a bad way.`).
+    after_used_to: bool,
 }
 
 /// Whether the match at `start..end` of the sentence is distanced.
@@ -148,13 +152,25 @@ fn match_distanced(
     let reassured = message.reassured
         && !message.now_besides_reassurance
         && shapes::thought_had(words, start, end);
-    let contrasted = shapes::before_now(words, start, end, sentence.later_now);
+    // A `used to` that the sentence goes on telling by how often, then what is so
+    // these days (`used to be in a bad way. i'd cut myself most nights. these days i
+    // paint`).
+    let contrasted = shapes::before_now(words, start, end, sentence.later_now)
+        || (sentence.after_used_to
+            && shapes::how_often(words)
+            && (sentence.later_now || shapes::says_now(&words[end..])));
     let over = (since || reassured || contrasted) && !message.still_there;
     let elsewhere = someone_else(before, phrase)
         || shapes::reported(before, phrase)
         || quoted(rules, sentence.text);
     let laughed = message.laughing_allowed && joking(sentence.text, words);
-    ((past || over) && !now) || elsewhere || laughed || denied(before, phrase)
+    // A figure of speech with its everyday cause holds even `rn`; a topic asked about
+    // or taught yields to a word of now (`… because tonight i cut myself again`).
+    let topic = topics::everyday_cause(words, start, end)
+        || ((topics::asked_of_the_group(words, start, end)
+            || topics::in_a_role(words, start, end))
+            && !now);
+    ((past || over) && !now) || elsewhere || laughed || topic || denied(before, phrase)
 }
 
 /// Whether the message tells of an urge that came and went (`had an urge to self harm
@@ -355,6 +371,21 @@ fn told_as_past(words: &[String]) -> bool {
         || used_to(words)
         || in_a_year(words)
         || when_it_was(words)
+        || back_then(words)
+}
+
+/// `back in uni`, `and back at school`: a time of life gone, opening what the sentence
+/// tells, not a return (`once the kids are back at school`, `i'm back in my room`).
+fn back_then(words: &[String]) -> bool {
+    const OPENING: &[&str] = &[
+        "and", "but", "so", "even", "like", "yeah", "honestly", "tbh", "well", "ok", "okay",
+    ];
+    BACK_THEN.iter().any(|p| {
+        words.windows(p.len()).enumerate().any(|(i, w)| {
+            w.iter().zip(*p).all(|(a, b)| a == b)
+                && (i == 0 || OPENING.contains(&words[i - 1].as_str()))
+        })
+    })
 }
 
 /// `when my baby was tiny`, `when we were at uni`: a time told as gone.
