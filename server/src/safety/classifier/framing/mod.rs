@@ -7,8 +7,8 @@
 //! author now: on every fresh set written for Kindred, most of the calm messages that
 //! alerted were those. A match is **distanced** when
 //! - its sentence tells of a time well past (`years ago`, `used to`, `when i was`,
-//!   `back then`, `in my twenties`, `since then`, a history, recovery), or the message
-//!   counts time clean or sober (`six years clean`, not a streak that broke: `i was 6
+//!   `back then`, `back in uni` opening the sentence, `in my twenties`, `since then`, a
+//!   history, recovery), or the message counts time clean or sober (`six years clean`, not a streak that broke: `i was 6
 //!   months clean and last night…`) or an urge outlasted (`urge passed`, `rode it
 //!   out`, `didn't act on them`), and the sentence has no word of now (`tonight`,
 //!   `again`), or
@@ -22,13 +22,21 @@
 //!   printer is the commonest calm use of crisis words, or
 //! - the message has a longer shape of a story that is over or not the author's
 //!   (`shapes.rs`): a thought told as having happened with a reassurance (`had some
-//!   suicidal thoughts this week, but they were passing ones and i'm safe`), a relapse
-//!   dated in the past with clean time since (`a relapse in march … 6 weeks clean`), a
-//!   then told against a now (`before i got help i wanted to die every day, now …`), a
-//!   past placed by the next sentence (`that was three years ago`), or somebody else's
+//!   suicidal thoughts this week, but they were passing ones and i'm safe`, `just
+//!   thoughts, no intent`, `rate my suicidal thoughts … i said zero`), a relapse dated
+//!   in the past with clean time since (`a relapse in march … 6 weeks clean`), a then
+//!   told against a now (`before i got help i wanted to die every day, now …`; `used to
+//!   be bad. i'd cut myself most nights. these days …`), a past placed by the next sentence (`that was three years ago`), or somebody else's
 //!   words reported (`my brother told me he's been having suicidal thoughts`), each
 //!   unless a word of now, the message (`it's back`) or the author's own words after it
-//!   say otherwise.
+//!   say otherwise, or
+//! - the match names a topic or a figure of speech, not the author's state
+//!   (`topics.rs`): a bare wish to die with its everyday cause (`want to die of
+//!   embarrassment`, `the heat today, melting, want to die sia`; not `i want to die,
+//!   everything hurts`), a question about the group's rules (`are we allowed to talk
+//!   about self harm in here`; not `can i talk about my self harm`), or a role, a
+//!   training or a game (`safeguarding training, spotting signs of self harm`, a bard's
+//!   suicide note), the last two unless the sentence has a word of now.
 //!
 //! Every match of a sentence is read: one distanced match does not cover another that
 //! is the author's own (`i want to die and my brother told me he's…`).
@@ -40,7 +48,8 @@
 //!
 //! Pure and cheap: it runs only when a rule has matched (about one message in a
 //! hundred), and nothing of the text is kept. The words it reads by are in `words.rs`,
-//! the longer shapes in `shapes.rs`, its cases in `tests.rs`.
+//! the longer shapes in `shapes.rs`, topics and figures of speech in `topics.rs`, its
+//! cases in `tests.rs`.
 
 use self::words::{BACK_THEN, FIRST_PERSON, PAST_PHRASES, PAST_WORDS, THIRD_PERSON};
 use super::super::crisis::CrisisMatcher;
