@@ -202,6 +202,8 @@ fn a_wish_to_die_with_an_everyday_cause_is_distanced() {
             "i want to kill myself from the shame of it",
             "the heat today is nothing, i want to kill myself",
             "i want to die of embarrassment. also i want to kill myself",
+            "so hungover i want to die, nothing matters",
+            "this heat, i want to die, i'm so tired of everything",
         ],
     );
 }

@@ -77,8 +77,33 @@ const NUISANCES: &[&str] = &[
     "hangover", "cringe", "cringing",
 ];
 
+/// Words of despair that make a wish to die meant whatever nuisance the sentence also
+/// names (`so hungover i want to die, nothing matters`, `the heat, i want to die, i'm
+/// so tired of everything`).
+const DESPAIR: &[&str] = &[
+    "nothing",
+    "matters",
+    "point",
+    "pointless",
+    "anymore",
+    "hopeless",
+    "worthless",
+    "hurts",
+    "pain",
+    "alone",
+    "everything",
+    "nobody",
+    "life",
+    "living",
+    "tired",
+    "exhausted",
+    "crying",
+    "cry",
+    "hate",
+];
+
 /// Whether the match is a bare wish to die told with an everyday cause: `of` or `from`
-/// one right after it, or a nuisance anywhere in the sentence.
+/// one right after it, or a nuisance in the sentence and no word of despair.
 pub(super) fn everyday_cause(words: &[String], start: usize, end: usize) -> bool {
     let phrase = &words[start..end];
     let bare = phrase.iter().any(|w| matches!(w.as_str(), "die" | "dying"))
@@ -91,7 +116,9 @@ pub(super) fn everyday_cause(words: &[String], start: usize, end: usize) -> bool
         && after
             .find(|w| !CAUSE_BETWEEN.contains(w))
             .is_some_and(|w| CAUSES.contains(&w));
-    of_cause || words.iter().any(|w| NUISANCES.contains(&w.as_str()))
+    let nuisance = words.iter().any(|w| NUISANCES.contains(&w.as_str()))
+        && !words.iter().any(|w| DESPAIR.contains(&w.as_str()));
+    of_cause || nuisance
 }
 
 /// Words that ask about the group's ways (`are we allowed`, `is there a rule`,
