@@ -65,14 +65,25 @@ redis.call('XADD', KEYS[2], '1-1', 'e', e)
 return 1
 ";
 
-/// Take or keep the lease on a room's ticks (see `ticker`): true if `ARGV[1]` holds it
-/// for the next `ARGV[2]` ms.
+/// Take or keep the lease on each room's ticks named in KEYS (see `ticker`): for each,
+/// 1 if `ARGV[1]` holds it for the next `ARGV[2]` ms, else 0. One call for many rooms
+/// on one Redis (a script call costs Redis far more than the few commands in it); on
+/// a Cluster, one room per call, as its keys live in its own slot.
 pub(super) const LEASE: &str = r"
-local holder = redis.call('GET', KEYS[1])
-if holder == ARGV[1] then return redis.call('PEXPIRE', KEYS[1], ARGV[2]) end
-if holder then return 0 end
-redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2])
-return 1
+local held = {}
+for i, key in ipairs(KEYS) do
+  local holder = redis.call('GET', key)
+  if holder == ARGV[1] then
+    redis.call('PEXPIRE', key, ARGV[2])
+    held[i] = 1
+  elseif holder then
+    held[i] = 0
+  else
+    redis.call('SET', key, ARGV[1], 'PX', ARGV[2])
+    held[i] = 1
+  end
+end
+return held
 ";
 
 /// Store a snapshot unless a newer one is there (or Redis lost the entries it folds);

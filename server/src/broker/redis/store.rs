@@ -38,6 +38,8 @@ pub const INSTANCE_TTL: Duration = Duration::from_secs(5);
 const LOG_CAP: u64 = 4 * SNAPSHOT_EVERY;
 /// A snapshot every this many entries.
 pub const SNAPSHOT_EVERY: u64 = 500;
+/// Rooms whose ticker lease one script call bids for, on one Redis.
+const LEASE_BATCH: usize = 256;
 /// Entries read per catch-up request.
 pub const READ_BATCH: usize = 500;
 /// How long one command may take before it counts as failed (it may still have run).
@@ -414,16 +416,32 @@ impl Store {
         Ok(secs * 1000 + micros / 1000)
     }
 
-    /// Take or renew the lease on `room`'s ticks for `ttl`: true if `me` holds it now.
-    pub async fn lease(&self, room: RoomId, me: InstanceId, ttl: Duration) -> RedisResult<bool> {
-        let held: i64 = self
-            .lease
-            .key(ticker_key(room))
-            .arg(me)
-            .arg(u64::try_from(ttl.as_millis()).unwrap_or(u64::MAX))
-            .invoke_async(&mut self.conn())
-            .await?;
-        Ok(held == 1)
+    /// Take or renew the lease on each of `rooms`' ticks for `ttl`: the rooms `me`
+    /// holds now. On one Redis, [`LEASE_BATCH`] rooms a call; on a Cluster, one.
+    pub async fn leases(
+        &self,
+        rooms: &[RoomId],
+        me: InstanceId,
+        ttl: Duration,
+    ) -> RedisResult<Vec<RoomId>> {
+        let ttl = u64::try_from(ttl.as_millis()).unwrap_or(u64::MAX);
+        let batch = if self.cluster { 1 } else { LEASE_BATCH };
+        let mut held = Vec::new();
+        for chunk in rooms.chunks(batch) {
+            let mut call = self.lease.prepare_invoke();
+            for room in chunk {
+                call.key(ticker_key(*room));
+            }
+            let answers: Vec<i64> = call.arg(me).arg(ttl).invoke_async(&mut self.conn()).await?;
+            held.extend(
+                chunk
+                    .iter()
+                    .zip(answers)
+                    .filter(|(_, a)| *a == 1)
+                    .map(|(room, _)| *room),
+            );
+        }
+        Ok(held)
     }
 
     /// Mark this instance alive for [`INSTANCE_TTL`].
@@ -556,31 +574,4 @@ fn json_error(e: serde_json::Error) -> redis::RedisError {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::{Entry, cluster_nodes, unstamped};
-    use crate::broker::redis::log::Op;
-    use crate::room::Command;
-
-    #[test]
-    fn an_entry_goes_to_redis_without_a_time_and_reads_back_with_the_one_redis_puts_first() {
-        let entry = Entry::new(7, 3, 1_700_000_000_000, Op::Command(Command::Tick));
-        let sent = unstamped(&entry).unwrap();
-        assert!(!sent.contains("\"ts\""), "{sent}");
-        // What the append script makes of it (see STAMP).
-        let stored = format!("{{\"ts\":1800000000123,{}", &sent[1..]);
-        let read: Entry = serde_json::from_str(&stored).unwrap();
-        assert_eq!((read.origin, read.id, read.ts), (7, 3, 1_800_000_000_123));
-    }
-
-    #[test]
-    fn a_cluster_url_names_every_seed_node() {
-        assert_eq!(
-            cluster_nodes("redis+cluster://127.0.0.1:7000,127.0.0.1:7001"),
-            vec!["redis://127.0.0.1:7000", "redis://127.0.0.1:7001"]
-        );
-        assert_eq!(
-            cluster_nodes("redis+cluster://:pw@h1:1,h2:2/"),
-            vec!["redis://:pw@h1:1", "redis://:pw@h2:2"]
-        );
-    }
-}
+mod tests;

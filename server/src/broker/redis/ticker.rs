@@ -32,15 +32,8 @@ impl Inner {
     pub(super) async fn leases(self: &Arc<Self>) -> Option<(Millis, Vec<RoomId>)> {
         let now = self.store.time().await.ok()?;
         let rooms: Vec<RoomId> = self.catalog.lock().keys().copied().collect();
-        let mut held = Vec::new();
-        for room in rooms {
-            match self.store.lease(room, self.me, LEASE_TTL).await {
-                Ok(true) => held.push(room),
-                Ok(false) => {}
-                // Redis went away mid-round: the leases run out by themselves.
-                Err(_) => return None,
-            }
-        }
+        // Redis went away mid-round: the leases run out by themselves.
+        let held = self.store.leases(&rooms, self.me, LEASE_TTL).await.ok()?;
         Some((now, held))
     }
 }
