@@ -232,10 +232,17 @@ impl RedisCluster {
         let target = (owner + 1) % self.nodes.len();
         let (from, to) = (self.nodes[owner].port, self.nodes[target].port);
         cli(to, &["CLUSTER", "SETSLOT", &slot, "IMPORTING", &ids[owner]]);
-        cli(from, &["CLUSTER", "SETSLOT", &slot, "MIGRATING", &ids[target]]);
+        cli(
+            from,
+            &["CLUSTER", "SETSLOT", &slot, "MIGRATING", &ids[target]],
+        );
         loop {
             let keys = cli(from, &["CLUSTER", "GETKEYSINSLOT", &slot, "100"]);
-            let keys: Vec<&str> = keys.lines().map(str::trim).filter(|k| !k.is_empty()).collect();
+            let keys: Vec<&str> = keys
+                .lines()
+                .map(str::trim)
+                .filter(|k| !k.is_empty())
+                .collect();
             if keys.is_empty() {
                 break;
             }
@@ -245,7 +252,10 @@ impl RedisCluster {
             cli(from, &args);
         }
         for node in &self.nodes {
-            cli(node.port, &["CLUSTER", "SETSLOT", &slot, "NODE", &ids[target]]);
+            cli(
+                node.port,
+                &["CLUSTER", "SETSLOT", &slot, "NODE", &ids[target]],
+            );
         }
         to
     }

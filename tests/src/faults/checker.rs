@@ -262,7 +262,7 @@ pub fn check(records: &[Record], markers: &[String], target: UserId) -> (Vec<Str
         }
     }
     for ((epoch, seq), (what, by)) in &contents {
-        if !of_target.contains(&(*epoch, *seq)) {
+        if !of_target.contains(&(*epoch, *seq)) || !what.starts_with("message ") {
             continue;
         }
         for m in mutes.iter().filter(|m| m.epoch == *epoch && m.seq < *seq) {
@@ -270,14 +270,25 @@ pub fn check(records: &[Record], markers: &[String], target: UserId) -> (Vec<Str
                 .range((*epoch, m.seq + 1)..(*epoch, *seq))
                 .any(|(_, (w, _))| w == "unmuted");
             if !lifted {
+                let left = format!("left of {target}");
+                let rejoined = contents
+                    .range((*epoch, m.seq + 1)..(*epoch, *seq))
+                    .any(|(_, (w, _))| *w == left);
+                let how = if rejoined {
+                    " (they were removed as disconnected and joined again in between: the \
+                     mute did not outlast that)"
+                } else {
+                    ""
+                };
                 failures.add(
                     "muted but accepted",
                     format!(
                         "{what} (epoch {epoch} seq {seq}, seen by {by}) came after the mute \
-                         acknowledged at seq {} ({:.1?}) with no unmute between",
+                         acknowledged at seq {} ({:.1?}) with no unmute between{how}",
                         m.seq, m.at
                     ),
                 );
+                break;
             }
         }
     }

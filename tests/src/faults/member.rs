@@ -58,6 +58,9 @@ pub struct Spec {
     pub marker: String,
     /// For the facilitator: the participant it mutes and unmutes.
     pub mutes: Option<UserId>,
+    /// For that participant: say the final marker only once the facilitator's last
+    /// unmute is acknowledged.
+    pub muted: bool,
 }
 
 struct Live {
@@ -153,7 +156,12 @@ pub async fn run(
                 if task.marker == Final::Due {
                     // Said once the facilitator's last unmute is acknowledged (so the
                     // muted member's marker is not refused): look again shortly.
-                    let at = if *unmuted_rx.borrow() { task.marker_at } else { now + RETRY_PAUSE };
+                    let free = !task.spec.muted || *unmuted_rx.borrow();
+                    let at = if free {
+                        task.marker_at
+                    } else {
+                        now + RETRY_PAUSE
+                    };
                     wake = wake.min(at);
                 }
                 wake
@@ -187,7 +195,8 @@ pub async fn run(
                             task.unmute = Final::Pending;
                             task.send_mod("final-unmute".to_owned(), Sent::Unmute(target)).await;
                         }
-                        if task.marker == Final::Due && *unmuted_rx.borrow() && now >= task.marker_at {
+                        let free = !task.spec.muted || *unmuted_rx.borrow();
+                        if task.marker == Final::Due && free && now >= task.marker_at {
                             task.marker = Final::Pending;
                             let text = task.spec.marker.clone();
                             task.send_message("final".to_owned(), text).await;

@@ -39,9 +39,14 @@ pub struct Deployment {
 
 /// The environment of every instance: moderation as fast as the facilitator acts,
 /// warnings only, and logs kept for the failure report.
-const ENV: [(&str, &str); 2] = [
+///
+/// The presence grace (how long a member whose connection dropped stays in the room)
+/// is 1.5 s instead of 30 s, so that a member wrongly taken for gone (their instance
+/// stalled, or Redis was away) is removed within the run, where the checker sees it.
+const ENV: [(&str, &str); 3] = [
     ("KINDRED_MODERATION_PER_MINUTE", "100000"),
     ("KINDRED_MODERATION_BURST", "10000"),
+    ("KINDRED_PRESENCE_GRACE_MS", "1500"),
 ];
 
 fn launch(url: &str) -> Instance {
@@ -141,16 +146,28 @@ impl Deployment {
                 }
             }
             FaultKind::RedisRestart => {
+                let down = rng.between_ms(100, 7000);
                 if let Backend::Single(redis) = &mut self.backend {
+                    redis.kill();
+                    tokio::time::sleep(down).await;
                     redis.restart_with_data().await;
-                    self.note("Redis killed and restarted with its data".to_owned());
+                    self.note(format!(
+                        "Redis killed, down {} ms, restarted with its data",
+                        down.as_millis()
+                    ));
                 }
             }
             FaultKind::RedisOlder => {
+                let down = rng.between_ms(100, 7000);
                 if let Some(saved) = self.saved.take() {
                     if let Backend::Single(redis) = &mut self.backend {
+                        redis.kill();
+                        tokio::time::sleep(down).await;
                         redis.restart_from(&saved).await;
-                        self.note("Redis killed and restarted from the older copy".to_owned());
+                        self.note(format!(
+                            "Redis killed, down {} ms, restarted from the older copy",
+                            down.as_millis()
+                        ));
                     }
                 } else {
                     self.save();
@@ -237,7 +254,11 @@ impl Deployment {
             .iter()
             .enumerate()
             .map(|(i, inst)| (format!("instance {i}"), inst))
-            .chain(self.dead.iter().map(|inst| ("a killed instance".to_owned(), inst)));
+            .chain(
+                self.dead
+                    .iter()
+                    .map(|inst| ("a killed instance".to_owned(), inst)),
+            );
         for (name, inst) in all {
             let logs = inst.logs();
             let tail = &logs[logs.len().saturating_sub(lines)..];
