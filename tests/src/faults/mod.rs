@@ -23,7 +23,8 @@
 //!   `KINDRED_FAULT_KILL=on|off` (likewise `_STOP`, `_REDIS_RESTART`, `_REDIS_OLDER`,
 //!   `_PUBSUB`, `_MIGRATE`, `_CORRUPT`). See [`FaultKind::on_by_default`] for which
 //!   kinds run by default and why the others do not yet.
-//! - `KINDRED_FAULT_SECONDS=6`: how long each schedule injects faults.
+//! - `KINDRED_FAULT_SECONDS=6`: how long each schedule injects faults;
+//!   `KINDRED_FAULT_REDIS_DOWN_MS=7000`: the longest Redis stays away on a restart.
 //!
 //! `cargo test -p kindred-tests --test faults` (after `cargo build -p kindred-server
 //! --bin kindred`; `tests/run.sh` does both); 500 seeds:
@@ -127,10 +128,13 @@ impl FaultKind {
     pub fn on_by_default(self) -> bool {
         match self {
             FaultKind::Kill | FaultKind::RedisRestart | FaultKind::Pubsub => true,
-            // An instance stopped past the heartbeat's life is declared gone while its
-            // members are connected: they are removed as disconnected, come back as
-            // new members, and a muted one comes back unmuted ("muted but accepted").
-            // Needs: an outage is not a death.
+            // An instance stopped past the heartbeat's life (5 s) is declared gone
+            // while its members are connected: past the grace they are removed as
+            // disconnected, their next hello makes them members again, and a muted one
+            // comes back unmuted, with no `unmuted` event ("muted but accepted").
+            // Needs: a mute that outlasts a member's removal as disconnected (the
+            // domain clears it on a new join), and an instance that learns it was
+            // declared gone closing its sockets at once.
             FaultKind::Stop => false,
             // Redis back with older data under the same epoch: sends are refused
             // `internal` until the head passes the old index, and instances then serve
@@ -165,6 +169,9 @@ pub struct Options {
     pub topology: Topology,
     pub kinds: Vec<FaultKind>,
     pub length: Duration,
+    /// The longest Redis stays away on a restart (`KINDRED_FAULT_REDIS_DOWN_MS`,
+    /// default 7000: past the 5 s life of an instance's heartbeat).
+    pub redis_down_ms: u64,
 }
 
 fn var(name: &str) -> Option<String> {
@@ -222,6 +229,9 @@ impl Options {
             topology,
             kinds,
             length: Duration::from_secs(number("KINDRED_FAULT_SECONDS").unwrap_or(6)),
+            redis_down_ms: number("KINDRED_FAULT_REDIS_DOWN_MS")
+                .unwrap_or(7000)
+                .max(200),
         }
     }
 
@@ -244,9 +254,14 @@ impl Options {
         };
         format!(
             "KINDRED_FAULT_SEED={seed} {topology}KINDRED_FAULTS={} KINDRED_FAULT_SECONDS={} \
-             cargo test -p kindred-tests --test faults",
-            kinds.join(","),
-            self.length.as_secs()
+             KINDRED_FAULT_REDIS_DOWN_MS={} cargo test -p kindred-tests --test faults",
+            if kinds.is_empty() {
+                "none".to_owned()
+            } else {
+                kinds.join(",")
+            },
+            self.length.as_secs(),
+            self.redis_down_ms
         )
     }
 }
@@ -257,6 +272,7 @@ pub async fn run_seed(seed: u64, options: &Options) -> Result<String, String> {
     eprintln!("fault schedule: seed {seed} ({})", options.describe());
     let mut rng = Rng::new(seed);
     let mut deployment = Deployment::start(options.topology, started).await;
+    deployment.redis_down_ms = options.redis_down_ms;
     let http = deployment.instances[0].http.clone();
     let room = http
         .create_room(
@@ -350,7 +366,7 @@ pub async fn run_seed(seed: u64, options: &Options) -> Result<String, String> {
     }
     let (failures, tally) = checker::check(&records, &shared.markers, target);
     let summary = format!(
-        "seed {seed}: {} messages acknowledged, {} welcomes ({} resets), {} epoch(s), {} faults, {:.1?}",
+        "seed {seed}: {} messages acknowledged, {} welcomes ({} resets), {} epoch(s), {} schedule steps, {:.1?}",
         tally.acked,
         tally.welcomes,
         tally.resets,

@@ -35,6 +35,8 @@ pub struct Deployment {
     pub log: Vec<(Duration, String)>,
     started: Instant,
     saved: Option<SavedData>,
+    /// The longest a Redis restart keeps Redis away, in milliseconds.
+    pub redis_down_ms: u64,
 }
 
 /// The environment of every instance: moderation as fast as the facilitator acts,
@@ -79,6 +81,7 @@ impl Deployment {
             log: Vec::new(),
             started,
             saved: None,
+            redis_down_ms: 7000,
         }
     }
 
@@ -146,7 +149,7 @@ impl Deployment {
                 }
             }
             FaultKind::RedisRestart => {
-                let down = rng.between_ms(100, 7000);
+                let down = rng.between_ms(100, self.redis_down_ms);
                 if let Backend::Single(redis) = &mut self.backend {
                     redis.kill();
                     tokio::time::sleep(down).await;
@@ -158,7 +161,7 @@ impl Deployment {
                 }
             }
             FaultKind::RedisOlder => {
-                let down = rng.between_ms(100, 7000);
+                let down = rng.between_ms(100, self.redis_down_ms);
                 if let Some(saved) = self.saved.take() {
                     if let Backend::Single(redis) = &mut self.backend {
                         redis.kill();
