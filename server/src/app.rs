@@ -15,7 +15,7 @@ use crate::auth::Signer;
 use crate::broker::hub::Hub;
 use crate::broker::memory::MemoryBroker;
 use crate::broker::redis::RedisBroker;
-use crate::broker::{Broker, BrokerError};
+use crate::broker::{BrokerError, Engine, Rooms};
 use crate::clock::now_ms;
 use crate::config::Config;
 use crate::http::edge;
@@ -147,7 +147,7 @@ pub async fn state(config: Config, shutdown: CancellationToken) -> anyhow::Resul
     }
     let metrics = Arc::new(Metrics::new());
     let hub = Arc::new(Hub::new(config.sockets.outbound_queue, metrics.clone()));
-    let broker: Arc<dyn Broker> = match &config.storage.redis_url {
+    let engine: Arc<dyn Engine> = match &config.storage.redis_url {
         Some(url) => Arc::new(
             RedisBroker::connect(
                 url,
@@ -156,6 +156,10 @@ pub async fn state(config: Config, shutdown: CancellationToken) -> anyhow::Resul
                 metrics.clone(),
                 config.limits(),
                 config.rooms.history_len,
+                (
+                    config.storage.redis_durability,
+                    std::time::Duration::from_millis(config.storage.redis_durability_timeout_ms),
+                ),
             )
             .await?,
         ),
@@ -178,6 +182,7 @@ pub async fn state(config: Config, shutdown: CancellationToken) -> anyhow::Resul
             }
         }
     };
+    let broker = Rooms::new(engine, metrics.clone(), config.limits());
     metrics.set_build_info(if config.storage.redis_url.is_some() {
         "redis"
     } else {
@@ -273,7 +278,7 @@ pub async fn create_demo_room(state: &AppState) -> Result<(RoomSummary, Minted),
         .await?;
     let room = state.broker.room(id).await?;
     let ttl = state.config.tokens.invite_ttl_secs;
-    let invite = mint(&*state.broker, &state.signer, id, ttl, 5, now_ms()).await?;
+    let invite = mint(&state.broker, &state.signer, id, ttl, 5, now_ms()).await?;
     Ok((room, invite))
 }
 

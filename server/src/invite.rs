@@ -5,7 +5,7 @@
 use kindred_protocol::{InviteId, Millis, Role, RoomId};
 
 use crate::auth::{InviteClaims, Signer};
-use crate::broker::{Broker, BrokerError};
+use crate::broker::{BrokerError, Rooms};
 use crate::room::{Command, InviteRecord};
 
 /// A new invite: its record as the room keeps it, and its token, given only now.
@@ -27,7 +27,7 @@ impl Minted {
 /// Keep a new facilitator invite's record in `room`, allowing `uses` joins for
 /// `ttl_secs` from `now`, and sign its token.
 pub async fn mint(
-    broker: &dyn Broker,
+    broker: &Rooms,
     signer: &Signer,
     room: RoomId,
     ttl_secs: u64,

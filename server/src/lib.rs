@@ -2,10 +2,12 @@
 //!
 //! Map (see ARCHITECTURE.md for the path of one message and the invariants):
 //! - [`room`]: the pure domain — a room's state machine, roles, moderation rules.
-//! - [`broker`]: the seam to shared state (`Broker` trait); the one delivery step
-//!   (`broker::timeline`) and the connections it delivers to, by room, with the
-//!   fan-out of shared bytes (`broker::hub`); its two engines: in memory, and Redis as
-//!   a replicated log (`broker::redis`, Cluster included).
+//! - [`broker`]: the seam to shared state: the rooms as the server asks for them
+//!   (`broker::Rooms`), over an engine's narrow surface (a room's log and the
+//!   catalog); the one delivery step (`broker::timeline`) and the connections it
+//!   delivers to, by room, with the fan-out of shared bytes (`broker::hub`); its two
+//!   engines: in memory, and Redis as a replicated log (`broker::redis`, Cluster
+//!   included).
 //! - [`session`]: one WebSocket connection's event loop.
 //! - [`safety`]: crisis detection (phrase rules and a classifier), content policy
 //!   (rustrict), text normalisation, a member's budgets.

@@ -31,6 +31,9 @@ pub struct Metrics {
     pub broker_publish_seconds: Histogram,
     /// Failed writes of the catalog file (`--catalog-file`).
     pub catalog_write_failures: Counter,
+    /// Runs of a room's log entries this instance could not fold and stepped over
+    /// (Redis broker).
+    pub log_unreadable: Counter,
     build_info: Family<Vec<(String, String)>, Gauge<i64, AtomicI64>>,
     resident_memory: Gauge<i64, AtomicI64>,
     pub broker_up: Gauge<i64, AtomicI64>,
@@ -58,6 +61,7 @@ impl Metrics {
         let errors = Family::default();
         let http_errors = Family::default();
         let catalog_write_failures = Counter::default();
+        let log_unreadable = Counter::default();
         let build_info = Family::default();
         let resident_memory = Gauge::default();
         let broker_publish_seconds = Histogram::new(exponential_buckets(0.000_01, 2.0, 18));
@@ -127,6 +131,11 @@ impl Metrics {
             broker_publish_seconds.clone(),
         );
         registry.register(
+            "log_unreadable_entries",
+            "Times a room's log held entries this instance could not read, stepped over from a snapshot in a new epoch",
+            log_unreadable.clone(),
+        );
+        registry.register(
             "broker_up",
             "1 when the broker is reachable",
             broker_up.clone(),
@@ -155,6 +164,7 @@ impl Metrics {
             http_errors,
             broker_publish_seconds,
             catalog_write_failures,
+            log_unreadable,
             build_info,
             resident_memory,
             broker_up,

@@ -306,6 +306,15 @@ pub struct Member {
 }
 
 impl Member {
+    /// A member who joined (`joined`) connects to the instance at `ws_url`: another
+    /// process's, or another server's than the one that admitted them.
+    pub async fn connect_to(ws_url: &str, joined: JoinResponse) -> Member {
+        let (conn, welcome, backlog) = Connection::hello(ws_url, &joined.token, None)
+            .await
+            .expect("hello accepted");
+        Member::new(conn, welcome, backlog, joined)
+    }
+
     fn new(
         conn: Connection,
         welcome: Welcome,

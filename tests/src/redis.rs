@@ -59,6 +59,49 @@ impl RedisServer {
         }
     }
 
+    /// A server that keeps an append-only file and fsyncs it once a second
+    /// (`--appendfsync everysec`, Redis's default and docker-compose's old setting):
+    /// a crash may lose the last second of writes.
+    pub async fn fsyncing_every_second() -> RedisServer {
+        let args = base_args(&["--appendonly", "yes", "--appendfsync", "everysec"]);
+        let node = Node::launch("redis", args, free_port).await;
+        RedisServer {
+            node,
+            persistent: true,
+        }
+    }
+
+    /// A server that replicates this one (`--replicaof`), keeping nothing on disk;
+    /// it has loaded the primary's data and follows it when this returns.
+    pub async fn replica(&self) -> RedisServer {
+        let mut args = ephemeral_args();
+        args.extend([
+            "--replicaof".to_owned(),
+            "127.0.0.1".to_owned(),
+            self.port().to_string(),
+        ]);
+        let node = Node::launch("redis-replica", args, free_port).await;
+        let deadline = Instant::now() + START_TIMEOUT;
+        loop {
+            let info = query(node.port, &["INFO", "replication"]).await;
+            if info
+                .as_ref()
+                .is_ok_and(|i| i.lines().any(|l| l.trim() == "master_link_status:up"))
+            {
+                break;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "the replica did not reach its primary in time: {info:?}"
+            );
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        RedisServer {
+            node,
+            persistent: false,
+        }
+    }
+
     /// `redis://127.0.0.1:PORT`
     pub fn url(&self) -> String {
         format!("redis://127.0.0.1:{}", self.node.port)
@@ -107,22 +150,31 @@ impl RedisServer {
         self.node.respawn().await;
     }
 
-    /// A copy of the files the server has written so far (with `appendfsync always`,
-    /// every acknowledged write up to now), for [`RedisServer::restart_from`]: the
-    /// backup an operator restores, or the replica that lagged.
-    pub fn save_data(&self) -> SavedData {
-        assert!(self.persistent, "save_data needs RedisServer::persistent()");
-        let saved = TempDir::new("redis-saved");
-        copy_dir(&self.node.data_dir(), &saved.path.join("data"));
-        SavedData { dir: saved }
+    /// Keep a copy of the data files as they are now (the server goes on running), for
+    /// [`RedisServer::restart_from_copy`]: a backup taken at this moment. Only for a
+    /// server made with [`RedisServer::persistent`], whose every acknowledged write is
+    /// on disk before it answers.
+    pub fn save_copy(&self) {
+        assert!(self.persistent, "save_copy needs RedisServer::persistent()");
+        let copy = self.node.copy_dir();
+        match fs::remove_dir_all(&copy) {
+            Ok(()) => {}
+            Err(e) if e.kind() == io::ErrorKind::NotFound => {}
+            Err(e) => panic!("could not remove {}: {e}", copy.display()),
+        }
+        copy_tree(&self.node.data_dir(), &copy);
     }
 
-    /// Start a new process on the same port from an older copy of its files: Redis
-    /// comes back having lost whatever was written after `saved` was taken.
-    pub async fn restart_from(&mut self, saved: &SavedData) {
+    /// Start a new process on the same port from the copy [`RedisServer::save_copy`]
+    /// kept (the old process is killed first): Redis comes back having lost every
+    /// write made since, as after a restore of an older backup or a failover to a
+    /// replica that lagged.
+    pub async fn restart_from_copy(&mut self) {
+        let copy = self.node.copy_dir();
+        assert!(copy.is_dir(), "restart_from_copy needs save_copy first");
         self.node.kill();
         self.node.clear_data();
-        copy_dir(&saved.dir.path.join("data"), &self.node.data_dir());
+        copy_tree(&copy, &self.node.data_dir());
         self.node.respawn().await;
     }
 
@@ -133,20 +185,16 @@ impl RedisServer {
     }
 }
 
-/// A copy of a [`RedisServer`]'s files at one moment (see [`RedisServer::save_data`]).
-pub struct SavedData {
-    dir: TempDir,
-}
-
-/// Copy a directory tree (regular files and directories only).
-fn copy_dir(from: &Path, to: &Path) {
+/// Copy a directory and everything in it.
+fn copy_tree(from: &Path, to: &Path) {
     fs::create_dir_all(to).unwrap_or_else(|e| panic!("could not create {}: {e}", to.display()));
     let entries =
         fs::read_dir(from).unwrap_or_else(|e| panic!("could not read {}: {e}", from.display()));
-    for entry in entries.map_while(Result::ok) {
+    for entry in entries {
+        let entry = entry.expect("a directory entry");
         let target = to.join(entry.file_name());
-        if entry.file_type().is_ok_and(|t| t.is_dir()) {
-            copy_dir(&entry.path(), &target);
+        if entry.file_type().expect("a file type").is_dir() {
+            copy_tree(&entry.path(), &target);
         } else {
             fs::copy(entry.path(), &target)
                 .unwrap_or_else(|e| panic!("could not copy {}: {e}", entry.path().display()));
@@ -469,6 +517,11 @@ impl Node {
 
     fn data_dir(&self) -> PathBuf {
         self.root.path.join("data")
+    }
+
+    /// Where [`RedisServer::save_copy`] keeps its copy.
+    fn copy_dir(&self) -> PathBuf {
+        self.root.path.join("copy")
     }
 
     /// An empty data directory (the process must not be running).

@@ -8,6 +8,11 @@
 //!
 //! This is the failure Redis pub/sub allows (a push is at most once): nothing is
 //! mocked, the instance and Redis are real, only the bytes in between are lost.
+//!
+//! It can also run a command twice ([`Relay::repeat_commands_with`]): what a client
+//! does when it resends a command after a dropped connection (the cluster client
+//! retries), so the same script reaches Redis twice. The copy goes on a connection of
+//! the relay's own; the instance sees only the first run's reply.
 
 use std::net::Ipv4Addr;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -34,6 +39,11 @@ struct Shared {
     /// What was swallowed, in order.
     swallowed: Mutex<Vec<u8>>,
     more_swallowed: Notify,
+    /// Commands from the instance containing this are sent to Redis a second time.
+    repeating: Mutex<Option<Vec<u8>>>,
+    /// Redis's replies to the second runs, in order.
+    repeated: Mutex<Vec<Vec<u8>>>,
+    more_repeated: Notify,
     /// Every relayed connection.
     links: Mutex<Vec<Link>>,
 }
@@ -89,6 +99,38 @@ impl Relay {
         }
     }
 
+    /// From now on (until [`Relay::stop_repeating`]), every write from the instance
+    /// that contains `needle` reaches Redis twice: as relayed, and once more on a
+    /// connection of the relay's own.
+    pub fn repeat_commands_with(&self, needle: &str) {
+        *self.shared.repeating.lock().expect("not poisoned") = Some(needle.as_bytes().to_vec());
+    }
+
+    pub fn stop_repeating(&self) {
+        *self.shared.repeating.lock().expect("not poisoned") = None;
+    }
+
+    /// Wait (within [`WAIT`]) until `count` commands were run a second time and Redis
+    /// answered them; its replies.
+    pub async fn repeated(&self, count: usize) -> Vec<String> {
+        let deadline = tokio::time::Instant::now() + WAIT;
+        loop {
+            let more = self.shared.more_repeated.notified();
+            {
+                let replies = self.shared.repeated.lock().expect("not poisoned");
+                if replies.len() >= count {
+                    return replies
+                        .iter()
+                        .map(|r| String::from_utf8_lossy(r).into_owned())
+                        .collect();
+                }
+            }
+            tokio::time::timeout_at(deadline, more)
+                .await
+                .unwrap_or_else(|_| panic!("the relay runs {count} command(s) a second time"));
+        }
+    }
+
     /// Stop swallowing and cut every subscription connection: the instance sees its
     /// connection lost, connects again through the relay and subscribes again.
     pub fn cut_subscriptions(&self) {
@@ -127,6 +169,7 @@ async fn accept(listener: TcpListener, target: u16, shared: Arc<Shared>) {
         let (mut server_read, mut server_write) = server.into_split();
         let subscriber = Arc::new(AtomicBool::new(false));
         let (to_redis, from_redis) = (subscriber.clone(), subscriber.clone());
+        let up_shared = shared.clone();
         // The instance to Redis: passed on whole; a SUBSCRIBE marks the connection.
         let up = tokio::spawn(async move {
             let mut buf = vec![0u8; 16 * 1024];
@@ -147,6 +190,15 @@ async fn accept(listener: TcpListener, target: u16, shared: Arc<Shared>) {
                 }
                 if server_write.write_all(chunk).await.is_err() {
                     return;
+                }
+                let repeat = up_shared
+                    .repeating
+                    .lock()
+                    .expect("not poisoned")
+                    .as_ref()
+                    .is_some_and(|needle| chunk.windows(needle.len()).any(|w| w == needle));
+                if repeat {
+                    tokio::spawn(run_again(target, chunk.to_vec(), up_shared.clone()));
                 }
             }
         });
@@ -184,4 +236,23 @@ async fn accept(listener: TcpListener, target: u16, shared: Arc<Shared>) {
         };
         shared.links.lock().expect("not poisoned").push(link);
     }
+}
+
+/// Send a command the instance sent once more, on a connection of the relay's own,
+/// and keep Redis's reply.
+async fn run_again(target: u16, command: Vec<u8>, shared: Arc<Shared>) {
+    let Ok(mut redis) = TcpStream::connect((Ipv4Addr::LOCALHOST, target)).await else {
+        return;
+    };
+    if redis.write_all(&command).await.is_err() {
+        return;
+    }
+    let mut reply = vec![0u8; 16 * 1024];
+    let n = match tokio::time::timeout(WAIT, redis.read(&mut reply)).await {
+        Ok(Ok(n)) => n,
+        _ => return,
+    };
+    reply.truncate(n);
+    shared.repeated.lock().expect("not poisoned").push(reply);
+    shared.more_repeated.notify_waiters();
 }

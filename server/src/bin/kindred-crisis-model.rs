@@ -19,6 +19,7 @@ use std::time::Instant;
 
 use anyhow::{Context, bail};
 use kindred::safety::classifier::corpus::{Example, load, read_fresh};
+use kindred::safety::classifier::framing;
 use kindred::safety::classifier::model::digest;
 use kindred::safety::classifier::report::Score;
 use kindred::safety::classifier::train::{split, train};
@@ -92,7 +93,8 @@ fn main() -> anyhow::Result<()> {
 }
 
 /// A set's figures with the rules and the model together (what Kindred does), the
-/// model alone and the rules alone.
+/// model alone, the rules alone, and the rules with their framing (a match the framing
+/// distances left out: what the rules add to the model's alerts).
 fn report(set: &[Example]) -> anyhow::Result<()> {
     let both = Detector::new(CrisisMatcher::builtin());
     let model = Detector::new(CrisisMatcher::parse("")?);
@@ -107,6 +109,18 @@ fn report(set: &[Example]) -> anyhow::Result<()> {
         })
     });
     println!("rules alone: {rules_only}");
+    // The rules as they stand in Kindred: a match the framing distances is not theirs.
+    let framed = Score::of(set, |t| {
+        rules
+            .detect(t)
+            .filter(|_| !framing::distanced(&rules, t))
+            .map(|category| Detection {
+                tier: Tier::Crisis,
+                category,
+                basis: Basis::Rule,
+            })
+    });
+    println!("rules with their framing: {framed}");
     // Where the rules and the model disagree: a rule's match the model finds calm.
     let mut disagree = [[0usize; 2]; 4];
     for e in set {

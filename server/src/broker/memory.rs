@@ -1,7 +1,7 @@
 //! The in-memory broker: one instance, nothing to install, nothing on disk unless
 //! the operator names a catalog file.
 //!
-//! Each room is a domain [`Room`] plus its history behind one mutex. `apply` holds
+//! Each room is a domain [`Room`] plus its history behind one mutex. `append` holds
 //! that mutex while it checks, numbers, stores and hands the encoded frames to the
 //! hub, so seqs reach every connection in order. The lock is never held across an
 //! await: hub delivery is `try_send` only.
@@ -14,26 +14,27 @@
 //! or tick after which the room's catalog record differs
 //! ([`catalog_change`](super::catalog_change)), marks the file dirty; a background
 //! writer rewrites it at most every [`CATALOG_DEBOUNCE`], off the room locks, and
-//! [`Broker::flush`] writes the last changes at a clean shutdown.
+//! [`Catalog::flush`] writes the last changes at a clean shutdown.
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use async_trait::async_trait;
 use dashmap::{DashMap, DashSet};
-use kindred_protocol::{Epoch, Millis, RoomId, RoomSummary, UserId};
+use kindred_protocol::{Epoch, Millis, RoomId};
 use parking_lot::Mutex;
 
-use super::hub::{Audience, Effect, Hub, Peer};
+use super::hub::{Audience, Effect, Hub};
 use super::timeline::Timeline;
 use super::{
-    Broker, BrokerError, Reading, ResumeFrom, Snapshot, catalog_change, new_epoch, summary,
+    BrokerError, Catalog, Engine, Look, Reading, RelayIf, RoomLog, Round, View, catalog_change,
+    new_epoch,
 };
 use crate::catalog::CatalogFile;
 use crate::metrics::Metrics;
-use crate::room::{Applied, Command, Limits, Room, RoomConfig};
-use crate::wire::{self, Encoded};
+use crate::room::{Applied, Command, Limits, Room};
+use crate::wire::Encoded;
 
 struct RoomCell {
     room: Room,
@@ -194,65 +195,8 @@ impl MemoryBroker {
 }
 
 #[async_trait]
-impl Broker for MemoryBroker {
-    async fn create_room(
-        &self,
-        id: RoomId,
-        config: RoomConfig,
-        _now: Millis,
-    ) -> Result<RoomSummary, BrokerError> {
-        let cell = RoomCell {
-            room: Room::new(id, config, self.limits),
-            epoch: new_epoch(),
-            timeline: Timeline::new(self.history_len),
-        };
-        let summary = summary(&cell.room);
-        self.rooms.insert(id, Arc::new(Mutex::new(cell)));
-        self.refresh_gauges();
-        // A new room: its record is new.
-        self.catalog_changed();
-        Ok(summary)
-    }
-
-    async fn rooms(&self) -> Result<Vec<RoomSummary>, BrokerError> {
-        let cells: Vec<_> = self.rooms.iter().map(|e| e.value().clone()).collect();
-        Ok(cells.iter().map(|c| summary(&c.lock().room)).collect())
-    }
-
-    async fn read(
-        &self,
-        id: RoomId,
-        _reading: Reading,
-        look: &mut (dyn for<'r> FnMut(&'r Room, &'r Timeline) + Send),
-    ) -> Result<(), BrokerError> {
-        let cell = self.cell(id)?;
-        let cell = cell.lock();
-        look(&cell.room, &cell.timeline);
-        Ok(())
-    }
-
-    async fn typing(&self, id: RoomId, user: UserId, name: &str, now: Millis) -> bool {
-        let Ok(cell) = self.cell(id) else {
-            return false;
-        };
-        let cell = cell.lock();
-        if !cell.room.may_type(user, now) {
-            return false;
-        }
-        let frame = wire::encode(&wire::typing(user, name));
-        self.hub
-            .deliver(id, Audience::Others(user), &frame, Effect::None);
-        true
-    }
-
-    async fn unkept_alert(&self, room: RoomId, alert: Encoded) -> Result<(), BrokerError> {
-        self.hub
-            .deliver(room, Audience::Facilitators, &alert, Effect::None);
-        Ok(())
-    }
-
-    async fn apply(&self, id: RoomId, cmd: Command, now: Millis) -> Result<Applied, BrokerError> {
-        let started = Instant::now();
+impl RoomLog for MemoryBroker {
+    async fn append(&self, id: RoomId, cmd: Command, now: Millis) -> Result<Applied, BrokerError> {
         let cell = self.cell(id)?;
         let mut guard = cell.lock();
         let (applied, recorded) = catalog_change(&mut guard.room, |room| room.apply(cmd, now));
@@ -265,31 +209,74 @@ impl Broker for MemoryBroker {
             self.rooms.remove_if(&id, |_, c| Arc::ptr_eq(c, &cell));
             self.refresh_gauges();
         }
+        // Its record changed (the operator's change, a facilitator opening the session,
+        // a held session that closed itself on a tick): the file is written again.
         if recorded {
             self.catalog_changed();
         }
-        self.metrics
-            .broker_publish_seconds
-            .observe(started.elapsed().as_secs_f64());
         Ok(applied)
     }
 
-    async fn snapshot(
+    async fn read(
         &self,
         id: RoomId,
-        peer: &Peer,
-        resume: Option<ResumeFrom>,
-        recent: usize,
-    ) -> Result<Snapshot, BrokerError> {
+        _reading: Reading,
+        look: &mut Look<'_>,
+    ) -> Result<(), BrokerError> {
         let cell = self.cell(id)?;
         let cell = cell.lock();
-        Ok(cell
-            .timeline
-            .arrival(&cell.room, peer, cell.epoch, resume, recent)?)
+        look(View {
+            room: &cell.room,
+            timeline: &cell.timeline,
+            epoch: cell.epoch,
+        });
+        Ok(())
     }
 
-    fn ready(&self) -> bool {
-        true
+    async fn relay(
+        &self,
+        id: RoomId,
+        audience: Audience,
+        frame: &Encoded,
+        only_if: Option<&RelayIf<'_>>,
+    ) -> Result<bool, BrokerError> {
+        let Some(only_if) = only_if else {
+            self.hub.deliver(id, audience, frame, Effect::None);
+            return Ok(true);
+        };
+        let Ok(cell) = self.cell(id) else {
+            return Ok(false);
+        };
+        // Asked and delivered under the lock every event is delivered under: a frame
+        // the room refuses (typing after a mute) never follows the event that made it
+        // so.
+        let cell = cell.lock();
+        if !only_if(&cell.room) {
+            return Ok(false);
+        }
+        self.hub.deliver(id, audience, frame, Effect::None);
+        Ok(true)
+    }
+}
+
+#[async_trait]
+impl Catalog for MemoryBroker {
+    async fn create(&self, room: Room, _now: Millis) -> Result<(), BrokerError> {
+        let id = room.id;
+        let cell = RoomCell {
+            room,
+            epoch: new_epoch(),
+            timeline: Timeline::new(self.history_len),
+        };
+        self.rooms.insert(id, Arc::new(Mutex::new(cell)));
+        self.refresh_gauges();
+        // A new room: its record is new.
+        self.catalog_changed();
+        Ok(())
+    }
+
+    async fn list(&self) -> Result<Vec<RoomId>, BrokerError> {
+        Ok(self.rooms.iter().map(|e| *e.key()).collect())
     }
 
     fn transient(&self, room: RoomId) {
@@ -303,27 +290,21 @@ impl Broker for MemoryBroker {
             writer.write_if_dirty().await;
         }
     }
+}
 
-    async fn tick(&self, now: Millis) {
-        let cells: Vec<_> = self
-            .rooms
-            .iter()
-            .map(|e| (*e.key(), e.value().clone()))
-            .collect();
-        let mut members = 0;
-        for (id, cell) in cells {
-            let mut cell = cell.lock();
-            let (applied, recorded) =
-                catalog_change(&mut cell.room, |room| room.apply(Command::Tick, now));
-            if let Ok(applied) = applied {
-                self.publish(id, &mut cell, &applied);
-            }
-            // A held session that closed itself starts the next session.
-            if recorded {
-                self.catalog_changed();
-            }
-            members += cell.room.member_count();
-        }
-        Metrics::set_gauge(&self.metrics.members, members);
+#[async_trait]
+impl Engine for MemoryBroker {
+    fn ready(&self) -> bool {
+        true
+    }
+
+    /// Nothing of its own to keep up: this instance keeps every room's clock.
+    async fn upkeep(&self, now: Millis) -> Option<Round> {
+        let rooms: Vec<RoomId> = self.rooms.iter().map(|e| *e.key()).collect();
+        Some(Round {
+            now,
+            tick: rooms.clone(),
+            served: rooms,
+        })
     }
 }

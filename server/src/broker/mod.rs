@@ -1,35 +1,46 @@
 //! The broker: where rooms live and how their events reach every instance.
 //!
-//! A broker owns the authoritative state of each room. [`Broker::apply`] checks a
-//! command against the room's rules, numbers the resulting events, appends them to
-//! the room's history and publishes them, as one atomic step: once a facilitator's
-//! mute, pause or close is acknowledged, no message it forbids is accepted
-//! anywhere. Everything the command causes for anyone but its sender (events,
-//! alerts, warnings, whispers, notices, departures) leaves through one step,
-//! [`Timeline::record`](timeline::Timeline::record), on every instance that holds the
-//! room, into the local [`Hub`](crate::broker::hub::Hub), which fans it out. Only typing
-//! (and a crisis alert the room could not take) passes beside the room, at most once.
-//! Every change to a room after its creation is a [`Command`] given to
-//! [`Broker::apply`], the operator's too ([`Command::Configure`], [`Command::Delete`]),
-//! and whether the room's catalog record must be stored is decided around that one
-//! fold, the same way by both brokers ([`catalog_change`]).
-//! The in-memory broker serves one instance; a Redis broker shares rooms across
-//! several. One conformance suite (`tests/`) runs against both.
+//! An engine owns the authoritative state of each room and gives two narrow things:
+//! the room's log ([`RoomLog`]: append a command, read the room and its timeline,
+//! relay a frame beside the log) and the catalog ([`Catalog`]: create, list, and
+//! what must outlive the process). The in-memory engine serves one instance
+//! (`memory`); the Redis engine shares rooms across several (`redis`). Everything
+//! else (a room's summary, its policy, who it admits, its invites, a report's quotes,
+//! a connection's arrival, typing, the directory, the clock's round, readiness) is
+//! asked on those once, for both engines, in the layer above ([`Rooms`]), which is
+//! what the HTTP API, the sessions and the app's maintenance loop call.
+//!
+//! [`RoomLog::append`] checks a command against the room's rules, numbers the
+//! resulting events, appends them to the room's history and publishes them, as one
+//! atomic step: once a facilitator's mute, pause or close is acknowledged, no message
+//! it forbids is accepted anywhere. Everything the command causes for anyone but its
+//! sender (events, alerts, warnings, whispers, notices, departures) leaves through one
+//! step, [`Timeline::record`](timeline::Timeline::record), on every instance that
+//! holds the room, into the local [`Hub`](crate::broker::hub::Hub), which fans it out.
+//! Only typing (and a crisis alert the room could not take) passes beside the room,
+//! at most once ([`RoomLog::relay`]). Every change to a room after its creation is a
+//! [`Command`] appended to its log, the operator's too ([`Command::Configure`],
+//! [`Command::Delete`]), and whether the room's catalog record must be stored is
+//! decided around that one fold, the same way by both engines ([`catalog_change`]).
+//! One conformance suite (`tests/`) runs against both.
 
 pub mod hub;
 pub mod memory;
 pub mod redis;
+pub mod rooms;
 pub mod timeline;
+
+pub use rooms::Rooms;
 
 use async_trait::async_trait;
 use kindred_protocol::policy::ContentPolicy;
 use kindred_protocol::{
-    Epoch, MemberInfo, Millis, Quote, ResumeKind, Role, RoomId, RoomState, RoomSummary, Seq, UserId,
+    Epoch, MemberInfo, Millis, ResumeKind, RoomId, RoomState, RoomSummary, Seq,
 };
 
-use self::hub::{Effect, Peer};
+use self::hub::{Audience, Effect};
 use self::timeline::Timeline;
-use crate::room::{Applied, Command, EventKind, InviteRecord, Origin, Rejection, Room, RoomConfig};
+use crate::room::{Applied, Command, EventKind, Rejection, Room};
 use crate::wire::Encoded;
 
 /// Why a broker call failed.
@@ -41,6 +52,10 @@ pub enum BrokerError {
     NoRoom,
     #[error("the shared store is unavailable: {0}")]
     Unavailable(String),
+    /// The command was appended (it is in the room) but the store did not confirm it
+    /// as durable as configured (`--redis-durability`) in time.
+    #[error("the shared store did not confirm the write: {0}")]
+    Unconfirmed(String),
 }
 
 /// What a member sees on arrival: the room, its members and state at `seq`, and the
@@ -69,7 +84,7 @@ pub struct ResumeFrom {
 /// How many messages before a reported one its alert quotes.
 pub const REPORT_CONTEXT: usize = 3;
 
-/// How current a [`Broker::read`] must be. One instance's memory is always current;
+/// How current a [`RoomLog::read`] must be. One instance's memory is always current;
 /// a Redis replica can be a few entries behind its log.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Reading {
@@ -80,124 +95,106 @@ pub enum Reading {
     /// subscribed first if it was not (the policy a message is screened with, a
     /// report's quotes).
     Served,
+    /// As this instance holds it now: neither caught up nor subscribed, and no room if
+    /// it holds none (the clock's round over the rooms it serves).
+    Held,
 }
 
-/// The seam between sessions and shared state.
+/// A room as an engine holds it, looked at under the room's lock: the room, its kept
+/// timeline, and the epoch of its log.
+#[derive(Clone, Copy)]
+pub struct View<'r> {
+    pub room: &'r Room,
+    pub timeline: &'r Timeline,
+    pub epoch: Epoch,
+}
+
+/// What a look at a room is given: a [`View`] under the room's lock.
+pub type Look<'a> = dyn for<'r> FnMut(View<'r>) + Send + 'a;
+
+/// Whether a frame relayed beside the log may go, asked of the room as this instance
+/// holds it, under its lock.
+pub type RelayIf<'a> = dyn Fn(&Room) -> bool + Sync + 'a;
+
+/// A room's log, as an engine keeps it: append a command, look at the room and its
+/// timeline, and relay the one kind of frame that passes beside the log. Everything
+/// else asked of a room is asked on these, once for both engines ([`Rooms`]).
 #[async_trait]
-pub trait Broker: Send + Sync + 'static {
-    /// Create a room. Every later change to it, the operator's included (a `PATCH`
-    /// is [`Command::Configure`], a deletion [`Command::Delete`]), is a command given
-    /// to [`Broker::apply`].
-    async fn create_room(
-        &self,
-        id: RoomId,
-        config: RoomConfig,
-        now: Millis,
-    ) -> Result<RoomSummary, BrokerError>;
-    /// Every room.
-    async fn rooms(&self) -> Result<Vec<RoomSummary>, BrokerError>;
-    /// Look at a room and its kept timeline as they stand, under the room's lock:
-    /// the one read each engine writes, on which every question about a room below
-    /// is asked once for both ([`Broker::room`], [`Broker::policy`],
-    /// [`Broker::admits`], [`Broker::invites`], [`Broker::quotes`]).
+pub trait RoomLog: Send + Sync + 'static {
+    /// Append a command to the room's log and answer once this instance has folded
+    /// it: check, number, store and publish as one step (see the module docs). Every
+    /// change to a room after its creation, the operator's included.
+    async fn append(&self, room: RoomId, cmd: Command, now: Millis)
+    -> Result<Applied, BrokerError>;
+    /// Look at a room and its kept timeline under the room's lock, as current as
+    /// `reading` asks ([`Reading::Served`] subscribes this instance to the room).
     async fn read(
         &self,
         room: RoomId,
         reading: Reading,
-        look: &mut (dyn for<'r> FnMut(&'r Room, &'r Timeline) + Send),
+        look: &mut Look<'_>,
     ) -> Result<(), BrokerError>;
-    /// One room's summary with its live member count.
-    async fn room(&self, id: RoomId) -> Result<RoomSummary, BrokerError> {
-        let mut out = None;
-        self.read(id, Reading::Current, &mut |room, _| {
-            out = Some(summary(room))
-        })
-        .await?;
-        out.ok_or(BrokerError::NoRoom)
-    }
-    /// The room's content policy now (sessions screen messages with it before
-    /// `apply`, outside the room's lock).
-    async fn policy(&self, id: RoomId) -> Result<ContentPolicy, BrokerError> {
-        let mut out = None;
-        self.read(id, Reading::Served, &mut |room, _| {
-            out = Some(room.config.policy);
-        })
-        .await?;
-        out.ok_or(BrokerError::NoRoom)
-    }
-    /// Whether a new member with this role and name, joining from `origin`, could
-    /// join now ([`Room::admits`]); the session number their token is bound to.
-    async fn admits(
-        &self,
-        id: RoomId,
-        role: Role,
-        name: &str,
-        origin: &Origin,
-    ) -> Result<u32, BrokerError> {
-        let mut out = None;
-        self.read(id, Reading::Current, &mut |room, _| {
-            out = Some(room.admits(role, name, origin).map(|()| room.session()));
-        })
-        .await?;
-        Ok(out.ok_or(BrokerError::NoRoom)??)
-    }
-    /// The room's facilitator invites, oldest first.
-    async fn invites(&self, id: RoomId) -> Result<Vec<InviteRecord>, BrokerError> {
-        let mut out = None;
-        self.read(id, Reading::Current, &mut |room, _| {
-            out = Some(room.invites())
-        })
-        .await?;
-        out.ok_or(BrokerError::NoRoom)
-    }
-    /// Show the others in the room that `user` (`name`) is typing, if that is news
-    /// now ([`Room::may_type`]: someone who may not post is not shown typing); true if
-    /// it was relayed. The one ephemeral frame between members, and at most once by
-    /// design: a hint the next one replaces, not part of the room's log (with Redis,
-    /// one plain PUBLISH, which a dropped push loses and nobody misses).
-    async fn typing(&self, room: RoomId, user: UserId, name: &str, now: Millis) -> bool;
-    /// A crisis alert for words the room could not take at all (their author was no
-    /// longer in it at that instant, or the store was out of reach), to the
-    /// facilitators connected now. The room keeps nothing of it, so there is no entry
-    /// to carry it: it goes at most once (with Redis, a plain PUBLISH, which fails
-    /// with the store). Every alert the room keeps reaches them through the room's log
-    /// instead ([`Timeline::record`](timeline::Timeline::record)).
-    async fn unkept_alert(&self, room: RoomId, alert: Encoded) -> Result<(), BrokerError>;
-    /// The message at `target` and up to three before it, as this instance's history
-    /// holds them now (for a report): see [`Timeline::quotes`].
-    async fn quotes(&self, room: RoomId, target: Seq) -> Result<Vec<Quote>, BrokerError> {
-        let mut out = None;
-        self.read(room, Reading::Served, &mut |_, timeline| {
-            out = Some(timeline.quotes(target, REPORT_CONTEXT));
-        })
-        .await?;
-        Ok(out.ok_or(BrokerError::NoRoom)??)
-    }
-
-    /// Check, number, store and publish: see the module docs.
-    async fn apply(&self, room: RoomId, cmd: Command, now: Millis) -> Result<Applied, BrokerError>;
-    /// Let a connection in (to the room, or to the waiting room) and say what it sees,
-    /// in one step with the membership check ([`Timeline::arrival`](timeline::Timeline::arrival)).
-    /// `resume` asks for the events after a seq; otherwise the most recent `recent`
-    /// events are the backlog. A participant is given nothing from before they joined
-    /// ([`Timeline::snapshot`](timeline::Timeline::snapshot)).
-    async fn snapshot(
+    /// Hand `frame` to `audience` on every instance that serves the room, beside its
+    /// log: at most once, nothing reads it again (with Redis, one plain PUBLISH, which
+    /// fails with the store). With `only_if`, it goes only if the room as this
+    /// instance holds it agrees at that moment (in memory, under the same lock that
+    /// delivers the room's events); true if it went.
+    async fn relay(
         &self,
         room: RoomId,
-        peer: &Peer,
-        resume: Option<ResumeFrom>,
-        recent: usize,
-    ) -> Result<Snapshot, BrokerError>;
-    /// Whether the broker can serve requests (for `/readyz`).
-    fn ready(&self) -> bool;
+        audience: Audience,
+        frame: &Encoded,
+        only_if: Option<&RelayIf<'_>>,
+    ) -> Result<bool, BrokerError>;
+}
+
+/// Where rooms are listed and stored, as an engine keeps them. Loading one is a
+/// [`RoomLog::read`]: an engine loads a room it does not hold yet when it is first
+/// looked at.
+#[async_trait]
+pub trait Catalog: Send + Sync + 'static {
+    /// Store a new room: the beginning of its log, and its catalog record, before the
+    /// operator is answered.
+    async fn create(&self, room: Room, now: Millis) -> Result<(), BrokerError>;
+    /// Every room the catalog holds (with Redis, read again from Redis first).
+    async fn list(&self) -> Result<Vec<RoomId>, BrokerError>;
     /// Do not keep this room across a restart (the demo room: every start makes its
-    /// own). Only the in-memory broker's catalog file honours it.
+    /// own). Only the in-memory engine's catalog file honours it; Redis keeps its
+    /// catalog in Redis, which outlives every instance anyway.
     fn transient(&self, _room: RoomId) {}
     /// Write whatever must outlive the process (the catalog file) now: called at a
-    /// clean shutdown, after the sessions have closed.
+    /// clean shutdown, after the sessions have closed. Redis's catalog is written as
+    /// it changes.
     async fn flush(&self) {}
-    /// Expire grace periods, mutes and floors in every room (called once a second).
-    async fn tick(&self, now: Millis);
+}
+
+/// One engine: a room's log and the catalog, plus the little of an instance's life
+/// that only the engine can know. The in-memory engine has none of it; Redis has a
+/// heartbeat, subscriptions to let go, a store that can be out of reach and come
+/// back empty, and a lease per room on who keeps its clock: that stays inside the
+/// engine, because no other engine has it and the layer above has nothing to say
+/// about it.
+#[async_trait]
+pub trait Engine: RoomLog + Catalog {
+    /// Whether the engine can serve requests now (for `/readyz`).
+    fn ready(&self) -> bool;
+    /// Once a second: the engine's own upkeep first, then what the clock's round
+    /// above the engine ([`Rooms::tick`]) works on, or nothing if it cannot work now
+    /// (the store is out of reach).
+    async fn upkeep(&self, now: Millis) -> Option<Round>;
+}
+
+/// What an engine's round gives the clock's round above it.
+#[derive(Debug, Default)]
+pub struct Round {
+    /// The clock that says whether a room's timers are due: this process's in memory,
+    /// Redis's own on Redis (the clock every entry of its logs carries).
+    pub now: Millis,
+    /// The rooms whose clock this instance keeps: every room in memory; on Redis, the
+    /// rooms whose ticker lease it holds, served here or not.
+    pub tick: Vec<RoomId>,
+    /// The rooms this instance serves members of (the members gauge).
+    pub served: Vec<RoomId>,
 }
 
 /// Make a change to a room and say whether its catalog record

@@ -35,7 +35,7 @@ use problems::Problems;
 pub use rates::Rates;
 pub use rooms::Rooms;
 pub use sockets::Sockets;
-pub use storage::Storage;
+pub use storage::{Durability, Storage};
 pub use tokens::Tokens;
 
 use crate::room::Limits;

@@ -91,6 +91,10 @@ impl From<BrokerError> for AppError {
                 ErrorCode::Internal,
                 "the server is having trouble; please try again in a moment",
             ),
+            BrokerError::Unconfirmed(_) => AppError::new(
+                ErrorCode::Internal,
+                "the change was made but its storage was not confirmed in time",
+            ),
         }
     }
 }

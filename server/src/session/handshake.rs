@@ -316,7 +316,7 @@ fn refusal(e: &BrokerError) -> (ErrorCode, String, u16, &'static str) {
             close_code::ROOM_CLOSED,
             "no such room",
         ),
-        BrokerError::Unavailable(_) => (
+        BrokerError::Unavailable(_) | BrokerError::Unconfirmed(_) => (
             ErrorCode::Internal,
             "the server is having trouble; please reconnect in a moment".to_owned(),
             close_code::GOING_AWAY,

@@ -17,7 +17,7 @@ pub use allowance::IpLimiter;
 pub use directory::RoomDirectory;
 
 use crate::auth::Signer;
-use crate::broker::Broker;
+use crate::broker::Rooms;
 use crate::broker::hub::Hub;
 use crate::config::Config;
 use crate::metrics::Metrics;
@@ -26,7 +26,8 @@ use crate::safety::{Detector, ResourcesCard};
 /// Everything a request or session needs.
 pub struct AppState {
     pub config: Config,
-    pub broker: Arc<dyn Broker>,
+    /// The rooms, over the broker's engine (in memory, or Redis).
+    pub broker: Rooms,
     pub hub: Arc<Hub>,
     pub signer: Signer,
     pub admin_token: String,

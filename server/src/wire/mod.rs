@@ -15,7 +15,7 @@ use kindred_protocol::{Seq, ServerFrame};
 
 pub use errors::{
     binary_refused, declined, denied, error, no_room, rejection, slow_consumer, text_error,
-    too_fast, unavailable,
+    too_fast, unavailable, unconfirmed,
 };
 pub use notices::{
     ack, alert, crisis_resources, flagged_alert, held_ack, held_alert, kept, knock_alert, mod_log,

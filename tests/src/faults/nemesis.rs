@@ -11,7 +11,7 @@ use kindred_protocol::RoomId;
 use super::member::Shared;
 use super::{FaultKind, Rng, Topology};
 use crate::process::Instance;
-use crate::redis::{RedisCluster, RedisServer, SavedData, key_slot};
+use crate::redis::{RedisCluster, RedisServer, key_slot};
 
 /// Instances in every run.
 pub const INSTANCES: usize = 3;
@@ -34,7 +34,8 @@ pub struct Deployment {
     /// What the schedule did, with the time since the run began.
     pub log: Vec<(Duration, String)>,
     started: Instant,
-    saved: Option<SavedData>,
+    /// Whether a copy of Redis's files is kept for a restore.
+    saved: bool,
     /// The longest a Redis restart keeps Redis away, in milliseconds.
     pub redis_down_ms: u64,
 }
@@ -80,7 +81,7 @@ impl Deployment {
             stopped: vec![None; INSTANCES],
             log: Vec::new(),
             started,
-            saved: None,
+            saved: false,
             redis_down_ms: 7000,
         }
     }
@@ -162,11 +163,11 @@ impl Deployment {
             }
             FaultKind::RedisOlder => {
                 let down = rng.between_ms(100, self.redis_down_ms);
-                if let Some(saved) = self.saved.take() {
+                if std::mem::take(&mut self.saved) {
                     if let Backend::Single(redis) = &mut self.backend {
                         redis.kill();
                         tokio::time::sleep(down).await;
-                        redis.restart_from(&saved).await;
+                        redis.restart_from_copy().await;
                         self.note(format!(
                             "Redis killed, down {} ms, restarted from the older copy",
                             down.as_millis()
@@ -200,7 +201,8 @@ impl Deployment {
 
     fn save(&mut self) {
         if let Backend::Single(redis) = &self.backend {
-            self.saved = Some(redis.save_data());
+            redis.save_copy();
+            self.saved = true;
             self.note("a copy of Redis's files taken".to_owned());
         }
     }

@@ -5,6 +5,7 @@
 //! a third of a second and of a minute see the same departures, number the same
 //! messages alike and count the same members.
 
+use kindred::broker::Reading;
 use kindred_protocol::{LeftReason, RoomId, RoomSummary, Seq, ServerFrame, UserId};
 use kindred_tests::redis::RedisServer;
 use kindred_tests::{Member, TestServer, config};
@@ -115,6 +116,29 @@ async fn instances_with_different_limit_flags_fold_one_room_alike() {
     let seen_a = read_until(&mut late_a, "hi Lee, hi Max").await;
     let seen_b = read_until(&mut late_b, "hi Lee, hi Max").await;
     assert_eq!(seen_a.last(), seen_b.last());
+
+    // And the room itself, as each instance folded it, is one room: every field of it
+    // (its limits, members, grace deadlines, sends remembered), under one epoch.
+    let image = |server: &TestServer| {
+        let broker = server.running.state.broker.clone();
+        async move {
+            broker
+                .ask(room, Reading::Current, |view| {
+                    (
+                        view.epoch,
+                        serde_json::to_value(view.room).expect("a room serializes"),
+                    )
+                })
+                .await
+                .expect("the room is served")
+        }
+    };
+    let (on_a, on_b) = (image(&a).await, image(&b).await);
+    assert_eq!(on_a.0, on_b.0, "one epoch");
+    assert_eq!(
+        on_a.1, on_b.1,
+        "the same room, field by field, on both instances"
+    );
     a.stop().await;
     b.stop().await;
 }

@@ -25,13 +25,18 @@ pub(super) async fn listen(inner: std::sync::Weak<Inner>, mut pushes: UnboundedR
     }
 }
 
-/// Log entries as read from the stream; an unreadable one is skipped (and then shows
-/// as a gap, so the replica reloads rather than folds past it).
-pub(super) fn parse(entries: Vec<(u64, String)>) -> Vec<(u64, Entry)> {
-    entries
-        .into_iter()
-        .map_while(|(i, json)| serde_json::from_str::<Entry>(&json).ok().map(|e| (i, e)))
-        .collect()
+/// Log entries as read from the stream, up to the first this build cannot fold (a
+/// newer format, or one that does not parse), whose index comes second: the replica
+/// never folds past it entry by entry (`recovery` contains it).
+pub(super) fn parse(entries: Vec<(u64, String)>) -> (Vec<(u64, Entry)>, Option<u64>) {
+    let mut readable = Vec::with_capacity(entries.len());
+    for (index, json) in entries {
+        match log::read_entry(&json) {
+            Some(entry) => readable.push((index, entry)),
+            None => return (readable, Some(index)),
+        }
+    }
+    (readable, None)
 }
 
 fn bytes(v: &Value) -> Option<&[u8]> {
@@ -89,6 +94,14 @@ impl Inner {
             }
             return;
         }
+        if let Some(epoch) = payload.strip_prefix('R') {
+            // The room moved to a new epoch (its log went backwards, or an entry could
+            // not be read): a replica still in the old one reloads.
+            if epoch.parse::<Epoch>().is_ok() && self.rooms.contains_key(&room) {
+                self.spawn_catch_up(room);
+            }
+            return;
+        }
         let Some(entry) = payload.strip_prefix('L') else {
             return;
         };
@@ -103,8 +116,9 @@ impl Inner {
         let Some(slot) = self.rooms.get(&room).map(|s| s.clone()) else {
             return;
         };
-        let Ok(entry) = serde_json::from_str::<Entry>(json) else {
-            tracing::error!(%room, index, "unreadable log entry");
+        let Some(entry) = log::read_entry(json) else {
+            // Read from the stream, where the catch-up contains it.
+            self.spawn_catch_up(room);
             return;
         };
         let in_step = slot.index().is_some_and(|(_, e)| e == epoch);
@@ -149,8 +163,12 @@ impl Inner {
             // come back to be counted again.
             let taken_for_dead = matches!(entry.op, Op::InstanceGone(i) if i == self.me);
             match replica.fold(index, entry, hub) {
-                Fold::Stale => continue,
+                Fold::Stale | Fold::Repeat => continue,
                 Fold::Gap => return true,
+                Fold::Diverged => {
+                    self.spawn_went_back(room, replica.epoch);
+                    return false;
+                }
                 Fold::Applied { answer, recorded } => {
                     if recorded {
                         // Every instance keeps what its fold says; the one that
@@ -166,12 +184,19 @@ impl Inner {
                     if taken_for_dead && deliver {
                         self.hub.kick_room(room, Kick::Resync);
                     }
+                    let closed = answer.as_ref().as_ref().is_ok_and(log::closes);
+                    if closed {
+                        // The session's words leave Redis whoever folds its close
+                        // first: not only the instance that appended it, which may die
+                        // before it stores anything. The snapshot script keeps the
+                        // newest one and trims with it, so the later stores are no-ops.
+                        self.spawn_snapshot(room, replica, true);
+                    }
                     if !mine {
                         continue;
                     }
-                    let closed = answer.as_ref().as_ref().is_ok_and(log::closes);
-                    if index % SNAPSHOT_EVERY == 0 || closed {
-                        self.spawn_snapshot(room, replica, closed);
+                    if index % SNAPSHOT_EVERY == 0 && !closed {
+                        self.spawn_snapshot(room, replica, false);
                     }
                     if let Some((_, waiter)) = self.waiters.remove(&id) {
                         let _ = waiter.send(*answer);

@@ -14,6 +14,12 @@
 //! deleted room says so in its snapshots. Each fold says whether the room's catalog
 //! record changed ([`catalog_change`]), the one test of when it is stored.
 //!
+//! Each entry carries the format it is written in ([`ENTRY_FORMAT`]): an entry of a
+//! newer format, or one that does not parse, is not folded at all ([`read_entry`]);
+//! the broker contains it (`recovery`). An append that reaches the log twice is folded
+//! once ([`Fold::Repeat`]), and an index that held another entry when it was folded
+//! here says the log went backwards ([`Fold::Diverged`]).
+//!
 //! Nothing here does IO.
 
 use std::collections::BTreeMap;
@@ -21,6 +27,7 @@ use std::collections::BTreeMap;
 use kindred_protocol::{Epoch, Millis, RoomId, Seq, UserId};
 use serde::{Deserialize, Serialize};
 
+use super::recent::{Folded, Recent};
 use crate::broker::catalog_change;
 use crate::broker::hub::{Audience, Hub};
 use crate::broker::timeline::Timeline;
@@ -29,16 +36,64 @@ use crate::room::{Applied, Command, EventKind, Limits, Rejection, Room, UpdateRo
 /// Which Kindred process appended an entry (random per start).
 pub type InstanceId = u64;
 
+/// The format this build writes its entries in, and the newest it reads. Raised only
+/// when an older build could not fold the new form; README's "Upgrading" says how a
+/// deployment moves to a new one.
+pub const ENTRY_FORMAT: u32 = 1;
+
+/// Entries written before formats were numbered are format 1.
+fn first_format() -> u32 {
+    1
+}
+
 /// One entry of a room's log.
 #[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct Entry {
+    /// The format it is written in (see [`ENTRY_FORMAT`]).
+    #[serde(rename = "v", default = "first_format")]
+    pub format: u32,
     /// The instance that appended it and its own number for the request, so that
     /// instance can answer the member who asked once it folds the entry.
     pub origin: InstanceId,
     pub id: u64,
-    /// The instant the command happened: the fold never reads a clock.
+    /// The instant the entry was appended, by Redis's clock (the append script puts
+    /// it in: whatever the appending instance wrote is replaced), so an instance whose
+    /// clock is wrong cannot move a mute's end or a held session's close. The fold
+    /// never reads a clock.
     pub ts: Millis,
     pub op: Op,
+}
+
+impl Entry {
+    /// An entry in this build's format.
+    pub fn new(origin: InstanceId, id: u64, ts: Millis, op: Op) -> Self {
+        Self {
+            format: ENTRY_FORMAT,
+            origin,
+            id,
+            ts,
+            op,
+        }
+    }
+}
+
+/// An entry as stored, if this build can fold it: it parses and its format is not
+/// newer than [`ENTRY_FORMAT`].
+pub fn read_entry(json: &str) -> Option<Entry> {
+    serde_json::from_str::<Entry>(json)
+        .ok()
+        .filter(|e| e.format <= ENTRY_FORMAT)
+}
+
+/// The format an entry as stored says it is in (1 if it names none), whether or not
+/// this build can read the rest of it.
+pub fn format_of(json: &str) -> Option<u32> {
+    #[derive(Deserialize)]
+    struct Format {
+        #[serde(rename = "v", default = "first_format")]
+        format: u32,
+    }
+    serde_json::from_str::<Format>(json).ok().map(|f| f.format)
 }
 
 /// What an entry asks of the room.
@@ -90,6 +145,12 @@ pub enum Fold {
     },
     /// Already folded (a pub/sub message after a catch-up read, or the reverse).
     Stale,
+    /// The same append again at a new index (its script ran twice): the index is
+    /// taken, nothing is applied.
+    Repeat,
+    /// This index was folded here with another entry: the log went backwards (Redis
+    /// lost its latest writes) and numbered new entries with indexes already used.
+    Diverged,
     /// Entries before this one are missing here: read them from the stream first.
     Gap,
 }
@@ -106,6 +167,7 @@ pub struct Replica {
     pub index: u64,
     pub timeline: Timeline,
     connections: Connections,
+    recent: Recent,
 }
 
 /// A replica as stored in Redis (every few hundred entries and at each close), so an
@@ -118,6 +180,8 @@ pub struct Image {
     /// The kept timeline frames, oldest first.
     pub history: Vec<(Seq, String)>,
     connections: Connections,
+    #[serde(default)]
+    recent: Recent,
 }
 
 impl Image {
@@ -129,6 +193,7 @@ impl Image {
             room,
             history: Vec::new(),
             connections: Connections::new(),
+            recent: Recent::default(),
         }
     }
 }
@@ -143,6 +208,7 @@ impl Replica {
             index: image.index,
             timeline: Timeline::restore(history_len, image.history),
             connections: image.connections,
+            recent: image.recent,
         }
     }
 
@@ -173,6 +239,7 @@ impl Replica {
                 .map(|(s, t)| (s, t.to_owned()))
                 .collect(),
             connections: self.connections.clone(),
+            recent: self.recent.clone(),
         }
     }
 
@@ -188,13 +255,22 @@ impl Replica {
     /// (`hub`), or to nobody while the replica is rebuilt.
     pub fn fold(&mut self, index: u64, entry: Entry, hub: Option<&Hub>) -> Fold {
         if index <= self.index {
+            if self.recent.differs(index, entry.origin, entry.id) {
+                return Fold::Diverged;
+            }
             return Fold::Stale;
         }
         if index > self.index + 1 {
             return Fold::Gap;
         }
         self.index = index;
-        let Entry { origin, ts, op, .. } = entry;
+        let Entry {
+            origin, id, ts, op, ..
+        } = entry;
+        if self.recent.repeats(origin, id) {
+            return Fold::Repeat;
+        }
+        self.recent.push(Folded { index, origin, id });
         let presence = match &op {
             Op::Command(Command::Connect { user, .. }) => Some((*user, true)),
             Op::Command(Command::Disconnect { user }) => Some((*user, false)),
@@ -300,9 +376,20 @@ pub fn log_key(room: RoomId) -> String {
     format!("kindred:{{{room}}}:log")
 }
 
+/// Redis key of the mark an append leaves (the index it got), so a repeat of the same
+/// append is answered with that index; in the room's slot.
+pub fn appended_key(room: RoomId, origin: InstanceId, id: u64) -> String {
+    format!("kindred:{{{room}}}:appended:{origin}:{id}")
+}
+
 /// Redis key of a room's latest snapshot (`index`, `image`).
 pub fn snapshot_key(room: RoomId) -> String {
     format!("kindred:{{{room}}}:snapshot")
+}
+
+/// Redis key of the lease on a room's ticks: the instance that appends them.
+pub fn ticker_key(room: RoomId) -> String {
+    format!("kindred:{{{room}}}:ticker")
 }
 
 /// The room's pub/sub channel. Like its keys it carries the room id as a hash tag, so
@@ -342,12 +429,7 @@ mod tests {
     }
 
     fn entry(op: Op) -> Entry {
-        Entry {
-            origin: 1,
-            id: 1,
-            ts: 1_700_000_000_000,
-            op,
-        }
+        Entry::new(1, rand::random(), 1_700_000_000_000, op)
     }
 
     /// Read back as Redis carries it.
@@ -408,6 +490,62 @@ mod tests {
         }))
         .unwrap();
         assert!(matches!(delete.op, Op::Command(Command::Delete)));
+    }
+
+    #[test]
+    fn an_append_folded_twice_applies_once_and_a_changed_index_is_told() {
+        let created = entry(Op::Create {
+            room: Box::new(room()),
+            epoch: 7,
+        });
+        let mut replica = Replica::begin(1, created, Limits::default(), 10).expect("a creation");
+        let rename = |title: &str| {
+            entry(Op::Command(Command::Configure(UpdateRoom {
+                title: Some(title.into()),
+                ..UpdateRoom::default()
+            })))
+        };
+        let first = rename("Friday circle");
+        assert!(matches!(
+            replica.fold(2, first.clone(), None),
+            Fold::Applied { .. }
+        ));
+        // Its script ran twice: the same append again, at the next index.
+        assert!(matches!(replica.fold(3, first.clone(), None), Fold::Repeat));
+        assert_eq!(replica.index, 3, "the index is taken");
+        // Read again where it was folded: stale, as after a catch-up read.
+        assert!(matches!(
+            replica.fold(2, carried(&first), None),
+            Fold::Stale
+        ));
+        // Another entry at an index folded here: the log went backwards.
+        assert!(matches!(
+            replica.fold(2, rename("Other"), None),
+            Fold::Diverged
+        ));
+        // A snapshot remembers what was folded, so a replica started from it agrees.
+        let image: Image =
+            serde_json::from_str(&serde_json::to_string(&replica.image()).unwrap()).unwrap();
+        let mut restored = Replica::from_image(image, Limits::default(), 10);
+        assert!(matches!(restored.fold(4, first, None), Fold::Repeat));
+    }
+
+    #[test]
+    fn an_entry_of_a_newer_format_or_that_does_not_parse_is_not_folded() {
+        let json = serde_json::to_string(&entry(Op::Command(Command::Tick))).unwrap();
+        assert!(json.contains(&format!("\"v\":{ENTRY_FORMAT}")), "{json}");
+        assert!(read_entry(&json).is_some());
+        let newer = json.replace(
+            &format!("\"v\":{ENTRY_FORMAT}"),
+            &format!("\"v\":{}", ENTRY_FORMAT + 1),
+        );
+        assert!(read_entry(&newer).is_none());
+        assert_eq!(format_of(&newer), Some(ENTRY_FORMAT + 1));
+        // Written before formats were numbered: format 1.
+        let unnumbered = r#"{"origin":1,"id":2,"ts":5,"op":{"Command":"Tick"}}"#;
+        assert_eq!(read_entry(unnumbered).map(|e| e.format), Some(1));
+        assert!(read_entry("{\"origin\":").is_none());
+        assert_eq!(format_of("not json"), None);
     }
 
     #[test]

@@ -1,5 +1,7 @@
 //! Once a second: the heartbeat, readiness, a Redis that lost its data, rooms to let
-//! go, timers that ran out, and instances that stopped answering.
+//! go, and instances that stopped answering; then the rooms this instance serves, for
+//! the clock's round above the engine (`broker::Rooms::tick`), which asks `ticker`
+//! for the rooms whose clock it keeps.
 
 use std::collections::HashSet;
 use std::sync::Arc;
@@ -11,8 +13,6 @@ use kindred_protocol::{Millis, RoomId};
 use super::log::{InstanceId, Op};
 use super::store::INSTANCE_TTL;
 use super::{CATALOG_EVERY, Inner, Slot};
-use crate::metrics::Metrics;
-use crate::room::Command;
 
 impl Inner {
     pub(super) fn set_ready(&self, ready: bool) {
@@ -25,13 +25,14 @@ impl Inner {
     }
 
     /// Once a second: heartbeat, health, a Redis that lost its data, rooms to let go,
-    /// timers that ran out, instances that died.
-    pub(super) async fn maintain(self: &Arc<Self>, now: Millis) {
+    /// instances that died. Gives the rooms whose clock this instance keeps (those it
+    /// serves), or none while Redis is out of reach.
+    pub(super) async fn maintain(self: &Arc<Self>, now: Millis) -> Option<Vec<RoomId>> {
         let healthy = self.store.ping().await && self.store.heartbeat(self.me).await.is_ok();
         let was_ready = self.ready.load(Ordering::Acquire);
         self.set_ready(healthy);
         if !healthy {
-            return;
+            return None;
         }
         if !was_ready {
             *self.up_since.lock() = Instant::now();
@@ -62,9 +63,8 @@ impl Inner {
             .iter()
             .map(|e| (*e.key(), e.value().clone()))
             .collect();
-        let mut members = 0;
         let mut others: HashSet<InstanceId> = HashSet::new();
-        let mut due = Vec::new();
+        let mut served = Vec::new();
         for (room, slot) in &slots {
             if !self.hub.has_room(*room) {
                 if slot.subscribed.load(Ordering::Acquire) {
@@ -83,21 +83,11 @@ impl Inner {
                 let _ = self.store.subscribe(*room).await;
                 self.spawn_catch_up(*room);
             }
+            served.push(*room);
             let guard = slot.replica.lock();
             if let Some(r) = guard.as_ref() {
-                members += r.room.member_count();
                 others.extend(r.other_instances(self.me));
-                if r.room.tick_due(now) {
-                    due.push(*room);
-                }
             }
-        }
-        Metrics::set_gauge(&self.metrics.members, members);
-        for room in due {
-            let this = self.clone();
-            tokio::spawn(async move {
-                let _ = this.submit(room, Op::Command(Command::Tick), now).await;
-            });
         }
         for instance in others.into_iter().filter(|_| heartbeats_fresh) {
             if let Ok(false) = self.store.alive(instance).await {
@@ -121,5 +111,6 @@ impl Inner {
                 }
             }
         }
+        Some(served)
     }
 }

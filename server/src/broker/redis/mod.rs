@@ -13,27 +13,38 @@
 //! replica that falls behind the stream's start reloads the latest snapshot and asks
 //! its local members to resume. An instance that loses Redis keeps its sockets and
 //! reports not ready until Redis answers again; a Redis that comes back empty is given
-//! every room back from the catalog this instance knows, under a new epoch.
+//! every room back from the catalog this instance knows, under a new epoch. A Redis
+//! that comes back with only part of its data, or a log entry no instance can read,
+//! moves the room to a new epoch too (`recovery`), so no seq is ever served with two
+//! contents under one epoch; an append that reaches Redis twice is applied once.
 //!
 //! A room's log begins with its creation, and every change after it, the operator's
 //! included, is an entry; a fold after which the room's catalog record differs is
 //! what stores the record (`catalog`), as the in-memory broker rewrites its file.
 //!
 //! The jobs are split by file: `log` (the entries and the replica that folds them, no
-//! IO), `store` (connections, scripts, keys), `intake` (what arrives on the
+//! IO), `recent` (the entries a replica folded last, by who appended them), `store`
+//! (connections, keys, and the Lua scripts of `scripts`), `durability` (what an ack
+//! waits for beyond the primary's answer), `intake` (what arrives on the
 //! subscription connection, and the fold), `submit` (serving a room and appending a
 //! member's command), `recovery` (catch-up reads, reloads, snapshots, a room given
-//! back), `catalog` (the records this instance keeps and stores), `maintenance` (the
-//! heartbeat and everything done once a second). This file holds the broker's state
-//! and the [`Broker`] trait's methods.
+//! back), `catalog` (the records this instance keeps and stores), `ticker` (the one
+//! instance that keeps a room's clock, on Redis's clock), `maintenance` (the
+//! heartbeat and everything done once a second). This file holds the engine's state
+//! and its narrow surface: the room's log ([`RoomLog`]), the catalog ([`Catalog`]),
+//! and its own life ([`Engine`]).
 
 mod catalog;
+mod durability;
 mod intake;
 mod log;
 mod maintenance;
+mod recent;
 mod recovery;
+mod scripts;
 mod store;
 mod submit;
+mod ticker;
 
 use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
@@ -42,19 +53,21 @@ use std::time::{Duration, Instant};
 
 use async_trait::async_trait;
 use dashmap::DashMap;
-use kindred_protocol::{Epoch, Millis, RoomId, RoomSummary, UserId};
+use kindred_protocol::{Epoch, Millis, RoomId};
 use parking_lot::Mutex;
 use tokio::sync::oneshot;
 
 use self::intake::listen;
 use self::log::{Entry, InstanceId, Op, Replica};
 use self::store::Store;
-use super::timeline::Timeline;
-use super::{Broker, BrokerError, Reading, ResumeFrom, Snapshot, new_epoch, summary};
-use crate::broker::hub::{Audience, Hub, Peer};
+use super::{
+    BrokerError, Catalog, Engine, Look, Reading, RelayIf, RoomLog, Round, View, new_epoch,
+};
+use crate::broker::hub::{Audience, Hub};
+use crate::config::Durability;
 use crate::metrics::Metrics;
-use crate::room::{Applied, Command, Limits, Rejection, Room, RoomConfig};
-use crate::wire::{self, Encoded};
+use crate::room::{Applied, Command, Limits, Rejection, Room};
+use crate::wire::Encoded;
 
 /// How long a member's command waits for its entry to come back on pub/sub before
 /// the instance reads the stream itself.
@@ -140,7 +153,8 @@ pub struct RedisBroker {
 
 impl RedisBroker {
     /// Connect to Redis (`cluster`: a Redis Cluster, or implied by a `redis+cluster://`
-    /// URL) and start listening.
+    /// URL) and start listening; an ack waits for `durability` (at most its timeout),
+    /// and a Redis that cannot give it is refused here.
     pub async fn connect(
         url: &str,
         cluster: bool,
@@ -148,8 +162,9 @@ impl RedisBroker {
         metrics: Arc<Metrics>,
         limits: Limits,
         history_len: usize,
+        durability: (Durability, Duration),
     ) -> anyhow::Result<Self> {
-        let (store, pushes) = Store::connect(url, cluster)
+        let (store, pushes) = Store::connect(url, cluster, durability)
             .await
             .map_err(|e| anyhow::anyhow!("connecting to Redis: {e}"))?;
         let mine = format!("{:016x}", rand::random::<u64>());
@@ -177,6 +192,7 @@ impl RedisBroker {
             up_since: Mutex::new(Instant::now()),
         });
         inner.refresh_catalog().await;
+        inner.check_formats().await?;
         let _ = inner.store.heartbeat(inner.me).await;
         inner.metrics.broker_up.set(1);
         tokio::spawn(listen(Arc::downgrade(&inner), pushes));
@@ -186,6 +202,28 @@ impl RedisBroker {
 }
 
 impl Inner {
+    /// Refuse to join a deployment whose rooms are written in a newer format than this
+    /// build reads (an older build started during or after an upgrade): it could fold
+    /// none of their new entries. Read from the newest entry of every room's log.
+    async fn check_formats(&self) -> anyhow::Result<()> {
+        let rooms: Vec<RoomId> = self.catalog.lock().keys().copied().collect();
+        for room in rooms {
+            let format = self
+                .store
+                .newest_format(room)
+                .await
+                .map_err(|e| anyhow::anyhow!("Redis: {e}"))?;
+            if let Some(format) = format.filter(|f| *f > log::ENTRY_FORMAT) {
+                anyhow::bail!(
+                    "room {room} holds log entries of format {format}, newer than this \
+                     Kindred reads (up to {}): run the newer release (README: Upgrading)",
+                    log::ENTRY_FORMAT
+                );
+            }
+        }
+        Ok(())
+    }
+
     pub(super) fn slot(&self, room: RoomId) -> Arc<Slot> {
         self.rooms
             .entry(room)
@@ -219,26 +257,88 @@ impl Inner {
 }
 
 #[async_trait]
-impl Broker for RedisBroker {
-    async fn create_room(
+impl RoomLog for RedisBroker {
+    /// Append the command to the room's log and answer once this instance has folded
+    /// it: a member's, the clock's or the operator's (`Configure`, `Delete`) alike.
+    async fn append(
+        &self,
+        room: RoomId,
+        cmd: Command,
+        now: Millis,
+    ) -> Result<Applied, BrokerError> {
+        self.inner.submit(room, Op::Command(cmd), now).await
+    }
+
+    async fn read(
         &self,
         id: RoomId,
-        config: RoomConfig,
-        now: Millis,
-    ) -> Result<RoomSummary, BrokerError> {
+        reading: Reading,
+        look: &mut Look<'_>,
+    ) -> Result<(), BrokerError> {
+        let slot = match reading {
+            Reading::Current => self.inner.fresh(id).await?,
+            Reading::Served => self.inner.serve(id).await?,
+            Reading::Held => self
+                .inner
+                .rooms
+                .get(&id)
+                .map(|s| s.clone())
+                .ok_or(BrokerError::NoRoom)?,
+        };
+        let guard = slot.replica.lock();
+        let r = guard.as_ref().ok_or(BrokerError::NoRoom)?;
+        look(View {
+            room: &r.room,
+            timeline: &r.timeline,
+            epoch: r.epoch,
+        });
+        Ok(())
+    }
+
+    async fn relay(
+        &self,
+        room: RoomId,
+        audience: Audience,
+        frame: &Encoded,
+        only_if: Option<&RelayIf<'_>>,
+    ) -> Result<bool, BrokerError> {
+        if let Some(only_if) = only_if {
+            // This instance's replica, as it stands: a fold behind is close enough for
+            // what passes beside the log.
+            let Some(slot) = self.inner.rooms.get(&room).map(|s| s.clone()) else {
+                return Ok(false);
+            };
+            let may = {
+                let guard = slot.replica.lock();
+                guard.as_ref().is_some_and(|r| only_if(&r.room))
+            };
+            if !may {
+                return Ok(false);
+            }
+        }
+        self.inner.relay(room, audience, frame).await?;
+        Ok(true)
+    }
+}
+
+#[async_trait]
+impl Catalog for RedisBroker {
+    /// The room's log begins with its creation (`Op::Create`), written by one script
+    /// with the room's head and epoch; its record is stored before the operator is
+    /// answered.
+    async fn create(&self, room: Room, now: Millis) -> Result<(), BrokerError> {
         let inner = &self.inner;
-        let room = Room::new(id, config, inner.limits);
-        let summary = summary(&room);
+        let id = room.id;
         let epoch = new_epoch();
-        let first = Entry {
-            origin: inner.me,
-            id: inner.next_id.fetch_add(1, Ordering::Relaxed),
-            ts: now,
-            op: Op::Create {
+        let first = Entry::new(
+            inner.me,
+            inner.next_id.fetch_add(1, Ordering::Relaxed),
+            now,
+            Op::Create {
                 room: Box::new(room.clone()),
                 epoch,
             },
-        };
+        );
         let created = inner
             .store
             .create(id, epoch, &first)
@@ -260,91 +360,32 @@ impl Broker for RedisBroker {
                 .await
                 .map_err(Inner::unavailable)?;
         }
-        Ok(summary)
-    }
-
-    async fn rooms(&self) -> Result<Vec<RoomSummary>, BrokerError> {
-        self.inner.refresh_catalog().await;
-        let ids: Vec<RoomId> = self.inner.catalog.lock().keys().copied().collect();
-        let mut out = Vec::with_capacity(ids.len());
-        for id in ids {
-            if let Ok(s) = self.room(id).await {
-                out.push(s);
-            }
-        }
-        Ok(out)
-    }
-
-    async fn read(
-        &self,
-        id: RoomId,
-        reading: Reading,
-        look: &mut (dyn for<'r> FnMut(&'r Room, &'r Timeline) + Send),
-    ) -> Result<(), BrokerError> {
-        let slot = match reading {
-            Reading::Current => self.inner.fresh(id).await?,
-            Reading::Served => self.inner.serve(id).await?,
-        };
-        let guard = slot.replica.lock();
-        let r = guard.as_ref().ok_or(BrokerError::NoRoom)?;
-        look(&r.room, &r.timeline);
         Ok(())
     }
 
-    async fn typing(&self, room: RoomId, user: UserId, name: &str, now: Millis) -> bool {
-        // This instance's replica: typing is a hint, a fold behind is close enough.
-        let Some(slot) = self.inner.rooms.get(&room).map(|s| s.clone()) else {
-            return false;
-        };
-        let may = {
-            let guard = slot.replica.lock();
-            guard.as_ref().is_some_and(|r| r.room.may_type(user, now))
-        };
-        if !may {
-            return false;
-        }
-        let frame = wire::encode(&wire::typing(user, name));
-        // Lost with a dropped push, by design: the next one replaces it.
-        self.inner
-            .relay(room, Audience::Others(user), &frame)
-            .await
-            .is_ok()
+    async fn list(&self) -> Result<Vec<RoomId>, BrokerError> {
+        self.inner.refresh_catalog().await;
+        Ok(self.inner.catalog.lock().keys().copied().collect())
     }
+}
 
-    async fn unkept_alert(&self, room: RoomId, alert: Encoded) -> Result<(), BrokerError> {
-        self.inner.relay(room, Audience::Facilitators, &alert).await
-    }
-
-    /// Append the command to the room's log and answer once this instance has folded
-    /// it: a member's, the clock's or the operator's (`Configure`, `Delete`) alike.
-    async fn apply(&self, room: RoomId, cmd: Command, now: Millis) -> Result<Applied, BrokerError> {
-        let started = Instant::now();
-        let applied = self.inner.submit(room, Op::Command(cmd), now).await;
-        self.inner
-            .metrics
-            .broker_publish_seconds
-            .observe(started.elapsed().as_secs_f64());
-        applied
-    }
-
-    async fn snapshot(
-        &self,
-        room: RoomId,
-        peer: &Peer,
-        resume: Option<ResumeFrom>,
-        recent: usize,
-    ) -> Result<Snapshot, BrokerError> {
-        let slot = self.inner.serve(room).await?;
-        let guard = slot.replica.lock();
-        let r = guard.as_ref().ok_or(BrokerError::NoRoom)?;
-        Ok(r.timeline.arrival(&r.room, peer, r.epoch, resume, recent)?)
-    }
-
+/// Redis has a life of its own that the in-memory engine does not: a heartbeat that
+/// tells the other instances this one is alive, a store that can be out of reach
+/// (not ready) and come back empty (every room given back), subscriptions to let go
+/// when a room's last local member leaves, and instances that die. All of it is
+/// `Inner::maintain`, once a second, before the clock's round.
+#[async_trait]
+impl Engine for RedisBroker {
     fn ready(&self) -> bool {
         self.inner.ready.load(Ordering::Acquire)
     }
 
-    async fn tick(&self, now: Millis) {
-        self.inner.maintain(now).await;
+    /// The rooms this instance serves (those with a local member) keep their clock
+    /// here; several instances may tick one room, and its log orders them (the later
+    /// ticks find nothing left to expire).
+    async fn upkeep(&self, now: Millis) -> Option<Round> {
+        let served = self.inner.maintain(now).await?;
+        let (now, tick) = self.inner.leases().await?;
+        Some(Round { now, tick, served })
     }
 }

@@ -9,7 +9,7 @@
 
 use std::time::Duration;
 
-use kindred_protocol::{Epoch, RoomId};
+use kindred_protocol::{Epoch, Millis, RoomId};
 use redis::aio::{ConnectionLike, ConnectionManager, ConnectionManagerConfig};
 use redis::cluster::ClusterClientBuilder;
 use redis::cluster_async::ClusterConnection;
@@ -19,7 +19,13 @@ use redis::{
 };
 use tokio::sync::mpsc::UnboundedReceiver;
 
-use super::log::{Entry, InstanceId, channel, log_key, meta_key, snapshot_key};
+use crate::config::Durability;
+
+use super::durability::{Confirm, confirmation};
+use super::log::{
+    Entry, InstanceId, appended_key, channel, log_key, meta_key, snapshot_key, ticker_key,
+};
+use super::scripts::{APPEND, CREATE, LEASE, READ, REEPOCH, SNAPSHOT, STAMP};
 
 /// The catalog: every room's settings, bans and session number, so a Redis that
 /// lost its data can be given its rooms back.
@@ -37,38 +43,8 @@ pub const READ_BATCH: usize = 500;
 /// How long one command may take before it counts as failed (it may still have run).
 const RESPONSE_TIMEOUT: Duration = Duration::from_secs(2);
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(2);
-
-/// Append an entry if the room exists in the caller's epoch; publish it. The head is
-/// checked before the first write, so a refusal writes nothing.
-const APPEND: &str = r"
-local epoch = redis.call('HGET', KEYS[1], 'epoch')
-if not epoch then return {'missing', '0'} end
-if epoch ~= ARGV[1] then return {'epoch', epoch} end
-local idx = redis.call('HINCRBY', KEYS[1], 'head', 1)
-redis.call('XADD', KEYS[2], 'MAXLEN', '~', ARGV[3], idx .. '-1', 'e', ARGV[2])
-redis.call(ARGV[4], KEYS[3], 'L' .. epoch .. ' ' .. idx .. ' ' .. ARGV[2])
-return {'ok', tostring(idx)}
-";
-
-/// Create a room (or give it back to a Redis that lost it) unless it exists: a log
-/// whose first entry (index 1) is its creation, in a new epoch, with no snapshot yet.
-const CREATE: &str = r"
-if redis.call('EXISTS', KEYS[1]) == 1 then return 0 end
-redis.call('DEL', KEYS[2], KEYS[3])
-redis.call('HSET', KEYS[1], 'head', 1, 'epoch', ARGV[1])
-redis.call('XADD', KEYS[2], '1-1', 'e', ARGV[2])
-return 1
-";
-
-/// Store a snapshot unless a newer one is there; at a close, drop the log before it.
-const SNAPSHOT: &str = r"
-if redis.call('HGET', KEYS[1], 'epoch') ~= ARGV[1] then return 0 end
-local cur = tonumber(redis.call('HGET', KEYS[3], 'index') or '-1')
-if cur >= tonumber(ARGV[2]) then return 0 end
-redis.call('HSET', KEYS[3], 'index', ARGV[2], 'image', ARGV[3])
-if ARGV[4] == '1' then redis.call('XTRIM', KEYS[2], 'MINID', ARGV[2] .. '-1') end
-return 1
-";
+/// How long an append's mark stays: far longer than a client takes to resend it.
+const APPENDED_MARK: Duration = Duration::from_secs(60);
 
 /// A connection for commands: one Redis or a cluster.
 #[derive(Clone)]
@@ -113,6 +89,17 @@ pub enum Appended {
     Missing,
     /// The room lives on under another epoch (Redis lost it and it was given back).
     Epoch(Epoch),
+    /// Redis's head is below the caller's index: it lost its latest writes.
+    Behind(u64),
+}
+
+/// A batch of a room's log with the room's position, read at one instant.
+#[derive(Debug)]
+pub struct Batch {
+    /// `None`: Redis has no such room.
+    pub meta: Option<Meta>,
+    /// (index, JSON), in order.
+    pub entries: Vec<(u64, String)>,
 }
 
 /// A room's position in Redis.
@@ -125,11 +112,20 @@ pub struct Meta {
 /// The connections and scripts.
 pub struct Store {
     conn: Conn,
+    /// The connection appends go through when an append waits for more than the
+    /// primary's answer: `WAIT` and `WAITAOF` wait for this connection's own writes,
+    /// and block it meanwhile, so the other commands do not share it.
+    durable: Conn,
+    confirm: Confirm,
+    confirm_timeout: Duration,
     sub: Conn,
     cluster: bool,
     append: Script,
     create: Script,
     snapshot: Script,
+    lease: Script,
+    read: Script,
+    reepoch: Script,
 }
 
 /// The seed nodes of a cluster URL: `redis+cluster://[user:pass@]h1:p1,h2:p2`.
@@ -153,10 +149,12 @@ fn cluster_nodes(url: &str) -> Vec<String> {
 impl Store {
     /// Connect; pushes (pub/sub messages, subscribe confirmations, disconnections)
     /// arrive on the returned receiver.
+    /// An error names what the Redis lacks for `durability`.
     pub async fn connect(
         url: &str,
         cluster: bool,
-    ) -> RedisResult<(Self, UnboundedReceiver<PushInfo>)> {
+        (durability, confirm_timeout): (Durability, Duration),
+    ) -> anyhow::Result<(Self, UnboundedReceiver<PushInfo>)> {
         let cluster = cluster || url.starts_with("redis+cluster://");
         let (tx, rx) = tokio::sync::mpsc::unbounded_channel();
         let (conn, sub) = if cluster {
@@ -197,14 +195,35 @@ impl Store {
                 .await?;
             (Conn::Single(conn), Conn::Single(sub))
         };
+        let durable = match (&conn, durability) {
+            (Conn::Single(_), Durability::Fsync | Durability::Replica) => {
+                let config = ConnectionManagerConfig::new()
+                    .set_connection_timeout(Some(CONNECT_TIMEOUT))
+                    .set_response_timeout(Some(confirm_timeout + RESPONSE_TIMEOUT))
+                    .set_max_delay(Duration::from_secs(2));
+                Conn::Single(
+                    redis::Client::open(url)?
+                        .get_connection_manager_with_config(config)
+                        .await?,
+                )
+            }
+            _ => conn.clone(),
+        };
+        let confirm = confirmation(&mut conn.clone(), durability).await?;
         Ok((
             Self {
                 conn,
+                durable,
+                confirm,
+                confirm_timeout,
                 sub,
                 cluster,
-                append: Script::new(APPEND),
-                create: Script::new(CREATE),
+                append: Script::new(&format!("{STAMP}{APPEND}")),
+                create: Script::new(&format!("{STAMP}{CREATE}")),
                 snapshot: Script::new(SNAPSHOT),
+                lease: Script::new(LEASE),
+                read: Script::new(READ),
+                reepoch: Script::new(REEPOCH),
             },
             rx,
         ))
@@ -214,32 +233,76 @@ impl Store {
         self.conn.clone()
     }
 
-    /// Append an entry to a room's log and publish it, in the caller's epoch.
-    pub async fn append(&self, room: RoomId, epoch: Epoch, entry: &Entry) -> RedisResult<Appended> {
-        let json = serde_json::to_string(entry).map_err(json_error)?;
-        let publish = if self.cluster { "SPUBLISH" } else { "PUBLISH" };
+    fn publish(&self) -> &'static str {
+        if self.cluster { "SPUBLISH" } else { "PUBLISH" }
+    }
+
+    /// Append an entry to a room's log and publish it, in the caller's epoch, unless
+    /// Redis's head is below `folded`, the caller's index.
+    pub async fn append(
+        &self,
+        room: RoomId,
+        epoch: Epoch,
+        folded: u64,
+        entry: &Entry,
+    ) -> RedisResult<Appended> {
+        let json = unstamped(entry)?;
         let (status, value): (String, String) = self
             .append
             .key(meta_key(room))
             .key(log_key(room))
             .key(channel(room))
+            .key(appended_key(room, entry.origin, entry.id))
             .arg(epoch.to_string())
             .arg(json)
             .arg(LOG_CAP)
-            .arg(publish)
-            .invoke_async(&mut self.conn())
+            .arg(self.publish())
+            .arg(folded)
+            .arg(u64::try_from(APPENDED_MARK.as_millis()).unwrap_or(u64::MAX))
+            .invoke_async(&mut self.durable.clone())
             .await?;
         Ok(match status.as_str() {
             "ok" => Appended::At(value.parse().unwrap_or(0)),
             "epoch" => Appended::Epoch(value.parse().unwrap_or(0)),
+            "behind" => Appended::Behind(value.parse().unwrap_or(0)),
             _ => Appended::Missing,
         })
+    }
+
+    /// Wait until what `append` wrote is as durable as `--redis-durability` asks (at
+    /// most its timeout); the error says what was missing.
+    pub async fn confirm(&self) -> Result<(), String> {
+        self.confirm
+            .wait(&mut self.durable.clone(), self.confirm_timeout)
+            .await
+    }
+
+    /// Move the room from epoch `from` to `to`, from a snapshot `(index, image)` if
+    /// given; false if it was no longer in `from` (another instance moved it first).
+    pub async fn reepoch(
+        &self,
+        room: RoomId,
+        from: Epoch,
+        to: Epoch,
+        snapshot: Option<(u64, &str)>,
+    ) -> RedisResult<bool> {
+        let (index, image) = snapshot.map_or((String::new(), ""), |(i, s)| (i.to_string(), s));
+        let moved: i64 = on_room(&self.reepoch, room)
+            .key(channel(room))
+            .arg(from.to_string())
+            .arg(to.to_string())
+            .arg(self.publish())
+            .arg(index)
+            .arg(image)
+            .invoke_async(&mut self.conn())
+            .await?;
+        Ok(moved == 1)
     }
 
     /// Begin a room's log in `epoch` with `first` (its creation) unless the room
     /// exists; true if created.
     pub async fn create(&self, room: RoomId, epoch: Epoch, first: &Entry) -> RedisResult<bool> {
-        let json = serde_json::to_string(first).map_err(json_error)?;
+        let json = unstamped(first)?;
         let created: i64 = on_room(&self.create, room)
             .arg(epoch.to_string())
             .arg(json)
@@ -267,17 +330,6 @@ impl Store {
         Ok(())
     }
 
-    /// The room's head and epoch, or `None` if Redis has no such room.
-    pub async fn meta(&self, room: RoomId) -> RedisResult<Option<Meta>> {
-        let (head, epoch): (Option<u64>, Option<Epoch>) = redis::cmd("HMGET")
-            .arg(meta_key(room))
-            .arg("head")
-            .arg("epoch")
-            .query_async(&mut self.conn())
-            .await?;
-        Ok(head.zip(epoch).map(|(head, epoch)| Meta { head, epoch }))
-    }
-
     /// The latest snapshot image (JSON), if any.
     pub async fn snapshot(&self, room: RoomId) -> RedisResult<Option<String>> {
         redis::cmd("HGET")
@@ -287,31 +339,43 @@ impl Store {
             .await
     }
 
-    /// Up to a batch of entries from `from` on, as (index, JSON).
-    pub async fn read(&self, room: RoomId, from: u64) -> RedisResult<Vec<(u64, String)>> {
-        let reply: Vec<(String, Vec<(String, String)>)> = redis::cmd("XRANGE")
-            .arg(log_key(room))
+    /// Up to a batch of entries from `from` on, as (index, JSON), with the room's head
+    /// and epoch at the same instant.
+    pub async fn read(&self, room: RoomId, from: u64) -> RedisResult<Batch> {
+        type Stream = Vec<(String, Vec<(String, String)>)>;
+        let (epoch, head, stream): (Option<Epoch>, Option<u64>, Stream) = self
+            .read
+            .key(meta_key(room))
+            .key(log_key(room))
             .arg(format!("{from}-0"))
-            .arg("+")
-            .arg("COUNT")
             .arg(READ_BATCH)
+            .invoke_async(&mut self.conn())
+            .await?;
+        Ok(Batch {
+            meta: head.zip(epoch).map(|(head, epoch)| Meta { head, epoch }),
+            entries: entries(stream),
+        })
+    }
+
+    /// The format of the newest entry of a room's log (none if the log is empty).
+    pub async fn newest_format(&self, room: RoomId) -> RedisResult<Option<u32>> {
+        let stream: Vec<(String, Vec<(String, String)>)> = redis::cmd("XREVRANGE")
+            .arg(log_key(room))
+            .arg("+")
+            .arg("-")
+            .arg("COUNT")
+            .arg(1)
             .query_async(&mut self.conn())
             .await?;
-        Ok(reply
-            .into_iter()
-            .filter_map(|(id, fields)| {
-                let index = id.split('-').next()?.parse().ok()?;
-                let (_, json) = fields.into_iter().find(|(f, _)| f == "e")?;
-                Some((index, json))
-            })
-            .collect())
+        Ok(entries(stream)
+            .first()
+            .and_then(|(_, json)| super::log::format_of(json)))
     }
 
     /// Publish a frame that is not an entry of the room's log (typing, an alert the
     /// room could not keep) on the room's channel: at most once.
     pub async fn relay(&self, room: RoomId, payload: String) -> RedisResult<()> {
-        let publish = if self.cluster { "SPUBLISH" } else { "PUBLISH" };
-        let _: i64 = redis::cmd(publish)
+        let _: i64 = redis::cmd(self.publish())
             .arg(channel(room))
             .arg(payload)
             .query_async(&mut self.conn())
@@ -342,6 +406,24 @@ impl Store {
             ok &= pong.is_ok();
         }
         ok
+    }
+
+    /// Redis's clock (ms since the Unix epoch): the time every entry carries.
+    pub async fn time(&self) -> RedisResult<Millis> {
+        let (secs, micros): (u64, u64) = redis::cmd("TIME").query_async(&mut self.conn()).await?;
+        Ok(secs * 1000 + micros / 1000)
+    }
+
+    /// Take or renew the lease on `room`'s ticks for `ttl`: true if `me` holds it now.
+    pub async fn lease(&self, room: RoomId, me: InstanceId, ttl: Duration) -> RedisResult<bool> {
+        let held: i64 = self
+            .lease
+            .key(ticker_key(room))
+            .arg(me)
+            .arg(u64::try_from(ttl.as_millis()).unwrap_or(u64::MAX))
+            .invoke_async(&mut self.conn())
+            .await?;
+        Ok(held == 1)
     }
 
     /// Mark this instance alive for [`INSTANCE_TTL`].
@@ -428,6 +510,18 @@ impl Store {
     }
 }
 
+/// An entry as the append and create scripts take it: without its time, which they
+/// put first (Redis's `TIME`).
+fn unstamped(entry: &Entry) -> RedisResult<String> {
+    let mut json = serde_json::to_value(entry).map_err(json_error)?;
+    if let Some(fields) = json.as_object_mut() {
+        fields.remove("ts");
+    }
+    let json = serde_json::to_string(&json).map_err(json_error)?;
+    debug_assert!(json.starts_with('{'));
+    Ok(json)
+}
+
 /// A script call on a room's state: its meta, log and snapshot keys, in that order.
 fn on_room(script: &Script, room: RoomId) -> ScriptInvocation<'_> {
     let mut call = script.prepare_invoke();
@@ -435,6 +529,18 @@ fn on_room(script: &Script, room: RoomId) -> ScriptInvocation<'_> {
         .key(log_key(room))
         .key(snapshot_key(room));
     call
+}
+
+/// A stream's entries as (index, JSON); ids are `index-1`.
+fn entries(stream: Vec<(String, Vec<(String, String)>)>) -> Vec<(u64, String)> {
+    stream
+        .into_iter()
+        .filter_map(|(id, fields)| {
+            let index = id.split('-').next()?.parse().ok()?;
+            let (_, json) = fields.into_iter().find(|(f, _)| f == "e")?;
+            Some((index, json))
+        })
+        .collect()
 }
 
 fn instance_key(instance: InstanceId) -> String {
@@ -451,7 +557,20 @@ fn json_error(e: serde_json::Error) -> redis::RedisError {
 
 #[cfg(test)]
 mod tests {
-    use super::cluster_nodes;
+    use super::{Entry, cluster_nodes, unstamped};
+    use crate::broker::redis::log::Op;
+    use crate::room::Command;
+
+    #[test]
+    fn an_entry_goes_to_redis_without_a_time_and_reads_back_with_the_one_redis_puts_first() {
+        let entry = Entry::new(7, 3, 1_700_000_000_000, Op::Command(Command::Tick));
+        let sent = unstamped(&entry).unwrap();
+        assert!(!sent.contains("\"ts\""), "{sent}");
+        // What the append script makes of it (see STAMP).
+        let stored = format!("{{\"ts\":1800000000123,{}", &sent[1..]);
+        let read: Entry = serde_json::from_str(&stored).unwrap();
+        assert_eq!((read.origin, read.id, read.ts), (7, 3, 1_800_000_000_123));
+    }
 
     #[test]
     fn a_cluster_url_names_every_seed_node() {

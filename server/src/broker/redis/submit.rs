@@ -19,7 +19,10 @@ impl Inner {
     pub(super) async fn serve(self: &Arc<Self>, room: RoomId) -> Result<Arc<Slot>, BrokerError> {
         let slot = self.slot(room);
         if !slot.subscribed.load(Ordering::Acquire) {
-            let _one = slot.subscribing.lock().await;
+            // Bounded like every wait on Redis: another arrival may be subscribing.
+            let _one = tokio::time::timeout(APPLY_PATIENCE, slot.subscribing.lock())
+                .await
+                .map_err(|_| Self::unavailable("the room is still being opened; try again"))?;
             if !slot.subscribed.load(Ordering::Acquire) {
                 self.store
                     .subscribe(room)
@@ -66,7 +69,7 @@ impl Inner {
         now: Millis,
     ) -> Result<Applied, BrokerError> {
         let slot = self.serve(room).await?;
-        let epoch = {
+        let (epoch, folded) = {
             let guard = slot.replica.lock();
             let Some(replica) = guard.as_ref().filter(|r| !r.deleted()) else {
                 return Err(BrokerError::NoRoom);
@@ -76,23 +79,26 @@ impl Inner {
             if let Op::Command(cmd) = &op {
                 replica.room.permit(cmd)?;
             }
-            replica.epoch
+            (replica.epoch, replica.index)
         };
         let id = self.next_id.fetch_add(1, Ordering::Relaxed);
         let (tx, mut rx) = oneshot::channel();
         self.waiters.insert(id, tx);
-        let entry = Entry {
-            origin: self.me,
-            id,
-            ts: now,
-            op,
-        };
-        let appended = self.store.append(room, epoch, &entry).await;
+        let entry = Entry::new(self.me, id, now, op);
+        let appended = self.store.append(room, epoch, folded, &entry).await;
         let settle = |this: &Self| {
             this.waiters.remove(&id);
         };
         match appended {
-            Ok(Appended::At(_)) => {}
+            Ok(Appended::At(_)) => {
+                // In the room now (every instance folds it); the ack also says what
+                // `--redis-durability` asks, or the member is told it could not.
+                if let Err(why) = self.store.confirm().await {
+                    settle(self);
+                    tracing::warn!(%room, reason = %why, "an entry's durability was not confirmed");
+                    return Err(BrokerError::Unconfirmed(why));
+                }
+            }
             Ok(Appended::Missing) => {
                 settle(self);
                 self.lost(room, &slot).await?;
@@ -100,9 +106,21 @@ impl Inner {
                     "the room was restored after a storage failure; try again".into(),
                 ));
             }
+            Ok(Appended::Behind(head)) => {
+                // Redis lost entries this replica folded: nothing was appended, and the
+                // room goes on under a new epoch (members resume with a reset). Reloaded
+                // before the answer, so the client's retry meets the new epoch.
+                settle(self);
+                tracing::warn!(%room, head, folded, "the room's log went backwards");
+                self.went_back(room, epoch).await?;
+                let _ = self.catch_up(room, &slot).await;
+                return Err(BrokerError::Unavailable(
+                    "the room's history was reset; try again".into(),
+                ));
+            }
             Ok(Appended::Epoch(_)) => {
                 settle(self);
-                self.spawn_catch_up(room);
+                let _ = self.catch_up(room, &slot).await;
                 return Err(BrokerError::Unavailable(
                     "the room's history was reset; try again".into(),
                 ));

@@ -74,7 +74,7 @@ pub async fn create_invite(
             format!("uses must be between 1 and {MAX_INVITE_USES}"),
         ));
     }
-    let invite = mint(&*app.broker, &app.signer, room, ttl, uses, now_ms()).await?;
+    let invite = mint(&app.broker, &app.signer, room, ttl, uses, now_ms()).await?;
     Ok((StatusCode::CREATED, Json(minted(invite))))
 }
 

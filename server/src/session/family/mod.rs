@@ -32,6 +32,7 @@ impl Live {
             BrokerError::Rejected(r) => wire::rejection(client_id, r),
             BrokerError::NoRoom => wire::no_room(client_id),
             BrokerError::Unavailable(_) => wire::unavailable(client_id),
+            BrokerError::Unconfirmed(_) => wire::unconfirmed(client_id),
         };
         self.reply(conn, &frame).await
     }

@@ -8,9 +8,10 @@
 //! alerted were those. A match is **distanced** when
 //! - its sentence tells of a time well past (`years ago`, `used to`, `when i was`,
 //!   `back then`, `in my twenties`, `since then`, a history, recovery), or the message
-//!   counts time clean or sober (`six years clean`) or an urge outlasted (`urge
-//!   passed`, `rode it out`, `didn't act on them`), and the sentence has no word of
-//!   now (`tonight`, `again`), or
+//!   counts time clean or sober (`six years clean`, not a streak that broke: `i was 6
+//!   months clean and last night…`) or an urge outlasted (`urge passed`, `rode it
+//!   out`, `didn't act on them`), and the sentence has no word of now (`tonight`,
+//!   `again`), or
 //! - the sentence that matched is about someone else: the phrase follows a third
 //!   party (`she`, `my brother's been`, `a character`), and itself names nobody of the
 //!   author's (`myself`, `my life`, `me`), or stands in quotation marks (`my dad says
@@ -18,7 +19,19 @@
 //! - the phrase is denied right before it (`no thoughts of suicide`, `no plans to hurt
 //!   myself`, `haven't had a single thought of`: the answer to a facilitator's
 //!   question), or the sentence laughs at itself (`jk`, `lmao`, `💀`): hyperbole about a
-//!   printer is the commonest calm use of crisis words.
+//!   printer is the commonest calm use of crisis words, or
+//! - the message has a longer shape of a story that is over or not the author's
+//!   (`shapes.rs`): a thought told as having happened with a reassurance (`had some
+//!   suicidal thoughts this week, but they were passing ones and i'm safe`), a relapse
+//!   dated in the past with clean time since (`a relapse in march … 6 weeks clean`), a
+//!   then told against a now (`before i got help i wanted to die every day, now …`), a
+//!   past placed by the next sentence (`that was three years ago`), or somebody else's
+//!   words reported (`my brother told me he's been having suicidal thoughts`), each
+//!   unless a word of now, the message (`it's back`) or the author's own words after it
+//!   say otherwise.
+//!
+//! Every match of a sentence is read: one distanced match does not cover another that
+//! is the author's own (`i want to die and my brother told me he's…`).
 //!
 //! A distanced match is not an alert by itself: the [`Detector`](super::Detector) asks
 //! the classifier, which learned those stories from the corpus's hard negatives. A
@@ -27,11 +40,12 @@
 //!
 //! Pure and cheap: it runs only when a rule has matched (about one message in a
 //! hundred), and nothing of the text is kept. The words it reads by are in `words.rs`,
-//! its cases in `tests.rs`.
+//! the longer shapes in `shapes.rs`, its cases in `tests.rs`.
 
 use self::words::{FIRST_PERSON, PAST_PHRASES, PAST_WORDS, THIRD_PERSON};
 use super::super::crisis::CrisisMatcher;
 
+mod shapes;
 mod words;
 
 /// Whether every rule match in `text` is distanced (see the module docs). False when
@@ -41,25 +55,106 @@ pub fn distanced(rules: &CrisisMatcher, text: &str) -> bool {
     // for their own sentence (`i used to come here to support people. tonight i want to
     // die` is not a story of the past).
     let all = words(text);
-    let clean = time_clean(&all);
-    let outlasted = urge_outlasted(&all);
-    let laughing_allowed = !laugh_taken_back(&all);
+    let message = Message {
+        clean: time_clean(&all),
+        clean_weeks: shapes::clean_for(&all, WEEKS_OR_MORE),
+        outlasted: urge_outlasted(&all),
+        reassured: shapes::reassured(&all),
+        still_there: shapes::still_there(&all),
+        now_besides_reassurance: shapes::now_besides_reassurance(&all),
+        laughing_allowed: !laugh_taken_back(&all),
+    };
+    let sentences: Vec<(&str, Vec<String>)> = sentences(text).map(|s| (s, words(s))).collect();
     let mut matched = false;
-    for sentence in sentences(text) {
-        let words = words(sentence);
-        let Some((start, end)) = span(rules, &words) else {
-            continue;
+    for (i, (sentence, words)) in sentences.iter().enumerate() {
+        let later = &sentences[i + 1..];
+        let context = Sentence {
+            text: sentence,
+            words,
+            later_now: later.iter().any(|(_, w)| shapes::says_now(w)),
+            placed_later: later
+                .first()
+                .is_some_and(|(_, w)| shapes::placed_later(w) && !happening_now(w)),
         };
-        matched = true;
-        let (before, phrase) = (&words[..start], &words[start..end]);
-        let past = (clean || outlasted || told_as_past(&words)) && !happening_now(&words);
-        let elsewhere = someone_else(before, phrase) || quoted(rules, sentence);
-        let laughed = laughing_allowed && joking(sentence, &words);
-        if !(past || elsewhere || laughed || denied(before, phrase)) {
-            return false;
+        // Every match of the sentence, the last first: `i want to die and my brother
+        // told me he's been having suicidal thoughts` is the author's own, whatever the
+        // brother's is.
+        let mut upto = words.len();
+        while let Some((start, end)) = span(rules, &words[..upto]) {
+            matched = true;
+            if !match_distanced(rules, &message, &context, start, end) {
+                return false;
+            }
+            upto = start;
         }
     }
     matched
+}
+
+/// Time clean counted in weeks or more (a relapse dated in the past, with clean time
+/// since).
+const WEEKS_OR_MORE: &[&str] = &[
+    "weeks", "wks", "week", "months", "month", "years", "yrs", "year",
+];
+
+/// What the whole message says, whichever sentence the match is in.
+struct Message {
+    clean: bool,
+    clean_weeks: bool,
+    outlasted: bool,
+    reassured: bool,
+    still_there: bool,
+    now_besides_reassurance: bool,
+    laughing_allowed: bool,
+}
+
+/// The sentence a match is in, and what the sentences after it say.
+struct Sentence<'a> {
+    text: &'a str,
+    words: &'a [String],
+    later_now: bool,
+    placed_later: bool,
+}
+
+/// Whether the match at `start..end` of the sentence is distanced.
+fn match_distanced(
+    rules: &CrisisMatcher,
+    message: &Message,
+    sentence: &Sentence<'_>,
+    start: usize,
+    end: usize,
+) -> bool {
+    let words = sentence.words;
+    let (before, phrase) = (&words[..start], &words[start..end]);
+    // `i've been thinking about ending my life since day 60` goes on, whatever the time
+    // clean counted elsewhere in the message.
+    let going_on = words[..end]
+        .windows(2)
+        .any(|w| w[0] == "been" && w[1].ends_with("ing"));
+    let now = happening_now(words);
+    let past = (message.clean && !going_on) || message.outlasted || told_as_past(words);
+    // The longer shapes hold unless the message says it is back or worse (`it passed.
+    // now mum's gone and it's back`): a relapse dated in the past with clean time
+    // since, a past placed by the next sentence, time clean counting the phrase itself
+    // (`two weeks self harm free`), a then told against a now, and a thought that came
+    // and went with a reassurance, which also yields to a word of now anywhere in the
+    // message but the reassurance's own (`i'm okay tonight` is one, `but tonight it's
+    // worse` is not).
+    let counted = shapes::clean_for(words, WEEKS_OR_MORE)
+        && words
+            .get(end)
+            .is_some_and(|w| matches!(w.as_str(), "free" | "clean"));
+    let since = sentence.placed_later || (message.clean_weeks && shapes::dated(words)) || counted;
+    let reassured = message.reassured
+        && !message.now_besides_reassurance
+        && shapes::thought_had(words, start, end);
+    let contrasted = shapes::before_now(words, start, end, sentence.later_now);
+    let over = (since || reassured || contrasted) && !message.still_there;
+    let elsewhere = someone_else(before, phrase)
+        || shapes::reported(before, phrase)
+        || quoted(rules, sentence.text);
+    let laughed = message.laughing_allowed && joking(sentence.text, words);
+    ((past || over) && !now) || elsewhere || laughed || denied(before, phrase)
 }
 
 /// Whether the message tells of an urge that came and went (`had an urge to self harm
@@ -85,15 +180,18 @@ fn urge_outlasted(words: &[String]) -> bool {
     urge && says_any(words, OUTLASTED)
 }
 
+/// Words that place a sentence in the present, whatever else it says of the past.
+const NOW: &[&str] = &["tonight", "rn", "again", "currently", "lately", "tomorrow"];
+
 /// Words that place a sentence in the present, whatever else it says of the past
 /// (`i used to cut but tonight i did it again`).
 fn happening_now(words: &[String]) -> bool {
-    const NOW: &[&str] = &["tonight", "rn", "again", "currently", "lately", "tomorrow"];
     // `two years ago tonight` is an anniversary: the night is the past's.
-    words
-        .iter()
-        .enumerate()
-        .any(|(i, w)| NOW.contains(&w.as_str()) && (i == 0 || words[i - 1] != "ago"))
+    // `six weeks clean again` counts a streak, not an act again.
+    words.iter().enumerate().any(|(i, w)| {
+        NOW.contains(&w.as_str())
+            && (i == 0 || !matches!(words[i - 1].as_str(), "ago" | "clean" | "sober" | "free"))
+    })
 }
 
 /// Whether the phrase is denied: `no thoughts of suicide`, `not having any thoughts of
@@ -121,6 +219,7 @@ fn denied(before: &[String], phrase: &[String]) -> bool {
         "thoughts",
         "thought",
         "of",
+        "feeling",
         "urges",
         "urge",
         "plans",
@@ -264,7 +363,7 @@ fn when_it_was(words: &[String]) -> bool {
         w == "when"
             && words[i + 1..]
                 .iter()
-                .take(3)
+                .take(4)
                 .any(|n| n == "was" || n == "were")
     })
 }
@@ -279,21 +378,10 @@ fn in_a_year(words: &[String]) -> bool {
 }
 
 /// Time clean or sober counted in months or years (`six years clean`, `clean six years`,
-/// `sober for 2 yrs`).
+/// `sober for 2 yrs`, `clean since 2019`), not a streak that broke (`i was 6 months clean
+/// and last night…`).
 fn time_clean(words: &[String]) -> bool {
-    const SPANS: &[&str] = &["years", "yrs", "year", "months"];
-    words.iter().enumerate().any(|(i, w)| {
-        (w == "clean" || w == "sober")
-            && (words[i + 1..]
-                .iter()
-                .take(3)
-                .any(|n| SPANS.contains(&n.as_str()))
-                || words[..i]
-                    .iter()
-                    .rev()
-                    .take(2)
-                    .any(|n| SPANS.contains(&n.as_str())))
-    })
+    shapes::clean_for(words, &["years", "yrs", "year", "months"])
 }
 
 /// `used to` as a habit of the past (`i used to cut`), not as being accustomed (`i'm so
@@ -367,6 +455,12 @@ fn someone_else(before: &[String], phrase: &[String]) -> bool {
         "talked",
         "talking",
         "about",
+        "having",
+        "found",
+        "caught",
+        "who",
+        "whos",
+        "whod",
     ];
     let is = |list: &[&str], w: &str| list.contains(&w) || list.contains(&singular(w));
     if phrase
@@ -380,7 +474,12 @@ fn someone_else(before: &[String], phrase: &[String]) -> bool {
         .rev()
         .take(4)
         .find(|w| !HELPING.contains(&w.as_str()))
-        .is_some_and(|w| is(THIRD_PERSON, w))
+        .is_some_and(|w| is_third_person(w))
+}
+
+/// Whether a word names somebody else (`brother`, `brothers`, `she`).
+fn is_third_person(w: &str) -> bool {
+    THIRD_PERSON.contains(&w) || THIRD_PERSON.contains(&singular(w))
 }
 
 /// `brothers` → `brother`, `partners` → `partner` (a possessive joined by its

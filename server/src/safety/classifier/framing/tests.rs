@@ -68,3 +68,118 @@ fn one_undistanced_sentence_keeps_the_match() {
     assert!(!distanced(rules(), text));
     assert!(!distanced(rules(), "made pasta for dinner"), "no match");
 }
+
+/// Every `distanced` case is a match of the rules, and every `kept` one too.
+fn check(distanced_cases: &[&str], kept: &[&str]) {
+    for text in distanced_cases.iter().chain(kept) {
+        assert!(rules().detect(text).is_some(), "a rule matches: {text}");
+    }
+    for text in distanced_cases {
+        assert!(distanced(rules(), text), "distanced: {text}");
+    }
+    for text in kept {
+        assert!(!distanced(rules(), text), "the author's own, now: {text}");
+    }
+}
+
+#[test]
+fn a_thought_that_came_and_went_with_a_reassurance_is_distanced() {
+    check(
+        &[
+            "answering the check-in: yes i had some suicidal thoughts this week, but they were passing ones and i'm safe",
+            "I'm okay tonight, honest. Thought about hurting myself yesterday but didn't and I'm proud of that.",
+            "had suicidal thoughts for a bit at work but i went for a walk and im fine now",
+            "felt the pull to self harm this afternoon, wrote in my journal and it eased off",
+            "i thought about killing myself on sunday. i rang my sister and i feel safer",
+            "thought about hurting myself last night, rang samaritans instead, they were lovely, i'm ok",
+        ],
+        &[
+            "i had suicidal thoughts this week and they're not passing",
+            "i had suicidal thoughts this week. i said i'm fine but i'm not",
+            "i'm having suicidal thoughts but i'm safe",
+            "i've been thinking about killing myself all week, i'm fine",
+            "i cut myself yesterday but i'm okay",
+            "thought about killing myself yesterday but didn't tell anyone",
+            "i had suicidal thoughts yesterday and i'm ok, but they're back again tonight",
+            "honestly i was doing ok until today and now im thinking about unaliving",
+            "i thought about killing myself on monday but didnt, and i'm proud. but tonight its worse",
+        ],
+    );
+}
+
+#[test]
+fn a_relapse_dated_in_the_past_with_clean_time_since_is_distanced() {
+    check(
+        &[
+            "I had a self harm relapse in March, told my therapist straight away and we worked through it. 6 weeks clean again today",
+            "relapsed on cutting over christmas. clean for 5 weeks now",
+            "i hurt myself on tuesday last week, first time in ages. two weeks self harm free today",
+        ],
+        &[
+            "i was 6 months clean and last night i cut myself",
+            "i was clean for 2 years and i relapsed and cut myself",
+            "Relapsed on the cutting after 4 months clean. Sitting here with the blade next to me and I want to do more.",
+            "i had a self harm relapse in march and i cut myself again tonight",
+            "i relapsed and cut myself last night, 6 weeks clean before that",
+            "i had a relapse in march and 6 weeks clean again today but the urge to cut is back",
+            "My sponsor says I'm doing great, 90 days sober. I haven't told her I've been thinking about ending my life since day 60.",
+            "The court case finished and he walked free. Every day since, I think about killing myself.",
+        ],
+    );
+}
+
+#[test]
+fn somebody_elses_words_reported_are_distanced() {
+    check(
+        &[
+            "My brother told me he's been having suicidal thoughts. He's seeing his GP tomorrow",
+            "my friend said she's been self harming again, how do i help",
+            "My best mate back in Dublin says he's thinking of ending it all. I rang his brother",
+            "my best friend texted that she's been self harming again",
+            "my flatmate mentioned she's been having suicidal thoughts, we called the wellbeing line",
+        ],
+        &[
+            "my brother told me to call someone because i want to die",
+            "i told my mum i want to die",
+            "my brother told me he's worried because i've been having suicidal thoughts",
+            "i want to die and my brother told me he's been having suicidal thoughts",
+            "my mum said we'd all be better off dead",
+        ],
+    );
+}
+
+#[test]
+fn a_then_told_against_a_now_is_distanced() {
+    check(
+        &[
+            "before i got help i wanted to die every day, now i'm doing my masters",
+            "Before I was hurting myself with hot water. Now when the feeling come I hold ice and call my friend.",
+            "after i came back from the army i wanted to die. i'm now a peer supporter",
+            "last time i was very suicidal my mum took me to hospital, now much better",
+            "before i got sober i tried to kill myself twice. now i sponsor other people",
+            "before i sorted my debts out i was thinking about killing myself constantly. now i can breathe",
+        ],
+        &[
+            "before you all go, i want to die",
+            "after i got home i took all my tablets, now i feel faint",
+            "when mum shouted i took all my tablets. i'm upstairs now",
+            "before my sister came i was going to kill myself, now i'm sitting in the car",
+            "before she came home i was about to kill myself, now i'm shaking",
+            "When my dad died I wanted to die too. It passed. Now mum's gone and it's back, I want to be with them.",
+        ],
+    );
+}
+
+#[test]
+fn a_past_placed_by_the_next_sentence_is_distanced() {
+    check(
+        &[
+            "I overdosed in my first year at uni and had my stomach pumped. That was 3 years ago and I'm doing my masters now",
+            "Threw out the stash of pills I'd been keeping just in case. That was three weeks ago and I still feel lighter.",
+        ],
+        &[
+            "i took an overdose. that was an hour ago",
+            "i took an overdose. that was 3 years ago and i've done it again tonight",
+        ],
+    );
+}
