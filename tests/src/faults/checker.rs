@@ -42,6 +42,7 @@ struct View {
 /// An acknowledged command, as its author was told.
 struct Acked {
     who: String,
+    conn: u32,
     what: Sent,
     epoch: Epoch,
     seq: Seq,
@@ -87,7 +88,7 @@ pub fn check(records: &[Record], markers: &[String], target: UserId) -> (Vec<Str
             &mut failures,
             (a.epoch, a.seq),
             what,
-            &format!("{}'s ack", a.who),
+            &format!("{}'s ack on connection {}", a.who, a.conn),
         );
     }
     let mut finals: HashMap<&str, View> = HashMap::new();
@@ -143,7 +144,8 @@ pub fn check(records: &[Record], markers: &[String], target: UserId) -> (Vec<Str
                     event,
                 } => {
                     let what = event.describe();
-                    claim(&mut failures, (*epoch, *seq), what.clone(), &r.name);
+                    let who = format!("{} on connection {conn}", r.name);
+                    claim(&mut failures, (*epoch, *seq), what.clone(), &who);
                     if let Some(v) = view.as_mut() {
                         if let Some(had) = v.events.get(seq) {
                             failures.add(
@@ -217,7 +219,9 @@ pub fn check(records: &[Record], markers: &[String], target: UserId) -> (Vec<Str
                         ),
                     );
                 }
-            } else {
+            } else if !view.events.values().any(|w| *w == what) {
+                // Gone from a view in another epoch (a message carried into the new
+                // epoch at another seq is held, not lost).
                 let announced = r.events.iter().any(|(at, seen)| {
                     matches!(seen, Seen::Welcome { epoch, resume: ResumeKind::Reset | ResumeKind::Fresh, .. }
                         if *epoch != a.epoch && *at >= a.at)
@@ -345,14 +349,15 @@ fn acknowledged(records: &[Record]) -> Vec<Acked> {
                     sent.insert(client_id, what);
                 }
                 Seen::Acked {
+                    conn,
                     client_id,
                     seq: Some(seq),
                     epoch,
-                    ..
                 } => {
                     if let Some(what) = sent.get(client_id.as_str()) {
                         out.push(Acked {
                             who: r.name.clone(),
+                            conn: *conn,
                             what: (*what).clone(),
                             epoch: *epoch,
                             seq: *seq,
