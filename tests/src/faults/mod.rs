@@ -127,27 +127,26 @@ impl FaultKind {
     /// named below; switch one on (`KINDRED_FAULT_STOP=on`…) once that is fixed.
     pub fn on_by_default(self) -> bool {
         match self {
-            FaultKind::Kill | FaultKind::RedisRestart | FaultKind::Pubsub => true,
-            // An instance stopped past the heartbeat's life (5 s) is declared gone
-            // while its members are connected: past the grace they are removed as
-            // disconnected, their next hello makes them members again, and a muted one
-            // comes back unmuted, with no `unmuted` event ("muted but accepted").
-            // Needs: a mute that outlasts a member's removal as disconnected (the
-            // domain clears it on a new join), and an instance that learns it was
-            // declared gone closing its sockets at once.
-            FaultKind::Stop => false,
-            // Redis back with older data under the same epoch: sends are refused
-            // `internal` until the head passes the old index, and instances then serve
-            // one seq with two contents ("two contents", "lost"). Needs: lost writes
-            // are a new epoch.
+            // Survived: a kill, a stall of up to 7 s (shorter than the grace: the
+            // stalled instance's members are back before it runs out), Redis restarted
+            // with its data, pub/sub connections dropped, and an unreadable entry (the
+            // room moves to a new epoch, every member resumes with a reset, nothing
+            // acknowledged is lost).
+            FaultKind::Kill
+            | FaultKind::Stop
+            | FaultKind::RedisRestart
+            | FaultKind::Pubsub
+            | FaultKind::Corrupt => true,
+            // Redis back with older data: a restore to a copy taken after an earlier
+            // restore (so in the epoch the instances are in now) still lets two
+            // connections welcomed in one epoch be acknowledged different messages at
+            // one seq ("two contents"; seed 2). Needs: lost writes are a new epoch
+            // whatever epoch the older data was in.
             FaultKind::RedisOlder => false,
             // A slot move leaves an instance subscribed to nothing: its members hear
             // nothing from the others until they send ("final markers not heard").
             // Needs: subscriptions follow slots.
             FaultKind::Migrate => false,
-            // One entry that does not parse wedges the room: no send is answered
-            // again ("final markers not heard"). Needs: a bad entry is contained.
-            FaultKind::Corrupt => false,
         }
     }
 
