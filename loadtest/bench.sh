@@ -135,12 +135,18 @@ wait_ready() {
 }
 
 # start_redis LOG -> prints the pid once redis-server answers PING on 127.0.0.1
-# (fails if it did not: e.g. the port is taken). No persistence: the benchmark
-# measures the log and pub/sub, not disk writes.
+# (fails if it did not: e.g. the port is taken). No persistence by default: the
+# benchmark measures the log and pub/sub, not disk writes. REDIS_PERSISTENCE="always"
+# runs it with an append-only file fsynced before every answer (what
+# KINDRED_REDIS_DURABILITY=fsync asks of a Redis older than 7.2), in $OUT.
 start_redis() {
-    local log="$1" pid
+    local log="$1" pid persistence=(--save '' --appendonly no)
+    if [ "${REDIS_PERSISTENCE:-}" = always ]; then
+        persistence=(--save '' --appendonly yes --appendfsync always)
+        rm -rf "$OUT/appendonlydir" # each run starts from an empty Redis
+    fi
     taskset -c "$REDIS_CORE" redis-server --bind 127.0.0.1 --port "$REDIS_PORT" \
-        --protected-mode yes --save '' --appendonly no --dir "$OUT" >"$log" 2>&1 &
+        --protected-mode yes "${persistence[@]}" --dir "$OUT" >"$log" 2>&1 &
     pid=$!
     for _ in $(seq 50); do
         kill -0 "$pid" 2>/dev/null || return 1

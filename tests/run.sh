@@ -59,7 +59,8 @@ cargo test --workspace --locked "$@"
 # with a redis-server of its own): one conformance suite, both brokers. The tests
 # that are about several instances ran above already.
 KINDRED_TEST_BROKER=redis cargo test --locked -p kindred-tests --test integration "$@" \
-  -- --skip scale_out:: --skip topology:: --skip ticks_and_durability:: --skip log_integrity::
+  -- --skip scale_out:: --skip topology:: --skip ticks_and_durability:: --skip log_integrity:: \
+  --skip liveness::
 
 # Browser: the web client in headless Chromium against a real server.
 node --test --test-concurrency=1 tests/e2e/

@@ -100,7 +100,12 @@ async fn run(config: Config) -> anyhow::Result<()> {
                 path.display()
             );
         }
-        Storage::Redis => println!("Rooms are kept in Redis, shared by every instance."),
+        Storage::Redis => {
+            println!("Rooms are kept in Redis, shared by every instance.");
+            if let Some(id) = state.broker.instance() {
+                println!("This instance is {id} (the id other instances' logs name it by).");
+            }
+        }
     }
     // A generated admin token goes to a file only this user can read, never to stdout
     // (which often ends up in a log that others read).

@@ -81,12 +81,16 @@ pub enum Kick {
     /// This instance's copy of the room had to be reloaded (it fell behind the shared
     /// log, or the room's store lost it): resume with `last_seq` to see no gap.
     Resync,
+    /// Another instance took this one for gone, and the room stopped counting this
+    /// connection: resume with `last_seq` to be counted again. Its end is not told
+    /// to the room a second time.
+    Uncounted,
 }
 
 impl Kick {
     pub fn close_code(self) -> u16 {
         match self {
-            Kick::SlowConsumer | Kick::Resync => close_code::SLOW_CONSUMER,
+            Kick::SlowConsumer | Kick::Resync | Kick::Uncounted => close_code::SLOW_CONSUMER,
             Kick::Left => close_code::NORMAL,
             Kick::Removed | Kick::Banned | Kick::Denied => close_code::REMOVED,
             Kick::RoomClosed => close_code::ROOM_CLOSED,
@@ -102,6 +106,7 @@ impl Kick {
             Kick::RoomClosed => "the session has ended",
             Kick::Denied => "not admitted from the waiting room",
             Kick::Resync => "the server reloaded the room: reconnect and resume with last_seq",
+            Kick::Uncounted => "this server was taken for gone: reconnect and resume with last_seq",
         }
     }
 }
@@ -355,6 +360,31 @@ impl Hub {
         if let Some(peers) = self.rooms.get(&room) {
             for peer in peers.iter() {
                 peer.kick(kick);
+            }
+        }
+    }
+
+    /// This instance's connections to the room, per member, whatever their stage
+    /// (the count an instance restates to the room after Redis was away).
+    pub fn held(&self, room: RoomId) -> std::collections::BTreeMap<UserId, u32> {
+        let mut held = std::collections::BTreeMap::new();
+        if let Some(peers) = self.rooms.get(&room) {
+            for peer in peers.iter() {
+                *held.entry(peer.user).or_default() += 1;
+            }
+        }
+        held
+    }
+
+    /// Ask every local connection of the room that the room counted (past arriving:
+    /// its `Connect` was folded) to go. One still arriving is left alone: its
+    /// `Connect` may land after the kick and count it anew.
+    pub fn kick_counted(&self, room: RoomId, kick: Kick) {
+        if let Some(peers) = self.rooms.get(&room) {
+            for peer in peers.iter() {
+                if peer.stage.load(Ordering::Acquire) != stage::ARRIVING {
+                    peer.kick(kick);
+                }
             }
         }
     }

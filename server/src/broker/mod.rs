@@ -178,6 +178,11 @@ pub trait Catalog: Send + Sync + 'static {
 pub trait Engine: RoomLog + Catalog {
     /// Whether the engine can serve requests now (for `/readyz`).
     fn ready(&self) -> bool;
+    /// This process's name among the instances that share rooms (Redis: the id its
+    /// log lines use for another instance), for the start-up text.
+    fn instance(&self) -> Option<u64> {
+        None
+    }
     /// Once a second: the engine's own upkeep first, then what the clock's round
     /// above the engine ([`Rooms::tick`]) works on, or nothing if it cannot work now
     /// (the store is out of reach).

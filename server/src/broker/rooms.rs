@@ -233,6 +233,11 @@ impl Rooms {
         self.engine.ready()
     }
 
+    /// This process's name among the instances that share rooms, if it shares them.
+    pub fn instance(&self) -> Option<u64> {
+        self.engine.instance()
+    }
+
     /// Do not keep this room across a restart (see [`Catalog::transient`](super::Catalog::transient)).
     pub fn transient(&self, room: RoomId) {
         self.engine.transient(room);

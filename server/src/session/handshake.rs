@@ -137,7 +137,7 @@ impl Conn {
         };
         // For a facilitator, the answer carries what is open for them: alerts and
         // held messages raised while no facilitator (or not this one) was here.
-        let arrived = match self.app.broker.apply(room, connect, now_ms()).await {
+        let arrived = match arrive(self.app.broker.clone(), room, connect).await {
             Ok(applied) => applied,
             Err(e) => {
                 self.app.hub.detach(room, peer.id);
@@ -282,6 +282,30 @@ fn resume_name(kind: ResumeKind) -> &'static str {
         ResumeKind::Reset => "reset",
     }
 }
+
+/// The member's `Connect`, answered within [`ARRIVAL_PATIENCE`]: a store that does
+/// not answer by then is `Unavailable` (the client is told `internal` and reconnects).
+/// The command goes on meanwhile; if it lands after all, it counts a connection that
+/// has left the hub, which the Redis broker finds and takes back by restating its
+/// connections (`Inner::overcounted`), never by a second `Disconnect`.
+async fn arrive(
+    broker: crate::broker::Rooms,
+    room: kindred_protocol::RoomId,
+    connect: Command,
+) -> Result<crate::room::Applied, BrokerError> {
+    let arriving = tokio::spawn(async move { broker.apply(room, connect, now_ms()).await });
+    match tokio::time::timeout(ARRIVAL_PATIENCE, arriving).await {
+        Ok(Ok(answer)) => answer,
+        Ok(Err(e)) => Err(BrokerError::Unavailable(e.to_string())),
+        Err(_) => Err(BrokerError::Unavailable(
+            "the room's store did not answer in time".into(),
+        )),
+    }
+}
+
+/// How long a `hello` waits for the room to take the member in before it is answered
+/// `internal` (PROTOCOL.md §5 promises an answer within 5 s).
+const ARRIVAL_PATIENCE: std::time::Duration = std::time::Duration::from_secs(4);
 
 /// Map a broker refusal at arrival to an error frame and a close.
 fn refusal(e: &BrokerError) -> (ErrorCode, String, u16, &'static str) {

@@ -228,20 +228,29 @@ impl Live {
         Box::pin(self.depart(&app, left)).await;
     }
 
-    /// Leave the hub, and tell the room the connection dropped (unless this connection
-    /// left on purpose, which the room already knows, or the session it counted in
-    /// is over). A connection told to go because its member's stay ended still says
+    /// Tell the room the connection dropped (unless this connection left on purpose,
+    /// which the room already knows, or the session it counted in is over), then
+    /// leave the hub. A connection told to go because its member's stay ended still says
     /// so: its `Connect` may have been folded after that end (it was arriving), and
     /// then it counts as present until it is taken away.
     async fn depart(self, app: &AppState, left: bool) {
-        app.hub.detach(self.room, self.peer.id);
-        let over = matches!(self.peer.kick_reason(), Some(Kick::RoomClosed));
+        // Not after the session closed, nor for a connection the room already stopped
+        // counting (its instance was taken for gone): said twice, its end would take
+        // away the member's next connection.
+        let over = matches!(
+            self.peer.kick_reason(),
+            Some(Kick::RoomClosed | Kick::Uncounted)
+        );
         if !left && !over {
             let _ = app
                 .broker
                 .apply(self.room, Command::Disconnect { user: self.user }, now_ms())
                 .await;
         }
+        // Counted by the hub until the room has its end (or could not be told it):
+        // an instance restating its connections meanwhile counts this one, and the
+        // `Disconnect` takes it away once.
+        app.hub.detach(self.room, self.peer.id);
     }
 
     /// The hub asked this connection to go. Answers the session owed the client
@@ -254,7 +263,7 @@ impl Live {
                 let frame = wire::slow_consumer();
                 let _ = tokio::time::timeout(CLOSE_TIMEOUT, conn.send_frame(&frame)).await;
             }
-            Kick::Resync => {}
+            Kick::Resync | Kick::Uncounted => {}
             Kick::Left | Kick::Removed | Kick::Banned | Kick::RoomClosed | Kick::Denied => {
                 // Let them see the event that ended their stay.
                 self.drain_outbox(conn).await;

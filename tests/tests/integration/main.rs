@@ -13,6 +13,7 @@ mod edge;
 mod invites;
 mod kept_alerts;
 mod limits;
+mod liveness;
 mod log_integrity;
 mod long_absence;
 mod moderation;

@@ -72,6 +72,13 @@ impl Inner {
                     self.spawn_catch_up(room);
                 }
             }
+            PushKind::Unsubscribe | PushKind::SUnsubscribe => {
+                // Ours (the last local member left), or Redis's own: a cluster whose
+                // slot moved to another node drops the room's shard channel.
+                if let Some(room) = push.data.first().and_then(bytes).and_then(room_of_channel) {
+                    self.spawn_resubscribe(room);
+                }
+            }
             PushKind::Disconnection => {
                 tracing::warn!("lost the Redis subscription connection; reconnecting");
                 self.set_ready(false);
@@ -157,7 +164,7 @@ impl Inner {
         let hub = deliver.then_some(&*self.hub);
         for (index, entry) in entries {
             let mine = entry.origin == self.me;
-            let id = entry.id;
+            let (origin, id) = (entry.origin, entry.id);
             // Another instance took this one for dead (it was stopped, or cut off from
             // Redis): the room no longer counts its connections here, so they go and
             // come back to be counted again.
@@ -182,7 +189,14 @@ impl Inner {
                         }
                     }
                     if taken_for_dead && deliver {
-                        self.hub.kick_room(room, Kick::Resync);
+                        tracing::warn!(
+                            %room,
+                            by = origin,
+                            me = self.me,
+                            "another instance took this one for gone; its members here \
+                             reconnect to be counted again"
+                        );
+                        self.hub.kick_counted(room, Kick::Uncounted);
                     }
                     let closed = answer.as_ref().as_ref().is_ok_and(log::closes);
                     if closed {

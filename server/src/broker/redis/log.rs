@@ -109,6 +109,11 @@ pub enum Op {
     /// An instance stopped answering: its members' connections are gone (each gets
     /// the presence grace period, as after any dropped connection).
     InstanceGone(InstanceId),
+    /// The appending instance restates its connections to the room, per member (after
+    /// Redis was away, when an end it could not append may be missing): a member it
+    /// is counted for with more than it holds loses the difference, as after that
+    /// many dropped connections.
+    Restate(BTreeMap<UserId, u32>),
 }
 
 /// An op as stored: entries written before the operator's changes were commands
@@ -118,6 +123,7 @@ enum StoredOp {
     Create { room: Box<Room>, epoch: Epoch },
     Command(Command),
     InstanceGone(InstanceId),
+    Restate(BTreeMap<UserId, u32>),
     Configure(UpdateRoom),
     Delete,
 }
@@ -128,6 +134,7 @@ impl From<StoredOp> for Op {
             StoredOp::Create { room, epoch } => Op::Create { room, epoch },
             StoredOp::Command(cmd) => Op::Command(cmd),
             StoredOp::InstanceGone(instance) => Op::InstanceGone(instance),
+            StoredOp::Restate(held) => Op::Restate(held),
             StoredOp::Configure(update) => Op::Command(Command::Configure(update)),
             StoredOp::Delete => Op::Command(Command::Delete),
         }
@@ -243,6 +250,11 @@ impl Replica {
         }
     }
 
+    /// The connections the room counts on `instance`, per member.
+    pub fn counted_on(&self, instance: InstanceId) -> BTreeMap<UserId, u32> {
+        self.connections.get(&instance).cloned().unwrap_or_default()
+    }
+
     /// The instances other than `me` that hold connections to this room.
     pub fn other_instances(&self, me: InstanceId) -> impl Iterator<Item = InstanceId> + '_ {
         self.connections
@@ -289,6 +301,21 @@ impl Replica {
                     for _ in 0..n {
                         let _ = room.apply(Command::Disconnect { user }, ts);
                     }
+                }
+                Ok(Applied::default())
+            }
+            Op::Restate(held) => {
+                let counted = self.connections.entry(origin).or_default();
+                for (user, n) in counted.iter_mut() {
+                    let keep = held.get(user).copied().unwrap_or(0);
+                    while *n > keep {
+                        *n -= 1;
+                        let _ = room.apply(Command::Disconnect { user: *user }, ts);
+                    }
+                }
+                counted.retain(|_, n| *n > 0);
+                if counted.is_empty() {
+                    self.connections.remove(&origin);
                 }
                 Ok(Applied::default())
             }

@@ -66,8 +66,13 @@ impl Inner {
         let mut others: HashSet<InstanceId> = HashSet::new();
         let mut served = Vec::new();
         for (room, slot) in &slots {
+            let overcounted = self.overcounted(*room, slot);
+            if overcounted {
+                self.spawn_restate(*room, now);
+            }
             if !self.hub.has_room(*room) {
-                if slot.subscribed.load(Ordering::Acquire) {
+                // Not let go before the room has been told what this instance holds.
+                if slot.subscribed.load(Ordering::Acquire) && !overcounted {
                     // The last local member left: stop listening. Under the lock, and
                     // only if nobody arrived meanwhile.
                     let _one = slot.subscribing.lock().await;
@@ -79,9 +84,11 @@ impl Inner {
                 continue;
             }
             if !was_ready {
-                // Back from an outage: re-issue the subscription, read what we missed.
+                // Back from an outage: re-issue the subscription, read what we missed,
+                // and say which connections this instance still holds.
                 let _ = self.store.subscribe(*room).await;
                 self.spawn_catch_up(*room);
+                self.spawn_restate(*room, now);
             }
             served.push(*room);
             let guard = slot.replica.lock();
@@ -91,8 +98,9 @@ impl Inner {
         }
         for instance in others.into_iter().filter(|_| heartbeats_fresh) {
             if let Ok(false) = self.store.alive(instance).await {
-                tracing::info!(
+                tracing::warn!(
                     instance,
+                    me = self.me,
                     "an instance stopped answering; its members' connections are gone"
                 );
                 for (room, slot) in &slots {

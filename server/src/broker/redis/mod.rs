@@ -12,11 +12,12 @@
 //! that timed out all make the replica read the stream from its own index on. A
 //! replica that falls behind the stream's start reloads the latest snapshot and asks
 //! its local members to resume. An instance that loses Redis keeps its sockets and
-//! reports not ready until Redis answers again; a Redis that comes back empty is given
-//! every room back from the catalog this instance knows, under a new epoch. A Redis
-//! that comes back with only part of its data, or a log entry no instance can read,
-//! moves the room to a new epoch too (`recovery`), so no seq is ever served with two
-//! contents under one epoch; an append that reaches Redis twice is applied once.
+//! reports not ready until Redis answers again, then restates its connections; a
+//! Redis that comes back empty is given every room back from the catalog this
+//! instance knows, under a new epoch. A Redis that comes back with only part of its
+//! data, or a log entry no instance can read, moves the room to a new epoch too
+//! (`recovery`), so no seq is ever served with two contents under one epoch; an
+//! append that reaches Redis twice is applied once.
 //!
 //! A room's log begins with its creation, and every change after it, the operator's
 //! included, is an entry; a fold after which the room's catalog record differs is
@@ -30,9 +31,12 @@
 //! member's command), `recovery` (catch-up reads, reloads, snapshots, a room given
 //! back), `catalog` (the records this instance keeps and stores), `ticker` (the one
 //! instance that keeps a room's clock, on Redis's clock), `maintenance` (the
-//! heartbeat and everything done once a second). This file holds the engine's state
-//! and its narrow surface: the room's log ([`RoomLog`]), the catalog ([`Catalog`]),
-//! and its own life ([`Engine`]).
+//! heartbeat and everything done once a second). This file holds the engine's state,
+//! its narrow surface (the room's log, [`RoomLog`]; the catalog, [`Catalog`]; its own
+//! life, [`Engine`]), and what keeps a served room's subscription and presence true:
+//! subscribing again when Redis drops a subscription unasked (a slot moved), and
+//! restating this instance's connections when the room counts more of them than it
+//! holds (an end lost while Redis was away).
 
 mod catalog;
 mod durability;
@@ -75,6 +79,10 @@ const PUBSUB_PATIENCE: Duration = Duration::from_millis(200);
 /// How long it waits in all before answering `internal` (the client retries; the
 /// retry is de-duplicated by its `client_id`).
 const APPLY_PATIENCE: Duration = Duration::from_secs(3);
+/// Tries to subscribe again to a room whose subscription Redis dropped, the first
+/// pause between them, doubled each time (about 6 s in all).
+const RESUBSCRIBE_TRIES: u32 = 6;
+const RESUBSCRIBE_PAUSE: Duration = Duration::from_millis(100);
 /// How long a deleted room's state stays for instances still catching up.
 const DELETE_LINGER: Duration = Duration::from_secs(60);
 /// How often the catalog is re-read.
@@ -97,6 +105,13 @@ struct Slot {
     again: AtomicBool,
     /// The highest index seen on pub/sub.
     seen: AtomicU64,
+    /// Held (shared) by a member's `Connect` or `Disconnect` from its append until
+    /// its fold, and (alone) by a restatement of this instance's connections from
+    /// their count until its fold: a connection is counted in the restatement or
+    /// folded after it, never lost between the two.
+    presence: tokio::sync::RwLock<()>,
+    /// A restatement is on its way.
+    restating: AtomicBool,
 }
 
 impl Slot {
@@ -109,6 +124,8 @@ impl Slot {
             catching_up: tokio::sync::Mutex::new(()),
             again: AtomicBool::new(false),
             seen: AtomicU64::new(0),
+            presence: tokio::sync::RwLock::new(()),
+            restating: AtomicBool::new(false),
         }
     }
 
@@ -229,6 +246,87 @@ impl Inner {
             .entry(room)
             .or_insert_with(|| Arc::new(Slot::new()))
             .clone()
+    }
+
+    /// The room's channel was unsubscribed. If this instance did not ask (it still
+    /// serves the room: a Redis Cluster moved the room's slot to another node, which
+    /// drops its shard channel's subscribers), subscribe again, on the node that owns
+    /// the slot now, and read from the stream what was published meanwhile. Under
+    /// `subscribing`, the lock an unsubscribe of ours holds until it has marked the
+    /// room unsubscribed, so our own is never undone.
+    pub(super) fn spawn_resubscribe(self: &Arc<Self>, room: RoomId) {
+        let Some(slot) = self.rooms.get(&room).map(|s| s.clone()) else {
+            return;
+        };
+        let this = self.clone();
+        tokio::spawn(async move {
+            let _one = slot.subscribing.lock().await;
+            let mut pause = RESUBSCRIBE_PAUSE;
+            for _ in 0..RESUBSCRIBE_TRIES {
+                if !slot.subscribed.load(Ordering::Acquire) || !this.hub.has_room(room) {
+                    return;
+                }
+                match this.store.subscribe(room).await {
+                    Ok(()) => {
+                        tracing::info!(%room, "Redis dropped the room's subscription; subscribed again");
+                        this.spawn_catch_up(room);
+                        return;
+                    }
+                    Err(e) => {
+                        tracing::warn!(%room, error = %e, "subscribing again failed");
+                        tokio::time::sleep(pause).await;
+                        pause *= 2;
+                    }
+                }
+            }
+            // Out of tries: the next member's arrival or command subscribes afresh.
+            slot.subscribed.store(false, Ordering::Release);
+            slot.live.store(false, Ordering::Release);
+        });
+    }
+
+    /// Restate this instance's connections to a room (back from an outage, or when
+    /// the room counts more here than it holds): a `Disconnect` it could not append
+    /// while Redis was away would leave the member counted here, present to the room,
+    /// until this instance dies. Through the log, so every replica agrees
+    /// ([`Op::Restate`]); alone against arrivals and departures (`Slot::presence`).
+    pub(super) fn spawn_restate(self: &Arc<Self>, room: RoomId, now: Millis) {
+        let slot = self.slot(room);
+        if slot.restating.swap(true, Ordering::AcqRel) {
+            return;
+        }
+        let this = self.clone();
+        tokio::spawn(async move {
+            {
+                let _alone = slot.presence.write().await;
+                let held = this.hub.held(room);
+                if let Err(e) = this.submit(room, Op::Restate(held), now).await {
+                    tracing::warn!(%room, error = %e, "restating this instance's connections failed");
+                }
+            }
+            slot.restating.store(false, Ordering::Release);
+        });
+    }
+
+    /// Whether the room counts more connections of a member on this instance than it
+    /// holds: an end it could not append (Redis was away) is missing from the log.
+    /// (Never the reverse for long: a connection joins the hub before its `Connect`
+    /// and leaves it after its `Disconnect`.)
+    pub(super) fn overcounted(&self, room: RoomId, slot: &Slot) -> bool {
+        let counted = slot
+            .replica
+            .lock()
+            .as_ref()
+            .filter(|r| !r.deleted())
+            .map(|r| r.counted_on(self.me))
+            .unwrap_or_default();
+        if counted.is_empty() {
+            return false;
+        }
+        let held = self.hub.held(room);
+        counted
+            .iter()
+            .any(|(user, n)| held.get(user).copied().unwrap_or(0) < *n)
     }
 
     pub(super) fn unavailable(e: impl std::fmt::Display) -> BrokerError {
@@ -380,9 +478,12 @@ impl Engine for RedisBroker {
         self.inner.ready.load(Ordering::Acquire)
     }
 
-    /// The rooms this instance serves (those with a local member) keep their clock
-    /// here; several instances may tick one room, and its log orders them (the later
-    /// ticks find nothing left to expire).
+    fn instance(&self) -> Option<u64> {
+        Some(self.inner.me)
+    }
+
+    /// The rooms whose ticker lease this instance holds keep their clock here, on
+    /// Redis's clock (`ticker`); the rooms it serves count its members.
     async fn upkeep(&self, now: Millis) -> Option<Round> {
         let served = self.inner.maintain(now).await?;
         let (now, tick) = self.inner.leases().await?;

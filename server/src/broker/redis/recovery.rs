@@ -94,8 +94,10 @@ impl Inner {
         room: RoomId,
         slot: &Slot,
     ) -> Result<(), BrokerError> {
-        // An empty read while Redis's head is ahead is usually an append that landed
-        // between the two reads: read again before deciding it was trimmed.
+        // The head and the entries are read at one instant (the `READ` script): an
+        // empty read while the head is ahead means the stream no longer holds the next
+        // entry (trimmed past us at a close: the snapshot has it). Read a few times
+        // before reloading, which closes this instance's members of the room.
         let mut empty_reads = 0;
         let mut reloads = 0;
         loop {

@@ -12,7 +12,7 @@ use tokio::sync::oneshot;
 use super::log::{Entry, Op};
 use super::store::Appended;
 use super::{APPLY_PATIENCE, BrokerError, Inner, PUBSUB_PATIENCE, Slot};
-use crate::room::Applied;
+use crate::room::{Applied, Command};
 
 impl Inner {
     /// The room's slot, subscribed and with a replica, for a member of this instance.
@@ -69,6 +69,14 @@ impl Inner {
         now: Millis,
     ) -> Result<Applied, BrokerError> {
         let slot = self.serve(room).await?;
+        // A member's arrival or departure is folded before or after a restatement of
+        // this instance's connections, never across it (`Slot::presence`).
+        let _presence = match &op {
+            Op::Command(Command::Connect { .. } | Command::Disconnect { .. }) => {
+                Some(slot.presence.read().await)
+            }
+            _ => None,
+        };
         let (epoch, folded) = {
             let guard = slot.replica.lock();
             let Some(replica) = guard.as_ref().filter(|r| !r.deleted()) else {

@@ -14,7 +14,8 @@
 //! thresholds is a **check-in** (an alert ranked below crisis, "may need a check-in",
 //! and no card). A rule's match that [`framing`] finds distanced (a story told as the
 //! past, someone else's, a thought that came and went, denied in answer to a question,
-//! or said to be a joke) is the model's to judge, like any other message: on every
+//! said to be a joke, a figure of speech, or a topic asked about or taught) is the
+//! model's to judge, like any other message: on every
 //! fresh set, most calm messages that alerted were such matches. A match the framing does not distance stays a
 //! crisis whatever the model thinks: the model was tried as a doubter of every rule,
 //! and took "i want to die 201" for calm (a number like a year reads as a story told

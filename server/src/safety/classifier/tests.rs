@@ -72,28 +72,30 @@ fn the_shipped_model_scores_at_least_the_recorded_figures() {
     let files = corpus_files();
     let examples = load(&files).expect("the corpus reads");
     let validation = split(examples).validation;
-    assert_eq!(validation.len(), 4634, "the validation split moved");
-    let what = "validation (3,129 must alert, 1,505 calm)";
-    at_least(&validation, 2655, 2202, 65, what);
+    assert_eq!(validation.len(), 4733, "the validation split moved");
+    let what = "validation (3,182 must alert, 1,551 calm)";
+    at_least(&validation, 2710, 2276, 66, what);
     for (name, alerted, crisis, false_alarms) in [
         ("set-1.tsv", 43, 42, 2),
         ("set-2.tsv", 48, 45, 1),
-        ("set-3.tsv", 49, 46, 2),
+        ("set-3.tsv", 49, 47, 2),
         ("set-4.tsv", 48, 44, 2),
         ("set-5.tsv", 54, 54, 1),
-        ("set-6.tsv", 55, 54, 0),
+        ("set-6.tsv", 55, 53, 0),
         ("set-7.tsv", 54, 53, 1),
-        ("set-8.tsv", 55, 50, 1),
+        ("set-8.tsv", 55, 52, 1),
         ("set-9.tsv", 55, 53, 2),
-        ("set-10.tsv", 52, 49, 1),
-        ("set-11.tsv", 54, 53, 0),
-        ("set-12.tsv", 54, 48, 1),
-        ("set-13.tsv", 55, 50, 2),
+        ("set-10.tsv", 53, 49, 1),
+        ("set-11.tsv", 54, 54, 0),
+        ("set-12.tsv", 54, 51, 1),
+        ("set-13.tsv", 55, 49, 1),
         ("set-14.tsv", 53, 49, 4),
         ("set-15.tsv", 53, 51, 0),
         ("set-16.tsv", 53, 50, 1),
-        ("set-17.tsv", 51, 46, 2),
-        ("set-18.tsv", 54, 52, 2),
+        ("set-17.tsv", 52, 47, 0),
+        ("set-18.tsv", 55, 52, 1),
+        ("set-19.tsv", 54, 49, 0),
+        ("set-20.tsv", 51, 45, 0),
     ] {
         let (_, text) = files.iter().find(|(n, _)| n == name).expect("a fresh set");
         let set = corpus::read_fresh(text).expect("the set reads");

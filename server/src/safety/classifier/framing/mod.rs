@@ -7,8 +7,8 @@
 //! author now: on every fresh set written for Kindred, most of the calm messages that
 //! alerted were those. A match is **distanced** when
 //! - its sentence tells of a time well past (`years ago`, `used to`, `when i was`,
-//!   `back then`, `in my twenties`, `since then`, a history, recovery), or the message
-//!   counts time clean or sober (`six years clean`, not a streak that broke: `i was 6
+//!   `back then`, `back in uni` opening the sentence, `in my twenties`, `since then`, a
+//!   history, recovery), or the message counts time clean or sober (`six years clean`, not a streak that broke: `i was 6
 //!   months clean and last night…`) or an urge outlasted (`urge passed`, `rode it
 //!   out`, `didn't act on them`), and the sentence has no word of now (`tonight`,
 //!   `again`), or
@@ -22,13 +22,21 @@
 //!   printer is the commonest calm use of crisis words, or
 //! - the message has a longer shape of a story that is over or not the author's
 //!   (`shapes.rs`): a thought told as having happened with a reassurance (`had some
-//!   suicidal thoughts this week, but they were passing ones and i'm safe`), a relapse
-//!   dated in the past with clean time since (`a relapse in march … 6 weeks clean`), a
-//!   then told against a now (`before i got help i wanted to die every day, now …`), a
-//!   past placed by the next sentence (`that was three years ago`), or somebody else's
+//!   suicidal thoughts this week, but they were passing ones and i'm safe`, `just
+//!   thoughts, no intent`, `rate my suicidal thoughts … i said zero`), a relapse dated
+//!   in the past with clean time since (`a relapse in march … 6 weeks clean`), a then
+//!   told against a now (`before i got help i wanted to die every day, now …`; `used to
+//!   be bad. i'd cut myself most nights. these days …`), a past placed by the next sentence (`that was three years ago`), or somebody else's
 //!   words reported (`my brother told me he's been having suicidal thoughts`), each
 //!   unless a word of now, the message (`it's back`) or the author's own words after it
-//!   say otherwise.
+//!   say otherwise, or
+//! - the match names a topic or a figure of speech, not the author's state
+//!   (`topics.rs`): a bare wish to die with its everyday cause (`want to die of
+//!   embarrassment`, `the heat today, melting, want to die sia`; not `i want to die,
+//!   everything hurts`), a question about the group's rules (`are we allowed to talk
+//!   about self harm in here`; not `can i talk about my self harm`), or a role, a
+//!   training or a game (`safeguarding training, spotting signs of self harm`, a bard's
+//!   suicide note), the last two unless the sentence has a word of now.
 //!
 //! Every match of a sentence is read: one distanced match does not cover another that
 //! is the author's own (`i want to die and my brother told me he's…`).
@@ -40,12 +48,14 @@
 //!
 //! Pure and cheap: it runs only when a rule has matched (about one message in a
 //! hundred), and nothing of the text is kept. The words it reads by are in `words.rs`,
-//! the longer shapes in `shapes.rs`, its cases in `tests.rs`.
+//! the longer shapes in `shapes.rs`, topics and figures of speech in `topics.rs`, its
+//! cases in `tests.rs`.
 
-use self::words::{FIRST_PERSON, PAST_PHRASES, PAST_WORDS, THIRD_PERSON};
+use self::words::{BACK_THEN, FIRST_PERSON, PAST_PHRASES, PAST_WORDS, THIRD_PERSON};
 use super::super::crisis::CrisisMatcher;
 
 mod shapes;
+mod topics;
 mod words;
 
 /// Whether every rule match in `text` is distanced (see the module docs). False when
@@ -75,6 +85,7 @@ pub fn distanced(rules: &CrisisMatcher, text: &str) -> bool {
             placed_later: later
                 .first()
                 .is_some_and(|(_, w)| shapes::placed_later(w) && !happening_now(w)),
+            after_used_to: sentences[..i].iter().any(|(_, w)| used_to(w)),
         };
         // Every match of the sentence, the last first: `i want to die and my brother
         // told me he's been having suicidal thoughts` is the author's own, whatever the
@@ -114,6 +125,8 @@ struct Sentence<'a> {
     words: &'a [String],
     later_now: bool,
     placed_later: bool,
+    /// An earlier sentence told a habit of the past (`i used to be in a bad way.`).
+    after_used_to: bool,
 }
 
 /// Whether the match at `start..end` of the sentence is distanced.
@@ -148,13 +161,25 @@ fn match_distanced(
     let reassured = message.reassured
         && !message.now_besides_reassurance
         && shapes::thought_had(words, start, end);
-    let contrasted = shapes::before_now(words, start, end, sentence.later_now);
+    // A `used to` that the sentence goes on telling by how often, then what is so
+    // these days (`used to be in a bad way. i'd cut myself most nights. these days i
+    // paint`).
+    let contrasted = shapes::before_now(words, start, end, sentence.later_now)
+        || (sentence.after_used_to
+            && shapes::how_often(words)
+            && (sentence.later_now || shapes::says_now(&words[end..])));
     let over = (since || reassured || contrasted) && !message.still_there;
     let elsewhere = someone_else(before, phrase)
         || shapes::reported(before, phrase)
         || quoted(rules, sentence.text);
     let laughed = message.laughing_allowed && joking(sentence.text, words);
-    ((past || over) && !now) || elsewhere || laughed || denied(before, phrase)
+    // A figure of speech with its everyday cause holds even `rn`; a topic asked about
+    // or taught yields to a word of now (`… because tonight i cut myself again`).
+    let topic = topics::everyday_cause(words, start, end)
+        || ((topics::asked_of_the_group(words, start, end)
+            || topics::in_a_role(words, start, end))
+            && !now);
+    ((past || over) && !now) || elsewhere || laughed || topic || denied(before, phrase)
 }
 
 /// Whether the message tells of an urge that came and went (`had an urge to self harm
@@ -355,6 +380,21 @@ fn told_as_past(words: &[String]) -> bool {
         || used_to(words)
         || in_a_year(words)
         || when_it_was(words)
+        || back_then(words)
+}
+
+/// `back in uni`, `and back at school`: a time of life gone, opening what the sentence
+/// tells, not a return (`once the kids are back at school`, `i'm back in my room`).
+fn back_then(words: &[String]) -> bool {
+    const OPENING: &[&str] = &[
+        "and", "but", "so", "even", "like", "yeah", "honestly", "tbh", "well", "ok", "okay",
+    ];
+    BACK_THEN.iter().any(|p| {
+        words.windows(p.len()).enumerate().any(|(i, w)| {
+            w.iter().zip(*p).all(|(a, b)| a == b)
+                && (i == 0 || OPENING.contains(&words[i - 1].as_str()))
+        })
+    })
 }
 
 /// `when my baby was tiny`, `when we were at uni`: a time told as gone.

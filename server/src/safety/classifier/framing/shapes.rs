@@ -121,7 +121,8 @@ pub(super) fn thought_had(words: &[String], start: usize, end: usize) -> bool {
             "having" | "been" | "keep" | "keeps" | "still" | "now" | "currently" | "rn"
         ) || (w == "thinking" && i > 0 && matches!(words[i - 1].as_str(), "im" | "am" | "is"))
     });
-    let past = words[..end]
+    // `suicidal thoughts came up in therapy`: the verb may follow the phrase.
+    let past = words[..(end + 2).min(words.len())]
         .iter()
         .any(|w| PAST_VERBS.contains(&w.as_str()))
         || words.iter().any(|w| WHEN.contains(&w.as_str()));
@@ -166,6 +167,10 @@ pub(super) fn still_there(words: &[String]) -> bool {
         &["its", "coming", "back"],
         &["theyre", "coming", "back"],
         &["came", "back", "again"],
+        &["full", "force"],
+        &["back", "hard"],
+        &["back", "worse"],
+        &["back", "stronger"],
         &["back", "again"],
         &["its", "worse"],
         &["getting", "worse"],
@@ -264,10 +269,32 @@ pub(super) fn before_now(words: &[String], start: usize, end: usize, later_now: 
 /// of this moment (`i'm upstairs now`, `right now`).
 pub(super) fn says_now(words: &[String]) -> bool {
     words.iter().enumerate().any(|(i, w)| {
-        matches!(w.as_str(), "now" | "nowadays" | "today")
+        let these_days = w == "days" && i > 0 && words[i - 1] == "these";
+        (matches!(w.as_str(), "now" | "nowadays" | "today") || these_days)
             && i + 1 < words.len()
             && (i == 0 || words[i - 1] != "right")
     })
+}
+
+/// Whether the sentence tells a habit by how often (`most nights`, `every day`,
+/// `constantly`): `i'd cut myself most nights` after a `used to`, not `i'd kill myself
+/// if i could`.
+pub(super) fn how_often(words: &[String]) -> bool {
+    const OFTEN: &[&[&str]] = &[
+        &["every", "night"],
+        &["every", "day"],
+        &["every", "morning"],
+        &["every", "week"],
+        &["most", "nights"],
+        &["most", "days"],
+        &["most", "mornings"],
+        &["all", "the", "time"],
+        &["constantly"],
+        &["daily"],
+        &["nightly"],
+        &["often"],
+    ];
+    says_any(words, OFTEN)
 }
 
 /// Whether the phrase is somebody else's words reported: a word of saying (`told`,

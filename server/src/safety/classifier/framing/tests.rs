@@ -183,3 +183,100 @@ fn a_past_placed_by_the_next_sentence_is_distanced() {
         ],
     );
 }
+
+#[test]
+fn a_wish_to_die_with_an_everyday_cause_is_distanced() {
+    check(
+        &[
+            "lowkey want to die of embarrassment, i called my teacher mum today 😭",
+            "walau the heat today ah, melting already, want to die sia. aircon at home spoil some more",
+            "i want to die from the heat, 40 degrees on the bus",
+            "so hungover i want to die, never drinking tequila again",
+            "i could die of boredom in this meeting, want to die of boredom actually",
+            "my mum posted my baby photos on facebook, i want to die of pure embarrassment rn",
+        ],
+        &[
+            "i want to die, everything hurts",
+            "i want to die from an overdose",
+            "i want to die. it's too hot to sleep and i can't stop crying",
+            "i want to kill myself from the shame of it",
+            "the heat today is nothing, i want to kill myself",
+            "i want to die of embarrassment. also i want to kill myself",
+            "so hungover i want to die, nothing matters",
+            "this heat, i want to die, i'm so tired of everything",
+        ],
+    );
+}
+
+#[test]
+fn a_question_about_the_groups_rules_is_distanced() {
+    check(
+        &[
+            "are we allowed to talk about self harm in here or is there a trigger warning rule?",
+            "is there a rule about posting about self harm? dont want to trigger anyone with my recovery story",
+            "question for the mods - are we allowed to talk about self harm in past tense or is that against the rules?",
+            "is it against the guidelines to post about self harming in this group",
+        ],
+        &[
+            "can i talk about my self harm, i did it again last night",
+            "are we allowed to talk about self harm? i self harmed last night and i need to",
+            "is there a rule about this, i want to kill myself",
+            "are we allowed to talk about self harm tonight, i'm struggling",
+        ],
+    );
+}
+
+#[test]
+fn a_topic_of_a_role_a_training_or_a_game_is_distanced() {
+    check(
+        &[
+            "safeguarding training at school all afternoon, spotting signs of abuse and self harm in the kids. heavy but useful",
+            "in our dnd campaign my bard faked his own death with a suicide note to dodge his debts and the whole table lost it",
+            "did a course on self harm awareness for work, really good trainer",
+        ],
+        &[
+            "safeguarding training all day and now i want to kill myself",
+            "did a course on self harm last year and tonight i self harmed again",
+            "in our dnd campaign tonight i kept thinking i want to die",
+            "after the training i went home and self harmed",
+        ],
+    );
+}
+
+#[test]
+fn a_past_placed_back_in_school_or_against_these_days_is_distanced() {
+    check(
+        &[
+            "back in uni i self harmed for about two years. scars have faded loads, wore short sleeves to the barbecue today for the first time 😊",
+            "back at school i tried to kill myself, i'm a teacher myself now",
+            "back in sixth form i overdosed twice",
+            "i used to be in a really bad way. i'd cut myself most nights. these days i paint instead",
+            "used to be rough. i wanted to die every day. today i went for a swim",
+        ],
+        &[
+            "back in my room now and i want to kill myself",
+            "back at school tomorrow and i want to die",
+            "once the kids are back at school in september i'm going to kill myself",
+            "i used to love this group. i'd kill myself if i could. these days everything is grey",
+            "used to be better. i want to die every day. nothing helps",
+            "back in uni i self harmed, and i cut myself again tonight",
+        ],
+    );
+}
+
+#[test]
+fn a_reassurance_in_therapy_words_is_distanced() {
+    check(
+        &[
+            "suicidal thoughts came up in therapy today when we talked about my dad but they were just thoughts, no intent, and my therapist and i have a plan for it",
+            "My therapist asked me to rate my suicidal thoughts this week and for the first time in months I said zero. Felt amazing.",
+        ],
+        &[
+            "i've been having suicidal thoughts, no intent yet",
+            "my therapist asked me to rate my suicidal thoughts this week and i said nine",
+            "suicidal thoughts came up in therapy today, no intent she said, but tonight i have a plan",
+            "i'm having suicidal thoughts right now. no intent, i think",
+            "Woke up from a nap feeling okay for about five minutes, then the urge to kill myself came back full force.",
+        ],
+    );
+}

@@ -44,6 +44,30 @@ pub(super) const PAST_PHRASES: &[&[&str]] = &[
     &["old", "self", "harm"],
 ];
 
+/// A time of life gone, when it opens the sentence (`back in uni i self harmed`), not
+/// a return (`once the kids are back at school`).
+pub(super) const BACK_THEN: &[&[&str]] = &[
+    &["back", "in", "uni"],
+    &["back", "at", "uni"],
+    &["back", "in", "university"],
+    &["back", "in", "school"],
+    &["back", "at", "school"],
+    &["back", "in", "high", "school"],
+    &["back", "in", "highschool"],
+    &["back", "in", "secondary"],
+    &["back", "in", "sixth", "form"],
+    &["back", "in", "college"],
+    &["back", "at", "college"],
+    &["back", "in", "year"],
+    &["back", "in", "the", "80s"],
+    &["back", "in", "the", "90s"],
+    &["back", "in", "the", "00s"],
+    &["back", "in", "my", "teens"],
+    &["back", "in", "my", "twenties"],
+    &["back", "in", "my", "uni", "days"],
+    &["back", "in", "my", "school", "days"],
+];
+
 /// Single words that tell of a past the author is through.
 pub(super) const PAST_WORDS: &[&str] = &[
     "history",
@@ -280,6 +304,13 @@ pub(super) const REASSURANCES: &[&[&str]] = &[
     &["let", "it", "go"],
     &["not", "acting", "on"],
     &["nothing", "i", "acted", "on"],
+    &["no", "intent"],
+    &["no", "intention"],
+    &["zero", "intent"],
+    &["said", "zero"],
+    &["rated", "them", "zero"],
+    &["rated", "it", "zero"],
+    &["rated", "it", "a", "zero"],
 ];
 
 /// Words that say somebody said something (`told`, `said`, `texted`).
