@@ -131,22 +131,19 @@ impl FaultKind {
             // stalled instance's members are back before it runs out), Redis restarted
             // with its data, pub/sub connections dropped, and an unreadable entry (the
             // room moves to a new epoch, every member resumes with a reset, nothing
-            // acknowledged is lost).
+            // acknowledged is lost), and on the cluster the room's slot migrated (the
+            // subscription follows it).
             FaultKind::Kill
+            | FaultKind::Migrate
             | FaultKind::Stop
             | FaultKind::RedisRestart
             | FaultKind::Pubsub
             | FaultKind::Corrupt => true,
-            // Redis back with older data: a restore to a copy taken after an earlier
-            // restore (so in the epoch the instances are in now) still lets two
-            // connections welcomed in one epoch be acknowledged different messages at
-            // one seq ("two contents"; seed 2). Needs: lost writes are a new epoch
-            // whatever epoch the older data was in.
+            // Redis back with older data: two connections welcomed in one epoch are
+            // still acknowledged different messages at one seq after a restore ("two
+            // contents", and a mute lost with its seq: "muted but accepted"; seeds 2
+            // and 5). Needs: lost writes are a new epoch, always.
             FaultKind::RedisOlder => false,
-            // A slot move leaves an instance subscribed to nothing: its members hear
-            // nothing from the others until they send ("final markers not heard").
-            // Needs: subscriptions follow slots.
-            FaultKind::Migrate => false,
         }
     }
 
