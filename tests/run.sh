@@ -51,7 +51,8 @@ export KINDRED_BIN="${CARGO_TARGET_DIR:-$PWD/target}/debug/kindred"
 
 # Rust: protocol round-trips, domain scenarios, integration tests over real sockets
 # (the in-memory broker, and the multi-instance tests on real redis-server, Redis
-# Cluster and nginx).
+# Cluster and nginx), and the fault schedule (`--test faults`: 20 seeds; its own
+# target, so it runs here once and not in the Redis-broker run below).
 cargo test --workspace --locked "$@"
 
 # The same integration suite once more against the Redis broker (each test server

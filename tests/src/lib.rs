@@ -2,6 +2,7 @@
 //! create rooms and members through the real HTTP API, and read frames from real
 //! sockets with timeouts (a test never hangs; it fails with what it was waiting for).
 
+pub mod faults;
 pub mod nginx;
 pub mod process;
 pub mod redis;

@@ -177,6 +177,12 @@ impl RedisServer {
         copy_tree(&copy, &self.node.data_dir());
         self.node.respawn().await;
     }
+
+    /// `CLIENT KILL TYPE pubsub`: every subscribed connection is dropped (as a proxy
+    /// or a network blip would), the server keeps running. How many were dropped.
+    pub async fn kill_pubsub(&self) -> u64 {
+        kill_pubsub(self.node.port).await
+    }
 }
 
 /// Copy a directory and everything in it.
@@ -194,6 +200,14 @@ fn copy_tree(from: &Path, to: &Path) {
                 .unwrap_or_else(|e| panic!("could not copy {}: {e}", entry.path().display()));
         }
     }
+}
+
+async fn kill_pubsub(port: u16) -> u64 {
+    query(port, &["CLIENT", "KILL", "TYPE", "pubsub"])
+        .await
+        .ok()
+        .and_then(|n| n.parse().ok())
+        .unwrap_or(0)
 }
 
 /// A Redis Cluster of three masters (no replicas) on free loopback ports, each node
@@ -239,6 +253,78 @@ impl RedisCluster {
     /// The nodes' ports.
     pub fn ports(&self) -> Vec<u16> {
         self.nodes.iter().map(|n| n.port).collect()
+    }
+
+    /// `CLIENT KILL TYPE pubsub` on every node; how many connections were dropped.
+    pub async fn kill_pubsub(&self) -> u64 {
+        let mut n = 0;
+        for node in &self.nodes {
+            n += kill_pubsub(node.port).await;
+        }
+        n
+    }
+
+    /// Move `slot` (and its keys) from the master that holds it to the next one, as
+    /// `redis-cli --cluster reshard` does one slot at a time: `IMPORTING` on the
+    /// target, `MIGRATING` on the source, `MIGRATE` of every key, then `SETSLOT NODE`
+    /// on every master. Returns the port of the new owner.
+    pub async fn migrate_slot(&self, slot: u16) -> u16 {
+        let slot = slot.to_string();
+        let mut ids = Vec::new();
+        for node in &self.nodes {
+            ids.push(cli(node.port, &["CLUSTER", "MYID"]).trim().to_owned());
+        }
+        let owner = (0..self.nodes.len())
+            .find(|&i| self.owns(i, &slot))
+            .expect("a master owns every slot");
+        let target = (owner + 1) % self.nodes.len();
+        let (from, to) = (self.nodes[owner].port, self.nodes[target].port);
+        cli(to, &["CLUSTER", "SETSLOT", &slot, "IMPORTING", &ids[owner]]);
+        cli(
+            from,
+            &["CLUSTER", "SETSLOT", &slot, "MIGRATING", &ids[target]],
+        );
+        loop {
+            let keys = cli(from, &["CLUSTER", "GETKEYSINSLOT", &slot, "100"]);
+            let keys: Vec<&str> = keys
+                .lines()
+                .map(str::trim)
+                .filter(|k| !k.is_empty())
+                .collect();
+            if keys.is_empty() {
+                break;
+            }
+            let port = to.to_string();
+            let mut args = vec!["MIGRATE", "127.0.0.1", &port, "", "0", "5000", "KEYS"];
+            args.extend(keys);
+            cli(from, &args);
+        }
+        for node in &self.nodes {
+            cli(
+                node.port,
+                &["CLUSTER", "SETSLOT", &slot, "NODE", &ids[target]],
+            );
+        }
+        to
+    }
+
+    /// Whether node `i` serves `slot`, by its own line (`myself`) of `CLUSTER NODES`.
+    fn owns(&self, i: usize, slot: &str) -> bool {
+        let slot: u16 = slot.parse().expect("a slot number");
+        let nodes = cli(self.nodes[i].port, &["CLUSTER", "NODES"]);
+        nodes
+            .lines()
+            .find(|l| l.contains("myself"))
+            .is_some_and(|line| {
+                line.split_whitespace().skip(8).any(|range| {
+                    let mut bounds = range.split('-').map(|b| b.parse::<u16>());
+                    match (bounds.next(), bounds.next()) {
+                        (Some(Ok(lo)), Some(Ok(hi))) => (lo..=hi).contains(&slot),
+                        (Some(Ok(one)), None) => one == slot,
+                        _ => false,
+                    }
+                })
+            })
     }
 
     async fn create(&self, deadline: Instant) {
@@ -574,6 +660,23 @@ fn free_cluster_port() -> u16 {
     panic!("found no free loopback port P below 55000 with P + 10000 free too");
 }
 
+/// Run one command with `redis-cli` against the node on `port`: its raw output (an
+/// array reply one element a line). A cluster operation that fails is a panic.
+fn cli(port: u16, args: &[&str]) -> String {
+    let out = Command::new(binary("redis-cli"))
+        .args(["-p", &port.to_string()])
+        .args(args)
+        .output()
+        .expect("redis-cli runs");
+    let text = String::from_utf8_lossy(&out.stdout).into_owned();
+    assert!(
+        out.status.success() && !text.starts_with("ERR") && !text.starts_with("(error)"),
+        "redis-cli -p {port} {args:?} failed: {text}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    text
+}
+
 /// The path of a Redis binary, or a panic telling how to install it.
 fn binary(name: &str) -> PathBuf {
     let on_path = std::env::var_os("PATH")
@@ -618,4 +721,27 @@ impl Drop for TempDir {
     fn drop(&mut self) {
         let _ = fs::remove_dir_all(&self.path);
     }
+}
+
+/// Redis Cluster's key slot (CRC16/XMODEM of the hash tag, mod 16384): the slot a
+/// room's keys (`kindred:{ROOM}:…`) live in is `key_slot("{ROOM}")`.
+pub fn key_slot(key: &str) -> u16 {
+    let bytes = key.as_bytes();
+    let tagged = key
+        .find('{')
+        .and_then(|open| key[open + 1..].find('}').map(|len| (open + 1, len)))
+        .filter(|(_, len)| *len > 0)
+        .map_or(bytes, |(start, len)| &bytes[start..start + len]);
+    let mut crc: u16 = 0;
+    for b in tagged {
+        crc ^= u16::from(*b) << 8;
+        for _ in 0..8 {
+            crc = if crc & 0x8000 != 0 {
+                (crc << 1) ^ 0x1021
+            } else {
+                crc << 1
+            };
+        }
+    }
+    crc % 16384
 }
