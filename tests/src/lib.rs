@@ -225,6 +225,28 @@ impl TestServer {
         Member::new(conn, welcome, backlog, joined)
     }
 
+    /// A member whose room went on under a new epoch (Redis's process changed, or it
+    /// lost entries) is asked to resume and catch up (4008); they resume here and are
+    /// given the room afresh (`reset`), with its history.
+    pub async fn resume_after_reset(&self, mut member: Member) -> Member {
+        let (code, _) = member.closed().await;
+        assert_eq!(
+            code,
+            kindred_protocol::close_code::SLOW_CONSUMER,
+            "asked to resume and catch up"
+        );
+        let epoch = member.epoch();
+        let again = self
+            .resume(member.joined.clone(), member.last_seq, epoch)
+            .await;
+        assert_eq!(
+            again.welcome.resume,
+            kindred_protocol::ResumeKind::Reset,
+            "the room went on under a new epoch"
+        );
+        again
+    }
+
     /// A member whose socket has a tiny receive buffer (a slow reader).
     pub async fn slow_member(&self, room: RoomId, name: &str) -> Member {
         let joined = self.join(room, name).await.expect("join accepted");
@@ -294,6 +316,14 @@ impl ModArgs {
     }
 }
 
+/// A client id never used before in this test process: a member who resumes as a new
+/// connection must not repeat an id the room remembers (a send is idempotent by its
+/// client id, and the room's memory of sends outlives a reset).
+fn fresh_client_id() -> u64 {
+    static NEXT: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(1);
+    NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed)
+}
+
 /// A connected member and what they have seen.
 pub struct Member {
     pub conn: Connection,
@@ -302,7 +332,6 @@ pub struct Member {
     pub joined: JoinResponse,
     /// The highest seq seen, for resuming.
     pub last_seq: Seq,
-    next_client_id: u64,
 }
 
 impl Member {
@@ -333,7 +362,6 @@ impl Member {
             backlog,
             joined,
             last_seq,
-            next_client_id: 0,
         }
     }
 
@@ -345,6 +373,14 @@ impl Member {
         self.welcome.epoch
     }
 
+    /// Whether the history this member was given on arrival holds a message with this
+    /// text.
+    pub fn was_given(&self, text: &str) -> bool {
+        self.backlog
+            .iter()
+            .any(|f| matches!(f, ServerFrame::Message { text: t, .. } if t == text))
+    }
+
     /// Send a frame.
     pub async fn send(&mut self, frame: ClientFrame) {
         self.conn.send(&frame).await.expect("frame sent");
@@ -352,8 +388,7 @@ impl Member {
 
     /// Send a message; returns its client_id.
     pub async fn say(&mut self, text: &str) -> String {
-        self.next_client_id += 1;
-        let client_id = format!("c{}", self.next_client_id);
+        let client_id = format!("c{}", fresh_client_id());
         self.send(ClientFrame::Send {
             client_id: client_id.clone(),
             text: text.into(),
@@ -372,8 +407,7 @@ impl Member {
     /// Send a moderation command and wait for its ack (the seq of its last event, or
     /// 0 when it changed nothing) or its error.
     pub async fn moderate(&mut self, action: ModAction, args: ModArgs) -> Result<Seq, ErrorFrame> {
-        self.next_client_id += 1;
-        let client_id = format!("m{}", self.next_client_id);
+        let client_id = format!("m{}", fresh_client_id());
         self.send(ClientFrame::Mod {
             client_id: client_id.clone(),
             action,

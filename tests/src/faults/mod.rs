@@ -122,28 +122,25 @@ impl FaultKind {
         }
     }
 
-    /// Whether the default run injects this kind: the kinds the broker survives
-    /// today. The others fail the checker on the current broker, each for a reason
-    /// named below; switch one on (`KINDRED_FAULT_STOP=on`…) once that is fixed.
+    /// Whether the default run injects this kind: every kind the broker survives,
+    /// which is every kind there is. Each can still be switched off
+    /// (`KINDRED_FAULT_STOP=off`…) to narrow a failure.
     pub fn on_by_default(self) -> bool {
         match self {
-            // Survived: a kill, a stall of up to 7 s (shorter than the grace: the
-            // stalled instance's members are back before it runs out), Redis restarted
-            // with its data, pub/sub connections dropped, and an unreadable entry (the
-            // room moves to a new epoch, every member resumes with a reset, nothing
-            // acknowledged is lost), and on the cluster the room's slot migrated (the
-            // subscription follows it).
+            // A kill, a stall of up to 7 s (shorter than the grace: the stalled
+            // instance's members are back before it runs out), Redis restarted with
+            // its data or from an older copy of it (another Redis process: the room
+            // goes on under a new epoch at its next entry, every member resumes with a
+            // reset, nothing acknowledged before the copy is lost), pub/sub connections
+            // dropped, an unreadable entry (a new epoch too), and on the cluster the
+            // room's slot migrated (the subscription follows it).
             FaultKind::Kill
             | FaultKind::Migrate
             | FaultKind::Stop
             | FaultKind::RedisRestart
+            | FaultKind::RedisOlder
             | FaultKind::Pubsub
             | FaultKind::Corrupt => true,
-            // Redis back with older data: two connections welcomed in one epoch are
-            // still acknowledged different messages at one seq after a restore ("two
-            // contents", and a mute lost with its seq: "muted but accepted"; seeds 2
-            // and 5). Needs: lost writes are a new epoch, always.
-            FaultKind::RedisOlder => false,
         }
     }
 

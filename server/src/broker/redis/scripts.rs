@@ -21,14 +21,30 @@ local e = '{"ts":' .. string.format('%d', t[1] * 1000 + math.floor(t[2] / 1000))
 /// for `APPENDED_MARK` in `store`) and gets that run's index, writing nothing; and a head below
 /// the index the caller has folded means Redis lost writes (`behind`), so nothing is
 /// numbered again with an index some replica already holds.
+///
+/// And before both, the Redis process (its `run_id`, KEYS[1]'s `run`): a room whose
+/// last entry was written by another Redis process (a restart, a failover, a backup
+/// restored, a slot moved) may have lost entries that some replica folded and that no
+/// instance can always tell apart (one whose replica lagged would number its next
+/// entry with an index another already folded), so the room goes on under a new epoch
+/// (ARGV[7]) from what this Redis holds, announced as `REEPOCH` does; nothing is
+/// appended and the caller reloads.
 pub(super) const APPEND: &str = r"
 local epoch = redis.call('HGET', KEYS[1], 'epoch')
 if not epoch then return {'missing', '0'} end
+local run = string.match(redis.call('INFO', 'server'), 'run_id:(%x+)')
+local ran = redis.call('HGET', KEYS[1], 'run')
+if ran and ran ~= run then
+  redis.call('HSET', KEYS[1], 'epoch', ARGV[7], 'run', run)
+  redis.call(ARGV[4], KEYS[3], 'R' .. ARGV[7])
+  return {'epoch', ARGV[7]}
+end
 if epoch ~= ARGV[1] then return {'epoch', epoch} end
 local done = redis.call('GET', KEYS[4])
 if done then return {'ok', done} end
 local head = redis.call('HGET', KEYS[1], 'head')
 if tonumber(head) < tonumber(ARGV[5]) then return {'behind', head} end
+if not ran then redis.call('HSET', KEYS[1], 'run', run) end
 local idx = redis.call('HINCRBY', KEYS[1], 'head', 1)
 redis.call('XADD', KEYS[2], 'MAXLEN', '~', ARGV[3], idx .. '-1', 'e', e)
 redis.call('SET', KEYS[4], idx, 'PX', ARGV[6])
@@ -49,7 +65,8 @@ return {meta[1], meta[2], redis.call('XRANGE', KEYS[2], ARGV[1], '+', 'COUNT', A
 /// on the room's channel (`R`), reloads and asks its members to resume.
 pub(super) const REEPOCH: &str = r"
 if redis.call('HGET', KEYS[1], 'epoch') ~= ARGV[1] then return 0 end
-redis.call('HSET', KEYS[1], 'epoch', ARGV[2])
+local run = string.match(redis.call('INFO', 'server'), 'run_id:(%x+)')
+redis.call('HSET', KEYS[1], 'epoch', ARGV[2], 'run', run)
 if ARGV[4] ~= '' then redis.call('HSET', KEYS[3], 'index', ARGV[4], 'image', ARGV[5]) end
 redis.call(ARGV[3], KEYS[4], 'R' .. ARGV[2])
 return 1
@@ -60,7 +77,8 @@ return 1
 pub(super) const CREATE: &str = r"
 if redis.call('EXISTS', KEYS[1]) == 1 then return 0 end
 redis.call('DEL', KEYS[2], KEYS[3])
-redis.call('HSET', KEYS[1], 'head', 1, 'epoch', ARGV[1])
+local run = string.match(redis.call('INFO', 'server'), 'run_id:(%x+)')
+redis.call('HSET', KEYS[1], 'head', 1, 'epoch', ARGV[1], 'run', run)
 redis.call('XADD', KEYS[2], '1-1', 'e', e)
 return 1
 ";

@@ -19,6 +19,7 @@ use redis::{
 };
 use tokio::sync::mpsc::UnboundedReceiver;
 
+use crate::broker::new_epoch;
 use crate::config::Durability;
 
 use super::durability::{Confirm, confirmation};
@@ -261,6 +262,7 @@ impl Store {
             .arg(self.publish())
             .arg(folded)
             .arg(u64::try_from(APPENDED_MARK.as_millis()).unwrap_or(u64::MAX))
+            .arg(new_epoch().to_string())
             .invoke_async(&mut self.durable.clone())
             .await?;
         Ok(match status.as_str() {
