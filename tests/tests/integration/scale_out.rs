@@ -10,7 +10,7 @@ use kindred_protocol::client::Connection;
 use kindred_protocol::{
     AlertKind, ClientFrame, ErrorCode, ModAction, ResumeKind, RoomId, Seq, ServerFrame, UserId,
 };
-use kindred_tests::redis::{RedisCluster, RedisServer};
+use kindred_tests::redis::{RedisCluster, RedisServer, key_slot};
 use kindred_tests::relay::Relay;
 use kindred_tests::{Member, ModArgs, TestServer, WAIT, conversation_continues};
 
@@ -568,28 +568,6 @@ async fn a_redis_cluster_carries_rooms_on_every_shard_in_one_order_each() {
     // The moderation rule holds on a cluster as on one Redis.
     let (muted_at, _, told) = race_on(&cluster.url(), ModAction::Mute).await;
     assert_mute_held(muted_at, &told);
-}
-
-/// Redis Cluster's key slot (CRC16/XMODEM of the hash tag, mod 16384).
-fn key_slot(key: &str) -> u16 {
-    let bytes = key.as_bytes();
-    let tagged = key
-        .find('{')
-        .and_then(|open| key[open + 1..].find('}').map(|len| (open + 1, len)))
-        .filter(|(_, len)| *len > 0)
-        .map_or(bytes, |(start, len)| &bytes[start..start + len]);
-    let mut crc: u16 = 0;
-    for b in tagged {
-        crc ^= u16::from(*b) << 8;
-        for _ in 0..8 {
-            crc = if crc & 0x8000 != 0 {
-                (crc << 1) ^ 0x1021
-            } else {
-                crc << 1
-            };
-        }
-    }
-    crc % 16384
 }
 
 #[test]
