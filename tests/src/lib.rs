@@ -236,9 +236,12 @@ impl TestServer {
             "asked to resume and catch up"
         );
         let epoch = member.epoch();
-        let again = self
+        let mut again = self
             .resume(member.joined.clone(), member.last_seq, epoch)
             .await;
+        // What they say next is new, not a resend: the room remembers the client ids it
+        // was sent before.
+        again.next_client_id = member.next_client_id;
         assert_eq!(
             again.welcome.resume,
             kindred_protocol::ResumeKind::Reset,
@@ -316,14 +319,6 @@ impl ModArgs {
     }
 }
 
-/// A client id never used before in this test process: a member who resumes as a new
-/// connection must not repeat an id the room remembers (a send is idempotent by its
-/// client id, and the room's memory of sends outlives a reset).
-fn fresh_client_id() -> u64 {
-    static NEXT: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(1);
-    NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed)
-}
-
 /// A connected member and what they have seen.
 pub struct Member {
     pub conn: Connection,
@@ -332,6 +327,10 @@ pub struct Member {
     pub joined: JoinResponse,
     /// The highest seq seen, for resuming.
     pub last_seq: Seq,
+    /// The number of this member's last client id (`c1`, `c2`, …): a member who
+    /// resumes with [`TestServer::resume`] starts again from 1, as a client resending
+    /// what it had in flight does.
+    next_client_id: u64,
 }
 
 impl Member {
@@ -362,6 +361,7 @@ impl Member {
             backlog,
             joined,
             last_seq,
+            next_client_id: 0,
         }
     }
 
@@ -388,7 +388,8 @@ impl Member {
 
     /// Send a message; returns its client_id.
     pub async fn say(&mut self, text: &str) -> String {
-        let client_id = format!("c{}", fresh_client_id());
+        self.next_client_id += 1;
+        let client_id = format!("c{}", self.next_client_id);
         self.send(ClientFrame::Send {
             client_id: client_id.clone(),
             text: text.into(),
@@ -407,7 +408,8 @@ impl Member {
     /// Send a moderation command and wait for its ack (the seq of its last event, or
     /// 0 when it changed nothing) or its error.
     pub async fn moderate(&mut self, action: ModAction, args: ModArgs) -> Result<Seq, ErrorFrame> {
-        let client_id = format!("m{}", fresh_client_id());
+        self.next_client_id += 1;
+        let client_id = format!("m{}", self.next_client_id);
         self.send(ClientFrame::Mod {
             client_id: client_id.clone(),
             action,
