@@ -14,7 +14,7 @@ use kindred_protocol::{
     ClientFrame, ErrorCode, LeftReason, ResumeKind, RoomId, Seq, ServerFrame, UserId, close_code,
 };
 use kindred_tests::process::Instance;
-use kindred_tests::redis::{RedisCluster, RedisServer};
+use kindred_tests::redis::{RedisCluster, RedisServer, key_slot};
 use kindred_tests::{ADMIN, Member, TestServer, WAIT, conversation_continues};
 
 /// A room in session, not held for want of a facilitator, made through `http`.
@@ -523,64 +523,6 @@ async fn hello_while_redis_is_away_is_answered_internal_and_closed_1001_within_f
     server.stop().await;
 }
 
-/// `redis-cli -p port args…`, its output trimmed.
-fn cli(port: u16, args: &[&str]) -> String {
-    let out = std::process::Command::new("redis-cli")
-        .args(["-p", &port.to_string()])
-        .args(args)
-        .output()
-        .expect("redis-cli runs");
-    assert!(out.status.success(), "redis-cli {args:?} failed");
-    String::from_utf8_lossy(&out.stdout).trim().to_owned()
-}
-
-/// Move `room`'s slot to another master of `cluster`, keys and all, the way an
-/// operator's reshard does: importing, migrating, `MIGRATE`, then the new owner.
-fn migrate_room_slot(cluster: &RedisCluster, room: RoomId) {
-    let ports = cluster.ports();
-    let key = format!("kindred:{{{room}}}:log");
-    let slot = cli(ports[0], &["CLUSTER", "KEYSLOT", &key]);
-    let id_of = |port: u16| cli(port, &["CLUSTER", "MYID"]);
-    let owner = ports
-        .iter()
-        .copied()
-        .find(|p| cli(*p, &["CLUSTER", "COUNTKEYSINSLOT", &slot]) != "0")
-        .expect("a node holds the room's keys");
-    let target = ports
-        .iter()
-        .copied()
-        .find(|p| *p != owner)
-        .expect("another node");
-    let (owner_id, target_id) = (id_of(owner), id_of(target));
-    cli(
-        target,
-        &["CLUSTER", "SETSLOT", &slot, "IMPORTING", &owner_id],
-    );
-    cli(
-        owner,
-        &["CLUSTER", "SETSLOT", &slot, "MIGRATING", &target_id],
-    );
-    loop {
-        let keys = cli(owner, &["CLUSTER", "GETKEYSINSLOT", &slot, "100"]);
-        let keys: Vec<&str> = keys.lines().filter(|k| !k.is_empty()).collect();
-        if keys.is_empty() {
-            break;
-        }
-        let port = target.to_string();
-        let mut args = vec!["MIGRATE", "127.0.0.1", &port, "", "0", "5000", "KEYS"];
-        args.extend(keys.iter().copied());
-        cli(owner, &args);
-    }
-    for port in [target, owner] {
-        cli(port, &["CLUSTER", "SETSLOT", &slot, "NODE", &target_id]);
-    }
-    for port in ports {
-        if port != target && port != owner {
-            cli(port, &["CLUSTER", "SETSLOT", &slot, "NODE", &target_id]);
-        }
-    }
-}
-
 /// Read until `count` messages starting with `prefix` arrived: their seqs, in order.
 async fn hears_all(m: &mut Member, prefix: &str, count: usize) -> Vec<(Seq, String)> {
     let mut heard = Vec::new();
@@ -608,7 +550,7 @@ async fn a_room_whose_slot_moves_to_another_node_is_still_heard_on_every_instanc
     let mut sam = b.member(room, "Sam").await;
     conversation_continues(&mut lee, &mut sam, "before the move").await;
 
-    migrate_room_slot(&cluster, room);
+    cluster.migrate_slot(key_slot(&format!("{{{room}}}"))).await;
     // The room's keys now live with a Redis process that wrote none of its entries (as
     // after a failover, it could hold less than a replica folded), so the room goes on
     // under a new epoch at its next entry: both resume.

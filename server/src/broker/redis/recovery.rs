@@ -94,11 +94,9 @@ impl Inner {
         room: RoomId,
         slot: &Slot,
     ) -> Result<(), BrokerError> {
-        // The head and the entries are read at one instant (the `READ` script): an
-        // empty read while the head is ahead means the stream no longer holds the next
-        // entry (trimmed past us at a close: the snapshot has it). Read a few times
-        // before reloading, which closes this instance's members of the room.
-        let mut empty_reads = 0;
+        // The head and the entries are read at one instant (the `READ` script), so an
+        // empty read while the head is ahead is no race with an append: the stream no
+        // longer holds the next entry (trimmed past us at a close; the snapshot has it).
         let mut reloads = 0;
         loop {
             let Some((index, epoch)) = slot.index() else {
@@ -128,12 +126,10 @@ impl Inner {
             } else if unreadable == Some(index + 1) {
                 // The next entry cannot be folded here: the reload contains it.
                 true
-            } else if first.is_none() && meta.head > index {
-                empty_reads += 1;
-                // Trimmed past us (a close): the snapshot has it.
-                empty_reads > 3
             } else {
-                false
+                // Empty while the head is ahead: trimmed past us (a close), and the
+                // snapshot has it.
+                first.is_none() && meta.head > index
             };
             if reload {
                 reloads += 1;
@@ -146,9 +142,6 @@ impl Inner {
                 continue;
             }
             if first.is_none() {
-                if meta.head > index {
-                    continue;
-                }
                 return Ok(());
             }
             let full = entries.len() + usize::from(unreadable.is_some()) >= store::READ_BATCH;

@@ -1,8 +1,8 @@
 //! One ticker per room. Time passing (a mute that ends, a floor that runs out, a
 //! member's grace period, a held session that closes itself) reaches a room as a
 //! `Tick` entry in its log, and one instance appends them: the holder of the room's
-//! lease in Redis (`kindred:{room}:ticker`, taken with `SET NX PX` and renewed every
-//! round by its holder). Every instance bids for every room in the catalog, served
+//! lease in Redis (`kindred:{room}:ticker`, taken if free and renewed every round by
+//! its holder, many rooms a script call: `Store::leases`). Every instance bids for every room in the catalog, served
 //! here or not, so a room no instance serves a member of still ticks, and a room
 //! served by several instances gets one `Tick` per due event. The holder reads the
 //! log of a room it holds but does not serve each round (it stays subscribed only
