@@ -72,9 +72,9 @@ fn the_shipped_model_scores_at_least_the_recorded_figures() {
     let files = corpus_files();
     let examples = load(&files).expect("the corpus reads");
     let validation = split(examples).validation;
-    assert_eq!(validation.len(), 4733, "the validation split moved");
-    let what = "validation (3,182 must alert, 1,551 calm)";
-    at_least(&validation, 2710, 2276, 66, what);
+    assert_eq!(validation.len(), 4763, "the validation split moved");
+    let what = "validation (3,198 must alert, 1,565 calm)";
+    at_least(&validation, 2720, 2298, 66, what);
     for (name, alerted, crisis, false_alarms) in [
         ("set-1.tsv", 43, 42, 2),
         ("set-2.tsv", 48, 45, 1),
@@ -85,17 +85,19 @@ fn the_shipped_model_scores_at_least_the_recorded_figures() {
         ("set-7.tsv", 54, 53, 1),
         ("set-8.tsv", 55, 52, 1),
         ("set-9.tsv", 55, 53, 2),
-        ("set-10.tsv", 53, 49, 1),
+        ("set-10.tsv", 52, 50, 1),
         ("set-11.tsv", 54, 54, 0),
-        ("set-12.tsv", 54, 51, 1),
+        ("set-12.tsv", 54, 50, 1),
         ("set-13.tsv", 55, 49, 1),
         ("set-14.tsv", 53, 49, 4),
         ("set-15.tsv", 53, 51, 0),
         ("set-16.tsv", 53, 50, 1),
-        ("set-17.tsv", 52, 47, 0),
-        ("set-18.tsv", 55, 52, 1),
-        ("set-19.tsv", 54, 49, 0),
-        ("set-20.tsv", 51, 45, 0),
+        ("set-17.tsv", 51, 47, 0),
+        ("set-18.tsv", 55, 51, 1),
+        ("set-19.tsv", 54, 48, 0),
+        ("set-20.tsv", 50, 46, 0),
+        ("set-21.tsv", 54, 48, 2),
+        ("set-22.tsv", 52, 48, 1),
     ] {
         let (_, text) = files.iter().find(|(n, _)| n == name).expect("a fresh set");
         let set = corpus::read_fresh(text).expect("the set reads");
