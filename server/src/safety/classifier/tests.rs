@@ -96,7 +96,7 @@ fn the_shipped_model_scores_at_least_the_recorded_figures() {
         ("set-18.tsv", 55, 51, 1),
         ("set-19.tsv", 54, 48, 0),
         ("set-20.tsv", 50, 46, 0),
-        ("set-21.tsv", 54, 48, 2),
+        ("set-21.tsv", 54, 48, 1),
         ("set-22.tsv", 52, 48, 1),
     ] {
         let (_, text) = files.iter().find(|(n, _)| n == name).expect("a fresh set");

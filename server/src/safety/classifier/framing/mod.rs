@@ -292,14 +292,20 @@ fn denied(before: &[String], phrase: &[String]) -> bool {
 }
 
 /// Whether the sentence laughs at itself: says it is a joke (`jk`, `just kidding`,
-/// `/j`) or laughs (`lol`, `lmao`, `haha`, `😂`, `💀`). The model still judges it: a
+/// `/j`, `🙄 kidding, love her`, `only joking`) or laughs (`lol`, `lmao`, `haha`, `😂`,
+/// `💀`). `are you kidding me` is disbelief, not a joke; `not kidding` and `wasnt
+/// joking` take the laugh back ([`laugh_taken_back`]). The model still judges it: a
 /// laugh can carry something meant, and the model has read both.
 fn joking(sentence: &str, words: &[String]) -> bool {
     const LAUGHS: &[&str] = &[
         "jk", "j", "lol", "lmao", "lmfao", "haha", "hahaha", "rofl", "lool", "ded",
     ];
+    const NOT_A_JOKE: &[&str] = &["not", "wasnt", "isnt", "aint", "no", "you", "u"];
     words.iter().enumerate().any(|(i, w)| {
-        LAUGHS.contains(&w.as_str()) || (w == "kidding" && i > 0 && words[i - 1] == "just")
+        LAUGHS.contains(&w.as_str())
+            || (matches!(w.as_str(), "kidding" | "joking")
+                && !(i > 0 && NOT_A_JOKE.contains(&words[i - 1].as_str()))
+                && words.get(i + 1).is_none_or(|next| next != "me"))
     }) || sentence.contains(['😂', '💀', '🤣', '😆'])
 }
 
@@ -309,6 +315,9 @@ fn laugh_taken_back(words: &[String]) -> bool {
         &["not", "lol"],
         &["not", "joking"],
         &["not", "kidding"],
+        &["wasnt", "joking"],
+        &["wasnt", "kidding"],
+        &["isnt", "a", "joke"],
         &["not", "a", "joke"],
         &["no", "joke"],
         &["im", "serious"],

@@ -23,6 +23,9 @@ fn the_authors_own_words_now_are_not_distanced() {
         "the only reason i haven't killed myself is my dog",
         "the urge to cut myself is back and i dont think i can ride it out tonight",
         "think im gonna end it all lol. not lol",
+        "i want to kill myself and im not kidding",
+        "ok i want to kill myself. i wasnt joking before",
+        "are you kidding me, i want to kill myself",
     ] {
         assert!(rules().detect(text).is_some(), "a rule matches: {text}");
         assert!(!distanced(rules(), text), "{text}");
@@ -56,6 +59,8 @@ fn someone_elses_story_a_denial_and_a_joke_are_distanced() {
         "two years ago tonight i tried to end my life. today i took my daughter to the park",
         "havent had a single thought of killing myself in months",
         "that exam destroyed me kms jk i think i passed",
+        "my mum keeps asking about grandkids, im going to jump off a cliff 🙄 kidding, love her",
+        "if they play that song one more time i'll kill myself, only joking",
     ] {
         assert!(rules().detect(text).is_some(), "a rule matches: {text}");
         assert!(distanced(rules(), text), "{text}");
