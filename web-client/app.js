@@ -195,9 +195,21 @@ async function showDirectory() {
     h('h1', { text: 'Peer support groups' }),
     h('p', { class: 'lead', text: 'Small groups led by trained peer facilitators. Join under any name you like; no account, no e-mail.' }),
     rooms.length
-      ? h('ul', { class: 'room-list', id: 'room-list' }, items)
+      ? h('ul', { class: 'room-list', id: 'room-list', onclick: intoRoomInPlace }, items)
       : h('p', { class: 'card', text: 'No public groups are listed right now. Please check back later.' }),
     h('p', { class: 'small-print', text: 'If you are in danger right now, please contact your local emergency number or a crisis line.' })));
+}
+
+/**
+ * A link from the directory into a group replaces the directory's history entry, so
+ * that once quick exit has replaced the room's, Back shows no page of Kindred at all.
+ * A click with a modifier (a new tab or window) is left to the browser.
+ */
+function intoRoomInPlace(e) {
+  const link = e.target.closest('a[href^="/?room="]');
+  if (!link || e.button !== 0 || e.ctrlKey || e.metaKey || e.shiftKey || e.altKey) return;
+  e.preventDefault();
+  location.replace(link.href);
 }
 
 // ---- joining --------------------------------------------------------------------

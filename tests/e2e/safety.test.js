@@ -11,7 +11,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import path from 'node:path';
 import {
-  useKindred, api, openPage, joinThroughUi, joinAt, say, secondConnection,
+  useKindred, api, openPage, joinThroughUi, joinAt, joinOnForm, say, secondConnection,
   base, serverLog, SHOTS, PHONE, DESKTOP, NEUTRAL,
 } from './harness.js';
 
@@ -116,11 +116,11 @@ test('the crisis card on a phone and on a wide screen: lines first, tappable, tr
   });
 });
 
-test('quick exit: a button and Escape three times leave for a neutral site, with no history entry to come back to', { timeout: 120_000 }, async (t) => {
+test('quick exit: a button and Shift three times leave for a neutral site, and Back shows no page of Kindred', { timeout: 120_000 }, async (t) => {
   const room = await api('POST', '/api/rooms', {
     open: true, facilitated: false, title: 'Quiet Corner', capacity: 10,
   }, true);
-  for (const [how, viewport] of [['the button', PHONE], ['Escape three times', DESKTOP]]) {
+  for (const [how, viewport] of [['the button', PHONE], ['Shift three times', DESKTOP]]) {
     await t.test(`with ${how} at ${viewport.width} px`, async () => {
       const page = await openPage(`ivy ${how}`, { viewport });
       // The neutral site, answered here: the test reaches nothing outside.
@@ -128,28 +128,65 @@ test('quick exit: a button and Escape three times leave for a neutral site, with
         contentType: 'text/html', body: '<!doctype html><title>Weather</title><p>Sunny spells.</p>',
       }));
       try {
+        // The directory first, then into the group from its Join link, as a person does.
         await page.goto(`${base}/`);
         await page.locator('#room-list').waitFor();
-        await joinThroughUi(page, base, room.id, `Ivy ${viewport.width}`);
-        const inRoom = page.url();
+        await page.getByRole('link', { name: 'Join Quiet Corner', exact: true }).click();
+        await joinOnForm(page, `Ivy ${viewport.width}`);
         if (how === 'the button') {
           await page.getByRole('link', { name: 'Exit this page' }).click();
         } else {
           await page.locator('#composer-input').focus();
-          for (let i = 0; i < 3; i += 1) await page.keyboard.press('Escape');
+          for (let i = 0; i < 3; i += 1) await page.keyboard.press('Shift');
         }
         await page.waitForURL(`${NEUTRAL}**`);
         assert.equal(await page.title(), 'Weather');
-        // Back goes to the page before the room, never to the room.
+        // Back goes to where the tab was before Kindred: neither the room nor the
+        // directory that lists the group.
         await page.goBack();
-        assert.notEqual(page.url(), inRoom);
-        assert.equal(new URL(page.url()).pathname, '/');
-        assert.equal(new URL(page.url()).searchParams.get('room'), null, `back leads to ${page.url()}`);
+        assert.ok(!page.url().startsWith(base), `back leads to ${page.url()}`);
         assert.deepEqual(page.problems, []);
       } finally {
         await page.context().close();
       }
     });
+  }
+});
+
+test('Escape closes dialogs and never ejects; Shift typed with letters never leaves', { timeout: 120_000 }, async () => {
+  const room = await api('POST', '/api/rooms', {
+    open: true, title: 'Thursday Circle', capacity: 10,
+  }, true);
+  const invite = await api('POST', `/api/rooms/${room.id}/invites`, {}, true);
+  const sam = await openPage('sam escape', { viewport: DESKTOP, address: '192.0.2.40' });
+  try {
+    await joinAt(sam, new URL(invite.url, base).href, 'Sam');
+    const inRoom = sam.url();
+    // Announce, then Escape; Pause, then Escape twice: five presses in a few seconds.
+    await sam.getByRole('button', { name: 'Announce', exact: true }).click();
+    await sam.locator('dialog[open]', { hasText: 'Pin an announcement' }).waitFor();
+    await sam.keyboard.press('Escape');
+    await sam.locator('dialog[open]').waitFor({ state: 'detached' });
+    await sam.click('#pause-button');
+    await sam.locator('dialog[open]', { hasText: 'Pause the room' }).waitFor();
+    await sam.keyboard.press('Escape');
+    await sam.locator('dialog[open]').waitFor({ state: 'detached' });
+    await sam.keyboard.press('Escape');
+    await sam.keyboard.press('Escape');
+    // Capitals and Shift+Tab press Shift with another key: not a press of its own.
+    await sam.locator('#composer-input').focus();
+    await sam.keyboard.type('Hello Everyone, Welcome To Thursday');
+    await sam.keyboard.press('Shift+Tab');
+    await sam.keyboard.press('Shift+Tab');
+    await sam.keyboard.press('Shift+Tab');
+    // Still here, and still working: a message sent now reaches the room.
+    await say(sam, 'Still here after closing the dialogs.');
+    await sam.locator('#timeline li.msg', { hasText: 'Still here after closing the dialogs.' }).waitFor();
+    assert.equal(sam.url(), inRoom);
+    assert.equal(await sam.evaluate(() => document.documentElement.classList.contains('exiting')), false);
+    assert.deepEqual(sam.problems, []);
+  } finally {
+    await sam.context().close();
   }
 });
 
