@@ -65,7 +65,7 @@ export class Banners {
         clear(this.held).append(
           h('p', {},
             h('strong', { text: 'No facilitator is here right now. ' }),
-            h('span', { text: 'Messages wait until one is back; you can keep reading in the meantime. If you need help now, please contact a crisis line or your local emergency number.' })),
+            h('span', { text: 'Posting is paused until one is back: nothing is sent meanwhile, and what you write stays in the box. You can keep reading. If you need help now, please contact a crisis line or your local emergency number.' })),
           h('p', { class: 'held-invite' },
             h('span', { text: 'You can write to the facilitators privately: the first one to arrive will read it. ' }),
             h('button', { type: 'button', class: 'button small', id: 'held-whisper-button',

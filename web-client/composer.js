@@ -84,7 +84,7 @@ export class Composer {
       return ['warned', 'A facilitator sent you a note, just above. You can post again once you have read it.'];
     }
     if (!facilitator && s.held) {
-      return ['held', 'No facilitator is here right now, so messages wait until one is back. You can still write to the facilitators privately.'];
+      return ['held', 'No facilitator is here right now, so posting is paused until one is back; your words stay here. You can still write to the facilitators privately.'];
     }
     if (me && me.muted) {
       const until = me.muted_until ? ` until ${clock(me.muted_until)}` : ' for now';

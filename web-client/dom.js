@@ -30,9 +30,11 @@ export function clear(el) {
   return el;
 }
 
-/** "19:32" in the reader's locale. */
+const CLOCK = new Intl.DateTimeFormat(undefined, { hour: 'numeric', minute: '2-digit' });
+
+/** "7:32 PM" or "19:32", in the reader's locale, as the schedule writes its times. */
 export function clock(ms) {
-  return new Date(ms).toLocaleTimeString([], { hour: '2-digit', minute: '2-digit' });
+  return CLOCK.format(new Date(ms));
 }
 
 /** "12 seconds", "1 minute", "3 minutes". */

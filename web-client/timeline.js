@@ -94,7 +94,7 @@ export class Timeline {
         break;
       }
       case 'muted':
-        this.line(f, `${nameOf(f.user)} is muted for now${f.until ? ` (until ${clock(f.until)})` : ''}.`);
+        this.line(f, `${nameOf(f.user)} is muted ${f.until ? `until ${clock(f.until)}` : 'for now'}.`);
         break;
       case 'unmuted':
         this.line(f, `${nameOf(f.user)} can post again.`);
@@ -109,7 +109,7 @@ export class Timeline {
         this.line(f, 'The session is open.', 'pause');
         break;
       case 'held':
-        this.line(f, 'No facilitator is here right now. Messages wait until one is back.', 'pause');
+        this.line(f, 'No facilitator is here right now. Posting is paused until one is back.', 'pause');
         break;
       case 'unheld':
         this.line(f, 'A facilitator is back. You can share again.', 'pause');

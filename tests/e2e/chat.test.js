@@ -628,10 +628,10 @@ test('a facilitated room waits while no facilitator is here, and opens again whe
       await dialog.getByRole('button', { name: 'Leave' }).click();
       await sam.locator('.banner.ended', { hasText: "You've left the room." }).waitFor();
 
-      await nia.locator('#timeline li.event', { hasText: 'No facilitator is here right now. Messages wait until one is back.' }).waitFor();
+      await nia.locator('#timeline li.event', { hasText: 'No facilitator is here right now. Posting is paused until one is back.' }).waitFor();
       const banner = nia.locator('#held-banner');
       await banner.waitFor({ state: 'visible' });
-      assert.match(await banner.innerText(), /No facilitator is here right now\. Messages wait until one is back/);
+      assert.match(await banner.innerText(), /No facilitator is here right now\. Posting is paused until one is back: nothing is sent meanwhile/);
       await nia.locator('#composer-input[aria-disabled="true"]').waitFor();
       assert.ok(await nia.locator('#send-button').isDisabled());
       assert.match(await nia.locator('#composer-hint').innerText(), /No facilitator is here right now/);

@@ -224,7 +224,15 @@ test("a mute: the member alone reads why and until when, their crisis words stil
       await notice.waitFor();
       assert.match(await notice.innerText(), /A facilitator has muted you until \d/);
       assert.equal((await robin.locator('#mute-reason-text').innerText()).trim(), reason);
-      await bea.locator('#timeline li.event', { hasText: 'Robin is muted for now' }).waitFor();
+      // The room reads when it ends, written as the schedule writes a time ("3:35 PM").
+      const muted = bea.locator('#timeline li.event', { hasText: 'Robin is muted until' });
+      await muted.waitFor();
+      const written = await bea.evaluate(() => {
+        const f = new Intl.DateTimeFormat(undefined, { hour: 'numeric', minute: '2-digit' });
+        return [13, 14, 15, 16, 17].map((m) => f.format(Date.now() + m * 60_000));
+      });
+      const line = (await muted.innerText()).trim();
+      assert.ok(written.some((t) => line.includes(`Robin is muted until ${t}.`)), `${line} (expected one of ${written})`);
       // The composer waits, says why, and keeps what she writes.
       await robin.locator('#composer-input[aria-disabled="true"]').waitFor();
       assert.ok(await robin.locator('#send-button').isDisabled());

@@ -186,7 +186,7 @@ test('a whole session: the waiting room, a note, a held room, and when the group
 
       const banner = maya.locator('#held-banner');
       await banner.waitFor({ state: 'visible' });
-      assert.match(await banner.innerText(), /No facilitator is here right now\. Messages wait until one is back/);
+      assert.match(await banner.innerText(), /No facilitator is here right now\. Posting is paused until one is back: nothing is sent meanwhile/);
       assert.match(await banner.innerText(), /write to the facilitators privately/);
       await maya.locator('#composer-input[aria-disabled="true"]').waitFor();
       await banner.getByRole('button', { name: 'Write to the facilitators' }).click();
@@ -451,7 +451,7 @@ test('every facilitator reads the moderation log: the whole of it on arrival, th
       // The dialog offers a length (5 minutes first) and an optional reason.
       await sam.locator('#mute-dialog').waitFor();
       await sam.click('#mute-confirm');
-      await ash.locator('#timeline li.event', { hasText: 'Ash is muted for now' }).waitFor();
+      await ash.locator('#timeline li.event', { hasText: 'Ash is muted until' }).waitFor();
       await sam.click('#lock-button');
       await sam.locator('#lock-button[aria-pressed="true"]').waitFor();
       await sam.click('#lock-button');
