@@ -94,6 +94,28 @@ export class AlertsPanel {
       this.list);
   }
 
+  /** Open crisis and check-in alerts, crisis first: what a close would leave unanswered. */
+  concerns() {
+    return [...this.list.querySelectorAll('li.alert[data-kind="crisis"], li.alert[data-kind="check_in"]')]
+      .map((li) => ({ kind: li.dataset.kind, name: li.dataset.name || 'Someone' }));
+  }
+
+  /**
+   * The session has closed: nothing on screen asks to be acted on any more, and what
+   * was still open is said once, with what a facilitator can still do.
+   */
+  sessionClosed() {
+    const open = this.concerns();
+    for (const li of this.list.querySelectorAll('li.alert')) li.remove();
+    if (open.length) {
+      const names = open.map((a) => `${a.name} (${a.kind === 'crisis' ? 'crisis' : 'check-in'})`).join(', ');
+      this.list.prepend(h('li', { class: 'alert-closed', id: 'alerts-at-close' },
+        h('p', { text: `When the session closed, ${open.length === 1 ? 'this alert was' : `${open.length} alerts were`} still open: ${names}. They closed with the session, and the conversation is gone.` }),
+        h('p', { text: "If you are worried about someone's safety, follow your organisation's safeguarding steps, or contact your local emergency services." })));
+    }
+    this.updateCount();
+  }
+
   /** Open alerts: what asks something of a facilitator. */
   openCount() {
     return this.list.querySelectorAll('li.alert').length;

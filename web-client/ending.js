@@ -69,7 +69,7 @@ export function endRoom(chat, { reason, code, error, text: closeReason }) {
   chat.layout.leaveButton.hidden = true;
   chat.whispers.form.hidden = true;
   chat.note.set(null, { quiet: true });
-  if (chat.facilitator) chat.facilitator.ended();
+  if (chat.facilitator) chat.facilitator.ended(reason);
   chat.outbox.endAll(text);
   chat.banners.ended.querySelector('a')?.focus();
   if (nextSlot) showNextSession(chat, nextSlot);

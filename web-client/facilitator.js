@@ -162,7 +162,9 @@ export class FacilitatorTools {
   }
 
   /** The session is over for this page: nothing left to run. */
-  ended() {
+  /** The stay in the room ended (`reason` as ending.js has it). */
+  ended(reason) {
+    if (reason === 'closed') this.alerts.sessionClosed();
     this.toolbar.hidden = true;
     this.sessionBanner.hidden = true;
     this.toolsButton.hidden = true;
@@ -275,11 +277,17 @@ export class FacilitatorTools {
   }
 
   async closeSession() {
+    // Closing with a crisis or a check-in still open ends it for that person too: say so first.
+    const open = this.alerts.concerns();
+    const names = open.map((a) => `${a.name} (${a.kind === 'crisis' ? 'crisis' : 'check-in'})`).join(', ');
+    const warning = open.length
+      ? `${open.length === 1 ? 'An alert is' : `${open.length} alerts are`} still open: ${names}. If someone may be at risk, reach out to them before you close. `
+      : '';
     const reason = await ask({
       title: 'Close the session for everyone?',
-      body: 'Everyone is told and disconnected, and the conversation is deleted. This cannot be undone.',
+      body: `${warning}Everyone is told and disconnected, and the conversation is deleted. This cannot be undone.`,
       input: { label: 'A closing word (optional)', value: 'Thank you all for tonight. Take good care.', maxlength: 500 },
-      confirmLabel: 'Close session',
+      confirmLabel: open.length ? 'Close anyway' : 'Close session',
       danger: true,
     });
     if (reason === null) return;

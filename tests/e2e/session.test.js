@@ -9,7 +9,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import path from 'node:path';
 import {
-  useKindred, api, openPage, joinThroughUi, joinAt, say, handClock, socketsOpened,
+  useKindred, api, openPage, joinThroughUi, joinAt, say, handClock, socketsOpened, assertAccessible,
   base, serverLog, SHOTS, PAST_EVERY_RETRY_MS,
 } from './harness.js';
 
@@ -504,5 +504,49 @@ test('every facilitator reads the moderation log: the whole of it on arrival, th
     throw e;
   } finally {
     for (const p of pages) await p.context().close();
+  }
+});
+
+test('closing a session with a crisis alert still open asks first, and after the close says what became of it', { timeout: 120_000 }, async () => {
+  const room = await api('POST', '/api/rooms', {
+    open: true, title: 'Late Circle', capacity: 10,
+  }, true);
+  const invite = await api('POST', `/api/rooms/${room.id}/invites`, {}, true);
+  const sam = await openPage('sam closing', { address: '198.51.100.30' });
+  const maya = await openPage('maya closing', { address: '198.51.100.31' });
+  try {
+    await joinAt(sam, new URL(invite.url, base).href, 'Sam');
+    await joinThroughUi(maya, base, room.id, 'Maya');
+    await say(maya, 'I want to kill myself');
+    await sam.locator('#alerts li.alert[data-kind="crisis"]', { hasText: 'Maya' }).waitFor();
+
+    // Asked first, by name, and the first answer keeps the session going.
+    await sam.click('#close-session-button');
+    const dialog = sam.locator('dialog.dialog[open]');
+    await dialog.waitFor();
+    assert.match(await dialog.innerText(), /An alert is still open: Maya \(crisis\)\. If someone may be at risk, reach out to them before you close\./);
+    await dialog.getByRole('button', { name: 'Cancel', exact: true }).click();
+    await dialog.waitFor({ state: 'detached' });
+    await say(sam, 'Maya, I am here. Can we talk privately?');
+    await maya.locator('#timeline li.msg', { hasText: 'Can we talk privately?' }).waitFor();
+
+    // Closed anyway: nothing is left on screen to act on, and what was open is said.
+    await sam.click('#close-session-button');
+    await dialog.waitFor();
+    await dialog.getByRole('button', { name: 'Close anyway', exact: true }).click();
+    await maya.locator('.banner.ended', { hasText: 'This session has ended.' }).waitFor();
+    const note = sam.locator('#alerts-at-close');
+    await note.waitFor({ state: 'attached' });
+    assert.match(await note.innerText(), /When the session closed, this alert was still open: Maya \(crisis\)\./);
+    assert.match(await note.innerText(), /safeguarding steps/);
+    assert.equal(await sam.locator('#alerts li.alert').count(), 0, 'no alert is left with actions that can do nothing');
+    await assertAccessible(sam, "the facilitator's page after closing with an alert open");
+    assert.deepEqual([...sam.problems, ...maya.problems], []);
+  } catch (e) {
+    e.message += `\n--- kindred log ---\n${serverLog.slice(-2000)}`;
+    throw e;
+  } finally {
+    await sam.context().close();
+    await maya.context().close();
   }
 });
