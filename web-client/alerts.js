@@ -129,7 +129,9 @@ export class AlertsPanel {
     if (!open && !this.list.querySelector('.empty')) {
       this.list.append(h('li', { class: 'empty', text: 'Nothing needs your attention right now.' }));
     }
-    this.chat.layout.setBadge('alerts', open, { urgent: crisis > 0 });
+    // Kept private messages not read yet count on the button too: they come first.
+    const away = this.chat.whispers.awayUnread.size;
+    this.chat.layout.setBadge('alerts', open + away, { urgent: crisis > 0 || away > 0 });
     this.chat.layout.updateTitle();
   }
 

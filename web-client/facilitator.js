@@ -24,6 +24,8 @@ export class FacilitatorTools {
     this.buildToolbar();
     this.buildSessionBanner();
     this.alerts = new AlertsPanel(this);
+    // What a participant wrote privately while no facilitator was here comes first.
+    this.alerts.panel.insertBefore(chat.whispers.away, this.alerts.list);
     this.waitingList = new WaitingList(this);
     this.log = new ModLog(this);
     // Beside the room, in this order: alerts, who is waiting; the log goes last.

@@ -161,7 +161,9 @@ export class RoomLayout {
     const base = `${chat.model.summary.title} · Kindred`;
     const alerts = chat.facilitator ? chat.facilitator.alerts.openCount() : 0;
     const unread = chat.whispers.unread;
+    const away = chat.whispers.awayUnread.size;
     const parts = [];
+    if (away) parts.push(`${away} sent while away`);
     if (alerts) parts.push(`${alerts} alert${alerts === 1 ? '' : 's'}`);
     if (unread) parts.push(`${unread} private`);
     document.title = parts.length ? `(${parts.join(', ')}) ${base}` : base;

@@ -3,7 +3,12 @@
 // have a panel of their own (a sheet of its own on a phone, with a count of unread
 // ones on its button) and are not lost: the room keeps the session's whispers and
 // gives them again after every `welcome`, so the list is replaced by what follows
-// each welcome and each `id` is shown once. Nothing is kept in the browser.
+// each welcome and each `id` is shown once. Nothing of their words is kept in the
+// browser. What a participant wrote while no facilitator was here (`kept`) is what a
+// returning facilitator must read first: those have a section of their own at the top
+// of the alerts, counted on the Alerts button and in the tab's title and announced
+// like an alert until marked read (the ids marked read are kept for this tab only,
+// so a reload does not herald them again).
 
 import { h, clear, clock, notify } from './dom.js';
 import { announcer } from './announcer.js';
@@ -39,6 +44,15 @@ export class Whispers {
       }
     });
     this.heading = h('h2', { id: 'whispers-heading', tabindex: '-1', text: 'Private messages' });
+    // Sent while no facilitator was here: placed above the alerts by facilitator.js.
+    this.awayUnread = new Set(); // ids not marked read yet
+    this.awayItems = new Map(); // id → element
+    this.awayHeading = h('h3', { id: 'whispers-away-heading', text: 'Sent while no facilitator was here' });
+    this.awayList = h('ol', { class: 'whispers', id: 'whispers-away', 'aria-labelledby': 'whispers-away-heading' });
+    this.awayRead = h('button', { type: 'button', class: 'button small', id: 'whispers-away-read',
+      onclick: () => this.markAwayRead() }, 'Mark as read');
+    this.away = h('section', { class: 'whispers-away', id: 'whispers-away-section', hidden: true,
+      'aria-labelledby': 'whispers-away-heading' }, this.awayHeading, this.awayList, this.awayRead);
     this.panel = h('section', { class: 'panel whispers-panel', id: 'whispers-panel', 'aria-labelledby': 'whispers-heading', dataset: { pane: 'private' } },
       this.heading, this.empty, this.list, this.form);
   }
@@ -65,6 +79,60 @@ export class Whispers {
     this.items.clear();
     clear(this.list);
     this.empty.hidden = false;
+    this.awayItems.clear();
+    clear(this.awayList);
+    this.away.hidden = true;
+  }
+
+  /** The ids of kept whispers marked read in this tab (session storage, ids only). */
+  awayReadIds() {
+    try {
+      return new Set(JSON.parse(sessionStorage.getItem(`kindred.away-read.${this.chat.session.room}`) || '[]'));
+    } catch {
+      return new Set();
+    }
+  }
+
+  /** A kept whisper from a participant, shown to a facilitator above everything else. */
+  addAway(f, id, el) {
+    const later = id === null ? null : [...this.awayItems.entries()].find(([other]) => other > id);
+    if (later) this.awayList.insertBefore(el, later[1]);
+    else this.awayList.append(el);
+    if (id !== null) this.awayItems.set(id, el);
+    this.away.hidden = false;
+    if (id === null || this.awayUnread.has(id) || this.awayReadIds().has(id)) {
+      this.updateAway();
+      return;
+    }
+    this.awayUnread.add(id);
+    el.classList.add('unread');
+    announcer.say(`Sent while no facilitator was here: private message from ${f.name}: ${f.text}`, { assertive: true });
+    notify(`${f.name} wrote privately while no facilitator was here.`, { tone: 'warn', ms: 12000 });
+    this.updateAway();
+  }
+
+  /** The count of kept whispers not yet read, where a facilitator looks. */
+  updateAway() {
+    const n = this.awayUnread.size;
+    this.awayHeading.textContent = n ? `Sent while no facilitator was here (${n} unread)` : 'Sent while no facilitator was here';
+    this.awayRead.hidden = !n;
+    this.chat.facilitator?.alerts.updateCount();
+    this.chat.layout.updateTitle();
+  }
+
+  markAwayRead() {
+    const read = this.awayReadIds();
+    for (const id of this.awayUnread) read.add(id);
+    try {
+      sessionStorage.setItem(`kindred.away-read.${this.chat.session.room}`, JSON.stringify([...read]));
+    } catch {
+      // No storage: read for this page only.
+    }
+    this.awayUnread.clear();
+    for (const el of this.awayItems.values()) el.classList.remove('unread');
+    this.updateAway();
+    this.awayHeading.setAttribute('tabindex', '-1');
+    this.awayHeading.focus();
   }
 
   /**
@@ -105,6 +173,10 @@ export class Whispers {
         h('time', { datetime: new Date(f.ts).toISOString(), text: clock(f.ts) })),
       h('p', { class: 'msg-text', text: f.text }),
       kept);
+    if (f.kept && !fromMe && this.chat.facilitator) {
+      this.addAway(f, id, el);
+      return;
+    }
     // In the order they were written, whatever order they arrive in.
     const later = id === null ? null : [...this.items.entries()].find(([other]) => other > id);
     if (later) this.list.insertBefore(el, later[1]);

@@ -200,13 +200,36 @@ test('a whole session: the waiting room, a note, a held room, and when the group
       await maya.screenshot({ path: path.join(SHOTS, 'kindred-e2e-held-kept.png') });
     });
 
-    await t.test('the facilitator comes back with the same invite and finds her message', async () => {
+    await t.test('the facilitator comes back with the same invite and reads her message first, counted and announced', async () => {
       await sam.goto('about:blank');
+      // Everything said to a screen reader from the moment the page loads.
+      await sam.addInitScript(() => {
+        window.heard = [];
+        new MutationObserver((records) => {
+          for (const r of records) {
+            if (r.target.id !== 'announcer' && r.target.id !== 'announcer-urgent') continue;
+            for (const node of r.addedNodes) window.heard.push(`${r.target.id}: ${node.textContent}`);
+          }
+        }).observe(document, { childList: true, subtree: true });
+      });
       await joinAt(sam, new URL(invite.url, base).href, 'Sam');
-      const kept = sam.locator('#whispers li.whisper.kept', { hasText: 'I could use a word' });
+      const kept = sam.locator('#whispers-away li.whisper.kept', { hasText: 'I could use a word' });
       await kept.waitFor();
       assert.match(await kept.innerText(), /Maya → the facilitators/);
       assert.match(await kept.innerText(), /Sent while you were away\./);
+      // First: above the alerts, counted there, on the Alerts button and in the tab's title.
+      const section = sam.locator('#whispers-away-section');
+      assert.match(await section.innerText(), /Sent while no facilitator was here \(1 unread\)/);
+      assert.ok(await section.evaluate((el) => !!(el.compareDocumentPosition(document.getElementById('alerts')) & Node.DOCUMENT_POSITION_FOLLOWING)),
+        'the kept message comes before the alerts');
+      assert.match(await sam.title(), /^\(1 sent while away\) /);
+      await assertAccessible(sam, 'a kept private message, first among the alerts');
+      await sam.waitForFunction(() => window.heard.some((item) => item.startsWith('announcer-urgent: Sent while no facilitator was here: private message from Maya: I could use a word')));
+      // Read: the count goes, the message stays.
+      await section.getByRole('button', { name: 'Mark as read' }).click();
+      await sam.waitForFunction(() => !document.title.includes('sent while away'));
+      assert.match(await section.innerText(), /I could use a word/);
+      assert.doesNotMatch(await section.innerText(), /unread/);
       await maya.locator('#timeline li.event', { hasText: 'A facilitator is back.' }).waitFor();
       await maya.locator('#held-banner').waitFor({ state: 'hidden' });
       await maya.locator('#composer-input:not([aria-disabled="true"])').waitFor();
