@@ -31,6 +31,8 @@ impl Inner {
         let healthy = self.store.ping().await && self.store.heartbeat(self.me).await.is_ok();
         let was_ready = self.ready.load(Ordering::Acquire);
         self.set_ready(healthy);
+        // Commands are answered at once while Redis is away, and asked again from here.
+        self.away.store(!healthy, Ordering::Release);
         if !healthy {
             return None;
         }

@@ -76,9 +76,18 @@ use crate::wire::Encoded;
 /// How long a member's command waits for its entry to come back on pub/sub before
 /// the instance reads the stream itself.
 const PUBSUB_PATIENCE: Duration = Duration::from_millis(200);
-/// How long it waits in all before answering `internal` (the client retries; the
-/// retry is de-duplicated by its `client_id`).
+/// How long a wait for another's work on the room (a subscription, a catch-up) may
+/// take before it is answered `internal` (the client retries; the retry is
+/// de-duplicated by its `client_id`).
 const APPLY_PATIENCE: Duration = Duration::from_secs(3);
+/// How long a command waits in all, from the broker's first look at it, before it is
+/// answered `internal`: inside the 2 s PROTOCOL.md promises from the frame. Its
+/// append carries Redis's time at that moment (less [`CLOCK_MARGIN`]), after which
+/// Redis refuses it, so nothing answered `internal` is applied later (`submit`).
+const ANSWER_WITHIN: Duration = Duration::from_millis(1500);
+/// What the appends' last moment leaves for a Redis clock that runs slower than this
+/// instance's between two readings (`Inner::redis_clock`).
+const CLOCK_MARGIN: Duration = Duration::from_millis(50);
 /// Tries to subscribe again to a room whose subscription Redis dropped, the first
 /// pause between them, doubled each time (about 6 s in all).
 const RESUBSCRIBE_TRIES: u32 = 6;
@@ -145,6 +154,12 @@ struct Inner {
     waiters: DashMap<u64, oneshot::Sender<Answer>>,
     next_id: AtomicU64,
     ready: AtomicBool,
+    /// Redis did not answer a command (or a ping): commands are answered `internal` at
+    /// once, without asking, until a ping is answered again (`maintain`).
+    away: AtomicBool,
+    /// Redis's clock (ms) as last read, and when this instance had the answer: Redis's
+    /// clock was at least that much then (`submit`'s deadlines).
+    redis_clock: Mutex<(Millis, Instant)>,
     /// Each room's catalog record as this instance's fold last left it (or as Redis's
     /// catalog had it, for a room it does not serve): what a Redis that lost its data
     /// is given back.
@@ -189,6 +204,10 @@ impl RedisBroker {
             .boot(&mine)
             .await
             .map_err(|e| anyhow::anyhow!("Redis: {e}"))?;
+        let redis_now = store
+            .time()
+            .await
+            .map_err(|e| anyhow::anyhow!("Redis: {e}"))?;
         let (catalog_wake, unstored) = tokio::sync::mpsc::unbounded_channel();
         let inner = Arc::new(Inner {
             store,
@@ -201,6 +220,8 @@ impl RedisBroker {
             waiters: DashMap::new(),
             next_id: AtomicU64::new(1),
             ready: AtomicBool::new(true),
+            away: AtomicBool::new(false),
+            redis_clock: Mutex::new((redis_now, Instant::now())),
             catalog: Mutex::new(HashMap::new()),
             catalog_unstored: Mutex::new(HashSet::new()),
             catalog_wake,
@@ -342,6 +363,9 @@ impl Inner {
         audience: Audience,
         frame: &Encoded,
     ) -> Result<(), BrokerError> {
+        if self.away.load(Ordering::Acquire) {
+            return Err(Inner::unavailable("Redis is out of reach"));
+        }
         let payload = format!(
             "N{}\n{}",
             log::audience_code(audience),
@@ -426,6 +450,9 @@ impl Catalog for RedisBroker {
     /// answered.
     async fn create(&self, room: Room, now: Millis) -> Result<(), BrokerError> {
         let inner = &self.inner;
+        if inner.away.load(Ordering::Acquire) {
+            return Err(Inner::unavailable("Redis is out of reach; try again"));
+        }
         let id = room.id;
         let epoch = new_epoch();
         let first = Entry::new(
@@ -476,6 +503,10 @@ impl Catalog for RedisBroker {
 impl Engine for RedisBroker {
     fn ready(&self) -> bool {
         self.inner.ready.load(Ordering::Acquire)
+    }
+
+    fn catalog_stored(&self) -> bool {
+        self.inner.catalog_unstored.lock().is_empty()
     }
 
     fn instance(&self) -> Option<u64> {
