@@ -4,14 +4,17 @@
 //! answered `internal` within the bound PROTOCOL.md gives, in the order sent; none of
 //! them lands when Redis carries on (another instance's member and a facilitator who
 //! reads the history see none of them); the member's retries land once each, in
-//! order; and `/readyz` says why the instance is not ready, then that it is.
+//! order; and `/readyz` says why the instance is not ready, then that it is. The
+//! operator's calls and a facilitator's moderation are held to the same bound, and
+//! are not applied later either.
 
 use std::time::Duration;
 
+use kindred_protocol::client::ClientError;
 use kindred_protocol::http::{BrokerState, CatalogState, Readiness};
-use kindred_protocol::{ClientFrame, ErrorCode, RoomId, Seq, ServerFrame};
+use kindred_protocol::{ClientFrame, ErrorCode, ModAction, RoomId, Seq, ServerFrame};
 use kindred_tests::redis::RedisServer;
-use kindred_tests::{Member, TestServer, WAIT, conversation_continues};
+use kindred_tests::{ADMIN, Member, ModArgs, TestServer, WAIT, conversation_continues};
 use tokio::time::Instant;
 
 /// PROTOCOL.md: a command is answered within 2 s of being sent, `internal` if the
@@ -75,7 +78,10 @@ fn send(client_id: &str, text: &str) -> ClientFrame {
 
 /// Read Lee's answers to `sent` (client id, when sent): each must be an `error`
 /// frame; returns (client id, code, how long after its send it came).
-async fn answers(lee: &mut Member, sent: &[(String, Instant)]) -> Vec<(String, ErrorCode, Duration)> {
+async fn answers(
+    lee: &mut Member,
+    sent: &[(String, Instant)],
+) -> Vec<(String, ErrorCode, Duration)> {
     let mut answered = Vec::new();
     while answered.len() < sent.len() {
         match lee.next().await {
@@ -135,7 +141,10 @@ async fn sends_while_redis_is_stopped_are_refused_in_order_within_two_seconds_an
     assert_eq!(order, ids, "answered in the order sent");
     for (id, code, after) in &answered {
         assert_eq!(*code, ErrorCode::Internal, "{id}");
-        assert!(*after < BOUND, "{id} was answered {after:?} after it was sent");
+        assert!(
+            *after < BOUND,
+            "{id} was answered {after:?} after it was sent"
+        );
     }
     // The balancer is told why: the broker is out of reach. Not counted as an error.
     let (status, readiness) = readyz(&a).await;
@@ -205,6 +214,76 @@ async fn sends_while_redis_is_stopped_are_refused_in_order_within_two_seconds_an
         !metrics.lines().any(|l| l.contains("route=\"/readyz\"")),
         "a 503 from /readyz is an answer, not an error: {metrics}"
     );
+    a.stop().await;
+    b.stop().await;
+}
+
+#[tokio::test]
+async fn an_operators_removal_and_a_facilitators_mute_while_redis_is_stopped_are_refused_within_two_seconds_and_never_applied()
+ {
+    let redis = RedisServer::start().await;
+    let (a, b, room) = two_instances(&redis.url()).await;
+    let mut fay = a.facilitator(room, "Fay").await;
+    let mut lee = a.member(room, "Lee").await;
+    let mut sam = b.member(room, "Sam").await;
+    conversation_continues(&mut lee, &mut sam, "before").await;
+
+    redis.pause();
+    // The operator removes Sam through the instance that serves Lee and Fay.
+    let asked = Instant::now();
+    let refused = a
+        .http
+        .remove_member(ADMIN, room, sam.user())
+        .await
+        .expect_err("no store, no removal");
+    let after = asked.elapsed();
+    match refused {
+        ClientError::Http { status, body } => {
+            assert_eq!(
+                (status, body.expect("a JSON error").code),
+                (503, ErrorCode::Internal)
+            );
+        }
+        other => panic!("{other}"),
+    }
+    assert!(after < BOUND, "the removal was answered after {after:?}");
+    // Fay mutes Lee.
+    let asked = Instant::now();
+    let refused = fay
+        .moderate(
+            ModAction::Mute,
+            ModArgs {
+                seconds: Some(600),
+                ..ModArgs::user(lee.user())
+            },
+        )
+        .await
+        .expect_err("no store, no mute");
+    let after = asked.elapsed();
+    assert_eq!(refused.code, ErrorCode::Internal);
+    assert!(after < BOUND, "the mute was answered after {after:?}");
+
+    redis.resume();
+    ready_again(&a).await;
+    // Lee is not muted and Sam is still in the room: both hear Lee, and nobody was
+    // told of a mute or a removal.
+    lee.send(send("back", "Redis is back")).await;
+    lee.ack("back").await.expect("Lee was never muted");
+    for (who, frames) in [
+        ("Sam", sam.frames_before("Redis is back").await),
+        ("Fay", fay.frames_before("Redis is back").await),
+    ] {
+        let changed: Vec<&ServerFrame> = frames
+            .iter()
+            .filter(|f| matches!(f, ServerFrame::Muted { .. } | ServerFrame::Left { .. }))
+            .collect();
+        assert_eq!(
+            changed,
+            Vec::<&ServerFrame>::new(),
+            "{who} was told of a change that was refused"
+        );
+    }
+    conversation_continues(&mut sam, &mut lee, "after").await;
     a.stop().await;
     b.stop().await;
 }

@@ -112,12 +112,17 @@ impl Inner {
         let id = self.next_id.fetch_add(1, Ordering::Relaxed);
         let (tx, mut rx) = oneshot::channel();
         self.waiters.insert(id, tx);
-        let _waiting = Waiting { inner: self.as_ref(), id };
+        let _waiting = Waiting {
+            inner: self.as_ref(),
+            id,
+        };
         let entry = Entry::new(self.me, id, now, op);
         let not_after = self.redis_time_at(by);
-        let appended =
-            tokio::time::timeout_at(by, self.store.append(room, epoch, folded, &entry, not_after))
-                .await;
+        let appended = tokio::time::timeout_at(
+            by,
+            self.store.append(room, epoch, folded, &entry, not_after),
+        )
+        .await;
         match appended {
             Ok(Ok(Appended::At(_))) => {
                 // In the room now (every instance folds it); the ack also says what
