@@ -1,6 +1,6 @@
-//! Once a second: the heartbeat, readiness, a Redis that lost its data, rooms to let
-//! go, and instances that stopped answering; then the rooms this instance serves, for
-//! the clock's round above the engine (`broker::Rooms::tick`), which asks `ticker`
+//! Once a second: the heartbeat, readiness (and whether commands reach Redis at all,
+//! `Inner::away`), a Redis that lost its data, rooms to let go, and instances that
+//! stopped answering; then the rooms this instance serves, for the clock's round above the engine (`broker::Rooms::tick`), which asks `ticker`
 //! for the rooms whose clock it keeps.
 
 use std::collections::HashSet;
@@ -28,11 +28,14 @@ impl Inner {
     /// instances that died. Gives the rooms whose clock this instance keeps (those it
     /// serves), or none while Redis is out of reach.
     pub(super) async fn maintain(self: &Arc<Self>, now: Millis) -> Option<Vec<RoomId>> {
-        let healthy = self.store.ping().await && self.store.heartbeat(self.me).await.is_ok();
+        // The heartbeat goes on the commands' connection: whether commands reach Redis.
+        let reached = self.store.heartbeat(self.me).await.is_ok();
+        let healthy = reached && self.store.ping().await;
         let was_ready = self.ready.load(Ordering::Acquire);
         self.set_ready(healthy);
-        // Commands are answered at once while Redis is away, and asked again from here.
-        self.away.store(!healthy, Ordering::Release);
+        // Commands are answered at once while they cannot reach Redis (not while only
+        // the subscription reconnects), and asked again from here.
+        self.away.store(!reached, Ordering::Release);
         if !healthy {
             return None;
         }
