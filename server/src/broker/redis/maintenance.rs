@@ -28,14 +28,16 @@ impl Inner {
     /// instances that died. Gives the rooms whose clock this instance keeps (those it
     /// serves), or none while Redis is out of reach.
     pub(super) async fn maintain(self: &Arc<Self>, now: Millis) -> Option<Vec<RoomId>> {
-        // The heartbeat goes on the commands' connection: whether commands reach Redis.
-        let reached = self.store.heartbeat(self.me).await.is_ok();
-        let healthy = reached && self.store.ping().await;
+        // The heartbeat goes on the commands' connection: whether Redis answers them.
+        let beat = self.store.heartbeat(self.me).await;
+        let healthy = beat.is_ok() && self.store.ping().await;
         let was_ready = self.ready.load(Ordering::Acquire);
         self.set_ready(healthy);
-        // Commands are answered at once while they cannot reach Redis (not while only
-        // the subscription reconnects), and asked again from here.
-        self.away.store(!reached, Ordering::Release);
+        // Commands are answered at once while Redis leaves them unanswered (not while
+        // a dropped connection is made again, which refuses them at once anyway, nor
+        // while only the subscription reconnects), and asked again from here.
+        let silent = beat.as_ref().is_err_and(redis::RedisError::is_timeout);
+        self.away.store(silent, Ordering::Release);
         if !healthy {
             return None;
         }

@@ -176,7 +176,14 @@ impl Inner {
                 if let Ok(answer) = rx.try_recv() {
                     return answer.map_err(BrokerError::Rejected);
                 }
-                self.went_away();
+                // A connection that dropped is made again at once (a Redis restarted):
+                // only a Redis that does not answer makes the next commands wait for
+                // the next ping.
+                if e.is_timeout() {
+                    self.went_away();
+                } else {
+                    self.set_ready(false);
+                }
                 return Err(Self::unavailable(e));
             }
             Err(_) => {
