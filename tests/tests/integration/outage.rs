@@ -287,3 +287,62 @@ async fn an_operators_removal_and_a_facilitators_mute_while_redis_is_stopped_are
     a.stop().await;
     b.stop().await;
 }
+
+#[tokio::test]
+async fn sends_while_redis_is_killed_are_refused_in_order_within_two_seconds_and_retries_land_once_after_its_restart()
+ {
+    let mut redis = RedisServer::persistent().await;
+    let (a, b, room) = two_instances(&redis.url()).await;
+    let mut lee = a.member(room, "Lee").await;
+    let mut sam = b.member(room, "Sam").await;
+    conversation_continues(&mut lee, &mut sam, "before").await;
+
+    redis.kill();
+    let texts: Vec<String> = (1..=3)
+        .map(|i| format!("said while Redis was down, number {i}"))
+        .collect();
+    let mut sent = Vec::new();
+    for (i, text) in texts.iter().enumerate() {
+        let id = format!("down-{i}");
+        lee.send(send(&id, text)).await;
+        sent.push((id, Instant::now()));
+    }
+    let answered = answers(&mut lee, &sent).await;
+    let order: Vec<&str> = answered.iter().map(|(id, _, _)| id.as_str()).collect();
+    let ids: Vec<&str> = sent.iter().map(|(id, _)| id.as_str()).collect();
+    assert_eq!(order, ids, "answered in the order sent");
+    for (id, code, after) in &answered {
+        assert_eq!(*code, ErrorCode::Internal, "{id}");
+        assert!(
+            *after < BOUND,
+            "{id} was answered {after:?} after it was sent"
+        );
+    }
+    let (status, readiness) = readyz(&a).await;
+    assert_eq!((status, readiness.broker), (503, BrokerState::Unreachable));
+
+    // Redis comes back with what it had; another process may hold less than a replica
+    // folded, so the room goes on under a new epoch and both resume (a reset), given
+    // the room's history, which holds none of the refused messages.
+    redis.restart_with_data().await;
+    let mut lee = a.resume_after_reset(lee).await;
+    let mut sam = b.resume_after_reset(sam).await;
+    for (who, m) in [("Lee", &lee), ("Sam", &sam)] {
+        assert_eq!(
+            messages_among(&m.backlog, &texts),
+            vec![],
+            "{who}'s history holds a message answered internal"
+        );
+    }
+    ready_again(&a).await;
+    let mut seqs = Vec::new();
+    for ((id, _), text) in sent.iter().zip(&texts) {
+        lee.send(send(id, text)).await;
+        seqs.push(lee.ack(id).await.expect("the retry is applied"));
+    }
+    let heard = messages_among(&sam.frames_until_said("heard them").await, &texts);
+    let in_order: Vec<(Seq, String)> = seqs.iter().copied().zip(texts.clone()).collect();
+    assert_eq!(heard, in_order, "Sam hears each retry once, in order");
+    a.stop().await;
+    b.stop().await;
+}

@@ -15,6 +15,19 @@ use super::store::INSTANCE_TTL;
 use super::{CATALOG_EVERY, Inner, Slot};
 
 impl Inner {
+    /// Whether commands reach Redis: the heartbeat, on the commands' connection, tried
+    /// once more at once if the connection had dropped (it is made again: a Redis
+    /// that restarted answers the second). Commands are answered at once while they
+    /// do not (`Inner::away`: not while only the subscription reconnects).
+    pub(super) async fn probe(&self) -> bool {
+        let beat = match self.store.heartbeat(self.me).await {
+            Err(e) if !e.is_timeout() => self.store.heartbeat(self.me).await,
+            beat => beat,
+        };
+        self.away.store(beat.is_err(), Ordering::Release);
+        beat.is_ok()
+    }
+
     pub(super) fn set_ready(&self, ready: bool) {
         if self.ready.swap(ready, Ordering::AcqRel) != ready {
             self.metrics.broker_up.set(i64::from(ready));
@@ -28,16 +41,10 @@ impl Inner {
     /// instances that died. Gives the rooms whose clock this instance keeps (those it
     /// serves), or none while Redis is out of reach.
     pub(super) async fn maintain(self: &Arc<Self>, now: Millis) -> Option<Vec<RoomId>> {
-        // The heartbeat goes on the commands' connection: whether Redis answers them.
-        let beat = self.store.heartbeat(self.me).await;
-        let healthy = beat.is_ok() && self.store.ping().await;
+        let reached = self.probe().await;
+        let healthy = reached && self.store.ping().await;
         let was_ready = self.ready.load(Ordering::Acquire);
         self.set_ready(healthy);
-        // Commands are answered at once while Redis leaves them unanswered (not while
-        // a dropped connection is made again, which refuses them at once anyway, nor
-        // while only the subscription reconnects), and asked again from here.
-        let silent = beat.as_ref().is_err_and(redis::RedisError::is_timeout);
-        self.away.store(silent, Ordering::Release);
         if !healthy {
             return None;
         }

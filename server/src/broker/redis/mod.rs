@@ -11,8 +11,10 @@
 //! entry whose index is not the next one, a resubscription, a reconnect or an append
 //! that timed out all make the replica read the stream from its own index on. A
 //! replica that falls behind the stream's start reloads the latest snapshot and asks
-//! its local members to resume. An instance that loses Redis keeps its sockets and
-//! reports not ready until Redis answers again, then restates its connections; a
+//! its local members to resume. An instance that loses Redis keeps its sockets,
+//! reports not ready until Redis answers again and answers every command `internal`
+//! in a bounded time, never to be applied after that answer (`submit`: each append
+//! carries its last moment on Redis's clock), then restates its connections; a
 //! Redis that comes back empty is given every room back from the catalog this
 //! instance knows, under a new epoch. A Redis that comes back with only part of its
 //! data, or a log entry no instance can read, moves the room to a new epoch too

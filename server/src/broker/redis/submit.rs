@@ -176,14 +176,7 @@ impl Inner {
                 if let Ok(answer) = rx.try_recv() {
                     return answer.map_err(BrokerError::Rejected);
                 }
-                // A connection that dropped is made again at once (a Redis restarted):
-                // only a Redis that does not answer makes the next commands wait for
-                // the next ping.
-                if e.is_timeout() {
-                    self.went_away();
-                } else {
-                    self.set_ready(false);
-                }
+                self.went_away();
                 return Err(Self::unavailable(e));
             }
             Err(_) => {
@@ -219,10 +212,18 @@ impl Inner {
         until(by, async move { this.catch_up(room, &slot).await }).await
     }
 
-    /// Redis did not answer a command: commands are answered at once until it does.
-    pub(super) fn went_away(&self) {
+    /// A command did not reach Redis: the next ones are answered at once (each would
+    /// otherwise wait its whole bound behind the one before it, and a session's
+    /// commands queue behind each other) until a probe reaches Redis, one tried now
+    /// (a dropped connection is made again at once when Redis is there: a restart)
+    /// and then once a second (`maintain`).
+    pub(super) fn went_away(self: &Arc<Self>) {
         self.away.store(true, Ordering::Release);
         self.set_ready(false);
+        let this = self.clone();
+        tokio::spawn(async move {
+            this.probe().await;
+        });
     }
 
     /// Keep a reading of Redis's clock (`now`, ms), just answered.
