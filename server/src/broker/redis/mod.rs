@@ -156,8 +156,9 @@ struct Inner {
     waiters: DashMap<u64, oneshot::Sender<Answer>>,
     next_id: AtomicU64,
     ready: AtomicBool,
-    /// Redis did not answer a command (or a ping): commands are answered `internal` at
-    /// once, without asking, until a ping is answered again (`maintain`).
+    /// A command (or the heartbeat) did not reach Redis: commands are answered
+    /// `internal` at once, without asking, until a probe reaches it again (one tried
+    /// at once, then `maintain`'s every second).
     away: AtomicBool,
     /// Redis's clock (ms) as last read, and when this instance had the answer: Redis's
     /// clock was at least that much then (`submit`'s deadlines).
