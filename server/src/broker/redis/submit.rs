@@ -236,13 +236,18 @@ impl Inner {
     /// reached the reading by then and has run on since.
     fn redis_time_at(&self, at: Instant) -> Millis {
         let (read, when) = *self.redis_clock.lock();
-        let since = at.into_std().saturating_duration_since(when).as_millis();
-        let margin = CLOCK_MARGIN.as_millis();
-        (u128::from(read) + since)
-            .saturating_sub(margin)
-            .try_into()
-            .unwrap_or(Millis::MAX)
+        last_moment(read, when, at.into_std())
     }
+}
+
+/// Redis's clock at `at`, at the least, from a reading `read` (ms) whose answer
+/// arrived at `when`, less [`CLOCK_MARGIN`].
+fn last_moment(read: Millis, when: std::time::Instant, at: std::time::Instant) -> Millis {
+    let since = at.saturating_duration_since(when).as_millis();
+    (u128::from(read) + since)
+        .saturating_sub(CLOCK_MARGIN.as_millis())
+        .try_into()
+        .unwrap_or(Millis::MAX)
 }
 
 /// A command's waiter, taken out of the table however its wait ends.
@@ -272,3 +277,6 @@ async fn until<T: Send + 'static>(
         )),
     }
 }
+
+#[cfg(test)]
+mod tests;
