@@ -6,7 +6,8 @@
 //! reads the history see none of them); the member's retries land once each, in
 //! order; and `/readyz` says why the instance is not ready, then that it is. The
 //! operator's calls and a facilitator's moderation are held to the same bound, and
-//! are not applied later either.
+//! are not applied later either; and a Redis killed and restarted with its data gets
+//! the same answers, and the retries after it.
 
 use std::time::Duration;
 
