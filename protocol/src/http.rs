@@ -335,6 +335,37 @@ mod strict {
     }
 }
 
+/// `GET /readyz`: whether this instance should be given new connections and, when
+/// not, why. Answered with `200` when `ready`, `503` otherwise.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Readiness {
+    /// The broker is reachable and the instance is not draining.
+    pub ready: bool,
+    pub broker: BrokerState,
+    pub catalog: CatalogState,
+    /// The instance is shutting down: it takes no new connections.
+    pub draining: bool,
+}
+
+/// Whether the room store answers (always `ok` in memory).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum BrokerState {
+    Ok,
+    /// Redis does not answer: commands are refused with `internal` meanwhile.
+    Unreachable,
+}
+
+/// Whether every room's catalog record this instance changed is stored (with Redis:
+/// in Redis's catalog, which the other instances' directories read). Not a reason to
+/// take the instance out of the balancer: it is stored again until it is.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum CatalogState {
+    Ok,
+    Unstored,
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

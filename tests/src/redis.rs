@@ -123,6 +123,17 @@ impl RedisServer {
         self.node.kill();
     }
 
+    /// `SIGSTOP`: the process stops where it is, its sockets open and silent, as a
+    /// Redis host that hangs; what clients send meanwhile waits in its sockets.
+    pub fn pause(&self) {
+        self.node.signal("-STOP");
+    }
+
+    /// `SIGCONT`: a paused process carries on, and runs what waited in its sockets.
+    pub fn resume(&self) {
+        self.node.signal("-CONT");
+    }
+
     /// Stop the process gracefully (`SHUTDOWN NOSAVE`) and wait for it to exit,
     /// killing it if it takes longer than 5 s. Does nothing if it is not running.
     pub async fn stop(&mut self) {
@@ -491,6 +502,16 @@ impl Node {
             Some(child) => matches!(child.try_wait(), Ok(None)),
             None => false,
         }
+    }
+
+    fn signal(&self, which: &str) {
+        let child = self.child.as_ref().expect("the server is running");
+        let status = Command::new("kill")
+            .arg(which)
+            .arg(child.id().to_string())
+            .status()
+            .expect("kill runs");
+        assert!(status.success(), "kill {which} failed");
     }
 
     fn kill(&mut self) {

@@ -178,6 +178,10 @@ pub trait Catalog: Send + Sync + 'static {
 pub trait Engine: RoomLog + Catalog {
     /// Whether the engine can serve requests now (for `/readyz`).
     fn ready(&self) -> bool;
+    /// Whether every catalog record this instance changed is stored (for `/readyz`).
+    fn catalog_stored(&self) -> bool {
+        true
+    }
     /// This process's name among the instances that share rooms (Redis: the id its
     /// log lines use for another instance), for the start-up text.
     fn instance(&self) -> Option<u64> {

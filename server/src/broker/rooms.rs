@@ -233,6 +233,11 @@ impl Rooms {
         self.engine.ready()
     }
 
+    /// Whether every catalog record this instance changed is stored (for `/readyz`).
+    pub fn catalog_stored(&self) -> bool {
+        self.engine.catalog_stored()
+    }
+
     /// This process's name among the instances that share rooms, if it shares them.
     pub fn instance(&self) -> Option<u64> {
         self.engine.instance()

@@ -91,7 +91,9 @@ async fn observe(
             .contains_key(axum::http::header::AUTHORIZATION);
     let response = next.run(request).await;
     let status = response.status();
-    if status.is_client_error() || status.is_server_error() {
+    // `/readyz`'s 503 says "not now", and why: an answer, not an error.
+    let answered = route == "/readyz";
+    if !answered && (status.is_client_error() || status.is_server_error()) {
         let code = response
             .extensions()
             .get::<ErrorCode>()

@@ -20,6 +20,7 @@ mod moderation;
 mod moderation_log;
 mod names;
 mod operating;
+mod outage;
 mod private_notices;
 mod replicas;
 mod resume;

@@ -1,6 +1,7 @@
 //! What an ack waits for beyond the primary's answer (`--redis-durability`): the
 //! check at start that this Redis can give it (or the reason it cannot, which stops
-//! the instance), and the wait after each append, bounded by the configured timeout.
+//! the instance), and the wait after each append, bounded by the configured timeout
+//! (on this side too: a Redis that stopped answering is not waited for longer).
 //!
 //! `WAIT` and `WAITAOF` wait for the writes of the connection they are sent on, and
 //! block that connection meanwhile: appends that wait go through a connection of
@@ -15,6 +16,9 @@ use redis::aio::ConnectionLike;
 use redis::{RedisResult, Value};
 
 use crate::config::Durability;
+
+/// What a wait's answer may take beyond its timeout on Redis's side.
+const ANSWER_MOMENT: Duration = Duration::from_millis(100);
 
 /// What an append waits for before it counts as done (`--redis-durability`, as
 /// checked against the Redis at start).
@@ -31,13 +35,20 @@ pub(super) enum Confirm {
 
 impl Confirm {
     /// Wait until what was written on `conn` is as durable as this asks (at most
-    /// `timeout`); the error says what was missing.
+    /// `timeout`, and a moment for Redis's own answer that it ran out: a Redis that
+    /// stopped answering is not waited for longer); the error says what was missing.
     pub(super) async fn wait(
         self,
         conn: &mut (impl ConnectionLike + Send),
         timeout: Duration,
     ) -> Result<(), String> {
         let ms = u64::try_from(timeout.as_millis()).unwrap_or(u64::MAX);
+        tokio::time::timeout(timeout + ANSWER_MOMENT, self.ask(conn, ms))
+            .await
+            .unwrap_or_else(|_| Err(format!("Redis did not answer within {ms} ms")))
+    }
+
+    async fn ask(self, conn: &mut (impl ConnectionLike + Send), ms: u64) -> Result<(), String> {
         match self {
             Confirm::Answer => Ok(()),
             Confirm::Replicated => {

@@ -1,6 +1,6 @@
-//! Once a second: the heartbeat, readiness, a Redis that lost its data, rooms to let
-//! go, and instances that stopped answering; then the rooms this instance serves, for
-//! the clock's round above the engine (`broker::Rooms::tick`), which asks `ticker`
+//! Once a second: the heartbeat, readiness (and whether commands reach Redis at all,
+//! `Inner::away`), a Redis that lost its data, rooms to let go, and instances that
+//! stopped answering; then the rooms this instance serves, for the clock's round above the engine (`broker::Rooms::tick`), which asks `ticker`
 //! for the rooms whose clock it keeps.
 
 use std::collections::HashSet;
@@ -15,6 +15,19 @@ use super::store::INSTANCE_TTL;
 use super::{CATALOG_EVERY, Inner, Slot};
 
 impl Inner {
+    /// Whether commands reach Redis: the heartbeat, on the commands' connection, tried
+    /// once more at once if the connection had dropped (it is made again: a Redis
+    /// that restarted answers the second). Commands are answered at once while they
+    /// do not (`Inner::away`: not while only the subscription reconnects).
+    pub(super) async fn probe(&self) -> bool {
+        let beat = match self.store.heartbeat(self.me).await {
+            Err(e) if !e.is_timeout() => self.store.heartbeat(self.me).await,
+            beat => beat,
+        };
+        self.away.store(beat.is_err(), Ordering::Release);
+        beat.is_ok()
+    }
+
     pub(super) fn set_ready(&self, ready: bool) {
         if self.ready.swap(ready, Ordering::AcqRel) != ready {
             self.metrics.broker_up.set(i64::from(ready));
@@ -28,7 +41,8 @@ impl Inner {
     /// instances that died. Gives the rooms whose clock this instance keeps (those it
     /// serves), or none while Redis is out of reach.
     pub(super) async fn maintain(self: &Arc<Self>, now: Millis) -> Option<Vec<RoomId>> {
-        let healthy = self.store.ping().await && self.store.heartbeat(self.me).await.is_ok();
+        let reached = self.probe().await;
+        let healthy = reached && self.store.ping().await;
         let was_ready = self.ready.load(Ordering::Acquire);
         self.set_ready(healthy);
         if !healthy {

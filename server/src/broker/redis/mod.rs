@@ -11,8 +11,10 @@
 //! entry whose index is not the next one, a resubscription, a reconnect or an append
 //! that timed out all make the replica read the stream from its own index on. A
 //! replica that falls behind the stream's start reloads the latest snapshot and asks
-//! its local members to resume. An instance that loses Redis keeps its sockets and
-//! reports not ready until Redis answers again, then restates its connections; a
+//! its local members to resume. An instance that loses Redis keeps its sockets,
+//! reports not ready until Redis answers again and answers every command `internal`
+//! in a bounded time, never to be applied after that answer (`submit`: each append
+//! carries its last moment on Redis's clock), then restates its connections; a
 //! Redis that comes back empty is given every room back from the catalog this
 //! instance knows, under a new epoch. A Redis that comes back with only part of its
 //! data, or a log entry no instance can read, moves the room to a new epoch too
@@ -76,9 +78,18 @@ use crate::wire::Encoded;
 /// How long a member's command waits for its entry to come back on pub/sub before
 /// the instance reads the stream itself.
 const PUBSUB_PATIENCE: Duration = Duration::from_millis(200);
-/// How long it waits in all before answering `internal` (the client retries; the
-/// retry is de-duplicated by its `client_id`).
+/// How long a wait for another's work on the room (a subscription, a catch-up) may
+/// take before it is answered `internal` (the client retries; the retry is
+/// de-duplicated by its `client_id`).
 const APPLY_PATIENCE: Duration = Duration::from_secs(3);
+/// How long a command waits in all, from the broker's first look at it, before it is
+/// answered `internal`: inside the 2 s PROTOCOL.md promises from the frame. Its
+/// append carries Redis's time at that moment (less [`CLOCK_MARGIN`]), after which
+/// Redis refuses it, so nothing answered `internal` is applied later (`submit`).
+const ANSWER_WITHIN: Duration = Duration::from_millis(1500);
+/// What the appends' last moment leaves for a Redis clock that runs slower than this
+/// instance's between two readings (`Inner::redis_clock`).
+const CLOCK_MARGIN: Duration = Duration::from_millis(50);
 /// Tries to subscribe again to a room whose subscription Redis dropped, the first
 /// pause between them, doubled each time (about 6 s in all).
 const RESUBSCRIBE_TRIES: u32 = 6;
@@ -145,6 +156,13 @@ struct Inner {
     waiters: DashMap<u64, oneshot::Sender<Answer>>,
     next_id: AtomicU64,
     ready: AtomicBool,
+    /// A command (or the heartbeat) did not reach Redis: commands are answered
+    /// `internal` at once, without asking, until a probe reaches it again (one tried
+    /// at once, then `maintain`'s every second).
+    away: AtomicBool,
+    /// Redis's clock (ms) as last read, and when this instance had the answer: Redis's
+    /// clock was at least that much then (`submit`'s deadlines).
+    redis_clock: Mutex<(Millis, Instant)>,
     /// Each room's catalog record as this instance's fold last left it (or as Redis's
     /// catalog had it, for a room it does not serve): what a Redis that lost its data
     /// is given back.
@@ -189,6 +207,10 @@ impl RedisBroker {
             .boot(&mine)
             .await
             .map_err(|e| anyhow::anyhow!("Redis: {e}"))?;
+        let redis_now = store
+            .time()
+            .await
+            .map_err(|e| anyhow::anyhow!("Redis: {e}"))?;
         let (catalog_wake, unstored) = tokio::sync::mpsc::unbounded_channel();
         let inner = Arc::new(Inner {
             store,
@@ -201,6 +223,8 @@ impl RedisBroker {
             waiters: DashMap::new(),
             next_id: AtomicU64::new(1),
             ready: AtomicBool::new(true),
+            away: AtomicBool::new(false),
+            redis_clock: Mutex::new((redis_now, Instant::now())),
             catalog: Mutex::new(HashMap::new()),
             catalog_unstored: Mutex::new(HashSet::new()),
             catalog_wake,
@@ -342,6 +366,9 @@ impl Inner {
         audience: Audience,
         frame: &Encoded,
     ) -> Result<(), BrokerError> {
+        if self.away.load(Ordering::Acquire) {
+            return Err(Inner::unavailable("Redis is out of reach"));
+        }
         let payload = format!(
             "N{}\n{}",
             log::audience_code(audience),
@@ -426,6 +453,9 @@ impl Catalog for RedisBroker {
     /// answered.
     async fn create(&self, room: Room, now: Millis) -> Result<(), BrokerError> {
         let inner = &self.inner;
+        if inner.away.load(Ordering::Acquire) {
+            return Err(Inner::unavailable("Redis is out of reach; try again"));
+        }
         let id = room.id;
         let epoch = new_epoch();
         let first = Entry::new(
@@ -476,6 +506,10 @@ impl Catalog for RedisBroker {
 impl Engine for RedisBroker {
     fn ready(&self) -> bool {
         self.inner.ready.load(Ordering::Acquire)
+    }
+
+    fn catalog_stored(&self) -> bool {
+        self.inner.catalog_unstored.lock().is_empty()
     }
 
     fn instance(&self) -> Option<u64> {

@@ -22,6 +22,12 @@ local e = '{"ts":' .. string.format('%d', t[1] * 1000 + math.floor(t[2] / 1000))
 /// the index the caller has folded means Redis lost writes (`behind`), so nothing is
 /// numbered again with an index some replica already holds.
 ///
+/// An append that reaches Redis after ARGV[8] (Redis's time, ms) writes nothing and
+/// answers `late`: its sender has been answered `internal` by then (`submit`), so a
+/// script that waited in a stopped Redis's socket, or that a client resent after a
+/// dropped connection, never lands after that answer. A repeat of a run that was in
+/// time still gets that run's index.
+///
 /// And before both, the Redis process (its `run_id`, KEYS[1]'s `run`): a room whose
 /// last entry was written by another Redis process (a restart, a failover, a backup
 /// restored, a slot moved) may have lost entries that some replica folded and that no
@@ -42,6 +48,7 @@ end
 if epoch ~= ARGV[1] then return {'epoch', epoch} end
 local done = redis.call('GET', KEYS[4])
 if done then return {'ok', done} end
+if t[1] * 1000 + math.floor(t[2] / 1000) > tonumber(ARGV[8]) then return {'late', '0'} end
 local head = redis.call('HGET', KEYS[1], 'head')
 if tonumber(head) < tonumber(ARGV[5]) then return {'behind', head} end
 if not ran then redis.call('HSET', KEYS[1], 'run', run) end

@@ -94,6 +94,8 @@ pub enum Appended {
     Epoch(Epoch),
     /// Redis's head is below the caller's index: it lost its latest writes.
     Behind(u64),
+    /// Redis ran the script after the time it was given: nothing was written.
+    Late,
 }
 
 /// A batch of a room's log with the room's position, read at one instant.
@@ -241,13 +243,15 @@ impl Store {
     }
 
     /// Append an entry to a room's log and publish it, in the caller's epoch, unless
-    /// Redis's head is below `folded`, the caller's index.
+    /// Redis's head is below `folded`, the caller's index, or Redis's clock is past
+    /// `not_after` (ms) when the script runs.
     pub async fn append(
         &self,
         room: RoomId,
         epoch: Epoch,
         folded: u64,
         entry: &Entry,
+        not_after: Millis,
     ) -> RedisResult<Appended> {
         let json = unstamped(entry)?;
         let (status, value): (String, String) = self
@@ -263,12 +267,14 @@ impl Store {
             .arg(folded)
             .arg(u64::try_from(APPENDED_MARK.as_millis()).unwrap_or(u64::MAX))
             .arg(new_epoch().to_string())
+            .arg(not_after)
             .invoke_async(&mut self.durable.clone())
             .await?;
         Ok(match status.as_str() {
             "ok" => Appended::At(value.parse().unwrap_or(0)),
             "epoch" => Appended::Epoch(value.parse().unwrap_or(0)),
             "behind" => Appended::Behind(value.parse().unwrap_or(0)),
+            "late" => Appended::Late,
             _ => Appended::Missing,
         })
     }

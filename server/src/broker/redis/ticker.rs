@@ -31,6 +31,7 @@ impl Inner {
     /// to each whose timers are due by that clock), or none if Redis went away.
     pub(super) async fn leases(self: &Arc<Self>) -> Option<(Millis, Vec<RoomId>)> {
         let now = self.store.time().await.ok()?;
+        self.read_redis_clock(now);
         let rooms: Vec<RoomId> = self.catalog.lock().keys().copied().collect();
         // Redis went away mid-round: the leases run out by themselves.
         let held = self.store.leases(&rooms, self.me, LEASE_TTL).await.ok()?;
