@@ -1,10 +1,11 @@
 //! Kindred behind a reverse proxy: the proxy rewrites the Host header, so a browser is
 //! recognised by the public URL's origin (`--public-url`), not by Host. The shipped
-//! deployment files are checked by their own tools in `files`, and the nginx site's
-//! failover and admin gate are run in `proxy`.
+//! deployment files are checked by their own tools in `files`, the nginx site's
+//! failover and admin gate are run in `proxy`, and a rolling restart in `upgrade`.
 
 mod files;
 mod proxy;
+mod upgrade;
 
 use futures_util::{SinkExt, StreamExt};
 use kindred_protocol::{ClientFrame, ServerFrame};
