@@ -2,11 +2,16 @@
 //! servers: an upgrade that one instance refuses with 503 reaches the other, and the
 //! admin API answers through the public port only from the admin networks (loopback
 //! here), while `kindred-admin.conf`'s port serves it to whoever reaches that port.
+//! Which requests nginx repeats on another instance is counted on two plain HTTP
+//! listeners that answer everything 503, as an instance shutting down does.
 
 use std::net::{IpAddr, Ipv4Addr, TcpListener};
 
 use kindred_tests::nginx::Nginx;
 use kindred_tests::{ADMIN, TestServer, WAIT};
+use std::sync::{Arc, Mutex};
+
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 use tokio_tungstenite::tungstenite::Error as WsError;
 use tokio_tungstenite::{MaybeTlsStream, WebSocketStream};
@@ -141,4 +146,80 @@ async fn the_admin_api_answers_on_the_public_port_only_from_the_admin_networks()
     assert_eq!(metrics.status().as_u16(), 404);
     drop(proxy);
     server.stop().await;
+}
+
+/// A listener that answers every request `503` and notes its request line.
+async fn unavailable_instance(seen: Arc<Mutex<Vec<String>>>) -> std::net::SocketAddr {
+    let listener = tokio::net::TcpListener::bind((Ipv4Addr::LOCALHOST, 0))
+        .await
+        .expect("bind 127.0.0.1:0");
+    let addr = listener.local_addr().expect("local address");
+    tokio::spawn(async move {
+        while let Ok((mut socket, _)) = listener.accept().await {
+            let seen = seen.clone();
+            tokio::spawn(async move {
+                let mut request = Vec::new();
+                let mut buf = [0u8; 4096];
+                // The request head (the bodies here are small and follow it at once).
+                while !request.windows(4).any(|w| w == b"\r\n\r\n") {
+                    match socket.read(&mut buf).await {
+                        Ok(0) | Err(_) => return,
+                        Ok(n) => request.extend_from_slice(&buf[..n]),
+                    }
+                }
+                let head = String::from_utf8_lossy(&request);
+                // The method and the path, whatever HTTP version nginx speaks upstream.
+                let line: Vec<&str> = head.split_whitespace().take(2).collect();
+                seen.lock().unwrap().push(line.join(" "));
+                let _ = socket
+                    .write_all(
+                        b"HTTP/1.1 503 Service Unavailable\r\ncontent-length: 0\r\nconnection: close\r\n\r\n",
+                    )
+                    .await;
+            });
+        }
+    });
+    addr
+}
+
+#[tokio::test]
+async fn a_get_answered_503_is_tried_on_the_next_instance_and_a_post_never_twice() {
+    let seen = Arc::new(Mutex::new(Vec::new()));
+    let upstreams = [
+        unavailable_instance(seen.clone()).await,
+        unavailable_instance(seen.clone()).await,
+    ];
+    let proxy = Nginx::start_proxy(&upstreams, SITE).await;
+    let client = client_from(Ipv4Addr::LOCALHOST.into());
+
+    let join = client
+        .post(format!("{}/api/rooms/r1/join", proxy.base()))
+        .json(&serde_json::json!({"name": "Robin", "accept_guidelines": true}))
+        .send()
+        .await
+        .expect("the proxy answers");
+    assert_eq!(join.status().as_u16(), 503);
+    let posts: Vec<String> = std::mem::take(&mut *seen.lock().unwrap());
+    assert_eq!(
+        posts,
+        ["POST /api/rooms/r1/join"],
+        "a join an instance received is not sent again"
+    );
+
+    let directory = client
+        .get(format!("{}/api/rooms", proxy.base()))
+        .send()
+        .await
+        .expect("the proxy answers");
+    assert_eq!(
+        directory.status().as_u16(),
+        503,
+        "every instance answered 503"
+    );
+    let gets = std::mem::take(&mut *seen.lock().unwrap());
+    assert_eq!(
+        gets,
+        ["GET /api/rooms", "GET /api/rooms"],
+        "a GET goes on to the next instance"
+    );
 }
