@@ -39,10 +39,10 @@ fn assert_nginx_accepts(what: &str, site: &str) {
 }
 
 /// A fresh temporary directory, removed on drop.
-struct TempDir(PathBuf);
+pub(super) struct TempDir(pub(super) PathBuf);
 
 impl TempDir {
-    fn new(tag: &str) -> TempDir {
+    pub(super) fn new(tag: &str) -> TempDir {
         let path = std::env::temp_dir().join(format!(
             "kindred-deploy-{tag}-{}-{:?}",
             std::process::id(),
@@ -61,7 +61,7 @@ impl Drop for TempDir {
 }
 
 /// A self-signed certificate and its key for `localhost`, made by openssl.
-fn self_signed_certificate(dir: &Path) -> (PathBuf, PathBuf) {
+pub(super) fn self_signed_certificate(dir: &Path) -> (PathBuf, PathBuf) {
     let (cert, key) = (dir.join("cert.pem"), dir.join("key.pem"));
     let out = Command::new("openssl")
         .args(["req", "-x509", "-newkey", "ec", "-pkeyopt"])
