@@ -16,6 +16,10 @@ command -v redis-cli >/dev/null 2>&1 || need_apt+=(redis-tools)
 command -v faketime >/dev/null 2>&1 || need_apt+=(faketime)
 # Debian's nginx is /usr/sbin/nginx, which is often not on a normal user's PATH.
 [ -x /usr/sbin/nginx ] || command -v nginx >/dev/null 2>&1 || need_apt+=(nginx)
+# The deployment files' own checkers: `systemd-analyze verify` for the systemd unit,
+# openssl for the TLS site's test certificate (tests/integration/deployment/files.rs).
+command -v systemd-analyze >/dev/null 2>&1 || need_apt+=(systemd)
+command -v openssl >/dev/null 2>&1 || need_apt+=(openssl)
 if [ ${#need_apt[@]} -gt 0 ]; then
   echo "tests/run.sh: installing ${need_apt[*]} (Debian packages)" >&2
   # The redis-server and nginx packages start system services (ports 6379 and 80)

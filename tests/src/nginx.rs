@@ -153,6 +153,42 @@ impl Drop for Nginx {
     }
 }
 
+/// `nginx -t` on a site configuration inside the wrapper of [`nginx_conf`], in a
+/// temporary prefix: `Ok` with nginx's output when nginx accepts it, `Err` with the
+/// output and the numbered configuration when it does not. Nothing is bound or started.
+pub fn check_config(site: &str) -> Result<String, String> {
+    let prefix = temp_prefix();
+    let conf_path = prefix.join("nginx.conf");
+    let conf = nginx_conf(&prefix, site);
+    fs::write(&conf_path, &conf)
+        .unwrap_or_else(|e| panic!("could not write {}: {e}", conf_path.display()));
+    let output = Command::new(nginx_binary())
+        .arg("-t")
+        .arg("-p")
+        .arg(&prefix)
+        .arg("-c")
+        .arg(&conf_path)
+        .args(["-e", "stderr"])
+        .stdin(Stdio::null())
+        .output()
+        .expect("nginx -t runs");
+    let _ = fs::remove_dir_all(&prefix);
+    let printed = String::from_utf8_lossy(&output.stderr).into_owned();
+    if output.status.success() {
+        Ok(printed)
+    } else {
+        let numbered: Vec<String> = conf
+            .lines()
+            .enumerate()
+            .map(|(i, line)| format!("{:4} {line}", i + 1))
+            .collect();
+        Err(format!(
+            "{printed}\n--- nginx.conf:\n{}",
+            numbered.join("\n")
+        ))
+    }
+}
+
 /// The full `nginx.conf` around a site configuration: one foreground process
 /// (`master_process off`, so killing it leaves no orphaned worker), its pid file and
 /// temporary files under `prefix`, errors to stderr, no access log.
@@ -205,13 +241,23 @@ fn rewrite_upstream(text: &str, upstreams: &[SocketAddr]) -> String {
         );
     };
     let mut block = String::from("upstream kindred {\n");
+    // The parameters of each `server` line (`max_fails=1 fail_timeout=10s`) stay with
+    // the test server that takes its place (the last line's for any beyond).
+    let mut parameters = Vec::new();
     for statement in statements(&text[open + 1..close]) {
-        if statement.split_whitespace().next() != Some("server") {
+        let mut words = statement.split_whitespace();
+        if words.next() == Some("server") {
+            parameters.push(words.skip(1).map(|w| format!(" {w}")).collect::<String>());
+        } else {
             block.push_str(&format!("    {statement};\n"));
         }
     }
-    for addr in upstreams {
-        block.push_str(&format!("    server {addr};\n"));
+    for (i, addr) in upstreams.iter().enumerate() {
+        let kept = parameters
+            .get(i)
+            .or(parameters.last())
+            .map_or("", String::as_str);
+        block.push_str(&format!("    server {addr}{kept};\n"));
     }
     block.push('}');
     format!("{}{block}{}", &text[..start], &text[close + 1..])
@@ -417,7 +463,7 @@ server {
 upstream kindred {
     least_conn;
     keepalive 16;
-    server 127.0.0.1:40001;
+    server 127.0.0.1:40001 max_fails=3;
     server 127.0.0.1:40002;
 }";
         assert!(out.contains(expected_upstream), "{out}");

@@ -1,5 +1,13 @@
 //! Kindred behind a reverse proxy: the proxy rewrites the Host header, so a browser is
-//! recognised by the public URL's origin (`--public-url`), not by Host.
+//! recognised by the public URL's origin (`--public-url`), not by Host. The shipped
+//! deployment files are checked by their own tools in `files`, the nginx site's
+//! failover and admin gate are run in `proxy`, the TLS site in `tls`, and a rolling
+//! restart in `upgrade`.
+
+mod files;
+mod proxy;
+mod tls;
+mod upgrade;
 
 use futures_util::{SinkExt, StreamExt};
 use kindred_protocol::{ClientFrame, ServerFrame};
