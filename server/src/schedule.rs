@@ -152,9 +152,10 @@ pub struct CalendarEntry<'a> {
     pub room: RoomId,
     pub title: &'a str,
     pub topic: &'a str,
-    /// Where the room is: an absolute URL when the server knows its public address,
-    /// else the path (`/?room={id}`).
-    pub url: &'a str,
+    /// Where the room is, as an absolute URL, when the server knows its public address
+    /// (`--public-url`); without one the feed has no `URL` (RFC 5545 wants a URI, and
+    /// a path alone would send a calendar app nowhere).
+    pub url: Option<&'a str>,
     pub schedule: &'a Schedule,
 }
 
@@ -203,7 +204,9 @@ pub fn calendar(entry: &CalendarEntry<'_>, now: Millis) -> Option<String> {
     if !entry.topic.trim().is_empty() {
         line(&format!("DESCRIPTION:{}", escape(entry.topic)));
     }
-    line(&format!("URL:{}", entry.url));
+    if let Some(url) = entry.url {
+        line(&format!("URL:{url}"));
+    }
     line("END:VEVENT");
     line("END:VCALENDAR");
     Some(out)
@@ -473,7 +476,7 @@ mod tests {
             room,
             title,
             topic: "",
-            url: "https://kindred.example/?room=x",
+            url: Some("https://kindred.example/?room=x"),
             schedule: &s,
         };
         let ics = calendar(&entry, at("2026-12-01T10:00:00Z")).expect("a calendar");
@@ -491,6 +494,10 @@ mod tests {
         assert!(unfolded.contains("RRULE:FREQ=WEEKLY;BYDAY=TU\r\n"));
         assert!(unfolded.contains(&format!("UID:room-{room}-weekly@kindred\r\n")));
         assert!(unfolded.contains("DTSTAMP:20261201T100000Z\r\n"));
+        assert!(unfolded.contains("URL:https://kindred.example/?room=x\r\n"));
+        let nowhere = CalendarEntry { url: None, ..entry };
+        let ics = calendar(&nowhere, at("2026-12-01T10:00:00Z")).expect("a calendar");
+        assert!(!ics.contains("URL:"), "no public address, no URL");
         assert!(
             !unfolded.contains("DESCRIPTION"),
             "no topic, no description"

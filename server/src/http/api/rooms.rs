@@ -193,16 +193,17 @@ pub async fn calendar(
     let room = app.broker.room(id).await?;
     let no_schedule = || AppError::new(ErrorCode::NotFound, "this room has no schedule");
     let schedule = room.schedule.as_ref().ok_or_else(no_schedule)?;
-    let path = format!("/?room={id}");
     let url = match app.config.edge.public_url.as_deref().map(str::trim) {
-        Some(base) if !base.is_empty() => format!("{}{path}", base.trim_end_matches('/')),
-        _ => path,
+        Some(base) if !base.is_empty() => {
+            Some(format!("{}/?room={id}", base.trim_end_matches('/')))
+        }
+        _ => None,
     };
     let entry = CalendarEntry {
         room: id,
         title: &room.title,
         topic: &room.topic,
-        url: &url,
+        url: url.as_deref(),
         schedule,
     };
     let body = schedule::calendar(&entry, now_ms()).ok_or_else(no_schedule)?;
