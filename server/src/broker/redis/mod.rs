@@ -46,6 +46,7 @@ mod maintenance;
 mod recent;
 mod recovery;
 mod scripts;
+mod seal;
 mod store;
 mod submit;
 mod ticker;
@@ -63,6 +64,7 @@ use tokio::sync::oneshot;
 
 use self::intake::listen;
 use self::log::{Entry, InstanceId, Op, Replica};
+pub use self::seal::Seal;
 use self::store::Store;
 use super::{
     BrokerError, Catalog, Engine, Look, Reading, RelayIf, RoomLog, Round, View, new_epoch,
@@ -171,17 +173,20 @@ pub struct RedisBroker {
 impl RedisBroker {
     /// Connect to Redis (`cluster`: a Redis Cluster, or implied by a `redis+cluster://`
     /// URL) and start listening; an ack waits for `durability` (at most its timeout),
-    /// and a Redis that cannot give it is refused here.
+    /// and a Redis that cannot give it is refused here. What it stores and relays is
+    /// sealed with keys from `secret` (`seal`).
+    #[allow(clippy::too_many_arguments)]
     pub async fn connect(
         url: &str,
         cluster: bool,
+        secret: &[u8],
         hub: Arc<Hub>,
         metrics: Arc<Metrics>,
         limits: Limits,
         history_len: usize,
         durability: (Durability, Duration),
     ) -> anyhow::Result<Self> {
-        let (store, pushes) = Store::connect(url, cluster, durability)
+        let (store, pushes) = Store::connect(url, cluster, Seal::new(secret), durability)
             .await
             .map_err(|e| anyhow::anyhow!("connecting to Redis: {e}"))?;
         let mine = format!("{:016x}", rand::random::<u64>());
@@ -342,13 +347,20 @@ impl Inner {
         audience: Audience,
         frame: &Encoded,
     ) -> Result<(), BrokerError> {
-        let payload = format!(
-            "N{}\n{}",
-            log::audience_code(audience),
-            frame.bytes.as_str()
-        );
+        // Sealed under the key of the session this instance holds the room in (the
+        // payload names it); a room it does not hold yet has its first.
+        let session = self
+            .rooms
+            .get(&room)
+            .and_then(|slot| slot.replica.lock().as_ref().map(|r| r.room.session()))
+            .unwrap_or(0);
         self.store
-            .relay(room, payload)
+            .relay(
+                room,
+                &log::audience_code(audience),
+                session,
+                frame.bytes.as_str(),
+            )
             .await
             .map_err(Inner::unavailable)
     }

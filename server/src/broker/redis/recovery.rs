@@ -33,7 +33,7 @@ impl Inner {
     /// only the copy is taken there; encoding it (hundreds of KB of JSON for a room
     /// with a long history) happens in the spawned task, off the lock.
     pub(super) fn spawn_snapshot(self: &Arc<Self>, room: RoomId, replica: &Replica, trim: bool) {
-        let (epoch, index) = (replica.epoch, replica.index);
+        let (epoch, index, session) = (replica.epoch, replica.index, replica.room.session());
         let image = replica.image();
         let this = self.clone();
         tokio::spawn(async move {
@@ -46,7 +46,7 @@ impl Inner {
             };
             if let Err(e) = this
                 .store
-                .save_snapshot(room, epoch, index, &image, trim)
+                .save_snapshot(room, (epoch, index), session, &image, trim)
                 .await
             {
                 tracing::warn!(%room, index, error = %e, "could not store a snapshot");
@@ -326,7 +326,12 @@ impl Inner {
             .map_err(|e| BrokerError::Unavailable(format!("encoding a snapshot: {e}")))?;
         let moved = self
             .store
-            .reepoch(room, from, epoch, Some((past, &image)))
+            .reepoch(
+                room,
+                from,
+                epoch,
+                Some((past, replica.room.session(), &image)),
+            )
             .await
             .map_err(Self::unavailable)?;
         Ok(moved.then_some(epoch))

@@ -77,7 +77,7 @@ impl Inner {
             }
             _ => None,
         };
-        let (epoch, folded) = {
+        let (epoch, folded, session) = {
             let guard = slot.replica.lock();
             let Some(replica) = guard.as_ref().filter(|r| !r.deleted()) else {
                 return Err(BrokerError::NoRoom);
@@ -87,13 +87,16 @@ impl Inner {
             if let Op::Command(cmd) = &op {
                 replica.room.permit(cmd)?;
             }
-            (replica.epoch, replica.index)
+            (replica.epoch, replica.index, replica.room.session())
         };
         let id = self.next_id.fetch_add(1, Ordering::Relaxed);
         let (tx, mut rx) = oneshot::channel();
         self.waiters.insert(id, tx);
         let entry = Entry::new(self.me, id, now, op);
-        let appended = self.store.append(room, epoch, folded, &entry).await;
+        let appended = self
+            .store
+            .append(room, (epoch, folded), session, &entry)
+            .await;
         let settle = |this: &Self| {
             this.waiters.remove(&id);
         };
