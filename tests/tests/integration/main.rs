@@ -21,6 +21,7 @@ mod moderation_log;
 mod names;
 mod operating;
 mod private_notices;
+mod redis_at_rest;
 mod replicas;
 mod resume;
 mod room_list;
