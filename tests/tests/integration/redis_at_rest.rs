@@ -231,3 +231,104 @@ async fn after_a_session_closes_redis_files_and_relays_hold_none_of_its_words_or
     a.stop().await;
     b.stop().await;
 }
+
+#[tokio::test]
+async fn an_instance_with_another_secret_is_refused_where_redis_holds_sealed_rooms() {
+    let redis = RedisServer::start().await;
+    let a = TestServer::on_redis(&redis.url()).await;
+    let room = a.room(10).await;
+    let mut alice = a.member(room, "Alice").await;
+    alice.say_acked("hello").await;
+    let url = redis.url();
+    let other = "another-secret-0123456789abcdef0123456789";
+    let (code, stderr) = kindred_tests::process::refused(
+        &[("REDIS_URL", url.as_str()), ("KINDRED_SECRET", other)],
+        &[],
+    );
+    assert_ne!(code, 0, "a refusal exits non-zero");
+    assert!(
+        stderr.contains("sealed with another KINDRED_SECRET"),
+        "the refusal says why: {stderr}"
+    );
+    // The instance with the deployment's secret goes on.
+    let mut bob = a.member(room, "Bob").await;
+    kindred_tests::conversation_continues(&mut alice, &mut bob, "still here").await;
+    a.stop().await;
+}
+
+#[tokio::test]
+async fn a_snapshot_that_does_not_open_is_stepped_over_and_the_room_goes_on_from_its_catalog() {
+    let redis = RedisServer::start().await;
+    let a = TestServer::on_redis(&redis.url()).await;
+    let room = a
+        .room_with(CreateRoom {
+            title: TITLE.into(),
+            facilitated: Some(true),
+            ..CreateRoom::default()
+        })
+        .await;
+    let fran = a.join_facilitator(room, "Fran").await;
+    let mut fran = a.connect(fran).await;
+    fran.moderate(ModAction::Open, ModArgs::default())
+        .await
+        .expect("Fran opens the session");
+    let mut alice = a.member(room, "Alice").await;
+    alice.say_acked("before the close").await;
+    fran.moderate(ModAction::Close, ModArgs::default())
+        .await
+        .expect("Fran closes the session");
+    alice
+        .until(|f| matches!(f, ServerFrame::Closed { .. }).then_some(()))
+        .await;
+
+    // The close stored a snapshot; one byte of its sealed part changes.
+    let client = redis::Client::open(redis.url()).expect("a Redis URL");
+    let mut conn = client
+        .get_multiplexed_async_connection()
+        .await
+        .expect("Redis answers");
+    let key = format!("kindred:{{{room}}}:snapshot");
+    let deadline = tokio::time::Instant::now() + WAIT;
+    let image = loop {
+        let image: Option<String> = redis::cmd("HGET")
+            .arg(&key)
+            .arg("image")
+            .query_async(&mut conn)
+            .await
+            .expect("HGET answers");
+        // The close's snapshot, the session after it: `"k":1`.
+        if let Some(image) = image.filter(|i| i.contains("\"k\":1,")) {
+            break image;
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "the close stored no snapshot"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    };
+    let at = image.find("\"s\":\"").expect("a sealed snapshot") + 20;
+    let mut bytes = image.into_bytes();
+    bytes[at] = if bytes[at] == b'A' { b'B' } else { b'A' };
+    let _: i64 = redis::cmd("HSET")
+        .arg(&key)
+        .arg("image")
+        .arg(bytes)
+        .query_async(&mut conn)
+        .await
+        .expect("HSET answers");
+    a.stop().await;
+
+    // A new instance meets it first: it is counted, stepped over, and the room goes on
+    // with its settings under a new epoch.
+    let b = TestServer::on_redis(&redis.url()).await;
+    let fran = b.join_facilitator(room, "Fran").await;
+    let mut fran = b.connect(fran).await;
+    assert_eq!(fran.welcome.room.title, TITLE);
+    assert!(crate::log_integrity::counter(&b, "kindred_log_unreadable_entries_total").await >= 1);
+    fran.moderate(ModAction::Open, ModArgs::default())
+        .await
+        .expect("Fran opens the next session");
+    let mut wren = b.member(room, "Wren").await;
+    kindred_tests::conversation_continues(&mut wren, &mut fran, "a new session").await;
+    b.stop().await;
+}

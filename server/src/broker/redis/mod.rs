@@ -194,6 +194,15 @@ impl RedisBroker {
             .boot(&mine)
             .await
             .map_err(|e| anyhow::anyhow!("Redis: {e}"))?;
+        let same = store
+            .same_secret()
+            .await
+            .map_err(|e| anyhow::anyhow!("Redis: {e}"))?;
+        anyhow::ensure!(
+            same,
+            "Redis holds rooms sealed with another KINDRED_SECRET than this instance's: \
+             every instance sharing a Redis needs the same secret (README: Upgrading)"
+        );
         let (catalog_wake, unstored) = tokio::sync::mpsc::unbounded_channel();
         let inner = Arc::new(Inner {
             store,

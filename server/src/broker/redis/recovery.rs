@@ -240,11 +240,16 @@ impl Inner {
         last: bool,
     ) -> Result<Option<Replica>, BrokerError> {
         let image = self.store.snapshot(room).await.map_err(Self::unavailable)?;
+        let image = image.map(|i| i.and_then(|json| serde_json::from_str::<Image>(&json).ok()));
+        let mut epoch = None;
         let mut replica = match image {
-            Some(image) => {
-                let image: Image = serde_json::from_str(&image)
-                    .map_err(|e| BrokerError::Unavailable(format!("unreadable snapshot: {e}")))?;
-                Replica::from_image(image, self.limits, self.history_len)
+            Some(Some(image)) => Replica::from_image(image, self.limits, self.history_len),
+            Some(None) => {
+                let Some((replica, moved)) = self.past_snapshot(room).await? else {
+                    return Ok(None);
+                };
+                epoch = Some(moved);
+                replica
             }
             // No snapshot yet: the log begins with the room's creation.
             None => {
@@ -256,7 +261,6 @@ impl Inner {
                 })?
             }
         };
-        let mut epoch = None;
         loop {
             let batch = self
                 .store
@@ -335,6 +339,33 @@ impl Inner {
             .await
             .map_err(Self::unavailable)?;
         Ok(moved.then_some(epoch))
+    }
+
+    /// The room's snapshot cannot be read here (sealed under another secret, or
+    /// damaged), and then nothing of its session can be: the room goes on from its
+    /// catalog record (settings, bans, invites, session number) past every entry of its
+    /// log, in a new epoch, contained as an unreadable entry is ([`Inner::contain`]).
+    /// `None` if another instance moved it first (read again).
+    async fn past_snapshot(&self, room: RoomId) -> Result<Option<(Replica, Epoch)>, BrokerError> {
+        let record = self.catalog.lock().get(&room).cloned();
+        let record = record.ok_or_else(|| {
+            BrokerError::Unavailable(
+                "the room's snapshot cannot be read, and it has no catalog record here".into(),
+            )
+        })?;
+        let state: Room = serde_json::from_str(&record)
+            .map_err(|e| BrokerError::Unavailable(format!("unreadable catalog record: {e}")))?;
+        // Past the newest index: nothing but the room's position.
+        let batch = self
+            .store
+            .read(room, u64::MAX)
+            .await
+            .map_err(Self::unavailable)?;
+        let meta = batch.meta.ok_or(BrokerError::NoRoom)?;
+        let mut replica =
+            Replica::from_image(Image::new(state, meta.epoch), self.limits, self.history_len);
+        let moved = self.contain(room, &mut replica, meta.head).await?;
+        Ok(moved.map(|epoch| (replica, epoch)))
     }
 
     /// Redis has no state for a room we hold: deleted, or Redis lost its data. Give it

@@ -37,6 +37,8 @@ pub const SEALED_FORMAT: u32 = 2;
 /// Keeps these keys apart from anything else derived from the same secret.
 const SALT: &[u8] = b"kindred: what Redis holds";
 const NONCE_LEN: usize = 24;
+/// What [`Seal::proof`] seals: any instance with the same secret opens it to this.
+const PROOF: &[u8] = b"sealed by an instance of this deployment";
 
 /// What a sealed value is, bound into it (the AEAD's associated data), so one kind
 /// never opens as another.
@@ -45,6 +47,7 @@ enum Kind {
     Entry,
     Snapshot,
     Notice,
+    Proof,
 }
 
 impl Kind {
@@ -53,6 +56,7 @@ impl Kind {
             Kind::Entry => b"entry 2",
             Kind::Snapshot => b"snapshot 2",
             Kind::Notice => b"notice 2",
+            Kind::Proof => b"proof 2",
         }
     }
 }
@@ -93,7 +97,10 @@ impl Seal {
 
     /// The key of one room's session.
     fn cipher(&self, room: RoomId, session: u32) -> XChaCha20Poly1305 {
-        let info = format!("room {room} session {session}");
+        self.derive(&format!("room {room} session {session}"))
+    }
+
+    fn derive(&self, info: &str) -> XChaCha20Poly1305 {
         let mut key = [0u8; 32];
         self.hkdf
             .expand(info.as_bytes(), &mut key)
@@ -102,38 +109,24 @@ impl Seal {
     }
 
     fn seal(&self, room: RoomId, session: u32, kind: Kind, plain: &[u8]) -> String {
-        let nonce: [u8; NONCE_LEN] = rand::random();
-        let sealed = self
-            .cipher(room, session)
-            .encrypt(
-                XNonce::from_slice(&nonce),
-                Payload {
-                    msg: plain,
-                    aad: kind.label(),
-                },
-            )
-            .expect("sealing in memory does not fail");
-        let mut out = Vec::with_capacity(NONCE_LEN + sealed.len());
-        out.extend_from_slice(&nonce);
-        out.extend_from_slice(&sealed);
-        STANDARD.encode(out)
+        seal_with(&self.cipher(room, session), kind, plain)
     }
 
     fn open(&self, room: RoomId, session: u32, kind: Kind, sealed: &str) -> Option<Vec<u8>> {
-        let bytes = STANDARD.decode(sealed).ok()?;
-        if bytes.len() < NONCE_LEN {
-            return None;
-        }
-        let (nonce, sealed) = bytes.split_at(NONCE_LEN);
-        self.cipher(room, session)
-            .decrypt(
-                XNonce::from_slice(nonce),
-                Payload {
-                    msg: sealed,
-                    aad: kind.label(),
-                },
-            )
-            .ok()
+        open_with(&self.cipher(room, session), kind, sealed)
+    }
+
+    /// A value only an instance with the same secret opens ([`Seal::proves`]): kept in
+    /// Redis by the first instance, so one started with another secret is refused
+    /// before it reads a room (it could open nothing, and would step over every entry
+    /// it met as unreadable).
+    pub fn proof(&self) -> String {
+        seal_with(&self.derive("proof"), Kind::Proof, PROOF)
+    }
+
+    /// Whether `stored`, a [`Seal::proof`], was sealed with this secret.
+    pub fn proves(&self, stored: &str) -> bool {
+        open_with(&self.derive("proof"), Kind::Proof, stored).is_some_and(|p| p == PROOF)
     }
 
     /// An entry on its way to Redis: `unstamped` is its JSON without a time (see
@@ -193,6 +186,42 @@ impl Seal {
         let plain = self.open(room, session.parse().ok()?, Kind::Notice, s)?;
         String::from_utf8(plain).ok()
     }
+}
+
+/// `plain` sealed with a fresh random nonce, as base64 of the nonce and the sealed
+/// bytes.
+fn seal_with(cipher: &XChaCha20Poly1305, kind: Kind, plain: &[u8]) -> String {
+    let nonce: [u8; NONCE_LEN] = rand::random();
+    let sealed = cipher
+        .encrypt(
+            XNonce::from_slice(&nonce),
+            Payload {
+                msg: plain,
+                aad: kind.label(),
+            },
+        )
+        .expect("sealing in memory does not fail");
+    let mut out = Vec::with_capacity(NONCE_LEN + sealed.len());
+    out.extend_from_slice(&nonce);
+    out.extend_from_slice(&sealed);
+    STANDARD.encode(out)
+}
+
+fn open_with(cipher: &XChaCha20Poly1305, kind: Kind, sealed: &str) -> Option<Vec<u8>> {
+    let bytes = STANDARD.decode(sealed).ok()?;
+    if bytes.len() < NONCE_LEN {
+        return None;
+    }
+    let (nonce, sealed) = bytes.split_at(NONCE_LEN);
+    cipher
+        .decrypt(
+            XNonce::from_slice(nonce),
+            Payload {
+                msg: sealed,
+                aad: kind.label(),
+            },
+        )
+        .ok()
 }
 
 #[cfg(test)]

@@ -338,23 +338,14 @@ impl Store {
         Ok(())
     }
 
-    /// The latest snapshot image (JSON), if any; an error if it does not open.
-    pub async fn snapshot(&self, room: RoomId) -> RedisResult<Option<String>> {
+    /// The latest snapshot image (JSON), if any: `Some(None)` if it does not open.
+    pub async fn snapshot(&self, room: RoomId) -> RedisResult<Option<Option<String>>> {
         let stored: Option<String> = redis::cmd("HGET")
             .arg(snapshot_key(room))
             .arg("image")
             .query_async(&mut self.conn())
             .await?;
-        stored
-            .map(|stored| {
-                self.seal.open_image(room, &stored).ok_or_else(|| {
-                    redis::RedisError::from((
-                        redis::ErrorKind::Client,
-                        "the room's snapshot does not open with this secret",
-                    ))
-                })
-            })
-            .transpose()
+        Ok(stored.map(|stored| self.seal.open_image(room, &stored)))
     }
 
     /// Up to a batch of entries from `from` on, as (index, JSON), with the room's head

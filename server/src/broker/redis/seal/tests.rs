@@ -172,3 +172,12 @@ fn snapshots_and_relayed_frames_are_sealed_for_their_room() {
         .trim_end_matches("\"}");
     assert!(seal.open_notice(id, &format!("2 {s}")).is_none());
 }
+
+#[test]
+fn only_the_same_secret_proves_itself() {
+    let seal = Seal::new(SECRET);
+    let proof = seal.proof();
+    assert!(Seal::new(SECRET).proves(&proof));
+    assert!(!Seal::new(b"another secret of at least thirty-two bytes").proves(&proof));
+    assert!(!seal.proves("not a proof"));
+}

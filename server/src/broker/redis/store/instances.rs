@@ -15,6 +15,8 @@ use crate::broker::redis::log::{InstanceId, log_key, meta_key, snapshot_key, tic
 const CATALOG: &str = "kindred:catalog";
 /// Set once per Redis dataset; a Redis that comes back without it lost its data.
 const BOOT: &str = "kindred:boot";
+/// The proof of the secret the dataset is sealed with (`Seal::proof`).
+const SEALED_WITH: &str = "kindred:sealed-with";
 /// How long an instance counts as alive after its last heartbeat.
 pub const INSTANCE_TTL: Duration = Duration::from_secs(5);
 /// Rooms whose ticker lease one script call bids for, on one Redis.
@@ -82,6 +84,23 @@ impl Store {
             .arg(instance_key(instance))
             .query_async(&mut self.conn())
             .await
+    }
+
+    /// Whether this instance's secret is the one Redis's data is sealed with: the
+    /// proof in Redis opens with it (set to this instance's if there is none: a new
+    /// Redis, or one that lost its data).
+    pub async fn same_secret(&self) -> RedisResult<bool> {
+        let _: Option<String> = redis::cmd("SET")
+            .arg(SEALED_WITH)
+            .arg(self.seal.proof())
+            .arg("NX")
+            .query_async(&mut self.conn())
+            .await?;
+        let proof: Option<String> = redis::cmd("GET")
+            .arg(SEALED_WITH)
+            .query_async(&mut self.conn())
+            .await?;
+        Ok(proof.is_some_and(|p| self.seal.proves(&p)))
     }
 
     /// The dataset's boot marker, set to `mine` if there is none. Returns the marker
