@@ -25,7 +25,9 @@
 //!
 //! The jobs are split by file: `log` (the entries and the replica that folds them, no
 //! IO), `recent` (the entries a replica folded last, by who appended them), `store`
-//! (connections, keys, and the Lua scripts of `scripts`), `durability` (what an ack
+//! (connections, keys, and the Lua scripts of `scripts`), `seal` (everything given to
+//! Redis is sealed with keys from the server's secret, so Redis, its files and its
+//! replicas hold no readable words), `durability` (what an ack
 //! waits for beyond the primary's answer), `intake` (what arrives on the
 //! subscription connection, and the fold), `submit` (serving a room and appending a
 //! member's command), `recovery` (catch-up reads, reloads, snapshots, a room given
