@@ -240,10 +240,14 @@ impl Inner {
         last: bool,
     ) -> Result<Option<Replica>, BrokerError> {
         let image = self.store.snapshot(room).await.map_err(Self::unavailable)?;
-        let image = image.map(|i| i.and_then(|json| serde_json::from_str::<Image>(&json).ok()));
         let mut epoch = None;
         let mut replica = match image {
-            Some(Some(image)) => Replica::from_image(image, self.limits, self.history_len),
+            Some(Some(image)) => {
+                let image: Image = serde_json::from_str(&image)
+                    .map_err(|e| BrokerError::Unavailable(format!("unreadable snapshot: {e}")))?;
+                Replica::from_image(image, self.limits, self.history_len)
+            }
+            // It does not open: sealed with another secret, or changed.
             Some(None) => {
                 let Some((replica, moved)) = self.past_snapshot(room).await? else {
                     return Ok(None);
