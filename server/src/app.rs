@@ -152,6 +152,12 @@ pub async fn state(config: Config, shutdown: CancellationToken) -> anyhow::Resul
             RedisBroker::connect(
                 url,
                 config.storage.redis_cluster,
+                config
+                    .tokens
+                    .secret
+                    .as_deref()
+                    .unwrap_or_default()
+                    .as_bytes(),
                 hub.clone(),
                 metrics.clone(),
                 config.limits(),

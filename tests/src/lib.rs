@@ -7,6 +7,7 @@ pub mod nginx;
 pub mod process;
 pub mod redis;
 pub mod relay;
+pub mod sealed;
 
 use std::time::Duration;
 

@@ -112,6 +112,12 @@ impl RedisServer {
         self.node.port
     }
 
+    /// The directory Redis keeps its files in (`--dir`): its append-only files (Redis 7:
+    /// `appendonlydir/`) and RDB dumps, for a test that reads what Redis put on disk.
+    pub fn data_dir(&self) -> PathBuf {
+        self.node.data_dir()
+    }
+
     /// Whether the process is running (not killed or stopped).
     pub fn is_running(&mut self) -> bool {
         self.node.is_running()

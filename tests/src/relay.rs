@@ -24,6 +24,7 @@ use tokio::sync::Notify;
 use tokio::task::{AbortHandle, JoinHandle};
 
 use crate::WAIT;
+use crate::sealed::opened;
 
 /// A relay on a free loopback port to a Redis on `127.0.0.1:target`.
 pub struct Relay {
@@ -39,8 +40,9 @@ struct Shared {
     /// What was swallowed, in order.
     swallowed: Mutex<Vec<u8>>,
     more_swallowed: Notify,
-    /// Commands from the instance containing this are sent to Redis a second time.
-    repeating: Mutex<Option<Vec<u8>>>,
+    /// Commands from the instance containing this (once opened) are sent to Redis a
+    /// second time.
+    repeating: Mutex<Option<String>>,
     /// Redis's replies to the second runs, in order.
     repeated: Mutex<Vec<Vec<u8>>>,
     more_repeated: Notify,
@@ -80,15 +82,16 @@ impl Relay {
         self.shared.swallowing.store(true, Ordering::SeqCst);
     }
 
-    /// Wait (within [`WAIT`]) until the swallowed bytes contain `needle`: the push
-    /// that carries it is lost for certain.
+    /// Wait (within [`WAIT`]) until the swallowed bytes contain `needle`, once what is
+    /// sealed in them is opened: the push that carries it is lost for certain.
     pub async fn swallowed(&self, needle: &str) {
         let deadline = tokio::time::Instant::now() + WAIT;
         loop {
             let more = self.shared.more_swallowed.notified();
             let found = {
                 let bytes = self.shared.swallowed.lock().expect("not poisoned");
-                bytes.windows(needle.len()).any(|w| w == needle.as_bytes())
+                // Entries and frames travel sealed: looked for as they open.
+                opened(&[], &bytes).contains(needle)
             };
             if found {
                 return;
@@ -100,10 +103,10 @@ impl Relay {
     }
 
     /// From now on (until [`Relay::stop_repeating`]), every write from the instance
-    /// that contains `needle` reaches Redis twice: as relayed, and once more on a
-    /// connection of the relay's own.
+    /// that contains `needle` (once what is sealed in it is opened) reaches Redis
+    /// twice: as relayed, and once more on a connection of the relay's own.
     pub fn repeat_commands_with(&self, needle: &str) {
-        *self.shared.repeating.lock().expect("not poisoned") = Some(needle.as_bytes().to_vec());
+        *self.shared.repeating.lock().expect("not poisoned") = Some(needle.to_owned());
     }
 
     pub fn stop_repeating(&self) {
@@ -196,7 +199,8 @@ async fn accept(listener: TcpListener, target: u16, shared: Arc<Shared>) {
                     .lock()
                     .expect("not poisoned")
                     .as_ref()
-                    .is_some_and(|needle| chunk.windows(needle.len()).any(|w| w == needle));
+                    .as_deref()
+                    .is_some_and(|needle| opened(&[], chunk).contains(needle));
                 if repeat {
                     tokio::spawn(run_again(target, chunk.to_vec(), up_shared.clone()));
                 }

@@ -127,7 +127,8 @@ fn assert_consecutive(seqs: &[Seq], who: &str) {
     }
 }
 
-/// Entries of the room's log that declare an instance gone, read straight from Redis.
+/// Entries of the room's log that declare an instance gone, read straight from Redis
+/// and opened.
 fn declared_gone(port: u16, room: RoomId) -> usize {
     let out = std::process::Command::new("redis-cli")
         .args(["-p", &port.to_string(), "XRANGE"])
@@ -135,7 +136,7 @@ fn declared_gone(port: u16, room: RoomId) -> usize {
         .args(["-", "+"])
         .output()
         .expect("redis-cli runs");
-    String::from_utf8_lossy(&out.stdout)
+    kindred_tests::sealed::opened(&[room], &out.stdout)
         .matches("InstanceGone")
         .count()
 }

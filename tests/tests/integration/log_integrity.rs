@@ -241,7 +241,7 @@ return idx
 }
 
 /// The value of a counter on a server's `/metrics`.
-async fn counter(server: &TestServer, name: &str) -> u64 {
+pub(crate) async fn counter(server: &TestServer, name: &str) -> u64 {
     let body = reqwest::get(format!("http://{}/metrics", server.running.metrics_addr))
         .await
         .expect("metrics answer")

@@ -22,6 +22,7 @@ mod names;
 mod operating;
 mod outage;
 mod private_notices;
+mod redis_at_rest;
 mod replicas;
 mod resume;
 mod room_list;

@@ -22,7 +22,8 @@ use kindred_tests::relay::Relay;
 use kindred_tests::{ADMIN, Member, ModArgs, TestServer, WAIT, config};
 use serde_json::Value;
 
-/// The entries of a room's log as Redis holds them (`XRANGE`), each read as JSON.
+/// The entries of a room's log as Redis holds them (`XRANGE`), each opened (they are
+/// sealed) and read as JSON.
 async fn log_entries(url: &str, room: RoomId) -> Vec<Value> {
     let client = redis::Client::open(url).expect("a Redis URL");
     let mut conn = client
@@ -40,7 +41,10 @@ async fn log_entries(url: &str, room: RoomId) -> Vec<Value> {
         .into_iter()
         .flat_map(|(_, fields)| fields)
         .filter(|(f, _)| f == "e")
-        .map(|(_, json)| serde_json::from_str(&json).expect("an entry is JSON"))
+        .map(|(_, stored)| {
+            serde_json::from_str(&kindred_tests::sealed::entry(room, &stored))
+                .expect("an entry is JSON")
+        })
         .collect()
 }
 
@@ -392,6 +396,7 @@ async fn a_closed_sessions_words_leave_redis_though_the_closing_instance_dies_at
         .await
         .expect("HGET answers");
     let image = image.expect("the close stored a snapshot");
+    let image = kindred_tests::sealed::opened(&[room], image.as_bytes());
     assert!(!image.contains("Tomasz"), "the snapshot holds the words");
     b.stop().await;
 }

@@ -92,13 +92,17 @@ impl Inner {
             let Some((audience, frame)) = notice.split_once('\n') else {
                 return;
             };
-            if let Some(audience) = parse_audience(audience) {
-                let frame = Encoded {
-                    seq: None,
-                    bytes: frame.to_owned().into(),
-                };
-                self.hub.deliver(room, audience, &frame, Effect::None);
-            }
+            let (Some(audience), Some(frame)) = (
+                parse_audience(audience),
+                self.store.open_notice(room, frame),
+            ) else {
+                return;
+            };
+            let frame = Encoded {
+                seq: None,
+                bytes: frame.into(),
+            };
+            self.hub.deliver(room, audience, &frame, Effect::None);
             return;
         }
         if let Some(epoch) = payload.strip_prefix('R') {
@@ -123,7 +127,11 @@ impl Inner {
         let Some(slot) = self.rooms.get(&room).map(|s| s.clone()) else {
             return;
         };
-        let Some(entry) = log::read_entry(json) else {
+        let Some(entry) = self
+            .store
+            .open_entry(room, json)
+            .and_then(|json| log::read_entry(&json))
+        else {
             // Read from the stream, where the catch-up contains it.
             self.spawn_catch_up(room);
             return;

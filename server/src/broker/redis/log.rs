@@ -38,8 +38,10 @@ pub type InstanceId = u64;
 
 /// The format this build writes its entries in, and the newest it reads. Raised only
 /// when an older build could not fold the new form; README's "Upgrading" says how a
-/// deployment moves to a new one.
-pub const ENTRY_FORMAT: u32 = 1;
+/// deployment moves to a new one. Format 2 is sealed (`seal`): in Redis an entry is
+/// its format, the session whose key sealed it, Redis's time and the sealed rest;
+/// format 1 was the entry as plain JSON.
+pub const ENTRY_FORMAT: u32 = 2;
 
 /// Entries written before formats were numbered are format 1.
 fn first_format() -> u32 {

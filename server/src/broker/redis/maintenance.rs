@@ -58,6 +58,7 @@ impl Inner {
             let previous = std::mem::replace(&mut *self.boot.lock(), boot.clone());
             if set_now || previous != boot {
                 tracing::warn!("Redis lost its data; giving every known room back");
+                let _ = self.store.same_secret().await;
                 let records: Vec<_> = self.catalog.lock().clone().into_iter().collect();
                 for (room, record) in records {
                     let _ = self.give_back(room, &record).await;

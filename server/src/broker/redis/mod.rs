@@ -27,7 +27,9 @@
 //!
 //! The jobs are split by file: `log` (the entries and the replica that folds them, no
 //! IO), `recent` (the entries a replica folded last, by who appended them), `store`
-//! (connections, keys, and the Lua scripts of `scripts`), `durability` (what an ack
+//! (connections, keys, and the Lua scripts of `scripts`), `seal` (everything given to
+//! Redis is sealed with keys from the server's secret, so Redis, its files and its
+//! replicas hold no readable words), `durability` (what an ack
 //! waits for beyond the primary's answer), `intake` (what arrives on the
 //! subscription connection, and the fold), `submit` (serving a room and appending a
 //! member's command), `recovery` (catch-up reads, reloads, snapshots, a room given
@@ -48,6 +50,7 @@ mod maintenance;
 mod recent;
 mod recovery;
 mod scripts;
+mod seal;
 mod store;
 mod submit;
 mod ticker;
@@ -65,6 +68,7 @@ use tokio::sync::oneshot;
 
 use self::intake::listen;
 use self::log::{Entry, InstanceId, Op, Replica};
+pub use self::seal::Seal;
 use self::store::Store;
 use super::{
     BrokerError, Catalog, Engine, Look, Reading, RelayIf, RoomLog, Round, View, new_epoch,
@@ -189,17 +193,20 @@ pub struct RedisBroker {
 impl RedisBroker {
     /// Connect to Redis (`cluster`: a Redis Cluster, or implied by a `redis+cluster://`
     /// URL) and start listening; an ack waits for `durability` (at most its timeout),
-    /// and a Redis that cannot give it is refused here.
+    /// and a Redis that cannot give it is refused here. What it stores and relays is
+    /// sealed with keys from `secret` (`seal`).
+    #[allow(clippy::too_many_arguments)]
     pub async fn connect(
         url: &str,
         cluster: bool,
+        secret: &[u8],
         hub: Arc<Hub>,
         metrics: Arc<Metrics>,
         limits: Limits,
         history_len: usize,
         durability: (Durability, Duration),
     ) -> anyhow::Result<Self> {
-        let (store, pushes) = Store::connect(url, cluster, durability)
+        let (store, pushes) = Store::connect(url, cluster, Seal::new(secret), durability)
             .await
             .map_err(|e| anyhow::anyhow!("connecting to Redis: {e}"))?;
         let mine = format!("{:016x}", rand::random::<u64>());
@@ -211,6 +218,15 @@ impl RedisBroker {
             .time()
             .await
             .map_err(|e| anyhow::anyhow!("Redis: {e}"))?;
+        let same = store
+            .same_secret()
+            .await
+            .map_err(|e| anyhow::anyhow!("Redis: {e}"))?;
+        anyhow::ensure!(
+            same,
+            "Redis holds rooms sealed with another KINDRED_SECRET than this instance's: \
+             every instance sharing a Redis needs the same secret (README: Upgrading)"
+        );
         let (catalog_wake, unstored) = tokio::sync::mpsc::unbounded_channel();
         let inner = Arc::new(Inner {
             store,
@@ -369,13 +385,20 @@ impl Inner {
         if self.away.load(Ordering::Acquire) {
             return Err(Inner::unavailable("Redis is out of reach"));
         }
-        let payload = format!(
-            "N{}\n{}",
-            log::audience_code(audience),
-            frame.bytes.as_str()
-        );
+        // Sealed under the key of the session this instance holds the room in (the
+        // payload names it); a room it does not hold yet has its first.
+        let session = self
+            .rooms
+            .get(&room)
+            .and_then(|slot| slot.replica.lock().as_ref().map(|r| r.room.session()))
+            .unwrap_or(0);
         self.store
-            .relay(room, payload)
+            .relay(
+                room,
+                &log::audience_code(audience),
+                session,
+                frame.bytes.as_str(),
+            )
             .await
             .map_err(Inner::unavailable)
     }

@@ -33,7 +33,7 @@ impl Inner {
     /// only the copy is taken there; encoding it (hundreds of KB of JSON for a room
     /// with a long history) happens in the spawned task, off the lock.
     pub(super) fn spawn_snapshot(self: &Arc<Self>, room: RoomId, replica: &Replica, trim: bool) {
-        let (epoch, index) = (replica.epoch, replica.index);
+        let (epoch, index, session) = (replica.epoch, replica.index, replica.room.session());
         let image = replica.image();
         let this = self.clone();
         tokio::spawn(async move {
@@ -46,7 +46,7 @@ impl Inner {
             };
             if let Err(e) = this
                 .store
-                .save_snapshot(room, epoch, index, &image, trim)
+                .save_snapshot(room, (epoch, index), session, &image, trim)
                 .await
             {
                 tracing::warn!(%room, index, error = %e, "could not store a snapshot");
@@ -240,11 +240,20 @@ impl Inner {
         last: bool,
     ) -> Result<Option<Replica>, BrokerError> {
         let image = self.store.snapshot(room).await.map_err(Self::unavailable)?;
+        let mut epoch = None;
         let mut replica = match image {
-            Some(image) => {
+            Some(Some(image)) => {
                 let image: Image = serde_json::from_str(&image)
                     .map_err(|e| BrokerError::Unavailable(format!("unreadable snapshot: {e}")))?;
                 Replica::from_image(image, self.limits, self.history_len)
+            }
+            // It does not open: sealed with another secret, or changed.
+            Some(None) => {
+                let Some((replica, moved)) = self.past_snapshot(room).await? else {
+                    return Ok(None);
+                };
+                epoch = Some(moved);
+                replica
             }
             // No snapshot yet: the log begins with the room's creation.
             None => {
@@ -256,7 +265,6 @@ impl Inner {
                 })?
             }
         };
-        let mut epoch = None;
         loop {
             let batch = self
                 .store
@@ -326,10 +334,42 @@ impl Inner {
             .map_err(|e| BrokerError::Unavailable(format!("encoding a snapshot: {e}")))?;
         let moved = self
             .store
-            .reepoch(room, from, epoch, Some((past, &image)))
+            .reepoch(
+                room,
+                from,
+                epoch,
+                Some((past, replica.room.session(), &image)),
+            )
             .await
             .map_err(Self::unavailable)?;
         Ok(moved.then_some(epoch))
+    }
+
+    /// The room's snapshot cannot be read here (sealed under another secret, or
+    /// damaged), and then nothing of its session can be: the room goes on from its
+    /// catalog record (settings, bans, invites, session number) past every entry of its
+    /// log, in a new epoch, contained as an unreadable entry is ([`Inner::contain`]).
+    /// `None` if another instance moved it first (read again).
+    async fn past_snapshot(&self, room: RoomId) -> Result<Option<(Replica, Epoch)>, BrokerError> {
+        let record = self.catalog.lock().get(&room).cloned();
+        let record = record.ok_or_else(|| {
+            BrokerError::Unavailable(
+                "the room's snapshot cannot be read, and it has no catalog record here".into(),
+            )
+        })?;
+        let state: Room = serde_json::from_str(&record)
+            .map_err(|e| BrokerError::Unavailable(format!("unreadable catalog record: {e}")))?;
+        // Past the newest index: nothing but the room's position.
+        let batch = self
+            .store
+            .read(room, u64::MAX)
+            .await
+            .map_err(Self::unavailable)?;
+        let meta = batch.meta.ok_or(BrokerError::NoRoom)?;
+        let mut replica =
+            Replica::from_image(Image::new(state, meta.epoch), self.limits, self.history_len);
+        let moved = self.contain(room, &mut replica, meta.head).await?;
+        Ok(moved.map(|epoch| (replica, epoch)))
     }
 
     /// Redis has no state for a room we hold: deleted, or Redis lost its data. Give it

@@ -23,24 +23,14 @@ use crate::broker::new_epoch;
 use crate::config::Durability;
 
 use super::durability::{Confirm, confirmation};
-use super::log::{
-    Entry, InstanceId, appended_key, channel, log_key, meta_key, snapshot_key, ticker_key,
-};
+use super::log::{Entry, Op, appended_key, channel, log_key, meta_key, snapshot_key};
 use super::scripts::{APPEND, CREATE, LEASE, READ, REEPOCH, SNAPSHOT, STAMP};
+use super::seal::Seal;
 
-/// The catalog: every room's settings, bans and session number, so a Redis that
-/// lost its data can be given its rooms back.
-const CATALOG: &str = "kindred:catalog";
-/// Set once per Redis dataset; a Redis that comes back without it lost its data.
-const BOOT: &str = "kindred:boot";
-/// How long an instance counts as alive after its last heartbeat.
-pub const INSTANCE_TTL: Duration = Duration::from_secs(5);
 /// Entries kept in a room's stream (about): several snapshots' worth.
 const LOG_CAP: u64 = 4 * SNAPSHOT_EVERY;
 /// A snapshot every this many entries.
 pub const SNAPSHOT_EVERY: u64 = 500;
-/// Rooms whose ticker lease one script call bids for, on one Redis.
-const LEASE_BATCH: usize = 256;
 /// Entries read per catch-up request.
 pub const READ_BATCH: usize = 500;
 /// How long one command may take before it counts as failed (it may still have run).
@@ -103,7 +93,9 @@ pub enum Appended {
 pub struct Batch {
     /// `None`: Redis has no such room.
     pub meta: Option<Meta>,
-    /// (index, JSON), in order.
+    /// (index, JSON), in order, opened (`seal`): an entry that does not open reads as
+    /// an empty text, which no entry parses from, so it is contained like one that
+    /// does not parse.
     pub entries: Vec<(u64, String)>,
 }
 
@@ -114,9 +106,10 @@ pub struct Meta {
     pub epoch: Epoch,
 }
 
-/// The connections and scripts.
+/// The connections and scripts, and the seal on everything they carry.
 pub struct Store {
     conn: Conn,
+    seal: Seal,
     /// The connection appends go through when an append waits for more than the
     /// primary's answer: `WAIT` and `WAITAOF` wait for this connection's own writes,
     /// and block it meanwhile, so the other commands do not share it.
@@ -158,6 +151,7 @@ impl Store {
     pub async fn connect(
         url: &str,
         cluster: bool,
+        seal: Seal,
         (durability, confirm_timeout): (Durability, Duration),
     ) -> anyhow::Result<(Self, UnboundedReceiver<PushInfo>)> {
         let cluster = cluster || url.starts_with("redis+cluster://");
@@ -218,6 +212,7 @@ impl Store {
         Ok((
             Self {
                 conn,
+                seal,
                 durable,
                 confirm,
                 confirm_timeout,
@@ -244,16 +239,17 @@ impl Store {
 
     /// Append an entry to a room's log and publish it, in the caller's epoch, unless
     /// Redis's head is below `folded`, the caller's index, or Redis's clock is past
-    /// `not_after` (ms) when the script runs.
+    /// `not_after` (ms) when the script runs; sealed under the key of `session`, the
+    /// room's session as the caller holds it.
     pub async fn append(
         &self,
         room: RoomId,
-        epoch: Epoch,
-        folded: u64,
+        (epoch, folded): (Epoch, u64),
+        session: u32,
         entry: &Entry,
         not_after: Millis,
     ) -> RedisResult<Appended> {
-        let json = unstamped(entry)?;
+        let json = self.sealed(room, session, entry)?;
         let (status, value): (String, String) = self
             .append
             .key(meta_key(room))
@@ -287,16 +283,19 @@ impl Store {
             .await
     }
 
-    /// Move the room from epoch `from` to `to`, from a snapshot `(index, image)` if
-    /// given; false if it was no longer in `from` (another instance moved it first).
+    /// Move the room from epoch `from` to `to`, from a snapshot `(index, session,
+    /// image)` if given; false if it was no longer in `from` (another instance moved it
+    /// first).
     pub async fn reepoch(
         &self,
         room: RoomId,
         from: Epoch,
         to: Epoch,
-        snapshot: Option<(u64, &str)>,
+        snapshot: Option<(u64, u32, &str)>,
     ) -> RedisResult<bool> {
-        let (index, image) = snapshot.map_or((String::new(), ""), |(i, s)| (i.to_string(), s));
+        let (index, image) = snapshot.map_or((String::new(), String::new()), |(i, k, s)| {
+            (i.to_string(), self.seal.seal_image(room, k, s))
+        });
         let moved: i64 = on_room(&self.reepoch, room)
             .key(channel(room))
             .arg(from.to_string())
@@ -312,7 +311,11 @@ impl Store {
     /// Begin a room's log in `epoch` with `first` (its creation) unless the room
     /// exists; true if created.
     pub async fn create(&self, room: RoomId, epoch: Epoch, first: &Entry) -> RedisResult<bool> {
-        let json = unstamped(first)?;
+        let session = match &first.op {
+            Op::Create { room, .. } => room.session(),
+            _ => 0,
+        };
+        let json = self.sealed(room, session, first)?;
         let created: i64 = on_room(&self.create, room)
             .arg(epoch.to_string())
             .arg(json)
@@ -321,32 +324,34 @@ impl Store {
         Ok(created == 1)
     }
 
-    /// Store a snapshot at `index`; `trim` drops the log before it (a closed session).
+    /// Store a snapshot at `index`, sealed under `session`'s key; `trim` drops the log
+    /// before it (a closed session).
     pub async fn save_snapshot(
         &self,
         room: RoomId,
-        epoch: Epoch,
-        index: u64,
+        (epoch, index): (Epoch, u64),
+        session: u32,
         image: &str,
         trim: bool,
     ) -> RedisResult<()> {
         let _: i64 = on_room(&self.snapshot, room)
             .arg(epoch.to_string())
             .arg(index)
-            .arg(image)
+            .arg(self.seal.seal_image(room, session, image))
             .arg(if trim { "1" } else { "0" })
             .invoke_async(&mut self.conn())
             .await?;
         Ok(())
     }
 
-    /// The latest snapshot image (JSON), if any.
-    pub async fn snapshot(&self, room: RoomId) -> RedisResult<Option<String>> {
-        redis::cmd("HGET")
+    /// The latest snapshot image (JSON), if any: `Some(None)` if it does not open.
+    pub async fn snapshot(&self, room: RoomId) -> RedisResult<Option<Option<String>>> {
+        let stored: Option<String> = redis::cmd("HGET")
             .arg(snapshot_key(room))
             .arg("image")
             .query_async(&mut self.conn())
-            .await
+            .await?;
+        Ok(stored.map(|stored| self.seal.open_image(room, &stored)))
     }
 
     /// Up to a batch of entries from `from` on, as (index, JSON), with the room's head
@@ -363,7 +368,10 @@ impl Store {
             .await?;
         Ok(Batch {
             meta: head.zip(epoch).map(|(head, epoch)| Meta { head, epoch }),
-            entries: entries(stream),
+            entries: entries(stream)
+                .into_iter()
+                .map(|(index, stored)| (index, self.open_entry(room, &stored).unwrap_or_default()))
+                .collect(),
         })
     }
 
@@ -383,8 +391,19 @@ impl Store {
     }
 
     /// Publish a frame that is not an entry of the room's log (typing, an alert the
-    /// room could not keep) on the room's channel: at most once.
-    pub async fn relay(&self, room: RoomId, payload: String) -> RedisResult<()> {
+    /// room could not keep) on the room's channel, for `audience` (its code), sealed
+    /// under `session`'s key: at most once.
+    pub async fn relay(
+        &self,
+        room: RoomId,
+        audience: &str,
+        session: u32,
+        frame: &str,
+    ) -> RedisResult<()> {
+        let payload = format!(
+            "N{audience}\n{}",
+            self.seal.seal_notice(room, session, frame)
+        );
         let _: i64 = redis::cmd(self.publish())
             .arg(channel(room))
             .arg(payload)
@@ -407,138 +426,30 @@ impl Store {
             Conn::Cluster(mut c) => c.sunsubscribe(channel(room)).await,
         }
     }
+}
 
-    /// Whether both connections answer.
-    pub async fn ping(&self) -> bool {
-        let mut ok = true;
-        for mut c in [self.conn(), self.sub.clone()] {
-            let pong: RedisResult<String> = redis::cmd("PING").query_async(&mut c).await;
-            ok &= pong.is_ok();
-        }
-        ok
+impl Store {
+    /// An entry as the append and create scripts take it, sealed.
+    fn sealed(&self, room: RoomId, session: u32, entry: &Entry) -> RedisResult<String> {
+        let json = unstamped(entry)?;
+        Ok(self.seal.seal_entry(room, session, entry.format, &json))
     }
 
-    /// Redis's clock (ms since the Unix epoch): the time every entry carries.
-    pub async fn time(&self) -> RedisResult<Millis> {
-        let (secs, micros): (u64, u64) = redis::cmd("TIME").query_async(&mut self.conn()).await?;
-        Ok(secs * 1000 + micros / 1000)
+    /// An entry as Redis holds it (a stream's or a pub/sub message's), as the JSON
+    /// `log::read_entry` reads; `None` if it does not open.
+    pub fn open_entry(&self, room: RoomId, stored: &str) -> Option<String> {
+        self.seal.open_entry(room, stored)
     }
 
-    /// Take or renew the lease on each of `rooms`' ticks for `ttl`: the rooms `me`
-    /// holds now. On one Redis, [`LEASE_BATCH`] rooms a call; on a Cluster, one.
-    pub async fn leases(
-        &self,
-        rooms: &[RoomId],
-        me: InstanceId,
-        ttl: Duration,
-    ) -> RedisResult<Vec<RoomId>> {
-        let ttl = u64::try_from(ttl.as_millis()).unwrap_or(u64::MAX);
-        let batch = if self.cluster { 1 } else { LEASE_BATCH };
-        let mut held = Vec::new();
-        for chunk in rooms.chunks(batch) {
-            let mut call = self.lease.prepare_invoke();
-            for room in chunk {
-                call.key(ticker_key(*room));
-            }
-            let answers: Vec<i64> = call.arg(me).arg(ttl).invoke_async(&mut self.conn()).await?;
-            held.extend(
-                chunk
-                    .iter()
-                    .zip(answers)
-                    .filter(|(_, a)| *a == 1)
-                    .map(|(room, _)| *room),
-            );
-        }
-        Ok(held)
-    }
-
-    /// Mark this instance alive for [`INSTANCE_TTL`].
-    pub async fn heartbeat(&self, me: InstanceId) -> RedisResult<()> {
-        let ttl = u64::try_from(INSTANCE_TTL.as_millis()).unwrap_or(u64::MAX);
-        redis::cmd("SET")
-            .arg(instance_key(me))
-            .arg(1)
-            .arg("PX")
-            .arg(ttl)
-            .query_async(&mut self.conn())
-            .await
-    }
-
-    pub async fn alive(&self, instance: InstanceId) -> RedisResult<bool> {
-        redis::cmd("EXISTS")
-            .arg(instance_key(instance))
-            .query_async(&mut self.conn())
-            .await
-    }
-
-    /// The dataset's boot marker, set to `mine` if there is none. Returns the marker
-    /// now in Redis and whether it had to be set (Redis is new or lost its data).
-    pub async fn boot(&self, mine: &str) -> RedisResult<(String, bool)> {
-        let set: Option<String> = redis::cmd("SET")
-            .arg(BOOT)
-            .arg(mine)
-            .arg("NX")
-            .query_async(&mut self.conn())
-            .await?;
-        let now: Option<String> = redis::cmd("GET")
-            .arg(BOOT)
-            .query_async(&mut self.conn())
-            .await?;
-        Ok((now.unwrap_or_default(), set.is_some()))
-    }
-
-    /// Every room's catalog record.
-    pub async fn catalog(&self) -> RedisResult<Vec<(String, String)>> {
-        redis::cmd("HGETALL")
-            .arg(CATALOG)
-            .query_async(&mut self.conn())
-            .await
-    }
-
-    /// Write one room's catalog record; `only_if_missing` when giving rooms back.
-    pub async fn put_catalog(
-        &self,
-        room: RoomId,
-        record: &str,
-        only_if_missing: bool,
-    ) -> RedisResult<()> {
-        let _: i64 = redis::cmd(if only_if_missing { "HSETNX" } else { "HSET" })
-            .arg(CATALOG)
-            .arg(room.to_string())
-            .arg(record)
-            .query_async(&mut self.conn())
-            .await?;
-        Ok(())
-    }
-
-    /// Drop one room's catalog record (the room was deleted).
-    pub async fn drop_catalog(&self, room: RoomId) -> RedisResult<()> {
-        let _: i64 = redis::cmd("HDEL")
-            .arg(CATALOG)
-            .arg(room.to_string())
-            .query_async(&mut self.conn())
-            .await?;
-        Ok(())
-    }
-
-    /// Forget a deleted room's state after `linger` (so instances still catching up
-    /// read the final close, and its snapshot saying the room is deleted).
-    pub async fn forget(&self, room: RoomId, linger: Duration) -> RedisResult<()> {
-        let secs = linger.as_secs().max(1);
-        for key in [meta_key(room), log_key(room), snapshot_key(room)] {
-            let _: i64 = redis::cmd("EXPIRE")
-                .arg(key)
-                .arg(secs)
-                .query_async(&mut self.conn())
-                .await?;
-        }
-        Ok(())
+    /// A frame relayed by [`Store::relay`], opened; `None` if it does not open.
+    pub fn open_notice(&self, room: RoomId, sealed: &str) -> Option<String> {
+        self.seal.open_notice(room, sealed)
     }
 }
 
-/// An entry as the append and create scripts take it: without its time, which they
-/// put first (Redis's `TIME`).
-fn unstamped(entry: &Entry) -> RedisResult<String> {
+/// An entry as the append and create scripts take it before it is sealed: without its
+/// time, which they put first (Redis's `TIME`), outside the seal.
+pub(super) fn unstamped(entry: &Entry) -> RedisResult<String> {
     let mut json = serde_json::to_value(entry).map_err(json_error)?;
     if let Some(fields) = json.as_object_mut() {
         fields.remove("ts");
@@ -569,10 +480,6 @@ fn entries(stream: Vec<(String, Vec<(String, String)>)>) -> Vec<(u64, String)> {
         .collect()
 }
 
-fn instance_key(instance: InstanceId) -> String {
-    format!("kindred:instance:{instance}")
-}
-
 fn json_error(e: serde_json::Error) -> redis::RedisError {
     redis::RedisError::from((
         redis::ErrorKind::Client,
@@ -581,5 +488,8 @@ fn json_error(e: serde_json::Error) -> redis::RedisError {
     ))
 }
 
+mod instances;
 #[cfg(test)]
 mod tests;
+
+pub use instances::INSTANCE_TTL;

@@ -97,7 +97,7 @@ impl Inner {
             ),
             _ => None,
         };
-        let (epoch, folded) = {
+        let (epoch, folded, session) = {
             let guard = slot.replica.lock();
             let Some(replica) = guard.as_ref().filter(|r| !r.deleted()) else {
                 return Err(BrokerError::NoRoom);
@@ -107,7 +107,7 @@ impl Inner {
             if let Op::Command(cmd) = &op {
                 replica.room.permit(cmd)?;
             }
-            (replica.epoch, replica.index)
+            (replica.epoch, replica.index, replica.room.session())
         };
         let id = self.next_id.fetch_add(1, Ordering::Relaxed);
         let (tx, mut rx) = oneshot::channel();
@@ -120,7 +120,8 @@ impl Inner {
         let not_after = self.redis_time_at(by);
         let appended = tokio::time::timeout_at(
             by,
-            self.store.append(room, epoch, folded, &entry, not_after),
+            self.store
+                .append(room, (epoch, folded), session, &entry, not_after),
         )
         .await;
         match appended {
