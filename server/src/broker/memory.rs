@@ -190,7 +190,7 @@ impl MemoryBroker {
     }
 
     fn refresh_gauges(&self) {
-        Metrics::set_gauge(&self.metrics.rooms, self.rooms.len());
+        Metrics::set_gauge(&self.metrics.catalog_rooms, self.rooms.len());
     }
 }
 

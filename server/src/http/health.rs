@@ -6,6 +6,7 @@ use axum::extract::State;
 use axum::http::{StatusCode, header};
 use axum::response::IntoResponse;
 
+use crate::metrics::Metrics;
 use crate::state::AppState;
 
 /// 200 while the process serves HTTP.
@@ -22,8 +23,12 @@ pub async fn readyz(State(app): State<Arc<AppState>>) -> impl IntoResponse {
     }
 }
 
-/// Prometheus text exposition.
+/// Prometheus text exposition. The members connected here and the rooms they are
+/// in are counted now, from this instance's own connections.
 pub async fn metrics(State(app): State<Arc<AppState>>) -> impl IntoResponse {
+    let (members, rooms) = app.hub.local_counts();
+    Metrics::set_gauge(&app.metrics.members, members);
+    Metrics::set_gauge(&app.metrics.rooms_served, rooms);
     (
         [(
             header::CONTENT_TYPE,
