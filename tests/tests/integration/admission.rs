@@ -187,6 +187,7 @@ async fn health_readiness_and_metrics() {
     for line in [
         "kindred_connections 2",
         "kindred_rooms 1",
+        "kindred_members 2",
         "kindred_messages_in_total 1",
     ] {
         assert!(metrics.contains(line), "{line} in\n{metrics}");
