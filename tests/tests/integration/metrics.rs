@@ -14,8 +14,17 @@ use kindred_tests::{ADMIN, ModArgs, TestServer, WAIT};
 use tokio::time::Instant;
 
 /// One value of `name` (a series without labels) on this server's `/metrics`.
-async fn metric(server: &TestServer, name: &str) -> f64 {
-    let body = reqwest::get(format!("http://{}/metrics", server.running.metrics_addr))
+pub(crate) async fn metric(server: &TestServer, name: &str) -> f64 {
+    metric_at(
+        &format!("http://{}/metrics", server.running.metrics_addr),
+        name,
+    )
+    .await
+}
+
+/// One value of `name` (a series without labels) at this `/metrics` address.
+pub(crate) async fn metric_at(url: &str, name: &str) -> f64 {
+    let body = reqwest::get(url)
         .await
         .expect("/metrics answers")
         .text()
