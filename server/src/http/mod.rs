@@ -90,14 +90,16 @@ async fn observe(
         .map_or_else(|| "unmatched".to_owned(), |m| m.as_str().to_owned());
     let method = request.method().clone();
     let path = request.uri().path().to_owned();
-    let caller = request
-        .extensions()
-        .get::<ConnectInfo<SocketAddr>>()
-        .map(|peer| client_ip(&app, peer, request.headers()));
     let admin = is_admin_call(&method, &route)
         || request
             .headers()
             .contains_key(axum::http::header::AUTHORIZATION);
+    // Only an admin call's refusal names its caller.
+    let caller = request
+        .extensions()
+        .get::<ConnectInfo<SocketAddr>>()
+        .filter(|_| admin)
+        .map(|peer| client_ip(&app, peer, request.headers()));
     let response = next.run(request).await;
     let status = response.status();
     if status.is_client_error() || status.is_server_error() {
