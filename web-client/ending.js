@@ -32,6 +32,10 @@ export function endRoom(chat, { reason, code, error, text: closeReason }) {
     refused: 'The server could not accept this connection.',
   };
   let text = messages[reason] || 'The connection has ended.';
+  // The close reason names who removed them: a facilitator, or the organiser (§20).
+  if (reason === 'removed' && /\borganiser\b/i.test(closeReason || '')) {
+    text = 'The organiser of this group has removed you from this room.';
+  }
   if (reason === 'closed' && chat.closedReason) text = `This session has ended. ${chat.closedReason}`;
   // Left from another tab or window: this one saw its own `left`, then was closed.
   const leftElsewhere = reason === 'ended' && chat.leftReason === 'left';

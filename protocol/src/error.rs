@@ -106,8 +106,8 @@ pub mod close_code {
     pub const UNAUTHORIZED: u16 = 4001;
     /// No `hello` arrived in time, or the connection went silent.
     pub const TIMEOUT: u16 = 4002;
-    /// The member was removed or banned by a facilitator, or turned away from the
-    /// waiting room.
+    /// The member was removed or banned by a facilitator, removed by the organiser
+    /// (the admin API), or turned away from the waiting room; the reason says which.
     pub const REMOVED: u16 = 4003;
     /// The session was closed by a facilitator or the room was deleted.
     pub const ROOM_CLOSED: u16 = 4004;

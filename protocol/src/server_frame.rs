@@ -469,7 +469,8 @@ pub enum LeftReason {
     Left,
     /// Their connection dropped and they did not come back within the grace period.
     Disconnected,
-    /// A facilitator removed them.
+    /// A facilitator, or the organiser through the admin API, removed them (the
+    /// removed member's close reason says which).
     Removed,
     /// A facilitator banned them.
     Banned,

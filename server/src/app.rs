@@ -242,7 +242,7 @@ pub async fn state(config: Config, shutdown: CancellationToken) -> anyhow::Resul
 /// Create the demo room (`cargo run` prints its links): open from the start, so a
 /// newcomer can try both sides at once, and unlisted unless `--list-demo-room` asks for
 /// it, so nobody looking for a real group lands in it. It says it is a demo wherever it
-/// shows. Returns the room and a facilitator invite for it.
+/// shows. Returns the room and a single-use facilitator invite for it.
 pub async fn create_demo_room(state: &AppState) -> Result<(RoomSummary, Minted), BrokerError> {
     let id = RoomId::new();
     state
@@ -284,7 +284,9 @@ pub async fn create_demo_room(state: &AppState) -> Result<(RoomSummary, Minted),
         .await?;
     let room = state.broker.room(id).await?;
     let ttl = state.config.tokens.invite_ttl_secs;
-    let invite = mint(&state.broker, &state.signer, id, ttl, 5, now_ms()).await?;
+    // One use: the link is printed on every start, and stdout often ends up in a log
+    // others read; whoever opens it first is the demo's facilitator.
+    let invite = mint(&state.broker, &state.signer, id, ttl, 1, now_ms()).await?;
     Ok((room, invite))
 }
 

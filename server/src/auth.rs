@@ -3,7 +3,10 @@
 //! instance that shares the secret accepts every other's tokens.
 //!
 //! The same secret keys the marks a ban holds on to ([`Signer::mark`]): a device id
-//! or an address is never kept, only its keyed hash for one room.
+//! or an address is never kept, only its keyed hash for one room. It keys the name a
+//! refused admin caller is logged by too ([`Signer::caller`]), never their address.
+//! Without a configured secret the key is random, made at start, so it differs per
+//! process.
 
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD as B64;
@@ -123,6 +126,17 @@ impl Signer {
             .finalize()
             .into_bytes();
         Mark(tag[..16].iter().map(|b| format!("{b:02x}")).collect())
+    }
+
+    /// How the logs name the address of a refused admin call: a keyed hash (16 hex
+    /// digits), the same for one address on every instance that shares the secret,
+    /// so repeated attempts can be told apart and counted, but never the address.
+    pub fn caller(&self, address: std::net::IpAddr) -> String {
+        let tag = self
+            .mac(&format!("caller\u{0}{address}"))
+            .finalize()
+            .into_bytes();
+        tag[..8].iter().map(|b| format!("{b:02x}")).collect()
     }
 
     /// The marks of a join from `device` (if the client keeps one) and `address` (if
@@ -246,6 +260,22 @@ mod tests {
         assert_eq!(
             signer.verify_session(&invite, 50),
             Err(AuthError::WrongKind)
+        );
+    }
+
+    #[test]
+    fn a_refused_caller_is_named_by_a_keyed_hash_of_their_address() {
+        let ip: std::net::IpAddr = "203.0.113.7".parse().unwrap();
+        let signer = Signer::new(b"secret");
+        let name = signer.caller(ip);
+        assert_eq!(name, signer.caller(ip), "the same caller, the same name");
+        assert_eq!(name.len(), 16);
+        assert!(name.chars().all(|c| c.is_ascii_hexdigit()));
+        assert_ne!(name, signer.caller("203.0.113.8".parse().unwrap()));
+        assert_ne!(
+            name,
+            Signer::new(b"other").caller(ip),
+            "keyed by the secret"
         );
     }
 

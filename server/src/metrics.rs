@@ -1,11 +1,19 @@
 //! Prometheus metrics, one registry per server (so tests that run several
 //! servers in one process see their own numbers). Counters are atomics: the
 //! fan-out path adds once per frame, not once per recipient.
+//!
+//! Every counter counts what happens on this instance, and every gauge but two
+//! counts what this instance holds, so that a sum over the instances sharing one
+//! Redis is the deployment's number: `members` counts the members connected here,
+//! `rooms` and `crisis_alerts_unhandled` the rooms whose clock this instance keeps
+//! and their open crisis alerts (each room's clock is kept by exactly one instance).
+//! Two do not sum: `rooms_served` (a room with members on two instances counts on
+//! both) and `catalog_rooms` (every room, the same on every instance).
 
 use std::sync::atomic::AtomicI64;
 
 use kindred_protocol::ErrorCode;
-use prometheus_client::encoding::text::encode;
+use prometheus_client::encoding::text::{encode_eof, encode_registry};
 use prometheus_client::metrics::counter::Counter;
 use prometheus_client::metrics::family::Family;
 use prometheus_client::metrics::gauge::Gauge;
@@ -18,6 +26,8 @@ pub struct Metrics {
     registry: Registry,
     pub connections: Gauge<i64, AtomicI64>,
     pub rooms: Gauge<i64, AtomicI64>,
+    /// Rooms with a member connected here.
+    pub rooms_served: Gauge<i64, AtomicI64>,
     pub members: Gauge<i64, AtomicI64>,
     pub messages_in: Counter,
     pub deliveries: Counter,
@@ -39,6 +49,18 @@ pub struct Metrics {
     pub broker_up: Gauge<i64, AtomicI64>,
     pub crisis_alerts: Counter,
     pub check_in_alerts: Counter,
+    /// Every room that exists (the catalog as this instance knows it).
+    pub catalog_rooms: Gauge<i64, AtomicI64>,
+    /// Crisis alerts raised that no facilitator has handled yet.
+    pub crisis_alerts_unhandled: Gauge<i64, AtomicI64>,
+    /// Commands this instance could not append to a room's log in Redis.
+    pub redis_append_failures: Counter,
+    /// Times Redis became reachable again after it was lost.
+    pub redis_reconnects: Counter,
+    /// Other instances this one found gone (stopped answering) and stopped counting.
+    pub instances_gone: Counter,
+    /// The unprefixed `process_*` metrics (`process_start_time_seconds`).
+    process: Registry,
 }
 
 impl Default for Metrics {
@@ -52,6 +74,7 @@ impl Metrics {
         let mut registry = Registry::with_prefix("kindred");
         let connections = Gauge::default();
         let rooms = Gauge::default();
+        let rooms_served = Gauge::default();
         let members = Gauge::default();
         let messages_in = Counter::default();
         let deliveries = Counter::default();
@@ -68,13 +91,71 @@ impl Metrics {
         let broker_up = Gauge::default();
         let crisis_alerts = Counter::default();
         let check_in_alerts = Counter::default();
+        let catalog_rooms = Gauge::default();
+        let crisis_alerts_unhandled = Gauge::default();
+        let redis_append_failures = Counter::default();
+        let redis_reconnects = Counter::default();
+        let instances_gone = Counter::default();
+        let start_time = Gauge::<f64, std::sync::atomic::AtomicU64>::default();
+        start_time.set(
+            std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .map_or(0.0, |d| d.as_secs_f64()),
+        );
         registry.register(
             "connections",
             "Open WebSocket connections",
             connections.clone(),
         );
-        registry.register("rooms", "Rooms that exist", rooms.clone());
-        registry.register("members", "Members present in rooms", members.clone());
+        registry.register(
+            "rooms",
+            "Rooms whose clock this instance keeps: each room counts on one instance (sums across instances to the rooms that exist)",
+            rooms.clone(),
+        );
+        registry.register(
+            "rooms_served",
+            "Rooms with at least one member connected to this instance (a room served by two instances counts on both)",
+            rooms_served.clone(),
+        );
+        registry.register(
+            "members",
+            "Members connected to this instance, in the room (sums across instances)",
+            members.clone(),
+        );
+        registry.register(
+            "catalog_rooms",
+            "Rooms that exist, connected to or not (the same on every instance: does not sum)",
+            catalog_rooms.clone(),
+        );
+        registry.register(
+            "crisis_alerts_unhandled",
+            "Crisis alerts raised that no facilitator has handled yet, in the rooms whose clock this instance keeps (sums across instances)",
+            crisis_alerts_unhandled.clone(),
+        );
+        registry.register(
+            "redis_append_failures",
+            "Commands that failed at Redis: not appended to the room's log, or not confirmed as durable as asked",
+            redis_append_failures.clone(),
+        );
+        registry.register(
+            "redis_reconnects",
+            "Times Redis became reachable again after this instance lost it",
+            redis_reconnects.clone(),
+        );
+        registry.register(
+            "instances_gone",
+            "Other instances this one found gone (no heartbeat) and stopped counting the connections of",
+            instances_gone.clone(),
+        );
+        // Unprefixed, in a registry of its own: the name every Prometheus client
+        // library gives it, so dashboards that compute uptime find it.
+        let mut process = Registry::default();
+        process.register_with_unit(
+            "process_start_time",
+            "Start time of the process since the Unix epoch",
+            prometheus_client::registry::Unit::Seconds,
+            start_time.clone(),
+        );
         registry.register(
             "messages_in",
             "Messages accepted from members",
@@ -154,6 +235,7 @@ impl Metrics {
             registry,
             connections,
             rooms,
+            rooms_served,
             members,
             messages_in,
             deliveries,
@@ -170,6 +252,12 @@ impl Metrics {
             broker_up,
             crisis_alerts,
             check_in_alerts,
+            catalog_rooms,
+            crisis_alerts_unhandled,
+            redis_append_failures,
+            redis_reconnects,
+            instances_gone,
+            process,
         }
     }
 
@@ -216,7 +304,9 @@ impl Metrics {
         }
         let mut out = String::new();
         // Writing into a String cannot fail.
-        let _ = encode(&mut out, &self.registry);
+        let _ = encode_registry(&mut out, &self.process);
+        let _ = encode_registry(&mut out, &self.registry);
+        let _ = encode_eof(&mut out);
         out
     }
 }
@@ -259,8 +349,28 @@ mod tests {
             "broker=\"memory\"} 1",
             "kindred_http_errors_total{code=\"unauthorized\",route=\"/api/rooms\"} 1",
             "kindred_process_resident_memory_bytes ",
+            "\nprocess_start_time_seconds ",
+            "kindred_redis_append_failures_total 0",
+            "kindred_redis_reconnects_total 0",
+            "kindred_instances_gone_total 0",
+            "kindred_crisis_alerts_unhandled 0",
+            "kindred_catalog_rooms 0",
         ] {
             assert!(text.contains(line), "{line} in:\n{text}");
         }
+        assert!(text.ends_with("# EOF\n"), "one end, at the end:\n{text}");
+        let started: f64 = text
+            .lines()
+            .find_map(|l| l.strip_prefix("process_start_time_seconds "))
+            .and_then(|v| v.parse().ok())
+            .expect("a start time");
+        let now = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .as_secs_f64();
+        assert!(
+            started > 1.7e9 && started <= now,
+            "{started} is when it started"
+        );
     }
 }

@@ -73,7 +73,10 @@ pub enum Kick {
     /// They left the room (from another tab, or their grace period ran out while this
     /// connection was not counted): this connection is no longer in it.
     Left,
+    /// A facilitator removed them.
     Removed,
+    /// The organiser removed them (the admin API), or ended their facilitator seat.
+    Dismissed,
     Banned,
     RoomClosed,
     /// A facilitator turned them away from the waiting room.
@@ -92,7 +95,7 @@ impl Kick {
         match self {
             Kick::SlowConsumer | Kick::Resync | Kick::Uncounted => close_code::SLOW_CONSUMER,
             Kick::Left => close_code::NORMAL,
-            Kick::Removed | Kick::Banned | Kick::Denied => close_code::REMOVED,
+            Kick::Removed | Kick::Dismissed | Kick::Banned | Kick::Denied => close_code::REMOVED,
             Kick::RoomClosed => close_code::ROOM_CLOSED,
         }
     }
@@ -102,6 +105,7 @@ impl Kick {
             Kick::SlowConsumer => "slow consumer: reconnect and resume with last_seq",
             Kick::Left => "you left the room",
             Kick::Removed => "removed by a facilitator",
+            Kick::Dismissed => "removed by the organiser",
             Kick::Banned => "banned by a facilitator",
             Kick::RoomClosed => "the session has ended",
             Kick::Denied => "not admitted from the waiting room",
@@ -348,6 +352,25 @@ impl Hub {
                 e.remove();
             }
         }
+    }
+
+    /// The members in a room with a connection here (a member with several tabs
+    /// counts once), and the rooms with at least one: what this instance serves, so
+    /// a sum over the instances is the deployment's count.
+    pub fn local_counts(&self) -> (usize, usize) {
+        let (mut members, mut rooms) = (0, 0);
+        for entry in self.rooms.iter() {
+            let mut users: Vec<UserId> = entry
+                .iter()
+                .filter(|p| p.in_room() && !p.kicked.is_cancelled())
+                .map(|p| p.user)
+                .collect();
+            users.sort_unstable();
+            users.dedup();
+            members += users.len();
+            rooms += usize::from(!users.is_empty());
+        }
+        (members, rooms)
     }
 
     /// Whether any local connection is in the room.

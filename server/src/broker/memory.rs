@@ -190,6 +190,8 @@ impl MemoryBroker {
     }
 
     fn refresh_gauges(&self) {
+        Metrics::set_gauge(&self.metrics.catalog_rooms, self.rooms.len());
+        // One instance keeps every room's clock: counted at once, not a round later.
         Metrics::set_gauge(&self.metrics.rooms, self.rooms.len());
     }
 }

@@ -8,6 +8,8 @@
 //! it keeps time for and appends a `Tick` to those due.
 
 use std::sync::Arc;
+
+use dashmap::DashMap;
 use std::time::Instant;
 
 use kindred_protocol::policy::ContentPolicy;
@@ -24,6 +26,9 @@ use crate::wire::{self, Encoded};
 pub struct Rooms {
     engine: Arc<dyn Engine>,
     metrics: Arc<Metrics>,
+    /// Unhandled crisis alerts in each room whose clock this instance keeps, as the
+    /// clock's round last read them (`kindred_crisis_alerts_unhandled` is their sum).
+    unhandled: Arc<DashMap<RoomId, usize>>,
     /// What a room created here keeps as its own limits (`Room::new`): this
     /// instance's flags.
     limits: Limits,
@@ -34,6 +39,7 @@ impl Rooms {
         Self {
             engine,
             metrics,
+            unhandled: Arc::default(),
             limits,
         }
     }
@@ -204,28 +210,41 @@ impl Rooms {
         let Some(round) = self.engine.upkeep(now).await else {
             return;
         };
-        let mut members = 0;
-        for id in round.served {
-            let _ = self
-                .ask(id, Reading::Held, |v| members += v.room.member_count())
-                .await;
-        }
-        Metrics::set_gauge(&self.metrics.members, members);
+        // Each room's clock is kept by one instance: the room and its unhandled alerts
+        // are counted there, so the instances' gauges sum to the deployment's.
+        Metrics::set_gauge(&self.metrics.rooms, round.tick.len());
+        let kept: std::collections::HashSet<RoomId> = round.tick.iter().copied().collect();
+        self.unhandled.retain(|id, _| kept.contains(id));
+        self.count_unhandled();
         // Each on its own task: a room read fresh from the store (one this instance
         // keeps the clock of but does not serve) holds up no other.
         for id in round.tick {
             let engine = self.engine.clone();
             let now = round.now;
+            let rooms = self.clone();
             tokio::spawn(async move {
                 let mut due = false;
+                let mut crises = 0;
                 let looked = engine
-                    .read(id, Reading::Current, &mut |v| due = v.room.tick_due(now))
+                    .read(id, Reading::Current, &mut |v| {
+                        due = v.room.tick_due(now);
+                        crises = v.room.unhandled_crises();
+                    })
                     .await;
+                if looked.is_ok() {
+                    rooms.unhandled.insert(id, crises);
+                    rooms.count_unhandled();
+                }
                 if looked.is_ok() && due {
                     let _ = engine.append(id, Command::Tick, now).await;
                 }
             });
         }
+    }
+
+    fn count_unhandled(&self) {
+        let sum = self.unhandled.iter().map(|e| *e.value()).sum();
+        Metrics::set_gauge(&self.metrics.crisis_alerts_unhandled, sum);
     }
 
     /// Whether the engine can serve requests (for `/readyz`).

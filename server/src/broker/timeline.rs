@@ -273,6 +273,7 @@ fn departures(hub: &Hub, room: RoomId, applied: &Applied) {
             // Not counted anywhere any more: reconnecting lets them in again.
             Parting::Disconnected => Kick::Resync,
             Parting::Removed => Kick::Removed,
+            Parting::Dismissed => Kick::Dismissed,
             Parting::Banned => Kick::Banned,
             Parting::Denied => Kick::Denied,
         };

@@ -82,6 +82,23 @@ impl IntoResponse for AppError {
     }
 }
 
+/// A path no route serves: `404` with the error body every other failure has.
+pub async fn not_found() -> AppError {
+    AppError::new(ErrorCode::NotFound, "nothing is served at this path")
+}
+
+/// A path served, but not with this method: `405 bad_request`, with the error body
+/// (axum adds the `Allow` header that names the methods it takes).
+pub async fn method_not_allowed(method: axum::http::Method) -> Response {
+    let mut response = AppError::new(
+        ErrorCode::BadRequest,
+        format!("this path does not take {method}"),
+    )
+    .into_response();
+    *response.status_mut() = StatusCode::METHOD_NOT_ALLOWED;
+    response
+}
+
 impl From<BrokerError> for AppError {
     fn from(e: BrokerError) -> Self {
         match e {

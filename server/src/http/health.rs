@@ -9,6 +9,7 @@ use axum::response::IntoResponse;
 
 use kindred_protocol::http::{BrokerState, CatalogState, Readiness};
 
+use crate::metrics::Metrics;
 use crate::state::AppState;
 
 /// 200 while the process serves HTTP.
@@ -45,8 +46,12 @@ pub async fn readyz(State(app): State<Arc<AppState>>) -> impl IntoResponse {
     (status, Json(readiness))
 }
 
-/// Prometheus text exposition.
+/// Prometheus text exposition. The members connected here and the rooms they are
+/// in are counted now, from this instance's own connections.
 pub async fn metrics(State(app): State<Arc<AppState>>) -> impl IntoResponse {
+    let (members, rooms) = app.hub.local_counts();
+    Metrics::set_gauge(&app.metrics.members, members);
+    Metrics::set_gauge(&app.metrics.rooms_served, rooms);
     (
         [(
             header::CONTENT_TYPE,

@@ -2,7 +2,8 @@
 //! caps and timeouts), the client's address (`forwarded`), and the axum handlers:
 //! admission and the admin API (`api`), the WebSocket upgrade (`ws`), health and
 //! metrics (`health`), the embedded web client (`assets`), and one error type
-//! (`error`) that renders every failure as `{code, message}`.
+//! (`error`) that renders every failure as `{code, message}`, an unknown path (404)
+//! or method (405) included.
 
 pub mod api;
 mod assets;
@@ -61,6 +62,8 @@ pub fn router(state: Arc<AppState>) -> Router {
         .route("/healthz", get(health::healthz))
         .route("/readyz", get(health::readyz))
         .merge(assets::routes())
+        .fallback(error::not_found)
+        .method_not_allowed_fallback(error::method_not_allowed)
         .layer(DefaultBodyLimit::max(state.config.edge.max_body_bytes))
         .layer(axum::middleware::from_fn_with_state(
             limits,
@@ -73,7 +76,9 @@ pub fn router(state: Arc<AppState>) -> Router {
 
 /// Count every HTTP error by code and route (`kindred_http_errors_total`), and log the
 /// refused calls: an admin route's at `warn` with its method, route, path (ids only:
-/// no query string, no header) and code, never a token; the others at `debug`.
+/// no query string, no header), code and the caller as a keyed hash of their address
+/// ([`Signer::caller`](crate::auth::Signer::caller)), never a token or the address;
+/// the others at `debug`.
 async fn observe(
     axum::extract::State(app): axum::extract::State<Arc<AppState>>,
     request: axum::extract::Request,
@@ -89,6 +94,12 @@ async fn observe(
         || request
             .headers()
             .contains_key(axum::http::header::AUTHORIZATION);
+    // Only an admin call's refusal names its caller.
+    let caller = request
+        .extensions()
+        .get::<ConnectInfo<SocketAddr>>()
+        .filter(|_| admin)
+        .map(|peer| client_ip(&app, peer, request.headers()));
     let response = next.run(request).await;
     let status = response.status();
     // `/readyz`'s 503 says "not now", and why: an answer, not an error.
@@ -101,7 +112,8 @@ async fn observe(
             .unwrap_or_else(|| code_of_status(status));
         app.metrics.http_error(code, &route);
         if admin {
-            tracing::warn!(%method, %route, %path, status = status.as_u16(), code = code.as_str(), "admin call refused");
+            let caller = caller.map_or_else(|| "unknown".to_owned(), |ip| app.signer.caller(ip));
+            tracing::warn!(%method, %route, %path, status = status.as_u16(), code = code.as_str(), %caller, "admin call refused");
         } else {
             tracing::debug!(%method, %route, status = status.as_u16(), code = code.as_str(), "request refused");
         }
@@ -128,7 +140,7 @@ fn code_of_status(status: axum::http::StatusCode) -> ErrorCode {
     match status {
         StatusCode::UNAUTHORIZED => ErrorCode::Unauthorized,
         StatusCode::FORBIDDEN => ErrorCode::Forbidden,
-        StatusCode::NOT_FOUND | StatusCode::METHOD_NOT_ALLOWED => ErrorCode::NotFound,
+        StatusCode::NOT_FOUND => ErrorCode::NotFound,
         StatusCode::PAYLOAD_TOO_LARGE => ErrorCode::TooLarge,
         StatusCode::REQUEST_TIMEOUT => ErrorCode::Timeout,
         StatusCode::TOO_MANY_REQUESTS => ErrorCode::RateLimited,

@@ -78,6 +78,16 @@ impl Alert {
             && matches!(self.about, About::Crisis { check_in, .. } if check_in == tier)
     }
 
+    fn is_crisis(&self) -> bool {
+        matches!(
+            self.about,
+            About::Crisis {
+                check_in: false,
+                ..
+            }
+        )
+    }
+
     fn is_check_in(&self) -> bool {
         matches!(self.about, About::Crisis { check_in: true, .. })
     }
@@ -157,6 +167,11 @@ impl OpenAlerts {
         alert.name = name;
         alert.about = about;
         Some(alert.clone())
+    }
+
+    /// Open crisis alerts (check-ins and reports not counted).
+    pub fn crises(&self) -> usize {
+        self.0.values().filter(|a| a.is_crisis()).count()
     }
 
     pub fn iter(&self) -> impl Iterator<Item = &Alert> {

@@ -176,6 +176,11 @@ impl Room {
         self.members.len()
     }
 
+    /// Crisis alerts raised that no facilitator has handled yet.
+    pub fn unhandled_crises(&self) -> usize {
+        self.alerts.crises()
+    }
+
     /// The room's facilitator invites, oldest first.
     pub fn invites(&self) -> Vec<InviteRecord> {
         self.invites.list()
@@ -429,9 +434,10 @@ impl Room {
                 let record = self.invites.revoke(invite).ok_or(Rejection::NotFound)?;
                 let mut out = Applied::none();
                 for user in record.seats {
-                    // Gone from the room or not, a seat that ends closes their tabs.
+                    // Gone from the room or not, a seat that ends closes their tabs,
+                    // saying it was the organiser (the first departure recorded wins).
+                    out.depart(user, Parting::Dismissed);
                     self.remove_member(user, LeftReason::Removed, now, &mut out);
-                    out.depart(user, Parting::Removed);
                 }
                 Ok(out)
             }
@@ -441,8 +447,8 @@ impl Room {
                 }
                 self.invites.unseat(user);
                 let mut out = Applied::none();
+                out.depart(user, Parting::Dismissed);
                 self.remove_member(user, LeftReason::Removed, now, &mut out);
-                out.depart(user, Parting::Removed);
                 Ok(out)
             }
             Command::Configure(update) => Ok(self.configure(update, now)),

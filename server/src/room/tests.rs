@@ -2196,7 +2196,11 @@ fn every_way_a_stay_ends_is_a_departure() {
     s.apply(Command::Leave { user: fac }).unwrap();
     let dismissed = s.apply(Command::Dismiss { user: fac }).unwrap();
     assert!(dismissed.events.is_empty(), "nobody saw Fran leave twice");
-    assert_eq!(departures(&dismissed), [(fac, Parting::Removed)]);
+    assert_eq!(departures(&dismissed), [(fac, Parting::Dismissed)]);
+    // The organiser's removal of a member in the room says it was theirs.
+    let eve = s.join("Eve");
+    let dismissed = s.apply(Command::Dismiss { user: eve }).unwrap();
+    assert_eq!(departures(&dismissed), [(eve, Parting::Dismissed)]);
 }
 
 #[test]

@@ -264,7 +264,12 @@ impl Live {
                 let _ = tokio::time::timeout(CLOSE_TIMEOUT, conn.send_frame(&frame)).await;
             }
             Kick::Resync | Kick::Uncounted => {}
-            Kick::Left | Kick::Removed | Kick::Banned | Kick::RoomClosed | Kick::Denied => {
+            Kick::Left
+            | Kick::Removed
+            | Kick::Dismissed
+            | Kick::Banned
+            | Kick::RoomClosed
+            | Kick::Denied => {
                 // Let them see the event that ended their stay.
                 self.drain_outbox(conn).await;
             }

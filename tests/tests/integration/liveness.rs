@@ -311,6 +311,17 @@ async fn a_member_of_an_instance_stopped_for_seven_seconds_is_let_go_and_resumes
         told_to_resume,
         "Sam is told to resume exactly when his instance was taken for gone"
     );
+    let metrics_url = awake
+        .printed()
+        .iter()
+        .find_map(|l| l.strip_prefix("Metrics: ").map(str::to_owned))
+        .expect("the metrics address is printed");
+    let gone = super::metrics::metric_at(&metrics_url, "kindred_instances_gone_total").await;
+    assert_eq!(
+        gone > 0.0,
+        declared.is_some(),
+        "the operator's counter moves exactly when an instance is taken for gone"
+    );
     if let Some(line) = declared {
         assert!(
             line.contains(&sleeper_id),
@@ -457,6 +468,11 @@ async fn redis_away_for_ten_seconds_takes_no_instance_for_gone_and_removes_nobod
         0,
         "no instance was taken for gone"
     );
+    for server in [&a, &b] {
+        let metric = |name| super::metrics::metric(server, name);
+        assert_eq!(metric("kindred_instances_gone_total").await, 0.0);
+        assert!(metric("kindred_redis_reconnects_total").await >= 1.0);
+    }
     conversation_continues(&mut sam, &mut lee, "and on").await;
     a.stop().await;
     b.stop().await;

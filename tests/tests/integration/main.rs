@@ -16,6 +16,7 @@ mod limits;
 mod liveness;
 mod log_integrity;
 mod long_absence;
+mod metrics;
 mod moderation;
 mod moderation_log;
 mod names;

@@ -548,8 +548,8 @@ fn secrets_never_appear_in_help_or_in_refusals() {
 }
 
 /// `--log-format json`: one JSON object a line, plain values; admin actions logged
-/// with their ids; a refused admin call logged with its route and code, never the
-/// token that was tried.
+/// with their ids; a refused admin call logged with its route, code and a keyed hash
+/// of the caller, never the token that was tried or the caller's address.
 #[tokio::test]
 async fn json_logs_name_admin_actions_and_refusals_without_tokens() {
     let instance = Instance::launch(
@@ -628,6 +628,14 @@ async fn json_logs_name_admin_actions_and_refusals_without_tokens() {
     assert_eq!(refusal["route"], "/api/rooms/{id}");
     assert_eq!(refusal["method"], "DELETE");
     assert_eq!(refusal["status"], 401);
+    let caller = refusal["caller"]
+        .as_str()
+        .expect("the caller, as a keyed hash");
+    assert!(caller.len() == 16 && caller.chars().all(|c| c.is_ascii_hexdigit()));
+    assert!(
+        !refusal.to_string().contains("127.0.0.1"),
+        "no address in {refusal}"
+    );
     let all = logs.join("\n");
     for secret in [wrong, ADMIN, token.as_str()] {
         assert!(!all.contains(secret), "a token reached the logs:\n{all}");

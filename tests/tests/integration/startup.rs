@@ -176,7 +176,8 @@ fn printed(child: &mut std::process::Child) -> mpsc::Receiver<String> {
 }
 
 #[tokio::test]
-async fn the_demo_room_is_open_unlisted_says_it_is_a_demo_and_both_printed_links_work() {
+async fn the_demo_room_is_open_unlisted_says_it_is_a_demo_and_both_printed_links_work_the_facilitators_once()
+ {
     let mut child = kindred(&[
         ("KINDRED_DEMO_ROOM", "true"),
         ("KINDRED_ADMIN_TOKEN", kindred_tests::ADMIN),
@@ -253,6 +254,9 @@ async fn the_demo_room_is_open_unlisted_says_it_is_a_demo_and_both_printed_links
         .await
         .unwrap();
     assert_eq!(joined.role, kindred_protocol::Role::Facilitator);
+    // The printed link works once: a copy of the start-up text in a log seats nobody.
+    let again = join("Sam", Some(invite)).await.unwrap();
+    assert_eq!(again.status().as_u16(), 401, "the demo link is single-use");
     let _ = child.kill();
     let _ = child.wait();
 }

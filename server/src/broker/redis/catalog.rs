@@ -101,7 +101,7 @@ impl Inner {
     }
 
     pub(super) fn count_rooms(&self) {
-        Metrics::set_gauge(&self.metrics.rooms, self.catalog.lock().len());
+        Metrics::set_gauge(&self.metrics.catalog_rooms, self.catalog.lock().len());
     }
 }
 

@@ -32,6 +32,7 @@ impl Inner {
         if self.ready.swap(ready, Ordering::AcqRel) != ready {
             self.metrics.broker_up.set(i64::from(ready));
             if ready {
+                self.metrics.redis_reconnects.inc();
                 tracing::info!("Redis is reachable again");
             }
         }
@@ -113,6 +114,7 @@ impl Inner {
         }
         for instance in others.into_iter().filter(|_| heartbeats_fresh) {
             if let Ok(false) = self.store.alive(instance).await {
+                self.metrics.instances_gone.inc();
                 tracing::warn!(
                     instance,
                     me = self.me,

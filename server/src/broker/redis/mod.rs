@@ -414,7 +414,11 @@ impl RoomLog for RedisBroker {
         cmd: Command,
         now: Millis,
     ) -> Result<Applied, BrokerError> {
-        self.inner.submit(room, Op::Command(cmd), now).await
+        let appended = self.inner.submit(room, Op::Command(cmd), now).await;
+        if let Err(BrokerError::Unavailable(_) | BrokerError::Unconfirmed(_)) = &appended {
+            self.inner.metrics.redis_append_failures.inc();
+        }
+        appended
     }
 
     async fn read(
@@ -540,7 +544,7 @@ impl Engine for RedisBroker {
     }
 
     /// The rooms whose ticker lease this instance holds keep their clock here, on
-    /// Redis's clock (`ticker`); the rooms it serves count its members.
+    /// Redis's clock (`ticker`).
     async fn upkeep(&self, now: Millis) -> Option<Round> {
         let served = self.inner.maintain(now).await?;
         let (now, tick) = self.inner.leases().await?;

@@ -123,8 +123,11 @@ pub enum Parting {
     Left,
     /// Their grace period ran out with no connection counted.
     Disconnected,
-    /// A facilitator or the operator removed them, or their facilitator seat ended.
+    /// A facilitator removed them.
     Removed,
+    /// The organiser removed them through the admin API, or revoked the invite that
+    /// seated them as a facilitator.
+    Dismissed,
     Banned,
     /// A facilitator turned them away from the waiting room.
     Denied,
