@@ -60,7 +60,7 @@ cargo test --workspace --locked "$@"
 # that are about several instances ran above already.
 KINDRED_TEST_BROKER=redis cargo test --locked -p kindred-tests --test integration "$@" \
   -- --skip scale_out:: --skip topology:: --skip ticks_and_durability:: --skip log_integrity:: \
-  --skip liveness::
+  --skip liveness:: --skip acknowledged::
 
 # Browser: the web client in headless Chromium against a real server.
 node --test --test-concurrency=1 tests/e2e/
