@@ -23,7 +23,7 @@
 //! [`Catalog::flush`] writes whatever a failed write left at a clean shutdown.
 
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 
 use async_trait::async_trait;
 use dashmap::{DashMap, DashSet};
@@ -74,6 +74,8 @@ struct CatalogWriter {
     wake: tokio::sync::Notify,
     /// One write at a time (the writer task and a flush).
     writing: tokio::sync::Mutex<()>,
+    /// Writes made since the start (in the debug log: how well changes share them).
+    writes: AtomicU64,
     metrics: Arc<Metrics>,
 }
 
@@ -115,7 +117,13 @@ impl CatalogWriter {
         let stored = tokio::task::spawn_blocking(move || file.store(&records)).await;
         let ok = match stored {
             Ok(Ok(())) => {
-                tracing::debug!(rooms = count, changes = waiting.len(), "catalog file written");
+                let writes = self.writes.fetch_add(1, Ordering::Relaxed) + 1;
+                tracing::debug!(
+                    rooms = count,
+                    changes = waiting.len(),
+                    writes,
+                    "catalog file written"
+                );
                 true
             }
             Ok(Err(e)) => {
@@ -184,6 +192,7 @@ impl MemoryBroker {
             rooms: self.rooms.clone(),
             transient: DashSet::new(),
             queued: Mutex::new(Vec::new()),
+            writes: AtomicU64::new(0),
             dirty: AtomicBool::new(false),
             wake: tokio::sync::Notify::new(),
             writing: tokio::sync::Mutex::new(()),
@@ -233,8 +242,7 @@ impl RoomLog for MemoryBroker {
         let cell = self.cell(id)?;
         let (applied, recorded, deleted) = {
             let mut guard = cell.lock();
-            let (applied, recorded) =
-                catalog_change(&mut guard.room, |room| room.apply(cmd, now));
+            let (applied, recorded) = catalog_change(&mut guard.room, |room| room.apply(cmd, now));
             let applied = applied?;
             self.publish(id, &mut guard, &applied);
             (applied, recorded, guard.room.is_deleted())
@@ -349,3 +357,6 @@ impl Engine for MemoryBroker {
         })
     }
 }
+
+#[cfg(test)]
+mod tests;

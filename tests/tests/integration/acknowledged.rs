@@ -204,3 +204,113 @@ async fn a_ban_acknowledged_holds_after_a_kill_the_instant_after() {
     assert!(rejoin.to_string().contains("403"), "{rejoin}");
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+/// The value of a counter on `/metrics` at `addr`.
+async fn counter(addr: &str, name: &str) -> f64 {
+    let body = reqwest::get(format!("http://{addr}/metrics"))
+        .await
+        .expect("the metrics listener answers")
+        .text()
+        .await
+        .unwrap();
+    body.lines()
+        .find_map(|l| l.strip_prefix(name)?.trim().parse().ok())
+        .unwrap_or_else(|| panic!("{name} is not in /metrics:\n{body}"))
+}
+
+#[tokio::test]
+async fn a_change_the_file_cannot_take_is_answered_internal_counted_and_logged_without_names() {
+    let dir = scratch("acknowledged-fail");
+    let file = dir.join("catalog.json");
+    let metrics = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .to_string();
+    let env = [
+        ("KINDRED_CATALOG_FILE", file.to_str().unwrap()),
+        ("KINDRED_METRICS_BIND", metrics.as_str()),
+    ];
+    let mut first = Instance::launch(&env, true);
+    let (status, created) = admin(
+        reqwest::Method::POST,
+        &first,
+        "/api/rooms",
+        Some(json!({"title": "Zq7title group", "open": true, "facilitated": false, "waiting_room": false})),
+    )
+    .await;
+    assert_eq!(status, 201, "{created}");
+    let id: kindred_protocol::RoomId = created["id"].as_str().unwrap().parse().unwrap();
+    let alice = first
+        .http
+        .join(id, &joining("Alice", None, None))
+        .await
+        .unwrap();
+    let (mut alice_ws, _, _) = Connection::hello(&first.ws_url(), &alice.token, None)
+        .await
+        .unwrap();
+    const FAILURES: &str = "kindred_catalog_write_failures_total";
+    assert_eq!(counter(&metrics, FAILURES).await, 0.0);
+
+    // The disk goes away under the catalog file (the directory is removed).
+    std::fs::remove_dir_all(&dir).unwrap();
+    let (status, body) = admin(
+        reqwest::Method::PATCH,
+        &first,
+        &format!("/api/rooms/{id}"),
+        Some(json!({"capacity": 5})),
+    )
+    .await;
+    assert_eq!(
+        (status, body["code"].as_str()),
+        (503, Some("internal")),
+        "a change the file did not take is not acknowledged: {body}"
+    );
+    assert_eq!(counter(&metrics, FAILURES).await, 1.0);
+    // The room talks on: a message never waits for the file.
+    alice_ws
+        .send(&ClientFrame::Send {
+            client_id: "c1".into(),
+            text: "zq7words still here".into(),
+            cw: None,
+        })
+        .await
+        .unwrap();
+    assert_eq!(answer(&mut alice_ws, "c1").await, Ok(()));
+    let logs = first.logs().join("\n");
+    assert!(
+        logs.contains("could not write the catalog file"),
+        "the log says so: {logs}"
+    );
+    for word in ["Zq7title", "zq7words", "Alice"] {
+        assert!(!logs.contains(word), "the log names {word:?}: {logs}");
+    }
+
+    // The disk is back: the next change is acknowledged, and the file holds the
+    // room as it stands, the change that was not acknowledged included.
+    std::fs::create_dir_all(&dir).unwrap();
+    let (status, _) = admin(
+        reqwest::Method::PATCH,
+        &first,
+        &format!("/api/rooms/{id}"),
+        Some(json!({"title": "Saturday group"})),
+    )
+    .await;
+    assert_eq!(status, 200);
+    first.kill();
+    let second = Instance::launch(&env[..1], false);
+    let (status, room) = admin(
+        reqwest::Method::GET,
+        &second,
+        &format!("/api/rooms/{id}"),
+        None,
+    )
+    .await;
+    assert_eq!(status, 200, "{room}");
+    assert_eq!(
+        (room["title"].as_str(), room["capacity"].as_u64()),
+        (Some("Saturday group"), Some(5)),
+        "{room}"
+    );
+    std::fs::remove_dir_all(&dir).unwrap();
+}
