@@ -315,13 +315,9 @@ impl Catalog for MemoryBroker {
         self.rooms.insert(id, Arc::new(Mutex::new(cell)));
         self.refresh_gauges();
         // A new room: its record is new, and the operator hears of the room only once
-        // the file holds it. One the file could not take is not made at all.
-        if let Err(e) = self.catalog_changed(id).await {
-            self.rooms.remove(&id);
-            self.refresh_gauges();
-            return Err(e);
-        }
-        Ok(())
+        // the file holds it. If it cannot, the room stays (as every change the file
+        // could not take does: `Unconfirmed` says the change was made) and is listed.
+        self.catalog_changed(id).await
     }
 
     async fn list(&self) -> Result<Vec<RoomId>, BrokerError> {
