@@ -245,6 +245,9 @@ pub async fn state(config: Config, shutdown: CancellationToken) -> anyhow::Resul
 /// shows. Returns the room and a single-use facilitator invite for it.
 pub async fn create_demo_room(state: &AppState) -> Result<(RoomSummary, Minted), BrokerError> {
     let id = RoomId::new();
+    // Every start makes its own demo room; the catalog file does not keep them (said
+    // before it is made, so it never waits for the file nor reaches it).
+    state.broker.transient(id);
     state
         .broker
         .create_room(
@@ -272,8 +275,6 @@ pub async fn create_demo_room(state: &AppState) -> Result<(RoomSummary, Minted),
             now_ms(),
         )
         .await?;
-    // Every start makes its own demo room; the catalog file does not keep them.
-    state.broker.transient(id);
     let open = UpdateRoom {
         open: Some(true),
         ..Default::default()

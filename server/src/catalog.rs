@@ -11,7 +11,9 @@
 //!
 //! The file is JSON, `{"format": 1, "rooms": [...]}`, written whole and atomically:
 //! a temporary file beside it, fsync, rename, fsync of the directory. A crash leaves
-//! either the old file or the new one, never half of one. The temporary file has a
+//! either the old file or the new one, never half of one. The broker answers a change
+//! only once [`CatalogFile::store`] has returned for it (`broker::memory`), so what
+//! was acknowledged is on disk. The temporary file has a
 //! random name and is created afresh (exclusive create, no-follow, mode 0600), so
 //! nobody who can write to the directory can prepare a file or a symlink at its name
 //! and have the catalog written through it. `format` is the version of

@@ -12,18 +12,24 @@
 //!
 //! With `--catalog-file`, rooms start from the file, and a room created, or a command
 //! or tick after which the room's catalog record differs
-//! ([`catalog_change`](super::catalog_change)), marks the file dirty; a background
-//! writer rewrites it at most every [`CATALOG_DEBOUNCE`], off the room locks, and
-//! [`Catalog::flush`] writes the last changes at a clean shutdown.
+//! ([`catalog_change`](super::catalog_change)), is answered only once the file holds
+//! it, written and fsynced: an operator's 2xx and a facilitator's `ack` survive a
+//! `kill -9` the instant after. One writer task does the writing, off the room locks,
+//! one write at a time; every change that arrives while a write runs shares the next
+//! write (group commit), so a busy minute costs a few writes, not one per change. A
+//! write that fails answers each change that waited for it `internal`
+//! ([`BrokerError::Unconfirmed`]) and counts in `catalog_write_failures`. Messages,
+//! and every command that leaves the record as it was, never wait for the file.
+//! [`Catalog::flush`] writes whatever a failed write left at a clean shutdown.
 
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::time::Duration;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 
 use async_trait::async_trait;
 use dashmap::{DashMap, DashSet};
 use kindred_protocol::{Epoch, Millis, RoomId};
 use parking_lot::Mutex;
+use tokio::sync::oneshot;
 
 use super::hub::{Audience, Effect, Hub};
 use super::timeline::Timeline;
@@ -42,10 +48,6 @@ struct RoomCell {
     timeline: Timeline,
 }
 
-/// How long the catalog writer waits after a change before it writes, so a burst of
-/// changes (a facilitator's busy minute) is one write.
-pub const CATALOG_DEBOUNCE: Duration = Duration::from_millis(250);
-
 type Rooms = DashMap<RoomId, Arc<Mutex<RoomCell>>>;
 
 /// Rooms in this process's memory.
@@ -58,29 +60,45 @@ pub struct MemoryBroker {
     catalog: Option<Arc<CatalogWriter>>,
 }
 
-/// Keeps the catalog file in step with the rooms.
+/// Keeps the catalog file in step with the rooms: one write at a time, and every
+/// change that arrived while one ran shares the next (group commit).
 struct CatalogWriter {
     file: CatalogFile,
     rooms: Arc<Rooms>,
     /// Rooms that are not kept across a restart (the demo room).
     transient: DashSet<RoomId>,
+    /// Whoever waits for the next write, each told whether it reached the disk.
+    queued: Mutex<Vec<oneshot::Sender<bool>>>,
+    /// A change the file does not hold yet (queued, or a write that failed).
     dirty: AtomicBool,
     wake: tokio::sync::Notify,
-    /// One write at a time (the background writer and a flush).
+    /// One write at a time (the writer task and a flush).
     writing: tokio::sync::Mutex<()>,
+    /// Writes made since the start (in the debug log: how well changes share them).
+    writes: AtomicU64,
     metrics: Arc<Metrics>,
 }
 
 impl CatalogWriter {
-    fn touch(&self) {
+    /// A change is made (in memory, its room's lock let go): it is on disk when the
+    /// answer is true, and will not be when it is false.
+    async fn written(&self) -> bool {
+        let (done, wait) = oneshot::channel();
+        self.queued.lock().push(done);
         self.dirty.store(true, Ordering::Release);
         self.wake.notify_one();
+        // A writer gone (the runtime shutting down) wrote nothing for it.
+        wait.await.unwrap_or(false)
     }
 
-    /// Write the file if anything changed since the last write.
-    async fn write_if_dirty(&self) {
+    /// Write the file once for every change queued so far (and for a write that
+    /// failed before), then tell each of them how it went.
+    async fn write_queued(&self) {
         let _one = self.writing.lock().await;
-        if !self.dirty.swap(false, Ordering::AcqRel) {
+        // Taken before the rooms are read: every change queued here was made before,
+        // so this write holds it. Whatever is queued from now on waits for the next.
+        let waiting = std::mem::take(&mut *self.queued.lock());
+        if !self.dirty.swap(false, Ordering::AcqRel) && waiting.is_empty() {
             return;
         }
         let cells: Vec<_> = self
@@ -96,31 +114,43 @@ impl CatalogWriter {
         records.sort_by_key(|r| r.id);
         let file = self.file.clone();
         let count = records.len();
-        let written = tokio::task::spawn_blocking(move || file.store(&records)).await;
-        match written {
+        let stored = tokio::task::spawn_blocking(move || file.store(&records)).await;
+        let ok = match stored {
             Ok(Ok(())) => {
-                tracing::debug!(rooms = count, "catalog file written");
+                let writes = self.writes.fetch_add(1, Ordering::Relaxed) + 1;
+                tracing::debug!(
+                    rooms = count,
+                    changes = waiting.len(),
+                    writes,
+                    "catalog file written"
+                );
+                true
             }
             Ok(Err(e)) => {
-                // Try again at the next change or flush; the rooms themselves are fine.
-                self.dirty.store(true, Ordering::Release);
-                self.metrics.catalog_write_failures.inc();
-                tracing::error!(path = %self.file.path().display(), error = %e, "could not write the catalog file");
+                // The rooms themselves are fine; the next change or flush writes them all.
+                tracing::error!(path = %self.file.path().display(), error = %e, changes = waiting.len(), "could not write the catalog file; the changes waiting for it are answered `internal`");
+                false
             }
             Err(e) => {
-                self.dirty.store(true, Ordering::Release);
-                self.metrics.catalog_write_failures.inc();
-                tracing::error!(error = %e, "the catalog writer failed");
+                tracing::error!(error = %e, changes = waiting.len(), "the catalog writer failed; the changes waiting for it are answered `internal`");
+                false
             }
+        };
+        if !ok {
+            self.dirty.store(true, Ordering::Release);
+            self.metrics.catalog_write_failures.inc();
+        }
+        for done in waiting {
+            let _ = done.send(ok);
         }
     }
 
-    /// Write each burst of changes, [`CATALOG_DEBOUNCE`] after its first.
+    /// Write whenever a change is queued: the first at once, and those that come
+    /// while a write runs together, right after it.
     async fn run(self: Arc<Self>) {
         loop {
             self.wake.notified().await;
-            tokio::time::sleep(CATALOG_DEBOUNCE).await;
-            self.write_if_dirty().await;
+            self.write_queued().await;
         }
     }
 }
@@ -161,6 +191,8 @@ impl MemoryBroker {
             file,
             rooms: self.rooms.clone(),
             transient: DashSet::new(),
+            queued: Mutex::new(Vec::new()),
+            writes: AtomicU64::new(0),
             dirty: AtomicBool::new(false),
             wake: tokio::sync::Notify::new(),
             writing: tokio::sync::Mutex::new(()),
@@ -171,9 +203,19 @@ impl MemoryBroker {
         Ok((self, count))
     }
 
-    fn catalog_changed(&self) {
-        if let Some(writer) = &self.catalog {
-            writer.touch();
+    /// `room`'s catalog record changed: answer once the file holds it. A room the
+    /// file does not keep (the demo room), and every room without a catalog file,
+    /// waits for nothing.
+    async fn catalog_changed(&self, room: RoomId) -> Result<(), BrokerError> {
+        let Some(writer) = &self.catalog else {
+            return Ok(());
+        };
+        if writer.transient.contains(&room) || writer.written().await {
+            Ok(())
+        } else {
+            Err(BrokerError::Unconfirmed(
+                "the catalog file could not be written".to_owned(),
+            ))
         }
     }
 
@@ -200,21 +242,23 @@ impl MemoryBroker {
 impl RoomLog for MemoryBroker {
     async fn append(&self, id: RoomId, cmd: Command, now: Millis) -> Result<Applied, BrokerError> {
         let cell = self.cell(id)?;
-        let mut guard = cell.lock();
-        let (applied, recorded) = catalog_change(&mut guard.room, |room| room.apply(cmd, now));
-        let applied = applied?;
-        self.publish(id, &mut guard, &applied);
-        let deleted = guard.room.is_deleted();
-        drop(guard);
+        let (applied, recorded, deleted) = {
+            let mut guard = cell.lock();
+            let (applied, recorded) = catalog_change(&mut guard.room, |room| room.apply(cmd, now));
+            let applied = applied?;
+            self.publish(id, &mut guard, &applied);
+            (applied, recorded, guard.room.is_deleted())
+        };
         if deleted {
             // Its close is delivered; a command that took the cell before this refuses.
             self.rooms.remove_if(&id, |_, c| Arc::ptr_eq(c, &cell));
             self.refresh_gauges();
         }
-        // Its record changed (the operator's change, a facilitator opening the session,
-        // a held session that closed itself on a tick): the file is written again.
+        // Its record changed (the operator's change, a facilitator's ban or opening of
+        // the session, a held session that closed itself on a tick): answered once the
+        // file holds it. A message never changes it, so never waits here.
         if recorded {
-            self.catalog_changed();
+            self.catalog_changed(id).await?;
         }
         Ok(applied)
     }
@@ -272,9 +316,10 @@ impl Catalog for MemoryBroker {
         };
         self.rooms.insert(id, Arc::new(Mutex::new(cell)));
         self.refresh_gauges();
-        // A new room: its record is new.
-        self.catalog_changed();
-        Ok(())
+        // A new room: its record is new, and the operator hears of the room only once
+        // the file holds it. If it cannot, the room stays (as every change the file
+        // could not take does: `Unconfirmed` says the change was made) and is listed.
+        self.catalog_changed(id).await
     }
 
     async fn list(&self) -> Result<Vec<RoomId>, BrokerError> {
@@ -289,7 +334,7 @@ impl Catalog for MemoryBroker {
 
     async fn flush(&self) {
         if let Some(writer) = &self.catalog {
-            writer.write_if_dirty().await;
+            writer.write_queued().await;
         }
     }
 }
@@ -310,3 +355,6 @@ impl Engine for MemoryBroker {
         })
     }
 }
+
+#[cfg(test)]
+mod tests;

@@ -81,9 +81,9 @@ impl Store {
         }
     }
 
-    /// The room's record once it shows `what` (both stores write a little after the
-    /// change: the file after its debounce, Redis after the fold), without the ids
-    /// that differ by construction.
+    /// The room's record once it shows `what` (a change made by the clock, not by a
+    /// caller who waits for it, reaches the file a little after; Redis after the
+    /// fold), without the ids that differ by construction.
     async fn record_showing(
         &self,
         room: RoomId,

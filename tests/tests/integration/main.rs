@@ -1,5 +1,6 @@
 //! Kindred's integration tests: one test binary, real sockets, real servers.
 
+mod acknowledged;
 mod admission;
 mod appending_proxy;
 mod bad_input;
