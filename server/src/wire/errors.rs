@@ -77,14 +77,16 @@ pub fn unavailable(client_id: Option<ClientId>) -> ServerFrame {
     )
 }
 
-/// The command reached the room, but Redis did not confirm it as durable as the
-/// operator asked (`--redis-durability`) in time. Sending it again with the same
-/// `client_id` applies it once and answers with its ack when it is confirmed.
+/// The command (a message, or a facilitator's change) reached the room, but its
+/// storage was not confirmed in time: Redis as durable as the operator asked
+/// (`--redis-durability`), or the catalog file's write (`--catalog-file`). Sending it
+/// again with the same `client_id` applies it once and answers with its ack when it is
+/// confirmed.
 pub fn unconfirmed(client_id: Option<ClientId>) -> ServerFrame {
     error(
         client_id,
         ErrorCode::Internal,
-        "your message reached the room, but its safe storage was not confirmed in time; \
+        "what you sent reached the room, but its safe storage was not confirmed in time; \
          send it again to be told when it is",
         Some(1_000),
     )
