@@ -11,6 +11,7 @@ import { initQuickExit } from './quickexit.js';
 import { initHelpLink } from './crisis.js';
 import { loadSession, saveSession } from './connection.js';
 import { nextSessionNote, nextSessionLine } from './schedule.js';
+import { announcer } from './announcer.js';
 
 const main = document.getElementById('main');
 
@@ -235,7 +236,7 @@ async function showRoom(roomId, invite) {
   showJoinForm(room, invite);
 }
 
-function showJoinForm(room, invite) {
+function showJoinForm(room, invite, { quiet = false } = {}) {
   if (!isMeeting(room) && !invite) {
     showClosedForm(room, invite);
     return;
@@ -326,7 +327,7 @@ function showJoinForm(room, invite) {
     }
   });
   showJoinCard(room, form);
-  accept.focus();
+  if (!quiet) accept.focus();
 }
 
 /**
@@ -338,6 +339,36 @@ function showClosedForm(room, invite) {
     h('h2', { text: 'Group guidelines' }),
     h('div', { class: 'guidelines', id: 'guidelines', tabindex: '0', text: room.guidelines }),
     closedNote(room, invite)));
+  watchForOpening(room.id, invite);
+}
+
+/** How often a room's page that is not meeting asks whether the session has begun. */
+const OPENING_CHECK_MS = 15_000;
+let openingCheck = null;
+
+/**
+ * While the page says the group is not meeting, ask now and then whether it has
+ * begun, and when it has, show the form to join in its place and say so; focus
+ * stays where the person left it. Asking stops once the page shows anything else.
+ */
+function watchForOpening(roomId, invite) {
+  clearTimeout(openingCheck);
+  const check = async () => {
+    if (!document.getElementById('closed-note')) return;
+    try {
+      const room = await api(`/api/rooms/${encodeURIComponent(roomId)}`);
+      if (!document.getElementById('closed-note')) return;
+      if (isMeeting(room)) {
+        showJoinForm(room, invite, { quiet: true });
+        announcer.say('The group is meeting now. You can join.');
+        return;
+      }
+    } catch {
+      // Offline or the server away: ask again later.
+    }
+    openingCheck = setTimeout(check, OPENING_CHECK_MS);
+  };
+  openingCheck = setTimeout(check, OPENING_CHECK_MS);
 }
 
 function showJoinCard(room, body) {

@@ -9,7 +9,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import path from 'node:path';
 import {
-  useKindred, api, openPage, joinThroughUi, joinAt, say, handClock, socketsOpened, assertAccessible,
+  useKindred, api, openPage, joinThroughUi, joinAt, joinOnForm, say, handClock, socketsOpened, assertAccessible,
   base, serverLog, SHOTS, PAST_EVERY_RETRY_MS,
 } from './harness.js';
 
@@ -571,5 +571,45 @@ test('closing a session with a crisis alert still open asks first, and after the
   } finally {
     await sam.context().close();
     await maya.context().close();
+  }
+});
+
+test("the room's page before the session changes by itself when the facilitator opens it, and leaves focus where it was", { timeout: 120_000 }, async () => {
+  const room = await api('POST', '/api/rooms', {
+    open: false, title: 'Early Circle', capacity: 10,
+  }, true);
+  const invite = await api('POST', `/api/rooms/${room.id}/invites`, {}, true);
+  const sam = await openPage('sam opening', { address: '198.51.100.40' });
+  const nia = await openPage('nia before', { viewport: { width: 360, height: 740 }, address: '198.51.100.41' });
+  // Nia's clock runs by hand: what her page would do by itself in a while is done at once.
+  await handClock(nia.context());
+  try {
+    await nia.goto(`${base}/?room=${encodeURIComponent(room.id)}`);
+    await nia.locator('#closed-note').waitFor();
+    assert.match(await nia.locator('#room-status').innerText(), /Not meeting right now/);
+    await nia.locator('#guidelines').focus();
+    // Nothing has begun: a while later the page still says so.
+    await nia.clock.runFor(60_000);
+    await nia.locator('#closed-note').waitFor();
+
+    await joinAt(sam, new URL(invite.url, base).href, 'Sam');
+    const banner = sam.locator('#session-banner');
+    await banner.getByRole('button', { name: 'Open the session' }).click();
+    await banner.waitFor({ state: 'hidden' });
+
+    // Within a quarter of a minute, without a tap: the form to join, and focus untouched.
+    await nia.clock.runFor(15_000);
+    await nia.locator('#join-button').waitFor();
+    assert.match(await nia.locator('#room-status').innerText(), /Meeting now/);
+    assert.equal(await nia.locator('#closed-note').count(), 0);
+    assert.notEqual(await nia.evaluate(() => document.activeElement?.id), 'accept', 'focus is not moved onto the form');
+    await joinOnForm(nia, 'Nia');
+    assert.deepEqual([...sam.problems, ...nia.problems], []);
+  } catch (e) {
+    e.message += `\n--- kindred log ---\n${serverLog.slice(-2000)}`;
+    throw e;
+  } finally {
+    await sam.context().close();
+    await nia.context().close();
   }
 });
