@@ -6,16 +6,20 @@
 //! often anyone may ask for anything), [`Tokens`] (the admin token, the signing secret
 //! and lifetimes), [`Storage`] (Redis or the catalog file) and [`Operations`] (metrics,
 //! logs, the demo room, the crisis files, shutdown). `Config` composes them, checks them
-//! all before the server starts ([`Config::problems`]), and derives what the server
-//! reads from them (durations, budgets, a room's limits, the connection cap).
+//! all before the server starts ([`Config::problems`], pure; [`preflight`] then checks
+//! them against the machine: the files they name, the catalog's directory, the
+//! open-files limit; [`check_log_directives`] checks `RUST_LOG`), and derives what the
+//! server reads from them (durations, budgets, a room's limits, the connection cap).
 //!
 //! Every flag carries a `display_order`: its place in `--help`, which lists the flags
 //! in the order they had before they were grouped, whatever group holds them. A new
 //! flag takes the next number.
 
 mod edge;
+mod logs;
 mod operations;
 mod parse;
+mod preflight;
 mod problems;
 mod rates;
 mod rooms;
@@ -30,13 +34,15 @@ use clap::Parser;
 use governor::Quota;
 
 pub use edge::Edge;
+pub use logs::check_log_directives;
 pub use operations::{LogFormat, Operations};
+pub use preflight::{Loaded, OPEN_FILES_HEADROOM, preflight};
 use problems::Problems;
 pub use rates::Rates;
 pub use rooms::Rooms;
 pub use sockets::Sockets;
 pub use storage::{Durability, Storage};
-pub use tokens::Tokens;
+pub use tokens::{MIN_SECRET_BYTES, Tokens};
 
 use crate::room::Limits;
 use crate::safety::Budget;
@@ -59,6 +65,10 @@ pub struct Config {
     pub storage: Storage,
     #[command(flatten)]
     pub operations: Operations,
+    /// The open-files soft limit found (and raised) at start by [`preflight`]; `None`
+    /// when not known. The TCP connection cap is kept within it.
+    #[arg(skip)]
+    pub open_files_limit: Option<u64>,
 }
 
 impl Default for Config {
@@ -79,7 +89,25 @@ impl Config {
         self.rates.problems(&mut out);
         self.tokens.problems(&mut out);
         self.storage.problems(&mut out);
+        self.kept_state_problems(&mut out);
         out.into_lines()
+    }
+
+    /// What outlives this process (Redis, the catalog file) holds tokens signed with the
+    /// secret and is reached with the admin token: a generated secret, new at each start
+    /// (and different on each instance), would void every saved invite and ban.
+    fn kept_state_problems(&self, out: &mut Problems) {
+        let no_secret = self.tokens.secret.is_none();
+        if self.storage.redis_url.is_some() && (no_secret || self.tokens.admin_token.is_none()) {
+            out.push(
+                "REDIS_URL (--redis-url) is set without KINDRED_SECRET (--secret) or KINDRED_ADMIN_TOKEN (--admin-token): set both, the same on every instance, at least 32 bytes each (e.g. `openssl rand -hex 32`)",
+            );
+        }
+        if self.storage.redis_url.is_none() && self.storage.catalog_file.is_some() && no_secret {
+            out.push(
+                "KINDRED_CATALOG_FILE (--catalog-file) is set without KINDRED_SECRET (--secret): the catalog keeps invites signed with it, so a generated one would void them at every restart; set a secret of at least 32 bytes (e.g. `openssl rand -hex 32`)",
+            );
+        }
     }
 
     /// A member's budgets on this instance ([`Budget`]): messages, and moderation.
@@ -148,11 +176,23 @@ impl Config {
 
     /// The cap on open TCP connections: `--max-http-connections`, but never below twice
     /// `--max-connections`, so that a full house of WebSockets leaves as many connections
-    /// again for joins, pages and refusals.
+    /// again for joins, pages and refusals; and never above what the open-files limit
+    /// holds beside [`OPEN_FILES_HEADROOM`] (so one more connection is refused with a
+    /// 503 instead of failing at accept), though never below `--max-connections`
+    /// ([`preflight`] refuses a limit that low).
     pub fn http_connection_cap(&self) -> usize {
-        self.edge
+        let wanted = self
+            .edge
             .max_http_connections
-            .max(self.edge.max_connections.saturating_mul(2))
+            .max(self.edge.max_connections.saturating_mul(2));
+        match self.open_files_limit {
+            Some(limit) => {
+                let room = usize::try_from(limit.saturating_sub(OPEN_FILES_HEADROOM))
+                    .unwrap_or(usize::MAX);
+                wanted.min(room.max(self.edge.max_connections))
+            }
+            None => wanted,
+        }
     }
 }
 
