@@ -326,4 +326,124 @@ mod tests {
             problems[1].starts_with("KINDRED_ROOM_LIST_CACHE_MS (--room-list-cache-ms) is 60000")
         );
     }
+
+    #[test]
+    fn origins_are_a_scheme_a_host_and_a_port_and_nothing_after() {
+        for fine in [
+            "https://chat.example.org",
+            "https://chat.example.org/",
+            "http://localhost:8080",
+            "HTTPS://Chat.Example.org",
+            "http://[::1]:8080",
+        ] {
+            let c = Config::parse_from(["kindred", "--public-url", fine, "--allowed-origin", fine]);
+            assert_eq!(c.problems(), Vec::<String>::new(), "{fine}");
+        }
+        let c = Config::parse_from(["kindred", "--allowed-origin", "*"]);
+        assert_eq!(c.problems(), Vec::<String>::new());
+        for (bad, why) in [
+            ("example.org", "no http:// or https://"),
+            ("ftp://example.org", "no http:// or https://"),
+            ("https://example.org/chat", "path, query or fragment"),
+            ("https://example.org?x=1", "path, query or fragment"),
+            ("https://example.org#top", "path, query or fragment"),
+            ("https://u:p@example.org", "no user or password"),
+            ("", "not a URL"),
+        ] {
+            let public = Config::parse_from(["kindred", "--public-url", bad]).problems();
+            assert_eq!(public.len(), 1, "{bad}: {public:?}");
+            assert!(
+                public[0].starts_with("KINDRED_PUBLIC_URL (--public-url): ")
+                    && public[0].contains(why),
+                "{bad}: {}",
+                public[0]
+            );
+            let allowed = Config::parse_from(["kindred", "--allowed-origin", bad]).problems();
+            assert_eq!(allowed.len(), 1, "{bad}: {allowed:?}");
+            assert!(
+                allowed[0].starts_with("KINDRED_ALLOWED_ORIGINS (--allowed-origin): ")
+                    && allowed[0].contains(why),
+                "{bad}: {}",
+                allowed[0]
+            );
+        }
+    }
+
+    #[test]
+    fn rust_log_takes_levels_and_modules_with_levels_only() {
+        for fine in [
+            "info",
+            "WARN",
+            "warn,kindred=debug",
+            "kindred::session=trace",
+            "off",
+            "",
+        ] {
+            assert_eq!(check_log_directives(fine), Ok(()), "{fine}");
+        }
+        for (bad, said) in [
+            ("debg", "\"debg\" is not a level"),
+            ("kindred", "\"kindred\" is not a level"),
+            ("info,kindred=verbose", "\"verbose\" is not a level"),
+            ("=debug", "names no module"),
+        ] {
+            let refused = check_log_directives(bad).unwrap_err();
+            assert!(
+                refused.starts_with(&format!("RUST_LOG {bad:?}")),
+                "{refused}"
+            );
+            assert!(refused.contains(said), "{refused}");
+            assert_eq!(
+                refused.matches("RUST_LOG").count(),
+                3,
+                "named once, two examples: {refused}"
+            );
+        }
+    }
+
+    #[test]
+    fn kept_state_needs_a_secret_of_its_own_and_short_ones_are_refused() {
+        let secret = "s".repeat(MIN_SECRET_BYTES);
+        let c = Config::parse_from(["kindred", "--catalog-file", "/tmp/c.json"]);
+        let problems = c.problems();
+        assert_eq!(problems.len(), 1, "{problems:?}");
+        assert!(
+            problems[0].starts_with(
+                "KINDRED_CATALOG_FILE (--catalog-file) is set without KINDRED_SECRET (--secret)"
+            ),
+            "{}",
+            problems[0]
+        );
+        let c = Config::parse_from([
+            "kindred",
+            "--catalog-file",
+            "/tmp/c.json",
+            "--secret",
+            &secret,
+        ]);
+        assert_eq!(c.problems(), Vec::<String>::new());
+        let c = Config::parse_from([
+            "kindred",
+            "--redis-url",
+            "redis://127.0.0.1:6379",
+            "--secret",
+            &secret,
+        ]);
+        let problems = c.problems();
+        assert_eq!(problems.len(), 1, "{problems:?}");
+        assert!(
+            problems[0].starts_with("REDIS_URL (--redis-url) is set without"),
+            "{}",
+            problems[0]
+        );
+        let short =
+            Config::parse_from(["kindred", "--secret", "abc", "--admin-token", ""]).problems();
+        assert_eq!(short.len(), 2, "{short:?}");
+        assert!(short[0].starts_with(
+            "KINDRED_ADMIN_TOKEN (--admin-token) is empty: it must be at least 32 bytes"
+        ));
+        assert!(short[1].starts_with(
+            "KINDRED_SECRET (--secret) is 3 bytes long: it must be at least 32 bytes"
+        ));
+    }
 }

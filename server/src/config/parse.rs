@@ -62,9 +62,9 @@ pub(super) fn parse_origin(raw: &str) -> Result<String, String> {
         ));
     }
     let after = uri.path_and_query().map_or("", |p| p.as_str());
-    if !(after.is_empty() || after == "/") || raw.ends_with('?') {
+    if !(after.is_empty() || after == "/") || raw.contains(['?', '#']) {
         return Err(format!(
-            "{raw:?} has a path or query ({after:?}); browsers send none in an origin ({example})"
+            "{raw:?} has a path, query or fragment; browsers send none in an origin ({example})"
         ));
     }
     Ok(raw.trim_end_matches('/').to_owned())

@@ -21,6 +21,7 @@ mod moderation_log;
 mod names;
 mod operating;
 mod private_notices;
+mod refusals;
 mod replicas;
 mod resume;
 mod room_list;

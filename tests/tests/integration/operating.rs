@@ -536,9 +536,10 @@ fn secrets_never_appear_in_help_or_in_refusals() {
     let help = String::from_utf8_lossy(&help.stdout);
     assert!(help.contains("--redis-url"), "{help}");
     assert!(!help.contains("zq7"), "--help printed a secret:\n{help}");
-    // Redis unreachable: refused, and the URL's password is not in the message.
+    // Redis unreachable: refused (3: a needed service unavailable at start), and the
+    // URL's password is not in the message.
     let (exit, stderr) = refused(&env, &[]);
-    assert_eq!(exit, 1, "{stderr}");
+    assert_eq!(exit, 3, "{stderr}");
     assert!(stderr.contains("Redis"), "{stderr}");
     assert!(
         !stderr.contains("zq7"),
