@@ -126,6 +126,8 @@ async fn start(
     std::sync::Arc<kindred::state::AppState>,
     Option<PathBuf>,
 )> {
+    let shutdown = CancellationToken::new();
+    stop_on_signal(shutdown.clone());
     let public_base = public_base(config.edge.public_url.as_deref());
     let listener = app::bind(config.edge.bind, "KINDRED_BIND (--bind)").await?;
     let addr = listener.local_addr()?;
@@ -135,7 +137,6 @@ async fn start(
     )
     .await?;
     let metrics_addr = metrics.local_addr()?;
-    let shutdown = CancellationToken::new();
     let demo = config.operations.demo_room;
     let generated_admin = config.tokens.admin_token.is_none();
     let storage = match (&config.storage.redis_url, &config.storage.catalog_file) {
@@ -218,11 +219,6 @@ async fn start(
         );
     }
 
-    tokio::spawn(async move {
-        wait_for_signal().await;
-        tracing::info!("shutting down");
-        shutdown.cancel();
-    });
     Ok((listener, metrics, state, token_file))
 }
 
@@ -271,27 +267,31 @@ fn public_base(public_url: Option<&str>) -> Option<String> {
     public_url.map(|url| url.trim().trim_end_matches('/').to_owned())
 }
 
-async fn wait_for_signal() {
-    let ctrl_c = tokio::signal::ctrl_c();
+/// Stop on ctrl-c or SIGTERM: `shutdown` is cancelled. SIGTERM is caught from the
+/// moment this returns (before the listeners are bound), so a `systemctl stop` right
+/// after start is a clean stop, never the signal's default death.
+fn stop_on_signal(shutdown: CancellationToken) {
     #[cfg(unix)]
-    {
-        let mut term =
-            match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-                Ok(s) => s,
-                Err(_) => {
-                    let _ = ctrl_c.await;
-                    return;
+    let term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()).ok();
+    tokio::spawn(async move {
+        let ctrl_c = tokio::signal::ctrl_c();
+        #[cfg(unix)]
+        match term {
+            Some(mut term) => {
+                tokio::select! {
+                    _ = ctrl_c => {}
+                    _ = term.recv() => {}
                 }
-            };
-        tokio::select! {
-            _ = ctrl_c => {}
-            _ = term.recv() => {}
+            }
+            None => {
+                let _ = ctrl_c.await;
+            }
         }
-    }
-    #[cfg(not(unix))]
-    {
+        #[cfg(not(unix))]
         let _ = ctrl_c.await;
-    }
+        tracing::info!("shutting down");
+        shutdown.cancel();
+    });
 }
 
 #[cfg(test)]

@@ -90,6 +90,15 @@ fn assert_names_once(stderr: &str, names: &[&str]) {
     );
 }
 
+/// A mistake: its environment, its arguments, the names its refusal gives once, and a
+/// piece of what it says would be taken.
+type Case<'a> = (
+    &'a [(&'a str, &'a str)],
+    &'a [&'a str],
+    &'a [&'a str],
+    &'a str,
+);
+
 #[test]
 fn each_configuration_mistake_exits_2_naming_its_flag_and_variable_once() {
     let dir = scratch("mistakes");
@@ -115,7 +124,7 @@ fn each_configuration_mistake_exits_2_naming_its_flag_and_variable_once() {
         missing_dir_catalog.to_str().unwrap(),
     );
     let phrases_dir = dir.to_str().unwrap();
-    let cases: [(&[(&str, &str)], &[&str], &[&str], &str); 12] = [
+    let cases: [Case; 12] = [
         (
             &[],
             &["--catalog-file", missing],
@@ -311,7 +320,7 @@ fn under_a_low_open_files_limit_connections_are_capped_within_it_and_healthz_ans
     // One more connection is answered at once, before it sends anything, with a 503
     // (not left hanging in the backlog).
     let mut busy = String::new();
-    let mut one_more = std::net::TcpStream::connect(&addr).expect("connect");
+    let one_more = std::net::TcpStream::connect(&addr).expect("connect");
     one_more.set_read_timeout(Some(WAIT)).unwrap();
     BufReader::new(one_more)
         .read_line(&mut busy)

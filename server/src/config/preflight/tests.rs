@@ -78,5 +78,5 @@ fn the_open_files_limit_must_hold_every_websocket_and_bounds_the_tcp_cap() {
     c.open_files_limit = Some(1 << 20);
     assert_eq!(c.http_connection_cap(), 20_000);
     let small = Config::parse_from(["kindred", "--max-connections", "16"]);
-    assert_eq!(check_open_files(&small, 128).unwrap().is_some(), true);
+    assert!(check_open_files(&small, 128).unwrap().is_some());
 }
