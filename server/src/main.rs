@@ -106,26 +106,26 @@ fn init_logs(directives: &str, format: LogFormat) {
 }
 
 async fn run(config: Config, loaded: Loaded) -> Result<(), Failure> {
-    let (listener, metrics, state, token_file) =
-        start(config, loaded).await.map_err(Failure::Start)?;
-    let served = app::serve(listener, metrics, state).await;
-    if let Some(path) = token_file {
+    let started = start(config, loaded).await.map_err(Failure::Start)?;
+    let served = app::serve(started.listener, started.metrics, started.state).await;
+    if let Some(path) = started.token_file {
         let _ = std::fs::remove_file(path);
     }
     served.map_err(|e| Failure::Serving(e.into()))
 }
 
+/// A server ready to serve: its two listeners, its state, and the generated admin
+/// token's file (removed when it stops), if any.
+struct Started {
+    listener: tokio::net::TcpListener,
+    metrics: tokio::net::TcpListener,
+    state: std::sync::Arc<kindred::state::AppState>,
+    token_file: Option<PathBuf>,
+}
+
 /// Everything up to serving: listen, build the state, print where to go, and say in one
-/// log line what was loaded. Returns the generated admin token's file, if any.
-async fn start(
-    config: Config,
-    loaded: Loaded,
-) -> anyhow::Result<(
-    tokio::net::TcpListener,
-    tokio::net::TcpListener,
-    std::sync::Arc<kindred::state::AppState>,
-    Option<PathBuf>,
-)> {
+/// log line what was loaded.
+async fn start(config: Config, loaded: Loaded) -> anyhow::Result<Started> {
     let shutdown = CancellationToken::new();
     stop_on_signal(shutdown.clone());
     let public_base = public_base(config.edge.public_url.as_deref());
@@ -219,7 +219,12 @@ async fn start(
         );
     }
 
-    Ok((listener, metrics, state, token_file))
+    Ok(Started {
+        listener,
+        metrics,
+        state,
+        token_file,
+    })
 }
 
 /// Where the catalog lives, for the start-up text.
