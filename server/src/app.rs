@@ -88,37 +88,6 @@ fn random_token() -> String {
     base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(rand::random::<[u8; 32]>())
 }
 
-/// The shortest secret or admin token accepted, in bytes: `openssl rand -hex 32` gives 64.
-pub const MIN_SECRET_BYTES: usize = 32;
-
-/// Refuse a secret or admin token that is empty or short: an empty admin token would let
-/// anyone in through the admin API, a short secret lets anyone guess it and sign a
-/// facilitator invite.
-fn check_secret(value: Option<&str>, variable: &str, flag: &str) -> anyhow::Result<()> {
-    if let Some(value) = value
-        && value.len() < MIN_SECRET_BYTES
-    {
-        anyhow::bail!(
-            "{variable} (--{flag}) is {}: it must be at least {MIN_SECRET_BYTES} bytes \
-             (e.g. `openssl rand -hex 32`), or unset to have one generated",
-            if value.is_empty() {
-                "empty".to_owned()
-            } else {
-                format!("{} bytes long", value.len())
-            }
-        );
-    }
-    Ok(())
-}
-
-/// Whether `RUST_LOG`-style directives parse; the error says what is wrong with them.
-pub fn check_log_directives(directives: &str) -> Result<(), String> {
-    tracing_subscriber::EnvFilter::builder()
-        .parse(directives)
-        .map(drop)
-        .map_err(|e| format!("RUST_LOG {directives:?} is not a log filter: {e} (e.g. RUST_LOG=info or RUST_LOG=info,kindred=debug)"))
-}
-
 /// Bind a listener, naming the address and the setting when it cannot be had.
 pub async fn bind(addr: std::net::SocketAddr, flag: &str) -> anyhow::Result<TcpListener> {
     TcpListener::bind(addr)
@@ -130,21 +99,6 @@ pub async fn bind(addr: std::net::SocketAddr, flag: &str) -> anyhow::Result<TcpL
 pub async fn state(config: Config, shutdown: CancellationToken) -> anyhow::Result<Arc<AppState>> {
     let problems = config.problems();
     anyhow::ensure!(problems.is_empty(), "{}", problems.join("\n"));
-    check_secret(config.tokens.secret.as_deref(), "KINDRED_SECRET", "secret")?;
-    check_secret(
-        config.tokens.admin_token.as_deref(),
-        "KINDRED_ADMIN_TOKEN",
-        "admin-token",
-    )?;
-    if config.storage.redis_url.is_some()
-        && (config.tokens.secret.is_none() || config.tokens.admin_token.is_none())
-    {
-        // A generated secret differs per instance: a token one instance signed would be
-        // refused by the next, and a member could not resume anywhere else.
-        anyhow::bail!(
-            "with REDIS_URL, set KINDRED_SECRET and KINDRED_ADMIN_TOKEN, the same on every instance"
-        );
-    }
     let metrics = Arc::new(Metrics::new());
     let hub = Arc::new(Hub::new(config.sockets.outbound_queue, metrics.clone()));
     let engine: Arc<dyn Engine> = match &config.storage.redis_url {
@@ -196,20 +150,34 @@ pub async fn state(config: Config, shutdown: CancellationToken) -> anyhow::Resul
     });
     let mut rules = CrisisMatcher::builtin();
     if let Some(path) = &config.operations.crisis_phrases {
-        let data = std::fs::read_to_string(path)
-            .map_err(|e| anyhow::anyhow!("reading {}: {e}", path.display()))?;
-        rules.extend(
-            CrisisMatcher::parse(&data)
-                .map_err(|e| anyhow::anyhow!("in {}: {e}", path.display()))?,
-        );
+        let data = std::fs::read_to_string(path).map_err(|e| {
+            anyhow::anyhow!(
+                "KINDRED_CRISIS_PHRASES (--crisis-phrases) {}: {e}",
+                path.display()
+            )
+        })?;
+        rules.extend(CrisisMatcher::parse(&data).map_err(|e| {
+            anyhow::anyhow!(
+                "KINDRED_CRISIS_PHRASES (--crisis-phrases) {}: {e}",
+                path.display()
+            )
+        })?);
     }
     let crisis = Detector::new(rules);
     let resources = match &config.operations.resources_card {
         Some(path) => {
-            let data = std::fs::read_to_string(path)
-                .map_err(|e| anyhow::anyhow!("reading {}: {e}", path.display()))?;
-            ResourcesCard::from_json(&data)
-                .map_err(|e| anyhow::anyhow!("in {}: {e}", path.display()))?
+            let data = std::fs::read_to_string(path).map_err(|e| {
+                anyhow::anyhow!(
+                    "KINDRED_RESOURCES_CARD (--resources-card) {}: {e}",
+                    path.display()
+                )
+            })?;
+            ResourcesCard::from_json(&data).map_err(|e| {
+                anyhow::anyhow!(
+                    "KINDRED_RESOURCES_CARD (--resources-card) {}: {e}",
+                    path.display()
+                )
+            })?
         }
         None => ResourcesCard::default(),
     };

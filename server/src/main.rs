@@ -3,30 +3,36 @@
 use std::path::{Path, PathBuf};
 
 use clap::Parser;
-use kindred::config::LogFormat;
+use kindred::config::{self, Loaded, LogFormat};
 use kindred::{Config, app};
 use tokio_util::sync::CancellationToken;
 use tracing_subscriber::Layer;
 use tracing_subscriber::layer::SubscriberExt;
 use tracing_subscriber::util::SubscriberInitExt;
 
-/// A configuration mistake: the same exit status clap gives a bad flag.
+// Exit statuses, as the README's Configuration section lists them: 0 a clean stop.
+/// Kindred had started and then failed while serving.
+const EXIT_RUNTIME: i32 = 1;
+/// A usage or configuration mistake, refused before anything starts (clap's own status
+/// for a bad flag): a value out of range, a file that is missing or malformed, a
+/// catalog directory that takes no write, an open-files limit below the caps.
 const EXIT_CONFIG: i32 = 2;
-/// Anything else that stops Kindred from starting (an address taken, a file unreadable,
-/// Redis unreachable).
-const EXIT_START: i32 = 1;
+/// The configuration is sound but something it needs was unavailable at start: the
+/// listening address taken, Redis unreachable, the catalog file unreadable.
+const EXIT_UNAVAILABLE: i32 = 3;
 
 fn main() {
     // Parsed before the runtime or the logs exist: a flag clap refuses exits here (2).
-    let config = Config::parse();
+    let mut config = Config::parse();
     let directives = std::env::var("RUST_LOG").unwrap_or_else(|_| "info".to_owned());
     let mut problems = config.problems();
-    if let Err(e) = app::check_log_directives(&directives) {
+    if let Err(e) = config::check_log_directives(&directives) {
         problems.push(e);
     }
-    if let Err(e) = public_base(config.edge.public_url.as_deref()) {
-        problems.push(e.to_string());
-    }
+    let loaded = config::preflight(&mut config).unwrap_or_else(|more| {
+        problems.extend(more);
+        Loaded::default()
+    });
     if !problems.is_empty() {
         for problem in &problems {
             eprintln!("kindred: {problem}");
@@ -34,17 +40,49 @@ fn main() {
         std::process::exit(EXIT_CONFIG);
     }
     init_logs(&directives, config.operations.log_format);
+    if let Some(warning) = &loaded.open_files_warning {
+        tracing::warn!("{warning}");
+    }
     let runtime = match tokio::runtime::Runtime::new() {
         Ok(r) => r,
         Err(e) => {
             eprintln!("kindred: cannot start the runtime: {e}");
-            std::process::exit(EXIT_START);
+            std::process::exit(EXIT_UNAVAILABLE);
         }
     };
-    if let Err(e) = runtime.block_on(run(config)) {
-        eprintln!("kindred: {e:#}");
-        std::process::exit(EXIT_START);
+    match runtime.block_on(run(config, loaded)) {
+        Ok(()) => {}
+        Err(Failure::Start(e)) => {
+            eprintln!("kindred: {}", describe(&e));
+            std::process::exit(EXIT_UNAVAILABLE);
+        }
+        Err(Failure::Serving(e)) => {
+            eprintln!("kindred: {}", describe(&e));
+            std::process::exit(EXIT_RUNTIME);
+        }
     }
+}
+
+/// Why `run` ended in failure: before serving (exit 3) or while serving (exit 1).
+enum Failure {
+    Start(anyhow::Error),
+    Serving(anyhow::Error),
+}
+
+/// An error and its causes, each said once: a cause whose text its context already
+/// holds (`Is a directory (os error 21): Is a directory (os error 21)`) is left out.
+fn describe(e: &anyhow::Error) -> String {
+    let mut text = String::new();
+    for cause in e.chain() {
+        let part = cause.to_string();
+        if !text.contains(&part) {
+            if !text.is_empty() {
+                text.push_str(": ");
+            }
+            text.push_str(&part);
+        }
+    }
+    text
 }
 
 fn init_logs(directives: &str, format: LogFormat) {
@@ -67,13 +105,38 @@ fn init_logs(directives: &str, format: LogFormat) {
     tracing_subscriber::registry().with(layer).init();
 }
 
-async fn run(config: Config) -> anyhow::Result<()> {
-    let public_base = public_base(config.edge.public_url.as_deref())?;
-    let listener = app::bind(config.edge.bind, "--bind").await?;
-    let addr = listener.local_addr()?;
-    let metrics = app::bind(config.operations.metrics_bind, "--metrics-bind").await?;
-    let metrics_addr = metrics.local_addr()?;
+async fn run(config: Config, loaded: Loaded) -> Result<(), Failure> {
+    let started = start(config, loaded).await.map_err(Failure::Start)?;
+    let served = app::serve(started.listener, started.metrics, started.state).await;
+    if let Some(path) = started.token_file {
+        let _ = std::fs::remove_file(path);
+    }
+    served.map_err(|e| Failure::Serving(e.into()))
+}
+
+/// A server ready to serve: its two listeners, its state, and the generated admin
+/// token's file (removed when it stops), if any.
+struct Started {
+    listener: tokio::net::TcpListener,
+    metrics: tokio::net::TcpListener,
+    state: std::sync::Arc<kindred::state::AppState>,
+    token_file: Option<PathBuf>,
+}
+
+/// Everything up to serving: listen, build the state, print where to go, and say in one
+/// log line what was loaded.
+async fn start(config: Config, loaded: Loaded) -> anyhow::Result<Started> {
     let shutdown = CancellationToken::new();
+    stop_on_signal(shutdown.clone());
+    let public_base = public_base(config.edge.public_url.as_deref());
+    let listener = app::bind(config.edge.bind, "KINDRED_BIND (--bind)").await?;
+    let addr = listener.local_addr()?;
+    let metrics = app::bind(
+        config.operations.metrics_bind,
+        "KINDRED_METRICS_BIND (--metrics-bind)",
+    )
+    .await?;
+    let metrics_addr = metrics.local_addr()?;
     let demo = config.operations.demo_room;
     let generated_admin = config.tokens.admin_token.is_none();
     let storage = match (&config.storage.redis_url, &config.storage.catalog_file) {
@@ -81,12 +144,35 @@ async fn run(config: Config) -> anyhow::Result<()> {
         (None, Some(path)) => Storage::File(path.clone()),
         (None, None) => Storage::Memory,
     };
+    let max_connections = config.edge.max_connections;
+    let max_tcp_connections = config.http_connection_cap();
     let state = app::state(config, shutdown.clone()).await?;
+    let rooms = state.broker.rooms().await.map_or(0, |r| r.len());
     // Links for members: the public URL behind a proxy, else the listening address.
     let base = public_base.unwrap_or_else(|| format!("http://{addr}"));
 
     println!("Kindred is listening on http://{addr}");
     println!("Metrics: http://{metrics_addr}/metrics");
+    // What was loaded, in one line a log collector can read (no text of anyone's).
+    tracing::info!(
+        broker = if matches!(storage, Storage::Redis) {
+            "redis"
+        } else {
+            "memory"
+        },
+        catalog = match storage {
+            Storage::Memory => "none",
+            Storage::File(_) => "file",
+            Storage::Redis => "redis",
+        },
+        catalog_rooms = rooms,
+        extra_crisis_phrases = loaded.extra_phrases,
+        card_lines = loaded.card_lines,
+        open_files_limit = loaded.open_files,
+        max_connections,
+        max_tcp_connections,
+        "started"
+    );
     match storage {
         Storage::Memory => {
             println!(
@@ -94,7 +180,6 @@ async fn run(config: Config) -> anyhow::Result<()> {
             );
         }
         Storage::File(path) => {
-            let rooms = state.broker.rooms().await.map_or(0, |r| r.len());
             println!(
                 "Rooms are kept in {} ({rooms} there now); messages never are.",
                 path.display()
@@ -134,17 +219,12 @@ async fn run(config: Config) -> anyhow::Result<()> {
         );
     }
 
-    tokio::spawn(async move {
-        wait_for_signal().await;
-        tracing::info!("shutting down");
-        shutdown.cancel();
-    });
-    let served = app::serve(listener, metrics, state).await;
-    if let Some(path) = token_file {
-        let _ = std::fs::remove_file(path);
-    }
-    served?;
-    Ok(())
+    Ok(Started {
+        listener,
+        metrics,
+        state,
+        token_file,
+    })
 }
 
 /// Where the catalog lives, for the start-up text.
@@ -186,54 +266,42 @@ fn write_private(path: &Path, text: &str) -> std::io::Result<()> {
     file.sync_all()
 }
 
-/// The public URL without its trailing slash, for printed links. Refuses one that is not
-/// an absolute http(s) URL: the WebSocket origin check would then let no browser in.
-fn public_base(public_url: Option<&str>) -> anyhow::Result<Option<String>> {
-    let Some(url) = public_url.map(str::trim) else {
-        return Ok(None);
-    };
-    let uri: axum::http::Uri = url
-        .parse()
-        .map_err(|e| anyhow::anyhow!("--public-url {url:?} is not a URL: {e}"))?;
-    let web = uri
-        .scheme_str()
-        .is_some_and(|s| s.eq_ignore_ascii_case("http") || s.eq_ignore_ascii_case("https"));
-    let host = uri
-        .authority()
-        .is_some_and(|a| !a.host().is_empty() && !a.as_str().contains('@'));
-    anyhow::ensure!(
-        web && host,
-        "--public-url {url:?} must be an absolute http:// or https:// URL, e.g. https://chat.example.org"
-    );
-    Ok(Some(url.trim_end_matches('/').to_owned()))
+/// The public URL without its trailing slash, for printed links (the configuration
+/// checked that it is an origin).
+fn public_base(public_url: Option<&str>) -> Option<String> {
+    public_url.map(|url| url.trim().trim_end_matches('/').to_owned())
 }
 
-async fn wait_for_signal() {
-    let ctrl_c = tokio::signal::ctrl_c();
+/// Stop on ctrl-c or SIGTERM: `shutdown` is cancelled. SIGTERM is caught from the
+/// moment this returns (before the listeners are bound), so a `systemctl stop` right
+/// after start is a clean stop, never the signal's default death.
+fn stop_on_signal(shutdown: CancellationToken) {
     #[cfg(unix)]
-    {
-        let mut term =
-            match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-                Ok(s) => s,
-                Err(_) => {
-                    let _ = ctrl_c.await;
-                    return;
+    let term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()).ok();
+    tokio::spawn(async move {
+        let ctrl_c = tokio::signal::ctrl_c();
+        #[cfg(unix)]
+        match term {
+            Some(mut term) => {
+                tokio::select! {
+                    _ = ctrl_c => {}
+                    _ = term.recv() => {}
                 }
-            };
-        tokio::select! {
-            _ = ctrl_c => {}
-            _ = term.recv() => {}
+            }
+            None => {
+                let _ = ctrl_c.await;
+            }
         }
-    }
-    #[cfg(not(unix))]
-    {
+        #[cfg(not(unix))]
         let _ = ctrl_c.await;
-    }
+        tracing::info!("shutting down");
+        shutdown.cancel();
+    });
 }
 
 #[cfg(test)]
 mod tests {
-    use super::{public_base, write_private};
+    use super::{describe, public_base, write_private};
 
     #[cfg(unix)]
     #[test]
@@ -260,27 +328,20 @@ mod tests {
     }
 
     #[test]
-    fn printed_links_use_the_public_url_and_a_bad_one_is_refused() {
-        assert_eq!(public_base(None).unwrap(), None);
+    fn printed_links_use_the_public_url_without_its_slash() {
+        assert_eq!(public_base(None), None);
         assert_eq!(
-            public_base(Some("https://chat.example.org/"))
-                .unwrap()
-                .as_deref(),
+            public_base(Some("https://chat.example.org/")).as_deref(),
             Some("https://chat.example.org")
         );
-        assert_eq!(
-            public_base(Some("HTTP://localhost:8080"))
-                .unwrap()
-                .as_deref(),
-            Some("HTTP://localhost:8080")
-        );
-        for bad in [
-            "chat.example.org",
-            "ftp://chat.example.org",
-            "https://u:p@x.org",
-            "",
-        ] {
-            assert!(public_base(Some(bad)).is_err(), "{bad:?}");
-        }
+    }
+
+    #[test]
+    fn a_cause_already_said_is_not_said_again() {
+        let io = std::io::Error::other("Is a directory (os error 21)");
+        let e = anyhow::Error::new(io).context("reading /tmp: Is a directory (os error 21)");
+        assert_eq!(describe(&e), "reading /tmp: Is a directory (os error 21)");
+        let e = anyhow::anyhow!("Redis refused").context("cannot reach REDIS_URL");
+        assert_eq!(describe(&e), "cannot reach REDIS_URL: Redis refused");
     }
 }

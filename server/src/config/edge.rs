@@ -8,7 +8,7 @@ use std::net::SocketAddr;
 use clap::Args;
 use ipnet::IpNet;
 
-use super::parse::{parse_bind, parse_net};
+use super::parse::{parse_bind, parse_net, parse_origin};
 use super::problems::Problems;
 
 /// `--bind`, `--public-url`, the connection caps and deadlines of `http::edge`, the
@@ -21,7 +21,8 @@ pub struct Edge {
     pub bind: SocketAddr,
 
     /// The address members use to reach Kindred (e.g. `https://chat.example.org`) when it
-    /// runs behind a proxy: the WebSocket origin check and the printed links use it.
+    /// runs behind a proxy: the WebSocket origin check and the printed links use it. An
+    /// origin: `http://` or `https://`, a host, an optional port, no path.
     /// Absent: the address Kindred listens on.
     #[arg(display_order = 6, long, env = "KINDRED_PUBLIC_URL")]
     pub public_url: Option<String>,
@@ -97,7 +98,8 @@ pub struct Edge {
 
     /// Origins allowed to open a WebSocket (repeat, or comma-separated). Absent: only the
     /// server's own origin; clients that send no Origin (non-browsers) are always allowed.
-    /// `*` allows every origin.
+    /// Each is an origin (`https://chat.example.org`, `http://localhost:8080`: scheme,
+    /// host, optional port, no path); `*` allows every origin.
     #[arg(
         display_order = 39,
         long = "allowed-origin",
@@ -163,6 +165,20 @@ impl Edge {
             1024,
             "bytes: room for a room's settings",
         );
+        if let Some(url) = &self.public_url
+            && let Err(why) = parse_origin(url)
+        {
+            out.push(&format!(
+                "KINDRED_PUBLIC_URL (--public-url): {why}; it is the address members type, which the WebSocket origin check compares with what browsers send"
+            ));
+        }
+        for origin in self.allowed_origins.iter().filter(|o| o.trim() != "*") {
+            if let Err(why) = parse_origin(origin) {
+                out.push(&format!(
+                    "KINDRED_ALLOWED_ORIGINS (--allowed-origin): {why}, or `*` for every origin; a browser's origin never matches anything else, so it would be refused"
+                ));
+            }
+        }
         if !(48..=64).contains(&self.ipv6_prefix) {
             out.out_of_range(
                 "KINDRED_IPV6_PREFIX",

@@ -6,16 +6,20 @@
 //! often anyone may ask for anything), [`Tokens`] (the admin token, the signing secret
 //! and lifetimes), [`Storage`] (Redis or the catalog file) and [`Operations`] (metrics,
 //! logs, the demo room, the crisis files, shutdown). `Config` composes them, checks them
-//! all before the server starts ([`Config::problems`]), and derives what the server
-//! reads from them (durations, budgets, a room's limits, the connection cap).
+//! all before the server starts ([`Config::problems`], pure; [`preflight`] then checks
+//! them against the machine: the files they name, the catalog's directory, the
+//! open-files limit; [`check_log_directives`] checks `RUST_LOG`), and derives what the
+//! server reads from them (durations, budgets, a room's limits, the connection cap).
 //!
 //! Every flag carries a `display_order`: its place in `--help`, which lists the flags
 //! in the order they had before they were grouped, whatever group holds them. A new
 //! flag takes the next number.
 
 mod edge;
+mod logs;
 mod operations;
 mod parse;
+mod preflight;
 mod problems;
 mod rates;
 mod rooms;
@@ -30,13 +34,15 @@ use clap::Parser;
 use governor::Quota;
 
 pub use edge::Edge;
+pub use logs::check_log_directives;
 pub use operations::{LogFormat, Operations};
+pub use preflight::{Loaded, OPEN_FILES_HEADROOM, preflight};
 use problems::Problems;
 pub use rates::Rates;
 pub use rooms::Rooms;
 pub use sockets::Sockets;
 pub use storage::{Durability, Storage};
-pub use tokens::Tokens;
+pub use tokens::{MIN_SECRET_BYTES, Tokens};
 
 use crate::room::Limits;
 use crate::safety::Budget;
@@ -59,6 +65,10 @@ pub struct Config {
     pub storage: Storage,
     #[command(flatten)]
     pub operations: Operations,
+    /// The open-files soft limit found (and raised) at start by [`preflight`]; `None`
+    /// when not known. The TCP connection cap is kept within it.
+    #[arg(skip)]
+    pub open_files_limit: Option<u64>,
 }
 
 impl Default for Config {
@@ -79,7 +89,25 @@ impl Config {
         self.rates.problems(&mut out);
         self.tokens.problems(&mut out);
         self.storage.problems(&mut out);
+        self.kept_state_problems(&mut out);
         out.into_lines()
+    }
+
+    /// What outlives this process (Redis, the catalog file) holds tokens signed with the
+    /// secret and is reached with the admin token: a generated secret, new at each start
+    /// (and different on each instance), would void every saved invite and ban.
+    fn kept_state_problems(&self, out: &mut Problems) {
+        let no_secret = self.tokens.secret.is_none();
+        if self.storage.redis_url.is_some() && (no_secret || self.tokens.admin_token.is_none()) {
+            out.push(
+                "REDIS_URL (--redis-url) is set without KINDRED_SECRET (--secret) or KINDRED_ADMIN_TOKEN (--admin-token): set both, the same on every instance, at least 32 bytes each (e.g. `openssl rand -hex 32`)",
+            );
+        }
+        if self.storage.redis_url.is_none() && self.storage.catalog_file.is_some() && no_secret {
+            out.push(
+                "KINDRED_CATALOG_FILE (--catalog-file) is set without KINDRED_SECRET (--secret): the catalog keeps invites signed with it, so a generated one would void them at every restart; set a secret of at least 32 bytes (e.g. `openssl rand -hex 32`)",
+            );
+        }
     }
 
     /// A member's budgets on this instance ([`Budget`]): messages, and moderation.
@@ -148,11 +176,23 @@ impl Config {
 
     /// The cap on open TCP connections: `--max-http-connections`, but never below twice
     /// `--max-connections`, so that a full house of WebSockets leaves as many connections
-    /// again for joins, pages and refusals.
+    /// again for joins, pages and refusals; and never above what the open-files limit
+    /// holds beside [`OPEN_FILES_HEADROOM`] (so one more connection is refused with a
+    /// 503 instead of failing at accept), though never below `--max-connections`
+    /// ([`preflight`] refuses a limit that low).
     pub fn http_connection_cap(&self) -> usize {
-        self.edge
+        let wanted = self
+            .edge
             .max_http_connections
-            .max(self.edge.max_connections.saturating_mul(2))
+            .max(self.edge.max_connections.saturating_mul(2));
+        match self.open_files_limit {
+            Some(limit) => {
+                let room = usize::try_from(limit.saturating_sub(OPEN_FILES_HEADROOM))
+                    .unwrap_or(usize::MAX);
+                wanted.min(room.max(self.edge.max_connections))
+            }
+            None => wanted,
+        }
     }
 }
 
@@ -285,5 +325,125 @@ mod tests {
         assert!(
             problems[1].starts_with("KINDRED_ROOM_LIST_CACHE_MS (--room-list-cache-ms) is 60000")
         );
+    }
+
+    #[test]
+    fn origins_are_a_scheme_a_host_and_a_port_and_nothing_after() {
+        for fine in [
+            "https://chat.example.org",
+            "https://chat.example.org/",
+            "http://localhost:8080",
+            "HTTPS://Chat.Example.org",
+            "http://[::1]:8080",
+        ] {
+            let c = Config::parse_from(["kindred", "--public-url", fine, "--allowed-origin", fine]);
+            assert_eq!(c.problems(), Vec::<String>::new(), "{fine}");
+        }
+        let c = Config::parse_from(["kindred", "--allowed-origin", "*"]);
+        assert_eq!(c.problems(), Vec::<String>::new());
+        for (bad, why) in [
+            ("example.org", "no http:// or https://"),
+            ("ftp://example.org", "no http:// or https://"),
+            ("https://example.org/chat", "path, query or fragment"),
+            ("https://example.org?x=1", "path, query or fragment"),
+            ("https://example.org#top", "path, query or fragment"),
+            ("https://u:p@example.org", "no user or password"),
+            ("", "not a URL"),
+        ] {
+            let public = Config::parse_from(["kindred", "--public-url", bad]).problems();
+            assert_eq!(public.len(), 1, "{bad}: {public:?}");
+            assert!(
+                public[0].starts_with("KINDRED_PUBLIC_URL (--public-url): ")
+                    && public[0].contains(why),
+                "{bad}: {}",
+                public[0]
+            );
+            let allowed = Config::parse_from(["kindred", "--allowed-origin", bad]).problems();
+            assert_eq!(allowed.len(), 1, "{bad}: {allowed:?}");
+            assert!(
+                allowed[0].starts_with("KINDRED_ALLOWED_ORIGINS (--allowed-origin): ")
+                    && allowed[0].contains(why),
+                "{bad}: {}",
+                allowed[0]
+            );
+        }
+    }
+
+    #[test]
+    fn rust_log_takes_levels_and_modules_with_levels_only() {
+        for fine in [
+            "info",
+            "WARN",
+            "warn,kindred=debug",
+            "kindred::session=trace",
+            "off",
+            "",
+        ] {
+            assert_eq!(check_log_directives(fine), Ok(()), "{fine}");
+        }
+        for (bad, said) in [
+            ("debg", "\"debg\" is not a level"),
+            ("kindred", "\"kindred\" is not a level"),
+            ("info,kindred=verbose", "\"verbose\" is not a level"),
+            ("=debug", "names no module"),
+        ] {
+            let refused = check_log_directives(bad).unwrap_err();
+            assert!(
+                refused.starts_with(&format!("RUST_LOG {bad:?}")),
+                "{refused}"
+            );
+            assert!(refused.contains(said), "{refused}");
+            assert_eq!(
+                refused.matches("RUST_LOG").count(),
+                3,
+                "named once, two examples: {refused}"
+            );
+        }
+    }
+
+    #[test]
+    fn kept_state_needs_a_secret_of_its_own_and_short_ones_are_refused() {
+        let secret = "s".repeat(MIN_SECRET_BYTES);
+        let c = Config::parse_from(["kindred", "--catalog-file", "/tmp/c.json"]);
+        let problems = c.problems();
+        assert_eq!(problems.len(), 1, "{problems:?}");
+        assert!(
+            problems[0].starts_with(
+                "KINDRED_CATALOG_FILE (--catalog-file) is set without KINDRED_SECRET (--secret)"
+            ),
+            "{}",
+            problems[0]
+        );
+        let c = Config::parse_from([
+            "kindred",
+            "--catalog-file",
+            "/tmp/c.json",
+            "--secret",
+            &secret,
+        ]);
+        assert_eq!(c.problems(), Vec::<String>::new());
+        let c = Config::parse_from([
+            "kindred",
+            "--redis-url",
+            "redis://127.0.0.1:6379",
+            "--secret",
+            &secret,
+        ]);
+        let problems = c.problems();
+        assert_eq!(problems.len(), 1, "{problems:?}");
+        assert!(
+            problems[0].starts_with("REDIS_URL (--redis-url) is set without"),
+            "{}",
+            problems[0]
+        );
+        let short =
+            Config::parse_from(["kindred", "--secret", "abc", "--admin-token", ""]).problems();
+        assert_eq!(short.len(), 2, "{short:?}");
+        assert!(short[0].starts_with(
+            "KINDRED_ADMIN_TOKEN (--admin-token) is empty: it must be at least 32 bytes"
+        ));
+        assert!(short[1].starts_with(
+            "KINDRED_SECRET (--secret) is 3 bytes long: it must be at least 32 bytes"
+        ));
     }
 }

@@ -1,5 +1,5 @@
 //! The flag values clap cannot read by itself: a listening address that may name a
-//! host, and a network given as a CIDR or a single address.
+//! host, a network given as a CIDR or a single address, and a web origin.
 
 use std::net::{IpAddr, SocketAddr};
 
@@ -36,4 +36,36 @@ pub(super) fn parse_net(raw: &str) -> Result<IpNet, String> {
     raw.parse::<IpNet>()
         .or_else(|_| raw.parse::<IpAddr>().map(IpNet::from))
         .map_err(|_| format!("{raw:?} is neither a CIDR (10.0.0.0/8) nor an IP address"))
+}
+
+/// A web origin as browsers send it in `Origin`: `http` or `https`, a host, an optional
+/// port, and nothing after (a lone trailing `/` is taken and dropped). Returned without
+/// the slash; the error says what is wrong and what would be taken.
+pub(super) fn parse_origin(raw: &str) -> Result<String, String> {
+    let raw = raw.trim();
+    let example = "an origin is a scheme, a host and an optional port, e.g. https://chat.example.org or http://localhost:8080";
+    let uri: axum::http::Uri = raw
+        .parse()
+        .map_err(|_| format!("{raw:?} is not a URL ({example})"))?;
+    let scheme_ok = uri
+        .scheme_str()
+        .is_some_and(|s| s.eq_ignore_ascii_case("http") || s.eq_ignore_ascii_case("https"));
+    if !scheme_ok {
+        return Err(format!("{raw:?} has no http:// or https:// ({example})"));
+    }
+    let Some(authority) = uri.authority() else {
+        return Err(format!("{raw:?} names no host ({example})"));
+    };
+    if authority.host().is_empty() || authority.as_str().contains('@') {
+        return Err(format!(
+            "{raw:?} must name a host and no user or password ({example})"
+        ));
+    }
+    let after = uri.path_and_query().map_or("", |p| p.as_str());
+    if !(after.is_empty() || after == "/") || raw.contains(['?', '#']) {
+        return Err(format!(
+            "{raw:?} has a path, query or fragment; browsers send none in an origin ({example})"
+        ));
+    }
+    Ok(raw.trim_end_matches('/').to_owned())
 }

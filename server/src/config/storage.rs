@@ -122,6 +122,10 @@ mod tests {
             "redis://127.0.0.1:6379",
             "--redis-durability",
             "replica",
+            "--secret",
+            &"s".repeat(32),
+            "--admin-token",
+            &"a".repeat(32),
         ]);
         assert_eq!(c.storage.redis_durability, Durability::Replica);
         assert_eq!(c.problems(), Vec::<String>::new());
@@ -138,6 +142,10 @@ mod tests {
             "fsync",
             "--redis-durability-timeout-ms",
             "0",
+            "--secret",
+            &"s".repeat(32),
+            "--admin-token",
+            &"a".repeat(32),
         ])
         .problems();
         assert_eq!(problems.len(), 2, "{problems:?}");

@@ -5,8 +5,11 @@ use clap::Args;
 
 use super::problems::Problems;
 
+/// The shortest secret or admin token accepted, in bytes: `openssl rand -hex 32` gives 64.
+pub const MIN_SECRET_BYTES: usize = 32;
+
 /// The admin token, the signing secret and the lifetimes of session tokens and
-/// invites. Their lengths are checked where they are used (`app::state`).
+/// invites.
 #[derive(Clone, Debug, Args)]
 pub struct Tokens {
     /// Bearer token for the admin API, at least 32 bytes. Absent: generated and written to
@@ -21,7 +24,9 @@ pub struct Tokens {
     pub admin_token: Option<String>,
 
     /// Secret that signs session and invite tokens, at least 32 bytes; must be the same
-    /// on every instance. Generated when absent (tokens then die with the process).
+    /// on every instance, and is required with REDIS_URL or --catalog-file (what they
+    /// keep holds tokens it signed). Generated when absent (tokens then die with the
+    /// process).
     #[arg(
         display_order = 3,
         long,
@@ -41,6 +46,29 @@ pub struct Tokens {
 
 impl Tokens {
     pub(super) fn problems(&self, out: &mut Problems) {
+        // An empty admin token would let anyone in through the admin API; a short
+        // secret lets anyone guess it and sign a facilitator invite.
+        for (env, value) in [
+            ("KINDRED_ADMIN_TOKEN", &self.admin_token),
+            ("KINDRED_SECRET", &self.secret),
+        ] {
+            if let Some(value) = value
+                && value.len() < MIN_SECRET_BYTES
+            {
+                let length = if value.is_empty() {
+                    "empty".to_owned()
+                } else {
+                    format!("{} bytes long", value.len())
+                };
+                out.out_of_range(
+                    env,
+                    length,
+                    &format!(
+                        "it must be at least {MIN_SECRET_BYTES} bytes (e.g. `openssl rand -hex 32`), or unset to have one generated"
+                    ),
+                );
+            }
+        }
         out.at_least("KINDRED_TOKEN_TTL_SECS", self.token_ttl_secs, 1, "seconds");
         out.at_least(
             "KINDRED_INVITE_TTL_SECS",

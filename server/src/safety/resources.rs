@@ -14,13 +14,61 @@ use serde::{Deserialize, Serialize};
 pub struct ResourcesCard {
     pub title: String,
     pub body: String,
+    #[serde(deserialize_with = "operator_lines")]
     pub lines: Vec<HelpLine>,
 }
 
+/// A help line as an operator writes it: the wire's [`HelpLine`], with unknown fields
+/// refused (a misspelt `url` would otherwise be dropped without a word).
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct OperatorLine {
+    region: String,
+    name: String,
+    contact: String,
+    #[serde(default)]
+    url: Option<String>,
+}
+
+fn operator_lines<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Vec<HelpLine>, D::Error> {
+    let lines = Vec::<OperatorLine>::deserialize(d)?;
+    Ok(lines
+        .into_iter()
+        .map(|l| HelpLine {
+            region: l.region,
+            name: l.name,
+            contact: l.contact,
+            url: l.url,
+        })
+        .collect())
+}
+
+/// The link schemes a card may use. The web client puts `url` in an `href`, so anything
+/// else (`javascript:`, `data:`) would run or show whatever the file says.
+const LINK_SCHEMES: [&str; 3] = ["https", "tel", "sms"];
+
+/// Whether `url` is a link a member may safely be handed: `https://host…`, `tel:…` or
+/// `sms:…`, with no spaces or control characters.
+fn safe_link(url: &str) -> bool {
+    let Some((scheme, rest)) = url.split_once(':') else {
+        return false;
+    };
+    let clean = !url.chars().any(|c| c.is_whitespace() || c.is_control());
+    let known = LINK_SCHEMES.iter().any(|s| s.eq_ignore_ascii_case(scheme));
+    let addressed = if scheme.eq_ignore_ascii_case("https") {
+        rest.strip_prefix("//")
+            .is_some_and(|r| !r.is_empty() && !r.starts_with('/'))
+    } else {
+        !rest.is_empty()
+    };
+    clean && known && addressed
+}
+
 impl ResourcesCard {
-    /// Reads an operator's card. Unknown fields are refused so that a typo is noticed at
-    /// start-up rather than silently shipping the default, and so is a card without a
-    /// help line or with an empty one: a person in crisis would be given nothing to call.
+    /// Reads an operator's card. Unknown fields (on the card or a line) are refused so
+    /// that a typo is noticed at start-up rather than silently shipping the default, and
+    /// so is a card without a help line or with an empty one (a person in crisis would be
+    /// given nothing to call), and a link other than `https:`, `tel:` or `sms:`.
     pub fn from_json(json: &str) -> Result<Self, CardError> {
         let card: Self = serde_json::from_str(json)?;
         if card.lines.is_empty() {
@@ -32,6 +80,13 @@ impl ResourcesCard {
             .position(|l| l.name.trim().is_empty() || l.contact.trim().is_empty())
         {
             return Err(CardError::EmptyLine(i + 1));
+        }
+        if let Some(i) = card
+            .lines
+            .iter()
+            .position(|l| l.url.as_deref().is_some_and(|u| !safe_link(u)))
+        {
+            return Err(CardError::BadLink(i + 1));
         }
         Ok(card)
     }
@@ -48,6 +103,10 @@ pub enum CardError {
     NoLines,
     #[error("help line {0} has no `name` or no `contact`")]
     EmptyLine(usize),
+    #[error(
+        "help line {0} has a `url` that is not an https://, tel: or sms: link (e.g. https://988lifeline.org, tel:988, sms:741741)"
+    )]
+    BadLink(usize),
 }
 
 fn line(region: &str, name: &str, contact: &str, url: &str) -> HelpLine {
@@ -157,5 +216,49 @@ mod tests {
             ResourcesCard::from_json(blank),
             Err(CardError::EmptyLine(1))
         ));
+    }
+
+    fn card_with_url(url: &str) -> Result<ResourcesCard, CardError> {
+        let json = serde_json::json!({"title": "x", "body": "y", "lines": [
+            {"region": "US", "name": "988", "contact": "Call 988", "url": "https://988lifeline.org"},
+            {"region": "US", "name": "Line", "contact": "Text", "url": url},
+        ]});
+        ResourcesCard::from_json(&json.to_string())
+    }
+
+    #[test]
+    fn a_cards_links_are_https_tel_or_sms_and_nothing_that_runs() {
+        for fine in [
+            "https://findahelpline.com/x?y=1",
+            "tel:988",
+            "TEL:+44116123",
+            "sms:741741",
+        ] {
+            assert!(card_with_url(fine).is_ok(), "{fine}");
+        }
+        for bad in [
+            "javascript:alert(1)",
+            "JavaScript:alert(1)",
+            "data:text/html,hi",
+            "http://988lifeline.org",
+            "https:",
+            "https:///path",
+            "tel:",
+            "988lifeline.org",
+            "https://x.org/a b",
+            "https://x.org/\u{0}",
+        ] {
+            assert!(
+                matches!(card_with_url(bad), Err(CardError::BadLink(2))),
+                "{bad}"
+            );
+        }
+    }
+
+    #[test]
+    fn a_misspelt_field_on_a_help_line_is_refused() {
+        let json = r#"{"title":"x","body":"y","lines":[{"region":"US","name":"988","contact":"Call","ulr":"https://988lifeline.org"}]}"#;
+        let refused = ResourcesCard::from_json(json).unwrap_err().to_string();
+        assert!(refused.contains("unknown field `ulr`"), "{refused}");
     }
 }

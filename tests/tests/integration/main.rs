@@ -25,6 +25,7 @@ mod operating;
 mod outage;
 mod private_notices;
 mod redis_at_rest;
+mod refusals;
 mod replicas;
 mod resume;
 mod room_list;

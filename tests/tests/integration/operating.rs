@@ -449,20 +449,24 @@ fn configuration_mistakes_are_refused_at_start_one_line_each() {
         (
             &[("KINDRED_RESOURCES_CARD", empty_card)],
             &[],
-            1,
+            2,
             &["card.json", "no help lines"],
         ),
         (
             &[("RUST_LOG", "info,kindred=loud")],
             &[],
             2,
-            &["RUST_LOG \"info,kindred=loud\" is not a log filter"],
+            &["RUST_LOG \"info,kindred=loud\": \"loud\" is not a level"],
         ),
         (
             &[("KINDRED_BIND", taken_addr.as_str())],
             &[],
-            1,
-            &["cannot listen on --bind", taken_addr.as_str(), "in use"],
+            3,
+            &[
+                "cannot listen on KINDRED_BIND (--bind)",
+                taken_addr.as_str(),
+                "in use",
+            ],
         ),
         (
             &[("KINDRED_BIND", "localhost")],
@@ -473,7 +477,7 @@ fn configuration_mistakes_are_refused_at_start_one_line_each() {
         (
             &[("KINDRED_CATALOG_FILE", newer)],
             &[],
-            1,
+            3,
             &["newer.json", "format 9", "newer Kindred"],
         ),
         (
@@ -489,7 +493,7 @@ fn configuration_mistakes_are_refused_at_start_one_line_each() {
             &[("KINDRED_PUBLIC_URL", "chat.example.org")],
             &[],
             2,
-            &["--public-url \"chat.example.org\" must be an absolute"],
+            &["KINDRED_PUBLIC_URL (--public-url): \"chat.example.org\" has no http:// or https://"],
         ),
     ];
     for (env, args, code, expected) in cases {
@@ -536,9 +540,10 @@ fn secrets_never_appear_in_help_or_in_refusals() {
     let help = String::from_utf8_lossy(&help.stdout);
     assert!(help.contains("--redis-url"), "{help}");
     assert!(!help.contains("zq7"), "--help printed a secret:\n{help}");
-    // Redis unreachable: refused, and the URL's password is not in the message.
+    // Redis unreachable: refused (3: a needed service unavailable at start), and the
+    // URL's password is not in the message.
     let (exit, stderr) = refused(&env, &[]);
-    assert_eq!(exit, 1, "{stderr}");
+    assert_eq!(exit, 3, "{stderr}");
     assert!(stderr.contains("Redis"), "{stderr}");
     assert!(
         !stderr.contains("zq7"),

@@ -1,10 +1,13 @@
 //! The accept loop: every connection counted against the caps before a byte is read
 //! (one over either is refused unread), its socket tuned, and its serving spawned into
-//! [`Connections`], which shutdown closes and, after the grace period, drops.
+//! [`Connections`], which shutdown closes and, after the grace period, drops. When the
+//! system refuses to accept (out of file descriptors), the loop backs off and says so
+//! in one line at most every ten seconds, so connections already open keep being served
+//! and the log is not flooded.
 
 use std::io;
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use axum::Router;
 use tokio::net::TcpListener;
@@ -63,14 +66,30 @@ pub async fn accept_loop(
     connections: Connections,
 ) {
     let refusals = RefusalLog::default();
+    let mut backoff = AcceptBackoff::default();
     loop {
         let (tcp, peer) = tokio::select! {
             _ = shutdown.cancelled() => break,
             accepted = listener.accept() => match accepted {
-                Ok(accepted) => accepted,
+                Ok(accepted) => {
+                    backoff.succeeded();
+                    accepted
+                }
+                Err(e) if per_connection(&e) => continue,
                 Err(e) => {
-                    accept_error(e).await;
-                    continue;
+                    let (pause, report) = backoff.failed(Instant::now());
+                    if let Some(failures) = report {
+                        tracing::error!(
+                            error = %e,
+                            failures,
+                            pause_ms = pause.as_millis() as u64,
+                            "accept failed; pausing (out of file descriptors? see ulimit -n / LimitNOFILE)"
+                        );
+                    }
+                    tokio::select! {
+                        _ = shutdown.cancelled() => break,
+                        _ = tokio::time::sleep(pause) => continue,
+                    }
                 }
             },
         };
@@ -100,16 +119,50 @@ pub async fn accept_loop(
     }
 }
 
-/// Errors that concern one connection only are skipped; anything else (out of file
-/// descriptors) pauses accepting a moment instead of spinning.
-async fn accept_error(e: io::Error) {
-    match e.kind() {
+/// Errors that concern one connection only: skipped, the next is accepted at once.
+fn per_connection(e: &io::Error) -> bool {
+    matches!(
+        e.kind(),
         io::ErrorKind::ConnectionRefused
-        | io::ErrorKind::ConnectionAborted
-        | io::ErrorKind::ConnectionReset => {}
-        _ => {
-            tracing::error!(error = %e, "accept failed; pausing");
-            tokio::time::sleep(Duration::from_millis(100)).await;
+            | io::ErrorKind::ConnectionAborted
+            | io::ErrorKind::ConnectionReset
+    )
+}
+
+/// How accepting backs off while the system refuses it (out of file descriptors, out
+/// of memory): 10 ms, doubling to 1 s, from the start again after a success; and when
+/// to say so: at most once per ten seconds, with how many failures there were.
+#[derive(Debug, Default)]
+struct AcceptBackoff {
+    pause: Duration,
+    unreported: u64,
+    last_report: Option<Instant>,
+}
+
+const FIRST_PAUSE: Duration = Duration::from_millis(10);
+const LONGEST_PAUSE: Duration = Duration::from_secs(1);
+const REPORT_EVERY: Duration = Duration::from_secs(10);
+
+impl AcceptBackoff {
+    fn succeeded(&mut self) {
+        self.pause = Duration::ZERO;
+    }
+
+    /// One more failure at `now`: how long to pause, and the failures to report now
+    /// (`None`: one was reported less than ten seconds ago).
+    fn failed(&mut self, now: Instant) -> (Duration, Option<u64>) {
+        self.pause = (self.pause * 2).clamp(FIRST_PAUSE, LONGEST_PAUSE);
+        self.unreported += 1;
+        let due = self
+            .last_report
+            .is_none_or(|t| now.duration_since(t) >= REPORT_EVERY);
+        if !due {
+            return (self.pause, None);
         }
+        self.last_report = Some(now);
+        (self.pause, Some(std::mem::take(&mut self.unreported)))
     }
 }
+
+#[cfg(test)]
+mod tests;

@@ -102,6 +102,16 @@ impl CrisisMatcher {
         self.compiled = Compiled::build(&self.source);
     }
 
+    /// How many crisis phrases (patterns of a category) it matches; exceptions, aliases
+    /// and fuzzy words not counted: what start-up reports for an operator's file.
+    pub fn phrases(&self) -> usize {
+        self.source
+            .rules
+            .iter()
+            .filter(|r| r.category.is_some())
+            .count()
+    }
+
     /// The most severe crisis category the text expresses, if any.
     pub fn detect(&self, text: &str) -> Option<CrisisCategory> {
         self.compiled.detect(text)
