@@ -99,6 +99,8 @@ function emergencyLine(category) {
 export function truthLines(f, context) {
   const lines = [];
   const sent = context.sent;
+  // Said only to someone who wrote: a card opened by hand thanks nobody for anything.
+  if (sent !== 'none') lines.push("Thank you for telling us. It sounds like you're going through something really painful right now, and you deserve support.");
   if (sent === 'shared') lines.push('Your message was shared with the group.');
   else if (sent === 'whisper') lines.push('Your private message went only to the facilitators, not to the group.');
   else if (sent === 'refused') lines.push(`Your message was not shared with the group${context.why ? ` (${context.why})` : ''}. Your words are still in your message box.`);

@@ -259,6 +259,8 @@ test('axe-core finds nothing on the pages where a stay cannot begin or ends, nor
         await ada.locator('#room-list li', { hasText: `Evening Circle ${n}` }).locator('.next-session-line').waitFor();
         await ada.click('#need-help-link');
         await ada.locator('#crisis-card a[href^="tel:"]').first().waitFor();
+        // Opened by hand, by someone who has written nothing: nobody is thanked for words.
+        assert.doesNotMatch(await ada.locator('#crisis-card').innerText(), /Thank you for|trusting us|It sounds like/);
         await assertAccessible(ada, `Need help now on the directory, ${name}`);
 
         // Between sessions: the participant's page, and the facilitator's banner.

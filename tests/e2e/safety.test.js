@@ -45,7 +45,11 @@ async function checkCard(page, width) {
   await card.locator('a[href="sms:988"]').waitFor();
   await card.locator('a[href="tel:116123"]').waitFor();
   const text = await card.innerText();
+  assert.match(text, /Thank you for telling us\./);
   assert.match(text, /Your message was shared with the group\./);
+  // The operator's words come after the lines, and say so.
+  assert.match(text, /the lines above are free/);
+  assert.doesNotMatch(text, /lines below/);
   assert.match(text, /drop-in room and nobody is keeping watch right now, so no one here has been told/);
   assert.doesNotMatch(text, /have been let know|facilitators have been/);
 }

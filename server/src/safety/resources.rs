@@ -123,13 +123,14 @@ impl Default for ResourcesCard {
         Self {
             title: "You don't have to carry this alone".to_owned(),
             // Whether the message was shared and who was told differs from one card
-            // to the next (`seq` and `told` on the frame say which), so the body says
-            // neither: clients add what is true for this message.
-            body: "Thank you for trusting us with this. It sounds like you're going \
-                   through something really painful right now, and you deserve support. \
-                   If you can, please reach out to someone who can talk with you: the lines \
-                   below are free, confidential, and there for you at any hour. If you are \
-                   in immediate danger, please call your local emergency number."
+            // to the next (`seq` and `told` on the frame say which), and the same card
+            // is what "Need help now" opens when nobody has written anything: so the
+            // body says none of it, nor thanks anyone for words; clients add what is
+            // true for this message. It comes after the lines on the card.
+            body: "If things feel like too much right now, please reach out to someone \
+                   who can talk with you: the lines above are free, confidential, and \
+                   there for you at any hour. If you are in immediate danger, please call \
+                   your local emergency number."
                 .to_owned(),
             lines: vec![
                 line(
