@@ -75,6 +75,20 @@ pub fn refused(env: &[(&str, &str)], args: &[&str]) -> (i32, String) {
 
 /// Where the test command built the binary: `KINDRED_BIN` if set, else the debug
 /// build in the workspace's target directory (`CARGO_TARGET_DIR` if set).
+/// A fresh directory for one test's files (a catalog file, an admin-token file).
+pub fn scratch(name: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!(
+        "kindred-{name}-{}-{}",
+        std::process::id(),
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .as_nanos()
+    ));
+    std::fs::create_dir_all(&dir).expect("scratch directory");
+    dir
+}
+
 pub fn binary() -> PathBuf {
     let path = std::env::var_os("KINDRED_BIN")
         .map(PathBuf::from)
@@ -205,6 +219,30 @@ impl Instance {
 
     pub fn base(&self) -> String {
         format!("http://{}", self.addr)
+    }
+
+    /// An admin call with the operator's token: its status and its JSON body (null
+    /// when it has none).
+    pub async fn admin(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        body: Option<serde_json::Value>,
+    ) -> (u16, serde_json::Value) {
+        let mut request = reqwest::Client::new()
+            .request(method, format!("{}{path}", self.base()))
+            .bearer_auth(ADMIN)
+            .timeout(crate::WAIT);
+        if let Some(body) = body {
+            request = request.json(&body);
+        }
+        let response = request.send().await.expect("the server answers");
+        let status = response.status().as_u16();
+        let text = response.text().await.unwrap_or_default();
+        (
+            status,
+            serde_json::from_str(&text).unwrap_or(serde_json::Value::Null),
+        )
     }
 
     pub fn ws_url(&self) -> String {

@@ -198,7 +198,6 @@ async fn accept(listener: TcpListener, target: u16, shared: Arc<Shared>) {
                     .repeating
                     .lock()
                     .expect("not poisoned")
-                    .as_ref()
                     .as_deref()
                     .is_some_and(|needle| opened(&[], chunk).contains(needle));
                 if repeat {

@@ -7,43 +7,9 @@
 use kindred_protocol::client::Connection;
 use kindred_protocol::http::{AdminRoomList, CreateInvite, JoinRequest};
 use kindred_protocol::{ClientFrame, ErrorCode, ModAction, ServerFrame};
-use kindred_tests::process::Instance;
+use kindred_tests::process::{Instance, scratch};
 use kindred_tests::{ADMIN, WAIT};
-use serde_json::{Value, json};
-
-/// A fresh directory for one test's catalog file.
-fn scratch(name: &str) -> std::path::PathBuf {
-    let dir = std::env::temp_dir().join(format!(
-        "kindred-{name}-{}-{}",
-        std::process::id(),
-        std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .unwrap()
-            .as_nanos()
-    ));
-    std::fs::create_dir_all(&dir).expect("scratch directory");
-    dir
-}
-
-/// An admin call: its status and JSON body.
-async fn admin(
-    method: reqwest::Method,
-    instance: &Instance,
-    path: &str,
-    body: Option<Value>,
-) -> (u16, Value) {
-    let mut request = reqwest::Client::new()
-        .request(method, format!("{}{path}", instance.base()))
-        .bearer_auth(ADMIN)
-        .timeout(WAIT);
-    if let Some(body) = body {
-        request = request.json(&body);
-    }
-    let response = request.send().await.expect("the server answers");
-    let status = response.status().as_u16();
-    let text = response.text().await.unwrap_or_default();
-    (status, serde_json::from_str(&text).unwrap_or(Value::Null))
-}
+use serde_json::json;
 
 fn joining(name: &str, invite: Option<String>, device: Option<&str>) -> JoinRequest {
     JoinRequest {
@@ -95,22 +61,22 @@ async fn a_room_its_settings_and_an_invite_acknowledged_survive_a_kill_the_insta
     let env = [("KINDRED_CATALOG_FILE", file.to_str().unwrap())];
     let mut first = Instance::launch(&env, false);
 
-    let (status, created) = admin(
-        reqwest::Method::POST,
-        &first,
-        "/api/rooms",
-        Some(json!({"title": "Wednesday group", "open": true, "waiting_room": false})),
-    )
-    .await;
+    let (status, created) = first
+        .admin(
+            reqwest::Method::POST,
+            "/api/rooms",
+            Some(json!({"title": "Wednesday group", "open": true, "waiting_room": false})),
+        )
+        .await;
     assert_eq!(status, 201, "{created}");
     let id: kindred_protocol::RoomId = created["id"].as_str().unwrap().parse().unwrap();
-    let (status, patched) = admin(
-        reqwest::Method::PATCH,
-        &first,
-        &format!("/api/rooms/{id}"),
-        Some(json!({"title": "Wednesday evening group", "capacity": 7})),
-    )
-    .await;
+    let (status, patched) = first
+        .admin(
+            reqwest::Method::PATCH,
+            &format!("/api/rooms/{id}"),
+            Some(json!({"title": "Wednesday evening group", "capacity": 7})),
+        )
+        .await;
     assert_eq!(status, 200, "{patched}");
     let invite = first
         .http
@@ -121,7 +87,7 @@ async fn a_room_its_settings_and_an_invite_acknowledged_survive_a_kill_the_insta
     first.kill();
 
     let second = Instance::launch(&env, false);
-    let (status, listed) = admin(reqwest::Method::GET, &second, "/api/rooms", None).await;
+    let (status, listed) = second.admin(reqwest::Method::GET, "/api/rooms", None).await;
     assert_eq!(status, 200);
     let listed: AdminRoomList = serde_json::from_value(listed).unwrap();
     assert_eq!(listed.rooms.len(), 1, "the acknowledged room is back");
@@ -146,13 +112,13 @@ async fn a_ban_acknowledged_holds_after_a_kill_the_instant_after() {
     let file = dir.join("catalog.json");
     let env = [("KINDRED_CATALOG_FILE", file.to_str().unwrap())];
     let mut first = Instance::launch(&env, false);
-    let (status, created) = admin(
-        reqwest::Method::POST,
-        &first,
-        "/api/rooms",
-        Some(json!({"title": "Friday group", "open": true, "waiting_room": false})),
-    )
-    .await;
+    let (status, created) = first
+        .admin(
+            reqwest::Method::POST,
+            "/api/rooms",
+            Some(json!({"title": "Friday group", "open": true, "waiting_room": false})),
+        )
+        .await;
     assert_eq!(status, 201, "{created}");
     let id: kindred_protocol::RoomId = created["id"].as_str().unwrap().parse().unwrap();
     let invite = first
@@ -232,9 +198,7 @@ async fn a_change_the_file_cannot_take_is_answered_internal_counted_and_logged_w
         ("KINDRED_METRICS_BIND", metrics.as_str()),
     ];
     let mut first = Instance::launch(&env, true);
-    let (status, created) = admin(
-        reqwest::Method::POST,
-        &first,
+    let (status, created) = first.admin(reqwest::Method::POST,
         "/api/rooms",
         Some(json!({"title": "Zq7title group", "open": true, "facilitated": false, "waiting_room": false})),
     )
@@ -254,13 +218,13 @@ async fn a_change_the_file_cannot_take_is_answered_internal_counted_and_logged_w
 
     // The disk goes away under the catalog file (the directory is removed).
     std::fs::remove_dir_all(&dir).unwrap();
-    let (status, body) = admin(
-        reqwest::Method::PATCH,
-        &first,
-        &format!("/api/rooms/{id}"),
-        Some(json!({"capacity": 5})),
-    )
-    .await;
+    let (status, body) = first
+        .admin(
+            reqwest::Method::PATCH,
+            &format!("/api/rooms/{id}"),
+            Some(json!({"capacity": 5})),
+        )
+        .await;
     assert_eq!(
         (status, body["code"].as_str()),
         (503, Some("internal")),
@@ -289,23 +253,19 @@ async fn a_change_the_file_cannot_take_is_answered_internal_counted_and_logged_w
     // The disk is back: the next change is acknowledged, and the file holds the
     // room as it stands, the change that was not acknowledged included.
     std::fs::create_dir_all(&dir).unwrap();
-    let (status, _) = admin(
-        reqwest::Method::PATCH,
-        &first,
-        &format!("/api/rooms/{id}"),
-        Some(json!({"title": "Saturday group"})),
-    )
-    .await;
+    let (status, _) = first
+        .admin(
+            reqwest::Method::PATCH,
+            &format!("/api/rooms/{id}"),
+            Some(json!({"title": "Saturday group"})),
+        )
+        .await;
     assert_eq!(status, 200);
     first.kill();
     let second = Instance::launch(&env[..1], false);
-    let (status, room) = admin(
-        reqwest::Method::GET,
-        &second,
-        &format!("/api/rooms/{id}"),
-        None,
-    )
-    .await;
+    let (status, room) = second
+        .admin(reqwest::Method::GET, &format!("/api/rooms/{id}"), None)
+        .await;
     assert_eq!(status, 200, "{room}");
     assert_eq!(
         (room["title"].as_str(), room["capacity"].as_u64()),

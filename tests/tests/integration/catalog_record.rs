@@ -12,6 +12,7 @@ use std::time::Duration;
 use kindred_protocol::http::CreateRoom;
 use kindred_protocol::{ClientFrame, ErrorCode, ModAction, RoomId, RoomSummary, ServerFrame};
 use kindred_tests::kindred::Config;
+use kindred_tests::process::scratch;
 use kindred_tests::redis::RedisServer;
 use kindred_tests::{ADMIN, ModArgs, TestServer, WAIT, config};
 use serde_json::{Value, json};
@@ -26,20 +27,6 @@ fn quick_to_close() -> Config {
     let mut c = config();
     c.rooms.held_close_minutes = 0;
     c
-}
-
-/// A fresh directory for one test's catalog file.
-fn scratch(name: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!(
-        "kindred-{name}-{}-{}",
-        std::process::id(),
-        std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .unwrap()
-            .as_nanos()
-    ));
-    std::fs::create_dir_all(&dir).expect("scratch directory");
-    dir
 }
 
 /// Where a broker keeps its catalog records.

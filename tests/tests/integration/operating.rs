@@ -6,43 +6,9 @@
 use kindred_protocol::client::Connection;
 use kindred_protocol::http::{AdminRoomList, CreateInvite, JoinRequest};
 use kindred_protocol::{ClientFrame, ServerFrame, Visibility};
-use kindred_tests::process::{Instance, refused};
+use kindred_tests::process::{Instance, refused, scratch};
 use kindred_tests::{ADMIN, SECRET, WAIT};
 use serde_json::{Value, json};
-
-/// A fresh directory for one test's files.
-fn scratch(name: &str) -> std::path::PathBuf {
-    let dir = std::env::temp_dir().join(format!(
-        "kindred-{name}-{}-{}",
-        std::process::id(),
-        std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .unwrap()
-            .as_nanos()
-    ));
-    std::fs::create_dir_all(&dir).expect("scratch directory");
-    dir
-}
-
-async fn admin(
-    method: reqwest::Method,
-    instance: &Instance,
-    path: &str,
-    body: Option<Value>,
-) -> (u16, Value) {
-    let client = reqwest::Client::new();
-    let mut request = client
-        .request(method, format!("{}{path}", instance.base()))
-        .bearer_auth(ADMIN)
-        .timeout(WAIT);
-    if let Some(body) = body {
-        request = request.json(&body);
-    }
-    let response = request.send().await.expect("the server answers");
-    let status = response.status().as_u16();
-    let text = response.text().await.unwrap_or_default();
-    (status, serde_json::from_str(&text).unwrap_or(Value::Null))
-}
 
 #[tokio::test]
 async fn with_a_catalog_file_rooms_invites_and_bans_survive_a_restart_and_no_words_are_kept() {
@@ -60,18 +26,16 @@ async fn with_a_catalog_file_rooms_invites_and_bans_survive_a_restart_and_no_wor
         "the start-up text says where rooms are kept: {printed:?}"
     );
     // An open public group, and an unlisted one with its own policy and a schedule.
-    let (status, tuesday) = admin(
-        reqwest::Method::POST,
-        &first,
-        "/api/rooms",
-        Some(json!({"title": "Tuesday group", "open": true, "facilitated": false})),
-    )
-    .await;
+    let (status, tuesday) = first
+        .admin(
+            reqwest::Method::POST,
+            "/api/rooms",
+            Some(json!({"title": "Tuesday group", "open": true, "facilitated": false})),
+        )
+        .await;
     assert_eq!(status, 201, "{tuesday}");
     let tuesday_id: kindred_protocol::RoomId = tuesday["id"].as_str().unwrap().parse().unwrap();
-    let (status, carers) = admin(
-        reqwest::Method::POST,
-        &first,
+    let (status, carers) = first.admin(reqwest::Method::POST,
         "/api/rooms",
         Some(json!({
             "title": "Carers' corner",
@@ -83,30 +47,30 @@ async fn with_a_catalog_file_rooms_invites_and_bans_survive_a_restart_and_no_wor
     .await;
     assert_eq!(status, 201, "{carers}");
     let carers_id = carers["id"].as_str().unwrap().to_owned();
-    let (status, _) = admin(
-        reqwest::Method::PATCH,
-        &first,
-        &format!("/api/rooms/{carers_id}"),
-        Some(json!({"capacity": 9})),
-    )
-    .await;
+    let (status, _) = first
+        .admin(
+            reqwest::Method::PATCH,
+            &format!("/api/rooms/{carers_id}"),
+            Some(json!({"capacity": 9})),
+        )
+        .await;
     assert_eq!(status, 200);
     // A room deleted before the restart stays deleted.
-    let (_, gone) = admin(
-        reqwest::Method::POST,
-        &first,
-        "/api/rooms",
-        Some(json!({"title": "Short-lived"})),
-    )
-    .await;
+    let (_, gone) = first
+        .admin(
+            reqwest::Method::POST,
+            "/api/rooms",
+            Some(json!({"title": "Short-lived"})),
+        )
+        .await;
     let gone_id = gone["id"].as_str().unwrap().to_owned();
-    let (status, _) = admin(
-        reqwest::Method::DELETE,
-        &first,
-        &format!("/api/rooms/{gone_id}"),
-        None,
-    )
-    .await;
+    let (status, _) = first
+        .admin(
+            reqwest::Method::DELETE,
+            &format!("/api/rooms/{gone_id}"),
+            None,
+        )
+        .await;
     assert_eq!(status, 204);
     // A facilitator invite for three; two facilitators join with it now.
     let invite = first
@@ -207,7 +171,7 @@ async fn with_a_catalog_file_rooms_invites_and_bans_survive_a_restart_and_no_wor
 
     // Every room is back, the unlisted one with its policy and schedule; the deleted
     // one is not.
-    let (status, listed) = admin(reqwest::Method::GET, &second, "/api/rooms", None).await;
+    let (status, listed) = second.admin(reqwest::Method::GET, "/api/rooms", None).await;
     assert_eq!(status, 200);
     let listed: AdminRoomList = serde_json::from_value(listed).unwrap();
     let titles: Vec<&str> = listed.rooms.iter().map(|r| r.room.title.as_str()).collect();
@@ -221,13 +185,9 @@ async fn with_a_catalog_file_rooms_invites_and_bans_survive_a_restart_and_no_wor
     );
     assert!(carers.room.schedule.is_some() && carers.room.next_session.is_some());
     assert!(listed.rooms[1].room.open, "the open session is still open");
-    let (status, _) = admin(
-        reqwest::Method::GET,
-        &second,
-        &format!("/api/rooms/{gone_id}"),
-        None,
-    )
-    .await;
+    let (status, _) = second
+        .admin(reqwest::Method::GET, &format!("/api/rooms/{gone_id}"), None)
+        .await;
     assert_eq!(status, 404);
     // The public directory shows the public room, as before.
     let public = second.http.rooms().await.unwrap();
@@ -322,13 +282,13 @@ async fn without_a_catalog_file_nothing_is_written_and_the_start_up_text_says_ho
             && printed.contains("KINDRED_CATALOG_FILE"),
         "{printed}"
     );
-    let (status, _) = admin(
-        reqwest::Method::POST,
-        &instance,
-        "/api/rooms",
-        Some(json!({"title": "Tuesday group"})),
-    )
-    .await;
+    let (status, _) = instance
+        .admin(
+            reqwest::Method::POST,
+            "/api/rooms",
+            Some(json!({"title": "Tuesday group"})),
+        )
+        .await;
     assert_eq!(status, 201);
     drop(instance);
     let written: Vec<_> = std::fs::read_dir(&dir).unwrap().collect();
@@ -561,30 +521,30 @@ async fn json_logs_name_admin_actions_and_refusals_without_tokens() {
         &[("KINDRED_LOG_FORMAT", "json"), ("RUST_LOG", "info")],
         true,
     );
-    let (status, room) = admin(
-        reqwest::Method::POST,
-        &instance,
-        "/api/rooms",
-        Some(json!({"title": "Tuesday group"})),
-    )
-    .await;
+    let (status, room) = instance
+        .admin(
+            reqwest::Method::POST,
+            "/api/rooms",
+            Some(json!({"title": "Tuesday group"})),
+        )
+        .await;
     assert_eq!(status, 201);
     let id = room["id"].as_str().unwrap().to_owned();
-    let (status, _) = admin(
-        reqwest::Method::PATCH,
-        &instance,
-        &format!("/api/rooms/{id}"),
-        Some(json!({"capacity": 8, "visibility": "unlisted"})),
-    )
-    .await;
+    let (status, _) = instance
+        .admin(
+            reqwest::Method::PATCH,
+            &format!("/api/rooms/{id}"),
+            Some(json!({"capacity": 8, "visibility": "unlisted"})),
+        )
+        .await;
     assert_eq!(status, 200);
-    let (status, invite) = admin(
-        reqwest::Method::POST,
-        &instance,
-        &format!("/api/rooms/{id}/invites"),
-        None,
-    )
-    .await;
+    let (status, invite) = instance
+        .admin(
+            reqwest::Method::POST,
+            &format!("/api/rooms/{id}/invites"),
+            None,
+        )
+        .await;
     assert_eq!(status, 201, "{invite}");
     let token = invite["token"].as_str().unwrap().to_owned();
     let wrong = "zq7-wrong-admin-token-0123456789abcdef";

@@ -6,25 +6,11 @@
 //! connections within the limit above them.
 
 use std::io::{BufRead, BufReader, Read, Write};
-use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use kindred_tests::process::{Instance, binary, refused};
+use kindred_tests::process::{Instance, binary, refused, scratch};
 use kindred_tests::{ADMIN, SECRET, WAIT};
-
-fn scratch(name: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!(
-        "kindred-refusals-{name}-{}-{}",
-        std::process::id(),
-        std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .unwrap()
-            .as_nanos()
-    ));
-    std::fs::create_dir_all(&dir).unwrap();
-    dir
-}
 
 /// `kindred` with only `env` (plus a free port, no demo room, warnings), under an
 /// open-files limit of `nofile` when given (`ulimit -n` in a shell that then execs it).
