@@ -104,6 +104,40 @@ async fn answers(
     answered
 }
 
+/// Lee sends each of `texts` (client ids `{prefix}-{i}`) while Redis is away: each is
+/// answered `internal`, in the order sent, within the bound. Returns the client ids.
+async fn refused_in_order(lee: &mut Member, prefix: &str, texts: &[String]) -> Vec<String> {
+    let mut sent = Vec::new();
+    for (i, text) in texts.iter().enumerate() {
+        let id = format!("{prefix}-{i}");
+        lee.send(send(&id, text)).await;
+        sent.push((id, Instant::now()));
+    }
+    let answered = answers(lee, &sent).await;
+    let order: Vec<&str> = answered.iter().map(|(id, _, _)| id.as_str()).collect();
+    let ids: Vec<&str> = sent.iter().map(|(id, _)| id.as_str()).collect();
+    assert_eq!(order, ids, "answered in the order sent");
+    for (id, code, after) in &answered {
+        assert_eq!(*code, ErrorCode::Internal, "{id}");
+        assert!(
+            *after < BOUND,
+            "{id} was answered {after:?} after it was sent"
+        );
+    }
+    sent.into_iter().map(|(id, _)| id).collect()
+}
+
+/// Lee's client sends each again with its client id once Redis is back: the seq each
+/// lands at.
+async fn retried(lee: &mut Member, ids: &[String], texts: &[String]) -> Vec<Seq> {
+    let mut seqs = Vec::new();
+    for (id, text) in ids.iter().zip(texts) {
+        lee.send(send(id, text)).await;
+        seqs.push(lee.ack(id).await.expect("the retry is applied"));
+    }
+    seqs
+}
+
 #[tokio::test]
 async fn sends_while_redis_is_stopped_are_refused_in_order_within_two_seconds_and_none_lands_when_it_returns()
  {
@@ -130,23 +164,7 @@ async fn sends_while_redis_is_stopped_are_refused_in_order_within_two_seconds_an
     let texts: Vec<String> = (1..=4)
         .map(|i| format!("said while Redis was stopped, number {i}"))
         .collect();
-    let mut sent = Vec::new();
-    for (i, text) in texts.iter().enumerate() {
-        let id = format!("outage-{i}");
-        lee.send(send(&id, text)).await;
-        sent.push((id, Instant::now()));
-    }
-    let answered = answers(&mut lee, &sent).await;
-    let order: Vec<&str> = answered.iter().map(|(id, _, _)| id.as_str()).collect();
-    let ids: Vec<&str> = sent.iter().map(|(id, _)| id.as_str()).collect();
-    assert_eq!(order, ids, "answered in the order sent");
-    for (id, code, after) in &answered {
-        assert_eq!(*code, ErrorCode::Internal, "{id}");
-        assert!(
-            *after < BOUND,
-            "{id} was answered {after:?} after it was sent"
-        );
-    }
+    let sent = refused_in_order(&mut lee, "outage", &texts).await;
     // The balancer is told why: the broker is out of reach. Not counted as an error.
     let (status, readiness) = readyz(&a).await;
     assert_eq!(
@@ -185,11 +203,7 @@ async fn sends_while_redis_is_stopped_are_refused_in_order_within_two_seconds_an
     );
 
     // Lee's client sends each again with its client_id: each lands once, in order.
-    let mut seqs = Vec::new();
-    for ((id, _), text) in sent.iter().zip(&texts) {
-        lee.send(send(id, text)).await;
-        seqs.push(lee.ack(id).await.expect("the retry is applied"));
-    }
+    let seqs = retried(&mut lee, &sent, &texts).await;
     assert!(
         seqs.windows(2).all(|w| w[0] < w[1]),
         "the retries are numbered in the order sent: {seqs:?}"
@@ -302,23 +316,7 @@ async fn sends_while_redis_is_killed_are_refused_in_order_within_two_seconds_and
     let texts: Vec<String> = (1..=3)
         .map(|i| format!("said while Redis was down, number {i}"))
         .collect();
-    let mut sent = Vec::new();
-    for (i, text) in texts.iter().enumerate() {
-        let id = format!("down-{i}");
-        lee.send(send(&id, text)).await;
-        sent.push((id, Instant::now()));
-    }
-    let answered = answers(&mut lee, &sent).await;
-    let order: Vec<&str> = answered.iter().map(|(id, _, _)| id.as_str()).collect();
-    let ids: Vec<&str> = sent.iter().map(|(id, _)| id.as_str()).collect();
-    assert_eq!(order, ids, "answered in the order sent");
-    for (id, code, after) in &answered {
-        assert_eq!(*code, ErrorCode::Internal, "{id}");
-        assert!(
-            *after < BOUND,
-            "{id} was answered {after:?} after it was sent"
-        );
-    }
+    let sent = refused_in_order(&mut lee, "down", &texts).await;
     let (status, readiness) = readyz(&a).await;
     assert_eq!((status, readiness.broker), (503, BrokerState::Unreachable));
 
@@ -336,11 +334,7 @@ async fn sends_while_redis_is_killed_are_refused_in_order_within_two_seconds_and
         );
     }
     ready_again(&a).await;
-    let mut seqs = Vec::new();
-    for ((id, _), text) in sent.iter().zip(&texts) {
-        lee.send(send(id, text)).await;
-        seqs.push(lee.ack(id).await.expect("the retry is applied"));
-    }
+    let seqs = retried(&mut lee, &sent, &texts).await;
     let heard = messages_among(&sam.frames_until_said("heard them").await, &texts);
     let in_order: Vec<(Seq, String)> = seqs.iter().copied().zip(texts.clone()).collect();
     assert_eq!(heard, in_order, "Sam hears each retry once, in order");
