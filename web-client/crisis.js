@@ -79,7 +79,8 @@ function contactLinks(line) {
 /** The emergency sentence: a number to tap, first. After an overdose, it says why now. */
 function emergencyLine(category) {
   const number = emergencyNumber();
-  const call = h('a', { class: 'emergency-call', href: `tel:${number}`, text: `call ${number}` });
+  // The largest thing to tap on the card: the number that reaches help fastest.
+  const call = h('a', { class: 'button danger emergency-call', href: `tel:${number}`, text: `call ${number}` });
   if (category === 'overdose') {
     return h('p', { class: 'emergency overdose', id: 'crisis-emergency' },
       h('strong', {}, h('span', { text: 'Emergency: ' }), call,
@@ -87,7 +88,7 @@ function emergencyLine(category) {
       h('span', { text: ' if you have taken too much of something, even if you feel all right. Effects can come later.' }));
   }
   return h('p', { class: 'emergency', id: 'crisis-emergency' },
-    h('strong', { text: 'If you are in danger right now, ' }), call,
+    h('strong', { text: 'In danger now? ' }), call,
     h('span', { text: ' or your local emergency number.' }));
 }
 

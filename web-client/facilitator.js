@@ -319,11 +319,23 @@ export class FacilitatorTools {
       item('Ban from the group…', () => this.confirmRemove(m, 'ban'), 'danger'),
     ];
     const menu = h('div', { class: 'menu', id: menuId, role: 'menu', hidden: true, 'aria-label': `Actions for ${m.name}` }, items);
+    // A menu as the ARIA pattern has it: arrows move, Home and End go to the first
+    // and last item, and Tab leaves it closed (focus goes on from its button).
     menu.addEventListener('keydown', (e) => {
-      if (e.key !== 'ArrowDown' && e.key !== 'ArrowUp') return;
       const buttons = [...menu.querySelectorAll('button')];
       const i = buttons.indexOf(document.activeElement);
-      buttons[(i + (e.key === 'ArrowDown' ? 1 : buttons.length - 1)) % buttons.length].focus();
+      if (e.key === 'Tab') {
+        this.closeMenu();
+        return;
+      }
+      const next = {
+        ArrowDown: () => buttons[(i + 1) % buttons.length],
+        ArrowUp: () => buttons[(i + buttons.length - 1) % buttons.length],
+        Home: () => buttons[0],
+        End: () => buttons[buttons.length - 1],
+      }[e.key];
+      if (!next) return;
+      next().focus();
       e.preventDefault();
     });
     const button = iconButton('⋯', `Actions for ${m.name}`, {
@@ -363,7 +375,10 @@ export class FacilitatorTools {
 
   closeMenu() {
     if (!this.openMenu) return;
-    this.openMenu.querySelector('.menu').hidden = true;
+    const menu = this.openMenu.querySelector('.menu');
+    // Focus inside a menu about to be hidden goes back to its button, not to the page.
+    if (menu.contains(document.activeElement)) this.openMenu.querySelector('.menu-button').focus();
+    menu.hidden = true;
     this.openMenu.querySelector('.menu-button').setAttribute('aria-expanded', 'false');
     this.openMenu = null;
   }

@@ -371,6 +371,39 @@ test('the keyboard path: the skip link reaches the message box, one Tab stop per
   }
 });
 
+test("a member's menu by keyboard: arrows, Home and End move, Tab leaves it closed", { timeout: 120_000 }, async () => {
+  const room = await api('POST', '/api/rooms', { open: true, title: 'Menu Circle', capacity: 10 }, true);
+  const invite = await api('POST', `/api/rooms/${room.id}/invites`, {}, true);
+  const sam = await openPage('sam menu', { address: '198.18.1.3' });
+  const ivy = await openPage('ivy menu', { address: '198.18.1.4' });
+  try {
+    await joinAt(sam, new URL(invite.url, base).href, 'Sam');
+    await joinThroughUi(ivy, base, room.id, 'Ivy');
+    const row = sam.locator('#members li.member', { hasText: 'Ivy' });
+    await row.waitFor();
+    const button = row.locator('.menu-button');
+    await button.focus();
+    await sam.keyboard.press('Enter');
+    const focused = () => sam.evaluate(() => document.activeElement.textContent.trim());
+    assert.equal(await focused(), 'Mute…', 'the first item has focus');
+    await sam.keyboard.press('End');
+    assert.equal(await focused(), 'Ban from the group…');
+    await sam.keyboard.press('Home');
+    assert.equal(await focused(), 'Mute…');
+    await sam.keyboard.press('ArrowUp');
+    assert.equal(await focused(), 'Ban from the group…', 'the arrows wrap');
+    await sam.keyboard.press('Tab');
+    assert.equal(await button.getAttribute('aria-expanded'), 'false');
+    assert.ok(await row.locator('.menu').isHidden(), 'Tab leaves the menu closed');
+    const after = await sam.evaluate(() => !!document.activeElement.closest('.menu'));
+    assert.equal(after, false, 'focus is not left in a hidden menu');
+    assert.deepEqual([...sam.problems, ...ivy.problems], []);
+  } finally {
+    await sam.context().close();
+    await ivy.context().close();
+  }
+});
+
 test('a resume that brings many messages is summed up for a screen reader, not read out one by one', { timeout: 120_000 }, async () => {
   const room = await api('POST', '/api/rooms', { open: true, facilitated: false, title: 'Listening Circle', capacity: 10 }, true);
   const una = await openPage('una', { address: '198.18.2.1' });

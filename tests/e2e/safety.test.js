@@ -34,6 +34,16 @@ async function checkCard(page, width) {
   assert.ok(await lines.count() >= 3, 'the help lines are listed');
   for (let i = 0; i < await lines.count(); i += 1) await inView(page, lines.nth(i), `help line ${i + 1} at ${width} px`);
   await inView(page, card.locator('#crisis-emergency'), `the emergency sentence at ${width} px`);
+  // The emergency number is at least as tall a target as any help line's.
+  const areas = await card.evaluate((el) => [...el.querySelectorAll('.help-lines a, .emergency-call')].map((t) => {
+    const r = t.getBoundingClientRect();
+    return { call: t.classList.contains('emergency-call'), area: r.width * r.height, height: r.height, text: t.textContent };
+  }));
+  const call = areas.find((a) => a.call);
+  assert.ok(call, 'the emergency number is a link to call');
+  for (const other of areas.filter((a) => !a.call)) {
+    assert.ok(call.height >= other.height, `the emergency call is at least as tall as every help line's target at ${width} px, not "${other.text}" (${JSON.stringify(areas)})`);
+  }
   // The button that closes it is not cut off: scrolled to, it is there in full.
   await card.locator('#crisis-seen-button').scrollIntoViewIfNeeded();
   await inView(page, card.locator('#crisis-seen-button'), `the dismiss button at ${width} px`);
