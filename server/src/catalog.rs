@@ -193,17 +193,19 @@ fn parse(text: &str) -> Result<Vec<Room>, Parse> {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use kindred_protocol::{RoomId, Visibility};
 
     use super::*;
     use crate::room::{Limits, RoomConfig};
 
-    fn dir() -> PathBuf {
+    /// A fresh directory for a test's catalog file (here and in the memory broker's
+    /// tests).
+    pub(crate) fn dir() -> PathBuf {
         let dir = std::env::temp_dir().join(format!(
             "kindred-catalog-test-{}-{}",
             std::process::id(),
-            rand::random::<u32>()
+            rand::random::<u64>()
         ));
         std::fs::create_dir_all(&dir).unwrap();
         dir

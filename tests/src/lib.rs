@@ -318,6 +318,24 @@ impl ModArgs {
             ..Self::default()
         }
     }
+
+    /// The `mod` frame these arguments make, for `action` under `client_id`.
+    pub fn frame(self, client_id: impl Into<String>, action: ModAction) -> ClientFrame {
+        ClientFrame::Mod {
+            client_id: client_id.into(),
+            action,
+            user: self.user,
+            seq: self.seq,
+            seconds: self.seconds,
+            reason: self.reason,
+            text: self.text,
+            held: self.held,
+            policy: self.policy,
+            on: self.on,
+            report: self.report,
+            ban: self.ban,
+        }
+    }
 }
 
 /// A connected member and what they have seen.
@@ -411,21 +429,7 @@ impl Member {
     pub async fn moderate(&mut self, action: ModAction, args: ModArgs) -> Result<Seq, ErrorFrame> {
         self.next_client_id += 1;
         let client_id = format!("m{}", self.next_client_id);
-        self.send(ClientFrame::Mod {
-            client_id: client_id.clone(),
-            action,
-            user: args.user,
-            seq: args.seq,
-            seconds: args.seconds,
-            reason: args.reason,
-            text: args.text,
-            held: args.held,
-            policy: args.policy,
-            on: args.on,
-            report: args.report,
-            ban: args.ban,
-        })
-        .await;
+        self.send(args.frame(client_id.clone(), action)).await;
         self.ack(&client_id).await
     }
 

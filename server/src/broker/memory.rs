@@ -347,11 +347,9 @@ impl Engine for MemoryBroker {
 
     /// Nothing of its own to keep up: this instance keeps every room's clock.
     async fn upkeep(&self, now: Millis) -> Option<Round> {
-        let rooms: Vec<RoomId> = self.rooms.iter().map(|e| *e.key()).collect();
         Some(Round {
             now,
-            tick: rooms.clone(),
-            served: rooms,
+            tick: self.rooms.iter().map(|e| *e.key()).collect(),
         })
     }
 }

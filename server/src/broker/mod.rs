@@ -202,8 +202,6 @@ pub struct Round {
     /// The rooms whose clock this instance keeps: every room in memory; on Redis, the
     /// rooms whose ticker lease it holds, served here or not.
     pub tick: Vec<RoomId>,
-    /// The rooms this instance serves members of.
-    pub served: Vec<RoomId>,
 }
 
 /// Make a change to a room and say whether its catalog record

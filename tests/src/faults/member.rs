@@ -303,20 +303,7 @@ impl MemberTask {
             Sent::Unmute(u) => (ModAction::Unmute, *u),
             Sent::Message(_) => unreachable!("a message is not a mod"),
         };
-        let frame = ClientFrame::Mod {
-            client_id: client_id.clone(),
-            action,
-            user: Some(user),
-            seq: None,
-            seconds: None,
-            reason: None,
-            text: None,
-            held: None,
-            policy: None,
-            on: None,
-            report: None,
-            ban: None,
-        };
+        let frame = crate::ModArgs::user(user).frame(client_id.clone(), action);
         self.send(frame, client_id, what).await;
     }
 

@@ -8,7 +8,7 @@ use kindred_protocol::client::Connection;
 use kindred_protocol::http::{AdminRoomList, CreateInvite, JoinRequest};
 use kindred_protocol::{ClientFrame, ErrorCode, ModAction, ServerFrame};
 use kindred_tests::process::{Instance, scratch};
-use kindred_tests::{ADMIN, WAIT};
+use kindred_tests::{ADMIN, ModArgs, WAIT};
 use serde_json::json;
 
 fn joining(name: &str, invite: Option<String>, device: Option<&str>) -> JoinRequest {
@@ -21,20 +21,7 @@ fn joining(name: &str, invite: Option<String>, device: Option<&str>) -> JoinRequ
 }
 
 fn ban(client_id: &str, user: kindred_protocol::UserId) -> ClientFrame {
-    ClientFrame::Mod {
-        client_id: client_id.into(),
-        action: ModAction::Ban,
-        user: Some(user),
-        seq: None,
-        seconds: None,
-        reason: None,
-        text: None,
-        held: None,
-        policy: None,
-        on: None,
-        report: None,
-        ban: None,
-    }
+    ModArgs::user(user).frame(client_id, ModAction::Ban)
 }
 
 /// The answer to `client_id`: its `ack`, or its error.
@@ -173,15 +160,7 @@ async fn a_ban_acknowledged_holds_after_a_kill_the_instant_after() {
 
 /// The value of a counter on `/metrics` at `addr`.
 async fn counter(addr: &str, name: &str) -> f64 {
-    let body = reqwest::get(format!("http://{addr}/metrics"))
-        .await
-        .expect("the metrics listener answers")
-        .text()
-        .await
-        .unwrap();
-    body.lines()
-        .find_map(|l| l.strip_prefix(name)?.trim().parse().ok())
-        .unwrap_or_else(|| panic!("{name} is not in /metrics:\n{body}"))
+    crate::metrics::metric_at(&format!("http://{addr}/metrics"), name).await
 }
 
 #[tokio::test]

@@ -254,21 +254,8 @@ async fn a_crisis_message_brings_help_even_when_its_author_is_removed_at_that_mo
         let user = member.user();
         // The message and the removal cross: neither side waits for the other.
         member.say("I want to kill myself").await;
-        fran.send(ClientFrame::Mod {
-            client_id: format!("remove-{round}"),
-            action: ModAction::Remove,
-            user: Some(user),
-            seq: None,
-            seconds: None,
-            reason: None,
-            text: None,
-            held: None,
-            policy: None,
-            on: None,
-            report: None,
-            ban: None,
-        })
-        .await;
+        fran.send(ModArgs::user(user).frame(format!("remove-{round}"), ModAction::Remove))
+            .await;
         // The card arrives before the close, whichever the room applied first.
         let mut card = false;
         let code = loop {

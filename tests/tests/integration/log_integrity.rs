@@ -242,16 +242,7 @@ return idx
 
 /// The value of a counter on a server's `/metrics`.
 pub(crate) async fn counter(server: &TestServer, name: &str) -> u64 {
-    let body = reqwest::get(format!("http://{}/metrics", server.running.metrics_addr))
-        .await
-        .expect("metrics answer")
-        .text()
-        .await
-        .expect("metrics body");
-    body.lines()
-        .find_map(|l| l.strip_prefix(&format!("{name} ")))
-        .and_then(|v| v.trim().parse().ok())
-        .unwrap_or_else(|| panic!("no {name} in:\n{body}"))
+    crate::metrics::metric(server, name).await as u64
 }
 
 #[tokio::test]

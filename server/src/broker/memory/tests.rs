@@ -1,7 +1,5 @@
 //! The catalog writer's group commit, on the in-memory broker with a real file.
 
-use std::path::PathBuf;
-
 use futures_util::future::join_all;
 use kindred_protocol::Visibility;
 
@@ -10,16 +8,6 @@ use crate::room::{Origin, RoomConfig, UpdateRoom};
 use kindred_protocol::Role;
 
 const NOW: Millis = 1_700_000_000_000;
-
-fn scratch() -> PathBuf {
-    let dir = std::env::temp_dir().join(format!(
-        "kindred-group-commit-{}-{}",
-        std::process::id(),
-        rand::random::<u64>()
-    ));
-    std::fs::create_dir_all(&dir).unwrap();
-    dir
-}
 
 fn unfacilitated(title: &str) -> RoomConfig {
     RoomConfig {
@@ -54,7 +42,7 @@ fn capacity(n: u32) -> Command {
 
 #[tokio::test]
 async fn changes_that_arrive_together_share_one_write_and_talk_waits_for_none() {
-    let dir = scratch();
+    let dir = crate::catalog::tests::dir();
     let file = CatalogFile::new(dir.join("catalog.json"));
     let metrics = Arc::new(Metrics::new());
     let hub = Arc::new(Hub::new(16, metrics.clone()));
@@ -122,7 +110,7 @@ async fn changes_that_arrive_together_share_one_write_and_talk_waits_for_none() 
 async fn a_room_the_file_does_not_keep_waits_for_no_write_and_is_never_written() {
     let metrics = Arc::new(Metrics::new());
     let hub = Arc::new(Hub::new(16, metrics.clone()));
-    let dir = scratch();
+    let dir = crate::catalog::tests::dir();
     let file = CatalogFile::new(dir.join("catalog.json"));
     let (kept, _) = MemoryBroker::new(hub, metrics, Limits::default(), 16)
         .with_catalog(file.clone())

@@ -39,9 +39,8 @@ impl Inner {
     }
 
     /// Once a second: heartbeat, health, a Redis that lost its data, rooms to let go,
-    /// instances that died. Gives the rooms whose clock this instance keeps (those it
-    /// serves), or none while Redis is out of reach.
-    pub(super) async fn maintain(self: &Arc<Self>, now: Millis) -> Option<Vec<RoomId>> {
+    /// instances that died. `None` while Redis is out of reach.
+    pub(super) async fn maintain(self: &Arc<Self>, now: Millis) -> Option<()> {
         let reached = self.probe().await;
         let healthy = reached && self.store.ping().await;
         let was_ready = self.ready.load(Ordering::Acquire);
@@ -80,7 +79,6 @@ impl Inner {
             .map(|e| (*e.key(), e.value().clone()))
             .collect();
         let mut others: HashSet<InstanceId> = HashSet::new();
-        let mut served = Vec::new();
         for (room, slot) in &slots {
             let overcounted = self.overcounted(*room, slot);
             if overcounted {
@@ -106,7 +104,6 @@ impl Inner {
                 self.spawn_catch_up(*room);
                 self.spawn_restate(*room, now);
             }
-            served.push(*room);
             let guard = slot.replica.lock();
             if let Some(r) = guard.as_ref() {
                 others.extend(r.other_instances(self.me));
@@ -136,6 +133,6 @@ impl Inner {
                 }
             }
         }
-        Some(served)
+        Some(())
     }
 }
