@@ -112,6 +112,7 @@ export class AlertsPanel {
       this.list.prepend(h('li', { class: 'alert-closed', id: 'alerts-at-close' },
         h('p', { text: `When the session closed, ${open.length === 1 ? 'this alert was' : `${open.length} alerts were`} still open: ${names}. They closed with the session, and the conversation is gone.` }),
         h('p', { text: "If you are worried about someone's safety, follow your organisation's safeguarding steps, or contact your local emergency services." })));
+      announcer.say(`When the session closed, ${open.length === 1 ? 'an alert was' : `${open.length} alerts were`} still open: ${names}. They closed with the session.`);
     }
     this.updateCount();
   }
@@ -160,8 +161,10 @@ export class AlertsPanel {
       held: `A message from ${f.name} is held for review.`,
       knock: `${f.name} is in the waiting room.`,
     }[f.kind] || `New alert about ${f.name}.`;
-    notify(words, { tone: urgent ? 'warn' : 'info', ms: urgent ? 12000 : 7000 });
-    announcer.say(words, { assertive: urgent });
+    // Said once in this tab: an open alert given again after a reload is not news.
+    const once = Number.isSafeInteger(f.id) ? `alert:${f.id}:${f.count || 1}` : null;
+    if (once !== null && !announcer.fresh(once)) return;
+    notify(words, { tone: urgent ? 'warn' : 'info', ms: urgent ? 12000 : 7000, once });
     this.chat.layout.drawAttention('alerts');
     if (this.sound.checked) chime();
   }
@@ -380,7 +383,7 @@ export class AlertsPanel {
           h('span', { class: 'alert-kind', text: 'Note' }),
           h('time', { datetime: new Date(f.ts).toISOString(), text: clock(f.ts) })),
         h('p', { class: 'warning-text', text: mine ? `You warned ${who}${reason}` : `A facilitator warned ${who}${reason}` }),
-        h('p', { class: 'warning-status', role: 'status' }),
+        h('p', { class: 'warning-status' }),
         h('div', { class: 'alert-actions' },
           h('button', { type: 'button', class: 'button small quiet', onclick: () => this.chat.whisperToMember(f.user) }, `Whisper to ${who}`),
           h('button', { type: 'button', class: 'button small quiet', 'aria-label': `Done with the note to ${who}`,
@@ -391,6 +394,8 @@ export class AlertsPanel {
     }
     const status = entry.querySelector('.warning-status');
     if (f.acknowledged) {
+      // Said when it happens while this page looks on, not when a reload finds it read.
+      if (status.textContent && entry.dataset.acknowledged !== 'true') announcer.say(`${who} has read the note.`);
       entry.dataset.acknowledged = 'true';
       status.textContent = `${who} has read the note.`;
     } else if (entry.dataset.acknowledged !== 'true') {

@@ -1,54 +1,73 @@
-// What a screen reader hears of the room: one visually hidden polite region that
-// gets short items ("Ash: I made it here tonight"), each removed after about a
-// second, and one assertive region kept for what cannot wait ("not sent", the
-// session closing, a facilitator's crisis alert). A burst (a resume's backlog,
-// several messages at once) is summed up in one item ("12 new messages"). Focus
-// never moves because something arrived. The transcript itself is not live.
-
-import { h } from './dom.js';
+// What a screen reader hears, all of it, from here: the page's only two live regions
+// (index.html: `#announcer`, polite, and `#announcer-urgent`, assertive, there from
+// the first paint, since a region made at the moment it speaks is not heard). Every
+// other part of the page (banners, status lines, notices, the transcript) is seen,
+// not spoken: what it has to say comes through `announcer.say`, once.
+//
+// Each item is a short paragraph added to a region and removed after a moment. A
+// burst of messages is summed up ("3 more new messages"); a backlog is counted while
+// it arrives and said in one item ("12 new messages"), after what else it brought. Nothing old is said as new: what has an identity (an alert, a private
+// message, a mute) is said once per tab, its key kept in session storage (ids only,
+// never words) for as long as the tab lives, so a reload or a resume says only what
+// is new to this person. Focus never moves because something arrived.
 
 const KEEP_MS = 1200;
-/** More than this many items within BURST_MS are summed up. */
+/** More than this many messages within BURST_MS are summed up. */
 const BURST_ITEMS = 3;
 const BURST_MS = 600;
+/** At most this many keys are kept per room: the oldest go first. */
+const KEPT_KEYS = 500;
+
+/** The region with this id, made (hidden) if the page lacks it. */
+function region(id, politeness) {
+  let el = document.getElementById(id);
+  if (!el) {
+    el = document.createElement('div');
+    el.id = id;
+    el.className = 'visually-hidden';
+    el.setAttribute('aria-live', politeness);
+    el.setAttribute('aria-atomic', 'false');
+    document.body.append(el);
+  }
+  return el;
+}
 
 class Announcer {
   constructor() {
-    this.polite = null;
-    this.assertive = null;
-    this.recent = []; // times of recent polite items
+    this.recent = []; // times of recent live messages
     this.summary = null; // the pending burst: {count, timer}
-    this.counting = 0; // items held back during a backlog
+    this.counting = 0; // new messages counted during a backlog
+    this.queued = []; // what a backlog brought besides messages, said before its count
     this.holding = false;
-  }
-
-  regions() {
-    if (this.polite && this.polite.isConnected) return;
-    this.polite = h('div', { class: 'visually-hidden', id: 'announcer', 'aria-live': 'polite', 'aria-atomic': 'false' });
-    this.assertive = h('div', { class: 'visually-hidden', id: 'announcer-urgent', 'aria-live': 'assertive', 'aria-atomic': 'false' });
-    document.body.append(this.polite, this.assertive);
+    this.room = null; // whose keys `once` reads and writes
+    this.keys = null; // {epoch, keys: [...]} for `room`
   }
 
   /** Put one short item in a region, removed after a moment. */
-  put(region, text) {
-    const item = h('p', { text });
-    region.append(item);
+  put(urgent, text) {
+    const item = document.createElement('p');
+    item.textContent = text;
+    region(urgent ? 'announcer-urgent' : 'announcer', urgent ? 'assertive' : 'polite').append(item);
     setTimeout(() => item.remove(), KEEP_MS);
   }
 
-  /** Something worth hearing; `assertive` only for what cannot wait. */
-  say(text, { assertive = false } = {}) {
-    this.regions();
-    if (assertive) {
-      this.put(this.assertive, text);
-      return;
-    }
-    this.put(this.polite, text);
+  /**
+   * Something worth hearing; `urgent` only for what cannot wait (a crisis alert,
+   * "not sent", the session closing). With `once`, a key naming the thing (ids
+   * only): said only if this tab has not said it before, and remembered.
+   * Returns whether it was said (or queued behind a backlog).
+   */
+  say(text, { urgent = false, once = null } = {}) {
+    if (!text) return false;
+    if (once !== null && !this.fresh(once)) return false;
+    if (once !== null) this.remember(once);
+    if (this.holding) this.queued.push([urgent, text]);
+    else this.put(urgent, text);
+    return true;
   }
 
   /** A new message in the conversation: said, or counted into a summary. */
   message(text) {
-    this.regions();
     if (this.holding) {
       this.counting += 1;
       return;
@@ -57,7 +76,7 @@ class Announcer {
     this.recent = this.recent.filter((t) => now - t < BURST_MS);
     this.recent.push(now);
     if (this.recent.length <= BURST_ITEMS && !this.summary) {
-      this.put(this.polite, text);
+      this.put(false, text);
       return;
     }
     // A burst: say how many, once it has passed.
@@ -67,23 +86,82 @@ class Announcer {
     this.summary.timer = setTimeout(() => {
       const n = this.summary.count;
       this.summary = null;
-      this.put(this.polite, n === 1 ? '1 more new message' : `${n} more new messages`);
+      this.put(false, n === 1 ? '1 more new message' : `${n} more new messages`);
     }, BURST_MS);
   }
 
-  /** While a backlog arrives, count messages instead of saying them. */
+  /** While a backlog arrives, count its new messages and keep the rest for after. */
   hold() {
     this.holding = true;
     this.counting = 0;
+    this.queued = [];
   }
 
-  /** The backlog is in: one summary, if it brought anything. */
+  /**
+   * The backlog is in: what was said meanwhile ("Connected again.", the room's
+   * changes it brought), then one count of the new messages in it.
+   */
   release() {
     if (!this.holding) return;
     this.holding = false;
     const n = this.counting;
+    const queued = this.queued;
     this.counting = 0;
-    if (n > 0) this.say(n === 1 ? '1 new message' : `${n} new messages`);
+    this.queued = [];
+    for (const [urgent, text] of queued) this.put(urgent, text);
+    if (n > 0) this.put(false, n === 1 ? '1 new message' : `${n} new messages`);
+  }
+
+  // ---- what this tab has said -----------------------------------------------
+
+  /** Keys from now on are this room's, in this history (`epoch`: a new one forgets the old). */
+  forRoom(room, epoch) {
+    this.room = room;
+    let kept = null;
+    try {
+      kept = JSON.parse(sessionStorage.getItem(`kindred.heard.${room}`) || 'null');
+    } catch {
+      // A damaged record is the same as none.
+    }
+    this.keys = kept && kept.epoch === epoch && Array.isArray(kept.keys) ? kept : { epoch, keys: [] };
+    this.store();
+  }
+
+  /** Whether `key` is news to this tab. */
+  fresh(key) {
+    return !this.keys || !this.keys.keys.includes(key);
+  }
+
+  remember(key) {
+    if (!this.keys || this.keys.keys.includes(key)) return;
+    this.keys.keys.push(key);
+    if (this.keys.keys.length > KEPT_KEYS) this.keys.keys.splice(0, this.keys.keys.length - KEPT_KEYS);
+    this.store();
+  }
+
+  /** `key` may be said again (a mute that ended: the next one is news). */
+  drop(key) {
+    if (!this.keys || !this.keys.keys.includes(key)) return;
+    this.keys.keys = this.keys.keys.filter((k) => k !== key);
+    this.store();
+  }
+
+  store() {
+    try {
+      sessionStorage.setItem(`kindred.heard.${this.room}`, JSON.stringify(this.keys));
+    } catch {
+      // No storage: remembered for this page only.
+    }
+  }
+
+  /** The session is over for this tab: what it heard names nothing any more. */
+  forget(room) {
+    try {
+      sessionStorage.removeItem(`kindred.heard.${room}`);
+    } catch {
+      // Nothing kept.
+    }
+    if (this.room === room) this.keys = { epoch: this.keys?.epoch ?? null, keys: [] };
   }
 }
 

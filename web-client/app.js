@@ -146,7 +146,7 @@ function meetingStatus(room, id) {
  * meeting, with when it meets next if it has a schedule.
  */
 function closedNote(room, invite) {
-  return h('div', { class: 'closed-note', id: 'closed-note', role: 'status', tabindex: '-1' },
+  return h('div', { class: 'closed-note', id: 'closed-note', tabindex: '-1' },
     h('p', { class: 'closed-text', text: CLOSED_TEXT }),
     nextSessionNote(room),
     h('p', {}, 'Other groups may be meeting now. ', h('a', { href: '/', text: 'See the other groups' })),
@@ -241,7 +241,12 @@ function showJoinForm(room, invite, { quiet = false } = {}) {
     showClosedForm(room, invite);
     return;
   }
-  const errorEl = h('p', { class: 'form-error', id: 'join-error', role: 'alert' });
+  // Seen here, and said once through the announcer (the page's only live regions).
+  const errorEl = h('p', { class: 'form-error', id: 'join-error' });
+  const refuse = (text) => {
+    errorEl.textContent = text;
+    announcer.say(text, { urgent: true });
+  };
   const accept = h('input', { type: 'checkbox', id: 'accept', required: true });
   const name = h('input', {
     type: 'text', id: 'pseudonym', class: 'field', maxlength: '32', required: true,
@@ -269,13 +274,13 @@ function showJoinForm(room, invite, { quiet = false } = {}) {
     event.preventDefault();
     errorEl.textContent = '';
     if (!accept.checked) {
-      errorEl.textContent = 'Please read the guidelines and tick the box to accept them.';
+      refuse('Please read the guidelines and tick the box to accept them.');
       accept.focus();
       return;
     }
     const pseudonym = name.value.trim();
     if (!pseudonym) {
-      errorEl.textContent = 'Please choose a name to be known by.';
+      refuse('Please choose a name to be known by.');
       name.focus();
       return;
     }
@@ -312,6 +317,7 @@ function showJoinForm(room, invite, { quiet = false } = {}) {
       if (e.code === 'banned') {
         clear(errorEl).append(`${BANNED_TEXT} ${BANNED_HELP} `,
           h('a', { href: '/', text: 'See the other groups' }));
+        announcer.say(`${BANNED_TEXT} ${BANNED_HELP}`, { urgent: true });
       } else {
         const kind = {
           locked: 'The group is locked to new members right now. Please try again a little later.',
@@ -320,7 +326,7 @@ function showJoinForm(room, invite, { quiet = false } = {}) {
           // A facilitator link that was revoked, used up or has expired.
           unauthorized: invite ? 'This facilitator link is no longer valid. Please ask the organiser for a new one.' : null,
         }[e.code];
-        errorEl.textContent = kind || e.message;
+        refuse(kind || e.message);
       }
       submit.disabled = false;
       submit.textContent = 'Join the group';

@@ -3,16 +3,20 @@
 // 4009). The room's state: a pause, a hold while no facilitator is here (with a way
 // to write to them privately), the pinned announcement, and the notes on the floor,
 // slow mode and a lock. And the place where the end of a stay is said: ending.js
-// writes it.
+// writes it. None of them is a live region: what a screen reader should hear of
+// them is said once through announcer.js (a lost connection and its return here,
+// the room's changes by chat.js as they happen).
 
 import { h, clear, clock, duration } from './dom.js';
+import { announcer } from './announcer.js';
 
 export class Banners {
   /** `chat`: the room (its model, connection and private messages). */
   constructor(chat) {
     this.chat = chat;
-    this.ended = h('div', { class: 'banner ended', role: 'status', hidden: true });
-    this.blocked = h('div', { class: 'banner blocked', id: 'blocked-banner', role: 'status', hidden: true });
+    this.ended = h('div', { class: 'banner ended', hidden: true });
+    this.blocked = h('div', { class: 'banner blocked', id: 'blocked-banner', hidden: true });
+    this.lost = false; // the connection dropped and has not come back yet
     this.paused = h('div', { class: 'banner paused', id: 'paused-banner', hidden: true });
     this.held = h('div', { class: 'banner held', id: 'held-banner', hidden: true });
     this.announcement = h('div', { class: 'banner announcement', id: 'announcement', hidden: true });
@@ -30,6 +34,15 @@ export class Banners {
     if (state === 'live') el.textContent = 'Connected';
     else if (state === 'connecting') el.textContent = 'Connecting…';
     else el.textContent = `Connection lost. Trying again in ${duration(retryInMs)}…`;
+    // Heard once each way: the first connection and every retry's countdown are
+    // only seen.
+    if (state === 'waiting' && !this.lost) {
+      this.lost = true;
+      announcer.say('Connection lost. Trying to reconnect; what you write waits until you are back.');
+    } else if (state === 'live' && this.lost) {
+      this.lost = false;
+      announcer.say('Connected again.');
+    }
   }
 
   /** Close 4009: this member has too many connections; reconnect only when asked. */
@@ -43,6 +56,7 @@ export class Banners {
       h('p', {}, button));
     this.blocked.hidden = false;
     button.focus();
+    announcer.say('This room is open in too many tabs or windows. Close one, then reconnect.');
   }
 
   // ---- the room's state -----------------------------------------------------

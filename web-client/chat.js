@@ -50,6 +50,12 @@ export class Chat {
     this.facilitator = null;
     this.ended = false;
     this.welcomes = 0;
+    // This tab has been in the room before (a reload): what it had seen of the
+    // timeline then is not news now (`heard`, the highest seq whose news was told).
+    this.returning = Number.isSafeInteger(session.last_seq);
+    this.before = { seq: session.last_seq, epoch: session.epoch };
+    this.heard = null;
+    this.heardEpoch = null;
     // What became of this member's last message, for the words of a crisis card
     // that follows it: `shared`, `refused` (with the code) or `whisper`.
     this.lastSent = { sent: 'shared' };
@@ -101,6 +107,15 @@ export class Chat {
       return;
     }
     this.welcomes += 1;
+    announcer.forRoom(this.session.room, f.epoch);
+    if (this.heard === null || this.heardEpoch !== f.epoch) {
+      // The first welcome of this page: news begins after what this tab saw before a
+      // reload, or after the welcome (what came before is the conversation so far).
+      // A new history (epoch) tells nothing of the old apart: nothing in it is news.
+      const before = this.heard === null && this.before.epoch === f.epoch && Number.isSafeInteger(this.before.seq);
+      this.heard = before ? this.before.seq : f.seq;
+      this.heardEpoch = f.epoch;
+    }
     const admitted = this.waiting;
     if (admitted) {
       this.waiting = false;
@@ -180,7 +195,11 @@ export class Chat {
     if (f.type === 'left' && this.model.isMe(f.user)) this.leftReason = f.reason;
     if (f.type === 'closed') this.closedReason = f.reason || '';
     this.timeline.show(f);
-    if (f.type === 'message' && !this.model.isMe(f.user) && !f.redacted) announcer.message(`${f.name}: ${f.text}`);
+    // Told once, and only what is news to this person (a backlog's older part is not).
+    if (f.seq > this.heard) {
+      this.heard = f.seq;
+      this.tell(f);
+    }
     if (f.type === 'message' || f.type === 'left') this.typing.stop(f.user);
     if (!backlog) {
       if (['muted', 'unmuted', 'paused', 'resumed', 'floor', 'held', 'unheld'].includes(f.type)) this.typing.stop(f.user);
@@ -189,6 +208,44 @@ export class Chat {
       this.facilitator?.refresh();
     }
     this.layout.scrollToEnd(stick);
+  }
+
+  /**
+   * What a screen reader hears of a timeline event that is news: a message from
+   * someone else, and the changes to whether and how this member can take part, in
+   * the words the timeline shows. Arrivals, departures and others' mutes are only
+   * seen; the session's end is said by ending.js, with what comes next.
+   */
+  tell(f) {
+    const me = (user) => this.model.isMe(user);
+    const line = this.timeline.lastLine;
+    switch (f.type) {
+      case 'message':
+        if (!me(f.user) && !f.redacted) announcer.message(`${f.name}: ${f.text}`);
+        break;
+      // A hold is for participants: a facilitator's arrival is what ends it.
+      case 'held':
+      case 'unheld':
+        if (!this.isFacilitator()) announcer.say(line);
+        break;
+      case 'paused':
+      case 'resumed':
+      case 'opened':
+      case 'slow_mode':
+        announcer.say(line);
+        break;
+      case 'announcement':
+        if (f.text) announcer.say(`Pinned announcement: ${f.text}`);
+        break;
+      case 'floor':
+        if (me(f.user)) announcer.say('You have the floor. Take your time.');
+        break;
+      case 'unmuted':
+        if (me(f.user)) announcer.say('Your mute has ended. You can post again.');
+        break;
+      default:
+        break;
+    }
   }
 
   // ---- state, members -------------------------------------------------------

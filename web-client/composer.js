@@ -168,7 +168,7 @@ export class Composer {
     this.status.dataset.code = error.code;
     clear(this.status).append(h('strong', { text: 'Not sent. ' }), h('span', { text }));
     this.status.hidden = false;
-    if (fresh) announcer.say(`Not sent. ${text}`, { assertive: true });
+    if (fresh) announcer.say(`Not sent. ${text}`, { urgent: true });
     clearTimeout(this.statusTimer);
     if (error.retry_after_ms) {
       this.statusTimer = setTimeout(() => this.clearStatus(), error.retry_after_ms);

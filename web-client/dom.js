@@ -1,6 +1,8 @@
 // Small DOM helpers. Everything a member wrote reaches the page as a text node,
 // never as markup: `h` appends strings with `append`, which escapes them.
 
+import { announcer } from './announcer.js';
+
 /**
  * Build an element. `attrs` keys: `class`, `text`, `on<event>` (listeners),
  * `dataset`, `hidden`, boolean attributes, anything else as an attribute.
@@ -127,8 +129,17 @@ export function setSkipLink(id, text) {
   skip.textContent = text;
 }
 
-/** A short, polite notice in the page's notice area; it fades after a while. */
-export function notify(text, { tone = 'info', ms = 7000 } = {}) {
+/**
+ * A short notice in the page's notice area, seen and heard once: it fades after a
+ * while, and the announcer says it (`say`: other words to say, or null for none;
+ * `once`: a key, as `announcer.say` takes). A `warn` notice, something that did not
+ * happen or must not wait, is said at once (assertive); the others politely. A
+ * notice whose `once` this tab has had already is neither shown nor said again.
+ */
+export function notify(text, { tone = 'info', ms = 7000, say = text, once = null } = {}) {
+  if (once !== null && !announcer.fresh(once)) return;
+  if (say !== null) announcer.say(say, { urgent: tone === 'warn', once });
+  else if (once !== null) announcer.remember(once);
   const area = document.getElementById('notices');
   if (!area) return;
   const note = h('p', { class: `notice ${tone}` }, text,

@@ -65,7 +65,10 @@ export function endRoom(chat, { reason, code, error, text: closeReason }) {
   chat.banners.blocked.hidden = true;
   if (status) { status.textContent = ''; status.dataset.state = 'ended'; }
   if (FORGET.includes(reason) || leftElsewhere) forgetSession(chat.session.room);
-  if (reason === 'closed') announcer.say(text, { assertive: true });
+  if (reason === 'closed') announcer.forget(chat.session.room);
+  // The banner is seen, not spoken (focus goes to its first link): said once here,
+  // at once unless this person chose it (left, here or in another tab).
+  announcer.say(text, { urgent: !['left', 'ended'].includes(reason) });
   chat.composer.end();
   setSkipLink('main', 'Skip to the main content');
   chat.typing.el.textContent = '';

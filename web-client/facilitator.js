@@ -206,7 +206,7 @@ export class FacilitatorTools {
   buildSessionBanner() {
     this.openButton = h('button', { type: 'button', class: 'button primary', id: 'open-session-button',
       onclick: () => this.openSession() }, 'Open the session');
-    this.sessionBanner = h('div', { class: 'banner session', id: 'session-banner', role: 'status', hidden: true },
+    this.sessionBanner = h('div', { class: 'banner session', id: 'session-banner', hidden: true },
       h('p', { text: 'The session is not open yet. Participants can join once you open it.' }),
       h('p', {}, this.openButton));
   }

@@ -66,7 +66,8 @@ export class MuteNotice {
     // The notice may come just before the room's `muted`: the member is muted now.
     if (me) { me.muted = true; me.muted_until = f.until; }
     this.render();
-    if (fresh) announcer.say(this.headline());
+    // Said once in this tab: the same notice given again after a reload is not news.
+    if (fresh) announcer.say(this.headline(), { once: this.key() });
     this.chat.renderState();
   }
 
@@ -75,10 +76,17 @@ export class MuteNotice {
     return until ? `A facilitator has muted you until ${clock(until)}.` : 'A facilitator has muted you for now.';
   }
 
+  /** What the announcer knows this mute by: its end, or that it lasts until lifted. */
+  key() {
+    return `mute:${this.notice?.until ?? 'lifted'}`;
+  }
+
   /** Shown while this member is muted; gone with the mute. */
   render() {
     const me = this.chat.model.myself();
     if (!me || !me.muted) {
+      // Over: a later mute is news again, even one of the same kind.
+      if (this.notice && me) announcer.drop(this.key());
       this.notice = null;
       clear(this.slot);
       return;

@@ -156,7 +156,7 @@ export class Outbox {
     clear(p.actionsEl);
     if (retryable) {
       this.failedActions(p, error);
-      announcer.say(`Not sent. ${refusalText(error)}`, { assertive: true });
+      announcer.say(`Not sent. ${refusalText(error)}`, { urgent: true });
     }
     this.chat.layout.scrollToEnd(stick);
   }

@@ -51,6 +51,7 @@ export class Timeline {
     this.chat = chat;
     this.model = chat.model;
     this.messages = new Map(); // seq → {frame, el, body, reactions: Map(emoji → Set(user))}
+    this.lastLine = null;
     // Not a live region: announcer.js says what is new, briefly, and sums up a
     // burst; a resume's backlog is never read out message by message.
     this.list = h('ol', { class: 'timeline', id: 'timeline', 'aria-label': 'Conversation', 'aria-busy': 'true' });
@@ -71,8 +72,9 @@ export class Timeline {
     this.list.setAttribute('aria-busy', String(busy));
   }
 
-  /** Show one timeline event. */
+  /** Show one timeline event (`lastLine`: the words of its line, if it has one). */
   show(f) {
+    this.lastLine = null;
     const nameOf = (user) => this.model.nameOf(user);
     switch (f.type) {
       case 'message':
@@ -154,6 +156,7 @@ export class Timeline {
   }
 
   line(f, text, tone = '') {
+    this.lastLine = text;
     this.list.append(h('li', { class: `event ${tone}`, dataset: { seq: f.seq } },
       h('span', { text }), ' ', h('time', { datetime: new Date(f.ts).toISOString(), text: clock(f.ts) })));
   }

@@ -4,6 +4,7 @@
 // Admit and Turn away.
 
 import { h, clear, clock, ask } from './dom.js';
+import { announcer } from './announcer.js';
 
 /** What a participant reads while they wait: the group, its guidelines, and the door. */
 export class WaitingScreen {
@@ -14,7 +15,9 @@ export class WaitingScreen {
     this.topic = h('p', { class: 'room-topic' });
     this.description = h('p', { class: 'room-description' });
     this.guidelines = h('div', { class: 'guidelines', id: 'waiting-guidelines', tabindex: '0' });
-    this.status = h('div', { class: 'waiting-status', id: 'waiting-status', role: 'status' });
+    // Seen, not a live region: a kind word added here is said by the announcer, and
+    // the end of the wait takes the focus.
+    this.status = h('div', { class: 'waiting-status', id: 'waiting-status' });
     this.leaveButton = h('button', { type: 'button', class: 'button quiet', id: 'waiting-leave-button', text: 'Leave',
       onclick: () => this.leave() });
     this.actions = h('p', { class: 'waiting-actions' }, this.leaveButton);
@@ -56,6 +59,7 @@ export class WaitingScreen {
   say(text) {
     this.waitingStatus();
     this.status.append(h('p', { class: 'note', text }));
+    announcer.say(text);
   }
 
   /**

@@ -33,7 +33,7 @@ export class Whispers {
       placeholder: 'Only the facilitators will see this',
     });
     this.label = h('label', { for: 'whisper-text', class: 'label', text: 'Write privately to the facilitators' });
-    this.error = h('p', { class: 'whisper-error', id: 'whisper-error', role: 'alert', hidden: true });
+    this.error = h('p', { class: 'whisper-error', id: 'whisper-error', hidden: true });
     this.form = h('form', { class: 'whisper-form', onsubmit: (e) => { e.preventDefault(); this.send(); } },
       this.toLabel, this.to, this.label, this.text, this.error,
       h('button', { type: 'submit', class: 'button', text: 'Send privately' }));
@@ -106,8 +106,12 @@ export class Whispers {
     }
     this.awayUnread.add(id);
     el.classList.add('unread');
-    announcer.say(`Sent while no facilitator was here: private message from ${f.name}: ${f.text}`, { assertive: true });
-    notify(`${f.name} wrote privately while no facilitator was here.`, { tone: 'warn', ms: 12000 });
+    // Counted until marked read, but said once in this tab: a reload counts it still
+    // and says nothing.
+    notify(`${f.name} wrote privately while no facilitator was here.`, {
+      tone: 'warn', ms: 12000, once: `whisper:${id}`,
+      say: `Sent while no facilitator was here: private message from ${f.name}: ${f.text}`,
+    });
     this.updateAway();
   }
 
@@ -137,10 +141,11 @@ export class Whispers {
 
   /**
    * The backlog is in; the session's whispers come next (§5), each marked
-   * `replayed` by the server. On a page that has just opened they are the
-   * conversation so far, not news to announce; after a resume, a replayed id this
-   * page has not shown is news. A whisper written now is never `replayed`, however
-   * soon after arriving it comes.
+   * `replayed` by the server. On the first page of this tab in the room they are
+   * the conversation so far, not news to announce; after a resume or a reload, a
+   * replayed id this tab has not said is news (what it said is kept by the
+   * announcer, by id). A whisper written now is never `replayed`, however soon after
+   * arriving it comes.
    */
   caughtUp() {
     this.firstReplay = this.fresh;
@@ -155,8 +160,11 @@ export class Whispers {
       this.pendingText = null;
       this.error.hidden = true;
     }
-    // News: not one this page has shown before, nor the replay a fresh page is given.
-    const news = !fromMe && (id === null || !this.known.has(id)) && !(f.replayed && this.firstReplay);
+    // News: not one this page has shown or this tab has said before, nor the replay
+    // the first page of this tab is given.
+    const key = id === null ? null : `whisper:${id}`;
+    const news = !fromMe && (id === null || !this.known.has(id)) && (key === null || announcer.fresh(key))
+      && !(f.replayed && this.firstReplay && !this.chat.returning);
     if (id !== null) this.known.add(id);
     const to = f.to ? (this.model.isMe(f.to) ? 'you' : this.model.nameOf(f.to)) : 'the facilitators';
     const head = fromMe ? `You → ${to}` : `${f.name} → ${to}`;
@@ -177,6 +185,7 @@ export class Whispers {
       this.addAway(f, id, el);
       return;
     }
+    if (!news && key !== null) announcer.remember(key);
     // In the order they were written, whatever order they arrive in.
     const later = id === null ? null : [...this.items.entries()].find(([other]) => other > id);
     if (later) this.list.insertBefore(el, later[1]);
@@ -186,8 +195,7 @@ export class Whispers {
     // Scrolled within its own list only: nothing else on the page moves.
     this.list.scrollTop = this.list.scrollHeight;
     if (news) {
-      announcer.say(`Private message from ${f.name}: ${f.text}`);
-      notify(`Private message from ${f.name}.`);
+      notify(`Private message from ${f.name}.`, { say: `Private message from ${f.name}: ${f.text}`, once: key });
       if (!this.visible()) {
         this.unread += 1;
         this.chat.layout.setBadge('private', this.unread, { urgent: true });
@@ -242,6 +250,7 @@ export class Whispers {
     this.pendingText = null;
     this.error.textContent = f.message || 'Your private message was not delivered.';
     this.error.hidden = false;
+    announcer.say(`Not sent. ${this.error.textContent}`, { urgent: true });
     if (!this.text.value.trim()) this.text.value = text;
   }
 

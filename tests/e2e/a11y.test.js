@@ -439,8 +439,12 @@ test('a resume that brings many messages is summed up for a screen reader, not r
     await una.waitForFunction(() => window.heard.some((item) => item !== 'announcer: 8 new messages'
       && /Welcome back, Una|new message/.test(item)));
     const heard = await una.evaluate(() => window.heard);
-    assert.deepEqual(heard, ['announcer: 8 new messages', 'announcer: Vic: Welcome back, Una. How was your day?'],
-      `one summary, then the next message: ${JSON.stringify(heard)}`);
+    assert.deepEqual(heard, [
+      'announcer: Connection lost. Trying to reconnect; what you write waits until you are back.',
+      'announcer: Connected again.',
+      'announcer: 8 new messages',
+      'announcer: Vic: Welcome back, Una. How was your day?',
+    ], `the drop and the return once each, one summary, then the next message: ${JSON.stringify(heard)}`);
     // The transcript is not a live region; focus stayed where it was.
     assert.equal(await una.locator('#timeline').getAttribute('aria-live'), null);
     assert.equal(await una.locator('[role="log"]').count(), 0);
