@@ -1,7 +1,8 @@
 // The harness of the browser checks: starts the binary named by KINDRED_BIN on a
-// free port behind a TCP relay, launches Debian's Chromium (never a downloaded
-// browser) through playwright-core, and gives the steps every check shares: the
-// admin API, a person's browser, joining through the page, saying something.
+// port it binds itself, behind a TCP relay, launches Debian's Chromium (never a
+// downloaded browser) through playwright-core, and gives the steps every check
+// shares: the admin API, a person's browser, joining through the page, saying
+// something.
 // `useKindred()` in a test file starts all this before its tests and stops it after.
 
 import { before, after } from 'node:test';
@@ -28,14 +29,29 @@ export let base;
 export let proxy;
 let browser;
 
-/** A port nobody is listening on right now. */
-function freePort() {
+/**
+ * The address the server says it listens on ("Kindred is listening on http://…"), once
+ * it has bound its port itself (`--bind 127.0.0.1:0`). A port chosen here and handed
+ * to the server would be free only until this process let go of it: on a machine
+ * where other runs start servers and relays too, one of them could take it first, and
+ * the checks would then talk to someone else's server, which stops under them.
+ */
+function listeningAddress(child) {
   return new Promise((resolve, reject) => {
-    const s = net.createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const { port } = s.address();
-      s.close(() => resolve(port));
+    let seen = '';
+    const timer = setTimeout(() => reject(new Error(`kindred never said where it listens.\n${serverLog}`)), WAIT);
+    const read = (d) => {
+      seen += d;
+      const found = seen.match(/Kindred is listening on (http:\/\/127\.0\.0\.1:\d+)/);
+      if (!found) return;
+      clearTimeout(timer);
+      child.stdout.off('data', read);
+      resolve(found[1]);
+    };
+    child.stdout.on('data', read);
+    child.once('exit', (code) => {
+      clearTimeout(timer);
+      reject(new Error(`kindred exited (code ${code}) before listening.\n${serverLog}`));
     });
   });
 }
@@ -46,7 +62,6 @@ function freePort() {
  * tunnel) and refuses new ones until `restore()`.
  */
 async function startRelay(targetPort) {
-  const port = await freePort();
   const open = new Set();
   let down = false;
   const relay = net.createServer((client) => {
@@ -68,9 +83,13 @@ async function startRelay(targetPort) {
     client.pipe(upstream);
     upstream.pipe(client);
   });
-  await new Promise((resolve) => relay.listen(port, '127.0.0.1', resolve));
+  // Its own port, chosen as it binds (nobody can take it in between).
+  await new Promise((resolve, reject) => {
+    relay.once('error', reject);
+    relay.listen(0, '127.0.0.1', resolve);
+  });
   return {
-    url: `http://127.0.0.1:${port}`,
+    url: `http://127.0.0.1:${relay.address().port}`,
     cut() {
       down = true;
       for (const socket of open) socket.resetAndDestroy ? socket.resetAndDestroy() : socket.destroy();
@@ -120,10 +139,8 @@ async function start() {
   assert.ok(BIN, 'KINDRED_BIN must name a built kindred binary (cargo build --release; KINDRED_BIN=target/release/kindred)');
   assert.ok(existsSync(BIN), `KINDRED_BIN=${BIN} does not exist`);
   assert.ok(existsSync(CHROMIUM), `no Chromium at ${CHROMIUM} (apt-get install chromium)`);
-  const port = await freePort();
-  base = `http://127.0.0.1:${port}`;
   server = spawn(path.resolve(BIN), [
-    '--bind', `127.0.0.1:${port}`,
+    '--bind', '127.0.0.1:0',
     '--admin-token', ADMIN,
     '--demo-room', 'false',
     // The browser connects from 127.0.0.1, a trusted proxy: a page that sends
@@ -133,8 +150,9 @@ async function start() {
   ], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, RUST_LOG: process.env.RUST_LOG || 'warn' } });
   server.stdout.on('data', (d) => { serverLog += d; });
   server.stderr.on('data', (d) => { serverLog += d; });
+  base = await listeningAddress(server);
   await waitForServer();
-  proxy = await startRelay(port);
+  proxy = await startRelay(Number(new URL(base).port));
   browser = await chromium.launch({
     executablePath: CHROMIUM,
     args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking',
