@@ -5,8 +5,9 @@
 // not spoken: what it has to say comes through `announcer.say`, once.
 //
 // Each item is a short paragraph added to a region and removed after a moment. A
-// burst of messages is summed up ("3 more new messages"); a backlog is counted while
-// it arrives and said in one item ("12 new messages"), after what else it brought. Nothing old is said as new: what has an identity (an alert, a private
+// burst of messages is summed up ("3 more new messages"); a backlog's new messages
+// are counted while it arrives and said in one item ("12 new messages") at its end,
+// after whatever else it brought (the room held, a pause), said as it came. Nothing old is said as new: what has an identity (an alert, a private
 // message, a mute) is said once per tab, its key kept in session storage (ids only,
 // never words) for as long as the tab lives, so a reload or a resume says only what
 // is new to this person. Focus never moves because something arrived.
@@ -37,7 +38,6 @@ class Announcer {
     this.recent = []; // times of recent live messages
     this.summary = null; // the pending burst: {count, timer}
     this.counting = 0; // new messages counted during a backlog
-    this.queued = []; // what a backlog brought besides messages, said before its count
     this.holding = false;
     this.room = null; // whose keys `once` reads and writes
     this.keys = null; // {epoch, keys: [...]} for `room`
@@ -55,14 +55,14 @@ class Announcer {
    * Something worth hearing; `urgent` only for what cannot wait (a crisis alert,
    * "not sent", the session closing). With `once`, a key naming the thing (ids
    * only): said only if this tab has not said it before, and remembered.
-   * Returns whether it was said (or queued behind a backlog).
+   * Returns whether it was said. During a backlog, said at once all the same: only
+   * messages wait, to be counted.
    */
   say(text, { urgent = false, once = null } = {}) {
     if (!text) return false;
     if (once !== null && !this.fresh(once)) return false;
     if (once !== null) this.remember(once);
-    if (this.holding) this.queued.push([urgent, text]);
-    else this.put(urgent, text);
+    this.put(urgent, text);
     return true;
   }
 
@@ -90,25 +90,23 @@ class Announcer {
     }, BURST_MS);
   }
 
-  /** While a backlog arrives, count its new messages and keep the rest for after. */
+  /**
+   * While a backlog arrives, count its new messages instead of saying them. A
+   * connection lost before its backlog was in keeps its count: the next welcome's
+   * backlog goes on from there.
+   */
   hold() {
+    if (this.holding) return;
     this.holding = true;
     this.counting = 0;
-    this.queued = [];
   }
 
-  /**
-   * The backlog is in: what was said meanwhile ("Connected again.", the room's
-   * changes it brought), then one count of the new messages in it.
-   */
+  /** The backlog is in: one count of the new messages in it, after what else it brought. */
   release() {
     if (!this.holding) return;
     this.holding = false;
     const n = this.counting;
-    const queued = this.queued;
     this.counting = 0;
-    this.queued = [];
-    for (const [urgent, text] of queued) this.put(urgent, text);
     if (n > 0) this.put(false, n === 1 ? '1 new message' : `${n} new messages`);
   }
 
