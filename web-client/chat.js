@@ -181,7 +181,7 @@ export class Chat {
     if (f.type === 'closed') this.closedReason = f.reason || '';
     this.timeline.show(f);
     if (f.type === 'message' && !this.model.isMe(f.user) && !f.redacted) announcer.message(`${f.name}: ${f.text}`);
-    if (f.type === 'message' || f.type === 'left') this.typing.stop(f.user);
+    if (f.type === 'message' || f.type === 'left' || f.type === 'away') this.typing.stop(f.user);
     if (!backlog) {
       if (['muted', 'unmuted', 'paused', 'resumed', 'floor', 'held', 'unheld'].includes(f.type)) this.typing.stop(f.user);
       this.renderState();
