@@ -306,6 +306,8 @@ mod tests {
                 user: bea,
                 reason: LeftReason::Removed,
             },
+            EventKind::Away { user: bea },
+            EventKind::Back { user: bea },
             EventKind::Muted {
                 user: bea,
                 until: Some(60_000),
