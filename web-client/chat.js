@@ -200,7 +200,7 @@ export class Chat {
       this.heard = f.seq;
       this.tell(f);
     }
-    if (f.type === 'message' || f.type === 'left') this.typing.stop(f.user);
+    if (f.type === 'message' || f.type === 'left' || f.type === 'away') this.typing.stop(f.user);
     if (!backlog) {
       if (['muted', 'unmuted', 'paused', 'resumed', 'floor', 'held', 'unheld'].includes(f.type)) this.typing.stop(f.user);
       this.renderState();

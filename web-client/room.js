@@ -4,7 +4,7 @@
 // what this holds (PROTOCOL.md §11, §12).
 
 /** Timeline events that change the member list. */
-export const MEMBER_EVENTS = new Set(['joined', 'left', 'muted', 'unmuted', 'hand', 'floor']);
+export const MEMBER_EVENTS = new Set(['joined', 'left', 'away', 'back', 'muted', 'unmuted', 'hand', 'floor']);
 
 export class RoomModel {
   /** `summary`: the RoomSummary the page was opened with. */
@@ -44,6 +44,13 @@ export class RoomModel {
       case 'left':
         this.members.delete(f.user);
         break;
+      case 'away':
+      case 'back': {
+        // Their connection dropped (their seat is kept), or they are back in it.
+        const m = member(f.user);
+        if (m) m.away = f.type === 'away';
+        break;
+      }
       case 'muted': {
         const m = member(f.user);
         if (m) { m.muted = true; m.muted_until = f.until; }

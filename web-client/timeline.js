@@ -95,6 +95,14 @@ export class Timeline {
         this.line(f, why);
         break;
       }
+      case 'away':
+        this.line(f, this.model.isMe(f.user)
+          ? 'Your connection dropped for a while; your seat was kept.'
+          : `${nameOf(f.user)}'s connection dropped; their seat is kept.`);
+        break;
+      case 'back':
+        this.line(f, this.model.isMe(f.user) ? "You're back." : `${nameOf(f.user)} is back.`);
+        break;
       case 'muted':
         this.line(f, `${nameOf(f.user)} is muted ${f.until ? `until ${clock(f.until)}` : 'for now'}.`);
         break;

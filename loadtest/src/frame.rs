@@ -49,6 +49,8 @@ static CODE: LazyLock<Finder<'static>> = LazyLock::new(|| Finder::new(b"\"code\"
 const TIMELINE: &[&[u8]] = &[
     b"joined",
     b"left",
+    b"away",
+    b"back",
     b"muted",
     b"unmuted",
     b"paused",
@@ -197,6 +199,22 @@ mod tests {
                 })
             }
         );
+    }
+
+    #[test]
+    fn a_member_away_and_back_are_numbered_timeline_events() {
+        for kind in ["away", "back"] {
+            let f =
+                server_json(json!({"type": kind, "seq": 5, "ts": 1764157000000u64, "user": USER}));
+            assert_eq!(
+                parse(f.as_bytes()),
+                Frame::Timeline {
+                    seq: 5,
+                    closed: false
+                },
+                "{kind}"
+            );
+        }
     }
 
     #[test]

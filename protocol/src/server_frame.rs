@@ -182,7 +182,15 @@ pub enum ServerFrame {
         ts: Millis,
         member: MemberInfo,
     },
-    /// A member left, was disconnected past the grace period, removed or banned.
+    /// A member's connection dropped and they did not come back within the presence
+    /// grace period: they are away, and their seat and place in the room are kept
+    /// for the room's away limit. Nothing is said to them meanwhile that a resume
+    /// cannot give them: `back` when they return, `left` (`disconnected`) when the
+    /// away limit passes first.
+    Away { seq: Seq, ts: Millis, user: UserId },
+    /// A member who was away is connected again, in the same seat.
+    Back { seq: Seq, ts: Millis, user: UserId },
+    /// A member left, was away past the room's away limit, removed or banned.
     Left {
         seq: Seq,
         ts: Millis,
@@ -287,6 +295,8 @@ impl ServerFrame {
             ServerFrame::Message { seq, .. }
             | ServerFrame::Joined { seq, .. }
             | ServerFrame::Left { seq, .. }
+            | ServerFrame::Away { seq, .. }
+            | ServerFrame::Back { seq, .. }
             | ServerFrame::Muted { seq, .. }
             | ServerFrame::Unmuted { seq, .. }
             | ServerFrame::Paused { seq, .. }
@@ -436,6 +446,10 @@ pub struct MemberInfo {
     pub muted: bool,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub muted_until: Option<Millis>,
+    /// Their connection dropped past the presence grace period: their seat is kept
+    /// until they come back (`back`) or the room's away limit passes (`left`).
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub away: bool,
 }
 
 /// The live state of the room carried by `welcome`.
@@ -467,7 +481,8 @@ pub struct RoomState {
 pub enum LeftReason {
     /// They chose to leave.
     Left,
-    /// Their connection dropped and they did not come back within the grace period.
+    /// Their connection dropped and they did not come back within the room's away
+    /// limit (they were `away` meanwhile, unless the limit is the grace period).
     Disconnected,
     /// A facilitator, or the organiser through the admin API, removed them (the
     /// removed member's close reason says which).

@@ -52,6 +52,8 @@ const TIMELINE: &[&str] = &[
     "message",
     "joined",
     "left",
+    "away",
+    "back",
     "muted",
     "unmuted",
     "paused",
@@ -193,6 +195,8 @@ fn server_kind(f: &ServerFrame) -> &'static str {
         ServerFrame::Message { .. } => "message",
         ServerFrame::Joined { .. } => "joined",
         ServerFrame::Left { .. } => "left",
+        ServerFrame::Away { .. } => "away",
+        ServerFrame::Back { .. } => "back",
         ServerFrame::Muted { .. } => "muted",
         ServerFrame::Unmuted { .. } => "unmuted",
         ServerFrame::Paused { .. } => "paused",
@@ -625,9 +629,13 @@ fn server_welcome() {
             hand_raised: false,
             muted: true,
             muted_until: Some(T0 + 150_000),
+            away: false,
         }
     );
     assert!(w.members[2].hand_raised);
+    // River's connection dropped: their seat is kept, and the list says so.
+    assert!(w.members[2].away);
+    assert!(!w.members[1].away);
     assert_eq!(w.members[0].role, Role::Facilitator);
     assert_eq!(w.state.slow_mode_seconds, 30);
     assert_eq!(w.state.floor, Some(user(ALICE)));
@@ -1412,8 +1420,38 @@ fn server_joined() {
                 hand_raised: false,
                 muted: false,
                 muted_until: None,
+                away: false,
             },
         }
+    );
+}
+
+#[test]
+fn server_away_and_back() {
+    assert_eq!(
+        server_golden("away"),
+        ServerFrame::Away {
+            seq: 52,
+            ts: T0 + 420_000,
+            user: user(ASH),
+        }
+    );
+    let back = server_golden("back");
+    assert_eq!(
+        back,
+        ServerFrame::Back {
+            seq: 55,
+            ts: T0 + 1_830_000,
+            user: user(ASH),
+        }
+    );
+    // Both are timeline events: numbered, kept and replayed on resume.
+    assert_eq!(back.seq(), Some(55));
+    // A member present and connected says nothing about it.
+    assert!(
+        fixture_value("server_joined")["member"]
+            .get("away")
+            .is_none()
     );
 }
 
@@ -2015,7 +2053,7 @@ fn typed_pretty(name: &str) -> String {
 #[test]
 fn every_fixture_is_typed_and_in_wire_order() {
     let names = fixture_names("");
-    assert_eq!(names.len(), 81, "{names:?}");
+    assert_eq!(names.len(), 83, "{names:?}");
     for name in names {
         assert_eq!(
             fixture_text(&name),

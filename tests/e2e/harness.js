@@ -129,13 +129,16 @@ async function waitForServer() {
   throw new Error(`kindred did not become healthy (exit code ${server.exitCode}).\n${serverLog}`);
 }
 
-/** Start the server, the relay and the browser before a file's tests; stop them after. */
-export function useKindred() {
-  before(start);
+/**
+ * Start the server, the relay and the browser before a file's tests; stop them after.
+ * `args`: more flags for the server (a shorter limit a file's checks need).
+ */
+export function useKindred(args = []) {
+  before(() => start(args));
   after(stop);
 }
 
-async function start() {
+async function start(args) {
   assert.ok(BIN, 'KINDRED_BIN must name a built kindred binary (cargo build --release; KINDRED_BIN=target/release/kindred)');
   assert.ok(existsSync(BIN), `KINDRED_BIN=${BIN} does not exist`);
   assert.ok(existsSync(CHROMIUM), `no Chromium at ${CHROMIUM} (apt-get install chromium)`);
@@ -147,6 +150,7 @@ async function start() {
     // X-Forwarded-For (openPage's `address`) is seen as coming from that address, so
     // people in a test can be on different networks. Pages without it are 127.0.0.1.
     '--trust-forwarded-for', 'true',
+    ...args,
   ], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, RUST_LOG: process.env.RUST_LOG || 'warn' } });
   server.stdout.on('data', (d) => { serverLog += d; });
   server.stderr.on('data', (d) => { serverLog += d; });

@@ -130,6 +130,7 @@ impl Config {
     pub fn limits(&self) -> Limits {
         Limits {
             presence_grace_ms: self.rooms.presence_grace_ms,
+            away_limit_ms: self.rooms.away_limit_ms,
             members_per_address: self.rooms.max_members_per_address as usize,
             held_close_ms: self.rooms.held_close_minutes * 60_000,
             ..Limits::default()
@@ -324,6 +325,25 @@ mod tests {
         ));
         assert!(
             problems[1].starts_with("KINDRED_ROOM_LIST_CACHE_MS (--room-list-cache-ms) is 60000")
+        );
+    }
+
+    #[test]
+    fn the_away_limit_is_never_shorter_than_the_grace_period() {
+        let c = Config::default();
+        assert_eq!(c.limits().away_limit_ms, 600_000);
+        assert_eq!(c.limits().presence_grace_ms, 30_000);
+        let c = Config::parse_from(["kindred", "--away-limit-ms", "30000"]);
+        assert_eq!(c.problems(), Vec::<String>::new());
+        assert_eq!(c.limits().away_limit_ms, 30_000);
+        let c = Config::parse_from(["kindred", "--away-limit-ms", "29999"]);
+        let problems = c.problems();
+        assert_eq!(problems.len(), 1, "{problems:?}");
+        assert!(
+            problems[0].starts_with("KINDRED_AWAY_LIMIT_MS (--away-limit-ms) is 29999: ")
+                && problems[0].contains("--presence-grace-ms (30000)"),
+            "{}",
+            problems[0]
         );
     }
 

@@ -1,7 +1,7 @@
 //! Rooms: what a room holds and keeps (capacity, message length, history, the
 //! welcome's backlog) and the limits a room takes from the instance that creates it
-//! and keeps wherever it is served (presence grace, seats per network, a held
-//! session's close).
+//! and keeps wherever it is served (presence grace, away limit, seats per network, a
+//! held session's close).
 
 use clap::Args;
 
@@ -56,8 +56,10 @@ pub struct Rooms {
     )]
     pub welcome_history: usize,
 
-    /// Milliseconds a member whose connection dropped stays in the room. A room keeps
-    /// the value of the instance that created it, wherever it is served.
+    /// Milliseconds a member whose connection dropped stays present before the room
+    /// is told they are away (and a facilitator's room is held if none is left
+    /// connected). A room keeps the value of the instance that created it, wherever
+    /// it is served.
     #[arg(
         display_order = 27,
         long,
@@ -65,6 +67,20 @@ pub struct Rooms {
         default_value_t = 30_000
     )]
     pub presence_grace_ms: u64,
+
+    /// Milliseconds, from the drop, that a member whose connection dropped keeps
+    /// their seat and place (shown as away after the grace period; a resume within
+    /// it gives them everything said meanwhile) before they leave the room. At least
+    /// --presence-grace-ms; equal to it, a dropped member leaves at the grace
+    /// period's end. A room keeps the value of the instance that created it,
+    /// wherever it is served.
+    #[arg(
+        display_order = 57,
+        long,
+        env = "KINDRED_AWAY_LIMIT_MS",
+        default_value_t = 600_000
+    )]
+    pub away_limit_ms: u64,
 
     /// The most participants one network address (an IPv6 network, `--ipv6-prefix`) may seat in one room at
     /// once, so one person cannot fill a room's seats. Only public addresses count:
@@ -102,6 +118,16 @@ impl Rooms {
                 &format!(
                     "it must be between 1 and --max-room-capacity ({})",
                     self.max_room_capacity
+                ),
+            );
+        }
+        if self.away_limit_ms < self.presence_grace_ms {
+            out.out_of_range(
+                "KINDRED_AWAY_LIMIT_MS",
+                self.away_limit_ms,
+                &format!(
+                    "it must be at least --presence-grace-ms ({}), the time before a member is shown away",
+                    self.presence_grace_ms
                 ),
             );
         }

@@ -30,6 +30,14 @@ pub enum EventKind {
         user: UserId,
         reason: LeftReason,
     },
+    /// A member's connection dropped past the grace period: their seat is kept.
+    Away {
+        user: UserId,
+    },
+    /// A member who was away is connected again.
+    Back {
+        user: UserId,
+    },
     Muted {
         user: UserId,
         until: Option<Millis>,

@@ -204,6 +204,7 @@ impl Room {
                     hand_raised: m.hand_raised,
                     muted,
                     muted_until,
+                    away: m.presence.shown_away(),
                 }
             })
             .collect()
@@ -223,17 +224,16 @@ impl Room {
         }
     }
 
-    /// Whether a [`Command::Tick`] at `now` would change anything: a grace period, a
-    /// mute or the floor has run out. Several instances serve one room; they issue a
-    /// tick only when one is due, and the room's log orders them (the later ones find
-    /// nothing left to expire).
+    /// Whether a [`Command::Tick`] at `now` would change anything: a grace period, an
+    /// away limit, a mute or the floor has run out. Several instances serve one room;
+    /// they issue a tick only when one is due, and the room's log orders them (the
+    /// later ones find nothing left to expire).
     pub fn tick_due(&self, now: Millis) -> bool {
-        let grace = self.limits().presence_grace_ms;
         self.watch_due(now)
             || self.waiters_due(now)
             || self.floor.is_some_and(|(_, until)| until <= now)
             || self.members.values().any(|m| {
-                matches!(m.presence, Presence::Away { since } if now >= since + grace)
+                self.absence(m.presence, now).is_some()
                     || matches!(m.status, ModStatus::Muted { until: Some(t) } if t <= now)
             })
     }

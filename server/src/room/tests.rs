@@ -356,14 +356,9 @@ fn a_dropped_connection_keeps_the_seat_for_the_grace_period() {
     assert!(back.events.is_empty());
     s.apply(Command::Disconnect { user: alice }).unwrap();
     s.advance(Limits::default().presence_grace_ms);
-    assert_eq!(
-        s.tick(),
-        vec![EventKind::Left {
-            user: alice,
-            reason: LeftReason::Disconnected
-        }]
-    );
-    assert!(s.room.member(alice).is_none());
+    // Past the grace period the room is told she is away; her seat is kept.
+    assert_eq!(s.tick(), vec![EventKind::Away { user: alice }]);
+    assert!(s.room.member(alice).is_some());
 }
 
 #[test]
@@ -1116,14 +1111,14 @@ fn a_resent_crisis_message_brings_help_again_until_its_author_has_seen_the_card(
 }
 
 #[test]
-fn a_client_away_longer_than_the_grace_period_does_not_post_its_resends_twice() {
+fn a_client_away_longer_than_the_away_limit_does_not_post_its_resends_twice() {
     let mut s = Scene::new(12);
     let bob = s.join("Bob");
     let alice = s.join("Alice");
     let first = s.send(alice, "c1", "is anyone there?").unwrap().ack;
     // The bus enters a long tunnel: Alice leaves the room.
     s.apply(Command::Disconnect { user: alice }).unwrap();
-    s.advance(Limits::default().presence_grace_ms * 10);
+    s.advance(Limits::default().away_limit_ms);
     assert_eq!(
         s.tick(),
         vec![EventKind::Left {
@@ -1841,16 +1836,12 @@ fn a_facilitator_whose_connection_drops_has_the_grace_period_before_the_room_is_
     s.advance(Limits::default().presence_grace_ms);
     assert!(s.room.tick_due(s.now));
     let events = s.tick();
+    // Fran is away, still in the room, but no facilitator keeps it: it is held.
     assert_eq!(
         events,
-        vec![
-            EventKind::Left {
-                user: fran,
-                reason: LeftReason::Disconnected
-            },
-            EventKind::Held
-        ]
+        vec![EventKind::Away { user: fran }, EventKind::Held]
     );
+    assert!(s.room.member(fran).is_some());
 }
 
 #[test]
@@ -2186,9 +2177,9 @@ fn every_way_a_stay_ends_is_a_departure() {
         })
         .unwrap();
     assert_eq!(departures(&banned), [(cat, Parting::Banned)]);
-    // Dan's only connection drops; the grace period runs out.
+    // Dan's only connection drops; the away limit runs out.
     s.apply(Command::Disconnect { user: dan }).unwrap();
-    s.advance(MIN);
+    s.advance(Limits::default().away_limit_ms);
     let gone = s.apply(Command::Tick).unwrap();
     assert_eq!(departures(&gone), [(dan, Parting::Disconnected)]);
     // A facilitator who left the room still has tabs to close when the operator
@@ -2370,3 +2361,5 @@ fn invites_minted_in_the_same_millisecond_are_listed_in_the_order_they_were_mint
     let listed: Vec<_> = s.room.invites().iter().map(|r| r.id).collect();
     assert_eq!(listed, minted);
 }
+
+mod away;

@@ -35,6 +35,7 @@ pub fn event_frame(event: &Event) -> ServerFrame {
                 hand_raised: false,
                 muted: false,
                 muted_until: None,
+                away: false,
             },
         },
         EventKind::Left { user, reason } => ServerFrame::Left {
@@ -42,6 +43,16 @@ pub fn event_frame(event: &Event) -> ServerFrame {
             ts,
             user: *user,
             reason: *reason,
+        },
+        EventKind::Away { user } => ServerFrame::Away {
+            seq,
+            ts,
+            user: *user,
+        },
+        EventKind::Back { user } => ServerFrame::Back {
+            seq,
+            ts,
+            user: *user,
         },
         EventKind::Muted { user, until } => ServerFrame::Muted {
             seq,
@@ -198,6 +209,8 @@ pub fn read_event(text: &str) -> Option<Event> {
             user,
             reason,
         } => (seq, ts, EventKind::Left { user, reason }),
+        ServerFrame::Away { seq, ts, user } => (seq, ts, EventKind::Away { user }),
+        ServerFrame::Back { seq, ts, user } => (seq, ts, EventKind::Back { user }),
         ServerFrame::Muted {
             seq,
             ts,
@@ -293,6 +306,8 @@ mod tests {
                 user: bea,
                 reason: LeftReason::Removed,
             },
+            EventKind::Away { user: bea },
+            EventKind::Back { user: bea },
             EventKind::Muted {
                 user: bea,
                 until: Some(60_000),

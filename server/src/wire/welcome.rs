@@ -95,6 +95,7 @@ mod tests {
                     hand_raised: false,
                     muted: false,
                     muted_until: None,
+                    away: false,
                 })
                 .collect(),
             state: RoomState::default(),

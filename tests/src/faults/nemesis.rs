@@ -43,16 +43,17 @@ pub struct Deployment {
 /// The environment of every instance: moderation as fast as the facilitator acts,
 /// warnings only, and logs kept for the failure report.
 ///
-/// The presence grace (how long a member whose connection dropped stays in the room)
-/// is 10 s instead of 30 s: longer than the longest stall the schedule injects (7 s),
+/// The presence grace and the away limit (how long a member whose connection dropped
+/// stays in the room) are 10 s instead of 30 s and 10 minutes: longer than the longest stall the schedule injects (7 s),
 /// so a stalled instance's members are back before it runs out, as they are with the
 /// default; short enough that a member wrongly removed is removed within the run,
 /// where the checker sees it. (With 1.5 s, a 7 s stall removes its members, who join
 /// again as new members: unmuted, and without what was said meanwhile, by design.)
-const ENV: [(&str, &str); 3] = [
+const ENV: [(&str, &str); 4] = [
     ("KINDRED_MODERATION_PER_MINUTE", "100000"),
     ("KINDRED_MODERATION_BURST", "10000"),
     ("KINDRED_PRESENCE_GRACE_MS", "10000"),
+    ("KINDRED_AWAY_LIMIT_MS", "10000"),
 ];
 
 fn launch(url: &str) -> Instance {

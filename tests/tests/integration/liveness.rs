@@ -163,6 +163,7 @@ async fn a_member_of_an_instance_stopped_for_seven_seconds_is_let_go_and_resumes
         vec![
             ("REDIS_URL".to_owned(), url),
             ("KINDRED_PRESENCE_GRACE_MS".to_owned(), "8000".to_owned()),
+            ("KINDRED_AWAY_LIMIT_MS".to_owned(), "8000".to_owned()),
         ]
     };
     let launch = |vars: Vec<(String, String)>| {
@@ -410,12 +411,14 @@ async fn say_when_back(m: &mut Member, text: &str) -> Seq {
 }
 
 /// Two instances in this process on the persistent Redis at `url`, with a short grace
-/// period, and a room in session.
+/// period and away limit (a member taken for absent leaves within the test), and a
+/// room in session.
 async fn two_instances(url: &str) -> (TestServer, TestServer, RoomId) {
     let config = || {
         let mut c = kindred_tests::config();
         c.storage.redis_url = Some(url.to_owned());
         c.rooms.presence_grace_ms = 1000;
+        c.rooms.away_limit_ms = 1000;
         c
     };
     let a = TestServer::with(config()).await;

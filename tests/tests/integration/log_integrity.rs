@@ -333,6 +333,7 @@ async fn an_append_that_reaches_redis_twice_is_seen_once_and_evicts_nobody() {
     let mut config = kindred_tests::config();
     config.storage.redis_url = Some(relay.url());
     config.rooms.presence_grace_ms = 200;
+    config.rooms.away_limit_ms = 200;
     let a = TestServer::with(config).await;
     let b = TestServer::on_redis(&redis.url()).await;
     let room = a.room(20).await;

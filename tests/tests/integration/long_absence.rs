@@ -5,9 +5,10 @@ use kindred_protocol::{LeftReason, ServerFrame};
 use kindred_tests::{TestServer, config};
 
 #[tokio::test]
-async fn a_client_away_longer_than_the_grace_period_does_not_post_its_resends_twice() {
+async fn a_client_away_longer_than_the_away_limit_does_not_post_its_resends_twice() {
     let mut c = config();
     c.rooms.presence_grace_ms = 200;
+    c.rooms.away_limit_ms = 400;
     let server = TestServer::with(c).await;
     let room = server.room(12).await;
     let mut bob = server.member(room, "Bob").await;
@@ -18,7 +19,7 @@ async fn a_client_away_longer_than_the_grace_period_does_not_post_its_resends_tw
     let seq = first.say_acked(text).await;
     assert_eq!(bob.hears(text).await, seq);
     drop(first);
-    // Long past the grace period: Alice has left the room.
+    // Long past the away limit: Alice has left the room.
     let gone = bob
         .until(|f| match f {
             ServerFrame::Left { user, reason, .. } if *user == alice.user_id => Some(*reason),

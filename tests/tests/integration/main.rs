@@ -3,6 +3,7 @@
 mod acknowledged;
 mod admission;
 mod appending_proxy;
+mod away;
 mod bad_input;
 mod bans;
 mod budgets;

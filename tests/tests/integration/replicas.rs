@@ -2,8 +2,9 @@
 //! numbers the room's rules use (how long a dropped member stays present, seats per
 //! address, how long a session may be held) are the room's, set by the instance that
 //! created it and replicated with it. Two instances started with a presence grace of
-//! a third of a second and of a minute see the same departures, number the same
-//! messages alike and count the same members.
+//! a third of a second and of a minute (and an away limit of 0.6 s and of ten
+//! minutes) see the same departures, number the same messages alike and count the
+//! same members.
 
 use kindred::broker::Reading;
 use kindred_protocol::{LeftReason, RoomId, RoomSummary, Seq, ServerFrame, UserId};
@@ -20,6 +21,7 @@ async fn read_until(m: &mut Member, marker: &str) -> Vec<(Seq, String)> {
             ServerFrame::Left {
                 seq, user, reason, ..
             } => Some((*seq, format!("{user} left: {reason:?}"))),
+            ServerFrame::Away { seq, user, .. } => Some((*seq, format!("{user} away"))),
             ServerFrame::Joined { seq, member, .. } => {
                 Some((*seq, format!("{} joined", member.user)))
             }
@@ -61,9 +63,11 @@ async fn instances_with_different_limit_flags_fold_one_room_alike() {
     let mut quick = config();
     quick.storage.redis_url = Some(redis.url());
     quick.rooms.presence_grace_ms = 300;
+    quick.rooms.away_limit_ms = 600;
     let mut patient = config();
     patient.storage.redis_url = Some(redis.url());
     patient.rooms.presence_grace_ms = 60_000;
+    patient.rooms.away_limit_ms = 600_000;
     let a = TestServer::with(quick).await;
     let b = TestServer::with(patient).await;
     // Created on the instance with the short grace: the room's grace is a third of a
@@ -95,7 +99,11 @@ async fn instances_with_different_limit_flags_fold_one_room_alike() {
     );
     assert!(
         on_b.contains(&(kim_gone, format!("{kim_id} left: Disconnected"))),
-        "and its own member Kim, after the room's grace, not its own flag's: {on_b:?}"
+        "and its own member Kim, after the room's away limit, not its own flag's: {on_b:?}"
+    );
+    assert!(
+        on_b.iter().any(|(_, e)| *e == format!("{kim_id} away")),
+        "Kim was away first, after the room's grace: {on_b:?}"
     );
     assert_eq!(
         on_b.last(),

@@ -131,15 +131,24 @@ async fn a_send_retried_with_the_same_client_id_is_applied_once() {
 }
 
 #[tokio::test]
-async fn a_member_who_does_not_come_back_leaves_after_the_grace_period() {
+async fn a_member_who_does_not_come_back_is_away_then_leaves_after_the_away_limit() {
     let mut c = config();
     c.rooms.presence_grace_ms = 300;
+    c.rooms.away_limit_ms = 600;
     let server = TestServer::with(c).await;
     let room = server.room(12).await;
     let mut alice = server.member(room, "Alice").await;
     let bob = server.member(room, "Bob").await;
     let bob_id = bob.user();
     drop(bob);
+    let seen = alice
+        .until(|f| match f {
+            ServerFrame::Away { user, .. } if *user == bob_id => Some(None),
+            ServerFrame::Left { user, reason, .. } if *user == bob_id => Some(Some(*reason)),
+            _ => None,
+        })
+        .await;
+    assert_eq!(seen, None, "away first");
     let reason = alice
         .until(|f| match f {
             ServerFrame::Left { user, reason, .. } if *user == bob_id => Some(*reason),

@@ -438,14 +438,18 @@ async fn redis_comes_back_empty_and_the_room_goes_on_under_a_new_epoch() {
 #[tokio::test]
 async fn an_instance_killed_mid_session_loses_nothing_its_members_were_told() {
     let redis = RedisServer::start().await;
-    let env = [("KINDRED_PRESENCE_GRACE_MS", "1000")];
+    let env = [
+        ("KINDRED_PRESENCE_GRACE_MS", "1000"),
+        ("KINDRED_AWAY_LIMIT_MS", "1000"),
+    ];
     let mut doomed = kindred_tests::process::Instance::start(&redis.url(), &env);
     let survivor = kindred_tests::process::Instance::start(&redis.url(), &env);
-    // The room keeps the grace of the instance that creates it: a second, like the
-    // instances' own.
+    // The room keeps the grace and away limit of the instance that creates it: a
+    // second, like the instances' own.
     let mut c = kindred_tests::config();
     c.storage.redis_url = Some(redis.url());
     c.rooms.presence_grace_ms = 1000;
+    c.rooms.away_limit_ms = 1000;
     let admin = kindred_tests::TestServer::with(c).await;
     let room = admin.room(20).await;
     let join = |name: &'static str| {

@@ -124,9 +124,11 @@ async fn the_room_is_held_when_the_last_facilitator_leaves_and_unheld_when_one_r
 
 #[tokio::test]
 async fn a_drop_in_room_says_nobody_facilitates_it_and_is_never_held() {
-    // A short grace period, so a facilitator who drops is gone within the test.
+    // A short grace period and away limit, so a facilitator who drops is gone within
+    // the test.
     let mut c = kindred_tests::config();
     c.rooms.presence_grace_ms = 200;
+    c.rooms.away_limit_ms = 200;
     let server = TestServer::with(c).await;
     let room = server.room(12).await;
     let mut alice = server.member(room, "Alice").await;

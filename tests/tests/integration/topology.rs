@@ -30,8 +30,9 @@ const SITE: &str = include_str!("../../../deploy/nginx/kindred.conf");
 /// A reconnect through the proxy is tried this many times, this far apart.
 const RECONNECT_TRIES: usize = 10;
 const RECONNECT_PAUSE: Duration = Duration::from_millis(300);
-/// How long a member whose connection dropped stays in the room, for these instances:
-/// short, so that a member wrongly marked away would be seen leaving within the test.
+/// How long a member whose connection dropped stays in the room (grace and away limit
+/// alike), for these instances: short, so that a member wrongly marked away would be
+/// seen leaving within the test.
 const PRESENCE_GRACE: Duration = Duration::from_secs(1);
 
 type Ws = WebSocketStream<MaybeTlsStream<TcpStream>>;
@@ -80,6 +81,7 @@ impl Topology {
                         ("KINDRED_PUBLIC_URL", public_url.as_str()),
                         ("KINDRED_TRUST_FORWARDED_FOR", "true"),
                         ("KINDRED_PRESENCE_GRACE_MS", grace.as_str()),
+                        ("KINDRED_AWAY_LIMIT_MS", grace.as_str()),
                     ],
                 );
                 assert_eq!(

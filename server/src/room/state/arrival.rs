@@ -88,6 +88,7 @@ impl Room {
             return Err(Rejection::InviteInvalid);
         }
         if let Some(m) = self.members.get_mut(&user) {
+            let was_away = m.presence.shown_away();
             m.presence = m.presence.arrived();
             let (role, status, reason) = (m.role, m.status, m.mute_reason.clone());
             let mute_notice = match status {
@@ -98,13 +99,21 @@ impl Room {
                 }),
                 _ => None,
             };
-            return Ok(Applied {
+            let mut out = Applied {
                 briefing: self.brief(role),
                 pending_warning: self.warnings.get(&user).cloned(),
                 whispers: self.whispers.for_member(user, role == Role::Facilitator),
                 mute_notice,
                 ..Applied::none()
-            });
+            };
+            if was_away {
+                // Back in the seat that was kept; a facilitator's return ends a hold.
+                self.push(&mut out, now, EventKind::Back { user });
+                if role == Role::Facilitator {
+                    self.attend(now, &mut out);
+                }
+            }
+            return Ok(out);
         }
         if role == Role::Participant && (self.config.waiting_room || self.is_waiting(user)) {
             if !self.is_waiting(user) {

@@ -3,9 +3,11 @@
 //! messages still raise alerts and bring them the resources card), a facilitator's
 //! return ends it, and a session held for too long closes itself.
 //!
-//! When the room is held: at once when the last facilitator leaves (a dropped
-//! facilitator stays a member for the presence grace period first), or, in a session
-//! the operator opened, when no facilitator has arrived within the grace period.
+//! When the room is held: at once when the last facilitator leaves, or when the last
+//! one connected has had no connection for the presence grace period (they are shown
+//! away and keep their seat, but an away facilitator keeps nobody safe), or, in a
+//! session the operator opened, when no facilitator has arrived within the grace
+//! period. A facilitator's return (`back`, or a new arrival) ends it.
 
 use kindred_protocol::{Millis, Role};
 
@@ -22,11 +24,14 @@ impl Room {
         self.open && self.config.facilitated
     }
 
+    /// A facilitator is connected, or dropped within the grace period.
     fn facilitator_present(&self) -> bool {
-        self.members.values().any(|m| m.role == Role::Facilitator)
+        self.members
+            .values()
+            .any(|m| m.role == Role::Facilitator && !m.presence.shown_away())
     }
 
-    /// The last facilitator left: hold the room now.
+    /// The last facilitator present left, or is away: hold the room now.
     pub(super) fn facilitator_left(&mut self, now: Millis, out: &mut Applied) {
         if self.watched() && !self.facilitator_present() {
             self.unattended_since.get_or_insert(now);

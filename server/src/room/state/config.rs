@@ -82,8 +82,14 @@ pub struct UpdateRoom {
 /// creates it (its flags) and keeps them: they are part of the room its log folds.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Limits {
-    /// How long a member whose connection dropped stays present (ms).
+    /// How long a member whose connection dropped stays present, nobody told (ms).
     pub presence_grace_ms: u64,
+    /// How long, from the drop, a member whose connection dropped keeps their seat
+    /// (shown as away once the grace period has passed) before they leave (ms). Never
+    /// below the grace period; equal to it, a dropped member leaves at its end. A room
+    /// stored before it was kept takes the default.
+    #[serde(default = "default_away_limit_ms")]
+    pub away_limit_ms: u64,
     /// How many recent `send` client ids per user are remembered for de-duplication
     /// (room-wide at most [`MAX_REMEMBERED_SENDS`]).
     pub dedupe_window: usize,
@@ -103,6 +109,7 @@ impl Default for Limits {
     fn default() -> Self {
         Self {
             presence_grace_ms: 30_000,
+            away_limit_ms: default_away_limit_ms(),
             dedupe_window: 64,
             max_moderation_seconds: 24 * 3600,
             default_floor_seconds: 180,
@@ -110,6 +117,10 @@ impl Default for Limits {
             held_close_ms: 15 * 60_000,
         }
     }
+}
+
+fn default_away_limit_ms() -> u64 {
+    10 * 60_000
 }
 
 pub(super) fn in_session() -> bool {

@@ -24,9 +24,14 @@ pub enum Presence {
     Online {
         connections: u32,
     },
-    /// Every connection dropped at `since`; they leave when the grace period ends.
+    /// Every connection dropped at `since`. Within the presence grace period nobody is
+    /// told; past it the room is told they are away (`shown`) and keeps their seat
+    /// until the away limit, counted from `since`, when they leave.
     Away {
         since: Millis,
+        /// The room was told (an `away` event): their return is news (`back`).
+        #[serde(default)]
+        shown: bool,
     },
 }
 
@@ -41,14 +46,24 @@ impl Presence {
         }
     }
 
-    /// One connection fewer: away from `now` when it was the last.
+    /// One connection fewer: away from `now` when it was the last (a member the room
+    /// already shows as away stays shown).
     pub(super) fn dropped(self, now: Millis) -> Self {
         match self {
             Presence::Online { connections } if connections > 1 => Presence::Online {
                 connections: connections - 1,
             },
-            Presence::Online { .. } | Presence::Away { .. } => Presence::Away { since: now },
+            Presence::Online { .. } => Presence::Away {
+                since: now,
+                shown: false,
+            },
+            Presence::Away { shown, .. } => Presence::Away { since: now, shown },
         }
+    }
+
+    /// Shown to the room as away (past the grace period, the seat kept).
+    pub fn shown_away(self) -> bool {
+        matches!(self, Presence::Away { shown: true, .. })
     }
 }
 

@@ -185,7 +185,7 @@ impl Room {
         let grace = self.limits().presence_grace_ms;
         self.waiting
             .values()
-            .any(|w| matches!(w.presence, Presence::Away { since } if now >= since + grace))
+            .any(|w| matches!(w.presence, Presence::Away { since, .. } if now >= since + grace))
     }
 
     /// Forget the waiting participants who have been away for the grace period.
@@ -194,7 +194,7 @@ impl Room {
         let gone: Vec<UserId> = self
             .waiting
             .values()
-            .filter(|w| matches!(w.presence, Presence::Away { since } if now >= since + grace))
+            .filter(|w| matches!(w.presence, Presence::Away { since, .. } if now >= since + grace))
             .map(|w| w.user)
             .collect();
         for user in gone {
