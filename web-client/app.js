@@ -178,10 +178,12 @@ async function showDirectory() {
     const href = `/?room=${encodeURIComponent(r.id)}`;
     let action;
     // A group that is not meeting can still be read about: its page shows the guidelines.
-    // The name a screen reader gives, and speech control listens for, starts with the words shown.
-    if (!isMeeting(r)) action = h('a', { class: 'button quiet', href, 'aria-label': `About this group: ${r.title}`, text: 'About this group' });
+    // The group's name follows the words shown, for a screen reader only: the name
+    // read out starts with what is on the button, which is what speech control listens for.
+    const named = (words) => [words, h('span', { class: 'visually-hidden', text: `: ${r.title}` })];
+    if (!isMeeting(r)) action = h('a', { class: 'button quiet', href }, ...named('About this group'));
     else if (full) action = h('span', { class: 'full', text: 'Full right now' });
-    else action = h('a', { class: 'button primary', href, 'aria-label': `Join ${r.title}`, text: 'Join' });
+    else action = h('a', { class: 'button primary', href }, ...named('Join'));
     return h('li', { class: 'room-card', dataset: { open: String(isMeeting(r)) } },
       h('h2', {}, h('a', { href, text: r.title })),
       r.topic ? h('p', { class: 'room-topic', text: r.topic }) : null,
@@ -250,7 +252,7 @@ function showJoinForm(room, invite, { quiet = false } = {}) {
   const submit = h('button', { type: 'submit', class: 'button primary', id: 'join-button', text: 'Join the group' });
   const form = h('form', { class: 'join-form', id: 'join-form', novalidate: true },
     h('h2', { text: 'Group guidelines' }),
-    h('div', { class: 'guidelines', id: 'guidelines', tabindex: '0', text: room.guidelines }),
+    h('div', { class: 'guidelines', id: 'guidelines', text: room.guidelines }),
     h('div', { class: 'check' }, accept,
       h('label', { for: 'accept', text: 'I have read the guidelines and I accept them' })),
     h('label', { for: 'pseudonym', class: 'label', text: 'The name others will see' }),
@@ -331,14 +333,15 @@ function showJoinForm(room, invite, { quiet = false } = {}) {
 }
 
 /**
- * The room's page while it is not meeting, for a participant: the guidelines still,
- * and in place of the Join button a sentence saying the group is not meeting now.
+ * The room's page while it is not meeting, for a participant: first, in place of the
+ * Join button, a sentence saying the group is not meeting now and when it meets next
+ * (in sight on a phone without scrolling); then the guidelines, read as a whole.
  */
 function showClosedForm(room, invite) {
   showJoinCard(room, h('div', { class: 'join-form', id: 'join-form' },
+    closedNote(room, invite),
     h('h2', { text: 'Group guidelines' }),
-    h('div', { class: 'guidelines', id: 'guidelines', tabindex: '0', text: room.guidelines }),
-    closedNote(room, invite)));
+    h('div', { class: 'guidelines', id: 'guidelines', text: room.guidelines })));
   watchForOpening(room.id, invite);
 }
 

@@ -13,7 +13,7 @@ export class WaitingScreen {
     this.title = h('h1', { id: 'waiting-title', tabindex: '-1' });
     this.topic = h('p', { class: 'room-topic' });
     this.description = h('p', { class: 'room-description' });
-    this.guidelines = h('div', { class: 'guidelines', id: 'waiting-guidelines', tabindex: '0' });
+    this.guidelines = h('div', { class: 'guidelines', id: 'waiting-guidelines' });
     this.status = h('div', { class: 'waiting-status', id: 'waiting-status', role: 'status' });
     this.leaveButton = h('button', { type: 'button', class: 'button quiet', id: 'waiting-leave-button', text: 'Leave',
       onclick: () => this.leave() });
