@@ -178,12 +178,10 @@ async function showDirectory() {
     const href = `/?room=${encodeURIComponent(r.id)}`;
     let action;
     // A group that is not meeting can still be read about: its page shows the guidelines.
-    // The group's name follows the words shown, for a screen reader only: the name
-    // read out starts with what is on the button, which is what speech control listens for.
-    const named = (words) => [words, h('span', { class: 'visually-hidden', text: `: ${r.title}` })];
-    if (!isMeeting(r)) action = h('a', { class: 'button quiet', href }, ...named('About this group'));
+    // The name a screen reader gives, and speech control listens for, starts with the words shown.
+    if (!isMeeting(r)) action = h('a', { class: 'button quiet', href, 'aria-label': `About this group: ${r.title}`, text: 'About this group' });
     else if (full) action = h('span', { class: 'full', text: 'Full right now' });
-    else action = h('a', { class: 'button primary', href }, ...named('Join'));
+    else action = h('a', { class: 'button primary', href, 'aria-label': `Join ${r.title}`, text: 'Join' });
     return h('li', { class: 'room-card', dataset: { open: String(isMeeting(r)) } },
       h('h2', {}, h('a', { href, text: r.title })),
       r.topic ? h('p', { class: 'room-topic', text: r.topic }) : null,

@@ -63,14 +63,15 @@ export function startText(slot) {
 }
 
 /**
- * "Add to calendar", named with the group too (a directory lists several), in words
- * for a screen reader only: the name read out starts with the words shown, which is
- * what speech control listens for.
+ * "Add to calendar", named with the group too (a directory lists several); the name
+ * starts with the words shown, which is what speech control listens for.
  */
 function calendarLink(room) {
   const slug = (room.title || 'group').toLowerCase().replace(/[^a-z0-9]+/g, '-').replace(/^-|-$/g, '') || 'group';
-  return h('a', { href: calendarUrl(room.id), class: 'button quiet small calendar-link', download: `${slug}.ics` },
-    'Add to calendar', h('span', { class: 'visually-hidden', text: `: ${room.title || 'this group'}` }));
+  return h('a', {
+    href: calendarUrl(room.id), class: 'button quiet small calendar-link', download: `${slug}.ics`,
+    'aria-label': `Add to calendar: ${room.title || 'this group'}`,
+  }, 'Add to calendar');
 }
 
 /**
