@@ -71,6 +71,15 @@ function measure(page) {
       composer: box(document.getElementById('composer')),
       sidebar: box(document.getElementById('sidebar')),
       toolbar: box(toolbar),
+      // The side panels' own scrolling: scrolled to their end, the page stays put.
+      panelsScroll: (() => {
+        const panels = document.querySelector('.sidebar-scroll');
+        if (!panels || !panels.checkVisibility() || panels.scrollHeight <= panels.clientHeight) return null;
+        panels.scrollTop = panels.scrollHeight;
+        const moved = panels.scrollTop > 0 && document.scrollingElement.scrollTop === 0 && main.scrollTop === 0;
+        panels.scrollTop = 0;
+        return moved;
+      })(),
       tools: toolbar ? [...toolbar.children].map(box).filter(Boolean) : [],
       toolsButton: box(document.getElementById('tools-button')),
     };
@@ -93,7 +102,10 @@ test('the conversation takes at least 60% of the screen, the message box in view
           assert.equal(m.pageScrolls, false, `${who}, ${size}: the page does not scroll as a document`);
           assert.equal(m.roomScrolls, false, `${who}, ${size}: nothing of the room is pushed below the screen`);
           if (m.sidebar) {
-            assert.ok(m.sidebar.bottom <= m.height, `${who}, ${size}: the side panels end on the screen and scroll inside: ${JSON.stringify(m.sidebar)}`);
+            assert.ok(m.sidebar.bottom <= m.height, `${who}, ${size}: the side panels end on the screen: ${JSON.stringify(m.sidebar)}`);
+            // A facilitator's panels (alerts, private messages, people, the log) are
+            // more than the screen holds: they scroll inside themselves.
+            if (page === sam) assert.equal(m.panelsScroll, true, `${who}, ${size}: the side panels scroll inside themselves`);
           }
         }
         assert.deepEqual(pages.flatMap((p) => p.problems), []);
@@ -125,6 +137,11 @@ test("a facilitator's tools are one row on a wide screen, and a menu under Tools
           assert.equal(await sam.evaluate(() => document.activeElement.id), 'pause-button', 'the menu opens on its first tool');
           await sam.keyboard.press('ArrowRight');
           assert.equal(await sam.evaluate(() => document.activeElement.id), 'slow-mode', 'the arrows move between the tools');
+          await sam.keyboard.press('ArrowLeft');
+          await sam.keyboard.press('Escape');
+          await sam.locator('#facilitator-tools').waitFor({ state: 'hidden' });
+          assert.equal(await sam.evaluate(() => document.activeElement.id), 'tools-button', 'Escape closes the menu, back on its button');
+          assert.equal(await sam.locator('#tools-button').getAttribute('aria-expanded'), 'false');
         } else {
           assert.equal(m.toolsButton, null, 'no Tools button: the tools are simply there');
           assert.ok(m.tools.length >= 6, `the tools show: ${m.tools.length}`);
