@@ -255,7 +255,7 @@ function showJoinForm(room, invite, { quiet = false } = {}) {
   const submit = h('button', { type: 'submit', class: 'button primary', id: 'join-button', text: 'Join the group' });
   const form = h('form', { class: 'join-form', id: 'join-form', novalidate: true },
     h('h2', { text: 'Group guidelines' }),
-    h('div', { class: 'guidelines', id: 'guidelines', tabindex: '0', text: room.guidelines }),
+    h('div', { class: 'guidelines', id: 'guidelines', text: room.guidelines }),
     h('div', { class: 'check' }, accept,
       h('label', { for: 'accept', text: 'I have read the guidelines and I accept them' })),
     h('label', { for: 'pseudonym', class: 'label', text: 'The name others will see' }),
@@ -337,14 +337,15 @@ function showJoinForm(room, invite, { quiet = false } = {}) {
 }
 
 /**
- * The room's page while it is not meeting, for a participant: the guidelines still,
- * and in place of the Join button a sentence saying the group is not meeting now.
+ * The room's page while it is not meeting, for a participant: first, in place of the
+ * Join button, a sentence saying the group is not meeting now and when it meets next
+ * (in sight on a phone without scrolling); then the guidelines, read as a whole.
  */
 function showClosedForm(room, invite) {
   showJoinCard(room, h('div', { class: 'join-form', id: 'join-form' },
+    closedNote(room, invite),
     h('h2', { text: 'Group guidelines' }),
-    h('div', { class: 'guidelines', id: 'guidelines', tabindex: '0', text: room.guidelines }),
-    closedNote(room, invite)));
+    h('div', { class: 'guidelines', id: 'guidelines', text: room.guidelines })));
   watchForOpening(room.id, invite);
 }
 

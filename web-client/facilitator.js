@@ -144,8 +144,15 @@ export class FacilitatorTools {
       h('button', { type: 'button', class: 'button', onclick: () => this.announce() }, 'Announce'),
       this.clearFloorButton,
       this.closeButton);
-    // Arrow keys move between the tools, as in any toolbar.
+    // Arrow keys move between the tools, as in any toolbar; opened as a menu under
+    // "Tools", Escape closes it and gives the focus back to its button.
     this.toolbar.addEventListener('keydown', (e) => {
+      if (e.key === 'Escape' && this.toolbar.classList.contains('open')) {
+        this.toggleTools(false);
+        this.toolsButton.focus();
+        e.preventDefault();
+        return;
+      }
       if (e.key !== 'ArrowRight' && e.key !== 'ArrowLeft') return;
       const items = [...this.toolbar.querySelectorAll('button:not([hidden]), select')];
       const i = items.indexOf(document.activeElement);

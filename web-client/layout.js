@@ -3,6 +3,8 @@
 // (banners.js above the conversation, people.js and whispers.js beside it, a
 // facilitator's tools when they arrive), the conversation's scrolling, and the tab's
 // title. It draws where things go; what they say is their own modules' business.
+// The room is an app shell (style.css): the page does not scroll, the conversation
+// takes the height that is left, and the side panels scroll inside themselves.
 
 import { h, clear, setSkipLink } from './dom.js';
 import { help } from './crisis.js';
@@ -56,25 +58,47 @@ export class RoomLayout {
       banners.ended, banners.blocked, this.crisisSlot, chat.note.slot, chat.mute.slot, banners.held, banners.paused,
       banners.announcement, banners.notes,
       h('div', { class: 'chat-body' },
-        h('div', { class: 'conversation' }, this.scroller, chat.typing.el,
-          h('div', { id: 'notices', class: 'notices' }), chat.composer.el),
+        h('div', { class: 'conversation' },
+          // Who is typing and short notices lie over the conversation's foot.
+          h('div', { class: 'conversation-area' }, this.scroller, chat.typing.el,
+            h('div', { id: 'notices', class: 'notices' })),
+          chat.composer.el),
         this.sidebar));
     clear(chat.root).append(this.view, chat.waitingScreen.el);
-    // The skip link leads to the message box while in a room.
+    // The skip link leads to the message box while in a room; a second one to the
+    // people here, whose menus are otherwise many Tabs away.
     setSkipLink('composer-input', 'Skip to the message box');
+    this.peopleSkip = document.getElementById('skip-people');
+    if (this.peopleSkip) {
+      this.peopleSkip.hidden = false;
+      this.peopleSkip.addEventListener('click', (e) => {
+        e.preventDefault();
+        this.toPeople();
+      });
+    }
     chat.composer.focus();
   }
 
   /** The room's page hidden while its member waits at the door (the waiting screen shows). */
   hide() {
     this.view.hidden = true;
+    if (this.peopleSkip) this.peopleSkip.hidden = true;
     setSkipLink('main', 'Skip to the main content');
   }
 
   /** The room's page again, once its member is let in. */
   show() {
     this.view.hidden = false;
+    if (this.peopleSkip) this.peopleSkip.hidden = false;
     setSkipLink('composer-input', 'Skip to the message box');
+  }
+
+  /** The people here, from the skip link: their sheet opened on a phone, focus on the list's heading. */
+  toPeople() {
+    if (window.matchMedia(PHONE).matches) this.openSidebar('people');
+    const heading = this.chat.people.heading;
+    heading.setAttribute('tabindex', '-1');
+    heading.focus();
   }
 
   /** A facilitator's tools take their places: toolbar, alerts, waiting list, log, buttons. */

@@ -14,7 +14,7 @@ export class WaitingScreen {
     this.title = h('h1', { id: 'waiting-title', tabindex: '-1' });
     this.topic = h('p', { class: 'room-topic' });
     this.description = h('p', { class: 'room-description' });
-    this.guidelines = h('div', { class: 'guidelines', id: 'waiting-guidelines', tabindex: '0' });
+    this.guidelines = h('div', { class: 'guidelines', id: 'waiting-guidelines' });
     // Seen, not a live region: a kind word added here is said by the announcer, and
     // the end of the wait takes the focus.
     this.status = h('div', { class: 'waiting-status', id: 'waiting-status' });

@@ -1,8 +1,9 @@
 // Browser checks of access: axe-core (the npm package, injected into the page) on
-// the directory, the join form and the room as a participant and as a facilitator,
-// at 360 px and 1280 px, light and dark, with no violation of any impact (what axe
-// cannot decide alone is printed for a person to review), and the same on every
-// other view: the waiting room from both sides, each moderation dialog and what the
+// the directory, the join form and the room as a participant (with the crisis card)
+// and as a facilitator (with an open alert, and with a dialog over it), on a
+// 360 × 740 phone and a 1280 × 800 screen, light and dark, with no violation of any
+// impact (what axe cannot decide alone is printed for a person to review), and the
+// same on every other view: the waiting room from both sides, each moderation dialog and what the
 // member reads of it, the paused and held banners, the pages where a stay cannot
 // begin or ends, too many tabs, and "Need help now" from the directory;
 // the keyboard path (the skip link goes to the message box, one Tab stop per
@@ -22,70 +23,77 @@ import {
 
 useKindred();
 
-test('axe-core finds nothing on the directory, the join form and the room, in either role, width or colour scheme', { timeout: 240_000 }, async (t) => {
-  let n = 0;
-  for (const colorScheme of ['light', 'dark']) {
-    for (const [label, viewport] of [['phone', PHONE], ['desktop', DESKTOP]]) {
-      await t.test(`${label}, ${colorScheme}`, async () => {
-        n += 1;
-        const room = await api('POST', '/api/rooms', {
-          open: true, facilitated: false, title: `Accessible Circle ${n}`, topic: 'Everyone welcome',
-          description: 'A calm group for checking that everyone can take part.', capacity: 10,
-        }, true);
-        const invite = await api('POST', `/api/rooms/${room.id}/invites`, {}, true);
-        const sam = await openPage(`sam ${n}`, { viewport, colorScheme, address: `198.18.0.${n * 2}` });
-        const ada = await openPage(`ada ${n}`, { viewport, colorScheme, address: `198.18.0.${n * 2 + 1}` });
-        try {
-          await ada.goto(`${base}/`);
-          await ada.locator('#room-list').waitFor();
-          await assertAccessible(ada, `directory, ${label}, ${colorScheme}`);
-          await ada.goto(`${base}/?room=${encodeURIComponent(room.id)}`);
-          await ada.locator('#guidelines').waitFor();
-          await assertAccessible(ada, `join form, ${label}, ${colorScheme}`);
-
-          await joinAt(sam, new URL(invite.url, base).href, `Sam${n}`);
-          await joinThroughUi(ada, base, room.id, `Ada${n}`);
-          await say(sam, 'Welcome, everyone. Take your time.');
-          await say(ada, 'Thank you. It is my first time.');
-          await say(ada, 'I want to kill myself');
-          await ada.locator('#crisis-card').waitFor();
-          await sam.locator('#alerts li.alert[data-kind="crisis"]').waitFor({ state: 'attached' });
-          await ada.locator('#timeline li.msg', { hasText: 'Take your time' }).waitFor();
-          // A message for each kind of line: someone else's, one's own, the facilitator's.
-          await assertAccessible(ada, `room as a participant, ${label}, ${colorScheme}`);
-          await ada.click('#crisis-seen-button');
-          await sam.locator('#timeline li.msg', { hasText: 'my first time' }).waitFor();
-          await assertAccessible(sam, `room as a facilitator, ${label}, ${colorScheme}`);
-          if (label === 'phone') {
-            // The sheets and the tools menu, open.
-            await sam.click('#alerts-button');
-            await assertAccessible(sam, `facilitator's alerts sheet, ${colorScheme}`);
-            await sam.click('#alerts-button');
-            await sam.click('#tools-button');
-            await assertAccessible(sam, `facilitator's tools, ${colorScheme}`);
-            await ada.click('#private-button');
-            await assertAccessible(ada, `participant's private sheet, ${colorScheme}`);
-          }
-          if (colorScheme === 'light') {
-            await ada.screenshot({ path: path.join(SHOTS, `kindred-e2e-participant-${label}.png`) });
-            await sam.screenshot({ path: path.join(SHOTS, `kindred-e2e-facilitator-${label}.png`) });
-          }
-          assert.deepEqual([...sam.problems, ...ada.problems], []);
-        } catch (e) {
-          e.message += `\n--- kindred log ---\n${serverLog.slice(-2000)}`;
-          throw e;
-        } finally {
-          await sam.context().close();
-          await ada.context().close();
-        }
-      });
-    }
-  }
-});
+/** The two screens every view is checked on: a phone held upright, and a laptop. */
+const PHONE_SCREEN = { width: 360, height: 740 };
+const WIDE_SCREEN = { width: 1280, height: 800 };
 
 /** Each width and colour scheme a view is checked in: a phone and a wide screen, light and dark. */
-const LOOKS = ['light', 'dark'].flatMap((colorScheme) => [['phone', PHONE], ['desktop', DESKTOP]]
+const LOOKS = ['light', 'dark'].flatMap((colorScheme) => [['phone', PHONE_SCREEN], ['desktop', WIDE_SCREEN]]
   .map(([label, viewport]) => ({ label, viewport, colorScheme, name: `${label}, ${colorScheme}` })));
+
+test('axe-core finds nothing on the directory, the join form and the room, in either role, width or colour scheme', { timeout: 240_000 }, async (t) => {
+  let n = 0;
+  for (const { label, viewport, colorScheme } of LOOKS) {
+    await t.test(`${label}, ${colorScheme}`, async () => {
+      n += 1;
+      const room = await api('POST', '/api/rooms', {
+        open: true, facilitated: false, title: `Accessible Circle ${n}`, topic: 'Everyone welcome',
+        description: 'A calm group for checking that everyone can take part.', capacity: 10,
+      }, true);
+      const invite = await api('POST', `/api/rooms/${room.id}/invites`, {}, true);
+      const sam = await openPage(`sam ${n}`, { viewport, colorScheme, address: `198.18.0.${n * 2}` });
+      const ada = await openPage(`ada ${n}`, { viewport, colorScheme, address: `198.18.0.${n * 2 + 1}` });
+      try {
+        await ada.goto(`${base}/`);
+        await ada.locator('#room-list').waitFor();
+        await assertAccessible(ada, `directory, ${label}, ${colorScheme}`);
+        await ada.goto(`${base}/?room=${encodeURIComponent(room.id)}`);
+        await ada.locator('#guidelines').waitFor();
+        await assertAccessible(ada, `join form, ${label}, ${colorScheme}`);
+
+        await joinAt(sam, new URL(invite.url, base).href, `Sam${n}`);
+        await joinThroughUi(ada, base, room.id, `Ada${n}`);
+        await say(sam, 'Welcome, everyone. Take your time.');
+        await say(ada, 'Thank you. It is my first time.');
+        await say(ada, 'I want to kill myself');
+        await ada.locator('#crisis-card').waitFor();
+        await sam.locator('#alerts li.alert[data-kind="crisis"]').waitFor({ state: 'attached' });
+        await ada.locator('#timeline li.msg', { hasText: 'Take your time' }).waitFor();
+        // A message for each kind of line: someone else's, one's own, the facilitator's.
+        await assertAccessible(ada, `room as a participant, ${label}, ${colorScheme}`);
+        await ada.click('#crisis-seen-button');
+        await sam.locator('#timeline li.msg', { hasText: 'my first time' }).waitFor();
+        await assertAccessible(sam, `room as a facilitator, ${label}, ${colorScheme}`);
+        // A dialog over the room while the alert is still open.
+        if (onPhone(sam)) await sam.click('#tools-button');
+        await sam.locator('#facilitator-tools').getByRole('button', { name: 'Announce' }).click();
+        await checkDialog(sam, 'Pin an announcement', `a dialog over an open alert, ${label}, ${colorScheme}`, 'Cancel');
+        if (onPhone(sam)) await sam.click('#tools-button');
+        if (label === 'phone') {
+          // The sheets and the tools menu, open.
+          await sam.click('#alerts-button');
+          await assertAccessible(sam, `facilitator's alerts sheet, ${colorScheme}`);
+          await sam.click('#alerts-button');
+          await sam.click('#tools-button');
+          await assertAccessible(sam, `facilitator's tools, ${colorScheme}`);
+          await ada.click('#private-button');
+          await assertAccessible(ada, `participant's private sheet, ${colorScheme}`);
+        }
+        if (colorScheme === 'light') {
+          await ada.screenshot({ path: path.join(SHOTS, `kindred-e2e-participant-${label}.png`) });
+          await sam.screenshot({ path: path.join(SHOTS, `kindred-e2e-facilitator-${label}.png`) });
+        }
+        assert.deepEqual([...sam.problems, ...ada.problems], []);
+      } catch (e) {
+        e.message += `\n--- kindred log ---\n${serverLog.slice(-2000)}`;
+        throw e;
+      } finally {
+        await sam.context().close();
+        await ada.context().close();
+      }
+    });
+  }
+});
 
 const onPhone = (page) => page.viewportSize().width <= 800;
 
