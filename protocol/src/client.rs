@@ -21,7 +21,7 @@ use crate::http::{
     CreateInvite, CreateRoom, HttpError, Invite, InviteList, JoinRequest, JoinResponse, RoomList,
 };
 use crate::ids::{Epoch, InviteId, RoomId, Seq, UserId};
-use crate::server_frame::{RoomSummary, ServerFrame, Welcome};
+use crate::server_frame::{ErrorFrame, RoomSummary, ServerFrame, Welcome};
 
 /// What can go wrong talking to a server.
 #[derive(Debug, thiserror::Error)]
@@ -41,6 +41,10 @@ pub enum ClientError {
     Closed { code: u16, reason: String },
     #[error("unexpected frame: {0}")]
     Unexpected(String),
+    /// The server refused the `hello` (§5.1): the `error` it answered with; the close
+    /// follows.
+    #[error("hello refused: {0:?}")]
+    Refused(Box<ErrorFrame>),
     /// The server sent a frame PROTOCOL.md does not allow where it arrived.
     #[error("protocol violation: {0}")]
     Violation(String),
@@ -403,9 +407,7 @@ impl Connection {
         let mut welcome = match self.next_frame().await? {
             ServerFrame::Welcome(w) => w,
             // A refused `hello` (§5.1): the error, then a close.
-            refusal @ ServerFrame::Error(_) => {
-                return Err(ClientError::Unexpected(format!("{refusal:?}")));
-            }
+            ServerFrame::Error(refusal) => return Err(ClientError::Refused(Box::new(refusal))),
             other => {
                 return Err(ClientError::Violation(format!(
                     "{} where the welcome was due (§5.2)",

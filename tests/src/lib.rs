@@ -362,7 +362,8 @@ impl Member {
         Member::new(conn, welcome, backlog, joined)
     }
 
-    fn new(
+    /// A member on a connection whose `hello` was answered with `welcome` and `backlog`.
+    pub fn new(
         conn: Connection,
         welcome: Welcome,
         backlog: Vec<ServerFrame>,

@@ -38,7 +38,7 @@ async fn a_full_room_refuses_joins_and_late_hellos() {
     let mut bob = server.connect(bob).await;
     // ...but only the first to arrive gets it.
     match Connection::hello(&server.ws_url(), &carol.token, None).await {
-        Err(ClientError::Closed { .. }) | Err(ClientError::Unexpected(_)) => {}
+        Err(ClientError::Closed { .. }) | Err(ClientError::Refused(_)) => {}
         Ok(_) => panic!("carol should not get a seat"),
         Err(e) => panic!("unexpected error {e}"),
     }

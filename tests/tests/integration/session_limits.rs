@@ -115,7 +115,7 @@ async fn one_token_holds_at_most_five_sockets_and_the_sixth_is_told_why() {
     let again = loop {
         match Connection::hello(&server.ws_url(), &alice.token, None).await {
             Ok((conn, ..)) => break conn,
-            Err(ClientError::Closed { .. } | ClientError::Unexpected(_)) => {
+            Err(ClientError::Closed { .. } | ClientError::Refused(_)) => {
                 assert!(
                     tokio::time::Instant::now() < deadline,
                     "the place never frees"
