@@ -2370,3 +2370,5 @@ fn invites_minted_in_the_same_millisecond_are_listed_in_the_order_they_were_mint
     let listed: Vec<_> = s.room.invites().iter().map(|r| r.id).collect();
     assert_eq!(listed, minted);
 }
+
+mod structure;

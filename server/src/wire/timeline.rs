@@ -3,7 +3,9 @@
 //! kept frame read again as its event (a Redis replica restored from a snapshot,
 //! which stores the frames).
 
-use kindred_protocol::{MemberInfo, Quote, ServerFrame};
+use kindred_protocol::{
+    MemberInfo, PhaseEvent, QueueEvent, Quote, RoundEvent, ScriptEvent, ServerFrame,
+};
 
 use crate::room::{Event, EventKind};
 
@@ -117,6 +119,26 @@ pub fn event_frame(event: &Event) -> ServerFrame {
             ts,
             reason: reason.clone(),
         },
+        EventKind::Phase(phase) => ServerFrame::Phase(PhaseEvent {
+            seq,
+            ts,
+            phase: phase.clone(),
+        }),
+        EventKind::Round(round) => ServerFrame::Round(RoundEvent {
+            seq,
+            ts,
+            round: round.clone(),
+        }),
+        EventKind::Queue { members } => ServerFrame::Queue(QueueEvent {
+            seq,
+            ts,
+            members: members.clone(),
+        }),
+        EventKind::Script { phases } => ServerFrame::Script(ScriptEvent {
+            seq,
+            ts,
+            phases: phases.clone(),
+        }),
     }
 }
 
@@ -244,6 +266,10 @@ pub fn read_event(text: &str) -> Option<Event> {
         ServerFrame::WaitingRoom { seq, ts, on } => (seq, ts, EventKind::WaitingRoom { on }),
         ServerFrame::Announcement { seq, ts, text } => (seq, ts, EventKind::Announcement { text }),
         ServerFrame::Closed { seq, ts, reason } => (seq, ts, EventKind::Closed { reason }),
+        ServerFrame::Phase(e) => (e.seq, e.ts, EventKind::Phase(e.phase)),
+        ServerFrame::Round(e) => (e.seq, e.ts, EventKind::Round(e.round)),
+        ServerFrame::Queue(e) => (e.seq, e.ts, EventKind::Queue { members: e.members }),
+        ServerFrame::Script(e) => (e.seq, e.ts, EventKind::Script { phases: e.phases }),
         ServerFrame::Welcome(_)
         | ServerFrame::Members { .. }
         | ServerFrame::Ack { .. }

@@ -42,6 +42,7 @@ impl Room {
                 },
             );
         }
+        self.left_structure(user, now, out);
     }
 
     pub(super) fn tick(&mut self, now: Millis) -> Applied {
@@ -72,6 +73,8 @@ impl Room {
         for (_, user) in gone {
             self.remove_member(user, LeftReason::Disconnected, now, &mut out);
         }
+        // A go-around's turn that ran out passes on before the floor is found open.
+        self.structure_tick(now, &mut out);
         if self.floor.is_some_and(|(_, until)| until <= now) {
             self.floor = None;
             self.push(
