@@ -13,8 +13,6 @@ use kindred_protocol::script::{
 use kindred_protocol::{Millis, Phase, PhaseKind, TurnDone, UserId};
 use serde::{Deserialize, Serialize};
 
-use super::state::Rejection;
-
 /// The opening a facilitator reads with one tap.
 pub const OPENING_READING: &str = "\
 Welcome, and thank you for being here. This is a peer-support group: we share our own \
@@ -87,41 +85,40 @@ pub fn default_script() -> Vec<Phase> {
 
 /// Whether a script may be a room's: at least one phase and at most [`MAX_PHASES`],
 /// each named, every text and number within its bounds. The admin API and a
-/// facilitator's `set_script` are answered with the first problem found.
-pub fn check_script(phases: &[Phase]) -> Result<(), Rejection> {
-    let bad = Rejection::BadScript;
+/// facilitator's `set_script` are answered with the first problem found, a sentence.
+pub fn check_script(phases: &[Phase]) -> Result<(), &'static str> {
     if phases.is_empty() {
-        return Err(bad("a script needs at least one phase"));
+        return Err("a script needs at least one phase");
     }
     if phases.len() > MAX_PHASES {
-        return Err(bad("a script has at most 24 phases"));
+        return Err("a script has at most 24 phases");
     }
     for p in phases {
         if p.name.trim().is_empty() {
-            return Err(bad("every phase needs a name"));
+            return Err("every phase needs a name");
         }
         if p.name.chars().count() > MAX_PHASE_NAME_CHARS {
-            return Err(bad("a phase's name is at most 60 characters"));
+            return Err("a phase's name is at most 60 characters");
         }
         if p.prompt.chars().count() > MAX_PROMPT_CHARS {
-            return Err(bad("a phase's prompt is at most 500 characters"));
+            return Err("a phase's prompt is at most 500 characters");
         }
         if p.reading.as_ref().is_some_and(|r| r.trim().is_empty()) {
-            return Err(bad("a phase's reading, when given, is not empty"));
+            return Err("a phase's reading, when given, is not empty");
         }
         if p.reading
             .as_ref()
             .is_some_and(|r| r.chars().count() > MAX_READING_CHARS)
         {
-            return Err(bad("a phase's reading is at most 4000 characters"));
+            return Err("a phase's reading is at most 4000 characters");
         }
         if p.minutes.is_some_and(|m| m == 0 || m > MAX_PHASE_MINUTES) {
-            return Err(bad("a phase's minutes are from 1 to 240"));
+            return Err("a phase's minutes are from 1 to 240");
         }
         if p.turn_seconds
             .is_some_and(|s| !(MIN_TURN_SECONDS..=MAX_TURN_SECONDS).contains(&s))
         {
-            return Err(bad("a phase's turn_seconds are from 10 to 1800"));
+            return Err("a phase's turn_seconds are from 10 to 1800");
         }
     }
     Ok(())

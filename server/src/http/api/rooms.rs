@@ -37,8 +37,9 @@ fn check_capacity(app: &AppState, capacity: u32) -> Result<(), AppError> {
 /// A session script the operator gave, checked as a facilitator's is.
 fn check_script(script: Option<Vec<Phase>>) -> Result<Option<Vec<Phase>>, AppError> {
     if let Some(phases) = &script {
-        room::script::check_script(phases)
-            .map_err(|e| AppError::new(ErrorCode::BadRequest, format!("script: {e}")))?;
+        room::script::check_script(phases).map_err(|problem| {
+            AppError::new(ErrorCode::BadRequest, format!("script: {problem}"))
+        })?;
     }
     Ok(script)
 }

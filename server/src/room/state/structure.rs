@@ -163,7 +163,7 @@ impl Room {
         now: Millis,
         out: &mut Applied,
     ) -> Result<(), Rejection> {
-        check_script(&phases)?;
+        check_script(&phases).map_err(Rejection::BadScript)?;
         self.leave_phase(now, out);
         self.structure.script = phases.clone();
         self.push(out, now, EventKind::Script { phases });

@@ -13,7 +13,7 @@ impl Scene {
         Ok(applied.events.into_iter().map(|e| e.kind).collect())
     }
 
-    fn to_phase(&mut self, actor: UserId, index: u32) -> Result<Vec<EventKind>, Rejection> {
+    fn move_to_phase(&mut self, actor: UserId, index: u32) -> Result<Vec<EventKind>, Rejection> {
         self.steer(
             actor,
             ModRequest {
@@ -154,7 +154,7 @@ fn a_round_passes_the_floor_with_a_pass_a_dropped_member_and_a_late_arrival() {
     let [ana, ben, cal, dee, eve] = ["Ana", "Ben", "Cal", "Dee", "Eve"].map(|n| s.join(n));
 
     // Check-in: the floor goes to the first to arrive, for the phase's turn.
-    let start = s.to_phase(fran, 1).unwrap();
+    let start = s.move_to_phase(fran, 1).unwrap();
     assert_eq!(floor_to(&start), Some(Some(ana)));
     assert_eq!(s.room.state().floor_until, Some(s.now + 120_000));
     assert_eq!(s.say(ben, "me first"), Err(Rejection::NotYourTurn));
@@ -231,7 +231,7 @@ fn a_facilitator_moves_someone_up_in_a_round() {
     let mut s = Scene::facilitated(12);
     let fran = s.facilitator("Fran");
     let [_ana, _ben, cal] = ["Ana", "Ben", "Cal"].map(|n| s.join(n));
-    s.to_phase(fran, 1).unwrap();
+    s.move_to_phase(fran, 1).unwrap();
     let moved = s
         .steer(
             fran,
@@ -271,7 +271,7 @@ fn the_sharing_queue_takes_raised_hands_and_a_move_up() {
     .unwrap();
 
     // Open sharing: the raised hand becomes the queue.
-    let opened = s.to_phase(fran, 2).unwrap();
+    let opened = s.move_to_phase(fran, 2).unwrap();
     assert!(matches!(opened.last(), Some(EventKind::Queue { members }) if members.len() == 1));
     let asked = s
         .events(Command::Queue {
@@ -329,7 +329,7 @@ fn a_phase_whose_time_is_up_says_so_and_changes_nothing_else() {
     let mut s = Scene::facilitated(12);
     let fran = s.facilitator("Fran");
     let ana = s.join("Ana");
-    s.to_phase(fran, 0).unwrap();
+    s.move_to_phase(fran, 0).unwrap();
     s.advance(5 * MIN - 1);
     assert!(!s.room.tick_due(s.now), "not before its time");
     s.advance(1);
@@ -381,9 +381,9 @@ fn a_script_is_checked_before_it_replaces_the_room_s() {
         s.steer(ana, set(vec![phase("mine", None)])),
         Err(Rejection::Forbidden)
     );
-    assert_eq!(s.to_phase(fran, 9), Err(Rejection::NoSuchPhase));
+    assert_eq!(s.move_to_phase(fran, 9), Err(Rejection::NoSuchPhase));
 
-    s.to_phase(fran, 1).unwrap();
+    s.move_to_phase(fran, 1).unwrap();
     let replaced = s
         .steer(fran, set(vec![phase("Just talk", Some(60))]))
         .unwrap();
