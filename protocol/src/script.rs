@@ -15,6 +15,9 @@ pub const MAX_PHASE_NAME_CHARS: usize = 60;
 pub const MAX_PROMPT_CHARS: usize = 500;
 /// The longest reading, in characters.
 pub const MAX_READING_CHARS: usize = 4_000;
+/// The most characters a script's texts (names, prompts, readings) hold together, so
+/// that every `welcome`, which carries the script, stays a modest frame.
+pub const MAX_SCRIPT_CHARS: usize = 12_000;
 /// The longest a phase may be planned for, in minutes.
 pub const MAX_PHASE_MINUTES: u32 = 240;
 /// The shortest and longest turn in a round or from the queue, in seconds.

@@ -8,7 +8,7 @@ use std::collections::BTreeMap;
 
 use kindred_protocol::script::{
     MAX_PHASE_MINUTES, MAX_PHASE_NAME_CHARS, MAX_PHASES, MAX_PROMPT_CHARS, MAX_READING_CHARS,
-    MAX_TURN_SECONDS, MIN_TURN_SECONDS,
+    MAX_SCRIPT_CHARS, MAX_TURN_SECONDS, MIN_TURN_SECONDS,
 };
 use kindred_protocol::{Millis, Phase, PhaseKind, TurnDone, UserId};
 use serde::{Deserialize, Serialize};
@@ -120,6 +120,19 @@ pub fn check_script(phases: &[Phase]) -> Result<(), &'static str> {
         {
             return Err("a phase's turn_seconds are from 10 to 1800");
         }
+    }
+    let total: usize = phases
+        .iter()
+        .map(|p| {
+            p.name.chars().count()
+                + p.prompt.chars().count()
+                + p.reading.as_ref().map_or(0, |r| r.chars().count())
+        })
+        .sum();
+    if total > MAX_SCRIPT_CHARS {
+        return Err(
+            "a script's names, prompts and readings hold at most 12000 characters together",
+        );
     }
     Ok(())
 }

@@ -377,6 +377,16 @@ fn a_script_is_checked_before_it_replaces_the_room_s() {
         s.steer(fran, set(vec![phase(" ", None)])),
         Err(Rejection::BadScript("every phase needs a name"))
     );
+    let long = Phase {
+        reading: Some("a".repeat(4_000)),
+        ..phase("Reading", None)
+    };
+    assert_eq!(
+        s.steer(fran, set(vec![long; 4])),
+        Err(Rejection::BadScript(
+            "a script's names, prompts and readings hold at most 12000 characters together"
+        ))
+    );
     assert_eq!(
         s.steer(ana, set(vec![phase("mine", None)])),
         Err(Rejection::Forbidden)
