@@ -127,7 +127,7 @@ export class Chat {
     this.whispers.welcomed();
     this.facilitator?.welcomed();
     this.renderAll();
-    this.script.welcome(f.state.script);
+    this.script.welcome(f.state.script, { reset });
     if (admitted) {
       this.composer.focus();
       notify('You are in. Welcome to the group.');

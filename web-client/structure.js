@@ -27,12 +27,16 @@ export class SessionScript {
   constructor(chat) {
     this.chat = chat;
     this.script = { phases: [], current: null, round: null, queue: [] };
+    // How each turn had gone in the last `round` event the timeline drew (null: none
+    // drawn since the page opened or the phase changed), to say who just passed.
+    this.drawnTurns = null;
     this.el = h('section', { class: 'session-script', id: 'session-script', 'aria-label': 'Where the group is', hidden: true });
     this.tick = setInterval(() => this.renderTimes(), 1000);
   }
 
-  /** Start again from a `welcome`'s `state.script`. */
-  welcome(script) {
+  /** Start again from a `welcome`'s `state.script` (`reset`: the timeline starts over). */
+  welcome(script, { reset = false } = {}) {
+    if (reset) this.drawnTurns = null;
     this.script = {
       phases: script?.phases || [],
       current: script?.current || null,
@@ -88,12 +92,15 @@ export class SessionScript {
   describe(f) {
     switch (f.type) {
       case 'phase':
+        if (!f.time_up) this.drawnTurns = null;
         return f.time_up ? `The time planned for ${f.name} is up.` : `Now: ${f.name}. ${f.prompt}`.trim();
       case 'round': {
-        if (f.ended) return 'Everyone has had a turn.';
-        const before = new Map((this.script.round?.turns || []).map((t) => [t.user, t.done]));
-        const passed = f.turns.find((t) => t.done === 'passed' && before.get(t.user) !== 'passed');
-        return passed ? `${passed.name} passed: listening is participating.` : null;
+        const before = this.drawnTurns;
+        this.drawnTurns = new Map(f.turns.map((t) => [t.user, t.done]));
+        const passed = before && f.turns.find((t) => t.done === 'passed' && before.get(t.user) !== 'passed');
+        const words = passed ? `${passed.name} passed: listening is participating.` : null;
+        if (f.ended) return words ? `${words} Everyone has had a turn.` : 'Everyone has had a turn.';
+        return words;
       }
       case 'script':
         return 'The facilitator changed the session script.';
