@@ -367,6 +367,32 @@ mod tests {
                 reason: Some("thank you all".into()),
             },
             EventKind::Closed { reason: None },
+            // The structured group's events, which a restored Redis replica reads too.
+            EventKind::Phase(kindred_protocol::PhaseNow {
+                index: 1,
+                name: "Check-in".into(),
+                prompt: "How are you arriving tonight?".into(),
+                kind: kindred_protocol::PhaseKind::Round,
+                until: Some(900_000),
+                time_up: true,
+            }),
+            EventKind::Round(kindred_protocol::RoundNow {
+                turns: vec![kindred_protocol::Turn {
+                    user: bea,
+                    name: "Bea".into(),
+                    done: Some(kindred_protocol::TurnDone::Passed),
+                }],
+                ended: true,
+            }),
+            EventKind::Queue {
+                members: vec![kindred_protocol::Queued {
+                    user: alice,
+                    name: "Alice".into(),
+                }],
+            },
+            EventKind::Script {
+                phases: crate::room::script::default_script(),
+            },
         ];
         kinds
             .into_iter()
