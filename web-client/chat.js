@@ -27,6 +27,7 @@ import { MuteNotice } from './mute.js';
 import { help } from './crisis.js';
 import { announcer } from './announcer.js';
 import { endRoom, endWaiting } from './ending.js';
+import { SessionScript } from './structure.js';
 
 /** What a participant in the waiting room is told if something they tried has to wait. */
 const WAITING_TEXT = "You're in the waiting room for now. A facilitator will let you in shortly, and then you can take part.";
@@ -70,6 +71,7 @@ export class Chat {
     this.banners = new Banners(this);
     this.people = new PeopleList(this);
     this.typing = new TypingLine(this);
+    this.script = new SessionScript(this);
     // Last: it places the parts above on the page.
     this.layout = new RoomLayout(this);
     this.conn = new Connection(session, {
@@ -140,6 +142,7 @@ export class Chat {
     this.whispers.welcomed();
     this.facilitator?.welcomed();
     this.renderAll();
+    this.script.welcome(f.state.script, { reset });
     if (admitted) {
       this.composer.focus();
       notify('You are in. Welcome to the group.');
@@ -206,6 +209,7 @@ export class Chat {
       this.renderState();
       if (MEMBER_EVENTS.has(f.type)) this.people.render();
       this.facilitator?.refresh();
+      this.script.onEvent(f);
     }
     this.layout.scrollToEnd(stick);
   }

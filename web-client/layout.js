@@ -54,7 +54,7 @@ export class RoomLayout {
       h('header', { class: 'room-header' },
         h('div', { class: 'room-heading' }, this.titleEl, this.topicEl),
         this.actions),
-      this.toolbarSlot,
+      this.toolbarSlot, chat.script.el,
       banners.ended, banners.blocked, this.crisisSlot, chat.note.slot, chat.mute.slot, banners.held, banners.paused,
       banners.announcement, banners.notes,
       h('div', { class: 'chat-body' },

@@ -35,6 +35,12 @@ const DID = {
   admit_all: () => 'let everyone waiting in',
   deny: (e, who) => `turned ${who} away`,
   resolve: () => 'marked an alert as handled',
+  phase: () => 'moved the group to another phase',
+  next_phase: () => 'moved the group to the next phase',
+  next_turn: () => 'moved on to the next turn',
+  move_up: (e, who) => `moved ${who} up`,
+  post_reading: () => 'posted a reading',
+  set_script: () => 'changed the session script',
 };
 
 export class ModLog {

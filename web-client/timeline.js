@@ -157,6 +157,15 @@ export class Timeline {
       case 'closed':
         this.line(f, `The session has ended${f.reason ? `: ${f.reason}` : '.'}`, 'pause');
         break;
+      case 'phase':
+      case 'round':
+      case 'queue':
+      case 'script': {
+        // The structured group (structure.js): a line for a phase, a pass, a round's end.
+        const text = this.chat.script.describe(f);
+        if (text) this.line(f, text, f.type === 'phase' ? 'phase' : '');
+        break;
+      }
       default:
         console.info('kindred: a timeline event of unknown type', f.type);
         break;

@@ -4,6 +4,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::ids::{ClientId, Epoch, Seq, UserId};
 use crate::policy::ContentPolicy;
+use crate::script::Phase;
 
 /// One frame from a client. Unknown fields are ignored (forward compatibility);
 /// an unknown `type` is refused with `bad_request`.
@@ -31,6 +32,11 @@ pub enum ClientFrame {
     Typing,
     /// Raise or lower one's hand.
     Hand { raised: bool },
+    /// Give the floor back: in a go-around, "I'll listen this time" (listening is
+    /// participating), and the turn passes on; elsewhere, the end of one's share.
+    Pass,
+    /// Ask to share (`on`), or stop waiting, in a `queue` phase.
+    Queue { on: bool },
     /// A supportive reaction to the message at `seq`.
     React { seq: Seq, emoji: Reaction },
     /// Report the message at `seq` to the facilitators.
@@ -85,6 +91,12 @@ pub enum ClientFrame {
         /// device and network their join came from).
         #[serde(default, skip_serializing_if = "Option::is_none")]
         ban: Option<bool>,
+        /// The phase to move to, for phase (its place in the script, from 0).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        index: Option<u32>,
+        /// The new session script, for set_script.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        script: Option<Vec<Phase>>,
     },
     /// Leave the room for good (as opposed to a dropped connection, which the
     /// server holds open for a grace period so the member can resume).
@@ -114,7 +126,9 @@ pub enum Reaction {
 /// `user` for mute/unmute/remove/ban/floor/lower_hand/warn/admit/deny, `seconds` for
 /// mute (absent: until lifted), slow_mode (0 = off) and floor, `seq` for redact,
 /// `text` for announce, `held` for release/decline, `policy` for set_policy,
-/// `on` for waiting_room, `report` for resolve, `reason` for any (required by warn).
+/// `on` for waiting_room, `report` for resolve, `index` for phase (and post_reading:
+/// absent, the current phase's), `user` for move_up, `script` for set_script, `reason`
+/// for any (required by warn).
 /// Every action a facilitator takes is kept in the session's moderation log.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -158,6 +172,19 @@ pub enum ModAction {
     /// Mark an open alert (`report`: a report's or a crisis alert's id) handled, for
     /// every facilitator.
     Resolve,
+    /// Move the group to the script's phase at `index`.
+    Phase,
+    /// Move the group to the script's next phase (the first, when none is current).
+    NextPhase,
+    /// In a round, the turn passes to the next member; in a queue phase, the first
+    /// member waiting is given the floor.
+    NextTurn,
+    /// Move `user` up: next in a round, first in the queue.
+    MoveUp,
+    /// Post a phase's reading (`index`, or the current phase's) as the announcement.
+    PostReading,
+    /// Replace the session script (`script`); no phase is current after it.
+    SetScript,
 }
 
 impl ModAction {
@@ -189,6 +216,12 @@ impl ModAction {
             ModAction::AdmitAll => "admit_all",
             ModAction::Deny => "deny",
             ModAction::Resolve => "resolve",
+            ModAction::Phase => "phase",
+            ModAction::NextPhase => "next_phase",
+            ModAction::NextTurn => "next_turn",
+            ModAction::MoveUp => "move_up",
+            ModAction::PostReading => "post_reading",
+            ModAction::SetScript => "set_script",
         }
     }
 }

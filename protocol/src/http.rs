@@ -6,6 +6,7 @@ use crate::error::ErrorCode;
 use crate::ids::{InviteId, Millis, RoomId, UserId};
 use crate::policy::ContentPolicy;
 use crate::schedule::{NextSession, Schedule};
+use crate::script::Phase;
 use crate::server_frame::{Role, RoomSummary, Visibility};
 
 /// `POST /api/rooms` (admin). Absent fields take the server's defaults; an unknown
@@ -52,6 +53,9 @@ pub struct CreateRoom {
         skip_serializing_if = "Option::is_none"
     )]
     pub schedule: Option<Schedule>,
+    /// The session script; absent: the one Kindred ships (see PROTOCOL.md).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub script: Option<Vec<Phase>>,
 }
 
 /// `PATCH /api/rooms/{id}` (admin): only the fields present change; an empty body
@@ -97,6 +101,9 @@ pub struct UpdateRoom {
         skip_serializing_if = "Option::is_none"
     )]
     pub schedule: Option<Option<Schedule>>,
+    /// A new session script: members hear of it, and no phase is current after it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub script: Option<Vec<Phase>>,
 }
 
 /// `GET /api/rooms`: the public directory.

@@ -14,6 +14,7 @@
 //! - [`http`]: request and response bodies of the HTTP API.
 //! - [`policy`]: a room's content policy.
 //! - [`schedule`]: a room's weekly meeting time and its next session.
+//! - [`script`]: the structured group: a session script, rounds and the sharing queue.
 //! - `client` (feature `client`): join over HTTP, then speak the WebSocket protocol.
 
 pub mod client_frame;
@@ -22,6 +23,7 @@ pub mod http;
 pub mod ids;
 pub mod policy;
 pub mod schedule;
+pub mod script;
 pub mod server_frame;
 
 #[cfg(feature = "client")]
@@ -31,6 +33,10 @@ pub use client_frame::{ClientFrame, ModAction, Reaction};
 pub use error::{ErrorCode, close_code};
 pub use ids::{ClientId, Epoch, InviteId, Millis, RoomId, Seq, UserId};
 pub use schedule::{NextSession, Schedule, Weekday};
+pub use script::{
+    Phase, PhaseEvent, PhaseKind, PhaseNow, QueueEvent, Queued, RoundEvent, RoundNow, ScriptEvent,
+    ScriptView, Turn, TurnDone,
+};
 pub use server_frame::{
     AlertKind, CrisisCategory, ErrorFrame, HelpLine, LeftReason, LogEntry, Me, MemberInfo, Quote,
     ResumeKind, Role, RoomState, RoomSummary, ServerFrame, Visibility, WaitingMember, Welcome,

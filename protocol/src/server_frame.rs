@@ -9,6 +9,7 @@ use crate::error::ErrorCode;
 use crate::ids::{ClientId, Epoch, Millis, RoomId, Seq, UserId};
 use crate::policy::ContentPolicy;
 use crate::schedule::{NextSession, Schedule};
+use crate::script::{PhaseEvent, QueueEvent, RoundEvent, ScriptEvent, ScriptView};
 
 /// One frame from the server.
 // `welcome` is much the largest (it carries the room's summary, schedule included), but
@@ -263,6 +264,14 @@ pub enum ServerFrame {
     },
     /// A facilitator's announcement, pinned at the top of the room.
     Announcement { seq: Seq, ts: Millis, text: String },
+    /// The group moved to a phase of its script, or (`time_up`) its planned time is up.
+    Phase(PhaseEvent),
+    /// A go-around's order or a turn's end; whose turn it is now is the `floor`.
+    Round(RoundEvent),
+    /// The sharing queue, in order.
+    Queue(QueueEvent),
+    /// A facilitator replaced the session script; no phase is current.
+    Script(ScriptEvent),
     /// The session is over: everyone is disconnected and the history is dropped.
     Closed {
         seq: Seq,
@@ -313,6 +322,10 @@ impl ServerFrame {
             | ServerFrame::WaitingRoom { seq, .. }
             | ServerFrame::Policy { seq, .. }
             | ServerFrame::Announcement { seq, .. }
+            | ServerFrame::Phase(PhaseEvent { seq, .. })
+            | ServerFrame::Round(RoundEvent { seq, .. })
+            | ServerFrame::Queue(QueueEvent { seq, .. })
+            | ServerFrame::Script(ScriptEvent { seq, .. })
             | ServerFrame::Closed { seq, .. } => Some(*seq),
         }
     }
@@ -473,6 +486,9 @@ pub struct RoomState {
     pub floor_until: Option<Millis>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub announcement: Option<String>,
+    /// The session script, its current phase, round and queue (not while waiting).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub script: Option<ScriptView>,
 }
 
 /// Why a member left.

@@ -71,6 +71,10 @@ const TIMELINE: &[&str] = &[
     "policy",
     "announcement",
     "closed",
+    "phase",
+    "round",
+    "queue",
+    "script",
 ];
 /// Private or ephemeral server frames: never replayed.
 const PRIVATE: &[&str] = &[
@@ -173,6 +177,8 @@ fn client_kind(f: &ClientFrame) -> &'static str {
         ClientFrame::Whisper { .. } => "whisper",
         ClientFrame::AckWarning { .. } => "ack_warning",
         ClientFrame::Mod { .. } => "mod",
+        ClientFrame::Pass => "pass",
+        ClientFrame::Queue { .. } => "queue",
         ClientFrame::Leave => "leave",
     }
 }
@@ -214,6 +220,10 @@ fn server_kind(f: &ServerFrame) -> &'static str {
         ServerFrame::Policy { .. } => "policy",
         ServerFrame::Announcement { .. } => "announcement",
         ServerFrame::Closed { .. } => "closed",
+        ServerFrame::Phase(_) => "phase",
+        ServerFrame::Round(_) => "round",
+        ServerFrame::Queue(_) => "queue",
+        ServerFrame::Script(_) => "script",
     }
 }
 
@@ -356,6 +366,8 @@ fn client_mod() {
             on: None,
             report: None,
             ban: None,
+            index: None,
+            script: None,
         }
     );
 }
@@ -380,6 +392,8 @@ fn client_mod_needs_only_client_id_and_action() {
             on: None,
             report: None,
             ban: None,
+            index: None,
+            script: None,
         }
     );
     assert_eq!(
@@ -413,6 +427,8 @@ fn client_mod_release() {
             on: None,
             report: None,
             ban: None,
+            index: None,
+            script: None,
         }
     );
     // decline names a held message the same way.
@@ -535,6 +551,8 @@ fn client_mod_waiting_room() {
             on: Some(true),
             report: None,
             ban: None,
+            index: None,
+            script: None,
         }
     );
     // The room sees it as the `waiting_room` event of the same setting.
@@ -686,6 +704,7 @@ fn server_welcome_waiting() {
             floor: None,
             floor_until: None,
             announcement: None,
+            script: None,
         }
     );
     // No place in the timeline yet: seq 0, whatever the room's head (Sam turned the
@@ -1993,7 +2012,7 @@ fn http_error() {
 #[test]
 fn every_client_frame_has_a_fixture() {
     let variants = serde_variants::<ClientFrame>(r#"{"type": "__no_such_type__"}"#);
-    assert_eq!(variants.len(), 10, "{variants:?}");
+    assert_eq!(variants.len(), 12, "{variants:?}");
     let mut covered = BTreeSet::new();
     for name in fixture_names("client_") {
         let kind = base_name(&name).strip_prefix("client_").unwrap();
@@ -2053,7 +2072,7 @@ fn typed_pretty(name: &str) -> String {
 #[test]
 fn every_fixture_is_typed_and_in_wire_order() {
     let names = fixture_names("");
-    assert_eq!(names.len(), 83, "{names:?}");
+    assert_eq!(names.len(), 95, "{names:?}");
     for name in names {
         assert_eq!(
             fixture_text(&name),
@@ -2128,6 +2147,12 @@ fn mod_actions_and_reactions_use_snake_case_names() {
         "admit_all",
         "deny",
         "resolve",
+        "phase",
+        "next_phase",
+        "next_turn",
+        "move_up",
+        "post_reading",
+        "set_script",
     ]
     .iter()
     .map(|s| s.to_string())

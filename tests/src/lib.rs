@@ -309,6 +309,8 @@ pub struct ModArgs {
     pub on: Option<bool>,
     pub report: Option<u64>,
     pub ban: Option<bool>,
+    pub index: Option<u32>,
+    pub script: Option<Vec<kindred_protocol::Phase>>,
 }
 
 impl ModArgs {
@@ -334,6 +336,8 @@ impl ModArgs {
             on: self.on,
             report: self.report,
             ban: self.ban,
+            index: self.index,
+            script: self.script,
         }
     }
 }

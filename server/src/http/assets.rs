@@ -171,6 +171,16 @@ const ASSETS: &[Asset] = &[
         body: include_bytes!("../../../web-client/style.css"),
     },
     Asset {
+        path: "/structure.css",
+        content_type: "text/css; charset=utf-8",
+        body: include_bytes!("../../../web-client/structure.css"),
+    },
+    Asset {
+        path: "/structure.js",
+        content_type: JS,
+        body: include_bytes!("../../../web-client/structure.js"),
+    },
+    Asset {
         path: "/favicon.svg",
         content_type: "image/svg+xml",
         body: include_bytes!("../../../web-client/favicon.svg"),

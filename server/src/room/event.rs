@@ -2,7 +2,9 @@
 //! turns each into the `ServerFrame` that clients receive.
 
 use kindred_protocol::policy::ContentPolicy;
-use kindred_protocol::{LeftReason, Millis, Reaction, Role, Seq, UserId};
+use kindred_protocol::{
+    LeftReason, Millis, Phase, PhaseNow, Queued, Reaction, Role, RoundNow, Seq, UserId,
+};
 
 /// One entry of a room's timeline.
 #[derive(Clone, Debug, PartialEq)]
@@ -89,5 +91,17 @@ pub enum EventKind {
     },
     Closed {
         reason: Option<String>,
+    },
+    /// The group moved to a phase of its script, or its planned time is up.
+    Phase(PhaseNow),
+    /// A go-around's order, or one of its turns ended.
+    Round(RoundNow),
+    /// The sharing queue changed.
+    Queue {
+        members: Vec<Queued>,
+    },
+    /// A facilitator (or the operator) replaced the session script.
+    Script {
+        phases: Vec<Phase>,
     },
 }

@@ -17,6 +17,7 @@ mod bans;
 mod event;
 mod invites;
 mod log;
+pub mod script;
 mod sent;
 mod state;
 mod whispers;

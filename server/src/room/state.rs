@@ -20,6 +20,7 @@ pub(crate) mod outcome;
 mod posting;
 mod private;
 mod settings;
+mod structure;
 mod waiting;
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
@@ -39,6 +40,7 @@ use super::bans::Bans;
 use super::event::{Event, EventKind};
 use super::invites::{InviteRecord, Invites};
 use super::log::ModLog;
+use super::script::Structure;
 use super::sent::SendMemory;
 use super::whispers::Whispers;
 
@@ -118,6 +120,9 @@ pub struct Room {
     /// Stored with the room (in Redis's snapshots) only when true.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     deleted: bool,
+    /// The session script, the phase the group is in, its round and queue.
+    #[serde(default)]
+    structure: Structure,
 }
 
 impl Room {
@@ -150,6 +155,7 @@ impl Room {
             whispers: Whispers::default(),
             log: ModLog::default(),
             deleted: false,
+            structure: Structure::default(),
         }
     }
 
@@ -221,6 +227,7 @@ impl Room {
             floor: self.floor.map(|f| f.0),
             floor_until: self.floor.map(|f| f.1),
             announcement: self.announcement.clone(),
+            script: Some(self.script_view()),
         }
     }
 
@@ -231,6 +238,7 @@ impl Room {
     pub fn tick_due(&self, now: Millis) -> bool {
         self.watch_due(now)
             || self.waiters_due(now)
+            || self.phase_due(now)
             || self.floor.is_some_and(|(_, until)| until <= now)
             || self.members.values().any(|m| {
                 self.absence(m.presence, now).is_some()
@@ -261,6 +269,7 @@ impl Room {
         room.open = self.open;
         room.bans = self.bans.clone();
         room.invites = self.invites.clone();
+        room.structure = self.structure.between_sessions();
         room
     }
 
@@ -294,7 +303,9 @@ impl Room {
         }
         let (user, action) = match cmd {
             Command::Send { user, .. } => (*user, Action::Send),
-            Command::Hand { user, .. } => (*user, Action::Hand),
+            Command::Hand { user, .. } | Command::Pass { user } | Command::Queue { user, .. } => {
+                (*user, Action::Hand)
+            }
             Command::React { user, .. } => (*user, Action::React),
             Command::Report { user, .. } => (*user, Action::Report),
             Command::Whisper { user, to, .. } => match (self.role_of(*user)?, to) {
@@ -371,8 +382,11 @@ impl Room {
                     m.hand_raised = raised;
                     self.push(&mut out, now, EventKind::Hand { user, raised });
                 }
+                self.hand_moved(user, raised, now, &mut out);
                 Ok(out)
             }
+            Command::Pass { user } => self.pass(user, now),
+            Command::Queue { user, on } => self.ask_to_share(user, on, now),
             Command::React {
                 user,
                 target,
@@ -509,6 +523,8 @@ fn waiting_actor(cmd: &Command) -> Option<UserId> {
     match cmd {
         Command::Send { user, .. }
         | Command::Hand { user, .. }
+        | Command::Pass { user }
+        | Command::Queue { user, .. }
         | Command::React { user, .. }
         | Command::Report { user, .. }
         | Command::Whisper { user, .. }

@@ -7,6 +7,7 @@
 
 use kindred_protocol::ClientFrame;
 
+use super::family;
 use super::intake::optional_text;
 use super::{Conn, Flow, Live, MAX_LABEL_CHARS, MAX_REASON_CHARS};
 use crate::room::ModRequest;
@@ -35,6 +36,9 @@ impl Live {
             }
             ClientFrame::Typing => self.typing(conn).await,
             ClientFrame::Hand { raised } => self.hand(conn, raised).await?,
+            // The structured group (`family/structure.rs`).
+            ClientFrame::Pass => self.pass(conn).await?,
+            ClientFrame::Queue { on } => self.ask_to_share(conn, on).await?,
             ClientFrame::React { seq, emoji } => self.react(conn, seq, emoji).await?,
             // Private (`family/private.rs`).
             ClientFrame::Whisper { to, text } => {
@@ -64,10 +68,14 @@ impl Live {
                 on,
                 report,
                 ban,
+                index,
+                script,
             } => {
-                let texts = optional_text(reason, MAX_REASON_CHARS)
-                    .and_then(|reason| Ok((reason, optional_text(text, max_chars)?)));
-                if let Some((reason, text)) =
+                let texts = optional_text(reason, MAX_REASON_CHARS).and_then(|reason| {
+                    let text = optional_text(text, max_chars)?;
+                    Ok((reason, text, family::script_texts(script)?))
+                });
+                if let Some((reason, text, script)) =
                     self.checked(conn, Some(client_id.clone()), texts).await?
                 {
                     let request = ModRequest {
@@ -82,6 +90,8 @@ impl Live {
                         on,
                         report,
                         ban: ban.unwrap_or(false),
+                        index,
+                        script,
                     };
                     self.moderate(conn, client_id, request).await?;
                 }

@@ -77,6 +77,8 @@ impl Live {
             // others: they count against the message rate like a message.
             ClientFrame::Send { .. }
             | ClientFrame::Hand { .. }
+            | ClientFrame::Pass
+            | ClientFrame::Queue { .. }
             | ClientFrame::React { .. }
             | ClientFrame::Report { .. }
             | ClientFrame::Whisper { .. } => budget.message(),

@@ -3,7 +3,9 @@
 //! kept frame read again as its event (a Redis replica restored from a snapshot,
 //! which stores the frames).
 
-use kindred_protocol::{MemberInfo, Quote, ServerFrame};
+use kindred_protocol::{
+    MemberInfo, PhaseEvent, QueueEvent, Quote, RoundEvent, ScriptEvent, ServerFrame,
+};
 
 use crate::room::{Event, EventKind};
 
@@ -128,6 +130,26 @@ pub fn event_frame(event: &Event) -> ServerFrame {
             ts,
             reason: reason.clone(),
         },
+        EventKind::Phase(phase) => ServerFrame::Phase(PhaseEvent {
+            seq,
+            ts,
+            phase: phase.clone(),
+        }),
+        EventKind::Round(round) => ServerFrame::Round(RoundEvent {
+            seq,
+            ts,
+            round: round.clone(),
+        }),
+        EventKind::Queue { members } => ServerFrame::Queue(QueueEvent {
+            seq,
+            ts,
+            members: members.clone(),
+        }),
+        EventKind::Script { phases } => ServerFrame::Script(ScriptEvent {
+            seq,
+            ts,
+            phases: phases.clone(),
+        }),
     }
 }
 
@@ -257,6 +279,10 @@ pub fn read_event(text: &str) -> Option<Event> {
         ServerFrame::WaitingRoom { seq, ts, on } => (seq, ts, EventKind::WaitingRoom { on }),
         ServerFrame::Announcement { seq, ts, text } => (seq, ts, EventKind::Announcement { text }),
         ServerFrame::Closed { seq, ts, reason } => (seq, ts, EventKind::Closed { reason }),
+        ServerFrame::Phase(e) => (e.seq, e.ts, EventKind::Phase(e.phase)),
+        ServerFrame::Round(e) => (e.seq, e.ts, EventKind::Round(e.round)),
+        ServerFrame::Queue(e) => (e.seq, e.ts, EventKind::Queue { members: e.members }),
+        ServerFrame::Script(e) => (e.seq, e.ts, EventKind::Script { phases: e.phases }),
         ServerFrame::Welcome(_)
         | ServerFrame::Members { .. }
         | ServerFrame::Ack { .. }
@@ -356,6 +382,32 @@ mod tests {
                 reason: Some("thank you all".into()),
             },
             EventKind::Closed { reason: None },
+            // The structured group's events, which a restored Redis replica reads too.
+            EventKind::Phase(kindred_protocol::PhaseNow {
+                index: 1,
+                name: "Check-in".into(),
+                prompt: "How are you arriving tonight?".into(),
+                kind: kindred_protocol::PhaseKind::Round,
+                until: Some(900_000),
+                time_up: true,
+            }),
+            EventKind::Round(kindred_protocol::RoundNow {
+                turns: vec![kindred_protocol::Turn {
+                    user: bea,
+                    name: "Bea".into(),
+                    done: Some(kindred_protocol::TurnDone::Passed),
+                }],
+                ended: true,
+            }),
+            EventKind::Queue {
+                members: vec![kindred_protocol::Queued {
+                    user: alice,
+                    name: "Alice".into(),
+                }],
+            },
+            EventKind::Script {
+                phases: crate::room::script::default_script(),
+            },
         ];
         kinds
             .into_iter()

@@ -38,6 +38,7 @@ mod sessions;
 mod sockets;
 mod startup;
 mod strict_admin_bodies;
+mod structure;
 mod ticks_and_durability;
 mod topology;
 mod waiting_room;

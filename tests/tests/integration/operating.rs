@@ -145,6 +145,8 @@ async fn with_a_catalog_file_rooms_invites_and_bans_survive_a_restart_and_no_wor
             on: None,
             report: None,
             ban: None,
+            index: None,
+            script: None,
         })
         .await
         .unwrap();

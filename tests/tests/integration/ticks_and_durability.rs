@@ -368,6 +368,8 @@ async fn a_closed_sessions_words_leave_redis_though_the_closing_instance_dies_at
         on: None,
         report: None,
         ban: None,
+        index: None,
+        script: None,
     })
     .await;
     alice

@@ -10,7 +10,7 @@ use axum::extract::{ConnectInfo, Path, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use kindred_protocol::http::{AdminRoom, AdminRoomList, CreateRoom, RoomList, UpdateRoom};
-use kindred_protocol::{ErrorCode, RoomId, RoomSummary, Schedule, Visibility};
+use kindred_protocol::{ErrorCode, Phase, RoomId, RoomSummary, Schedule, Visibility};
 
 use super::{Admin, MAX_TEXT_CHARS, MAX_TITLE_CHARS, MaybeAdmin, admin_body, bounded, room_id};
 use crate::clock::now_ms;
@@ -32,6 +32,16 @@ fn check_capacity(app: &AppState, capacity: u32) -> Result<(), AppError> {
         ));
     }
     Ok(())
+}
+
+/// A session script the operator gave, checked as a facilitator's is.
+fn check_script(script: Option<Vec<Phase>>) -> Result<Option<Vec<Phase>>, AppError> {
+    if let Some(phases) = &script {
+        room::script::check_script(phases).map_err(|problem| {
+            AppError::new(ErrorCode::BadRequest, format!("script: {problem}"))
+        })?;
+    }
+    Ok(script)
 }
 
 fn check_schedule(schedule: Option<Schedule>) -> Result<Option<Schedule>, AppError> {
@@ -71,6 +81,7 @@ pub async fn create_room(
     let capacity = req.capacity.unwrap_or(app.config.rooms.room_capacity);
     check_capacity(&app, capacity)?;
     let schedule = check_schedule(req.schedule)?;
+    let script = check_script(req.script)?;
     let id = RoomId::new();
     let now = now_ms();
     let summary = app
@@ -99,15 +110,17 @@ pub async fn create_room(
         unlisted = req.visibility == Visibility::Unlisted,
         "room created by the operator"
     );
-    let summary = match req.open {
-        Some(true) => {
-            let open = room::UpdateRoom {
-                open: Some(true),
-                ..room::UpdateRoom::default()
-            };
-            configure(&app, id, open).await?
-        }
-        _ => summary,
+    // A session opened at once and a script of the operator's own are the room's
+    // first changes, through its log like any other.
+    let first = room::UpdateRoom {
+        open: (req.open == Some(true)).then_some(true),
+        script,
+        ..room::UpdateRoom::default()
+    };
+    let summary = if first == room::UpdateRoom::default() {
+        summary
+    } else {
+        configure(&app, id, first).await?
     };
     Ok((StatusCode::CREATED, Json(admin_view(&app, summary).await?)))
 }
@@ -244,6 +257,7 @@ pub async fn update_room(
         Some(Some(s)) => Some(check_schedule(Some(s))?),
         other => other,
     };
+    update.script = check_script(update.script.take())?;
     let changed = changed_fields(&update);
     let summary = configure(&app, id, settings(update)).await?;
     tracing::info!(room = %id, changed = %changed, "room changed by the operator");
@@ -277,6 +291,7 @@ fn settings(body: UpdateRoom) -> room::UpdateRoom {
         facilitated,
         waiting_room,
         schedule,
+        script,
     } = body;
     room::UpdateRoom {
         title,
@@ -290,6 +305,7 @@ fn settings(body: UpdateRoom) -> room::UpdateRoom {
         facilitated,
         waiting_room,
         schedule,
+        script,
     }
 }
 
@@ -307,6 +323,7 @@ fn changed_fields(update: &UpdateRoom) -> String {
         ("facilitated", update.facilitated.is_some()),
         ("waiting_room", update.waiting_room.is_some()),
         ("schedule", update.schedule.is_some()),
+        ("script", update.script.is_some()),
     ];
     let names: Vec<&str> = fields
         .iter()
@@ -368,6 +385,7 @@ mod tests {
             facilitated: Some(false),
             waiting_room: Some(true),
             schedule: Some(Some(tuesday)),
+            script: Some(crate::room::script::default_script()),
         };
         let removal = UpdateRoom {
             schedule: Some(None),

@@ -168,6 +168,8 @@ impl Room {
         );
         if role == Role::Facilitator {
             self.attend(now, out);
+        } else {
+            self.joined_round(user, now, out);
         }
     }
 

@@ -3,7 +3,7 @@
 
 use kindred_protocol::policy::ContentPolicy;
 use kindred_protocol::{
-    ClientId, CrisisCategory, InviteId, ModAction, Quote, Reaction, Role, Seq, UserId,
+    ClientId, CrisisCategory, InviteId, ModAction, Phase, Quote, Reaction, Role, Seq, UserId,
 };
 use serde::{Deserialize, Serialize};
 
@@ -52,6 +52,15 @@ pub enum Command {
     Hand {
         user: UserId,
         raised: bool,
+    },
+    /// The member gives the floor back: a pass in a go-around.
+    Pass {
+        user: UserId,
+    },
+    /// The member asks to share in a `queue` phase, or stops waiting.
+    Queue {
+        user: UserId,
+        on: bool,
     },
     React {
         user: UserId,
@@ -202,6 +211,12 @@ pub struct ModRequest {
     /// For `deny`: ban them too (by their user id and the marks their join carried).
     #[serde(default)]
     pub ban: bool,
+    /// For `phase` and `post_reading`: a phase's place in the script.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub index: Option<u32>,
+    /// For `set_script`: the new script.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub script: Option<Vec<Phase>>,
 }
 
 impl ModRequest {
@@ -219,6 +234,8 @@ impl ModRequest {
             on: None,
             report: None,
             ban: false,
+            index: None,
+            script: None,
         }
     }
 }

@@ -2,7 +2,7 @@
 //! its rules use (from the creating instance's configuration), all kept with the room.
 
 use kindred_protocol::policy::ContentPolicy;
-use kindred_protocol::{Schedule, Visibility};
+use kindred_protocol::{Phase, Schedule, Visibility};
 use serde::{Deserialize, Serialize};
 
 /// The guidelines a room gets when its creator gives none.
@@ -76,6 +76,10 @@ pub struct UpdateRoom {
         skip_serializing_if = "Option::is_none"
     )]
     pub schedule: Option<Option<Schedule>>,
+    /// A new session script ([`Room::set_script`](super::Room::set_script)): members
+    /// hear of it, and no phase is current after it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub script: Option<Vec<Phase>>,
 }
 
 /// The numbers a room's rules use. A new room takes them from the instance that

@@ -62,6 +62,7 @@ impl Room {
                 },
             );
         }
+        self.left_structure(user, now, out);
     }
 
     /// What a tick at `now` does to a member whose presence is `presence`, if anything.
@@ -129,6 +130,8 @@ impl Room {
                 }
             }
         }
+        // A go-around's turn that ran out passes on before the floor is found open.
+        self.structure_tick(now, &mut out);
         if self.floor.is_some_and(|(_, until)| until <= now) {
             self.floor = None;
             self.push(

@@ -32,6 +32,8 @@ impl Room {
             on,
             report,
             ban,
+            index,
+            script,
         } = request;
         let seconds = self.bounded_seconds(seconds)?;
         let mut out = Applied::none();
@@ -265,6 +267,19 @@ impl Room {
                 }
                 self.alerts.handle(id).ok_or(Rejection::NotFound)?;
             }
+            ModAction::Phase
+            | ModAction::NextPhase
+            | ModAction::NextTurn
+            | ModAction::MoveUp
+            | ModAction::PostReading
+            | ModAction::SetScript => {
+                let steer = super::structure::Steer {
+                    user,
+                    index,
+                    script,
+                };
+                self.steer(action, steer, now, &mut out)?;
+            }
         }
         Ok(out)
     }
@@ -341,6 +356,7 @@ impl Room {
         self.slow_mode_seconds = 0;
         self.floor = None;
         self.announcement = None;
+        self.structure = self.structure.between_sessions();
         self.held.clear();
         // Everything kept for the session goes with it (its tokens stop working).
         self.alerts.clear();

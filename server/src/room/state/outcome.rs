@@ -78,6 +78,16 @@ pub enum Rejection {
     NameClash,
     #[error("this room has been removed")]
     Gone,
+    #[error("{0}")]
+    BadScript(&'static str),
+    #[error("the script has no phase at that place")]
+    NoSuchPhase,
+    #[error("there is no go-around or sharing queue right now")]
+    NoTurns,
+    #[error("there is no sharing queue right now: raise your hand instead")]
+    NoQueue,
+    #[error("nobody here is waiting to share")]
+    QueueEmpty,
 }
 
 impl Rejection {
@@ -105,6 +115,10 @@ impl Rejection {
             Rejection::Waiting => ErrorCode::Waiting,
             Rejection::NameClash => ErrorCode::BadRequest,
             Rejection::Gone => ErrorCode::NotFound,
+            Rejection::BadScript(_) | Rejection::NoTurns | Rejection::NoQueue => {
+                ErrorCode::BadRequest
+            }
+            Rejection::NoSuchPhase | Rejection::QueueEmpty => ErrorCode::NotFound,
         }
     }
 

@@ -13,8 +13,14 @@ impl Room {
     /// setter, so members hear of all three.
     pub(in crate::room) fn configure(&mut self, update: UpdateRoom, now: Millis) -> Applied {
         let (policy, open, waiting_room) = (update.policy, update.open, update.waiting_room);
+        let script = update.script.clone();
         apply_update(&mut self.config, update);
         let mut out = policy.map_or_else(Applied::none, |p| self.set_policy(p, now));
+        // Checked at the HTTP edge, which answers a bad script before it is logged; an
+        // entry that still carries one (it cannot come from the edge) changes nothing.
+        if let Some(phases) = script {
+            self.set_script(phases, now, &mut out).ok();
+        }
         if let Some(on) = waiting_room {
             self.set_waiting_room(on, now, &mut out);
         }
@@ -76,6 +82,7 @@ fn apply_update(config: &mut RoomConfig, update: UpdateRoom) {
         policy: _,
         open: _,
         waiting_room: _,
+        script: _,
         facilitated,
         schedule,
     } = update;

@@ -3,7 +3,8 @@
 //! (typing, a hand, a reaction) and `message` (a member's message, and the help
 //! their crisis words bring, which a whisper shares), `private` (a whisper, a report,
 //! a warning read or an alert handled), `moderation` (a facilitator's `mod`) and
-//! `presence` (leaving, and a second `hello`). Each gives the room its command and
+//! `presence` (leaving, and a second `hello`), `structure` (a pass, asking to share,
+//! and a script's texts). Each gives the room its command and
 //! answers its sender alone; what the command causes for anyone else leaves the room
 //! through its fold (`broker::timeline`). Here: the answer to a command the broker
 //! refused, which they share.
@@ -12,7 +13,10 @@ mod message;
 mod moderation;
 mod presence;
 mod private;
+mod structure;
 mod talk;
+
+pub(super) use structure::script_texts;
 
 use kindred_protocol::ClientId;
 

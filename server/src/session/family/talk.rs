@@ -56,7 +56,11 @@ impl Live {
     }
 
     /// A command answered only when refused (a hand, a reaction).
-    async fn apply_quietly(&mut self, conn: &mut Conn, cmd: Command) -> Result<(), axum::Error> {
+    pub(super) async fn apply_quietly(
+        &mut self,
+        conn: &mut Conn,
+        cmd: Command,
+    ) -> Result<(), axum::Error> {
         let app = conn.app.clone();
         if let Err(e) = app.broker.apply(self.room, cmd, now_ms()).await {
             self.broker_error(conn, None, &e).await?;

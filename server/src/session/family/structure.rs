@@ -1,0 +1,60 @@
+//! The structured group from a member's side: a `pass` (a go-around's turn given on,
+//! or the floor given back) and `queue {on}` (asking to share). Each is a command for
+//! the room, answered to its sender only when refused, like a hand; the `round`,
+//! `floor` and `queue` events reach everyone from the room's fold. A facilitator's
+//! script actions are `mod` actions (`moderation.rs`); a script they send has its
+//! texts normalised here first.
+
+use kindred_protocol::Phase;
+use kindred_protocol::script::{MAX_PHASE_NAME_CHARS, MAX_PROMPT_CHARS, MAX_READING_CHARS};
+
+use crate::room::Command;
+use crate::safety::{TextError, normalize_message};
+use crate::session::intake::optional_text;
+use crate::session::{Conn, Live};
+
+impl Live {
+    pub(in crate::session) async fn pass(&mut self, conn: &mut Conn) -> Result<(), axum::Error> {
+        let cmd = Command::Pass { user: self.user };
+        self.apply_quietly(conn, cmd).await
+    }
+
+    pub(in crate::session) async fn ask_to_share(
+        &mut self,
+        conn: &mut Conn,
+        on: bool,
+    ) -> Result<(), axum::Error> {
+        let cmd = Command::Queue {
+            user: self.user,
+            on,
+        };
+        self.apply_quietly(conn, cmd).await
+    }
+}
+
+/// A script's texts normalised as a message's are (control and bidi characters
+/// refused, each within its bound); an empty prompt stays empty.
+pub(in crate::session) fn script_texts(
+    script: Option<Vec<Phase>>,
+) -> Result<Option<Vec<Phase>>, TextError> {
+    let Some(phases) = script else {
+        return Ok(None);
+    };
+    phases
+        .into_iter()
+        .map(|p| {
+            let prompt = if p.prompt.is_empty() {
+                p.prompt
+            } else {
+                normalize_message(&p.prompt, MAX_PROMPT_CHARS)?
+            };
+            Ok(Phase {
+                name: normalize_message(&p.name, MAX_PHASE_NAME_CHARS)?,
+                prompt,
+                reading: optional_text(p.reading, MAX_READING_CHARS)?,
+                ..p
+            })
+        })
+        .collect::<Result<Vec<_>, _>>()
+        .map(Some)
+}
