@@ -47,10 +47,11 @@ impl Room {
             self.facilitator_left(now, out);
         }
         self.open_floor_of(user, now, out);
+        self.left_structure(user, now, out);
     }
 
     /// The floor does not wait for someone who is not here: it opens.
-    fn open_floor_of(&mut self, user: UserId, now: Millis, out: &mut Applied) {
+    pub(super) fn open_floor_of(&mut self, user: UserId, now: Millis, out: &mut Applied) {
         if self.floor.is_some_and(|(holder, _)| holder == user) {
             self.floor = None;
             self.push(
@@ -62,7 +63,6 @@ impl Room {
                 },
             );
         }
-        self.left_structure(user, now, out);
     }
 
     /// What a tick at `now` does to a member whose presence is `presence`, if anything.
@@ -94,6 +94,7 @@ impl Room {
         let role = m.role;
         self.push(out, now, EventKind::Away { user });
         self.open_floor_of(user, now, out);
+        self.away_structure(user, now, out);
         if role == Role::Facilitator {
             self.facilitator_left(now, out);
         }

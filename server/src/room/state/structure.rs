@@ -235,21 +235,6 @@ impl Room {
         self.structure.current = None;
     }
 
-    /// The floor opens if `holder` has it.
-    fn open_floor_of(&mut self, holder: UserId, now: Millis, out: &mut Applied) {
-        if self.floor.is_some_and(|(f, _)| f == holder) {
-            self.floor = None;
-            self.push(
-                out,
-                now,
-                EventKind::Floor {
-                    user: None,
-                    until: None,
-                },
-            );
-        }
-    }
-
     /// How long a turn lasts in the current phase.
     fn turn_ms(&self) -> Millis {
         let limits = self.limits();
@@ -456,6 +441,19 @@ impl Room {
     }
 
     /// A member left the room: out of the queue, and their turn, if it was, passes on.
+    /// A member shown away (their connection dropped past the grace period): they keep
+    /// their place in the queue, and a go-around turn they held passes on.
+    pub(super) fn away_structure(&mut self, user: UserId, now: Millis, out: &mut Applied) {
+        if self
+            .structure
+            .round
+            .as_ref()
+            .is_some_and(|r| r.holder == Some(user))
+        {
+            self.advance(TurnDone::Shared, now, out);
+        }
+    }
+
     pub(super) fn left_structure(&mut self, user: UserId, now: Millis, out: &mut Applied) {
         if self.structure.queue.contains(&user) {
             self.structure.queue.retain(|u| *u != user);

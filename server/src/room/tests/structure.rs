@@ -412,3 +412,51 @@ fn a_script_is_checked_before_it_replaces_the_room_s() {
     s.moderate(fran, ModAction::Close, None, None).unwrap();
     assert_eq!(s.room.reopened().script_view().phases[0].name, "Just talk");
 }
+
+#[test]
+fn a_member_shown_away_passes_their_turn_and_keeps_their_place_in_the_queue() {
+    let mut s = Scene::facilitated(12);
+    let fran = s.facilitator("Fran");
+    let [ana, ben, cal] = ["Ana", "Ben", "Cal"].map(|n| s.join(n));
+    let grace = s.room.limits().presence_grace_ms;
+    let away_limit = s.room.limits().away_limit_ms;
+
+    // Check-in: Ana's connection drops during her turn. Within the grace period the
+    // turn waits for her; once the room shows her away, it passes to Ben.
+    s.move_to_phase(fran, 1).unwrap();
+    assert_eq!(s.holder(), Some(ana));
+    s.apply(Command::Disconnect { user: ana }).unwrap();
+    s.advance(grace - 1);
+    s.tick();
+    assert_eq!(
+        s.holder(),
+        Some(ana),
+        "a dropped connection is not yet away"
+    );
+    s.advance(1);
+    let shown = s.tick();
+    assert!(shown.contains(&EventKind::Away { user: ana }), "{shown:?}");
+    assert_eq!(floor_to(&shown), Some(Some(ben)));
+
+    // Open sharing: Ana is still away; she keeps her place in the queue, and the
+    // floor goes to the first in it who is here.
+    s.reconnect(ana, "Ana").unwrap();
+    s.move_to_phase(fran, 2).unwrap();
+    for user in [ana, ben, cal] {
+        s.events(Command::Queue { user, on: true }).unwrap();
+    }
+    s.apply(Command::Disconnect { user: ana }).unwrap();
+    s.advance(grace);
+    s.tick();
+    assert_eq!(
+        s.queue_names(),
+        ["Ana", "Ben", "Cal"],
+        "away keeps the place"
+    );
+    assert_eq!(floor_to(&s.next_turn(fran).unwrap()), Some(Some(ben)));
+    assert_eq!(s.queue_names(), ["Ana", "Cal"]);
+    // At the away limit she is gone, and so is her place.
+    s.advance(away_limit);
+    s.tick();
+    assert_eq!(s.queue_names(), ["Cal"]);
+}
