@@ -135,6 +135,7 @@ export class FacilitatorTools {
       SLOW_MODE_CHOICES.map((s) => h('option', { value: String(s), text: s ? `one post per ${s < 60 ? `${s} s` : `${s / 60} min`}` : 'off' })));
     this.clearFloorButton = h('button', { type: 'button', class: 'button', hidden: true, onclick: () => this.mod('clear_floor', {}, 'open the floor') }, 'Open the floor');
     this.closeButton = h('button', { type: 'button', class: 'button danger', id: 'close-session-button', onclick: () => this.closeSession() }, 'Close session');
+    this.scriptSlot = h('span', { class: 'toolbar-script', id: 'toolbar-script' });
     this.toolbar = h('div', { class: 'toolbar', id: 'facilitator-tools', role: 'toolbar', 'aria-label': 'Facilitator tools' },
       h('span', { class: 'toolbar-title', text: 'Facilitator' }),
       this.pauseButton,
@@ -142,6 +143,9 @@ export class FacilitatorTools {
       this.lockButton,
       this.waitingButton,
       h('button', { type: 'button', class: 'button', onclick: () => this.announce() }, 'Announce'),
+      // Before the first phase, the session script's start (structure.js) waits here
+      // rather than in a row of its own above the conversation.
+      this.scriptSlot,
       this.clearFloorButton,
       this.closeButton);
     // Arrow keys move between the tools, as in any toolbar; opened as a menu under

@@ -114,7 +114,14 @@ export class SessionScript {
   render() {
     const { phases, current } = this.script;
     const facilitator = this.chat.isFacilitator();
-    this.el.hidden = !current && !(facilitator && phases.length);
+    // Until the first phase, a facilitator's one control (start) sits in their
+    // toolbar, and nobody's conversation gives up a row for it.
+    this.el.hidden = !current;
+    const slot = this.chat.facilitator?.scriptSlot;
+    if (slot) {
+      clear(slot);
+      if (facilitator && !current && phases.length) slot.append(this.startButton(phases[0]));
+    }
     clear(this.el);
     if (current) {
       const time = current.until
@@ -127,8 +134,15 @@ export class SessionScript {
       if (current.kind === 'round') this.el.append(this.roundPart());
       if (current.kind === 'queue') this.el.append(this.queuePart());
     }
-    if (facilitator) this.el.append(this.controls());
+    if (facilitator && current) this.el.append(this.controls());
     this.renderTimes();
+  }
+
+  /** The toolbar's "Start the script", before the first phase. */
+  startButton(first) {
+    return h('button', { type: 'button', class: 'button', id: 'next-phase-button',
+      title: `Start the session script: ${first.name}`,
+      onclick: () => this.chat.facilitator?.mod('next_phase', {}, 'start the session script') }, 'Start the script');
   }
 
   roundPart() {
