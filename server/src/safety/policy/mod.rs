@@ -22,7 +22,11 @@
 //! A message's cost is bounded by its length: rustrict reads a copy with runs cut short
 //! and the symbols that stand for letters rationed ([`analysed`]), which costs no more
 //! than prose of the same length (a millisecond or two for the longest message), and the
-//! censor mode maps that one pass's stars back onto the member's words. The session
+//! censor mode maps that one pass's stars back onto the member's words. Most messages
+//! hold nothing a policy counts, and never reach rustrict: a [`screen`] reads the same
+//! copy first, in one pass with rustrict's own words and replacements, and says
+//! whether rustrict could find anything there (it may look for nothing, never clear
+//! what rustrict would find; its tests run both side by side). The session
 //! screens a short message on the member's task and a long one on the blocking pool, so
 //! no async worker spends more than a fraction of a millisecond on one.
 

@@ -17,12 +17,18 @@
 //!   whitespace included), one that repeats the node's own character, or one that
 //!   repeats a replacement of the character before it (rustrict keeps the match's
 //!   last character; the screen allows any the previous character could have been);
-//! - a new match starts at every character.
+//! - a new match starts at every character, and is kept, as rustrict keeps it, once per
+//!   node and per whether a separator came before it, with the earliest start;
+//! - a word reached counts when rustrict's confidence in it could be above zero: its
+//!   length, its span, the separators before and after it (known at the next
+//!   character, as rustrict knows them when it commits) and its type, with the spaces,
+//!   skips and replacements that lower it taken as none. So "nig" inside "tonight"
+//!   (no separator on either side) is not looked at, as rustrict rejects it; "night",
+//!   which rustrict lets off as a false positive, still is.
 //!
 //! What rustrict adds on top only ever takes a match away: false positives ("push it"
-//! cancels "sh*t"), safe words, the confidence of a match (spaces, replacements, word
-//! edges), the per-match counters. A word the screen reaches is "look" whatever its
-//! confidence would be. The policy screens each segment of the analysed copy
+//! cancels "sh*t"), safe words, the penalties the screen takes as none. The policy
+//! screens each segment of the analysed copy
 //! (`analysed::segments`) just as rustrict reads it, so a match the screen cannot see
 //! is one rustrict cannot make. The tests run both side by side over the crisis
 //! corpus, the policy's lists and generated obfuscations.
@@ -54,6 +60,13 @@ struct Node {
     last: char,
     /// The type of the word that ends here (`NONE` if none, or one no policy counts).
     word: Type,
+    /// That word's whole type as rustrict has it (evasive and spam included), for its
+    /// confidence.
+    typ: Type,
+    /// Characters from the root (rustrict's `depth`).
+    depth: u8,
+    /// The word has a space in it.
+    contains_space: bool,
     /// The types of every word at or below this node: a match that cannot reach the
     /// threshold is not followed.
     reach: Type,
@@ -93,6 +106,8 @@ struct NodeData {
     children: HashMap<char, NodeData>,
     word: bool,
     typ: Type,
+    depth: u8,
+    contains_space: bool,
 }
 
 pub(super) static SCREEN: LazyLock<Screen> = LazyLock::new(|| Screen::new(&KINDRED_TRIE));
@@ -116,6 +131,9 @@ impl Screen {
                 children: Vec::new(),
                 last: '\0',
                 word: Type::NONE,
+                typ: Type::NONE,
+                depth: 0,
+                contains_space: false,
                 reach: Type::NONE,
             });
             (nodes.len() - 1) as u32
@@ -177,7 +195,11 @@ impl Screen {
             threshold,
             alive: Vec::with_capacity(16),
             next: Vec::with_capacity(16),
+            ended: Vec::new(),
             previous: Vec::new(),
+            previous_char: None,
+            separate: true,
+            at: 0,
         };
         let found = if segment.is_ascii() {
             segment
@@ -192,8 +214,9 @@ impl Screen {
                 .nfc()
                 .any(|c| walk.step(c))
         };
-        // rustrict reads one space after the text.
-        found || walk.step(' ')
+        // rustrict reads one space after the text; a word that space would complete
+        // has no character after it to decide it.
+        found || walk.step(' ') || !walk.ended.is_empty()
     }
 }
 
@@ -221,9 +244,31 @@ fn prune(data: &NodeData, last: char, nodes: &mut Vec<Node>) -> Option<u32> {
         children,
         last,
         word,
+        typ: data.typ,
+        depth: data.depth,
+        contains_space: data.contains_space,
         reach,
     });
     Some((nodes.len() - 1) as u32)
+}
+
+/// A partial match as the screen follows it: like rustrict, one per node and per
+/// whether a separator came before its start, with the earliest start.
+#[derive(Clone, Copy)]
+struct Alive {
+    node: u32,
+    separate: bool,
+    start: u32,
+}
+
+/// A counted word the last character completed, at `end`: rustrict decides it once
+/// it knows whether a separator follows.
+#[derive(Clone, Copy)]
+struct Ended {
+    node: u32,
+    separate: bool,
+    start: u32,
+    end: u32,
 }
 
 /// One pass of the screen over a text: the partial matches alive after each
@@ -231,30 +276,63 @@ fn prune(data: &NodeData, last: char, nodes: &mut Vec<Node>) -> Option<u32> {
 struct Walk<'a> {
     screen: &'a Screen,
     threshold: Type,
-    alive: Vec<u32>,
-    next: Vec<u32>,
+    alive: Vec<Alive>,
+    next: Vec<Alive>,
+    ended: Vec<Ended>,
     /// What the previous character may have stood for.
     previous: Vec<char>,
+    previous_char: Option<char>,
+    /// The previous character was a separator (rustrict's `separate`; true at the
+    /// start).
+    separate: bool,
+    /// The position of the next character.
+    at: u32,
+}
+
+/// Keeps `m`, or the earlier start of the match already kept for its node and
+/// separator (rustrict's `Match::combine`).
+fn keep(alive: &mut Vec<Alive>, m: Alive) {
+    match alive
+        .iter_mut()
+        .find(|a| a.node == m.node && a.separate == m.separate)
+    {
+        Some(a) => a.start = a.start.min(m.start),
+        None => alive.push(m),
+    }
 }
 
 impl Walk<'_> {
-    /// Reads one prepared character; `true` when a counted word may end here (or the
+    /// Reads one prepared character; `true` when a counted word may be found (or the
     /// matches alive are too many to follow).
     fn step(&mut self, c: char) -> bool {
         let screen = self.screen;
         let alternatives = screen.alternatives(&c);
         let skippable = !c.is_alphabetic() || rustrict::is_whitespace(c);
+        // The words the previous character completed, now that rustrict would know
+        // whether a separator follows them.
+        for e in self.ended.drain(..) {
+            if confident(&screen.nodes[e.node as usize], e, skippable) {
+                return true;
+            }
+        }
+        // A new match starts at every character.
+        let camel =
+            c.is_ascii_uppercase() && self.previous_char.is_some_and(|p| !p.is_ascii_uppercase());
+        let seed = Alive {
+            node: screen.root,
+            separate: self.separate || camel,
+            start: self.at,
+        };
         self.next.clear();
-        // A new match starts at every character: the root is always alive.
-        let root = screen.root;
-        for &n in self.alive.iter().chain(std::iter::once(&root)) {
-            let node = &screen.nodes[n as usize];
-            let survives = n != root
+        for (k, m) in self.alive.iter().chain(std::iter::once(&seed)).enumerate() {
+            let node = &screen.nodes[m.node as usize];
+            let seeded = k == self.alive.len();
+            let survives = !seeded
                 && (skippable
                     || alternatives.contains(&node.last)
                     || alternatives.iter().any(|a| self.previous.contains(a)));
-            if survives && !self.next.contains(&n) {
-                self.next.push(n);
+            if survives {
+                keep(&mut self.next, *m);
             }
             for &a in alternatives {
                 let Some(child) = node.child(a) else {
@@ -262,10 +340,15 @@ impl Walk<'_> {
                 };
                 let child_node = &screen.nodes[child as usize];
                 if child_node.word.is(self.threshold) {
-                    return true;
+                    self.ended.push(Ended {
+                        node: child,
+                        separate: m.separate,
+                        start: m.start,
+                        end: self.at,
+                    });
                 }
-                if child_node.reach.is(self.threshold) && !self.next.contains(&child) {
-                    self.next.push(child);
+                if child_node.reach.is(self.threshold) {
+                    keep(&mut self.next, Alive { node: child, ..*m });
                 }
             }
         }
@@ -275,8 +358,55 @@ impl Walk<'_> {
         std::mem::swap(&mut self.alive, &mut self.next);
         self.previous.clear();
         self.previous.extend_from_slice(alternatives);
+        self.previous_char = Some(c);
+        self.separate = skippable;
+        self.at += 1;
         false
     }
+}
+
+/// Whether rustrict's confidence in the word `e` found (its `Match::confidence`) could
+/// be above zero, with the spaces, skips and replacements that would lower it taken as
+/// none and its span as the longest the screen saw.
+fn confident(node: &Node, e: Ended, end_separate: bool) -> bool {
+    let typ = node.typ;
+    let mut confidence = i64::from(node.depth.max(1).ilog2())
+        + i64::from(e.end.saturating_sub(e.start).max(1).ilog2());
+    if node.depth == 1 {
+        confidence += 1;
+    } else {
+        if !e.separate {
+            confidence -= 2;
+            if node.contains_space {
+                confidence -= 3;
+            }
+        }
+        if !end_separate {
+            confidence -= 1;
+        }
+        if !e.separate && !end_separate {
+            confidence -= 1;
+        }
+    }
+    if typ.is(Type::SEVERE) {
+        confidence += 3;
+    } else if typ.is(Type::MODERATE_OR_HIGHER)
+        && (node.depth == 1 || typ.isnt(Type::EVASIVE & Type::SEVERE))
+    {
+        confidence += 2;
+    } else if typ.is(Type::MILD_OR_HIGHER)
+        && (node.depth == 1 || typ.isnt(Type::EVASIVE & Type::MODERATE_OR_HIGHER))
+    {
+        confidence += 1;
+    }
+    if typ.is(Type::EVASIVE & Type::SEVERE) {
+        confidence -= 3;
+    } else if typ.is(Type::EVASIVE & Type::MODERATE_OR_HIGHER) {
+        confidence -= 2;
+    } else if typ.is(Type::EVASIVE & Type::MILD) {
+        confidence -= 1;
+    }
+    confidence > 0
 }
 
 #[cfg(test)]

@@ -171,6 +171,15 @@ fn styled(c: char, base: u32) -> Option<char> {
         .flatten()
 }
 
+/// `word` with its first letter in capitals ("youFaggot" starts a word for rustrict).
+fn capitalised(word: &str) -> String {
+    let mut chars = word.chars();
+    chars
+        .next()
+        .map(|c| c.to_uppercase().chain(chars).collect())
+        .unwrap_or_default()
+}
+
 const ZERO_WIDTH: [char; 5] = ['\u{200B}', '\u{200C}', '\u{200D}', '\u{2060}', '\u{FEFF}'];
 
 /// `word` written the ways people get words past filters: in a sentence, shouted,
@@ -220,6 +229,9 @@ fn obfuscations(word: &str) -> Vec<String> {
         }),
         format!("lt|12|3|45|1764157000123456789|{word} thank you for sharing"),
         format!("😡{word}😡"),
+        format!("so{word}ing"),
+        format!("you{}", capitalised(word)),
+        format!("{word}{word}"),
     ];
     for z in ZERO_WIDTH {
         out.push(join(&z.to_string()));
@@ -278,7 +290,8 @@ fn every_counted_word_obfuscated_is_still_looked_at() {
 fn random_strings_of_the_pieces_of_abuse_are_looked_at_when_rustrict_finds_one() {
     // Letters of common abuse, leetspeak, spaces and separators, look-alikes, accents,
     // invisible characters and emoji.
-    let alphabet = "fuckshitbnagryotdelkwmp 4@31!0$5|7+*.-_ аеосі\u{301}\u{200B}\u{200D}😡🖕";
+    let alphabet =
+        "fuckshitbnagryotdelkwmp FUCKSHITBNAG 4@31!0$5|7+*.-_ аеосі\u{301}\u{200B}\u{200D}😡🖕";
     let mut tally = Tally::default();
     for seed in 1..=40_000u64 {
         let len = 2 + (seed % 11) as usize;
@@ -328,7 +341,8 @@ fn ordinary_messages_need_no_analysis() {
         load_test.as_str(),
         "thank you all for listening",
         "have a lovely evening",
-        "I'm so tired of feeling like this, but today was a good day",
+        "I'm so tired of feeling like this, but tonight was a good evening",
+        "it was the last page of the document my therapist gave me",
         "my therapist said to try journaling, has anyone here tried it?",
         "I'll see you all next Tuesday at 7pm 💙",
         "Welcome, Sam! Take your time, there is no pressure to share.",
