@@ -323,14 +323,13 @@ impl Walk<'_> {
             separate: self.separate || camel,
             start: self.at,
         };
+        // A repeat of what the previous character stood for keeps every match.
+        let repeats = skippable || alternatives.iter().any(|a| self.previous.contains(a));
         self.next.clear();
         for (k, m) in self.alive.iter().chain(std::iter::once(&seed)).enumerate() {
             let node = &screen.nodes[m.node as usize];
             let seeded = k == self.alive.len();
-            let survives = !seeded
-                && (skippable
-                    || alternatives.contains(&node.last)
-                    || alternatives.iter().any(|a| self.previous.contains(a)));
+            let survives = !seeded && (repeats || alternatives.contains(&node.last));
             if survives {
                 keep(&mut self.next, *m);
             }
