@@ -28,10 +28,10 @@
 //!
 //! What rustrict adds on top only ever takes a match away: false positives ("push it"
 //! cancels "sh*t"), safe words, the penalties the screen takes as none. The policy
-//! screens each segment of the analysed copy
-//! (`analysed::segments`) just as rustrict reads it, so a match the screen cannot see
-//! is one rustrict cannot make. The tests run both side by side over the crisis
-//! corpus, the policy's lists and generated obfuscations.
+//! screens each segment of the analysed copy (`analysed::segments`) just as rustrict
+//! reads it, so a match the screen cannot see is one rustrict cannot make. The tests
+//! run both side by side over the crisis corpus, the policy's lists and generated
+//! obfuscations.
 
 use std::collections::{HashMap, HashSet};
 use std::sync::LazyLock;
