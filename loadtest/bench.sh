@@ -13,6 +13,19 @@
 #   SCENARIOS="evening saturation" RUNS=1 loadtest/bench.sh
 #   LOADTEST_ARGS="--duration 20" loadtest/bench.sh    # extra flags for every run
 #   SKIP_BUILD=1 loadtest/bench.sh                     # use the binaries already built
+#   SERVERS="kindred kindred:off reference" SCENARIOS=evening loadtest/bench.sh
+#                                                      # Kindred ÷ the reference server
+#
+# SERVERS lists what each round runs every scenario against, one after the other:
+# `kindred` (rooms with the server's default content policy, or LOADTEST_ARGS'
+# --policy), `kindred:<policy>` (rooms created with that policy: off, flag, censor,
+# hold) and `reference`, the naive axum broadcast server (`kindred-reference`, built
+# with the load tester: a tokio broadcast channel per room, a task per socket, no
+# history, no rules). With the reference among them, summary.md opens with Kindred ÷
+# reference for CPU per delivery, p99 and memory per member, the median of the
+# per-round ratios (`kindred-ratios`): runs of one round are measured back to back,
+# so a ratio holds when the shared machine's load moves the absolute numbers. Every
+# run is labelled `<scenario>-<server>-<round>`.
 #
 # Pinning on the 2-core box: every server-side process runs on core $SERVER_CORE (0)
 # and the load tester alone on core $LOADTEST_CORE (1). One instance: kindred on core
@@ -36,6 +49,7 @@ set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 RUNS="${RUNS:-3}"
 SCENARIOS="${SCENARIOS:-idle evening saturation large-room two-instances slow-readers churn}"
+SERVERS="${SERVERS:-kindred}"
 PORT="${PORT:-18080}"
 REDIS_PORT="${REDIS_PORT:-16379}"
 SERVER_CORE="${SERVER_CORE:-0}"
@@ -75,6 +89,8 @@ fi
 # SERVER_BIN / LOADTEST_BIN: other binaries (e.g. a server built from another commit).
 SERVER_BIN="${SERVER_BIN:-$TARGET_DIR/release/kindred}"
 LOADTEST_BIN="${LOADTEST_BIN:-$TARGET_DIR/release/kindred-loadtest}"
+REFERENCE_BIN="${REFERENCE_BIN:-$TARGET_DIR/release/kindred-reference}"
+RATIOS_BIN="${RATIOS_BIN:-$TARGET_DIR/release/kindred-ratios}"
 
 # Processes this script started, so that only those are stopped.
 STARTED=()
@@ -90,7 +106,13 @@ trap cleanup EXIT
 # out of the way (15,000 members join from 127.0.0.x; a saturation sender posts 40/s).
 # Environment variables rather than flags, so that a server without one of these
 # knobs still starts. Override any of them from the calling environment.
-export KINDRED_MAX_CONNECTIONS="${KINDRED_MAX_CONNECTIONS:-20000}"
+# Kindred refuses a connection cap that the open-files limit cannot hold (64 spare).
+MAX_CONNECTIONS=20000
+NOFILE="$(ulimit -n)"
+if [ "$NOFILE" != unlimited ] && [ "$((NOFILE - 64))" -lt "$MAX_CONNECTIONS" ]; then
+    MAX_CONNECTIONS="$((NOFILE - 64))"
+fi
+export KINDRED_MAX_CONNECTIONS="${KINDRED_MAX_CONNECTIONS:-$MAX_CONNECTIONS}"
 export KINDRED_MAX_CONNECTIONS_PER_IP="${KINDRED_MAX_CONNECTIONS_PER_IP:-0}"
 export KINDRED_JOINS_PER_MINUTE_PER_IP="${KINDRED_JOINS_PER_MINUTE_PER_IP:-1000000}"
 export KINDRED_MESSAGES_PER_MINUTE="${KINDRED_MESSAGES_PER_MINUTE:-1000000}"
@@ -108,10 +130,13 @@ loadtest_flags() {
 }
 
 # start_server PORT LOG [REDIS_URL] -> prints the pid. Pinned to $SERVER_CORE; with a
-# Redis URL the instance uses the Redis broker. Its /metrics is on PORT+1000.
+# Redis URL the instance uses the Redis broker. Its /metrics is on PORT+1000. With
+# $SERVER set to `reference`, the reference server instead (no Redis, no metrics).
 start_server() {
     local port="$1" log="$2" redis="${3:-}"
-    if [ -n "$redis" ]; then
+    if [ "${SERVER:-kindred}" = reference ]; then
+        taskset -c "$SERVER_CORE" "$REFERENCE_BIN" --bind "127.0.0.1:$port" >"$log" 2>&1 &
+    elif [ -n "$redis" ]; then
         REDIS_URL="$redis" KINDRED_METRICS_BIND="127.0.0.1:$((port + 1000))" \
             taskset -c "$SERVER_CORE" "$SERVER_BIN" --bind "127.0.0.1:$port" \
             --demo-room false >"$log" 2>&1 &
@@ -179,17 +204,31 @@ FAILED=0
 SKIP=" "
 for run in $(seq "$RUNS"); do
     for scenario in $SCENARIOS; do
-        case "$SKIP" in *" $scenario "*) continue ;; esac
-        tag="$scenario-$run"
+      for SERVER in $SERVERS; do
+        case "$SKIP" in *" $scenario/$SERVER "*) continue ;; esac
+        tag="$scenario-$SERVER-$run"
         pids=()
         redis_pid=""
         extra=()
+        case "$SERVER" in
+            kindred | reference) ;;
+            kindred:*) extra+=(--policy "${SERVER#kindred:}") ;;
+            *)
+                echo "bench: unknown server $SERVER in SERVERS (kindred, kindred:<policy>, reference)" >&2
+                exit 2
+                ;;
+        esac
+        if [ "$scenario" = "two-instances" ] && [ "$SERVER" = reference ]; then
+            pending "$scenario/$SERVER" "the reference server has no Redis broker"
+            SKIP+="$scenario/$SERVER "
+            continue
+        fi
         if [ "$scenario" = "two-instances" ]; then
             redis_url="$EXTERNAL_REDIS_URL"
             if [ -z "$redis_url" ]; then
                 if ! command -v redis-server >/dev/null || ! command -v redis-cli >/dev/null; then
                     pending "$scenario" "no REDIS_URL and no redis-server"
-                    SKIP+="$scenario "
+                    SKIP+="$scenario/$SERVER "
                     continue
                 fi
                 if ! redis_pid=$(start_redis "$OUT/$tag.redis.log"); then
@@ -266,6 +305,9 @@ for run in $(seq "$RUNS"); do
         fi
         for p in "${pids[@]}"; do stop_pid "$p"; done
         [ -n "$redis_pid" ] && stop_pid "$redis_pid"
+        # The load average beside every run: the machine is shared.
+        echo "{\"kind\":\"load\",\"label\":\"$tag\",\"loadavg\":\"$(cut -d' ' -f1-3 /proc/loadavg)\"}" >>"$RESULTS"
+      done
     done
 done
 
@@ -274,15 +316,25 @@ if command -v python3 >/dev/null; then
     python3 - "$RESULTS" >"$OUT/summary.md" <<'PY'
 import collections, json, statistics, sys
 
-runs, steps, pending = collections.defaultdict(list), collections.defaultdict(list), {}
+runs, steps, pending, loads = collections.defaultdict(list), collections.defaultdict(list), {}, []
+
+# A run's row: its scenario, and the server when it is not Kindred with its
+# default policy (labels are <scenario>-<server>-<round>).
+def name(d):
+    parts = (d.get("label") or "").rsplit("-", 2)
+    server = parts[1] if len(parts) == 3 else "kindred"
+    return d["preset"] if server == "kindred" else f"{d['preset']} · {server}"
+
 for line in open(sys.argv[1]):
     d = json.loads(line)
     if d["kind"] == "run":
-        runs[d["preset"]].append(d)
+        runs[name(d)].append(d)
     elif d["kind"] == "step":
-        steps[(d["preset"], d["rate_per_room"])].append(d)
+        steps[(name(d), d["rate_per_room"])].append(d)
     elif d["kind"] == "pending":
         pending[d["preset"]] = d["reason"]
+    elif d["kind"] == "load":
+        loads.append(d)
 
 def med(xs):
     xs = [x for x in xs if x is not None]
@@ -373,7 +425,28 @@ if steps:
             fmt(med([cpu(s, "us_per_delivery") for s in ss])),
             fmt(med([(s.get("loadtest_cpu") or {}).get("share", 0) * 100 for s in ss]), 1) + "%",
         ]) + " |")
+
+if loads:
+    print()
+    print("| run | load average after it (1, 5, 15 min) |")
+    print("|---|---|")
+    for d in loads:
+        print(f"| {d['label']} | {d['loadavg']} |")
 PY
+    # With the reference server in the same invocation, the ratios lead.
+    case " $SERVERS " in
+        *" reference "*)
+            if "$RATIOS_BIN" "$RESULTS" >"$OUT/ratios.md"; then
+                {
+                    echo "Kindred ÷ reference (median of the per-round ratios):"
+                    echo
+                    cat "$OUT/ratios.md"
+                    echo
+                    cat "$OUT/summary.md"
+                } >"$OUT/summary.md.new" && mv "$OUT/summary.md.new" "$OUT/summary.md"
+            fi
+            ;;
+    esac
     cat "$OUT/summary.md"
 fi
 echo "bench: done; results in $OUT"

@@ -18,6 +18,9 @@
 //! - [`live`]: counters and histograms shared while running; [`procfs`]: server CPU
 //!   and memory; [`report`]: the run's figures, JSON lines and verdict; [`summary`]:
 //!   the human summary.
+//! - [`reference`]: the naive broadcast server `bench.sh` runs beside Kindred
+//!   (`kindred-reference`); [`ratios`]: Kindred ÷ reference from one invocation's
+//!   results (`kindred-ratios`).
 //!
 //! Invariants: traffic only to loopback addresses; every loop and phase is bounded,
 //! so a run always ends by itself; the receive path never parses JSON.
@@ -35,6 +38,8 @@ pub mod net;
 pub mod payload;
 pub mod preset;
 pub mod procfs;
+pub mod ratios;
+pub mod reference;
 pub mod report;
 pub mod rooms;
 pub mod run;

@@ -240,18 +240,26 @@ fn segment_starts(analysed: &[char]) -> Vec<usize> {
     starts
 }
 
-/// rustrict's analysis of the analysed copy, one segment ([`segment_starts`]) at a
-/// time, and its censored copy when `censoring` (an empty string otherwise). Together
-/// the segments are the analysed copy, each char read once.
-pub(super) fn analyse(analysed: &str, threshold: Type, censoring: bool) -> (String, Type) {
+/// The analysed copy cut where rustrict's reading starts afresh ([`segment_starts`]):
+/// each segment is one text handed to rustrict, and together they are the analysed
+/// copy, each char once.
+pub(super) fn segments(analysed: &str) -> Vec<String> {
     let chars: Vec<char> = analysed.chars().collect();
     let mut starts = segment_starts(&chars);
     starts.push(chars.len());
+    starts
+        .windows(2)
+        .map(|bounds| chars[bounds[0]..bounds[1]].iter().collect())
+        .collect()
+}
+
+/// rustrict's analysis of the analysed copy's [`segments`], one at a time, and its
+/// censored copy when `censoring` (an empty string otherwise).
+pub(super) fn analyse(segments: &[String], threshold: Type, censoring: bool) -> (String, Type) {
     let mut starred = String::new();
     let mut analysis = Type::NONE;
-    for bounds in starts.windows(2) {
-        let segment: String = chars[bounds[0]..bounds[1]].iter().collect();
-        let (out, typ) = rustrict_pass(&segment, threshold, censoring);
+    for segment in segments {
+        let (out, typ) = rustrict_pass(segment, threshold, censoring);
         starred.push_str(&out);
         analysis |= typ;
     }

@@ -22,7 +22,11 @@
 //! A message's cost is bounded by its length: rustrict reads a copy with runs cut short
 //! and the symbols that stand for letters rationed ([`analysed`]), which costs no more
 //! than prose of the same length (a millisecond or two for the longest message), and the
-//! censor mode maps that one pass's stars back onto the member's words. The session
+//! censor mode maps that one pass's stars back onto the member's words. Most messages
+//! hold nothing a policy counts, and never reach rustrict: a [`screen`] reads the same
+//! copy first, in one pass with rustrict's own words and replacements, and says
+//! whether rustrict could find anything there (it may look for nothing, never clear
+//! what rustrict would find; its tests run both side by side). The session
 //! screens a short message on the member's task and a long one on the blocking pool, so
 //! no async worker spends more than a fraction of a millisecond on one.
 
@@ -33,13 +37,15 @@ use rustrict::{Trie, Type};
 use super::crisis;
 
 mod analysed;
+mod screen;
 
 #[cfg(test)]
 use analysed::{
     MAX_GAP_SPAN, MAX_GAP_WILDCARDS, MAX_WILDCARDS, RUSTRICT_CHARS, RUSTRICT_WORK, Work,
     collapse_runs_mapped,
 };
-use analysed::{analyse, analysed_copy, censor_flagged};
+use analysed::{analyse, analysed_copy, censor_flagged, segments};
+use screen::SCREEN;
 
 pub use kindred_protocol::policy::{ContentPolicy, Kinds, PolicyMode};
 
@@ -155,41 +161,55 @@ impl Evaluate for ContentPolicy {
     /// [`Verdict::Clean`]: the facilitators already receive a crisis alert pointing at it,
     /// which is where their attention belongs, and a flag would only add noise.
     fn evaluate_with_crisis(&self, text: &str, is_crisis: bool) -> Verdict {
-        let threshold = self.kinds.threshold();
-        if is_crisis || self.mode == PolicyMode::Off || threshold == Type::NONE {
-            return Verdict::Clean;
-        }
-        let masked = mask_protected(text);
-        // rustrict reads a bounded copy (see `analysed`): runs cut short, numbers cut
-        // out, symbols that stand for letters rationed, so no message costs more than
-        // prose of its length. The same pass stars what it matched; the censor mode maps
-        // those stars back onto the original text instead of running rustrict again.
-        let (analysed, origin) = analysed_copy(&masked);
-        let censoring = self.mode == PolicyMode::Censor;
-        let (starred, analysis) = analyse(&analysed, threshold, censoring);
-        let kinds = self.kinds.matched(analysis);
-        if kinds.is_empty() {
-            return Verdict::Clean;
-        }
+        decide(self, text, is_crisis, Screening::On)
+    }
+}
 
-        match self.mode {
-            PolicyMode::Off => Verdict::Clean,
-            PolicyMode::Censor => {
-                let merged = censor_flagged(text, &masked, &analysed, &starred, &origin, threshold);
-                if merged == text {
-                    Verdict::Clean
-                } else {
-                    Verdict::Censored { text: merged }
-                }
-            }
-            PolicyMode::Flag | PolicyMode::Hold => {
-                if self.mode == PolicyMode::Hold {
-                    Verdict::Hold { kinds }
-                } else {
-                    Verdict::Flag { kinds }
-                }
+/// Whether the screen runs before rustrict: always, but for the tests that compare the
+/// verdicts reached with and without it.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Screening {
+    On,
+    #[cfg(test)]
+    Off,
+}
+
+/// The policy's verdict on `text` (see [`Evaluate::evaluate_with_crisis`]).
+fn decide(policy: &ContentPolicy, text: &str, is_crisis: bool, screening: Screening) -> Verdict {
+    let threshold = policy.kinds.threshold();
+    if is_crisis || policy.mode == PolicyMode::Off || threshold == Type::NONE {
+        return Verdict::Clean;
+    }
+    let masked = mask_protected(text);
+    // rustrict reads a bounded copy (see `analysed`): runs cut short, numbers cut
+    // out, symbols that stand for letters rationed, so no message costs more than
+    // prose of its length. The same pass stars what it matched; the censor mode maps
+    // those stars back onto the original text instead of running rustrict again.
+    let (analysed, origin) = analysed_copy(&masked);
+    let segments = segments(&analysed);
+    // Most messages hold nothing a policy counts: the screen's one pass over what
+    // rustrict would read says so, and rustrict is not run (see `screen`).
+    if screening == Screening::On && !segments.iter().any(|s| SCREEN.looks(s, threshold)) {
+        return Verdict::Clean;
+    }
+    let censoring = policy.mode == PolicyMode::Censor;
+    let (starred, analysis) = analyse(&segments, threshold, censoring);
+    let kinds = policy.kinds.matched(analysis);
+    if kinds.is_empty() {
+        return Verdict::Clean;
+    }
+    match policy.mode {
+        PolicyMode::Off => Verdict::Clean,
+        PolicyMode::Censor => {
+            let merged = censor_flagged(text, &masked, &analysed, &starred, &origin, threshold);
+            if merged == text {
+                Verdict::Clean
+            } else {
+                Verdict::Censored { text: merged }
             }
         }
+        PolicyMode::Flag => Verdict::Flag { kinds },
+        PolicyMode::Hold => Verdict::Hold { kinds },
     }
 }
 
@@ -197,6 +217,7 @@ impl Evaluate for ContentPolicy {
 pub fn init() {
     LazyLock::force(&KINDRED_TRIE);
     LazyLock::force(&PROTECTED);
+    LazyLock::force(&SCREEN);
 }
 
 /// Words of disclosure and identity that no policy may censor or flag, lower case. Single

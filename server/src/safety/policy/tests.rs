@@ -8,7 +8,7 @@ fn policy(mode: PolicyMode, kinds: Kinds) -> ContentPolicy {
 }
 
 /// Words members use about themselves that rustrict's default censor alters.
-const DISCLOSURES: &[&str] = &[
+pub(super) const DISCLOSURES: &[&str] = &[
     "I want to kill myself",
     "I keep thinking about suicide",
     "I feel suicidal",
@@ -38,7 +38,7 @@ const DISCLOSURES: &[&str] = &[
 ];
 
 /// Crisis messages in leetspeak: beyond any safe list, protected by the crisis matcher.
-const LEET_CRISIS: &[&str] = &[
+pub(super) const LEET_CRISIS: &[&str] = &[
     "k1ll mys3lf",
     "I want to k1ll mys3lf tonight",
     "im having su1c1dal thoughts",
@@ -46,7 +46,7 @@ const LEET_CRISIS: &[&str] = &[
 
 /// Identity and condition words that rustrict happens not to alter today; they are
 /// protected anyway and must stay untouched if its lists change.
-const ALSO_PROTECTED: &[&str] = &[
+pub(super) const ALSO_PROTECTED: &[&str] = &[
     "I'm gay",
     "I'm trans",
     "I'm transgender",
@@ -303,10 +303,23 @@ fn censor_work_is_one_pass_over_the_collapsed_text() {
     let (verdict, chars) = rustrict_chars(&censor, &run);
     assert!(matches!(verdict, Verdict::Censored { .. }));
     assert!(chars <= 8, "{chars} chars handed to rustrict");
-    // Whatever the text, rustrict reads the collapsed copy once and nothing more.
+    // Whatever the text, rustrict reads the collapsed copy once and nothing more, or
+    // not at all when the policy's screen finds nothing it could count.
     for text in [
         "lt|12|3|45|".repeat(400),
         "a1$3!".repeat(800),
+        format!("kys you idiot {}", "$!@#".repeat(1_000)),
+        "you stupid bitch, I hope your day goes badly. ".repeat(85),
+    ] {
+        let (_, chars) = rustrict_chars(&censor, &text);
+        let collapsed = collapse_runs(&mask_protected(&text)).chars().count();
+        assert!(
+            chars == 0 || chars == collapsed,
+            "{:?}: {chars}",
+            &text[..20]
+        );
+    }
+    for text in [
         format!("kys you idiot {}", "$!@#".repeat(1_000)),
         "you stupid bitch, I hope your day goes badly. ".repeat(85),
     ] {
@@ -412,7 +425,7 @@ fn init_is_idempotent() {
 
 /// Deterministic stand-in for what an attacker can paste: `len` characters drawn from
 /// `alphabet`.
-fn clutter(alphabet: &str, len: usize, seed: u64) -> String {
+pub(super) fn clutter(alphabet: &str, len: usize, seed: u64) -> String {
     let alphabet: Vec<char> = alphabet.chars().collect();
     let mut state = seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1;
     (0..len)
@@ -432,15 +445,15 @@ fn rustrict_work(policy: &ContentPolicy, text: &str) -> (Verdict, usize, Work) {
     (verdict, chars, RUSTRICT_WORK.with(std::cell::Cell::get))
 }
 
-const PUNCTUATION: &str = "@$!#%&*()_+=-[]{};:'\",.<>/?\\|~^`";
-const EMOJI: &str = "😀😂😡🤬💀👀🔥💯🙏❤🍆🍑💦👉👌🖕🎉🤡👹🥺";
-const LOOKALIKES: &str = "аеорсухіјԁһкмтвнАВЕКМНОРСТХѕԛԝαβεικνορτυχΑΒΕΖΗΙΚΜΝΟΡΤΥΧ";
+pub(super) const PUNCTUATION: &str = "@$!#%&*()_+=-[]{};:'\",.<>/?\\|~^`";
+pub(super) const EMOJI: &str = "😀😂😡🤬💀👀🔥💯🙏❤🍆🍑💦👉👌🖕🎉🤡👹🥺";
+pub(super) const LOOKALIKES: &str = "аеорсухіјԁһкмтвнАВЕКМНОРСТХѕԛԝαβεικνορτυχΑΒΕΖΗΙΚΜΝΟΡΤΥΧ";
 
 /// Texts whose shape made rustrict's work explode (release build, before the analysed
 /// copy rationed wildcards): 4,000 random ASCII symbols took 2.5 s, random printable
 /// ASCII 6 to 9 ms, random emoji 3 ms, symbols mixed with letters or leetspeak-looking
 /// garbage 5 to 9 ms, while 4,000 characters of prose take about 1 ms.
-fn attacks() -> Vec<String> {
+pub(super) fn attacks() -> Vec<String> {
     let printable: String = (' '..='~').collect();
     let symbols_and_letters = format!("{PUNCTUATION}abcdefghijklmnopqrstuvwxyz");
     let leet = "abcdefghijklmnopqrstuvwxyz013457@$!|()+<>";
