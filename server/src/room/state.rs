@@ -35,9 +35,9 @@ pub use self::member::{Held, Member, ModStatus, Presence, Warning};
 pub use self::outcome::{Applied, Briefing, Departure, MuteNotice, Parting, Rejection, Settled};
 use super::alerts::{Kept, OpenAlerts};
 use super::authz::{Action, authorize};
-use super::bans::Bans;
+use super::bans::{Bans, Mark};
 use super::event::{Event, EventKind};
-use super::invites::{InviteRecord, Invites};
+use super::invites::{BoundSeat, InviteRecord, Invites};
 use super::log::ModLog;
 use super::sent::SendMemory;
 use super::whispers::Whispers;
@@ -186,6 +186,11 @@ impl Room {
         self.invites.list()
     }
 
+    /// The facilitator's seat the browser whose key's mark is `key` is bound to.
+    pub fn bound_seat(&self, key: &Mark) -> Option<BoundSeat> {
+        self.invites.bound(key)
+    }
+
     /// Members in order of arrival, as the wire shows them.
     pub fn member_infos(&self) -> Vec<MemberInfo> {
         let mut members: Vec<&Member> = self.members.values().collect();
@@ -260,7 +265,7 @@ impl Room {
         room.session = self.session;
         room.open = self.open;
         room.bans = self.bans.clone();
-        room.invites = self.invites.clone();
+        room.invites = self.invites.for_catalog();
         room
     }
 
@@ -317,6 +322,8 @@ impl Room {
             | Command::Tick
             | Command::Invite { .. }
             | Command::Redeem { .. }
+            | Command::OpenSeatCode { .. }
+            | Command::TakeSeatCode { .. }
             | Command::Revoke { .. }
             | Command::Dismiss { .. }
             | Command::Configure(_)
@@ -426,8 +433,21 @@ impl Room {
                 self.invites.add(invite, now)?;
                 Ok(Applied::none())
             }
-            Command::Redeem { invite, user } => {
-                self.invites.redeem(invite, user, now)?;
+            Command::Redeem { invite, user, seat } => {
+                self.invites.redeem(invite, user, seat, now)?;
+                Ok(Applied::none())
+            }
+            Command::OpenSeatCode {
+                user,
+                name,
+                code,
+                expires_at,
+            } => {
+                self.invites.open_code(user, name, code, expires_at)?;
+                Ok(Applied::none())
+            }
+            Command::TakeSeatCode { code, key } => {
+                self.invites.take_code(&code, key, now)?;
                 Ok(Applied::none())
             }
             Command::Revoke { invite } => {
@@ -520,6 +540,8 @@ fn waiting_actor(cmd: &Command) -> Option<UserId> {
         | Command::Tick
         | Command::Invite { .. }
         | Command::Redeem { .. }
+        | Command::OpenSeatCode { .. }
+        | Command::TakeSeatCode { .. }
         | Command::Revoke { .. }
         | Command::Dismiss { .. }
         | Command::Configure(_)

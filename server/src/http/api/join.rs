@@ -25,20 +25,24 @@ fn check_name(name: &str) -> Result<String, AppError> {
 }
 
 /// A device id as the web client makes one: 16–64 characters of `A–Z a–z 0–9 - _`.
-fn check_device(device: Option<&str>) -> Result<Option<&str>, AppError> {
-    match device {
-        None => Ok(None),
-        Some(d)
-            if (16..=64).contains(&d.len())
-                && d.bytes()
-                    .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_') =>
-        {
-            Ok(Some(d))
-        }
-        Some(_) => Err(AppError::new(
+pub(super) fn check_device(device: Option<&str>) -> Result<Option<&str>, AppError> {
+    device.map(|d| random_looking("device", d)).transpose()
+}
+
+/// A value a client made up at random (a device id, a seat key, a seat code): 16–64
+/// characters of `A–Z a–z 0–9 - _`, or a `bad_request` naming the field.
+pub(super) fn random_looking<'a>(field: &str, value: &'a str) -> Result<&'a str, AppError> {
+    if (16..=64).contains(&value.len())
+        && value
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+    {
+        Ok(value)
+    } else {
+        Err(AppError::new(
             ErrorCode::BadRequest,
-            "device must be 16 to 64 characters of letters, digits, '-' and '_'",
-        )),
+            format!("{field} must be 16 to 64 characters of letters, digits, '-' and '_'"),
+        ))
     }
 }
 
@@ -48,7 +52,9 @@ fn check_device(device: Option<&str>) -> Result<Option<&str>, AppError> {
 /// A participant from a banned member's device, or (this session) address, is
 /// refused (`banned`), as is one from a network that already holds its share of the
 /// room's seats (`rate_limited`). A facilitator's invite is spent here, through the
-/// room: the seat it gives is what their token connects with.
+/// room: the seat it gives is what their token connects with, bound to the browser's
+/// seat key when it sends one (only its keyed mark is kept), so that browser can take
+/// the seat back (`seat::take_seat`).
 pub async fn join(
     crate::http::JoinAllowance(ip): crate::http::JoinAllowance,
     State(app): State<Arc<AppState>>,
@@ -78,6 +84,20 @@ pub async fn join(
             )
         })?),
     };
+    let seat_key = match (&invite, req.seat_key.as_deref()) {
+        (_, None) => None,
+        (Some(_), Some(key)) => Some(app.signer.mark(
+            room,
+            "seat",
+            random_looking("seat_key", key)?,
+        )),
+        (None, Some(_)) => {
+            return Err(AppError::new(
+                ErrorCode::BadRequest,
+                "seat_key goes with a facilitator invite",
+            ));
+        }
+    };
     let role = invite.as_ref().map_or(Role::Participant, |c| c.role);
     let session = match app.broker.admits(room, role, &name, &origin).await {
         Ok(session) => session,
@@ -91,6 +111,7 @@ pub async fn join(
                 Command::Redeem {
                     invite: invite.id,
                     user,
+                    seat: seat_key.map(|key| (name.clone(), key)),
                 },
                 now,
             )
@@ -104,7 +125,7 @@ pub async fn join(
     let token = app.signer.session_token(SessionClaims {
         room,
         user,
-        name,
+        name: name.clone(),
         role,
         session,
         exp: expires_at,
@@ -122,6 +143,7 @@ pub async fn join(
         room,
         expires_at,
         ws_path: "/ws".to_owned(),
+        name: Some(name),
     }))
 }
 
