@@ -1936,7 +1936,9 @@ fn http_seat_requests_take_a_seat_back_or_onto_another_device() {
     let added: SeatRequest = golden("http_seat_request.code");
     assert_eq!(added.code.as_deref(), Some("Xc4Vb7Nm0Qw2Er5Ty8Ui1O"));
     // The key is required: a code alone binds nothing.
-    assert!(serde_json::from_value::<SeatRequest>(json!({"code": "Xc4Vb7Nm0Qw2Er5Ty8Ui1O"})).is_err());
+    assert!(
+        serde_json::from_value::<SeatRequest>(json!({"code": "Xc4Vb7Nm0Qw2Er5Ty8Ui1O"})).is_err()
+    );
     let code: SeatCode = golden("http_seat_code");
     assert!(code.url.ends_with(&format!("#seat={}", code.code)));
 }

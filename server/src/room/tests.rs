@@ -2408,7 +2408,10 @@ fn fran_seated_on_her_laptop(s: &mut Scene) -> (InviteRecord, UserId) {
 fn a_seat_is_found_by_the_key_of_the_browser_that_took_it_and_no_other() {
     let mut s = Scene::new(12);
     let (record, fran) = fran_seated_on_her_laptop(&mut s);
-    let seat = s.room.bound_seat(&mark("laptop")).expect("her laptop holds it");
+    let seat = s
+        .room
+        .bound_seat(&mark("laptop"))
+        .expect("her laptop holds it");
     assert_eq!((seat.user, seat.name.as_deref()), (fran, Some("Fran")));
     assert_eq!(s.room.bound_seat(&mark("stranger")), None);
     // Another browser with the same link: told it is in use, not that it is of no use;
@@ -2461,17 +2464,26 @@ fn a_seat_code_binds_one_more_device_once_and_only_while_it_lasts() {
     };
     let until = s.now + 10 * MIN;
     open(&mut s, "code-1", until).unwrap();
-    assert_eq!(take(&mut s, "guess", "phone"), Err(Rejection::SeatCodeInvalid));
+    assert_eq!(
+        take(&mut s, "guess", "phone"),
+        Err(Rejection::SeatCodeInvalid)
+    );
     take(&mut s, "code-1", "phone").unwrap();
     assert_eq!(s.room.bound_seat(&mark("phone")).unwrap().user, fran);
     assert_eq!(s.room.bound_seat(&mark("laptop")).unwrap().user, fran);
     // Spent: a second device cannot use the same code.
-    assert_eq!(take(&mut s, "code-1", "tablet"), Err(Rejection::SeatCodeInvalid));
+    assert_eq!(
+        take(&mut s, "code-1", "tablet"),
+        Err(Rejection::SeatCodeInvalid)
+    );
     // A code nobody used stops working when it expires.
     let soon = s.now + MIN;
     open(&mut s, "code-2", soon).unwrap();
     s.advance(MIN);
-    assert_eq!(take(&mut s, "code-2", "tablet"), Err(Rejection::SeatCodeInvalid));
+    assert_eq!(
+        take(&mut s, "code-2", "tablet"),
+        Err(Rejection::SeatCodeInvalid)
+    );
     assert_eq!(s.room.bound_seat(&mark("tablet")), None);
     // Someone who holds no seat cannot open a code.
     assert_eq!(
