@@ -4,6 +4,7 @@
 
 import { h, clear, setSkipLink } from './dom.js';
 import { forgetSession } from './connection.js';
+import { forgetSeat } from './seat.js';
 import { nextSessionNote } from './schedule.js';
 import { announcer } from './announcer.js';
 
@@ -65,6 +66,9 @@ export function endRoom(chat, { reason, code, error, text: closeReason }) {
   chat.banners.blocked.hidden = true;
   if (status) { status.textContent = ''; status.dataset.state = 'ended'; }
   if (FORGET.includes(reason) || leftElsewhere) forgetSession(chat.session.room);
+  // A facilitator's seat ends with the session, a removal or a withdrawn seat; leaving
+  // is a choice they may come back from with their link.
+  if (['closed', 'removed', 'unauthorized'].includes(reason)) forgetSeat(chat.session.room);
   if (reason === 'closed') announcer.say(text, { assertive: true });
   chat.composer.end();
   setSkipLink('main', 'Skip to the main content');

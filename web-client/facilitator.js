@@ -10,6 +10,7 @@ import { askMute } from './mute.js';
 import { AlertsPanel } from './alerts.js';
 import { WaitingList } from './waiting.js';
 import { ModLog } from './modlog.js';
+import { offerAnotherDevice } from './seat.js';
 
 const SLOW_MODE_CHOICES = [0, 10, 30, 60, 120];
 
@@ -143,6 +144,7 @@ export class FacilitatorTools {
       this.waitingButton,
       h('button', { type: 'button', class: 'button', onclick: () => this.announce() }, 'Announce'),
       this.clearFloorButton,
+      h('button', { type: 'button', class: 'button', id: 'another-device-button', onclick: () => offerAnotherDevice(this.chat.session) }, 'Use on another device'),
       this.closeButton);
     // Arrow keys move between the tools, as in any toolbar.
     this.toolbar.addEventListener('keydown', (e) => {

@@ -128,13 +128,8 @@ impl Invites {
                 "this seat key already holds a seat in this room",
             ));
         }
+        self.usable(id, bound.is_some(), now)?;
         let record = self.0.get_mut(&id).ok_or(Rejection::InviteInvalid)?;
-        if record.spent(now) {
-            if bound.is_some() && record.expires_at > now && !record.seats.is_empty() {
-                return Err(Rejection::InviteInUse);
-            }
-            return Err(Rejection::InviteInvalid);
-        }
         record.used += 1;
         record.seats.insert(user);
         if let Some((name, key)) = bound {
@@ -148,6 +143,20 @@ impl Invites {
             );
         }
         Ok(record.role)
+    }
+
+    /// Whether a join could spend a use of `id` now; if not, why: a join from a
+    /// browser that sends a seat key (`keyed`) is told a used-up invite whose seat
+    /// is held is in use.
+    pub fn usable(&self, id: InviteId, keyed: bool, now: Millis) -> Result<(), Rejection> {
+        let record = self.0.get(&id).ok_or(Rejection::InviteInvalid)?;
+        if !record.spent(now) {
+            return Ok(());
+        }
+        if keyed && record.expires_at > now && !record.seats.is_empty() {
+            return Err(Rejection::InviteInUse);
+        }
+        Err(Rejection::InviteInvalid)
     }
 
     /// The seat a browser's key is bound to, while it lasts.

@@ -25,7 +25,8 @@ mod waiting;
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use kindred_protocol::{
-    LeftReason, LogEntry, MemberInfo, Millis, Reaction, Role, RoomId, RoomState, Seq, UserId,
+    InviteId, LeftReason, LogEntry, MemberInfo, Millis, Reaction, Role, RoomId, RoomState, Seq,
+    UserId,
 };
 use serde::{Deserialize, Serialize};
 
@@ -184,6 +185,11 @@ impl Room {
     /// The room's facilitator invites, oldest first.
     pub fn invites(&self) -> Vec<InviteRecord> {
         self.invites.list()
+    }
+
+    /// Whether a join could spend a use of the invite `id` now ([`Invites::usable`]).
+    pub fn invite_usable(&self, id: InviteId, keyed: bool, now: Millis) -> Result<(), Rejection> {
+        self.invites.usable(id, keyed, now)
     }
 
     /// The facilitator's seat the browser whose key's mark is `key` is bound to.

@@ -99,6 +99,16 @@ pub async fn join(
         }
     };
     let role = invite.as_ref().map_or(Role::Participant, |c| c.role);
+    // A link that cannot seat anyone says so before anything about the person (their
+    // name) is looked at: "in use in another browser" is what they need to know.
+    if let Some(invite) = &invite {
+        app.broker
+            .invite_usable(room, invite.id, seat_key.is_some(), now)
+            .await
+            .inspect_err(
+                |e| tracing::info!(%room, invite = %invite.id, error = %e, "invite refused"),
+            )?;
+    }
     let session = match app.broker.admits(room, role, &name, &origin).await {
         Ok(session) => session,
         Err(e) => return Err(closed_until(&app, room, e.into(), now).await),
