@@ -4,6 +4,7 @@
 //! and nobody else is seated by the same link. Revoking the invite still ends the seat
 //! on every device, through any instance.
 
+use kindred::clock::now_ms;
 use kindred_protocol::client::ClientError;
 use kindred_protocol::http::{
     CreateInvite, CreateRoom, Invite, JoinRequest, JoinResponse, SeatRequest,
@@ -215,13 +216,21 @@ async fn a_code_from_inside_the_room_seats_the_same_facilitator_on_one_more_devi
     let mut laptop = server.connect(laptop).await;
     let mut alice = server.member(room, "Alice").await;
 
-    // "Use on another device": a code for this seat, and a link that carries it.
+    // "Use on another device": a code for this seat, and a link that carries it,
+    // working for the default ten minutes.
+    let asked = now_ms();
     let code = server
         .http
         .seat_code(room, &laptop.joined.token)
         .await
         .expect("a facilitator may add a device");
+    let answered = now_ms();
     assert_eq!(code.url, format!("/?room={room}#seat={}", code.code));
+    assert!(
+        (asked + 600_000..=answered + 600_000).contains(&code.expires_at),
+        "expires ten minutes after it was given: {}",
+        code.expires_at
+    );
     let phone = take_seat(&server, room, PHONE, Some(&code.code))
         .await
         .expect("the phone she chose joins her seat");
