@@ -9,6 +9,7 @@ use axum::extract::{Path, State};
 use kindred_protocol::http::{JoinRequest, JoinResponse};
 use kindred_protocol::{ErrorCode, Millis, Role, RoomId, UserId};
 
+use super::keys::{check_device, random_looking};
 use super::room_id;
 use crate::auth::SessionClaims;
 use crate::clock::now_ms;
@@ -22,28 +23,6 @@ use crate::state::AppState;
 /// A pseudonym: trimmed, 1–32 characters, nothing that breaks others' screens.
 fn check_name(name: &str) -> Result<String, AppError> {
     normalize_name(name).map_err(|e| AppError::new(ErrorCode::BadRequest, e.to_string()))
-}
-
-/// A device id as the web client makes one: 16–64 characters of `A–Z a–z 0–9 - _`.
-pub(super) fn check_device(device: Option<&str>) -> Result<Option<&str>, AppError> {
-    device.map(|d| random_looking("device", d)).transpose()
-}
-
-/// A value a client made up at random (a device id, a seat key, a seat code): 16–64
-/// characters of `A–Z a–z 0–9 - _`, or a `bad_request` naming the field.
-pub(super) fn random_looking<'a>(field: &str, value: &'a str) -> Result<&'a str, AppError> {
-    if (16..=64).contains(&value.len())
-        && value
-            .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
-    {
-        Ok(value)
-    } else {
-        Err(AppError::new(
-            ErrorCode::BadRequest,
-            format!("{field} must be 16 to 64 characters of letters, digits, '-' and '_'"),
-        ))
-    }
 }
 
 /// The address's join allowance is checked first, from the request's head
@@ -168,19 +147,4 @@ async fn closed_until(app: &AppState, room: RoomId, e: AppError, now: Millis) ->
         Err(_) => None,
     };
     e.with_next_session(next)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::check_device;
-
-    #[test]
-    fn device_ids_are_random_looking_and_bounded() {
-        assert_eq!(check_device(None).ok(), Some(None));
-        assert!(check_device(Some("Zx8-_abcdefghijkl")).is_ok());
-        assert!(check_device(Some("short")).is_err());
-        assert!(check_device(Some(&"a".repeat(65))).is_err());
-        assert!(check_device(Some("has spaces in it, sixteen+")).is_err());
-        assert!(check_device(Some("ünïcödé-ünïcödé-ünïcödé")).is_err());
-    }
 }

@@ -4,6 +4,7 @@
 
 mod invites;
 mod join;
+mod keys;
 mod rooms;
 mod seat;
 

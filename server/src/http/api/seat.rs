@@ -16,7 +16,7 @@ use base64::Engine as _;
 use kindred_protocol::http::{JoinResponse, SeatCode, SeatRequest};
 use kindred_protocol::{ErrorCode, Role, RoomId};
 
-use super::join::{check_device, random_looking};
+use super::keys::{check_device, random_looking};
 use super::room_id;
 use crate::auth::SessionClaims;
 use crate::clock::now_ms;
