@@ -116,6 +116,16 @@ test('a facilitator who closes the tab is back in their seat from the same link,
       await again.goto(link);
       assert.match(await refusedOnForm(again, 'Sam'), /already in use in another browser/);
     });
+    await t.test('when the facilitator closes the session, the device forgets its seat', async () => {
+      const seatKeys = () => phone.evaluate(() => Object.keys(localStorage).filter((k) => k.startsWith('kindred.seat.')));
+      assert.equal((await seatKeys()).length, 1, 'the phone keeps its seat while the session is on');
+      await phone.click('#tools-button');
+      await phone.click('#close-session-button');
+      await phone.locator('dialog.dialog', { hasText: 'Close the session for everyone?' })
+        .getByRole('button', { name: 'Close session' }).click();
+      await phone.locator('.banner.ended', { hasText: 'This session has ended.' }).waitFor();
+      assert.deepEqual(await seatKeys(), []);
+    });
     for (const page of [...pages, sam]) assert.deepEqual(page.problems, []);
   } catch (e) {
     e.message += `\n--- server log ---\n${serverLog.slice(-4000)}`;

@@ -2530,3 +2530,29 @@ fn the_catalog_record_keeps_a_seats_keys_but_not_its_pseudonym_or_code() {
     let seat = back.bound_seat(&mark("laptop")).expect("still bound");
     assert_eq!((seat.user, seat.name), (fran, None));
 }
+
+#[test]
+fn a_seat_is_bound_to_at_most_five_browsers() {
+    let mut s = Scene::new(12);
+    let (_, fran) = fran_seated_on_her_laptop(&mut s);
+    let add = |s: &mut Scene, n: usize| {
+        let code = format!("code-{n}");
+        let until = s.now + MIN;
+        s.apply(Command::OpenSeatCode {
+            user: fran,
+            name: "Fran".into(),
+            code: mark(&code),
+            expires_at: until,
+        })
+        .unwrap();
+        s.apply(Command::TakeSeatCode {
+            code: mark(&code),
+            key: mark(&format!("device-{n}")),
+        })
+    };
+    for n in 2..=crate::room::MAX_SEAT_DEVICES {
+        add(&mut s, n).expect("one more device of hers");
+    }
+    assert!(matches!(add(&mut s, 99), Err(Rejection::BadRequest(_))));
+    assert_eq!(s.room.bound_seat(&mark("device-99")), None);
+}
