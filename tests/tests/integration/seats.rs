@@ -302,3 +302,67 @@ async fn revoking_the_invite_ends_the_seat_on_every_device_and_instance() {
         server.stop().await;
     }
 }
+
+#[tokio::test]
+async fn what_is_sent_to_the_seat_routes_wrongly_is_refused_with_a_typed_error() {
+    let server = TestServer::start().await;
+    let room = server.room(12).await;
+    let other = server.room(12).await;
+    let invite = mint(&server, room).await;
+    let fran = open_link(&server, room, "Fran", &invite, Some(LAPTOP))
+        .await
+        .unwrap();
+    let http = reqwest::Client::builder()
+        .timeout(kindred_tests::WAIT)
+        .build()
+        .unwrap();
+    let seat = format!("{}/api/rooms/{room}/seat", server.base());
+    for (body, why) in [
+        ("{", "not JSON"),
+        (r#"{"code": "Xc4Vb7Nm0Qw2Er5Ty8Ui1O"}"#, "no key"),
+        (r#"{"seat_key": "has spaces in it, sixteen+"}"#, "not a key"),
+        (
+            r#"{"seat_key": "laptop-key-0123456789abcdef", "code": "x"}"#,
+            "not a code",
+        ),
+    ] {
+        let resp = http
+            .post(&seat)
+            .header("content-type", "application/json")
+            .body(body)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(resp.status(), 400, "{why}");
+    }
+    // A seat key with a participant's join is not a facilitator's.
+    let join = server
+        .http
+        .join(
+            room,
+            &JoinRequest {
+                name: "Alice".into(),
+                accept_guidelines: true,
+                seat_key: Some(STRANGER.into()),
+                ..JoinRequest::default()
+            },
+        )
+        .await;
+    assert_eq!(refused(join).1, ErrorCode::BadRequest);
+    // A code needs this room's session token of a facilitator.
+    let code = |room: RoomId| format!("{}/api/rooms/{room}/seat/code", server.base());
+    let alice = server.join(room, "Alice").await.unwrap();
+    for (req, status) in [
+        (http.post(code(room)), 401),
+        (http.post(code(room)).bearer_auth("forged.token.here"), 401),
+        (http.post(code(room)).bearer_auth(ADMIN), 401),
+        (http.post(code(other)).bearer_auth(&fran.token), 401),
+        (http.post(code(room)).bearer_auth(&alice.token), 403),
+    ] {
+        assert_eq!(req.send().await.unwrap().status(), status);
+    }
+    // Fran's seat is untouched by all of it.
+    let back = take_seat(&server, room, LAPTOP, None).await.unwrap();
+    assert_eq!(back.user_id, fran.user_id);
+    server.stop().await;
+}

@@ -103,8 +103,10 @@ pub async fn take_seat(
 /// `POST /api/rooms/{id}/seat/code`, with the facilitator's session token as the
 /// bearer: a one-time code (and the web client's link carrying it) that binds one
 /// more device to their seat, for `--seat-code-ttl-secs`. A new code replaces the
-/// one still open.
+/// one still open. Counted with joins in the address's allowance, like everything
+/// that appends to the room's log from outside it.
 pub async fn seat_code(
+    _: crate::http::JoinAllowance,
     State(app): State<Arc<AppState>>,
     Path(id): Path<String>,
     headers: HeaderMap,
