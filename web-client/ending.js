@@ -24,6 +24,9 @@ const FORGET = ['left', 'closed', 'removed', 'unauthorized', 'denied'];
 /** The connection will not be retried: the room's page says why and what next. */
 export function endRoom(chat, { reason, code, error, text: closeReason }) {
   const status = document.getElementById('conn-status');
+  // A facilitator's seat ends with the session, a removal or a withdrawn seat; leaving
+  // is a choice they may come back from with their link.
+  if (['closed', 'removed', 'unauthorized'].includes(reason)) forgetSeat(chat.session.room);
   const messages = {
     left: "You've left the room. Take good care of yourself.",
     closed: 'This session has ended. Thank you for being here.',
@@ -66,9 +69,6 @@ export function endRoom(chat, { reason, code, error, text: closeReason }) {
   chat.banners.blocked.hidden = true;
   if (status) { status.textContent = ''; status.dataset.state = 'ended'; }
   if (FORGET.includes(reason) || leftElsewhere) forgetSession(chat.session.room);
-  // A facilitator's seat ends with the session, a removal or a withdrawn seat; leaving
-  // is a choice they may come back from with their link.
-  if (['closed', 'removed', 'unauthorized'].includes(reason)) forgetSeat(chat.session.room);
   if (reason === 'closed') announcer.say(text, { assertive: true });
   chat.composer.end();
   setSkipLink('main', 'Skip to the main content');
