@@ -254,7 +254,12 @@ impl Room {
     /// room alone, so a broker decides when to store it by comparing it before and
     /// after a change (`broker::catalog_change`), never by a list of commands.
     pub fn catalog_record(&self) -> Option<Room> {
-        (!self.deleted).then(|| self.reopened())
+        (!self.deleted).then(|| {
+            // A store's readable part holds no pseudonym and no open code.
+            let mut record = self.reopened();
+            record.invites = record.invites.for_catalog();
+            record
+        })
     }
 
     /// Whether the operator deleted the room.
@@ -271,7 +276,7 @@ impl Room {
         room.session = self.session;
         room.open = self.open;
         room.bans = self.bans.clone();
-        room.invites = self.invites.for_catalog();
+        room.invites = self.invites.clone();
         room
     }
 
