@@ -3,7 +3,7 @@
 
 use kindred_protocol::policy::ContentPolicy;
 use kindred_protocol::{
-    ClientId, CrisisCategory, InviteId, Millis, ModAction, Quote, Reaction, Role, Seq, UserId,
+    ClientId, CrisisCategory, InviteId, ModAction, Quote, Reaction, Role, Seq, UserId,
 };
 use serde::{Deserialize, Serialize};
 
@@ -111,7 +111,7 @@ pub enum Command {
         user: UserId,
         name: String,
         code: Mark,
-        expires_at: Millis,
+        expires_at: kindred_protocol::Millis,
     },
     /// A device opened a seat's one-time code: the code is spent, and the seat is
     /// bound to that device's key (its mark) too.
