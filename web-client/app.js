@@ -12,6 +12,7 @@ import { initHelpLink } from './crisis.js';
 import { loadSession, saveSession } from './connection.js';
 import { nextSessionNote, nextSessionLine } from './schedule.js';
 import { announcer } from './announcer.js';
+import { newSeatKey, keepSeatKey, seatFor, inviteFingerprint, takeSeat } from './seat.js';
 
 const main = document.getElementById('main');
 
@@ -100,6 +101,11 @@ function inviteInAddress() {
   return fragment.get('invite') || new URLSearchParams(location.search).get('invite');
 }
 
+/** The one-time code of a facilitator's link for another device (`#seat=<code>`). */
+function seatCodeInAddress() {
+  return new URLSearchParams(location.hash.slice(1)).get('seat');
+}
+
 /** Take the invite out of the address bar (and the history entry) once it is used. */
 function forgetInviteInAddress(roomId) {
   history.replaceState(null, '', `/?room=${encodeURIComponent(roomId)}`);
@@ -110,14 +116,15 @@ function route() {
   const joinPath = location.pathname.match(/^\/join\/([^/]+)\/?$/);
   const room = params.get('room') || (joinPath && decodeURIComponent(joinPath[1]));
   const invite = inviteInAddress();
-  if (room) showRoom(room, invite);
+  if (room) showRoom(room, invite, seatCodeInAddress());
   else showDirectory();
 }
 
 // A facilitator link pasted into a tab already on this page changes only the
-// fragment, which loads nothing: start again so the invite is seen.
+// fragment, which loads nothing: start again so the invite (or seat code) is seen.
 window.addEventListener('hashchange', () => {
-  if (new URLSearchParams(location.hash.slice(1)).has('invite')) location.reload();
+  const fragment = new URLSearchParams(location.hash.slice(1));
+  if (fragment.has('invite') || fragment.has('seat')) location.reload();
 });
 
 // ---- sessions -------------------------------------------------------------------
@@ -215,7 +222,7 @@ function intoRoomInPlace(e) {
 
 // ---- joining --------------------------------------------------------------------
 
-async function showRoom(roomId, invite) {
+async function showRoom(roomId, invite, seatCode) {
   let room;
   try {
     room = await api(`/api/rooms/${encodeURIComponent(roomId)}`);
@@ -228,12 +235,58 @@ async function showRoom(roomId, invite) {
   // Back in the same tab (a reload): carry on with the same place in the room.
   // A facilitator link with a different invite always goes through the form.
   const saved = loadSession(room.id);
-  if (saved && (!invite || saved.invite === invite)) {
+  if (saved && !seatCode && (!invite || saved.invite === invite)) {
     if (invite) forgetInviteInAddress(room.id);
     startChat(saved, room);
     return;
   }
+  if (seatCode) {
+    seatThisDevice(room, seatCode);
+    return;
+  }
+  // A facilitator back in a browser their seat is bound to (the tab was closed), from
+  // the same link: the same seat, without the form. A seat that has ended, or
+  // another invite's link, goes on to the form.
+  const kept = await seatFor(room.id, invite);
+  if (kept) {
+    const joined = await takeSeat(room.id, { ...kept, device: deviceId() }).catch(() => null);
+    if (joined) {
+      if (invite) forgetInviteInAddress(room.id);
+      startSeated(joined, room, invite);
+      return;
+    }
+  }
   showJoinForm(room, invite);
+}
+
+/** A facilitator's link for another device: this browser joins their seat. */
+async function seatThisDevice(room, code) {
+  // The code works once: out of the address bar (and the history) at once.
+  forgetInviteInAddress(room.id);
+  try {
+    const joined = await takeSeat(room.id, { key: newSeatKey(), code, device: deviceId() });
+    startSeated(joined, room);
+  } catch (e) {
+    showMessage('This link for another device cannot be used', e.message);
+  }
+}
+
+/** Into the room with a seat taken back (or onto this device): a join's answer. */
+function startSeated(joined, room, invite) {
+  const session = {
+    room: joined.room || room.id,
+    token: joined.token,
+    user_id: joined.user_id,
+    role: joined.role,
+    name: joined.name,
+    expires_at: joined.expires_at,
+    ws_path: joined.ws_path || '/ws',
+    invite: invite || undefined,
+    last_seq: null,
+    epoch: null,
+  };
+  saveSession(session.room, session);
+  startChat(session, room);
 }
 
 function showJoinForm(room, invite, { quiet = false } = {}) {
@@ -287,9 +340,12 @@ function showJoinForm(room, invite, { quiet = false } = {}) {
     submit.disabled = true;
     submit.textContent = 'Joining…';
     const body = { name: pseudonym, accept_guidelines: true, device: deviceId() };
-    if (invite) body.invite = invite;
+    // A facilitator's seat is bound to this browser, to come back to after a closed tab.
+    const key = invite ? newSeatKey() : null;
+    if (invite) Object.assign(body, { invite, seat_key: key });
     try {
       const joined = await api(`/api/rooms/${encodeURIComponent(room.id)}/join`, { method: 'POST', body: JSON.stringify(body) });
+      if (key) keepSeatKey(room.id, key, await inviteFingerprint(invite));
       const session = {
         room: joined.room || room.id,
         token: joined.token,
@@ -325,6 +381,8 @@ function showJoinForm(room, invite, { quiet = false } = {}) {
           closed: CLOSED_TEXT,
           // A facilitator link that was revoked, used up or has expired.
           unauthorized: invite ? 'This facilitator link is no longer valid. Please ask the organiser for a new one.' : null,
+          // The link seats the facilitator who opened it first, in their own browser.
+          invite_in_use: 'This facilitator link is already in use in another browser. It brings back only the facilitator who opened it there, or on a device they add from the room. If this is your link, open it in the browser you used before; otherwise please ask the organiser for a link of your own.',
         }[e.code];
         refuse(kind || e.message);
       }

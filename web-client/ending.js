@@ -4,6 +4,7 @@
 
 import { h, clear, setSkipLink } from './dom.js';
 import { forgetSession } from './connection.js';
+import { forgetSeat } from './seat.js';
 import { nextSessionNote } from './schedule.js';
 import { announcer } from './announcer.js';
 
@@ -23,6 +24,9 @@ const FORGET = ['left', 'closed', 'removed', 'unauthorized', 'denied'];
 /** The connection will not be retried: the room's page says why and what next. */
 export function endRoom(chat, { reason, code, error, text: closeReason }) {
   const status = document.getElementById('conn-status');
+  // A facilitator's seat ends with the session, a removal or a withdrawn seat; leaving
+  // is a choice they may come back from with their link.
+  if (['closed', 'removed', 'unauthorized'].includes(reason)) forgetSeat(chat.session.room);
   const messages = {
     left: "You've left the room. Take good care of yourself.",
     closed: 'This session has ended. Thank you for being here.',

@@ -10,6 +10,7 @@ import { askMute } from './mute.js';
 import { AlertsPanel } from './alerts.js';
 import { WaitingList } from './waiting.js';
 import { ModLog } from './modlog.js';
+import { offerAnotherDevice } from './seat.js';
 
 const SLOW_MODE_CHOICES = [0, 10, 30, 60, 120];
 
@@ -33,6 +34,12 @@ export class FacilitatorTools {
     this.logPanel = this.log.panel;
     this.waitingList.panel.dataset.pane = 'alerts';
     this.logPanel.dataset.pane = 'alerts';
+    // This seat on another device the facilitator chooses (seat.js): beside the
+    // room, after the log, so the toolbar keeps to one row.
+    this.devicePanel = h('section', { class: 'panel device-panel', id: 'device-panel', 'aria-labelledby': 'device-heading', dataset: { pane: 'alerts' } },
+      h('h2', { id: 'device-heading', text: 'Your other devices' }),
+      h('p', { class: 'hint', text: 'To be here on your phone or another computer too, as yourself: a link that works once.' }),
+      h('button', { type: 'button', class: 'button small', id: 'another-device-button', onclick: () => offerAnotherDevice(chat.session) }, 'Use on another device'));
     this.alertsButton = chat.layout.sheetButton('alerts', 'Alerts');
     this.toolsButton = h('button', { type: 'button', class: 'button quiet tools-toggle', id: 'tools-button',
       'aria-expanded': 'false', 'aria-controls': 'facilitator-tools', onclick: () => this.toggleTools() }, 'Tools');

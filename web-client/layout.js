@@ -106,7 +106,7 @@ export class RoomLayout {
     this.toolbarSlot.append(tools.toolbar, tools.sessionBanner);
     this.pinned.append(tools.alerts.panel);
     this.sideScroll.prepend(tools.waitingList.panel);
-    this.sideScroll.append(tools.logPanel);
+    this.sideScroll.append(tools.logPanel, tools.devicePanel);
     this.actions.prepend(tools.alertsButton, tools.toolsButton);
     this.sidebar.setAttribute('aria-label', 'Alerts, people and private messages');
     this.sidebar.dataset.view = 'alerts';

@@ -19,6 +19,7 @@ use tokio_tungstenite::{MaybeTlsStream, WebSocketStream};
 use crate::client_frame::ClientFrame;
 use crate::http::{
     CreateInvite, CreateRoom, HttpError, Invite, InviteList, JoinRequest, JoinResponse, RoomList,
+    SeatCode, SeatRequest,
 };
 use crate::ids::{Epoch, InviteId, RoomId, Seq, UserId};
 use crate::server_frame::{ErrorFrame, RoomSummary, ServerFrame, Welcome};
@@ -222,6 +223,30 @@ impl Http {
             .client
             .post(format!("{}/api/rooms/{room}/join", self.base))
             .json(req)
+            .send()
+            .await?;
+        Self::decode(resp).await
+    }
+
+    /// `POST /api/rooms/{id}/seat`: a facilitator's seat taken back with the key
+    /// this browser keeps for it (and a one-time code, to bind a new device).
+    pub async fn seat(&self, room: RoomId, req: &SeatRequest) -> Result<JoinResponse, ClientError> {
+        let resp = self
+            .client
+            .post(format!("{}/api/rooms/{room}/seat", self.base))
+            .json(req)
+            .send()
+            .await?;
+        Self::decode(resp).await
+    }
+
+    /// `POST /api/rooms/{id}/seat/code` with a facilitator's session token: a
+    /// one-time code for their seat on another device.
+    pub async fn seat_code(&self, room: RoomId, token: &str) -> Result<SeatCode, ClientError> {
+        let resp = self
+            .client
+            .post(format!("{}/api/rooms/{room}/seat/code", self.base))
+            .bearer_auth(token)
             .send()
             .await?;
         Self::decode(resp).await

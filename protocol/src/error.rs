@@ -54,6 +54,9 @@ pub enum ErrorCode {
     SlowConsumer,
     /// Something went wrong on our side; the request may be retried.
     Internal,
+    /// A facilitator invite already seats a facilitator who opened it in another
+    /// browser: it seats only them, in that browser or on a device they add.
+    InviteInUse,
 }
 
 impl ErrorCode {
@@ -82,6 +85,7 @@ impl ErrorCode {
             ErrorCode::Timeout => "timeout",
             ErrorCode::SlowConsumer => "slow_consumer",
             ErrorCode::Internal => "internal",
+            ErrorCode::InviteInUse => "invite_in_use",
         }
     }
 }

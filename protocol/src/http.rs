@@ -187,6 +187,39 @@ pub struct JoinRequest {
     /// one sends an id for the page's life, or none.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub device: Option<String>,
+    /// With an `invite`: a random key this browser keeps for the seat the invite
+    /// gives (16–64 characters of letters, digits, `-` and `_`), so that the
+    /// facilitator can take the seat back from this browser (`POST
+    /// /api/rooms/{id}/seat`) after closing the tab. The server keeps only a keyed
+    /// hash of it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub seat_key: Option<String>,
+}
+
+/// `POST /api/rooms/{id}/seat`: a facilitator takes their seat back in a browser
+/// bound to it, or binds this browser with a one-time `code` from inside the room.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct SeatRequest {
+    /// The key this browser keeps for the seat (16–64 characters of letters, digits,
+    /// `-` and `_`).
+    pub seat_key: String,
+    /// A one-time code for this seat (`SeatCode`), given on the facilitator's other
+    /// device: the seat is bound to `seat_key` too, and the code is spent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub code: Option<String>,
+    /// The browser's device id, as in a join.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub device: Option<String>,
+}
+
+/// `POST /api/rooms/{id}/seat/code`'s answer: a one-time code that puts this
+/// facilitator's seat on another device, until `expires_at`.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct SeatCode {
+    pub code: String,
+    /// A path for the web client that carries the code in its fragment (`#seat=`).
+    pub url: String,
+    pub expires_at: Millis,
 }
 
 /// The answer to a join: a session token for `hello`.
@@ -199,6 +232,10 @@ pub struct JoinResponse {
     pub expires_at: Millis,
     /// The WebSocket path to connect to, relative to the server.
     pub ws_path: String,
+    /// The pseudonym the token carries (a seat taken back keeps the one it was
+    /// taken under).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
 }
 
 /// Every HTTP error body.

@@ -17,7 +17,7 @@ use std::path::PathBuf;
 
 use kindred_protocol::http::{
     AdminRoom, AdminRoomList, CreateInvite, CreateRoom, HttpError, Invite, InviteList, JoinRequest,
-    JoinResponse, RoomList, UpdateRoom,
+    JoinResponse, RoomList, SeatCode, SeatRequest, UpdateRoom,
 };
 use kindred_protocol::policy::{ContentPolicy, Kinds, PolicyMode};
 use kindred_protocol::{
@@ -1969,10 +1969,35 @@ fn http_join_request() {
             accept_guidelines: true,
             invite: None,
             device: Some("q3Xv9LmP0aZt7RbW2cYe8A".into()),
+            seat_key: None,
         }
     );
     // accept_guidelines is required on the wire: its absence is a bad request, not `false`.
     assert!(serde_json::from_value::<JoinRequest>(json!({"name": "Willow"})).is_err());
+}
+
+#[test]
+fn http_join_request_of_a_facilitator_binds_the_seat_to_this_browser() {
+    let j: JoinRequest = golden("http_join_request.facilitator");
+    assert!(j.invite.is_some());
+    assert_eq!(j.seat_key.as_deref(), Some("mP7vQ2xR9sK4tW1yB6nC3d"));
+}
+
+#[test]
+fn http_seat_requests_take_a_seat_back_or_onto_another_device() {
+    let back: SeatRequest = golden("http_seat_request");
+    assert_eq!(
+        (back.seat_key.as_str(), back.code, back.device),
+        ("mP7vQ2xR9sK4tW1yB6nC3d", None, None)
+    );
+    let added: SeatRequest = golden("http_seat_request.code");
+    assert_eq!(added.code.as_deref(), Some("Xc4Vb7Nm0Qw2Er5Ty8Ui1O"));
+    // The key is required: a code alone binds nothing.
+    assert!(
+        serde_json::from_value::<SeatRequest>(json!({"code": "Xc4Vb7Nm0Qw2Er5Ty8Ui1O"})).is_err()
+    );
+    let code: SeatCode = golden("http_seat_code");
+    assert!(code.url.ends_with(&format!("#seat={}", code.code)));
 }
 
 #[test]
@@ -1982,6 +2007,7 @@ fn http_join_response() {
     assert_eq!(j.role, Role::Participant);
     assert_eq!(j.room, room());
     assert_eq!(j.ws_path, "/ws");
+    assert_eq!(j.name.as_deref(), Some("Willow"));
 }
 
 #[test]
@@ -2005,6 +2031,9 @@ fn http_error() {
             ends_at: T0 + 90 * 60_000,
         })
     );
+    let in_use: HttpError = golden("http_error.invite_in_use");
+    assert_eq!(in_use.code, ErrorCode::InviteInUse);
+    assert!(in_use.message.contains("another browser"));
 }
 
 // ---- coverage --------------------------------------------------------------------
@@ -2062,6 +2091,8 @@ fn typed_pretty(name: &str) -> String {
         "http_invite_list" => pretty::<InviteList>(name),
         "http_join_request" => pretty::<JoinRequest>(name),
         "http_join_response" => pretty::<JoinResponse>(name),
+        "http_seat_request" => pretty::<SeatRequest>(name),
+        "http_seat_code" => pretty::<SeatCode>(name),
         "http_error" => pretty::<HttpError>(name),
         other => panic!("fixture {other} has no known type: add it here"),
     }
@@ -2072,7 +2103,7 @@ fn typed_pretty(name: &str) -> String {
 #[test]
 fn every_fixture_is_typed_and_in_wire_order() {
     let names = fixture_names("");
-    assert_eq!(names.len(), 95, "{names:?}");
+    assert_eq!(names.len(), 100, "{names:?}");
     for name in names {
         assert_eq!(
             fixture_text(&name),
@@ -2109,7 +2140,7 @@ fn seq_is_some_exactly_for_timeline_events() {
 #[test]
 fn every_error_code_name_matches_as_str() {
     let names = serde_variants::<ErrorCode>(r#""__no_such_code__""#);
-    assert_eq!(names.len(), 22, "{names:?}");
+    assert_eq!(names.len(), 23, "{names:?}");
     for name in names {
         let code: ErrorCode = serde_json::from_value(Value::String(name.clone())).unwrap();
         assert_eq!(code.as_str(), name);

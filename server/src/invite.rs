@@ -43,6 +43,7 @@ pub async fn mint(
         used: 0,
         seats: Default::default(),
         order: 0,
+        holders: Default::default(),
     };
     broker
         .apply(

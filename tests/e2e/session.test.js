@@ -212,7 +212,9 @@ test('a whole session: the waiting room, a note, a held room, and when the group
           }
         }).observe(document, { childList: true, subtree: true });
       });
-      await joinAt(sam, new URL(invite.url, base).href, 'Sam');
+      // The same link in the same browser: back in his own seat, without the form.
+      await sam.goto(new URL(invite.url, base).href);
+      await sam.locator('#conn-status[data-state="live"]').waitFor();
       const kept = sam.locator('#whispers-away li.whisper.kept', { hasText: 'I could use a word' });
       await kept.waitFor();
       assert.match(await kept.innerText(), /Maya → the facilitators/);

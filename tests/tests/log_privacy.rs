@@ -240,6 +240,8 @@ async fn no_message_whisper_report_or_held_text_reaches_the_logs_even_at_trace()
         .await
         .unwrap();
     alice.error(kindred_protocol::ErrorCode::BadRequest).await;
+    // A facilitator's seat keys and one-time code: taken, used, refused, never logged.
+    let code = seats_taken_and_refused(&server, room).await;
     let alice_id = alice.user().to_string();
     server.stop().await;
 
@@ -256,6 +258,10 @@ async fn no_message_whisper_report_or_held_text_reaches_the_logs_even_at_trace()
         logs.lines().count()
     );
     assert!(
+        !logs.contains(&code),
+        "a seat's one-time code leaked into the logs"
+    );
+    assert!(
         !logs.contains(MARKER),
         "member text leaked into the logs:\n{}",
         logs.lines()
@@ -263,6 +269,55 @@ async fn no_message_whisper_report_or_held_text_reaches_the_logs_even_at_trace()
             .collect::<Vec<_>>()
             .join("\n")
     );
+}
+
+/// A facilitator joins with a seat key, takes the seat back with it, adds a device with
+/// a one-time code, and a stranger's key is refused; the keys carry the marker. The
+/// code the server made up, to look for in the logs.
+async fn seats_taken_and_refused(server: &TestServer, room: kindred_protocol::RoomId) -> String {
+    use kindred_protocol::http::{CreateInvite, JoinRequest, SeatRequest};
+    let invite = server
+        .http
+        .invite(kindred_tests::ADMIN, room, &CreateInvite::default())
+        .await
+        .expect("invite minted");
+    let key = |who: &str| format!("{MARKER}{who}0123456789");
+    let joined = server
+        .http
+        .join(
+            room,
+            &JoinRequest {
+                name: format!("Kai{MARKER}"),
+                accept_guidelines: true,
+                invite: invite.token,
+                seat_key: Some(key("laptop")),
+                ..JoinRequest::default()
+            },
+        )
+        .await
+        .expect("Kai joins");
+    let seat = |seat_key: String, code: Option<String>| SeatRequest {
+        seat_key,
+        code,
+        device: None,
+    };
+    let back = server.http.seat(room, &seat(key("laptop"), None)).await;
+    assert_eq!(back.expect("taken back").user_id, joined.user_id);
+    let code = server
+        .http
+        .seat_code(room, &joined.token)
+        .await
+        .expect("a code")
+        .code;
+    let phone = server
+        .http
+        .seat(room, &seat(key("phone"), Some(code.clone())))
+        .await;
+    assert_eq!(phone.expect("a second device").user_id, joined.user_id);
+    let stranger = seat(key("stranger"), Some(code.clone()));
+    let refused = server.http.seat(room, &stranger).await;
+    assert!(refused.is_err(), "a spent code is refused");
+    code
 }
 
 /// A close reason is the client's own text; tungstenite prints it at `debug`.

@@ -303,6 +303,7 @@ mod tests {
             used: 0,
             seats: Default::default(),
             order: 0,
+            holders: Default::default(),
         };
         let connect = |user, role| Command::Connect {
             user,
@@ -328,6 +329,7 @@ mod tests {
         let redeem = Command::Redeem {
             invite: id,
             user: fran,
+            seat: None,
         };
         assert!(recorded(&mut room, redeem, now), "a seat is kept");
         assert!(!recorded(&mut room, connect(fran, Role::Facilitator), now));

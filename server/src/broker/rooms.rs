@@ -13,12 +13,14 @@ use dashmap::DashMap;
 use std::time::Instant;
 
 use kindred_protocol::policy::ContentPolicy;
-use kindred_protocol::{Millis, Quote, Role, RoomId, RoomSummary, Seq, UserId};
+use kindred_protocol::{InviteId, Millis, Quote, Role, RoomId, RoomSummary, Seq, UserId};
 
 use super::hub::{Audience, Peer};
 use super::{BrokerError, Engine, REPORT_CONTEXT, Reading, ResumeFrom, Snapshot, View, summary};
 use crate::metrics::Metrics;
-use crate::room::{Applied, Command, InviteRecord, Limits, Origin, Room, RoomConfig};
+use crate::room::{
+    Applied, BoundSeat, Command, InviteRecord, Limits, Mark, Origin, Room, RoomConfig,
+};
 use crate::wire::{self, Encoded};
 
 /// The rooms, as the rest of the server asks for them: one engine behind.
@@ -121,6 +123,37 @@ impl Rooms {
     /// The room's facilitator invites, oldest first.
     pub async fn invites(&self, id: RoomId) -> Result<Vec<InviteRecord>, BrokerError> {
         self.ask(id, Reading::Current, |v| v.room.invites()).await
+    }
+
+    /// Whether a join could spend a use of the invite `invite` now (the room's log
+    /// decides when it is spent: this is the answer a join gives before anything
+    /// else about the person, such as their name, is looked at).
+    pub async fn invite_usable(
+        &self,
+        id: RoomId,
+        invite: InviteId,
+        keyed: bool,
+        now: Millis,
+    ) -> Result<(), BrokerError> {
+        let usable = self
+            .ask(id, Reading::Current, |v| {
+                v.room.invite_usable(invite, keyed, now)
+            })
+            .await?;
+        Ok(usable?)
+    }
+
+    /// The facilitator's seat the browser whose seat key's mark is `key` is bound
+    /// to, with the session number a token for it is bound to.
+    pub async fn bound_seat(
+        &self,
+        id: RoomId,
+        key: &Mark,
+    ) -> Result<Option<(BoundSeat, u32)>, BrokerError> {
+        self.ask(id, Reading::Current, |v| {
+            v.room.bound_seat(key).map(|seat| (seat, v.room.session()))
+        })
+        .await
     }
 
     /// The message at `target` and up to three before it, as this instance's history

@@ -281,6 +281,22 @@ mod tests {
     }
 
     #[test]
+    fn a_seat_code_lasts_ten_minutes_unless_set_and_never_past_an_hour() {
+        assert_eq!(Config::default().tokens.seat_code_ttl_secs, 600);
+        let c = Config::parse_from(["kindred", "--seat-code-ttl-secs", "120"]);
+        assert_eq!((c.tokens.seat_code_ttl_secs, c.problems()), (120, vec![]));
+        for bad in ["0", "3601"] {
+            let c = Config::parse_from(["kindred", "--seat-code-ttl-secs", bad]);
+            let problems = c.problems();
+            assert_eq!(problems.len(), 1, "{problems:?}");
+            assert!(
+                problems[0].starts_with("KINDRED_SEAT_CODE_TTL_SECS"),
+                "{problems:?}"
+            );
+        }
+    }
+
+    #[test]
     fn the_ipv6_prefix_is_one_persons_network_between_48_and_64() {
         for fine in ["48", "56", "60", "64"] {
             let c = Config::parse_from(["kindred", "--ipv6-prefix", fine]);

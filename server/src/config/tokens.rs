@@ -42,6 +42,11 @@ pub struct Tokens {
     /// Default lifetime of a facilitator invite, in seconds.
     #[arg(display_order = 29, long, env = "KINDRED_INVITE_TTL_SECS", default_value_t = 24 * 3600)]
     pub invite_ttl_secs: u64,
+
+    /// How long a facilitator's one-time code for using their seat on another device
+    /// ("Use on another device") works, in seconds (at most an hour).
+    #[arg(display_order = 57, long, env = "KINDRED_SEAT_CODE_TTL_SECS", default_value_t = 10 * 60)]
+    pub seat_code_ttl_secs: u64,
 }
 
 impl Tokens {
@@ -76,6 +81,19 @@ impl Tokens {
             1,
             "seconds",
         );
+        out.at_least(
+            "KINDRED_SEAT_CODE_TTL_SECS",
+            self.seat_code_ttl_secs,
+            1,
+            "seconds",
+        );
+        if self.seat_code_ttl_secs > 3600 {
+            out.out_of_range(
+                "KINDRED_SEAT_CODE_TTL_SECS",
+                self.seat_code_ttl_secs,
+                "it must be at most an hour (3600)",
+            );
+        }
         if self.invite_ttl_secs > 30 * 24 * 3600 {
             out.out_of_range(
                 "KINDRED_INVITE_TTL_SECS",

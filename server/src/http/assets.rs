@@ -166,6 +166,11 @@ const ASSETS: &[Asset] = &[
         body: include_bytes!("../../../web-client/quickexit.js"),
     },
     Asset {
+        path: "/seat.js",
+        content_type: JS,
+        body: include_bytes!("../../../web-client/seat.js"),
+    },
+    Asset {
         path: "/style.css",
         content_type: "text/css; charset=utf-8",
         body: include_bytes!("../../../web-client/style.css"),

@@ -41,7 +41,7 @@ impl AppError {
                 StatusCode::FORBIDDEN
             }
             ErrorCode::NotFound => StatusCode::NOT_FOUND,
-            ErrorCode::RoomFull => StatusCode::CONFLICT,
+            ErrorCode::RoomFull | ErrorCode::InviteInUse => StatusCode::CONFLICT,
             ErrorCode::Closed => StatusCode::FORBIDDEN,
             ErrorCode::Held | ErrorCode::Warned | ErrorCode::Waiting => StatusCode::CONFLICT,
             ErrorCode::RateLimited | ErrorCode::SlowMode => StatusCode::TOO_MANY_REQUESTS,

@@ -56,6 +56,8 @@ pub fn router(state: Arc<AppState>) -> Router {
         )
         .route("/api/rooms/{id}/members/{user}", delete(api::remove_member))
         .route("/api/rooms/{id}/join", post(api::join))
+        .route("/api/rooms/{id}/seat", post(api::take_seat))
+        .route("/api/rooms/{id}/seat/code", post(api::seat_code))
         .route("/api/rooms/{id}/calendar.ics", get(api::calendar))
         .route("/api/resources", get(api::resources))
         .route("/ws", get(ws::upgrade))

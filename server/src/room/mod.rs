@@ -26,7 +26,7 @@ pub use alerts::{About, Alert, Kept, MAX_OPEN_ALERTS};
 pub use authz::{Action, authorize};
 pub use bans::{Mark, Origin};
 pub use event::{Event, EventKind};
-pub use invites::{InviteRecord, MAX_INVITE_USES};
+pub use invites::{BoundSeat, Holder, InviteRecord, MAX_INVITE_USES, MAX_SEAT_DEVICES};
 pub use log::MAX_LOG_ENTRIES;
 pub use sent::MAX_REMEMBERED_SENDS;
 pub use state::{

@@ -26,7 +26,8 @@ mod waiting;
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use kindred_protocol::{
-    LeftReason, LogEntry, MemberInfo, Millis, Reaction, Role, RoomId, RoomState, Seq, UserId,
+    InviteId, LeftReason, LogEntry, MemberInfo, Millis, Reaction, Role, RoomId, RoomState, Seq,
+    UserId,
 };
 use serde::{Deserialize, Serialize};
 
@@ -36,9 +37,9 @@ pub use self::member::{Held, Member, ModStatus, Presence, Warning};
 pub use self::outcome::{Applied, Briefing, Departure, MuteNotice, Parting, Rejection, Settled};
 use super::alerts::{Kept, OpenAlerts};
 use super::authz::{Action, authorize};
-use super::bans::Bans;
+use super::bans::{Bans, Mark};
 use super::event::{Event, EventKind};
-use super::invites::{InviteRecord, Invites};
+use super::invites::{BoundSeat, InviteRecord, Invites};
 use super::log::ModLog;
 use super::script::Structure;
 use super::sent::SendMemory;
@@ -192,6 +193,16 @@ impl Room {
         self.invites.list()
     }
 
+    /// Whether a join could spend a use of the invite `id` now ([`Invites::usable`]).
+    pub fn invite_usable(&self, id: InviteId, keyed: bool, now: Millis) -> Result<(), Rejection> {
+        self.invites.usable(id, keyed, now)
+    }
+
+    /// The facilitator's seat the browser whose key's mark is `key` is bound to.
+    pub fn bound_seat(&self, key: &Mark) -> Option<BoundSeat> {
+        self.invites.bound(key)
+    }
+
     /// Members in order of arrival, as the wire shows them.
     pub fn member_infos(&self) -> Vec<MemberInfo> {
         let mut members: Vec<&Member> = self.members.values().collect();
@@ -251,7 +262,12 @@ impl Room {
     /// room alone, so a broker decides when to store it by comparing it before and
     /// after a change (`broker::catalog_change`), never by a list of commands.
     pub fn catalog_record(&self) -> Option<Room> {
-        (!self.deleted).then(|| self.reopened())
+        (!self.deleted).then(|| {
+            // A store's readable part holds no pseudonym and no open code.
+            let mut record = self.reopened();
+            record.invites = record.invites.for_catalog();
+            record
+        })
     }
 
     /// Whether the operator deleted the room.
@@ -328,6 +344,8 @@ impl Room {
             | Command::Tick
             | Command::Invite { .. }
             | Command::Redeem { .. }
+            | Command::OpenSeatCode { .. }
+            | Command::TakeSeatCode { .. }
             | Command::Revoke { .. }
             | Command::Dismiss { .. }
             | Command::Configure(_)
@@ -440,8 +458,21 @@ impl Room {
                 self.invites.add(invite, now)?;
                 Ok(Applied::none())
             }
-            Command::Redeem { invite, user } => {
-                self.invites.redeem(invite, user, now)?;
+            Command::Redeem { invite, user, seat } => {
+                self.invites.redeem(invite, user, seat, now)?;
+                Ok(Applied::none())
+            }
+            Command::OpenSeatCode {
+                user,
+                name,
+                code,
+                expires_at,
+            } => {
+                self.invites.open_code(user, name, code, expires_at)?;
+                Ok(Applied::none())
+            }
+            Command::TakeSeatCode { code, key } => {
+                self.invites.take_code(&code, key, now)?;
                 Ok(Applied::none())
             }
             Command::Revoke { invite } => {
@@ -536,6 +567,8 @@ fn waiting_actor(cmd: &Command) -> Option<UserId> {
         | Command::Tick
         | Command::Invite { .. }
         | Command::Redeem { .. }
+        | Command::OpenSeatCode { .. }
+        | Command::TakeSeatCode { .. }
         | Command::Revoke { .. }
         | Command::Dismiss { .. }
         | Command::Configure(_)

@@ -9,6 +9,8 @@ use kindred_protocol::{
 
 use super::*;
 
+mod seats;
+
 const MIN: Millis = 60_000;
 
 /// A room with a clock, and named members.
@@ -23,11 +25,16 @@ fn seat_commands(user: UserId, now: Millis) -> [Command; 2] {
         used: 0,
         seats: Default::default(),
         order: 0,
+        holders: Default::default(),
     };
     let id = invite.id;
     [
         Command::Invite { invite },
-        Command::Redeem { invite: id, user },
+        Command::Redeem {
+            invite: id,
+            user,
+            seat: None,
+        },
     ]
 }
 
@@ -1536,6 +1543,7 @@ fn invite(s: &Scene, uses: u32, ttl: Millis) -> InviteRecord {
         used: 0,
         seats: Default::default(),
         order: 0,
+        holders: Default::default(),
     }
 }
 
@@ -1552,6 +1560,7 @@ fn an_invite_seats_as_many_facilitators_as_it_allows_and_no_more() {
         s.apply(Command::Redeem {
             invite: id,
             user: UserId::new(),
+            seat: None,
         })
     };
     assert!(redeem(&mut s, once.id).is_ok());
@@ -1583,6 +1592,7 @@ fn revoking_an_invite_ends_the_seats_it_gave() {
     s.apply(Command::Redeem {
         invite: record.id,
         user: fran,
+        seat: None,
     })
     .unwrap();
     let session = s.room.session();
@@ -1612,7 +1622,8 @@ fn revoking_an_invite_ends_the_seats_it_gave() {
     assert_eq!(
         s.apply(Command::Redeem {
             invite: record.id,
-            user: UserId::new()
+            user: UserId::new(),
+            seat: None,
         }),
         Err(Rejection::InviteInvalid)
     );
@@ -1675,7 +1686,8 @@ fn bans_and_invites_outlive_a_store_that_lost_the_room() {
         back.apply(
             Command::Redeem {
                 invite: spare.id,
-                user: UserId::new()
+                user: UserId::new(),
+                seat: None,
             },
             s.now
         )

@@ -17,6 +17,7 @@ fn joining(name: &str, invite: Option<String>, device: Option<&str>) -> JoinRequ
         accept_guidelines: true,
         invite,
         device: device.map(str::to_owned),
+        seat_key: None,
     }
 }
 

@@ -53,6 +53,7 @@ async fn joining_needs_accepted_guidelines_and_a_reasonable_name() {
         accept_guidelines: accept,
         invite: None,
         device: None,
+        seat_key: None,
     };
     assert_eq!(
         refused(server.http.join(room, &join("Robin", false)).await),

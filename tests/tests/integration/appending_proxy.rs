@@ -58,6 +58,7 @@ async fn join_through(
             accept_guidelines: true,
             invite: None,
             device: None,
+            seat_key: None,
         });
     for value in forwarded_for {
         request = request.header(

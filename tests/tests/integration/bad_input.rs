@@ -128,6 +128,7 @@ async fn an_invite_for_another_room_cannot_make_a_facilitator_here() {
                 accept_guidelines: true,
                 invite: Some(invite),
                 device: None,
+                seat_key: None,
             },
         )
         .await;

@@ -33,6 +33,7 @@ async fn join_from(
             accept_guidelines: true,
             invite: None,
             device: Some(device.into()),
+            seat_key: None,
         })
         .send()
         .await

@@ -122,6 +122,7 @@ async fn member_from(server: &TestServer, room: RoomId, name: &str, local: IpAdd
             accept_guidelines: true,
             invite: None,
             device: None,
+            seat_key: None,
         })
         .send()
         .await
@@ -606,6 +607,7 @@ async fn a_client_forging_x_forwarded_for_is_limited_under_its_real_address() {
                     accept_guidelines: true,
                     invite: None,
                     device: None,
+                    seat_key: None,
                 })
                 .send()
                 .await

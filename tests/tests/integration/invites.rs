@@ -37,6 +37,7 @@ async fn join_with(
                 accept_guidelines: true,
                 invite: invite.token.clone(),
                 device: None,
+                seat_key: None,
             },
         )
         .await

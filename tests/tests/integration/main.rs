@@ -33,6 +33,7 @@ mod room_list;
 mod safety;
 mod scale_out;
 mod schedule;
+mod seats;
 mod session_limits;
 mod sessions;
 mod sockets;

@@ -20,6 +20,9 @@ const SAID: &str = "Zephyrinebloom";
 const WHISPERED: &str = "Halvardquist";
 /// A member's pseudonym.
 const NAME: &str = "Quillonbrae";
+/// The facilitator's pseudonym, whose seat is bound to her browser (the catalog,
+/// readable in Redis, keeps the seat and a keyed mark of the key, never her name).
+const FACILITATOR: &str = "Brindlewortha";
 /// A word in a report's reason.
 const REPORTED: &str = "Ostrevantick";
 /// The room's title: the operator's, in the catalog as it is, so it shows that the
@@ -134,7 +137,25 @@ async fn after_a_session_closes_redis_files_and_relays_hold_none_of_its_words_or
         })
         .await;
     let mut listener = Listener::subscribe(&redis, room).await;
-    let fran = a.join_facilitator(room, "Fran").await;
+    let invite = a
+        .http
+        .invite(kindred_tests::ADMIN, room, &Default::default())
+        .await
+        .expect("invite minted");
+    let fran = a
+        .http
+        .join(
+            room,
+            &kindred_protocol::http::JoinRequest {
+                name: FACILITATOR.into(),
+                accept_guidelines: true,
+                invite: invite.token,
+                seat_key: Some("her-laptop-keeps-0123456789".into()),
+                ..Default::default()
+            },
+        )
+        .await
+        .expect("the facilitator joins");
     let mut fran = a.connect(fran).await;
     fran.moderate(ModAction::Open, ModArgs::default())
         .await
@@ -214,7 +235,7 @@ async fn after_a_session_closes_redis_files_and_relays_hold_none_of_its_words_or
     // The operator's title is there as written: the files are read as Redis wrote them.
     assert!(aof.iter().any(|(_, bytes)| holds(bytes, TITLE)));
     assert!(holds(&kept.last().expect("the dump").1, TITLE));
-    for word in [SAID, WHISPERED, NAME, REPORTED] {
+    for word in [SAID, WHISPERED, NAME, REPORTED, FACILITATOR] {
         for (path, bytes) in &kept {
             assert!(!holds(bytes, word), "{path} holds {word:?}");
         }

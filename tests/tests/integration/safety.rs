@@ -332,6 +332,7 @@ async fn tokens_cannot_be_stretched_past_their_room_role_or_lifetime() {
         accept_guidelines: true,
         invite: Some(invite),
         device: None,
+        seat_key: None,
     };
     let expired = signer.invite_token(InviteClaims {
         room,

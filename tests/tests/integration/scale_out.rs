@@ -462,6 +462,7 @@ async fn an_instance_killed_mid_session_loses_nothing_its_members_were_told() {
                     accept_guidelines: true,
                     invite: None,
                     device: None,
+                    seat_key: None,
                 },
             )
             .await
@@ -665,6 +666,7 @@ async fn an_invites_last_use_is_spent_once_and_its_revoke_ends_the_seat_everywhe
                     accept_guidelines: true,
                     invite: token,
                     device: None,
+                    seat_key: None,
                 },
             )
             .await

@@ -241,6 +241,7 @@ async fn the_demo_room_is_open_unlisted_says_it_is_a_demo_and_both_printed_links
                 accept_guidelines: true,
                 invite: invite.map(str::to_owned),
                 device: None,
+                seat_key: None,
             })
             .send()
     };

@@ -295,6 +295,7 @@ async fn an_instance_whose_clock_runs_an_hour_fast_does_not_end_a_mute_early() {
                 accept_guidelines: true,
                 invite: None,
                 device: None,
+                seat_key: None,
             },
         )
         .await

@@ -491,6 +491,7 @@ async fn a_session_through_the_proxy_goes_on_when_one_instance_dies() {
         accept_guidelines: true,
         invite,
         device: None,
+        seat_key: None,
     };
     let facilitator = topo
         .http

@@ -9,6 +9,7 @@ use axum::extract::{Path, State};
 use kindred_protocol::http::{JoinRequest, JoinResponse};
 use kindred_protocol::{ErrorCode, Millis, Role, RoomId, UserId};
 
+use super::keys::{check_device, random_looking};
 use super::room_id;
 use crate::auth::SessionClaims;
 use crate::clock::now_ms;
@@ -24,31 +25,15 @@ fn check_name(name: &str) -> Result<String, AppError> {
     normalize_name(name).map_err(|e| AppError::new(ErrorCode::BadRequest, e.to_string()))
 }
 
-/// A device id as the web client makes one: 16–64 characters of `A–Z a–z 0–9 - _`.
-fn check_device(device: Option<&str>) -> Result<Option<&str>, AppError> {
-    match device {
-        None => Ok(None),
-        Some(d)
-            if (16..=64).contains(&d.len())
-                && d.bytes()
-                    .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_') =>
-        {
-            Ok(Some(d))
-        }
-        Some(_) => Err(AppError::new(
-            ErrorCode::BadRequest,
-            "device must be 16 to 64 characters of letters, digits, '-' and '_'",
-        )),
-    }
-}
-
 /// The address's join allowance is checked first, from the request's head
 /// ([`crate::http::JoinAllowance`]), before any of the body is read.
 ///
 /// A participant from a banned member's device, or (this session) address, is
 /// refused (`banned`), as is one from a network that already holds its share of the
 /// room's seats (`rate_limited`). A facilitator's invite is spent here, through the
-/// room: the seat it gives is what their token connects with.
+/// room: the seat it gives is what their token connects with, bound to the browser's
+/// seat key when it sends one (only its keyed mark is kept), so that browser can take
+/// the seat back (`seat::take_seat`).
 pub async fn join(
     crate::http::JoinAllowance(ip): crate::http::JoinAllowance,
     State(app): State<Arc<AppState>>,
@@ -78,7 +63,31 @@ pub async fn join(
             )
         })?),
     };
+    let seat_key = match (&invite, req.seat_key.as_deref()) {
+        (_, None) => None,
+        (Some(_), Some(key)) => Some(app.signer.mark(
+            room,
+            "seat",
+            random_looking("seat_key", key)?,
+        )),
+        (None, Some(_)) => {
+            return Err(AppError::new(
+                ErrorCode::BadRequest,
+                "seat_key goes with a facilitator invite",
+            ));
+        }
+    };
     let role = invite.as_ref().map_or(Role::Participant, |c| c.role);
+    // A link that cannot seat anyone says so before anything about the person (their
+    // name) is looked at: "in use in another browser" is what they need to know.
+    if let Some(invite) = &invite {
+        app.broker
+            .invite_usable(room, invite.id, seat_key.is_some(), now)
+            .await
+            .inspect_err(
+                |e| tracing::info!(%room, invite = %invite.id, error = %e, "invite refused"),
+            )?;
+    }
     let session = match app.broker.admits(room, role, &name, &origin).await {
         Ok(session) => session,
         Err(e) => return Err(closed_until(&app, room, e.into(), now).await),
@@ -91,6 +100,7 @@ pub async fn join(
                 Command::Redeem {
                     invite: invite.id,
                     user,
+                    seat: seat_key.map(|key| (name.clone(), key)),
                 },
                 now,
             )
@@ -104,7 +114,7 @@ pub async fn join(
     let token = app.signer.session_token(SessionClaims {
         room,
         user,
-        name,
+        name: name.clone(),
         role,
         session,
         exp: expires_at,
@@ -122,6 +132,7 @@ pub async fn join(
         room,
         expires_at,
         ws_path: "/ws".to_owned(),
+        name: Some(name),
     }))
 }
 
@@ -136,19 +147,4 @@ async fn closed_until(app: &AppState, room: RoomId, e: AppError, now: Millis) ->
         Err(_) => None,
     };
     e.with_next_session(next)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::check_device;
-
-    #[test]
-    fn device_ids_are_random_looking_and_bounded() {
-        assert_eq!(check_device(None).ok(), Some(None));
-        assert!(check_device(Some("Zx8-_abcdefghijkl")).is_ok());
-        assert!(check_device(Some("short")).is_err());
-        assert!(check_device(Some(&"a".repeat(65))).is_err());
-        assert!(check_device(Some("has spaces in it, sixteen+")).is_err());
-        assert!(check_device(Some("ünïcödé-ünïcödé-ünïcödé")).is_err());
-    }
 }

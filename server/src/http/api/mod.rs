@@ -1,14 +1,17 @@
 //! Admission (`join`) and the admin API: rooms (`rooms`, with the public directory),
-//! facilitator invites and seats (`invites`). Every handler answers failures as
-//! [`AppError`].
+//! facilitator invites and seats (`invites`); a facilitator's seat taken back, or
+//! put on another device (`seat`). Every handler answers failures as [`AppError`].
 
 mod invites;
 mod join;
+mod keys;
 mod rooms;
+mod seat;
 
 pub use invites::{create_invite, get_invite, list_invites, minted, remove_member, revoke_invite};
 pub use join::join;
 pub use rooms::{calendar, create_room, delete_room, get_room, list_rooms, update_room};
+pub use seat::{seat_code, take_seat};
 
 /// `GET /api/resources`: the help lines this server gives a member in crisis (the
 /// operator's `--resources-card`, or the default), so a page can show them before any

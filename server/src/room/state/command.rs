@@ -7,7 +7,7 @@ use kindred_protocol::{
 };
 use serde::{Deserialize, Serialize};
 
-use crate::room::bans::Origin;
+use crate::room::bans::{Mark, Origin};
 use crate::room::invites::InviteRecord;
 use crate::room::state::config::UpdateRoom;
 
@@ -106,10 +106,27 @@ pub enum Command {
     Invite {
         invite: InviteRecord,
     },
-    /// A join spends one use of an invite; `user` will hold the seat it gives.
+    /// A join spends one use of an invite; `user` will hold the seat it gives,
+    /// bound to the browser that sent a seat key (its pseudonym and the key's mark).
     Redeem {
         invite: InviteId,
         user: UserId,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        seat: Option<(String, Mark)>,
+    },
+    /// A facilitator asked to use their seat on another device: a one-time code
+    /// (its mark) binds one more browser until `expires_at`.
+    OpenSeatCode {
+        user: UserId,
+        name: String,
+        code: Mark,
+        expires_at: kindred_protocol::Millis,
+    },
+    /// A device opened a seat's one-time code: the code is spent, and the seat is
+    /// bound to that device's key (its mark) too.
+    TakeSeatCode {
+        code: Mark,
+        key: Mark,
     },
     /// The operator took an invite back: it stops working and its seats end.
     Revoke {

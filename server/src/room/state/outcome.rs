@@ -65,6 +65,18 @@ pub enum Rejection {
     )]
     InviteInvalid,
     #[error(
+        "this facilitator link is already in use in another browser: it seats only the \
+         facilitator who opened it there. If that is you, open the link in that browser, \
+         or choose \"Use on another device\" in the room there; otherwise please ask the \
+         organiser for a link of your own"
+    )]
+    InviteInUse,
+    #[error(
+        "this device link has been used or has expired; in the room, choose \
+         \"Use on another device\" again for a new one"
+    )]
+    SeatCodeInvalid,
+    #[error(
         "too many members of this group are joining from your network; \
          please try again later, or from another connection"
     )]
@@ -111,6 +123,8 @@ impl Rejection {
             Rejection::NameInUse => ErrorCode::BadRequest,
             Rejection::NoFacilitator => ErrorCode::NotFound,
             Rejection::InviteInvalid => ErrorCode::Unauthorized,
+            Rejection::InviteInUse => ErrorCode::InviteInUse,
+            Rejection::SeatCodeInvalid => ErrorCode::Unauthorized,
             Rejection::TooManyFromAddress => ErrorCode::RateLimited,
             Rejection::Waiting => ErrorCode::Waiting,
             Rejection::NameClash => ErrorCode::BadRequest,
