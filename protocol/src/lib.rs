@@ -32,8 +32,9 @@ pub use error::{ErrorCode, close_code};
 pub use ids::{ClientId, Epoch, InviteId, Millis, RoomId, Seq, UserId};
 pub use schedule::{NextSession, Schedule, Weekday};
 pub use server_frame::{
-    AlertKind, CrisisCategory, ErrorFrame, HelpLine, LeftReason, LogEntry, Me, MemberInfo, Quote,
-    ResumeKind, Role, RoomState, RoomSummary, ServerFrame, Visibility, WaitingMember, Welcome,
+    AlertKind, CountryLines, CrisisCategory, ErrorFrame, HelpLine, LeftReason, LogEntry, Me,
+    MemberInfo, Quote, ResumeKind, Role, RoomState, RoomSummary, ServerFrame, Visibility,
+    WaitingMember, Welcome,
 };
 
 /// The protocol version this crate speaks. A server announces it in `welcome`.

@@ -77,7 +77,15 @@ pub enum ServerFrame {
         told: bool,
         title: String,
         body: String,
+        /// The default lines: shown until the person picks their country.
         lines: Vec<HelpLine>,
+        /// The default emergency number, when the operator gives one (absent: the
+        /// client says "your local emergency number" and offers the countries).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        emergency: Option<String>,
+        /// The operator's lines per country, for a person who picks theirs.
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        countries: Vec<CountryLines>,
     },
     /// A facilitator's warning: to the member it is for, who cannot post until they
     /// acknowledge it with `ack_warning {alert: id}`, and to every facilitator; sent
@@ -576,6 +584,19 @@ pub enum CrisisCategory {
     Overdose,
     ImmediateDanger,
     AbuseDisclosure,
+}
+
+/// The help lines of one country on a crisis resources card: its emergency number
+/// and the lines that serve it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CountryLines {
+    /// ISO 3166-1 alpha-2, upper case, e.g. "GB".
+    pub code: String,
+    /// What a person picks, e.g. "United Kingdom".
+    pub name: String,
+    /// The number that reaches emergency services there, e.g. "999".
+    pub emergency: String,
+    pub lines: Vec<HelpLine>,
 }
 
 /// A help line on a crisis resources card.

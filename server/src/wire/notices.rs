@@ -54,6 +54,8 @@ pub fn crisis_resources(
         title: card.title.clone(),
         body: card.body.clone(),
         lines: card.lines.clone(),
+        emergency: card.emergency.clone(),
+        countries: card.countries.clone(),
     }
 }
 

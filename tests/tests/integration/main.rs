@@ -12,6 +12,7 @@ mod contract;
 mod conversation;
 mod deployment;
 mod edge;
+mod help_lines;
 mod invites;
 mod kept_alerts;
 mod limits;
