@@ -853,6 +853,43 @@ fn server_crisis_resources() {
 }
 
 #[test]
+fn server_crisis_resources_with_countries() {
+    let f = server_golden("crisis_resources.countries");
+    let ServerFrame::CrisisResources {
+        lines,
+        emergency,
+        countries,
+        ..
+    } = f
+    else {
+        panic!("not crisis_resources: {f:?}");
+    };
+    // The default first: one line and the card's own number.
+    assert_eq!(lines.len(), 1);
+    assert_eq!(emergency.as_deref(), Some("112"));
+    let places: Vec<(&str, &str, Option<&str>)> = countries
+        .iter()
+        .map(|c| {
+            (
+                c.code.as_str(),
+                c.emergency.as_str(),
+                c.lines[0].url.as_deref(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        places,
+        [
+            ("GB", "999", Some("tel:116123")),
+            ("NZ", "111", Some("sms:1737"))
+        ]
+    );
+    // A card without countries says nothing of them on the wire.
+    let plain = serde_json::to_value(server_golden("crisis_resources")).expect("json");
+    assert!(plain.get("countries").is_none() && plain.get("emergency").is_none());
+}
+
+#[test]
 fn server_crisis_resources_not_told() {
     let f = server_golden("crisis_resources.not_told");
     let ServerFrame::CrisisResources {
@@ -2053,7 +2090,7 @@ fn typed_pretty(name: &str) -> String {
 #[test]
 fn every_fixture_is_typed_and_in_wire_order() {
     let names = fixture_names("");
-    assert_eq!(names.len(), 83, "{names:?}");
+    assert_eq!(names.len(), 84, "{names:?}");
     for name in names {
         assert_eq!(
             fixture_text(&name),
