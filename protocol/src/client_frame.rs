@@ -158,6 +158,10 @@ pub enum ModAction {
     /// Mark an open alert (`report`: a report's or a crisis alert's id) handled, for
     /// every facilitator.
     Resolve,
+    /// Tighten the room at once (`on`): the waiting room on, slow mode at least the
+    /// shield's, and a participant's first message of the session held for a
+    /// facilitator. `on: false` puts back the waiting room and slow mode as they were.
+    Shield,
 }
 
 impl ModAction {
@@ -189,6 +193,7 @@ impl ModAction {
             ModAction::AdmitAll => "admit_all",
             ModAction::Deny => "deny",
             ModAction::Resolve => "resolve",
+            ModAction::Shield => "shield",
         }
     }
 }

@@ -263,6 +263,15 @@ pub enum ServerFrame {
     },
     /// The waiting room was turned on or off.
     WaitingRoom { seq: Seq, ts: Millis, on: bool },
+    /// A facilitator raised (`on`) or lowered the shield: one event for all it
+    /// changes, with the waiting room and slow mode now in force.
+    Shield {
+        seq: Seq,
+        ts: Millis,
+        on: bool,
+        waiting_room: bool,
+        slow_mode_seconds: u32,
+    },
     /// The room's content policy changed.
     Policy {
         seq: Seq,
@@ -319,6 +328,7 @@ impl ServerFrame {
             | ServerFrame::Hand { seq, .. }
             | ServerFrame::Reaction { seq, .. }
             | ServerFrame::WaitingRoom { seq, .. }
+            | ServerFrame::Shield { seq, .. }
             | ServerFrame::Policy { seq, .. }
             | ServerFrame::Announcement { seq, .. }
             | ServerFrame::Closed { seq, .. } => Some(*seq),
@@ -475,6 +485,10 @@ pub struct RoomState {
     pub waiting_room: bool,
     /// 0 when slow mode is off.
     pub slow_mode_seconds: u32,
+    /// The shield is up: a participant's first message of the session waits for a
+    /// facilitator (the waiting room and slow mode it set are in the fields above).
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub shield: bool,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub floor: Option<UserId>,
     #[serde(default, skip_serializing_if = "Option::is_none")]

@@ -20,6 +20,7 @@ pub(crate) mod outcome;
 mod posting;
 mod private;
 mod settings;
+mod shield;
 mod waiting;
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
@@ -118,6 +119,9 @@ pub struct Room {
     /// Stored with the room (in Redis's snapshots) only when true.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     deleted: bool,
+    /// The shield is up: what it changed, to be put back when it comes down.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    shield: Option<shield::Shielded>,
 }
 
 impl Room {
@@ -148,6 +152,7 @@ impl Room {
             warnings: BTreeMap::new(),
             waiting: BTreeMap::new(),
             whispers: Whispers::default(),
+            shield: None,
             log: ModLog::default(),
             deleted: false,
         }
@@ -218,6 +223,7 @@ impl Room {
             locked: self.locked,
             waiting_room: self.config.waiting_room,
             slow_mode_seconds: self.slow_mode_seconds,
+            shield: self.shield.is_some(),
             floor: self.floor.map(|f| f.0),
             floor_until: self.floor.map(|f| f.1),
             announcement: self.announcement.clone(),

@@ -36,6 +36,7 @@ mod scale_out;
 mod schedule;
 mod session_limits;
 mod sessions;
+mod shield;
 mod sockets;
 mod startup;
 mod strict_admin_bodies;
