@@ -68,6 +68,7 @@ const TIMELINE: &[&str] = &[
     "hand",
     "reaction",
     "waiting_room",
+    "shield",
     "policy",
     "announcement",
     "closed",
@@ -211,6 +212,7 @@ fn server_kind(f: &ServerFrame) -> &'static str {
         ServerFrame::Hand { .. } => "hand",
         ServerFrame::Reaction { .. } => "reaction",
         ServerFrame::WaitingRoom { .. } => "waiting_room",
+        ServerFrame::Shield { .. } => "shield",
         ServerFrame::Policy { .. } => "policy",
         ServerFrame::Announcement { .. } => "announcement",
         ServerFrame::Closed { .. } => "closed",
@@ -683,6 +685,7 @@ fn server_welcome_waiting() {
             locked: false,
             waiting_room: true,
             slow_mode_seconds: 0,
+            shield: false,
             floor: None,
             floor_until: None,
             announcement: None,
@@ -1642,6 +1645,41 @@ fn server_reaction() {
 }
 
 #[test]
+fn client_mod_shield() {
+    let ClientFrame::Mod { action, on, .. } = client_golden("mod.shield") else {
+        panic!("not a mod");
+    };
+    assert_eq!(action, ModAction::Shield);
+    assert_eq!(on, Some(true));
+}
+
+#[test]
+fn server_shield() {
+    assert_eq!(
+        server_golden("shield"),
+        ServerFrame::Shield {
+            seq: 58,
+            ts: 1_732_650_300_000,
+            on: true,
+            waiting_room: true,
+            slow_mode_seconds: 30,
+        }
+    );
+    // Every field is always present: a lowered shield says what is in force again.
+    let down = serde_json::to_value(ServerFrame::Shield {
+        seq: 61,
+        ts: 1_732_650_900_000,
+        on: false,
+        waiting_room: false,
+        slow_mode_seconds: 0,
+    })
+    .expect("json");
+    assert_eq!(down["on"], false);
+    assert_eq!(down["waiting_room"], false);
+    assert_eq!(down["slow_mode_seconds"], 0);
+}
+
+#[test]
 fn server_waiting_room() {
     assert_eq!(
         server_golden("waiting_room"),
@@ -2090,7 +2128,7 @@ fn typed_pretty(name: &str) -> String {
 #[test]
 fn every_fixture_is_typed_and_in_wire_order() {
     let names = fixture_names("");
-    assert_eq!(names.len(), 84, "{names:?}");
+    assert_eq!(names.len(), 86, "{names:?}");
     for name in names {
         assert_eq!(
             fixture_text(&name),
@@ -2165,6 +2203,7 @@ fn mod_actions_and_reactions_use_snake_case_names() {
         "admit_all",
         "deny",
         "resolve",
+        "shield",
     ]
     .iter()
     .map(|s| s.to_string())

@@ -4,7 +4,7 @@
 
 use kindred_protocol::client::Outcome;
 use kindred_protocol::http::CreateRoom;
-use kindred_protocol::{ErrorCode, ModAction, RoomState, ServerFrame};
+use kindred_protocol::{AlertKind, ErrorCode, ModAction, RoomState, ServerFrame};
 use kindred_tests::{Member, ModArgs, TestServer};
 
 fn on(on: bool) -> ModArgs {
@@ -85,6 +85,22 @@ async fn shield_on_then_off_restores_every_setting_as_it_was_before() {
         kai.last_seq = welcome.seq;
         let first = kai.say("hello, first time here").await;
         assert_eq!(kai.outcome(&first).await, Ok(Outcome::Held));
+        let (reason, text) = fran
+            .until(|f| match f {
+                ServerFrame::Alert {
+                    kind: AlertKind::Held,
+                    reason,
+                    text,
+                    ..
+                } => Some((reason.clone(), text.clone())),
+                _ => None,
+            })
+            .await;
+        assert_eq!(
+            reason.as_deref(),
+            Some("first message while the shield is up")
+        );
+        assert_eq!(text.as_deref(), Some("hello, first time here"));
 
         fran.moderate(ModAction::Shield, on(false))
             .await
