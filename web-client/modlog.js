@@ -35,6 +35,7 @@ const DID = {
   admit_all: () => 'let everyone waiting in',
   deny: (e, who) => `turned ${who} away`,
   resolve: () => 'marked an alert as handled',
+  shield: (e) => (e.on ? 'raised the shield' : 'lowered the shield'),
 };
 
 export class ModLog {
