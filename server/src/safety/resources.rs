@@ -138,10 +138,10 @@ impl ResourcesCard {
     pub fn from_json(json: &str) -> Result<Self, CardError> {
         let card: Self = serde_json::from_str(json)?;
         check_lines(&card.lines, "`lines`")?;
-        if let Some(number) = &card.emergency {
-            if !dialable(number) {
-                return Err(CardError::BadEmergency("the card".to_owned()));
-            }
+        if let Some(number) = &card.emergency
+            && !dialable(number)
+        {
+            return Err(CardError::BadEmergency("the card".to_owned()));
         }
         let mut seen = std::collections::HashSet::new();
         for (i, c) in card.countries.iter().enumerate() {
