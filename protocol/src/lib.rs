@@ -18,6 +18,7 @@
 
 pub mod client_frame;
 pub mod error;
+pub mod help_lines;
 pub mod http;
 pub mod ids;
 pub mod policy;
