@@ -5,7 +5,7 @@
 /** Frames that belong to the room's timeline (PROTOCOL.md §6). Decide by type. */
 export const TIMELINE = new Set([
   'message', 'joined', 'left', 'muted', 'unmuted', 'paused', 'resumed', 'opened', 'held', 'unheld', 'redacted',
-  'slow_mode', 'locked', 'floor', 'hand', 'reaction', 'waiting_room', 'policy', 'announcement', 'closed',
+  'slow_mode', 'locked', 'floor', 'hand', 'reaction', 'waiting_room', 'shield', 'policy', 'announcement', 'closed',
 ]);
 
 /** Frames that are never part of the timeline, though some carry a `seq` that names one. */

@@ -27,20 +27,48 @@ const BUILT_IN = {
   ],
 };
 
-/** Emergency numbers by the region of the browser's language; 112 reaches help from most mobile phones. */
-const EMERGENCY = {
-  US: '911', CA: '911', MX: '911', GB: '999', IE: '112', AU: '000', NZ: '111',
-  IN: '112', ZA: '112', HK: '999', SG: '995', JP: '119', KR: '119', BR: '192',
-};
+/**
+ * The country a person picked for their help lines, kept for this tab only
+ * (sessionStorage): asked once, never guessed from the browser's language.
+ */
+const COUNTRY_KEY = 'kindred.country';
 
-/** The local emergency number, as well as the browser's language lets us guess it. */
-export function emergencyNumber() {
-  const languages = navigator.languages && navigator.languages.length ? navigator.languages : [navigator.language || ''];
-  for (const tag of languages) {
-    const region = (tag.split('-')[1] || '').toUpperCase();
-    if (EMERGENCY[region]) return EMERGENCY[region];
+export function chosenCountry() {
+  try {
+    return sessionStorage.getItem(COUNTRY_KEY) || '';
+  } catch {
+    return '';
   }
-  return '112';
+}
+
+function chooseCountry(code) {
+  try {
+    if (code) sessionStorage.setItem(COUNTRY_KEY, code);
+    else sessionStorage.removeItem(COUNTRY_KEY);
+  } catch { /* kept for this card only */ }
+}
+
+/**
+ * What the card shows for the person's choice: the chosen country's lines and
+ * emergency number, or the card's default lines and number (which may be absent:
+ * then the words "your local emergency number", and no number made up).
+ */
+function forPlace(f) {
+  const countries = Array.isArray(f.countries) ? f.countries : [];
+  const country = countries.find((c) => c.code === chosenCountry()) || null;
+  if (country) return { countries, country, lines: country.lines || [], number: country.emergency };
+  return { countries, country: null, lines: Array.isArray(f.lines) ? f.lines : [], number: f.emergency || '' };
+}
+
+/** The picker of countries, when the card has any: "Everywhere" (the default) first. */
+function countryPicker(place, onPick) {
+  if (!place.countries.length) return null;
+  const select = h('select', { id: 'help-country', class: 'field small', onchange: () => onPick(select.value) },
+    h('option', { value: '', text: 'Not chosen (lines for everywhere)' }),
+    place.countries.map((c) => h('option', { value: c.code, text: c.name })));
+  select.value = place.country ? place.country.code : '';
+  return h('p', { class: 'help-country' },
+    h('label', { for: 'help-country', text: 'Your country, for its help lines and emergency number: ' }), select);
 }
 
 /** Phone numbers in a contact line ("Call or text 988", "Call 116 123 (free)"). */
@@ -76,20 +104,25 @@ function contactLinks(line) {
   return { links, told };
 }
 
-/** The emergency sentence: a number to tap, first. After an overdose, it says why now. */
-function emergencyLine(category) {
-  const number = emergencyNumber();
+/**
+ * The emergency sentence: the card's number to tap, first, or without one the
+ * words alone. After an overdose, it says why now.
+ */
+function emergencyLine(category, number) {
   // The largest thing to tap on the card: the number that reaches help fastest.
-  const call = h('a', { class: 'button danger emergency-call', href: `tel:${number}`, text: `call ${number}` });
+  const call = number
+    ? h('a', { class: 'button danger emergency-call', href: `tel:${number}`, text: `call ${number}` })
+    : h('span', { text: 'call your local emergency number' });
+  const or = number ? ' (or your local emergency number)' : '';
   if (category === 'overdose') {
     return h('p', { class: 'emergency overdose', id: 'crisis-emergency' },
       h('strong', {}, h('span', { text: 'Emergency: ' }), call,
-        h('span', { text: ' (or your local emergency number) now' })),
+        h('span', { text: `${or} now` })),
       h('span', { text: ' if you have taken too much of something, even if you feel all right. Effects can come later.' }));
   }
   return h('p', { class: 'emergency', id: 'crisis-emergency' },
     h('strong', { text: 'In danger now? ' }), call,
-    h('span', { text: ' or your local emergency number.' }));
+    h('span', { text: number ? ' or your local emergency number.' : '.' }));
 }
 
 /**
@@ -121,7 +154,8 @@ export function truthLines(f, context) {
  * `onSeen` for its button. The lines come first; the operator's words after.
  */
 export function crisisCard(f, context, onSeen) {
-  const lines = Array.isArray(f.lines) ? f.lines : [];
+  const place = forPlace(f);
+  const { lines } = place;
   const overdose = f.category === 'overdose';
   const title = h('h2', { id: 'crisis-title', text: f.title || BUILT_IN.title });
   const help = h('ul', { class: 'help-lines', 'aria-label': 'Help lines' }, lines.map((line) => {
@@ -134,12 +168,21 @@ export function crisisCard(f, context, onSeen) {
       links.length ? h('p', { class: 'help-actions' }, links) : null);
   }));
   const truth = truthLines(f, context);
+  // A pick shows that country's card in place, the picker keeping the focus.
+  const picker = countryPicker(place, (code) => {
+    chooseCountry(code);
+    const again = crisisCard(f, context, onSeen);
+    card.replaceWith(again);
+    again.querySelector('#help-country')?.focus();
+  });
   const card = h('section', { class: `crisis-card${overdose ? ' overdose' : ''}`, id: 'crisis-card',
     'aria-labelledby': 'crisis-title', tabindex: '-1', dataset: { category: f.category || '', told: String(!!f.told) } },
   title,
-  overdose ? emergencyLine(f.category) : null,
+  overdose ? emergencyLine(f.category, place.number) : null,
+  overdose ? picker : null,
   help,
-  overdose ? null : emergencyLine(f.category),
+  overdose ? null : emergencyLine(f.category, place.number),
+  overdose ? null : picker,
   truth.length ? h('div', { class: 'crisis-truth', id: 'crisis-truth' }, truth.map((text) => h('p', { text }))) : null,
   f.body ? h('p', { class: 'crisis-body', text: f.body }) : null,
   h('p', { class: 'crisis-actions' },

@@ -138,6 +138,12 @@ export class FacilitatorTools {
     this.waitingButton = h('button', { type: 'button', class: 'button', id: 'waiting-room-button', 'aria-pressed': 'false',
       title: 'While on, people who arrive wait until a facilitator lets them in',
       onclick: () => this.toggleWaitingRoom() }, 'Waiting room', this.waitingState);
+    // The shield: the waiting room, slow mode and newcomers' first messages held, at
+    // once. A toggle shown pressed while up (no on/off word: the one row is full).
+    this.shieldButton = h('button', { type: 'button', class: 'button', id: 'shield-button', 'aria-pressed': 'false',
+      title: 'Turns on the waiting room and slow mode, and holds newcomers\' first messages for a facilitator; off puts the room back as it was',
+      onclick: () => this.mod('shield', { on: !this.chat.state.shield }, this.chat.state.shield ? 'lower the shield' : 'raise the shield') },
+    'Shield');
     this.slowSelect = h('select', { id: 'slow-mode', class: 'field small', onchange: () => this.setSlowMode() },
       SLOW_MODE_CHOICES.map((s) => h('option', { value: String(s), text: s ? `one post per ${s < 60 ? `${s} s` : `${s / 60} min`}` : 'off' })));
     this.clearFloorButton = h('button', { type: 'button', class: 'button', hidden: true, onclick: () => this.mod('clear_floor', {}, 'open the floor') }, 'Open the floor');
@@ -149,6 +155,7 @@ export class FacilitatorTools {
       h('label', { class: 'inline-label', for: 'slow-mode', text: 'Slow mode' }), this.slowSelect,
       this.lockButton,
       this.waitingButton,
+      this.shieldButton,
       h('button', { type: 'button', class: 'button', onclick: () => this.announce() }, 'Announce'),
       // Before the first phase, the session script's start (structure.js) waits here
       // rather than in a row of its own above the conversation.
@@ -199,6 +206,7 @@ export class FacilitatorTools {
     this.waitingButton.setAttribute('aria-pressed', String(!!s.waiting_room));
     this.waitingState.textContent = s.waiting_room ? 'on' : 'off';
     this.waitingList.setOn(!!s.waiting_room);
+    this.shieldButton.setAttribute('aria-pressed', String(!!s.shield));
     const seconds = String(s.slow_mode_seconds || 0);
     if (![...this.slowSelect.options].some((o) => o.value === seconds)) {
       this.slowSelect.append(h('option', { value: seconds, text: `one post per ${seconds} s` }));

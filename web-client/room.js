@@ -70,6 +70,12 @@ export class RoomModel {
       case 'slow_mode': this.state.slow_mode_seconds = f.seconds; break;
       case 'locked': this.state.locked = f.locked; break;
       case 'waiting_room': this.state.waiting_room = !!f.on; break;
+      case 'shield':
+        // One event for all the shield changed: what is in force now.
+        this.state.shield = !!f.on;
+        this.state.waiting_room = !!f.waiting_room;
+        this.state.slow_mode_seconds = f.slow_mode_seconds;
+        break;
       case 'floor':
         this.state.floor = f.user;
         this.state.floor_until = f.until;

@@ -151,6 +151,11 @@ export class Timeline {
           ? 'The waiting room is on: people who arrive are welcomed in by a facilitator.'
           : 'The waiting room is off: people who arrive come straight in.');
         break;
+      case 'shield':
+        this.line(f, f.on
+          ? `A facilitator has made the room quieter for now: people who arrive wait to be welcomed in, one message every ${duration(f.slow_mode_seconds * 1000)}, and a newcomer's first message is read by a facilitator before it is shared.`
+          : 'The room is back to its usual settings.');
+        break;
       case 'policy':
         if (this.chat.facilitator) this.line(f, "The room's content policy was changed.");
         break;

@@ -185,6 +185,10 @@ pub enum ModAction {
     PostReading,
     /// Replace the session script (`script`); no phase is current after it.
     SetScript,
+    /// Tighten the room at once (`on`): the waiting room on, slow mode at least the
+    /// shield's, and a participant's first message of the session held for a
+    /// facilitator. `on: false` puts back the waiting room and slow mode as they were.
+    Shield,
 }
 
 impl ModAction {
@@ -222,6 +226,7 @@ impl ModAction {
             ModAction::MoveUp => "move_up",
             ModAction::PostReading => "post_reading",
             ModAction::SetScript => "set_script",
+            ModAction::Shield => "shield",
         }
     }
 }

@@ -19,6 +19,7 @@
 
 pub mod client_frame;
 pub mod error;
+pub mod help_lines;
 pub mod http;
 pub mod ids;
 pub mod policy;
@@ -38,8 +39,9 @@ pub use script::{
     ScriptView, Turn, TurnDone,
 };
 pub use server_frame::{
-    AlertKind, CrisisCategory, ErrorFrame, HelpLine, LeftReason, LogEntry, Me, MemberInfo, Quote,
-    ResumeKind, Role, RoomState, RoomSummary, ServerFrame, Visibility, WaitingMember, Welcome,
+    AlertKind, CountryLines, CrisisCategory, ErrorFrame, HelpLine, LeftReason, LogEntry, Me,
+    MemberInfo, Quote, ResumeKind, Role, RoomState, RoomSummary, ServerFrame, Visibility,
+    WaitingMember, Welcome,
 };
 
 /// The protocol version this crate speaks. A server announces it in `welcome`.

@@ -2,6 +2,7 @@
 //! room-wide `seq` and a `ts`, are kept in the room's history and replayed on
 //! resume. All other frames are private or ephemeral and never replayed.
 
+pub use crate::help_lines::{CountryLines, CrisisCategory, HelpLine};
 use serde::{Deserialize, Serialize};
 
 use crate::client_frame::Reaction;
@@ -78,7 +79,15 @@ pub enum ServerFrame {
         told: bool,
         title: String,
         body: String,
+        /// The default lines: shown until the person picks their country.
         lines: Vec<HelpLine>,
+        /// The default emergency number, when the operator gives one (absent: the
+        /// client says "your local emergency number" and offers the countries).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        emergency: Option<String>,
+        /// The operator's lines per country, for a person who picks theirs.
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        countries: Vec<CountryLines>,
     },
     /// A facilitator's warning: to the member it is for, who cannot post until they
     /// acknowledge it with `ack_warning {alert: id}`, and to every facilitator; sent
@@ -256,6 +265,15 @@ pub enum ServerFrame {
     },
     /// The waiting room was turned on or off.
     WaitingRoom { seq: Seq, ts: Millis, on: bool },
+    /// A facilitator raised (`on`) or lowered the shield: one event for all it
+    /// changes, with the waiting room and slow mode now in force.
+    Shield {
+        seq: Seq,
+        ts: Millis,
+        on: bool,
+        waiting_room: bool,
+        slow_mode_seconds: u32,
+    },
     /// The room's content policy changed.
     Policy {
         seq: Seq,
@@ -320,6 +338,7 @@ impl ServerFrame {
             | ServerFrame::Hand { seq, .. }
             | ServerFrame::Reaction { seq, .. }
             | ServerFrame::WaitingRoom { seq, .. }
+            | ServerFrame::Shield { seq, .. }
             | ServerFrame::Policy { seq, .. }
             | ServerFrame::Announcement { seq, .. }
             | ServerFrame::Phase(PhaseEvent { seq, .. })
@@ -480,6 +499,10 @@ pub struct RoomState {
     pub waiting_room: bool,
     /// 0 when slow mode is off.
     pub slow_mode_seconds: u32,
+    /// The shield is up: a participant's first message of the session waits for a
+    /// facilitator (the waiting room and slow mode it set are in the fields above).
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub shield: bool,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub floor: Option<UserId>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -581,27 +604,4 @@ pub struct LogEntry {
     /// For waiting_room, lock and the like: the new setting.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub on: Option<bool>,
-}
-
-/// The kind of crisis language a message contained.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum CrisisCategory {
-    SuicidalIdeation,
-    SelfHarm,
-    Overdose,
-    ImmediateDanger,
-    AbuseDisclosure,
-}
-
-/// A help line on a crisis resources card.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub struct HelpLine {
-    /// Where it serves, e.g. "US & Canada".
-    pub region: String,
-    pub name: String,
-    /// How to reach it, e.g. "Call or text 988".
-    pub contact: String,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub url: Option<String>,
 }

@@ -68,6 +68,7 @@ const TIMELINE: &[&str] = &[
     "hand",
     "reaction",
     "waiting_room",
+    "shield",
     "policy",
     "announcement",
     "closed",
@@ -217,6 +218,7 @@ fn server_kind(f: &ServerFrame) -> &'static str {
         ServerFrame::Hand { .. } => "hand",
         ServerFrame::Reaction { .. } => "reaction",
         ServerFrame::WaitingRoom { .. } => "waiting_room",
+        ServerFrame::Shield { .. } => "shield",
         ServerFrame::Policy { .. } => "policy",
         ServerFrame::Announcement { .. } => "announcement",
         ServerFrame::Closed { .. } => "closed",
@@ -701,6 +703,7 @@ fn server_welcome_waiting() {
             locked: false,
             waiting_room: true,
             slow_mode_seconds: 0,
+            shield: false,
             floor: None,
             floor_until: None,
             announcement: None,
@@ -869,6 +872,43 @@ fn server_crisis_resources() {
     assert_eq!(lines[0].contact, "Call or text 988");
     assert_eq!(lines[1].url, None);
     assert_eq!(lines[2].url.as_deref(), Some("https://findahelpline.com"));
+}
+
+#[test]
+fn server_crisis_resources_with_countries() {
+    let f = server_golden("crisis_resources.countries");
+    let ServerFrame::CrisisResources {
+        lines,
+        emergency,
+        countries,
+        ..
+    } = f
+    else {
+        panic!("not crisis_resources: {f:?}");
+    };
+    // The default first: one line and the card's own number.
+    assert_eq!(lines.len(), 1);
+    assert_eq!(emergency.as_deref(), Some("112"));
+    let places: Vec<(&str, &str, Option<&str>)> = countries
+        .iter()
+        .map(|c| {
+            (
+                c.code.as_str(),
+                c.emergency.as_str(),
+                c.lines[0].url.as_deref(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        places,
+        [
+            ("GB", "999", Some("tel:116123")),
+            ("NZ", "111", Some("sms:1737"))
+        ]
+    );
+    // A card without countries says nothing of them on the wire.
+    let plain = serde_json::to_value(server_golden("crisis_resources")).expect("json");
+    assert!(plain.get("countries").is_none() && plain.get("emergency").is_none());
 }
 
 #[test]
@@ -1624,6 +1664,41 @@ fn server_reaction() {
 }
 
 #[test]
+fn client_mod_shield() {
+    let ClientFrame::Mod { action, on, .. } = client_golden("mod.shield") else {
+        panic!("not a mod");
+    };
+    assert_eq!(action, ModAction::Shield);
+    assert_eq!(on, Some(true));
+}
+
+#[test]
+fn server_shield() {
+    assert_eq!(
+        server_golden("shield"),
+        ServerFrame::Shield {
+            seq: 58,
+            ts: 1_732_650_300_000,
+            on: true,
+            waiting_room: true,
+            slow_mode_seconds: 30,
+        }
+    );
+    // Every field is always present: a lowered shield says what is in force again.
+    let down = serde_json::to_value(ServerFrame::Shield {
+        seq: 61,
+        ts: 1_732_650_900_000,
+        on: false,
+        waiting_room: false,
+        slow_mode_seconds: 0,
+    })
+    .expect("json");
+    assert_eq!(down["on"], false);
+    assert_eq!(down["waiting_room"], false);
+    assert_eq!(down["slow_mode_seconds"], 0);
+}
+
+#[test]
 fn server_waiting_room() {
     assert_eq!(
         server_golden("waiting_room"),
@@ -2103,7 +2178,7 @@ fn typed_pretty(name: &str) -> String {
 #[test]
 fn every_fixture_is_typed_and_in_wire_order() {
     let names = fixture_names("");
-    assert_eq!(names.len(), 100, "{names:?}");
+    assert_eq!(names.len(), 103, "{names:?}");
     for name in names {
         assert_eq!(
             fixture_text(&name),
@@ -2184,6 +2259,7 @@ fn mod_actions_and_reactions_use_snake_case_names() {
         "move_up",
         "post_reading",
         "set_script",
+        "shield",
     ]
     .iter()
     .map(|s| s.to_string())

@@ -34,27 +34,36 @@ async function checkCard(page, width) {
   assert.ok(await lines.count() >= 3, 'the help lines are listed');
   for (let i = 0; i < await lines.count(); i += 1) await inView(page, lines.nth(i), `help line ${i + 1} at ${width} px`);
   await inView(page, card.locator('#crisis-emergency'), `the emergency sentence at ${width} px`);
-  // The emergency number is at least as tall a target as any help line's.
-  const areas = await card.evaluate((el) => [...el.querySelectorAll('.help-lines a, .emergency-call')].map((t) => {
-    const r = t.getBoundingClientRect();
-    return { call: t.classList.contains('emergency-call'), area: r.width * r.height, height: r.height, text: t.textContent };
-  }));
-  const call = areas.find((a) => a.call);
-  assert.ok(call, 'the emergency number is a link to call');
-  for (const other of areas.filter((a) => !a.call)) {
-    assert.ok(call.height >= other.height, `the emergency call is at least as tall as every help line's target at ${width} px, not "${other.text}" (${JSON.stringify(areas)})`);
-  }
+  // The default card names no one emergency number: none is guessed until the
+  // person picks their country, which is offered beside it.
+  assert.match(await card.locator('#crisis-emergency').innerText(), /call your local emergency number/);
+  assert.equal(await card.locator('.emergency-call').count(), 0, 'no emergency number is guessed');
+  await card.locator('a[href="tel:116123"]').waitFor();
+  await card.locator('#help-country').waitFor();
   // The button that closes it is not cut off: scrolled to, it is there in full.
   await card.locator('#crisis-seen-button').scrollIntoViewIfNeeded();
   await inView(page, card.locator('#crisis-seen-button'), `the dismiss button at ${width} px`);
   // The lines come before the emergency sentence and before any paragraph of text.
   const order = await card.evaluate((el) => [...el.children].map((c) => c.className || c.tagName));
   assert.ok(order.indexOf('help-lines') < order.indexOf('emergency'), `lines first: ${order}`);
+  // Picked, the country's number: at least as tall a target as any help line's.
+  await page.selectOption('#help-country', 'US');
+  const picked = page.locator('#crisis-card');
+  await picked.locator('.emergency-call[href="tel:911"]').waitFor();
+  const areas = await picked.evaluate((el) => [...el.querySelectorAll('.help-lines a, .emergency-call')].map((t) => {
+    const r = t.getBoundingClientRect();
+    return { call: t.classList.contains('emergency-call'), area: r.width * r.height, height: r.height, text: t.textContent };
+  }));
+  const call = areas.find((a) => a.call);
+  for (const other of areas.filter((a) => !a.call)) {
+    assert.ok(call.height >= other.height, `the emergency call is at least as tall as every help line's target at ${width} px, not "${other.text}" (${JSON.stringify(areas)})`);
+  }
   // Numbers are links to tap: call, and text where the line takes texts.
-  await card.locator('a[href="tel:988"]').waitFor();
-  await card.locator('a[href="sms:988"]').waitFor();
-  await card.locator('a[href="tel:116123"]').waitFor();
-  const text = await card.innerText();
+  await picked.locator('a[href="tel:988"]').waitFor();
+  await picked.locator('a[href="sms:988"]').waitFor();
+  await page.selectOption('#help-country', '');
+  await page.locator('#crisis-card a[href="tel:116123"]').waitFor();
+  const text = await page.locator('#crisis-card').innerText();
   assert.match(text, /Thank you for telling us\./);
   assert.match(text, /Your message was shared with the group\./);
   // The operator's words come after the lines, and say so.
@@ -117,6 +126,8 @@ test('the crisis card on a phone and on a wide screen: lines first, tappable, tr
       const card = page.locator('#crisis-card[data-category="overdose"]');
       await card.waitFor();
       const first = card.locator('#crisis-emergency');
+      assert.match(await first.innerText(), /^Emergency: call your local emergency number now/, 'not guessed from en-GB');
+      await page.selectOption('#help-country', 'GB');
       assert.match(await first.innerText(), /^Emergency: call 999/);
       const order = await card.evaluate((el) => [...el.children].map((c) => c.id || c.className));
       assert.equal(order[1], 'crisis-emergency', `the emergency number right after the title: ${order}`);

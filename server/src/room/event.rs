@@ -86,6 +86,12 @@ pub enum EventKind {
     WaitingRoom {
         on: bool,
     },
+    /// The shield went up or down, with the waiting room and slow mode now in force.
+    Shield {
+        on: bool,
+        waiting_room: bool,
+        seconds: u32,
+    },
     Announcement {
         text: String,
     },

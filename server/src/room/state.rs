@@ -20,6 +20,7 @@ pub(crate) mod outcome;
 mod posting;
 mod private;
 mod settings;
+mod shield;
 mod structure;
 mod waiting;
 
@@ -124,6 +125,9 @@ pub struct Room {
     /// The session script, the phase the group is in, its round and queue.
     #[serde(default)]
     structure: Structure,
+    /// The shield is up: what it changed, to be put back when it comes down.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    shield: Option<shield::Shielded>,
 }
 
 impl Room {
@@ -154,6 +158,7 @@ impl Room {
             warnings: BTreeMap::new(),
             waiting: BTreeMap::new(),
             whispers: Whispers::default(),
+            shield: None,
             log: ModLog::default(),
             deleted: false,
             structure: Structure::default(),
@@ -235,6 +240,7 @@ impl Room {
             locked: self.locked,
             waiting_room: self.config.waiting_room,
             slow_mode_seconds: self.slow_mode_seconds,
+            shield: self.shield.is_some(),
             floor: self.floor.map(|f| f.0),
             floor_until: self.floor.map(|f| f.1),
             announcement: self.announcement.clone(),

@@ -2375,4 +2375,5 @@ fn invites_minted_in_the_same_millisecond_are_listed_in_the_order_they_were_mint
 }
 
 mod away;
+mod shield;
 mod structure;

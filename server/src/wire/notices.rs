@@ -54,6 +54,8 @@ pub fn crisis_resources(
         title: card.title.clone(),
         body: card.body.clone(),
         lines: card.lines.clone(),
+        emergency: card.emergency.clone(),
+        countries: card.countries.clone(),
     }
 }
 
@@ -119,6 +121,10 @@ pub fn alert(alert: &Alert) -> ServerFrame {
 }
 
 /// The `alert` for a message held for review: only facilitators see its text.
+/// The `reason` of a held message's alert when the shield held it: a participant's
+/// first message of the session, with nothing the content policy found.
+pub const SHIELD_HELD: &str = "first message while the shield is up";
+
 pub fn held_alert(held: &Held) -> ServerFrame {
     ServerFrame::Alert {
         ts: held.ts,
@@ -128,7 +134,12 @@ pub fn held_alert(held: &Held) -> ServerFrame {
         user: held.user,
         name: held.name.clone(),
         category: None,
-        reason: Some(held.kinds.join(", ")),
+        // Held by the shield (a first message, nothing found): it says so.
+        reason: Some(if held.kinds.is_empty() {
+            SHIELD_HELD.to_owned()
+        } else {
+            held.kinds.join(", ")
+        }),
         held: Some(held.id),
         text: Some(held.text.clone()),
         context: Vec::new(),

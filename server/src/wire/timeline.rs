@@ -120,6 +120,17 @@ pub fn event_frame(event: &Event) -> ServerFrame {
             policy: *policy,
         },
         EventKind::WaitingRoom { on } => ServerFrame::WaitingRoom { seq, ts, on: *on },
+        EventKind::Shield {
+            on,
+            waiting_room,
+            seconds,
+        } => ServerFrame::Shield {
+            seq,
+            ts,
+            on: *on,
+            waiting_room: *waiting_room,
+            slow_mode_seconds: *seconds,
+        },
         EventKind::Announcement { text } => ServerFrame::Announcement {
             seq,
             ts,
@@ -277,6 +288,21 @@ pub fn read_event(text: &str) -> Option<Event> {
         ),
         ServerFrame::Policy { seq, ts, policy } => (seq, ts, EventKind::Policy { policy }),
         ServerFrame::WaitingRoom { seq, ts, on } => (seq, ts, EventKind::WaitingRoom { on }),
+        ServerFrame::Shield {
+            seq,
+            ts,
+            on,
+            waiting_room,
+            slow_mode_seconds,
+        } => (
+            seq,
+            ts,
+            EventKind::Shield {
+                on,
+                waiting_room,
+                seconds: slow_mode_seconds,
+            },
+        ),
         ServerFrame::Announcement { seq, ts, text } => (seq, ts, EventKind::Announcement { text }),
         ServerFrame::Closed { seq, ts, reason } => (seq, ts, EventKind::Closed { reason }),
         ServerFrame::Phase(e) => (e.seq, e.ts, EventKind::Phase(e.phase)),

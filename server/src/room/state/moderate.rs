@@ -258,6 +258,10 @@ impl Room {
                     return Err(Rejection::NotFound);
                 }
             }
+            ModAction::Shield => {
+                let on = on.ok_or(Rejection::BadRequest("shield needs `on`"))?;
+                self.set_shield(on, now, &mut out);
+            }
             ModAction::Resolve => {
                 let id = report.ok_or(Rejection::BadRequest("resolve needs `report`"))?;
                 if self.held.contains_key(&id) {
@@ -344,6 +348,7 @@ impl Room {
         self.session += 1;
         self.open = false;
         self.stop_watching();
+        self.drop_shield();
         self.warnings.clear();
         self.members.clear();
         self.waiting.clear();

@@ -69,6 +69,7 @@ impl Room {
         }
         let policy = self.config.policy;
         let held_count = self.held.len();
+        let shielded = crisis.is_none() && self.shield_holds(user);
         let Some(m) = self.members.get_mut(&user) else {
             return Err(Rejection::NotMember);
         };
@@ -80,6 +81,14 @@ impl Room {
                 Some(s) if s.policy == policy => s.verdict,
                 _ => policy.evaluate_with_crisis(&text, crisis.is_some()),
             },
+        };
+        // With the shield up, a participant's first message waits for a facilitator
+        // (as the policy would have it shown, with what it found).
+        let (text, verdict) = match verdict {
+            Verdict::Clean if shielded => (text, Verdict::Hold { kinds: Vec::new() }),
+            Verdict::Flag { kinds } if shielded => (text, Verdict::Hold { kinds }),
+            Verdict::Censored { text } if shielded => (text, Verdict::Hold { kinds: Vec::new() }),
+            other => (text, other),
         };
         let (text, flagged) = match verdict {
             Verdict::Clean => (text, Vec::new()),
