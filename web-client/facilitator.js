@@ -144,15 +144,15 @@ export class FacilitatorTools {
       title: 'Turns on the waiting room and slow mode, and holds newcomers\' first messages for a facilitator; off puts the room back as it was',
       onclick: () => this.mod('shield', { on: !this.chat.state.shield }, this.chat.state.shield ? 'lower the shield' : 'raise the shield') },
     'Shield');
-    this.slowSelect = h('select', { id: 'slow-mode', class: 'field small', onchange: () => this.setSlowMode() },
-      SLOW_MODE_CHOICES.map((s) => h('option', { value: String(s), text: s ? `one post per ${s < 60 ? `${s} s` : `${s / 60} min`}` : 'off' })));
+    this.slowSelect = h('select', { id: 'slow-mode', class: 'field small', 'aria-label': 'Slow mode', onchange: () => this.setSlowMode() },
+      SLOW_MODE_CHOICES.map((s) => h('option', { value: String(s), text: `Slow mode: ${s ? `1 post / ${s < 60 ? `${s} s` : `${s / 60} min`}` : 'off'}` })));
     this.clearFloorButton = h('button', { type: 'button', class: 'button', hidden: true, onclick: () => this.mod('clear_floor', {}, 'open the floor') }, 'Open the floor');
     this.closeButton = h('button', { type: 'button', class: 'button danger', id: 'close-session-button', onclick: () => this.closeSession() }, 'Close session');
     this.scriptSlot = h('span', { class: 'toolbar-script', id: 'toolbar-script' });
     this.toolbar = h('div', { class: 'toolbar', id: 'facilitator-tools', role: 'toolbar', 'aria-label': 'Facilitator tools' },
       h('span', { class: 'toolbar-title', text: 'Facilitator' }),
       this.pauseButton,
-      h('label', { class: 'inline-label', for: 'slow-mode', text: 'Slow mode' }), this.slowSelect,
+      this.slowSelect,
       this.lockButton,
       this.waitingButton,
       this.shieldButton,

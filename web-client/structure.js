@@ -138,11 +138,11 @@ export class SessionScript {
     this.renderTimes();
   }
 
-  /** The toolbar's "Start the script", before the first phase. */
+  /** The toolbar's "Start script", before the first phase. */
   startButton(first) {
     return h('button', { type: 'button', class: 'button', id: 'next-phase-button',
       title: `Start the session script: ${first.name}`,
-      onclick: () => this.chat.facilitator?.mod('next_phase', {}, 'start the session script') }, 'Start the script');
+      onclick: () => this.chat.facilitator?.mod('next_phase', {}, 'start the session script') }, 'Start script');
   }
 
   roundPart() {

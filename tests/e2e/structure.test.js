@@ -33,7 +33,7 @@ test('a facilitator runs the check-in round with a pass and a sharing queue of t
 
     await t.test('the facilitator starts the script and posts the opening reading', async () => {
       assert.equal(await script(ana).isHidden(), true, 'nothing shows before the group starts');
-      await sam.getByRole('button', { name: 'Start the script' }).click();
+      await sam.getByRole('button', { name: 'Start script' }).click();
       for (const page of pages) {
         await script(page).locator('#phase-name', { hasText: 'Welcome and guidelines' }).waitFor();
       }
