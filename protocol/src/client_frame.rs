@@ -46,6 +46,11 @@ pub enum ClientFrame {
         to: Option<UserId>,
         text: String,
     },
+    /// A facilitator's note to everyone in the waiting room (e.g. "we start at
+    /// 7:05"): each person waiting and every facilitator receive it as a `whisper`
+    /// with `waiting: true`; nobody in the room sees it. A participant gets
+    /// `forbidden`.
+    WaitingNote { text: String },
     /// The member has read a warning: a participant their crisis resources card
     /// (no `alert`) or a facilitator's `warning` to them (`alert` is its id), a
     /// facilitator the alert with id `alert`, which is then handled for every

@@ -53,6 +53,10 @@ pub enum ServerFrame {
         text: String,
         #[serde(default, skip_serializing_if = "is_false")]
         kept: bool,
+        /// A facilitator's note to everyone in the waiting room (`waiting_note`),
+        /// given to each person waiting and to the facilitators.
+        #[serde(default, skip_serializing_if = "is_false")]
+        waiting: bool,
         /// Given again after a `welcome` (the session's whispers this member may
         /// read), not written just now: a page that has just opened shows it without
         /// announcing it. Absent on a whisper delivered as it is written.

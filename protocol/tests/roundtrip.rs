@@ -171,6 +171,7 @@ fn client_kind(f: &ClientFrame) -> &'static str {
         ClientFrame::React { .. } => "react",
         ClientFrame::Report { .. } => "report",
         ClientFrame::Whisper { .. } => "whisper",
+        ClientFrame::WaitingNote { .. } => "waiting_note",
         ClientFrame::AckWarning { .. } => "ack_warning",
         ClientFrame::Mod { .. } => "mod",
         ClientFrame::Leave => "leave",
@@ -319,6 +320,31 @@ fn client_whisper() {
     };
     assert_eq!(to, Some(user(ALICE)));
     assert!(text.starts_with("Hi Willow"));
+}
+
+#[test]
+fn client_waiting_note() {
+    let f = client_golden("waiting_note");
+    let ClientFrame::WaitingNote { text } = f else {
+        panic!("not a waiting note: {f:?}");
+    };
+    assert!(text.contains("7:05"));
+}
+
+#[test]
+fn server_whisper_waiting_note() {
+    let f = server_golden("whisper.waiting_note");
+    let ServerFrame::Whisper {
+        from, to, waiting, ..
+    } = f
+    else {
+        panic!("not a whisper: {f:?}");
+    };
+    // A note to everyone waiting names no one person: it is to all of them.
+    assert!(waiting);
+    assert_eq!((from, to), (user(SAM), None));
+    // A whisper to one member does not mention `waiting`.
+    assert!(fixture_value("server_whisper").get("waiting").is_none());
 }
 
 #[test]
@@ -1993,7 +2019,7 @@ fn http_error() {
 #[test]
 fn every_client_frame_has_a_fixture() {
     let variants = serde_variants::<ClientFrame>(r#"{"type": "__no_such_type__"}"#);
-    assert_eq!(variants.len(), 10, "{variants:?}");
+    assert_eq!(variants.len(), 11, "{variants:?}");
     let mut covered = BTreeSet::new();
     for name in fixture_names("client_") {
         let kind = base_name(&name).strip_prefix("client_").unwrap();
@@ -2053,7 +2079,7 @@ fn typed_pretty(name: &str) -> String {
 #[test]
 fn every_fixture_is_typed_and_in_wire_order() {
     let names = fixture_names("");
-    assert_eq!(names.len(), 83, "{names:?}");
+    assert_eq!(names.len(), 85, "{names:?}");
     for name in names {
         assert_eq!(
             fixture_text(&name),

@@ -2363,3 +2363,4 @@ fn invites_minted_in_the_same_millisecond_are_listed_in_the_order_they_were_mint
 }
 
 mod away;
+mod waiting_word;

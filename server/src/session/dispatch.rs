@@ -43,6 +43,12 @@ impl Live {
                     self.whisper(conn, to, text).await?;
                 }
             }
+            ClientFrame::WaitingNote { text } => {
+                let text = normalize_message(&text, max_chars);
+                if let Some(text) = self.checked(conn, None, text).await? {
+                    self.waiting_note(conn, text).await?;
+                }
+            }
             ClientFrame::Report { seq, reason } => {
                 let reason = optional_text(reason, MAX_REASON_CHARS);
                 if let Some(reason) = self.checked(conn, None, reason).await? {

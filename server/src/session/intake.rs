@@ -79,7 +79,8 @@ impl Live {
             | ClientFrame::Hand { .. }
             | ClientFrame::React { .. }
             | ClientFrame::Report { .. }
-            | ClientFrame::Whisper { .. } => budget.message(),
+            | ClientFrame::Whisper { .. }
+            | ClientFrame::WaitingNote { .. } => budget.message(),
             // Handling an alert is a facilitator's action; reading a card or a
             // note is a member's.
             ClientFrame::AckWarning { alert } => match (self.role, alert) {

@@ -188,6 +188,7 @@ pub fn whisper(w: &Whisper, replayed: bool) -> ServerFrame {
         to: w.to,
         text: w.text.clone(),
         kept: w.kept,
+        waiting: w.waiting,
         replayed,
     }
 }

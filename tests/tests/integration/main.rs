@@ -41,3 +41,4 @@ mod strict_admin_bodies;
 mod ticks_and_durability;
 mod topology;
 mod waiting_room;
+mod waiting_word;

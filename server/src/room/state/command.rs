@@ -81,6 +81,14 @@ pub enum Command {
         #[serde(default)]
         crisis: Option<Concern>,
     },
+    /// A facilitator's note to everyone in the waiting room: kept for the session
+    /// (someone who knocks later is given it too) and delivered to each person
+    /// waiting and the facilitators, never to the room.
+    WaitingNote {
+        user: UserId,
+        #[serde(default)]
+        text: String,
+    },
     /// A member has read a warning: a participant their resources card (`alert`
     /// absent), a facilitator the open alert `alert`, which is then handled.
     AckWarning {

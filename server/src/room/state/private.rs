@@ -110,11 +110,15 @@ impl Room {
         (to, text, crisis): (Option<UserId>, String, Option<Concern>),
         now: Millis,
     ) -> Result<Applied, Rejection> {
-        let role = self.role_of(user)?;
+        // Someone waiting writes to the facilitators as a participant does.
+        let role = match self.waiting.get(&user) {
+            Some(_) => Role::Participant,
+            None => self.role_of(user)?,
+        };
         let mut kept = false;
         match (role, to) {
             (Role::Facilitator, Some(to)) => {
-                if !self.members.contains_key(&to) {
+                if !self.members.contains_key(&to) && !self.waiting.contains_key(&to) {
                     return Err(Rejection::NotFound);
                 }
             }
@@ -138,10 +142,12 @@ impl Room {
                 .members
                 .get(&user)
                 .map(|m| m.name.clone())
+                .or_else(|| self.waiting.get(&user).map(|w| w.name.clone()))
                 .unwrap_or_default(),
             to: if role == Role::Participant { None } else { to },
             text,
             kept,
+            waiting: false,
         };
         let mut out = Applied::none();
         if let (Some(concern), Role::Participant) = (crisis, role) {

@@ -55,6 +55,24 @@ impl Live {
         }
     }
 
+    /// A facilitator's note to everyone in the waiting room; the room delivers it
+    /// from its fold, and refuses it from anyone else (`forbidden`).
+    pub(in crate::session) async fn waiting_note(
+        &mut self,
+        conn: &mut Conn,
+        text: String,
+    ) -> Result<(), axum::Error> {
+        let app = conn.app.clone();
+        let cmd = Command::WaitingNote {
+            user: self.user,
+            text,
+        };
+        match app.broker.apply(self.room, cmd, now_ms()).await {
+            Ok(_) => Ok(()),
+            Err(e) => self.broker_error(conn, None, &e).await,
+        }
+    }
+
     pub(in crate::session) async fn report(
         &mut self,
         conn: &mut Conn,
