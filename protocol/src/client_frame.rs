@@ -39,6 +39,14 @@ pub enum ClientFrame {
         #[serde(default, skip_serializing_if = "Option::is_none")]
         reason: Option<String>,
     },
+    /// Tell the facilitators one is worried about a member (`user`), quoting their
+    /// message at `seq` if given: an `alert` of kind `concern` for the facilitators,
+    /// `concern_noted` for the sender. The member it is about is never told who.
+    Concern {
+        user: UserId,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        seq: Option<Seq>,
+    },
     /// A private message. A participant's whisper goes to every facilitator (`to` is
     /// ignored); a facilitator may whisper to one member (`to`) or to the others.
     Whisper {

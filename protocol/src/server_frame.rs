@@ -152,6 +152,20 @@ pub enum ServerFrame {
         /// Absent when a phrase rule matched.
         #[serde(default, skip_serializing_if = "Option::is_none")]
         likelihood: Option<u8>,
+        /// For `concern`: the member who is worried about `user` (facilitators only
+        /// ever receive an alert; `user` is never told who).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        by: Option<UserId>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        by_name: Option<String>,
+    },
+    /// The answer to a member's `concern`, to them alone: the facilitators were told
+    /// (`told`: one is connected now; otherwise the first to arrive will be).
+    ConcernNoted {
+        user: UserId,
+        name: String,
+        #[serde(default, skip_serializing_if = "is_false")]
+        told: bool,
     },
     /// Sent privately to every facilitator: the participants in the waiting room,
     /// in the order they arrived. Sent after a facilitator's `welcome` and whenever
@@ -293,6 +307,7 @@ impl ServerFrame {
             | ServerFrame::MuteNotice { .. }
             | ServerFrame::CrisisResources { .. }
             | ServerFrame::Alert { .. }
+            | ServerFrame::ConcernNoted { .. }
             | ServerFrame::Waiting { .. }
             | ServerFrame::ModLog { .. }
             | ServerFrame::Members { .. } => None,
@@ -512,6 +527,8 @@ pub enum AlertKind {
     Held,
     /// A participant is in the waiting room (see the `waiting` frame for the list).
     Knock,
+    /// A member is worried about another (`user`; `by` is who is worried).
+    Concern,
 }
 
 /// One message as a report's alert quotes it.

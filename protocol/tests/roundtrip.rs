@@ -83,6 +83,7 @@ const PRIVATE: &[&str] = &[
     "mute_notice",
     "crisis_resources",
     "alert",
+    "concern_noted",
     "waiting",
     "mod_log",
     "members",
@@ -172,6 +173,7 @@ fn client_kind(f: &ClientFrame) -> &'static str {
         ClientFrame::Report { .. } => "report",
         ClientFrame::Whisper { .. } => "whisper",
         ClientFrame::WaitingNote { .. } => "waiting_note",
+        ClientFrame::Concern { .. } => "concern",
         ClientFrame::AckWarning { .. } => "ack_warning",
         ClientFrame::Mod { .. } => "mod",
         ClientFrame::Leave => "leave",
@@ -190,6 +192,7 @@ fn server_kind(f: &ServerFrame) -> &'static str {
         ServerFrame::MuteNotice { .. } => "mute_notice",
         ServerFrame::CrisisResources { .. } => "crisis_resources",
         ServerFrame::Alert { .. } => "alert",
+        ServerFrame::ConcernNoted { .. } => "concern_noted",
         ServerFrame::Waiting { .. } => "waiting",
         ServerFrame::ModLog { .. } => "mod_log",
         ServerFrame::Members { .. } => "members",
@@ -345,6 +348,54 @@ fn server_whisper_waiting_note() {
     assert_eq!((from, to), (user(SAM), None));
     // A whisper to one member does not mention `waiting`.
     assert!(fixture_value("server_whisper").get("waiting").is_none());
+}
+
+#[test]
+fn client_concern() {
+    assert_eq!(
+        client_golden("concern"),
+        ClientFrame::Concern {
+            user: user(ALICE),
+            seq: Some(47),
+        }
+    );
+}
+
+#[test]
+fn server_alert_concern() {
+    let f = server_golden("alert.concern");
+    let ServerFrame::Alert {
+        kind,
+        id,
+        seq,
+        user: subject,
+        context,
+        by,
+        by_name,
+        ..
+    } = f
+    else {
+        panic!("not an alert: {f:?}");
+    };
+    // Ash is worried about Willow: the alert is about her, quoting her message 47,
+    // and says who is worried in `by` (facilitators only ever receive it).
+    assert_eq!(kind, AlertKind::Concern);
+    assert_eq!((id, seq, subject), (Some(9), Some(47), user(ALICE)));
+    assert_eq!(context.len(), 1);
+    assert_eq!((context[0].seq, context[0].user), (47, user(ALICE)));
+    assert_eq!((by, by_name.as_deref()), (Some(user(ASH)), Some("Ash")));
+}
+
+#[test]
+fn server_concern_noted() {
+    assert_eq!(
+        server_golden("concern_noted"),
+        ServerFrame::ConcernNoted {
+            user: user(ALICE),
+            name: "Willow".into(),
+            told: true,
+        }
+    );
 }
 
 #[test]
@@ -1001,6 +1052,8 @@ fn server_alert_flagged() {
             since: None,
             likelihood: None,
             context: vec![],
+            by: None,
+            by_name: None,
         }
     );
 }
@@ -1091,6 +1144,8 @@ fn server_alert_report() {
                     cw: None,
                 },
             ],
+            by: None,
+            by_name: None,
         }
     );
     // The reason is the reporter's own words, from their `report` frame.
@@ -1150,6 +1205,8 @@ fn server_alert_knock() {
             since: None,
             likelihood: None,
             context: vec![],
+            by: None,
+            by_name: None,
         }
     );
     // The knock is River's place in the waiting list.
@@ -2019,7 +2076,7 @@ fn http_error() {
 #[test]
 fn every_client_frame_has_a_fixture() {
     let variants = serde_variants::<ClientFrame>(r#"{"type": "__no_such_type__"}"#);
-    assert_eq!(variants.len(), 11, "{variants:?}");
+    assert_eq!(variants.len(), 12, "{variants:?}");
     let mut covered = BTreeSet::new();
     for name in fixture_names("client_") {
         let kind = base_name(&name).strip_prefix("client_").unwrap();
@@ -2079,7 +2136,7 @@ fn typed_pretty(name: &str) -> String {
 #[test]
 fn every_fixture_is_typed_and_in_wire_order() {
     let names = fixture_names("");
-    assert_eq!(names.len(), 85, "{names:?}");
+    assert_eq!(names.len(), 88, "{names:?}");
     for name in names {
         assert_eq!(
             fixture_text(&name),

@@ -296,7 +296,7 @@ impl Room {
             Command::Send { user, .. } => (*user, Action::Send),
             Command::Hand { user, .. } => (*user, Action::Hand),
             Command::React { user, .. } => (*user, Action::React),
-            Command::Report { user, .. } => (*user, Action::Report),
+            Command::Report { user, .. } | Command::Concern { user, .. } => (*user, Action::Report),
             // Someone waiting may write to the facilitators (`waiting_actor` let only
             // that through): a word before they are let in.
             Command::Whisper { user, .. } if self.waiting.contains_key(user) => return Ok(()),
@@ -417,6 +417,12 @@ impl Room {
                 crisis,
             } => self.whisper(user, (to, text, crisis), now),
             Command::WaitingNote { user, text } => Ok(self.note_waiting(user, text, now)),
+            Command::Concern {
+                user,
+                subject,
+                seq,
+                quote,
+            } => self.concern(user, subject, (seq, quote), now),
             Command::AckWarning { user, alert } => self.ack_warning(user, alert, now),
             Command::Moderate { actor, request } => {
                 // Written before the action (a removed member's name goes with them),
@@ -516,6 +522,7 @@ fn waiting_actor(cmd: &Command) -> Option<UserId> {
         | Command::Hand { user, .. }
         | Command::React { user, .. }
         | Command::Report { user, .. }
+        | Command::Concern { user, .. }
         | Command::Whisper {
             user, to: Some(_), ..
         }

@@ -2363,4 +2363,5 @@ fn invites_minted_in_the_same_millisecond_are_listed_in_the_order_they_were_mint
 }
 
 mod away;
+mod concern;
 mod waiting_word;

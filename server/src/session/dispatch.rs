@@ -49,6 +49,7 @@ impl Live {
                     self.waiting_note(conn, text).await?;
                 }
             }
+            ClientFrame::Concern { user, seq } => self.concern(conn, user, seq).await?,
             ClientFrame::Report { seq, reason } => {
                 let reason = optional_text(reason, MAX_REASON_CHARS);
                 if let Some(reason) = self.checked(conn, None, reason).await? {

@@ -80,7 +80,8 @@ impl Live {
             | ClientFrame::React { .. }
             | ClientFrame::Report { .. }
             | ClientFrame::Whisper { .. }
-            | ClientFrame::WaitingNote { .. } => budget.message(),
+            | ClientFrame::WaitingNote { .. }
+            | ClientFrame::Concern { .. } => budget.message(),
             // Handling an alert is a facilitator's action; reading a card or a
             // note is a member's.
             ClientFrame::AckWarning { alert } => match (self.role, alert) {

@@ -8,6 +8,7 @@ mod bad_input;
 mod bans;
 mod budgets;
 mod catalog_record;
+mod concern;
 mod contract;
 mod conversation;
 mod deployment;

@@ -104,6 +104,55 @@ impl Room {
         })
     }
 
+    /// A member is worried about another: an alert for the facilitators, kept like a
+    /// report's. The subject is named in it and told nothing.
+    pub(super) fn concern(
+        &mut self,
+        user: UserId,
+        subject: UserId,
+        (seq, quote): (Option<Seq>, Option<Quote>),
+        now: Millis,
+    ) -> Result<Applied, Rejection> {
+        let name = self
+            .members
+            .get(&user)
+            .ok_or(Rejection::NotMember)?
+            .name
+            .clone();
+        if subject == user {
+            return Err(Rejection::BadRequest(
+                "a concern is about someone else: to reach the facilitators yourself, write to them",
+            ));
+        }
+        let subject_name = self
+            .members
+            .get(&subject)
+            .ok_or(Rejection::NotFound)?
+            .name
+            .clone();
+        if let Some(seq) = seq {
+            if seq == 0 || seq > self.seq {
+                return Err(Rejection::NotFound);
+            }
+            if quote
+                .as_ref()
+                .is_some_and(|q| q.seq != seq || q.user != subject)
+            {
+                return Err(Rejection::BadRequest("that message is not theirs"));
+            }
+        }
+        let about = About::Concern {
+            subject,
+            subject_name,
+            quote: quote.filter(|_| seq.is_some()),
+        };
+        Ok(Applied {
+            alert: Some(self.raise(user, name, about, now)),
+            told: self.facilitator_online(),
+            ..Applied::none()
+        })
+    }
+
     pub(super) fn whisper(
         &mut self,
         user: UserId,
