@@ -45,6 +45,14 @@ pub enum ClientFrame {
         #[serde(default, skip_serializing_if = "Option::is_none")]
         reason: Option<String>,
     },
+    /// Tell the facilitators one is worried about a member (`user`), quoting their
+    /// message at `seq` if given: an `alert` of kind `concern` for the facilitators,
+    /// `concern_noted` for the sender. The member it is about is never told who.
+    Concern {
+        user: UserId,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        seq: Option<Seq>,
+    },
     /// A private message. A participant's whisper goes to every facilitator (`to` is
     /// ignored); a facilitator may whisper to one member (`to`) or to the others.
     Whisper {
@@ -52,6 +60,11 @@ pub enum ClientFrame {
         to: Option<UserId>,
         text: String,
     },
+    /// A facilitator's note to everyone in the waiting room (e.g. "we start at
+    /// 7:05"): each person waiting and every facilitator receive it as a `whisper`
+    /// with `waiting: true`; nobody in the room sees it. A participant gets
+    /// `forbidden`.
+    WaitingNote { text: String },
     /// The member has read a warning: a participant their crisis resources card
     /// (no `alert`) or a facilitator's `warning` to them (`alert` is its id), a
     /// facilitator the alert with id `alert`, which is then handled for every

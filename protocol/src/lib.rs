@@ -10,6 +10,8 @@
 //! - [`ids`]: newtype identifiers (`RoomId`, `UserId`) and scalar aliases.
 //! - [`client_frame`]: frames a client sends over the WebSocket.
 //! - [`server_frame`]: frames the server sends; timeline events carry a `seq`.
+//! - [`notices`]: what those private frames carry (alert kinds, quotes, the waiting
+//!   list, the moderation log's entries, help lines).
 //! - [`error`]: stable error codes and WebSocket close codes.
 //! - [`http`]: request and response bodies of the HTTP API.
 //! - [`policy`]: a room's content policy.
@@ -22,6 +24,7 @@ pub mod error;
 pub mod help_lines;
 pub mod http;
 pub mod ids;
+pub mod notices;
 pub mod policy;
 pub mod schedule;
 pub mod script;

@@ -12,6 +12,8 @@ use crate::policy::ContentPolicy;
 use crate::schedule::{NextSession, Schedule};
 use crate::script::{PhaseEvent, QueueEvent, RoundEvent, ScriptEvent, ScriptView};
 
+pub use crate::notices::{AlertKind, LogEntry, Quote, WaitingMember};
+
 /// One frame from the server.
 // `welcome` is much the largest (it carries the room's summary, schedule included), but
 // there is one per connection and a frame lives only until it is encoded or handled:
@@ -55,6 +57,10 @@ pub enum ServerFrame {
         text: String,
         #[serde(default, skip_serializing_if = "is_false")]
         kept: bool,
+        /// A facilitator's note to everyone in the waiting room (`waiting_note`),
+        /// given to each person waiting and to the facilitators.
+        #[serde(default, skip_serializing_if = "is_false")]
+        waiting: bool,
         /// Given again after a `welcome` (the session's whispers this member may
         /// read), not written just now: a page that has just opened shows it without
         /// announcing it. Absent on a whisper delivered as it is written.
@@ -158,6 +164,20 @@ pub enum ServerFrame {
         /// Absent when a phrase rule matched.
         #[serde(default, skip_serializing_if = "Option::is_none")]
         likelihood: Option<u8>,
+        /// For `concern`: the member who is worried about `user` (facilitators only
+        /// ever receive an alert; `user` is never told who).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        by: Option<UserId>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        by_name: Option<String>,
+    },
+    /// The answer to a member's `concern`, to them alone: the facilitators were told
+    /// (`told`: one is connected now; otherwise the first to arrive will be).
+    ConcernNoted {
+        user: UserId,
+        name: String,
+        #[serde(default, skip_serializing_if = "is_false")]
+        told: bool,
     },
     /// Sent privately to every facilitator: the participants in the waiting room,
     /// in the order they arrived. Sent after a facilitator's `welcome` and whenever
@@ -316,6 +336,7 @@ impl ServerFrame {
             | ServerFrame::MuteNotice { .. }
             | ServerFrame::CrisisResources { .. }
             | ServerFrame::Alert { .. }
+            | ServerFrame::ConcernNoted { .. }
             | ServerFrame::Waiting { .. }
             | ServerFrame::ModLog { .. }
             | ServerFrame::Members { .. } => None,
@@ -528,80 +549,4 @@ pub enum LeftReason {
     Removed,
     /// A facilitator banned them.
     Banned,
-}
-
-/// What a facilitator's alert is about.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum AlertKind {
-    /// A message sounds like a crisis.
-    Crisis,
-    /// A message may be a reason to check in with its author: the classifier leans
-    /// that way without being sure. Ranked below a crisis; its author gets no card.
-    CheckIn,
-    /// A member reported a message.
-    Report,
-    /// The content policy flagged a message.
-    Flagged,
-    /// A message is held for review.
-    Held,
-    /// A participant is in the waiting room (see the `waiting` frame for the list).
-    Knock,
-}
-
-/// One message as a report's alert quotes it.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Quote {
-    pub seq: Seq,
-    pub ts: Millis,
-    pub user: UserId,
-    pub name: String,
-    pub text: String,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub cw: Option<String>,
-}
-
-/// A participant in the waiting room.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub struct WaitingMember {
-    pub user: UserId,
-    pub name: String,
-    /// When they knocked.
-    pub since: Millis,
-    /// Whether one of their connections is open now.
-    pub online: bool,
-}
-
-/// One entry of the session's moderation log: who did what, to whom, why and when.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub struct LogEntry {
-    /// Its place in the log, from 1 in each session.
-    pub id: u64,
-    pub ts: Millis,
-    /// The facilitator who acted.
-    pub by: UserId,
-    pub by_name: String,
-    pub action: crate::client_frame::ModAction,
-    /// The member acted on, and their name at the time.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub user: Option<UserId>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub name: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub reason: Option<String>,
-    /// The message acted on (redact; a release's new message).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub seq: Option<Seq>,
-    /// A mute's, slow mode's or floor's length.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub seconds: Option<u32>,
-    /// The held message released or declined.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub held: Option<u64>,
-    /// The alert resolved.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub alert: Option<u64>,
-    /// For waiting_room, lock and the like: the new setting.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub on: Option<bool>,
 }

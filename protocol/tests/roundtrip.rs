@@ -88,6 +88,7 @@ const PRIVATE: &[&str] = &[
     "mute_notice",
     "crisis_resources",
     "alert",
+    "concern_noted",
     "waiting",
     "mod_log",
     "members",
@@ -176,6 +177,8 @@ fn client_kind(f: &ClientFrame) -> &'static str {
         ClientFrame::React { .. } => "react",
         ClientFrame::Report { .. } => "report",
         ClientFrame::Whisper { .. } => "whisper",
+        ClientFrame::WaitingNote { .. } => "waiting_note",
+        ClientFrame::Concern { .. } => "concern",
         ClientFrame::AckWarning { .. } => "ack_warning",
         ClientFrame::Mod { .. } => "mod",
         ClientFrame::Pass => "pass",
@@ -196,6 +199,7 @@ fn server_kind(f: &ServerFrame) -> &'static str {
         ServerFrame::MuteNotice { .. } => "mute_notice",
         ServerFrame::CrisisResources { .. } => "crisis_resources",
         ServerFrame::Alert { .. } => "alert",
+        ServerFrame::ConcernNoted { .. } => "concern_noted",
         ServerFrame::Waiting { .. } => "waiting",
         ServerFrame::ModLog { .. } => "mod_log",
         ServerFrame::Members { .. } => "members",
@@ -331,6 +335,79 @@ fn client_whisper() {
     };
     assert_eq!(to, Some(user(ALICE)));
     assert!(text.starts_with("Hi Willow"));
+}
+
+#[test]
+fn client_waiting_note() {
+    let f = client_golden("waiting_note");
+    let ClientFrame::WaitingNote { text } = f else {
+        panic!("not a waiting note: {f:?}");
+    };
+    assert!(text.contains("7:05"));
+}
+
+#[test]
+fn server_whisper_waiting_note() {
+    let f = server_golden("whisper.waiting_note");
+    let ServerFrame::Whisper {
+        from, to, waiting, ..
+    } = f
+    else {
+        panic!("not a whisper: {f:?}");
+    };
+    // A note to everyone waiting names no one person: it is to all of them.
+    assert!(waiting);
+    assert_eq!((from, to), (user(SAM), None));
+    // A whisper to one member does not mention `waiting`.
+    assert!(fixture_value("server_whisper").get("waiting").is_none());
+}
+
+#[test]
+fn client_concern() {
+    assert_eq!(
+        client_golden("concern"),
+        ClientFrame::Concern {
+            user: user(ALICE),
+            seq: Some(47),
+        }
+    );
+}
+
+#[test]
+fn server_alert_concern() {
+    let f = server_golden("alert.concern");
+    let ServerFrame::Alert {
+        kind,
+        id,
+        seq,
+        user: subject,
+        context,
+        by,
+        by_name,
+        ..
+    } = f
+    else {
+        panic!("not an alert: {f:?}");
+    };
+    // Ash is worried about Willow: the alert is about her, quoting her message 47,
+    // and says who is worried in `by` (facilitators only ever receive it).
+    assert_eq!(kind, AlertKind::Concern);
+    assert_eq!((id, seq, subject), (Some(9), Some(47), user(ALICE)));
+    assert_eq!(context.len(), 1);
+    assert_eq!((context[0].seq, context[0].user), (47, user(ALICE)));
+    assert_eq!((by, by_name.as_deref()), (Some(user(ASH)), Some("Ash")));
+}
+
+#[test]
+fn server_concern_noted() {
+    assert_eq!(
+        server_golden("concern_noted"),
+        ServerFrame::ConcernNoted {
+            user: user(ALICE),
+            name: "Willow".into(),
+            told: true,
+        }
+    );
 }
 
 #[test]
@@ -1034,6 +1111,8 @@ fn server_alert_flagged() {
             since: None,
             likelihood: None,
             context: vec![],
+            by: None,
+            by_name: None,
         }
     );
 }
@@ -1124,6 +1203,8 @@ fn server_alert_report() {
                     cw: None,
                 },
             ],
+            by: None,
+            by_name: None,
         }
     );
     // The reason is the reporter's own words, from their `report` frame.
@@ -1183,6 +1264,8 @@ fn server_alert_knock() {
             since: None,
             likelihood: None,
             context: vec![],
+            by: None,
+            by_name: None,
         }
     );
     // The knock is River's place in the waiting list.
@@ -2116,7 +2199,7 @@ fn http_error() {
 #[test]
 fn every_client_frame_has_a_fixture() {
     let variants = serde_variants::<ClientFrame>(r#"{"type": "__no_such_type__"}"#);
-    assert_eq!(variants.len(), 12, "{variants:?}");
+    assert_eq!(variants.len(), 14, "{variants:?}");
     let mut covered = BTreeSet::new();
     for name in fixture_names("client_") {
         let kind = base_name(&name).strip_prefix("client_").unwrap();
@@ -2178,7 +2261,7 @@ fn typed_pretty(name: &str) -> String {
 #[test]
 fn every_fixture_is_typed_and_in_wire_order() {
     let names = fixture_names("");
-    assert_eq!(names.len(), 103, "{names:?}");
+    assert_eq!(names.len(), 108, "{names:?}");
     for name in names {
         assert_eq!(
             fixture_text(&name),

@@ -332,7 +332,14 @@ fn private_effects(hub: &Hub, room: RoomId, applied: &Applied) {
     if let Some(frame) = flagged(applied) {
         tell(Audience::Facilitators, &frame);
     }
-    if let Some(w) = &applied.whisper {
+    if let Some(w) = applied.whisper.as_ref().filter(|w| w.waiting) {
+        // A note to everyone waiting: to each of them and the facilitators alone.
+        let frame = wire::encode(&wire::whisper(w, false));
+        hub.deliver(room, Audience::Facilitators, &frame, Effect::None);
+        for &user in &applied.waiting_audience {
+            hub.deliver(room, Audience::User(user), &frame, Effect::None);
+        }
+    } else if let Some(w) = &applied.whisper {
         // Kept because no facilitator is connected: only its author's tabs are told
         // now; the facilitators are given it when they arrive.
         let audience = if w.kept {

@@ -65,11 +65,19 @@ pub enum About {
         #[serde(default)]
         context: Vec<Quote>,
     },
+    /// A member is worried about `subject` (the alert's `user` is who is worried),
+    /// with the subject's message at a seq they named, as it read then.
+    Concern {
+        subject: UserId,
+        subject_name: String,
+        quote: Option<Quote>,
+    },
 }
 
 impl Alert {
     fn is_report(&self) -> bool {
-        matches!(self.about, About::Report { .. })
+        // A concern is let go with the reports, before any crisis alert.
+        matches!(self.about, About::Report { .. } | About::Concern { .. })
     }
 
     /// The member's crisis alert (`tier` false) or check-in alert (`tier` true).

@@ -12,8 +12,10 @@ pub enum Action {
     Report,
     /// Whisper to a facilitator.
     WhisperFacilitators,
-    /// Whisper to any member (a private check-in).
+    /// Whisper to any member (a private check-in), or to someone waiting.
     WhisperAnyone,
+    /// A note to everyone in the waiting room.
+    NoteWaiting,
     Moderate(ModAction),
 }
 
@@ -30,7 +32,11 @@ pub fn authorize(role: Role, action: Action) -> bool {
             | Action::Report
             | Action::WhisperFacilitators,
         ) => true,
-        (Role::Facilitator, Action::WhisperAnyone | Action::Moderate(_)) => true,
-        (Role::Participant, Action::WhisperAnyone | Action::Moderate(_)) => false,
+        (Role::Facilitator, Action::WhisperAnyone | Action::NoteWaiting | Action::Moderate(_)) => {
+            true
+        }
+        (Role::Participant, Action::WhisperAnyone | Action::NoteWaiting | Action::Moderate(_)) => {
+            false
+        }
     }
 }

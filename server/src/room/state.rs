@@ -329,12 +329,16 @@ impl Room {
                 (*user, Action::Hand)
             }
             Command::React { user, .. } => (*user, Action::React),
-            Command::Report { user, .. } => (*user, Action::Report),
+            Command::Report { user, .. } | Command::Concern { user, .. } => (*user, Action::Report),
+            // Someone waiting may write to the facilitators (`waiting_actor` let only
+            // that through): a word before they are let in.
+            Command::Whisper { user, .. } if self.waiting.contains_key(user) => return Ok(()),
             Command::Whisper { user, to, .. } => match (self.role_of(*user)?, to) {
                 (Role::Facilitator, Some(_)) => (*user, Action::WhisperAnyone),
                 _ => (*user, Action::WhisperFacilitators),
             },
             Command::Moderate { actor, request } => (*actor, Action::Moderate(request.action)),
+            Command::WaitingNote { user, .. } => (*user, Action::NoteWaiting),
             Command::AckWarning { user, .. } => {
                 self.role_of(*user)?;
                 return Ok(());
@@ -450,6 +454,13 @@ impl Room {
                 text,
                 crisis,
             } => self.whisper(user, (to, text, crisis), now),
+            Command::WaitingNote { user, text } => Ok(self.note_waiting(user, text, now)),
+            Command::Concern {
+                user,
+                subject,
+                seq,
+                quote,
+            } => self.concern(user, subject, (seq, quote), now),
             Command::AckWarning { user, alert } => self.ack_warning(user, alert, now),
             Command::Moderate { actor, request } => {
                 // Written before the action (a removed member's name goes with them),
@@ -555,7 +566,7 @@ impl Room {
 }
 
 /// The member a command is from, for the commands someone in the waiting room may
-/// not give (they may arrive, drop and leave).
+/// not give (they may arrive, drop, leave and write to the facilitators).
 fn waiting_actor(cmd: &Command) -> Option<UserId> {
     match cmd {
         Command::Send { user, .. }
@@ -564,8 +575,13 @@ fn waiting_actor(cmd: &Command) -> Option<UserId> {
         | Command::Queue { user, .. }
         | Command::React { user, .. }
         | Command::Report { user, .. }
-        | Command::Whisper { user, .. }
+        | Command::Concern { user, .. }
+        | Command::Whisper {
+            user, to: Some(_), ..
+        }
+        | Command::WaitingNote { user, .. }
         | Command::AckWarning { user, .. } => Some(*user),
+        Command::Whisper { to: None, .. } => None,
         Command::Moderate { actor, .. } => Some(*actor),
         Command::Connect { .. }
         | Command::Disconnect { .. }

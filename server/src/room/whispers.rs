@@ -1,5 +1,6 @@
-//! The session's private messages: a participant's whispers to the facilitators and a
-//! facilitator's check-ins with one member. The room keeps them for the session so a
+//! The session's private messages: a participant's whispers to the facilitators, a
+//! facilitator's check-ins with one member (in the room or waiting to be let in), and
+//! a facilitator's notes to everyone in the waiting room. The room keeps them for the session so a
 //! reload or a dropped connection loses none of the conversation (each member is given
 //! their own again after `welcome`, a facilitator all of them), and so a whisper
 //! written while no facilitator is connected waits for one. Dropped at close, like
@@ -26,6 +27,9 @@ pub struct Whisper {
     pub text: String,
     /// Written while no facilitator was connected: it waited for one.
     pub kept: bool,
+    /// A facilitator's note to everyone in the waiting room.
+    #[serde(default)]
+    pub waiting: bool,
 }
 
 impl Whisper {
@@ -53,6 +57,16 @@ impl Whispers {
         self.0
             .iter()
             .filter(|w| facilitator || w.concerns(user))
+            .cloned()
+            .collect()
+    }
+
+    /// What someone in the waiting room is given again on arrival: the private line
+    /// between them and the facilitators, and the notes to everyone waiting.
+    pub fn for_waiting(&self, user: UserId) -> Vec<Whisper> {
+        self.0
+            .iter()
+            .filter(|w| w.waiting || w.concerns(user))
             .cloned()
             .collect()
     }

@@ -47,6 +47,13 @@ impl Live {
                     self.whisper(conn, to, text).await?;
                 }
             }
+            ClientFrame::WaitingNote { text } => {
+                let text = normalize_message(&text, max_chars);
+                if let Some(text) = self.checked(conn, None, text).await? {
+                    self.waiting_note(conn, text).await?;
+                }
+            }
+            ClientFrame::Concern { user, seq } => self.concern(conn, user, seq).await?,
             ClientFrame::Report { seq, reason } => {
                 let reason = optional_text(reason, MAX_REASON_CHARS);
                 if let Some(reason) = self.checked(conn, None, reason).await? {

@@ -81,7 +81,9 @@ impl Live {
             | ClientFrame::Queue { .. }
             | ClientFrame::React { .. }
             | ClientFrame::Report { .. }
-            | ClientFrame::Whisper { .. } => budget.message(),
+            | ClientFrame::Whisper { .. }
+            | ClientFrame::WaitingNote { .. }
+            | ClientFrame::Concern { .. } => budget.message(),
             // Handling an alert is a facilitator's action; reading a card or a
             // note is a member's.
             ClientFrame::AckWarning { alert } => match (self.role, alert) {

@@ -18,8 +18,8 @@ pub use errors::{
     too_fast, unavailable, unconfirmed,
 };
 pub use notices::{
-    ack, alert, crisis_resources, flagged_alert, held_ack, held_alert, kept, knock_alert, mod_log,
-    mute_notice, typing, unkept_crisis_alert, waiting_list, warning, whisper,
+    ack, alert, concern_noted, crisis_resources, flagged_alert, held_ack, held_alert, kept,
+    knock_alert, mod_log, mute_notice, typing, unkept_crisis_alert, waiting_list, warning, whisper,
 };
 pub use timeline::{event_frame, quote, read_event, redacted_message};
 pub use welcome::welcome;

@@ -94,18 +94,40 @@ pub fn alert(alert: &Alert) -> ServerFrame {
         About::Report { seq, reason, .. } => {
             (AlertKind::Report, Some(*seq), None, reason.clone(), None)
         }
+        About::Concern { quote, .. } => (
+            AlertKind::Concern,
+            quote.as_ref().map(|q| q.seq),
+            None,
+            None,
+            None,
+        ),
     };
     let context = match &alert.about {
         About::Report { context, .. } => context.clone(),
+        About::Concern { quote, .. } => quote.iter().cloned().collect(),
         About::Crisis { .. } => Vec::new(),
+    };
+    // A concern is about its subject; who is worried goes in `by`.
+    let (user, name, by, by_name) = match &alert.about {
+        About::Concern {
+            subject,
+            subject_name,
+            ..
+        } => (
+            *subject,
+            subject_name.clone(),
+            Some(alert.user),
+            Some(alert.name.clone()),
+        ),
+        About::Crisis { .. } | About::Report { .. } => (alert.user, alert.name.clone(), None, None),
     };
     ServerFrame::Alert {
         ts: alert.ts,
         kind,
         id: Some(alert.id),
         seq,
-        user: alert.user,
-        name: alert.name.clone(),
+        user,
+        name,
         category,
         reason,
         held: None,
@@ -115,8 +137,10 @@ pub fn alert(alert: &Alert) -> ServerFrame {
         since: (alert.count > 1).then_some(alert.since),
         likelihood: match &alert.about {
             About::Crisis { likelihood, .. } => *likelihood,
-            About::Report { .. } => None,
+            About::Report { .. } | About::Concern { .. } => None,
         },
+        by,
+        by_name,
     }
 }
 
@@ -146,6 +170,8 @@ pub fn held_alert(held: &Held) -> ServerFrame {
         count: None,
         since: None,
         likelihood: None,
+        by: None,
+        by_name: None,
     }
 }
 
@@ -186,6 +212,8 @@ pub fn knock_alert(ts: Millis, w: &WaitingMember) -> ServerFrame {
         count: None,
         since: None,
         likelihood: None,
+        by: None,
+        by_name: None,
     }
 }
 
@@ -199,6 +227,7 @@ pub fn whisper(w: &Whisper, replayed: bool) -> ServerFrame {
         to: w.to,
         text: w.text.clone(),
         kept: w.kept,
+        waiting: w.waiting,
         replayed,
     }
 }
@@ -235,6 +264,8 @@ pub fn flagged_alert(
         count: None,
         since: None,
         likelihood: None,
+        by: None,
+        by_name: None,
     }
 }
 
@@ -266,5 +297,13 @@ pub fn unkept_crisis_alert(
         count: None,
         since: None,
         likelihood: concern.likelihood,
+        by: None,
+        by_name: None,
     }
+}
+
+/// The thanks a member is given for telling the facilitators they are worried about
+/// someone (`told`: a facilitator is connected now).
+pub fn concern_noted(user: UserId, name: String, told: bool) -> ServerFrame {
+    ServerFrame::ConcernNoted { user, name, told }
 }

@@ -319,6 +319,7 @@ pub fn read_event(text: &str) -> Option<Event> {
         | ServerFrame::MuteNotice { .. }
         | ServerFrame::CrisisResources { .. }
         | ServerFrame::Alert { .. }
+        | ServerFrame::ConcernNoted { .. }
         | ServerFrame::Waiting { .. }
         | ServerFrame::ModLog { .. } => return None,
     };

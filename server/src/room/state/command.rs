@@ -90,6 +90,23 @@ pub enum Command {
         #[serde(default)]
         crisis: Option<Concern>,
     },
+    /// A member tells the facilitators they are worried about `subject`, quoting
+    /// the subject's message at `seq` (read from the room's history by the caller).
+    Concern {
+        user: UserId,
+        subject: UserId,
+        seq: Option<Seq>,
+        #[serde(default)]
+        quote: Option<Quote>,
+    },
+    /// A facilitator's note to everyone in the waiting room: kept for the session
+    /// (someone who knocks later is given it too) and delivered to each person
+    /// waiting and the facilitators, never to the room.
+    WaitingNote {
+        user: UserId,
+        #[serde(default)]
+        text: String,
+    },
     /// A member has read a warning: a participant their resources card (`alert`
     /// absent), a facilitator the open alert `alert`, which is then handled.
     AckWarning {

@@ -221,6 +221,9 @@ pub struct Applied {
     /// written to (or its author) and the facilitators, or its author alone when
     /// `kept` (no facilitator could read it now).
     pub whisper: Option<Whisper>,
+    /// For a note to everyone waiting: who was waiting when it was written (each is
+    /// given it, with the facilitators).
+    pub waiting_audience: Vec<UserId>,
     /// For an arrival: the session's whispers this member may read again (their own,
     /// or all of them for a facilitator), oldest first.
     pub whispers: Vec<Whisper>,

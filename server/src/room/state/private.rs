@@ -104,17 +104,70 @@ impl Room {
         })
     }
 
+    /// A member is worried about another: an alert for the facilitators, kept like a
+    /// report's. The subject is named in it and told nothing.
+    pub(super) fn concern(
+        &mut self,
+        user: UserId,
+        subject: UserId,
+        (seq, quote): (Option<Seq>, Option<Quote>),
+        now: Millis,
+    ) -> Result<Applied, Rejection> {
+        let name = self
+            .members
+            .get(&user)
+            .ok_or(Rejection::NotMember)?
+            .name
+            .clone();
+        if subject == user {
+            return Err(Rejection::BadRequest(
+                "a concern is about someone else: to reach the facilitators yourself, write to them",
+            ));
+        }
+        let subject_name = self
+            .members
+            .get(&subject)
+            .ok_or(Rejection::NotFound)?
+            .name
+            .clone();
+        if let Some(seq) = seq {
+            if seq == 0 || seq > self.seq {
+                return Err(Rejection::NotFound);
+            }
+            if quote
+                .as_ref()
+                .is_some_and(|q| q.seq != seq || q.user != subject)
+            {
+                return Err(Rejection::BadRequest("that message is not theirs"));
+            }
+        }
+        let about = About::Concern {
+            subject,
+            subject_name,
+            quote: quote.filter(|_| seq.is_some()),
+        };
+        Ok(Applied {
+            alert: Some(self.raise(user, name, about, now)),
+            told: self.facilitator_online(),
+            ..Applied::none()
+        })
+    }
+
     pub(super) fn whisper(
         &mut self,
         user: UserId,
         (to, text, crisis): (Option<UserId>, String, Option<Concern>),
         now: Millis,
     ) -> Result<Applied, Rejection> {
-        let role = self.role_of(user)?;
+        // Someone waiting writes to the facilitators as a participant does.
+        let role = match self.waiting.get(&user) {
+            Some(_) => Role::Participant,
+            None => self.role_of(user)?,
+        };
         let mut kept = false;
         match (role, to) {
             (Role::Facilitator, Some(to)) => {
-                if !self.members.contains_key(&to) {
+                if !self.members.contains_key(&to) && !self.waiting.contains_key(&to) {
                     return Err(Rejection::NotFound);
                 }
             }
@@ -138,10 +191,12 @@ impl Room {
                 .members
                 .get(&user)
                 .map(|m| m.name.clone())
+                .or_else(|| self.waiting.get(&user).map(|w| w.name.clone()))
                 .unwrap_or_default(),
             to: if role == Role::Participant { None } else { to },
             text,
             kept,
+            waiting: false,
         };
         let mut out = Applied::none();
         if let (Some(concern), Role::Participant) = (crisis, role) {

@@ -3,13 +3,17 @@
 //! show them, they see none of its members, history or events, and they can do
 //! nothing but wait or leave. The facilitators are told of each knock and always have
 //! the whole list. A waiting participant whose connection drops is still waiting when
-//! they come back within the presence grace period.
+//! they come back within the presence grace period. Before they are let in, a
+//! facilitator can have a word with them (a whisper to someone waiting, and theirs
+//! back, `private.rs`) and leave a note for everyone waiting; they are given that
+//! conversation again when they come back.
 
 use kindred_protocol::{Millis, Role, UserId, WaitingMember};
 use serde::{Deserialize, Serialize};
 
 use super::{Applied, EventKind, Parting, Presence, Rejection, Room};
 use crate::room::bans::Origin;
+use crate::room::whispers::Whisper;
 use crate::safety::NameLook;
 
 /// A participant in the waiting room.
@@ -58,6 +62,7 @@ impl Room {
     ) -> Applied {
         let mut out = Applied {
             waiting: true,
+            whispers: self.whispers.for_waiting(user),
             ..Applied::none()
         };
         if let Some(w) = self.waiting.get_mut(&user) {
@@ -92,6 +97,31 @@ impl Room {
         self.waiting.insert(user, waiter);
         out.waiting_list = Some(self.waiting_list());
         out
+    }
+
+    /// A facilitator's note to everyone waiting: kept for the session, so someone
+    /// who knocks later reads it too.
+    pub(super) fn note_waiting(&mut self, user: UserId, text: String, now: Millis) -> Applied {
+        let note = Whisper {
+            id: self.next_id(),
+            ts: now,
+            from: user,
+            name: self
+                .members
+                .get(&user)
+                .map(|m| m.name.clone())
+                .unwrap_or_default(),
+            to: None,
+            text,
+            kept: false,
+            waiting: true,
+        };
+        self.whispers.keep(note.clone());
+        Applied {
+            whisper: Some(note),
+            waiting_audience: self.waiting.keys().copied().collect(),
+            ..Applied::none()
+        }
     }
 
     /// A waiting participant's connection dropped.

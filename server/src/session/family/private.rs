@@ -8,8 +8,9 @@ use kindred_protocol::{Role, Seq, UserId};
 use super::message::Raised;
 use crate::broker::BrokerError;
 use crate::clock::now_ms;
-use crate::room::{Command, Concern, Rejection};
+use crate::room::{About, Command, Concern, Rejection};
 use crate::session::{Conn, Live};
+use crate::wire;
 
 impl Live {
     pub(in crate::session) async fn whisper(
@@ -52,6 +53,64 @@ impl Live {
         match crisis {
             Some(concern) => self.help(conn, concern, Raised::by(&applied)).await,
             None => Ok(()),
+        }
+    }
+
+    /// A facilitator's note to everyone in the waiting room; the room delivers it
+    /// from its fold, and refuses it from anyone else (`forbidden`).
+    pub(in crate::session) async fn waiting_note(
+        &mut self,
+        conn: &mut Conn,
+        text: String,
+    ) -> Result<(), axum::Error> {
+        let app = conn.app.clone();
+        let cmd = Command::WaitingNote {
+            user: self.user,
+            text,
+        };
+        match app.broker.apply(self.room, cmd, now_ms()).await {
+            Ok(_) => Ok(()),
+            Err(e) => self.broker_error(conn, None, &e).await,
+        }
+    }
+
+    /// A member is worried about another: the facilitators are given an alert (with
+    /// the subject's message quoted, if its seq is given) from the room's fold, and
+    /// the sender is thanked here. Nothing reaches the subject.
+    pub(in crate::session) async fn concern(
+        &mut self,
+        conn: &mut Conn,
+        subject: UserId,
+        seq: Option<Seq>,
+    ) -> Result<(), axum::Error> {
+        let app = conn.app.clone();
+        let quote = match seq {
+            None => None,
+            Some(seq) => match app.broker.quotes(self.room, seq).await {
+                Ok(quotes) => quotes.into_iter().find(|q| q.seq == seq),
+                Err(e @ BrokerError::Rejected(_)) => {
+                    return self.broker_error(conn, None, &e).await;
+                }
+                // The concern still reaches the facilitators, without the quote.
+                Err(_) => None,
+            },
+        };
+        let cmd = Command::Concern {
+            user: self.user,
+            subject,
+            seq,
+            quote,
+        };
+        match app.broker.apply(self.room, cmd, now_ms()).await {
+            Ok(applied) => {
+                let name = match applied.alert.as_ref().map(|a| &a.about) {
+                    Some(About::Concern { subject_name, .. }) => subject_name.clone(),
+                    _ => String::new(),
+                };
+                let noted = wire::concern_noted(subject, name, applied.told);
+                self.reply(conn, &noted).await
+            }
+            Err(e) => self.broker_error(conn, None, &e).await,
         }
     }
 

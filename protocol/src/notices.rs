@@ -1,0 +1,86 @@
+//! What the server tells members privately besides the frames themselves: the kinds
+//! of a facilitator's alert, a quoted message, who is waiting, the moderation log's
+//! entries. Used by [`crate::server_frame`]; a card's help lines and the crisis
+//! categories are in [`crate::help_lines`].
+
+use serde::{Deserialize, Serialize};
+
+use crate::ids::{Millis, Seq, UserId};
+
+/// What a facilitator's alert is about.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum AlertKind {
+    /// A message sounds like a crisis.
+    Crisis,
+    /// A message may be a reason to check in with its author: the classifier leans
+    /// that way without being sure. Ranked below a crisis; its author gets no card.
+    CheckIn,
+    /// A member reported a message.
+    Report,
+    /// The content policy flagged a message.
+    Flagged,
+    /// A message is held for review.
+    Held,
+    /// A participant is in the waiting room (see the `waiting` frame for the list).
+    Knock,
+    /// A member is worried about another (`user`; `by` is who is worried).
+    Concern,
+}
+
+/// One message as a report's alert quotes it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Quote {
+    pub seq: Seq,
+    pub ts: Millis,
+    pub user: UserId,
+    pub name: String,
+    pub text: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cw: Option<String>,
+}
+
+/// A participant in the waiting room.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct WaitingMember {
+    pub user: UserId,
+    pub name: String,
+    /// When they knocked.
+    pub since: Millis,
+    /// Whether one of their connections is open now.
+    pub online: bool,
+}
+
+/// One entry of the session's moderation log: who did what, to whom, why and when.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LogEntry {
+    /// Its place in the log, from 1 in each session.
+    pub id: u64,
+    pub ts: Millis,
+    /// The facilitator who acted.
+    pub by: UserId,
+    pub by_name: String,
+    pub action: crate::client_frame::ModAction,
+    /// The member acted on, and their name at the time.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub user: Option<UserId>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
+    /// The message acted on (redact; a release's new message).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub seq: Option<Seq>,
+    /// A mute's, slow mode's or floor's length.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub seconds: Option<u32>,
+    /// The held message released or declined.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub held: Option<u64>,
+    /// The alert resolved.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub alert: Option<u64>,
+    /// For waiting_room, lock and the like: the new setting.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub on: Option<bool>,
+}
