@@ -133,7 +133,7 @@ async fn join(
         Member {
             room,
             user,
-            name: req.name,
+            name: req.name.clone(),
         },
     );
     Ok(Json(JoinResponse {
@@ -143,6 +143,7 @@ async fn join(
         room,
         expires_at: u64::MAX >> 11,
         ws_path: "/ws".to_owned(),
+        name: Some(req.name),
     }))
 }
 
