@@ -1,13 +1,16 @@
 //! The room state machine: the room's state, the one entry point for commands
-//! ([`Room::apply`], after [`Room::permit`]) and its queries. Its vocabulary and its
-//! behaviours are files of their own:
+//! ([`Room::apply`], after [`Room::permit`]), and what a store keeps of it. Its
+//! vocabulary, its behaviours and its queries are files of their own:
 //! - vocabulary: `command` (what can be asked), `outcome` (what a command did, or why
 //!   it was refused), `member` (who is in the room and what is kept about them),
 //!   `config` (what configures a room);
 //! - behaviours: `arrival` (the door and a connection), `posting` (a message),
 //!   `private` (alerts, reports, whispers), `moderate` (a facilitator's `mod`, the end
 //!   of a session), `waiting` (the waiting room), `attendance` (the held room),
-//!   `settings` (the operator's changes), `departure` (leaving, and time passing).
+//!   `settings` (the operator's changes), `departure` (leaving, and time passing),
+//!   `shield` (one switch for a bad night), `structure` (the session script, a
+//!   go-around, the sharing queue);
+//! - queries: `queries` (what the room tells those who ask, changing nothing).
 
 mod arrival;
 mod attendance;
@@ -19,6 +22,7 @@ mod moderate;
 pub(crate) mod outcome;
 mod posting;
 mod private;
+mod queries;
 mod settings;
 mod shield;
 mod structure;
@@ -26,21 +30,18 @@ mod waiting;
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
-use kindred_protocol::{
-    InviteId, LeftReason, LogEntry, MemberInfo, Millis, Reaction, Role, RoomId, RoomState, Seq,
-    UserId,
-};
+use kindred_protocol::{LeftReason, Millis, Reaction, Role, RoomId, Seq, UserId};
 use serde::{Deserialize, Serialize};
 
 pub use self::command::{Command, Concern, ModRequest, Screened};
 pub use self::config::{DEFAULT_GUIDELINES, Limits, RoomConfig, UpdateRoom};
 pub use self::member::{Held, Member, ModStatus, Presence, Warning};
 pub use self::outcome::{Applied, Briefing, Departure, MuteNotice, Parting, Rejection, Settled};
-use super::alerts::{Kept, OpenAlerts};
+use super::alerts::OpenAlerts;
 use super::authz::{Action, authorize};
-use super::bans::{Bans, Mark};
+use super::bans::Bans;
 use super::event::{Event, EventKind};
-use super::invites::{BoundSeat, InviteRecord, Invites};
+use super::invites::Invites;
 use super::log::ModLog;
 use super::script::Structure;
 use super::sent::SendMemory;
@@ -163,104 +164,6 @@ impl Room {
             deleted: false,
             structure: Structure::default(),
         }
-    }
-
-    /// The last seq handed out.
-    pub fn head(&self) -> Seq {
-        self.seq
-    }
-
-    /// The current session number (see [`Command::Connect`]).
-    pub fn session(&self) -> u32 {
-        self.session
-    }
-
-    /// Whether a session is on.
-    pub fn is_open(&self) -> bool {
-        self.open
-    }
-
-    pub fn member(&self, user: UserId) -> Option<&Member> {
-        self.members.get(&user)
-    }
-
-    pub fn member_count(&self) -> usize {
-        self.members.len()
-    }
-
-    /// Crisis alerts raised that no facilitator has handled yet.
-    pub fn unhandled_crises(&self) -> usize {
-        self.alerts.crises()
-    }
-
-    /// The room's facilitator invites, oldest first.
-    pub fn invites(&self) -> Vec<InviteRecord> {
-        self.invites.list()
-    }
-
-    /// Whether a join could spend a use of the invite `id` now ([`Invites::usable`]).
-    pub fn invite_usable(&self, id: InviteId, keyed: bool, now: Millis) -> Result<(), Rejection> {
-        self.invites.usable(id, keyed, now)
-    }
-
-    /// The facilitator's seat the browser whose key's mark is `key` is bound to.
-    pub fn bound_seat(&self, key: &Mark) -> Option<BoundSeat> {
-        self.invites.bound(key)
-    }
-
-    /// Members in order of arrival, as the wire shows them.
-    pub fn member_infos(&self) -> Vec<MemberInfo> {
-        let mut members: Vec<&Member> = self.members.values().collect();
-        members.sort_by_key(|m| m.joined_seq);
-        members
-            .into_iter()
-            .map(|m| {
-                let (muted, muted_until) = match m.status {
-                    ModStatus::Active => (false, None),
-                    ModStatus::Muted { until } => (true, until),
-                };
-                MemberInfo {
-                    user: m.user,
-                    name: m.name.clone(),
-                    role: m.role,
-                    hand_raised: m.hand_raised,
-                    muted,
-                    muted_until,
-                    away: m.presence.shown_away(),
-                }
-            })
-            .collect()
-    }
-
-    pub fn state(&self) -> RoomState {
-        RoomState {
-            open: self.open,
-            held: self.held_since.is_some(),
-            paused: self.paused,
-            locked: self.locked,
-            waiting_room: self.config.waiting_room,
-            slow_mode_seconds: self.slow_mode_seconds,
-            shield: self.shield.is_some(),
-            floor: self.floor.map(|f| f.0),
-            floor_until: self.floor.map(|f| f.1),
-            announcement: self.announcement.clone(),
-            script: Some(self.script_view()),
-        }
-    }
-
-    /// Whether a [`Command::Tick`] at `now` would change anything: a grace period, an
-    /// away limit, a mute or the floor has run out. Several instances serve one room;
-    /// they issue a tick only when one is due, and the room's log orders them (the
-    /// later ones find nothing left to expire).
-    pub fn tick_due(&self, now: Millis) -> bool {
-        self.watch_due(now)
-            || self.waiters_due(now)
-            || self.phase_due(now)
-            || self.floor.is_some_and(|(_, until)| until <= now)
-            || self.members.values().any(|m| {
-                self.absence(m.presence, now).is_some()
-                    || matches!(m.status, ModStatus::Muted { until: Some(t) } if t <= now)
-            })
     }
 
     /// The room's catalog record: what a store that loses the room's state gives back
@@ -535,33 +438,10 @@ impl Room {
         self.seq
     }
 
-    /// Everything open for the facilitators, oldest first.
-    pub fn kept(&self) -> Vec<Kept> {
-        let mut kept: Vec<Kept> = self
-            .alerts
-            .iter()
-            .cloned()
-            .map(Kept::Alert)
-            .chain(self.held.values().cloned().map(Kept::Held))
-            .collect();
-        kept.sort_by_key(Kept::id);
-        kept
-    }
-
-    /// The session's moderation log, oldest first.
-    pub fn mod_log(&self) -> Vec<LogEntry> {
-        self.log.entries()
-    }
-
     fn next_id(&mut self) -> u64 {
         let id = self.next_id;
         self.next_id += 1;
         id
-    }
-
-    /// The messages waiting for review, oldest first.
-    pub fn held(&self) -> impl Iterator<Item = &Held> {
-        self.held.values()
     }
 }
 
