@@ -440,7 +440,6 @@ impl Room {
         self.push(out, now, EventKind::Round(now_round));
     }
 
-    /// A member left the room: out of the queue, and their turn, if it was, passes on.
     /// A member shown away (their connection dropped past the grace period): they keep
     /// their place in the queue, and a go-around turn they held passes on.
     pub(super) fn away_structure(&mut self, user: UserId, now: Millis, out: &mut Applied) {
@@ -454,19 +453,13 @@ impl Room {
         }
     }
 
+    /// A member left the room: out of the queue, and their turn, if it was, passes on.
     pub(super) fn left_structure(&mut self, user: UserId, now: Millis, out: &mut Applied) {
         if self.structure.queue.contains(&user) {
             self.structure.queue.retain(|u| *u != user);
             self.push_queue(now, out);
         }
-        if self
-            .structure
-            .round
-            .as_ref()
-            .is_some_and(|r| r.holder == Some(user))
-        {
-            self.advance(TurnDone::Shared, now, out);
-        }
+        self.away_structure(user, now, out);
     }
 
     /// Whether the current phase's planned time is up and not yet told.
