@@ -44,6 +44,7 @@ const ALERT_KIND = {
   flagged: 'Flagged',
   held: 'Held for review',
   knock: 'Waiting',
+  concern: 'Concern',
 };
 
 /** How the moderation log's entry handled an item, for "… was released by Sam". */
@@ -160,6 +161,7 @@ export class AlertsPanel {
       flagged: `A message from ${f.name} was flagged.`,
       held: `A message from ${f.name} is held for review.`,
       knock: `${f.name} is in the waiting room.`,
+      concern: `${f.by_name || 'A member'} is worried about ${f.name}.`,
     }[f.kind] || `New alert about ${f.name}.`;
     // Said once in this tab: an open alert given again after a reload is not news.
     const once = Number.isSafeInteger(f.id) ? `alert:${f.id}:${f.count || 1}` : null;
@@ -213,6 +215,8 @@ export class AlertsPanel {
       detail.push(`A message from ${f.name} was flagged${f.reason ? ` (${f.reason})` : ''}.`);
     } else if (f.kind === 'knock') {
       detail.push(`${f.name} is in the waiting room and would like to join.`);
+    } else if (f.kind === 'concern') {
+      detail.push(`${f.by_name || 'A member'} is worried about ${f.name}${f.seq !== undefined ? ' because of this message' : ''}. ${f.name} is not told who said so; a private word from you may help.`);
     } else {
       detail.push(f.reason || `About ${f.name}`);
     }
@@ -266,7 +270,7 @@ export class AlertsPanel {
         h('time', { datetime: new Date(f.ts).toISOString(), text: clock(f.ts) })),
       h('p', { text: detail.join(' ') }),
       (held || f.kind === 'crisis' || f.kind === 'check_in') && f.text ? h('blockquote', { class: 'held-text', text: f.text }) : null,
-      f.kind === 'report' ? this.context(f) : null,
+      f.kind === 'report' || f.kind === 'concern' ? this.context(f) : null,
       actions);
     if (again) again.remove();
     this.place(li);

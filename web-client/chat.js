@@ -307,7 +307,12 @@ export class Chat {
         this.typing.show(f);
         break;
       case 'whisper':
-        this.whispers.add(f);
+        // Someone waiting reads their word with the facilitators on the waiting screen.
+        if (this.waiting) this.waitingScreen.whisper(f);
+        else this.whispers.add(f);
+        break;
+      case 'concern_noted':
+        notify(`Thank you for looking out for ${f.name}. ${f.told ? 'The facilitators have been told' : 'The facilitators will see it as soon as one is here'}, and ${f.name} will not be told it was you.`);
         break;
       case 'crisis_resources': {
         // What is true of the message that brought it: shared (a `seq`), or not.

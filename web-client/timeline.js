@@ -254,6 +254,7 @@ export class Timeline {
     }, 'React');
     const actions = h('div', { class: 'msg-actions', role: 'group', 'aria-label': `Actions for ${f.name}'s message` }, reactButton,
       mine ? null : h('button', { type: 'button', class: 'link-button', onclick: () => this.report(f) }, 'Report'),
+      mine || this.chat.facilitator ? null : h('button', { type: 'button', class: 'link-button concern-button', onclick: () => this.concern(f) }, "I'm worried"),
       this.chat.facilitator ? this.chat.facilitator.messageAction(f) : null,
       picker);
     rove(picker, 'button');
@@ -273,6 +274,20 @@ export class Timeline {
     if (reason) frame.reason = reason;
     if (this.chat.conn.send(frame)) notify('Thank you. The facilitators have been told.');
     else notify('You are offline right now; please try again in a moment.', { tone: 'warn' });
+  }
+
+  /** A member worried about the author: the facilitators are told, never the author who. */
+  async concern(f) {
+    const ok = await ask({
+      title: `Worried about ${f.name}?`,
+      body: `The facilitators will be told, with this message, so they can check in with ${f.name} gently. Only they will know it came from you: ${f.name} will not be told who.`,
+      confirmLabel: 'Tell the facilitators',
+      cancelLabel: 'Not now',
+    });
+    if (!ok) return;
+    if (!this.chat.conn.send({ type: 'concern', user: f.user, seq: f.seq })) {
+      notify('You are offline right now; please try again in a moment.', { tone: 'warn' });
+    }
   }
 
   redact(seq) {

@@ -1,9 +1,10 @@
 // The waiting room (PROTOCOL.md §10 "The waiting room"), from both sides: the calm
 // screen a participant reads while a facilitator has not let them in yet (a waiting
-// `welcome`), and the facilitators' list of who is waiting (`waiting` frames) with
-// Admit and Turn away.
+// `welcome`), with their private word with the facilitators (whispers, and a note to
+// everyone waiting); and the facilitators' list of who is waiting (`waiting` frames)
+// with Admit, Turn away and Write to them, and a note to everyone waiting.
 
-import { h, clear, clock, ask } from './dom.js';
+import { h, clear, clock, ask, notify } from './dom.js';
 import { announcer } from './announcer.js';
 
 /** What a participant reads while they wait: the group, its guidelines, and the door. */
@@ -21,11 +22,25 @@ export class WaitingScreen {
     this.leaveButton = h('button', { type: 'button', class: 'button quiet', id: 'waiting-leave-button', text: 'Leave',
       onclick: () => this.leave() });
     this.actions = h('p', { class: 'waiting-actions' }, this.leaveButton);
+    // A private word with the facilitators while waiting: what they wrote, and a box
+    // to write back. The room itself is never shown here.
+    this.words = h('ol', { class: 'waiting-words', id: 'waiting-words' });
+    this.wordsShown = new Set();
+    this.wordInput = h('textarea', { class: 'field', id: 'waiting-word-input', rows: 2, maxlength: 2000 });
+    this.wordForm = h('form', { class: 'waiting-word-form', id: 'waiting-word-form',
+      onsubmit: (e) => { e.preventDefault(); this.write(); } },
+    h('label', { for: 'waiting-word-input', text: 'Write to the facilitators (only they will see it)' }),
+    this.wordInput,
+    h('button', { type: 'submit', class: 'button', id: 'waiting-word-send' }, 'Send to the facilitators'));
+    this.conversation = h('section', { class: 'waiting-conversation', 'aria-labelledby': 'waiting-words-heading' },
+      h('h2', { id: 'waiting-words-heading', text: 'You and the facilitators' }),
+      this.words, this.wordForm);
     this.el = h('section', { class: 'card narrow waiting-screen', id: 'waiting-screen', 'aria-labelledby': 'waiting-title', hidden: true },
       h('p', { class: 'eyebrow', text: 'Waiting room' }),
       this.title, this.topic, this.description,
       this.status,
       this.actions,
+      this.conversation,
       h('h2', { text: 'Group guidelines' }),
       this.guidelines);
     this.waitingStatus();
@@ -53,6 +68,26 @@ export class WaitingScreen {
 
   hide() {
     this.el.hidden = true;
+  }
+
+  /** A whisper while waiting: a facilitator's word (or a note to all waiting), or our own. */
+  whisper(f) {
+    const key = f.id ?? `${f.ts}:${f.from}`;
+    if (this.wordsShown.has(key)) return;
+    this.wordsShown.add(key);
+    const mine = this.chat.model.isMe(f.from);
+    const who = mine ? 'You' : (f.waiting ? `${f.name}, to everyone waiting` : f.name);
+    this.words.append(h('li', { class: `waiting-word${mine ? ' mine' : ''}` },
+      h('span', { class: 'who', text: `${who} · ${clock(f.ts)}` }),
+      h('p', { class: 'msg-text', text: f.text })));
+    if (!mine && !f.replayed) announcer.say(`${f.name} wrote to you: ${f.text}`);
+  }
+
+  write() {
+    const text = this.wordInput.value.trim();
+    if (!text) return;
+    if (this.chat.conn.send({ type: 'whisper', text })) this.wordInput.value = '';
+    else notify('You are offline right now; please try again in a moment.', { tone: 'warn' });
   }
 
   /** A kind word while waiting (an `error` `waiting` for something they tried). */
@@ -95,10 +130,12 @@ export class WaitingList {
     this.list = h('ul', { class: 'waiting-list', id: 'waiting-list' });
     this.admitAllButton = h('button', { type: 'button', class: 'button small', id: 'admit-all-button', hidden: true,
       onclick: () => this.admitAll() }, 'Admit all');
+    this.noteButton = h('button', { type: 'button', class: 'button small quiet', id: 'waiting-note-button', hidden: true,
+      onclick: () => this.noteToAll() }, 'Note to everyone waiting');
     this.panel = h('section', { class: 'panel waiting-panel', id: 'waiting-panel', 'aria-labelledby': 'waiting-heading', hidden: true },
       this.heading,
       h('p', { class: 'hint', text: 'People who arrive wait here until you let them in.' }),
-      this.list, this.admitAllButton);
+      this.list, this.admitAllButton, this.noteButton);
     this.on = false;
     this.render();
   }
@@ -134,16 +171,47 @@ export class WaitingList {
           h('button', { type: 'button', class: 'button small primary admit-button', 'aria-label': `Admit ${m.name}`,
             onclick: (e) => this.admit(m, e.currentTarget) }, 'Admit'),
           h('button', { type: 'button', class: 'button small quiet deny-button', 'aria-label': `Turn away ${m.name}`,
-            onclick: (e) => this.deny(m, e.currentTarget) }, 'Turn away'))));
+            onclick: (e) => this.deny(m, e.currentTarget) }, 'Turn away'),
+          h('button', { type: 'button', class: 'button small quiet write-button', 'aria-label': `Write to ${m.name}`,
+            onclick: () => this.writeTo(m) }, 'Write'))));
     }
     this.admitAllButton.hidden = n === 0;
     this.admitAllButton.disabled = false;
+    this.noteButton.hidden = n === 0;
     this.setOn(this.on);
     if (hadFocus) (this.list.querySelector('button') || this.heading).focus();
   }
 
   admit(m, button) {
     if (this.tools.mod('admit', { user: m.user }, `let ${m.name} in`)) this.busy(button);
+  }
+
+  /** A private word with someone before they are let in: they see only this, never the room. */
+  async writeTo(m) {
+    const text = await ask({
+      title: `Write to ${m.name}`,
+      body: `${m.name} is still waiting: only they and the facilitators will see this, and their replies show under Private messages.`,
+      input: { label: 'Your message', multiline: true, maxlength: 2000, required: true },
+      confirmLabel: 'Send',
+    });
+    if (!text) return;
+    if (!this.tools.chat.conn.send({ type: 'whisper', to: m.user, text })) {
+      notify('You are offline right now; please try again in a moment.', { tone: 'warn' });
+    }
+  }
+
+  /** A note to everyone waiting ("we start at 7:05"); the room does not see it. */
+  async noteToAll() {
+    const text = await ask({
+      title: 'A note to everyone waiting',
+      body: 'Everyone in the waiting room sees it, and the facilitators; the group does not.',
+      input: { label: 'Your note', multiline: true, maxlength: 2000, required: true },
+      confirmLabel: 'Send the note',
+    });
+    if (!text) return;
+    if (!this.tools.chat.conn.send({ type: 'waiting_note', text })) {
+      notify('You are offline right now; please try again in a moment.', { tone: 'warn' });
+    }
   }
 
   admitAll() {

@@ -166,7 +166,11 @@ export class Whispers {
     const news = !fromMe && (id === null || !this.known.has(id)) && (key === null || announcer.fresh(key))
       && !(f.replayed && this.firstReplay && !this.chat.returning);
     if (id !== null) this.known.add(id);
-    const to = f.to ? (this.model.isMe(f.to) ? 'you' : this.model.nameOf(f.to)) : 'the facilitators';
+    // Someone in the waiting room is not among the members: the waiting list names them.
+    const waiting = (user) => this.chat.facilitator?.waitingList.members.find((m) => m.user === user)?.name;
+    const to = f.waiting ? 'everyone waiting'
+      : f.to ? (this.model.isMe(f.to) ? 'you' : (this.model.names.has(f.to) ? this.model.nameOf(f.to) : waiting(f.to) || this.model.nameOf(f.to)))
+        : 'the facilitators';
     const head = fromMe ? `You → ${to}` : `${f.name} → ${to}`;
     // Kept: written while no facilitator was connected (§11 `whisper`). The writer
     // is told it waits for the first to arrive; that facilitator, when it was sent.
