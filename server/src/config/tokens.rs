@@ -45,7 +45,7 @@ pub struct Tokens {
 
     /// How long a facilitator's one-time code for using their seat on another device
     /// ("Use on another device") works, in seconds (at most an hour).
-    #[arg(display_order = 57, long, env = "KINDRED_SEAT_CODE_TTL_SECS", default_value_t = 10 * 60)]
+    #[arg(display_order = 58, long, env = "KINDRED_SEAT_CODE_TTL_SECS", default_value_t = 10 * 60)]
     pub seat_code_ttl_secs: u64,
 }
 
