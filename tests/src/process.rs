@@ -175,19 +175,14 @@ impl Instance {
     /// Wait (within [`crate::WAIT`]) until the instance has printed a line containing
     /// `needle` on stdout; what it printed by then.
     pub fn await_printed(&self, needle: &str) -> Vec<String> {
-        let deadline = std::time::Instant::now() + crate::WAIT;
-        loop {
-            let printed = self.printed();
-            if printed.iter().any(|l| l.contains(needle)) {
-                return printed;
-            }
-            assert!(
-                std::time::Instant::now() < deadline,
-                "kindred never printed {needle:?}; it printed:\n{}",
-                printed.join("\n")
-            );
-            std::thread::sleep(Duration::from_millis(20));
-        }
+        await_line(&self.stdout, needle, "printed")
+    }
+
+    /// Wait (within [`crate::WAIT`]) until the instance has logged a line containing
+    /// `needle` (with `capture_logs`): its stderr is read on a thread of its own, so a
+    /// line written before an answer may be read after it; what it logged by then.
+    pub fn await_logged(&self, needle: &str) -> Vec<String> {
+        await_line(&self.stderr, needle, "logged")
     }
 
     /// What the instance logged so far (with `capture_logs`).
@@ -292,5 +287,22 @@ impl Instance {
 impl Drop for Instance {
     fn drop(&mut self) {
         self.kill();
+    }
+}
+
+/// Wait (within [`crate::WAIT`]) until `lines` holds one containing `needle`.
+fn await_line(lines: &Mutex<Vec<String>>, needle: &str, what: &str) -> Vec<String> {
+    let deadline = std::time::Instant::now() + crate::WAIT;
+    loop {
+        let seen = lines.lock().unwrap().clone();
+        if seen.iter().any(|l| l.contains(needle)) {
+            return seen;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "kindred never {what} {needle:?}; it {what}:\n{}",
+            seen.join("\n")
+        );
+        std::thread::sleep(Duration::from_millis(20));
     }
 }

@@ -558,19 +558,7 @@ async fn json_logs_name_admin_actions_and_refusals_without_tokens() {
         .unwrap();
     assert_eq!(refused.status().as_u16(), 401);
 
-    let deadline = tokio::time::Instant::now() + WAIT;
-    let logs = loop {
-        let logs = instance.logs();
-        if logs.iter().any(|l| l.contains("admin call refused")) {
-            break logs;
-        }
-        assert!(
-            tokio::time::Instant::now() < deadline,
-            "no refusal logged:\n{}",
-            logs.join("\n")
-        );
-        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
-    };
+    let logs = instance.await_logged("admin call refused");
     let lines: Vec<Value> = logs
         .iter()
         .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("not JSON ({e}): {l}")))

@@ -357,22 +357,11 @@ fn one_start_up_line_says_what_was_loaded() {
         ],
         true,
     );
-    let deadline = Instant::now() + WAIT;
-    let started = loop {
-        if let Some(line) = kindred
-            .logs()
-            .into_iter()
-            .find(|l| l.contains("\"message\":\"started\""))
-        {
-            break line;
-        }
-        assert!(
-            Instant::now() < deadline,
-            "no start-up line: {:?}",
-            kindred.logs()
-        );
-        std::thread::sleep(Duration::from_millis(20));
-    };
+    let started = kindred
+        .await_logged("\"message\":\"started\"")
+        .into_iter()
+        .find(|l| l.contains("\"message\":\"started\""))
+        .expect("the start-up line");
     let started: serde_json::Value = serde_json::from_str(&started).expect("one JSON object");
     assert_eq!(started["broker"], "memory");
     assert_eq!(started["catalog"], "file");
