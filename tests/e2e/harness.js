@@ -218,6 +218,16 @@ export async function joinAt(page, url, name) {
   await joinOnForm(page, name);
 }
 
+/** Join through the form of a room with a waiting room: the page shows the waiting screen. */
+export async function joinToWait(page, url, name) {
+  await page.goto(url);
+  await page.locator('#guidelines').waitFor();
+  await page.check('#accept');
+  await page.fill('#pseudonym', name);
+  await page.click('#join-button');
+  await page.locator('#waiting-screen').waitFor({ state: 'visible' });
+}
+
 /** The same, on the join form the tab shows. */
 export async function joinOnForm(page, name) {
   await page.locator('#guidelines').waitFor();

@@ -10,7 +10,7 @@ import assert from 'node:assert/strict';
 import path from 'node:path';
 import {
   useKindred, api, openPage, joinThroughUi, joinAt, joinOnForm, say, handClock, socketsOpened, assertAccessible,
-  base, serverLog, SHOTS, PAST_EVERY_RETRY_MS,
+  base, serverLog, SHOTS, PAST_EVERY_RETRY_MS, joinToWait,
 } from './harness.js';
 
 useKindred();
@@ -23,16 +23,6 @@ const WEEKDAYS = ['sunday', 'monday', 'tuesday', 'wednesday', 'thursday', 'frida
  */
 function dayAfterTomorrow() {
   return WEEKDAYS[(new Date().getUTCDay() + 2) % 7];
-}
-
-/** Join through the form of a room with a waiting room: the page shows the waiting screen. */
-async function joinToWait(page, url, name) {
-  await page.goto(url);
-  await page.locator('#guidelines').waitFor();
-  await page.check('#accept');
-  await page.fill('#pseudonym', name);
-  await page.click('#join-button');
-  await page.locator('#waiting-screen').waitFor({ state: 'visible' });
 }
 
 /** The day and the start time the page itself would write for an instant. */

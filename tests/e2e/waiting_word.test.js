@@ -7,19 +7,9 @@
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { useKindred, api, openPage, joinAt, joinThroughUi, say, base, assertAccessible } from './harness.js';
+import { useKindred, api, openPage, joinAt, joinThroughUi, say, base, assertAccessible, joinToWait } from './harness.js';
 
 useKindred();
-
-/** Join through the form of a room with a waiting room: the page shows the waiting screen. */
-async function joinToWait(page, url, name) {
-  await page.goto(url);
-  await page.locator('#guidelines').waitFor();
-  await page.check('#accept');
-  await page.fill('#pseudonym', name);
-  await page.click('#join-button');
-  await page.locator('#waiting-screen').waitFor({ state: 'visible' });
-}
 
 test('a word before admission, and a concern that names nobody to the one it is about', { timeout: 180_000 }, async (t) => {
   const room = await api('POST', '/api/rooms', {

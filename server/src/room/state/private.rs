@@ -187,12 +187,7 @@ impl Room {
             id: self.next_id(),
             ts: now,
             from: user,
-            name: self
-                .members
-                .get(&user)
-                .map(|m| m.name.clone())
-                .or_else(|| self.waiting.get(&user).map(|w| w.name.clone()))
-                .unwrap_or_default(),
+            name: self.writer_name(user),
             to: if role == Role::Participant { None } else { to },
             text,
             kept,
@@ -253,5 +248,14 @@ impl Room {
                 Ok(out)
             }
         }
+    }
+
+    /// The name a private word is signed with: a member's, or a waiting person's.
+    pub(super) fn writer_name(&self, user: UserId) -> String {
+        self.members
+            .get(&user)
+            .map(|m| m.name.clone())
+            .or_else(|| self.waiting.get(&user).map(|w| w.name.clone()))
+            .unwrap_or_default()
     }
 }

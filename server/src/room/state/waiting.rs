@@ -106,11 +106,7 @@ impl Room {
             id: self.next_id(),
             ts: now,
             from: user,
-            name: self
-                .members
-                .get(&user)
-                .map(|m| m.name.clone())
-                .unwrap_or_default(),
+            name: self.writer_name(user),
             to: None,
             text,
             kept: false,
