@@ -111,16 +111,22 @@ impl<'s> Witness<'s> {
     }
 
     /// Say `text` as a client does: resent with its `client_id` after an error or a
-    /// lost connection, at most `tries` times. Whether it was acknowledged.
+    /// lost connection, at most `tries` times, not counting an `internal` ("try again
+    /// in a moment"), which is resent a moment later. Whether it was acknowledged.
     async fn say(&mut self, text: &str, tries: usize) -> bool {
         self.next_id += 1;
         let client_id = format!("{}-{}", self.name, self.next_id);
-        for _ in 0..tries {
+        // Refusals that say "try again in a moment" are retried on their own count.
+        const INTERNAL_RETRIES: usize = 25;
+        let mut internal = 0;
+        let mut tries_left = tries;
+        'send: while tries_left > 0 {
             let frame = ClientFrame::Send {
                 client_id: client_id.clone(),
                 text: text.into(),
                 cw: None,
             };
+            tries_left -= 1;
             if self.member.conn.send(&frame).await.is_err() {
                 self.setbacks.push("the connection was gone".into());
                 self.resume().await;
@@ -137,6 +143,18 @@ impl<'s> Witness<'s> {
                     }
                     Some(ServerFrame::Error(e)) if e.client_id.as_deref() == Some(&client_id) => {
                         self.setbacks.push(format!("{:?}: {}", e.code, e.message));
+                        if e.code == ErrorCode::Internal {
+                            // "The command may be retried" (PROTOCOL.md, `internal`): after
+                            // a moment, as a person presses "Try again", not in the same
+                            // instant, while the room is still being moved to a new epoch.
+                            // A room that never comes back fails `next` or `resume`.
+                            tokio::time::sleep(Duration::from_millis(200)).await;
+                            internal += 1;
+                            if internal < INTERNAL_RETRIES {
+                                tries_left += 1;
+                                continue 'send;
+                            }
+                        }
                         break;
                     }
                     Some(_) => {}
@@ -180,7 +198,11 @@ async fn redis_restored_from_an_older_copy_moves_the_room_to_a_new_epoch_and_no_
     let mut alice = Witness::new("alice", &a, a.member(room, "Alice").await);
     let mut bob = Witness::new("bob", &b, b.member(room, "Bob").await);
     let mut dana = Witness::new("dana", &a, a.member(room, "Dana").await);
-    assert!(alice.say("before the backup", 1).await);
+    assert!(
+        alice.say("before the backup", 1).await,
+        "{}",
+        alice.setbacks.join("; ")
+    );
     bob.hears("before the backup").await;
     dana.hears("before the backup").await;
     let old_epoch = alice.member.epoch();
@@ -192,7 +214,11 @@ async fn redis_restored_from_an_older_copy_moves_the_room_to_a_new_epoch_and_no_
     // A backup now; five more messages, which the restore of that backup loses.
     redis.save_copy();
     for i in 0..5 {
-        assert!(alice.say(&format!("lost {i}"), 1).await);
+        assert!(
+            alice.say(&format!("lost {i}"), 1).await,
+            "{}",
+            alice.setbacks.join("; ")
+        );
         bob.hears(&format!("lost {i}")).await;
     }
     redis.restart_from_copy().await;
@@ -223,7 +249,11 @@ async fn redis_restored_from_an_older_copy_moves_the_room_to_a_new_epoch_and_no_
     for text in &after {
         bob.hears(text).await;
     }
-    assert!(bob.say("bob after the restore", 4).await);
+    assert!(
+        bob.say("bob after the restore", 4).await,
+        "{}",
+        bob.setbacks.join("; ")
+    );
     for w in [&mut alice, &mut carol, &mut dana] {
         w.hears("bob after the restore").await;
     }
@@ -276,15 +306,27 @@ async fn an_unreadable_entry_in_a_rooms_log_is_stepped_over_and_sends_are_answer
     let room = a.room(20).await;
     let mut alice = Witness::new("alice", &a, a.member(room, "Alice").await);
     let mut bob = Witness::new("bob", &b, b.member(room, "Bob").await);
-    assert!(alice.say("before the bad entry", 1).await);
+    assert!(
+        alice.say("before the bad entry", 1).await,
+        "{}",
+        alice.setbacks.join("; ")
+    );
     bob.hears("before the bad entry").await;
 
     write_entry(&redis, room, r#"{"v":1,"origin":7,"id":1,"op":{"Comma"#).await;
 
     // Sends are answered and the room goes on, both ways.
-    assert!(alice.say("after the bad entry", 3).await);
+    assert!(
+        alice.say("after the bad entry", 3).await,
+        "{}",
+        alice.setbacks.join("; ")
+    );
     bob.hears("after the bad entry").await;
-    assert!(bob.say("bob after the bad entry", 3).await);
+    assert!(
+        bob.say("bob after the bad entry", 3).await,
+        "{}",
+        bob.setbacks.join("; ")
+    );
     alice.hears("bob after the bad entry").await;
     assert_one_content(&[&alice, &bob]);
     let counted = counter(&a, "kindred_log_unreadable_entries_total").await
@@ -300,7 +342,11 @@ async fn a_hole_in_a_rooms_log_is_stepped_over_and_sends_are_answered() {
     let room = a.room(20).await;
     let mut alice = Witness::new("alice", &a, a.member(room, "Alice").await);
     let mut bob = Witness::new("bob", &b, b.member(room, "Bob").await);
-    assert!(alice.say("before the hole", 1).await);
+    assert!(
+        alice.say("before the hole", 1).await,
+        "{}",
+        alice.setbacks.join("; ")
+    );
     bob.hears("before the hole").await;
 
     // An index is taken and its entry never written (a script that failed halfway).
@@ -317,9 +363,17 @@ async fn a_hole_in_a_rooms_log_is_stepped_over_and_sends_are_answered() {
         .await
         .expect("the head moves");
 
-    assert!(alice.say("after the hole", 3).await);
+    assert!(
+        alice.say("after the hole", 3).await,
+        "{}",
+        alice.setbacks.join("; ")
+    );
     bob.hears("after the hole").await;
-    assert!(bob.say("bob after the hole", 3).await);
+    assert!(
+        bob.say("bob after the hole", 3).await,
+        "{}",
+        bob.setbacks.join("; ")
+    );
     alice.hears("bob after the hole").await;
     assert_one_content(&[&alice, &bob]);
 }
