@@ -2379,3 +2379,4 @@ mod concern;
 mod shield;
 mod structure;
 mod waiting_word;
+mod step_out;
