@@ -2325,7 +2325,7 @@ fn typed_pretty(name: &str) -> String {
 #[test]
 fn every_fixture_is_typed_and_in_wire_order() {
     let names = fixture_names("");
-    assert_eq!(names.len(), 108, "{names:?}");
+    assert_eq!(names.len(), 112, "{names:?}");
     for name in names {
         assert_eq!(
             fixture_text(&name),
