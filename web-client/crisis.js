@@ -266,7 +266,10 @@ class Help {
   }
 
   render(f, context, fromServer) {
-    let slot = this.slot && this.slot.isConnected ? this.slot : null;
+    // The room's place, unless the room is out of sight (the waiting screen shows
+    // instead): then the top of the page, where the person is.
+    const shown = this.slot && this.slot.isConnected && !this.slot.closest('[hidden]');
+    let slot = shown ? this.slot : null;
     if (!slot) {
       slot = document.getElementById('help-slot') || h('div', { id: 'help-slot', class: 'help-slot' });
       if (!slot.isConnected) document.getElementById('main')?.prepend(slot);

@@ -1753,7 +1753,10 @@ fn server_reaction() {
 #[test]
 fn client_mod_step_out() {
     let ClientFrame::Mod {
-        action, user: who, text, ..
+        action,
+        user: who,
+        text,
+        ..
     } = client_golden("mod.step_out")
     else {
         panic!("not a mod");

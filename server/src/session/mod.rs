@@ -321,7 +321,11 @@ impl Live {
     async fn stepped_out(&mut self, conn: &mut Conn) -> Result<(), axum::Error> {
         let app = conn.app.clone();
         let recent = app.config.rooms.welcome_history;
-        let Ok(snapshot) = app.broker.snapshot(self.room, &self.peer, None, recent).await else {
+        let Ok(snapshot) = app
+            .broker
+            .snapshot(self.room, &self.peer, None, recent)
+            .await
+        else {
             // Admitted again or gone before this welcome: a reconnect finds out which.
             self.peer.kick(Kick::Resync);
             return Ok(());

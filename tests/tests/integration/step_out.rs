@@ -81,7 +81,11 @@ async fn stepped_out_hears_nothing_then_comes_back(
 ) {
     let (waiting, before) = step_out(fran, alice).await;
     assert!(waiting.you.waiting, "{waiting:?}");
-    let note = waiting.you.stepped_out.as_ref().and_then(|o| o.note.as_deref());
+    let note = waiting
+        .you
+        .stepped_out
+        .as_ref()
+        .and_then(|o| o.note.as_deref());
     assert_eq!(note, Some(NOTE));
     assert!(waiting.members.is_empty() && waiting.backlog == 0);
     assert!(
@@ -124,7 +128,9 @@ async fn stepped_out_hears_nothing_then_comes_back(
     );
     let bob_saw = bob.frames_until_said("a marker after the whispers").await;
     assert!(
-        !bob_saw.iter().any(|f| matches!(f, ServerFrame::Whisper { .. })),
+        !bob_saw
+            .iter()
+            .any(|f| matches!(f, ServerFrame::Whisper { .. })),
         "the room reads none of their word: {bob_saw:?}"
     );
 
@@ -139,7 +145,7 @@ async fn stepped_out_hears_nothing_then_comes_back(
 
 #[tokio::test]
 async fn a_member_stepped_out_hears_nothing_of_the_room_talks_with_the_facilitators_and_comes_back()
- {
+{
     let server = TestServer::start().await;
     let room = server.room(12).await;
     let mut fran = server.facilitator(room, "Fran").await;

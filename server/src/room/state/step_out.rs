@@ -8,8 +8,8 @@
 
 use kindred_protocol::{Millis, SteppedOut, UserId};
 
-use super::{Applied, EventKind, Rejection, Room};
 use super::waiting::Waiter;
+use super::{Applied, EventKind, Rejection, Room};
 
 impl Room {
     /// Ask `user` (a participant, checked by the caller) out of the room: the room

@@ -57,7 +57,9 @@ fn a_participant_asked_out_waits_with_the_note_and_the_room_sees_only_that_they_
         s.room.stepped_out(alice).and_then(|o| o.note.as_deref()),
         Some(note)
     );
-    let list = applied.waiting_list.expect("the facilitators see who waits");
+    let list = applied
+        .waiting_list
+        .expect("the facilitators see who waits");
     assert_eq!(list.len(), 1);
     assert!(list[0].stepped_out && list[0].user == alice && list[0].name == "Alice");
     assert!(!s.room.member_infos().iter().any(|m| m.user == alice));
@@ -109,7 +111,9 @@ fn admitted_back_a_stepped_out_member_joins_afresh_and_the_note_is_gone() {
         "asked out without a note"
     );
 
-    let admitted = s.moderate(fran, ModAction::Admit, Some(alice), None).unwrap();
+    let admitted = s
+        .moderate(fran, ModAction::Admit, Some(alice), None)
+        .unwrap();
     assert!(matches!(
         admitted.as_slice(),
         [EventKind::Joined { user, role: Role::Participant, .. }] if *user == alice
@@ -129,7 +133,10 @@ fn the_waiting_room_switched_off_or_everyone_admitted_leaves_a_stepped_out_membe
     step_out(&mut s, fran, alice, None).expect("asked out");
 
     s.moderate(fran, ModAction::AdmitAll, None, None).unwrap();
-    assert!(s.room.member(carol).is_some(), "Carol, who knocked, comes in");
+    assert!(
+        s.room.member(carol).is_some(),
+        "Carol, who knocked, comes in"
+    );
     assert!(s.room.is_waiting(alice), "Alice waits for her quiet word");
 
     s.apply(Command::Moderate {
@@ -140,7 +147,10 @@ fn the_waiting_room_switched_off_or_everyone_admitted_leaves_a_stepped_out_membe
         },
     })
     .unwrap();
-    assert!(s.room.is_waiting(alice), "still waiting with the waiting room off");
+    assert!(
+        s.room.is_waiting(alice),
+        "still waiting with the waiting room off"
+    );
     // Still turned away like anyone waiting.
     let denied = s.moderate(fran, ModAction::Deny, Some(alice), None);
     assert!(denied.is_ok() && !s.room.is_waiting(alice));
