@@ -105,7 +105,7 @@ export class Chat {
     if (f.you.waiting) {
       this.waiting = true;
       this.layout.hide();
-      this.waitingScreen.show(f.room);
+      this.waitingScreen.show(f.room, f.you);
       return;
     }
     this.welcomes += 1;
@@ -203,7 +203,7 @@ export class Chat {
       this.heard = f.seq;
       this.tell(f);
     }
-    if (f.type === 'message' || f.type === 'left' || f.type === 'away') this.typing.stop(f.user);
+    if (['message', 'left', 'stepped_out', 'away'].includes(f.type)) this.typing.stop(f.user);
     if (!backlog) {
       if (['muted', 'unmuted', 'paused', 'resumed', 'floor', 'held', 'unheld'].includes(f.type)) this.typing.stop(f.user);
       this.renderState();

@@ -4,7 +4,7 @@
 
 /** Frames that belong to the room's timeline (PROTOCOL.md §6). Decide by type. */
 export const TIMELINE = new Set([
-  'message', 'joined', 'left', 'muted', 'unmuted', 'paused', 'resumed', 'opened', 'held', 'unheld', 'redacted',
+  'message', 'joined', 'left', 'stepped_out', 'muted', 'unmuted', 'paused', 'resumed', 'opened', 'held', 'unheld', 'redacted',
   'slow_mode', 'locked', 'floor', 'hand', 'reaction', 'waiting_room', 'shield', 'policy', 'announcement', 'closed',
 ]);
 

@@ -61,14 +61,14 @@ function forPlace(f) {
 }
 
 /** The picker of countries, when the card has any: "Everywhere" (the default) first. */
-function countryPicker(place, onPick) {
+function countryPicker(place, onPick, id = 'help-country') {
   if (!place.countries.length) return null;
-  const select = h('select', { id: 'help-country', class: 'field small', onchange: () => onPick(select.value) },
+  const select = h('select', { id, class: 'field small', onchange: () => onPick(select.value) },
     h('option', { value: '', text: 'Not chosen (lines for everywhere)' }),
     place.countries.map((c) => h('option', { value: c.code, text: c.name })));
   select.value = place.country ? place.country.code : '';
   return h('p', { class: 'help-country' },
-    h('label', { for: 'help-country', text: 'Your country, for its help lines and emergency number: ' }), select);
+    h('label', { for: id, text: 'Your country, for its help lines and emergency number: ' }), select);
 }
 
 /** Phone numbers in a contact line ("Call or text 988", "Call 116 123 (free)"). */
@@ -108,19 +108,19 @@ function contactLinks(line) {
  * The emergency sentence: the card's number to tap, first, or without one the
  * words alone. After an overdose, it says why now.
  */
-function emergencyLine(category, number) {
+function emergencyLine(category, number, id = 'crisis-emergency') {
   // The largest thing to tap on the card: the number that reaches help fastest.
   const call = number
     ? h('a', { class: 'button danger emergency-call', href: `tel:${number}`, text: `call ${number}` })
     : h('span', { text: 'call your local emergency number' });
   const or = number ? ' (or your local emergency number)' : '';
   if (category === 'overdose') {
-    return h('p', { class: 'emergency overdose', id: 'crisis-emergency' },
+    return h('p', { class: 'emergency overdose', id },
       h('strong', {}, h('span', { text: 'Emergency: ' }), call,
         h('span', { text: `${or} now` })),
       h('span', { text: ' if you have taken too much of something, even if you feel all right. Effects can come later.' }));
   }
-  return h('p', { class: 'emergency', id: 'crisis-emergency' },
+  return h('p', { class: 'emergency', id },
     h('strong', { text: 'In danger now? ' }), call,
     h('span', { text: number ? ' or your local emergency number.' : '.' }));
 }
@@ -149,6 +149,47 @@ export function truthLines(f, context) {
   return lines;
 }
 
+/** The help lines, each with its links to call, text or visit. */
+function helpList(lines) {
+  return h('ul', { class: 'help-lines', 'aria-label': 'Help lines' }, lines.map((line) => {
+    const { links, told } = contactLinks(line);
+    return h('li', {},
+      h('p', { class: 'help-head' },
+        h('span', { class: 'help-name', text: line.name }),
+        line.region ? h('span', { class: 'help-region', text: line.region }) : null),
+      told ? null : h('p', { class: 'help-contact', text: line.contact }),
+      links.length ? h('p', { class: 'help-actions' }, links) : null);
+  }));
+}
+
+/**
+ * The help lines kept in view where a stay ends or pauses (removed, banned, turned
+ * away, asked out for a quiet word): the lines for the person's chosen country and
+ * its emergency number, with the country picker, and nothing said about a message.
+ * Seen, not spoken: the screen that holds it says what happened. `id` names the
+ * panel (and its title and picker), so it never clashes with the crisis card's.
+ */
+export function helpPanel(id) {
+  const panel = h('section', { class: 'help-panel', id, 'aria-labelledby': `${id}-title` });
+  const render = (f) => {
+    const place = forPlace(f);
+    const picker = countryPicker(place, (code) => {
+      chooseCountry(code);
+      render(f);
+      panel.querySelector(`#${id}-country`)?.focus();
+    }, `${id}-country`);
+    clear(panel).append(...[
+      h('h2', { id: `${id}-title`, text: 'If you need to talk to someone' }),
+      helpList(place.lines),
+      emergencyLine(null, place.number, `${id}-emergency`),
+      picker].filter(Boolean));
+  };
+  render(help.server || BUILT_IN);
+  // The operator's own card, once it has come (asked for as the page loaded).
+  if (!help.server && help.fetching) help.fetching.then(() => { if (help.server) render(help.server); });
+  return panel;
+}
+
 /**
  * The card. `context`: what happened to the message (see `truthLines`), and
  * `onSeen` for its button. The lines come first; the operator's words after.
@@ -158,15 +199,7 @@ export function crisisCard(f, context, onSeen) {
   const { lines } = place;
   const overdose = f.category === 'overdose';
   const title = h('h2', { id: 'crisis-title', text: f.title || BUILT_IN.title });
-  const help = h('ul', { class: 'help-lines', 'aria-label': 'Help lines' }, lines.map((line) => {
-    const { links, told } = contactLinks(line);
-    return h('li', {},
-      h('p', { class: 'help-head' },
-        h('span', { class: 'help-name', text: line.name }),
-        line.region ? h('span', { class: 'help-region', text: line.region }) : null),
-      told ? null : h('p', { class: 'help-contact', text: line.contact }),
-      links.length ? h('p', { class: 'help-actions' }, links) : null);
-  }));
+  const help = helpList(lines);
   const truth = truthLines(f, context);
   // A pick shows that country's card in place, the picker keeping the focus.
   const picker = countryPicker(place, (code) => {
@@ -233,7 +266,10 @@ class Help {
   }
 
   render(f, context, fromServer) {
-    let slot = this.slot && this.slot.isConnected ? this.slot : null;
+    // The room's place, unless the room is out of sight (the waiting screen shows
+    // instead): then the top of the page, where the person is.
+    const shown = this.slot && this.slot.isConnected && !this.slot.closest('[hidden]');
+    let slot = shown ? this.slot : null;
     if (!slot) {
       slot = document.getElementById('help-slot') || h('div', { id: 'help-slot', class: 'help-slot' });
       if (!slot.isConnected) document.getElementById('main')?.prepend(slot);

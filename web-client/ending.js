@@ -1,12 +1,15 @@
 // How a stay in the room ends, in calm words: left, the session closed (and when
 // the group meets next), removed, banned, turned away from the waiting room, or a
-// place that expired. The room's page and the waiting screen both say it here.
+// place that expired. The room's page and the waiting screen both say it here, and
+// where a facilitator ended the stay (removed, banned, turned away) the help lines
+// stay in view beside the words (crisis.js `helpPanel`).
 
 import { h, clear, setSkipLink } from './dom.js';
 import { forgetSession } from './connection.js';
 import { forgetSeat } from './seat.js';
 import { nextSessionNote } from './schedule.js';
 import { announcer } from './announcer.js';
+import { helpPanel } from './crisis.js';
 
 /**
  * What a banned person is told, in the same words whether the ban ends their stay
@@ -54,12 +57,15 @@ export function endRoom(chat, { reason, code, error, text: closeReason }) {
   if (denied) text = DENIED_TEXT;
   // After a session, when the group meets next (if it has a schedule).
   const nextSlot = reason === 'closed' ? h('div', { class: 'next-slot' }) : null;
+  // Sent away by a facilitator (or the organiser): the help lines stay in view.
+  const sentAway = banned || denied || reason === 'removed';
   // `append` would write out a null as "null": only what is there goes in.
   clear(chat.banners.ended).append(...[h('p', { text }),
     banned ? h('p', { text: BANNED_HELP }) : null,
     denied ? h('p', { text: DENIED_HELP }) : null,
+    sentAway ? helpPanel('ending-help') : null,
     nextSlot,
-    h('p', {},
+    h('p', { class: 'ending-links' },
       reason === 'unauthorized'
         ? h('a', { href: `/?room=${encodeURIComponent(chat.session.room)}`, class: 'button primary', text: 'Join again' })
         : null,
@@ -82,7 +88,8 @@ export function endRoom(chat, { reason, code, error, text: closeReason }) {
   chat.note.set(null, { quiet: true });
   if (chat.facilitator) chat.facilitator.ended(reason);
   chat.outbox.endAll(text);
-  chat.banners.ended.querySelector('a')?.focus();
+  // Its own links, not a help line's: the help is seen beside the words.
+  chat.banners.ended.querySelector('.ending-links a')?.focus();
   if (nextSlot) showNextSession(chat, nextSlot);
 }
 
@@ -116,6 +123,9 @@ export function endWaiting(chat, reason, error) {
   else if (reason === 'unauthorized') lines = ['Your place in the waiting room has expired. You are welcome to join again.'];
   else lines = ['The connection has ended. You are welcome to join again.'];
   const nextSlot = reason === 'closed' ? h('div', { class: 'next-slot' }) : null;
-  chat.waitingScreen.end(lines, nextSlot);
+  // Turned away or banned (or removed by the organiser) while waiting, a quiet word
+  // included: the help lines stay in view.
+  const sentAway = reason === 'denied' || reason === 'removed';
+  chat.waitingScreen.end(lines, nextSlot, sentAway ? helpPanel('ending-help') : null);
   if (nextSlot) showNextSession(chat, nextSlot);
 }

@@ -341,6 +341,7 @@ export class FacilitatorTools {
       m.hand_raised ? item('Lower their hand', () => this.mod('lower_hand', { user: m.user }, `lower ${m.name}'s hand`)) : null,
       m.role === 'participant' ? item('Warn…', () => this.warnMember(m)) : null,
       item(`Whisper to ${m.name}`, () => this.chat.whisperToMember(m.user)),
+      m.role === 'participant' ? item('Step out for a quiet word…', () => this.stepOut(m)) : null,
       item('Remove from the room…', () => this.confirmRemove(m, 'remove'), 'danger'),
       item('Ban from the group…', () => this.confirmRemove(m, 'ban'), 'danger'),
     ];
@@ -417,6 +418,24 @@ export class FacilitatorTools {
     if (choice.seconds) fields.seconds = choice.seconds;
     if (choice.reason) fields.reason = choice.reason;
     this.mod('mute', fields, `mute ${m.name}`);
+  }
+
+  /**
+   * Ask a participant out of the room for a quiet word (`step_out`): they wait
+   * outside with the help lines, your note and a private word with the facilitators,
+   * until you admit them back from the waiting list. Nobody is removed or banned.
+   */
+  async stepOut(m) {
+    const note = await ask({
+      title: `Step ${m.name} out for a quiet word?`,
+      body: `${m.name} goes to the waiting room, still connected, and is told kindly that a facilitator would like a quiet word and that they are not in trouble. The group sees only that they stepped out. Write to them and admit them back from the waiting list.`,
+      input: { label: 'A note for them (optional; only they see it)', multiline: true, maxlength: 500,
+        placeholder: 'e.g. I wanted to check in with you about what you shared.' },
+      confirmLabel: 'Step out',
+    });
+    if (note === null) return;
+    const fields = note ? { user: m.user, text: note } : { user: m.user };
+    this.mod('step_out', fields, `step ${m.name} out`);
   }
 
   async confirmRemove(m, action) {

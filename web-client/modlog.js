@@ -41,6 +41,7 @@ const DID = {
   move_up: (e, who) => `moved ${who} up`,
   post_reading: () => 'posted a reading',
   set_script: () => 'changed the session script',
+  step_out: (e, who) => `asked ${who} to step out for a quiet word`,
   shield: (e) => (e.on ? 'raised the shield' : 'lowered the shield'),
 };
 

@@ -4,7 +4,7 @@
 // what this holds (PROTOCOL.md §11, §12).
 
 /** Timeline events that change the member list. */
-export const MEMBER_EVENTS = new Set(['joined', 'left', 'away', 'back', 'muted', 'unmuted', 'hand', 'floor']);
+export const MEMBER_EVENTS = new Set(['joined', 'left', 'stepped_out', 'away', 'back', 'muted', 'unmuted', 'hand', 'floor']);
 
 export class RoomModel {
   /** `summary`: the RoomSummary the page was opened with. */
@@ -42,6 +42,7 @@ export class RoomModel {
         this.members.set(f.member.user, { ...f.member });
         break;
       case 'left':
+      case 'stepped_out':
         this.members.delete(f.user);
         break;
       case 'away':

@@ -84,6 +84,10 @@ export class Timeline {
         this.model.saw(f.member.user, f.member.name);
         this.line(f, this.model.isMe(f.member.user) ? 'You joined the room.' : `${f.member.name} joined the room.`);
         break;
+      case 'stepped_out':
+        // A quiet word with a facilitator is nobody else's business: no reason given.
+        this.line(f, `${nameOf(f.user)} stepped out for a moment.`);
+        break;
       case 'left': {
         const who = nameOf(f.user);
         const why = {

@@ -2,10 +2,18 @@
 // screen a participant reads while a facilitator has not let them in yet (a waiting
 // `welcome`), with their private word with the facilitators (whispers, and a note to
 // everyone waiting); and the facilitators' list of who is waiting (`waiting` frames)
-// with Admit, Turn away and Write to them, and a note to everyone waiting.
+// with Admit, Turn away and Write to them, and a note to everyone waiting. Someone a
+// facilitator asked out of the room for a quiet word (`welcome.you.stepped_out`) waits
+// here too: told kindly why, with the facilitator's note and the help lines in view;
+// the facilitators' list marks them, with Admit back.
 
 import { h, clear, clock, ask, notify } from './dom.js';
 import { announcer } from './announcer.js';
+import { helpPanel } from './crisis.js';
+
+/** What someone asked out of the room for a quiet word reads first: a fact, not a fault. */
+export const STEPPED_OUT_TEXT = "A facilitator has asked for a quiet word with you. You're not in trouble: they would just like to check in with you privately.";
+const STEPPED_OUT_HINT = 'You can write to the facilitators below; only they will see it. When you are ready, a facilitator will bring you back into the room.';
 
 /** What a participant reads while they wait: the group, its guidelines, and the door. */
 export class WaitingScreen {
@@ -35,10 +43,14 @@ export class WaitingScreen {
     this.conversation = h('section', { class: 'waiting-conversation', 'aria-labelledby': 'waiting-words-heading' },
       h('h2', { id: 'waiting-words-heading', text: 'You and the facilitators' }),
       this.words, this.wordForm);
+    // The help lines, while asked out for a quiet word (and when a wait ends badly).
+    this.help = h('div', { class: 'waiting-help', id: 'waiting-help' });
+    this.steppedOut = null; // the facilitator's reason to ask them out, while it holds
     this.el = h('section', { class: 'card narrow waiting-screen', id: 'waiting-screen', 'aria-labelledby': 'waiting-title', hidden: true },
       h('p', { class: 'eyebrow', text: 'Waiting room' }),
       this.title, this.topic, this.description,
       this.status,
+      this.help,
       this.actions,
       this.conversation,
       h('h2', { text: 'Group guidelines' }),
@@ -46,16 +58,42 @@ export class WaitingScreen {
     this.waitingStatus();
   }
 
-  /** The words of a participant who waits to be let in. */
+  /** The words of a participant who waits to be let in (or was asked out for a word). */
   waitingStatus() {
+    if (this.steppedOut) {
+      const note = this.steppedOut.note;
+      clear(this.status).append(...[
+        h('p', { class: 'waiting-main', id: 'stepped-out-text', text: STEPPED_OUT_TEXT }),
+        note ? h('p', { class: 'note-from', id: 'stepped-out-note', text: `The facilitator's note: ${note}` }) : null,
+        h('p', { class: 'hint', text: STEPPED_OUT_HINT })].filter(Boolean));
+      this.status.classList.add('waiting-stepped-out');
+      return;
+    }
+    this.status.classList.remove('waiting-stepped-out');
     clear(this.status).append(
       h('p', { class: 'waiting-main', text: 'A facilitator will let you in shortly.' }),
       h('p', { class: 'hint', text: 'Thank you for your patience. There is no rush: you can read the group\'s guidelines while you wait, and you will see the room as soon as you are in.' }));
   }
 
-  /** Show the screen for the room the waiting `welcome` describes. */
-  show(room) {
+  /**
+   * Show the screen for the room the waiting `welcome` describes; `you`: the
+   * welcome's `you` (its `stepped_out`, when a facilitator asked them out).
+   */
+  show(room, you = {}) {
     const first = this.el.hidden;
+    const before = this.steppedOut;
+    this.steppedOut = you.stepped_out || null;
+    this.waitingStatus();
+    clear(this.help);
+    if (this.steppedOut) {
+      this.help.append(helpPanel('waiting-help-lines'));
+      // Said once, as it happens (a reload of this screen is not news).
+      const again = before && (before.note || '') === (this.steppedOut.note || '');
+      if (!again) {
+        const note = this.steppedOut.note ? ` Their note: ${this.steppedOut.note}` : '';
+        announcer.say(`${STEPPED_OUT_TEXT}${note}`, { urgent: true });
+      }
+    }
     this.title.textContent = room.title;
     this.topic.textContent = room.topic || '';
     this.topic.hidden = !room.topic;
@@ -101,9 +139,12 @@ export class WaitingScreen {
    * The wait is over without coming in: they left, were not admitted, or the
    * session ended. `lines`: what to say; `extra`: an element to add (the next session).
    */
-  end(lines, extra = null) {
+  end(lines, extra = null, help = null) {
+    this.steppedOut = null;
+    this.status.classList.remove('waiting-stepped-out');
     clear(this.status).append(...lines.map((text, i) => h('p', { class: i === 0 ? 'waiting-main' : 'hint', text })),
       ...(extra ? [extra] : []));
+    clear(this.help).append(...(help ? [help] : []));
     clear(this.actions).append(h('a', { href: '/', class: 'button primary', id: 'waiting-other-groups', text: 'See other groups' }));
     this.status.setAttribute('tabindex', '-1');
     this.status.focus();
@@ -163,13 +204,14 @@ export class WaitingList {
     clear(this.list);
     if (!n) this.list.append(h('li', { class: 'empty', text: 'Nobody is waiting right now.' }));
     for (const m of this.members) {
-      const since = Number.isSafeInteger(m.since) ? `waiting since ${clock(m.since)}` : 'waiting';
-      this.list.append(h('li', { class: 'waiting-member', dataset: { user: m.user, online: String(m.online !== false) } },
+      const when = Number.isSafeInteger(m.since) ? ` since ${clock(m.since)}` : '';
+      const since = m.stepped_out ? `stepped out for a quiet word${when}` : `waiting${when}`;
+      this.list.append(h('li', { class: 'waiting-member', dataset: { user: m.user, online: String(m.online !== false), steppedOut: String(!!m.stepped_out) } },
         h('span', { class: 'member-name', text: m.name }),
         h('span', { class: 'status', text: m.online === false ? `${since} · connection lost for now` : since }),
         h('span', { class: 'waiting-actions' },
-          h('button', { type: 'button', class: 'button small primary admit-button', 'aria-label': `Admit ${m.name}`,
-            onclick: (e) => this.admit(m, e.currentTarget) }, 'Admit'),
+          h('button', { type: 'button', class: 'button small primary admit-button', 'aria-label': `${m.stepped_out ? 'Admit back' : 'Admit'} ${m.name}`,
+            onclick: (e) => this.admit(m, e.currentTarget) }, m.stepped_out ? 'Admit back' : 'Admit'),
           h('button', { type: 'button', class: 'button small quiet deny-button', 'aria-label': `Turn away ${m.name}`,
             onclick: (e) => this.deny(m, e.currentTarget) }, 'Turn away'),
           h('button', { type: 'button', class: 'button small quiet write-button', 'aria-label': `Write to ${m.name}`,

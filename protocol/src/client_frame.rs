@@ -136,9 +136,9 @@ pub enum Reaction {
 }
 
 /// Moderation actions. Fields of the `mod` frame each one uses:
-/// `user` for mute/unmute/remove/ban/floor/lower_hand/warn/admit/deny, `seconds` for
+/// `user` for mute/unmute/remove/ban/floor/lower_hand/warn/admit/deny/step_out, `seconds` for
 /// mute (absent: until lifted), slow_mode (0 = off) and floor, `seq` for redact,
-/// `text` for announce, `held` for release/decline, `policy` for set_policy,
+/// `text` for announce (and step_out's note), `held` for release/decline, `policy` for set_policy,
 /// `on` for waiting_room, `report` for resolve, `index` for phase (and post_reading:
 /// absent, the current phase's), `user` for move_up, `script` for set_script, `reason`
 /// for any (required by warn).
@@ -202,6 +202,10 @@ pub enum ModAction {
     /// shield's, and a participant's first message of the session held for a
     /// facilitator. `on: false` puts back the waiting room and slow mode as they were.
     Shield,
+    /// Ask a participant (`user`) to step out for a quiet word: they go back to the
+    /// waiting room, their connections open, with the facilitator's optional note
+    /// (`text`); the room sees `stepped_out`. `admit` lets them back in.
+    StepOut,
 }
 
 impl ModAction {
@@ -240,6 +244,7 @@ impl ModAction {
             ModAction::PostReading => "post_reading",
             ModAction::SetScript => "set_script",
             ModAction::Shield => "shield",
+            ModAction::StepOut => "step_out",
         }
     }
 }

@@ -43,8 +43,8 @@ pub use script::{
 };
 pub use server_frame::{
     AlertKind, CountryLines, CrisisCategory, ErrorFrame, HelpLine, LeftReason, LogEntry, Me,
-    MemberInfo, Quote, ResumeKind, Role, RoomState, RoomSummary, ServerFrame, Visibility,
-    WaitingMember, Welcome,
+    MemberInfo, Quote, ResumeKind, Role, RoomState, RoomSummary, ServerFrame, SteppedOut,
+    Visibility, WaitingMember, Welcome,
 };
 
 /// The protocol version this crate speaks. A server announces it in `welcome`.

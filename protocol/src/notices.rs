@@ -49,6 +49,19 @@ pub struct WaitingMember {
     pub since: Millis,
     /// Whether one of their connections is open now.
     pub online: bool,
+    /// A facilitator asked them out of the room for a quiet word (`step_out`): they
+    /// were a member a moment ago, and `admit` lets them back in.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub stepped_out: bool,
+}
+
+/// Why someone is in the waiting room when a facilitator asked them out of the room
+/// for a quiet word (`welcome.you.stepped_out`): the facilitator's note, if they wrote
+/// one. Nobody else in the room reads it.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SteppedOut {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub note: Option<String>,
 }
 
 /// One entry of the session's moderation log: who did what, to whom, why and when.

@@ -12,7 +12,7 @@ use crate::policy::ContentPolicy;
 use crate::schedule::{NextSession, Schedule};
 use crate::script::{PhaseEvent, QueueEvent, RoundEvent, ScriptEvent, ScriptView};
 
-pub use crate::notices::{AlertKind, LogEntry, Quote, WaitingMember};
+pub use crate::notices::{AlertKind, LogEntry, Quote, SteppedOut, WaitingMember};
 
 /// One frame from the server.
 // `welcome` is much the largest (it carries the room's summary, schedule included), but
@@ -227,6 +227,10 @@ pub enum ServerFrame {
         user: UserId,
         reason: LeftReason,
     },
+    /// A facilitator asked a participant out of the room for a quiet word: they are
+    /// in the waiting room now, and come back with a `joined` when admitted. The
+    /// facilitator's note is theirs alone.
+    SteppedOut { seq: Seq, ts: Millis, user: UserId },
     /// A member was muted, until `until` or until lifted.
     Muted {
         seq: Seq,
@@ -343,6 +347,7 @@ impl ServerFrame {
             ServerFrame::Message { seq, .. }
             | ServerFrame::Joined { seq, .. }
             | ServerFrame::Left { seq, .. }
+            | ServerFrame::SteppedOut { seq, .. }
             | ServerFrame::Away { seq, .. }
             | ServerFrame::Back { seq, .. }
             | ServerFrame::Muted { seq, .. }
@@ -435,6 +440,10 @@ pub struct Me {
     /// follows when a facilitator admits them (or an `error` `denied` and a close).
     #[serde(default, skip_serializing_if = "is_false")]
     pub waiting: bool,
+    /// Waiting because a facilitator asked them out of the room for a quiet word
+    /// (with the facilitator's note, if any), not because they have not come in yet.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub stepped_out: Option<SteppedOut>,
 }
 
 /// What a member can do.

@@ -52,6 +52,7 @@ const TIMELINE: &[&str] = &[
     "message",
     "joined",
     "left",
+    "stepped_out",
     "away",
     "back",
     "muted",
@@ -206,6 +207,7 @@ fn server_kind(f: &ServerFrame) -> &'static str {
         ServerFrame::Message { .. } => "message",
         ServerFrame::Joined { .. } => "joined",
         ServerFrame::Left { .. } => "left",
+        ServerFrame::SteppedOut { .. } => "stepped_out",
         ServerFrame::Away { .. } => "away",
         ServerFrame::Back { .. } => "back",
         ServerFrame::Muted { .. } => "muted",
@@ -1314,6 +1316,7 @@ fn server_waiting() {
                     name: "River".into(),
                     since: T0 + 5_000,
                     online: true,
+                    stepped_out: false,
                 },
                 // Moss's connection dropped; Moss stays on the list for the grace period.
                 WaitingMember {
@@ -1321,6 +1324,7 @@ fn server_waiting() {
                     name: "Moss".into(),
                     since: T0 + 9_000,
                     online: false,
+                    stepped_out: false,
                 },
             ],
         }
@@ -1743,6 +1747,69 @@ fn server_reaction() {
             target: 45,
             emoji: Reaction::Heart,
         }
+    );
+}
+
+#[test]
+fn client_mod_step_out() {
+    let ClientFrame::Mod {
+        action,
+        user: who,
+        text,
+        ..
+    } = client_golden("mod.step_out")
+    else {
+        panic!("not a mod");
+    };
+    assert_eq!(action, ModAction::StepOut);
+    assert_eq!(who, Some(user(ASH)));
+    // The note is optional: without it, Ash is told the kind words alone.
+    assert!(text.is_some_and(|t| t.contains("not in trouble")));
+}
+
+#[test]
+fn server_stepped_out() {
+    // The room is told who stepped out, never why: no note, no reason.
+    assert_eq!(
+        server_golden("stepped_out"),
+        ServerFrame::SteppedOut {
+            seq: 59,
+            ts: 1_732_650_600_000,
+            user: user(ASH),
+        }
+    );
+    let v = fixture_value("server_stepped_out");
+    assert_eq!(v.as_object().map(|o| o.len()), Some(4), "{v}");
+}
+
+#[test]
+fn server_welcome_stepped_out() {
+    let ServerFrame::Welcome(w) = server_golden("welcome.stepped_out") else {
+        panic!("not a welcome");
+    };
+    // Ash, asked out for a quiet word, waits: the note is his, the room is not shown.
+    assert!(w.you.waiting);
+    assert_eq!(w.you.user, user(ASH));
+    let note = w.you.stepped_out.and_then(|o| o.note).expect("the note");
+    assert!(note.starts_with("Could we talk"));
+    assert_eq!((w.members.len(), w.backlog, w.seq, w.epoch), (0, 0, 0, 0));
+    // Someone who knocked is not stepped out: the field is absent for them.
+    let waiting = fixture_value("server_welcome.waiting");
+    assert!(waiting["you"].get("stepped_out").is_none());
+}
+
+#[test]
+fn server_waiting_stepped_out() {
+    let ServerFrame::Waiting { members } = server_golden("waiting.stepped_out") else {
+        panic!("not a waiting list");
+    };
+    assert_eq!(members.len(), 1);
+    assert!(members[0].stepped_out && members[0].online);
+    assert_eq!(members[0].user, user(ASH));
+    assert!(
+        fixture_value("server_waiting")["members"][0]
+            .get("stepped_out")
+            .is_none()
     );
 }
 
@@ -2261,7 +2328,7 @@ fn typed_pretty(name: &str) -> String {
 #[test]
 fn every_fixture_is_typed_and_in_wire_order() {
     let names = fixture_names("");
-    assert_eq!(names.len(), 108, "{names:?}");
+    assert_eq!(names.len(), 112, "{names:?}");
     for name in names {
         assert_eq!(
             fixture_text(&name),
@@ -2343,6 +2410,7 @@ fn mod_actions_and_reactions_use_snake_case_names() {
         "post_reading",
         "set_script",
         "shield",
+        "step_out",
     ]
     .iter()
     .map(|s| s.to_string())

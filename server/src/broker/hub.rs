@@ -5,7 +5,7 @@
 //! bounded queue, without waiting. Fan-out never waits for a peer: a connection
 //! whose queue is full is told to leave (`Kick::SlowConsumer`) and can resume.
 
-use std::sync::atomic::{AtomicU8, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU8, AtomicU64, Ordering};
 use std::sync::{Arc, OnceLock};
 
 use dashmap::DashMap;
@@ -64,6 +64,10 @@ pub enum Effect {
     /// This member was let in from the waiting room: their connections are given the
     /// room (a fresh `welcome`), starting with this frame.
     Admit(UserId),
+    /// A facilitator asked this member out for a quiet word: their connections stay
+    /// open, given the waiting room (a fresh `welcome`) and nothing of the room from
+    /// this frame on, this frame included.
+    StepOut(UserId),
 }
 
 /// Why the server ends a connection.
@@ -123,6 +127,9 @@ pub struct Outbox {
     frames: Mutex<VecDeque<Encoded>>,
     waker: AtomicWaker,
     depth: usize,
+    /// Woken with nothing queued: the connection's stage changed and its session owes
+    /// its client a `welcome` ([`Peer::owes_waiting_welcome`]).
+    nudged: AtomicBool,
 }
 
 /// A queue keeps this many slots after a burst; a larger one is given back.
@@ -134,6 +141,7 @@ impl Outbox {
             frames: Mutex::new(VecDeque::new()),
             waker: AtomicWaker::new(),
             depth,
+            nudged: AtomicBool::new(false),
         }
     }
 
@@ -159,17 +167,23 @@ impl Outbox {
         frame
     }
 
-    /// Resolves when a frame is queued.
+    /// Wake the session with nothing queued.
+    fn nudge(&self) {
+        self.nudged.store(true, Ordering::Release);
+        self.waker.wake();
+    }
+
+    /// Resolves when a frame is queued, or the session is nudged.
     pub fn ready(&self) -> impl Future<Output = ()> + '_ {
         std::future::poll_fn(move |cx| {
-            if !self.frames.lock().is_empty() {
+            if self.nudged.swap(false, Ordering::AcqRel) || !self.frames.lock().is_empty() {
                 return Poll::Ready(());
             }
             self.waker.register(cx.waker());
-            if self.frames.lock().is_empty() {
-                Poll::Pending
-            } else {
+            if self.nudged.swap(false, Ordering::AcqRel) || !self.frames.lock().is_empty() {
                 Poll::Ready(())
+            } else {
+                Poll::Pending
             }
         })
     }
@@ -182,11 +196,14 @@ mod stage {
     pub const ARRIVING: u8 = 0;
     /// In the waiting room: the room's frames are not queued for it.
     pub const WAITING: u8 = 1;
+    /// Asked out of the room for a quiet word: in the waiting room, the room's frames
+    /// not queued for it, and it owes its client the waiting room's `welcome`.
+    pub const STEPPED_OUT: u8 = 2;
     /// Let in from the waiting room (or arriving when its own `joined` went out): the
     /// room's frames are queued, and it owes its client a fresh `welcome`.
-    pub const ADMITTED: u8 = 2;
+    pub const ADMITTED: u8 = 3;
     /// In the room.
-    pub const IN_ROOM: u8 = 3;
+    pub const IN_ROOM: u8 = 4;
 }
 
 /// One local connection as the hub sees it.
@@ -215,30 +232,51 @@ impl Peer {
         let _ = self
             .stage
             .fetch_update(Ordering::AcqRel, Ordering::Acquire, |s| {
-                (s != stage::WAITING).then_some(stage::IN_ROOM)
+                (s != stage::WAITING && s != stage::STEPPED_OUT).then_some(stage::IN_ROOM)
             });
         self.stage.load(Ordering::Acquire) == stage::IN_ROOM
     }
 
-    /// Put this connection in the waiting room: it is given nothing of the room.
-    /// Called like [`Peer::enter`], under the room's lock. False if it was told to go.
+    /// Put this connection in the waiting room (arriving, or asked out of the room
+    /// and about to be told so): it is given nothing of the room. Called like
+    /// [`Peer::enter`], under the room's lock. False if it was told to go.
     pub fn wait(&self) -> bool {
         if self.kicked.is_cancelled() {
             return false;
         }
         self.stage
-            .compare_exchange(
-                stage::ARRIVING,
-                stage::WAITING,
-                Ordering::AcqRel,
-                Ordering::Acquire,
-            )
+            .fetch_update(Ordering::AcqRel, Ordering::Acquire, |s| {
+                (s == stage::ARRIVING || s == stage::STEPPED_OUT).then_some(stage::WAITING)
+            })
             .is_ok()
     }
 
     /// Whether this connection is in the waiting room.
     pub fn waiting(&self) -> bool {
-        self.stage.load(Ordering::Acquire) == stage::WAITING
+        let s = self.stage.load(Ordering::Acquire);
+        s == stage::WAITING || s == stage::STEPPED_OUT
+    }
+
+    /// Whether its member was asked out of the room for a quiet word and it still owes
+    /// its client the waiting room's `welcome` (the broker's arrival snapshot puts it
+    /// in the waiting room, [`Peer::wait`]).
+    pub fn owes_waiting_welcome(&self) -> bool {
+        self.stage.load(Ordering::Acquire) == stage::STEPPED_OUT
+    }
+
+    /// Out of the room for a quiet word: nothing of the room is queued for it from
+    /// now on, and its session is woken to say so. A connection still arriving is
+    /// left alone: its arrival finds its member waiting.
+    fn step_out(&self) {
+        let moved = self
+            .stage
+            .fetch_update(Ordering::AcqRel, Ordering::Acquire, |s| {
+                (s == stage::ADMITTED || s == stage::IN_ROOM).then_some(stage::STEPPED_OUT)
+            })
+            .is_ok();
+        if moved {
+            self.outbox.nudge();
+        }
     }
 
     /// Whether it was let in from the waiting room and still owes its client the
@@ -251,7 +289,8 @@ impl Peer {
         let _ = self
             .stage
             .fetch_update(Ordering::AcqRel, Ordering::Acquire, |s| {
-                (s == stage::ARRIVING || s == stage::WAITING).then_some(stage::ADMITTED)
+                (s == stage::ARRIVING || s == stage::WAITING || s == stage::STEPPED_OUT)
+                    .then_some(stage::ADMITTED)
             });
     }
 
@@ -440,6 +479,11 @@ impl Hub {
                 && user == peer.user
             {
                 peer.admit();
+            }
+            if let Effect::StepOut(user) = effect
+                && user == peer.user
+            {
+                peer.step_out();
             }
             // The room's frames reach only those in it, but everyone hears it close.
             let reaches = audience.includes(peer.user, peer.role)

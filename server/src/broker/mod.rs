@@ -72,6 +72,8 @@ pub struct Snapshot {
     pub backlog: Vec<Encoded>,
     /// They are in the waiting room: the rest shows nothing of the room.
     pub waiting: bool,
+    /// Waiting because a facilitator asked them out for a quiet word, with their note.
+    pub stepped_out: Option<kindred_protocol::SteppedOut>,
 }
 
 /// Where a member wants to resume from.
@@ -251,6 +253,8 @@ pub fn effect_of(kind: &EventKind) -> Effect {
         EventKind::Closed { .. } => Effect::CloseRoom,
         // Someone admitted from the waiting room is given the room.
         EventKind::Joined { user, .. } => Effect::Admit(*user),
+        // Someone asked out for a quiet word is given the waiting room instead.
+        EventKind::SteppedOut { user } => Effect::StepOut(*user),
         _ => Effect::None,
     }
 }

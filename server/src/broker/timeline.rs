@@ -166,7 +166,7 @@ impl Timeline {
             if !peer.wait() {
                 return Err(Rejection::NotMember);
             }
-            return Ok(waiting(room));
+            return Ok(waiting(room, peer.user));
         }
         if room.member(peer.user).is_none() || !peer.enter() {
             return Err(Rejection::NotMember);
@@ -235,6 +235,7 @@ impl Timeline {
             resume,
             backlog,
             waiting: false,
+            stepped_out: None,
         }
     }
 }
@@ -243,8 +244,9 @@ impl Timeline {
 /// room (its title, description, guidelines, schedule) and that they are waiting;
 /// nothing of who is inside or what happens there (no members, announcement, floor or
 /// history). Nothing to resume from either: a client that offers this seq and epoch
-/// after it is let in is given a reset.
-fn waiting(room: &Room) -> Snapshot {
+/// after it is let in is given a reset. Someone a facilitator asked out of the room
+/// is given the facilitator's note to them.
+fn waiting(room: &Room, user: UserId) -> Snapshot {
     Snapshot {
         summary: summary(room),
         members: Vec::new(),
@@ -259,6 +261,7 @@ fn waiting(room: &Room) -> Snapshot {
         resume: ResumeKind::Fresh,
         backlog: Vec::new(),
         waiting: true,
+        stepped_out: room.stepped_out(user).cloned(),
     }
 }
 

@@ -32,6 +32,10 @@ pub enum EventKind {
         user: UserId,
         reason: LeftReason,
     },
+    /// A facilitator asked a participant out for a quiet word: they wait outside.
+    SteppedOut {
+        user: UserId,
+    },
     /// A member's connection dropped past the grace period: their seat is kept.
     Away {
         user: UserId,

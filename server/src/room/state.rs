@@ -25,6 +25,7 @@ mod private;
 mod queries;
 mod settings;
 mod shield;
+mod step_out;
 mod structure;
 mod waiting;
 

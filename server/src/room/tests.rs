@@ -2377,5 +2377,6 @@ fn invites_minted_in_the_same_millisecond_are_listed_in_the_order_they_were_mint
 mod away;
 mod concern;
 mod shield;
+mod step_out;
 mod structure;
 mod waiting_word;

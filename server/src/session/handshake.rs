@@ -178,6 +178,7 @@ impl Conn {
             }
         };
         let waiting = snapshot.waiting;
+        let stepped_out = snapshot.stepped_out.clone();
         tracing::debug!(
             peer = peer.id,
             %room,
@@ -192,6 +193,7 @@ impl Conn {
             name: claims.name.clone(),
             role: claims.role,
             waiting,
+            stepped_out,
         };
         let (mut frames, seq) = self.welcome(you, snapshot);
         let mut live = Live::new(&self.app, claims, peer, seq);

@@ -159,6 +159,12 @@ impl Live {
                     if self.peer.owes_welcome() && Box::pin(self.admitted(conn)).await.is_err() {
                         break End::Gone;
                     }
+                    // Asked out for a quiet word: the waiting room's welcome goes first.
+                    if self.peer.owes_waiting_welcome()
+                        && Box::pin(self.stepped_out(conn)).await.is_err()
+                    {
+                        break End::Gone;
+                    }
                     let Some(first) = self.peer.outbox.pop() else { continue };
                     // A reader that stopped reading blocks this write; a kick or a
                     // shutdown must still get through, so the write races them, and
@@ -302,6 +308,35 @@ impl Live {
             name: self.name.clone(),
             role: self.role,
             waiting: false,
+            stepped_out: None,
+        };
+        let (frames, seq) = conn.welcome(you, snapshot);
+        self.last_sent = seq;
+        self.write(conn, frames, false).await.map(|_| ())
+    }
+
+    /// A facilitator asked this member out of the room for a quiet word: give them the
+    /// waiting room as someone waiting arriving now sees it (with the facilitator's
+    /// note), and nothing of the room from now on.
+    async fn stepped_out(&mut self, conn: &mut Conn) -> Result<(), axum::Error> {
+        let app = conn.app.clone();
+        let recent = app.config.rooms.welcome_history;
+        let Ok(snapshot) = app
+            .broker
+            .snapshot(self.room, &self.peer, None, recent)
+            .await
+        else {
+            // Admitted again or gone before this welcome: a reconnect finds out which.
+            self.peer.kick(Kick::Resync);
+            return Ok(());
+        };
+        tracing::debug!(peer = self.peer.id, room = %self.room, "stepped out to the waiting room");
+        let you = Me {
+            user: self.user,
+            name: self.name.clone(),
+            role: self.role,
+            waiting: snapshot.waiting,
+            stepped_out: snapshot.stepped_out.clone(),
         };
         let (frames, seq) = conn.welcome(you, snapshot);
         self.last_sent = seq;

@@ -40,6 +40,11 @@ pub fn event_frame(event: &Event) -> ServerFrame {
                 away: false,
             },
         },
+        EventKind::SteppedOut { user } => ServerFrame::SteppedOut {
+            seq,
+            ts,
+            user: *user,
+        },
         EventKind::Left { user, reason } => ServerFrame::Left {
             seq,
             ts,
@@ -242,6 +247,7 @@ pub fn read_event(text: &str) -> Option<Event> {
             user,
             reason,
         } => (seq, ts, EventKind::Left { user, reason }),
+        ServerFrame::SteppedOut { seq, ts, user } => (seq, ts, EventKind::SteppedOut { user }),
         ServerFrame::Away { seq, ts, user } => (seq, ts, EventKind::Away { user }),
         ServerFrame::Back { seq, ts, user } => (seq, ts, EventKind::Back { user }),
         ServerFrame::Muted {
@@ -359,6 +365,7 @@ mod tests {
                 user: bea,
                 reason: LeftReason::Removed,
             },
+            EventKind::SteppedOut { user: bea },
             EventKind::Away { user: bea },
             EventKind::Back { user: bea },
             EventKind::Muted {

@@ -68,6 +68,7 @@ mod tests {
             name: name.to_owned(),
             role: Role::Participant,
             waiting: false,
+            stepped_out: None,
         };
         Welcome {
             protocol: 1,

@@ -41,6 +41,7 @@ mod sessions;
 mod shield;
 mod sockets;
 mod startup;
+mod step_out;
 mod strict_admin_bodies;
 mod structure;
 mod ticks_and_durability;

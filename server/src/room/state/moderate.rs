@@ -138,6 +138,11 @@ impl Room {
                     self.sent.forget(user);
                 }
             }
+            ModAction::StepOut => {
+                let user = target(self)?;
+                let note = text.filter(|t| !t.trim().is_empty());
+                self.step_out(user, note, now, &mut out)?;
+            }
             ModAction::Redact => {
                 let target = seq.ok_or(Rejection::BadRequest("redact needs `seq`"))?;
                 if target == 0 || target > self.seq {

@@ -8,7 +8,7 @@
 //! back, `private.rs`) and leave a note for everyone waiting; they are given that
 //! conversation again when they come back.
 
-use kindred_protocol::{Millis, Role, UserId, WaitingMember};
+use kindred_protocol::{Millis, Role, SteppedOut, UserId, WaitingMember};
 use serde::{Deserialize, Serialize};
 
 use super::{Applied, EventKind, Parting, Presence, Rejection, Room};
@@ -29,6 +29,10 @@ pub struct Waiter {
     pub presence: Presence,
     pub look: NameLook,
     pub origin: Origin,
+    /// A facilitator asked them out of the room for a quiet word (`step_out.rs`),
+    /// with this note for them.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub stepped_out: Option<SteppedOut>,
 }
 
 impl Room {
@@ -48,6 +52,7 @@ impl Room {
                 name: w.name.clone(),
                 since: w.since,
                 online: matches!(w.presence, Presence::Online { .. }),
+                stepped_out: w.stepped_out.is_some(),
             })
             .collect()
     }
@@ -87,12 +92,14 @@ impl Room {
             order,
             presence: Presence::Online { connections: 1 },
             origin,
+            stepped_out: None,
         };
         out.knock = Some(WaitingMember {
             user,
             name: waiter.name.clone(),
             since: now,
             online: true,
+            stepped_out: false,
         });
         self.waiting.insert(user, waiter);
         out.waiting_list = Some(self.waiting_list());
@@ -172,10 +179,13 @@ impl Room {
     }
 
     /// Let everyone waiting in, in the order they arrived; someone whose name looks
-    /// like a member's (or like someone's admitted before them) stays waiting.
+    /// like a member's (or like someone's admitted before them) stays waiting, and so
+    /// does someone a facilitator asked out for a quiet word (admitted one by one).
     pub(super) fn admit_all(&mut self, now: Millis, out: &mut Applied) {
         for w in self.waiting_list() {
-            let _ = self.admit(w.user, now, out);
+            if !w.stepped_out {
+                let _ = self.admit(w.user, now, out);
+            }
         }
     }
 
