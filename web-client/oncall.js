@@ -99,7 +99,7 @@ function roomCard(room, board, join) {
   const held = Number.isSafeInteger(room.held_since);
   const facilitators = room.facilitators === 1 ? '1 facilitator here' : `${room.facilitators} facilitators here`;
   const button = h('button', { type: 'button', class: 'button primary join-on-call',
-    'aria-label': `Join ${room.title} as facilitator`, text: 'Join as facilitator' });
+    'aria-label': `Join as facilitator: ${room.title}`, text: 'Join as facilitator' });
   button.addEventListener('click', () => join(room, button));
   const headingId = `on-call-room-${room.id}`;
   return h('li', { class: 'card on-call-room',

@@ -85,10 +85,10 @@ test('on-call sees a held room and an escalation, and joins in one tap as a faci
     await assertAccessible(onCall, 'the on-call board on a phone');
 
     // One tap: in the room as a facilitator.
-    await escalated.getByRole('button', { name: 'Join Tuesday Evening Circle as facilitator' }).click();
+    await escalated.getByRole('button', { name: 'Join as facilitator: Tuesday Evening Circle' }).click();
     await onCall.locator('#conn-status[data-state="live"]').waitFor();
     await onCall.locator('#members li.member', { hasText: 'On-call' }).waitFor({ state: 'attached' });
-    await onCall.locator('#mod-log', { hasText: 'is joining from on-call' }).waitFor({ state: 'attached' });
+    await onCall.locator('#mod-log', { hasText: 'You joined from on-call' }).waitFor({ state: 'attached' });
     await sam.locator('#notices', { hasText: 'On-call is joining from on-call.' }).waitFor({ state: 'attached' });
     await sam.locator('#mod-log', { hasText: 'On-call is joining from on-call' }).waitFor();
     await willow.locator('#members li.member', { hasText: 'On-call' }).waitFor({ state: 'attached' });
