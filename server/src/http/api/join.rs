@@ -21,7 +21,7 @@ use crate::schedule::next_session;
 use crate::state::AppState;
 
 /// A pseudonym: trimmed, 1–32 characters, nothing that breaks others' screens.
-pub(super) fn check_name(name: &str) -> Result<String, AppError> {
+fn check_name(name: &str) -> Result<String, AppError> {
     normalize_name(name).map_err(|e| AppError::new(ErrorCode::BadRequest, e.to_string()))
 }
 

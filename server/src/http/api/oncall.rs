@@ -14,7 +14,6 @@ use kindred_protocol::http::JoinResponse;
 use kindred_protocol::oncall::{Board, CreateOnCall, OnCallJoin, OnCallLink, OnCallList};
 use kindred_protocol::{ErrorCode, InviteId, OnCallId, Role, UserId};
 
-use super::join::check_name;
 use super::{Admin, admin_body, room_id};
 use crate::auth::{OnCallClaims, SessionClaims};
 use crate::broker::LinkRecord;
@@ -22,6 +21,7 @@ use crate::clock::now_ms;
 use crate::http::AppError;
 use crate::oncall::{MintedLink, board, mint};
 use crate::room::{Command, Origin};
+use crate::safety::normalize_name;
 use crate::state::AppState;
 
 /// An on-call link lasts a shift unless the operator says otherwise.
@@ -165,7 +165,8 @@ pub async fn join_room(
 ) -> Result<Json<JoinResponse>, AppError> {
     let room = room_id(&id)?;
     let req: OnCallJoin = admin_body(&body?, Some(OnCallJoin::default()))?;
-    let name = check_name(req.name.as_deref().unwrap_or(ON_CALL_NAME))?;
+    let name = normalize_name(req.name.as_deref().unwrap_or(ON_CALL_NAME))
+        .map_err(|e| AppError::new(ErrorCode::BadRequest, e.to_string()))?;
     let now = now_ms();
     // No device or address marks: a facilitator is never banned by them.
     let origin = Origin::default();
