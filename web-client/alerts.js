@@ -222,6 +222,7 @@ export class AlertsPanel {
     }
     const held = f.kind === 'held' && Number.isSafeInteger(f.held);
     const report = f.kind === 'report' && Number.isSafeInteger(f.id);
+    const escalable = ['crisis', 'check_in', 'report', 'concern'].includes(f.kind) && Number.isSafeInteger(f.id);
     const decide = (action) => (e) => {
       e.currentTarget.closest('.alert-actions').querySelectorAll('.decide').forEach((b) => { b.disabled = true; });
       this.tools.mod(action, { held: f.held }, action === 'release' ? 'release the message' : 'decline the message');
@@ -244,6 +245,12 @@ export class AlertsPanel {
         onclick: (e) => {
           if (this.tools.resolve(f.id)) e.currentTarget.disabled = true;
         } }, 'Resolve') : null,
+      // Care beyond the card: call in the on-call supervisor about this alert (§10).
+      escalable ? h('button', { type: 'button', class: 'button small escalate-button',
+        'aria-label': `Call on-call about ${f.name}`, dataset: { alert: f.id },
+        onclick: (e) => {
+          if (this.tools.mod('escalate', { alert: f.id }, 'call on-call')) e.currentTarget.disabled = true;
+        } }, 'Call on-call') : null,
       report ? null : h('button', { type: 'button', class: 'button small quiet done-button',
         'aria-label': `Done with the ${f.kind} alert about ${f.name}`,
         onclick: (e) => {
@@ -305,11 +312,23 @@ export class AlertsPanel {
       : li.dataset.kind !== 'held' && li.dataset.alertId === String(alert)));
   }
 
+  /** On-call was told about `alert` (by any facilitator): its button says so, seen, not spoken. */
+  escalated(alert) {
+    const li = this.find({ held: null, alert });
+    const button = li && li.querySelector('.escalate-button');
+    if (!button) return;
+    button.disabled = true;
+    button.textContent = 'On-call told';
+    button.setAttribute('aria-label', 'On-call told');
+  }
+
   /**
    * A moderation log entry: if it handled a held message or an alert, that item is
    * no longer open here. Our own leaves quietly; another facilitator's says who.
    */
   handledBy(e) {
+    // An escalation names its alert but leaves it open.
+    if (e.action === 'escalate') return;
     const held = Number.isSafeInteger(e.held) ? e.held : null;
     const alert = Number.isSafeInteger(e.alert) ? e.alert : null;
     if (held === null && alert === null) return;

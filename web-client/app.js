@@ -1,5 +1,6 @@
 // Entry point: the public directory at `/`, and for `/?room=<id>` (or
-// `/join/<id>`) the guidelines, the pseudonym and the room itself. A facilitator's
+// `/join/<id>`) the guidelines, the pseudonym and the room itself; an on-call
+// supervisor's link (`/#oncall=<token>`) opens the on-call board (oncall.js). A facilitator's
 // link carries the invite in the fragment (`#invite=<token>`), which the browser
 // never sends anywhere; links minted before say `?invite=<token>`. Admission is
 // HTTP (PROTOCOL.md §3, §21).
@@ -13,6 +14,7 @@ import { loadSession, saveSession } from './connection.js';
 import { nextSessionNote, nextSessionLine } from './schedule.js';
 import { announcer } from './announcer.js';
 import { newSeatKey, keepSeatKey, seatFor, inviteFingerprint, takeSeat } from './seat.js';
+import { showOnCall } from './oncall.js';
 
 const main = document.getElementById('main');
 
@@ -116,15 +118,31 @@ function route() {
   const joinPath = location.pathname.match(/^\/join\/([^/]+)\/?$/);
   const room = params.get('room') || (joinPath && decodeURIComponent(joinPath[1]));
   const invite = inviteInAddress();
+  const onCall = new URLSearchParams(location.hash.slice(1)).get('oncall');
   if (room) showRoom(room, invite, seatCodeInAddress());
+  else if (onCall) showOnCall(main, onCall, { api, enter: enterFromOnCall });
   else showDirectory();
+}
+
+/** On-call joined a room from the board: into it as a facilitator, as a seat taken back is. */
+async function enterFromOnCall(joined) {
+  let room;
+  try {
+    room = await api(`/api/rooms/${encodeURIComponent(joined.room)}`);
+  } catch (e) {
+    showMessage('We could not open this group', e.message);
+    return;
+  }
+  forgetInviteInAddress(room.id);
+  document.title = `${room.title} · Kindred`;
+  startSeated(joined, room);
 }
 
 // A facilitator link pasted into a tab already on this page changes only the
 // fragment, which loads nothing: start again so the invite (or seat code) is seen.
 window.addEventListener('hashchange', () => {
   const fragment = new URLSearchParams(location.hash.slice(1));
-  if (fragment.has('invite') || fragment.has('seat')) location.reload();
+  if (fragment.has('invite') || fragment.has('seat') || fragment.has('oncall')) location.reload();
 });
 
 // ---- sessions -------------------------------------------------------------------

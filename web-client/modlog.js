@@ -4,7 +4,7 @@
 // adds an entry. An entry that handled a held message or an alert takes that item
 // off this facilitator's open alerts.
 
-import { h, clear, clock, duration } from './dom.js';
+import { h, clear, clock, duration, notify } from './dom.js';
 
 const length = (e) => duration((e.seconds || 0) * 1000);
 
@@ -43,6 +43,8 @@ const DID = {
   set_script: () => 'changed the session script',
   step_out: (e, who) => `asked ${who} to step out for a quiet word`,
   shield: (e) => (e.on ? 'raised the shield' : 'lowered the shield'),
+  escalate: () => 'called on-call about an alert',
+  on_call_joined: () => 'is joining from on-call',
 };
 
 export class ModLog {
@@ -70,6 +72,7 @@ export class ModLog {
   receive(entries) {
     const list = Array.isArray(entries) ? entries.filter((e) => e && Number.isSafeInteger(e.id)) : [];
     let added = list;
+    const live = !this.expectWhole;
     if (this.expectWhole) {
       this.expectWhole = false;
       this.entries.clear();
@@ -79,7 +82,22 @@ export class ModLog {
     }
     for (const e of added) this.entries.set(e.id, e);
     for (const e of added) this.tools.alerts.handledBy(e);
+    for (const e of added) this.onCall(e, live);
     this.render();
+  }
+
+  /**
+   * On-call's part of the log: an escalation marks its alert "On-call told"; as it
+   * happens (not in the whole log a welcome brings), whoever escalated is told so,
+   * and every facilitator that an on-call person is joining, each once per tab.
+   */
+  onCall(e, live) {
+    if (e.action === 'escalate' && Number.isSafeInteger(e.alert)) {
+      this.tools.alerts.escalated(e.alert);
+      if (live && this.chat.model.isMe(e.by)) notify('On-call told. Help is on its way.', { once: `escalate:${e.alert}` });
+    } else if (e.action === 'on_call_joined' && live && !this.chat.model.isMe(e.by)) {
+      notify(`${e.by_name} is joining from on-call.`, { once: `on-call:${e.by}` });
+    }
   }
 
   render() {
@@ -95,7 +113,8 @@ export class ModLog {
   entryElement(e) {
     const mine = this.chat.model.isMe(e.by);
     const who = e.name || (e.user ? this.chat.nameOf(e.user) : 'a member');
-    const did = DID[e.action] ? DID[e.action](e, who) : `${String(e.action).replace(/_/g, ' ')}${e.user ? ` (${who})` : ''}`;
+    let did = DID[e.action] ? DID[e.action](e, who) : `${String(e.action).replace(/_/g, ' ')}${e.user ? ` (${who})` : ''}`;
+    if (mine && e.action === 'on_call_joined') did = 'joined from on-call';
     return h('li', { class: 'log-entry', dataset: { id: e.id, action: e.action, ...(e.user ? { user: e.user } : {}) } },
       h('time', { datetime: new Date(e.ts).toISOString(), text: clock(e.ts) }), ' ',
       h('span', { class: 'log-by', text: mine ? 'You' : e.by_name }), ' ',

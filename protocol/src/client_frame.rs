@@ -100,6 +100,9 @@ pub enum ClientFrame {
         /// The id of an open alert (a report, a crisis alert), for resolve.
         #[serde(default, skip_serializing_if = "Option::is_none")]
         report: Option<u64>,
+        /// The id of an open alert, for escalate.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        alert: Option<u64>,
         /// For deny: ban them too, as a member's ban holds (their user id, and the
         /// device and network their join came from).
         #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -139,7 +142,7 @@ pub enum Reaction {
 /// `user` for mute/unmute/remove/ban/floor/lower_hand/warn/admit/deny/step_out, `seconds` for
 /// mute (absent: until lifted), slow_mode (0 = off) and floor, `seq` for redact,
 /// `text` for announce (and step_out's note), `held` for release/decline, `policy` for set_policy,
-/// `on` for waiting_room, `report` for resolve, `index` for phase (and post_reading:
+/// `on` for waiting_room, `report` for resolve, `alert` for escalate, `index` for phase (and post_reading:
 /// absent, the current phase's), `user` for move_up, `script` for set_script, `reason`
 /// for any (required by warn).
 /// Every action a facilitator takes is kept in the session's moderation log.
@@ -206,6 +209,14 @@ pub enum ModAction {
     /// waiting room, their connections open, with the facilitator's optional note
     /// (`text`); the room sees `stepped_out`. `admit` lets them back in.
     StepOut,
+    /// Call in the on-call supervisor about an open alert (`alert`): the room keeps
+    /// the escalation (the alert, when, by whom) until the session ends, and the
+    /// on-call board shows it with the alert's words.
+    Escalate,
+    /// Not sent: the moderation log's entry for an on-call supervisor who joined the
+    /// room from the on-call board (`by` is them). Sent as a `mod`, it is refused
+    /// (`bad_request`).
+    OnCallJoined,
 }
 
 impl ModAction {
@@ -245,6 +256,8 @@ impl ModAction {
             ModAction::SetScript => "set_script",
             ModAction::Shield => "shield",
             ModAction::StepOut => "step_out",
+            ModAction::Escalate => "escalate",
+            ModAction::OnCallJoined => "on_call_joined",
         }
     }
 }

@@ -66,3 +66,8 @@ uuid_id!(
     /// A facilitator invite the room keeps a record of (its uses, its seats).
     InviteId
 );
+uuid_id!(
+    /// An on-call link the operator minted: the record every instance checks its
+    /// token against, so revoking it stops the token everywhere.
+    OnCallId
+);

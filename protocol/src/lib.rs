@@ -14,6 +14,7 @@
 //!   list, the moderation log's entries, help lines).
 //! - [`error`]: stable error codes and WebSocket close codes.
 //! - [`http`]: request and response bodies of the HTTP API.
+//! - [`oncall`]: the on-call supervisor's links and board (HTTP bodies).
 //! - [`policy`]: a room's content policy.
 //! - [`schedule`]: a room's weekly meeting time and its next session.
 //! - [`script`]: the structured group: a session script, rounds and the sharing queue.
@@ -25,6 +26,7 @@ pub mod help_lines;
 pub mod http;
 pub mod ids;
 pub mod notices;
+pub mod oncall;
 pub mod policy;
 pub mod schedule;
 pub mod script;
@@ -35,7 +37,7 @@ pub mod client;
 
 pub use client_frame::{ClientFrame, ModAction, Reaction};
 pub use error::{ErrorCode, close_code};
-pub use ids::{ClientId, Epoch, InviteId, Millis, RoomId, Seq, UserId};
+pub use ids::{ClientId, Epoch, InviteId, Millis, OnCallId, RoomId, Seq, UserId};
 pub use schedule::{NextSession, Schedule, Weekday};
 pub use script::{
     Phase, PhaseEvent, PhaseKind, PhaseNow, QueueEvent, Queued, RoundEvent, RoundNow, ScriptEvent,

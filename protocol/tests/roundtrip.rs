@@ -19,6 +19,7 @@ use kindred_protocol::http::{
     AdminRoom, AdminRoomList, CreateInvite, CreateRoom, HttpError, Invite, InviteList, JoinRequest,
     JoinResponse, RoomList, SeatCode, SeatRequest, UpdateRoom,
 };
+use kindred_protocol::oncall;
 use kindred_protocol::policy::{ContentPolicy, Kinds, PolicyMode};
 use kindred_protocol::{
     AlertKind, ClientFrame, CrisisCategory, ErrorCode, ErrorFrame, LeftReason, LogEntry,
@@ -446,6 +447,7 @@ fn client_mod() {
             policy: None,
             on: None,
             report: None,
+            alert: None,
             ban: None,
             index: None,
             script: None,
@@ -472,6 +474,7 @@ fn client_mod_needs_only_client_id_and_action() {
             policy: None,
             on: None,
             report: None,
+            alert: None,
             ban: None,
             index: None,
             script: None,
@@ -507,6 +510,7 @@ fn client_mod_release() {
             policy: None,
             on: None,
             report: None,
+            alert: None,
             ban: None,
             index: None,
             script: None,
@@ -631,6 +635,7 @@ fn client_mod_waiting_room() {
             policy: None,
             on: Some(true),
             report: None,
+            alert: None,
             ban: None,
             index: None,
             script: None,
@@ -2319,6 +2324,11 @@ fn typed_pretty(name: &str) -> String {
         "http_seat_request" => pretty::<SeatRequest>(name),
         "http_seat_code" => pretty::<SeatCode>(name),
         "http_error" => pretty::<HttpError>(name),
+        "http_create_on_call" => pretty::<oncall::CreateOnCall>(name),
+        "http_on_call_link" => pretty::<oncall::OnCallLink>(name),
+        "http_on_call_list" => pretty::<oncall::OnCallList>(name),
+        "http_on_call_board" => pretty::<oncall::Board>(name),
+        "http_on_call_join" => pretty::<oncall::OnCallJoin>(name),
         other => panic!("fixture {other} has no known type: add it here"),
     }
 }
@@ -2328,7 +2338,7 @@ fn typed_pretty(name: &str) -> String {
 #[test]
 fn every_fixture_is_typed_and_in_wire_order() {
     let names = fixture_names("");
-    assert_eq!(names.len(), 112, "{names:?}");
+    assert_eq!(names.len(), 119, "{names:?}");
     for name in names {
         assert_eq!(
             fixture_text(&name),
@@ -2411,6 +2421,8 @@ fn mod_actions_and_reactions_use_snake_case_names() {
         "set_script",
         "shield",
         "step_out",
+        "escalate",
+        "on_call_joined",
     ]
     .iter()
     .map(|s| s.to_string())
@@ -2683,5 +2695,85 @@ fn field_order_does_not_matter() {
             text: "hi".into(),
             cw: Some("grief".into()),
         }
+    );
+}
+
+// ---- the on-call supervisor ------------------------------------------------------
+
+#[test]
+fn client_mod_escalate() {
+    let ClientFrame::Mod {
+        action,
+        alert,
+        report,
+        ..
+    } = client_golden("mod.escalate")
+    else {
+        panic!("not a mod");
+    };
+    assert_eq!(action, ModAction::Escalate);
+    // The id of the crisis alert in `server_alert`.
+    assert_eq!(alert, Some(1));
+    assert_eq!(fixture_value("server_alert")["id"], 1);
+    assert_eq!(report, None);
+}
+
+#[test]
+fn server_mod_log_on_call() {
+    let ServerFrame::ModLog { entries } = server_golden("mod_log.on_call") else {
+        panic!("not a mod_log");
+    };
+    assert_eq!(entries[0].action, ModAction::Escalate);
+    assert_eq!((entries[0].by, entries[0].alert), (user(SAM), Some(1)));
+    assert_eq!(entries[1].action, ModAction::OnCallJoined);
+    assert_eq!(entries[1].by_name, "On-call");
+}
+
+#[test]
+fn http_on_call_links() {
+    let create: oncall::CreateOnCall = golden("http_create_on_call");
+    assert_eq!(create.ttl_seconds, Some(12 * 3600));
+    // Strict: a misspelt field is refused, not ignored.
+    assert!(serde_json::from_value::<oncall::CreateOnCall>(json!({"ttl": 60})).is_err());
+    let link: oncall::OnCallLink = golden("http_on_call_link");
+    let (url, token) = (link.url.unwrap(), link.token.unwrap());
+    // The token rides in the fragment, which browsers never send to a server.
+    assert_eq!(url, format!("/#oncall={token}"));
+    assert_eq!(link.expires_at - link.created_at, 12 * 3600 * 1000);
+    let list: oncall::OnCallList = golden("http_on_call_list");
+    assert_eq!(
+        (list.links[0].token.as_ref(), list.links[0].url.as_ref()),
+        (None, None)
+    );
+    let join: oncall::OnCallJoin = golden("http_on_call_join");
+    assert_eq!(join.name.as_deref(), Some("On-call"));
+    assert_eq!(
+        serde_json::from_value::<oncall::OnCallJoin>(json!({})).unwrap(),
+        oncall::OnCallJoin::default()
+    );
+}
+
+#[test]
+fn http_on_call_board() {
+    let board: oncall::Board = golden("http_on_call_board");
+    assert_eq!(board.held_after_seconds, 180);
+    let (escalated, held) = (&board.rooms[0], &board.rooms[1]);
+    assert_eq!(escalated.id, room());
+    assert_eq!((escalated.facilitators, escalated.held_since), (1, None));
+    let e = &escalated.escalations[0];
+    assert_eq!((e.alert, e.by), (1, user(SAM)));
+    assert_eq!(
+        e.category,
+        Some(kindred_protocol::CrisisCategory::SuicidalIdeation)
+    );
+    assert!(e.quote.as_deref().unwrap().contains("end my life"));
+    // Held for longer than `held_after_seconds`: on-call is asked to come.
+    assert_eq!(held.facilitators, 0);
+    let since = held.held_since.unwrap();
+    assert!(board.now - since >= board.held_after_seconds * 1000 && held.needs_on_call);
+    assert!(
+        fixture_value("http_on_call_board")["rooms"][0]
+            .get("held_since")
+            .is_none()
     );
 }

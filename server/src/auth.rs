@@ -1,5 +1,5 @@
-//! Signed tokens: a participant's session token (from `join`) and a facilitator
-//! invite (from the admin API). HMAC-SHA256 over a small JSON payload; every
+//! Signed tokens: a participant's session token (from `join`), a facilitator
+//! invite and an on-call link (both from the admin API). HMAC-SHA256 over a small JSON payload; every
 //! instance that shares the secret accepts every other's tokens.
 //!
 //! The same secret keys the marks a ban holds on to ([`Signer::mark`]): a device id
@@ -11,7 +11,7 @@
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD as B64;
 use hmac::{Hmac, Mac};
-use kindred_protocol::{InviteId, Millis, Role, RoomId, UserId};
+use kindred_protocol::{InviteId, Millis, OnCallId, Role, RoomId, UserId};
 use serde::{Deserialize, Serialize};
 use sha2::Sha256;
 use subtle::ConstantTimeEq;
@@ -63,11 +63,20 @@ pub struct InviteClaims {
     pub exp: Millis,
 }
 
+/// What an on-call link grants: the on-call board and a facilitator's seat in any
+/// room in session, while its record (`id`) is kept (revoking it drops the record).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct OnCallClaims {
+    pub id: OnCallId,
+    pub exp: Millis,
+}
+
 #[derive(Serialize, Deserialize)]
 #[serde(tag = "k", rename_all = "snake_case")]
 enum Claims {
     Session(SessionClaims),
     Invite(InviteClaims),
+    OnCall(OnCallClaims),
 }
 
 /// Signs and verifies tokens with one secret.
@@ -156,12 +165,26 @@ impl Signer {
         self.sign(&Claims::Invite(claims))
     }
 
+    pub fn on_call_token(&self, claims: OnCallClaims) -> String {
+        self.sign(&Claims::OnCall(claims))
+    }
+
+    /// An on-call link's token, unexpired at `now` (whether its record is still kept,
+    /// the caller asks the store).
+    pub fn verify_on_call(&self, token: &str, now: Millis) -> Result<OnCallClaims, AuthError> {
+        match self.verify(token)? {
+            Claims::OnCall(c) if c.exp > now => Ok(c),
+            Claims::OnCall(_) => Err(AuthError::Expired),
+            Claims::Session(_) | Claims::Invite(_) => Err(AuthError::WrongKind),
+        }
+    }
+
     /// A session token, valid at `now`.
     pub fn verify_session(&self, token: &str, now: Millis) -> Result<SessionClaims, AuthError> {
         match self.verify(token)? {
             Claims::Session(c) if c.exp > now => Ok(c),
             Claims::Session(_) => Err(AuthError::Expired),
-            Claims::Invite(_) => Err(AuthError::WrongKind),
+            Claims::Invite(_) | Claims::OnCall(_) => Err(AuthError::WrongKind),
         }
     }
 
@@ -176,7 +199,7 @@ impl Signer {
             Claims::Invite(c) if c.room != room => Err(AuthError::WrongRoom),
             Claims::Invite(c) if c.exp > now => Ok(c),
             Claims::Invite(_) => Err(AuthError::Expired),
-            Claims::Session(_) => Err(AuthError::WrongKind),
+            Claims::Session(_) | Claims::OnCall(_) => Err(AuthError::WrongKind),
         }
     }
 }

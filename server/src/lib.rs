@@ -18,6 +18,7 @@
 //! - [`auth`]: signed session tokens and facilitator invites.
 //! - [`catalog`]: the catalog file that keeps rooms across a restart (`--catalog-file`).
 //! - [`invite`]: minting a facilitator invite (its record in the room, its token).
+//! - [`oncall`]: the on-call supervisor: a link minted, its token checked, the board.
 //! - [`state`]: what every request and session shares ([`state::AppState`]).
 //! - [`clock`]: the one read of the wall clock.
 //! - [`config`], [`metrics`]: configuration, Prometheus metrics.
@@ -33,6 +34,7 @@ pub mod config;
 pub mod http;
 pub mod invite;
 pub mod metrics;
+pub mod oncall;
 pub mod room;
 pub mod safety;
 pub mod schedule;

@@ -27,15 +27,15 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 
 use async_trait::async_trait;
 use dashmap::{DashMap, DashSet};
-use kindred_protocol::{Epoch, Millis, RoomId};
+use kindred_protocol::{Epoch, Millis, OnCallId, RoomId};
 use parking_lot::Mutex;
 use tokio::sync::oneshot;
 
 use super::hub::{Audience, Effect, Hub};
 use super::timeline::Timeline;
 use super::{
-    BrokerError, Catalog, Engine, Look, Reading, RelayIf, RoomLog, Round, View, catalog_change,
-    new_epoch,
+    BrokerError, Catalog, Engine, LinkRecord, Look, OnCallLinks, Reading, RelayIf, RoomLog, Round,
+    View, catalog_change, new_epoch,
 };
 use crate::catalog::CatalogFile;
 use crate::metrics::Metrics;
@@ -58,6 +58,8 @@ pub struct MemoryBroker {
     limits: Limits,
     history_len: usize,
     catalog: Option<Arc<CatalogWriter>>,
+    /// The on-call links: in memory only, never in the catalog file.
+    links: Mutex<std::collections::BTreeMap<OnCallId, LinkRecord>>,
 }
 
 /// Keeps the catalog file in step with the rooms: one write at a time, and every
@@ -164,6 +166,7 @@ impl MemoryBroker {
             limits,
             history_len: history_len.max(1),
             catalog: None,
+            links: Mutex::default(),
         }
     }
 
@@ -336,6 +339,30 @@ impl Catalog for MemoryBroker {
         if let Some(writer) = &self.catalog {
             writer.write_queued().await;
         }
+    }
+}
+
+#[async_trait]
+impl OnCallLinks for MemoryBroker {
+    async fn keep_link(&self, link: LinkRecord) -> Result<(), BrokerError> {
+        self.links.lock().insert(link.id, link);
+        Ok(())
+    }
+
+    async fn links(&self, now: Millis) -> Result<Vec<LinkRecord>, BrokerError> {
+        let mut links = self.links.lock();
+        links.retain(|_, l| l.expires_at > now);
+        let mut all: Vec<LinkRecord> = links.values().cloned().collect();
+        all.sort_by_key(|l| l.created_at);
+        Ok(all)
+    }
+
+    async fn link_kept(&self, id: OnCallId) -> Result<bool, BrokerError> {
+        Ok(self.links.lock().contains_key(&id))
+    }
+
+    async fn drop_link(&self, id: OnCallId) -> Result<bool, BrokerError> {
+        Ok(self.links.lock().remove(&id).is_some())
     }
 }
 

@@ -23,6 +23,10 @@
 //! [`Command::Delete`]), and whether the room's catalog record must be stored is
 //! decided around that one fold, the same way by both engines ([`catalog_change`]).
 //! One conformance suite (`tests/`) runs against both.
+//!
+//! Beside rooms, an engine keeps the on-call links' records ([`OnCallLinks`]): what
+//! every instance checks an on-call token against, so a revoked link stops working
+//! on all of them.
 
 pub mod hub;
 pub mod memory;
@@ -35,8 +39,9 @@ pub use rooms::Rooms;
 use async_trait::async_trait;
 use kindred_protocol::policy::ContentPolicy;
 use kindred_protocol::{
-    Epoch, MemberInfo, Millis, ResumeKind, RoomId, RoomState, RoomSummary, Seq,
+    Epoch, MemberInfo, Millis, OnCallId, ResumeKind, RoomId, RoomState, RoomSummary, Seq,
 };
+use serde::{Deserialize, Serialize};
 
 use self::hub::{Audience, Effect};
 use self::timeline::Timeline;
@@ -170,6 +175,30 @@ pub trait Catalog: Send + Sync + 'static {
     async fn flush(&self) {}
 }
 
+/// An on-call link as the engine keeps it: ids and times only (its token is signed,
+/// never stored), so it holds nothing a member wrote and, like the catalog, is kept
+/// as it is. Dropping it revokes the link.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LinkRecord {
+    pub id: OnCallId,
+    pub created_at: Millis,
+    pub expires_at: Millis,
+}
+
+/// The on-call links, shared by every instance: in this process's memory (never on
+/// disk), or in Redis beside the catalog.
+#[async_trait]
+pub trait OnCallLinks: Send + Sync + 'static {
+    /// Keep a newly minted link.
+    async fn keep_link(&self, link: LinkRecord) -> Result<(), BrokerError>;
+    /// Every link kept and unexpired at `now`, oldest first (expired ones let go).
+    async fn links(&self, now: Millis) -> Result<Vec<LinkRecord>, BrokerError>;
+    /// Whether the link is kept (not revoked); read afresh from the store.
+    async fn link_kept(&self, id: OnCallId) -> Result<bool, BrokerError>;
+    /// Revoke a link: false if no such link was kept.
+    async fn drop_link(&self, id: OnCallId) -> Result<bool, BrokerError>;
+}
+
 /// One engine: a room's log and the catalog, plus the little of an instance's life
 /// that only the engine can know. The in-memory engine has none of it; Redis has a
 /// heartbeat, subscriptions to let go, a store that can be out of reach and come
@@ -177,7 +206,7 @@ pub trait Catalog: Send + Sync + 'static {
 /// engine, because no other engine has it and the layer above has nothing to say
 /// about it.
 #[async_trait]
-pub trait Engine: RoomLog + Catalog {
+pub trait Engine: RoomLog + Catalog + OnCallLinks {
     /// Whether the engine can serve requests now (for `/readyz`).
     fn ready(&self) -> bool;
     /// Whether every catalog record this instance changed is stored (for `/readyz`).

@@ -13,10 +13,12 @@ use dashmap::DashMap;
 use std::time::Instant;
 
 use kindred_protocol::policy::ContentPolicy;
-use kindred_protocol::{InviteId, Millis, Quote, Role, RoomId, RoomSummary, Seq, UserId};
+use kindred_protocol::{InviteId, Millis, OnCallId, Quote, Role, RoomId, RoomSummary, Seq, UserId};
 
 use super::hub::{Audience, Peer};
-use super::{BrokerError, Engine, REPORT_CONTEXT, Reading, ResumeFrom, Snapshot, View, summary};
+use super::{
+    BrokerError, Engine, LinkRecord, REPORT_CONTEXT, Reading, ResumeFrom, Snapshot, View, summary,
+};
 use crate::metrics::Metrics;
 use crate::room::{
     Applied, BoundSeat, Command, InviteRecord, Limits, Mark, Origin, Room, RoomConfig,
@@ -89,6 +91,31 @@ impl Rooms {
             }
         }
         Ok(out)
+    }
+
+    /// Every room's id the catalog holds (with Redis, read again from Redis).
+    pub async fn ids(&self) -> Result<Vec<RoomId>, BrokerError> {
+        self.engine.list().await
+    }
+
+    /// Keep a newly minted on-call link, for every instance.
+    pub async fn keep_link(&self, link: LinkRecord) -> Result<(), BrokerError> {
+        self.engine.keep_link(link).await
+    }
+
+    /// The on-call links unexpired at `now`, oldest first.
+    pub async fn links(&self, now: Millis) -> Result<Vec<LinkRecord>, BrokerError> {
+        self.engine.links(now).await
+    }
+
+    /// Whether an on-call link is kept (not revoked), as the store says now.
+    pub async fn link_kept(&self, id: OnCallId) -> Result<bool, BrokerError> {
+        self.engine.link_kept(id).await
+    }
+
+    /// Revoke an on-call link; false if none was kept.
+    pub async fn drop_link(&self, id: OnCallId) -> Result<bool, BrokerError> {
+        self.engine.drop_link(id).await
     }
 
     /// One room's summary with its live member count.

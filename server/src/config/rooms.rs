@@ -82,6 +82,16 @@ pub struct Rooms {
     )]
     pub away_limit_ms: u64,
 
+    /// Seconds a room in session may be held (no facilitator present) before the
+    /// on-call board asks the on-call supervisor to come (`needs_on_call`).
+    #[arg(
+        display_order = 59,
+        long,
+        env = "KINDRED_ONCALL_HELD_AFTER_SECS",
+        default_value_t = 180
+    )]
+    pub oncall_held_after_secs: u64,
+
     /// The most participants one network address (an IPv6 network, `--ipv6-prefix`) may seat in one room at
     /// once, so one person cannot fill a room's seats. Only public addresses count:
     /// behind a proxy, set --trust-forwarded-for and --trusted-proxies. A room keeps

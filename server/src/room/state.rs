@@ -8,7 +8,8 @@
 //!   `private` (alerts, reports, whispers), `moderate` (a facilitator's `mod`, the end
 //!   of a session), `waiting` (the waiting room), `attendance` (the held room),
 //!   `settings` (the operator's changes), `departure` (leaving, and time passing),
-//!   `shield` (one switch for a bad night), `structure` (the session script, a
+//!   `shield` (one switch for a bad night), `oncall` (an alert escalated to the on-call
+//!   supervisor, and their seat), `structure` (the session script, a
 //!   go-around, the sharing queue);
 //! - queries: `queries` (what the room tells those who ask, changing nothing).
 
@@ -19,6 +20,7 @@ mod config;
 mod departure;
 pub(crate) mod member;
 mod moderate;
+mod oncall;
 pub(crate) mod outcome;
 mod posting;
 mod private;
@@ -37,6 +39,7 @@ use serde::{Deserialize, Serialize};
 pub use self::command::{Command, Concern, ModRequest, Screened};
 pub use self::config::{DEFAULT_GUIDELINES, Limits, RoomConfig, UpdateRoom};
 pub use self::member::{Held, Member, ModStatus, Presence, Warning};
+pub use self::oncall::Escalation;
 pub use self::outcome::{Applied, Briefing, Departure, MuteNotice, Parting, Rejection, Settled};
 use super::alerts::OpenAlerts;
 use super::authz::{Action, authorize};
@@ -130,6 +133,9 @@ pub struct Room {
     /// The shield is up: what it changed, to be put back when it comes down.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     shield: Option<shield::Shielded>,
+    /// Alerts a facilitator escalated to the on-call supervisor this session.
+    #[serde(default)]
+    escalations: oncall::Escalations,
 }
 
 impl Room {
@@ -161,6 +167,7 @@ impl Room {
             waiting: BTreeMap::new(),
             whispers: Whispers::default(),
             shield: None,
+            escalations: oncall::Escalations::default(),
             log: ModLog::default(),
             deleted: false,
             structure: Structure::default(),
@@ -260,6 +267,7 @@ impl Room {
             | Command::Redeem { .. }
             | Command::OpenSeatCode { .. }
             | Command::TakeSeatCode { .. }
+            | Command::OnCallSeat { .. }
             | Command::Revoke { .. }
             | Command::Dismiss { .. }
             | Command::Configure(_)
@@ -370,7 +378,7 @@ impl Room {
                 // Written before the action (a removed member's name goes with them),
                 // kept only if it succeeds.
                 let entry = self.log_entry(actor, &request, now);
-                let mut out = self.moderate(request, now)?;
+                let mut out = self.moderate(actor, request, now)?;
                 self.log_action(entry, &mut out);
                 Ok(out)
             }
@@ -396,6 +404,7 @@ impl Room {
                 self.invites.take_code(&code, key, now)?;
                 Ok(Applied::none())
             }
+            Command::OnCallSeat { user, name, seat } => self.on_call_seat((user, name, seat), now),
             Command::Revoke { invite } => {
                 let record = self.invites.revoke(invite).ok_or(Rejection::NotFound)?;
                 let mut out = Applied::none();
@@ -472,6 +481,7 @@ fn waiting_actor(cmd: &Command) -> Option<UserId> {
         | Command::Redeem { .. }
         | Command::OpenSeatCode { .. }
         | Command::TakeSeatCode { .. }
+        | Command::OnCallSeat { .. }
         | Command::Revoke { .. }
         | Command::Dismiss { .. }
         | Command::Configure(_)

@@ -689,7 +689,8 @@ async fn the_documented_tokens_have_the_prefix_the_server_gives() {
         [
             "client_hello.json",
             "http_invite.json",
-            "http_join_response.json"
+            "http_join_response.json",
+            "http_on_call_link.json"
         ],
         "the fixtures that show a token"
     );

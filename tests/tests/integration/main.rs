@@ -24,6 +24,7 @@ mod metrics;
 mod moderation;
 mod moderation_log;
 mod names;
+mod oncall;
 mod operating;
 mod outage;
 mod private_notices;

@@ -144,6 +144,7 @@ async fn with_a_catalog_file_rooms_invites_and_bans_survive_a_restart_and_no_wor
             policy: None,
             on: None,
             report: None,
+            alert: None,
             ban: None,
             index: None,
             script: None,

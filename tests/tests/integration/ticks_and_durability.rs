@@ -368,6 +368,7 @@ async fn a_closed_sessions_words_leave_redis_though_the_closing_instance_dies_at
         policy: None,
         on: None,
         report: None,
+        alert: None,
         ban: None,
         index: None,
         script: None,

@@ -45,6 +45,7 @@
 mod catalog;
 mod durability;
 mod intake;
+mod links;
 mod log;
 mod maintenance;
 mod recent;

@@ -489,6 +489,7 @@ fn json_error(e: serde_json::Error) -> redis::RedisError {
 }
 
 mod instances;
+mod links;
 #[cfg(test)]
 mod tests;
 

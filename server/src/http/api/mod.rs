@@ -1,15 +1,18 @@
 //! Admission (`join`) and the admin API: rooms (`rooms`, with the public directory),
 //! facilitator invites and seats (`invites`); a facilitator's seat taken back, or
-//! put on another device (`seat`). Every handler answers failures as [`AppError`].
+//! put on another device (`seat`); on-call links, the on-call board and on-call's
+//! one-call join (`oncall`). Every handler answers failures as [`AppError`].
 
 mod invites;
 mod join;
 mod keys;
+mod oncall;
 mod rooms;
 mod seat;
 
 pub use invites::{create_invite, get_invite, list_invites, minted, remove_member, revoke_invite};
 pub use join::join;
+pub use oncall::{create_link, get_board, join_room, list_links, revoke_link};
 pub use rooms::{calendar, create_room, delete_room, get_room, list_rooms, update_room};
 pub use seat::{seat_code, take_seat};
 

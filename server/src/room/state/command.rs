@@ -145,6 +145,14 @@ pub enum Command {
         code: Mark,
         key: Mark,
     },
+    /// The on-call supervisor joins from the on-call board: `user` takes a
+    /// facilitator's seat of its own (an invite record `seat`, used once), shown as
+    /// `name`, and the moderation log says they are joining.
+    OnCallSeat {
+        user: UserId,
+        name: String,
+        seat: InviteId,
+    },
     /// The operator took an invite back: it stops working and its seats end.
     Revoke {
         invite: InviteId,
@@ -242,6 +250,9 @@ pub struct ModRequest {
     pub policy: Option<ContentPolicy>,
     pub on: Option<bool>,
     pub report: Option<u64>,
+    /// For `escalate`: the open alert to call on-call about.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub alert: Option<u64>,
     /// For `deny`: ban them too (by their user id and the marks their join carried).
     #[serde(default)]
     pub ban: bool,
@@ -267,6 +278,7 @@ impl ModRequest {
             policy: None,
             on: None,
             report: None,
+            alert: None,
             ban: false,
             index: None,
             script: None,

@@ -17,6 +17,7 @@ impl Room {
 
     pub(super) fn moderate(
         &mut self,
+        actor: UserId,
         request: ModRequest,
         now: Millis,
     ) -> Result<Applied, Rejection> {
@@ -31,6 +32,7 @@ impl Room {
             policy,
             on,
             report,
+            alert,
             ban,
             index,
             script,
@@ -276,6 +278,12 @@ impl Room {
                 }
                 self.alerts.handle(id).ok_or(Rejection::NotFound)?;
             }
+            ModAction::Escalate => return self.escalate(actor, alert, now),
+            ModAction::OnCallJoined => {
+                return Err(Rejection::BadRequest(
+                    "on_call_joined is what the log says when on-call joins, not an action",
+                ));
+            }
             ModAction::Phase
             | ModAction::NextPhase
             | ModAction::NextTurn
@@ -313,7 +321,7 @@ impl Room {
         entry.seq = request.seq;
         entry.seconds = request.seconds;
         entry.held = request.held;
-        entry.alert = request.report;
+        entry.alert = request.report.or(request.alert);
         entry.on = match request.action {
             ModAction::Lock => Some(true),
             ModAction::Unlock => Some(false),
@@ -359,6 +367,7 @@ impl Room {
         self.waiting.clear();
         self.whispers.clear();
         self.log.clear();
+        self.escalations.clear();
         self.bans.end_session();
         self.invites.end_session(now);
         self.paused = false;

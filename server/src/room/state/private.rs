@@ -243,7 +243,7 @@ impl Room {
                 let mut request = ModRequest::new(ModAction::Resolve);
                 request.report = Some(id);
                 let entry = self.log_entry(user, &request, now);
-                let mut out = self.moderate(request, now)?;
+                let mut out = self.moderate(user, request, now)?;
                 self.log_action(entry, &mut out);
                 Ok(out)
             }
