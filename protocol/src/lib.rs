@@ -42,8 +42,8 @@ pub use script::{
     ScriptView, Turn, TurnDone,
 };
 pub use server_frame::{
-    AlertKind, CountryLines, CrisisCategory, ErrorFrame, HelpLine, LeftReason, LogEntry, Me,
-    MemberInfo, Quote, ResumeKind, Role, RoomState, RoomSummary, ServerFrame, Visibility,
+    AirShare, AlertKind, CountryLines, CrisisCategory, ErrorFrame, HelpLine, LeftReason, LogEntry,
+    Me, MemberInfo, Quote, ResumeKind, Role, RoomState, RoomSummary, ServerFrame, Visibility,
     WaitingMember, Welcome,
 };
 

@@ -72,6 +72,8 @@ pub struct Snapshot {
     pub backlog: Vec<Encoded>,
     /// They are in the waiting room: the rest shows nothing of the room.
     pub waiting: bool,
+    /// The room's content-warning topics.
+    pub cw_topics: Vec<String>,
 }
 
 /// Where a member wants to resume from.
@@ -286,6 +288,7 @@ mod tests {
             facilitated: true,
             schedule: None,
             waiting_room: false,
+            cw_topics: crate::room::default_cw_topics(),
         };
         let limits = Limits {
             held_close_ms: 1_000,
@@ -306,6 +309,7 @@ mod tests {
             holders: Default::default(),
         };
         let connect = |user, role| Command::Connect {
+            first_time: false,
             user,
             name: if role == Role::Facilitator {
                 "Fran"
