@@ -454,7 +454,7 @@ export class FacilitatorTools {
   messageAction(f) {
     return [h('button', {
       type: 'button', class: 'link-button cw-add',
-      onclick: () => this.addWarning(f),
+      onclick: () => this.coverMessage(f),
     }, 'Add a content warning'), h('button', {
       type: 'button', class: 'link-button danger',
       onclick: async () => {
@@ -473,7 +473,7 @@ export class FacilitatorTools {
    * Cover a message with a content warning after it was shared (`mod cw`): everyone
    * sees it collapsed behind the topic from then on.
    */
-  async addWarning(f) {
+  async coverMessage(f) {
     const topics = this.chat.model.cwTopics || [];
     const cw = await ask({
       title: 'Add a content warning',
