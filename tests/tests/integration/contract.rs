@@ -688,6 +688,7 @@ async fn the_documented_tokens_have_the_prefix_the_server_gives() {
     assert_eq!(
         with_token,
         [
+            "client_hello.first_time.json",
             "client_hello.json",
             "http_invite.json",
             "http_join_response.json"
