@@ -319,6 +319,8 @@ function showJoinForm(room, invite, { quiet = false } = {}) {
     announcer.say(text, { urgent: true });
   };
   const accept = h('input', { type: 'checkbox', id: 'accept', required: true });
+  // Optional, unticked: only the facilitators learn it, so they can make them welcome.
+  const firstTime = h('input', { type: 'checkbox', id: 'first-time', 'aria-describedby': 'first-time-hint' });
   const name = h('input', {
     type: 'text', id: 'pseudonym', class: 'field', maxlength: '32', required: true,
     autocomplete: 'off', spellcheck: 'false', 'aria-describedby': 'pseudonym-hint',
@@ -332,6 +334,9 @@ function showJoinForm(room, invite, { quiet = false } = {}) {
     h('label', { for: 'pseudonym', class: 'label', text: 'The name others will see' }),
     name,
     h('p', { class: 'hint', id: 'pseudonym-hint', text: 'Any name you like, up to 32 characters. It does not have to be your real name.' }),
+    invite ? null : h('div', { class: 'check' }, firstTime,
+      h('label', { for: 'first-time', text: 'This is my first time here' })),
+    invite ? null : h('p', { class: 'hint', id: 'first-time-hint', text: 'Optional. Only the facilitators see it.' }),
     invite ? h('p', { class: 'note', text: 'You are joining as a facilitator.' }) : null,
     room.waiting_room && !invite
       ? h('p', { class: 'note', id: 'waiting-room-note', text: 'This group has a waiting room: once you join, a facilitator will let you in.' })
@@ -373,6 +378,7 @@ function showJoinForm(room, invite, { quiet = false } = {}) {
         expires_at: joined.expires_at,
         ws_path: joined.ws_path || '/ws',
         invite: invite || undefined,
+        first_time: !invite && firstTime.checked ? true : undefined,
         last_seq: null,
         epoch: null,
       };

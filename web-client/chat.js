@@ -100,6 +100,7 @@ export class Chat {
 
   onWelcome(f, { reset }) {
     this.model.welcome(f);
+    this.composer.setTopics(this.model.cwTopics);
     this.layout.retitle(f.room);
     // A waiting welcome: the room's door, not the room (§10 "The waiting room").
     if (f.you.waiting) {
@@ -225,7 +226,10 @@ export class Chat {
     const line = this.timeline.lastLine;
     switch (f.type) {
       case 'message':
-        if (!me(f.user) && !f.redacted) announcer.message(`${f.name}: ${f.text}`);
+        // Behind a content warning, the words wait for the reader to open them.
+        if (!me(f.user) && !f.redacted) {
+          announcer.message(f.cw ? `${f.name}, behind a content warning: ${f.cw}` : `${f.name}: ${f.text}`);
+        }
         break;
       // A hold is for participants: a facilitator's arrival is what ends it.
       case 'held':
@@ -333,6 +337,13 @@ export class Chat {
         break;
       case 'mod_log':
         this.facilitator?.onModLog(f.entries);
+        break;
+      case 'share_the_air':
+        // Only ever given to a facilitator; the people list shows it quietly.
+        if (this.facilitator) {
+          this.air = f.members;
+          this.people.render();
+        }
         break;
       case 'warning':
         if (this.facilitator) this.facilitator.addWarning(f);

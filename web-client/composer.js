@@ -38,6 +38,9 @@ export class Composer {
       id: 'cw-input', class: 'field cw-input', maxlength: '60', hidden: true,
       placeholder: 'e.g. grief, self-harm', 'aria-label': 'Content warning label',
     });
+    this.cwInput.addEventListener('input', () => this.markTopic());
+    // The room's topics (`welcome.cw_topics`), one tap each; any other label may be typed.
+    this.cwTopics = h('div', { class: 'cw-topics', id: 'cw-topics', role: 'group', 'aria-label': 'Content warning topics', hidden: true });
     this.cwButton = h('button', {
       type: 'button', class: 'button quiet small', 'aria-pressed': 'false', id: 'cw-button',
       onclick: () => this.toggleCw(),
@@ -60,19 +63,40 @@ export class Composer {
       this.status,
       h('label', { for: 'composer-input', class: 'visually-hidden', text: 'Your message' }),
       h('div', { class: 'composer-row' }, this.input, this.sendButton),
-      h('div', { class: 'composer-extras' }, this.cwButton, this.cwInput, this.hint));
+      h('div', { class: 'composer-extras' }, this.cwButton, this.cwInput, this.cwTopics, this.hint));
   }
 
   focus() {
     this.input.focus();
   }
 
+  /** The room's content-warning topics, offered when a warning is being added. */
+  setTopics(topics) {
+    clear(this.cwTopics).append(...topics.map((topic) => h('button', {
+      type: 'button', class: 'button quiet small cw-topic', 'aria-pressed': 'false',
+      onclick: () => {
+        this.cwInput.value = topic;
+        this.markTopic();
+        this.input.focus();
+      },
+    }, topic)));
+  }
+
+  /** The topic button matching the label typed, shown pressed. */
+  markTopic() {
+    for (const b of this.cwTopics.querySelectorAll('.cw-topic')) {
+      b.setAttribute('aria-pressed', String(b.textContent === this.cwInput.value.trim()));
+    }
+  }
+
   toggleCw() {
     const on = this.cwInput.hidden;
     this.cwInput.hidden = !on;
+    this.cwTopics.hidden = !on || !this.cwTopics.childElementCount;
     this.cwButton.setAttribute('aria-pressed', String(on));
     if (on) this.cwInput.focus();
     else this.cwInput.value = '';
+    this.markTopic();
   }
 
   /** Why this member cannot post right now ('' when they can), and the words for it. */

@@ -5,12 +5,13 @@
 /** Frames that belong to the room's timeline (PROTOCOL.md §6). Decide by type. */
 export const TIMELINE = new Set([
   'message', 'joined', 'left', 'stepped_out', 'muted', 'unmuted', 'paused', 'resumed', 'opened', 'held', 'unheld', 'redacted',
-  'slow_mode', 'locked', 'floor', 'hand', 'reaction', 'waiting_room', 'shield', 'policy', 'announcement', 'closed',
+  'slow_mode', 'locked', 'floor', 'hand', 'reaction', 'waiting_room', 'shield', 'cw', 'policy', 'announcement', 'closed',
 ]);
 
 /** Frames that are never part of the timeline, though some carry a `seq` that names one. */
 const PRIVATE = new Set([
   'welcome', 'members', 'ack', 'error', 'typing', 'whisper', 'warning', 'mute_notice', 'crisis_resources', 'alert', 'waiting', 'mod_log',
+  'share_the_air',
 ]);
 
 /**
@@ -132,6 +133,8 @@ export class Connection {
     this.ws = ws;
     ws.onopen = () => {
       const hello = { type: 'hello', token: this.session.token };
+      // Said on every hello of the stay: only the facilitators learn it (§9 hello).
+      if (this.session.first_time) hello.first_time = true;
       if (this.lastSeq !== null && this.epoch !== null) {
         hello.last_seq = this.lastSeq;
         hello.epoch = this.epoch;

@@ -72,6 +72,11 @@ export function ask({ title, body, input, check, confirmLabel = 'OK', cancelLabe
         })
       : null;
     if (field && input.value) field.value = input.value;
+    // Suggestions to pick from (`input.suggestions`), any text still allowed.
+    const suggestions = field && input.suggestions && input.suggestions.length
+      ? h('datalist', { id: 'dialog-suggestions' }, input.suggestions.map((s) => h('option', { value: s })))
+      : null;
+    if (suggestions) field.setAttribute('list', 'dialog-suggestions');
     // An option to confirm with (`check: {label}`): then the answer is `{checked}`.
     const box = check ? h('input', { type: 'checkbox', id: 'dialog-check' }) : null;
     const form = h('form', { method: 'dialog', class: 'dialog-form' },
@@ -79,6 +84,7 @@ export function ask({ title, body, input, check, confirmLabel = 'OK', cancelLabe
       body ? h('p', { class: 'dialog-body', text: body }) : null,
       field ? h('label', { for: 'dialog-input', class: 'label', text: input.label }) : null,
       field,
+      suggestions,
       box ? h('p', { class: 'dialog-check' }, box, h('label', { for: 'dialog-check', text: check.label })) : null,
       h('div', { class: 'dialog-actions' },
         h('button', { type: 'button', class: 'button quiet', value: 'cancel', text: cancelLabel,

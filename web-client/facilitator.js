@@ -471,7 +471,10 @@ export class FacilitatorTools {
   // ---- messages ---------------------------------------------------------------
 
   messageAction(f) {
-    return h('button', {
+    return [h('button', {
+      type: 'button', class: 'link-button cw-add',
+      onclick: () => this.coverMessage(f),
+    }, 'Add a content warning'), h('button', {
       type: 'button', class: 'link-button danger',
       onclick: async () => {
         const ok = await ask({
@@ -482,7 +485,26 @@ export class FacilitatorTools {
         });
         if (ok) this.mod('redact', { seq: f.seq }, 'remove the message');
       },
-    }, 'Remove');
+    }, 'Remove')];
+  }
+
+  /**
+   * Cover a message with a content warning after it was shared (`mod cw`): everyone
+   * sees it collapsed behind the topic from then on.
+   */
+  async coverMessage(f) {
+    const topics = this.chat.model.cwTopics || [];
+    const cw = await ask({
+      title: 'Add a content warning',
+      body: `${f.name}'s message will show collapsed behind the warning for everyone, with a tap to open it.`,
+      input: {
+        label: 'What it warns of', required: true, maxlength: 100,
+        value: this.chat.timeline.messages.get(f.seq)?.frame.cw || '',
+        placeholder: topics.length ? `e.g. ${topics.slice(0, 2).join(', ')}` : '', suggestions: topics,
+      },
+      confirmLabel: 'Add the warning',
+    });
+    if (cw) this.mod('cw', { seq: f.seq, cw }, 'add a content warning');
   }
 
   // ---- alerts ---------------------------------------------------------------

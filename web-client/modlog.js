@@ -20,6 +20,7 @@ const DID = {
   remove: (e, who) => `removed ${who} from the room`,
   ban: (e, who) => `banned ${who} from the group`,
   redact: () => 'removed a message',
+  cw: () => 'added a content warning to a message',
   slow_mode: (e) => (e.seconds ? `set slow mode to one message every ${length(e)}` : 'turned slow mode off'),
   lock: () => 'locked the room',
   unlock: () => 'unlocked the room',

@@ -23,6 +23,8 @@ export class RoomModel {
     this.members = new Map(f.members.map((m) => [m.user, { ...m }]));
     for (const m of f.members) this.names.set(m.user, m.name);
     this.state = { ...f.state };
+    // The room's content-warning topics (the composer's picker, a facilitator's menu).
+    this.cwTopics = Array.isArray(f.cw_topics) ? f.cw_topics : [];
   }
 
   /** The rest of the welcome's member list (`members` frames, PROTOCOL.md §11). */

@@ -131,6 +131,9 @@ export class Timeline {
       case 'redacted':
         this.redact(f.target);
         break;
+      case 'cw':
+        this.warn(f.target, f.cw);
+        break;
       case 'slow_mode':
         this.line(f, f.seconds ? `Slow mode: one message every ${duration(f.seconds * 1000)}.` : 'Slow mode is off.');
         break;
@@ -208,21 +211,7 @@ export class Timeline {
     if (f.redacted) {
       this.fillRemoved(entry);
     } else {
-      if (f.cw) {
-        const text = h('p', { class: 'msg-text', hidden: true, id: `t-${f.seq}`, text: f.text });
-        const toggle = h('button', {
-          type: 'button', class: 'cw-toggle', 'aria-expanded': 'false', 'aria-controls': `t-${f.seq}`,
-          onclick: () => {
-            const open = text.hidden;
-            text.hidden = !open;
-            toggle.setAttribute('aria-expanded', String(open));
-            toggle.lastChild.textContent = open ? 'Hide' : 'Show message';
-          },
-        }, h('span', { class: 'cw-label', text: `Content warning: ${f.cw}` }), h('span', { class: 'cw-action', text: 'Show message' }));
-        body.append(toggle, text);
-      } else {
-        body.append(h('p', { class: 'msg-text', text: f.text }));
-      }
+      this.fillBody(entry);
       entry.reactionsEl = h('div', { class: 'reactions', 'aria-label': 'Reactions' });
       el.append(entry.reactionsEl, this.messageActions(f, entry));
       rove(el, ':scope > .msg-body > .cw-toggle, :scope > .msg-actions > button');
@@ -292,6 +281,40 @@ export class Timeline {
     if (!this.chat.conn.send({ type: 'concern', user: f.user, seq: f.seq })) {
       notify('You are offline right now; please try again in a moment.', { tone: 'warn' });
     }
+  }
+
+  /**
+   * A message's words: behind its content warning, collapsed until the reader opens
+   * it, when it has one (sent with it, or added by a facilitator since), else as
+   * written.
+   */
+  fillBody(entry) {
+    const f = entry.frame;
+    clear(entry.body);
+    if (!f.cw) {
+      entry.body.append(h('p', { class: 'msg-text', text: f.text }));
+      return;
+    }
+    const text = h('p', { class: 'msg-text', hidden: true, id: `t-${f.seq}`, text: f.text });
+    const toggle = h('button', {
+      type: 'button', class: 'cw-toggle', 'aria-expanded': 'false', 'aria-controls': `t-${f.seq}`,
+      onclick: () => {
+        const open = text.hidden;
+        text.hidden = !open;
+        toggle.setAttribute('aria-expanded', String(open));
+        toggle.lastChild.textContent = open ? 'Hide' : 'Show message';
+      },
+    }, h('span', { class: 'cw-label', text: `Content warning: ${f.cw}` }), h('span', { class: 'cw-action', text: 'Show message' }));
+    entry.body.append(toggle, text);
+  }
+
+  /** A facilitator put a content warning on a message: it folds behind it for everyone. */
+  warn(seq, cw) {
+    const entry = this.messages.get(seq);
+    if (!entry || entry.frame.redacted || entry.frame.cw === cw) return;
+    entry.frame = { ...entry.frame, cw };
+    this.fillBody(entry);
+    rove(entry.el, ':scope > .msg-body > .cw-toggle, :scope > .msg-actions > button');
   }
 
   redact(seq) {

@@ -414,6 +414,7 @@ impl Connection {
     ) -> Result<(Self, Welcome, Vec<ServerFrame>), ClientError> {
         let mut conn = self;
         conn.send(&ClientFrame::Hello {
+            first_time: false,
             token: token.to_owned(),
             last_seq: resume.map(|r| r.0),
             epoch: resume.map(|r| r.1),

@@ -19,6 +19,11 @@ pub enum ClientFrame {
         last_seq: Option<Seq>,
         #[serde(default, skip_serializing_if = "Option::is_none")]
         epoch: Option<Epoch>,
+        /// The member said, joining, that this is their first time here: only the
+        /// facilitators learn it (`share_the_air`). Once said, it holds for the
+        /// session; absent or `false` says nothing.
+        #[serde(default, skip_serializing_if = "is_false")]
+        first_time: bool,
     },
     /// Share a message with the room. `cw` is an optional content-warning label:
     /// clients collapse the message until the reader opens it.
@@ -113,10 +118,17 @@ pub enum ClientFrame {
         /// The new session script, for set_script.
         #[serde(default, skip_serializing_if = "Option::is_none")]
         script: Option<Vec<Phase>>,
+        /// The content warning to put on the message at `seq`, for cw.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        cw: Option<String>,
     },
     /// Leave the room for good (as opposed to a dropped connection, which the
     /// server holds open for a grace period so the member can resume).
     Leave,
+}
+
+fn is_false(b: &bool) -> bool {
+    !*b
 }
 
 /// The supportive reactions a member can give. A closed set on purpose: there is no
@@ -143,8 +155,8 @@ pub enum Reaction {
 /// mute (absent: until lifted), slow_mode (0 = off) and floor, `seq` for redact,
 /// `text` for announce (and step_out's note), `held` for release/decline, `policy` for set_policy,
 /// `on` for waiting_room, `report` for resolve, `alert` for escalate, `index` for phase (and post_reading:
-/// absent, the current phase's), `user` for move_up, `script` for set_script, `reason`
-/// for any (required by warn).
+/// absent, the current phase's), `user` for move_up, `script` for set_script, `seq`
+/// and `cw` for cw, `reason` for any (required by warn).
 /// Every action a facilitator takes is kept in the session's moderation log.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -217,6 +229,10 @@ pub enum ModAction {
     /// room from the on-call board (`by` is them). Sent as a `mod`, it is refused
     /// (`bad_request`).
     OnCallJoined,
+    /// Put a content warning (`cw`, a topic such as `welcome.cw_topics` offers, or any
+    /// short label) on the member's message at `seq`, after it was shared: the room
+    /// hears a `cw` event, and the message shows collapsed behind it from then on.
+    Cw,
 }
 
 impl ModAction {
@@ -258,6 +274,7 @@ impl ModAction {
             ModAction::StepOut => "step_out",
             ModAction::Escalate => "escalate",
             ModAction::OnCallJoined => "on_call_joined",
+            ModAction::Cw => "cw",
         }
     }
 }

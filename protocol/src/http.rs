@@ -56,6 +56,10 @@ pub struct CreateRoom {
     /// The session script; absent: the one Kindred ships (see PROTOCOL.md).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub script: Option<Vec<Phase>>,
+    /// The content-warning topics members are offered (`welcome.cw_topics`); absent:
+    /// the list Kindred ships (see PROTOCOL.md).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cw_topics: Option<Vec<String>>,
 }
 
 /// `PATCH /api/rooms/{id}` (admin): only the fields present change; an empty body
@@ -104,6 +108,10 @@ pub struct UpdateRoom {
     /// A new session script: members hear of it, and no phase is current after it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub script: Option<Vec<Phase>>,
+    /// The content-warning topics members are offered from now on (those who arrive
+    /// after it find them in their `welcome`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cw_topics: Option<Vec<String>>,
 }
 
 /// `GET /api/rooms`: the public directory.
@@ -120,6 +128,9 @@ pub struct AdminRoom {
     #[serde(flatten)]
     pub room: RoomSummary,
     pub policy: ContentPolicy,
+    /// The content-warning topics members are offered.
+    #[serde(default)]
+    pub cw_topics: Vec<String>,
 }
 
 /// `GET /api/rooms` with the admin token: every room, unlisted ones included.

@@ -44,8 +44,8 @@ pub use script::{
     ScriptView, Turn, TurnDone,
 };
 pub use server_frame::{
-    AlertKind, CountryLines, CrisisCategory, ErrorFrame, HelpLine, LeftReason, LogEntry, Me,
-    MemberInfo, Quote, ResumeKind, Role, RoomState, RoomSummary, ServerFrame, SteppedOut,
+    AirShare, AlertKind, CountryLines, CrisisCategory, ErrorFrame, HelpLine, LeftReason, LogEntry,
+    Me, MemberInfo, Quote, ResumeKind, Role, RoomState, RoomSummary, ServerFrame, SteppedOut,
     Visibility, WaitingMember, Welcome,
 };
 

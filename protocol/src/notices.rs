@@ -64,6 +64,35 @@ pub struct SteppedOut {
     pub note: Option<String>,
 }
 
+/// One participant's share of the conversation, as a facilitator's `share_the_air`
+/// shows it: what they have shared this session, when they last spoke (the client
+/// counts the time since), and whether they wait to speak or are here for the first
+/// time. Never shown to participants.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AirShare {
+    pub user: UserId,
+    /// Messages of theirs the room has seen this session (a held one once released).
+    pub messages: u32,
+    /// The characters of those messages.
+    pub chars: u32,
+    /// When their last message reached the room; absent while they have not spoken.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub last_spoke: Option<Millis>,
+    /// Their hand is raised.
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub hand: bool,
+    /// They wait in the sharing queue.
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub queued: bool,
+    /// They said, joining, that this is their first time here.
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub first_time: bool,
+}
+
+fn is_false(b: &bool) -> bool {
+    !*b
+}
+
 /// One entry of the session's moderation log: who did what, to whom, why and when.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct LogEntry {

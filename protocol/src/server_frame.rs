@@ -12,7 +12,7 @@ use crate::policy::ContentPolicy;
 use crate::schedule::{NextSession, Schedule};
 use crate::script::{PhaseEvent, QueueEvent, RoundEvent, ScriptEvent, ScriptView};
 
-pub use crate::notices::{AlertKind, LogEntry, Quote, SteppedOut, WaitingMember};
+pub use crate::notices::{AirShare, AlertKind, LogEntry, Quote, SteppedOut, WaitingMember};
 
 /// One frame from the server.
 // `welcome` is much the largest (it carries the room's summary, schedule included), but
@@ -188,6 +188,11 @@ pub enum ServerFrame {
     /// oldest first. The whole log follows a facilitator's `welcome`; each new entry
     /// is sent as it happens. The log is dropped when the session closes.
     ModLog { entries: Vec<LogEntry> },
+    /// Sent privately to each facilitator: every participant's share of the
+    /// conversation this session (see [`AirShare`]), in order of arrival. Given after
+    /// a facilitator's `welcome`, then again when a figure changed, at most once every
+    /// few seconds. A participant never receives it.
+    ShareTheAir { members: Vec<AirShare> },
     /// More of `welcome.members`, for a room whose member list does not fit in one
     /// frame: `welcome.member_parts` of these follow the welcome, before its backlog.
     Members { members: Vec<MemberInfo> },
@@ -298,6 +303,15 @@ pub enum ServerFrame {
         waiting_room: bool,
         slow_mode_seconds: u32,
     },
+    /// A facilitator put a content warning on the message at `target` after it was
+    /// shared (or changed the one it had): show it collapsed behind `cw` from now on.
+    /// A history given later already shows the message with it.
+    Cw {
+        seq: Seq,
+        ts: Millis,
+        target: Seq,
+        cw: String,
+    },
     /// The room's content policy changed.
     Policy {
         seq: Seq,
@@ -343,6 +357,7 @@ impl ServerFrame {
             | ServerFrame::ConcernNoted { .. }
             | ServerFrame::Waiting { .. }
             | ServerFrame::ModLog { .. }
+            | ServerFrame::ShareTheAir { .. }
             | ServerFrame::Members { .. } => None,
             ServerFrame::Message { seq, .. }
             | ServerFrame::Joined { seq, .. }
@@ -365,6 +380,7 @@ impl ServerFrame {
             | ServerFrame::Reaction { seq, .. }
             | ServerFrame::WaitingRoom { seq, .. }
             | ServerFrame::Shield { seq, .. }
+            | ServerFrame::Cw { seq, .. }
             | ServerFrame::Policy { seq, .. }
             | ServerFrame::Announcement { seq, .. }
             | ServerFrame::Phase(PhaseEvent { seq, .. })
@@ -409,6 +425,10 @@ pub struct Welcome {
     /// more of `members` (a large room's list is sent in parts). Absent when none.
     #[serde(default, skip_serializing_if = "is_zero")]
     pub member_parts: u32,
+    /// The room's content-warning topics, for a composer's picker and a member's own
+    /// filters (the operator's list, or the one Kindred ships).
+    #[serde(default)]
+    pub cw_topics: Vec<String>,
 }
 
 fn is_zero(n: &u32) -> bool {

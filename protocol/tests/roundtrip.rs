@@ -71,6 +71,7 @@ const TIMELINE: &[&str] = &[
     "reaction",
     "waiting_room",
     "shield",
+    "cw",
     "policy",
     "announcement",
     "closed",
@@ -93,6 +94,7 @@ const PRIVATE: &[&str] = &[
     "concern_noted",
     "waiting",
     "mod_log",
+    "share_the_air",
     "members",
 ];
 
@@ -204,6 +206,7 @@ fn server_kind(f: &ServerFrame) -> &'static str {
         ServerFrame::ConcernNoted { .. } => "concern_noted",
         ServerFrame::Waiting { .. } => "waiting",
         ServerFrame::ModLog { .. } => "mod_log",
+        ServerFrame::ShareTheAir { .. } => "share_the_air",
         ServerFrame::Members { .. } => "members",
         ServerFrame::Message { .. } => "message",
         ServerFrame::Joined { .. } => "joined",
@@ -226,6 +229,7 @@ fn server_kind(f: &ServerFrame) -> &'static str {
         ServerFrame::Reaction { .. } => "reaction",
         ServerFrame::WaitingRoom { .. } => "waiting_room",
         ServerFrame::Shield { .. } => "shield",
+        ServerFrame::Cw { .. } => "cw",
         ServerFrame::Policy { .. } => "policy",
         ServerFrame::Announcement { .. } => "announcement",
         ServerFrame::Closed { .. } => "closed",
@@ -253,6 +257,7 @@ fn client_hello() {
         token,
         last_seq,
         epoch,
+        ..
     } = f
     else {
         panic!("not a hello: {f:?}");
@@ -268,6 +273,7 @@ fn client_hello() {
 #[test]
 fn client_hello_without_resume_omits_the_resume_fields() {
     let f = ClientFrame::Hello {
+        first_time: false,
         token: "t".into(),
         last_seq: None,
         epoch: None,
@@ -451,6 +457,7 @@ fn client_mod() {
             ban: None,
             index: None,
             script: None,
+            cw: None,
         }
     );
 }
@@ -478,6 +485,7 @@ fn client_mod_needs_only_client_id_and_action() {
             ban: None,
             index: None,
             script: None,
+            cw: None,
         }
     );
     assert_eq!(
@@ -514,6 +522,7 @@ fn client_mod_release() {
             ban: None,
             index: None,
             script: None,
+            cw: None,
         }
     );
     // decline names a held message the same way.
@@ -639,6 +648,7 @@ fn client_mod_waiting_room() {
             ban: None,
             index: None,
             script: None,
+            cw: None,
         }
     );
     // The room sees it as the `waiting_room` event of the same setting.
@@ -1854,6 +1864,101 @@ fn server_shield() {
 }
 
 #[test]
+fn client_hello_first_time() {
+    let f = client_golden("hello.first_time");
+    let ClientFrame::Hello {
+        first_time,
+        last_seq,
+        ..
+    } = f
+    else {
+        panic!("not a hello: {f:?}");
+    };
+    assert!(first_time);
+    assert_eq!(last_seq, None);
+    // Absent says nothing, and a hello that says nothing does not carry it.
+    let ClientFrame::Hello { first_time, .. } = client_golden("hello") else {
+        panic!("not a hello");
+    };
+    assert!(!first_time);
+    assert!(fixture_value("client_hello").get("first_time").is_none());
+}
+
+#[test]
+fn server_share_the_air() {
+    let ServerFrame::ShareTheAir { members } = server_golden("share_the_air") else {
+        panic!("not share_the_air");
+    };
+    let users: Vec<UserId> = members.iter().map(|m| m.user).collect();
+    assert_eq!(users, [user(ALICE), user(BOB), user(ASH)]);
+    // Willow has shared most; River has not spoken yet and has a hand up; Ash, here
+    // for the first time, waits in the queue.
+    assert_eq!((members[0].messages, members[0].chars), (6, 1184));
+    assert_eq!(members[1].last_spoke, None);
+    assert!(members[1].hand && !members[1].first_time);
+    assert!(members[2].queued && members[2].first_time);
+    // What is false or absent is left out.
+    let v = fixture_value("server_share_the_air");
+    assert!(v["members"][0].get("hand").is_none());
+    assert!(v["members"][1].get("last_spoke").is_none());
+}
+
+#[test]
+fn client_mod_cw() {
+    let ClientFrame::Mod {
+        action, seq, cw, ..
+    } = client_golden("mod.cw")
+    else {
+        panic!("not a mod");
+    };
+    assert_eq!(action, ModAction::Cw);
+    // Willow's message of server_message.json, warned of after it was shared.
+    assert_eq!(seq, fixture_value("server_message")["seq"].as_u64());
+    assert_eq!(cw.as_deref(), Some("self-harm"));
+}
+
+#[test]
+fn server_cw() {
+    assert_eq!(
+        server_golden("cw"),
+        ServerFrame::Cw {
+            seq: 49,
+            ts: 1_732_648_920_000,
+            target: 45,
+            cw: "self-harm".into(),
+        }
+    );
+    // It names the message it covers; its own place in the timeline is `seq`.
+    assert_eq!(fixture_value("server_message")["seq"], 45);
+}
+
+#[test]
+fn welcomes_carry_the_rooms_content_warning_topics() {
+    let shipped = [
+        "self-harm",
+        "suicide",
+        "abuse",
+        "eating",
+        "substances",
+        "grief",
+        "violence",
+    ];
+    for name in ["welcome", "welcome.script", "welcome.waiting"] {
+        let ServerFrame::Welcome(w) = server_golden(name) else {
+            panic!("{name} is not a welcome");
+        };
+        assert_eq!(w.cw_topics, shipped, "{name}");
+    }
+    // A welcome from a server that offers none reads as an empty list.
+    let mut v = fixture_value("server_welcome");
+    v.as_object_mut().unwrap().remove("cw_topics");
+    let ServerFrame::Welcome(w) = serde_json::from_value(v).unwrap() else {
+        panic!("not a welcome");
+    };
+    assert!(w.cw_topics.is_empty());
+}
+
+#[test]
 fn server_waiting_room() {
     assert_eq!(
         server_golden("waiting_room"),
@@ -2053,6 +2158,12 @@ fn http_update_room() {
             ..UpdateRoom::default()
         }
     );
+    let topics: UpdateRoom = golden("http_update_room.cw_topics");
+    assert_eq!(
+        topics.cw_topics.as_deref().map(|t| t.last().cloned()),
+        Some(Some("loss of a pet".to_owned()))
+    );
+    assert_eq!(u.cw_topics, None);
     let removed: UpdateRoom = golden("http_update_room.unscheduled");
     assert_eq!(removed.schedule, Some(None));
     assert_eq!(u.schedule, None);
@@ -2074,6 +2185,7 @@ fn http_admin_room_is_the_summary_and_its_policy() {
     assert_eq!(a.room.id, room());
     assert_eq!(a.room.visibility, Visibility::Unlisted);
     assert_eq!(a.policy, ContentPolicy::default());
+    assert_eq!(a.cw_topics.len(), 7);
     // A client that knows only the summary reads the same answer.
     let r: RoomSummary = serde_json::from_value(fixture_value("http_admin_room")).unwrap();
     assert_eq!(r, a.room);
@@ -2338,7 +2450,7 @@ fn typed_pretty(name: &str) -> String {
 #[test]
 fn every_fixture_is_typed_and_in_wire_order() {
     let names = fixture_names("");
-    assert_eq!(names.len(), 119, "{names:?}");
+    assert_eq!(names.len(), 124, "{names:?}");
     for name in names {
         assert_eq!(
             fixture_text(&name),
@@ -2423,6 +2535,7 @@ fn mod_actions_and_reactions_use_snake_case_names() {
         "step_out",
         "escalate",
         "on_call_joined",
+        "cw",
     ]
     .iter()
     .map(|s| s.to_string())

@@ -239,6 +239,7 @@ pub async fn create_demo_room(state: &AppState) -> Result<(RoomSummary, Minted),
                 facilitated: false,
                 schedule: None,
                 waiting_room: false,
+                cw_topics: crate::room::default_cw_topics(),
             },
             now_ms(),
         )

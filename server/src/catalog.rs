@@ -225,6 +225,7 @@ pub(crate) mod tests {
                 facilitated: true,
                 schedule: None,
                 waiting_room: true,
+                cw_topics: crate::room::default_cw_topics(),
             },
             Limits::default(),
         )

@@ -280,6 +280,7 @@ impl TestServer {
     pub async fn hello_refused(&self, token: &str) -> (ErrorFrame, u16) {
         let mut raw = self.raw().await;
         raw.send(&ClientFrame::Hello {
+            first_time: false,
             token: token.to_owned(),
             last_seq: None,
             epoch: None,
@@ -312,6 +313,7 @@ pub struct ModArgs {
     pub ban: Option<bool>,
     pub index: Option<u32>,
     pub script: Option<Vec<kindred_protocol::Phase>>,
+    pub cw: Option<String>,
 }
 
 impl ModArgs {
@@ -340,6 +342,7 @@ impl ModArgs {
             ban: self.ban,
             index: self.index,
             script: self.script,
+            cw: self.cw,
         }
     }
 }

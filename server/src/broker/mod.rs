@@ -79,6 +79,8 @@ pub struct Snapshot {
     pub waiting: bool,
     /// Waiting because a facilitator asked them out for a quiet word, with their note.
     pub stepped_out: Option<kindred_protocol::SteppedOut>,
+    /// The room's content-warning topics.
+    pub cw_topics: Vec<String>,
 }
 
 /// Where a member wants to resume from.
@@ -319,6 +321,7 @@ mod tests {
             facilitated: true,
             schedule: None,
             waiting_room: false,
+            cw_topics: crate::room::default_cw_topics(),
         };
         let limits = Limits {
             held_close_ms: 1_000,
@@ -339,6 +342,7 @@ mod tests {
             holders: Default::default(),
         };
         let connect = |user, role| Command::Connect {
+            first_time: false,
             user,
             name: if role == Role::Facilitator {
                 "Fran"

@@ -130,6 +130,22 @@ impl Rooms {
             .await
     }
 
+    /// Every participant's share of the conversation, as this instance serves the
+    /// room (a facilitator's share the air).
+    pub async fn share_the_air(
+        &self,
+        id: RoomId,
+    ) -> Result<Vec<kindred_protocol::AirShare>, BrokerError> {
+        self.ask(id, Reading::Served, |v| v.room.share_the_air())
+            .await
+    }
+
+    /// The room's settings now (what the operator's view of it shows).
+    pub async fn settings(&self, id: RoomId) -> Result<RoomConfig, BrokerError> {
+        self.ask(id, Reading::Served, |v| v.room.config.clone())
+            .await
+    }
+
     /// Whether a new member with this role and name, joining from `origin`, could
     /// join now ([`Room::admits`]); the session number their token is bound to.
     pub async fn admits(

@@ -94,6 +94,21 @@ impl Timeline {
         }
     }
 
+    /// Put the content warning `cw` on the kept message at `target`: a history given
+    /// from now on shows it collapsed behind it, as the room's clients show it after
+    /// the `cw` event. Any other event, or a message withdrawn, stays as it is.
+    fn warn(&mut self, target: Seq, cw: &str) {
+        let Some(entry) = self.history.iter_mut().find(|e| e.seq == target) else {
+            return;
+        };
+        if let Some(event) = &mut entry.event
+            && let EventKind::Message { cw: warning, .. } = &mut event.kind
+        {
+            *warning = Some(cw.to_owned());
+            entry.bytes = wire::encode(&wire::event_frame(event)).bytes;
+        }
+    }
+
     /// The message at `target` and up to `before` messages before it, oldest first, as
     /// they read now (for a report). Empty when the kept history no longer reaches
     /// `target`; `NotFound` when `target` is not a message (another event, or a
@@ -126,8 +141,10 @@ impl Timeline {
     pub fn record(&mut self, hub: Option<&Hub>, room: RoomId, applied: &Applied) {
         for event in &applied.events {
             let encoded = wire::encode(&wire::event_frame(event));
-            if let EventKind::Redacted { target } = event.kind {
-                self.redact(target);
+            match &event.kind {
+                EventKind::Redacted { target } => self.redact(*target),
+                EventKind::Cw { target, cw } => self.warn(*target, cw),
+                _ => {}
             }
             self.push(Entry {
                 seq: event.seq,
@@ -236,6 +253,7 @@ impl Timeline {
             backlog,
             waiting: false,
             stepped_out: None,
+            cw_topics: room.config.cw_topics.clone(),
         }
     }
 }
@@ -262,6 +280,7 @@ fn waiting(room: &Room, user: UserId) -> Snapshot {
         backlog: Vec::new(),
         waiting: true,
         stepped_out: room.stepped_out(user).cloned(),
+        cw_topics: room.config.cw_topics.clone(),
     }
 }
 
@@ -486,6 +505,57 @@ mod tests {
             (seq, name.as_str(), text.as_str(), redacted),
             (2, "Bo", "", true)
         );
+    }
+
+    #[test]
+    fn a_warning_after_the_fact_covers_the_kept_message_and_stays_an_event_of_its_own() {
+        let mut timeline = a_conversation();
+        let cover = |seq, target| Event {
+            seq,
+            ts: 1_000 * seq,
+            kind: EventKind::Cw {
+                target,
+                cw: "self-harm".into(),
+            },
+        };
+        // Cy's message, and Bo's, which was withdrawn: that one stays without words.
+        record(&mut timeline, vec![cover(7, 4), cover(8, 2)]);
+        let frames: Vec<ServerFrame> = timeline
+            .frames()
+            .map(|(_, t)| serde_json::from_str(t).unwrap())
+            .collect();
+        let warned = |seq: Seq| {
+            frames.iter().find_map(|f| match f {
+                ServerFrame::Message {
+                    seq: s, cw, text, ..
+                } if *s == seq => Some((cw.clone(), text.clone())),
+                _ => None,
+            })
+        };
+        assert_eq!(warned(4), Some((Some("self-harm".into()), "four".into())));
+        assert_eq!(warned(2), Some((None, String::new())), "withdrawn stays so");
+        assert_eq!(
+            warned(5),
+            Some((None, "five".into())),
+            "the others as they were"
+        );
+        let events: Vec<Seq> = frames
+            .iter()
+            .filter(|f| matches!(f, ServerFrame::Cw { .. }))
+            .filter_map(ServerFrame::seq)
+            .collect();
+        assert_eq!(
+            events,
+            [7, 8],
+            "a resume after the message still hears of it"
+        );
+        // A report quotes the message with its warning; a restored replica reads it.
+        assert_eq!(
+            timeline.quotes(4, 0).unwrap()[0].cw.as_deref(),
+            Some("self-harm")
+        );
+        let restored = Timeline::restore(10, stored(&timeline));
+        assert_eq!(restored.quotes(4, 0), timeline.quotes(4, 0));
     }
 
     #[test]

@@ -99,6 +99,11 @@ pub enum EventKind {
     Announcement {
         text: String,
     },
+    /// A facilitator put a content warning on the message at `target`.
+    Cw {
+        target: Seq,
+        cw: String,
+    },
     Closed {
         reason: Option<String>,
     },

@@ -30,9 +30,10 @@ pub use invites::{BoundSeat, Holder, InviteRecord, MAX_INVITE_USES, MAX_SEAT_DEV
 pub use log::MAX_LOG_ENTRIES;
 pub use sent::MAX_REMEMBERED_SENDS;
 pub use state::{
-    Applied, Briefing, Command, Concern, DEFAULT_GUIDELINES, Departure, Escalation, Held, Limits,
-    MAX_HELD, MAX_REMEMBERED_MARKS, Member, ModRequest, ModStatus, MuteNotice, Parting, Presence,
-    Rejection, Room, RoomConfig, Screened, Settled, UpdateRoom, Warning,
+    AIR_INTERVAL_MS, AirWatch, Applied, Briefing, Command, Concern, DEFAULT_CW_TOPICS,
+    DEFAULT_GUIDELINES, Departure, Escalation, Held, Limits, MAX_HELD, MAX_REMEMBERED_MARKS,
+    Member, ModRequest, ModStatus, MuteNotice, Parting, Presence, Rejection, Room, RoomConfig,
+    Screened, Settled, UpdateRoom, Warning, check_cw_topics, default_cw_topics,
 };
 pub use whispers::{MAX_WHISPERS, Whisper};
 

@@ -10,9 +10,11 @@
 //!   `settings` (the operator's changes), `departure` (leaving, and time passing),
 //!   `shield` (one switch for a bad night), `oncall` (an alert escalated to the on-call
 //!   supervisor, and their seat), `structure` (the session script, a
-//!   go-around, the sharing queue);
+//!   go-around, the sharing queue), `air` (share the air: each participant's share of
+//!   the conversation, for the facilitators);
 //! - queries: `queries` (what the room tells those who ask, changing nothing).
 
+mod air;
 mod arrival;
 mod attendance;
 mod command;
@@ -36,8 +38,12 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 use kindred_protocol::{LeftReason, Millis, Reaction, Role, RoomId, Seq, UserId};
 use serde::{Deserialize, Serialize};
 
+pub use self::air::{AIR_INTERVAL_MS, AirWatch};
 pub use self::command::{Command, Concern, ModRequest, Screened};
-pub use self::config::{DEFAULT_GUIDELINES, Limits, RoomConfig, UpdateRoom};
+pub use self::config::{
+    DEFAULT_CW_TOPICS, DEFAULT_GUIDELINES, Limits, RoomConfig, UpdateRoom, check_cw_topics,
+    default_cw_topics,
+};
 pub use self::member::{Held, Member, ModStatus, Presence, Warning};
 pub use self::oncall::Escalation;
 pub use self::outcome::{Applied, Briefing, Departure, MuteNotice, Parting, Rejection, Settled};
@@ -111,6 +117,10 @@ pub struct Room {
     /// Reports made, to recognise a repeat: (target, reporter).
     #[serde(default)]
     reports: BTreeSet<(Seq, UserId)>,
+    /// The seqs of the session's messages still shown (not withdrawn), so a
+    /// facilitator's content warning finds its message (`mod cw`).
+    #[serde(default)]
+    messages: BTreeSet<Seq>,
     /// Warnings not yet acknowledged, by the member warned.
     #[serde(default)]
     warnings: BTreeMap<UserId, Warning>,
@@ -130,6 +140,10 @@ pub struct Room {
     /// The session script, the phase the group is in, its round and queue.
     #[serde(default)]
     structure: Structure,
+    /// What each participant has shared this session, and who is here for the first
+    /// time (share the air).
+    #[serde(default)]
+    air: air::Air,
     /// The shield is up: what it changed, to be put back when it comes down.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     shield: Option<shield::Shielded>,
@@ -163,6 +177,7 @@ impl Room {
             sent: SendMemory::default(),
             reactions: BTreeSet::new(),
             reports: BTreeSet::new(),
+            messages: BTreeSet::new(),
             warnings: BTreeMap::new(),
             waiting: BTreeMap::new(),
             whispers: Whispers::default(),
@@ -171,6 +186,7 @@ impl Room {
             log: ModLog::default(),
             deleted: false,
             structure: Structure::default(),
+            air: air::Air::default(),
         }
     }
 
@@ -290,7 +306,14 @@ impl Room {
                 role,
                 session,
                 origin,
-            } => self.connect(user, (name, role, origin), session, now),
+                first_time,
+            } => {
+                let out = self.connect(user, (name, role, origin), session, now)?;
+                if first_time {
+                    self.first_time_here(user);
+                }
+                Ok(out)
+            }
             Command::Disconnect { user } => {
                 if let Some(m) = self.members.get_mut(&user) {
                     m.presence = m.presence.dropped(now);
@@ -440,6 +463,17 @@ impl Room {
 
     fn push(&mut self, out: &mut Applied, now: Millis, kind: EventKind) -> Seq {
         self.seq += 1;
+        // What is shown where: a message a facilitator may put a warning on, until
+        // it is withdrawn.
+        match kind {
+            EventKind::Message { .. } => {
+                remember_mark(&mut self.messages, self.seq);
+            }
+            EventKind::Redacted { target } => {
+                self.messages.remove(&target);
+            }
+            _ => {}
+        }
         out.events.push(Event {
             seq: self.seq,
             ts: now,

@@ -67,6 +67,7 @@ impl Scene {
             facilitated,
             schedule: None,
             waiting_room: false,
+            cw_topics: crate::room::default_cw_topics(),
         };
         let mut room = Room::new(RoomId::new(), config, Limits::default());
         let now = 1_700_000_000_000;
@@ -90,6 +91,7 @@ impl Scene {
         }
         let session = self.room.session();
         self.apply(Command::Connect {
+            first_time: false,
             user,
             name: name.into(),
             role,
@@ -103,6 +105,7 @@ impl Scene {
     fn reconnect(&mut self, user: UserId, name: &str) -> Result<Applied, Rejection> {
         let session = self.room.session();
         self.apply(Command::Connect {
+            first_time: false,
             user,
             name: name.into(),
             role: Role::Participant,
@@ -395,6 +398,7 @@ fn close_ends_the_session_and_old_tokens_stop_working() {
     assert_eq!(s.say(alice, "wait"), Err(Rejection::NotMember));
     assert_eq!(
         s.apply(Command::Connect {
+            first_time: false,
             user: alice,
             name: "Alice".into(),
             role: Role::Participant,
@@ -787,6 +791,7 @@ fn a_room_replayed_from_its_commands_is_the_same_room() {
         run(
             &mut s,
             Command::Connect {
+                first_time: false,
                 user,
                 name: name.into(),
                 role,
@@ -847,6 +852,7 @@ fn a_reopened_room_keeps_its_settings_bans_and_session_but_nothing_said() {
     assert_eq!(
         again.apply(
             Command::Connect {
+                first_time: false,
                 user: bo,
                 name: "Bo".into(),
                 role: Role::Participant,
@@ -974,6 +980,7 @@ impl Scene {
         }
         let session = self.room.session();
         self.apply(Command::Connect {
+            first_time: false,
             user,
             name: name.into(),
             role: Role::Facilitator,
@@ -1171,6 +1178,7 @@ fn the_send_memory_is_a_window_per_user_and_ends_with_the_session() {
     s.room.set_open(true, s.now);
     let session = s.room.session();
     s.apply(Command::Connect {
+        first_time: false,
         user: alice,
         name: "Alice".into(),
         role: Role::Participant,
@@ -1311,6 +1319,7 @@ fn what_is_kept_replays_alike_and_survives_a_snapshot() {
         run(
             &mut s,
             Command::Connect {
+                first_time: false,
                 user,
                 name: name.into(),
                 role,
@@ -1366,6 +1375,7 @@ fn what_is_kept_replays_alike_and_survives_a_snapshot() {
     run(
         &mut s,
         Command::Connect {
+            first_time: false,
             user: fran,
             name: "Fran".into(),
             role: Role::Facilitator,
@@ -1423,6 +1433,7 @@ impl Scene {
         let session = self.room.session();
         self.room.admits(Role::Participant, name, &from)?;
         self.apply(Command::Connect {
+            first_time: false,
             user,
             name: name.into(),
             role: Role::Participant,
@@ -1597,6 +1608,7 @@ fn revoking_an_invite_ends_the_seats_it_gave() {
     .unwrap();
     let session = s.room.session();
     let connect = Command::Connect {
+        first_time: false,
         user: fran,
         name: "Fran".into(),
         role: Role::Facilitator,
@@ -1645,6 +1657,7 @@ fn the_operator_can_remove_a_facilitator_for_good() {
     let session = s.room.session();
     assert_eq!(
         s.apply(Command::Connect {
+            first_time: false,
             user: fran,
             name: "Fran".into(),
             role: Role::Facilitator,
@@ -1818,6 +1831,7 @@ fn the_room_is_held_when_the_last_facilitator_leaves_and_unheld_when_one_returns
     let session = s.room.session();
     let back = s
         .apply(Command::Connect {
+            first_time: false,
             user: sam,
             name: "Sam".into(),
             role: Role::Facilitator,
@@ -1990,6 +2004,7 @@ fn only_a_facilitator_warns_and_only_a_participant_is_warned() {
     s.room.set_open(true, s.now);
     let session = s.room.session();
     s.apply(Command::Connect {
+        first_time: false,
         user: alice,
         name: "Alice".into(),
         role: Role::Participant,
@@ -2128,6 +2143,7 @@ fn a_closed_session_forgets_who_waited_what_was_logged_and_kept_whispers() {
     let session = s.room.session();
     let arrived = s
         .apply(Command::Connect {
+            first_time: false,
             user: gus,
             name: "Gus".into(),
             role: Role::Facilitator,
@@ -2219,6 +2235,7 @@ fn someone_turned_away_and_banned_cannot_knock_again_from_that_device() {
     let session = s.room.session();
     let knock = s
         .apply(Command::Connect {
+            first_time: false,
             user: rue,
             name: "Rue".into(),
             role: Role::Participant,
@@ -2274,6 +2291,7 @@ fn the_door_answers_without_telling_who_is_inside() {
     let other = UserId::new();
     let session = s.room.session();
     s.apply(Command::Connect {
+        first_time: false,
         user: other,
         name: "ROBIN".into(),
         role: Role::Participant,
@@ -2376,7 +2394,9 @@ fn invites_minted_in_the_same_millisecond_are_listed_in_the_order_they_were_mint
 
 mod away;
 mod concern;
+mod content_warning;
 mod oncall;
+mod share_the_air;
 mod shield;
 mod step_out;
 mod structure;

@@ -78,12 +78,14 @@ impl Live {
                 ban,
                 index,
                 script,
+                cw,
             } => {
                 let texts = optional_text(reason, MAX_REASON_CHARS).and_then(|reason| {
                     let text = optional_text(text, max_chars)?;
-                    Ok((reason, text, family::script_texts(script)?))
+                    let cw = optional_text(cw, MAX_LABEL_CHARS)?;
+                    Ok((reason, text, family::script_texts(script)?, cw))
                 });
-                if let Some((reason, text, script)) =
+                if let Some((reason, text, script, cw)) =
                     self.checked(conn, Some(client_id.clone()), texts).await?
                 {
                     let request = ModRequest {
@@ -101,6 +103,7 @@ impl Live {
                         ban: ban.unwrap_or(false),
                         index,
                         script,
+                        cw,
                     };
                     self.moderate(conn, client_id, request).await?;
                 }

@@ -59,7 +59,8 @@ impl Conn {
                             token,
                             last_seq,
                             epoch,
-                        }) => break (token, last_seq, epoch),
+                            first_time,
+                        }) => break (token, last_seq, epoch, first_time),
                         Ok(_) => {
                             self.refuse(
                                 ErrorCode::BadRequest,
@@ -85,7 +86,7 @@ impl Conn {
                 }
             }
         };
-        let (token, last_seq, epoch) = hello;
+        let (token, last_seq, epoch, first_time) = hello;
         let claims = match self.app.signer.verify_session(&token, now_ms()) {
             Ok(c) => c,
             Err(e) => {
@@ -134,6 +135,7 @@ impl Conn {
             role: claims.role,
             session: claims.session,
             origin: claims.origin.clone(),
+            first_time,
         };
         // For a facilitator, the answer carries what is open for them: alerts and
         // held messages raised while no facilitator (or not this one) was here.
@@ -202,6 +204,10 @@ impl Conn {
         // loop then closes as it should) and bounded in time.
         if let Some(briefing) = &arrived.briefing {
             frames.extend(briefing_frames(briefing));
+            // Share the air: the figures as they stand, the first the watch gives.
+            if let Some(air) = live.watch_air(now_ms(), briefing.air.clone()) {
+                frames.push(wire::encode(&wire::share_the_air(&air)));
+            }
         }
         // The session's private messages they may read (a reload keeps them).
         frames.extend(
@@ -240,6 +246,7 @@ impl Conn {
             resume: snapshot.resume,
             backlog: u32::try_from(snapshot.backlog.len()).unwrap_or(u32::MAX),
             member_parts: 0,
+            cw_topics: snapshot.cw_topics,
         };
         let mut frames = wire::welcome(welcome, self.welcome_budget());
         frames.extend(snapshot.backlog);

@@ -12,10 +12,12 @@
 //! id, the member's budgets, the texts normalised), `dispatch` (the table from a frame
 //! to its family's handler), `family/` (one module per family of frames: `talk` and
 //! `message`, `private`, `moderation`, `presence`; each a command for the room and its
-//! sender's answer) and `send` (everything written to the socket: each write is
+//! sender's answer), `air` (a facilitator's share-the-air figures, looked at on the
+//! loop's timer) and `send` (everything written to the socket: each write is
 //! bounded in time and races the session's stop token). This file holds the entry
 //! point and the event loop that ties them together.
 
+mod air;
 mod dispatch;
 mod family;
 mod handshake;
@@ -99,6 +101,8 @@ struct Live {
     /// Private frames that could not be written because the session was being
     /// stopped (a kick, a shutdown): written on the way out, before the close.
     unsent: Vec<Encoded>,
+    /// A facilitator's watch over the room's share-the-air figures (`air.rs`).
+    air: Option<crate::room::AirWatch>,
 }
 
 /// What to do after handling one inbound frame.
@@ -124,6 +128,7 @@ impl Live {
             last_typing: None,
             last_limit_notice: None,
             unsent: Vec::new(),
+            air: air::watch_for(claims.role),
         }
     }
 
@@ -133,7 +138,15 @@ impl Live {
         // One timer for pings and for silence: the idle deadline is checked at its own
         // time, whether or not pings are answered (or even written).
         let mut next_ping = Instant::now() + ping_every;
-        let timer = tokio::time::sleep_until(next_ping.min(self.last_activity + idle_after));
+        // A facilitator's look at share the air; a participant's never comes.
+        let far = Instant::now() + idle_after;
+        let mut next_air = if self.watches_air() {
+            Instant::now() + air::AIR_LOOK
+        } else {
+            far
+        };
+        let timer =
+            tokio::time::sleep_until(next_ping.min(self.last_activity + idle_after).min(next_air));
         tokio::pin!(timer);
         let mut left = false;
         // One future, made once, for both ways a session is told to stop (the peer's
@@ -223,7 +236,16 @@ impl Live {
                             break End::Gone;
                         }
                     }
-                    timer.as_mut().reset(next_ping.min(self.last_activity + idle_after));
+                    if self.watches_air() && now >= next_air {
+                        next_air = now + air::AIR_LOOK;
+                        if Box::pin(self.look_at_air(conn)).await.is_err() {
+                            break End::Gone;
+                        }
+                    }
+                    let air_at = if self.watches_air() { next_air } else { next_ping };
+                    timer
+                        .as_mut()
+                        .reset(next_ping.min(self.last_activity + idle_after).min(air_at));
                 }
             }
         };

@@ -2,7 +2,7 @@
 //! builds a `ServerFrame` (a test in `tests/tests/layers/frames.rs` holds every other
 //! server file to that). Each frame is encoded once here; the resulting bytes are
 //! shared by every recipient. Its parts, by job: the timeline's events and how a kept
-//! one is read again (`timeline`), the private notices around them (`notices`), the
+//! one is read again (`timeline`), the private notices around them (`notices`, share the air among them), the
 //! arrival's `welcome` (`welcome`) and the errors (`errors`).
 
 mod errors;
@@ -19,7 +19,8 @@ pub use errors::{
 };
 pub use notices::{
     ack, alert, concern_noted, crisis_resources, flagged_alert, held_ack, held_alert, kept,
-    knock_alert, mod_log, mute_notice, typing, unkept_crisis_alert, waiting_list, warning, whisper,
+    knock_alert, mod_log, mute_notice, share_the_air, typing, unkept_crisis_alert, waiting_list,
+    warning, whisper,
 };
 pub use timeline::{event_frame, quote, read_event, redacted_message};
 pub use welcome::welcome;

@@ -4,7 +4,8 @@
 //! a whisper, a mute's reason, and a member's typing.
 
 use kindred_protocol::{
-    AlertKind, ClientId, CrisisCategory, LogEntry, Millis, Seq, ServerFrame, UserId, WaitingMember,
+    AirShare, AlertKind, ClientId, CrisisCategory, LogEntry, Millis, Seq, ServerFrame, UserId,
+    WaitingMember,
 };
 
 use crate::room::{About, Alert, Concern, Held, Kept, MuteNotice, Warning, Whisper};
@@ -71,6 +72,15 @@ pub fn waiting_list(members: &[WaitingMember]) -> ServerFrame {
 pub fn mod_log(entries: &[LogEntry]) -> ServerFrame {
     ServerFrame::ModLog {
         entries: entries.to_vec(),
+    }
+}
+
+/// Every participant's share of the conversation, for one facilitator
+/// (`share_the_air`): after their `welcome`, then on a change, at most every few
+/// seconds.
+pub fn share_the_air(members: &[AirShare]) -> ServerFrame {
+    ServerFrame::ShareTheAir {
+        members: members.to_vec(),
     }
 }
 

@@ -141,6 +141,12 @@ pub fn event_frame(event: &Event) -> ServerFrame {
             ts,
             text: text.clone(),
         },
+        EventKind::Cw { target, cw } => ServerFrame::Cw {
+            seq,
+            ts,
+            target: *target,
+            cw: cw.clone(),
+        },
         EventKind::Closed { reason } => ServerFrame::Closed {
             seq,
             ts,
@@ -294,6 +300,12 @@ pub fn read_event(text: &str) -> Option<Event> {
         ),
         ServerFrame::Policy { seq, ts, policy } => (seq, ts, EventKind::Policy { policy }),
         ServerFrame::WaitingRoom { seq, ts, on } => (seq, ts, EventKind::WaitingRoom { on }),
+        ServerFrame::Cw {
+            seq,
+            ts,
+            target,
+            cw,
+        } => (seq, ts, EventKind::Cw { target, cw }),
         ServerFrame::Shield {
             seq,
             ts,
@@ -327,7 +339,8 @@ pub fn read_event(text: &str) -> Option<Event> {
         | ServerFrame::Alert { .. }
         | ServerFrame::ConcernNoted { .. }
         | ServerFrame::Waiting { .. }
-        | ServerFrame::ModLog { .. } => return None,
+        | ServerFrame::ModLog { .. }
+        | ServerFrame::ShareTheAir { .. } => return None,
     };
     Some(Event { seq, ts, kind })
 }
@@ -386,6 +399,10 @@ mod tests {
             EventKind::Held,
             EventKind::Unheld,
             EventKind::Redacted { target: 1 },
+            EventKind::Cw {
+                target: 2,
+                cw: "self-harm".into(),
+            },
             EventKind::SlowMode { seconds: 30 },
             EventKind::Locked { locked: true },
             EventKind::Floor {

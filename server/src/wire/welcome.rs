@@ -106,6 +106,7 @@ mod tests {
             resume: ResumeKind::Fresh,
             backlog: 100,
             member_parts: 0,
+            cw_topics: Vec::new(),
         }
     }
 

@@ -136,6 +136,7 @@ async fn a_ban_acknowledged_holds_after_a_kill_the_instant_after() {
     let mut again = Connection::open(&second.ws_url()).await.unwrap();
     again
         .send(&ClientFrame::Hello {
+            first_time: false,
             token: troll.token.clone(),
             last_seq: None,
             epoch: None,

@@ -37,6 +37,7 @@ async fn frames_over_the_rate_are_not_read_and_cost_one_notice() {
     tokio::time::sleep(Duration::from_millis(1_100)).await;
     alice
         .send(ClientFrame::Hello {
+            first_time: false,
             token: alice.joined.token.clone(),
             last_seq: None,
             epoch: None,

@@ -243,6 +243,7 @@ async fn summary_once_back(server: &TestServer, room: RoomId) -> RoomSummary {
 async fn hello_answer(server: &TestServer, token: &str) -> Option<ErrorCode> {
     let mut raw = server.raw().await;
     raw.send(&ClientFrame::Hello {
+        first_time: false,
         token: token.to_owned(),
         last_seq: None,
         epoch: None,

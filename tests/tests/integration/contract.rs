@@ -520,6 +520,7 @@ async fn a_second_hello_is_a_bad_request_and_the_connection_stays_open() {
     let mut alice = server.member(room, "Alice").await;
     let mut bob = server.member(room, "Bob").await;
     let hello = ClientFrame::Hello {
+        first_time: false,
         token: alice.joined.token.clone(),
         last_seq: None,
         epoch: None,
@@ -687,6 +688,7 @@ async fn the_documented_tokens_have_the_prefix_the_server_gives() {
     assert_eq!(
         with_token,
         [
+            "client_hello.first_time.json",
             "client_hello.json",
             "http_invite.json",
             "http_join_response.json",

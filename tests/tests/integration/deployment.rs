@@ -47,6 +47,7 @@ async fn browser_behind_a_proxy_is_accepted_by_the_public_origin() {
     .expect("the upgrade answers in time")
     .expect("the public origin may open a WebSocket");
     let hello = ClientFrame::Hello {
+        first_time: false,
         token: joined.token.clone(),
         last_seq: None,
         epoch: None,

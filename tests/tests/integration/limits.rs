@@ -44,6 +44,7 @@ async fn a_full_room_refuses_joins_and_late_hellos() {
     }
     let mut raw = server.raw().await;
     raw.send(&kindred_protocol::ClientFrame::Hello {
+        first_time: false,
         token: carol.token.clone(),
         last_seq: None,
         epoch: None,

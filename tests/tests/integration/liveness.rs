@@ -524,6 +524,7 @@ async fn hello_while_redis_is_away_is_answered_internal_and_closed_1001_within_f
     let started = tokio::time::Instant::now();
     let mut raw = server.raw().await;
     raw.send(&ClientFrame::Hello {
+        first_time: false,
         token: joined.token.clone(),
         last_seq: None,
         epoch: None,

@@ -80,6 +80,7 @@ async fn closing_the_session_tells_everyone_disconnects_them_and_retires_their_t
     assert_eq!(fran.closed().await.0, close_code::ROOM_CLOSED);
     let mut raw = Connection::open(&server.ws_url()).await.unwrap();
     raw.send(&ClientFrame::Hello {
+        first_time: false,
         token: alice_token,
         last_seq: None,
         epoch: None,
@@ -147,6 +148,7 @@ async fn removal_and_ban() {
     assert_eq!(troll.closed().await.0, close_code::REMOVED);
     let mut raw = Connection::open(&server.ws_url()).await.unwrap();
     raw.send(&ClientFrame::Hello {
+        first_time: false,
         token: troll.joined.token.clone(),
         last_seq: None,
         epoch: None,

@@ -148,6 +148,7 @@ async fn with_a_catalog_file_rooms_invites_and_bans_survive_a_restart_and_no_wor
             ban: None,
             index: None,
             script: None,
+            cw: None,
         })
         .await
         .unwrap();
@@ -246,6 +247,7 @@ async fn with_a_catalog_file_rooms_invites_and_bans_survive_a_restart_and_no_wor
     let mut troll_ws = Connection::open(&second.ws_url()).await.unwrap();
     troll_ws
         .send(&ClientFrame::Hello {
+            first_time: false,
             token: troll.token.clone(),
             last_seq: None,
             epoch: None,

@@ -95,6 +95,7 @@ async fn one_token_holds_at_most_five_sockets_and_the_sixth_is_told_why() {
     let mut sixth = server.raw().await;
     sixth
         .send(&ClientFrame::Hello {
+            first_time: false,
             token: alice.token.clone(),
             last_seq: None,
             epoch: None,
@@ -158,6 +159,7 @@ async fn a_newcomer_to_a_room_of_1500_members_with_long_names_gets_its_welcome()
         // and a number.
         let name = format!("{}{i:04}", "🌷".repeat(28));
         let connect = Command::Connect {
+            first_time: false,
             user: UserId::new(),
             name,
             role: Role::Participant,

@@ -226,6 +226,7 @@ async fn reconnect_loop(
             continue;
         };
         let hello = ClientFrame::Hello {
+            first_time: false,
             token: token.clone(),
             last_seq: None,
             epoch: None,
@@ -352,6 +353,7 @@ async fn someone_waiting_or_turned_away_is_shown_nothing_of_inside() {
     let rue = server.join(room, "Rue").await.expect("Rue joins");
     let mut door = Connection::open(&server.ws_url()).await.expect("socket");
     door.send(&ClientFrame::Hello {
+        first_time: false,
         token: rue.token.clone(),
         last_seq: None,
         epoch: None,

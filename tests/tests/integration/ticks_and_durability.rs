@@ -372,6 +372,7 @@ async fn a_closed_sessions_words_leave_redis_though_the_closing_instance_dies_at
         ban: None,
         index: None,
         script: None,
+        cw: None,
     })
     .await;
     alice

@@ -211,6 +211,7 @@ async fn browser_hello(
         .await
         .map_err(|e| format!("upgrade with Origin {}: {e}", topo.origin()))?;
     let hello = ClientFrame::Hello {
+        first_time: false,
         token: token.to_owned(),
         last_seq: resume.map(|r| r.0),
         epoch: resume.map(|r| r.1),

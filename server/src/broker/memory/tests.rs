@@ -21,6 +21,7 @@ fn unfacilitated(title: &str) -> RoomConfig {
         facilitated: false,
         schedule: None,
         waiting_room: false,
+        cw_topics: crate::room::default_cw_topics(),
     }
 }
 
@@ -86,6 +87,7 @@ async fn changes_that_arrive_together_share_one_write_and_talk_waits_for_none() 
     let alice = kindred_protocol::UserId::new();
     let session = broker.rooms.get(&id).unwrap().lock().room.session();
     let arrive = Command::Connect {
+        first_time: false,
         user: alice,
         name: "Alice".into(),
         role: Role::Participant,

@@ -51,12 +51,23 @@ fn check_schedule(schedule: Option<Schedule>) -> Result<Option<Schedule>, AppErr
         .map_err(|e| AppError::new(ErrorCode::BadRequest, e.to_string()))
 }
 
-/// The operator's view of a room: its summary, dated, and its content policy.
+/// The content-warning topics the operator gave, checked (trimmed, bounded, none
+/// twice).
+fn check_cw_topics(topics: Option<Vec<String>>) -> Result<Option<Vec<String>>, AppError> {
+    topics
+        .map(room::check_cw_topics)
+        .transpose()
+        .map_err(|problem| AppError::new(ErrorCode::BadRequest, format!("cw_topics: {problem}")))
+}
+
+/// The operator's view of a room: its summary, dated, its content policy and its
+/// content-warning topics.
 async fn admin_view(app: &AppState, summary: RoomSummary) -> Result<AdminRoom, AppError> {
-    let policy = app.broker.policy(summary.id).await?;
+    let config = app.broker.settings(summary.id).await?;
     Ok(AdminRoom {
         room: dated(summary, now_ms()),
-        policy,
+        policy: config.policy,
+        cw_topics: config.cw_topics,
     })
 }
 
@@ -82,6 +93,7 @@ pub async fn create_room(
     check_capacity(&app, capacity)?;
     let schedule = check_schedule(req.schedule)?;
     let script = check_script(req.script)?;
+    let cw_topics = check_cw_topics(req.cw_topics)?.unwrap_or_else(room::default_cw_topics);
     let id = RoomId::new();
     let now = now_ms();
     let summary = app
@@ -99,6 +111,7 @@ pub async fn create_room(
                 facilitated: req.facilitated.unwrap_or(true),
                 schedule,
                 waiting_room: req.waiting_room.unwrap_or(false),
+                cw_topics,
             },
             now,
         )
@@ -258,6 +271,7 @@ pub async fn update_room(
         other => other,
     };
     update.script = check_script(update.script.take())?;
+    update.cw_topics = check_cw_topics(update.cw_topics.take())?;
     let changed = changed_fields(&update);
     let summary = configure(&app, id, settings(update)).await?;
     tracing::info!(room = %id, changed = %changed, "room changed by the operator");
@@ -292,6 +306,7 @@ fn settings(body: UpdateRoom) -> room::UpdateRoom {
         waiting_room,
         schedule,
         script,
+        cw_topics,
     } = body;
     room::UpdateRoom {
         title,
@@ -306,6 +321,7 @@ fn settings(body: UpdateRoom) -> room::UpdateRoom {
         waiting_room,
         schedule,
         script,
+        cw_topics,
     }
 }
 
@@ -324,6 +340,7 @@ fn changed_fields(update: &UpdateRoom) -> String {
         ("waiting_room", update.waiting_room.is_some()),
         ("schedule", update.schedule.is_some()),
         ("script", update.script.is_some()),
+        ("cw_topics", update.cw_topics.is_some()),
     ];
     let names: Vec<&str> = fields
         .iter()
@@ -386,6 +403,7 @@ mod tests {
             waiting_room: Some(true),
             schedule: Some(Some(tuesday)),
             script: Some(crate::room::script::default_script()),
+            cw_topics: Some(vec!["grief".into(), "loss of a pet".into()]),
         };
         let removal = UpdateRoom {
             schedule: Some(None),

@@ -183,6 +183,7 @@ impl Room {
             warnings: self.warnings.values().cloned().collect(),
             waiting: self.waiting_list(),
             log: self.log.entries(),
+            air: self.share_the_air(),
         }))
     }
 }

@@ -26,6 +26,10 @@ pub enum Command {
         /// Where the join that minted the token came from.
         #[serde(default)]
         origin: Origin,
+        /// They said this is their first time here (their `hello`): facilitators
+        /// learn it, nobody else.
+        #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+        first_time: bool,
     },
     /// A connection dropped without `leave`.
     Disconnect {
@@ -262,6 +266,9 @@ pub struct ModRequest {
     /// For `set_script`: the new script.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub script: Option<Vec<Phase>>,
+    /// For `cw`: the content warning to put on the message at `seq`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cw: Option<String>,
 }
 
 impl ModRequest {
@@ -282,6 +289,7 @@ impl ModRequest {
             ban: false,
             index: None,
             script: None,
+            cw: None,
         }
     }
 }

@@ -14,6 +14,61 @@ pub const DEFAULT_GUIDELINES: &str = "\
 5. You may pass: nobody has to share.\n\
 6. If you are in danger right now, contact your local emergency number or a crisis line.";
 
+/// The content-warning topics a room offers when its operator names none: what a
+/// support group most often wants to be warned of.
+pub const DEFAULT_CW_TOPICS: [&str; 7] = [
+    "self-harm",
+    "suicide",
+    "abuse",
+    "eating",
+    "substances",
+    "grief",
+    "violence",
+];
+
+/// The most content-warning topics a room offers.
+pub const MAX_CW_TOPICS: usize = 20;
+/// The longest content-warning topic, in characters.
+pub const MAX_CW_TOPIC_CHARS: usize = 40;
+
+/// [`DEFAULT_CW_TOPICS`] as a room keeps them.
+pub fn default_cw_topics() -> Vec<String> {
+    DEFAULT_CW_TOPICS.iter().map(|t| (*t).to_owned()).collect()
+}
+
+/// The operator's content-warning topics, trimmed, or what is wrong with them: at most
+/// [`MAX_CW_TOPICS`], each a short line of [`MAX_CW_TOPIC_CHARS`] characters at most,
+/// none empty, none twice (whatever its case). An empty list is allowed: the room then
+/// offers no topics (a member may still write their own warning).
+pub fn check_cw_topics(topics: Vec<String>) -> Result<Vec<String>, String> {
+    if topics.len() > MAX_CW_TOPICS {
+        return Err(format!("at most {MAX_CW_TOPICS} topics"));
+    }
+    let mut seen = std::collections::BTreeSet::new();
+    topics
+        .into_iter()
+        .enumerate()
+        .map(|(i, topic)| {
+            let topic = topic.trim().to_owned();
+            if topic.is_empty() {
+                return Err(format!("topic {i} is empty"));
+            }
+            if topic.chars().count() > MAX_CW_TOPIC_CHARS {
+                return Err(format!(
+                    "topic {i} is longer than {MAX_CW_TOPIC_CHARS} characters"
+                ));
+            }
+            if topic.chars().any(char::is_control) {
+                return Err(format!("topic {i} holds a control character"));
+            }
+            if !seen.insert(topic.to_lowercase()) {
+                return Err(format!("topic {i} ({topic}) is there twice"));
+            }
+            Ok(topic)
+        })
+        .collect()
+}
+
 /// What an operator sets for a room.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct RoomConfig {
@@ -35,6 +90,10 @@ pub struct RoomConfig {
     /// Participants wait until a facilitator admits them.
     #[serde(default)]
     pub waiting_room: bool,
+    /// The content-warning topics members are offered (`welcome.cw_topics`): a room
+    /// stored before it had them takes the list Kindred ships.
+    #[serde(default = "default_cw_topics")]
+    pub cw_topics: Vec<String>,
 }
 
 /// A change to a room's settings ([`Room::configure`](super::Room::configure)): only
@@ -80,6 +139,10 @@ pub struct UpdateRoom {
     /// hear of it, and no phase is current after it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub script: Option<Vec<Phase>>,
+    /// The content-warning topics members are offered from now on (checked at the
+    /// HTTP edge, [`check_cw_topics`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cw_topics: Option<Vec<String>>,
 }
 
 /// The numbers a room's rules use. A new room takes them from the instance that

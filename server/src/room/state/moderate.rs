@@ -36,6 +36,7 @@ impl Room {
             ban,
             index,
             script,
+            cw,
         } = request;
         let seconds = self.bounded_seconds(seconds)?;
         let mut out = Applied::none();
@@ -152,6 +153,22 @@ impl Room {
                 }
                 self.push(&mut out, now, EventKind::Redacted { target });
             }
+            ModAction::Cw => {
+                let target = seq.ok_or(Rejection::BadRequest("cw needs `seq`"))?;
+                let cw = cw
+                    .map(|c| c.trim().to_owned())
+                    .filter(|c| !c.is_empty())
+                    .ok_or(Rejection::BadRequest("cw needs `cw`: the topic to warn of"))?;
+                if target == 0 || target > self.seq {
+                    return Err(Rejection::NotFound);
+                }
+                if !self.messages.contains(&target) {
+                    return Err(Rejection::BadRequest(
+                        "a content warning goes on a message that is still shown",
+                    ));
+                }
+                self.push(&mut out, now, EventKind::Cw { target, cw });
+            }
             ModAction::SlowMode => {
                 let seconds = seconds.unwrap_or(0);
                 if seconds != self.slow_mode_seconds {
@@ -237,6 +254,7 @@ impl Room {
                     },
                 );
                 self.remember_send(message.user, message.client_id.clone(), seq, false);
+                self.count_share(message.user, message.text.chars().count(), now);
                 out.ack = Some(seq);
                 out.held = Some(message);
                 out.settled = Some(Settled::Released { seq });
@@ -382,6 +400,8 @@ impl Room {
         self.sent.clear();
         self.reactions.clear();
         self.reports.clear();
+        self.messages.clear();
+        self.clear_air();
         out
     }
 }

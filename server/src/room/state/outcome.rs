@@ -281,4 +281,6 @@ pub struct Briefing {
     pub waiting: Vec<WaitingMember>,
     /// The session's moderation log.
     pub log: Vec<LogEntry>,
+    /// Every participant's share of the conversation (share the air).
+    pub air: Vec<kindred_protocol::AirShare>,
 }

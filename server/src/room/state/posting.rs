@@ -122,6 +122,7 @@ impl Room {
         };
         m.last_post = Some(now);
         let name = m.name.clone();
+        let chars = text.chars().count();
         let mut out = Applied {
             flagged,
             ..Applied::none()
@@ -138,6 +139,7 @@ impl Room {
         );
         let card = crisis.is_some_and(|c| !c.check_in);
         self.remember_send(user, client_id, seq, card);
+        self.count_share(user, chars, now);
         out.ack = Some(seq);
         if let Some(concern) = crisis {
             self.raise_concern(user, name, concern, (Some(seq), None), now, &mut out);

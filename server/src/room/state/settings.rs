@@ -85,7 +85,11 @@ fn apply_update(config: &mut RoomConfig, update: UpdateRoom) {
         script: _,
         facilitated,
         schedule,
+        cw_topics,
     } = update;
+    if let Some(v) = cw_topics {
+        config.cw_topics = v;
+    }
     if let Some(v) = schedule {
         config.schedule = v;
     }

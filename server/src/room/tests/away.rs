@@ -25,6 +25,7 @@ fn shown_away(s: &Scene, user: UserId) -> bool {
 fn facilitator_back(s: &mut Scene, user: UserId, name: &str) -> Applied {
     let session = s.room.session();
     s.apply(Command::Connect {
+        first_time: false,
         user,
         name: name.into(),
         role: Role::Facilitator,
@@ -176,6 +177,7 @@ fn an_away_member_keeps_their_seat_toward_capacity_and_their_networks_share() {
         let user = UserId::new();
         let session = s.room.session();
         s.apply(Command::Connect {
+            first_time: false,
             user,
             name: format!("Kin{n}"),
             role: Role::Participant,

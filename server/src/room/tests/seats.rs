@@ -55,6 +55,7 @@ fn a_seat_is_found_by_the_key_of_the_browser_that_took_it_and_no_other() {
     // Her seat's connection still works after her tab closed and she left.
     let session = s.room.session();
     let connect = Command::Connect {
+        first_time: false,
         user: fran,
         name: "Fran".into(),
         role: Role::Facilitator,

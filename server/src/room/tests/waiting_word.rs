@@ -73,6 +73,7 @@ fn a_facilitator_and_someone_waiting_write_to_each_other_and_the_waiting_are_giv
     let session = s.room.session();
     let carol_tab = s
         .apply(Command::Connect {
+            first_time: false,
             user: carol,
             name: "Carol".into(),
             role: Role::Participant,
@@ -84,6 +85,7 @@ fn a_facilitator_and_someone_waiting_write_to_each_other_and_the_waiting_are_giv
     assert_eq!(texts(&carol_tab), ["we start at 7:05"]);
     let bob_tab = s
         .apply(Command::Connect {
+            first_time: false,
             user: bob,
             name: "Bob".into(),
             role: Role::Participant,

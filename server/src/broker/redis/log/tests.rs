@@ -17,6 +17,7 @@ fn room() -> Room {
         facilitated: false,
         schedule: None,
         waiting_room: false,
+        cw_topics: crate::room::default_cw_topics(),
     };
     Room::new(RoomId::new(), config, Limits::default())
 }

@@ -25,6 +25,7 @@ fn room(id: RoomId) -> Room {
         facilitated: false,
         schedule: None,
         waiting_room: false,
+        cw_topics: crate::room::default_cw_topics(),
     };
     Room::new(id, config, Limits::default())
 }
