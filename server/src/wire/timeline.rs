@@ -38,6 +38,7 @@ pub fn event_frame(event: &Event) -> ServerFrame {
                 muted: false,
                 muted_until: None,
                 away: false,
+                stepping_away: false,
             },
         },
         EventKind::Left { user, reason } => ServerFrame::Left {
@@ -55,6 +56,12 @@ pub fn event_frame(event: &Event) -> ServerFrame {
             seq,
             ts,
             user: *user,
+        },
+        EventKind::SteppingAway { user, on } => ServerFrame::SteppingAway {
+            seq,
+            ts,
+            user: *user,
+            on: *on,
         },
         EventKind::Muted { user, until } => ServerFrame::Muted {
             seq,
@@ -244,6 +251,9 @@ pub fn read_event(text: &str) -> Option<Event> {
         } => (seq, ts, EventKind::Left { user, reason }),
         ServerFrame::Away { seq, ts, user } => (seq, ts, EventKind::Away { user }),
         ServerFrame::Back { seq, ts, user } => (seq, ts, EventKind::Back { user }),
+        ServerFrame::SteppingAway { seq, ts, user, on } => {
+            (seq, ts, EventKind::SteppingAway { user, on })
+        }
         ServerFrame::Muted {
             seq,
             ts,
@@ -361,6 +371,14 @@ mod tests {
             },
             EventKind::Away { user: bea },
             EventKind::Back { user: bea },
+            EventKind::SteppingAway {
+                user: bea,
+                on: true,
+            },
+            EventKind::SteppingAway {
+                user: bea,
+                on: false,
+            },
             EventKind::Muted {
                 user: bea,
                 until: Some(60_000),

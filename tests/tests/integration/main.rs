@@ -41,6 +41,7 @@ mod sessions;
 mod shield;
 mod sockets;
 mod startup;
+mod stepping_away;
 mod strict_admin_bodies;
 mod structure;
 mod ticks_and_durability;
