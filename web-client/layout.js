@@ -1,4 +1,5 @@
-// The room's layout: the header (title, topic, raise hand, leave, and the buttons
+// The room's layout: the header (title, topic, raise hand, "I need a minute", this
+// member's own view (myview.js), leave, and the buttons
 // that open the side panels as sheets on a phone), the places the other parts fill
 // (banners.js above the conversation, people.js and whispers.js beside it, a
 // facilitator's tools when they arrive), the conversation's scrolling, and the tab's
@@ -23,6 +24,10 @@ export class RoomLayout {
       type: 'button', class: 'button', 'aria-pressed': 'false', id: 'hand-button',
       onclick: () => chat.toggleHand(),
     }, h('span', { 'aria-hidden': 'true', text: '✋ ' }), h('span', { class: 'label', text: 'Raise hand' }));
+    this.stepButton = h('button', {
+      type: 'button', class: 'button', 'aria-pressed': 'false', id: 'step-away-button',
+      onclick: () => chat.toggleStepAway(),
+    }, h('span', { class: 'label', text: 'I need a minute' }));
     // On a phone the side panels are sheets, each opened from its own button here.
     this.sheetButtons = {};
     this.peopleButton = this.sheetButton('people', 'People');
@@ -47,7 +52,8 @@ export class RoomLayout {
     this.sidebar = h('aside', { class: 'sidebar', id: 'sidebar', 'aria-label': 'People and private messages', dataset: { view: 'people' } },
       this.sheetClose, this.pinned, this.sideScroll);
 
-    this.actions = h('div', { class: 'room-actions' }, this.peopleButton, this.privateButton, this.handButton, this.leaveButton);
+    this.actions = h('div', { class: 'room-actions' }, this.peopleButton, this.privateButton, this.handButton,
+      this.stepButton, chat.myView.button, this.leaveButton);
     this.toolbarSlot = h('div', { class: 'toolbar-slot' });
     const banners = chat.banners;
     this.view = h('section', { class: 'chat', 'aria-labelledby': 'room-title' },
@@ -116,6 +122,12 @@ export class RoomLayout {
   showHand(raised) {
     this.handButton.setAttribute('aria-pressed', String(raised));
     this.handButton.querySelector('.label').textContent = raised ? 'Lower hand' : 'Raise hand';
+  }
+
+  /** "I need a minute" says what pressing it will do. */
+  showSteppingAway(on) {
+    this.stepButton.setAttribute('aria-pressed', String(on));
+    this.stepButton.querySelector('.label').textContent = on ? "I'm back" : 'I need a minute';
   }
 
   // ---- sheets ---------------------------------------------------------------
