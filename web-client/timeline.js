@@ -246,7 +246,8 @@ export class Timeline {
         const open = text.hidden;
         text.hidden = !open;
         toggle.setAttribute('aria-expanded', String(open));
-        toggle.lastChild.textContent = open ? 'Hide' : 'Show';
+        // "Fold", not "Hide": Hide under a message hides its writer (myview.js).
+        toggle.lastChild.textContent = open ? 'Fold' : 'Show';
       },
     }, h('span', { class: 'cw-label', text: fold.label }), h('span', { class: 'cw-action', text: 'Show' }));
     // One Tab stop per message: a toggle drawn again after the actions were roving

@@ -10,7 +10,7 @@
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { useKindred, api, openPage, joinThroughUi, say, base, PHONE, assertAccessible } from './harness.js';
+import { useKindred, api, openPage, joinThroughUi, say, base, PHONE, NEUTRAL, assertAccessible } from './harness.js';
 
 useKindred();
 
@@ -91,6 +91,17 @@ test('content warnings a member keeps folded and words of her own fold a message
     const again = ana.locator('#timeline li.msg', { hasText: 'Content warning: self-harm' });
     assert.equal(await again.locator('.msg-text').isVisible(), false);
     assert.equal(await ana.locator('#timeline li.msg', { hasText: 'her birthday' }).locator('.msg-text').isVisible(), true);
+
+    // Quick exit forgets her view with the rest of what the tab kept of the group.
+    const kept = () => ana.evaluate((id) => sessionStorage.getItem(`kindred.view.${id}`), room.id);
+    assert.match(await kept(), /bridge/, 'kept for the tab');
+    await ana.context().route(`${NEUTRAL}**`, (route) => route.fulfill({
+      contentType: 'text/html', body: '<!doctype html><title>Weather</title><p>Sunny spells.</p>',
+    }));
+    await ana.getByRole('link', { name: 'Exit this page' }).click();
+    await ana.waitForURL(`${NEUTRAL}**`);
+    await ana.goto(`${base}/`);
+    assert.equal(await kept(), null, 'gone after quick exit');
     assert.deepEqual([...ana.problems, ...ben.problems], []);
   } finally {
     await ana.context().close();
