@@ -1,4 +1,4 @@
-// The room's layout: the header (title, topic, raise hand, "I need a minute", this
+// The room's layout: the header (title, topic, raise hand, "Need a minute", this
 // member's own view (myview.js), leave, and the buttons
 // that open the side panels as sheets on a phone), the places the other parts fill
 // (banners.js above the conversation, people.js and whispers.js beside it, a
@@ -27,7 +27,7 @@ export class RoomLayout {
     this.stepButton = h('button', {
       type: 'button', class: 'button', 'aria-pressed': 'false', id: 'step-away-button',
       onclick: () => chat.toggleStepAway(),
-    }, h('span', { class: 'label', text: 'I need a minute' }));
+    }, h('span', { class: 'label', text: 'Need a minute' }));
     // On a phone the side panels are sheets, each opened from its own button here.
     this.sheetButtons = {};
     this.peopleButton = this.sheetButton('people', 'People');
@@ -114,6 +114,11 @@ export class RoomLayout {
     this.sideScroll.prepend(tools.waitingList.panel);
     this.sideScroll.append(tools.logPanel, tools.devicePanel);
     this.actions.prepend(tools.alertsButton, tools.toolsButton);
+    // A facilitator's header is full: My view waits below the people here, and "Need
+    // a minute" is a participant's (a go-around is the participants'), so the
+    // conversation keeps its height on a phone and the tools their one row.
+    this.chat.people.panel.append(this.chat.myView.button);
+    this.stepButton.remove();
     this.sidebar.setAttribute('aria-label', 'Alerts, people and private messages');
     this.sidebar.dataset.view = 'alerts';
   }
@@ -124,10 +129,10 @@ export class RoomLayout {
     this.handButton.querySelector('.label').textContent = raised ? 'Lower hand' : 'Raise hand';
   }
 
-  /** "I need a minute" says what pressing it will do. */
+  /** "Need a minute" says what pressing it will do. */
   showSteppingAway(on) {
     this.stepButton.setAttribute('aria-pressed', String(on));
-    this.stepButton.querySelector('.label').textContent = on ? "I'm back" : 'I need a minute';
+    this.stepButton.querySelector('.label').textContent = on ? "I'm back" : 'Need a minute';
   }
 
   // ---- sheets ---------------------------------------------------------------
