@@ -6,8 +6,8 @@
 // (writing, and why one cannot now), outbox.js (messages on their way), whispers.js
 // (private messages), crisis.js (the help card), cards.js (a facilitator's note),
 // mute.js (a mute, from both sides), waiting.js (the waiting room), ending.js (how a
-// stay ends), facilitator.js (the facilitator's tools), announcer.js (what a screen
-// reader hears). Frames and fields follow protocol/PROTOCOL.md exactly.
+// stay ends), facilitator.js (the facilitator's tools), myview.js (what this member
+// folds for themselves), announcer.js (what a screen reader hears). Frames and fields follow protocol/PROTOCOL.md exactly.
 
 import { ask, notify } from './dom.js';
 import { Connection } from './connection.js';
@@ -28,6 +28,7 @@ import { help } from './crisis.js';
 import { announcer } from './announcer.js';
 import { endRoom, endWaiting } from './ending.js';
 import { SessionScript } from './structure.js';
+import { MyView } from './myview.js';
 
 /** What a participant in the waiting room is told if something they tried has to wait. */
 const WAITING_TEXT = "You're in the waiting room for now. A facilitator will let you in shortly, and then you can take part.";
@@ -60,6 +61,7 @@ export class Chat {
     // What became of this member's last message, for the words of a crisis card
     // that follows it: `shared`, `refused` (with the code) or `whisper`.
     this.lastSent = { sent: 'shared' };
+    this.myView = new MyView(this);
     this.timeline = new Timeline(this);
     this.outbox = new Outbox(this);
     this.whispers = new Whispers(this);
@@ -111,6 +113,7 @@ export class Chat {
     }
     this.welcomes += 1;
     announcer.forRoom(this.session.room, f.epoch);
+    this.myView.welcome(f);
     if (this.heard === null || this.heardEpoch !== f.epoch) {
       // The first welcome of this page: news begins after what this tab saw before a
       // reload, or after the welcome (what came before is the conversation so far).
@@ -131,6 +134,8 @@ export class Chat {
     if (reset) {
       this.timeline.clear();
       this.outbox.reset();
+    } else {
+      this.timeline.refold(); // the room's topics may have changed meanwhile
     }
     this.timeline.setBusy(true);
     announcer.hold();
@@ -183,6 +188,14 @@ export class Chat {
     if (ok) this.conn.leave();
   }
 
+  /** "I need a minute", or back from it: the room sees it beside this member's name. */
+  toggleStepAway() {
+    const me = this.model.myself();
+    if (!this.conn.send({ type: 'step_away', on: !(me && me.stepping_away) })) {
+      notify('You are offline right now; please try again in a moment.', { tone: 'warn' });
+    }
+  }
+
   toggleHand() {
     const me = this.model.myself();
     const raised = !(me && me.hand_raised);
@@ -225,12 +238,14 @@ export class Chat {
     const me = (user) => this.model.isMe(user);
     const line = this.timeline.lastLine;
     switch (f.type) {
-      case 'message':
-        // Behind a content warning, the words wait for the reader to open them.
-        if (!me(f.user) && !f.redacted) {
-          announcer.message(f.cw ? `${f.name}, behind a content warning: ${f.cw}` : `${f.name}: ${f.text}`);
-        }
+      case 'message': {
+        // A message this member folded is not read out: its fold is, unless they hid its writer.
+        if (me(f.user) || f.redacted) break;
+        const fold = this.myView.fold(f);
+        if (!fold) announcer.message(`${f.name}: ${f.text}`);
+        else if (fold.why !== 'hidden') announcer.message(`${f.name}: ${fold.label}`);
         break;
+      }
       // A hold is for participants: a facilitator's arrival is what ends it.
       case 'held':
       case 'unheld':
@@ -270,6 +285,7 @@ export class Chat {
     this.mute.render();
     const me = this.model.myself();
     this.layout.showHand(!!(me && me.hand_raised));
+    this.layout.showSteppingAway(!!(me && me.stepping_away));
     this.renderComposer();
   }
 

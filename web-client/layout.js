@@ -1,4 +1,5 @@
-// The room's layout: the header (title, topic, raise hand, leave, and the buttons
+// The room's layout: the header (title, topic, raise hand, "Need a minute", this
+// member's own view (myview.js), leave, and the buttons
 // that open the side panels as sheets on a phone), the places the other parts fill
 // (banners.js above the conversation, people.js and whispers.js beside it, a
 // facilitator's tools when they arrive), the conversation's scrolling, and the tab's
@@ -23,6 +24,10 @@ export class RoomLayout {
       type: 'button', class: 'button', 'aria-pressed': 'false', id: 'hand-button',
       onclick: () => chat.toggleHand(),
     }, h('span', { 'aria-hidden': 'true', text: '✋ ' }), h('span', { class: 'label', text: 'Raise hand' }));
+    this.stepButton = h('button', {
+      type: 'button', class: 'button', 'aria-pressed': 'false', id: 'step-away-button',
+      onclick: () => chat.toggleStepAway(),
+    }, h('span', { class: 'label', text: 'Need a minute' }));
     // On a phone the side panels are sheets, each opened from its own button here.
     this.sheetButtons = {};
     this.peopleButton = this.sheetButton('people', 'People');
@@ -47,7 +52,8 @@ export class RoomLayout {
     this.sidebar = h('aside', { class: 'sidebar', id: 'sidebar', 'aria-label': 'People and private messages', dataset: { view: 'people' } },
       this.sheetClose, this.pinned, this.sideScroll);
 
-    this.actions = h('div', { class: 'room-actions' }, this.peopleButton, this.privateButton, this.handButton, this.leaveButton);
+    this.actions = h('div', { class: 'room-actions' }, this.peopleButton, this.privateButton, this.handButton,
+      this.stepButton, chat.myView.button, this.leaveButton);
     this.toolbarSlot = h('div', { class: 'toolbar-slot' });
     const banners = chat.banners;
     this.view = h('section', { class: 'chat', 'aria-labelledby': 'room-title' },
@@ -108,6 +114,11 @@ export class RoomLayout {
     this.sideScroll.prepend(tools.waitingList.panel);
     this.sideScroll.append(tools.logPanel, tools.devicePanel);
     this.actions.prepend(tools.alertsButton, tools.toolsButton);
+    // A facilitator's header is full: My view waits below the people here, and "Need
+    // a minute" is a participant's (a go-around is the participants'), so the
+    // conversation keeps its height on a phone and the tools their one row.
+    this.chat.people.panel.append(this.chat.myView.button);
+    this.stepButton.remove();
     this.sidebar.setAttribute('aria-label', 'Alerts, people and private messages');
     this.sidebar.dataset.view = 'alerts';
   }
@@ -116,6 +127,12 @@ export class RoomLayout {
   showHand(raised) {
     this.handButton.setAttribute('aria-pressed', String(raised));
     this.handButton.querySelector('.label').textContent = raised ? 'Lower hand' : 'Raise hand';
+  }
+
+  /** "Need a minute" says what pressing it will do. */
+  showSteppingAway(on) {
+    this.stepButton.setAttribute('aria-pressed', String(on));
+    this.stepButton.querySelector('.label').textContent = on ? "I'm back" : 'Need a minute';
   }
 
   // ---- sheets ---------------------------------------------------------------

@@ -1,5 +1,5 @@
 // The people list: who is here now, facilitators first, with a raised hand, the
-// floor, a mute and a dropped connection (their seat kept) beside the name, the count on the People sheet's button, and for
+// floor, "taking a minute", a mute and a dropped connection (their seat kept) beside the name, the count on the People sheet's button, and for
 // a facilitator each member's menu and the recipients of a private message. A
 // facilitator also sees, quietly, how the air is shared (`share_the_air`): who
 // hasn't spoken yet, who has shared a lot next to the others, who is here for the
@@ -60,6 +60,7 @@ export class PeopleList {
       const status = [];
       if (m.hand_raised) status.push(h('span', { class: 'status hand' }, h('span', { 'aria-hidden': 'true', text: '✋ ' }), 'hand raised'));
       if (model.state.floor === m.user) status.push(h('span', { class: 'status floor', text: 'has the floor' }));
+      if (m.stepping_away) status.push(h('span', { class: 'status stepping-away', text: 'taking a minute' }));
       if (m.away) status.push(h('span', { class: 'status away', text: 'connection dropped, seat kept' }));
       if (m.muted) status.push(h('span', { class: 'status muted', text: m.muted_until ? `muted until ${clock(m.muted_until)}` : 'muted' }));
       const notes = air.get(m.user);

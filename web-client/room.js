@@ -4,7 +4,7 @@
 // what this holds (PROTOCOL.md §11, §12).
 
 /** Timeline events that change the member list. */
-export const MEMBER_EVENTS = new Set(['joined', 'left', 'stepped_out', 'away', 'back', 'muted', 'unmuted', 'hand', 'floor']);
+export const MEMBER_EVENTS = new Set(['joined', 'left', 'stepped_out', 'away', 'back', 'stepping_away', 'muted', 'unmuted', 'hand', 'floor']);
 
 export class RoomModel {
   /** `summary`: the RoomSummary the page was opened with. */
@@ -52,6 +52,12 @@ export class RoomModel {
         // Their connection dropped (their seat is kept), or they are back in it.
         const m = member(f.user);
         if (m) m.away = f.type === 'away';
+        break;
+      }
+      case 'stepping_away': {
+        // "I need a minute", or back from it.
+        const m = member(f.user);
+        if (m) m.stepping_away = !!f.on;
         break;
       }
       case 'muted': {

@@ -1,6 +1,8 @@
 // The conversation as the room's timeline draws it: messages with their reactions
 // and actions, and one calm line for every other event (PROTOCOL.md §12). What the
-// events do to the room's state is room.js's job; this file only shows them.
+// events do to the room's state is room.js's job; this file only shows them. A
+// message this member's own view folds (myview.js: a content warning, a word of
+// theirs, someone they hid) shows its fold, which opens on a tap or Enter.
 // A keyboard reaches each message in one Tab stop: its actions share one stop, and
 // the arrow keys move between them (a roving tabindex).
 
@@ -107,6 +109,13 @@ export class Timeline {
       case 'back':
         this.line(f, this.model.isMe(f.user) ? "You're back." : `${nameOf(f.user)} is back.`);
         break;
+      case 'stepping_away':
+        if (this.model.isMe(f.user)) {
+          this.line(f, f.on ? "You're taking a minute. Your place is kept; take the time you need." : "You're back from your minute.");
+        } else {
+          this.line(f, f.on ? `${nameOf(f.user)} is taking a minute.` : `${nameOf(f.user)} is back from their minute.`);
+        }
+        break;
       case 'muted':
         this.line(f, `${nameOf(f.user)} is muted ${f.until ? `until ${clock(f.until)}` : 'for now'}.`);
         break;
@@ -211,13 +220,54 @@ export class Timeline {
     if (f.redacted) {
       this.fillRemoved(entry);
     } else {
-      this.fillBody(entry);
+      this.fillText(entry);
       entry.reactionsEl = h('div', { class: 'reactions', 'aria-label': 'Reactions' });
       el.append(entry.reactionsEl, this.messageActions(f, entry));
       rove(el, ':scope > .msg-body > .cw-toggle, :scope > .msg-actions > button');
     }
     this.list.append(el);
     this.chat.outbox.shown(f.seq);
+  }
+
+  /**
+   * A message's words, as this member's view has them: folded behind what folds it
+   * (a content warning, a word of theirs, "hidden by you"), opened by its button, or
+   * as written, under its content warning's label when it has one.
+   */
+  fillText(entry) {
+    const f = entry.frame;
+    const fold = this.chat.myView.fold(f);
+    entry.fold = fold;
+    entry.el.classList.toggle('folded', !!fold);
+    entry.el.classList.toggle('hidden-by-me', fold?.why === 'hidden');
+    clear(entry.body);
+    if (!fold) {
+      if (f.cw) entry.body.append(h('p', { class: 'cw-label', text: `Content warning: ${f.cw}` }));
+      entry.body.append(h('p', { class: 'msg-text', text: f.text }));
+      return;
+    }
+    const text = h('p', { class: 'msg-text', hidden: true, id: `t-${f.seq}`, text: f.text });
+    const toggle = h('button', {
+      type: 'button', class: 'cw-toggle', 'aria-expanded': 'false', 'aria-controls': `t-${f.seq}`,
+      onclick: () => {
+        const open = text.hidden;
+        text.hidden = !open;
+        toggle.setAttribute('aria-expanded', String(open));
+        // "Fold", not "Hide": Hide under a message hides its writer (myview.js).
+        toggle.lastChild.textContent = open ? 'Fold' : 'Show';
+      },
+    }, h('span', { class: 'cw-label', text: fold.label }), h('span', { class: 'cw-action', text: 'Show' }));
+    // One Tab stop per message: a toggle drawn again after the actions were roving
+    // waits its turn among them.
+    if (entry.actionsEl?.querySelector('button[tabindex="0"]')) toggle.setAttribute('tabindex', '-1');
+    entry.body.append(toggle, text);
+  }
+
+  /** Draw every message again as this member's view now folds it (myview.js changed). */
+  refold() {
+    for (const entry of this.messages.values()) {
+      if (!entry.frame.redacted) this.fillText(entry);
+    }
   }
 
   messageActions(f, entry) {
@@ -248,6 +298,9 @@ export class Timeline {
     const actions = h('div', { class: 'msg-actions', role: 'group', 'aria-label': `Actions for ${f.name}'s message` }, reactButton,
       mine ? null : h('button', { type: 'button', class: 'link-button', onclick: () => this.report(f) }, 'Report'),
       mine || this.chat.facilitator ? null : h('button', { type: 'button', class: 'link-button concern-button', onclick: () => this.concern(f) }, "I'm worried"),
+      // Hiding someone is this member's own view: nothing is sent (myview.js). Not
+      // a facilitator: their words are how the room is kept safe.
+      mine || this.model.members.get(f.user)?.role === 'facilitator' ? null : h('button', { type: 'button', class: 'link-button hide-button', onclick: () => this.chat.myView.hide(f.user, f.name) }, 'Hide'),
       this.chat.facilitator ? this.chat.facilitator.messageAction(f) : null,
       picker);
     rove(picker, 'button');
@@ -283,37 +336,12 @@ export class Timeline {
     }
   }
 
-  /**
-   * A message's words: behind its content warning, collapsed until the reader opens
-   * it, when it has one (sent with it, or added by a facilitator since), else as
-   * written.
-   */
-  fillBody(entry) {
-    const f = entry.frame;
-    clear(entry.body);
-    if (!f.cw) {
-      entry.body.append(h('p', { class: 'msg-text', text: f.text }));
-      return;
-    }
-    const text = h('p', { class: 'msg-text', hidden: true, id: `t-${f.seq}`, text: f.text });
-    const toggle = h('button', {
-      type: 'button', class: 'cw-toggle', 'aria-expanded': 'false', 'aria-controls': `t-${f.seq}`,
-      onclick: () => {
-        const open = text.hidden;
-        text.hidden = !open;
-        toggle.setAttribute('aria-expanded', String(open));
-        toggle.lastChild.textContent = open ? 'Hide' : 'Show message';
-      },
-    }, h('span', { class: 'cw-label', text: `Content warning: ${f.cw}` }), h('span', { class: 'cw-action', text: 'Show message' }));
-    entry.body.append(toggle, text);
-  }
-
   /** A facilitator put a content warning on a message: it folds behind it for everyone. */
   warn(seq, cw) {
     const entry = this.messages.get(seq);
     if (!entry || entry.frame.redacted || entry.frame.cw === cw) return;
     entry.frame = { ...entry.frame, cw };
-    this.fillBody(entry);
+    this.fillText(entry);
     rove(entry.el, ':scope > .msg-body > .cw-toggle, :scope > .msg-actions > button');
   }
 

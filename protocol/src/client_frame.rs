@@ -42,6 +42,10 @@ pub enum ClientFrame {
     Pass,
     /// Ask to share (`on`), or stop waiting, in a `queue` phase.
     Queue { on: bool },
+    /// "I need a minute" (`on`), or "I'm back": the room sees it beside the member's
+    /// name (`stepping_away`), and a go-around or the queue passes over them
+    /// meanwhile, their place kept. Posting a message also ends it.
+    StepAway { on: bool },
     /// A supportive reaction to the message at `seq`.
     React { seq: Seq, emoji: Reaction },
     /// Report the message at `seq` to the facilitators.

@@ -225,6 +225,15 @@ pub enum ServerFrame {
     Away { seq: Seq, ts: Millis, user: UserId },
     /// A member who was away is connected again, in the same seat.
     Back { seq: Seq, ts: Millis, user: UserId },
+    /// A member said "I need a minute" (`on`), or is back from it (`on: false`, by
+    /// their own `step_away` or by posting a message). Meanwhile a go-around or the
+    /// queue passes over them, their place kept.
+    SteppingAway {
+        seq: Seq,
+        ts: Millis,
+        user: UserId,
+        on: bool,
+    },
     /// A member left, was away past the room's away limit, removed or banned.
     Left {
         seq: Seq,
@@ -365,6 +374,7 @@ impl ServerFrame {
             | ServerFrame::SteppedOut { seq, .. }
             | ServerFrame::Away { seq, .. }
             | ServerFrame::Back { seq, .. }
+            | ServerFrame::SteppingAway { seq, .. }
             | ServerFrame::Muted { seq, .. }
             | ServerFrame::Unmuted { seq, .. }
             | ServerFrame::Paused { seq, .. }
@@ -532,6 +542,9 @@ pub struct MemberInfo {
     /// until they come back (`back`) or the room's away limit passes (`left`).
     #[serde(default, skip_serializing_if = "is_false")]
     pub away: bool,
+    /// They said "I need a minute" (`step_away`) and have not come back from it.
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub stepping_away: bool,
 }
 
 /// The live state of the room carried by `welcome`.

@@ -56,6 +56,7 @@ const TIMELINE: &[&str] = &[
     "stepped_out",
     "away",
     "back",
+    "stepping_away",
     "muted",
     "unmuted",
     "paused",
@@ -187,6 +188,7 @@ fn client_kind(f: &ClientFrame) -> &'static str {
         ClientFrame::Mod { .. } => "mod",
         ClientFrame::Pass => "pass",
         ClientFrame::Queue { .. } => "queue",
+        ClientFrame::StepAway { .. } => "step_away",
         ClientFrame::Leave => "leave",
     }
 }
@@ -214,6 +216,7 @@ fn server_kind(f: &ServerFrame) -> &'static str {
         ServerFrame::SteppedOut { .. } => "stepped_out",
         ServerFrame::Away { .. } => "away",
         ServerFrame::Back { .. } => "back",
+        ServerFrame::SteppingAway { .. } => "stepping_away",
         ServerFrame::Muted { .. } => "muted",
         ServerFrame::Unmuted { .. } => "unmuted",
         ServerFrame::Paused { .. } => "paused",
@@ -310,6 +313,14 @@ fn client_typing() {
 #[test]
 fn client_hand() {
     assert_eq!(client_golden("hand"), ClientFrame::Hand { raised: true });
+}
+
+#[test]
+fn client_step_away() {
+    assert_eq!(
+        client_golden("step_away"),
+        ClientFrame::StepAway { on: true }
+    );
 }
 
 #[test]
@@ -744,6 +755,7 @@ fn server_welcome() {
             muted: true,
             muted_until: Some(T0 + 150_000),
             away: false,
+            stepping_away: true,
         }
     );
     assert!(w.members[2].hand_raised);
@@ -1582,6 +1594,7 @@ fn server_joined() {
                 muted: false,
                 muted_until: None,
                 away: false,
+                stepping_away: false,
             },
         }
     );
@@ -1612,6 +1625,28 @@ fn server_away_and_back() {
     assert!(
         fixture_value("server_joined")["member"]
             .get("away")
+            .is_none()
+    );
+}
+
+#[test]
+fn server_stepping_away() {
+    let f = server_golden("stepping_away");
+    assert_eq!(
+        f,
+        ServerFrame::SteppingAway {
+            seq: 53,
+            ts: T0 + 510_000,
+            user: user(ALICE),
+            on: true,
+        }
+    );
+    // A timeline event: numbered, kept and replayed on resume.
+    assert_eq!(f.seq(), Some(53));
+    // A member who has not stepped away says nothing about it.
+    assert!(
+        fixture_value("server_joined")["member"]
+            .get("stepping_away")
             .is_none()
     );
 }
@@ -2383,7 +2418,7 @@ fn http_error() {
 #[test]
 fn every_client_frame_has_a_fixture() {
     let variants = serde_variants::<ClientFrame>(r#"{"type": "__no_such_type__"}"#);
-    assert_eq!(variants.len(), 14, "{variants:?}");
+    assert_eq!(variants.len(), 15, "{variants:?}");
     let mut covered = BTreeSet::new();
     for name in fixture_names("client_") {
         let kind = base_name(&name).strip_prefix("client_").unwrap();
@@ -2450,7 +2485,7 @@ fn typed_pretty(name: &str) -> String {
 #[test]
 fn every_fixture_is_typed_and_in_wire_order() {
     let names = fixture_names("");
-    assert_eq!(names.len(), 124, "{names:?}");
+    assert_eq!(names.len(), 126, "{names:?}");
     for name in names {
         assert_eq!(
             fixture_text(&name),

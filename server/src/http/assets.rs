@@ -191,6 +191,16 @@ const ASSETS: &[Asset] = &[
         body: include_bytes!("../../../web-client/structure.js"),
     },
     Asset {
+        path: "/myview.css",
+        content_type: "text/css; charset=utf-8",
+        body: include_bytes!("../../../web-client/myview.css"),
+    },
+    Asset {
+        path: "/myview.js",
+        content_type: JS,
+        body: include_bytes!("../../../web-client/myview.js"),
+    },
+    Asset {
         path: "/favicon.svg",
         content_type: "image/svg+xml",
         body: include_bytes!("../../../web-client/favicon.svg"),

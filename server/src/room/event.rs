@@ -44,6 +44,11 @@ pub enum EventKind {
     Back {
         user: UserId,
     },
+    /// A member said "I need a minute" (`on`), or is back from it.
+    SteppingAway {
+        user: UserId,
+        on: bool,
+    },
     Muted {
         user: UserId,
         until: Option<Millis>,

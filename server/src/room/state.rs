@@ -252,9 +252,10 @@ impl Room {
         }
         let (user, action) = match cmd {
             Command::Send { user, .. } => (*user, Action::Send),
-            Command::Hand { user, .. } | Command::Pass { user } | Command::Queue { user, .. } => {
-                (*user, Action::Hand)
-            }
+            Command::Hand { user, .. }
+            | Command::Pass { user }
+            | Command::Queue { user, .. }
+            | Command::StepAway { user, .. } => (*user, Action::Hand),
             Command::React { user, .. } => (*user, Action::React),
             Command::Report { user, .. } | Command::Concern { user, .. } => (*user, Action::Report),
             // Someone waiting may write to the facilitators (`waiting_actor` let only
@@ -350,6 +351,7 @@ impl Room {
             }
             Command::Pass { user } => self.pass(user, now),
             Command::Queue { user, on } => self.ask_to_share(user, on, now),
+            Command::StepAway { user, on } => self.step_away(user, on, now),
             Command::React {
                 user,
                 target,
@@ -497,6 +499,7 @@ fn waiting_actor(cmd: &Command) -> Option<UserId> {
         | Command::Hand { user, .. }
         | Command::Pass { user }
         | Command::Queue { user, .. }
+        | Command::StepAway { user, .. }
         | Command::React { user, .. }
         | Command::Report { user, .. }
         | Command::Concern { user, .. }

@@ -39,6 +39,7 @@ impl Live {
             // The structured group (`family/structure.rs`).
             ClientFrame::Pass => self.pass(conn).await?,
             ClientFrame::Queue { on } => self.ask_to_share(conn, on).await?,
+            ClientFrame::StepAway { on } => self.step_away(conn, on).await?,
             ClientFrame::React { seq, emoji } => self.react(conn, seq, emoji).await?,
             // Private (`family/private.rs`).
             ClientFrame::Whisper { to, text } => {

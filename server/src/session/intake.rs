@@ -79,6 +79,7 @@ impl Live {
             | ClientFrame::Hand { .. }
             | ClientFrame::Pass
             | ClientFrame::Queue { .. }
+            | ClientFrame::StepAway { .. }
             | ClientFrame::React { .. }
             | ClientFrame::Report { .. }
             | ClientFrame::Whisper { .. }

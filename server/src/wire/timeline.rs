@@ -38,6 +38,7 @@ pub fn event_frame(event: &Event) -> ServerFrame {
                 muted: false,
                 muted_until: None,
                 away: false,
+                stepping_away: false,
             },
         },
         EventKind::SteppedOut { user } => ServerFrame::SteppedOut {
@@ -60,6 +61,12 @@ pub fn event_frame(event: &Event) -> ServerFrame {
             seq,
             ts,
             user: *user,
+        },
+        EventKind::SteppingAway { user, on } => ServerFrame::SteppingAway {
+            seq,
+            ts,
+            user: *user,
+            on: *on,
         },
         EventKind::Muted { user, until } => ServerFrame::Muted {
             seq,
@@ -256,6 +263,9 @@ pub fn read_event(text: &str) -> Option<Event> {
         ServerFrame::SteppedOut { seq, ts, user } => (seq, ts, EventKind::SteppedOut { user }),
         ServerFrame::Away { seq, ts, user } => (seq, ts, EventKind::Away { user }),
         ServerFrame::Back { seq, ts, user } => (seq, ts, EventKind::Back { user }),
+        ServerFrame::SteppingAway { seq, ts, user, on } => {
+            (seq, ts, EventKind::SteppingAway { user, on })
+        }
         ServerFrame::Muted {
             seq,
             ts,
@@ -381,6 +391,14 @@ mod tests {
             EventKind::SteppedOut { user: bea },
             EventKind::Away { user: bea },
             EventKind::Back { user: bea },
+            EventKind::SteppingAway {
+                user: bea,
+                on: true,
+            },
+            EventKind::SteppingAway {
+                user: bea,
+                on: false,
+            },
             EventKind::Muted {
                 user: bea,
                 until: Some(60_000),

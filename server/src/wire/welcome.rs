@@ -97,6 +97,7 @@ mod tests {
                     muted: false,
                     muted_until: None,
                     away: false,
+                    stepping_away: false,
                 })
                 .collect(),
             state: RoomState::default(),

@@ -45,6 +45,7 @@ mod shield;
 mod sockets;
 mod startup;
 mod step_out;
+mod stepping_away;
 mod strict_admin_bodies;
 mod structure;
 mod ticks_and_durability;

@@ -23,7 +23,7 @@ fn phase(name: &str, prompt: &str, kind: PhaseKind) -> Phase {
 
 /// An open room of tonight's group with a script of three phases: welcome, a check-in
 /// round and open sharing from a queue.
-async fn group(server: &TestServer) -> kindred_protocol::RoomId {
+pub(super) async fn group(server: &TestServer) -> kindred_protocol::RoomId {
     server
         .room_with(CreateRoom {
             open: Some(true),
@@ -45,7 +45,7 @@ async fn group(server: &TestServer) -> kindred_protocol::RoomId {
         .await
 }
 
-async fn to_phase(fran: &mut Member, index: u32) {
+pub(super) async fn to_phase(fran: &mut Member, index: u32) {
     fran.moderate(
         ModAction::Phase,
         ModArgs {
@@ -65,7 +65,7 @@ async fn phase_seen(m: &mut Member) -> (u32, String) {
     .await
 }
 
-async fn floor_seen(m: &mut Member) -> Option<UserId> {
+pub(super) async fn floor_seen(m: &mut Member) -> Option<UserId> {
     m.until(|f| match f {
         ServerFrame::Floor { user, .. } => Some(*user),
         _ => None,

@@ -164,6 +164,7 @@ impl Room {
                 joined_seq: seq,
                 origin,
                 mute_reason: None,
+                stepping_away: false,
             },
         );
         if role == Role::Facilitator {

@@ -66,6 +66,11 @@ pub enum Command {
         user: UserId,
         on: bool,
     },
+    /// "I need a minute" (`on`), or back from it.
+    StepAway {
+        user: UserId,
+        on: bool,
+    },
     React {
         user: UserId,
         target: Seq,

@@ -89,6 +89,10 @@ pub struct Member {
     /// Why a facilitator muted them, told to them alone.
     #[serde(default)]
     pub mute_reason: Option<String>,
+    /// "I need a minute": shown beside their name, and a go-around or the queue
+    /// passes over them (their place kept) until they are back.
+    #[serde(default)]
+    pub stepping_away: bool,
 }
 
 /// A facilitator's private warning to a participant, waiting for them to acknowledge

@@ -121,12 +121,17 @@ impl Room {
             }
         };
         m.last_post = Some(now);
+        // Posting is being back from "I need a minute": the room sees it first.
+        let back = std::mem::take(&mut m.stepping_away);
         let name = m.name.clone();
         let chars = text.chars().count();
         let mut out = Applied {
             flagged,
             ..Applied::none()
         };
+        if back {
+            self.push(&mut out, now, EventKind::SteppingAway { user, on: false });
+        }
         let seq = self.push(
             &mut out,
             now,

@@ -72,6 +72,7 @@ impl Room {
                     muted,
                     muted_until,
                     away: m.presence.shown_away(),
+                    stepping_away: m.stepping_away,
                 }
             })
             .collect()

@@ -16,11 +16,11 @@ use super::{Applied, Member, Presence, Rejection, Room};
 use crate::room::event::EventKind;
 use crate::room::script::{Current, GoAround, check_script};
 
-/// Whether a member can take a turn now: connected. A member who is not keeps their
-/// place in a round or the queue and is passed over while gone. The one place that
-/// decides it.
+/// Whether a member can take a turn now: connected, and not stepping away ("I need a
+/// minute"). A member who is not keeps their place in a round or the queue and is
+/// passed over meanwhile. The one place that decides it.
 fn here(m: &Member) -> bool {
-    matches!(m.presence, Presence::Online { .. })
+    matches!(m.presence, Presence::Online { .. }) && !m.stepping_away
 }
 
 /// What a facilitator's structured-group action carries besides its name.
@@ -110,7 +110,7 @@ impl Room {
                     if self.structure.round.as_ref().is_none_or(|r| r.ended) {
                         return Err(Rejection::BadRequest("everyone has had their turn"));
                     }
-                    self.advance(TurnDone::Shared, now, out);
+                    self.advance(Some(TurnDone::Shared), now, out);
                     Ok(())
                 }
                 PhaseKind::Queue => self.next_from_queue(now, out),
@@ -206,7 +206,7 @@ impl Room {
                     order: order.into_iter().map(|(_, u)| u).collect(),
                     ..GoAround::default()
                 });
-                self.advance(TurnDone::Shared, now, out);
+                self.advance(Some(TurnDone::Shared), now, out);
             }
             PhaseKind::Queue => {
                 // Hands raised become the queue, in the order their owners arrived.
@@ -264,15 +264,16 @@ impl Room {
         );
     }
 
-    /// The go-around moves on: the holder's turn ends as `how`, and the floor goes to
-    /// the first member in order who has not had a turn and is here; when nobody is
-    /// left, the round ends (a member still gone then has missed it).
-    fn advance(&mut self, how: TurnDone, now: Millis, out: &mut Applied) {
+    /// The go-around moves on: the holder's turn ends as `how` (`None`: put off, they
+    /// keep their place), and the floor goes to the first member in order who has not
+    /// had a turn and is here; when nobody is left, the round ends (a member still gone
+    /// then has missed it).
+    fn advance(&mut self, how: Option<TurnDone>, now: Millis, out: &mut Applied) {
         let Some(mut round) = self.structure.round.take() else {
             return;
         };
         let last = round.holder.take();
-        if let Some(holder) = last {
+        if let (Some(holder), Some(how)) = (last, how) {
             round.done.insert(holder, how);
         }
         let next = round
@@ -308,11 +309,43 @@ impl Room {
                 .as_ref()
                 .is_some_and(|r| r.holder == Some(user));
         if holds_turn {
-            self.advance(TurnDone::Passed, now, &mut out);
+            self.advance(Some(TurnDone::Passed), now, &mut out);
         } else if self.floor.is_some_and(|(f, _)| f == user) {
             self.open_floor_of(user, now, &mut out);
         } else {
             return Err(Rejection::NotYourTurn);
+        }
+        Ok(out)
+    }
+
+    /// A member's `step_away {on}`: "I need a minute", or back from it. Meanwhile a
+    /// go-around or the queue passes over them (`here`) and they keep their place, so
+    /// once back they are next when the turn moves on; a turn or floor they held when
+    /// they stepped away passes on. Saying it again changes nothing.
+    pub(super) fn step_away(
+        &mut self,
+        user: UserId,
+        on: bool,
+        now: Millis,
+    ) -> Result<Applied, Rejection> {
+        let m = self.members.get_mut(&user).ok_or(Rejection::NotMember)?;
+        let mut out = Applied::none();
+        if m.stepping_away == on {
+            return Ok(out);
+        }
+        m.stepping_away = on;
+        self.push(&mut out, now, EventKind::SteppingAway { user, on });
+        if on {
+            let holds_turn = self
+                .structure
+                .round
+                .as_ref()
+                .is_some_and(|r| r.holder == Some(user));
+            if holds_turn {
+                self.advance(None, now, &mut out);
+            } else {
+                self.open_floor_of(user, now, &mut out);
+            }
         }
         Ok(out)
     }
@@ -449,7 +482,7 @@ impl Room {
             .as_ref()
             .is_some_and(|r| r.holder == Some(user))
         {
-            self.advance(TurnDone::Shared, now, out);
+            self.advance(Some(TurnDone::Shared), now, out);
         }
     }
 
@@ -479,7 +512,7 @@ impl Room {
                 .is_some_and(|h| self.floor.is_some_and(|(f, until)| f == h && until <= now))
         });
         if turn_over {
-            self.advance(TurnDone::Shared, now, out);
+            self.advance(Some(TurnDone::Shared), now, out);
         }
         if self.phase_due(now) {
             if let Some(c) = self.structure.current.as_mut() {

@@ -1,6 +1,7 @@
 //! The structured group on a fake clock: the script that ships, a go-around with a
 //! pass, a member who drops and returns and one admitted during it, the sharing
-//! queue with a move-up, and a phase whose planned time runs out.
+//! queue with a move-up, a phase whose planned time runs out, and a member who
+//! steps away ("I need a minute") and is passed over, their place kept.
 
 use kindred_protocol::{Phase, PhaseKind, TurnDone};
 
@@ -459,4 +460,179 @@ fn a_member_shown_away_passes_their_turn_and_keeps_their_place_in_the_queue() {
     s.advance(away_limit);
     s.tick();
     assert_eq!(s.queue_names(), ["Cal"]);
+}
+
+fn stepping_away(s: &Scene, user: UserId) -> bool {
+    s.room
+        .member_infos()
+        .iter()
+        .find(|m| m.user == user)
+        .expect("still listed")
+        .stepping_away
+}
+
+#[test]
+fn a_round_passes_over_a_member_who_steps_away_and_gives_them_their_turn_once_back() {
+    let mut s = Scene::facilitated(12);
+    let fran = s.facilitator("Fran");
+    let [ana, ben, cal, dee] = ["Ana", "Ben", "Cal", "Dee"].map(|n| s.join(n));
+
+    // Check-in: Ana has the first turn; Ben needs a minute before his.
+    s.move_to_phase(fran, 1).unwrap();
+    assert_eq!(s.holder(), Some(ana));
+    assert_eq!(
+        s.events(Command::StepAway {
+            user: ben,
+            on: true
+        })
+        .unwrap(),
+        [EventKind::SteppingAway {
+            user: ben,
+            on: true
+        }],
+        "the room sees it, and nothing else moves"
+    );
+    assert!(stepping_away(&s, ben), "the member list says so");
+    assert!(!stepping_away(&s, ana));
+    assert_eq!(
+        s.events(Command::StepAway {
+            user: ben,
+            on: true
+        })
+        .unwrap(),
+        [],
+        "saying it again is not news"
+    );
+
+    // Ana passes: Ben is passed over, and the floor goes to Cal.
+    let passed = s.events(Command::Pass { user: ana }).unwrap();
+    assert_eq!(floor_to(&passed), Some(Some(cal)));
+    assert_eq!(
+        s.turns(),
+        [
+            ("Ana".to_owned(), Some(TurnDone::Passed)),
+            ("Ben".to_owned(), None),
+            ("Cal".to_owned(), None),
+            ("Dee".to_owned(), None),
+        ],
+        "Ben keeps his place"
+    );
+
+    // Ben is back: Cal's turn goes on, and when it ends Ben is next, before Dee.
+    assert_eq!(
+        s.events(Command::StepAway {
+            user: ben,
+            on: false
+        })
+        .unwrap(),
+        [EventKind::SteppingAway {
+            user: ben,
+            on: false
+        }]
+    );
+    assert!(!stepping_away(&s, ben));
+    assert_eq!(s.holder(), Some(cal));
+    assert_eq!(floor_to(&s.next_turn(fran).unwrap()), Some(Some(ben)));
+    assert_eq!(floor_to(&s.next_turn(fran).unwrap()), Some(Some(dee)));
+    let end = s.next_turn(fran).unwrap();
+    assert_eq!(floor_to(&end), Some(None));
+    assert!(s.room.script_view().round.unwrap().ended);
+}
+
+#[test]
+fn stepping_away_during_ones_turn_puts_it_off_and_the_queue_passes_over_them() {
+    let mut s = Scene::facilitated(12);
+    let fran = s.facilitator("Fran");
+    let [ana, ben, cal] = ["Ana", "Ben", "Cal"].map(|n| s.join(n));
+
+    // Check-in: Ana steps away during her own turn. It passes to Ben without
+    // counting as hers, and she is next once she is back.
+    s.move_to_phase(fran, 1).unwrap();
+    let stepped = s
+        .events(Command::StepAway {
+            user: ana,
+            on: true,
+        })
+        .unwrap();
+    assert_eq!(
+        stepped.first(),
+        Some(&EventKind::SteppingAway {
+            user: ana,
+            on: true
+        })
+    );
+    assert_eq!(floor_to(&stepped), Some(Some(ben)));
+    assert_eq!(
+        s.turns()[0],
+        ("Ana".to_owned(), None),
+        "not counted as hers"
+    );
+    s.events(Command::StepAway {
+        user: ana,
+        on: false,
+    })
+    .unwrap();
+    assert_eq!(floor_to(&s.next_turn(fran).unwrap()), Some(Some(ana)));
+
+    // Open sharing: all three ask; Ben steps away and keeps his place in the queue,
+    // passed over while away.
+    s.move_to_phase(fran, 2).unwrap();
+    for user in [ben, cal, ana] {
+        s.events(Command::Queue { user, on: true }).unwrap();
+    }
+    s.events(Command::StepAway {
+        user: ben,
+        on: true,
+    })
+    .unwrap();
+    assert_eq!(floor_to(&s.next_turn(fran).unwrap()), Some(Some(cal)));
+    assert_eq!(s.queue_names(), ["Ben", "Ana"], "his place is kept");
+}
+
+#[test]
+fn posting_a_message_is_being_back_from_stepping_away() {
+    let mut s = Scene::facilitated(12);
+    s.facilitator("Fran");
+    let ana = s.join("Ana");
+    s.events(Command::StepAway {
+        user: ana,
+        on: true,
+    })
+    .unwrap();
+    let posted = s
+        .events(Command::Send {
+            user: ana,
+            client_id: "back-1".into(),
+            text: "okay, I'm here again".into(),
+            cw: None,
+            crisis: None,
+            screened: None,
+        })
+        .unwrap();
+    assert!(
+        matches!(
+            &posted[..],
+            [
+                EventKind::SteppingAway { user, on: false },
+                EventKind::Message { .. }
+            ] if *user == ana
+        ),
+        "the room sees her back, then her message: {posted:?}"
+    );
+    assert!(!stepping_away(&s, ana));
+    // Her next message is only a message.
+    let again = s
+        .events(Command::Send {
+            user: ana,
+            client_id: "back-2".into(),
+            text: "thanks for waiting".into(),
+            cw: None,
+            crisis: None,
+            screened: None,
+        })
+        .unwrap();
+    assert!(
+        matches!(&again[..], [EventKind::Message { .. }]),
+        "{again:?}"
+    );
 }

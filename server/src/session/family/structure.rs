@@ -1,5 +1,6 @@
 //! The structured group from a member's side: a `pass` (a go-around's turn given on,
-//! or the floor given back) and `queue {on}` (asking to share). Each is a command for
+//! or the floor given back), `queue {on}` (asking to share) and `step_away {on}` ("I
+//! need a minute", which a go-around and the queue pass over). Each is a command for
 //! the room, answered to its sender only when refused, like a hand; the `round`,
 //! `floor` and `queue` events reach everyone from the room's fold. A facilitator's
 //! script actions are `mod` actions (`moderation.rs`); a script they send has its
@@ -25,6 +26,18 @@ impl Live {
         on: bool,
     ) -> Result<(), axum::Error> {
         let cmd = Command::Queue {
+            user: self.user,
+            on,
+        };
+        self.apply_quietly(conn, cmd).await
+    }
+
+    pub(in crate::session) async fn step_away(
+        &mut self,
+        conn: &mut Conn,
+        on: bool,
+    ) -> Result<(), axum::Error> {
+        let cmd = Command::StepAway {
             user: self.user,
             on,
         };
