@@ -6,8 +6,8 @@
 // (writing, and why one cannot now), outbox.js (messages on their way), whispers.js
 // (private messages), crisis.js (the help card), cards.js (a facilitator's note),
 // mute.js (a mute, from both sides), waiting.js (the waiting room), ending.js (how a
-// stay ends), facilitator.js (the facilitator's tools), announcer.js (what a screen
-// reader hears). Frames and fields follow protocol/PROTOCOL.md exactly.
+// stay ends), facilitator.js (the facilitator's tools), checkin.js (check-in and
+// check-out, and the debrief), announcer.js (what a screen reader hears). Frames and fields follow protocol/PROTOCOL.md exactly.
 
 import { ask, notify } from './dom.js';
 import { Connection } from './connection.js';
@@ -28,6 +28,7 @@ import { help } from './crisis.js';
 import { announcer } from './announcer.js';
 import { endRoom, endWaiting } from './ending.js';
 import { SessionScript } from './structure.js';
+import { Moods } from './checkin.js';
 
 /** What a participant in the waiting room is told if something they tried has to wait. */
 const WAITING_TEXT = "You're in the waiting room for now. A facilitator will let you in shortly, and then you can take part.";
@@ -72,6 +73,7 @@ export class Chat {
     this.people = new PeopleList(this);
     this.typing = new TypingLine(this);
     this.script = new SessionScript(this);
+    this.moods = new Moods(this);
     // Last: it places the parts above on the page.
     this.layout = new RoomLayout(this);
     this.conn = new Connection(session, {
@@ -141,6 +143,8 @@ export class Chat {
     // The session's whispers follow every welcome: they replace the list (§5).
     this.whispers.welcomed();
     this.facilitator?.welcomed();
+    this.moods.button.hidden = f.you.role === 'facilitator';
+    this.moods.welcome(f.moods);
     this.renderAll();
     this.script.welcome(f.state.script, { reset });
     if (admitted) {
@@ -165,6 +169,7 @@ export class Chat {
 
   onEnd(end) {
     this.ended = true;
+    this.moods.ended();
     if (this.waiting) {
       endWaiting(this, end.reason, end.error);
       return;
@@ -333,6 +338,12 @@ export class Chat {
         break;
       case 'mod_log':
         this.facilitator?.onModLog(f.entries);
+        break;
+      case 'mood':
+        if (this.facilitator) this.moods.onMood(f);
+        break;
+      case 'debrief':
+        if (this.facilitator) this.moods.onDebrief(f);
         break;
       case 'warning':
         if (this.facilitator) this.facilitator.addWarning(f);

@@ -30,6 +30,9 @@ export class PeopleList {
       if (model.state.floor === m.user) status.push(h('span', { class: 'status floor', text: 'has the floor' }));
       if (m.away) status.push(h('span', { class: 'status away', text: 'connection dropped, seat kept' }));
       if (m.muted) status.push(h('span', { class: 'status muted', text: m.muted_until ? `muted until ${clock(m.muted_until)}` : 'muted' }));
+      // A facilitator sees how each member arrived and leaves, quietly (checkin.js).
+      const mood = chat.facilitator ? chat.moods.line(m.user) : null;
+      if (mood) status.push(mood);
       const li = h('li', { class: `member${m.hand_raised ? ' hand-raised' : ''}${m.away ? ' away' : ''}`, dataset: { user: m.user } },
         h('span', { class: 'member-name' }, m.name, me ? h('span', { class: 'you', text: ' (you)' }) : null),
         m.role === 'facilitator' ? h('span', { class: 'badge', text: 'facilitator' }) : null,

@@ -113,6 +113,19 @@ pub enum ClientFrame {
     },
     /// Leave the room for good (as opposed to a dropped connection, which the
     /// server holds open for a grace period so the member can resume).
+    /// How the member arrives (`checkin`) or leaves (`checkout`): a mood from 1
+    /// (struggling) to 5 (well) and a few optional words, for the facilitators alone.
+    /// Given again, it replaces the earlier one. Answered only when refused.
+    Checkin {
+        mood: u8,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        words: Option<String>,
+    },
+    Checkout {
+        mood: u8,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        words: Option<String>,
+    },
     Leave,
 }
 

@@ -72,6 +72,8 @@ pub struct Snapshot {
     pub backlog: Vec<Encoded>,
     /// They are in the waiting room: the rest shows nothing of the room.
     pub waiting: bool,
+    /// For a facilitator, the session's check-ins and check-outs.
+    pub moods: Option<kindred_protocol::MoodBoard>,
 }
 
 /// Where a member wants to resume from.

@@ -20,6 +20,7 @@ mod log;
 pub mod script;
 mod sent;
 mod state;
+mod tally;
 mod whispers;
 
 pub use alerts::{About, Alert, Kept, MAX_OPEN_ALERTS};
@@ -31,7 +32,7 @@ pub use log::MAX_LOG_ENTRIES;
 pub use sent::MAX_REMEMBERED_SENDS;
 pub use state::{
     Applied, Briefing, Command, Concern, DEFAULT_GUIDELINES, Departure, Held, Limits, MAX_HELD,
-    MAX_REMEMBERED_MARKS, Member, ModRequest, ModStatus, MuteNotice, Parting, Presence, Rejection,
+    MAX_REMEMBERED_MARKS, Member, ModRequest, ModStatus, MoodNotice, MuteNotice, Parting, Presence, Rejection,
     Room, RoomConfig, Screened, Settled, UpdateRoom, Warning,
 };
 pub use whispers::{MAX_WHISPERS, Whisper};

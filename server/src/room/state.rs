@@ -9,11 +9,13 @@
 //!   of a session), `waiting` (the waiting room), `attendance` (the held room),
 //!   `settings` (the operator's changes), `departure` (leaving, and time passing),
 //!   `shield` (one switch for a bad night), `structure` (the session script, a
-//!   go-around, the sharing queue);
+//!   go-around, the sharing queue), `checkin` (a participant's mood at check-in and
+//!   check-out for the facilitators, and the session's counts for its debrief);
 //! - queries: `queries` (what the room tells those who ask, changing nothing).
 
 mod arrival;
 mod attendance;
+mod checkin;
 mod command;
 mod config;
 mod departure;
@@ -30,9 +32,10 @@ mod waiting;
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
-use kindred_protocol::{LeftReason, Millis, Reaction, Role, RoomId, Seq, UserId};
+use kindred_protocol::{LeftReason, MemberMood, Millis, Reaction, Role, RoomId, Seq, UserId};
 use serde::{Deserialize, Serialize};
 
+pub use self::checkin::MoodNotice;
 pub use self::command::{Command, Concern, ModRequest, Screened};
 pub use self::config::{DEFAULT_GUIDELINES, Limits, RoomConfig, UpdateRoom};
 pub use self::member::{Held, Member, ModStatus, Presence, Warning};
@@ -45,6 +48,7 @@ use super::invites::Invites;
 use super::log::ModLog;
 use super::script::Structure;
 use super::sent::SendMemory;
+use super::tally::Tally;
 use super::whispers::Whispers;
 
 /// The most messages a room holds for review at once; more are refused (`filtered`).
@@ -129,6 +133,12 @@ pub struct Room {
     /// The shield is up: what it changed, to be put back when it comes down.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     shield: Option<shield::Shielded>,
+    /// The session's check-ins and check-outs, by participant, for the facilitators.
+    #[serde(default)]
+    moods: BTreeMap<UserId, MemberMood>,
+    /// What the session amounts to so far, for its debrief.
+    #[serde(default)]
+    tally: Tally,
 }
 
 impl Room {
@@ -163,6 +173,8 @@ impl Room {
             log: ModLog::default(),
             deleted: false,
             structure: Structure::default(),
+            moods: BTreeMap::new(),
+            tally: Tally::default(),
         }
     }
 
@@ -242,6 +254,7 @@ impl Room {
             },
             Command::Moderate { actor, request } => (*actor, Action::Moderate(request.action)),
             Command::WaitingNote { user, .. } => (*user, Action::NoteWaiting),
+            Command::Mood { user, .. } => (*user, Action::CheckIn),
             Command::AckWarning { user, .. } => {
                 self.role_of(*user)?;
                 return Ok(());
@@ -274,6 +287,12 @@ impl Room {
     /// Apply one command at instant `now`.
     pub fn apply(&mut self, cmd: Command, now: Millis) -> Result<Applied, Rejection> {
         self.permit(&cmd)?;
+        let out = self.decide(cmd, now)?;
+        self.count(&out);
+        Ok(out)
+    }
+
+    fn decide(&mut self, cmd: Command, now: Millis) -> Result<Applied, Rejection> {
         match cmd {
             Command::Connect {
                 user,
@@ -318,6 +337,12 @@ impl Room {
             }
             Command::Pass { user } => self.pass(user, now),
             Command::Queue { user, on } => self.ask_to_share(user, on, now),
+            Command::Mood {
+                user,
+                checkout,
+                mood,
+                words,
+            } => self.give_mood(user, checkout, (mood, words), now),
             Command::React {
                 user,
                 target,
@@ -460,6 +485,7 @@ fn waiting_actor(cmd: &Command) -> Option<UserId> {
             user, to: Some(_), ..
         }
         | Command::WaitingNote { user, .. }
+        | Command::Mood { user, .. }
         | Command::AckWarning { user, .. } => Some(*user),
         Command::Whisper { to: None, .. } => None,
         Command::Moderate { actor, .. } => Some(*actor),

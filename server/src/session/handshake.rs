@@ -238,6 +238,7 @@ impl Conn {
             resume: snapshot.resume,
             backlog: u32::try_from(snapshot.backlog.len()).unwrap_or(u32::MAX),
             member_parts: 0,
+            moods: snapshot.moods,
         };
         let mut frames = wire::welcome(welcome, self.welcome_budget());
         frames.extend(snapshot.backlog);

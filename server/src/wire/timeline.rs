@@ -321,7 +321,9 @@ pub fn read_event(text: &str) -> Option<Event> {
         | ServerFrame::Alert { .. }
         | ServerFrame::ConcernNoted { .. }
         | ServerFrame::Waiting { .. }
-        | ServerFrame::ModLog { .. } => return None,
+        | ServerFrame::ModLog { .. }
+        | ServerFrame::Mood { .. }
+        | ServerFrame::Debrief(_) => return None,
     };
     Some(Event { seq, ts, kind })
 }

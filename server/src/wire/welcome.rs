@@ -105,6 +105,7 @@ mod tests {
             resume: ResumeKind::Fresh,
             backlog: 100,
             member_parts: 0,
+            moods: None,
         }
     }
 

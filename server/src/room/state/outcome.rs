@@ -233,6 +233,11 @@ pub struct Applied {
     /// A member was muted (by this command), or arrives while muted: they are told
     /// why and until when, privately.
     pub mute_notice: Option<MuteNotice>,
+    /// A participant checked in or out: the facilitators are told, nobody else.
+    pub mood: Option<super::MoodNotice>,
+    /// The session closed: its debrief, for each facilitator connected, given before
+    /// the `closed` event that ends their connections.
+    pub debrief: Option<Box<kindred_protocol::Debrief>>,
 }
 
 /// What a facilitator decided about a held message.
