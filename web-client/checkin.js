@@ -161,7 +161,7 @@ export class Moods {
     ];
     clear(this.debriefEl).append(
       h('h2', { id: 'debrief-heading', text: 'Debrief of this session' }),
-      h('dl', { class: 'debrief-facts' }, facts.map(([k, v]) => [h('dt', { text: k }), h('dd', { text: v, dataset: { fact: k.toLowerCase() } })])),
+      h('dl', { class: 'debrief-facts' }, facts.flatMap(([k, v]) => [h('dt', { text: k }), h('dd', { text: v, dataset: { fact: k.toLowerCase() } })])),
       h('h3', { text: 'Check-in and check-out' }),
       spreadTable(d.moods, 'debrief-spread'),
       h('p', { class: 'hint', text: 'Counts only, kept nowhere: this page is the only copy. It stays here until you leave the page.' }));
