@@ -31,14 +31,21 @@ pub enum ClientFrame {
     /// "I am typing": relayed to the room, never stored.
     Typing,
     /// Raise or lower one's hand.
-    Hand { raised: bool },
+    Hand {
+        raised: bool,
+    },
     /// Give the floor back: in a go-around, "I'll listen this time" (listening is
     /// participating), and the turn passes on; elsewhere, the end of one's share.
     Pass,
     /// Ask to share (`on`), or stop waiting, in a `queue` phase.
-    Queue { on: bool },
+    Queue {
+        on: bool,
+    },
     /// A supportive reaction to the message at `seq`.
-    React { seq: Seq, emoji: Reaction },
+    React {
+        seq: Seq,
+        emoji: Reaction,
+    },
     /// Report the message at `seq` to the facilitators.
     Report {
         seq: Seq,
@@ -64,7 +71,9 @@ pub enum ClientFrame {
     /// 7:05"): each person waiting and every facilitator receive it as a `whisper`
     /// with `waiting: true`; nobody in the room sees it. A participant gets
     /// `forbidden`.
-    WaitingNote { text: String },
+    WaitingNote {
+        text: String,
+    },
     /// The member has read a warning: a participant their crisis resources card
     /// (no `alert`) or a facilitator's `warning` to them (`alert` is its id), a
     /// facilitator the alert with id `alert`, which is then handled for every

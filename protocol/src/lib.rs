@@ -36,9 +36,7 @@ pub mod server_frame;
 #[cfg(feature = "client")]
 pub mod client;
 
-pub use checkin::{
-    ActionCount, AlertCount, Debrief, MemberMood, MoodBoard, MoodGiven, MoodSpread,
-};
+pub use checkin::{ActionCount, AlertCount, Debrief, MemberMood, MoodBoard, MoodGiven, MoodSpread};
 pub use client_frame::{ClientFrame, ModAction, Reaction};
 pub use error::{ErrorCode, close_code};
 pub use ids::{ClientId, Epoch, InviteId, Millis, RoomId, Seq, UserId};

@@ -787,7 +787,9 @@ fn server_welcome_moods_for_a_facilitator() {
         panic!("not a welcome: {f:?}");
     };
     assert_eq!(w.you.role, Role::Facilitator);
-    let moods = w.moods.expect("a facilitator's welcome carries the check-ins");
+    let moods = w
+        .moods
+        .expect("a facilitator's welcome carries the check-ins");
     assert_eq!(moods.members.len(), 2);
     assert_eq!(moods.members[0].user, user(ALICE));
     assert_eq!(
@@ -1830,7 +1832,10 @@ fn server_debrief() {
     let ServerFrame::Debrief(d) = server_golden("debrief") else {
         panic!("not a debrief");
     };
-    assert_eq!((d.opened, d.closed, d.minutes), (Some(T0), T0 + 4_800_000, 80));
+    assert_eq!(
+        (d.opened, d.closed, d.minutes),
+        (Some(T0), T0 + 4_800_000, 80)
+    );
     assert_eq!((d.peak, d.members, d.messages), (3, 4, 57));
     assert_eq!((d.rounds, d.shared, d.passes), (2, 4, 2));
     assert_eq!(d.alerts[0].kind, AlertKind::CheckIn);

@@ -32,8 +32,8 @@ pub use log::MAX_LOG_ENTRIES;
 pub use sent::MAX_REMEMBERED_SENDS;
 pub use state::{
     Applied, Briefing, Command, Concern, DEFAULT_GUIDELINES, Departure, Held, Limits, MAX_HELD,
-    MAX_REMEMBERED_MARKS, Member, ModRequest, ModStatus, MoodNotice, MuteNotice, Parting, Presence, Rejection,
-    Room, RoomConfig, Screened, Settled, UpdateRoom, Warning,
+    MAX_REMEMBERED_MARKS, Member, ModRequest, ModStatus, MoodNotice, MuteNotice, Parting, Presence,
+    Rejection, Room, RoomConfig, Screened, Settled, UpdateRoom, Warning,
 };
 pub use whispers::{MAX_WHISPERS, Whisper};
 

@@ -104,9 +104,9 @@ impl Tally {
 
     /// The debrief of the session closing at `now`, with its mood spread.
     pub fn debrief(&self, now: Millis, moods: MoodSpread) -> Debrief {
-        let minutes = self
-            .opened
-            .map_or(0, |o| u32::try_from(now.saturating_sub(o) / 60_000).unwrap_or(u32::MAX));
+        let minutes = self.opened.map_or(0, |o| {
+            u32::try_from(now.saturating_sub(o) / 60_000).unwrap_or(u32::MAX)
+        });
         let alerts = KINDS
             .iter()
             .enumerate()

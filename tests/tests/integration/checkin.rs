@@ -80,8 +80,7 @@ fn kind_of(text: &str) -> String {
 }
 
 #[tokio::test]
-async fn a_mood_reaches_the_facilitators_alone_and_a_late_facilitator_finds_it_in_the_welcome()
-{
+async fn a_mood_reaches_the_facilitators_alone_and_a_late_facilitator_finds_it_in_the_welcome() {
     let server = TestServer::start().await;
     let room = group(&server).await;
     let mut fran = server.facilitator(room, "Fran").await;
@@ -96,10 +95,16 @@ async fn a_mood_reaches_the_facilitators_alone_and_a_late_facilitator_finds_it_i
 
     willow.send(checkin(2, Some("tired, but here"))).await;
     let seen = mood_seen(&mut fran).await;
-    assert_eq!(seen, ("Willow".into(), Some(2), None, [[0, 1, 0, 0, 0], [0; 5]]));
+    assert_eq!(
+        seen,
+        ("Willow".into(), Some(2), None, [[0, 1, 0, 0, 0], [0; 5]])
+    );
 
     // River, and Willow's own tab, are given nothing of it.
-    for (m, marker) in [(&mut river, "River is here"), (&mut willow, "Willow is here")] {
+    for (m, marker) in [
+        (&mut river, "River is here"),
+        (&mut willow, "Willow is here"),
+    ] {
         let frames = m.frames_until_said(marker).await;
         assert!(
             !frames.iter().any(|f| matches!(f, ServerFrame::Mood { .. })),
@@ -113,13 +118,19 @@ async fn a_mood_reaches_the_facilitators_alone_and_a_late_facilitator_finds_it_i
     assert_eq!(board.members.len(), 1);
     let given = board.members[0].checkin.clone().expect("Willow's check-in");
     assert_eq!(
-        (board.members[0].name.as_str(), given.mood, given.words.as_deref()),
+        (
+            board.members[0].name.as_str(),
+            given.mood,
+            given.words.as_deref()
+        ),
         ("Willow", 2, Some("tired, but here"))
     );
     let ash = server.member(room, "Ash").await;
     assert!(ash.welcome.moods.is_none());
     assert!(
-        !serde_json::to_string(&ash.backlog).unwrap().contains("tired"),
+        !serde_json::to_string(&ash.backlog)
+            .unwrap()
+            .contains("tired"),
         "a participant's history holds no one's words"
     );
 
@@ -163,7 +174,12 @@ async fn the_debrief_at_close_counts_the_session_and_holds_no_words() {
         .await;
     river.send(ClientFrame::Pass).await;
     fran.until(|f| match f {
-        ServerFrame::Round(r) if r.round.turns.iter().any(|t| t.done == Some(TurnDone::Passed)) => {
+        ServerFrame::Round(r)
+            if r.round
+                .turns
+                .iter()
+                .any(|t| t.done == Some(TurnDone::Passed)) =>
+        {
             Some(())
         }
         _ => None,
@@ -201,10 +217,18 @@ async fn the_debrief_at_close_counts_the_session_and_holds_no_words() {
         "the debrief comes before the close: {kinds:?}"
     );
     let text = &texts[at];
-    for words in [secret, "lighthouse", "rough week", "calmer", "Willow", "River"] {
+    for words in [
+        secret,
+        "lighthouse",
+        "rough week",
+        "calmer",
+        "Willow",
+        "River",
+    ] {
         assert!(!text.contains(words), "the debrief holds {words:?}: {text}");
     }
-    let ServerFrame::Debrief(d) = serde_json::from_str::<ServerFrame>(text).expect("a frame") else {
+    let ServerFrame::Debrief(d) = serde_json::from_str::<ServerFrame>(text).expect("a frame")
+    else {
         panic!("not a debrief: {text}");
     };
     assert_eq!((d.peak, d.members), (2, 2));

@@ -23,7 +23,7 @@ impl Scene {
         })
     }
 
-    fn to_phase(&mut self, fran: UserId, index: u32) {
+    fn begin_phase(&mut self, fran: UserId, index: u32) {
         self.apply(Command::Moderate {
             actor: fran,
             request: ModRequest {
@@ -65,7 +65,10 @@ fn a_check_in_is_for_the_facilitators_alone_and_goes_with_the_session() {
     assert_eq!(notice.member.name, "Willow");
     assert_eq!(notice.member.checkin.as_ref().map(|c| c.mood), Some(2));
     assert_eq!(notice.spread.checkin, [0, 1, 0, 0, 0]);
-    assert!(told.events.is_empty(), "nothing reaches the room's timeline");
+    assert!(
+        told.events.is_empty(),
+        "nothing reaches the room's timeline"
+    );
 
     // A facilitator arriving is given it; a participant is given nobody's mood,
     // not even their own.
@@ -80,7 +83,11 @@ fn a_check_in_is_for_the_facilitators_alone_and_goes_with_the_session() {
 
     // A second check-in replaces the first; a check-out stands beside it.
     s.mood(willow, false, 3, None).unwrap();
-    let out = s.mood(willow, true, 4, Some("lighter")).unwrap().mood.unwrap();
+    let out = s
+        .mood(willow, true, 4, Some("lighter"))
+        .unwrap()
+        .mood
+        .unwrap();
     assert_eq!(out.member.checkin.as_ref().map(|c| c.mood), Some(3));
     assert_eq!(out.spread.checkin, [0, 0, 1, 0, 0]);
     assert_eq!(out.spread.checkout, [0, 0, 0, 1, 0]);
@@ -109,13 +116,13 @@ fn the_debrief_counts_a_session_run_on_the_default_script() {
     let river = s.join("River");
 
     // Check-in: Willow shares and checks in at 2; River passes.
-    s.to_phase(fran, 1);
+    s.begin_phase(fran, 1);
     s.mood(willow, false, 2, Some("rough week")).unwrap();
     s.moved_on(fran);
     s.apply(Command::Pass { user: river }).unwrap();
 
     // Open sharing: two messages, a crisis the facilitator handles, a report left open.
-    s.to_phase(fran, 2);
+    s.begin_phase(fran, 2);
     s.advance(10 * MIN);
     let said = s.say(willow, "a distinctive thing Willow said").unwrap();
     s.say(river, "thank you for sharing").unwrap();
@@ -127,7 +134,7 @@ fn the_debrief_counts_a_session_run_on_the_default_script() {
     s.report(river, said).unwrap();
 
     // Check-out: both share, at 4 and 3.
-    s.to_phase(fran, 3);
+    s.begin_phase(fran, 3);
     s.mood(willow, true, 4, None).unwrap();
     s.mood(river, true, 3, Some("calmer")).unwrap();
     s.moved_on(fran);
@@ -137,7 +144,10 @@ fn the_debrief_counts_a_session_run_on_the_default_script() {
     let d = s.close(fran).expect("a session was on: its debrief");
     assert_eq!(d.minutes, 30);
     assert_eq!((d.peak, d.members), (2, 2));
-    assert_eq!(d.messages, 4, "two shares and two crisis messages, as written");
+    assert_eq!(
+        d.messages, 4,
+        "two shares and two crisis messages, as written"
+    );
     assert_eq!((d.rounds, d.shared, d.passes), (2, 3, 1));
     assert_eq!(
         d.alerts,
@@ -163,13 +173,24 @@ fn the_debrief_counts_a_session_run_on_the_default_script() {
     assert_eq!(count(ModAction::Phase), 3);
     assert_eq!(count(ModAction::NextTurn), 3);
     assert_eq!(count(ModAction::Resolve), 1);
-    assert_eq!(count(ModAction::Close), 0, "the close is not an action it lists");
+    assert_eq!(
+        count(ModAction::Close),
+        0,
+        "the close is not an action it lists"
+    );
     assert_eq!(d.moods.checkin, [0, 1, 0, 0, 0]);
     assert_eq!(d.moods.checkout, [0, 0, 1, 1, 0]);
 
     // Counts only: no name, no words, no message text.
     let text = format!("{d:?}");
-    for words in ["Willow", "River", "rough week", "calmer", "distinctive", "end it"] {
+    for words in [
+        "Willow",
+        "River",
+        "rough week",
+        "calmer",
+        "distinctive",
+        "end it",
+    ] {
         assert!(!text.contains(words), "the debrief holds {words:?}");
     }
 

@@ -7,8 +7,8 @@
 //! for the facilitators alone) are answered the same way: only when refused, a mood
 //! outside 1 to 5 or words past their bound before anything reaches the room.
 
-use kindred_protocol::checkin::{MAX_MOOD_WORDS_CHARS, is_mood};
 use kindred_protocol::Phase;
+use kindred_protocol::checkin::{MAX_MOOD_WORDS_CHARS, is_mood};
 use kindred_protocol::script::{MAX_PHASE_NAME_CHARS, MAX_PROMPT_CHARS, MAX_READING_CHARS};
 
 use crate::room::Command;
