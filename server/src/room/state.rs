@@ -35,11 +35,12 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 use kindred_protocol::{LeftReason, MemberMood, Millis, Reaction, Role, RoomId, Seq, UserId};
 use serde::{Deserialize, Serialize};
 
-pub use self::checkin::MoodNotice;
 pub use self::command::{Command, Concern, ModRequest, Screened};
 pub use self::config::{DEFAULT_GUIDELINES, Limits, RoomConfig, UpdateRoom};
 pub use self::member::{Held, Member, ModStatus, Presence, Warning};
-pub use self::outcome::{Applied, Briefing, Departure, MuteNotice, Parting, Rejection, Settled};
+pub use self::outcome::{
+    Applied, Briefing, Departure, MoodNotice, MuteNotice, Parting, Rejection, Settled,
+};
 use super::alerts::OpenAlerts;
 use super::authz::{Action, authorize};
 use super::bans::Bans;

@@ -8,15 +8,7 @@ use kindred_protocol::{
     Debrief, MemberMood, Millis, MoodBoard, MoodGiven, MoodSpread, Role, UserId,
 };
 
-use super::{Applied, EventKind, Rejection, Room};
-
-/// A check-in or check-out, for the facilitators: the member's whole entry and the
-/// room's spread as it stands after it.
-#[derive(Clone, Debug, PartialEq)]
-pub struct MoodNotice {
-    pub member: MemberMood,
-    pub spread: MoodSpread,
-}
+use super::{Applied, EventKind, MoodNotice, Rejection, Room};
 
 impl Room {
     /// A participant tells the facilitators how they arrive (`checkout` false) or
