@@ -174,8 +174,9 @@ export class Moods {
 function spreadTable(spread, id) {
   const row = (label, counts) => h('tr', {}, h('th', { scope: 'row', text: label }),
     counts.map((n) => h('td', { text: String(n) })));
-  return h('table', { class: 'spread', id },
-    h('caption', { class: 'visually-hidden', text: 'How many at each mood, 1 (struggling) to 5 (well)' }),
+  // Named by aria-label, not a visually hidden caption: an absolutely placed caption
+  // down a panel that scrolls inside itself would lengthen the page.
+  return h('table', { class: 'spread', id, 'aria-label': 'How many at each mood, 1 (struggling) to 5 (well)' },
     h('thead', {}, h('tr', {}, h('td', {}), MOODS.map((label, i) => h('th', { scope: 'col', title: label, text: String(i + 1) })))),
     h('tbody', {}, row('Arriving', spread.checkin), row('Leaving', spread.checkout)));
 }
