@@ -7,7 +7,8 @@
 // (private messages), crisis.js (the help card), cards.js (a facilitator's note),
 // mute.js (a mute, from both sides), waiting.js (the waiting room), ending.js (how a
 // stay ends), facilitator.js (the facilitator's tools), myview.js (what this member
-// folds for themselves), announcer.js (what a screen reader hears). Frames and fields follow protocol/PROTOCOL.md exactly.
+// folds for themselves), checkin.js (check-in and check-out, and the debrief),
+// announcer.js (what a screen reader hears). Frames and fields follow protocol/PROTOCOL.md exactly.
 
 import { ask, notify } from './dom.js';
 import { Connection } from './connection.js';
@@ -29,6 +30,7 @@ import { announcer } from './announcer.js';
 import { endRoom, endWaiting } from './ending.js';
 import { SessionScript } from './structure.js';
 import { MyView } from './myview.js';
+import { Moods } from './checkin.js';
 
 /** What a participant in the waiting room is told if something they tried has to wait. */
 const WAITING_TEXT = "You're in the waiting room for now. A facilitator will let you in shortly, and then you can take part.";
@@ -74,6 +76,7 @@ export class Chat {
     this.people = new PeopleList(this);
     this.typing = new TypingLine(this);
     this.script = new SessionScript(this);
+    this.moods = new Moods(this);
     // Last: it places the parts above on the page.
     this.layout = new RoomLayout(this);
     this.conn = new Connection(session, {
@@ -147,6 +150,8 @@ export class Chat {
     // The session's whispers follow every welcome: they replace the list (§5).
     this.whispers.welcomed();
     this.facilitator?.welcomed();
+    this.moods.button.hidden = f.you.role === 'facilitator';
+    this.moods.welcome(f.moods);
     this.renderAll();
     this.script.welcome(f.state.script, { reset });
     if (admitted) {
@@ -171,6 +176,7 @@ export class Chat {
 
   onEnd(end) {
     this.ended = true;
+    this.moods.ended();
     if (this.waiting) {
       endWaiting(this, end.reason, end.error);
       return;
@@ -360,6 +366,12 @@ export class Chat {
           this.air = f.members;
           this.people.render();
         }
+        break;
+      case 'mood':
+        if (this.facilitator) this.moods.onMood(f);
+        break;
+      case 'debrief':
+        if (this.facilitator) this.moods.onDebrief(f);
         break;
       case 'warning':
         if (this.facilitator) this.facilitator.addWarning(f);

@@ -52,7 +52,7 @@ export class RoomLayout {
     this.sidebar = h('aside', { class: 'sidebar', id: 'sidebar', 'aria-label': 'People and private messages', dataset: { view: 'people' } },
       this.sheetClose, this.pinned, this.sideScroll);
 
-    this.actions = h('div', { class: 'room-actions' }, this.peopleButton, this.privateButton, this.handButton,
+    this.actions = h('div', { class: 'room-actions' }, this.peopleButton, this.privateButton, chat.moods.button, this.handButton,
       this.stepButton, chat.myView.button, this.leaveButton);
     this.toolbarSlot = h('div', { class: 'toolbar-slot' });
     const banners = chat.banners;
@@ -60,8 +60,8 @@ export class RoomLayout {
       h('header', { class: 'room-header' },
         h('div', { class: 'room-heading' }, this.titleEl, this.topicEl),
         this.actions),
-      this.toolbarSlot, chat.script.el,
-      banners.ended, banners.blocked, this.crisisSlot, chat.note.slot, chat.mute.slot, banners.held, banners.paused,
+      this.toolbarSlot, chat.script.el, chat.moods.el,
+      banners.ended, chat.moods.debriefEl, banners.blocked, this.crisisSlot, chat.note.slot, chat.mute.slot, banners.held, banners.paused,
       banners.announcement, banners.notes,
       h('div', { class: 'chat-body' },
         h('div', { class: 'conversation' },
@@ -112,7 +112,7 @@ export class RoomLayout {
     this.toolbarSlot.append(tools.toolbar, tools.sessionBanner);
     this.pinned.append(tools.alerts.panel);
     this.sideScroll.prepend(tools.waitingList.panel);
-    this.sideScroll.append(tools.logPanel, tools.devicePanel);
+    this.sideScroll.append(this.chat.moods.panel, tools.logPanel, tools.devicePanel);
     this.actions.prepend(tools.alertsButton, tools.toolsButton);
     // A facilitator's header is full: My view waits below the people here, and "Need
     // a minute" is a participant's (a go-around is the participants'), so the

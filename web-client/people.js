@@ -67,6 +67,9 @@ export class PeopleList {
       if (notes && notes.words.length) {
         status.push(h('span', { class: 'status air', title: notes.title, text: notes.words.join(' · ') }));
       }
+      // A facilitator sees how each member arrived and leaves, quietly (checkin.js).
+      const mood = chat.facilitator ? chat.moods.line(m.user) : null;
+      if (mood) status.push(mood);
       const li = h('li', { class: `member${m.hand_raised ? ' hand-raised' : ''}${m.away ? ' away' : ''}`, dataset: { user: m.user } },
         h('span', { class: 'member-name' }, m.name, me ? h('span', { class: 'you', text: ' (you)' }) : null),
         m.role === 'facilitator' ? h('span', { class: 'badge', text: 'facilitator' }) : null,

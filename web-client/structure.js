@@ -56,7 +56,8 @@ export class SessionScript {
         if (fresh) {
           s.round = null;
           s.queue = [];
-          announcer.say(`Now: ${f.name}. ${f.prompt}`);
+          // A check-in or check-out phase offers a participant its prompt (checkin.js).
+          announcer.say(`Now: ${f.name}. ${f.prompt}${this.chat.moods.offer(f.name)}`);
         } else if (f.time_up) {
           announcer.say(`The time planned for ${f.name} is up.`);
         }

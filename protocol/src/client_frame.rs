@@ -36,18 +36,27 @@ pub enum ClientFrame {
     /// "I am typing": relayed to the room, never stored.
     Typing,
     /// Raise or lower one's hand.
-    Hand { raised: bool },
+    Hand {
+        raised: bool,
+    },
     /// Give the floor back: in a go-around, "I'll listen this time" (listening is
     /// participating), and the turn passes on; elsewhere, the end of one's share.
     Pass,
     /// Ask to share (`on`), or stop waiting, in a `queue` phase.
-    Queue { on: bool },
+    Queue {
+        on: bool,
+    },
     /// "I need a minute" (`on`), or "I'm back": the room sees it beside the member's
     /// name (`stepping_away`), and a go-around or the queue passes over them
     /// meanwhile, their place kept. Posting a message also ends it.
-    StepAway { on: bool },
+    StepAway {
+        on: bool,
+    },
     /// A supportive reaction to the message at `seq`.
-    React { seq: Seq, emoji: Reaction },
+    React {
+        seq: Seq,
+        emoji: Reaction,
+    },
     /// Report the message at `seq` to the facilitators.
     Report {
         seq: Seq,
@@ -73,7 +82,9 @@ pub enum ClientFrame {
     /// 7:05"): each person waiting and every facilitator receive it as a `whisper`
     /// with `waiting: true`; nobody in the room sees it. A participant gets
     /// `forbidden`.
-    WaitingNote { text: String },
+    WaitingNote {
+        text: String,
+    },
     /// The member has read a warning: a participant their crisis resources card
     /// (no `alert`) or a facilitator's `warning` to them (`alert` is its id), a
     /// facilitator the alert with id `alert`, which is then handled for every
@@ -128,6 +139,19 @@ pub enum ClientFrame {
     },
     /// Leave the room for good (as opposed to a dropped connection, which the
     /// server holds open for a grace period so the member can resume).
+    /// How the member arrives (`checkin`) or leaves (`checkout`): a mood from 1
+    /// (struggling) to 5 (well) and a few optional words, for the facilitators alone.
+    /// Given again, it replaces the earlier one. Answered only when refused.
+    Checkin {
+        mood: u8,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        words: Option<String>,
+    },
+    Checkout {
+        mood: u8,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        words: Option<String>,
+    },
     Leave,
 }
 

@@ -18,8 +18,11 @@
 //! - [`policy`]: a room's content policy.
 //! - [`schedule`]: a room's weekly meeting time and its next session.
 //! - [`script`]: the structured group: a session script, rounds and the sharing queue.
+//! - [`checkin`]: a member's mood at check-in and check-out (for the facilitators
+//!   alone) and the session's debrief.
 //! - `client` (feature `client`): join over HTTP, then speak the WebSocket protocol.
 
+pub mod checkin;
 pub mod client_frame;
 pub mod error;
 pub mod help_lines;
@@ -35,6 +38,7 @@ pub mod server_frame;
 #[cfg(feature = "client")]
 pub mod client;
 
+pub use checkin::{ActionCount, AlertCount, Debrief, MemberMood, MoodBoard, MoodGiven, MoodSpread};
 pub use client_frame::{ClientFrame, ModAction, Reaction};
 pub use error::{ErrorCode, close_code};
 pub use ids::{ClientId, Epoch, InviteId, Millis, OnCallId, RoomId, Seq, UserId};

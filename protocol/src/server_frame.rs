@@ -5,6 +5,7 @@
 pub use crate::help_lines::{CountryLines, CrisisCategory, HelpLine};
 use serde::{Deserialize, Serialize};
 
+use crate::checkin::{Debrief, MemberMood, MoodBoard, MoodSpread};
 use crate::client_frame::Reaction;
 use crate::error::ErrorCode;
 use crate::ids::{ClientId, Epoch, Millis, RoomId, Seq, UserId};
@@ -193,6 +194,16 @@ pub enum ServerFrame {
     /// a facilitator's `welcome`, then again when a figure changed, at most once every
     /// few seconds. A participant never receives it.
     ShareTheAir { members: Vec<AirShare> },
+    /// Sent privately to every facilitator: a participant checked in or out (their
+    /// mood and words), with the room's spread as it stands now. Never sent to any
+    /// other member; a facilitator who arrives finds them all in `welcome.moods`.
+    Mood {
+        member: MemberMood,
+        spread: MoodSpread,
+    },
+    /// Sent privately to every facilitator connected as a session closes, just before
+    /// `closed`: the session in counts. Kept nowhere after.
+    Debrief(Debrief),
     /// More of `welcome.members`, for a room whose member list does not fit in one
     /// frame: `welcome.member_parts` of these follow the welcome, before its backlog.
     Members { members: Vec<MemberInfo> },
@@ -367,7 +378,9 @@ impl ServerFrame {
             | ServerFrame::Waiting { .. }
             | ServerFrame::ModLog { .. }
             | ServerFrame::ShareTheAir { .. }
-            | ServerFrame::Members { .. } => None,
+            | ServerFrame::Members { .. }
+            | ServerFrame::Mood { .. }
+            | ServerFrame::Debrief(_) => None,
             ServerFrame::Message { seq, .. }
             | ServerFrame::Joined { seq, .. }
             | ServerFrame::Left { seq, .. }
@@ -439,6 +452,10 @@ pub struct Welcome {
     /// filters (the operator's list, or the one Kindred ships).
     #[serde(default)]
     pub cw_topics: Vec<String>,
+    /// For a facilitator: every check-in and check-out of the session so far, and
+    /// their spread. Absent for a participant, who never sees anyone's mood.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub moods: Option<MoodBoard>,
 }
 
 fn is_zero(n: &u32) -> bool {

@@ -97,6 +97,8 @@ const PRIVATE: &[&str] = &[
     "mod_log",
     "share_the_air",
     "members",
+    "mood",
+    "debrief",
 ];
 
 fn user(s: &str) -> UserId {
@@ -189,6 +191,8 @@ fn client_kind(f: &ClientFrame) -> &'static str {
         ClientFrame::Pass => "pass",
         ClientFrame::Queue { .. } => "queue",
         ClientFrame::StepAway { .. } => "step_away",
+        ClientFrame::Checkin { .. } => "checkin",
+        ClientFrame::Checkout { .. } => "checkout",
         ClientFrame::Leave => "leave",
     }
 }
@@ -210,6 +214,8 @@ fn server_kind(f: &ServerFrame) -> &'static str {
         ServerFrame::ModLog { .. } => "mod_log",
         ServerFrame::ShareTheAir { .. } => "share_the_air",
         ServerFrame::Members { .. } => "members",
+        ServerFrame::Mood { .. } => "mood",
+        ServerFrame::Debrief(_) => "debrief",
         ServerFrame::Message { .. } => "message",
         ServerFrame::Joined { .. } => "joined",
         ServerFrame::Left { .. } => "left",
@@ -727,6 +733,29 @@ fn client_mod_resolve() {
 }
 
 #[test]
+fn client_checkin() {
+    assert_eq!(
+        client_golden("checkin"),
+        ClientFrame::Checkin {
+            mood: 2,
+            words: Some("tired, but here".into()),
+        }
+    );
+}
+
+#[test]
+fn client_checkout_without_words() {
+    assert_eq!(
+        client_golden("checkout"),
+        ClientFrame::Checkout {
+            mood: 4,
+            words: None
+        }
+    );
+    assert!(fixture_value("client_checkout").get("words").is_none());
+}
+
+#[test]
 fn client_leave() {
     assert_eq!(client_golden("leave"), ClientFrame::Leave);
 }
@@ -778,6 +807,29 @@ fn server_welcome() {
     assert!(v["you"].get("waiting").is_none());
     assert!(v["room"].get("waiting_room").is_none());
     assert!(v["state"].get("waiting_room").is_none());
+}
+
+#[test]
+fn server_welcome_moods_for_a_facilitator() {
+    let f = server_golden("welcome.moods");
+    let ServerFrame::Welcome(w) = f else {
+        panic!("not a welcome: {f:?}");
+    };
+    assert_eq!(w.you.role, Role::Facilitator);
+    let moods = w
+        .moods
+        .expect("a facilitator's welcome carries the check-ins");
+    assert_eq!(moods.members.len(), 2);
+    assert_eq!(moods.members[0].user, user(ALICE));
+    assert_eq!(
+        moods.members[0].checkin.as_ref().map(|c| c.mood),
+        Some(2),
+        "Willow arrived at 2"
+    );
+    assert!(moods.members[1].checkin.as_ref().unwrap().words.is_none());
+    assert_eq!(moods.spread.checkin, [0, 1, 1, 0, 0]);
+    // A participant's welcome has no `moods` at all.
+    assert!(fixture_value("server_welcome").get("moods").is_none());
 }
 
 #[test]
@@ -1873,6 +1925,46 @@ fn client_mod_shield() {
 }
 
 #[test]
+fn server_mood() {
+    let ServerFrame::Mood { member, spread } = server_golden("mood") else {
+        panic!("not a mood");
+    };
+    assert_eq!(member.user, user(ALICE));
+    assert_eq!(member.name, "Willow");
+    assert_eq!(member.checkin.as_ref().map(|c| c.mood), Some(2));
+    assert_eq!(
+        member.checkout,
+        Some(kindred_protocol::MoodGiven {
+            mood: 4,
+            words: None,
+            ts: T0 + 4_500_000,
+        })
+    );
+    assert_eq!(spread.checkin, [0, 1, 1, 0, 0]);
+    assert_eq!(spread.checkout, [0, 0, 0, 1, 0]);
+}
+
+#[test]
+fn server_debrief() {
+    let ServerFrame::Debrief(d) = server_golden("debrief") else {
+        panic!("not a debrief");
+    };
+    assert_eq!(
+        (d.opened, d.closed, d.minutes),
+        (Some(T0), T0 + 4_800_000, 80)
+    );
+    assert_eq!((d.peak, d.members, d.messages), (3, 4, 57));
+    assert_eq!((d.rounds, d.shared, d.passes), (2, 4, 2));
+    assert_eq!(d.alerts[0].kind, AlertKind::CheckIn);
+    assert_eq!((d.alerts[1].raised, d.alerts[1].handled), (1, 0));
+    assert_eq!(d.actions[1].action, ModAction::Phase);
+    assert_eq!(d.moods.checkout, [0, 0, 0, 1, 0]);
+    // Counts only: no name and no words anywhere in it.
+    let text = fixture_text("server_debrief");
+    assert!(!text.contains("name") && !text.contains("words"));
+}
+
+#[test]
 fn server_shield() {
     assert_eq!(
         server_golden("shield"),
@@ -2418,7 +2510,7 @@ fn http_error() {
 #[test]
 fn every_client_frame_has_a_fixture() {
     let variants = serde_variants::<ClientFrame>(r#"{"type": "__no_such_type__"}"#);
-    assert_eq!(variants.len(), 15, "{variants:?}");
+    assert_eq!(variants.len(), 17, "{variants:?}");
     let mut covered = BTreeSet::new();
     for name in fixture_names("client_") {
         let kind = base_name(&name).strip_prefix("client_").unwrap();
@@ -2485,7 +2577,7 @@ fn typed_pretty(name: &str) -> String {
 #[test]
 fn every_fixture_is_typed_and_in_wire_order() {
     let names = fixture_names("");
-    assert_eq!(names.len(), 126, "{names:?}");
+    assert_eq!(names.len(), 131, "{names:?}");
     for name in names {
         assert_eq!(
             fixture_text(&name),

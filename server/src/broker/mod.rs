@@ -81,6 +81,8 @@ pub struct Snapshot {
     pub stepped_out: Option<kindred_protocol::SteppedOut>,
     /// The room's content-warning topics.
     pub cw_topics: Vec<String>,
+    /// For a facilitator, the session's check-ins and check-outs.
+    pub moods: Option<kindred_protocol::MoodBoard>,
 }
 
 /// Where a member wants to resume from.

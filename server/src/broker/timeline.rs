@@ -139,6 +139,11 @@ impl Timeline {
     /// (`departures`). Each event is encoded once. The one route out of the room:
     /// the sender's session answers only its sender.
     pub fn record(&mut self, hub: Option<&Hub>, room: RoomId, applied: &Applied) {
+        // A session's debrief goes before its `closed`, which ends every connection.
+        if let (Some(hub), Some(debrief)) = (hub, &applied.debrief) {
+            let frame = wire::encode(&wire::debrief(debrief));
+            hub.deliver(room, Audience::Facilitators, &frame, Effect::None);
+        }
         for event in &applied.events {
             let encoded = wire::encode(&wire::event_frame(event));
             match &event.kind {
@@ -254,6 +259,7 @@ impl Timeline {
             waiting: false,
             stepped_out: None,
             cw_topics: room.config.cw_topics.clone(),
+            moods: room.mood_board(user),
         }
     }
 }
@@ -281,6 +287,7 @@ fn waiting(room: &Room, user: UserId) -> Snapshot {
         waiting: true,
         stepped_out: room.stepped_out(user).cloned(),
         cw_topics: room.config.cw_topics.clone(),
+        moods: None,
     }
 }
 
@@ -305,7 +312,7 @@ fn departures(hub: &Hub, room: RoomId, applied: &Applied) {
 
 /// What every instance tells its own connections of a command besides its events,
 /// for anyone but the sender's own answer: who is turned away from the waiting room,
-/// a muted member why; for the facilitators, a knock, the waiting list, the moderation
+/// a muted member why; for the facilitators, a check-in or check-out, a knock, the waiting list, the moderation
 /// log's new entries, an alert (crisis, check-in, report), a message held for review
 /// or flagged; a warning and its acknowledgement to its member and the facilitators;
 /// a whisper to its audience; the author of a held message its outcome. The one place
@@ -326,6 +333,10 @@ fn private_effects(hub: &Hub, room: RoomId, applied: &Applied) {
     }
     if let Some(notice) = &applied.mute_notice {
         tell(Audience::User(notice.user), &wire::mute_notice(notice));
+    }
+    // A mood is the facilitators' alone: not even its author's other tabs.
+    if let Some(notice) = &applied.mood {
+        tell(Audience::Facilitators, &wire::mood(notice));
     }
     if let Some(knock) = &applied.knock {
         tell(

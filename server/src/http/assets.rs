@@ -201,6 +201,11 @@ const ASSETS: &[Asset] = &[
         body: include_bytes!("../../../web-client/myview.js"),
     },
     Asset {
+        path: "/checkin.js",
+        content_type: JS,
+        body: include_bytes!("../../../web-client/checkin.js"),
+    },
+    Asset {
         path: "/favicon.svg",
         content_type: "image/svg+xml",
         body: include_bytes!("../../../web-client/favicon.svg"),

@@ -16,6 +16,8 @@ pub enum Action {
     WhisperAnyone,
     /// A note to everyone in the waiting room.
     NoteWaiting,
+    /// A check-in or check-out: a participant's, for the facilitators.
+    CheckIn,
     Moderate(ModAction),
 }
 
@@ -38,5 +40,7 @@ pub fn authorize(role: Role, action: Action) -> bool {
         (Role::Participant, Action::WhisperAnyone | Action::NoteWaiting | Action::Moderate(_)) => {
             false
         }
+        (Role::Participant, Action::CheckIn) => true,
+        (Role::Facilitator, Action::CheckIn) => false,
     }
 }

@@ -20,6 +20,7 @@ mod log;
 pub mod script;
 mod sent;
 mod state;
+mod tally;
 mod whispers;
 
 pub use alerts::{About, Alert, Kept, MAX_OPEN_ALERTS};
@@ -32,8 +33,8 @@ pub use sent::MAX_REMEMBERED_SENDS;
 pub use state::{
     AIR_INTERVAL_MS, AirWatch, Applied, Briefing, Command, Concern, DEFAULT_CW_TOPICS,
     DEFAULT_GUIDELINES, Departure, Escalation, Held, Limits, MAX_HELD, MAX_REMEMBERED_MARKS,
-    Member, ModRequest, ModStatus, MuteNotice, Parting, Presence, Rejection, Room, RoomConfig,
-    Screened, Settled, UpdateRoom, Warning, check_cw_topics, default_cw_topics,
+    Member, ModRequest, ModStatus, MoodNotice, MuteNotice, Parting, Presence, Rejection, Room,
+    RoomConfig, Screened, Settled, UpdateRoom, Warning, check_cw_topics, default_cw_topics,
 };
 pub use whispers::{MAX_WHISPERS, Whisper};
 

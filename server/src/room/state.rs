@@ -12,11 +12,15 @@
 //!   supervisor, and their seat), `structure` (the session script, a
 //!   go-around, the sharing queue), `air` (share the air: each participant's share of
 //!   the conversation, for the facilitators);
+//!   `shield` (one switch for a bad night), `structure` (the session script, a
+//!   go-around, the sharing queue), `checkin` (a participant's mood at check-in and
+//!   check-out for the facilitators, and the session's counts for its debrief);
 //! - queries: `queries` (what the room tells those who ask, changing nothing).
 
 mod air;
 mod arrival;
 mod attendance;
+mod checkin;
 mod command;
 mod config;
 mod departure;
@@ -35,7 +39,7 @@ mod waiting;
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
-use kindred_protocol::{LeftReason, Millis, Reaction, Role, RoomId, Seq, UserId};
+use kindred_protocol::{LeftReason, MemberMood, Millis, Reaction, Role, RoomId, Seq, UserId};
 use serde::{Deserialize, Serialize};
 
 pub use self::air::{AIR_INTERVAL_MS, AirWatch};
@@ -46,7 +50,9 @@ pub use self::config::{
 };
 pub use self::member::{Held, Member, ModStatus, Presence, Warning};
 pub use self::oncall::Escalation;
-pub use self::outcome::{Applied, Briefing, Departure, MuteNotice, Parting, Rejection, Settled};
+pub use self::outcome::{
+    Applied, Briefing, Departure, MoodNotice, MuteNotice, Parting, Rejection, Settled,
+};
 use super::alerts::OpenAlerts;
 use super::authz::{Action, authorize};
 use super::bans::Bans;
@@ -55,6 +61,7 @@ use super::invites::Invites;
 use super::log::ModLog;
 use super::script::Structure;
 use super::sent::SendMemory;
+use super::tally::Tally;
 use super::whispers::Whispers;
 
 /// The most messages a room holds for review at once; more are refused (`filtered`).
@@ -150,6 +157,12 @@ pub struct Room {
     /// Alerts a facilitator escalated to the on-call supervisor this session.
     #[serde(default)]
     escalations: oncall::Escalations,
+    /// The session's check-ins and check-outs, by participant, for the facilitators.
+    #[serde(default)]
+    moods: BTreeMap<UserId, MemberMood>,
+    /// What the session amounts to so far, for its debrief.
+    #[serde(default)]
+    tally: Tally,
 }
 
 impl Room {
@@ -187,6 +200,8 @@ impl Room {
             deleted: false,
             structure: Structure::default(),
             air: air::Air::default(),
+            moods: BTreeMap::new(),
+            tally: Tally::default(),
         }
     }
 
@@ -267,6 +282,7 @@ impl Room {
             },
             Command::Moderate { actor, request } => (*actor, Action::Moderate(request.action)),
             Command::WaitingNote { user, .. } => (*user, Action::NoteWaiting),
+            Command::Mood { user, .. } => (*user, Action::CheckIn),
             Command::AckWarning { user, .. } => {
                 self.role_of(*user)?;
                 return Ok(());
@@ -300,6 +316,12 @@ impl Room {
     /// Apply one command at instant `now`.
     pub fn apply(&mut self, cmd: Command, now: Millis) -> Result<Applied, Rejection> {
         self.permit(&cmd)?;
+        let out = self.decide(cmd, now)?;
+        self.count(&out);
+        Ok(out)
+    }
+
+    fn decide(&mut self, cmd: Command, now: Millis) -> Result<Applied, Rejection> {
         match cmd {
             Command::Connect {
                 user,
@@ -352,6 +374,12 @@ impl Room {
             Command::Pass { user } => self.pass(user, now),
             Command::Queue { user, on } => self.ask_to_share(user, on, now),
             Command::StepAway { user, on } => self.step_away(user, on, now),
+            Command::Mood {
+                user,
+                checkout,
+                mood,
+                words,
+            } => self.give_mood(user, checkout, (mood, words), now),
             Command::React {
                 user,
                 target,
@@ -507,6 +535,7 @@ fn waiting_actor(cmd: &Command) -> Option<UserId> {
             user, to: Some(_), ..
         }
         | Command::WaitingNote { user, .. }
+        | Command::Mood { user, .. }
         | Command::AckWarning { user, .. } => Some(*user),
         Command::Whisper { to: None, .. } => None,
         Command::Moderate { actor, .. } => Some(*actor),

@@ -2393,6 +2393,7 @@ fn invites_minted_in_the_same_millisecond_are_listed_in_the_order_they_were_mint
 }
 
 mod away;
+mod checkin;
 mod concern;
 mod content_warning;
 mod oncall;

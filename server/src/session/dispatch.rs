@@ -40,6 +40,8 @@ impl Live {
             ClientFrame::Pass => self.pass(conn).await?,
             ClientFrame::Queue { on } => self.ask_to_share(conn, on).await?,
             ClientFrame::StepAway { on } => self.step_away(conn, on).await?,
+            ClientFrame::Checkin { mood, words } => self.mood(conn, false, mood, words).await?,
+            ClientFrame::Checkout { mood, words } => self.mood(conn, true, mood, words).await?,
             ClientFrame::React { seq, emoji } => self.react(conn, seq, emoji).await?,
             // Private (`family/private.rs`).
             ClientFrame::Whisper { to, text } => {

@@ -247,6 +247,7 @@ impl Conn {
             backlog: u32::try_from(snapshot.backlog.len()).unwrap_or(u32::MAX),
             member_parts: 0,
             cw_topics: snapshot.cw_topics,
+            moods: snapshot.moods,
         };
         let mut frames = wire::welcome(welcome, self.welcome_budget());
         frames.extend(snapshot.backlog);

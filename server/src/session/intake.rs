@@ -84,7 +84,9 @@ impl Live {
             | ClientFrame::Report { .. }
             | ClientFrame::Whisper { .. }
             | ClientFrame::WaitingNote { .. }
-            | ClientFrame::Concern { .. } => budget.message(),
+            | ClientFrame::Concern { .. }
+            | ClientFrame::Checkin { .. }
+            | ClientFrame::Checkout { .. } => budget.message(),
             // Handling an alert is a facilitator's action; reading a card or a
             // note is a member's.
             ClientFrame::AckWarning { alert } => match (self.role, alert) {

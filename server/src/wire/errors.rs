@@ -37,6 +37,16 @@ pub fn text_error(client_id: Option<ClientId>, e: &TextError) -> ServerFrame {
     error(client_id, code, e.to_string(), None)
 }
 
+/// A check-in or check-out whose mood is not one of the five.
+pub fn not_a_mood() -> ServerFrame {
+    error(
+        None,
+        ErrorCode::BadRequest,
+        "mood is a number from 1 (struggling) to 5 (well)",
+        None,
+    )
+}
+
 /// A binary WebSocket frame: the protocol is JSON text.
 pub fn binary_refused() -> ServerFrame {
     error(

@@ -14,13 +14,13 @@ use axum::extract::ws::Utf8Bytes;
 use kindred_protocol::{Seq, ServerFrame};
 
 pub use errors::{
-    binary_refused, declined, denied, error, no_room, rejection, slow_consumer, text_error,
-    too_fast, unavailable, unconfirmed,
+    binary_refused, declined, denied, error, no_room, not_a_mood, rejection, slow_consumer,
+    text_error, too_fast, unavailable, unconfirmed,
 };
 pub use notices::{
-    ack, alert, concern_noted, crisis_resources, flagged_alert, held_ack, held_alert, kept,
-    knock_alert, mod_log, mute_notice, share_the_air, typing, unkept_crisis_alert, waiting_list,
-    warning, whisper,
+    ack, alert, concern_noted, crisis_resources, debrief, flagged_alert, held_ack, held_alert,
+    kept, knock_alert, mod_log, mood, mute_notice, share_the_air, typing, unkept_crisis_alert,
+    waiting_list, warning, whisper,
 };
 pub use timeline::{event_frame, quote, read_event, redacted_message};
 pub use welcome::welcome;

@@ -8,7 +8,7 @@ use kindred_protocol::{
     WaitingMember,
 };
 
-use crate::room::{About, Alert, Concern, Held, Kept, MuteNotice, Warning, Whisper};
+use crate::room::{About, Alert, Concern, Held, Kept, MoodNotice, MuteNotice, Warning, Whisper};
 use crate::safety::ResourcesCard;
 
 /// The answer to a command the room took: `seq` is the timeline position it got, if
@@ -316,4 +316,17 @@ pub fn unkept_crisis_alert(
 /// someone (`told`: a facilitator is connected now).
 pub fn concern_noted(user: UserId, name: String, told: bool) -> ServerFrame {
     ServerFrame::ConcernNoted { user, name, told }
+}
+
+/// A participant's check-in or check-out, for the facilitators alone.
+pub fn mood(notice: &MoodNotice) -> ServerFrame {
+    ServerFrame::Mood {
+        member: notice.member.clone(),
+        spread: notice.spread,
+    }
+}
+
+/// The session in counts, for the facilitators as it closes.
+pub fn debrief(debrief: &kindred_protocol::Debrief) -> ServerFrame {
+    ServerFrame::Debrief(debrief.clone())
 }

@@ -350,7 +350,9 @@ pub fn read_event(text: &str) -> Option<Event> {
         | ServerFrame::ConcernNoted { .. }
         | ServerFrame::Waiting { .. }
         | ServerFrame::ModLog { .. }
-        | ServerFrame::ShareTheAir { .. } => return None,
+        | ServerFrame::ShareTheAir { .. }
+        | ServerFrame::Mood { .. }
+        | ServerFrame::Debrief(_) => return None,
     };
     Some(Event { seq, ts, kind })
 }

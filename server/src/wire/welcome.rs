@@ -108,6 +108,7 @@ mod tests {
             backlog: 100,
             member_parts: 0,
             cw_topics: Vec::new(),
+            moods: None,
         }
     }
 

@@ -8,6 +8,7 @@ mod bad_input;
 mod bans;
 mod budgets;
 mod catalog_record;
+mod checkin;
 mod concern;
 mod content_warnings;
 mod contract;

@@ -71,6 +71,15 @@ pub enum Command {
         user: UserId,
         on: bool,
     },
+    /// A participant tells the facilitators how they arrive (`checkout` false) or
+    /// leave: a mood from 1 to 5 and a few words, already normalised.
+    Mood {
+        user: UserId,
+        checkout: bool,
+        mood: u8,
+        #[serde(default)]
+        words: Option<String>,
+    },
     React {
         user: UserId,
         target: Seq,

@@ -294,7 +294,8 @@ impl Room {
                         "a held message is released or declined, not resolved",
                     ));
                 }
-                self.alerts.handle(id).ok_or(Rejection::NotFound)?;
+                let alert = self.alerts.handle(id).ok_or(Rejection::NotFound)?;
+                self.tally.handled(crate::room::tally::kind_of(&alert));
             }
             ModAction::Escalate => return self.escalate(actor, alert, now),
             ModAction::OnCallJoined => {
@@ -374,6 +375,7 @@ impl Room {
         now: Millis,
     ) -> Applied {
         let mut out = Applied::none();
+        out.debrief = self.debrief(now).map(Box::new);
         let seq = self.push(&mut out, now, EventKind::Closed { reason });
         out.ack = Some(seq);
         self.session += 1;
@@ -386,6 +388,8 @@ impl Room {
         self.whispers.clear();
         self.log.clear();
         self.escalations.clear();
+        self.moods.clear();
+        self.tally = crate::room::tally::Tally::default();
         self.bans.end_session();
         self.invites.end_session(now);
         self.paused = false;

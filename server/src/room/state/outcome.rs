@@ -4,7 +4,9 @@
 //! one delivery step (`broker::timeline`) turns it into frames for everyone but the
 //! sender, on every instance that folds it.
 
-use kindred_protocol::{ErrorCode, LogEntry, Millis, Seq, UserId, WaitingMember};
+use kindred_protocol::{
+    ErrorCode, LogEntry, MemberMood, Millis, MoodSpread, Seq, UserId, WaitingMember,
+};
 
 use super::member::{Held, Warning};
 use crate::room::alerts::{Alert, Kept};
@@ -233,6 +235,19 @@ pub struct Applied {
     /// A member was muted (by this command), or arrives while muted: they are told
     /// why and until when, privately.
     pub mute_notice: Option<MuteNotice>,
+    /// A participant checked in or out: the facilitators are told, nobody else.
+    pub mood: Option<MoodNotice>,
+    /// The session closed: its debrief, for each facilitator connected, given before
+    /// the `closed` event that ends their connections.
+    pub debrief: Option<Box<kindred_protocol::Debrief>>,
+}
+
+/// A check-in or check-out, for the facilitators: the member's whole entry and the
+/// room's spread as it stands after it.
+#[derive(Clone, Debug, PartialEq)]
+pub struct MoodNotice {
+    pub member: MemberMood,
+    pub spread: MoodSpread,
 }
 
 /// What a facilitator decided about a held message.

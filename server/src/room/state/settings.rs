@@ -48,6 +48,7 @@ impl Room {
         match (self.open, open) {
             (false, true) => {
                 self.open = true;
+                self.tally = crate::room::tally::Tally::opened(now);
                 let mut out = Applied::none();
                 out.ack = Some(self.push(&mut out, now, EventKind::Opened));
                 self.attend(now, &mut out);

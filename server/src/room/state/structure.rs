@@ -195,6 +195,7 @@ impl Room {
         match phase.kind {
             PhaseKind::Open => {}
             PhaseKind::Round => {
+                self.tally.round();
                 let mut order: Vec<(Seq, UserId)> = self
                     .members
                     .values()
@@ -275,6 +276,7 @@ impl Room {
         let last = round.holder.take();
         if let (Some(holder), Some(how)) = (last, how) {
             round.done.insert(holder, how);
+            self.tally.turn(how == TurnDone::Passed);
         }
         let next = round
             .order

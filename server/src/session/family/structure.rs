@@ -4,15 +4,19 @@
 //! the room, answered to its sender only when refused, like a hand; the `round`,
 //! `floor` and `queue` events reach everyone from the room's fold. A facilitator's
 //! script actions are `mod` actions (`moderation.rs`); a script they send has its
-//! texts normalised here first.
+//! texts normalised here first. A participant's `checkin` and `checkout` (their mood,
+//! for the facilitators alone) are answered the same way: only when refused, a mood
+//! outside 1 to 5 or words past their bound before anything reaches the room.
 
 use kindred_protocol::Phase;
+use kindred_protocol::checkin::{MAX_MOOD_WORDS_CHARS, is_mood};
 use kindred_protocol::script::{MAX_PHASE_NAME_CHARS, MAX_PROMPT_CHARS, MAX_READING_CHARS};
 
 use crate::room::Command;
 use crate::safety::{TextError, normalize_message};
 use crate::session::intake::optional_text;
 use crate::session::{Conn, Live};
+use crate::wire;
 
 impl Live {
     pub(in crate::session) async fn pass(&mut self, conn: &mut Conn) -> Result<(), axum::Error> {
@@ -40,6 +44,30 @@ impl Live {
         let cmd = Command::StepAway {
             user: self.user,
             on,
+        };
+        self.apply_quietly(conn, cmd).await
+    }
+
+    /// A check-in (`checkout` false) or check-out. The words are never logged.
+    pub(in crate::session) async fn mood(
+        &mut self,
+        conn: &mut Conn,
+        checkout: bool,
+        mood: u8,
+        words: Option<String>,
+    ) -> Result<(), axum::Error> {
+        if !is_mood(mood) {
+            return self.reply(conn, &wire::not_a_mood()).await;
+        }
+        let words = optional_text(words, MAX_MOOD_WORDS_CHARS);
+        let Some(words) = self.checked(conn, None, words).await? else {
+            return Ok(());
+        };
+        let cmd = Command::Mood {
+            user: self.user,
+            checkout,
+            mood,
+            words,
         };
         self.apply_quietly(conn, cmd).await
     }
