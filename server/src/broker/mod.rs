@@ -351,6 +351,7 @@ mod tests {
             text: "hello".into(),
             cw: None,
             crisis: None,
+            guard: Default::default(),
             screened: None,
         };
         assert!(

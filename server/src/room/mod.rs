@@ -32,7 +32,7 @@ pub use sent::MAX_REMEMBERED_SENDS;
 pub use state::{
     Applied, Briefing, Command, Concern, DEFAULT_GUIDELINES, Departure, Held, Limits, MAX_HELD,
     MAX_REMEMBERED_MARKS, Member, ModRequest, ModStatus, MuteNotice, Parting, Presence, Rejection,
-    Room, RoomConfig, Screened, Settled, UpdateRoom, Warning,
+    Room, RoomConfig, Screened, Settled, UpdateRoom, Warning, Guarded,
 };
 pub use whispers::{MAX_WHISPERS, Whisper};
 

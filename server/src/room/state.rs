@@ -33,7 +33,7 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 use kindred_protocol::{LeftReason, Millis, Reaction, Role, RoomId, Seq, UserId};
 use serde::{Deserialize, Serialize};
 
-pub use self::command::{Command, Concern, ModRequest, Screened};
+pub use self::command::{Command, Concern, Guarded, ModRequest, Screened};
 pub use self::config::{DEFAULT_GUIDELINES, Limits, RoomConfig, UpdateRoom};
 pub use self::member::{Held, Member, ModStatus, Presence, Warning};
 pub use self::outcome::{Applied, Briefing, Departure, MuteNotice, Parting, Rejection, Settled};
@@ -305,7 +305,8 @@ impl Room {
                 cw,
                 crisis,
                 screened,
-            } => self.send(user, client_id, text, cw, (crisis, screened), now),
+                guard,
+            } => self.send(user, client_id, text, cw, (crisis, screened, guard), now),
             Command::Hand { user, raised } => {
                 let m = self.members.get_mut(&user).ok_or(Rejection::NotMember)?;
                 let mut out = Applied::none();

@@ -118,6 +118,7 @@ impl<'s> Witness<'s> {
         for _ in 0..tries {
             let frame = ClientFrame::Send {
                 client_id: client_id.clone(),
+                guard: None,
                 text: text.into(),
                 cw: None,
             };

@@ -4,7 +4,7 @@
 //! one delivery step (`broker::timeline`) turns it into frames for everyone but the
 //! sender, on every instance that folds it.
 
-use kindred_protocol::{ErrorCode, LogEntry, Millis, Seq, UserId, WaitingMember};
+use kindred_protocol::{ErrorCode, GuardCategory, LogEntry, Millis, Seq, UserId, WaitingMember};
 
 use super::member::{Held, Warning};
 use crate::room::alerts::{Alert, Kept};
@@ -100,6 +100,19 @@ pub enum Rejection {
     NoQueue,
     #[error("nobody here is waiting to share")]
     QueueEmpty,
+    /// The room's guardrail (`ask`) found what groups ask members not to share:
+    /// nothing reached the room, and the author chooses. `facilitators`: the room is
+    /// facilitated, so sending it to them alone is one of the choices.
+    #[error(
+        "thank you for sharing this. Your message has details that can be hard for others \
+         here to read ({}), so it has not been sent yet. You can add a content warning, \
+         send it to the facilitators only, edit it, or send it as it is",
+        category.warning()
+    )]
+    Consider {
+        category: GuardCategory,
+        facilitators: bool,
+    },
 }
 
 impl Rejection {
@@ -133,6 +146,7 @@ impl Rejection {
                 ErrorCode::BadRequest
             }
             Rejection::NoSuchPhase | Rejection::QueueEmpty => ErrorCode::NotFound,
+            Rejection::Consider { .. } => ErrorCode::Consider,
         }
     }
 

@@ -4,7 +4,11 @@ use super::*;
 use rustrict::CensorStr;
 
 fn policy(mode: PolicyMode, kinds: Kinds) -> ContentPolicy {
-    ContentPolicy { mode, kinds }
+    ContentPolicy {
+        mode,
+        kinds,
+        ..ContentPolicy::default()
+    }
 }
 
 /// Words members use about themselves that rustrict's default censor alters.
