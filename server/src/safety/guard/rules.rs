@@ -29,7 +29,32 @@ const MEDS: Cues = &[
     "zopiclone", "ambien", "propranolol", "venlafaxine", "effexor", "mirtazapine",
     "clonazepam", "klonopin", "lorazepam", "ativan", "trazodone", "gabapentin", "pregabalin",
     "olanzapine", "painkiller", "percocet", "vicodin", "hydrocodone", "methadone", "dose",
-    "mg ", "od ",
+    "mg ", "od ", "codamol", "adderall", "klonopin", "benadryl", "kratom", "ketamine", "ket ", "coke",
+    "cocaine", "heroin", "h ", "meth ", "mdma", "molly", "acid", "tabs", "lsd", "shrooms",
+    "mushrooms", "bars ", "edible", "ghb", "gbl", "spice", "lines of", "line of", "grams",
+    "gram ", "g of", "a g ", "half a g", "ml ", "valium", "oxy", "pills",
+];
+
+/// Drink counted out.
+const DRINK: Cues = &[
+    "shots", "pints", "vodka", "tequila", "gin ", "jack ", "whisky", "whiskey", "cider",
+    "beers", "cans", "litre", "liter", "bottles of", "bottle of",
+];
+
+/// Why it was taken, when the reason is to feel nothing or harm.
+const COPING: Cues = &[
+    "blank", "forget", "get numb", "to feel nothing", "feel something", "stop thinking",
+    "flashback", "nightmare", "to get through", "get through the day", "out of it",
+    "sleep for", "see if i could", "to see what",
+    "make it stop", "make the", "gone", "not feel", "dont want to feel", "anniversary",
+    "funeral", "relapse", "cant stop", "every night", "since the", "first time in",
+    "isnt prescribed", "not prescribed", "doesnt know", "doesn t know",
+];
+
+/// Several containers of a medication.
+const CONTAINERS: Cues = &[
+    "packs", "boxes", "packets", "strips", "bottles", "whole strip", "whole box",
+    "whole pack", "whole bottle",
 ];
 
 /// A quantity: a number written out or in digits, or a container's worth.
@@ -51,7 +76,8 @@ const HARM: Cues = &[
     "overdos", "od ", "lethal", "fatal", "deadly", "kill", "die ", "dying", "death",
     "end it", "end my", "swallow", "chug", "at once", "one go", "one sitting", "vodka",
     "alcohol", "wine", "whisky", "whiskey", "booze", "not wake", "never wake", "suicide",
-    "liver", "take them all", "take all",
+    "liver", "take them all", "take all", "take the whole", "the lot", "all of them",
+    "all of it", "at the same time",
 ];
 
 /// Words of ordinary treatment.
@@ -77,7 +103,8 @@ const PLACE_DETAIL: Cues = &[
     "high enough", "how high", "tall enough", "drop", "storey", "floors", "floor up", "metres", "meters", "feet", "ft", "unlocked", "open at",
     "nobody", "no one", "no cameras", "camera", "express", "timetable", "doesn t stop",
     "doesnt stop", "fast train", " road", "street", "lane ", "near my", "by my", "access",
-    "climb", "gap ",
+    "climb", "gap ", "no gates", "level", "roof door", "never locked", "over the edge",
+    "edge", "stairwell", "highest",
 ];
 
 /// Acts of falling or jumping.
@@ -85,6 +112,9 @@ const FALL: Cues = &[
     "jump", "fall from", "fall off", "step off", "step in front", "leap", "throw myself",
     "no fence", "no railing", "no barrier", "high enough", "end it", "die ", "kill",
     "suicide", "nobody would", "no one would", "over the edge", "off the edge",
+    "looked over", "by the track", "on the track", "keep looking", "keep thinking",
+    "not come back", "nobody goes", "no one goes", "doesnt have a barrier",
+    "doesn t have a barrier", "no barrier", "standing by",
 ];
 
 /// Asking for or giving instructions.
@@ -116,7 +146,7 @@ const BLADE: Cues = &[
     "box cutter", "stanley",
 ];
 const BLADE_DETAIL: Cues = &[
-    "vein", "artery", "wrist", "deep", "vertical", "down the", "along the", "sharpen",
+    "vein", "artery", "wrist", "deep", "vertical", "down the", "along the", "sharpened",
     "took apart", "took out", "broke open", "pencil sharpener", "thigh", "throat", "stash",
 ];
 
@@ -125,8 +155,8 @@ const GAS: Cues = &["exhaust", "hose", "charcoal", "carbon monoxide", "helium", 
 const GAS_DETAIL: Cues = &["car", "garage", "tent", "seal", "tape", "bag", "tank", "room"];
 const GUN: Cues = &["gun", "rifle", "pistol", "shotgun", "bullet", "firearm", "revolver"];
 const GUN_DETAIL: Cues = &[
-    "loaded", "load", "bought", "cabinet", "safe", "key", "combination", "dad s", "my dad",
-    "my father", "ammo", "bullet", "mouth", "head", "temple", "trigger",
+    "loaded", "load ", "bought", "cabinet", "key", "combination", "ammo", "bullet", "mouth",
+    "head", "temple", "trigger",
 ];
 
 /// Wounds, blood and burns described.
@@ -134,11 +164,12 @@ const BLOOD: Cues = &["blood", "bled", "bleeding"];
 const BLOOD_DETAIL: Cues = &[
     "everywhere", "pool", "soak", "spurt", "gush", "drip", "pour", "puddle", "sheets", "floor",
     "sink", "bath", "wouldn t stop", "wouldnt stop", "wont stop", "won t stop", "spray",
-    "squirt", "covered in", "dripping", "down my", "all over",
+    "squirt", "covered in", "dripping", "down my",
 ];
 const WOUND: Cues = &[
     "cut myself", "cut my", "cuts ", "cutting", "slashed", "gash", "wound", "sliced",
     "carved", "burned my", "burnt my", "burned myself", "burnt myself", "burns ",
+    "burn myself", "split open",
 ];
 const WOUND_DETAIL: Cues = &[
     "bone", "fat ", "tendon", "muscle", "stitch", "layer", "gaping", "deep", "flesh",
@@ -152,13 +183,29 @@ const VIOLENCE: Cues = &[
     "hands around my", "hands round my", "hand over my mouth", "forced me", "forced his",
     "forced himself", "ripped my", "ripped off my", "tore my", "beat me", "punched me",
     "kicked me", "stabbed", "smashed my", "dragged me", "penetrat", "slammed my",
+    "held my head", "bent my", "broke my", "ripped the skin", "bit the",
 ];
 const BODY: Cues = &[
     "throat", "neck", "face", "skull", "teeth", "tooth", "ribs", "blood", "inside me",
     "clothes", "underwear", "legs apart", "thighs", "mouth", "nose", "eye", "head",
     "black out", "blacked out", "passed out", "couldn t breathe", "couldnt breathe",
     "bone", "crack", "snap", "bruise", "hair", "floor", "wall", "until i", "till i",
+    "fingers", "under the", "skin", "flap", "metal",
 ];
+
+/// Injury told in its particulars: one of these is enough.
+const GORE: Cues = &[
+    "stumps", "shredded", "insides were", "insides all", "cut in half", "guts were",
+    "guts all", "pus ", "pus coming", "loose flaps", "skin off", "skin came away",
+    "came away on", "bone sticking", "sticking out of", "down to the white", "brains",
+    "decapitat", "intestines", "still twitching", "heard each one crack",
+    "under the bath water", "under the water until", "skin was black", "skin melted",
+    "melted skin", "lost his hand", "lost her hand", "lost his leg", "lost his legs",
+    "legs were gone", "blood spurt", "bled out",
+];
+
+/// A story on a screen or a page, not a member's own.
+const FICTION: Cues = &["film", "movie", "horror", "series", "episode", "book", "game"];
 
 /// What one rule needs: a cue from every set, none from `unless` (if any).
 struct Rule {
@@ -183,6 +230,26 @@ const RULES: &[Rule] = &[
         all: &[MEDS, HARM],
         quantity: true,
         unless: Some((TREATMENT, HARM_ACT)),
+    },
+    // A substance in a quantity taken to feel nothing, or any drink counted out so.
+    Rule {
+        category: GuardCategory::Dose,
+        all: &[MEDS, COPING],
+        quantity: true,
+        unless: None,
+    },
+    Rule {
+        category: GuardCategory::Dose,
+        all: &[DRINK, COPING],
+        quantity: true,
+        unless: None,
+    },
+    // Several boxes of a medication at hand.
+    Rule {
+        category: GuardCategory::Dose,
+        all: &[MEDS, CONTAINERS],
+        quantity: false,
+        unless: Some((TREATMENT, HARM)),
     },
     // Asking or telling how much of a medication, then how at all.
     Rule {
@@ -231,7 +298,7 @@ const RULES: &[Rule] = &[
         category: GuardCategory::Graphic,
         all: &[BLOOD, BLOOD_DETAIL],
         quantity: false,
-        unless: None,
+        unless: Some((FICTION, &[])),
     },
     Rule {
         category: GuardCategory::Graphic,
@@ -242,6 +309,12 @@ const RULES: &[Rule] = &[
     Rule {
         category: GuardCategory::Graphic,
         all: &[VIOLENCE, BODY],
+        quantity: false,
+        unless: None,
+    },
+    Rule {
+        category: GuardCategory::Graphic,
+        all: &[GORE],
         quantity: false,
         unless: None,
     },

@@ -102,7 +102,7 @@ fn a_detail_in_another_sentence_does_not_make_a_method() {
 #[test]
 fn a_treatment_word_does_not_excuse_a_word_of_harm() {
     assert_eq!(
-        rules::detect("my doctor prescribed them but I've saved 40 to take at once"),
+        rules::detect("my doctor prescribed the pills but I've saved 40 to take at once"),
         Some(Dose)
     );
     assert_eq!(
