@@ -35,8 +35,8 @@ pub mod client;
 
 pub use client_frame::{ClientFrame, ModAction, Reaction};
 pub use error::{ErrorCode, close_code};
-pub use policy::{GuardCategory, GuardChoice, GuardMode, GuardOffer};
 pub use ids::{ClientId, Epoch, InviteId, Millis, RoomId, Seq, UserId};
+pub use policy::{GuardCategory, GuardChoice, GuardMode, GuardOffer};
 pub use schedule::{NextSession, Schedule, Weekday};
 pub use script::{
     Phase, PhaseEvent, PhaseKind, PhaseNow, QueueEvent, Queued, RoundEvent, RoundNow, ScriptEvent,

@@ -22,10 +22,9 @@ use kindred_protocol::http::{
 use kindred_protocol::policy::{ContentPolicy, GuardMode, Kinds, PolicyMode};
 use kindred_protocol::{
     AlertKind, ClientFrame, CrisisCategory, ErrorCode, ErrorFrame, GuardCategory, GuardChoice,
-    GuardOffer, LeftReason, LogEntry,
-    MemberInfo, ModAction, NextSession, PROTOCOL_VERSION, Quote, Reaction, ResumeKind, Role,
-    RoomId, RoomState, RoomSummary, Schedule, ServerFrame, UserId, Visibility, WaitingMember,
-    Weekday, close_code,
+    GuardOffer, LeftReason, LogEntry, MemberInfo, ModAction, NextSession, PROTOCOL_VERSION, Quote,
+    Reaction, ResumeKind, Role, RoomId, RoomState, RoomSummary, Schedule, ServerFrame, UserId,
+    Visibility, WaitingMember, Weekday, close_code,
 };
 use serde::Serialize;
 use serde::de::DeserializeOwned;

@@ -1,5 +1,5 @@
-// The guardrail's question in the browser, on a phone: a message with the means of
-// harm in it is not shared; its author is asked where the message waits, with four
+// The guardrail's question in the browser, on a phone: a message with graphic detail
+// in it is not shared; its author is asked where the message waits, with four
 // choices reachable by keyboard and the question said once through the announcer.
 // "Add a content warning and send" delivers it to another member behind a warning;
 // Escape gives the words back to edit.
@@ -12,7 +12,8 @@ import {
 
 useKindred();
 
-const METHOD = 'the bridge on mill road has no fence on the north side';
+// Graphic detail without crisis words: no crisis card comes with the question.
+const METHOD = 'there was blood everywhere, it soaked through the sheets and pooled on the floor';
 const HEARD = 'kindred-e2e.heard';
 
 /** Record every item added to the announcer's regions, in this page's session storage. */
@@ -85,7 +86,7 @@ test('the guardrail asks on a phone, by keyboard, once; a content warning delive
     await ash.keyboard.press('Enter');
     const delivered = bo.locator('#timeline li.msg', { hasText: 'Content warning' });
     await delivered.waitFor({ state: 'attached' });
-    assert.match(await delivered.innerText(), /mentions means of self-harm/);
+    assert.match(await delivered.innerText(), /graphic detail/);
     assert.deepEqual(ash.problems, []);
     assert.deepEqual(bo.problems, []);
   } finally {

@@ -52,9 +52,7 @@ impl AppError {
             | ErrorCode::Paused
             | ErrorCode::Filtered
             | ErrorCode::NotYourTurn
-            | ErrorCode::Consider => {
-                StatusCode::CONFLICT
-            }
+            | ErrorCode::Consider => StatusCode::CONFLICT,
         }
     }
 }

@@ -30,9 +30,9 @@ pub use invites::{BoundSeat, Holder, InviteRecord, MAX_INVITE_USES, MAX_SEAT_DEV
 pub use log::MAX_LOG_ENTRIES;
 pub use sent::MAX_REMEMBERED_SENDS;
 pub use state::{
-    Applied, Briefing, Command, Concern, DEFAULT_GUIDELINES, Departure, Held, Limits, MAX_HELD,
-    MAX_REMEMBERED_MARKS, Member, ModRequest, ModStatus, MuteNotice, Parting, Presence, Rejection,
-    Room, RoomConfig, Screened, Settled, UpdateRoom, Warning, Guarded,
+    Applied, Briefing, Command, Concern, DEFAULT_GUIDELINES, Departure, Guarded, Held, Limits,
+    MAX_HELD, MAX_REMEMBERED_MARKS, Member, ModRequest, ModStatus, MuteNotice, Parting, Presence,
+    Rejection, Room, RoomConfig, Screened, Settled, UpdateRoom, Warning,
 };
 pub use whispers::{MAX_WHISPERS, Whisper};
 

@@ -61,20 +61,36 @@ async fn send(member: &mut Member, id: &str, text: &str, choice: Option<GuardCho
 }
 
 #[tokio::test]
-async fn ask_keeps_a_method_from_the_room_while_crisis_help_goes_out_at_once_and_a_cw_resend_reaches_it() {
+async fn ask_keeps_a_method_from_the_room_while_crisis_help_goes_out_at_once_and_a_cw_resend_reaches_it()
+ {
     let server = TestServer::start().await;
     let (_room, mut fran, mut alice, mut bob) = room(&server).await;
-    assert_eq!(bob.welcome.policy.guard, GuardMode::Ask, "ask is the default, shown to members");
+    assert_eq!(
+        bob.welcome.policy.guard,
+        GuardMode::Ask,
+        "ask is the default, shown to members"
+    );
 
     send(&mut bob, "g1", DOSE_AND_CRISIS, None).await;
-    let refused = bob.outcome("g1").await.expect_err("asked before it reaches anyone");
+    let refused = bob
+        .outcome("g1")
+        .await
+        .expect_err("asked before it reaches anyone");
     assert_eq!(refused.code, ErrorCode::Consider);
     assert_eq!(refused.guard, Some(GuardCategory::Dose));
     assert_eq!(
         refused.choices,
-        [GuardOffer::Cw, GuardOffer::Facilitators, GuardOffer::Edit, GuardOffer::AsIs]
+        [
+            GuardOffer::Cw,
+            GuardOffer::Facilitators,
+            GuardOffer::Edit,
+            GuardOffer::AsIs
+        ]
     );
-    assert!(!refused.message.contains("sertraline"), "the words are not echoed back");
+    assert!(
+        !refused.message.contains("sertraline"),
+        "the words are not echoed back"
+    );
     // Help at the first attempt: the card to Bob, the alert with his words to Fran.
     let told = bob
         .until(|f| match f {
@@ -82,7 +98,11 @@ async fn ask_keeps_a_method_from_the_room_while_crisis_help_goes_out_at_once_and
             _ => None,
         })
         .await;
-    assert_eq!(told, (None, true), "not in the timeline; a facilitator was told");
+    assert_eq!(
+        told,
+        (None, true),
+        "not in the timeline; a facilitator was told"
+    );
     let alert = fran
         .until(|f| match f {
             ServerFrame::Alert {
@@ -99,7 +119,9 @@ async fn ask_keeps_a_method_from_the_room_while_crisis_help_goes_out_at_once_and
     fran.say_acked("let's take a breath together").await;
     let given = alice.frames_before("let's take a breath together").await;
     assert!(
-        !given.iter().any(|f| matches!(f, ServerFrame::Message { text, .. } if text == DOSE_AND_CRISIS)),
+        !given
+            .iter()
+            .any(|f| matches!(f, ServerFrame::Message { text, .. } if text == DOSE_AND_CRISIS)),
         "nothing reached the room: {given:?}"
     );
 
@@ -108,9 +130,9 @@ async fn ask_keeps_a_method_from_the_room_while_crisis_help_goes_out_at_once_and
     let seq = bob.ack("g2").await.expect("sent with a content warning");
     let cw = alice
         .until(|f| match f {
-            ServerFrame::Message { seq: s, text, cw, .. } if *s == seq && text == DOSE_AND_CRISIS => {
-                Some(cw.clone())
-            }
+            ServerFrame::Message {
+                seq: s, text, cw, ..
+            } if *s == seq && text == DOSE_AND_CRISIS => Some(cw.clone()),
             _ => None,
         })
         .await;
@@ -125,7 +147,11 @@ async fn hold_keeps_a_method_for_a_facilitator_and_off_lets_it_through() {
 
     guard(&mut fran, GuardMode::Hold).await;
     send(&mut bob, "h1", METHOD, Some(GuardChoice::AsIs)).await;
-    assert_eq!(bob.outcome("h1").await, Ok(Outcome::Held), "a choice does not pass a hold");
+    assert_eq!(
+        bob.outcome("h1").await,
+        Ok(Outcome::Held),
+        "a choice does not pass a hold"
+    );
     let (reason, text) = fran
         .until(|f| match f {
             ServerFrame::Alert {
@@ -142,7 +168,9 @@ async fn hold_keeps_a_method_for_a_facilitator_and_off_lets_it_through() {
     fran.say_acked("thank you all").await;
     let given = alice.frames_before("thank you all").await;
     assert!(
-        !given.iter().any(|f| matches!(f, ServerFrame::Message { text, .. } if text == METHOD)),
+        !given
+            .iter()
+            .any(|f| matches!(f, ServerFrame::Message { text, .. } if text == METHOD)),
         "held from the room: {given:?}"
     );
 

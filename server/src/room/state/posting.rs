@@ -152,7 +152,11 @@ impl Room {
                     ..Applied::none()
                 };
                 if let Some((concern, quote)) = crisis.zip(crisis_quote) {
-                    let name = out.held.as_ref().map(|h| h.name.clone()).unwrap_or_default();
+                    let name = out
+                        .held
+                        .as_ref()
+                        .map(|h| h.name.clone())
+                        .unwrap_or_default();
                     self.raise_concern(user, name, concern, (None, Some(quote)), now, &mut out);
                 }
                 return Ok(out);

@@ -67,7 +67,14 @@ fn ask_is_the_default_and_keeps_a_method_from_the_room_until_its_author_chooses(
     ));
     // Or of the author's.
     s.advance(1_000);
-    let own = send(&mut s, bob, "m3", false, (Some("bridge"), Some(GuardChoice::Cw))).unwrap();
+    let own = send(
+        &mut s,
+        bob,
+        "m3",
+        false,
+        (Some("bridge"), Some(GuardChoice::Cw)),
+    )
+    .unwrap();
     assert!(matches!(
         &own.events[0].kind,
         EventKind::Message { cw: Some(cw), .. } if cw == "bridge"
@@ -133,7 +140,12 @@ fn off_lets_it_through_and_facilitators_are_never_refused() {
     let fran = s.facilitator("Fran");
     let bob = s.join("Bob");
     // A facilitator's own words, under `ask`: theirs to answer for.
-    assert!(send(&mut s, fran, "f1", false, (None, None)).unwrap().ack.is_some());
+    assert!(
+        send(&mut s, fran, "f1", false, (None, None))
+            .unwrap()
+            .ack
+            .is_some()
+    );
     guard(&mut s, GuardMode::Off);
     let sent = send(&mut s, bob, "o1", false, (None, None)).unwrap();
     assert!(sent.ack.is_some() && sent.flagged.is_empty());

@@ -132,7 +132,10 @@ impl GuardModel {
         if r.take(4)? != MAGIC {
             return Err(GuardModelError("not a Kindred guardrail model"));
         }
-        let corpus: [u8; 32] = r.take(32)?.try_into().map_err(|_| GuardModelError("short"))?;
+        let corpus: [u8; 32] = r
+            .take(32)?
+            .try_into()
+            .map_err(|_| GuardModelError("short"))?;
         if r.u32()? as usize != DIM || r.u32()? as usize != CLASSES.len() {
             return Err(GuardModelError("other dimensions"));
         }
@@ -147,7 +150,9 @@ impl GuardModel {
         for scale in scales {
             for _ in 0..DIM {
                 let q = i16::from_le_bytes(
-                    r.take(2)?.try_into().map_err(|_| GuardModelError("short"))?,
+                    r.take(2)?
+                        .try_into()
+                        .map_err(|_| GuardModelError("short"))?,
                 );
                 weights.push(f32::from(q) * scale);
             }

@@ -11,10 +11,10 @@ use kindred_protocol::GuardCategory;
 use super::model::{CLASSES, DIM, GuardModel, pieces};
 use crate::safety::classifier::corpus::Example;
 use crate::safety::classifier::features::Features;
-use crate::safety::classifier::train::{SplitMix, Split, forms};
+use crate::safety::classifier::train::{Split, SplitMix, forms};
 
 /// The share of validation's ordinary messages allowed to reach the threshold.
-pub const FALSE_ALARMS: f32 = 0.02;
+pub const FALSE_ALARMS: f32 = 0.01;
 const EPOCHS: usize = 10;
 const LEARNING_RATE: f32 = 0.5;
 const WEIGHT_DECAY: f32 = 1e-5;
@@ -94,8 +94,8 @@ pub fn read_fresh(text: &str) -> Result<Vec<Example>, String> {
         let Some((label, text)) = line.split_once('\t') else {
             return Err(format!("line {}: expected a label and a text", i + 1));
         };
-        let class = class_of(label)
-            .ok_or_else(|| format!("line {}: unknown label {label}", i + 1))?;
+        let class =
+            class_of(label).ok_or_else(|| format!("line {}: unknown label {label}", i + 1))?;
         out.push(Example {
             text: text.trim().to_owned(),
             class,
@@ -110,7 +110,11 @@ pub fn train(split: &Split, corpus: [u8; 32]) -> GuardModel {
     let examples: Vec<(Features, usize)> = split
         .train
         .iter()
-        .flat_map(|e| forms(&e.text).into_iter().map(move |t| (pieces(&t), e.class)))
+        .flat_map(|e| {
+            forms(&e.text)
+                .into_iter()
+                .map(move |t| (pieces(&t), e.class))
+        })
         .collect();
     // Ordinary messages weigh as much as the categories together.
     let mut counts = [0usize; CLASSES.len()];

@@ -234,7 +234,8 @@ fn policy_serde_shape() {
         json,
         serde_json::json!({
             "mode": "flag",
-            "kinds": {"profanity": false, "sexual": false, "offensive": true, "mean": true}
+            "kinds": {"profanity": false, "sexual": false, "offensive": true, "mean": true},
+            "guard": "ask"
         })
     );
     let parsed: ContentPolicy = serde_json::from_str(r#"{"mode":"hold"}"#).expect("partial policy");
