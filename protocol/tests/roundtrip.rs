@@ -2656,6 +2656,7 @@ fn field_order_does_not_matter() {
             client_id: "c-1".into(),
             text: "hi".into(),
             cw: Some("grief".into()),
+            guard: None,
         }
     );
 }
