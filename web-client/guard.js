@@ -52,7 +52,7 @@ export function considerChoices(f, clientId, choose) {
     onclick: () => pick(c),
   }));
   const box = h('div', { class: 'consider', role: 'dialog', 'aria-labelledby': titleId, 'aria-describedby': bodyId },
-    h('h3', { id: titleId, class: 'consider-title', text: 'Before this is shared' }),
+    h('p', { id: titleId, class: 'consider-title', text: 'Before this is shared' }),
     h('p', { id: bodyId, class: 'consider-body', text: considerText(f) }),
     h('div', { class: 'consider-choices' }, buttons));
   box.addEventListener('keydown', (e) => {
