@@ -110,7 +110,7 @@ impl Room {
         let verdict = match verdict {
             v if !guard_holds => v,
             Verdict::Flag { mut kinds } | Verdict::Hold { mut kinds } => {
-                kinds.extend(guard_kinds.drain(..));
+                kinds.append(&mut guard_kinds);
                 Verdict::Hold { kinds }
             }
             Verdict::Clean | Verdict::Censored { .. } => Verdict::Hold {
