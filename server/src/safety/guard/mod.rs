@@ -16,6 +16,7 @@
 //! the session asks here outside any lock. Nothing of the text leaves this module but
 //! the category; nothing is logged.
 
+mod cues;
 pub mod model;
 pub mod rules;
 #[cfg(test)]
