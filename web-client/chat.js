@@ -311,7 +311,7 @@ export class Chat {
       case 'error': {
         if (f.client_id) {
           if (this.facilitator?.onError(f)) break;
-          this.lastSent = { sent: 'refused', why: REFUSED_BECAUSE[f.code] };
+          this.lastSent = { sent: 'refused', why: REFUSED_BECAUSE[f.code], waits: f.code === 'consider' };
           if (this.outbox.onError(f)) break;
         }
         if (['unauthorized', 'banned', 'closed', 'not_found', 'room_full', 'locked', 'timeout', 'slow_consumer', 'internal', 'rate_limited'].includes(f.code) && !this.conn.live) {

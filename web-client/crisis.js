@@ -137,6 +137,7 @@ export function truthLines(f, context) {
   if (sent !== 'none') lines.push("Thank you for telling us. It sounds like you're going through something really painful right now, and you deserve support.");
   if (sent === 'shared') lines.push('Your message was shared with the group.');
   else if (sent === 'whisper') lines.push('Your private message went only to the facilitators, not to the group.');
+  else if (sent === 'refused' && context.waits) lines.push('Your message has not been shared with the group yet: it waits for your choice, in your messages being sent.');
   else if (sent === 'refused') lines.push(`Your message was not shared with the group${context.why ? ` (${context.why})` : ''}. Your words are still in your message box.`);
   if (sent === 'none') return lines;
   if (f.told) {

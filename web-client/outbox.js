@@ -4,11 +4,14 @@
 // `client_id` across reconnections, so the server applies it once (PROTOCOL.md §8).
 // A refusal about the room's state now (paused, muted…) is not kept here: its words
 // go back to the composer, which says why in one line (composer.js). A `trial` is a
-// message offered while the composer waits: never shown here, only answered.
+// message offered while the composer waits: never shown here, only answered. A
+// message the room's guardrail asks about (`consider`) waits here with its question
+// (guard.js) until its author chooses.
 
 import { h, clear, newClientId, notify } from './dom.js';
 import { FOLDED } from './composer.js';
 import { announcer } from './announcer.js';
+import { considerChoices } from './guard.js';
 
 /** What to tell a member whose `send` was refused for good, by error code. */
 function refusalText(error) {
@@ -33,10 +36,13 @@ export class Outbox {
     this.list = h('ol', { class: 'outbox', id: 'outbox', 'aria-label': 'Your messages being sent' });
   }
 
-  /** Show a new message and send it (a `trial` is sent, not shown). */
-  add(text, cw, { trial = false } = {}) {
+  /**
+   * Show a new message and send it (a `trial` is sent, not shown). `guard`: the
+   * author's answer to the guardrail's question (`cw` or `as_is`).
+   */
+  add(text, cw, { trial = false, guard = null } = {}) {
     const clientId = newClientId('c');
-    const p = { text, cw, status: 'sending', trial };
+    const p = { text, cw, status: 'sending', trial, guard };
     p.el = this.element(clientId, p);
     if (trial && !this.chat.conn.live) {
       notify('You are offline right now; your words are kept in the box.', { tone: 'warn' });
@@ -65,6 +71,7 @@ export class Outbox {
   transmit(clientId, p) {
     const frame = { type: 'send', client_id: clientId, text: p.text };
     if (p.cw) frame.cw = p.cw;
+    if (p.guard) frame.guard = p.guard;
     const sent = this.chat.conn.send(frame);
     this.setStatus(p, sent ? 'sending' : 'waiting');
   }
@@ -100,6 +107,10 @@ export class Outbox {
   onError(f) {
     const p = this.pending.get(f.client_id);
     if (!p) return false;
+    if (f.code === 'consider') {
+      this.consider(f.client_id, p, f);
+      return true;
+    }
     if (FOLDED.has(f.code) || p.trial) {
       // Back to the composer, which says why in one line.
       this.pending.delete(f.client_id);
@@ -109,6 +120,46 @@ export class Outbox {
     }
     this.markFailed(p, f);
     return true;
+  }
+
+  /**
+   * The guardrail asks before this message reaches anyone: its question waits here
+   * with the message, and the author's choice sends it (with a content warning, or as
+   * it is), sends it to the facilitators only, or gives it back to edit.
+   */
+  consider(clientId, p, f) {
+    this.pending.delete(clientId);
+    if (p.trial) {
+      p.trial = false;
+      this.list.append(p.el);
+      this.chat.composer.accepted(p.text);
+    }
+    const stick = this.chat.layout.nearEnd();
+    this.setStatus(p, 'consider', '');
+    p.el.dataset.code = f.code;
+    clear(p.actionsEl);
+    const question = considerChoices(f, clientId, (choice) => {
+      p.el.remove();
+      if (choice === 'cw' || choice === 'as_is') {
+        this.add(p.text, p.cw, { guard: choice });
+      } else if (choice === 'facilitators') {
+        if (this.chat.conn.send({ type: 'whisper', text: p.text })) {
+          this.chat.lastSent = { sent: 'whisper' };
+          notify('Sent to the facilitators only. It is in your private messages.');
+        } else {
+          notify('You are offline right now; your words are back in the box.', { tone: 'warn' });
+          this.chat.composer.editAgain(p.text, p.cw);
+          return;
+        }
+      } else {
+        this.chat.composer.editAgain(p.text, p.cw);
+        return;
+      }
+      this.chat.composer.focus();
+    });
+    p.actionsEl.append(question.el);
+    this.chat.layout.scrollToEnd(stick);
+    question.shown();
   }
 
   /** The message at `seq` is in the timeline now: its copy here can go. */

@@ -3,7 +3,7 @@
 use serde::{Deserialize, Serialize};
 
 use crate::ids::{ClientId, Epoch, Seq, UserId};
-use crate::policy::ContentPolicy;
+use crate::policy::{ContentPolicy, GuardChoice};
 use crate::script::Phase;
 
 /// One frame from a client. Unknown fields are ignored (forward compatibility);
@@ -32,6 +32,10 @@ pub enum ClientFrame {
         text: String,
         #[serde(default, skip_serializing_if = "Option::is_none")]
         cw: Option<String>,
+        /// The author's answer to the room's guardrail (`error` `consider`): send
+        /// behind a content warning (`cw`) or as it is (`as_is`).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        guard: Option<GuardChoice>,
     },
     /// "I am typing": relayed to the room, never stored.
     Typing,

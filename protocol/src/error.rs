@@ -57,6 +57,10 @@ pub enum ErrorCode {
     /// A facilitator invite already seats a facilitator who opened it in another
     /// browser: it seats only them, in that browser or on a device they add.
     InviteInUse,
+    /// The room's guardrail found means, method, graphic detail or a dose in the
+    /// message: nothing reached the room, and the author chooses what to do
+    /// (`guard`, `choices`).
+    Consider,
 }
 
 impl ErrorCode {
@@ -86,6 +90,7 @@ impl ErrorCode {
             ErrorCode::SlowConsumer => "slow_consumer",
             ErrorCode::Internal => "internal",
             ErrorCode::InviteInUse => "invite_in_use",
+            ErrorCode::Consider => "consider",
         }
     }
 }

@@ -272,7 +272,7 @@ pub struct HttpError {
 mod strict {
     use serde::{Deserialize, Deserializer};
 
-    use crate::policy::{ContentPolicy, Kinds, PolicyMode};
+    use crate::policy::{ContentPolicy, GuardMode, Kinds, PolicyMode};
     use crate::schedule::{Schedule, Weekday};
 
     #[derive(Deserialize)]
@@ -280,6 +280,7 @@ mod strict {
     struct StrictPolicy {
         mode: PolicyMode,
         kinds: StrictKinds,
+        guard: GuardMode,
     }
 
     #[derive(Deserialize)]
@@ -302,10 +303,11 @@ mod strict {
 
     impl Default for StrictPolicy {
         fn default() -> Self {
-            let ContentPolicy { mode, kinds } = ContentPolicy::default();
+            let ContentPolicy { mode, kinds, guard } = ContentPolicy::default();
             Self {
                 mode,
                 kinds: StrictKinds::from(kinds),
+                guard,
             }
         }
     }
@@ -335,7 +337,7 @@ mod strict {
 
     impl From<StrictPolicy> for ContentPolicy {
         fn from(policy: StrictPolicy) -> Self {
-            let StrictPolicy { mode, kinds } = policy;
+            let StrictPolicy { mode, kinds, guard } = policy;
             let StrictKinds {
                 profanity,
                 sexual,
@@ -350,6 +352,7 @@ mod strict {
                     offensive,
                     mean,
                 },
+                guard,
             }
         }
     }
@@ -471,6 +474,7 @@ mod tests {
             policy: Some(ContentPolicy {
                 mode: PolicyMode::Hold,
                 kinds: Kinds::ALL,
+                guard: crate::policy::GuardMode::Hold,
             }),
             schedule: Some(Some(Schedule {
                 weekday: crate::schedule::Weekday::Tuesday,

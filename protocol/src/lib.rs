@@ -42,6 +42,7 @@ pub use checkin::{ActionCount, AlertCount, Debrief, MemberMood, MoodBoard, MoodG
 pub use client_frame::{ClientFrame, ModAction, Reaction};
 pub use error::{ErrorCode, close_code};
 pub use ids::{ClientId, Epoch, InviteId, Millis, OnCallId, RoomId, Seq, UserId};
+pub use policy::{GuardCategory, GuardChoice, GuardMode, GuardOffer};
 pub use schedule::{NextSession, Schedule, Weekday};
 pub use script::{
     Phase, PhaseEvent, PhaseKind, PhaseNow, QueueEvent, Queued, RoundEvent, RoundNow, ScriptEvent,

@@ -9,7 +9,7 @@ use crate::checkin::{Debrief, MemberMood, MoodBoard, MoodSpread};
 use crate::client_frame::Reaction;
 use crate::error::ErrorCode;
 use crate::ids::{ClientId, Epoch, Millis, RoomId, Seq, UserId};
-use crate::policy::ContentPolicy;
+use crate::policy::{ContentPolicy, GuardCategory, GuardOffer};
 use crate::schedule::{NextSession, Schedule};
 use crate::script::{PhaseEvent, QueueEvent, RoundEvent, ScriptEvent, ScriptView};
 
@@ -427,6 +427,13 @@ pub struct ErrorFrame {
     /// When to try again, for `rate_limited` and `slow_mode`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub retry_after_ms: Option<u64>,
+    /// For `consider`: what the room's guardrail found in the message (its category,
+    /// never the words).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub guard: Option<GuardCategory>,
+    /// For `consider`: what the author may do now, in the order to show them.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub choices: Vec<GuardOffer>,
 }
 
 /// The `welcome` frame.

@@ -20,12 +20,12 @@ use kindred_protocol::http::{
     JoinResponse, RoomList, SeatCode, SeatRequest, UpdateRoom,
 };
 use kindred_protocol::oncall;
-use kindred_protocol::policy::{ContentPolicy, Kinds, PolicyMode};
+use kindred_protocol::policy::{ContentPolicy, GuardMode, Kinds, PolicyMode};
 use kindred_protocol::{
-    AlertKind, ClientFrame, CrisisCategory, ErrorCode, ErrorFrame, LeftReason, LogEntry,
-    MemberInfo, ModAction, NextSession, PROTOCOL_VERSION, Quote, Reaction, ResumeKind, Role,
-    RoomId, RoomState, RoomSummary, Schedule, ServerFrame, UserId, Visibility, WaitingMember,
-    Weekday, close_code,
+    AlertKind, ClientFrame, CrisisCategory, ErrorCode, ErrorFrame, GuardCategory, GuardChoice,
+    GuardOffer, LeftReason, LogEntry, MemberInfo, ModAction, NextSession, PROTOCOL_VERSION, Quote,
+    Reaction, ResumeKind, Role, RoomId, RoomState, RoomSummary, Schedule, ServerFrame, UserId,
+    Visibility, WaitingMember, Weekday, close_code,
 };
 use serde::Serialize;
 use serde::de::DeserializeOwned;
@@ -307,8 +307,16 @@ fn client_send() {
             client_id: "c-7f3a91".into(),
             text: "This week was hard. I didn't leave the flat until Thursday, but I did make it here tonight.".into(),
             cw: Some("isolation".into()),
+            guard: None,
         }
     );
+    // The author's answer to the guardrail's `consider`: behind a content warning.
+    let g = client_golden("send.guard");
+    let ClientFrame::Send { cw, guard, .. } = g else {
+        panic!("not a send: {g:?}");
+    };
+    assert_eq!(cw.as_deref(), Some("medication"));
+    assert_eq!(guard, Some(GuardChoice::Cw));
 }
 
 #[test]
@@ -516,6 +524,7 @@ fn hold_policy() -> ContentPolicy {
     ContentPolicy {
         mode: PolicyMode::Hold,
         kinds: Kinds::default(),
+        guard: GuardMode::Ask,
     }
 }
 
@@ -922,8 +931,31 @@ fn server_error() {
             code: ErrorCode::SlowMode,
             message: "Slow mode is on: you can post again in 12 seconds.".into(),
             retry_after_ms: Some(12_000),
+            guard: None,
+            choices: Vec::new(),
         })
     );
+}
+
+#[test]
+fn server_error_consider() {
+    let f = server_golden("error.consider");
+    let ServerFrame::Error(e) = f else {
+        panic!("not an error: {f:?}");
+    };
+    assert_eq!(e.code, ErrorCode::Consider);
+    assert_eq!(e.guard, Some(GuardCategory::Dose));
+    assert_eq!(
+        e.choices,
+        [
+            GuardOffer::Cw,
+            GuardOffer::Facilitators,
+            GuardOffer::Edit,
+            GuardOffer::AsIs
+        ]
+    );
+    // What was found is named by its category; the words are never echoed back.
+    assert!(!e.message.contains("tablets"));
 }
 
 #[test]
@@ -2130,9 +2162,17 @@ fn content_policy_wire_form() {
         serde_json::to_value(ContentPolicy::default()).unwrap(),
         json!({
             "mode": "flag",
-            "kinds": {"profanity": false, "sexual": false, "offensive": true, "mean": true}
+            "kinds": {"profanity": false, "sexual": false, "offensive": true, "mean": true},
+            "guard": "ask"
         })
     );
+    // The guardrail: `ask` unless set, each mode by its name.
+    for guard in ["off", "ask", "hold"] {
+        let p: ContentPolicy = serde_json::from_value(json!({ "guard": guard })).unwrap();
+        assert_eq!(serde_json::to_value(p).unwrap()["guard"], guard);
+        assert_eq!(p.mode, PolicyMode::Flag);
+    }
+    assert!(serde_json::from_value::<ContentPolicy>(json!({"guard": "block"})).is_err());
     // Received: absent fields take the defaults (not the room's current values).
     let p: ContentPolicy = serde_json::from_value(json!({"mode": "hold"})).unwrap();
     assert_eq!(p, hold_policy());
@@ -2249,6 +2289,7 @@ fn http_create_room_takes_defaults_for_absent_fields() {
         Some(ContentPolicy {
             mode: PolicyMode::Off,
             kinds: Kinds::default(),
+            guard: GuardMode::Ask,
         })
     );
 }
@@ -2271,6 +2312,7 @@ fn http_update_room() {
             policy: Some(ContentPolicy {
                 mode: PolicyMode::Censor,
                 kinds: Kinds::ALL,
+                guard: GuardMode::Hold,
             }),
             ..UpdateRoom::default()
         }
@@ -2577,7 +2619,7 @@ fn typed_pretty(name: &str) -> String {
 #[test]
 fn every_fixture_is_typed_and_in_wire_order() {
     let names = fixture_names("");
-    assert_eq!(names.len(), 131, "{names:?}");
+    assert_eq!(names.len(), 133, "{names:?}");
     for name in names {
         assert_eq!(
             fixture_text(&name),
@@ -2614,7 +2656,7 @@ fn seq_is_some_exactly_for_timeline_events() {
 #[test]
 fn every_error_code_name_matches_as_str() {
     let names = serde_variants::<ErrorCode>(r#""__no_such_code__""#);
-    assert_eq!(names.len(), 23, "{names:?}");
+    assert_eq!(names.len(), 24, "{names:?}");
     for name in names {
         let code: ErrorCode = serde_json::from_value(Value::String(name.clone())).unwrap();
         assert_eq!(code.as_str(), name);
@@ -2934,6 +2976,7 @@ fn field_order_does_not_matter() {
             client_id: "c-1".into(),
             text: "hi".into(),
             cw: Some("grief".into()),
+            guard: None,
         }
     );
 }

@@ -421,6 +421,7 @@ impl Member {
         let client_id = format!("c{}", self.next_client_id);
         self.send(ClientFrame::Send {
             client_id: client_id.clone(),
+            guard: None,
             text: text.into(),
             cw: None,
         })
@@ -448,7 +449,11 @@ impl Member {
         self.moderate(
             ModAction::SetPolicy,
             ModArgs {
-                policy: Some(ContentPolicy { mode, kinds }),
+                policy: Some(ContentPolicy {
+                    mode,
+                    kinds,
+                    ..ContentPolicy::default()
+                }),
                 ..ModArgs::default()
             },
         )

@@ -86,6 +86,7 @@ async fn no_message_whisper_report_or_held_text_reaches_the_logs_even_at_trace()
     alice
         .send(ClientFrame::Send {
             client_id: "cw".into(),
+            guard: None,
             text: crisis.clone(),
             cw: Some(format!("cw {MARKER}")),
         })
@@ -129,6 +130,7 @@ async fn no_message_whisper_report_or_held_text_reaches_the_logs_even_at_trace()
             policy: Some(ContentPolicy {
                 mode: PolicyMode::Hold,
                 kinds: Kinds::ALL,
+                ..ContentPolicy::default()
             }),
             ..ModArgs::default()
         },

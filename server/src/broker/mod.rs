@@ -390,6 +390,7 @@ mod tests {
             text: "hello".into(),
             cw: None,
             crisis: None,
+            guard: Default::default(),
             screened: None,
         };
         assert!(

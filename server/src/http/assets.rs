@@ -106,6 +106,11 @@ const ASSETS: &[Asset] = &[
         body: include_bytes!("../../../web-client/modlog.js"),
     },
     Asset {
+        path: "/guard.js",
+        content_type: JS,
+        body: include_bytes!("../../../web-client/guard.js"),
+    },
+    Asset {
         path: "/oncall.js",
         content_type: JS,
         body: include_bytes!("../../../web-client/oncall.js"),

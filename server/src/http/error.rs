@@ -48,9 +48,11 @@ impl AppError {
             ErrorCode::TooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             ErrorCode::Timeout => StatusCode::REQUEST_TIMEOUT,
             ErrorCode::Internal | ErrorCode::SlowConsumer => StatusCode::SERVICE_UNAVAILABLE,
-            ErrorCode::Muted | ErrorCode::Paused | ErrorCode::Filtered | ErrorCode::NotYourTurn => {
-                StatusCode::CONFLICT
-            }
+            ErrorCode::Muted
+            | ErrorCode::Paused
+            | ErrorCode::Filtered
+            | ErrorCode::NotYourTurn
+            | ErrorCode::Consider => StatusCode::CONFLICT,
         }
     }
 }

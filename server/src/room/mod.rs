@@ -32,9 +32,10 @@ pub use log::MAX_LOG_ENTRIES;
 pub use sent::MAX_REMEMBERED_SENDS;
 pub use state::{
     AIR_INTERVAL_MS, AirWatch, Applied, Briefing, Command, Concern, DEFAULT_CW_TOPICS,
-    DEFAULT_GUIDELINES, Departure, Escalation, Held, Limits, MAX_HELD, MAX_REMEMBERED_MARKS,
-    Member, ModRequest, ModStatus, MoodNotice, MuteNotice, Parting, Presence, Rejection, Room,
-    RoomConfig, Screened, Settled, UpdateRoom, Warning, check_cw_topics, default_cw_topics,
+    DEFAULT_GUIDELINES, Departure, Escalation, Guarded, Held, Limits, MAX_HELD,
+    MAX_REMEMBERED_MARKS, Member, ModRequest, ModStatus, MoodNotice, MuteNotice, Parting, Presence,
+    Rejection, Room, RoomConfig, Screened, Settled, UpdateRoom, Warning, check_cw_topics,
+    default_cw_topics,
 };
 pub use whispers::{MAX_WHISPERS, Whisper};
 

@@ -43,7 +43,7 @@ use kindred_protocol::{LeftReason, MemberMood, Millis, Reaction, Role, RoomId, S
 use serde::{Deserialize, Serialize};
 
 pub use self::air::{AIR_INTERVAL_MS, AirWatch};
-pub use self::command::{Command, Concern, ModRequest, Screened};
+pub use self::command::{Command, Concern, Guarded, ModRequest, Screened};
 pub use self::config::{
     DEFAULT_CW_TOPICS, DEFAULT_GUIDELINES, Limits, RoomConfig, UpdateRoom, check_cw_topics,
     default_cw_topics,
@@ -360,7 +360,8 @@ impl Room {
                 cw,
                 crisis,
                 screened,
-            } => self.send(user, client_id, text, cw, (crisis, screened), now),
+                guard,
+            } => self.send(user, client_id, text, cw, (crisis, screened, guard), now),
             Command::Hand { user, raised } => {
                 let m = self.members.get_mut(&user).ok_or(Rejection::NotMember)?;
                 let mut out = Applied::none();

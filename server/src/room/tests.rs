@@ -134,6 +134,7 @@ impl Scene {
             text: text.into(),
             cw: None,
             crisis: None,
+            guard: Default::default(),
             screened: None,
         })?;
         Ok(applied.ack.expect("a send is acked with its seq"))
@@ -317,6 +318,7 @@ fn a_retried_send_is_applied_once_and_gets_the_original_seq() {
         text: "is anyone there?".into(),
         cw: None,
         crisis: None,
+        guard: Default::default(),
         screened: None,
     };
     let first = s.apply(send.clone()).unwrap();
@@ -612,6 +614,7 @@ fn a_held_message_waits_for_a_facilitator_and_is_released_as_its_author_wrote_it
         ContentPolicy {
             mode: PolicyMode::Hold,
             kinds: Kinds::default(),
+            ..ContentPolicy::default()
         },
         s.now,
     );
@@ -623,6 +626,7 @@ fn a_held_message_waits_for_a_facilitator_and_is_released_as_its_author_wrote_it
         text: text.into(),
         cw: None,
         crisis,
+        guard: Default::default(),
         screened: None,
     };
     let held = s.apply(send("kys you idiot", None)).unwrap();
@@ -688,6 +692,7 @@ fn the_policy_flags_participants_but_not_facilitators() {
             text: "kys you idiot".into(),
             cw: None,
             crisis: None,
+            guard: Default::default(),
             screened: None,
         })
         .unwrap()
@@ -706,6 +711,7 @@ fn a_verdict_reached_under_an_old_policy_is_not_trusted() {
     let hold = ContentPolicy {
         mode: PolicyMode::Hold,
         kinds: Kinds::default(),
+        ..ContentPolicy::default()
     };
     s.room.set_policy(hold, s.now);
     let screened_under = |policy| Screened {
@@ -720,9 +726,11 @@ fn a_verdict_reached_under_an_old_policy_is_not_trusted() {
             text: "kys you idiot".into(),
             cw: None,
             crisis: None,
+            guard: Default::default(),
             screened: Some(screened_under(ContentPolicy {
                 mode: PolicyMode::Off,
                 kinds: Kinds::default(),
+                ..ContentPolicy::default()
             })),
         })
         .unwrap();
@@ -735,6 +743,7 @@ fn a_verdict_reached_under_an_old_policy_is_not_trusted() {
             text: "a kind word".into(),
             cw: None,
             crisis: None,
+            guard: Default::default(),
             screened: Some(screened_under(hold)),
         })
         .unwrap();
@@ -806,6 +815,7 @@ fn a_room_replayed_from_its_commands_is_the_same_room() {
         text: format!("message {id}"),
         cw: None,
         crisis: None,
+        guard: Default::default(),
         screened: None,
     };
     run(&mut s, send(alice, "a1"));
@@ -929,6 +939,7 @@ impl Scene {
             text: text.into(),
             cw: None,
             crisis: None,
+            guard: Default::default(),
             screened: None,
         })
     }
@@ -940,6 +951,7 @@ impl Scene {
             text: text.into(),
             cw: None,
             crisis: Some(Concern::rule(CrisisCategory::SuicidalIdeation)),
+            guard: Default::default(),
             screened: None,
         })
     }
@@ -962,6 +974,7 @@ impl Scene {
         let hold = ContentPolicy {
             mode: PolicyMode::Hold,
             kinds: Kinds::default(),
+            ..ContentPolicy::default()
         };
         self.room.set_policy(hold, self.now);
     }
@@ -1334,6 +1347,7 @@ fn what_is_kept_replays_alike_and_survives_a_snapshot() {
         text: "I want to end it all".into(),
         cw: None,
         crisis: Some(Concern::rule(CrisisCategory::SuicidalIdeation)),
+        guard: Default::default(),
         screened: None,
     };
     run(&mut s, crisis.clone());
@@ -1820,6 +1834,7 @@ fn the_room_is_held_when_the_last_facilitator_leaves_and_unheld_when_one_returns
             text: "I want to end it all".into(),
             cw: None,
             crisis: Some(Concern::rule(CrisisCategory::SuicidalIdeation)),
+            guard: Default::default(),
             screened: None,
         })
         .unwrap();
@@ -2341,6 +2356,7 @@ fn a_members_crisis_words_again_update_their_one_open_alert() {
         text: text.into(),
         cw: None,
         crisis: Some(Concern::rule(CrisisCategory::SuicidalIdeation)),
+        guard: Default::default(),
         screened: None,
     };
     let first = s.apply(crisis(alice, "i want to die", "a1")).unwrap();
@@ -2396,6 +2412,7 @@ mod away;
 mod checkin;
 mod concern;
 mod content_warning;
+mod guard;
 mod oncall;
 mod share_the_air;
 mod shield;

@@ -26,12 +26,13 @@ impl Live {
                 client_id,
                 text,
                 cw,
+                guard,
             } => {
                 let texts = normalize_message(&text, max_chars)
                     .and_then(|text| Ok((text, optional_text(cw, MAX_LABEL_CHARS)?)));
                 if let Some((text, cw)) = self.checked(conn, Some(client_id.clone()), texts).await?
                 {
-                    self.send(conn, client_id, text, cw).await?;
+                    self.send(conn, client_id, text, (cw, guard)).await?;
                 }
             }
             ClientFrame::Typing => self.typing(conn).await,

@@ -1,7 +1,7 @@
 //! The `error` frames: a refusal the room decided (`rejection`), and the words of
 //! every other refusal the server gives, each named for what it says.
 
-use kindred_protocol::{ClientId, ErrorCode, ErrorFrame, ServerFrame};
+use kindred_protocol::{ClientId, ErrorCode, ErrorFrame, GuardOffer, ServerFrame};
 
 use crate::room::Rejection;
 use crate::safety::TextError;
@@ -18,12 +18,37 @@ pub fn error(
         code,
         message: message.into(),
         retry_after_ms,
+        guard: None,
+        choices: Vec::new(),
     })
 }
 
-/// The `error` frame for a domain rejection.
+/// The `error` frame for a domain rejection. A guardrail's `consider` names what it
+/// found (the category, never the words) and the author's choices.
 pub fn rejection(client_id: Option<ClientId>, r: &Rejection) -> ServerFrame {
-    error(client_id, r.code(), r.to_string(), r.retry_after_ms())
+    let frame = error(client_id, r.code(), r.to_string(), r.retry_after_ms());
+    match (frame, r) {
+        (
+            ServerFrame::Error(e),
+            Rejection::Consider {
+                category,
+                facilitators,
+            },
+        ) => ServerFrame::Error(ErrorFrame {
+            guard: Some(*category),
+            choices: [
+                Some(GuardOffer::Cw),
+                facilitators.then_some(GuardOffer::Facilitators),
+                Some(GuardOffer::Edit),
+                Some(GuardOffer::AsIs),
+            ]
+            .into_iter()
+            .flatten()
+            .collect(),
+            ..e
+        }),
+        (frame, _) => frame,
+    }
 }
 
 /// A text that breaks a rule, saying which. Only length has its own code; every other

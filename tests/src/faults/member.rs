@@ -291,6 +291,7 @@ impl MemberTask {
     async fn send_message(&mut self, client_id: String, text: String) {
         let frame = ClientFrame::Send {
             client_id: client_id.clone(),
+            guard: None,
             text: text.clone(),
             cw: None,
         };

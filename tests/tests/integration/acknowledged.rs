@@ -216,6 +216,7 @@ async fn a_change_the_file_cannot_take_is_answered_internal_counted_and_logged_w
     alice_ws
         .send(&ClientFrame::Send {
             client_id: "c1".into(),
+            guard: None,
             text: "zq7words still here".into(),
             cw: None,
         })

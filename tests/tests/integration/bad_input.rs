@@ -48,6 +48,7 @@ async fn a_first_frame_that_is_not_hello_is_refused_and_closed() {
     let mut raw = server.raw().await;
     raw.send(&ClientFrame::Send {
         client_id: "1".into(),
+        guard: None,
         text: "let me in".into(),
         cw: None,
     })
@@ -219,6 +220,7 @@ async fn a_flood_of_frames_is_rate_limited_without_slowing_the_room() {
         mallory
             .send(ClientFrame::Send {
                 client_id: format!("f{i}"),
+                guard: None,
                 text: format!("flood {i}"),
                 cw: None,
             })

@@ -545,6 +545,7 @@ async fn a_client_id_over_64_bytes_a_label_over_100_characters_and_a_reason_over
     let mut bob = server.member(room, "Bob").await;
     let send = |client_id: String, cw: Option<String>| ClientFrame::Send {
         client_id,
+        guard: None,
         text: "a thought".into(),
         cw,
     };

@@ -156,6 +156,7 @@ async fn member_from(server: &TestServer, room: RoomId, name: &str, local: IpAdd
 async fn heard(a: &mut Connection, b: &mut Connection, text: &str) {
     a.send(&ClientFrame::Send {
         client_id: text.into(),
+        guard: None,
         text: text.into(),
         cw: None,
     })

@@ -95,6 +95,7 @@ async fn a_report_and_a_held_message_wait_for_a_facilitator_until_one_decides() 
     .await;
     bob.send(ClientFrame::Send {
         client_id: "h1".into(),
+        guard: None,
         text: "kys you idiot".into(),
         cw: None,
     })
@@ -322,6 +323,7 @@ async fn a_resent_crisis_message_brings_help_again_until_its_author_has_seen_it(
     again
         .send(ClientFrame::Send {
             client_id: "after-the-card".into(),
+            guard: None,
             text: "I've saved the numbers".into(),
             cw: None,
         })

@@ -72,6 +72,7 @@ async fn say_raw(
     if conn
         .send(&ClientFrame::Send {
             client_id: client_id.into(),
+            guard: None,
             text: text.into(),
             cw: None,
         })
@@ -107,6 +108,7 @@ async fn say_raw(
 async fn send_text(conn: &mut Connection, client_id: &str, text: &str) {
     conn.send(&ClientFrame::Send {
         client_id: client_id.into(),
+        guard: None,
         text: text.into(),
         cw: None,
     })
@@ -394,6 +396,7 @@ async fn say_when_back(m: &mut Member, text: &str) -> Seq {
     loop {
         m.send(ClientFrame::Send {
             client_id: id.clone(),
+            guard: None,
             text: text.into(),
             cw: None,
         })

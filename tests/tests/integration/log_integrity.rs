@@ -123,6 +123,7 @@ impl<'s> Witness<'s> {
         'send: while tries_left > 0 {
             let frame = ClientFrame::Send {
                 client_id: client_id.clone(),
+                guard: None,
                 text: text.into(),
                 cw: None,
             };

@@ -15,6 +15,7 @@ mod contract;
 mod conversation;
 mod deployment;
 mod edge;
+mod guard;
 mod help_lines;
 mod invites;
 mod kept_alerts;

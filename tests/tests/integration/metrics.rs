@@ -228,6 +228,7 @@ async fn a_redis_outage_moves_the_append_failure_and_reconnect_counters() {
     alice
         .send(ClientFrame::Send {
             client_id: "while-away".into(),
+            guard: None,
             text: "is anyone there?".into(),
             cw: None,
         })

@@ -119,6 +119,7 @@ async fn with_a_catalog_file_rooms_invites_and_bans_survive_a_restart_and_no_wor
     alice_ws
         .send(&ClientFrame::Send {
             client_id: "c1".into(),
+            guard: None,
             text: "zq7words my story tonight".into(),
             cw: None,
         })
@@ -229,6 +230,7 @@ async fn with_a_catalog_file_rooms_invites_and_bans_survive_a_restart_and_no_wor
     alice_ws
         .send(&ClientFrame::Send {
             client_id: "c2".into(),
+            guard: None,
             text: "hello again".into(),
             cw: None,
         })

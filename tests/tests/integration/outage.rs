@@ -72,6 +72,7 @@ fn messages_among(frames: &[ServerFrame], texts: &[String]) -> Vec<(Seq, String)
 fn send(client_id: &str, text: &str) -> ClientFrame {
     ClientFrame::Send {
         client_id: client_id.into(),
+        guard: None,
         text: text.into(),
         cw: None,
     }

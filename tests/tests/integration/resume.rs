@@ -110,6 +110,7 @@ async fn a_send_retried_with_the_same_client_id_is_applied_once() {
     let mut bob = server.member(room, "Bob").await;
     let frame = ClientFrame::Send {
         client_id: "retry-1".into(),
+        guard: None,
         text: "did this go through?".into(),
         cw: None,
     };

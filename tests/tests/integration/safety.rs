@@ -194,6 +194,7 @@ async fn policy_hold_keeps_a_message_for_review_until_a_facilitator_releases_or_
 
     bob.send(ClientFrame::Send {
         client_id: "h1".into(),
+        guard: None,
         text: "kys you idiot".into(),
         cw: None,
     })
@@ -254,6 +255,7 @@ async fn policy_hold_keeps_a_message_for_review_until_a_facilitator_releases_or_
     // A second one, declined.
     bob.send(ClientFrame::Send {
         client_id: "h2".into(),
+        guard: None,
         text: "you're all idiots, kys".into(),
         cw: None,
     })

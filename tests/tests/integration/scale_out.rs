@@ -263,6 +263,7 @@ async fn a_send_retried_on_another_instance_is_applied_once() {
     let mut first = a.connect(joined.clone()).await;
     let send = ClientFrame::Send {
         client_id: "bus-1".into(),
+        guard: None,
         text: "I got off the bus, sorry".into(),
         cw: None,
     };
@@ -485,6 +486,7 @@ async fn an_instance_killed_mid_session_loses_nothing_its_members_were_told() {
         sam_conn
             .send(&ClientFrame::Send {
                 client_id: client_id.clone(),
+                guard: None,
                 text: format!("sharing {i}"),
                 cw: None,
             })

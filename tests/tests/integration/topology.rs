@@ -327,6 +327,7 @@ impl Peer {
     async fn say(&mut self, client_id: &str, text: &str) -> Result<Seq, String> {
         let frame = ClientFrame::Send {
             client_id: client_id.to_owned(),
+            guard: None,
             text: text.to_owned(),
             cw: None,
         };

@@ -101,6 +101,7 @@ async fn changes_that_arrive_together_share_one_write_and_talk_waits_for_none() 
         text: "hello".into(),
         cw: None,
         crisis: None,
+        guard: Default::default(),
         screened: None,
     };
     broker.append(id, hello, NOW).await.unwrap();

@@ -1,7 +1,7 @@
 //! What can be asked of a room: its commands, a facilitator's moderation request, and
 //! what the session found in a message before it came (crisis detection, screening).
 
-use kindred_protocol::policy::ContentPolicy;
+use kindred_protocol::policy::{ContentPolicy, GuardCategory, GuardChoice};
 use kindred_protocol::{
     ClientId, CrisisCategory, InviteId, ModAction, Phase, Quote, Reaction, Role, Seq, UserId,
 };
@@ -52,6 +52,10 @@ pub enum Command {
         /// is slow) under the policy named here. Used when that is still the room's
         /// policy; otherwise the room decides again.
         screened: Option<Screened>,
+        /// What the guardrail found in the text (outside the room's lock, like
+        /// crisis detection) and the author's answer to it, if they gave one.
+        #[serde(default)]
+        guard: Guarded,
     },
     Hand {
         user: UserId,
@@ -306,6 +310,16 @@ impl ModRequest {
             cw: None,
         }
     }
+}
+
+/// The guardrail's finding on a message and the author's answer to an earlier
+/// `consider`, as the session brings them to the room.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Guarded {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub found: Option<GuardCategory>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub choice: Option<GuardChoice>,
 }
 
 /// A content-policy verdict and the policy it was reached under.

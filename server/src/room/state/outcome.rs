@@ -5,7 +5,7 @@
 //! sender, on every instance that folds it.
 
 use kindred_protocol::{
-    ErrorCode, LogEntry, MemberMood, Millis, MoodSpread, Seq, UserId, WaitingMember,
+    ErrorCode, GuardCategory, LogEntry, MemberMood, Millis, MoodSpread, Seq, UserId, WaitingMember,
 };
 
 use super::member::{Held, Warning};
@@ -102,6 +102,19 @@ pub enum Rejection {
     NoQueue,
     #[error("nobody here is waiting to share")]
     QueueEmpty,
+    /// The room's guardrail (`ask`) found what groups ask members not to share:
+    /// nothing reached the room, and the author chooses. `facilitators`: the room is
+    /// facilitated, so sending it to them alone is one of the choices.
+    #[error(
+        "thank you for sharing this. Your message has details that can be hard for others \
+         here to read ({}), so it has not been sent yet. You can add a content warning, \
+         send it to the facilitators only, edit it, or send it as it is",
+        category.warning()
+    )]
+    Consider {
+        category: GuardCategory,
+        facilitators: bool,
+    },
 }
 
 impl Rejection {
@@ -135,6 +148,7 @@ impl Rejection {
                 ErrorCode::BadRequest
             }
             Rejection::NoSuchPhase | Rejection::QueueEmpty => ErrorCode::NotFound,
+            Rejection::Consider { .. } => ErrorCode::Consider,
         }
     }
 

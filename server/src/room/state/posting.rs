@@ -1,9 +1,13 @@
-//! A member's message: the room's rules for who may post now, the content policy's
-//! verdict, a message held for review, and the crisis words that bring help.
+//! A member's message: the room's rules for who may post now, the guardrail (asked
+//! about or held before anything reaches the room), the content policy's verdict, a
+//! message held for review, and the crisis words that bring help whatever else is
+//! decided.
 
 use kindred_protocol::{ClientId, Millis, Role, UserId};
 
-use super::{Applied, Concern, Held, MAX_HELD, ModStatus, Rejection, Room, Screened};
+use kindred_protocol::policy::{GuardChoice, GuardMode};
+
+use super::{Applied, Concern, Guarded, Held, MAX_HELD, ModStatus, Rejection, Room, Screened};
 use crate::room::event::EventKind;
 use crate::safety::{Evaluate, Verdict};
 
@@ -14,7 +18,7 @@ impl Room {
         client_id: ClientId,
         text: String,
         cw: Option<String>,
-        (crisis, screened): (Option<Concern>, Option<Screened>),
+        (crisis, screened, guard): (Option<Concern>, Option<Screened>, Guarded),
         now: Millis,
     ) -> Result<Applied, Rejection> {
         if !self.members.contains_key(&user) {
@@ -46,30 +50,46 @@ impl Room {
             });
         }
         if let Err(refused) = self.may_post(user, now) {
-            let Some(concern) = crisis else {
-                return Err(refused);
-            };
-            // The room will not take it, but nobody may miss it: the facilitators'
-            // alert carries the words, and stays open until one of them handles it.
-            let name = self.members.get(&user).map(|m| m.name.clone());
-            let mut out = Applied {
-                refused: Some(refused),
-                ..Applied::none()
-            };
-            let quote = (None, Some(text));
-            self.raise_concern(
-                user,
-                name.unwrap_or_default(),
-                concern,
-                quote,
-                now,
-                &mut out,
-            );
-            return Ok(out);
+            return self.refused_send(user, refused, crisis, text, now);
+        }
+        let Some(role) = self.members.get(&user).map(|m| m.role) else {
+            return Err(Rejection::NotMember);
+        };
+        // The guardrail: a participant's means, method, graphic detail or dose is
+        // asked about or held as the room says. Facilitators are never refused by it:
+        // their words (a guideline read out, a member's words quoted back kindly) are
+        // theirs to answer for, as with the content policy.
+        let mut cw = cw;
+        let mut guard_kinds = Vec::new();
+        let mut guard_holds = false;
+        if let (Role::Participant, Some(category)) = (role, guard.found) {
+            match (self.config.policy.guard, guard.choice) {
+                (GuardMode::Off, _) => {}
+                (GuardMode::Ask, None) => {
+                    let refused = Rejection::Consider {
+                        category,
+                        facilitators: self.config.facilitated,
+                    };
+                    return self.refused_send(user, refused, crisis, text, now);
+                }
+                (GuardMode::Ask, Some(GuardChoice::Cw)) => {
+                    if cw.is_none() {
+                        cw = Some(category.warning().to_owned());
+                    }
+                }
+                // Sent as it is, by the author's choice: the facilitators are told
+                // what was found, as a flagged message.
+                (GuardMode::Ask, Some(GuardChoice::AsIs)) => guard_kinds.push(category.as_str()),
+                (GuardMode::Hold, _) => {
+                    guard_kinds.push(category.as_str());
+                    guard_holds = true;
+                }
+            }
         }
         let policy = self.config.policy;
         let held_count = self.held.len();
         let shielded = crisis.is_none() && self.shield_holds(user);
+        let crisis_quote = (guard_holds && crisis.is_some()).then(|| text.clone());
         let Some(m) = self.members.get_mut(&user) else {
             return Err(Rejection::NotMember);
         };
@@ -84,13 +104,26 @@ impl Room {
         };
         // With the shield up, a participant's first message waits for a facilitator
         // (as the policy would have it shown, with what it found).
+        // The guardrail's hold keeps even a crisis message from the room: what it
+        // holds is what groups ask not to be read. Help is not held with it: the
+        // facilitators' alert and the author's card go out now, below.
+        let verdict = match verdict {
+            v if !guard_holds => v,
+            Verdict::Flag { mut kinds } | Verdict::Hold { mut kinds } => {
+                kinds.append(&mut guard_kinds);
+                Verdict::Hold { kinds }
+            }
+            Verdict::Clean | Verdict::Censored { .. } => Verdict::Hold {
+                kinds: std::mem::take(&mut guard_kinds),
+            },
+        };
         let (text, verdict) = match verdict {
             Verdict::Clean if shielded => (text, Verdict::Hold { kinds: Vec::new() }),
             Verdict::Flag { kinds } if shielded => (text, Verdict::Hold { kinds }),
             Verdict::Censored { text } if shielded => (text, Verdict::Hold { kinds: Vec::new() }),
             other => (text, other),
         };
-        let (text, flagged) = match verdict {
+        let (text, mut flagged) = match verdict {
             Verdict::Clean => (text, Vec::new()),
             Verdict::Flag { kinds } => (text, kinds),
             Verdict::Censored { text } => (text, Vec::new()),
@@ -114,16 +147,26 @@ impl Room {
                     kinds,
                 };
                 self.held.insert(held.id, held.clone());
-                return Ok(Applied {
+                let mut out = Applied {
                     held: Some(held),
                     ..Applied::none()
-                });
+                };
+                if let Some((concern, quote)) = crisis.zip(crisis_quote) {
+                    let name = out
+                        .held
+                        .as_ref()
+                        .map(|h| h.name.clone())
+                        .unwrap_or_default();
+                    self.raise_concern(user, name, concern, (None, Some(quote)), now, &mut out);
+                }
+                return Ok(out);
             }
         };
         m.last_post = Some(now);
         // Posting is being back from "I need a minute": the room sees it first.
         let back = std::mem::take(&mut m.stepping_away);
         let name = m.name.clone();
+        flagged.extend(guard_kinds);
         let chars = text.chars().count();
         let mut out = Applied {
             flagged,
@@ -149,6 +192,37 @@ impl Room {
         if let Some(concern) = crisis {
             self.raise_concern(user, name, concern, (Some(seq), None), now, &mut out);
         }
+        Ok(out)
+    }
+
+    /// A message the room will not take (a rule, or the guardrail asking first). Crisis
+    /// words in it are not missed: the facilitators' alert carries them and stays open
+    /// until one of them handles it, and the author is shown the card.
+    fn refused_send(
+        &mut self,
+        user: UserId,
+        refused: Rejection,
+        crisis: Option<Concern>,
+        text: String,
+        now: Millis,
+    ) -> Result<Applied, Rejection> {
+        let Some(concern) = crisis else {
+            return Err(refused);
+        };
+        let name = self.members.get(&user).map(|m| m.name.clone());
+        let mut out = Applied {
+            refused: Some(refused),
+            ..Applied::none()
+        };
+        let quote = (None, Some(text));
+        self.raise_concern(
+            user,
+            name.unwrap_or_default(),
+            concern,
+            quote,
+            now,
+            &mut out,
+        );
         Ok(out)
     }
 

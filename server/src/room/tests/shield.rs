@@ -23,6 +23,7 @@ fn send(s: &mut Scene, user: UserId, text: &str) -> Applied {
         text: text.into(),
         cw: None,
         crisis: None,
+        guard: Default::default(),
         screened: None,
     })
     .expect("taken")
@@ -145,6 +146,7 @@ fn the_shield_keeps_a_longer_slow_mode_and_an_open_waiting_room_and_never_holds_
             text: "I want to end it all".into(),
             cw: None,
             crisis: Some(Concern::rule(CrisisCategory::SuicidalIdeation)),
+            guard: Default::default(),
             screened: None,
         })
         .unwrap();

@@ -134,7 +134,7 @@ fn next_up(v: f32) -> f32 {
 }
 
 /// The forms a training message is learned in.
-fn forms(text: &str) -> Vec<String> {
+pub fn forms(text: &str) -> Vec<String> {
     let mut rng = SplitMix(fnv(text.as_bytes()));
     let plain: String = text
         .chars()
@@ -224,7 +224,7 @@ fn fnv(bytes: &[u8]) -> u64 {
 }
 
 /// SplitMix64: a small random sequence that is the same everywhere for a seed.
-struct SplitMix(u64);
+pub struct SplitMix(pub u64);
 
 impl SplitMix {
     fn next(&mut self) -> u64 {
@@ -235,11 +235,11 @@ impl SplitMix {
         z ^ (z >> 31)
     }
 
-    fn below(&mut self, n: usize) -> usize {
+    pub fn below(&mut self, n: usize) -> usize {
         (self.next() % n as u64) as usize
     }
 
-    fn shuffle<T>(&mut self, items: &mut [T]) {
+    pub fn shuffle<T>(&mut self, items: &mut [T]) {
         for i in (1..items.len()).rev() {
             let j = self.below(i + 1);
             items.swap(i, j);

@@ -117,7 +117,17 @@ pub enum Verdict {
 pub mod kind_names {
     use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
-    const KNOWN: [&str; 4] = ["profanity", "sexual", "offensive", "mean"];
+    /// The policy's kinds, then what the guardrail finds (a message it holds, or one
+    /// sent as it is, carries its category among the kinds).
+    const KNOWN: [&str; 7] = [
+        "profanity",
+        "sexual",
+        "offensive",
+        "mean",
+        "method",
+        "graphic",
+        "dose",
+    ];
 
     pub fn serialize<S: Serializer>(kinds: &[&'static str], s: S) -> Result<S::Ok, S::Error> {
         kinds.serialize(s)

@@ -4,7 +4,11 @@ use super::*;
 use rustrict::CensorStr;
 
 fn policy(mode: PolicyMode, kinds: Kinds) -> ContentPolicy {
-    ContentPolicy { mode, kinds }
+    ContentPolicy {
+        mode,
+        kinds,
+        ..ContentPolicy::default()
+    }
 }
 
 /// Words members use about themselves that rustrict's default censor alters.
@@ -230,7 +234,8 @@ fn policy_serde_shape() {
         json,
         serde_json::json!({
             "mode": "flag",
-            "kinds": {"profanity": false, "sexual": false, "offensive": true, "mean": true}
+            "kinds": {"profanity": false, "sexual": false, "offensive": true, "mean": true},
+            "guard": "ask"
         })
     );
     let parsed: ContentPolicy = serde_json::from_str(r#"{"mode":"hold"}"#).expect("partial policy");

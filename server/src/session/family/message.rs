@@ -1,16 +1,16 @@
 //! A member's message (`send`, of the talk family): crisis detection before anything
-//! else touches the text, the content policy's verdict reached outside the room's
-//! lock, and the sender's own answer: the ack or refusal and, for crisis words, the
+//! else touches the text, the guardrail's finding and the content policy's verdict
+//! reached outside the room's lock, and the sender's own answer: the ack or refusal and, for crisis words, the
 //! help their own instance gives (the card, the count, the log line), which a whisper
 //! shares (`help`). The facilitators' alerts leave the room through its fold before
 //! the sender is answered.
 
-use kindred_protocol::policy::{ContentPolicy, PolicyMode};
+use kindred_protocol::policy::{ContentPolicy, GuardChoice, PolicyMode};
 use kindred_protocol::{ClientId, Role, Seq};
 
 use crate::clock::now_ms;
-use crate::room::{Applied, Command, Concern, Screened};
-use crate::safety::{Evaluate, Verdict};
+use crate::room::{Applied, Command, Concern, Guarded, Screened};
+use crate::safety::{Evaluate, Guard, Verdict};
 use crate::session::{Conn, Live};
 use crate::wire;
 
@@ -25,12 +25,19 @@ impl Live {
         conn: &mut Conn,
         client_id: ClientId,
         text: String,
-        cw: Option<String>,
+        (cw, choice): (Option<String>, Option<GuardChoice>),
     ) -> Result<(), axum::Error> {
         let app = conn.app.clone();
-        // Crisis language is recognised before anything else touches the text: the
-        // message goes to the room exactly as written, and help goes to its author.
+        // Crisis language is recognised before anything else touches the text: help
+        // goes to its author and the facilitators whatever the room decides.
         let crisis = app.crisis.detect(&text).map(Concern::from);
+        // The guardrail looks here too, outside any lock (a few µs: rules, then a
+        // small model). Whether it asks, holds or lets it through is the room's
+        // policy, decided under the room's lock with everything else.
+        let guard = Guarded {
+            found: Guard::default().detect(&text),
+            choice,
+        };
         let bytes = text.len();
         // Kept only for a crisis message the room cannot record at all (the member
         // was removed at that moment, the store is out of reach): then the
@@ -56,6 +63,7 @@ impl Live {
             cw,
             crisis,
             screened,
+            guard,
         };
         let applied = match app.broker.apply(self.room, cmd, now_ms()).await {
             Ok(applied) => applied,

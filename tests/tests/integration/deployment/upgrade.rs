@@ -32,6 +32,7 @@ async fn join(http: &Http, room: kindred_protocol::RoomId, name: &str) -> JoinRe
 async fn say(conn: &mut Connection, client_id: &str, text: &str) -> Seq {
     let frame = ClientFrame::Send {
         client_id: client_id.into(),
+        guard: None,
         text: text.into(),
         cw: None,
     };

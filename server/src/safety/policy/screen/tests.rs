@@ -318,7 +318,11 @@ fn every_policy_reaches_the_same_verdict_with_the_screen_as_without() {
     let mut flagged = 0;
     for mode in [PolicyMode::Flag, PolicyMode::Censor, PolicyMode::Hold] {
         for kinds in [Kinds::default(), Kinds::ALL, profanity_only] {
-            let policy = ContentPolicy { mode, kinds };
+            let policy = ContentPolicy {
+                mode,
+                kinds,
+                ..ContentPolicy::default()
+            };
             for text in &texts {
                 let screened = decide(&policy, text, false, Screening::On);
                 let unscreened = decide(&policy, text, false, Screening::Off);
