@@ -243,10 +243,7 @@ fn bench_policy(examples: &[Example], detector: &Detector) {
         ("crisis messages", &crisis),
         ("load tester's texts", &load_tester),
     ] {
-        let flagged: Vec<bool> = texts
-            .iter()
-            .map(|t| detector.detect(t).is_some())
-            .collect();
+        let flagged: Vec<bool> = texts.iter().map(|t| detector.detect(t).is_some()).collect();
         let reached = texts
             .iter()
             .zip(&flagged)

@@ -133,7 +133,11 @@ mod tests {
             .await
             .unwrap();
         assert_eq!(gather.len(), 0);
-        assert_eq!(gather.capacity(), 0, "the buffer is given back once written");
+        assert_eq!(
+            gather.capacity(),
+            0,
+            "the buffer is given back once written"
+        );
 
         let mut wire = vec![0; 2 + 2 + 4 + 300 + 10 + 70_000];
         theirs.read_exact(&mut wire).await.unwrap();

@@ -174,7 +174,12 @@ impl AnalysedCopy {
     /// Makes the analysed copy of `masked` and its segments' bounds, in the buffers
     /// already held.
     pub(super) fn make(&mut self, masked: &str) {
-        collapse_runs_into(masked, &mut self.collapsed, &mut self.origin, &mut self.digits);
+        collapse_runs_into(
+            masked,
+            &mut self.collapsed,
+            &mut self.origin,
+            &mut self.digits,
+        );
         self.chars.clear();
         self.chars.extend(self.collapsed.chars());
         thin_wildcards(&mut self.chars, &mut self.thinning);

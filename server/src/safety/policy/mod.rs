@@ -39,12 +39,12 @@ use super::crisis;
 mod analysed;
 mod screen;
 
+use analysed::{AnalysedCopy, analyse, analysed_copy, censor_flagged, segments};
 #[cfg(test)]
 use analysed::{
     MAX_GAP_SPAN, MAX_GAP_WILDCARDS, MAX_WILDCARDS, RUSTRICT_CHARS, RUSTRICT_WORK, Work,
     collapse_runs_mapped,
 };
-use analysed::{AnalysedCopy, analyse, analysed_copy, censor_flagged, segments};
 use screen::{SCREEN, Trail};
 
 pub use kindred_protocol::policy::{ContentPolicy, Kinds, PolicyMode};
