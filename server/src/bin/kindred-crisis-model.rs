@@ -12,7 +12,10 @@
 //! writes `server/src/safety/classifier/model.bin` and prints the validation figures;
 //! run the build again to ship the new file. `score` reads a fresh set
 //! (`alert<TAB>kind<TAB>text` or `calm<TAB>calm<TAB>text` a line) and prints the
-//! figures `HISTORY.md` records; score a set before adding it to the corpus.
+//! figures `HISTORY.md` records; score a set before adding it to the corpus. `bench`
+//! times crisis detection over the corpus, then the default content policy over the
+//! corpus's calm and crisis messages and the load tester's texts, with how often its
+//! screen hands a message to rustrict.
 
 use std::path::{Path, PathBuf};
 use std::time::Instant;
@@ -23,7 +26,8 @@ use kindred::safety::classifier::framing;
 use kindred::safety::classifier::model::digest;
 use kindred::safety::classifier::report::Score;
 use kindred::safety::classifier::train::{split, train};
-use kindred::safety::{Basis, CrisisMatcher, Detection, Detector, Tier};
+use kindred::safety::policy::reaches_rustrict;
+use kindred::safety::{Basis, ContentPolicy, CrisisMatcher, Detection, Detector, Evaluate, Tier};
 
 fn main() -> anyhow::Result<()> {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -194,5 +198,79 @@ fn bench(dir: &Path) -> anyhow::Result<()> {
         at(1.0),
         found / 4
     );
+    bench_policy(&examples, &detector);
     Ok(())
+}
+
+/// The prose the load tester pads its texts with (`loadtest/src/payload.rs`).
+const LOAD_TESTER_PADDING: &str = "thank you for sharing, I hear you and I am glad you are here. ";
+
+/// What the default content policy (`flag`) costs per message, after crisis detection
+/// as the session runs it, and how often its screen hands a message to rustrict: over
+/// the corpus's calm messages (ordinary chat), its crisis messages (which the policy
+/// leaves alone) and 10,000 of the load tester's 200-byte texts (a header of numbers,
+/// then its padding).
+fn bench_policy(examples: &[Example], detector: &Detector) {
+    let policy = ContentPolicy::default();
+    let calm: Vec<&str> = examples
+        .iter()
+        .filter(|e| e.class == 0)
+        .map(|e| e.text.as_str())
+        .collect();
+    let crisis: Vec<&str> = examples
+        .iter()
+        .filter(|e| e.class != 0)
+        .map(|e| e.text.as_str())
+        .collect();
+    let generated: Vec<String> = (0..10_000u64)
+        .map(|n| {
+            let mut text = format!(
+                "lt|{}|{}|{n}|{}|",
+                n % 500,
+                n % 3,
+                1_764_157_000_123_456_789 + n * 1_000_003
+            );
+            while text.len() < 200 {
+                text.push_str(LOAD_TESTER_PADDING);
+            }
+            text.truncate(200);
+            text
+        })
+        .collect();
+    let load_tester: Vec<&str> = generated.iter().map(String::as_str).collect();
+    for (name, texts) in [
+        ("calm messages", &calm),
+        ("crisis messages", &crisis),
+        ("load tester's texts", &load_tester),
+    ] {
+        let flagged: Vec<bool> = texts.iter().map(|t| detector.detect(t).is_some()).collect();
+        let reached = texts
+            .iter()
+            .zip(&flagged)
+            .filter(|(t, crisis)| !**crisis && reaches_rustrict(&policy, t))
+            .count();
+        let mut times: Vec<f64> = Vec::with_capacity(texts.len() * 4);
+        for round in 0..5 {
+            for (text, &is_crisis) in texts.iter().zip(&flagged) {
+                let started = Instant::now();
+                let verdict = policy.evaluate_with_crisis(text, is_crisis);
+                let us = started.elapsed().as_secs_f64() * 1e6;
+                std::hint::black_box(verdict);
+                if round > 0 {
+                    times.push(us);
+                }
+            }
+        }
+        times.sort_by(f64::total_cmp);
+        let at = |q: f64| times[((times.len() - 1) as f64 * q) as usize];
+        println!(
+            "policy `flag` on {} {name}: {reached} handed to rustrict ({:.1}%); median {:.1} µs, p90 {:.1} µs, p99 {:.1} µs, max {:.1} µs",
+            texts.len(),
+            100.0 * reached as f64 / texts.len().max(1) as f64,
+            at(0.5),
+            at(0.9),
+            at(0.99),
+            at(1.0),
+        );
+    }
 }

@@ -145,15 +145,20 @@ impl Outbox {
         }
     }
 
-    /// Queue a frame unless the queue is full.
+    /// Queue a frame unless the queue is full. The session is woken only when its
+    /// queue was empty: a session with frames queued has been woken already and
+    /// writes everything queued before it waits again.
     fn push(&self, frame: &Encoded) -> bool {
         let mut frames = self.frames.lock();
         if frames.len() >= self.depth {
             return false;
         }
+        let was_empty = frames.is_empty();
         frames.push_back(frame.clone());
         drop(frames);
-        self.waker.wake();
+        if was_empty {
+            self.waker.wake();
+        }
         true
     }
 

@@ -4,6 +4,7 @@ use std::sync::Arc;
 
 use std::net::SocketAddr;
 
+use axum::Extension;
 use axum::extract::ws::WebSocketUpgrade;
 use axum::extract::{ConnectInfo, State};
 use axum::http::HeaderMap;
@@ -11,6 +12,7 @@ use axum::response::{IntoResponse, Response};
 use kindred_protocol::ErrorCode;
 
 use super::AppError;
+use super::edge::Gather;
 use crate::session;
 use crate::state::AppState;
 
@@ -18,6 +20,7 @@ pub async fn upgrade(
     State(app): State<Arc<AppState>>,
     peer: ConnectInfo<SocketAddr>,
     headers: HeaderMap,
+    Extension(gather): Extension<Gather>,
     ws: WebSocketUpgrade,
 ) -> Response {
     if app.shutdown.is_cancelled() {
@@ -47,8 +50,10 @@ pub async fn upgrade(
         .into_response();
     };
     let c = &app.config.sockets;
+    // The session writes its frames into the socket's gather itself (see
+    // `edge::gather`); tungstenite writes only its control frames, at once.
     ws.read_buffer_size(c.ws_read_buffer)
-        .write_buffer_size(c.ws_write_buffer)
+        .write_buffer_size(0)
         .max_write_buffer_size(
             c.ws_max_write_buffer
                 .max(c.ws_write_buffer + c.max_frame_bytes),
@@ -57,7 +62,7 @@ pub async fn upgrade(
         .max_frame_size(c.max_frame_bytes)
         .on_upgrade(move |socket| {
             let tracker = app.tracker.clone();
-            let session = session::run(socket, app, permit);
+            let session = session::run(socket, gather, app, permit);
             tracker.track_future(session)
         })
 }

@@ -37,6 +37,7 @@ use tokio::time::Instant;
 use crate::auth::SessionClaims;
 use crate::broker::hub::{Kick, Peer};
 use crate::clock::now_ms;
+use crate::http::edge::Gather;
 use crate::room::Command;
 use crate::state::AppState;
 use crate::wire::{self, Encoded};
@@ -54,9 +55,18 @@ const MAX_REASON_CHARS: usize = 500;
 
 /// Serve one upgraded connection. `permit` holds a slot of the connection limit
 /// until the session ends.
-pub async fn run(socket: WebSocket, app: Arc<AppState>, permit: OwnedSemaphorePermit) {
+pub async fn run(
+    socket: WebSocket,
+    gather: Gather,
+    app: Arc<AppState>,
+    permit: OwnedSemaphorePermit,
+) {
     app.metrics.connections.inc();
-    let mut conn = Conn { socket, app };
+    let mut conn = Conn {
+        socket,
+        gather,
+        app,
+    };
     // The handshake's state is large and short-lived: boxed, so the task that lives
     // as long as the connection does not carry its size (memory per idle member).
     if let Some(live) = Box::pin(conn.handshake()).await {
@@ -72,6 +82,9 @@ pub async fn run(socket: WebSocket, app: Arc<AppState>, permit: OwnedSemaphorePe
 /// The socket and the server, before and after the handshake.
 struct Conn {
     socket: WebSocket,
+    /// Where this session's text frames gather beneath the socket until a flush of it
+    /// writes them (`send`).
+    gather: Gather,
     app: Arc<AppState>,
 }
 

@@ -1,5 +1,9 @@
 //! Everything written to the socket.
 //!
+//! Text frames are written into the socket's gather (`http::edge::gather`), already
+//! framed, and a flush of the WebSocket writes everything gathered with one `write`
+//! and gives the buffer back; tungstenite writes only its control frames.
+//!
 //! Every write is bounded in time (`--write-timeout-ms`) and, once the member is in the
 //! room, races the session's stop token (a kick or the server's shutdown), so a
 //! stalled socket can neither keep a session alive nor hold up its way out. A reply
@@ -30,11 +34,26 @@ impl Conn {
         if let ServerFrame::Error(e) = frame {
             self.app.metrics.error(e.code);
         }
-        let write = self.socket.send(Message::Text(wire::encode(frame).bytes));
-        match tokio::time::timeout(self.app.config.write_timeout(), write).await {
+        let bytes = wire::encode(frame).bytes;
+        let timeout = self.app.config.write_timeout();
+        let write = async {
+            self.gather_text(&bytes).await?;
+            self.socket.flush().await
+        };
+        match tokio::time::timeout(timeout, write).await {
             Ok(r) => r,
             Err(_) => Err(axum::Error::new("write timed out")),
         }
+    }
+
+    /// Gather one text frame. Past `--ws-write-buffer` bytes gathered, what is gathered
+    /// is written first, as a full write buffer would be.
+    async fn gather_text(&mut self, bytes: &Utf8Bytes) -> Result<(), axum::Error> {
+        if self.gather.len() >= self.app.config.sockets.ws_write_buffer {
+            self.socket.flush().await?;
+        }
+        self.gather.push_text(bytes.as_bytes());
+        Ok(())
     }
 
     /// The closing handshake: send our close, then wait (bounded) for the client's,
@@ -81,12 +100,13 @@ impl Conn {
         }
     }
 
-    /// Feed frames and flush once, raced against `stop` and bounded in time. Also
-    /// says how many frames the socket accepted: those go out with the next flush even
-    /// if this one is abandoned.
+    /// Gather frames (and a ping after them, when `ping`) and flush once, raced against
+    /// `stop` and bounded in time. Also says how many frames were gathered: those go
+    /// out with the next flush even if this one is abandoned.
     async fn write_raced(
         &mut self,
-        frames: Vec<Message>,
+        frames: &[Encoded],
+        ping: bool,
         stop: tokio_util::sync::CancellationToken,
     ) -> Result<(Written, usize), axum::Error> {
         if stop.is_cancelled() {
@@ -97,8 +117,11 @@ impl Conn {
         let written = {
             let write = async {
                 for frame in frames {
-                    self.socket.feed(frame).await?;
+                    self.gather_text(&frame.bytes).await?;
                     fed += 1;
+                }
+                if ping {
+                    self.socket.feed(Message::Ping(Default::default())).await?;
                 }
                 self.socket.flush().await
             };
@@ -138,7 +161,7 @@ impl Live {
                 Some(_) => false,
             };
             if fresh {
-                conn.socket.feed(Message::Text(frame.bytes)).await?;
+                conn.gather_text(&frame.bytes).await?;
                 written += 1;
             }
             next = if written < WRITE_BATCH {
@@ -161,11 +184,7 @@ impl Live {
         keep: bool,
     ) -> Result<Written, axum::Error> {
         let stop = self.peer.kicked().clone();
-        let messages: Vec<Message> = frames
-            .iter()
-            .map(|f| Message::Text(f.bytes.clone()))
-            .collect();
-        let (written, fed) = conn.write_raced(messages, stop).await?;
+        let (written, fed) = conn.write_raced(&frames, false, stop).await?;
         match written {
             Written::Done => {}
             Written::Stopped | Written::Stalled => {
@@ -209,8 +228,7 @@ impl Live {
     /// Ping the client, like any other write: raced and bounded.
     pub(super) async fn ping(&mut self, conn: &mut Conn) -> Result<(), axum::Error> {
         let stop = self.peer.kicked().clone();
-        let ping = vec![Message::Ping(Default::default())];
-        if let (Written::Stalled, _) = conn.write_raced(ping, stop).await? {
+        if let (Written::Stalled, _) = conn.write_raced(&[], true, stop).await? {
             self.stalled(&conn.app);
         }
         Ok(())
@@ -224,7 +242,7 @@ impl Live {
         let frames = std::mem::take(&mut self.unsent);
         let write = async {
             for frame in frames {
-                conn.socket.feed(Message::Text(frame.bytes)).await?;
+                conn.gather_text(&frame.bytes).await?;
             }
             conn.socket.flush().await
         };
@@ -236,7 +254,7 @@ impl Live {
     pub(super) async fn drain_outbox(&mut self, conn: &mut Conn) {
         let write = async {
             while let Some(frame) = self.peer.outbox.pop() {
-                conn.socket.feed(Message::Text(frame.bytes)).await?;
+                conn.gather_text(&frame.bytes).await?;
             }
             conn.socket.flush().await
         };

@@ -204,3 +204,34 @@ async fn shutdown_closes_every_socket_with_1001_and_finishes() {
         .expect("the server stops within the grace period")
         .unwrap();
 }
+
+/// What the server writes goes out from the socket's gather, framed by Kindred itself,
+/// its buffer given back once the socket has taken it. A burst of frames of every
+/// length (short acks, and messages whose frames carry a 16-bit and a 64-bit length)
+/// reaches its members whole and in order, and members who then go quiet are still
+/// heard and still hear.
+#[tokio::test]
+async fn a_burst_of_every_size_arrives_whole_and_quiet_members_still_talk() {
+    let mut c = config();
+    c.rooms.max_message_chars = 100_000;
+    c.sockets.max_frame_bytes = 256 * 1024;
+    let server = TestServer::with(c).await;
+    let room = server.room(12).await;
+    let mut alice = server.member(room, "Alice").await;
+    let mut bob = server.member(room, "Bob").await;
+    let texts: Vec<String> = [1, 100, 4_000, 65_000, 70_000]
+        .iter()
+        .enumerate()
+        .map(|(i, &n)| format!("{i} {}", "y".repeat(n)))
+        .collect();
+    let mut sent = Vec::new();
+    for text in &texts {
+        sent.push(alice.say_acked(text).await);
+    }
+    for (text, seq) in texts.iter().zip(&sent) {
+        assert_eq!(bob.hears(text).await, *seq, "in order, whole");
+    }
+    conversation_continues(&mut bob, &mut alice, "still here after the burst").await;
+    conversation_continues(&mut alice, &mut bob, "and so am I").await;
+    server.stop().await;
+}

@@ -15,6 +15,7 @@ use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 
 use super::caps::{ConnectionCaps, Counted, RefusalLog, refuse};
+use super::gather::Gather;
 use super::serve::{EdgeSettings, serve_connection};
 
 /// The connections of every listener, so shutdown can tell them to finish and drop the
@@ -107,7 +108,11 @@ pub async fn accept_loop(
         // kernel.
         let _ = tcp.set_nodelay(true);
         let _ = socket2::SockRef::from(&tcp).set_send_buffer_size(settings.send_buffer);
-        let io = Counted { tcp, _slot: slot };
+        let io = Counted {
+            tcp,
+            _slot: slot,
+            gather: Gather::default(),
+        };
         connections.tasks.spawn(serve_connection(
             io,
             peer,

@@ -7,7 +7,7 @@ use std::net::IpAddr;
 use std::pin::Pin;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
-use std::task::{Context, Poll};
+use std::task::{Context, Poll, ready};
 use std::time::Duration;
 
 use dashmap::DashMap;
@@ -18,6 +18,7 @@ use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 use tokio::net::TcpStream;
 use tokio::time::Instant;
 
+use super::gather::Gather;
 use crate::config::Config;
 use crate::http::forwarded::{is_trusted, limit_key};
 
@@ -143,10 +144,15 @@ impl Drop for Slot {
 }
 
 /// A socket that holds its connection's [`Slot`] for as long as it is open, through a
-/// WebSocket upgrade too.
+/// WebSocket upgrade too, and writes what its [`Gather`] holds before anything else.
+///
+/// A write is taken whole or not at all: what the kernel does not take at once waits
+/// in the gather, so frames written beside the gather (tungstenite's ping, pong and
+/// close) never land inside one another.
 pub(super) struct Counted {
     pub(super) tcp: TcpStream,
     pub(super) _slot: Slot,
+    pub(super) gather: Gather,
 }
 
 impl AsyncRead for Counted {
@@ -165,7 +171,13 @@ impl AsyncWrite for Counted {
         cx: &mut Context<'_>,
         buf: &[u8],
     ) -> Poll<io::Result<usize>> {
-        Pin::new(&mut self.get_mut().tcp).poll_write(cx, buf)
+        let this = self.get_mut();
+        ready!(this.gather.poll_drain(&mut this.tcp, cx))?;
+        let n = ready!(Pin::new(&mut this.tcp).poll_write(cx, buf))?;
+        if n < buf.len() {
+            this.gather.append(&buf[n..]);
+        }
+        Poll::Ready(Ok(buf.len()))
     }
 
     fn poll_write_vectored(
@@ -173,7 +185,20 @@ impl AsyncWrite for Counted {
         cx: &mut Context<'_>,
         bufs: &[io::IoSlice<'_>],
     ) -> Poll<io::Result<usize>> {
-        Pin::new(&mut self.get_mut().tcp).poll_write_vectored(cx, bufs)
+        let this = self.get_mut();
+        ready!(this.gather.poll_drain(&mut this.tcp, cx))?;
+        let mut n = ready!(Pin::new(&mut this.tcp).poll_write_vectored(cx, bufs))?;
+        let mut total = 0;
+        for buf in bufs {
+            total += buf.len();
+            if n >= buf.len() {
+                n -= buf.len();
+            } else {
+                this.gather.append(&buf[n..]);
+                n = 0;
+            }
+        }
+        Poll::Ready(Ok(total))
     }
 
     fn is_write_vectored(&self) -> bool {
@@ -181,11 +206,15 @@ impl AsyncWrite for Counted {
     }
 
     fn poll_flush(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-        Pin::new(&mut self.get_mut().tcp).poll_flush(cx)
+        let this = self.get_mut();
+        ready!(this.gather.poll_drain(&mut this.tcp, cx))?;
+        Pin::new(&mut this.tcp).poll_flush(cx)
     }
 
     fn poll_shutdown(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-        Pin::new(&mut self.get_mut().tcp).poll_shutdown(cx)
+        let this = self.get_mut();
+        ready!(this.gather.poll_drain(&mut this.tcp, cx))?;
+        Pin::new(&mut this.tcp).poll_shutdown(cx)
     }
 }
 

@@ -28,9 +28,11 @@ mod accept;
 mod bodies;
 mod caps;
 pub mod deadline;
+mod gather;
 mod serve;
 
 pub use accept::{Connections, accept_loop};
 pub use bodies::{BodyLimits, guard_body};
 pub use caps::{ConnectionCaps, Refused, Slot};
+pub use gather::Gather;
 pub use serve::EdgeSettings;

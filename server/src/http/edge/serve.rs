@@ -98,10 +98,14 @@ pub(super) async fn serve_connection(
     hard_stop: CancellationToken,
 ) {
     let activity = Arc::new(Activity::new());
+    // A WebSocket upgraded on this connection writes its frames into the socket's
+    // gather (`http::ws` hands it to the session).
+    let gather = io.gather.clone();
     let service = {
         let activity = activity.clone();
         hyper::service::service_fn(move |mut req: hyper::Request<Incoming>| {
             req.extensions_mut().insert(ConnectInfo(peer));
+            req.extensions_mut().insert(gather.clone());
             let busy = Busy::new(&activity);
             let response = router.clone().oneshot(req);
             async move {

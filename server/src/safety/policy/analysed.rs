@@ -143,18 +143,68 @@ pub(super) fn is_wildcard(c: char) -> bool {
     !c.is_alphabetic() && !c.is_whitespace() && !is_inert(c)
 }
 
+/// The analysed copy and everything its making works in, kept from one message to the
+/// next so that screening an ordinary message allocates nothing.
+#[derive(Default)]
+pub(super) struct AnalysedCopy {
+    /// The analysed copy, char by char.
+    pub(super) chars: Vec<char>,
+    /// The char range of the masked text each char of the copy stands for.
+    pub(super) origin: Vec<(usize, usize)>,
+    /// Where each segment starts ([`segment_starts`]), then the copy's length.
+    pub(super) bounds: Vec<usize>,
+    collapsed: String,
+    digits: String,
+    thinning: Thinning,
+}
+
+/// What [`thin_wildcards`] works in.
+#[derive(Default)]
+struct Thinning {
+    gaps: Vec<std::ops::Range<usize>>,
+    gap_of: Vec<usize>,
+    eligible: Vec<bool>,
+    words_first: Vec<usize>,
+    the_rest: Vec<usize>,
+    in_gap_kept: Vec<usize>,
+    kept: Vec<bool>,
+}
+
+impl AnalysedCopy {
+    /// Makes the analysed copy of `masked` and its segments' bounds, in the buffers
+    /// already held.
+    pub(super) fn make(&mut self, masked: &str) {
+        collapse_runs_into(
+            masked,
+            &mut self.collapsed,
+            &mut self.origin,
+            &mut self.digits,
+        );
+        self.chars.clear();
+        self.chars.extend(self.collapsed.chars());
+        thin_wildcards(&mut self.chars, &mut self.thinning);
+        segment_starts(&self.chars, &mut self.bounds, &mut self.thinning.gaps);
+        self.bounds.push(self.chars.len());
+    }
+
+    /// The segments of the copy, each one text handed to rustrict.
+    pub(super) fn segments(&self) -> impl Iterator<Item = &[char]> {
+        self.bounds.windows(2).map(|b| &self.chars[b[0]..b[1]])
+    }
+}
+
 /// The copy of `masked` that rustrict analyses: [`collapse_runs_mapped`], then
 /// [`thin_wildcards`]. Returned with the char range of `masked` each char stands for.
 pub(super) fn analysed_copy(masked: &str) -> (String, Vec<(usize, usize)>) {
-    let (collapsed, origin) = collapse_runs_mapped(masked);
-    let mut chars: Vec<char> = collapsed.chars().collect();
-    thin_wildcards(&mut chars);
-    (chars.into_iter().collect(), origin)
+    let mut copy = AnalysedCopy::default();
+    copy.make(masked);
+    (copy.chars.iter().collect(), copy.origin)
 }
 
-/// The gaps of `chars`: maximal runs of anything but letters, as char ranges.
-fn gaps(chars: &[char]) -> Vec<std::ops::Range<usize>> {
-    let mut gaps = Vec::new();
+/// The gaps of `chars`: maximal runs of anything but letters, as char ranges, into
+/// `gaps`.
+fn gaps(chars: &[char], gaps: &mut Vec<std::ops::Range<usize>>) {
+    gaps.clear();
     let mut start = None;
     for (k, c) in chars.iter().enumerate() {
         match (c.is_alphabetic(), start) {
@@ -169,7 +219,6 @@ fn gaps(chars: &[char]) -> Vec<std::ops::Range<usize>> {
     if let Some(s) = start {
         gaps.push(s..chars.len());
     }
-    gaps
 }
 
 /// Replaces by [`SKIPPED`] every wildcard beyond the rations: at most
@@ -177,19 +226,30 @@ fn gaps(chars: &[char]) -> Vec<std::ops::Range<usize>> {
 /// [`MAX_GAP_SPAN`] only within [`GAP_EDGE`] of its ends (next to the words it may
 /// belong to), and [`MAX_WILDCARDS`] in all, handed out to words with at most
 /// [`MAX_WORD_WILDCARDS`] first, then to the rest, each in reading order.
-pub(super) fn thin_wildcards(chars: &mut [char]) {
-    let mut gap_of = vec![usize::MAX; chars.len()];
-    let mut eligible = vec![false; chars.len()];
-    let gaps = gaps(chars);
-    for (g, gap) in gaps.iter().enumerate() {
+fn thin_wildcards(chars: &mut [char], buffers: &mut Thinning) {
+    let Thinning {
+        gaps: gaps_found,
+        gap_of,
+        eligible,
+        words_first,
+        the_rest,
+        in_gap_kept,
+        kept,
+    } = buffers;
+    gap_of.clear();
+    gap_of.resize(chars.len(), usize::MAX);
+    eligible.clear();
+    eligible.resize(chars.len(), false);
+    gaps(chars, gaps_found);
+    for (g, gap) in gaps_found.iter().enumerate() {
         for k in gap.clone() {
             gap_of[k] = g;
             eligible[k] =
                 gap.len() <= MAX_GAP_SPAN || k < gap.start + GAP_EDGE || k >= gap.end - GAP_EDGE;
         }
     }
-    let mut words_first = Vec::new();
-    let mut the_rest = Vec::new();
+    words_first.clear();
+    the_rest.clear();
     let mut k = 0;
     while k < chars.len() {
         if chars[k].is_whitespace() {
@@ -200,26 +260,28 @@ pub(super) fn thin_wildcards(chars: &mut [char]) {
         while k < chars.len() && !chars[k].is_whitespace() {
             k += 1;
         }
-        let wild: Vec<usize> = (start..k).filter(|&j| is_wildcard(chars[j])).collect();
-        let word =
-            wild.len() <= MAX_WORD_WILDCARDS && chars[start..k].iter().any(|c| c.is_alphabetic());
+        let wild = (start..k).filter(|&j| is_wildcard(chars[j]));
+        let word = wild.clone().count() <= MAX_WORD_WILDCARDS
+            && chars[start..k].iter().any(|c| c.is_alphabetic());
         if word {
             words_first.extend(wild);
         } else {
             the_rest.extend(wild);
         }
     }
-    let mut in_gap_kept = vec![0; gaps.len()];
-    let mut kept = vec![false; chars.len()];
+    in_gap_kept.clear();
+    in_gap_kept.resize(gaps_found.len(), 0);
+    kept.clear();
+    kept.resize(chars.len(), false);
     let mut total = 0;
-    for j in words_first.into_iter().chain(the_rest) {
+    for &j in words_first.iter().chain(the_rest.iter()) {
         if total < MAX_WILDCARDS && eligible[j] && in_gap_kept[gap_of[j]] < MAX_GAP_WILDCARDS {
             kept[j] = true;
             in_gap_kept[gap_of[j]] += 1;
             total += 1;
         }
     }
-    for (c, kept) in chars.iter_mut().zip(kept) {
+    for (c, &kept) in chars.iter_mut().zip(kept.iter()) {
         if !kept && is_wildcard(*c) {
             *c = SKIPPED;
         }
@@ -230,14 +292,19 @@ pub(super) fn thin_wildcards(chars: &mut [char]) {
 /// [`MAX_GAP_SPAN`], [`GAP_EDGE`] chars from either end. rustrict would otherwise carry
 /// every partial match through the whole gap (it stops one only at a letter that does
 /// not continue it), and no word is spelled across that much clutter.
-fn segment_starts(analysed: &[char]) -> Vec<usize> {
-    let mut starts = vec![0];
-    for gap in gaps(analysed) {
+fn segment_starts(
+    analysed: &[char],
+    starts: &mut Vec<usize>,
+    found: &mut Vec<std::ops::Range<usize>>,
+) {
+    starts.clear();
+    starts.push(0);
+    gaps(analysed, found);
+    for gap in found.iter() {
         if gap.len() > MAX_GAP_SPAN {
             starts.extend([gap.start + GAP_EDGE, gap.end - GAP_EDGE]);
         }
     }
-    starts
 }
 
 /// The analysed copy cut where rustrict's reading starts afresh ([`segment_starts`]):
@@ -245,7 +312,8 @@ fn segment_starts(analysed: &[char]) -> Vec<usize> {
 /// copy, each char once.
 pub(super) fn segments(analysed: &str) -> Vec<String> {
     let chars: Vec<char> = analysed.chars().collect();
-    let mut starts = segment_starts(&chars);
+    let mut starts = Vec::new();
+    segment_starts(&chars, &mut starts, &mut Vec::new());
     starts.push(chars.len());
     starts
         .windows(2)
@@ -358,7 +426,20 @@ pub(super) fn censor_flagged(
 ///
 /// Returned with the char range of `text` each output char stands for: a cut run's last
 /// kept char stands for the rest of the run, a run of digits' space for the digits.
+#[cfg(test)]
 pub(super) fn collapse_runs_mapped(text: &str) -> (String, Vec<(usize, usize)>) {
+    let (mut out, mut origin) = (String::new(), Vec::new());
+    collapse_runs_into(text, &mut out, &mut origin, &mut String::new());
+    (out, origin)
+}
+
+/// [`collapse_runs_mapped`] into `out` and `origin`, with a buffer for digits lent.
+fn collapse_runs_into(
+    text: &str,
+    out: &mut String,
+    origin: &mut Vec<(usize, usize)>,
+    digits: &mut String,
+) {
     fn flush(out: &mut String, origin: &mut Vec<(usize, usize)>, digits: &mut String, end: usize) {
         let from = end - digits.len();
         if digits.len() >= 3 {
@@ -370,9 +451,11 @@ pub(super) fn collapse_runs_mapped(text: &str) -> (String, Vec<(usize, usize)>) 
         }
         digits.clear();
     }
-    let mut out = String::with_capacity(text.len());
-    let mut origin = Vec::with_capacity(text.len());
-    let mut digits = String::new();
+    out.clear();
+    out.reserve(text.len());
+    origin.clear();
+    origin.reserve(text.len());
+    digits.clear();
     let mut last = None;
     let mut run = 0;
     let mut end = 0;
@@ -383,7 +466,7 @@ pub(super) fn collapse_runs_mapped(text: &str) -> (String, Vec<(usize, usize)>) 
             last = None;
             continue;
         }
-        flush(&mut out, &mut origin, &mut digits, k);
+        flush(out, origin, digits, k);
         if Some(c) == last {
             run += 1;
         } else {
@@ -397,6 +480,5 @@ pub(super) fn collapse_runs_mapped(text: &str) -> (String, Vec<(usize, usize)>) 
             o.1 = k + 1;
         }
     }
-    flush(&mut out, &mut origin, &mut digits, end);
-    (out, origin)
+    flush(out, origin, digits, end);
 }

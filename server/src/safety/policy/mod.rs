@@ -39,13 +39,13 @@ use super::crisis;
 mod analysed;
 mod screen;
 
+use analysed::{AnalysedCopy, analyse, analysed_copy, censor_flagged, segments};
 #[cfg(test)]
 use analysed::{
     MAX_GAP_SPAN, MAX_GAP_WILDCARDS, MAX_WILDCARDS, RUSTRICT_CHARS, RUSTRICT_WORK, Work,
     collapse_runs_mapped,
 };
-use analysed::{analyse, analysed_copy, censor_flagged, segments};
-use screen::SCREEN;
+use screen::{SCREEN, Trail};
 
 pub use kindred_protocol::policy::{ContentPolicy, Kinds, PolicyMode};
 
@@ -190,6 +190,11 @@ fn decide(policy: &ContentPolicy, text: &str, is_crisis: bool, screening: Screen
     if is_crisis || policy.mode == PolicyMode::Off || threshold == Type::NONE {
         return Verdict::Clean;
     }
+    // Most messages hold nothing a policy counts: the screen's one pass over what
+    // rustrict would read says so, and rustrict is not run (see `screen`).
+    if screening == Screening::On && !screened(text, threshold) {
+        return Verdict::Clean;
+    }
     let masked = mask_protected(text);
     // rustrict reads a bounded copy (see `analysed`): runs cut short, numbers cut
     // out, symbols that stand for letters rationed, so no message costs more than
@@ -197,11 +202,6 @@ fn decide(policy: &ContentPolicy, text: &str, is_crisis: bool, screening: Screen
     // those stars back onto the original text instead of running rustrict again.
     let (analysed, origin) = analysed_copy(&masked);
     let segments = segments(&analysed);
-    // Most messages hold nothing a policy counts: the screen's one pass over what
-    // rustrict would read says so, and rustrict is not run (see `screen`).
-    if screening == Screening::On && !segments.iter().any(|s| SCREEN.looks(s, threshold)) {
-        return Verdict::Clean;
-    }
     let censoring = policy.mode == PolicyMode::Censor;
     let (starred, analysis) = analyse(&segments, threshold, censoring);
     let kinds = policy.kinds.matched(analysis);
@@ -221,6 +221,52 @@ fn decide(policy: &ContentPolicy, text: &str, is_crisis: bool, screening: Screen
         PolicyMode::Flag => Verdict::Flag { kinds },
         PolicyMode::Hold => Verdict::Hold { kinds },
     }
+}
+
+/// A message at most this long is screened in buffers its thread keeps (a worker's);
+/// a longer one, rare and screened on the blocking pool, in buffers of its own, so no
+/// thread keeps buffers sized for the longest message.
+const KEPT_BUFFERS_UP_TO: usize = 1024;
+
+/// What screening works in: the masked text, the analysed copy and the screen's trail.
+#[derive(Default)]
+struct ScreenBuffers {
+    mask: MaskBuffers,
+    masked: String,
+    copy: AnalysedCopy,
+    trail: Trail,
+}
+
+thread_local! {
+    static BUFFERS: std::cell::RefCell<ScreenBuffers> = std::cell::RefCell::default();
+}
+
+/// Whether the screen sends `text` on to rustrict: the copy rustrict would read is
+/// made, and screened segment by segment, in buffers kept from the last message, so
+/// an ordinary message (which the screen clears) costs no allocation.
+fn screened(text: &str, threshold: Type) -> bool {
+    let screen = |b: &mut ScreenBuffers| {
+        mask_protected_into(text, &mut b.mask, &mut b.masked);
+        b.copy.make(&b.masked);
+        b.copy
+            .segments()
+            .any(|segment| SCREEN.looks_at(segment, threshold, &mut b.trail))
+    };
+    if text.len() > KEPT_BUFFERS_UP_TO {
+        return screen(&mut ScreenBuffers::default());
+    }
+    BUFFERS.with(|b| match b.try_borrow_mut() {
+        Ok(mut b) => screen(&mut b),
+        Err(_) => screen(&mut ScreenBuffers::default()),
+    })
+}
+
+/// Whether `policy` hands `text` to rustrict (the screen found something there that
+/// rustrict could count, see `screen`), for `kindred-crisis-model bench`, which counts
+/// how often it does.
+pub fn reaches_rustrict(policy: &ContentPolicy, text: &str) -> bool {
+    let threshold = policy.kinds.threshold();
+    policy.mode != PolicyMode::Off && threshold != Type::NONE && screened(text, threshold)
 }
 
 /// Builds the customised rustrict trie now rather than on the first message.
@@ -404,9 +450,9 @@ static PROTECTED: LazyLock<std::collections::HashSet<String>> =
     LazyLock::new(|| PROTECTED_WORDS.iter().map(|w| (*w).to_owned()).collect());
 
 /// Word spans of `text`: maximal runs of letters, digits and inner apostrophes, as
-/// (byte start, byte end).
-fn word_spans(text: &str) -> Vec<(usize, usize)> {
-    let mut spans = Vec::new();
+/// (byte start, byte end), into `spans`.
+fn word_spans(text: &str, spans: &mut Vec<(usize, usize)>) {
+    spans.clear();
     let mut start = None;
     for (i, c) in text.char_indices() {
         let wordy = c.is_alphanumeric() || (start.is_some() && matches!(c, '\'' | '\u{2019}'));
@@ -422,18 +468,34 @@ fn word_spans(text: &str) -> Vec<(usize, usize)> {
     if let Some(s) = start {
         spans.push((s, text.len()));
     }
-    spans
+}
+
+/// What [`mask_protected_into`] works in, kept from one message to the next.
+#[derive(Default)]
+struct MaskBuffers {
+    spans: Vec<(usize, usize)>,
+    masked: Vec<(usize, usize)>,
+    key: String,
 }
 
 /// A copy of `text` with every protected word or phrase replaced by spaces, char for char,
 /// so that rustrict's output lines up with the original.
 fn mask_protected(text: &str) -> String {
-    let spans = word_spans(text);
-    let mut masked: Vec<(usize, usize)> = Vec::new();
+    let mut out = String::new();
+    mask_protected_into(text, &mut MaskBuffers::default(), &mut out);
+    out
+}
+
+/// [`mask_protected`] into `out`, with the buffers it needs lent.
+fn mask_protected_into(text: &str, buffers: &mut MaskBuffers, out: &mut String) {
+    let MaskBuffers { spans, masked, key } = buffers;
+    word_spans(text, spans);
+    masked.clear();
+    out.clear();
     let mut i = 0;
     while i < spans.len() {
         let mut matched = 0;
-        let mut key = String::new();
+        key.clear();
         for n in 1..=MAX_PROTECTED_WORDS.min(spans.len() - i) {
             let (s, e) = spans[i + n - 1];
             if n > 1 {
@@ -445,7 +507,7 @@ fn mask_protected(text: &str) -> String {
                 key.push(' ');
             }
             key.extend(text[s..e].chars().flat_map(char::to_lowercase));
-            if PROTECTED.contains(&key) {
+            if PROTECTED.contains(key.as_str()) {
                 matched = n;
             }
         }
@@ -456,18 +518,13 @@ fn mask_protected(text: &str) -> String {
             i += 1;
         }
     }
-    if masked.is_empty() {
-        return text.to_owned();
-    }
-    let mut out = String::with_capacity(text.len());
     let mut last = 0;
-    for (s, e) in masked {
+    for &mut (s, e) in masked {
         out.push_str(&text[last..s]);
         out.extend(text[s..e].chars().map(|_| ' '));
         last = e;
     }
     out.push_str(&text[last..]);
-    out
 }
 
 #[cfg(test)]

@@ -189,26 +189,45 @@ impl Screen {
 
     /// Whether rustrict, reading `segment` on its own, could find a word of
     /// `threshold`'s types: `false` means it cannot.
+    #[cfg(test)]
     pub(super) fn looks(&self, segment: &str, threshold: Type) -> bool {
+        let chars: Vec<char> = segment.chars().collect();
+        self.looks_at(&chars, threshold, &mut Trail::default())
+    }
+
+    /// [`Screen::looks`] at a segment's chars, following the matches in `trail`'s
+    /// buffers, which are kept for the next segment.
+    pub(super) fn looks_at(&self, segment: &[char], threshold: Type, trail: &mut Trail) -> bool {
+        let Trail {
+            mut alive,
+            mut next,
+            mut ended,
+            mut previous,
+        } = std::mem::take(trail);
+        alive.clear();
+        next.clear();
+        ended.clear();
+        previous.clear();
         let mut walk = Walk {
             screen: self,
             threshold,
-            alive: Vec::with_capacity(16),
-            next: Vec::with_capacity(16),
-            ended: Vec::new(),
-            previous: Vec::new(),
+            alive,
+            next,
+            ended,
+            previous,
             previous_char: None,
             separate: true,
             at: 0,
         };
-        let found = if segment.is_ascii() {
+        let found = if segment.iter().all(char::is_ascii) {
             segment
-                .bytes()
-                .filter(|&b| !self.ascii_banned[usize::from(b)])
-                .any(|b| walk.step(char::from(b)))
+                .iter()
+                .filter(|&&c| !self.ascii_banned[c as usize])
+                .any(|&c| walk.step(c))
         } else {
             segment
-                .chars()
+                .iter()
+                .copied()
                 .nfd()
                 .filter(|&c| self.kept(c))
                 .nfc()
@@ -216,7 +235,14 @@ impl Screen {
         };
         // rustrict reads one space after the text; a word that space would complete
         // has no character after it to decide it.
-        found || walk.step(' ') || !walk.ended.is_empty()
+        let found = found || walk.step(' ') || !walk.ended.is_empty();
+        *trail = Trail {
+            alive: walk.alive,
+            next: walk.next,
+            ended: walk.ended,
+            previous: walk.previous,
+        };
+        found
     }
 }
 
@@ -269,6 +295,16 @@ struct Ended {
     separate: bool,
     start: u32,
     end: u32,
+}
+
+/// The buffers a pass of the screen follows its matches in, lent from one pass to the
+/// next.
+#[derive(Default)]
+pub(super) struct Trail {
+    alive: Vec<Alive>,
+    next: Vec<Alive>,
+    ended: Vec<Ended>,
+    previous: Vec<char>,
 }
 
 /// One pass of the screen over a text: the partial matches alive after each
