@@ -250,7 +250,7 @@ pub async fn create_demo_room(state: &AppState) -> Result<(RoomSummary, Minted),
     };
     state
         .broker
-        .apply(id, Command::Configure(open), now_ms())
+        .apply(id, Command::Configure(Box::new(open)), now_ms())
         .await?;
     let room = state.broker.room(id).await?;
     let ttl = state.config.tokens.invite_ttl_secs;

@@ -378,10 +378,10 @@ mod tests {
             act(ModAction::WaitingRoom, Some(true)),
             now
         ));
-        let off = Command::Configure(UpdateRoom {
+        let off = Command::Configure(Box::new(UpdateRoom {
             waiting_room: Some(false),
             ..UpdateRoom::default()
-        });
+        }));
         assert!(recorded(&mut room, off, now));
         assert!(!recorded(&mut room, connect(alice, Role::Participant), now));
         let hello = Command::Send {

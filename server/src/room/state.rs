@@ -480,7 +480,7 @@ impl Room {
                 self.remove_member(user, LeftReason::Removed, now, &mut out);
                 Ok(out)
             }
-            Command::Configure(update) => Ok(self.configure(update, now)),
+            Command::Configure(update) => Ok(self.configure(*update, now)),
             Command::Delete => Ok(self.delete(now)),
         }
     }

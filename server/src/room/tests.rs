@@ -880,11 +880,11 @@ fn the_operators_change_and_deletion_are_commands_and_a_deleted_room_refuses_eve
     let mut s = Scene::new(12);
     let alice = s.join("Alice");
     let applied = s
-        .apply(Command::Configure(UpdateRoom {
+        .apply(Command::Configure(Box::new(UpdateRoom {
             title: Some("Friday circle".into()),
             waiting_room: Some(true),
             ..UpdateRoom::default()
-        }))
+        })))
         .unwrap();
     assert_eq!(s.room.config.title, "Friday circle");
     assert!(s.room.config.waiting_room);
@@ -913,7 +913,7 @@ fn the_operators_change_and_deletion_are_commands_and_a_deleted_room_refuses_eve
     assert_eq!(s.say(alice, "hello?"), Err(Rejection::Gone));
     assert_eq!(s.apply(Command::Tick).unwrap_err(), Rejection::Gone);
     assert_eq!(
-        s.apply(Command::Configure(UpdateRoom::default())),
+        s.apply(Command::Configure(Box::default())),
         Err(Rejection::Gone)
     );
     assert_eq!(s.apply(Command::Delete), Err(Rejection::Gone));

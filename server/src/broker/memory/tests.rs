@@ -35,10 +35,10 @@ fn writes(broker: &MemoryBroker) -> u64 {
 }
 
 fn capacity(n: u32) -> Command {
-    Command::Configure(UpdateRoom {
+    Command::Configure(Box::new(UpdateRoom {
         capacity: Some(n),
         ..UpdateRoom::default()
-    })
+    }))
 }
 
 #[tokio::test]
@@ -78,10 +78,10 @@ async fn changes_that_arrive_together_share_one_write_and_talk_waits_for_none() 
     assert_eq!(file.load().unwrap()[0].config.capacity, 32);
 
     // The session opens (a change), then a member arrives and talks: no write.
-    let open = Command::Configure(UpdateRoom {
+    let open = Command::Configure(Box::new(UpdateRoom {
         open: Some(true),
         ..UpdateRoom::default()
-    });
+    }));
     broker.append(id, open, NOW).await.unwrap();
     assert_eq!(writes(&broker), 3);
     let alice = kindred_protocol::UserId::new();

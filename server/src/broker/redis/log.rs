@@ -148,7 +148,7 @@ impl From<StoredOp> for Op {
             StoredOp::Command(cmd) => Op::Command(cmd),
             StoredOp::InstanceGone(instance) => Op::InstanceGone(instance),
             StoredOp::Restate(held) => Op::Restate(held),
-            StoredOp::Configure(update) => Op::Command(Command::Configure(update)),
+            StoredOp::Configure(update) => Op::Command(Command::Configure(Box::new(update))),
             StoredOp::Delete => Op::Command(Command::Delete),
         }
     }

@@ -286,7 +286,7 @@ async fn configure(
     update: room::UpdateRoom,
 ) -> Result<RoomSummary, AppError> {
     app.broker
-        .apply(id, room::Command::Configure(update), now_ms())
+        .apply(id, room::Command::Configure(Box::new(update)), now_ms())
         .await?;
     Ok(app.broker.room(id).await?)
 }

@@ -185,7 +185,7 @@ pub enum Command {
         user: UserId,
     },
     /// The operator changed the room's settings (the admin API's `PATCH`).
-    Configure(UpdateRoom),
+    Configure(Box<UpdateRoom>),
     /// The operator deleted the room: its session closes for good, and the room
     /// refuses every command after it.
     Delete,

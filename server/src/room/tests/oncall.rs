@@ -137,6 +137,7 @@ fn on_call_takes_a_facilitators_seat_of_their_own_and_the_log_says_they_are_join
             role: Role::Facilitator,
             session,
             origin: Origin::default(),
+            first_time: false,
         })
         .expect("the seat lets them in as a facilitator");
     assert!(arrived.events.iter().any(|e| e.kind == EventKind::Unheld));

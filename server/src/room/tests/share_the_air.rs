@@ -107,6 +107,7 @@ fn a_message_held_for_review_counts_only_once_released() {
             cw: None,
             crisis: None,
             screened: None,
+            guard: Default::default(),
         })
         .unwrap()
         .held

@@ -607,6 +607,7 @@ fn posting_a_message_is_being_back_from_stepping_away() {
             cw: None,
             crisis: None,
             screened: None,
+            guard: Default::default(),
         })
         .unwrap();
     assert!(
@@ -629,6 +630,7 @@ fn posting_a_message_is_being_back_from_stepping_away() {
             cw: None,
             crisis: None,
             screened: None,
+            guard: Default::default(),
         })
         .unwrap();
     assert!(

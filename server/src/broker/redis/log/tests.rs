@@ -41,11 +41,11 @@ fn a_log_begins_with_its_room_and_the_operators_changes_are_entries_like_any_oth
     let mut replica = Replica::begin(1, first, Limits::default(), 10).expect("a creation");
     assert_eq!((replica.index, replica.epoch), (1, 7));
     assert_eq!(replica.room, created);
-    let rename = Command::Configure(UpdateRoom {
+    let rename = Command::Configure(Box::new(UpdateRoom {
         title: Some("Friday circle".into()),
         open: Some(true),
         ..UpdateRoom::default()
-    });
+    }));
     let Fold::Applied { answer, recorded } =
         replica.fold(2, carried(&entry(Op::Command(rename))), None)
     else {
@@ -75,7 +75,7 @@ fn entries_written_before_the_operators_changes_were_commands_still_read() {
     .unwrap();
     assert!(matches!(
         configure.op,
-        Op::Command(Command::Configure(UpdateRoom { title: Some(ref t), .. })) if t == "Friday circle"
+        Op::Command(Command::Configure(ref update)) if update.title.as_deref() == Some("Friday circle")
     ));
     let delete: Entry = serde_json::from_value(serde_json::json!({
         "origin": 1, "id": 3, "ts": 5, "op": "Delete"
@@ -92,10 +92,10 @@ fn an_append_folded_twice_applies_once_and_a_changed_index_is_told() {
     });
     let mut replica = Replica::begin(1, created, Limits::default(), 10).expect("a creation");
     let rename = |title: &str| {
-        entry(Op::Command(Command::Configure(UpdateRoom {
+        entry(Op::Command(Command::Configure(Box::new(UpdateRoom {
             title: Some(title.into()),
             ..UpdateRoom::default()
-        })))
+        }))))
     };
     let first = rename("Friday circle");
     assert!(matches!(
