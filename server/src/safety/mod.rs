@@ -20,6 +20,7 @@ pub mod budget;
 pub mod classifier;
 pub mod crisis;
 pub mod guard;
+pub mod linear;
 pub mod policy;
 pub mod resources;
 pub mod text;

@@ -15,7 +15,7 @@
 //! `crisis` where at most [`CRISIS_FALSE_ALARMS`] would.
 
 use super::corpus::Example;
-use super::features::{DIM, Features, pieces};
+use super::features::{Features, pieces};
 use super::model::{CLASSES, Model, Thresholds};
 
 /// The share of validation's calm messages allowed to reach the check-in tier.
@@ -77,12 +77,7 @@ pub fn train(split: &Split, corpus: [u8; 32]) -> Model {
         crisis: 1.0,
         check_in: 1.0,
     };
-    let mut model = Model::new(
-        corpus,
-        no_thresholds,
-        [0.0; CLASSES.len()],
-        vec![0.0; CLASSES.len() * DIM],
-    );
+    let mut model = Model::untrained(corpus, no_thresholds);
     let mut rng = SplitMix(SEED);
     let mut order: Vec<usize> = (0..examples.len()).collect();
     for epoch in 0..EPOCHS {
@@ -90,18 +85,7 @@ pub fn train(split: &Split, corpus: [u8; 32]) -> Model {
         let lr = LEARNING_RATE / (1.0 + 0.4 * epoch as f32);
         for &i in &order {
             let (f, class) = &examples[i];
-            let p = model.scores(f).0;
-            let w = class_weight[*class];
-            for (c, pc) in p.iter().enumerate() {
-                let y = if c == *class { 1.0 } else { 0.0 };
-                let g = (pc - y) * w;
-                model.bias_mut()[c] -= lr * g * 0.1;
-                let row = &mut model.weights_mut()[c * DIM..(c + 1) * DIM];
-                for &b in &f.buckets {
-                    let wb = &mut row[b as usize];
-                    *wb -= lr * (g * f.weight + WEIGHT_DECAY * *wb);
-                }
-            }
+            model.step(f, *class, class_weight[*class], lr, WEIGHT_DECAY);
         }
     }
     let mut model = model.quantized();

@@ -8,7 +8,7 @@
 
 use kindred_protocol::GuardCategory;
 
-use super::model::{CLASSES, DIM, GuardModel, pieces};
+use super::model::{CLASSES, GuardModel, pieces};
 use crate::safety::classifier::corpus::Example;
 use crate::safety::classifier::features::Features;
 use crate::safety::classifier::train::{Split, SplitMix, forms};
@@ -140,18 +140,9 @@ pub fn train(split: &Split, corpus: [u8; 32]) -> GuardModel {
         let lr = LEARNING_RATE / (1.0 + 0.4 * epoch as f32);
         for &i in &order {
             let (f, class) = &examples[i];
-            let p = model.scores(f);
-            let w = class_weight[*class];
-            for (c, pc) in p.iter().enumerate() {
-                let y = if c == *class { 1.0 } else { 0.0 };
-                let g = (pc - y) * w;
-                model.bias[c] -= lr * g * 0.1;
-                let row = &mut model.weights[c * DIM..(c + 1) * DIM];
-                for &b in &f.buckets {
-                    let wb = &mut row[b as usize];
-                    *wb -= lr * (g * f.weight + WEIGHT_DECAY * *wb);
-                }
-            }
+            model
+                .linear
+                .step(f, *class, class_weight[*class], lr, WEIGHT_DECAY);
         }
     }
     let mut model = model.quantized();

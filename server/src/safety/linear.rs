@@ -1,0 +1,201 @@
+//! A multinomial logistic model over a message's hashed pieces, as crisis detection's
+//! classifier (`classifier/`) and the guardrail (`guard/`) both use it: one weight per
+//! class and bucket, the scores of a message, one step of training, the weights
+//! rounded to 16 bits as the file holds them, and the file itself.
+//!
+//! The file: a four-byte mark naming the model, the SHA-256 of the corpus it was
+//! trained on, the dimensions (buckets, classes), the model's thresholds (as many as
+//! it keeps), then per class a scale and a bias, then the weights as 16-bit integers
+//! (a weight is `integer × scale`). Little-endian throughout.
+
+use super::classifier::features::Features;
+
+/// The weights of `C` classes over `dim` buckets.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Linear<const C: usize> {
+    dim: usize,
+    bias: [f32; C],
+    /// `weights[class * dim + bucket]`.
+    weights: Vec<f32>,
+}
+
+/// What a model file holds: its corpus, its `T` thresholds and its weights.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ModelFile<const C: usize, const T: usize> {
+    pub corpus: [u8; 32],
+    pub thresholds: [f32; T],
+    pub linear: Linear<C>,
+}
+
+impl<const C: usize> Linear<C> {
+    /// An untrained model: every weight and bias zero.
+    pub fn zeros(dim: usize) -> Self {
+        Self {
+            dim,
+            bias: [0.0; C],
+            weights: vec![0.0; C * dim],
+        }
+    }
+
+    fn row(&self, class: usize) -> &[f32] {
+        &self.weights[class * self.dim..(class + 1) * self.dim]
+    }
+
+    /// Each class's score before the softmax.
+    pub fn logits(&self, f: &Features) -> [f32; C] {
+        let mut z = self.bias;
+        for (class, z) in z.iter_mut().enumerate() {
+            let row = self.row(class);
+            let sum: f32 = f.buckets.iter().map(|&b| row[b as usize]).sum();
+            *z += sum * f.weight;
+        }
+        z
+    }
+
+    /// How likely each class is for a message's pieces.
+    pub fn scores(&self, f: &Features) -> [f32; C] {
+        softmax(self.logits(f))
+    }
+
+    /// One step of stochastic gradient descent on one example of `class`, weighing
+    /// `weight`, at learning rate `lr`, with weight decay `decay`.
+    pub fn step(&mut self, f: &Features, class: usize, weight: f32, lr: f32, decay: f32) {
+        let p = self.scores(f);
+        for (c, pc) in p.iter().enumerate() {
+            let y = if c == class { 1.0 } else { 0.0 };
+            let g = (pc - y) * weight;
+            self.bias[c] -= lr * g * 0.1;
+            let row = &mut self.weights[c * self.dim..(c + 1) * self.dim];
+            for &b in &f.buckets {
+                let wb = &mut row[b as usize];
+                *wb -= lr * (g * f.weight + decay * *wb);
+            }
+        }
+    }
+
+    /// The same model as its file will hold it: each weight rounded to its class's
+    /// 16-bit step, so what is measured before writing is what is shipped.
+    pub fn quantized(mut self) -> Self {
+        for class in 0..C {
+            let row = &mut self.weights[class * self.dim..(class + 1) * self.dim];
+            let scale = scale_of(row);
+            for w in row.iter_mut() {
+                *w = f32::from(quantize(*w, scale)) * scale;
+            }
+        }
+        self
+    }
+
+    /// The model file's bytes, under `mark`, with the corpus and thresholds it keeps.
+    pub fn to_bytes(&self, mark: &[u8; 4], corpus: &[u8; 32], thresholds: &[f32]) -> Vec<u8> {
+        let mut out = Vec::with_capacity(64 + self.weights.len() * 2);
+        out.extend_from_slice(mark);
+        out.extend_from_slice(corpus);
+        out.extend_from_slice(&(self.dim as u32).to_le_bytes());
+        out.extend_from_slice(&(C as u32).to_le_bytes());
+        for t in thresholds {
+            out.extend_from_slice(&t.to_le_bytes());
+        }
+        let scales: Vec<f32> = (0..C).map(|c| scale_of(self.row(c))).collect();
+        for (scale, bias) in scales.iter().zip(self.bias) {
+            out.extend_from_slice(&scale.to_le_bytes());
+            out.extend_from_slice(&bias.to_le_bytes());
+        }
+        for (class, scale) in scales.iter().enumerate() {
+            for &w in self.row(class) {
+                out.extend_from_slice(&quantize(w, *scale).to_le_bytes());
+            }
+        }
+        out
+    }
+
+    /// Read a model file written under `mark` over `dim` buckets; what is wrong with
+    /// it if it cannot be read.
+    pub fn from_bytes<const T: usize>(
+        bytes: &[u8],
+        mark: &[u8; 4],
+        dim: usize,
+    ) -> Result<ModelFile<C, T>, &'static str> {
+        let mut r = Reader(bytes);
+        if r.take(4)? != mark {
+            return Err("another kind of model file");
+        }
+        let corpus: [u8; 32] = r.take(32)?.try_into().map_err(|_| "short")?;
+        if r.u32()? as usize != dim || r.u32()? as usize != C {
+            return Err("other dimensions");
+        }
+        let mut thresholds = [0f32; T];
+        for t in &mut thresholds {
+            *t = r.f32()?;
+        }
+        let mut scales = [0f32; C];
+        let mut bias = [0f32; C];
+        for c in 0..C {
+            scales[c] = r.f32()?;
+            bias[c] = r.f32()?;
+        }
+        let mut weights = Vec::with_capacity(C * dim);
+        for scale in scales {
+            for _ in 0..dim {
+                let q = i16::from_le_bytes(r.take(2)?.try_into().map_err(|_| "short")?);
+                weights.push(f32::from(q) * scale);
+            }
+        }
+        if !r.0.is_empty() {
+            return Err("trailing bytes");
+        }
+        Ok(ModelFile {
+            corpus,
+            thresholds,
+            linear: Self { dim, bias, weights },
+        })
+    }
+}
+
+fn softmax<const C: usize>(z: [f32; C]) -> [f32; C] {
+    let max = z.iter().copied().fold(f32::MIN, f32::max);
+    let mut e = z.map(|v| (v - max).exp());
+    let sum: f32 = e.iter().sum();
+    for v in &mut e {
+        *v /= sum;
+    }
+    e
+}
+
+fn scale_of(row: &[f32]) -> f32 {
+    let max = row.iter().fold(0f32, |m, w| m.max(w.abs()));
+    if max == 0.0 {
+        1.0
+    } else {
+        max / f32::from(i16::MAX)
+    }
+}
+
+fn quantize(w: f32, scale: f32) -> i16 {
+    (w / scale)
+        .round()
+        .clamp(f32::from(i16::MIN), f32::from(i16::MAX)) as i16
+}
+
+struct Reader<'a>(&'a [u8]);
+
+impl<'a> Reader<'a> {
+    fn take(&mut self, n: usize) -> Result<&'a [u8], &'static str> {
+        if self.0.len() < n {
+            return Err("short");
+        }
+        let (head, rest) = self.0.split_at(n);
+        self.0 = rest;
+        Ok(head)
+    }
+
+    fn u32(&mut self) -> Result<u32, &'static str> {
+        Ok(u32::from_le_bytes(
+            self.take(4)?.try_into().map_err(|_| "short")?,
+        ))
+    }
+
+    fn f32(&mut self) -> Result<f32, &'static str> {
+        Ok(f32::from_bits(self.u32()?))
+    }
+}
