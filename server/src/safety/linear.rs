@@ -19,6 +19,17 @@ pub struct Linear<const C: usize> {
     weights: Vec<f32>,
 }
 
+/// How a model is trained ([`Linear::fit`]).
+pub struct Schedule {
+    /// Passes over the examples.
+    pub epochs: usize,
+    /// The first pass's step; each later pass's is smaller.
+    pub learning_rate: f32,
+    pub weight_decay: f32,
+    /// The order of the examples in each pass, the same every time for a seed.
+    pub seed: u64,
+}
+
 /// What a model file holds: its corpus, its `T` thresholds and its weights.
 #[derive(Clone, Debug, PartialEq)]
 pub struct ModelFile<const C: usize, const T: usize> {
@@ -35,6 +46,41 @@ impl<const C: usize> Linear<C> {
             bias: [0.0; C],
             weights: vec![0.0; C * dim],
         }
+    }
+
+    /// Trained by stochastic gradient descent over `examples` (a message's pieces and
+    /// its class), in an order shuffled the same way every time for the schedule's
+    /// seed, the step falling pass by pass. The first class (nothing to act on) weighs
+    /// as much as all the others together, and the others alike, however many
+    /// examples each has.
+    pub fn fit(dim: usize, examples: &[(Features, usize)], schedule: &Schedule) -> Self {
+        let mut counts = [0usize; C];
+        for (_, c) in examples {
+            counts[*c] += 1;
+        }
+        let total = examples.len() as f32;
+        let other_share = 0.5 / (C - 1) as f32;
+        let mut class_weight = [0f32; C];
+        for (c, n) in counts.iter().enumerate() {
+            let share = if c == 0 { 0.5 } else { other_share };
+            class_weight[c] = if *n == 0 {
+                0.0
+            } else {
+                total * share / *n as f32
+            };
+        }
+        let mut model = Self::zeros(dim);
+        let mut rng = SplitMix(schedule.seed);
+        let mut order: Vec<usize> = (0..examples.len()).collect();
+        for epoch in 0..schedule.epochs {
+            rng.shuffle(&mut order);
+            let lr = schedule.learning_rate / (1.0 + 0.4 * epoch as f32);
+            for &i in &order {
+                let (f, class) = &examples[i];
+                model.step(f, *class, class_weight[*class], lr, schedule.weight_decay);
+            }
+        }
+        model
     }
 
     fn row(&self, class: usize) -> &[f32] {
@@ -59,7 +105,7 @@ impl<const C: usize> Linear<C> {
 
     /// One step of stochastic gradient descent on one example of `class`, weighing
     /// `weight`, at learning rate `lr`, with weight decay `decay`.
-    pub fn step(&mut self, f: &Features, class: usize, weight: f32, lr: f32, decay: f32) {
+    fn step(&mut self, f: &Features, class: usize, weight: f32, lr: f32, decay: f32) {
         let p = self.scores(f);
         for (c, pc) in p.iter().enumerate() {
             let y = if c == class { 1.0 } else { 0.0 };
@@ -197,5 +243,29 @@ impl<'a> Reader<'a> {
 
     fn f32(&mut self) -> Result<f32, &'static str> {
         Ok(f32::from_bits(self.u32()?))
+    }
+}
+
+/// SplitMix64: a small random sequence that is the same everywhere for a seed.
+pub struct SplitMix(pub u64);
+
+impl SplitMix {
+    fn next(&mut self) -> u64 {
+        self.0 = self.0.wrapping_add(0x9e37_79b9_7f4a_7c15);
+        let mut z = self.0;
+        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+        z ^ (z >> 31)
+    }
+
+    pub fn below(&mut self, n: usize) -> usize {
+        (self.next() % n as u64) as usize
+    }
+
+    pub fn shuffle<T>(&mut self, items: &mut [T]) {
+        for i in (1..items.len()).rev() {
+            let j = self.below(i + 1);
+            items.swap(i, j);
+        }
     }
 }

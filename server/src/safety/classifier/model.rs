@@ -70,23 +70,22 @@ pub struct Model {
 pub struct ModelError(&'static str);
 
 impl Model {
-    /// An untrained model (for training).
-    pub fn untrained(corpus: [u8; 32], thresholds: Thresholds) -> Self {
+    /// A model of these weights (from training).
+    pub fn trained(
+        corpus: [u8; 32],
+        thresholds: Thresholds,
+        linear: Linear<{ CLASSES.len() }>,
+    ) -> Self {
         Self {
             corpus,
             thresholds,
-            linear: Linear::zeros(DIM),
+            linear,
         }
     }
 
     /// The scores of a message's features.
     pub fn scores(&self, features: &Features) -> Scores {
         Scores(self.linear.scores(features))
-    }
-
-    /// One step of training on an example of `class` (see [`Linear::step`]).
-    pub(super) fn step(&mut self, f: &Features, class: usize, weight: f32, lr: f32, decay: f32) {
-        self.linear.step(f, class, weight, lr, decay);
     }
 
     /// The same model as its file will hold it: each weight rounded to its class's

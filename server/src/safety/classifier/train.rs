@@ -15,18 +15,22 @@
 //! `crisis` where at most [`CRISIS_FALSE_ALARMS`] would.
 
 use super::corpus::Example;
-use super::features::{Features, pieces};
-use super::model::{CLASSES, Model, Thresholds};
+use super::features::{DIM, Features, pieces};
+use super::model::{Model, Thresholds};
+pub use crate::safety::linear::SplitMix;
+use crate::safety::linear::{Linear, Schedule};
 
 /// The share of validation's calm messages allowed to reach the check-in tier.
 pub const CHECK_IN_FALSE_ALARMS: f32 = 0.03;
 /// The share allowed to reach the crisis tier.
 pub const CRISIS_FALSE_ALARMS: f32 = 0.01;
 /// Passes over the training set.
-const EPOCHS: usize = 12;
-const LEARNING_RATE: f32 = 0.6;
-const WEIGHT_DECAY: f32 = 1e-5;
-const SEED: u64 = 0x006b_696e_6472_6564;
+const SCHEDULE: Schedule = Schedule {
+    epochs: 12,
+    learning_rate: 0.6,
+    weight_decay: 1e-5,
+    seed: 0x006b_696e_6472_6564,
+};
 
 /// The corpus split in two.
 pub struct Split {
@@ -46,48 +50,19 @@ pub fn split(examples: Vec<Example>) -> Split {
 /// is `corpus`. The model is quantized as its file holds it before the thresholds are
 /// chosen, so the figures measured are the shipped model's.
 pub fn train(split: &Split, corpus: [u8; 32]) -> Model {
-    let examples: Vec<(Features, usize)> = split
-        .train
-        .iter()
-        .flat_map(|e| {
-            forms(&e.text)
-                .into_iter()
-                .map(move |t| (pieces(&t), e.class))
-        })
-        .collect();
     // Calm messages weigh as much as all the kinds of crisis together, and the kinds
     // of crisis alike, however many messages each has: most of what a room says is
-    // calm, and no kind of crisis may drown another.
-    let mut counts = [0usize; CLASSES.len()];
-    for (_, c) in &examples {
-        counts[*c] += 1;
-    }
-    let total = examples.len() as f32;
-    let crisis_share = 0.5 / (CLASSES.len() - 1) as f32;
-    let mut class_weight = [0f32; CLASSES.len()];
-    for (c, n) in counts.iter().enumerate() {
-        let share = if c == 0 { 0.5 } else { crisis_share };
-        class_weight[c] = if *n == 0 {
-            0.0
-        } else {
-            total * share / *n as f32
-        };
-    }
+    // calm, and no kind of crisis may drown another (`Linear::fit`).
+    let examples = examples(&split.train, pieces);
     let no_thresholds = Thresholds {
         crisis: 1.0,
         check_in: 1.0,
     };
-    let mut model = Model::untrained(corpus, no_thresholds);
-    let mut rng = SplitMix(SEED);
-    let mut order: Vec<usize> = (0..examples.len()).collect();
-    for epoch in 0..EPOCHS {
-        rng.shuffle(&mut order);
-        let lr = LEARNING_RATE / (1.0 + 0.4 * epoch as f32);
-        for &i in &order {
-            let (f, class) = &examples[i];
-            model.step(f, *class, class_weight[*class], lr, WEIGHT_DECAY);
-        }
-    }
+    let model = Model::trained(
+        corpus,
+        no_thresholds,
+        Linear::fit(DIM, &examples, &SCHEDULE),
+    );
     let mut model = model.quantized();
     model.thresholds = choose_thresholds(&model, &split.validation);
     model
@@ -115,6 +90,19 @@ fn choose_thresholds(model: &Model, validation: &[Example]) -> Thresholds {
 /// The smallest f32 above `v` (so a calm message scoring exactly `v` stays below).
 fn next_up(v: f32) -> f32 {
     f32::from_bits(v.to_bits() + 1)
+}
+
+/// The training examples of these messages: each in its typing forms ([`forms`]), as
+/// `pieces` cuts them, with its class.
+pub fn examples(messages: &[Example], pieces: fn(&str) -> Features) -> Vec<(Features, usize)> {
+    messages
+        .iter()
+        .flat_map(|e| {
+            forms(&e.text)
+                .into_iter()
+                .map(move |t| (pieces(&t), e.class))
+        })
+        .collect()
 }
 
 /// The forms a training message is learned in.
@@ -205,28 +193,4 @@ fn fnv(bytes: &[u8]) -> u64 {
     bytes.iter().fold(0xcbf2_9ce4_8422_2325, |h, &b| {
         (h ^ u64::from(b)).wrapping_mul(0x0000_0100_0000_01b3)
     })
-}
-
-/// SplitMix64: a small random sequence that is the same everywhere for a seed.
-pub struct SplitMix(pub u64);
-
-impl SplitMix {
-    fn next(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9e37_79b9_7f4a_7c15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
-        z ^ (z >> 31)
-    }
-
-    pub fn below(&mut self, n: usize) -> usize {
-        (self.next() % n as u64) as usize
-    }
-
-    pub fn shuffle<T>(&mut self, items: &mut [T]) {
-        for i in (1..items.len()).rev() {
-            let j = self.below(i + 1);
-            items.swap(i, j);
-        }
-    }
 }

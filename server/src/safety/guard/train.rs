@@ -1,24 +1,26 @@
 //! Training the guardrail's model: the corpus in, a model out, the same bytes every
 //! time. The crisis classifier's pieces, split and typing forms are reused
-//! ([`classifier::train`](crate::safety::classifier::train)); the loop is the same
-//! stochastic gradient descent over four classes.
+//! ([`classifier::train`](crate::safety::classifier::train)), and its training
+//! ([`Linear::fit`]) over four classes.
 //!
 //! The threshold is chosen on the validation split: where at most
 //! [`FALSE_ALARMS`] of the messages that describe nothing to ask about would reach it.
 
 use kindred_protocol::GuardCategory;
 
-use super::model::{CLASSES, GuardModel, pieces};
+use super::model::{CLASSES, DIM, GuardModel, pieces};
 use crate::safety::classifier::corpus::Example;
-use crate::safety::classifier::features::Features;
-use crate::safety::classifier::train::{Split, SplitMix, forms};
+use crate::safety::classifier::train::{Split, examples};
+use crate::safety::linear::{Linear, Schedule};
 
 /// The share of validation's ordinary messages allowed to reach the threshold.
 pub const FALSE_ALARMS: f32 = 0.01;
-const EPOCHS: usize = 10;
-const LEARNING_RATE: f32 = 0.5;
-const WEIGHT_DECAY: f32 = 1e-5;
-const SEED: u64 = 0x0067_7561_7264_7261;
+const SCHEDULE: Schedule = Schedule {
+    epochs: 10,
+    learning_rate: 0.5,
+    weight_decay: 1e-5,
+    seed: 0x0067_7561_7264_7261,
+};
 
 /// What a corpus file name (without `.txt`) or a fresh set's kind column says its
 /// messages are: a category, or `not_…` / `calm` for nothing to ask about.
@@ -107,44 +109,12 @@ pub fn read_fresh(text: &str) -> Result<Vec<Example>, String> {
 
 /// Train on `train`, choose the threshold on `validation`.
 pub fn train(split: &Split, corpus: [u8; 32]) -> GuardModel {
-    let examples: Vec<(Features, usize)> = split
-        .train
-        .iter()
-        .flat_map(|e| {
-            forms(&e.text)
-                .into_iter()
-                .map(move |t| (pieces(&t), e.class))
-        })
-        .collect();
-    // Ordinary messages weigh as much as the categories together.
-    let mut counts = [0usize; CLASSES.len()];
-    for (_, c) in &examples {
-        counts[*c] += 1;
-    }
-    let total = examples.len() as f32;
-    let share = 0.5 / (CLASSES.len() - 1) as f32;
-    let class_weight: Vec<f32> = counts
-        .iter()
-        .enumerate()
-        .map(|(c, n)| match (c, n) {
-            (_, 0) => 0.0,
-            (0, n) => total * 0.5 / *n as f32,
-            (_, n) => total * share / *n as f32,
-        })
-        .collect();
-    let mut model = GuardModel::empty(corpus);
-    let mut rng = SplitMix(SEED);
-    let mut order: Vec<usize> = (0..examples.len()).collect();
-    for epoch in 0..EPOCHS {
-        rng.shuffle(&mut order);
-        let lr = LEARNING_RATE / (1.0 + 0.4 * epoch as f32);
-        for &i in &order {
-            let (f, class) = &examples[i];
-            model
-                .linear
-                .step(f, *class, class_weight[*class], lr, WEIGHT_DECAY);
-        }
-    }
+    // Ordinary messages weigh as much as the categories together (`Linear::fit`).
+    let examples = examples(&split.train, pieces);
+    let model = GuardModel {
+        linear: Linear::fit(DIM, &examples, &SCHEDULE),
+        ..GuardModel::empty(corpus)
+    };
     let mut model = model.quantized();
     let mut calm: Vec<f32> = split
         .validation
