@@ -34,6 +34,7 @@ pub mod policy;
 pub mod schedule;
 pub mod script;
 pub mod server_frame;
+pub mod welcome;
 
 #[cfg(feature = "client")]
 pub mod client;
