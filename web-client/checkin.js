@@ -166,7 +166,16 @@ export class Moods {
       spreadTable(d.moods, 'debrief-spread'),
       h('p', { class: 'hint', text: 'Counts only, kept nowhere: this page is the only copy. It stays here until you leave the page.' }));
     this.debriefEl.hidden = false;
-    announcer.say(`Debrief: ${d.minutes} minutes, ${d.members} members, ${d.messages} messages. It is shown below the notice.`);
+    const count = (n, one) => `${n} ${one}${n === 1 ? '' : 's'}`;
+    // Said after the session's ending (ending.js), which comes just after this frame.
+    this.debriefNews = `The session's debrief: ${count(d.minutes, 'minute')}, ${count(d.members, 'member')}, ${count(d.messages, 'message')}. It is shown below the notice.`;
+  }
+
+  /** Say the debrief once, after the ending it belongs to. */
+  sayDebrief() {
+    if (!this.debriefNews) return;
+    announcer.say(this.debriefNews);
+    this.debriefNews = null;
   }
 }
 

@@ -87,6 +87,8 @@ export function endRoom(chat, { reason, code, error, text: closeReason }) {
   chat.whispers.form.hidden = true;
   chat.note.set(null, { quiet: true });
   if (chat.facilitator) chat.facilitator.ended(reason);
+  // A facilitator's debrief came just before the close: said after it.
+  if (reason === 'closed') chat.moods?.sayDebrief();
   chat.outbox.endAll(text);
   // Its own links, not a help line's: the help is seen beside the words.
   chat.banners.ended.querySelector('.ending-links a')?.focus();

@@ -52,8 +52,23 @@ export class RoomLayout {
     this.sidebar = h('aside', { class: 'sidebar', id: 'sidebar', 'aria-label': 'People and private messages', dataset: { view: 'people' } },
       this.sheetClose, this.pinned, this.sideScroll);
 
-    this.actions = h('div', { class: 'room-actions' }, this.peopleButton, this.privateButton, chat.moods.button, this.handButton,
-      this.stepButton, chat.myView.button, this.leaveButton);
+    // A participant's own three (how they are, a minute away, their view) sit in the
+    // header on a wide screen and behind "More" on a phone, so the header keeps two
+    // rows and the conversation its height.
+    this.moreButton = h('button', {
+      type: 'button', class: 'button quiet more-toggle', id: 'more-button',
+      'aria-expanded': 'false', 'aria-controls': 'more-actions', onclick: () => this.showMore(),
+    }, 'More');
+    this.moreActions = h('div', { class: 'more-actions', id: 'more-actions' },
+      chat.moods.button, this.stepButton, chat.myView.button);
+    this.moreActions.addEventListener('click', (e) => { if (e.target.closest('button')) this.showMore(false); });
+    this.moreActions.addEventListener('keydown', (e) => {
+      if (e.key !== 'Escape' || this.moreButton.getAttribute('aria-expanded') !== 'true') return;
+      this.showMore(false);
+      this.moreButton.focus();
+    });
+    this.actions = h('div', { class: 'room-actions' }, this.peopleButton, this.privateButton, this.handButton,
+      this.moreButton, this.moreActions, this.leaveButton);
     this.toolbarSlot = h('div', { class: 'toolbar-slot' });
     const banners = chat.banners;
     this.view = h('section', { class: 'chat', 'aria-labelledby': 'room-title' },
@@ -119,8 +134,17 @@ export class RoomLayout {
     // conversation keeps its height on a phone and the tools their one row.
     this.chat.people.panel.append(this.chat.myView.button);
     this.stepButton.remove();
+    this.moreButton.remove();
+    this.moreActions.remove();
     this.sidebar.setAttribute('aria-label', 'Alerts, people and private messages');
     this.sidebar.dataset.view = 'alerts';
+  }
+
+  /** A phone's "More": the participant's own three, shown or put away. */
+  showMore(open = this.moreButton.getAttribute('aria-expanded') !== 'true') {
+    this.moreButton.setAttribute('aria-expanded', String(open));
+    this.moreActions.classList.toggle('open', open);
+    if (open) this.moreActions.querySelector('button:not([hidden])')?.focus();
   }
 
   /** The hand button says what pressing it will do. */

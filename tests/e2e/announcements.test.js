@@ -197,6 +197,7 @@ test('a whole session as a screen reader hears it: each thing once, for a partic
       await hears(maya, CLOSED);
       await hears(sam, CLOSED);
       await hears(sam, 'polite: When the session closed, an alert was still open: Maya (crisis). They closed with the session.');
+      await hears(sam, "polite: The session's debrief: 0 minutes, 1 member, 5 messages. It is shown below the notice.");
       await onlyTheAnnouncer(maya, "the participant's page after the close");
       await onlyTheAnnouncer(sam, "the facilitator's page after the close");
     });
@@ -231,6 +232,7 @@ test('a whole session as a screen reader hears it: each thing once, for a partic
         'urgent: Sent while no facilitator was here: private message from Maya: Sam, are you coming back? I am feeling a bit wobbly.',
         CLOSED,
         'polite: When the session closed, an alert was still open: Maya (crisis). They closed with the session.',
+        "polite: The session's debrief: 0 minutes, 1 member, 5 messages. It is shown below the notice.",
       ], `Sam heard: ${JSON.stringify(samHeard, null, 1)}`);
       for (const [who, items] of [['Maya', mayaHeard], ['Sam', samHeard]]) {
         assert.deepEqual(repeated(items), [], `${who} heard nothing twice`);

@@ -12,6 +12,12 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { useKindred, api, openPage, joinThroughUi, say, base, PHONE, NEUTRAL, assertAccessible } from './harness.js';
 
+/** A participant's own buttons: behind "More" on a phone, in the header on a desktop. */
+async function mine(page, selector) {
+  if (await page.locator('#more-button').isVisible()) await page.click('#more-button');
+  await page.click(selector);
+}
+
 useKindred();
 
 async function groupRoom() {
@@ -46,7 +52,7 @@ test('content warnings a member keeps folded and words of her own fold a message
     await joinThroughUi(ben, base, room.id, 'Ben');
 
     // Ana's own view, from the room's header: "grief" shows, the rest stays folded.
-    await ana.click('#my-view-button');
+    await mine(ana, '#my-view-button');
     const sheet = ana.locator('dialog#my-view');
     await sheet.waitFor();
     assert.equal(await sheet.getByLabel('self-harm').isChecked(), true, 'folded unless she says otherwise');
@@ -162,7 +168,7 @@ test('a member hides another for herself alone, nobody is told, and "I need a mi
     assert.equal(await ana.locator('#timeline li.msg.hidden-by-me').count(), 2);
 
     // My view brings him back.
-    await ana.click('#my-view-button');
+    await mine(ana, '#my-view-button');
     await ana.locator('#hidden-people li', { hasText: 'Ben' }).getByRole('button', { name: 'Unhide Ben' }).click();
     await ana.locator('dialog#my-view .myview-note', { hasText: 'Nobody.' }).waitFor();
     await ana.getByRole('button', { name: 'Done' }).click();
@@ -170,12 +176,12 @@ test('a member hides another for herself alone, nobody is told, and "I need a mi
     assert.equal(await ana.locator('#timeline li.msg', { hasText: 'my whole week' }).locator('.msg-text').isVisible(), true);
 
     // Ben needs a minute: Cal sees it beside his name, and Ben's button says how to come back.
-    await ben.click('#step-away-button');
+    await mine(ben, '#step-away-button');
     await cal.locator('#members li.member', { hasText: 'Ben' })
       .locator('.status.stepping-away', { hasText: 'taking a minute' }).waitFor();
     await cal.locator('#timeline li.event', { hasText: 'Ben is taking a minute.' }).waitFor();
     await ben.locator('#step-away-button[aria-pressed="true"]', { hasText: "I'm back" }).waitFor();
-    await ben.click('#step-away-button');
+    await mine(ben, '#step-away-button');
     await cal.locator('#timeline li.event', { hasText: 'Ben is back from their minute.' }).waitFor();
     assert.equal(await cal.locator('#members .status.stepping-away').count(), 0);
     assert.deepEqual([...ana.problems, ...ben.problems, ...cal.problems], []);

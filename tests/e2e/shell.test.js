@@ -192,7 +192,7 @@ test("an open alert's buttons are fully in sight, beside the room and in the pho
         if (onPhone(sam)) await sam.click('#alerts-button');
         await sam.locator('#alerts li.alert[data-kind="crisis"]').waitFor({ state: 'visible' });
         const buttons = await alertButtons(sam, 'crisis');
-        assert.deepEqual(buttons.map((b) => b.name), ['Go to message', 'Whisper to Maya', 'Done']);
+        assert.deepEqual(buttons.map((b) => b.name), ['Go to message', 'Whisper to Maya', 'Call on-call', 'Done']);
         for (const b of buttons) {
           assert.deepEqual({ name: b.name, inList: b.inList, onScreen: b.onScreen, reachable: b.reachable },
             { name: b.name, inList: true, onScreen: true, reachable: true }, `${size}: "${b.name}" is in sight and can be pressed`);
