@@ -37,7 +37,7 @@ pub fn default_cw_topics() -> Vec<String> {
 }
 
 /// The operator's content-warning topics, trimmed, or what is wrong with them: at most
-/// [`MAX_CW_TOPICS`], each a short line of [`MAX_CW_TOPIC_CHARS`] characters at most,
+/// `MAX_CW_TOPICS`, each a short line of `MAX_CW_TOPIC_CHARS` characters at most,
 /// none empty, none twice (whatever its case). An empty list is allowed: the room then
 /// offers no topics (a member may still write their own warning).
 pub fn check_cw_topics(topics: Vec<String>) -> Result<Vec<String>, String> {
