@@ -27,8 +27,7 @@
 //!
 //! The jobs are split by file: `log` (the entries and the replica that folds them, no
 //! IO), `recent` (the entries a replica folded last, by who appended them), `store`
-//! (connections, keys, and the Lua scripts of `scripts`), `echo` (the published copies of
-//! this instance's own entries, folded from the script's answer), `seal` (everything given to
+//! (connections, keys, and the Lua scripts of `scripts`), `seal` (everything given to
 //! Redis is sealed with keys from the server's secret, so Redis, its files and its
 //! replicas hold no readable words), `durability` (what an ack
 //! waits for beyond the primary's answer), `intake` (what arrives on the
@@ -45,7 +44,6 @@
 
 mod catalog;
 mod durability;
-mod echo;
 mod intake;
 mod links;
 mod log;
@@ -76,7 +74,7 @@ use self::store::Store;
 use super::{
     BrokerError, Catalog, Engine, Look, Reading, RelayIf, RoomLog, Round, View, new_epoch,
 };
-use crate::broker::hub::{Audience, Effect, Hub};
+use crate::broker::hub::{Audience, Hub};
 use crate::config::Durability;
 use crate::metrics::Metrics;
 use crate::room::{Applied, Command, Limits, Rejection, Room};
@@ -123,9 +121,6 @@ struct Slot {
     again: AtomicBool,
     /// The highest index seen on pub/sub.
     seen: AtomicU64,
-    /// This instance's entries folded from the append script's answer, whose
-    /// published copies are skipped unread when they come back.
-    echoes: Mutex<echo::Echoes>,
     /// Held (shared) by a member's `Connect` or `Disconnect` from its append until
     /// its fold, and (alone) by a restatement of this instance's connections from
     /// their count until its fold: a connection is counted in the restatement or
@@ -145,7 +140,6 @@ impl Slot {
             catching_up: tokio::sync::Mutex::new(()),
             again: AtomicBool::new(false),
             seen: AtomicU64::new(0),
-            echoes: Mutex::new(echo::Echoes::default()),
             presence: tokio::sync::RwLock::new(()),
             restating: AtomicBool::new(false),
         }
@@ -381,9 +375,8 @@ impl Inner {
     }
 
     /// Publish a frame that is not the room's (typing, an alert the room could not
-    /// keep) on the room's channel, beside its log: every other instance hands it to
-    /// its connections in `audience`, and this one to its own, at most once (nothing
-    /// reads it again).
+    /// keep) on the room's channel, beside its log: every instance hands it to its
+    /// connections in `audience`, at most once (nothing reads it again).
     async fn relay(
         &self,
         room: RoomId,
@@ -403,17 +396,12 @@ impl Inner {
         self.store
             .relay(
                 room,
-                (&log::audience_code(audience), self.me),
+                &log::audience_code(audience),
                 session,
                 frame.bytes.as_str(),
             )
             .await
-            .map_err(Inner::unavailable)?;
-        // This instance's own connections have it from here, not from its copy on the
-        // channel: before anything the same member does next, whose entry this instance
-        // may fold from the append's answer before that copy comes back.
-        self.hub.deliver(room, audience, frame, Effect::None);
-        Ok(())
+            .map_err(Inner::unavailable)
     }
 }
 

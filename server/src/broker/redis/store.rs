@@ -23,13 +23,9 @@ use crate::broker::new_epoch;
 use crate::config::Durability;
 
 use super::durability::{Confirm, confirmation};
-use super::echo::stored_hash;
-use super::log::{
-    self, Entry, InstanceId, Op, appended_key, channel, log_key, meta_key, snapshot_key,
-};
-use super::scripts::{APPEND, CREATE, LEASE, READ, REEPOCH, RUN_FROM_INFO, SNAPSHOT, STAMP};
+use super::log::{Entry, Op, appended_key, channel, log_key, meta_key, snapshot_key};
+use super::scripts::{APPEND, CREATE, LEASE, READ, REEPOCH, SNAPSHOT, STAMP};
 use super::seal::Seal;
-use bound::Bound;
 
 /// Entries kept in a room's stream (about): several snapshots' worth.
 const LOG_CAP: u64 = 4 * SNAPSHOT_EVERY;
@@ -79,11 +75,9 @@ impl ConnectionLike for Conn {
 }
 
 /// What an append answered.
-#[derive(Debug)]
+#[derive(Debug, PartialEq, Eq)]
 pub enum Appended {
-    /// At this index, with the entry as every instance reads it (Redis's time in it),
-    /// unless the append was a repeat answered with its first index.
-    At(u64, Option<Box<Stamped>>),
+    At(u64),
     /// The room has no state in Redis (deleted, or Redis lost its data).
     Missing,
     /// The room lives on under another epoch (Redis lost it and it was given back).
@@ -92,15 +86,6 @@ pub enum Appended {
     Behind(u64),
     /// Redis ran the script after the time it was given: nothing was written.
     Late,
-}
-
-/// The caller's own entry as the append script stamped it: the entry every instance
-/// folds, read from the same JSON, and the hash of the bytes Redis published it as
-/// (`echo`).
-#[derive(Debug)]
-pub struct Stamped {
-    pub entry: Entry,
-    pub stored: u64,
 }
 
 /// A batch of a room's log with the room's position, read at one instant.
@@ -133,10 +118,7 @@ pub struct Store {
     confirm_timeout: Duration,
     sub: Conn,
     cluster: bool,
-    /// On a Cluster: the append script that reads the Redis process from `INFO`.
     append: Script,
-    /// On one Redis: the append script bound to the Redis process that runs it.
-    bound: parking_lot::Mutex<Option<Bound>>,
     create: Script,
     snapshot: Script,
     lease: Script,
@@ -236,8 +218,7 @@ impl Store {
                 confirm_timeout,
                 sub,
                 cluster,
-                append: Script::new(&format!("{STAMP}{RUN_FROM_INFO}{APPEND}")),
-                bound: parking_lot::Mutex::new(None),
+                append: Script::new(&format!("{STAMP}{APPEND}")),
                 create: Script::new(&format!("{STAMP}{CREATE}")),
                 snapshot: Script::new(SNAPSHOT),
                 lease: Script::new(LEASE),
@@ -268,40 +249,25 @@ impl Store {
         entry: &Entry,
         not_after: Millis,
     ) -> RedisResult<Appended> {
-        let plain = unstamped(entry)?;
-        let json = self.seal.seal_entry(room, session, entry.format, &plain);
-        let keys = [
-            meta_key(room),
-            log_key(room),
-            channel(room),
-            appended_key(room, entry.origin, entry.id),
-        ];
-        let args = [
-            epoch.to_string(),
-            json,
-            LOG_CAP.to_string(),
-            self.publish().to_owned(),
-            folded.to_string(),
-            APPENDED_MARK.as_millis().to_string(),
-            new_epoch().to_string(),
-            not_after.to_string(),
-        ];
-        let answer: Vec<String> = if self.cluster {
-            self.append
-                .key(&keys)
-                .arg(&args)
-                .invoke_async(&mut self.durable.clone())
-                .await?
-        } else {
-            self.append_bound(&keys, &args).await?
-        };
-        let json = &args[1];
-        let value = answer.get(1).map_or("0", String::as_str);
-        Ok(match answer.first().map_or("", String::as_str) {
-            "ok" => Appended::At(
-                value.parse().unwrap_or(0),
-                answer.get(2).and_then(|ts| stamped(&plain, json, ts)),
-            ),
+        let json = self.sealed(room, session, entry)?;
+        let (status, value): (String, String) = self
+            .append
+            .key(meta_key(room))
+            .key(log_key(room))
+            .key(channel(room))
+            .key(appended_key(room, entry.origin, entry.id))
+            .arg(epoch.to_string())
+            .arg(json)
+            .arg(LOG_CAP)
+            .arg(self.publish())
+            .arg(folded)
+            .arg(u64::try_from(APPENDED_MARK.as_millis()).unwrap_or(u64::MAX))
+            .arg(new_epoch().to_string())
+            .arg(not_after)
+            .invoke_async(&mut self.durable.clone())
+            .await?;
+        Ok(match status.as_str() {
+            "ok" => Appended::At(value.parse().unwrap_or(0)),
             "epoch" => Appended::Epoch(value.parse().unwrap_or(0)),
             "behind" => Appended::Behind(value.parse().unwrap_or(0)),
             "late" => Appended::Late,
@@ -426,17 +392,16 @@ impl Store {
 
     /// Publish a frame that is not an entry of the room's log (typing, an alert the
     /// room could not keep) on the room's channel, for `audience` (its code), sealed
-    /// under `session`'s key, naming the instance that relays it (`origin`, which
-    /// hands it to its own connections itself): at most once.
+    /// under `session`'s key: at most once.
     pub async fn relay(
         &self,
         room: RoomId,
-        (audience, origin): (&str, InstanceId),
+        audience: &str,
         session: u32,
         frame: &str,
     ) -> RedisResult<()> {
         let payload = format!(
-            "N{audience} {origin}\n{}",
+            "N{audience}\n{}",
             self.seal.seal_notice(room, session, frame)
         );
         let _: i64 = redis::cmd(self.publish())
@@ -482,15 +447,6 @@ impl Store {
     }
 }
 
-/// The entry the append script stored, from its JSON before sealing (`plain`), what
-/// was sealed (`sealed`) and the time the script put first (`ts`), as Redis answered
-/// it; `None` if it does not read back (then it is folded as it comes, on pub/sub).
-fn stamped(plain: &str, sealed: &str, ts: &str) -> Option<Box<Stamped>> {
-    let entry = log::read_entry(&log::stamped(plain, ts.parse().ok()?)?)?;
-    let stored = stored_hash([r#"{"ts":"#, ts, ",", sealed.get(1..)?]);
-    Some(Box::new(Stamped { entry, stored }))
-}
-
 /// An entry as the append and create scripts take it before it is sealed: without its
 /// time, which they put first (Redis's `TIME`), outside the seal.
 pub(super) fn unstamped(entry: &Entry) -> RedisResult<String> {
@@ -532,7 +488,6 @@ fn json_error(e: serde_json::Error) -> redis::RedisError {
     ))
 }
 
-mod bound;
 mod instances;
 mod links;
 #[cfg(test)]
