@@ -8,39 +8,9 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import {
-  useKindred, api, openPage, say, proxy, serverLog, PHONE, DESKTOP,
-} from './harness.js';
+  useKindred, api, openPage, say, proxy, serverLog, PHONE, DESKTOP, HEARD, listen, heard } from './harness.js';
 
 useKindred();
-
-/** Where the test's observer keeps what a tab heard, in that tab's session storage. */
-const HEARD = 'kindred-e2e.heard';
-
-/**
- * Record, in every page this person's browser loads from now on, each item added
- * to the announcer's regions: `polite: …` or `urgent: …`.
- */
-async function listen(page) {
-  await page.context().addInitScript((key) => {
-    const regions = { announcer: 'polite', 'announcer-urgent': 'urgent' };
-    new MutationObserver((records) => {
-      for (const r of records) {
-        const how = regions[r.target.id];
-        if (!how) continue;
-        for (const node of r.addedNodes) {
-          const heard = JSON.parse(sessionStorage.getItem(key) || '[]');
-          heard.push(`${how}: ${node.textContent}`);
-          sessionStorage.setItem(key, JSON.stringify(heard));
-        }
-      }
-    }).observe(document, { childList: true, subtree: true });
-  }, HEARD);
-}
-
-/** Everything this tab has heard so far, in order. */
-function heard(page) {
-  return page.evaluate((key) => JSON.parse(sessionStorage.getItem(key) || '[]'), HEARD);
-}
 
 /** Wait until this tab has heard `item` (as `heard` writes it). */
 function hears(page, item) {

@@ -7,37 +7,12 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import {
-  useKindred, api, openPage, joinAt, joinThroughUi, say, base, PHONE, assertAccessible, messageTexts,
-} from './harness.js';
+  useKindred, api, openPage, joinAt, joinThroughUi, say, base, PHONE, assertAccessible, messageTexts, listen, heard } from './harness.js';
 
 useKindred();
 
 // Graphic detail without crisis words: no crisis card comes with the question.
 const METHOD = 'there was blood everywhere, it soaked through the sheets and pooled on the floor';
-const HEARD = 'kindred-e2e.heard';
-
-/** Record every item added to the announcer's regions, in this page's session storage. */
-async function listen(page) {
-  await page.context().addInitScript((key) => {
-    const regions = { announcer: 'polite', 'announcer-urgent': 'urgent' };
-    new MutationObserver((records) => {
-      for (const r of records) {
-        const how = regions[r.target.id];
-        if (!how) continue;
-        for (const node of r.addedNodes) {
-          const heard = JSON.parse(sessionStorage.getItem(key) || '[]');
-          heard.push(`${how}: ${node.textContent}`);
-          sessionStorage.setItem(key, JSON.stringify(heard));
-        }
-      }
-    }).observe(document, { childList: true, subtree: true });
-  }, HEARD);
-}
-
-function heard(page) {
-  return page.evaluate((key) => JSON.parse(sessionStorage.getItem(key) || '[]'), HEARD);
-}
-
 test('the guardrail asks on a phone, by keyboard, once; a content warning delivers it', { timeout: 90_000 }, async () => {
   const room = await api('POST', '/api/rooms', {
     open: true, facilitated: true, title: 'Thursday Circle', capacity: 10,

@@ -383,3 +383,32 @@ export async function assertAccessible(page, where) {
   assert.deepEqual(failing, [], `${where}: axe-core found\n${JSON.stringify(failing, null, 2)}`);
   return { violations, incomplete };
 }
+
+/** Where a test's observer keeps what a tab heard, in that tab's session storage. */
+export const HEARD = 'kindred-e2e.heard';
+
+/**
+ * Record, in every page this person's browser loads from now on, each item added
+ * to the announcer's regions: `polite: …` or `urgent: …`.
+ */
+export async function listen(page) {
+  await page.context().addInitScript((key) => {
+    const regions = { announcer: 'polite', 'announcer-urgent': 'urgent' };
+    new MutationObserver((records) => {
+      for (const r of records) {
+        const how = regions[r.target.id];
+        if (!how) continue;
+        for (const node of r.addedNodes) {
+          const heard = JSON.parse(sessionStorage.getItem(key) || '[]');
+          heard.push(`${how}: ${node.textContent}`);
+          sessionStorage.setItem(key, JSON.stringify(heard));
+        }
+      }
+    }).observe(document, { childList: true, subtree: true });
+  }, HEARD);
+}
+
+/** Everything this tab has heard so far, in order. */
+export function heard(page) {
+  return page.evaluate((key) => JSON.parse(sessionStorage.getItem(key) || '[]'), HEARD);
+}
