@@ -243,10 +243,21 @@ impl MemoryBroker {
 
 #[async_trait]
 impl RoomLog for MemoryBroker {
-    async fn append(&self, id: RoomId, cmd: Command, now: Millis) -> Result<Applied, BrokerError> {
+    async fn append(
+        &self,
+        id: RoomId,
+        cmd: Command,
+        now: Millis,
+        seen: Option<Epoch>,
+    ) -> Result<Applied, BrokerError> {
         let cell = self.cell(id)?;
         let (applied, recorded, deleted) = {
             let mut guard = cell.lock();
+            // One epoch for a room's life here; a connection welcomed in another was
+            // welcomed by another process, and resumes.
+            if seen.is_some_and(|epoch| epoch != guard.epoch) {
+                return Err(BrokerError::Moved);
+            }
             let (applied, recorded) = catalog_change(&mut guard.room, |room| room.apply(cmd, now));
             let applied = applied?;
             self.publish(id, &mut guard, &applied);

@@ -61,6 +61,13 @@ pub enum BrokerError {
     /// as durable as configured (`--redis-durability`) in time.
     #[error("the shared store did not confirm the write: {0}")]
     Unconfirmed(String),
+    /// The room's log moved to a new epoch since the sender's connection was welcomed
+    /// (Redis lost entries, or held one no instance could read): its seqs name other
+    /// events now. A command from that connection is not appended, and an answer
+    /// folded under the new epoch is not given as the old one's; the connection
+    /// resumes (and is given a `reset`) instead.
+    #[error("the room's history was reset since this connection's welcome")]
+    Moved,
 }
 
 /// What a member sees on arrival: the room, its members and state at `seq`, and the
@@ -134,9 +141,18 @@ pub type RelayIf<'a> = dyn Fn(&Room) -> bool + Sync + 'a;
 pub trait RoomLog: Send + Sync + 'static {
     /// Append a command to the room's log and answer once this instance has folded
     /// it: check, number, store and publish as one step (see the module docs). Every
-    /// change to a room after its creation, the operator's included.
-    async fn append(&self, room: RoomId, cmd: Command, now: Millis)
-    -> Result<Applied, BrokerError>;
+    /// change to a room after its creation, the operator's included. `seen`: the
+    /// epoch a member's connection was welcomed in, for a command it sends; when the
+    /// log is in another, or the command is folded in another, the answer is
+    /// [`BrokerError::Moved`] (an ack's seq, a `seq` the command names, mean nothing
+    /// across epochs). `None` for the operator and the server's own commands.
+    async fn append(
+        &self,
+        room: RoomId,
+        cmd: Command,
+        now: Millis,
+        seen: Option<Epoch>,
+    ) -> Result<Applied, BrokerError>;
     /// Look at a room and its kept timeline under the room's lock, as current as
     /// `reading` asks ([`Reading::Served`] subscribes this instance to the room).
     async fn read(

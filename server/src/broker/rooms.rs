@@ -13,7 +13,9 @@ use dashmap::DashMap;
 use std::time::Instant;
 
 use kindred_protocol::policy::ContentPolicy;
-use kindred_protocol::{InviteId, Millis, OnCallId, Quote, Role, RoomId, RoomSummary, Seq, UserId};
+use kindred_protocol::{
+    Epoch, InviteId, Millis, OnCallId, Quote, Role, RoomId, RoomSummary, Seq, UserId,
+};
 
 use super::hub::{Audience, Peer};
 use super::{
@@ -210,7 +212,7 @@ impl Rooms {
         Ok(quotes?)
     }
 
-    /// Append a command to the room's log: a member's, or the operator's (see
+    /// Append the operator's or the server's own command to the room's log (see
     /// [`RoomLog::append`](super::RoomLog::append)).
     pub async fn apply(
         &self,
@@ -218,8 +220,32 @@ impl Rooms {
         cmd: Command,
         now: Millis,
     ) -> Result<Applied, BrokerError> {
+        self.append(room, cmd, now, None).await
+    }
+
+    /// Append a member's command, sent on a connection welcomed in `epoch`: refused
+    /// with [`BrokerError::Moved`] if the room's log is in another epoch by then, or
+    /// folds it in another (the connection resumes, given a `reset`, instead of being
+    /// told a seq that names another event there).
+    pub async fn apply_seen(
+        &self,
+        room: RoomId,
+        epoch: Epoch,
+        cmd: Command,
+        now: Millis,
+    ) -> Result<Applied, BrokerError> {
+        self.append(room, cmd, now, Some(epoch)).await
+    }
+
+    async fn append(
+        &self,
+        room: RoomId,
+        cmd: Command,
+        now: Millis,
+        seen: Option<Epoch>,
+    ) -> Result<Applied, BrokerError> {
         let started = Instant::now();
-        let applied = self.engine.append(room, cmd, now).await;
+        let applied = self.engine.append(room, cmd, now, seen).await;
         self.metrics
             .broker_publish_seconds
             .observe(started.elapsed().as_secs_f64());
@@ -312,7 +338,7 @@ impl Rooms {
                     rooms.count_unhandled();
                 }
                 if looked.is_ok() && due {
-                    let _ = engine.append(id, Command::Tick, now).await;
+                    let _ = engine.append(id, Command::Tick, now, None).await;
                 }
             });
         }

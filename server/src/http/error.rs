@@ -106,7 +106,7 @@ impl From<BrokerError> for AppError {
         match e {
             BrokerError::Rejected(r) => AppError::new(r.code(), r.to_string()),
             BrokerError::NoRoom => AppError::new(ErrorCode::NotFound, "no such room"),
-            BrokerError::Unavailable(_) => AppError::new(
+            BrokerError::Unavailable(_) | BrokerError::Moved => AppError::new(
                 ErrorCode::Internal,
                 "the server is having trouble; please try again in a moment",
             ),

@@ -166,7 +166,7 @@ impl Conn {
             Ok(s) => s,
             Err(e) => {
                 let kick = peer.kick_reason();
-                Live::new(&self.app, claims, peer, 0)
+                Live::new(&self.app, claims, peer, (0, 0))
                     .depart(&self.app, false)
                     .await;
                 match kick {
@@ -197,8 +197,9 @@ impl Conn {
             waiting,
             stepped_out,
         };
+        let epoch = snapshot.epoch;
         let (mut frames, seq) = self.welcome(you, snapshot);
-        let mut live = Live::new(&self.app, claims, peer, seq);
+        let mut live = Live::new(&self.app, claims, peer, (seq, epoch));
         // welcome (in parts if its member list is large), backlog, then what is open
         // for a facilitator: one write, raced against a kick or a shutdown (the event
         // loop then closes as it should) and bounded in time.
@@ -350,7 +351,7 @@ fn refusal(e: &BrokerError) -> (ErrorCode, String, u16, &'static str) {
             close_code::ROOM_CLOSED,
             "no such room",
         ),
-        BrokerError::Unavailable(_) | BrokerError::Unconfirmed(_) => (
+        BrokerError::Unavailable(_) | BrokerError::Unconfirmed(_) | BrokerError::Moved => (
             ErrorCode::Internal,
             "the server is having trouble; please reconnect in a moment".to_owned(),
             close_code::GOING_AWAY,

@@ -30,7 +30,7 @@ use std::time::Duration;
 
 use axum::extract::ws::{Message, WebSocket};
 use governor::{DefaultDirectRateLimiter, Quota, RateLimiter};
-use kindred_protocol::{Me, Role, RoomId, Seq, UserId, close_code};
+use kindred_protocol::{Epoch, Me, Role, RoomId, Seq, UserId, close_code};
 use tokio::sync::OwnedSemaphorePermit;
 use tokio::time::Instant;
 
@@ -106,6 +106,10 @@ struct Live {
     /// The highest seq written to the socket: queued frames at or below it are
     /// duplicates of the backlog.
     last_sent: Seq,
+    /// The epoch of the room's log this connection's latest welcome was given in: the
+    /// seqs it has been told are that epoch's, so its commands are taken only in it
+    /// (`Rooms::apply_seen`).
+    epoch: Epoch,
     /// Frames of any kind on this connection, charged before a frame is parsed.
     frames: DefaultDirectRateLimiter,
     last_activity: Instant,
@@ -125,7 +129,12 @@ enum Flow {
 }
 
 impl Live {
-    fn new(app: &AppState, claims: SessionClaims, peer: Arc<Peer>, last_sent: Seq) -> Self {
+    fn new(
+        app: &AppState,
+        claims: SessionClaims,
+        peer: Arc<Peer>,
+        (last_sent, epoch): (Seq, Epoch),
+    ) -> Self {
         let per_second =
             NonZeroU32::new(app.config.rates.frames_per_second).unwrap_or(NonZeroU32::MIN);
         let burst = NonZeroU32::new(app.config.rates.frame_burst).unwrap_or(per_second);
@@ -136,6 +145,7 @@ impl Live {
             role: claims.role,
             peer,
             last_sent,
+            epoch,
             frames: RateLimiter::direct(Quota::per_second(per_second).allow_burst(burst)),
             last_activity: Instant::now(),
             last_typing: None,
@@ -345,6 +355,7 @@ impl Live {
             waiting: false,
             stepped_out: None,
         };
+        self.epoch = snapshot.epoch;
         let (frames, seq) = conn.welcome(you, snapshot);
         self.last_sent = seq;
         self.write(conn, frames, false).await.map(|_| ())
@@ -373,6 +384,7 @@ impl Live {
             waiting: snapshot.waiting,
             stepped_out: snapshot.stepped_out.clone(),
         };
+        self.epoch = snapshot.epoch;
         let (frames, seq) = conn.welcome(you, snapshot);
         self.last_sent = seq;
         self.write(conn, frames, false).await.map(|_| ())

@@ -6,6 +6,9 @@
 use std::collections::BTreeMap;
 use std::time::Duration;
 
+use kindred::broker::{BrokerError, Reading};
+use kindred::clock::now_ms;
+use kindred::room::Command;
 use kindred_protocol::client::{ClientError, Connection};
 use kindred_protocol::{
     ClientFrame, Epoch, ErrorCode, ModAction, ResumeKind, RoomId, Seq, ServerFrame,
@@ -139,7 +142,14 @@ impl<'s> Witness<'s> {
                         self.setbacks.push("the connection was closed".into());
                         break;
                     }
-                    Some(ServerFrame::Ack { client_id: id, .. }) if id == client_id => {
+                    Some(ServerFrame::Ack {
+                        client_id: id, seq, ..
+                    }) if id == client_id => {
+                        // An ack says where the message is in the history this
+                        // connection was welcomed into: a claim like any message shown.
+                        if let Some(seq) = seq {
+                            self.seen.push((self.member.epoch(), seq, text.into()));
+                        }
                         return true;
                     }
                     Some(ServerFrame::Error(e)) if e.client_id.as_deref() == Some(&client_id) => {
@@ -267,6 +277,78 @@ async fn redis_restored_from_an_older_copy_moves_the_room_to_a_new_epoch_and_no_
         );
     }
     assert_ne!(carol.member.epoch(), old_epoch);
+}
+
+/// A command sent on a connection welcomed before the room moved to a new epoch is not
+/// taken: a seq it names, or the seq its ack would give, means another event in the
+/// new history. The member is asked to resume instead (and given the `reset`), and
+/// their commands are taken again from the new welcome on.
+#[tokio::test]
+async fn a_command_from_a_connection_welcomed_before_the_room_moved_to_a_new_epoch_is_not_taken() {
+    let mut redis = RedisServer::persistent().await;
+    let a = TestServer::on_redis(&redis.url()).await;
+    let room = a.room(20).await;
+    let mut alice = Witness::new("alice", &a, a.member(room, "Alice").await);
+    assert!(
+        alice.say("before the restart", 1).await,
+        "{}",
+        alice.setbacks.join("; ")
+    );
+    let (old_epoch, user) = (alice.member.epoch(), alice.member.welcome.you.user);
+
+    // A new Redis process over the same data: the room goes on under a new epoch
+    // (entries a replica folded may be missing from what a restarted Redis holds).
+    redis.restart_with_data().await;
+    assert!(
+        alice.say("after the restart", 4).await,
+        "{}",
+        alice.setbacks.join("; ")
+    );
+    let new_epoch = alice.member.epoch();
+    assert_ne!(
+        new_epoch, old_epoch,
+        "Alice was given the new epoch's welcome"
+    );
+    assert!(
+        alice.resets.contains(&new_epoch),
+        "Alice was told of the reset"
+    );
+
+    // Her hand, raised as a connection still in the old epoch would raise it.
+    let broker = a.running.state.broker.clone();
+    let hand = |raised| Command::Hand { user, raised };
+    let head = |broker: kindred::broker::Rooms| async move {
+        broker
+            .ask(room, Reading::Current, |v| {
+                (
+                    v.room.head(),
+                    v.room.member(user).is_some_and(|m| m.hand_raised),
+                )
+            })
+            .await
+            .expect("the room")
+    };
+    let before = head(broker.clone()).await;
+    let stale = broker
+        .apply_seen(room, old_epoch, hand(true), now_ms())
+        .await;
+    assert_eq!(stale.err(), Some(BrokerError::Moved));
+    assert_eq!(
+        head(broker.clone()).await,
+        before,
+        "the room took nothing from the old epoch's connection"
+    );
+    // The same command from a connection welcomed in the room's epoch is taken.
+    broker
+        .apply_seen(room, new_epoch, hand(true), now_ms())
+        .await
+        .expect("taken in the room's epoch");
+    let (seq, raised) = head(broker).await;
+    assert!(
+        raised && seq == before.0 + 1,
+        "Alice's hand is up, at the next seq"
+    );
+    assert_one_content(&[&alice]);
 }
 
 /// Append `json` to the room's log as an instance's script would (the next index,

@@ -66,7 +66,7 @@ async fn changes_that_arrive_together_share_one_write_and_talk_waits_for_none() 
     assert_eq!(file.load().unwrap().len(), 1);
 
     // Twenty changes at once: each answered once the file holds it, all in one write.
-    let changes = (13..33).map(|n| broker.append(id, capacity(n), NOW));
+    let changes = (13..33).map(|n| broker.append(id, capacity(n), NOW, None));
     for answered in join_all(changes).await {
         answered.unwrap();
     }
@@ -82,7 +82,7 @@ async fn changes_that_arrive_together_share_one_write_and_talk_waits_for_none() 
         open: Some(true),
         ..UpdateRoom::default()
     }));
-    broker.append(id, open, NOW).await.unwrap();
+    broker.append(id, open, NOW, None).await.unwrap();
     assert_eq!(writes(&broker), 3);
     let alice = kindred_protocol::UserId::new();
     let session = broker.rooms.get(&id).unwrap().lock().room.session();
@@ -94,7 +94,7 @@ async fn changes_that_arrive_together_share_one_write_and_talk_waits_for_none() 
         session,
         origin: Origin::default(),
     };
-    broker.append(id, arrive, NOW).await.unwrap();
+    broker.append(id, arrive, NOW, None).await.unwrap();
     let hello = Command::Send {
         user: alice,
         client_id: "c1".into(),
@@ -104,7 +104,7 @@ async fn changes_that_arrive_together_share_one_write_and_talk_waits_for_none() 
         guard: Default::default(),
         screened: None,
     };
-    broker.append(id, hello, NOW).await.unwrap();
+    broker.append(id, hello, NOW, None).await.unwrap();
     assert_eq!(writes(&broker), 3, "talk never waits for the file");
     std::fs::remove_dir_all(&dir).unwrap();
 }
@@ -122,8 +122,51 @@ async fn a_room_the_file_does_not_keep_waits_for_no_write_and_is_never_written()
     kept.transient(demo.id);
     let demo_id = demo.id;
     kept.create(demo, NOW).await.unwrap();
-    kept.append(demo_id, capacity(5), NOW).await.unwrap();
+    kept.append(demo_id, capacity(5), NOW, None).await.unwrap();
     assert_eq!(writes(&kept), 0, "the demo room waits for no write");
     assert!(!file.path().exists(), "and is never written");
     std::fs::remove_dir_all(&dir).unwrap();
+}
+
+/// A command from a connection welcomed in another epoch (another process's history
+/// of the room) is not taken: the seqs it names mean other events here.
+#[tokio::test]
+async fn a_command_from_a_connection_welcomed_in_another_epoch_is_not_taken() {
+    let metrics = Arc::new(Metrics::new());
+    let hub = Arc::new(Hub::new(16, metrics.clone()));
+    let broker = MemoryBroker::new(hub, metrics, Limits::default(), 16);
+    let room = Room::new(RoomId::new(), unfacilitated("Tuesday group"), Limits::default());
+    let id = room.id;
+    broker.create(room, NOW).await.unwrap();
+    let open = Command::Configure(Box::new(UpdateRoom {
+        open: Some(true),
+        ..UpdateRoom::default()
+    }));
+    broker.append(id, open, NOW, None).await.unwrap();
+    let (epoch, session) = {
+        let cell = broker.rooms.get(&id).unwrap();
+        let cell = cell.lock();
+        (cell.epoch, cell.room.session())
+    };
+    let alice = kindred_protocol::UserId::new();
+    let arrive = Command::Connect {
+        first_time: false,
+        user: alice,
+        name: "Alice".into(),
+        role: Role::Participant,
+        session,
+        origin: Origin::default(),
+    };
+    broker.append(id, arrive, NOW, Some(epoch)).await.unwrap();
+    let head = || broker.rooms.get(&id).unwrap().lock().room.head();
+    let before = head();
+    let hand = || Command::Hand {
+        user: alice,
+        raised: true,
+    };
+    let stale = broker.append(id, hand(), NOW, Some(epoch + 1)).await;
+    assert_eq!(stale.err(), Some(BrokerError::Moved));
+    assert_eq!(head(), before, "nothing was taken");
+    broker.append(id, hand(), NOW, Some(epoch)).await.unwrap();
+    assert_eq!(head(), before + 1, "taken in the room's own epoch");
 }

@@ -221,7 +221,9 @@ impl Inner {
                         self.spawn_snapshot(room, replica, false);
                     }
                     if let Some((_, waiter)) = self.waiters.remove(&id) {
-                        let _ = waiter.send(*answer);
+                        // With the epoch it was folded in: the seqs of an answer
+                        // folded after the room moved on are the new epoch's.
+                        let _ = waiter.send((*answer, replica.epoch));
                     }
                 }
             }

@@ -127,7 +127,9 @@ impl Inner {
                         let this = self.clone();
                         let room = *room;
                         tokio::spawn(async move {
-                            let _ = this.submit(room, Op::InstanceGone(instance), now).await;
+                            let _ = this
+                                .submit(room, Op::InstanceGone(instance), now, None)
+                                .await;
                         });
                     }
                 }

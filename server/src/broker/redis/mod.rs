@@ -104,7 +104,8 @@ const DELETE_LINGER: Duration = Duration::from_secs(60);
 /// How often the catalog is re-read.
 const CATALOG_EVERY: Duration = Duration::from_secs(10);
 
-type Answer = Result<Applied, Rejection>;
+/// A command's answer, as the fold of its entry gave it, and the epoch of that fold.
+type Answer = (Result<Applied, Rejection>, Epoch);
 
 /// One room as this instance holds it.
 struct Slot {
@@ -341,7 +342,7 @@ impl Inner {
             {
                 let _alone = slot.presence.write().await;
                 let held = this.hub.held(room);
-                if let Err(e) = this.submit(room, Op::Restate(held), now).await {
+                if let Err(e) = this.submit(room, Op::Restate(held), now, None).await {
                     tracing::warn!(%room, error = %e, "restating this instance's connections failed");
                 }
             }
@@ -414,8 +415,9 @@ impl RoomLog for RedisBroker {
         room: RoomId,
         cmd: Command,
         now: Millis,
+        seen: Option<Epoch>,
     ) -> Result<Applied, BrokerError> {
-        let appended = self.inner.submit(room, Op::Command(cmd), now).await;
+        let appended = self.inner.submit(room, Op::Command(cmd), now, seen).await;
         if let Err(BrokerError::Unavailable(_) | BrokerError::Unconfirmed(_)) = &appended {
             self.inner.metrics.redis_append_failures.inc();
         }

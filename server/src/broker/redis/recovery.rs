@@ -100,7 +100,7 @@ impl Inner {
         let mut reloads = 0;
         loop {
             let Some((index, epoch)) = slot.index() else {
-                self.load(room, slot).await?;
+                self.load(room, slot, false).await?;
                 continue;
             };
             let batch = self
@@ -187,11 +187,7 @@ impl Inner {
         room: RoomId,
         slot: &Slot,
     ) -> Result<(), BrokerError> {
-        self.load(room, slot).await?;
-        if slot.live.load(Ordering::Acquire) {
-            self.hub.kick_room(room, Kick::Resync);
-        }
-        Ok(())
+        self.load(room, slot, true).await
     }
 
     /// Wait for the running catch-up, within [`APPLY_PATIENCE`]: a send never waits on
@@ -208,11 +204,14 @@ impl Inner {
     /// Replace the replica with the room's latest snapshot and the log after it,
     /// folded out of local members' sight (they get the result in their welcome, or
     /// resume from it), then swapped in. Tried again if the room changed epoch while it
-    /// was read, a bounded number of times.
+    /// was read, a bounded number of times. `resync`: the members fed from the replica
+    /// it replaces are asked to resume, under the lock of the swap, so none of them is
+    /// handed an event of the new replica first (whose seqs may name other events).
     pub(super) async fn load(
         self: &Arc<Self>,
         room: RoomId,
         slot: &Slot,
+        resync: bool,
     ) -> Result<(), BrokerError> {
         for attempt in 1..=MAX_RELOADS {
             let Some(replica) = self.load_once(room, attempt == MAX_RELOADS).await? else {
@@ -222,7 +221,11 @@ impl Inner {
             slot.seen.store(replica.index, Ordering::Relaxed);
             // This instance gives back what its replica says, deleted or not.
             self.remember(room, &replica.room, false);
-            *slot.replica.lock() = Some(replica);
+            let mut held = slot.replica.lock();
+            *held = Some(replica);
+            if resync && slot.live.load(Ordering::Acquire) {
+                self.hub.kick_room(room, Kick::Resync);
+            }
             return Ok(());
         }
         Err(BrokerError::Unavailable(

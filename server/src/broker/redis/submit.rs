@@ -6,14 +6,14 @@
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
 
-use kindred_protocol::{Millis, RoomId};
+use kindred_protocol::{Epoch, Millis, RoomId};
 use tokio::sync::oneshot;
 use tokio::time::Instant;
 
 use super::log::{Entry, Op};
 use super::store::Appended;
 use super::{
-    ANSWER_WITHIN, APPLY_PATIENCE, BrokerError, CLOCK_MARGIN, Inner, PUBSUB_PATIENCE, Slot,
+    ANSWER_WITHIN, APPLY_PATIENCE, Answer, BrokerError, CLOCK_MARGIN, Inner, PUBSUB_PATIENCE, Slot,
 };
 use crate::room::{Applied, Command};
 
@@ -73,11 +73,17 @@ impl Inner {
     /// resent after a dropped connection, finds itself late and writes nothing), so a
     /// client's retry lands once, where it is sent. What the command was waiting on (a
     /// subscription, a catch-up) goes on past the answer, on a task of its own.
+    ///
+    /// `seen`, a member's connection's epoch: a command is appended only while the
+    /// replica is in it, and answered only from a fold in it ([`BrokerError::Moved`]
+    /// otherwise: that connection is about to be asked to resume, and what the room
+    /// numbers now would mean other events to it).
     pub(super) async fn submit(
         self: &Arc<Self>,
         room: RoomId,
         op: Op,
         now: Millis,
+        seen: Option<Epoch>,
     ) -> Result<Applied, BrokerError> {
         if self.away.load(Ordering::Acquire) {
             return Err(Self::unavailable("Redis is out of reach; try again"));
@@ -102,6 +108,9 @@ impl Inner {
             let Some(replica) = guard.as_ref().filter(|r| !r.deleted()) else {
                 return Err(BrokerError::NoRoom);
             };
+            if seen.is_some_and(|seen| seen != replica.epoch) {
+                return Err(BrokerError::Moved);
+            }
             // Rules before the log: a command its sender may not give is refused here,
             // at the cost of a lookup, and never costs the other instances a fold.
             if let Op::Command(cmd) = &op {
@@ -175,7 +184,7 @@ impl Inner {
                 tracing::warn!(%room, error = %e, "append failed");
                 let _ = self.caught_up_by(room, &slot, by).await;
                 if let Ok(answer) = rx.try_recv() {
-                    return answer.map_err(BrokerError::Rejected);
+                    return answered(answer, seen);
                 }
                 self.went_away();
                 return Err(Self::unavailable(e));
@@ -190,11 +199,11 @@ impl Inner {
         }
         let pubsub = (Instant::now() + PUBSUB_PATIENCE).min(by);
         if let Ok(Ok(answer)) = tokio::time::timeout_at(pubsub, &mut rx).await {
-            return answer.map_err(BrokerError::Rejected);
+            return answered(answer, seen);
         }
         let _ = self.caught_up_by(room, &slot, by).await;
         match tokio::time::timeout_at(by, rx).await {
-            Ok(Ok(answer)) => answer.map_err(BrokerError::Rejected),
+            Ok(Ok(answer)) => answered(answer, seen),
             _ => Err(BrokerError::Unavailable(
                 "the room did not confirm in time; try again".into(),
             )),
@@ -249,6 +258,15 @@ fn last_moment(read: Millis, when: std::time::Instant, at: std::time::Instant) -
         .saturating_sub(CLOCK_MARGIN.as_millis())
         .try_into()
         .unwrap_or(Millis::MAX)
+}
+
+/// What the sender is told of its command's fold: [`BrokerError::Moved`] if it was
+/// folded in another epoch than the sender's connection was welcomed in.
+fn answered((answer, folded): Answer, seen: Option<Epoch>) -> Result<Applied, BrokerError> {
+    if seen.is_some_and(|seen| seen != folded) {
+        return Err(BrokerError::Moved);
+    }
+    answer.map_err(BrokerError::Rejected)
 }
 
 /// A command's waiter, taken out of the table however its wait ends.

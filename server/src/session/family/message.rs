@@ -65,7 +65,11 @@ impl Live {
             screened,
             guard,
         };
-        let applied = match app.broker.apply(self.room, cmd, now_ms()).await {
+        let applied = match app
+            .broker
+            .apply_seen(self.room, self.epoch, cmd, now_ms())
+            .await
+        {
             Ok(applied) => applied,
             Err(e) => {
                 let Some((concern, text)) = crisis.zip(crisis_text) else {

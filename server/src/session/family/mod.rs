@@ -21,6 +21,7 @@ pub(super) use structure::script_texts;
 use kindred_protocol::ClientId;
 
 use crate::broker::BrokerError;
+use crate::broker::hub::Kick;
 use crate::session::{Conn, Live};
 use crate::wire;
 
@@ -37,6 +38,14 @@ impl Live {
             BrokerError::NoRoom => wire::no_room(client_id),
             BrokerError::Unavailable(_) => wire::unavailable(client_id),
             BrokerError::Unconfirmed(_) => wire::unconfirmed(client_id),
+            BrokerError::Moved => {
+                // The room's history was reset since this connection's welcome: no
+                // answer in the old epoch's terms; the client resumes, is given the
+                // `reset`, and sends what is still pending again (`client_id` keeps
+                // a message that did land from landing twice).
+                self.peer.kick(Kick::Resync);
+                return Ok(());
+            }
         };
         self.reply(conn, &frame).await
     }

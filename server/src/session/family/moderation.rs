@@ -23,7 +23,11 @@ impl Live {
             actor: self.user,
             request,
         };
-        match app.broker.apply(self.room, cmd, now_ms()).await {
+        match app
+            .broker
+            .apply_seen(self.room, self.epoch, cmd, now_ms())
+            .await
+        {
             Ok(applied) => {
                 tracing::info!(peer = self.peer.id, room = %self.room, action = action.as_str(), "moderation");
                 let seq = applied.events.last().map(|e| e.seq);

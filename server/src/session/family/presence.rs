@@ -12,6 +12,8 @@ impl Live {
     pub(in crate::session) async fn leave(&self, conn: &mut Conn) -> Flow {
         let app = conn.app.clone();
         let cmd = Command::Leave { user: self.user };
+        // Whatever epoch the room is in by now: leaving names no seq, and a member who
+        // leaves is gone from every tab.
         let _ = app.broker.apply(self.room, cmd, now_ms()).await;
         Flow::Leave
     }

@@ -41,7 +41,11 @@ impl Live {
             text,
             crisis,
         };
-        let applied = match app.broker.apply(self.room, cmd, now_ms()).await {
+        let applied = match app
+            .broker
+            .apply_seen(self.room, self.epoch, cmd, now_ms())
+            .await
+        {
             Ok(applied) => applied,
             // Not delivered, and the sender is told so rather than shown a
             // copy that looks sent.
@@ -68,7 +72,11 @@ impl Live {
             user: self.user,
             text,
         };
-        match app.broker.apply(self.room, cmd, now_ms()).await {
+        match app
+            .broker
+            .apply_seen(self.room, self.epoch, cmd, now_ms())
+            .await
+        {
             Ok(_) => Ok(()),
             Err(e) => self.broker_error(conn, None, &e).await,
         }
@@ -101,7 +109,11 @@ impl Live {
             seq,
             quote,
         };
-        match app.broker.apply(self.room, cmd, now_ms()).await {
+        match app
+            .broker
+            .apply_seen(self.room, self.epoch, cmd, now_ms())
+            .await
+        {
             Ok(applied) => {
                 let name = match applied.alert.as_ref().map(|a| &a.about) {
                     Some(About::Concern { subject_name, .. }) => subject_name.clone(),
@@ -135,7 +147,11 @@ impl Live {
             reason,
             context,
         };
-        match app.broker.apply(self.room, cmd, now_ms()).await {
+        match app
+            .broker
+            .apply_seen(self.room, self.epoch, cmd, now_ms())
+            .await
+        {
             // The alert reaches the facilitators from the room's fold, and
             // is kept open there for one who is not here now.
             Ok(applied) => {
@@ -159,7 +175,11 @@ impl Live {
             user: self.user,
             alert,
         };
-        match app.broker.apply(self.room, cmd, now_ms()).await {
+        match app
+            .broker
+            .apply_seen(self.room, self.epoch, cmd, now_ms())
+            .await
+        {
             // Every tab of theirs puts the note away and the facilitators see
             // it was read: from the room's fold.
             Ok(applied) => {

@@ -62,7 +62,11 @@ impl Live {
         cmd: Command,
     ) -> Result<(), axum::Error> {
         let app = conn.app.clone();
-        if let Err(e) = app.broker.apply(self.room, cmd, now_ms()).await {
+        if let Err(e) = app
+            .broker
+            .apply_seen(self.room, self.epoch, cmd, now_ms())
+            .await
+        {
             self.broker_error(conn, None, &e).await?;
         }
         Ok(())
