@@ -12,7 +12,7 @@ use redis::{PushInfo, PushKind, Value};
 use tokio::sync::mpsc::UnboundedReceiver;
 
 use super::log::{self, Entry, Fold, Op, Replica, parse_audience, room_of_channel};
-use super::store::SNAPSHOT_EVERY;
+use super::store::{SNAPSHOT_EVERY, Stamped};
 use super::{Inner, Slot};
 use crate::broker::hub::{Effect, Kick};
 use crate::wire::Encoded;
@@ -127,6 +127,13 @@ impl Inner {
         let Some(slot) = self.rooms.get(&room).map(|s| s.clone()) else {
             return;
         };
+        if slot.index().is_some_and(|(i, e)| e == epoch && index <= i)
+            && slot.echoes.lock().is_echo(epoch, index, json)
+        {
+            // The copy of an entry of this instance's, folded from the append's answer.
+            slot.seen.fetch_max(index, Ordering::Relaxed);
+            return;
+        }
         let Some(entry) = self
             .store
             .open_entry(room, json)
@@ -142,6 +149,31 @@ impl Inner {
         }
         if !in_step || self.fold(room, &slot, vec![(index, entry)]) {
             self.spawn_catch_up(room);
+        }
+    }
+
+    /// This instance's own entry at `index` in `epoch`, as the append script answered
+    /// it: folded now if the replica is at the entry before it (the member's ack and
+    /// this instance's deliveries then wait for no published copy, and that copy is
+    /// skipped unread when it comes, `echo`). Otherwise it is folded as every entry
+    /// is, when it comes on pub/sub or a catch-up reads it.
+    pub(super) fn fold_own(
+        self: &Arc<Self>,
+        room: RoomId,
+        slot: &Slot,
+        (epoch, index): (Epoch, u64),
+        own: Stamped,
+    ) {
+        let mut guard = slot.replica.lock();
+        let Some(replica) = guard.as_mut() else {
+            return;
+        };
+        if replica.epoch != epoch || replica.index + 1 != index {
+            return;
+        }
+        self.fold_into(room, replica, vec![(index, own.entry)], true);
+        if replica.epoch == epoch && replica.index == index {
+            slot.echoes.lock().expect(epoch, index, own.stored);
         }
     }
 

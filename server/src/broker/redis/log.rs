@@ -87,6 +87,17 @@ pub fn read_entry(json: &str) -> Option<Entry> {
         .filter(|e| e.format <= ENTRY_FORMAT)
 }
 
+/// An entry's JSON as sent without its time (`plain`, an object), with the time Redis
+/// stamped on it put first: the JSON every instance reads back ([`read_entry`]).
+pub fn stamped(plain: &str, ts: Millis) -> Option<String> {
+    let rest = plain.strip_prefix('{')?;
+    Some(if rest.trim_start().starts_with('}') {
+        format!("{{\"ts\":{ts}}}")
+    } else {
+        format!("{{\"ts\":{ts},{rest}")
+    })
+}
+
 /// The format an entry as stored says it is in (1 if it names none), whether or not
 /// this build can read the rest of it.
 pub fn format_of(json: &str) -> Option<u32> {

@@ -27,7 +27,8 @@
 //!
 //! The jobs are split by file: `log` (the entries and the replica that folds them, no
 //! IO), `recent` (the entries a replica folded last, by who appended them), `store`
-//! (connections, keys, and the Lua scripts of `scripts`), `seal` (everything given to
+//! (connections, keys, and the Lua scripts of `scripts`), `echo` (the published copies of
+//! this instance's own entries, folded from the script's answer), `seal` (everything given to
 //! Redis is sealed with keys from the server's secret, so Redis, its files and its
 //! replicas hold no readable words), `durability` (what an ack
 //! waits for beyond the primary's answer), `intake` (what arrives on the
@@ -44,6 +45,7 @@
 
 mod catalog;
 mod durability;
+mod echo;
 mod intake;
 mod links;
 mod log;
@@ -122,6 +124,9 @@ struct Slot {
     again: AtomicBool,
     /// The highest index seen on pub/sub.
     seen: AtomicU64,
+    /// This instance's entries folded from the append script's answer, whose
+    /// published copies are skipped unread when they come back.
+    echoes: Mutex<echo::Echoes>,
     /// Held (shared) by a member's `Connect` or `Disconnect` from its append until
     /// its fold, and (alone) by a restatement of this instance's connections from
     /// their count until its fold: a connection is counted in the restatement or
@@ -141,6 +146,7 @@ impl Slot {
             catching_up: tokio::sync::Mutex::new(()),
             again: AtomicBool::new(false),
             seen: AtomicU64::new(0),
+            echoes: Mutex::new(echo::Echoes::default()),
             presence: tokio::sync::RwLock::new(()),
             restating: AtomicBool::new(false),
         }

@@ -8,12 +8,21 @@
 /// which replicates a script's effects, not the script.
 pub(super) const STAMP: &str = r#"
 local t = redis.call('TIME')
-local e = '{"ts":' .. string.format('%d', t[1] * 1000 + math.floor(t[2] / 1000)) .. ',' .. string.sub(ARGV[2], 2)
+local ts = string.format('%d', t[1] * 1000 + math.floor(t[2] / 1000))
+local e = '{"ts":' .. ts .. ',' .. string.sub(ARGV[2], 2)
 "#;
 
+/// The Redis process that runs a script, read from `INFO server` (about 10 µs of
+/// Redis's time: it formats the whole section).
+pub(super) const RUN_FROM_INFO: &str = r"
+local run = string.match(redis.call('INFO', 'server'), 'run_id:(%x+)')
+";
+
 /// Append an entry if the room exists in the caller's epoch, stamped with Redis's
-/// time; publish it. The head is checked before the first write, so a refusal writes
-/// nothing.
+/// time; publish it, and answer its index and that time, so the caller folds its own
+/// entry from the answer (`submit`) without waiting for the published copy. The head
+/// is checked before the first write, so a refusal writes nothing; the room's epoch,
+/// `run` and head are read in one call.
 ///
 /// Two checks keep the log exact (KEYS[4] and ARGV[5..6]): a repeat of an append
 /// (the cluster client resends a script after a dropped connection) finds the mark
@@ -28,7 +37,9 @@ local e = '{"ts":' .. string.format('%d', t[1] * 1000 + math.floor(t[2] / 1000))
 /// dropped connection, never lands after that answer. A repeat of a run that was in
 /// time still gets that run's index.
 ///
-/// And before both, the Redis process (its `run_id`, KEYS[1]'s `run`): a room whose
+/// And before both, the Redis process (its `run_id`, `run` here, against KEYS[1]'s
+/// `run`; set before this text by [`RUN_FROM_INFO`] or, on one Redis, written into the
+/// script loaded into that process alone, `store::Bound`): a room whose
 /// last entry was written by another Redis process (a restart, a failover, a backup
 /// restored, a slot moved) may have lost entries that some replica folded and that no
 /// instance can always tell apart (one whose replica lagged would number its next
@@ -36,10 +47,9 @@ local e = '{"ts":' .. string.format('%d', t[1] * 1000 + math.floor(t[2] / 1000))
 /// (ARGV[7]) from what this Redis holds, announced as `REEPOCH` does; nothing is
 /// appended and the caller reloads.
 pub(super) const APPEND: &str = r"
-local epoch = redis.call('HGET', KEYS[1], 'epoch')
+local meta = redis.call('HMGET', KEYS[1], 'epoch', 'run', 'head')
+local epoch, ran, head = meta[1], meta[2], meta[3]
 if not epoch then return {'missing', '0'} end
-local run = string.match(redis.call('INFO', 'server'), 'run_id:(%x+)')
-local ran = redis.call('HGET', KEYS[1], 'run')
 if ran and ran ~= run then
   redis.call('HSET', KEYS[1], 'epoch', ARGV[7], 'run', run)
   redis.call(ARGV[4], KEYS[3], 'R' .. ARGV[7])
@@ -49,14 +59,13 @@ if epoch ~= ARGV[1] then return {'epoch', epoch} end
 local done = redis.call('GET', KEYS[4])
 if done then return {'ok', done} end
 if t[1] * 1000 + math.floor(t[2] / 1000) > tonumber(ARGV[8]) then return {'late', '0'} end
-local head = redis.call('HGET', KEYS[1], 'head')
 if tonumber(head) < tonumber(ARGV[5]) then return {'behind', head} end
 if not ran then redis.call('HSET', KEYS[1], 'run', run) end
 local idx = redis.call('HINCRBY', KEYS[1], 'head', 1)
 redis.call('XADD', KEYS[2], 'MAXLEN', '~', ARGV[3], idx .. '-1', 'e', e)
 redis.call('SET', KEYS[4], idx, 'PX', ARGV[6])
 redis.call(ARGV[4], KEYS[3], 'L' .. epoch .. ' ' .. idx .. ' ' .. e)
-return {'ok', tostring(idx)}
+return {'ok', tostring(idx), ts}
 ";
 
 /// The room's epoch and head with a batch of its log from ARGV[1] on, read at one

@@ -149,12 +149,10 @@ impl Seal {
         }
         let plain = self.open(room, outside.k?, Kind::Entry, &outside.s?)?;
         let plain = String::from_utf8(plain).ok()?;
-        let rest = plain.strip_prefix('{')?;
-        Some(match outside.ts {
-            Some(ts) if rest.trim_start().starts_with('}') => format!("{{\"ts\":{ts}}}"),
-            Some(ts) => format!("{{\"ts\":{ts},{rest}"),
-            None => plain,
-        })
+        match outside.ts {
+            Some(ts) => super::log::stamped(&plain, ts),
+            None => plain.strip_prefix('{').is_some().then_some(plain),
+        }
     }
 
     /// A snapshot's JSON on its way to Redis, sealed under `session`'s key.

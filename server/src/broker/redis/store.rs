@@ -14,8 +14,8 @@ use redis::aio::{ConnectionLike, ConnectionManager, ConnectionManagerConfig};
 use redis::cluster::ClusterClientBuilder;
 use redis::cluster_async::ClusterConnection;
 use redis::{
-    Cmd, IntoConnectionInfo, Pipeline, ProtocolVersion, PushInfo, RedisFuture, RedisResult, Script,
-    ScriptInvocation, Value,
+    Cmd, ErrorKind, IntoConnectionInfo, Pipeline, ProtocolVersion, PushInfo, RedisFuture,
+    RedisResult, Script, ScriptInvocation, ServerErrorKind, Value,
 };
 use tokio::sync::mpsc::UnboundedReceiver;
 
@@ -23,8 +23,9 @@ use crate::broker::new_epoch;
 use crate::config::Durability;
 
 use super::durability::{Confirm, confirmation};
-use super::log::{Entry, Op, appended_key, channel, log_key, meta_key, snapshot_key};
-use super::scripts::{APPEND, CREATE, LEASE, READ, REEPOCH, SNAPSHOT, STAMP};
+use super::echo::stored_hash;
+use super::log::{self, Entry, Op, appended_key, channel, log_key, meta_key, snapshot_key};
+use super::scripts::{APPEND, CREATE, LEASE, READ, REEPOCH, RUN_FROM_INFO, SNAPSHOT, STAMP};
 use super::seal::Seal;
 
 /// Entries kept in a room's stream (about): several snapshots' worth.
@@ -75,9 +76,11 @@ impl ConnectionLike for Conn {
 }
 
 /// What an append answered.
-#[derive(Debug, PartialEq, Eq)]
+#[derive(Debug)]
 pub enum Appended {
-    At(u64),
+    /// At this index, with the entry as every instance reads it (Redis's time in it),
+    /// unless the append was a repeat answered with its first index.
+    At(u64, Option<Box<Stamped>>),
     /// The room has no state in Redis (deleted, or Redis lost its data).
     Missing,
     /// The room lives on under another epoch (Redis lost it and it was given back).
@@ -86,6 +89,33 @@ pub enum Appended {
     Behind(u64),
     /// Redis ran the script after the time it was given: nothing was written.
     Late,
+}
+
+/// The caller's own entry as the append script stamped it: the entry every instance
+/// folds, read from the same JSON, and the hash of the bytes Redis published it as
+/// (`echo`).
+#[derive(Debug)]
+pub struct Stamped {
+    pub entry: Entry,
+    pub stored: u64,
+}
+
+/// The append script as loaded into one Redis process: that process's `run_id` is
+/// written into it, so no append asks Redis for it (`INFO server`, about as much of
+/// Redis's time as the rest of the script).
+#[derive(Clone, Debug)]
+struct Bound {
+    sha: String,
+}
+
+/// The `run_id` in an answer to `INFO server` (hexadecimal, so it can be written into
+/// a script as it is).
+fn run_id(info: &str) -> Option<&str> {
+    let run = info
+        .lines()
+        .find_map(|line| line.strip_prefix("run_id:"))?
+        .trim();
+    (!run.is_empty() && run.bytes().all(|b| b.is_ascii_hexdigit())).then_some(run)
 }
 
 /// A batch of a room's log with the room's position, read at one instant.
@@ -118,7 +148,10 @@ pub struct Store {
     confirm_timeout: Duration,
     sub: Conn,
     cluster: bool,
+    /// On a Cluster: the append script that reads the Redis process from `INFO`.
     append: Script,
+    /// On one Redis: the append script bound to the Redis process that runs it.
+    bound: parking_lot::Mutex<Option<Bound>>,
     create: Script,
     snapshot: Script,
     lease: Script,
@@ -218,7 +251,8 @@ impl Store {
                 confirm_timeout,
                 sub,
                 cluster,
-                append: Script::new(&format!("{STAMP}{APPEND}")),
+                append: Script::new(&format!("{STAMP}{RUN_FROM_INFO}{APPEND}")),
+                bound: parking_lot::Mutex::new(None),
                 create: Script::new(&format!("{STAMP}{CREATE}")),
                 snapshot: Script::new(SNAPSHOT),
                 lease: Script::new(LEASE),
@@ -249,30 +283,117 @@ impl Store {
         entry: &Entry,
         not_after: Millis,
     ) -> RedisResult<Appended> {
-        let json = self.sealed(room, session, entry)?;
-        let (status, value): (String, String) = self
-            .append
-            .key(meta_key(room))
-            .key(log_key(room))
-            .key(channel(room))
-            .key(appended_key(room, entry.origin, entry.id))
-            .arg(epoch.to_string())
-            .arg(json)
-            .arg(LOG_CAP)
-            .arg(self.publish())
-            .arg(folded)
-            .arg(u64::try_from(APPENDED_MARK.as_millis()).unwrap_or(u64::MAX))
-            .arg(new_epoch().to_string())
-            .arg(not_after)
-            .invoke_async(&mut self.durable.clone())
-            .await?;
-        Ok(match status.as_str() {
-            "ok" => Appended::At(value.parse().unwrap_or(0)),
+        let plain = unstamped(entry)?;
+        let json = self.seal.seal_entry(room, session, entry.format, &plain);
+        let keys = [
+            meta_key(room),
+            log_key(room),
+            channel(room),
+            appended_key(room, entry.origin, entry.id),
+        ];
+        let args = [
+            epoch.to_string(),
+            json,
+            LOG_CAP.to_string(),
+            self.publish().to_owned(),
+            folded.to_string(),
+            APPENDED_MARK.as_millis().to_string(),
+            new_epoch().to_string(),
+            not_after.to_string(),
+        ];
+        let answer: Vec<String> = if self.cluster {
+            self.append
+                .key(&keys)
+                .arg(&args)
+                .invoke_async(&mut self.durable.clone())
+                .await?
+        } else {
+            self.append_bound(&keys, &args).await?
+        };
+        let json = &args[1];
+        let value = answer.get(1).map_or("0", String::as_str);
+        Ok(match answer.first().map_or("", String::as_str) {
+            "ok" => Appended::At(
+                value.parse().unwrap_or(0),
+                answer.get(2).and_then(|ts| stamped(&plain, json, ts)),
+            ),
             "epoch" => Appended::Epoch(value.parse().unwrap_or(0)),
             "behind" => Appended::Behind(value.parse().unwrap_or(0)),
             "late" => Appended::Late,
             _ => Appended::Missing,
         })
+    }
+
+    /// The append script on one Redis, bound to its process ([`Bound`]); bound again
+    /// when Redis does not hold it (`NOSCRIPT`: another process, or its scripts
+    /// flushed).
+    async fn append_bound(&self, keys: &[String], args: &[String]) -> RedisResult<Vec<String>> {
+        let mut tries = 0;
+        loop {
+            let held = self.bound.lock().clone();
+            let bound = match held {
+                Some(bound) => bound,
+                None => self.bind().await?,
+            };
+            let answer = redis::cmd("EVALSHA")
+                .arg(&bound.sha)
+                .arg(keys.len())
+                .arg(keys)
+                .arg(args)
+                .query_async(&mut self.durable.clone())
+                .await;
+            match answer {
+                Err(e) if e.kind() == ErrorKind::Server(ServerErrorKind::NoScript) && tries < 2 => {
+                    tries += 1;
+                    let mut held = self.bound.lock();
+                    if held.as_ref().is_some_and(|b| b.sha == bound.sha) {
+                        *held = None;
+                    }
+                }
+                answer => return answer,
+            }
+        }
+    }
+
+    /// Load the append script bound to the Redis process that answers: its `run_id`,
+    /// read first, written into the script, which is loaded in one transaction with a
+    /// second reading of the `run_id`; kept only if the two agree, so the script is in
+    /// the cache of that process alone (a script cache is neither kept on disk nor
+    /// replicated, since Redis 7; and the text is this instance's own, by a random
+    /// line). Any other process answers `NOSCRIPT`, and the script is bound again.
+    async fn bind(&self) -> RedisResult<Bound> {
+        for _ in 0..3 {
+            let info: String = redis::cmd("INFO")
+                .arg("server")
+                .query_async(&mut self.durable.clone())
+                .await?;
+            let Some(run) = run_id(&info) else {
+                break;
+            };
+            let text = format!(
+                "local run = '{run}'\n-- {:016x}\n{STAMP}{APPEND}",
+                rand::random::<u64>()
+            );
+            let (sha, info): (String, String) = redis::pipe()
+                .atomic()
+                .cmd("SCRIPT")
+                .arg("LOAD")
+                .arg(&text)
+                .cmd("INFO")
+                .arg("server")
+                .query_async(&mut self.durable.clone())
+                .await?;
+            if run_id(&info) == Some(run) {
+                let bound = Bound { sha };
+                *self.bound.lock() = Some(bound.clone());
+                return Ok(bound);
+            }
+        }
+        Err(redis::RedisError::from((
+            redis::ErrorKind::Client,
+            "binding the append script",
+            "Redis did not say which process it is".to_owned(),
+        )))
     }
 
     /// Wait until what `append` wrote is as durable as `--redis-durability` asks (at
@@ -445,6 +566,15 @@ impl Store {
     pub fn open_notice(&self, room: RoomId, sealed: &str) -> Option<String> {
         self.seal.open_notice(room, sealed)
     }
+}
+
+/// The entry the append script stored, from its JSON before sealing (`plain`), what
+/// was sealed (`sealed`) and the time the script put first (`ts`), as Redis answered
+/// it; `None` if it does not read back (then it is folded as it comes, on pub/sub).
+fn stamped(plain: &str, sealed: &str, ts: &str) -> Option<Box<Stamped>> {
+    let entry = log::read_entry(&log::stamped(plain, ts.parse().ok()?)?)?;
+    let stored = stored_hash([r#"{"ts":"#, ts, ",", sealed.get(1..)?]);
+    Some(Box::new(Stamped { entry, stored }))
 }
 
 /// An entry as the append and create scripts take it before it is sealed: without its

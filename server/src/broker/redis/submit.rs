@@ -134,7 +134,13 @@ impl Inner {
         )
         .await;
         match appended {
-            Ok(Ok(Appended::At(_))) => {
+            Ok(Ok(Appended::At(index, stamped))) => {
+                // Folded here from the answer when the replica is at the entry before
+                // it: the ack and this instance's deliveries need not wait for the
+                // published copy, which is then skipped unread.
+                if let Some(stamped) = stamped {
+                    self.fold_own(room, &slot, (epoch, index), *stamped);
+                }
                 // In the room now (every instance folds it); the ack also says what
                 // `--redis-durability` asks, or the member is told it could not.
                 if let Err(why) = self.store.confirm().await {
@@ -166,7 +172,8 @@ impl Inner {
                     "the room's history was reset; try again".into(),
                 ));
             }
-            Ok(Ok(Appended::Epoch(_))) => {
+            Ok(Ok(Appended::Epoch(now))) => {
+                tracing::debug!(%room, epoch = now, "the room goes on under another epoch");
                 let _ = self.caught_up_by(room, &slot, by).await;
                 return Err(BrokerError::Unavailable(
                     "the room's history was reset; try again".into(),
