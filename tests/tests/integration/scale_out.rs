@@ -899,3 +899,57 @@ async fn an_alert_a_whisper_and_a_warning_reach_an_instance_whose_push_was_dropp
         "Wes on B: his warning, once"
     );
 }
+
+/// How many times Redis has read a room's log back (`XRANGE`, what every catch-up read
+/// runs), by Redis's own count.
+async fn log_reads(redis: &RedisServer) -> u64 {
+    let client = redis::Client::open(redis.url()).expect("a Redis URL");
+    let mut conn = client
+        .get_multiplexed_async_connection()
+        .await
+        .expect("Redis answers");
+    let stats: String = redis::cmd("INFO")
+        .arg("commandstats")
+        .query_async(&mut conn)
+        .await
+        .expect("INFO answers");
+    stats
+        .lines()
+        .find_map(|line| line.strip_prefix("cmdstat_xrange:calls="))
+        .and_then(|rest| rest.split(',').next()?.parse().ok())
+        .unwrap_or(0)
+}
+
+#[tokio::test]
+async fn a_member_is_answered_from_her_append_itself_while_redis_pushes_nothing_to_her_instance() {
+    let redis = RedisServer::start().await;
+    // Instance B reaches Redis through a relay that can lose what Redis pushes to it.
+    let relay = Relay::start(redis.port()).await;
+    let a = TestServer::on_redis(&redis.url()).await;
+    let b = TestServer::on_redis(&relay.url()).await;
+    let room = a.room(10).await;
+    let mut ann = a.member(room, "Ann").await;
+    let mut bea = b.member(room, "Bea").await;
+    let mut cal = b.member(room, "Cal").await;
+    let hello = ann.say_acked("hello everyone").await;
+    assert_eq!(bea.hears("hello everyone").await, hello);
+    assert_eq!(cal.hears("hello everyone").await, hello);
+
+    // Nothing Redis publishes reaches B from now on, its own entries included.
+    relay.swallow_pushes();
+    let reads = log_reads(&redis).await;
+    for text in ["one thing that helped", "a second", "and a third"] {
+        // B folds Bea's message from what the append answered: she is acknowledged, and
+        // Cal beside her on B gets it, under the seq Ann gets on A.
+        let seq = bea.say_acked(text).await;
+        assert_eq!(cal.hears(text).await, seq, "Cal, on Bea's instance");
+        assert_eq!(ann.hears(text).await, seq, "Ann, on the other instance");
+    }
+    assert_eq!(
+        log_reads(&redis).await,
+        reads,
+        "B read the room's log back to answer Bea"
+    );
+    a.stop().await;
+    b.stop().await;
+}
