@@ -11,7 +11,7 @@ use kindred_protocol::{Epoch, RoomId};
 use redis::{PushInfo, PushKind, Value};
 use tokio::sync::mpsc::UnboundedReceiver;
 
-use super::log::{self, Entry, Fold, Op, Replica, parse_audience, room_of_channel};
+use super::log::{self, Entry, Fold, InstanceId, Op, Replica, parse_audience, room_of_channel};
 use super::store::{SNAPSHOT_EVERY, Stamped};
 use super::{Inner, Slot};
 use crate::broker::hub::{Effect, Kick};
@@ -89,9 +89,17 @@ impl Inner {
 
     pub(super) fn on_message(self: &Arc<Self>, room: RoomId, payload: &str) {
         if let Some(notice) = payload.strip_prefix('N') {
-            let Some((audience, frame)) = notice.split_once('\n') else {
+            let Some((head, frame)) = notice.split_once('\n') else {
                 return;
             };
+            let (audience, origin) = head.split_once(' ').unwrap_or((head, ""));
+            if origin
+                .parse::<InstanceId>()
+                .is_ok_and(|origin| origin == self.me)
+            {
+                // Relayed from here: this instance's connections have it already.
+                return;
+            }
             let (Some(audience), Some(frame)) = (
                 parse_audience(audience),
                 self.store.open_notice(room, frame),

@@ -76,7 +76,7 @@ use self::store::Store;
 use super::{
     BrokerError, Catalog, Engine, Look, Reading, RelayIf, RoomLog, Round, View, new_epoch,
 };
-use crate::broker::hub::{Audience, Hub};
+use crate::broker::hub::{Audience, Effect, Hub};
 use crate::config::Durability;
 use crate::metrics::Metrics;
 use crate::room::{Applied, Command, Limits, Rejection, Room};
@@ -382,8 +382,9 @@ impl Inner {
     }
 
     /// Publish a frame that is not the room's (typing, an alert the room could not
-    /// keep) on the room's channel, beside its log: every instance hands it to its
-    /// connections in `audience`, at most once (nothing reads it again).
+    /// keep) on the room's channel, beside its log: every other instance hands it to
+    /// its connections in `audience`, and this one to its own, at most once (nothing
+    /// reads it again).
     async fn relay(
         &self,
         room: RoomId,
@@ -403,12 +404,17 @@ impl Inner {
         self.store
             .relay(
                 room,
-                &log::audience_code(audience),
+                (&log::audience_code(audience), self.me),
                 session,
                 frame.bytes.as_str(),
             )
             .await
-            .map_err(Inner::unavailable)
+            .map_err(Inner::unavailable)?;
+        // This instance's own connections have it from here, not from its copy on the
+        // channel: before anything the same member does next, whose entry this instance
+        // may fold from the append's answer before that copy comes back.
+        self.hub.deliver(room, audience, frame, Effect::None);
+        Ok(())
     }
 }
 

@@ -14,8 +14,8 @@ use redis::aio::{ConnectionLike, ConnectionManager, ConnectionManagerConfig};
 use redis::cluster::ClusterClientBuilder;
 use redis::cluster_async::ClusterConnection;
 use redis::{
-    Cmd, ErrorKind, IntoConnectionInfo, Pipeline, ProtocolVersion, PushInfo, RedisFuture,
-    RedisResult, Script, ScriptInvocation, ServerErrorKind, Value,
+    Cmd, IntoConnectionInfo, Pipeline, ProtocolVersion, PushInfo, RedisFuture, RedisResult, Script,
+    ScriptInvocation, Value,
 };
 use tokio::sync::mpsc::UnboundedReceiver;
 
@@ -24,9 +24,12 @@ use crate::config::Durability;
 
 use super::durability::{Confirm, confirmation};
 use super::echo::stored_hash;
-use super::log::{self, Entry, Op, appended_key, channel, log_key, meta_key, snapshot_key};
+use super::log::{
+    self, Entry, InstanceId, Op, appended_key, channel, log_key, meta_key, snapshot_key,
+};
 use super::scripts::{APPEND, CREATE, LEASE, READ, REEPOCH, RUN_FROM_INFO, SNAPSHOT, STAMP};
 use super::seal::Seal;
+use bound::Bound;
 
 /// Entries kept in a room's stream (about): several snapshots' worth.
 const LOG_CAP: u64 = 4 * SNAPSHOT_EVERY;
@@ -98,24 +101,6 @@ pub enum Appended {
 pub struct Stamped {
     pub entry: Entry,
     pub stored: u64,
-}
-
-/// The append script as loaded into one Redis process: that process's `run_id` is
-/// written into it, so no append asks Redis for it (`INFO server`, about as much of
-/// Redis's time as the rest of the script).
-#[derive(Clone, Debug)]
-struct Bound {
-    sha: String,
-}
-
-/// The `run_id` in an answer to `INFO server` (hexadecimal, so it can be written into
-/// a script as it is).
-fn run_id(info: &str) -> Option<&str> {
-    let run = info
-        .lines()
-        .find_map(|line| line.strip_prefix("run_id:"))?
-        .trim();
-    (!run.is_empty() && run.bytes().all(|b| b.is_ascii_hexdigit())).then_some(run)
 }
 
 /// A batch of a room's log with the room's position, read at one instant.
@@ -324,78 +309,6 @@ impl Store {
         })
     }
 
-    /// The append script on one Redis, bound to its process ([`Bound`]); bound again
-    /// when Redis does not hold it (`NOSCRIPT`: another process, or its scripts
-    /// flushed).
-    async fn append_bound(&self, keys: &[String], args: &[String]) -> RedisResult<Vec<String>> {
-        let mut tries = 0;
-        loop {
-            let held = self.bound.lock().clone();
-            let bound = match held {
-                Some(bound) => bound,
-                None => self.bind().await?,
-            };
-            let answer = redis::cmd("EVALSHA")
-                .arg(&bound.sha)
-                .arg(keys.len())
-                .arg(keys)
-                .arg(args)
-                .query_async(&mut self.durable.clone())
-                .await;
-            match answer {
-                Err(e) if e.kind() == ErrorKind::Server(ServerErrorKind::NoScript) && tries < 2 => {
-                    tries += 1;
-                    let mut held = self.bound.lock();
-                    if held.as_ref().is_some_and(|b| b.sha == bound.sha) {
-                        *held = None;
-                    }
-                }
-                answer => return answer,
-            }
-        }
-    }
-
-    /// Load the append script bound to the Redis process that answers: its `run_id`,
-    /// read first, written into the script, which is loaded in one transaction with a
-    /// second reading of the `run_id`; kept only if the two agree, so the script is in
-    /// the cache of that process alone (a script cache is neither kept on disk nor
-    /// replicated, since Redis 7; and the text is this instance's own, by a random
-    /// line). Any other process answers `NOSCRIPT`, and the script is bound again.
-    async fn bind(&self) -> RedisResult<Bound> {
-        for _ in 0..3 {
-            let info: String = redis::cmd("INFO")
-                .arg("server")
-                .query_async(&mut self.durable.clone())
-                .await?;
-            let Some(run) = run_id(&info) else {
-                break;
-            };
-            let text = format!(
-                "local run = '{run}'\n-- {:016x}\n{STAMP}{APPEND}",
-                rand::random::<u64>()
-            );
-            let (sha, info): (String, String) = redis::pipe()
-                .atomic()
-                .cmd("SCRIPT")
-                .arg("LOAD")
-                .arg(&text)
-                .cmd("INFO")
-                .arg("server")
-                .query_async(&mut self.durable.clone())
-                .await?;
-            if run_id(&info) == Some(run) {
-                let bound = Bound { sha };
-                *self.bound.lock() = Some(bound.clone());
-                return Ok(bound);
-            }
-        }
-        Err(redis::RedisError::from((
-            redis::ErrorKind::Client,
-            "binding the append script",
-            "Redis did not say which process it is".to_owned(),
-        )))
-    }
-
     /// Wait until what `append` wrote is as durable as `--redis-durability` asks (at
     /// most its timeout); the error says what was missing.
     pub async fn confirm(&self) -> Result<(), String> {
@@ -513,16 +426,17 @@ impl Store {
 
     /// Publish a frame that is not an entry of the room's log (typing, an alert the
     /// room could not keep) on the room's channel, for `audience` (its code), sealed
-    /// under `session`'s key: at most once.
+    /// under `session`'s key, naming the instance that relays it (`origin`, which
+    /// hands it to its own connections itself): at most once.
     pub async fn relay(
         &self,
         room: RoomId,
-        audience: &str,
+        (audience, origin): (&str, InstanceId),
         session: u32,
         frame: &str,
     ) -> RedisResult<()> {
         let payload = format!(
-            "N{audience}\n{}",
+            "N{audience} {origin}\n{}",
             self.seal.seal_notice(room, session, frame)
         );
         let _: i64 = redis::cmd(self.publish())
@@ -618,6 +532,7 @@ fn json_error(e: serde_json::Error) -> redis::RedisError {
     ))
 }
 
+mod bound;
 mod instances;
 mod links;
 #[cfg(test)]

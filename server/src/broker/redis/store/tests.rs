@@ -3,7 +3,8 @@
 
 use kindred_protocol::RoomId;
 
-use super::{Entry, cluster_nodes, run_id, stamped, unstamped};
+use super::bound::run_id;
+use super::{Entry, cluster_nodes, stamped, unstamped};
 use crate::broker::redis::echo::{Echoes, stored_hash};
 use crate::broker::redis::log::{Op, read_entry};
 use crate::broker::redis::seal::Seal;
