@@ -135,7 +135,11 @@ async fn a_command_from_a_connection_welcomed_in_another_epoch_is_not_taken() {
     let metrics = Arc::new(Metrics::new());
     let hub = Arc::new(Hub::new(16, metrics.clone()));
     let broker = MemoryBroker::new(hub, metrics, Limits::default(), 16);
-    let room = Room::new(RoomId::new(), unfacilitated("Tuesday group"), Limits::default());
+    let room = Room::new(
+        RoomId::new(),
+        unfacilitated("Tuesday group"),
+        Limits::default(),
+    );
     let id = room.id;
     broker.create(room, NOW).await.unwrap();
     let open = Command::Configure(Box::new(UpdateRoom {
