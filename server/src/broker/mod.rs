@@ -92,6 +92,14 @@ pub struct Snapshot {
     pub moods: Option<kindred_protocol::MoodBoard>,
 }
 
+impl Snapshot {
+    /// The epoch whose seqs this welcome shows, if any: none for the waiting room's,
+    /// which shows nothing of the room's history.
+    pub fn seen_epoch(&self) -> Option<Epoch> {
+        (!self.waiting).then_some(self.epoch)
+    }
+}
+
 /// Where a member wants to resume from.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct ResumeFrom {

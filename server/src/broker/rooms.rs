@@ -226,15 +226,16 @@ impl Rooms {
     /// Append a member's command, sent on a connection welcomed in `epoch`: refused
     /// with [`BrokerError::Moved`] if the room's log is in another epoch by then, or
     /// folds it in another (the connection resumes, given a `reset`, instead of being
-    /// told a seq that names another event there).
+    /// told a seq that names another event there). `None` for a connection in the
+    /// waiting room, which was shown no seq of the room's.
     pub async fn apply_seen(
         &self,
         room: RoomId,
-        epoch: Epoch,
+        epoch: Option<Epoch>,
         cmd: Command,
         now: Millis,
     ) -> Result<Applied, BrokerError> {
-        self.append(room, cmd, now, Some(epoch)).await
+        self.append(room, cmd, now, epoch).await
     }
 
     async fn append(

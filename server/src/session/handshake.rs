@@ -166,7 +166,7 @@ impl Conn {
             Ok(s) => s,
             Err(e) => {
                 let kick = peer.kick_reason();
-                Live::new(&self.app, claims, peer, (0, 0))
+                Live::new(&self.app, claims, peer, (0, None))
                     .depart(&self.app, false)
                     .await;
                 match kick {
@@ -197,7 +197,7 @@ impl Conn {
             waiting,
             stepped_out,
         };
-        let epoch = snapshot.epoch;
+        let epoch = snapshot.seen_epoch();
         let (mut frames, seq) = self.welcome(you, snapshot);
         let mut live = Live::new(&self.app, claims, peer, (seq, epoch));
         // welcome (in parts if its member list is large), backlog, then what is open

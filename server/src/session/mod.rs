@@ -108,8 +108,8 @@ struct Live {
     last_sent: Seq,
     /// The epoch of the room's log this connection's latest welcome was given in: the
     /// seqs it has been told are that epoch's, so its commands are taken only in it
-    /// (`Rooms::apply_seen`).
-    epoch: Epoch,
+    /// (`Rooms::apply_seen`). None while it waits outside the room, shown no seq.
+    epoch: Option<Epoch>,
     /// Frames of any kind on this connection, charged before a frame is parsed.
     frames: DefaultDirectRateLimiter,
     last_activity: Instant,
@@ -133,7 +133,7 @@ impl Live {
         app: &AppState,
         claims: SessionClaims,
         peer: Arc<Peer>,
-        (last_sent, epoch): (Seq, Epoch),
+        (last_sent, epoch): (Seq, Option<Epoch>),
     ) -> Self {
         let per_second =
             NonZeroU32::new(app.config.rates.frames_per_second).unwrap_or(NonZeroU32::MIN);
@@ -355,7 +355,7 @@ impl Live {
             waiting: false,
             stepped_out: None,
         };
-        self.epoch = snapshot.epoch;
+        self.epoch = snapshot.seen_epoch();
         let (frames, seq) = conn.welcome(you, snapshot);
         self.last_sent = seq;
         self.write(conn, frames, false).await.map(|_| ())
@@ -384,7 +384,7 @@ impl Live {
             waiting: snapshot.waiting,
             stepped_out: snapshot.stepped_out.clone(),
         };
-        self.epoch = snapshot.epoch;
+        self.epoch = snapshot.seen_epoch();
         let (frames, seq) = conn.welcome(you, snapshot);
         self.last_sent = seq;
         self.write(conn, frames, false).await.map(|_| ())

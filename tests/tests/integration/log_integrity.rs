@@ -330,7 +330,7 @@ async fn a_command_from_a_connection_welcomed_before_the_room_moved_to_a_new_epo
     };
     let before = head(broker.clone()).await;
     let stale = broker
-        .apply_seen(room, old_epoch, hand(true), now_ms())
+        .apply_seen(room, Some(old_epoch), hand(true), now_ms())
         .await;
     assert_eq!(stale.err(), Some(BrokerError::Moved));
     assert_eq!(
@@ -340,7 +340,7 @@ async fn a_command_from_a_connection_welcomed_before_the_room_moved_to_a_new_epo
     );
     // The same command from a connection welcomed in the room's epoch is taken.
     broker
-        .apply_seen(room, new_epoch, hand(true), now_ms())
+        .apply_seen(room, Some(new_epoch), hand(true), now_ms())
         .await
         .expect("taken in the room's epoch");
     let (seq, raised) = head(broker).await;

@@ -25,6 +25,28 @@ fn unfacilitated(title: &str) -> RoomConfig {
     }
 }
 
+fn group(title: &str) -> Room {
+    Room::new(RoomId::new(), unfacilitated(title), Limits::default())
+}
+
+fn open() -> Command {
+    Command::Configure(Box::new(UpdateRoom {
+        open: Some(true),
+        ..UpdateRoom::default()
+    }))
+}
+
+fn arrive(user: kindred_protocol::UserId, session: u32) -> Command {
+    Command::Connect {
+        first_time: false,
+        user,
+        name: "Alice".into(),
+        role: Role::Participant,
+        session,
+        origin: Origin::default(),
+    }
+}
+
 fn writes(broker: &MemoryBroker) -> u64 {
     broker
         .catalog
@@ -51,11 +73,7 @@ async fn changes_that_arrive_together_share_one_write_and_talk_waits_for_none() 
         .with_catalog(file.clone())
         .unwrap();
     assert_eq!(restored, 0);
-    let room = Room::new(
-        RoomId::new(),
-        unfacilitated("Monday group"),
-        Limits::default(),
-    );
+    let room = group("Monday group");
     let id = room.id;
     broker.create(room, NOW).await.unwrap();
     assert_eq!(
@@ -78,23 +96,14 @@ async fn changes_that_arrive_together_share_one_write_and_talk_waits_for_none() 
     assert_eq!(file.load().unwrap()[0].config.capacity, 32);
 
     // The session opens (a change), then a member arrives and talks: no write.
-    let open = Command::Configure(Box::new(UpdateRoom {
-        open: Some(true),
-        ..UpdateRoom::default()
-    }));
-    broker.append(id, open, NOW, None).await.unwrap();
+    broker.append(id, open(), NOW, None).await.unwrap();
     assert_eq!(writes(&broker), 3);
     let alice = kindred_protocol::UserId::new();
     let session = broker.rooms.get(&id).unwrap().lock().room.session();
-    let arrive = Command::Connect {
-        first_time: false,
-        user: alice,
-        name: "Alice".into(),
-        role: Role::Participant,
-        session,
-        origin: Origin::default(),
-    };
-    broker.append(id, arrive, NOW, None).await.unwrap();
+    broker
+        .append(id, arrive(alice, session), NOW, None)
+        .await
+        .unwrap();
     let hello = Command::Send {
         user: alice,
         client_id: "c1".into(),
@@ -135,33 +144,20 @@ async fn a_command_from_a_connection_welcomed_in_another_epoch_is_not_taken() {
     let metrics = Arc::new(Metrics::new());
     let hub = Arc::new(Hub::new(16, metrics.clone()));
     let broker = MemoryBroker::new(hub, metrics, Limits::default(), 16);
-    let room = Room::new(
-        RoomId::new(),
-        unfacilitated("Tuesday group"),
-        Limits::default(),
-    );
+    let room = group("Tuesday group");
     let id = room.id;
     broker.create(room, NOW).await.unwrap();
-    let open = Command::Configure(Box::new(UpdateRoom {
-        open: Some(true),
-        ..UpdateRoom::default()
-    }));
-    broker.append(id, open, NOW, None).await.unwrap();
+    broker.append(id, open(), NOW, None).await.unwrap();
     let (epoch, session) = {
         let cell = broker.rooms.get(&id).unwrap();
         let cell = cell.lock();
         (cell.epoch, cell.room.session())
     };
     let alice = kindred_protocol::UserId::new();
-    let arrive = Command::Connect {
-        first_time: false,
-        user: alice,
-        name: "Alice".into(),
-        role: Role::Participant,
-        session,
-        origin: Origin::default(),
-    };
-    broker.append(id, arrive, NOW, Some(epoch)).await.unwrap();
+    broker
+        .append(id, arrive(alice, session), NOW, Some(epoch))
+        .await
+        .unwrap();
     let head = || broker.rooms.get(&id).unwrap().lock().room.head();
     let before = head();
     let hand = || Command::Hand {
