@@ -220,7 +220,7 @@ impl Rooms {
         cmd: Command,
         now: Millis,
     ) -> Result<Applied, BrokerError> {
-        self.append(room, cmd, now, None).await
+        self.apply_seen(room, None, cmd, now).await
     }
 
     /// Append a member's command, sent on a connection welcomed in `epoch`: refused
@@ -235,18 +235,8 @@ impl Rooms {
         cmd: Command,
         now: Millis,
     ) -> Result<Applied, BrokerError> {
-        self.append(room, cmd, now, epoch).await
-    }
-
-    async fn append(
-        &self,
-        room: RoomId,
-        cmd: Command,
-        now: Millis,
-        seen: Option<Epoch>,
-    ) -> Result<Applied, BrokerError> {
         let started = Instant::now();
-        let applied = self.engine.append(room, cmd, now, seen).await;
+        let applied = self.engine.append(room, cmd, now, epoch).await;
         self.metrics
             .broker_publish_seconds
             .observe(started.elapsed().as_secs_f64());

@@ -65,11 +65,7 @@ impl Live {
             screened,
             guard,
         };
-        let applied = match app
-            .broker
-            .apply_seen(self.room, self.epoch, cmd, now_ms())
-            .await
-        {
+        let applied = match self.apply(&app, cmd).await {
             Ok(applied) => applied,
             Err(e) => {
                 let Some((concern, text)) = crisis.zip(crisis_text) else {

@@ -22,10 +22,21 @@ use kindred_protocol::ClientId;
 
 use crate::broker::BrokerError;
 use crate::broker::hub::Kick;
+use crate::clock::now_ms;
+use crate::room::{Applied, Command};
 use crate::session::{Conn, Live};
+use crate::state::AppState;
 use crate::wire;
 
 impl Live {
+    /// Give the room a command of this member's, in the epoch of this connection's
+    /// welcome (`Rooms::apply_seen`).
+    async fn apply(&self, app: &AppState, cmd: Command) -> Result<Applied, BrokerError> {
+        app.broker
+            .apply_seen(self.room, self.epoch, cmd, now_ms())
+            .await
+    }
+
     /// The sender's answer to a command the room refused or could not take.
     async fn broker_error(
         &mut self,

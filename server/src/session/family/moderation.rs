@@ -5,7 +5,6 @@
 
 use kindred_protocol::ClientId;
 
-use crate::clock::now_ms;
 use crate::room::{Command, ModRequest};
 use crate::session::{Conn, Live};
 use crate::wire;
@@ -23,11 +22,7 @@ impl Live {
             actor: self.user,
             request,
         };
-        match app
-            .broker
-            .apply_seen(self.room, self.epoch, cmd, now_ms())
-            .await
-        {
+        match self.apply(&app, cmd).await {
             Ok(applied) => {
                 tracing::info!(peer = self.peer.id, room = %self.room, action = action.as_str(), "moderation");
                 let seq = applied.events.last().map(|e| e.seq);

@@ -7,7 +7,6 @@ use kindred_protocol::{Role, Seq, UserId};
 
 use super::message::Raised;
 use crate::broker::BrokerError;
-use crate::clock::now_ms;
 use crate::room::{About, Command, Concern, Rejection};
 use crate::session::{Conn, Live};
 use crate::wire;
@@ -41,11 +40,7 @@ impl Live {
             text,
             crisis,
         };
-        let applied = match app
-            .broker
-            .apply_seen(self.room, self.epoch, cmd, now_ms())
-            .await
-        {
+        let applied = match self.apply(&app, cmd).await {
             Ok(applied) => applied,
             // Not delivered, and the sender is told so rather than shown a
             // copy that looks sent.
@@ -72,11 +67,7 @@ impl Live {
             user: self.user,
             text,
         };
-        match app
-            .broker
-            .apply_seen(self.room, self.epoch, cmd, now_ms())
-            .await
-        {
+        match self.apply(&app, cmd).await {
             Ok(_) => Ok(()),
             Err(e) => self.broker_error(conn, None, &e).await,
         }
@@ -109,11 +100,7 @@ impl Live {
             seq,
             quote,
         };
-        match app
-            .broker
-            .apply_seen(self.room, self.epoch, cmd, now_ms())
-            .await
-        {
+        match self.apply(&app, cmd).await {
             Ok(applied) => {
                 let name = match applied.alert.as_ref().map(|a| &a.about) {
                     Some(About::Concern { subject_name, .. }) => subject_name.clone(),
@@ -147,11 +134,7 @@ impl Live {
             reason,
             context,
         };
-        match app
-            .broker
-            .apply_seen(self.room, self.epoch, cmd, now_ms())
-            .await
-        {
+        match self.apply(&app, cmd).await {
             // The alert reaches the facilitators from the room's fold, and
             // is kept open there for one who is not here now.
             Ok(applied) => {
@@ -175,11 +158,7 @@ impl Live {
             user: self.user,
             alert,
         };
-        match app
-            .broker
-            .apply_seen(self.room, self.epoch, cmd, now_ms())
-            .await
-        {
+        match self.apply(&app, cmd).await {
             // Every tab of theirs puts the note away and the facilitators see
             // it was read: from the room's fold.
             Ok(applied) => {

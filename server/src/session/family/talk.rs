@@ -62,11 +62,7 @@ impl Live {
         cmd: Command,
     ) -> Result<(), axum::Error> {
         let app = conn.app.clone();
-        if let Err(e) = app
-            .broker
-            .apply_seen(self.room, self.epoch, cmd, now_ms())
-            .await
-        {
+        if let Err(e) = self.apply(&app, cmd).await {
             self.broker_error(conn, None, &e).await?;
         }
         Ok(())
