@@ -1,4 +1,4 @@
-//! Once a second: the heartbeat, readiness (and whether commands reach Redis at all,
+//! Once a second: readiness (and whether commands reach Redis at all,
 //! `Inner::away`), a Redis that lost its data, rooms to let go, and instances that
 //! stopped answering; then the rooms this instance serves, for the clock's round above the engine (`broker::Rooms::tick`), which asks `ticker`
 //! for the rooms whose clock it keeps.
@@ -15,13 +15,14 @@ use super::store::INSTANCE_TTL;
 use super::{CATALOG_EVERY, Inner, Slot};
 
 impl Inner {
-    /// Whether commands reach Redis: the heartbeat, on the commands' connection, tried
-    /// once more at once if the connection had dropped (it is made again: a Redis
-    /// that restarted answers the second). Commands are answered at once while they
-    /// do not (`Inner::away`: not while only the subscription reconnects).
+    /// Whether commands reach Redis: a `PING` on the commands' connection, tried once
+    /// more at once if the connection had dropped (it is made again: a Redis that
+    /// restarted answers the second). Commands are answered at once while they do
+    /// not (`Inner::away`: not while only the subscription reconnects). The
+    /// heartbeat is not written here but on a thread of its own (`beat`).
     pub(super) async fn probe(&self) -> bool {
-        let beat = match self.store.heartbeat(self.me).await {
-            Err(e) if !e.is_timeout() => self.store.heartbeat(self.me).await,
+        let beat = match self.store.answers().await {
+            Err(e) if !e.is_timeout() => self.store.answers().await,
             beat => beat,
         };
         self.away.store(beat.is_err(), Ordering::Release);
@@ -38,8 +39,8 @@ impl Inner {
         }
     }
 
-    /// Once a second: heartbeat, health, a Redis that lost its data, rooms to let go,
-    /// instances that died. `None` while Redis is out of reach.
+    /// Once a second: health, a Redis that lost its data, rooms to let go, instances
+    /// that died. `None` while Redis is out of reach.
     pub(super) async fn maintain(self: &Arc<Self>, now: Millis) -> Option<()> {
         let reached = self.probe().await;
         let healthy = reached && self.store.ping().await;
@@ -99,10 +100,15 @@ impl Inner {
             }
             if !was_ready {
                 // Back from an outage: re-issue the subscription, read what we missed,
-                // and say which connections this instance still holds.
-                let _ = self.store.subscribe(*room).await;
-                self.spawn_catch_up(*room);
-                self.spawn_restate(*room, now);
+                // and say which connections this instance still holds; each room on a
+                // task of its own, so that a thousand rooms do not hold up the round.
+                let this = self.clone();
+                let room = *room;
+                tokio::spawn(async move {
+                    let _ = this.store.subscribe(room).await;
+                    this.spawn_catch_up(room);
+                    this.spawn_restate(room, now);
+                });
             }
             let guard = slot.replica.lock();
             if let Some(r) = guard.as_ref() {

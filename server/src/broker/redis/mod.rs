@@ -35,14 +35,15 @@
 //! subscription connection, and the fold), `submit` (serving a room and appending a
 //! member's command), `recovery` (catch-up reads, reloads, snapshots, a room given
 //! back), `catalog` (the records this instance keeps and stores), `ticker` (the one
-//! instance that keeps a room's clock, on Redis's clock), `maintenance` (the
-//! heartbeat and everything done once a second). This file holds the engine's state,
+//! instance that keeps a room's clock, on Redis's clock), `beat` (the heartbeat, on a
+//! thread of its own), `maintenance` (everything else done once a second). This file holds the engine's state,
 //! its narrow surface (the room's log, [`RoomLog`]; the catalog, [`Catalog`]; its own
 //! life, [`Engine`]), and what keeps a served room's subscription and presence true:
 //! subscribing again when Redis drops a subscription unasked (a slot moved), and
 //! restating this instance's connections when the room counts more of them than it
 //! holds (an end lost while Redis was away).
 
+mod beat;
 mod catalog;
 mod durability;
 mod echo;
@@ -168,7 +169,7 @@ struct Inner {
     waiters: DashMap<u64, oneshot::Sender<Answer>>,
     next_id: AtomicU64,
     ready: AtomicBool,
-    /// A command (or the heartbeat) did not reach Redis: commands are answered
+    /// A command (or the probe) did not reach Redis: commands are answered
     /// `internal` at once, without asking, until a probe reaches it again (one tried
     /// at once, then `maintain`'s every second).
     away: AtomicBool,
@@ -260,6 +261,8 @@ impl RedisBroker {
         inner.check_formats().await?;
         let _ = inner.store.heartbeat(inner.me).await;
         inner.metrics.broker_up.set(1);
+        beat::start(url, cluster, inner.me, Arc::downgrade(&inner))
+            .map_err(|e| anyhow::anyhow!("starting the heartbeat's thread: {e}"))?;
         tokio::spawn(listen(Arc::downgrade(&inner), pushes));
         tokio::spawn(catalog::store_catalog(Arc::downgrade(&inner), unstored));
         Ok(Self { inner })
@@ -542,8 +545,9 @@ impl Catalog for RedisBroker {
 /// Redis has a life of its own that the in-memory engine does not: a heartbeat that
 /// tells the other instances this one is alive, a store that can be out of reach
 /// (not ready) and come back empty (every room given back), subscriptions to let go
-/// when a room's last local member leaves, and instances that die. All of it is
-/// `Inner::maintain`, once a second, before the clock's round.
+/// when a room's last local member leaves, and instances that die. The heartbeat is
+/// `beat`, on a thread of its own; the rest is `Inner::maintain`, once a second,
+/// before the clock's round.
 #[async_trait]
 impl Engine for RedisBroker {
     fn ready(&self) -> bool {

@@ -162,6 +162,36 @@ fn cluster_nodes(url: &str) -> Vec<String> {
         .collect()
 }
 
+/// How a connection to one Redis is made and kept: it reconnects by itself.
+fn single_config() -> ConnectionManagerConfig {
+    ConnectionManagerConfig::new()
+        .set_connection_timeout(Some(CONNECT_TIMEOUT))
+        .set_response_timeout(Some(RESPONSE_TIMEOUT))
+        .set_max_delay(Duration::from_secs(2))
+}
+
+/// A multiplexed connection for commands to `url`: one Redis, or a Redis Cluster
+/// (`cluster`, or implied by a `redis+cluster://` URL). Its driver runs on the runtime
+/// it is made on.
+pub async fn commands(url: &str, cluster: bool) -> anyhow::Result<Conn> {
+    Ok(if cluster || url.starts_with("redis+cluster://") {
+        Conn::Cluster(
+            ClusterClientBuilder::new(cluster_nodes(url))
+                .connection_timeout(CONNECT_TIMEOUT)
+                .response_timeout(RESPONSE_TIMEOUT)
+                .build()?
+                .get_async_connection()
+                .await?,
+        )
+    } else {
+        Conn::Single(
+            redis::Client::open(url)?
+                .get_connection_manager_with_config(single_config())
+                .await?,
+        )
+    })
+}
+
 impl Store {
     /// Connect; pushes (pub/sub messages, subscribe confirmations, disconnections)
     /// arrive on the returned receiver.
@@ -174,15 +204,9 @@ impl Store {
     ) -> anyhow::Result<(Self, UnboundedReceiver<PushInfo>)> {
         let cluster = cluster || url.starts_with("redis+cluster://");
         let (tx, rx) = tokio::sync::mpsc::unbounded_channel();
-        let (conn, sub) = if cluster {
-            let nodes = cluster_nodes(url);
-            let conn = ClusterClientBuilder::new(nodes.clone())
-                .connection_timeout(CONNECT_TIMEOUT)
-                .response_timeout(RESPONSE_TIMEOUT)
-                .build()?
-                .get_async_connection()
-                .await?;
-            let sub = ClusterClientBuilder::new(nodes)
+        let conn = commands(url, cluster).await?;
+        let sub = if cluster {
+            let sub = ClusterClientBuilder::new(cluster_nodes(url))
                 .connection_timeout(CONNECT_TIMEOUT)
                 .response_timeout(RESPONSE_TIMEOUT)
                 .use_protocol(ProtocolVersion::RESP3)
@@ -190,7 +214,7 @@ impl Store {
                 .build()?
                 .get_async_connection()
                 .await?;
-            (Conn::Cluster(conn), Conn::Cluster(sub))
+            Conn::Cluster(sub)
         } else {
             let info = url.into_connection_info()?;
             let resp3 = info.clone().set_redis_settings(
@@ -198,26 +222,19 @@ impl Store {
                     .clone()
                     .set_protocol(ProtocolVersion::RESP3),
             );
-            let config = ConnectionManagerConfig::new()
-                .set_connection_timeout(Some(CONNECT_TIMEOUT))
-                .set_response_timeout(Some(RESPONSE_TIMEOUT))
-                .set_max_delay(Duration::from_secs(2));
-            let conn = redis::Client::open(info)?
-                .get_connection_manager_with_config(config.clone())
-                .await?;
             let sub = redis::Client::open(resp3)?
                 .get_connection_manager_with_config(
-                    config.set_push_sender(tx).set_automatic_resubscription(),
+                    single_config()
+                        .set_push_sender(tx)
+                        .set_automatic_resubscription(),
                 )
                 .await?;
-            (Conn::Single(conn), Conn::Single(sub))
+            Conn::Single(sub)
         };
         let durable = match (&conn, durability) {
             (Conn::Single(_), Durability::Fsync | Durability::Replica) => {
-                let config = ConnectionManagerConfig::new()
-                    .set_connection_timeout(Some(CONNECT_TIMEOUT))
-                    .set_response_timeout(Some(confirm_timeout + RESPONSE_TIMEOUT))
-                    .set_max_delay(Duration::from_secs(2));
+                let config =
+                    single_config().set_response_timeout(Some(confirm_timeout + RESPONSE_TIMEOUT));
                 Conn::Single(
                     redis::Client::open(url)?
                         .get_connection_manager_with_config(config)
@@ -538,4 +555,4 @@ mod links;
 #[cfg(test)]
 mod tests;
 
-pub use instances::INSTANCE_TTL;
+pub use instances::{INSTANCE_TTL, heartbeat};

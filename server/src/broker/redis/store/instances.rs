@@ -7,7 +7,7 @@ use std::time::Duration;
 use kindred_protocol::{Millis, RoomId};
 use redis::RedisResult;
 
-use super::Store;
+use super::{Conn, Store};
 use crate::broker::redis::log::{InstanceId, log_key, meta_key, snapshot_key, ticker_key};
 
 /// The catalog: every room's settings, bans and session number, so a Redis that
@@ -21,6 +21,18 @@ const SEALED_WITH: &str = "kindred:sealed-with";
 pub const INSTANCE_TTL: Duration = Duration::from_secs(5);
 /// Rooms whose ticker lease one script call bids for, on one Redis.
 const LEASE_BATCH: usize = 256;
+
+/// Mark instance `me` alive for [`INSTANCE_TTL`], on `conn`.
+pub async fn heartbeat(conn: &mut Conn, me: InstanceId) -> RedisResult<()> {
+    let ttl = u64::try_from(INSTANCE_TTL.as_millis()).unwrap_or(u64::MAX);
+    redis::cmd("SET")
+        .arg(instance_key(me))
+        .arg(1)
+        .arg("PX")
+        .arg(ttl)
+        .query_async(conn)
+        .await
+}
 
 impl Store {
     /// Whether both connections answer.
@@ -67,16 +79,15 @@ impl Store {
         Ok(held)
     }
 
-    /// Mark this instance alive for [`INSTANCE_TTL`].
+    /// Mark this instance alive for [`INSTANCE_TTL`] (`beat`, on the commands'
+    /// connection: once, at start).
     pub async fn heartbeat(&self, me: InstanceId) -> RedisResult<()> {
-        let ttl = u64::try_from(INSTANCE_TTL.as_millis()).unwrap_or(u64::MAX);
-        redis::cmd("SET")
-            .arg(instance_key(me))
-            .arg(1)
-            .arg("PX")
-            .arg(ttl)
-            .query_async(&mut self.conn())
-            .await
+        heartbeat(&mut self.conn(), me).await
+    }
+
+    /// Whether commands reach Redis.
+    pub async fn answers(&self) -> RedisResult<()> {
+        redis::cmd("PING").query_async(&mut self.conn()).await
     }
 
     pub async fn alive(&self, instance: InstanceId) -> RedisResult<bool> {
