@@ -125,7 +125,18 @@ loadtest_flags() {
     case "$1" in
         # 15,000 connections: spread over four source addresses for port headroom.
         idle) echo "--source-count 4" ;;
+        # Scenario 5 with every room's members on one instance (room r on instance
+        # r mod 2), as a proxy routing by room would place them.
+        two-instances-by-room) echo "--spread room" ;;
         *) echo "" ;;
+    esac
+}
+
+# The load tester's preset for a scenario: its name, but for the variants of one.
+preset_of() {
+    case "$1" in
+        two-instances-by-room) echo two-instances ;;
+        *) echo "$1" ;;
     esac
 }
 
@@ -218,12 +229,12 @@ for run in $(seq "$RUNS"); do
                 exit 2
                 ;;
         esac
-        if [ "$scenario" = "two-instances" ] && [ "$SERVER" = reference ]; then
+        if [ "$(preset_of "$scenario")" = "two-instances" ] && [ "$SERVER" = reference ]; then
             pending "$scenario/$SERVER" "the reference server has no Redis broker"
             SKIP+="$scenario/$SERVER "
             continue
         fi
-        if [ "$scenario" = "two-instances" ]; then
+        if [ "$(preset_of "$scenario")" = "two-instances" ]; then
             redis_url="$EXTERNAL_REDIS_URL"
             if [ -z "$redis_url" ]; then
                 if ! command -v redis-server >/dev/null || ! command -v redis-cli >/dev/null; then
@@ -284,7 +295,7 @@ for run in $(seq "$RUNS"); do
         status=0
         # shellcheck disable=SC2046,SC2086
         timeout "$RUN_TIMEOUT" taskset -c "$LOADTEST_CORE" "$LOADTEST_BIN" \
-            --preset "$scenario" --url "$urls" \
+            --preset "$(preset_of "$scenario")" --url "$urls" \
             --server-pid "$server_pids" "${extra[@]}" --label "$tag" --json-out "$RESULTS" \
             $(loadtest_flags "$scenario") $LOADTEST_ARGS >"$OUT/$tag.txt" 2>"$OUT/$tag.progress" || status=$?
         grep -v '^{' "$OUT/$tag.txt" | head -3 || true
@@ -294,7 +305,7 @@ for run in $(seq "$RUNS"); do
         fi
         # What the instances and Redis counted, for the record (not part of the
         # measurement: taken after the load tester stopped).
-        if [ "$scenario" = "two-instances" ]; then
+        if [ "$(preset_of "$scenario")" = "two-instances" ]; then
             for i in 0 1; do
                 curl -sf "http://127.0.0.1:$((PORT + 1000 + i))/metrics" >"$OUT/$tag.server$i.metrics" 2>/dev/null || true
             done
@@ -319,11 +330,12 @@ import collections, json, statistics, sys
 runs, steps, pending, loads = collections.defaultdict(list), collections.defaultdict(list), {}, []
 
 # A run's row: its scenario, and the server when it is not Kindred with its
-# default policy (labels are <scenario>-<server>-<round>).
+# default policy (labels are <scenario>-<server>-<round>; a run without a label is
+# named by its preset).
 def name(d):
     parts = (d.get("label") or "").rsplit("-", 2)
-    server = parts[1] if len(parts) == 3 else "kindred"
-    return d["preset"] if server == "kindred" else f"{d['preset']} · {server}"
+    scenario, server = (parts[0], parts[1]) if len(parts) == 3 else (d["preset"], "kindred")
+    return scenario if server == "kindred" else f"{scenario} · {server}"
 
 for line in open(sys.argv[1]):
     d = json.loads(line)
@@ -394,10 +406,11 @@ if brokered:
 def run_no(r):
     return (r.get("label") or "").rsplit("-", 1)[-1]
 
-if "evening" in runs and "two-instances" in runs:
-    one, two = runs["evening"], runs["two-instances"]
+for scaled in ("two-instances", "two-instances-by-room"):
+  if "evening" in runs and scaled in runs:
+    one, two = runs["evening"], runs[scaled]
     print()
-    print("| p99 ms | one instance (evening) | two instances + Redis | ratio |")
+    print(f"| p99 ms | one instance (evening) | {scaled} (Redis) | ratio |")
     print("|---|---|---|---|")
     m1 = med([r["latency"]["p99_ms"] for r in one])
     m2 = med([r["latency"]["p99_ms"] for r in two])

@@ -8,6 +8,15 @@ use clap::Parser;
 
 use crate::preset::{PRESETS_HELP, Preset};
 
+/// How members are spread over several instances (`--spread`).
+#[derive(clap::ValueEnum, Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Spread {
+    /// Member i to instance i mod n.
+    Member,
+    /// Every member of room r to instance r mod n.
+    Room,
+}
+
 #[derive(Parser, Debug, Clone)]
 #[command(
     name = "kindred-loadtest",
@@ -28,6 +37,12 @@ pub struct Args {
         default_value = "http://127.0.0.1:8080"
     )]
     pub urls: Vec<String>,
+    /// How members are spread over several --url: `member` (member i to instance
+    /// i mod n: every room has members on every instance, each message folded on all
+    /// of them) or `room` (room r's members all to instance r mod n: each message
+    /// folded on one instance, as a proxy that routes by room would place them).
+    #[arg(long, value_enum, default_value_t = Spread::Member)]
+    pub spread: Spread,
     /// Admin bearer token, to create the rooms.
     #[arg(long, env = "KINDRED_ADMIN_TOKEN")]
     pub admin_token: String,

@@ -9,7 +9,7 @@ use std::time::Duration;
 use anyhow::{Context, bail, ensure};
 use clap::Parser;
 
-use crate::cli::Args;
+use crate::cli::{Args, Spread};
 use crate::net::{self, Target};
 use crate::preset::Preset;
 
@@ -34,6 +34,7 @@ pub struct Scenario {
     pub preset: Preset,
     pub label: Option<String>,
     pub targets: Vec<Target>,
+    pub spread: Spread,
     pub admin_token: String,
     pub members: usize,
     pub rooms: usize,
@@ -162,6 +163,7 @@ impl Scenario {
             preset: a.preset,
             label: a.label,
             targets,
+            spread: a.spread,
             admin_token: a.admin_token,
             members,
             rooms,
@@ -228,6 +230,15 @@ impl Scenario {
     /// The member's room, and its index within the room.
     pub fn place(&self, member: usize) -> (usize, usize) {
         (member / self.room_size, member % self.room_size)
+    }
+
+    /// The instance (index into `targets`) member `member` connects to.
+    pub fn target(&self, member: usize) -> usize {
+        let by = match self.spread {
+            Spread::Member => member,
+            Spread::Room => self.place(member).0,
+        };
+        by % self.targets.len()
     }
 
     /// Room `room`'s member count (the last room may be partial).
@@ -324,6 +335,33 @@ mod tests {
             "http://127.0.0.1:1,http://127.0.0.1:2",
         ]);
         assert_eq!(two.unwrap().targets.len(), 2);
+    }
+
+    #[test]
+    fn members_are_spread_over_the_instances_by_member_or_all_of_a_room_to_one() {
+        let two = [
+            "-p",
+            "two-instances",
+            "--url",
+            "http://127.0.0.1:1,http://127.0.0.1:2",
+        ];
+        let by_member = resolve(&two).unwrap();
+        // Room 0 is members 0..12: on both instances, alternately.
+        let room0: Vec<usize> = (0..12).map(|m| by_member.target(m)).collect();
+        assert_eq!(room0, [0, 1].repeat(6));
+        let by_room = resolve(&[&two[..], &["--spread", "room"]].concat()).unwrap();
+        assert!(
+            (0..12).all(|m| by_room.target(m) == 0),
+            "room 0 on the first"
+        );
+        assert!(
+            (12..24).all(|m| by_room.target(m) == 1),
+            "room 1 on the second"
+        );
+        assert!(
+            (24..36).all(|m| by_room.target(m) == 0),
+            "room 2 on the first"
+        );
     }
 
     #[test]

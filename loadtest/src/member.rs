@@ -86,7 +86,7 @@ pub async fn run(ctx: Arc<Ctx>, id: usize) -> MemberReport {
         sender,
         slow,
         churns: sender.is_none() && !slow && ctx.scn.churn > 0.0,
-        target: id % ctx.scn.targets.len(),
+        target: ctx.scn.target(id),
         source: (!ctx.scn.sources.is_empty()).then(|| ctx.scn.sources[id % ctx.scn.sources.len()]),
         period: None,
         n: 0,

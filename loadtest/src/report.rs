@@ -83,6 +83,8 @@ pub struct RunInputs {
 #[derive(Debug, Clone, Serialize)]
 pub struct ConfigEcho {
     pub urls: Vec<String>,
+    /// `member` or `room` (`--spread`).
+    pub spread: &'static str,
     pub members: usize,
     pub rooms: usize,
     pub room_size: usize,
@@ -242,6 +244,10 @@ impl RunReport {
             failures: Vec::new(),
             config: ConfigEcho {
                 urls: scn.targets.iter().map(|t| t.base.clone()).collect(),
+                spread: match scn.spread {
+                    crate::cli::Spread::Member => "member",
+                    crate::cli::Spread::Room => "room",
+                },
                 members: scn.members,
                 rooms: scn.rooms,
                 room_size: scn.room_size,
