@@ -324,8 +324,9 @@ impl Rooms {
                         crises = v.room.unhandled_crises();
                     })
                     .await;
-                if looked.is_ok() {
-                    rooms.unhandled.insert(id, crises);
+                // Summed again only when the room's count moved: a sum over every
+                // room for each room of the round would cost the round its square.
+                if looked.is_ok() && rooms.unhandled.insert(id, crises) != Some(crises) {
                     rooms.count_unhandled();
                 }
                 if looked.is_ok() && due {

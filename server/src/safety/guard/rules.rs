@@ -12,6 +12,9 @@
 //! unless a word of harm is there too ("I stopped my meds and saved them up" still
 //! counts).
 
+use std::sync::LazyLock;
+
+use aho_corasick::AhoCorasick;
 use kindred_protocol::GuardCategory;
 
 use super::cues::*;
@@ -136,9 +139,14 @@ const RULES: &[Rule] = &[
 /// sentences.
 pub fn detect(text: &str) -> Option<GuardCategory> {
     let text: String = text.chars().take(MAX_CHARS).collect();
+    let index = &*INDEX;
     for sentence in sentences(&text) {
-        for rule in RULES {
-            if matches(rule, &sentence) {
+        let present = index.present(&sentence);
+        if present == 0 {
+            continue;
+        }
+        for rule in &index.rules {
+            if rule.matches(present, sentence.number) {
                 return Some(rule.category);
             }
         }
@@ -146,56 +154,114 @@ pub fn detect(text: &str) -> Option<GuardCategory> {
     None
 }
 
-fn matches(rule: &Rule, s: &Sentence) -> bool {
-    if !rule.all.iter().all(|cues| s.has(cues)) {
-        return false;
+/// A rule as the index reads it: each set of cues one bit.
+struct Masks {
+    category: GuardCategory,
+    /// A bit for each set in `all`.
+    all: u64,
+    quantity: bool,
+    /// The set of [`QUANTITY`]'s bit.
+    quantities: u64,
+    unless: Option<(u64, u64)>,
+}
+
+impl Masks {
+    fn matches(&self, present: u64, number: bool) -> bool {
+        if present & self.all != self.all {
+            return false;
+        }
+        if self.quantity && !(number || present & self.quantities != 0) {
+            return false;
+        }
+        match self.unless {
+            // A word of treatment keeps it out, unless a word of harm is there too.
+            Some((unless, but)) => present & unless == 0 || present & but != 0,
+            None => true,
+        }
     }
-    if rule.quantity && !(s.number || s.has(QUANTITY)) {
-        return false;
+}
+
+/// Every cue of every set the rules ask about, in one automaton, so that a sentence is
+/// read once and each set found in it is a bit, whatever the number of cues.
+struct Index {
+    automaton: AhoCorasick,
+    /// For each of the automaton's patterns, the sets it is a cue of.
+    sets_of: Vec<u64>,
+    rules: Vec<Masks>,
+}
+
+static INDEX: LazyLock<Index> = LazyLock::new(Index::new);
+
+impl Index {
+    fn new() -> Self {
+        // The sets, by content (a constant's address is not its identity).
+        let mut sets: Vec<Cues> = Vec::new();
+        let mut bit = |cues: Cues| -> u64 {
+            let at = sets.iter().position(|s| *s == cues).unwrap_or_else(|| {
+                sets.push(cues);
+                sets.len() - 1
+            });
+            assert!(
+                at < 64,
+                "the guardrail's rules ask about more than 64 sets of cues"
+            );
+            1 << at
+        };
+        let quantities = bit(QUANTITY);
+        let rules: Vec<Masks> = RULES
+            .iter()
+            .map(|r| Masks {
+                category: r.category,
+                all: r.all.iter().fold(0, |m, c| m | bit(c)),
+                quantity: r.quantity,
+                quantities,
+                unless: r.unless.map(|(u, b)| (bit(u), bit(b))),
+            })
+            .collect();
+        let mut patterns: Vec<&'static str> = Vec::new();
+        let mut sets_of: Vec<u64> = Vec::new();
+        for (at, set) in sets.iter().enumerate() {
+            for cue in set.iter() {
+                // A cue written with a space first means a word's start: every match
+                // is taken at one.
+                let cue = cue.trim_start();
+                match patterns.iter().position(|p| *p == cue) {
+                    Some(i) => sets_of[i] |= 1 << at,
+                    None => {
+                        patterns.push(cue);
+                        sets_of.push(1 << at);
+                    }
+                }
+            }
+        }
+        let automaton =
+            AhoCorasick::new(&patterns).expect("the guardrail's cues make one automaton");
+        Self {
+            automaton,
+            sets_of,
+            rules,
+        }
     }
-    match rule.unless {
-        // A word of treatment keeps it out, unless a word of harm is there too.
-        Some((unless, but)) => !s.has(unless) || s.has(but),
-        None => true,
+
+    /// The sets with a cue at a word's start in the sentence, a bit each.
+    fn present(&self, s: &Sentence) -> u64 {
+        let bytes = s.padded.as_bytes();
+        self.automaton
+            .find_overlapping_iter(&s.padded)
+            .filter(|m| m.start() == 0 || bytes[m.start() - 1] == b' ')
+            .fold(0, |present, m| {
+                present | self.sets_of[m.pattern().as_usize()]
+            })
     }
 }
 
 /// One sentence as the rules read it: its words, lower case, apostrophes read as a
-/// space ("don't" is "don t"), joined by single spaces with one at the end; and the
-/// text from each word's start, sorted, so that a cue (a word's start, or several
-/// words) is found by a binary search rather than a scan.
+/// space ("don't" is "don t"), joined by single spaces with one at the end. A cue (a
+/// word's start, or several words) is found in it where it begins a word.
 struct Sentence {
     padded: String,
-    /// Where each word starts in `padded`, ordered by the text from there on.
-    starts: Vec<usize>,
     /// It holds a number in digits ("40", "2g", "100mg").
     number: bool,
-}
-
-impl Sentence {
-    fn new(padded: String, number: bool) -> Self {
-        let bytes = padded.as_bytes();
-        let mut starts: Vec<usize> = (0..bytes.len())
-            .filter(|&i| bytes[i] != b' ' && (i == 0 || bytes[i - 1] == b' '))
-            .collect();
-        starts.sort_unstable_by(|a, b| padded[*a..].cmp(&padded[*b..]));
-        Self {
-            padded,
-            starts,
-            number,
-        }
-    }
-
-    fn has(&self, cues: Cues) -> bool {
-        cues.iter().any(|cue| {
-            // A cue written with a space first means a word's start: every start is.
-            let cue = cue.trim_start();
-            let at = self.starts.partition_point(|&p| &self.padded[p..] < cue);
-            self.starts
-                .get(at)
-                .is_some_and(|&p| self.padded[p..].starts_with(cue))
-        })
-    }
 }
 
 /// The message split at sentence ends (`.`, `!`, `?`, a line break; ", and" does
@@ -226,7 +292,7 @@ fn sentences(text: &str) -> Vec<Sentence> {
         }
         // A digit stuck to its unit ("100mg", "2g") is still the unit.
         let padded = split_units(&padded);
-        out.push(Sentence::new(padded, number));
+        out.push(Sentence { padded, number });
     }
     out
 }
