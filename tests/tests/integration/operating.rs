@@ -511,7 +511,10 @@ fn secrets_never_appear_in_help_or_in_refusals() {
     // URL's password is not in the message.
     let (exit, stderr) = refused(&env, &[]);
     assert_eq!(exit, 3, "{stderr}");
-    assert!(stderr.contains("Redis"), "{stderr}");
+    assert!(
+        stderr.contains("cannot reach Redis at redis://127.0.0.1:1 (REDIS_URL"),
+        "the refusal names the setting and the address it tried:\n{stderr}"
+    );
     assert!(
         !stderr.contains("zq7"),
         "a secret in the refusal:\n{stderr}"

@@ -217,7 +217,12 @@ impl RedisBroker {
     ) -> anyhow::Result<Self> {
         let (store, pushes) = Store::connect(url, cluster, Seal::new(secret), durability)
             .await
-            .map_err(|e| anyhow::anyhow!("connecting to Redis: {e}"))?;
+            .map_err(|e| {
+                anyhow::anyhow!(
+                    "cannot reach Redis at {} (REDIS_URL, --redis-url): {e}",
+                    store::shown(url)
+                )
+            })?;
         let mine = format!("{:016x}", rand::random::<u64>());
         let (boot, _) = store
             .boot(&mine)

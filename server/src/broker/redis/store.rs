@@ -144,6 +144,14 @@ pub struct Store {
     reepoch: Script,
 }
 
+/// A Redis URL as it may be shown (in a refusal, a log line): its scheme and hosts,
+/// without the user and password.
+pub fn shown(url: &str) -> String {
+    let (scheme, rest) = url.split_once("://").unwrap_or(("redis", url));
+    let hosts = rest.rsplit_once('@').map_or(rest, |(_, hosts)| hosts);
+    format!("{scheme}://{hosts}")
+}
+
 /// The seed nodes of a cluster URL: `redis+cluster://[user:pass@]h1:p1,h2:p2`.
 fn cluster_nodes(url: &str) -> Vec<String> {
     let rest = url

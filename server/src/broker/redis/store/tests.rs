@@ -4,7 +4,7 @@
 use kindred_protocol::RoomId;
 
 use super::bound::run_id;
-use super::{Entry, cluster_nodes, stamped, unstamped};
+use super::{Entry, cluster_nodes, shown, stamped, unstamped};
 use crate::broker::redis::echo::{Echoes, stored_hash};
 use crate::broker::redis::log::{Op, read_entry};
 use crate::broker::redis::seal::Seal;
@@ -19,6 +19,22 @@ fn an_entry_goes_to_redis_without_a_time_and_reads_back_with_the_one_redis_puts_
     let stored = format!("{{\"ts\":1800000000123,{}", &sent[1..]);
     let read: Entry = serde_json::from_str(&stored).unwrap();
     assert_eq!((read.origin, read.id, read.ts), (7, 3, 1_800_000_000_123));
+}
+
+#[test]
+fn a_redis_url_is_shown_without_its_user_and_password() {
+    assert_eq!(
+        shown("redis://:hunter2@10.0.0.5:6379/0"),
+        "redis://10.0.0.5:6379/0"
+    );
+    assert_eq!(
+        shown("redis+cluster://kindred:hunter2@a:7000,b:7001"),
+        "redis+cluster://a:7000,b:7001"
+    );
+    assert_eq!(
+        shown("rediss://cache.internal:6380"),
+        "rediss://cache.internal:6380"
+    );
 }
 
 #[test]
