@@ -159,9 +159,8 @@ struct Masks {
     category: GuardCategory,
     /// A bit for each set in `all`.
     all: u64,
-    quantity: bool,
-    /// The set of [`QUANTITY`]'s bit.
-    quantities: u64,
+    /// [`QUANTITY`]'s bit, when the rule needs a quantity (or a number in digits).
+    quantity: Option<u64>,
     unless: Option<(u64, u64)>,
 }
 
@@ -170,7 +169,7 @@ impl Masks {
         if present & self.all != self.all {
             return false;
         }
-        if self.quantity && !(number || present & self.quantities != 0) {
+        if self.quantity.is_some_and(|q| !number && present & q == 0) {
             return false;
         }
         match self.unless {
@@ -213,8 +212,7 @@ impl Index {
             .map(|r| Masks {
                 category: r.category,
                 all: r.all.iter().fold(0, |m, c| m | bit(c)),
-                quantity: r.quantity,
-                quantities,
+                quantity: r.quantity.then_some(quantities),
                 unless: r.unless.map(|(u, b)| (bit(u), bit(b))),
             })
             .collect();
