@@ -9,7 +9,8 @@ use clap::Parser;
 use crate::preset::{PRESETS_HELP, Preset};
 
 /// How members are spread over several instances (`--spread`).
-#[derive(clap::ValueEnum, Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(clap::ValueEnum, serde::Serialize, Debug, Clone, Copy, PartialEq, Eq)]
+#[serde(rename_all = "lowercase")]
 pub enum Spread {
     /// Member i to instance i mod n.
     Member,

@@ -50,7 +50,6 @@ impl Figure {
 #[derive(Debug, Deserialize)]
 struct Run {
     kind: String,
-    preset: String,
     label: Option<String>,
     ok: bool,
     latency: Option<Latency>,
@@ -76,15 +75,18 @@ struct Memory {
 /// Where a run belongs: its scenario, server and round, read from its label.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Place {
+    pub scenario: String,
     pub server: String,
     pub round: u32,
 }
 
-/// Reads `<scenario>-<server>-<round>`; the scenario itself may contain `-`.
+/// Reads `<scenario>-<server>-<round>`; the scenario itself may contain `-` (a server
+/// name never does).
 pub fn place(label: &str) -> Option<Place> {
     let (rest, round) = label.rsplit_once('-')?;
-    let (_, server) = rest.rsplit_once('-')?;
+    let (scenario, server) = rest.rsplit_once('-')?;
     Some(Place {
+        scenario: scenario.to_owned(),
         server: server.to_owned(),
         round: round.parse().ok()?,
     })
@@ -139,7 +141,7 @@ pub fn ratios(results: &str) -> Vec<Ratio> {
             continue;
         }
         let figures = by_scenario
-            .entry(run.preset.clone())
+            .entry(place.scenario)
             .or_default()
             .entry(place.server)
             .or_default()
@@ -238,6 +240,7 @@ mod tests {
         assert_eq!(
             place("evening-kindred:off-2"),
             Some(Place {
+                scenario: "evening".into(),
                 server: "kindred:off".into(),
                 round: 2
             })
@@ -245,6 +248,7 @@ mod tests {
         assert_eq!(
             place("two-instances-reference-10"),
             Some(Place {
+                scenario: "two-instances".into(),
                 server: "reference".into(),
                 round: 10
             })
@@ -322,5 +326,25 @@ mod tests {
             .collect();
         assert_eq!(cpu, vec![("kindred", 2.0, 1), ("kindred:off", 1.5, 1)]);
         assert!(all.iter().all(|r| r.scenario == "evening"));
+    }
+
+    /// A scenario is named by its label, not by the load tester's preset: a variant
+    /// of a preset (`two-instances-by-room` runs the `two-instances` preset) is its
+    /// own scenario and never takes the place of the preset's own runs.
+    #[test]
+    fn variants_of_one_preset_are_kept_apart() {
+        let lines = [
+            run("evening-reference-1", true, 10.0, 1.0, 6.0),
+            run("evening-kindred-1", true, 20.0, 2.0, 9.0),
+            run("evening-by-room-kindred-1", true, 90.0, 9.0, 9.0),
+        ]
+        .join("\n");
+        let all = ratios(&lines);
+        let cpu: Vec<_> = all
+            .iter()
+            .filter(|r| r.figure == Figure::CpuPerDelivery)
+            .map(|r| (r.scenario.as_str(), r.ratio))
+            .collect();
+        assert_eq!(cpu, vec![("evening", 2.0)]);
     }
 }

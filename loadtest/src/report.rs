@@ -84,7 +84,7 @@ pub struct RunInputs {
 pub struct ConfigEcho {
     pub urls: Vec<String>,
     /// `member` or `room` (`--spread`).
-    pub spread: &'static str,
+    pub spread: crate::cli::Spread,
     pub members: usize,
     pub rooms: usize,
     pub room_size: usize,
@@ -244,10 +244,7 @@ impl RunReport {
             failures: Vec::new(),
             config: ConfigEcho {
                 urls: scn.targets.iter().map(|t| t.base.clone()).collect(),
-                spread: match scn.spread {
-                    crate::cli::Spread::Member => "member",
-                    crate::cli::Spread::Room => "room",
-                },
+                spread: scn.spread,
                 members: scn.members,
                 rooms: scn.rooms,
                 room_size: scn.room_size,
