@@ -27,10 +27,10 @@ use super::store;
 const EVERY: Duration = Duration::from_secs(1);
 /// How long the instance's runtime may run no task at all before its heartbeat stops:
 /// stuck, it holds its members' connections and serves none of them.
-pub(super) const STALLED: Duration = Duration::from_secs(30);
+const STALLED: Duration = Duration::from_secs(30);
 
 /// When the instance's runtime last ran a task of the broker's, as ms since `start`.
-pub(super) struct Pulse {
+struct Pulse {
     start: Instant,
     last: AtomicU64,
 }

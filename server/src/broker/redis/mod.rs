@@ -266,7 +266,7 @@ impl RedisBroker {
         inner.check_formats().await?;
         let _ = inner.store.heartbeat(inner.me).await;
         inner.metrics.broker_up.set(1);
-        beat::start(url, cluster, inner.me, Arc::downgrade(&inner))
+        beat::start(url, inner.store.cluster(), inner.me, Arc::downgrade(&inner))
             .map_err(|e| anyhow::anyhow!("starting the heartbeat's thread: {e}"))?;
         tokio::spawn(listen(Arc::downgrade(&inner), pushes));
         tokio::spawn(catalog::store_catalog(Arc::downgrade(&inner), unstored));

@@ -179,10 +179,10 @@ fn single_config() -> ConnectionManagerConfig {
 }
 
 /// A multiplexed connection for commands to `url`: one Redis, or a Redis Cluster
-/// (`cluster`, or implied by a `redis+cluster://` URL). Its driver runs on the runtime
-/// it is made on.
+/// (`cluster`, as [`Store::cluster`] says). Its driver runs on the runtime it is made
+/// on.
 pub async fn commands(url: &str, cluster: bool) -> anyhow::Result<Conn> {
-    Ok(if cluster || url.starts_with("redis+cluster://") {
+    Ok(if cluster {
         Conn::Cluster(
             ClusterClientBuilder::new(cluster_nodes(url))
                 .connection_timeout(CONNECT_TIMEOUT)
@@ -275,6 +275,11 @@ impl Store {
 
     fn conn(&self) -> Conn {
         self.conn.clone()
+    }
+
+    /// Whether Redis is a Cluster (asked for, or implied by a `redis+cluster://` URL).
+    pub fn cluster(&self) -> bool {
+        self.cluster
     }
 
     fn publish(&self) -> &'static str {
